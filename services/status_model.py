@@ -1,0 +1,99 @@
+"""The `ClusterStatus` snapshot: every part with its source host, age and error.
+
+One dead host must never blank the rest, so each part is a `Part` that either holds a value or an error,
+and always says where it came from and when.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Generic, TypeVar
+
+from services.cluster_model import (
+    CrmStatus,
+    HadrStatus,
+    OverlayRoute,
+    QdeviceStatus,
+    QnetdStatus,
+    QuorumStatus,
+)
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Part(Generic[T]):
+    """One gathered fact. `value` is None when `error` is set (or the part does not apply)."""
+
+    source: str  # host name, or "aws:ec2" / "lab:..." for AWS-side facts
+    fetched_at: float  # time.time() when the answer arrived (or the failure happened)
+    value: T | None = None
+    error: str | None = None
+    command: str = ""  # the exact command line or API call, for the detail view
+    duration_s: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.value is not None
+
+    def age(self, now: float | None = None) -> float:
+        return max(0.0, (now if now is not None else time.time()) - self.fetched_at)
+
+
+class Severity(str, Enum):
+    OK = "ok"
+    INFO = "info"
+    WARNING = "warning"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        return ["ok", "info", "warning", "critical"].index(self.value)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A derived judgement, in words a DBA acts on. `code` is stable for tests and JSON consumers."""
+
+    code: str  # e.g. "promoted_vs_hadr_mismatch", "hadr_not_peer", "no_quorum"
+    severity: Severity
+    message: str
+    hint: str = ""  # what to do next
+
+
+@dataclass(frozen=True)
+class ClusterStatus:
+    cluster: str
+    taken_at: float
+    crm: Part[CrmStatus] | None = None
+    quorum: dict[str, Part[QuorumStatus]] = field(default_factory=dict)  # per db host
+    qdevice: dict[str, Part[QdeviceStatus]] = field(default_factory=dict)  # per db host
+    qnetd: Part[QnetdStatus] | None = None
+    hadr: dict[str, Part[HadrStatus]] = field(default_factory=dict)  # per db host
+    overlay_route: Part[OverlayRoute] | None = None
+    host_errors: dict[str, str] = field(default_factory=dict)  # host -> connection error
+    verdicts: tuple[Verdict, ...] = ()
+    # host name -> EC2 instance id, copied from the inventory so verdicts/screens need nothing else
+    instance_ids: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def severity(self) -> Severity:
+        if not self.verdicts:
+            return Severity.OK
+        return max((v.severity for v in self.verdicts), key=lambda s: s.rank)
+
+    @property
+    def promoted_node(self) -> str | None:
+        if self.crm is None or not self.crm.ok:
+            return None
+        nodes = self.crm.value.promoted_nodes  # type: ignore[union-attr]
+        return nodes[0] if nodes else None
+
+    @property
+    def hadr_primary_host(self) -> str | None:
+        for host, part in self.hadr.items():
+            if part.ok and part.value.role == "PRIMARY":  # type: ignore[union-attr]
+                return host
+        return None
