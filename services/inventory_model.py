@@ -63,6 +63,7 @@ class Cluster:
 class Inventory:
     clusters: tuple[Cluster, ...] = ()
     source: str = ""  # path it was loaded from
+    warnings: tuple[str, ...] = field(default=(), compare=False)  # soft problems found by the loader
 
     def cluster(self, name: str) -> Cluster | None:
         return next((c for c in self.clusters if c.name == name), None)

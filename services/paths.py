@@ -1,0 +1,96 @@
+"""Where db2ops keeps its files: XDG base directories under a "db2ops" sub-directory.
+
+Every function reads the environment at call time (not at import), so tests and `db2ops locate` see the
+current XDG_* variables. Nothing here creates directories; writers create what they need.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+APP_DIR_NAME = "db2ops"
+
+
+def _xdg(var: str, default: str) -> Path:
+    # The XDG spec says a relative or empty value must be ignored.
+    value = os.environ.get(var, "")
+    base = Path(value) if value and os.path.isabs(value) else Path.home() / default
+    return base / APP_DIR_NAME
+
+
+def config_dir() -> Path:
+    """Return $XDG_CONFIG_HOME/db2ops (default ~/.config/db2ops): inventory and settings."""
+    return _xdg("XDG_CONFIG_HOME", ".config")
+
+
+def data_dir() -> Path:
+    """Return $XDG_DATA_HOME/db2ops (default ~/.local/share/db2ops): user themes and saved data."""
+    return _xdg("XDG_DATA_HOME", ".local/share")
+
+
+def state_dir() -> Path:
+    """Return $XDG_STATE_HOME/db2ops (default ~/.local/state/db2ops): journal and lab files."""
+    return _xdg("XDG_STATE_HOME", ".local/state")
+
+
+def cache_dir() -> Path:
+    """Return $XDG_CACHE_HOME/db2ops (default ~/.cache/db2ops): disposable caches."""
+    return _xdg("XDG_CACHE_HOME", ".cache")
+
+
+def default_inventory_path() -> Path:
+    """Return the inventory used when `--inventory` is not given: config_dir()/inventory.yaml."""
+    return config_dir() / "inventory.yaml"
+
+
+def settings_path() -> Path:
+    """Return the settings file: config_dir()/settings.yaml."""
+    return config_dir() / "settings.yaml"
+
+
+def themes_dir() -> Path:
+    """Return the directory for user themes: data_dir()/themes."""
+    return data_dir() / "themes"
+
+
+def journal_dir() -> Path:
+    """Return the operator journal directory: state_dir()/journal."""
+    return state_dir() / "journal"
+
+
+def lab_dir() -> Path:
+    """Return the embedded lab's directory (keys, known_hosts, inventory): state_dir()/lab."""
+    return state_dir() / "lab"
+
+
+def known_hosts_path() -> Path:
+    """Return the user's OpenSSH known_hosts (~/.ssh/known_hosts), used unless a host overrides it."""
+    return Path.home() / ".ssh" / "known_hosts"
+
+
+def ssh_config_path() -> Path:
+    """Return the user's OpenSSH client config (~/.ssh/config); it may not exist."""
+    return Path.home() / ".ssh" / "config"
+
+
+def locate_report(inventory_path: Path | None = None) -> dict[str, str]:
+    """Return label -> path (with "(missing)" when absent) for `db2ops locate`.
+
+    `inventory_path` is the `--inventory` argument; None means the default inventory path.
+    """
+    inventory = inventory_path if inventory_path is not None else default_inventory_path()
+    entries = {
+        "inventory": inventory,
+        "settings": settings_path(),
+        "config dir": config_dir(),
+        "data dir": data_dir(),
+        "themes": themes_dir(),
+        "state dir": state_dir(),
+        "journal": journal_dir(),
+        "lab": lab_dir(),
+        "cache dir": cache_dir(),
+        "ssh known_hosts": known_hosts_path(),
+        "ssh config": ssh_config_path(),
+    }
+    return {label: f"{path}" + ("" if path.exists() else " (missing)") for label, path in entries.items()}

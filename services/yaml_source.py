@@ -1,0 +1,178 @@
+"""YAML read as nodes, so every value keeps the line it came from (for errors that name the line).
+
+Used by services/settings.py and services/inventory.py. Only the safe loader is used: no Python tags.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+
+class YamlProblem(Exception):
+    """A problem at a place in a YAML text; `line`/`column` are 1-based (0 when unknown)."""
+
+    def __init__(self, problem: str, line: int = 0, column: int = 0, fix: str = "") -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.line = line
+        self.column = column
+        self.fix = fix
+
+
+def line_of(node: Node) -> int:
+    """Return the 1-based line where `node` starts."""
+    return node.start_mark.line + 1
+
+
+def column_of(node: Node) -> int:
+    """Return the 1-based column where `node` starts."""
+    return node.start_mark.column + 1
+
+
+def compose(text: str) -> Node | None:
+    """Return the root node of one YAML document, or None for an empty document.
+
+    Raises YamlProblem (with the line/column from the parser's mark) for any YAML syntax error, a tab used
+    for indentation, or more than one document.
+    """
+    try:
+        return yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 0
+        column = mark.column + 1 if mark else 0
+        what = exc.problem or exc.context or "invalid YAML"
+        fix = (
+            "indent with spaces, not tabs" if "\\t" in what or "tab" in what else "fix the YAML syntax there"
+        )
+        raise YamlProblem(f"YAML syntax error: {what}", line, column, fix) from None
+    except yaml.YAMLError as exc:  # e.g. a reader error for control characters, without a mark
+        raise YamlProblem(f"YAML error: {exc}", 0, 0, "remove the invalid characters") from None
+
+
+_constructor = yaml.constructor.SafeConstructor()
+
+
+def scalar(node: Node) -> object:
+    """Return the Python value of a scalar node (str, int, float, bool, None, date...).
+
+    Raises YamlProblem when the node is not a scalar or its value cannot be built (e.g. a date 2024-13-45).
+    """
+    if not isinstance(node, ScalarNode):
+        kind = "a list" if isinstance(node, SequenceNode) else "a mapping"
+        raise YamlProblem(f"expected a single value, found {kind}", line_of(node), column_of(node))
+    try:
+        return _constructor.construct_object(node, deep=True)
+    except Exception as exc:  # the safe constructor raises ValueError/ConstructorError on odd scalars
+        raise YamlProblem(
+            f"cannot read value {node.value!r}: {exc}", line_of(node), column_of(node), "quote the value"
+        ) from None
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One `key: value` of a mapping node, with the key's node for its line."""
+
+    key: str
+    key_node: Node
+    value_node: Node
+
+    @property
+    def line(self) -> int:
+        return line_of(self.key_node)
+
+
+def mapping_entries(node: Node, what: str) -> list[Entry]:
+    """Return the entries of a mapping node in file order, then those brought in by merge keys `<<:`.
+
+    Raises YamlProblem when `node` is not a mapping, a key is not a plain string, or a key repeats.
+    `what` names the mapping in the message ("cluster 'prod'", "settings file").
+    """
+    return _with_merged(node, what, depth=0)
+
+
+def _with_merged(node: Node, what: str, depth: int) -> list[Entry]:
+    entries = _own_entries(node, what)
+    # Merged keys come after, and only where the mapping does not set the key itself.
+    keys = {e.key for e in entries}
+    return entries + [e for e in _merged_entries(node, what, depth) if e.key not in keys]
+
+
+def _own_entries(node: Node, what: str) -> list[Entry]:
+    if not isinstance(node, MappingNode):
+        raise YamlProblem(
+            f"{what} must be a mapping of `key: value` lines, found {describe_node(node)}",
+            line_of(node),
+            column_of(node),
+        )
+    entries: list[Entry] = []
+    seen: dict[str, int] = {}
+    for key_node, value_node in node.value:
+        if key_node.tag == MERGE_TAG:
+            continue
+        key = scalar(key_node)
+        if not isinstance(key, str):
+            raise YamlProblem(
+                f"key {key!r} in {what} is not a name",
+                line_of(key_node),
+                column_of(key_node),
+                "use a text key",
+            )
+        if key in seen:
+            raise YamlProblem(
+                f"key '{key}' appears twice in {what} (first on line {seen[key]})",
+                line_of(key_node),
+                column_of(key_node),
+                "keep only one of them",
+            )
+        seen[key] = line_of(key_node)
+        entries.append(Entry(key, key_node, value_node))
+    return entries
+
+
+MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+def _merged_entries(node: Node, what: str, depth: int) -> list[Entry]:
+    """Return the entries `<<:` brings into `node`, earlier sources first (YAML merge-key precedence)."""
+    if depth > 20:  # an anchor merged into itself
+        raise YamlProblem(f"merge keys `<<` in {what} nest too deeply", line_of(node), column_of(node))
+    out: list[Entry] = []
+    for key_node, value_node in node.value:
+        if key_node.tag != MERGE_TAG:
+            continue
+        sources = value_node.value if isinstance(value_node, SequenceNode) else [value_node]
+        for source in sources:
+            if not isinstance(source, MappingNode):
+                raise YamlProblem(
+                    f"`<<` in {what} must merge a mapping (an &anchor of `key: value` lines)",
+                    line_of(key_node),
+                    column_of(key_node),
+                )
+            nested = _with_merged(source, what, depth + 1)
+            known = {e.key for e in out}
+            out.extend(e for e in nested if e.key not in known)
+    return out
+
+
+def sequence_items(node: Node, what: str) -> list[Node]:
+    """Return the item nodes of a sequence node; raises YamlProblem when `node` is not a list."""
+    if not isinstance(node, SequenceNode):
+        raise YamlProblem(
+            f"{what} must be a list (lines starting with '- '), found {describe_node(node)}",
+            line_of(node),
+            column_of(node),
+        )
+    return list(node.value)
+
+
+def describe_node(node: Node) -> str:
+    """Return a short description of a node for messages: "a list", "a mapping", "the value 'x'"."""
+    if isinstance(node, SequenceNode):
+        return "a list"
+    if isinstance(node, MappingNode):
+        return "a mapping"
+    return f"the value {node.value!r}" if node.value != "" else "an empty value"

@@ -1,0 +1,295 @@
+"""Inventory loader: the example loads; every error names the line and the fix; hostile names are data."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from services.inventory import InventoryError, dump_inventory, load_inventory, load_inventory_text
+from services.inventory_model import AwsSettings, Cluster, Host, Inventory
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "inventory.yaml"
+
+VALID = """\
+clusters:
+  - name: prod
+    hosts:
+      - {name: db2a, address: 10.0.1.11, role: db}
+      - {name: db2b, address: 10.0.2.12, role: db}
+      - {name: qdev, address: 10.0.3.13, role: qdevice}
+"""
+
+
+def test_example_inventory_loads_with_all_fields() -> None:
+    inv = load_inventory(EXAMPLE)
+    assert inv.source == str(EXAMPLE)
+    assert inv.warnings == ()
+    assert [c.name for c in inv.clusters] == ["prod-hadr"]  # the dr cluster is commented out
+    prod = inv.cluster("prod-hadr")
+    assert prod is not None
+    assert prod.read_only is True
+    assert (prod.instance, prod.database, prod.environment) == ("db2inst1", "HADRDB", "prod")
+    assert [h.name for h in prod.db_hosts] == ["db2a", "db2b"]
+    assert prod.qdevice_host == Host(name="qdev", address="10.0.3.13", role="qdevice", user="ec2-user")
+    db2a = prod.host("db2a")
+    assert db2a is not None and db2a.port == 22 and db2a.instance_id == "i-0123456789abcdef0"
+    assert db2a.identity == str(Path.home() / ".ssh" / "id_ed25519")  # ~ expanded
+    assert prod.aws.overlay_ip == "192.168.1.81"
+    assert prod.aws.route_table_id == "rtb-0123456789abcdef0"
+    assert prod.aws.endpoint_url is None and not prod.aws.is_lab
+
+
+def test_defaults_read_only_true_and_address_is_name() -> None:
+    inv = load_inventory_text(
+        "clusters:\n  - name: c\n    hosts:\n      - name: db2a\n      - name: db2b\n      - {name: q, role: qdevice}\n"
+    )
+    cluster = inv.clusters[0]
+    assert cluster.read_only is True
+    assert cluster.hosts[0] == Host(name="db2a", address="db2a", role="db")
+    assert cluster.aws == AwsSettings()
+
+
+def test_not_two_db_hosts_is_a_warning_not_an_error() -> None:
+    text = "clusters:\n  - name: solo\n    hosts:\n      - {name: db2a, address: 10.0.0.1}\n"
+    inv = load_inventory_text(text, source="inv.yaml")
+    assert inv.clusters[0].name == "solo"
+    assert inv.warnings == (
+        "inv.yaml line 3: cluster 'solo' has 1 db hosts; an HADR pair has exactly 2",
+        "inv.yaml line 3: cluster 'solo' has 0 qdevice hosts; expected 1 (corosync-qnetd)",
+    )
+
+
+def _error(text: str) -> InventoryError:
+    with pytest.raises(InventoryError) as err:
+        load_inventory_text(text, source="inventory.yaml")
+    return err.value
+
+
+def test_bad_role_names_host_line_and_fix() -> None:
+    text = VALID.replace(
+        "{name: db2b, address: 10.0.2.12, role: db}", "{name: db2b, address: 10.0.2.12, role: primary}"
+    )
+    err = _error(text)
+    assert str(err) == "inventory.yaml line 5: host 'db2b' has role 'primary'; use role: db or role: qdevice"
+    assert (err.path, err.line, err.fix) == ("inventory.yaml", 5, "use role: db or role: qdevice")
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "problem", "fix"),
+    [
+        ("clusters: []\n", 1, "the clusters list is empty", "describe at least one cluster"),
+        ("", 1, "the inventory is empty", "add a clusters: list (see examples/inventory.yaml)"),
+        (
+            "clusterz:\n  - name: a\n",
+            1,
+            "unknown key 'clusterz' in the inventory",
+            "did you mean 'clusters'?",
+        ),
+        (
+            VALID + "  - name: prod\n    hosts: [{name: x}]\n",
+            7,
+            "two clusters are named 'prod' (first on line 2)",
+            "give each cluster its own name",
+        ),
+        (
+            VALID.replace("qdev,", "db2a,"),
+            6,
+            "cluster 'prod' has two hosts named 'db2a' (first on line 4)",
+            "give each host its own name",
+        ),
+        (
+            VALID.replace("address: 10.0.1.11,", "adress: 10.0.1.11,"),
+            4,
+            "unknown key 'adress' in host 'db2a'",
+            "did you mean 'address'?",
+        ),
+        (
+            VALID.replace("    hosts:", "    read_only: 'no'\n    hosts:"),
+            3,
+            "cluster 'prod': read_only must be true or false",
+            "write true or false (no quotes)",
+        ),
+        (
+            VALID.replace("role: qdevice}", "role: qdevice, port: 70000}"),
+            6,
+            "host 'qdev': port must be a port number from 1 to 65535",
+            "e.g. port: 22",
+        ),
+        (
+            VALID.replace("role: qdevice}", "role: qdevice, port: '22'}"),
+            6,
+            "host 'qdev': port must be a port number from 1 to 65535",
+            "e.g. port: 22",
+        ),
+        (
+            VALID + "    aws: {overlay_ip: 192.168.1.300}\n",
+            7,
+            "aws of cluster 'prod': overlay_ip '192.168.1.300' is not an IPv4 address",
+            "e.g. overlay_ip: 192.168.1.81",
+        ),
+        (
+            VALID + "    aws: {regoin: eu-west-1}\n",
+            7,
+            "unknown key 'regoin' in aws of cluster 'prod'",
+            "did you mean 'region'?",
+        ),
+        (
+            "clusters:\n  - name: x\n    hosts: []\n",
+            3,
+            "cluster 'x' has an empty hosts list",
+            "add its db and qdevice hosts",
+        ),
+        (
+            "clusters:\n  - name: x\n",
+            2,
+            "cluster 'x' has no hosts",
+            "add hosts: with 2 db hosts and 1 qdevice",
+        ),
+        ("clusters:\n  - hosts: [{name: a}]\n", 2, "cluster #1 has no name", "add name: <unique name>"),
+        (
+            "clusters:\n  - name: 2024\n    hosts: [{name: a}]\n",
+            2,
+            "cluster '2024': name must be non-empty text",
+            "write it as text (in quotes if it looks like a number)",
+        ),
+        (
+            "clusters:\n  - name: x\n    hosts:\n      - address: 10.0.0.1\n",
+            4,
+            "a host of cluster 'x' has no name",
+            "add name: <the node name Pacemaker uses>",
+        ),
+        (
+            "clusters:\n  - name: x\n    hosts: {name: a}\n",
+            3,
+            "hosts of cluster 'x' must be a list (lines starting with '- '), found a mapping",
+            "",
+        ),
+        (
+            "clusters:\n  - name: x\n    name: y\n",
+            3,
+            "key 'name' appears twice in cluster 'x' (first on line 2)",
+            "keep only one of them",
+        ),
+    ],
+)
+def test_each_error_names_line_problem_and_fix(text: str, line: int, problem: str, fix: str) -> None:
+    err = _error(text)
+    assert (err.line, err.problem, err.fix) == (line, problem, fix)
+    assert str(err).startswith(f"inventory.yaml line {line}: {problem}")
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "fix"),
+    [
+        ("clusters:\n  - name: a\n\thosts: []\n", 3, "indent with spaces, not tabs"),
+        ("clusters:\n  - name: 'unclosed\n    hosts: []\n", 4, "fix the YAML syntax there"),
+        ("clusters: [\n", 2, "fix the YAML syntax there"),
+        ("clusters:\n  - name: a\n   bad indent: 1\n", 3, "fix the YAML syntax there"),
+    ],
+)
+def test_broken_yaml_names_the_line_from_the_parser(text: str, line: int, fix: str) -> None:
+    err = _error(text)
+    assert err.line == line
+    assert err.problem.startswith("YAML syntax error: ")
+    assert err.fix == fix
+
+
+def test_python_tags_are_refused_not_executed() -> None:
+    err = _error("clusters:\n  - name: !!python/name:os.system x\n")
+    assert err.line == 2
+    assert err.problem.startswith("cluster 'x': name: cannot read value 'x'")
+    err = _error("clusters:\n  - name: !!python/object/apply:os.system ['touch /tmp/pwned']\n")
+    assert (err.line, err.problem) == (2, "cluster #1: name: expected a single value, found a list")
+
+
+def test_missing_file_says_how_to_create_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
+    with pytest.raises(InventoryError) as err:
+        load_inventory(tmp_path / "nope.yaml")
+    message = str(err.value)
+    assert message.startswith(f"{tmp_path / 'nope.yaml'}: no inventory file here; run `db2ops lab`")
+    assert f"copy examples/inventory.yaml to {tmp_path / 'cfg' / 'db2ops' / 'inventory.yaml'}" in message
+
+
+def test_yaml_merge_keys_share_host_defaults() -> None:
+    text = """\
+defaults: &ssh {user: ec2-user, port: 2222}
+clusters:
+  - name: c
+    hosts:
+      - {<<: *ssh, name: db2a}
+"""
+    # the top-level `defaults` key is not part of the format: reported, with its line
+    assert _error(text).line == 1
+    inv = load_inventory_text(
+        "clusters:\n  - name: c\n    hosts:\n      - &h {name: db2a, user: ec2-user, port: 2222}\n      - {<<: *h, name: db2b}\n"
+    )
+    assert inv.clusters[0].hosts[1] == Host(name="db2b", address="db2b", user="ec2-user", port=2222)
+
+
+HOSTILE = [
+    '"; rm -rf /',
+    "$(touch /tmp/x)",
+    "a'b\"c",
+    "`id`",
+    "-oProxyCommand=sh",
+    "x\ny",
+    "   spaced  ",
+    "#not a comment",
+    "ü∂🙂",
+]
+
+
+@pytest.mark.parametrize("hostile", HOSTILE)
+def test_hostile_names_are_data_and_survive_round_trip(hostile: str) -> None:
+    cluster = Cluster(
+        name=hostile,
+        environment=hostile,
+        database=hostile,
+        hosts=(Host(name=hostile, address=hostile, user=hostile, identity="/k/" + hostile),),
+        aws=AwsSettings(profile=hostile, audit_log_group=hostile),
+    )
+    inv = Inventory(clusters=(cluster,))
+    again = load_inventory_text(dump_inventory(inv))
+    assert again.clusters == inv.clusters
+
+
+def test_dump_round_trips_every_field_of_the_example() -> None:
+    inv = load_inventory(EXAMPLE)
+    lab = dataclasses.replace(
+        inv.clusters[0],
+        name="lab-1",
+        lab=True,
+        read_only=False,
+        hosts=tuple(
+            dataclasses.replace(h, port=2201 + i, known_hosts="/tmp/lab/known_hosts")
+            for i, h in enumerate(inv.clusters[0].hosts)
+        ),
+        aws=dataclasses.replace(inv.clusters[0].aws, endpoint_url="http://127.0.0.1:5123", profile="lab"),
+    )
+    both = Inventory(clusters=(inv.clusters[0], lab))
+    text = dump_inventory(both)
+    again = load_inventory_text(text)
+    assert again.clusters == both.clusters
+    assert again.cluster("lab-1").aws.is_lab
+
+
+yaml_ish = st.text(
+    alphabet=st.sampled_from(list("clusters:name hosts-role db qdevice port 22 [ ]{},'\"\t\n&*!<>|#%@`\\")),
+    max_size=120,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(yaml_ish, st.text(max_size=80), st.builds(lambda t: VALID + t, yaml_ish)))
+def test_arbitrary_text_raises_only_inventory_error(text: str) -> None:
+    try:
+        inv = load_inventory_text(text)
+    except InventoryError as err:
+        assert isinstance(err.line, int) and err.problem
+    else:
+        assert inv.clusters

@@ -1,0 +1,108 @@
+"""XDG paths, `locate`, and the typed settings file (errors name file + line)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from services import paths
+from services.settings import Settings, SettingsError, load_settings, save_settings
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
+        monkeypatch.delenv(var, raising=False)
+    return tmp_path
+
+
+def test_paths_default_to_home_dot_dirs(home: Path) -> None:
+    assert paths.config_dir() == home / ".config" / "db2ops"
+    assert paths.data_dir() == home / ".local" / "share" / "db2ops"
+    assert paths.state_dir() == home / ".local" / "state" / "db2ops"
+    assert paths.cache_dir() == home / ".cache" / "db2ops"
+    assert paths.default_inventory_path() == home / ".config" / "db2ops" / "inventory.yaml"
+    assert paths.settings_path() == home / ".config" / "db2ops" / "settings.yaml"
+    assert paths.journal_dir() == home / ".local" / "state" / "db2ops" / "journal"
+    assert paths.lab_dir() == home / ".local" / "state" / "db2ops" / "lab"
+    assert paths.known_hosts_path() == home / ".ssh" / "known_hosts"
+
+
+def test_paths_follow_xdg_variables_and_ignore_relative_ones(home: Path, monkeypatch) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "cfg"))
+    monkeypatch.setenv("XDG_STATE_HOME", "relative/state")  # the XDG spec says: ignore
+    assert paths.config_dir() == home / "cfg" / "db2ops"
+    assert paths.state_dir() == home / ".local" / "state" / "db2ops"
+
+
+def test_locate_report_marks_missing_paths(home: Path) -> None:
+    paths.config_dir().mkdir(parents=True)
+    report = paths.locate_report(None)
+    assert report["config dir"] == str(paths.config_dir())
+    assert report["inventory"] == f"{paths.default_inventory_path()} (missing)"
+    custom = home / "inv.yaml"
+    custom.write_text("clusters: []\n")
+    assert paths.locate_report(custom)["inventory"] == str(custom)
+
+
+def test_missing_settings_file_gives_defaults(home: Path) -> None:
+    settings = load_settings()
+    assert settings == Settings()
+    assert settings.theme == "db2ops-dark"
+    assert settings.refresh_interval_s == 2.0
+    assert settings.ssh_max_concurrency == 32
+
+
+def test_settings_round_trip_through_save(home: Path) -> None:
+    wanted = Settings(theme="db2ops-light", refresh_interval_s=5, log_follow=False, keymap={"refresh": "f5"})
+    written = save_settings(wanted)
+    assert written == paths.settings_path()
+    loaded = load_settings()
+    assert loaded == wanted
+    assert loaded.refresh_interval_s == 5.0 and isinstance(loaded.refresh_interval_s, float)
+    assert "warnings" not in written.read_text()
+
+
+def test_int_is_accepted_for_float_but_not_bool_for_int(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text("ssh_connect_timeout_s: 3\n")
+    assert load_settings(path).ssh_connect_timeout_s == 3.0
+    path.write_text("theme: x\nssh_max_concurrency: true\n")
+    with pytest.raises(SettingsError) as err:
+        load_settings(path)
+    assert err.value.line == 2
+    assert str(err.value).startswith(f"{path} line 2: 'ssh_max_concurrency' must be a whole number")
+
+
+def test_unknown_setting_is_a_warning_with_suggestion(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text("theme: nord\nrefresh_intervl_s: 3\n")
+    settings = load_settings(path)
+    assert settings.theme == "nord"
+    assert settings.refresh_interval_s == 2.0
+    assert settings.warnings == (
+        f"{path} line 2: unknown setting 'refresh_intervl_s' ignored (did you mean 'refresh_interval_s'?)",
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "needle"),
+    [
+        ("theme: a\nlog_follow: 'yes please'\n", 2, "'log_follow' must be true or false"),
+        ("refresh_interval_s: 0\n", 1, "must be greater than 0"),
+        ("theme: [a, b]\n", 1, "expected a single value, found a list"),
+        ("theme: 'unclosed\n", 2, "YAML syntax error"),
+        ("- just\n- a list\n", 1, "must be a mapping"),
+        ("theme: a\ntheme: b\n", 2, "appears twice"),
+    ],
+)
+def test_bad_settings_name_file_and_line(tmp_path: Path, text: str, line: int, needle: str) -> None:
+    path = tmp_path / "settings.yaml"
+    path.write_text(text)
+    with pytest.raises(SettingsError) as err:
+        load_settings(path)
+    assert err.value.line == line
+    assert needle in str(err.value)
+    assert str(path) in str(err.value)
