@@ -115,6 +115,8 @@ class CrmStatus:
     failed_actions: tuple[CrmFailedAction, ...] = ()
     bans: tuple[CrmBan, ...] = ()
     node_attributes: dict[str, dict[str, str]] = field(default_factory=dict)
+    status_errors: tuple[str, ...] = ()  # <status><errors><error> texts, e.g. why it is not connected
+    pacemakerd_state: str = ""  # <pacemakerd state="running"> (2.1+), "" when absent
 
     def node(self, name: str) -> CrmNode | None:
         return next((n for n in self.nodes if n.name == name), None)
@@ -156,6 +158,8 @@ class QuorumStatus:
     flags: tuple[str, ...] = ()
     members: tuple[QuorumMember, ...] = ()
     date: str = ""
+    provider: str = ""  # "corosync_votequorum"
+    activity_blocked: bool = False  # "Quorum: 2 Activity blocked"
 
     @property
     def has_qdevice(self) -> bool:

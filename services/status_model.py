@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Generic, TypeVar
 
 from services.cluster_model import (
@@ -25,7 +25,11 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Part(Generic[T]):
-    """One gathered fact. `value` is None when `error` is set (or the part does not apply)."""
+    """One gathered fact.
+
+    `ok` only when there is a value and no error. A failed refresh keeps the last good `value` with its
+    old `fetched_at` and sets `error`: screens grey it out as stale, verdicts ignore it.
+    """
 
     source: str  # host name, or "aws:ec2" / "lab:..." for AWS-side facts
     fetched_at: float  # time.time() when the answer arrived (or the failure happened)
@@ -38,11 +42,15 @@ class Part(Generic[T]):
     def ok(self) -> bool:
         return self.error is None and self.value is not None
 
+    @property
+    def stale(self) -> bool:
+        return self.error is not None and self.value is not None
+
     def age(self, now: float | None = None) -> float:
         return max(0.0, (now if now is not None else time.time()) - self.fetched_at)
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     OK = "ok"
     INFO = "info"
     WARNING = "warning"

@@ -1,0 +1,285 @@
+"""Gather one ClusterStatus snapshot per cluster, concurrently, from every host and from EC2.
+
+Every command of every host is started at once over the hosts' persistent SSH connections, so a refresh
+costs about one round trip. A failing part keeps its last good value marked stale (`Part.error` set) and
+never blanks the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import Any
+
+from services.inventory_model import Cluster, Host, Inventory
+from services.status_model import ClusterStatus, Part
+from services.verdicts import derive_verdicts
+
+CRM_MON = ("crm_mon", "-1", "--output-as=xml")
+QUORUMTOOL = ("corosync-quorumtool", "-s")
+QDEVICE_TOOL = ("corosync-qdevice-tool", "-s")
+QNETD_TOOL = ("corosync-qnetd-tool", "-l")
+
+# Exit codes that still come with a parseable answer (pacemaker-lab.md "Exit codes and output facts").
+_ACCEPTED_EXIT = {
+    "crm_mon": {0, 102},  # 102: pacemaker down on that node, XML still says "Not connected"
+    "corosync-quorumtool": {0, 2},  # 2: not quorate
+    "corosync-qdevice-tool": {0},  # 3: qdevice daemon down
+    "corosync-qnetd-tool": {0},  # 3: qnetd down
+    "db2pd": {0, 1, 4, 255},  # db2pd's exit code is not meaningful; the text is
+}
+
+
+def db2pd_argv(database: str) -> tuple[str, ...]:
+    return ("db2pd", "-hadr", "-db", database)
+
+
+class StatusService:
+    """Snapshots for the clusters of an inventory, over one shared runner (services.ssh.SshPool).
+
+    `pending_host_keys` collects HostKeyUnknown errors so a UI can ask the user; `refused_host_keys`
+    collects HostKeyChanged ones (never trusted from here).
+    """
+
+    def __init__(
+        self,
+        inventory: Inventory,
+        runner: Any,
+        *,
+        aws_route: bool = True,
+        clock: Callable[[], float] = time.time,
+    ):
+        self.inventory = inventory
+        self.runner = runner
+        self.aws_route = aws_route
+        self.clock = clock
+        self.pending_host_keys: list[Any] = []
+        self.refused_host_keys: list[Any] = []
+        self._last_good: dict[tuple[str, str, str], Part] = {}
+
+    async def snapshot(self, cluster: Cluster) -> ClusterStatus:
+        """Return a fresh ClusterStatus for `cluster`; never raises for host or AWS failures."""
+        status, key_errors = await _gather(cluster, self.runner, aws_route=self.aws_route, clock=self.clock)
+        self._note_host_keys(key_errors)
+        return self._with_stale_values(status)
+
+    async def snapshot_all(self) -> list[ClusterStatus]:
+        return list(await asyncio.gather(*(self.snapshot(c) for c in self.inventory.clusters)))
+
+    async def close(self) -> None:
+        close = getattr(self.runner, "close", None)
+        if close is not None:
+            await close()
+
+    def _note_host_keys(self, key_errors: list[Any]) -> None:
+        for err in key_errors:
+            kind = type(err).__name__
+            bucket = self.pending_host_keys if kind == "HostKeyUnknown" else self.refused_host_keys
+            if not any(getattr(e, "host", None) == err.host for e in bucket):
+                bucket.append(err)
+
+    def _with_stale_values(self, status: ClusterStatus) -> ClusterStatus:
+        """Replace failed parts by their last good value, still carrying the new error (shown greyed)."""
+
+        def keep(kind: str, host: str, part: Part | None) -> Part | None:
+            if part is None:
+                return None
+            key = (status.cluster, kind, host)
+            if part.ok:
+                self._last_good[key] = part
+                return part
+            old = self._last_good.get(key)
+            if old is None:
+                return part
+            return replace(old, error=part.error or "no answer")
+
+        def keep_map(kind: str, parts: dict[str, Part]) -> dict[str, Part]:
+            return {h: keep(kind, h, p) for h, p in parts.items()}  # type: ignore[misc]
+
+        return replace(
+            status,
+            crm=keep("crm", "", status.crm),
+            quorum=keep_map("quorum", status.quorum),
+            qdevice=keep_map("qdevice", status.qdevice),
+            qnetd=keep("qnetd", "", status.qnetd),
+            hadr=keep_map("hadr", status.hadr),
+            overlay_route=keep("route", "", status.overlay_route),
+        )
+
+
+async def gather_cluster_status(
+    cluster: Cluster, runner: Any, *, aws_route: bool = True, clock: Callable[[], float] = time.time
+) -> ClusterStatus:
+    """Run every status command on every host of `cluster` at once and build the snapshot.
+
+    Returns a ClusterStatus whose parts carry their source host, time and error; verdicts are derived.
+    Never raises for host failures: those become `host_errors` and part errors.
+    """
+    status, _ = await _gather(cluster, runner, aws_route=aws_route, clock=clock)
+    return status
+
+
+async def _gather(
+    cluster: Cluster, runner: Any, *, aws_route: bool, clock: Callable[[], float]
+) -> tuple[ClusterStatus, list[Any]]:
+    from services.parsers.corosync import parse_qdevice_tool, parse_qnetd_tool, parse_quorumtool
+    from services.parsers.crm_mon_xml import parse_crm_mon_xml
+    from services.parsers.db2pd_hadr import parse_db2pd_hadr
+
+    host_errors: dict[str, str] = {}
+    key_errors: list[Any] = []
+
+    async def part(host: Host, argv: Sequence[str], parse: Callable[[str], Any]) -> Part:
+        start = time.perf_counter()
+        command = " ".join(argv)
+        try:
+            res = await runner.run(host, list(argv))
+        except Exception as exc:  # SshError and friends: keep the message, never the traceback
+            if type(exc).__name__ in ("HostKeyUnknown", "HostKeyChanged"):
+                key_errors.append(exc)
+            host_errors.setdefault(host.name, _one_line(exc))
+            return Part(
+                source=host.name,
+                fetched_at=clock(),
+                error=_one_line(exc),
+                command=command,
+                duration_s=time.perf_counter() - start,
+            )
+        elapsed = time.perf_counter() - start
+        accepted = _ACCEPTED_EXIT.get(argv[0], {0})
+        if res.exit_status not in accepted:
+            why = (res.stderr or res.stdout).strip().splitlines()
+            msg = f"`{res.command}` exited {res.exit_status}" + (f": {why[-1]}" if why else "")
+            return Part(
+                source=host.name, fetched_at=clock(), error=msg, command=res.command, duration_s=elapsed
+            )
+        try:
+            value = parse(res.stdout)
+        except ValueError as exc:  # ParseError is a ValueError
+            return Part(
+                source=host.name,
+                fetched_at=clock(),
+                error=_one_line(exc),
+                command=res.command,
+                duration_s=elapsed,
+            )
+        return Part(
+            source=host.name, fetched_at=clock(), value=value, command=res.command, duration_s=elapsed
+        )
+
+    db_hosts = cluster.db_hosts
+    qhost = cluster.qdevice_host
+    tasks: dict[tuple[str, str], Any] = {}
+    for h in db_hosts:
+        tasks[("crm", h.name)] = part(h, CRM_MON, parse_crm_mon_xml)
+        tasks[("quorum", h.name)] = part(h, QUORUMTOOL, parse_quorumtool)
+        tasks[("qdevice", h.name)] = part(h, QDEVICE_TOOL, parse_qdevice_tool)
+        tasks[("hadr", h.name)] = part(h, db2pd_argv(cluster.database), parse_db2pd_hadr)
+    if qhost is not None:
+        tasks[("qnetd", qhost.name)] = part(qhost, QNETD_TOOL, parse_qnetd_tool)
+    if aws_route and cluster.aws.route_table_id and cluster.aws.overlay_ip:
+        tasks[("route", "aws:ec2")] = overlay_route_part(cluster, clock)
+
+    results = dict(zip(tasks, await asyncio.gather(*tasks.values()), strict=True))
+
+    def by(kind: str) -> dict[str, Part]:
+        return {h: p for (k, h), p in results.items() if k == kind}
+
+    crm = _pick_crm(by("crm"))
+    # A host that answered some command is reachable: drop errors that were per-command only.
+    for (_, h), p in results.items():
+        if p.error is None and h in host_errors:
+            del host_errors[h]
+
+    status = ClusterStatus(
+        cluster=cluster.name,
+        taken_at=clock(),
+        crm=crm,
+        quorum=by("quorum"),
+        qdevice=by("qdevice"),
+        qnetd=next(iter(by("qnetd").values()), None),
+        hadr=by("hadr"),
+        overlay_route=next(iter(by("route").values()), None),
+        host_errors=host_errors,
+        instance_ids={h.name: h.instance_id for h in cluster.hosts if h.instance_id},
+    )
+    return replace(status, verdicts=derive_verdicts(status)), key_errors
+
+
+def _pick_crm(parts: dict[str, Part]) -> Part | None:
+    """Prefer a node whose Pacemaker is connected and quorate: it speaks for the cluster."""
+    if not parts:
+        return None
+
+    def rank(p: Part) -> int:
+        if not p.ok:
+            return 0
+        v = p.value
+        return 1 + int(v.connected) + int(bool(v.connected and v.with_quorum))
+
+    best = max(parts.values(), key=rank)
+    if not best.ok:
+        errors = "; ".join(f"{p.source}: {p.error}" for p in parts.values())
+        return replace(best, source=",".join(parts), error=errors)
+    return best
+
+
+async def overlay_route_part(cluster: Cluster, clock: Callable[[], float] = time.time) -> Part:
+    """Read the overlay IP's route from EC2 (describe_route_tables); errors become the part's error."""
+    from services.cluster_model import OverlayRoute
+
+    aws = cluster.aws
+    dest = f"{aws.overlay_ip}/32"
+    start = time.perf_counter()
+    source = "lab:moto ec2" if aws.is_lab else f"aws:ec2 {aws.region}"
+    command = f"ec2.describe_route_tables(RouteTableIds=[{aws.route_table_id!r}])"
+    try:
+        from services.aws_clients import call, make_client
+
+        client = await asyncio.to_thread(make_client, "ec2", aws)
+        resp = await call(client, "describe_route_tables", RouteTableIds=[aws.route_table_id])
+    except Exception as exc:
+        try:
+            from services.aws_clients import describe_aws_error
+
+            msg = describe_aws_error(exc)
+        except Exception:
+            msg = _one_line(exc)
+        return Part(
+            source=source,
+            fetched_at=clock(),
+            error=msg,
+            command=command,
+            duration_s=time.perf_counter() - start,
+        )
+    for table in resp.get("RouteTables", []):
+        for r in table.get("Routes", []):
+            if r.get("DestinationCidrBlock") == dest:
+                route = OverlayRoute(
+                    route_table_id=aws.route_table_id or "",
+                    destination=dest,
+                    instance_id=r.get("InstanceId"),
+                    network_interface_id=r.get("NetworkInterfaceId"),
+                    state=r.get("State", ""),
+                )
+                return Part(
+                    source=source,
+                    fetched_at=clock(),
+                    value=route,
+                    command=command,
+                    duration_s=time.perf_counter() - start,
+                )
+    return Part(
+        source=source,
+        fetched_at=clock(),
+        command=command,
+        duration_s=time.perf_counter() - start,
+        error=f"no route for {dest} in {aws.route_table_id}: create it (HA setup, overlay IP step)",
+    )
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]
