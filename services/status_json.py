@@ -1,0 +1,68 @@
+"""ClusterStatus as plain JSON-ready dicts, for `db2ops status --json` and scripts."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import Any
+
+from services.status_model import ClusterStatus, Part, Severity
+
+EXIT_HEALTHY, EXIT_DEGRADED, EXIT_UNREACHABLE = 0, 1, 2
+_UNREACHABLE_CODES = {"host_unreachable", "pacemaker_unavailable"}
+
+
+def status_exit_code(statuses: list[ClusterStatus]) -> int:
+    """0 when every cluster is healthy, 2 when a host or Pacemaker could not be read, else 1."""
+    code = EXIT_HEALTHY
+    for s in statuses:
+        if any(v.code in _UNREACHABLE_CODES for v in s.verdicts):
+            return EXIT_UNREACHABLE
+        if any(v.severity.rank >= Severity.WARNING.rank for v in s.verdicts):
+            code = EXIT_DEGRADED
+    return code
+
+
+def status_to_dict(s: ClusterStatus, now: float | None = None) -> dict[str, Any]:
+    now = time.time() if now is None else now
+
+    def part(p: Part | None) -> dict[str, Any] | None:
+        if p is None:
+            return None
+        return {
+            "source": p.source,
+            "age_s": round(p.age(now), 3),
+            "ok": p.ok,
+            "stale": p.stale,
+            "error": p.error,
+            "command": p.command,
+            "value": _plain(p.value),
+        }
+
+    return {
+        "cluster": s.cluster,
+        "taken_at": s.taken_at,
+        "severity": s.severity.value,
+        "healthy": not s.verdicts,
+        "promoted_node": s.promoted_node,
+        "hadr_primary": s.hadr_primary_host,
+        "verdicts": [dataclasses.asdict(v) for v in s.verdicts],
+        "host_errors": dict(s.host_errors),
+        "crm": part(s.crm),
+        "quorum": {h: part(p) for h, p in s.quorum.items()},
+        "qdevice": {h: part(p) for h, p in s.qdevice.items()},
+        "qnetd": part(s.qnetd),
+        "hadr": {h: part(p) for h, p in s.hadr.items()},
+        "overlay_route": part(s.overlay_route),
+        "instance_ids": dict(s.instance_ids),
+    }
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value

@@ -1,0 +1,203 @@
+"""The `db2ops` command line. Headless sub-commands never import Textual; only the console does.
+
+Exit codes: 0 ok/healthy, 1 degraded or "nothing matched", 2 unreachable or bad input, 3 refused (read-only).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+PARSE_KINDS = ("crm_mon-xml", "quorum", "qdevice", "qnetd", "db2pd-hadr", "db2cm-list", "dbcfg-hadr", "db2diag", "db2audit")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="db2ops", description="Console for Db2 HADR + Pacemaker clusters on AWS.")
+    p.add_argument("--inventory", type=Path, help="inventory YAML (default: the XDG config dir, see `db2ops locate`)")
+    p.add_argument("--cluster", help="open this cluster first")
+    sub = p.add_subparsers(dest="cmd")
+
+    lab = sub.add_parser("lab", help="run the console on the embedded lab (simulated Db2 hosts over SSH + moto)")
+    lab.add_argument("--clusters", type=int, default=1, help="number of simulated clusters (fleet tests)")
+    lab.add_argument("--latency", type=int, default=0, metavar="MS", help="latency added to every lab command")
+    lab.add_argument("--failover-delay", type=float, default=2.0, metavar="S", help="seconds before the lab promotes")
+    lab.add_argument("--serve", action="store_true", help="run only the lab (no UI) and print its inventory path")
+    lab.add_argument("--pacemaker", action="store_true", help="use the real Pacemaker cluster (root, Debian packages)")
+    lab.add_argument("--dir", type=Path, help="where the lab writes keys and its inventory")
+
+    st = sub.add_parser("status", help="print one snapshot per cluster")
+    st.add_argument("--cluster", dest="status_cluster", help="only this cluster")
+    st.add_argument("--json", action="store_true", help="JSON output (exit 0 healthy, 1 degraded, 2 unreachable)")
+
+    pa = sub.add_parser("parse", help="parse a saved tool output (from a ticket) and print it")
+    pa.add_argument("kind", choices=PARSE_KINDS)
+    pa.add_argument("file", type=Path)
+    pa.add_argument("--json", action="store_true")
+
+    ft = sub.add_parser("filter-test", help="show which events of FILE a CloudWatch filter pattern matches")
+    ft.add_argument("pattern")
+    ft.add_argument("file", type=Path)
+
+    sub.add_parser("locate", help="print where db2ops keeps its files")
+
+    su = sub.add_parser("setup", help="run a setup plan headless")
+    su.add_argument("what", choices=["monitoring"])
+    su.add_argument("--cluster", dest="setup_cluster", required=True)
+    mode = su.add_mutually_exclusive_group()
+    mode.add_argument("--dry-run", action="store_true", help="show every command and API call (default)")
+    mode.add_argument("--apply", action="store_true", help="apply (refused on read-only clusters)")
+    su.add_argument("--json", action="store_true")
+
+    jo = sub.add_parser("journal", help="print the operator journal")
+    jo.add_argument("--cluster", dest="journal_cluster")
+    jo.add_argument("--markdown", action="store_true", help="export as a Markdown runbook")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except KeyboardInterrupt:
+        return 130
+    except _UserError as exc:
+        print(f"db2ops: {exc}", file=sys.stderr)
+        return exc.code
+
+
+class _UserError(Exception):
+    def __init__(self, message: str, code: int = 2):
+        super().__init__(message)
+        self.code = code
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.cmd == "locate":
+        from services.paths import locate_report
+
+        for k, v in locate_report(args.inventory).items():
+            print(f"{k:<14} {v}")
+        return 0
+    if args.cmd == "parse":
+        return _cmd_parse(args)
+    if args.cmd == "filter-test":
+        from services.log_cli import filter_test
+
+        return filter_test(args.pattern, args.file, sys.stdout)
+    if args.cmd == "status":
+        return asyncio.run(_cmd_status(args))
+    if args.cmd == "setup":
+        from services.setup_cli import run_setup_monitoring
+
+        mode = "apply" if args.apply else "dry-run"
+        inv = _load_inventory(args.inventory)
+        return asyncio.run(run_setup_monitoring(inv, args.setup_cluster, mode=mode, as_json=args.json, out=sys.stdout))
+    if args.cmd == "journal":
+        from services.plans.journal import export_markdown, read_journal
+
+        entries = read_journal(cluster=args.journal_cluster)
+        if args.markdown:
+            print(export_markdown(entries))
+        else:
+            for e in entries:
+                print(json.dumps(e.to_dict() if hasattr(e, "to_dict") else e.__dict__, default=str))
+        return 0
+    if args.cmd == "lab":
+        from tui.lab_cli import run_lab
+
+        return run_lab(args)
+    return _run_console(args)
+
+
+def _load_inventory(path: Path | None):
+    from services.inventory import InventoryError, load_inventory
+    from services.paths import default_inventory_path
+
+    try:
+        return load_inventory(path or default_inventory_path())
+    except InventoryError as exc:
+        raise _UserError(str(exc)) from None
+
+
+def _cmd_parse(args: argparse.Namespace) -> int:
+    if args.kind in ("db2diag", "db2audit"):
+        from services.log_cli import parse_log_file_to_json_lines
+
+        try:
+            parse_log_file_to_json_lines(args.kind, args.file, sys.stdout)
+        except OSError as exc:
+            raise _UserError(f"cannot read {args.file}: {exc.strerror}") from None
+        except ValueError as exc:
+            raise _UserError(f"{args.file}: {exc}") from None
+        return 0
+    from services.parsers import PARSERS
+    from services.status_json import _plain
+
+    try:
+        text = args.file.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise _UserError(f"cannot read {args.file}: {exc.strerror}") from None
+    try:
+        value = PARSERS[args.kind](text)
+    except ValueError as exc:  # ParseError
+        raise _UserError(f"{args.file}: {exc}") from None
+    if args.json:
+        print(json.dumps(_plain(value), indent=2, default=str))
+    else:
+        print(value)
+    return 0
+
+
+async def _cmd_status(args: argparse.Namespace) -> int:
+    from services.settings import load_settings
+    from services.ssh import SshPool
+    from services.status import StatusService
+    from services.status_json import EXIT_UNREACHABLE, status_exit_code, status_to_dict
+
+    inv = _load_inventory(args.inventory)
+    clusters = list(inv.clusters)
+    if args.status_cluster:
+        c = inv.cluster(args.status_cluster)
+        if c is None:
+            names = ", ".join(x.name for x in inv.clusters)
+            raise _UserError(f"no cluster {args.status_cluster!r} in {inv.source}; known: {names}")
+        clusters = [c]
+    settings = load_settings()
+    pool = SshPool(
+        connect_timeout=settings.ssh_connect_timeout_s,
+        command_timeout=settings.ssh_command_timeout_s,
+        max_concurrency=settings.ssh_max_concurrency,
+    )
+    service = StatusService(inv, pool)
+    try:
+        statuses = list(await asyncio.gather(*(service.snapshot(c) for c in clusters)))
+    finally:
+        await service.close()
+    if args.json:
+        print(json.dumps([status_to_dict(s) for s in statuses] if len(statuses) != 1 else status_to_dict(statuses[0]),
+                         indent=2, default=str))
+    else:
+        from services.status_text import render_status_text
+
+        for s in statuses:
+            print(render_status_text(s))
+    for err in service.pending_host_keys:
+        print(f"db2ops: {err}", file=sys.stderr)
+    code = status_exit_code(statuses)
+    return EXIT_UNREACHABLE if service.pending_host_keys and code == 0 else code
+
+
+def _run_console(args: argparse.Namespace) -> int:
+    from services.settings import load_settings
+
+    inv = _load_inventory(args.inventory)
+    from tui.app import run_console
+
+    return run_console(inv, settings=load_settings(), start_cluster=args.cluster)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
