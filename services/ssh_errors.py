@@ -1,0 +1,89 @@
+"""Typed SSH errors. Each message says what to do next; host-key errors carry what the UI needs to ask."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class SshError(Exception):
+    """Base of every error raised by services/ssh.py; `host` is the inventory host name."""
+
+    def __init__(self, message: str, host: str = "") -> None:
+        super().__init__(message)
+        self.host = host
+
+
+class HostUnreachable(SshError):
+    """The host could not be reached (refused, no route, DNS, connect timeout, connection lost, backoff)."""
+
+    def __init__(self, message: str, host: str = "", retry_in_s: float | None = None) -> None:
+        super().__init__(message, host)
+        self.retry_in_s = retry_in_s  # seconds until the pool tries to connect again (None: next call)
+
+
+class AuthenticationFailed(SshError):
+    """The server refused every key/agent identity offered for the user."""
+
+
+class CommandTimeout(SshError):
+    """A remote command ran longer than its timeout; the connection stays usable."""
+
+    def __init__(self, message: str, host: str = "", command: str = "", timeout_s: float = 0.0) -> None:
+        super().__init__(message, host)
+        self.command = command
+        self.timeout_s = timeout_s
+
+
+class CommandFailed(SshError):
+    """run(..., check=True) got a non-zero exit status; `result` holds the CommandResult."""
+
+    def __init__(self, message: str, host: str = "", result: object = None) -> None:
+        super().__init__(message, host)
+        self.result = result
+
+
+class HostKeyUnknown(SshError):
+    """known_hosts has no key for this host. The UI may show the fingerprint and call trust_host_key().
+
+    `address`/`port` are the name and port known_hosts is matched against (the ssh_config HostName or
+    HostKeyAlias when one applies), so trust_host_key() writes the line OpenSSH itself would look up.
+    """
+
+    def __init__(
+        self,
+        host: str,
+        address: str,
+        port: int,
+        fingerprint: str,
+        key_type: str,
+        public_key_line: str,
+        known_hosts: Path,
+    ) -> None:
+        self.address = address
+        self.port = port
+        self.fingerprint = fingerprint
+        self.key_type = key_type
+        self.public_key_line = public_key_line
+        self.known_hosts = known_hosts
+        super().__init__(self._message(host), host)
+
+    def _message(self, host: str) -> str:
+        return (
+            f"host {host} ({self.address}:{self.port}) is not in {self.known_hosts}; its {self.key_type} key "
+            f"fingerprint is {self.fingerprint}. Compare it with `ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub` "
+            f"on the host, then trust it (`db2ops trust {host}`) or add it to known_hosts yourself"
+        )
+
+
+class HostKeyChanged(HostKeyUnknown):
+    """known_hosts has a different key for this host: refused (possible man-in-the-middle attack)."""
+
+    def _message(self, host: str) -> str:
+        pattern = self.address if self.port == 22 else f"[{self.address}]:{self.port}"
+        return (
+            f"REFUSED: host {host} ({self.address}:{self.port}) presented a {self.key_type} key "
+            f"{self.fingerprint} that differs from the one in {self.known_hosts}. Someone may be intercepting "
+            f"the connection (man-in-the-middle), or the host was rebuilt. Check with the host's owner; if the "
+            f"change is expected, remove the old line with `ssh-keygen -R '{pattern}' -f {self.known_hosts}` "
+            f"and connect again"
+        )
