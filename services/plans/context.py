@@ -1,0 +1,212 @@
+"""PlanContext: what a step gets to read and change a cluster, and the only write path to it.
+
+Reads (`read`, `aws_read`) are always allowed. Writes (`write`, `aws_write`) first ask the write guard
+(services/plans/guard.py) and record the action for the operator journal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import re
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from services.inventory_model import Cluster, Host
+from services.plans.guard import require_guarded
+from services.plans.step import Action, StepFailed, aws_action, ssh_action
+
+if TYPE_CHECKING:
+    from services.plans.journal import Journal
+
+# AWS operations a check/verify may call: nothing that changes anything.
+_READ_VERBS = ("Describe", "List", "Get", "Filter", "Test", "Lookup")
+_THROTTLED = {
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "Throttled",
+    "RequestLimitExceeded",
+    "TooManyRequestsException",
+    "RequestThrottled",
+    "SlowDown",
+}
+_DENIED = {
+    "AccessDenied",
+    "AccessDeniedException",
+    "UnauthorizedOperation",
+    "AuthorizationError",
+    "AuthorizationErrorException",
+    "InvalidClientTokenId",
+    "UnrecognizedClientException",
+    "ExpiredToken",
+    "ExpiredTokenException",
+}
+
+
+class CommandLike(Protocol):
+    exit_status: int
+    stdout: str
+    stderr: str
+    command: str
+
+
+class HostRunnerLike(Protocol):
+    """services.ssh.HostRunner: runs an argv on a host (SshPool, or a fake in tests)."""
+
+    async def run(
+        self,
+        host: Host,
+        argv: Sequence[str],
+        *,
+        timeout: float | None = None,
+        input: str | None = None,
+        check: bool = False,
+    ) -> Any: ...
+
+
+def snake_case(operation: str) -> str:
+    """Return the boto3 method name of an API operation: "PutMetricFilter" -> "put_metric_filter"."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", operation).lower()
+
+
+def describe_aws_error(exc: BaseException, service: str, operation: str, profile: str | None) -> str:
+    """Return a message for a failed AWS call saying what happened and what to do next."""
+    code = ""
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        code = str(response.get("Error", {}).get("Code", ""))
+        detail = str(response.get("Error", {}).get("Message", ""))
+    else:
+        detail = str(exc)
+    who = f"profile {profile}" if profile else "the default AWS credentials"
+    if code in _THROTTLED:
+        return (
+            f"AWS throttled {service}:{operation} ({code}) even after retries; wait a minute and re-run: "
+            "steps already done are skipped and nothing is created twice"
+        )
+    if code in _DENIED:
+        return (
+            f"AWS refused {service}:{operation} ({code}) for {who}: allow {service}:{operation} in the "
+            f"IAM policy of that user/role, then re-run ({detail})"
+        )
+    name = type(exc).__name__
+    if name in ("NoCredentialsError", "PartialCredentialsError"):
+        return f"no AWS credentials found for {who}: set `profile:` in the inventory or AWS_PROFILE"
+    if name in ("EndpointConnectionError", "ConnectTimeoutError", "ReadTimeoutError"):
+        return f"cannot reach AWS for {service}:{operation} ({exc}); check the network/endpoint and re-run"
+    return f"{service}:{operation} failed: {code + ': ' if code else ''}{detail or name}"
+
+
+async def _default_call(client: Any, method: str, **kwargs: Any) -> Any:
+    return await asyncio.to_thread(getattr(client, method), **kwargs)
+
+
+@dataclass
+class PlanContext:
+    """Everything a step needs. `facts` is scratch space: check() stores what it read, keyed by step id."""
+
+    cluster: Cluster
+    runner: HostRunnerLike
+    aws_client_factory: Callable[[str], Any] | None = None  # service -> boto3 client
+    aws_call: Callable[..., Awaitable[Any]] | None = None  # (client, method_name, **kw) in a thread
+    journal: Journal | None = None
+    operator: str = field(default_factory=getpass.getuser)
+    params: dict[str, Any] = field(default_factory=dict)
+    inventory_source: str = ""
+    command_timeout: float | None = None
+    facts: dict[str, Any] = field(default_factory=dict)
+    performed: list[Action] = field(default_factory=list)  # actions of the step being applied
+    _clients: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    # --- hosts ---------------------------------------------------------------------------------------
+    async def read(
+        self, host: Host, argv: Sequence[str], *, input: str | None = None, timeout: float | None = None
+    ) -> CommandLike:
+        """Run a reading command on `host`; return its result (any exit status). SSH errors propagate."""
+        return await self.runner.run(
+            host, list(argv), timeout=timeout or self.command_timeout, input=input, check=False
+        )
+
+    async def write(
+        self,
+        host: Host,
+        argv: Sequence[str],
+        *,
+        input: str | None = None,
+        ok_exit: Sequence[int] = (0,),
+        timeout: float | None = None,
+    ) -> CommandLike:
+        """Run a changing command on `host` inside the guarded plan run; return its result.
+
+        Raises WriteRefused outside a guarded run or on a read-only cluster, StepFailed when the exit
+        status is not in `ok_exit` (message: command, host, status, first lines of stderr).
+        """
+        action = ssh_action(host.name, argv, input=input)
+        require_guarded(self.cluster, f"run `{action.command}` on {host.name}")
+        self.performed.append(action)
+        result = await self.runner.run(
+            host, list(action.argv), timeout=timeout or self.command_timeout, input=input, check=False
+        )
+        if result.exit_status not in ok_exit:
+            out = (result.stderr.strip() or result.stdout.strip()).splitlines()
+            tail = " | ".join(out[-3:])
+            raise StepFailed(
+                f"{host.name}: `{action.command}` exited with status {result.exit_status}"
+                + (f": {tail}" if tail else "")
+            )
+        return result
+
+    # --- AWS -----------------------------------------------------------------------------------------
+    def client(self, service: str) -> Any:
+        """Return the (cached) boto3 client for `service` of this cluster's account/region."""
+        if service not in self._clients:
+            if self.aws_client_factory is not None:
+                self._clients[service] = self.aws_client_factory(service)
+            else:
+                from services import aws_clients  # written by another module; imported when first needed
+
+                self._clients[service] = aws_clients.make_client(service, self.cluster.aws)
+        return self._clients[service]
+
+    async def _invoke(self, service: str, operation: str, params: dict[str, Any]) -> Any:
+        client = self.client(service)
+        method = snake_case(operation)
+        try:
+            if self.aws_call is not None:
+                return await self.aws_call(client, method, **params)
+            return await _default_call(client, method, **params)
+        except StepFailed:
+            raise
+        except Exception as exc:
+            if type(exc).__module__.startswith(("botocore", "boto3")):
+                raise StepFailed(
+                    describe_aws_error(exc, service, operation, self.cluster.aws.profile)
+                ) from exc
+            raise
+
+    async def aws_read(self, service: str, operation: str, **params: Any) -> Any:
+        """Make a reading AWS call (Describe*/List*/Get*/Filter*/Test*); return the response dict.
+
+        Raises ValueError for a changing operation (use aws_write), StepFailed for AWS errors.
+        """
+        if not operation.startswith(_READ_VERBS):
+            raise ValueError(f"{operation} changes AWS: use aws_write inside a plan run")
+        return await self._invoke(service, operation, params)
+
+    async def aws_write(self, service: str, operation: str, **params: Any) -> Any:
+        """Make a changing AWS call inside the guarded plan run; return the response dict.
+
+        Raises WriteRefused outside a guarded run or on a read-only cluster, StepFailed for AWS errors
+        (throttling and AccessDenied with what to do next).
+        """
+        action = aws_action(service, operation, params)
+        require_guarded(self.cluster, f"call {service}:{operation}")
+        self.performed.append(action)
+        return await self._invoke(service, operation, params)
+
+    @property
+    def is_lab_endpoint(self) -> bool:
+        """Return True when AWS is the lab's emulator (moto), where some APIs are missing."""
+        return self.cluster.aws.endpoint_url is not None
