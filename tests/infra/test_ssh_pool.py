@@ -14,6 +14,7 @@ from pathlib import Path
 import asyncssh
 import pytest
 
+from infra.sshd_fixture import TestSshd
 from services.inventory_model import Host
 from services.ssh import (
     AuthenticationFailed,
@@ -26,7 +27,6 @@ from services.ssh import (
     SshPool,
     trust_host_key,
 )
-from tests.infra.sshd_fixture import TestSshd
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,175 @@
+"""boto3 clients for one cluster's AWS settings, and error messages that say what to do next.
+
+The endpoint is configuration only: the same code talks to real AWS (endpoint_url None) and to the lab's
+moto server on 127.0.0.1. boto3 is imported lazily so `import services.aws_clients` stays cheap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import threading
+from typing import Any
+
+from services.inventory_model import AwsSettings
+
+# Attempts per call, first one included: 1 call + 4 retries in botocore's "standard" mode (exponential
+# backoff with jitter). botocore's own `max_attempts` key counts retries only, hence total_max_attempts.
+MAX_ATTEMPTS = 5
+CONNECT_TIMEOUT_S = 5
+READ_TIMEOUT_S = 30
+LAB_CREDENTIALS = ("lab-access-key", "lab-secret-key")  # moto accepts any; never sent to real AWS
+
+_clients: dict[tuple[str, AwsSettings], Any] = {}
+_lock = threading.Lock()  # boto3 sessions are not thread-safe; the clients they build are
+
+
+def make_client(service: str, aws: AwsSettings) -> Any:
+    """Return a cached boto3 client for `service` ("ec2", "logs", ...) configured from `aws`.
+
+    Real AWS: the standard credential chain (aws.profile when set), aws.region. The lab (aws.endpoint_url
+    set): that endpoint, no host prefix (so logs live tail reaches 127.0.0.1), and dummy credentials unless
+    a profile is given, so the credential chain never probes the network. Raises botocore's
+    ProfileNotFound when aws.profile does not exist (describe_aws_error() explains it).
+    """
+    key = (service, aws)
+    with _lock:
+        client = _clients.get(key)
+        if client is None:
+            client = _clients[key] = _build_client(service, aws)
+    return client
+
+
+def _build_client(service: str, aws: AwsSettings) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    config = Config(
+        region_name=aws.region,
+        retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
+        connect_timeout=CONNECT_TIMEOUT_S,
+        read_timeout=READ_TIMEOUT_S,
+        inject_host_prefix=not aws.is_lab,
+    )
+    credentials: dict[str, str] = {}
+    if aws.is_lab and aws.profile is None:
+        credentials = {"aws_access_key_id": LAB_CREDENTIALS[0], "aws_secret_access_key": LAB_CREDENTIALS[1]}
+    session = boto3.session.Session(profile_name=aws.profile, region_name=aws.region)
+    return session.client(service, endpoint_url=aws.endpoint_url, config=config, **credentials)
+
+
+def clear_client_cache() -> None:
+    """Forget every cached client (tests; after credentials change)."""
+    with _lock:
+        _clients.clear()
+
+
+async def call(client: Any, method: str, **kwargs: Any) -> Any:
+    """Return `client.<method>(**kwargs)` run in a worker thread (boto3 blocks); raises what boto3 raises."""
+    return await asyncio.to_thread(getattr(client, method), **kwargs)
+
+
+_THROTTLING = {
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "Throttled",
+    "RequestLimitExceeded",
+    "RequestThrottled",
+    "RequestThrottledException",
+    "TooManyRequestsException",
+    "SlowDown",
+}
+_ACCESS_DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthorizationError"}
+_BAD_CREDENTIALS = {
+    "InvalidClientTokenId",
+    "UnrecognizedClientException",
+    "AuthFailure",
+    "SignatureDoesNotMatch",
+    "InvalidSignatureException",
+    "IncompleteSignature",
+}
+_EXPIRED = {"ExpiredToken", "ExpiredTokenException", "RequestExpired"}
+_IAM_PREFIX = {
+    "cloudwatch": "cloudwatch",
+    "logs": "logs",
+    "ec2": "ec2",
+    "sns": "sns",
+    "sts": "sts",
+    "iam": "iam",
+}
+_FIX_CREDENTIALS = (
+    "set AWS_PROFILE (or aws.profile in the inventory) or run `aws configure` / `aws sso login`"
+)
+
+
+def describe_aws_error(exc: BaseException, service: str | None = None) -> str:
+    """Return one sentence for the UI: what failed, why, and what to do next.
+
+    `service` is the boto3 service name ("ec2") when known; it names the IAM action for AccessDenied.
+    Handles botocore ClientError (AccessDenied, throttling, bad/expired credentials, not found),
+    NoCredentialsError, ProfileNotFound, NoRegionError, endpoint connection errors and timeouts.
+    """
+    kind = type(exc).__name__
+    if kind == "ClientError" or hasattr(exc, "response") and hasattr(exc, "operation_name"):
+        return _describe_client_error(exc, service)
+    if kind in ("NoCredentialsError", "PartialCredentialsError", "CredentialRetrievalError"):
+        return f"no usable AWS credentials ({exc}); {_FIX_CREDENTIALS}"
+    if kind == "ProfileNotFound":
+        profile = getattr(exc, "kwargs", {}).get("profile", "?")
+        return (
+            f"AWS profile '{profile}' is not configured; fix aws.profile in the inventory or run "
+            f"`aws configure --profile {profile}`"
+        )
+    if kind == "NoRegionError":
+        return "no AWS region configured; set aws.region in the inventory"
+    if kind in ("EndpointConnectionError", "ConnectionClosedError"):
+        url = getattr(exc, "kwargs", {}).get("endpoint_url", "the AWS endpoint")
+        return (
+            f"cannot reach {url}; check the network, proxy and VPC endpoints from this machine "
+            f"(for the lab: is `db2ops lab` still running?)"
+        )
+    if kind in ("ConnectTimeoutError", "ReadTimeoutError"):
+        url = getattr(exc, "kwargs", {}).get("endpoint_url", "the AWS endpoint")
+        return (
+            f"{url} did not answer in time after retries; try again, or check the network from this machine"
+        )
+    return f"AWS call failed: {kind}: {exc}"
+
+
+def _describe_client_error(exc: Any, service: str | None) -> str:
+    error = exc.response.get("Error", {})
+    code = str(error.get("Code", "Unknown"))
+    message = str(error.get("Message", "")).strip()
+    operation = str(getattr(exc, "operation_name", "") or "the call")
+    retries = exc.response.get("ResponseMetadata", {}).get("RetryAttempts", 0)
+    action = _iam_action(message, service, operation)
+    if code in _ACCESS_DENIED:
+        return (
+            f"AWS denied {action} ({code}): the IAM identity in use is missing the permission {action}; "
+            f"add it to its policy (scoped to the resource) or use a profile that has it"
+        )
+    if code in _THROTTLING:
+        return (
+            f"AWS throttled the call {action}; retried {retries} times ({code}). Wait a minute and try again, "
+            f"or poll less often (refresh_interval_s in settings)"
+        )
+    if code in _EXPIRED:
+        return f"the AWS credentials have expired ({code}); refresh them (`aws sso login`) and retry"
+    if code in _BAD_CREDENTIALS:
+        return f"AWS did not accept the credentials for {action} ({code}: {message}); {_FIX_CREDENTIALS}"
+    if "NotFound" in code or code.startswith("NoSuch"):
+        return f"{action} failed: {message or code}; check the ids and names in the inventory's aws settings"
+    detail = f"{code}: {message}" if message else code
+    suffix = f" after {retries} retries" if retries else ""
+    return f"{action} failed{suffix} ({detail})"
+
+
+def _iam_action(message: str, service: str | None, operation: str) -> str:
+    """Return "ec2:ReplaceRoute": from AWS's own message when it names it, else service + operation."""
+    named = re.search(r"perform:? ([a-z0-9-]+:[A-Za-z0-9]+)", message)
+    if named:
+        return named.group(1)
+    if service:
+        return f"{_IAM_PREFIX.get(service, service)}:{operation}"
+    return operation
