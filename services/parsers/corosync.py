@@ -173,6 +173,8 @@ def _member(line: _Line, has_qdevice_column: bool, kind: str) -> QuorumMember:
         flags, rest = rest[0], rest[1:]
     local = "(local)" in rest
     name_parts = [t for t in rest if t != "(local)"]
+    if not name_parts:
+        raise ParseError(kind, "a node name in the membership row", line=line.number, excerpt=line.text)
     name = name_parts[0]
     return QuorumMember(node_id=node_id, votes=votes, qdevice=flags, name=name, local=local)
 

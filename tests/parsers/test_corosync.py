@@ -327,6 +327,7 @@ def test_each_sample_cut_in_half_is_a_parse_error(path):
         "Cluster Summary:\n  * Stack: corosync\n",
         "Quorum information\n------------------\nQuorate: Yes\n\nMembership information\n---\n    Nodeid Votes Name\n  x 1 a\n",
         "\x00\x01\x02",
+        "Quorum information\nQuorate: Yes\nMembership information\n    Nodeid Votes Name\n    1 1 (local)\n",
     ],
 )
 def test_garbage_is_a_parse_error(parse, text):
