@@ -138,7 +138,18 @@ def _quorum(s: ClusterStatus) -> Iterator[Verdict]:
                 "check corosync-qnetd on the quorum host and port 5403 between them",
             )
     if s.qnetd is not None and s.qnetd.ok:
-        clients = [c for cl in s.qnetd.value.clusters for c in cl.clients]  # type: ignore[union-attr]
+        qnetd = s.qnetd.value
+        assert qnetd is not None
+        names = {p.value.cluster_name for p in s.qdevice.values() if p.ok and p.value.cluster_name}  # type: ignore[union-attr]
+        for name in sorted(names):
+            if qnetd.cluster(name) is None:
+                yield Verdict(
+                    "qnetd_missing_cluster",
+                    Severity.WARNING,
+                    f"qnetd on {s.qnetd.source} has no client of cluster {name!r}: its vote is not available",
+                    "check corosync-qdevice on the nodes and TLS/port 5403 to the quorum host",
+                )
+        clients = [c for cl in qnetd.clusters for c in cl.clients]
         for c in clients:
             if "NACK" in c.vote:
                 yield Verdict(

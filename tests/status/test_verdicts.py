@@ -89,3 +89,17 @@ def test_stale_part_is_not_judged():
     stale = replace(s.hadr["db2b"], value=hadr("STANDBY", state="REMOTE_CATCHUP"), error="timeout")
     s = with_verdicts(replace(s, hadr={**s.hadr, "db2b": stale}))
     assert "hadr_not_peer" not in codes(s)
+
+
+def test_qnetd_without_our_cluster_is_reported():
+    from services.cluster_model import QnetdCluster, QnetdStatus
+
+    s = healthy()
+    qd = {h: part(QdeviceStatus(state="Connected", cluster_name="db2hadr"), h) for h in ("db2a", "db2b")}
+    s = with_verdicts(
+        replace(s, qdevice=qd, qnetd=part(QnetdStatus(clusters=(QnetdCluster(name="other"),)), "qdev"))
+    )
+    v = next(v for v in s.verdicts if v.code == "qnetd_missing_cluster")
+    assert "db2hadr" in v.message
+    s2 = with_verdicts(replace(s, qnetd=part(QnetdStatus(clusters=(QnetdCluster(name="db2hadr"),)), "qdev")))
+    assert "qnetd_missing_cluster" not in codes(s2)
