@@ -1,0 +1,48 @@
+"""`python -m lab [--clusters N] [--latency MS] [--failover-delay S] [--no-aws] [--dir PATH]`: run only the lab.
+
+The same as `db2ops lab --serve`: prints the inventory path first, runs until Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from lab.runtime import LabRuntime, serve_forever
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse arguments, start the lab and serve until SIGINT/SIGTERM. Returns the exit status."""
+    parser = argparse.ArgumentParser(
+        prog="python -m lab", description="Run the db2ops embedded lab headless."
+    )
+    parser.add_argument("--clusters", type=int, default=1, help="number of simulated clusters (default 1)")
+    parser.add_argument("--latency", type=int, default=0, metavar="MS", help="added delay per command")
+    parser.add_argument("--failover-delay", type=float, default=2.0, metavar="S", help="seconds to promote")
+    parser.add_argument("--no-aws", action="store_true", help="do not start moto (no overlay route, no logs)")
+    parser.add_argument("--dir", type=Path, default=None, help="where to write keys and the inventory")
+    args = parser.parse_args(argv)
+
+    async def run() -> None:
+        runtime = LabRuntime()
+        await runtime.start(
+            args.clusters,
+            base_dir=args.dir,
+            failover_delay_s=args.failover_delay,
+            latency_ms=args.latency,
+            with_aws=not args.no_aws,
+        )
+        await serve_forever(runtime)
+
+    try:
+        asyncio.run(run())
+    except (ValueError, RuntimeError) as exc:
+        print(f"lab: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,325 @@
+"""Command dispatch for the lab's SSH hosts: argv -> (exit_status, stdout, stderr).
+
+The SSH server shlex-splits the client's command line and calls `run_command`. Nothing is ever executed on
+the machine: every answer is rendered from the cluster's state model. Other modules add commands with
+`register_command(name, handler)` or the `@command(name)` decorator (e.g. lab/commands_db2admin.py); a later
+registration for the same name is tried first, and a handler can decline argv it does not understand with
+`match=`. Unknown commands answer like bash (`command not found`, exit 127).
+
+Handlers run on the SSH server's event loop: they must be quick and must not block.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from lab import render_corosync, render_db2, render_pacemaker
+from lab.state import LabCluster, LabHost
+
+Result = tuple[int, str, str]
+
+
+@dataclass
+class CommandContext:
+    """Everything a handler may look at. `argv[0]` is the command name (basename, `sudo` stripped)."""
+
+    cluster: LabCluster
+    host: LabHost
+    argv: list[str]
+    stdin: str = ""
+    env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def args(self) -> list[str]:
+        return self.argv[1:]
+
+
+Handler = Callable[[CommandContext], Result]
+
+
+@dataclass(frozen=True)
+class _Entry:
+    handler: Handler
+    roles: tuple[str, ...]
+    match: Callable[[list[str]], bool] | None
+    reads_stdin: bool = False
+
+
+_REGISTRY: dict[str, list[_Entry]] = {}
+ALL_ROLES = ("db", "qdevice")
+
+
+def register_command(
+    name: str,
+    handler: Handler,
+    *,
+    roles: tuple[str, ...] = ALL_ROLES,
+    match: Callable[[list[str]], bool] | None = None,
+    reads_stdin: bool = False,
+) -> None:
+    """Register `handler` for command `name` on hosts whose role is in `roles`.
+
+    `match(argv)` returning False lets the next (earlier) handler for the same name answer instead.
+    `reads_stdin` True makes the SSH server collect the client's stdin (until EOF) into `ctx.stdin`.
+    """
+    _REGISTRY.setdefault(name, []).insert(0, _Entry(handler, tuple(roles), match, reads_stdin))
+
+
+def command(
+    name: str,
+    *,
+    roles: tuple[str, ...] = ALL_ROLES,
+    match: Callable[[list[str]], bool] | None = None,
+    reads_stdin: bool = False,
+):
+    """Decorator form of `register_command`."""
+
+    def wrap(handler: Handler) -> Handler:
+        register_command(name, handler, roles=roles, match=match, reads_stdin=reads_stdin)
+        return handler
+
+    return wrap
+
+
+def not_found(name: str) -> Result:
+    return 127, "", f"bash: line 1: {name}: command not found\n"
+
+
+def _split_prefixes(argv: list[str], env: dict[str, str]) -> list[str]:
+    argv = list(argv)
+    # `VAR=value cmd ...` and `sudo [-n] cmd ...` prefixes, as a shell would take them.
+    while argv and "=" in argv[0] and not argv[0].startswith("=") and argv[0].split("=", 1)[0].isidentifier():
+        key, value = argv.pop(0).split("=", 1)
+        env[key] = value
+    if argv and argv[0] == "sudo":
+        argv.pop(0)
+        while argv and argv[0].startswith("-"):
+            argv.pop(0)
+    return argv
+
+
+def _command_name(argv0: str) -> str:
+    return argv0.rsplit("/", 1)[-1] if argv0.startswith("/") else argv0
+
+
+def _resolve(host: LabHost, argv: list[str]) -> _Entry | None:
+    for entry in _REGISTRY.get(_command_name(argv[0]), []):
+        if host.role in entry.roles and (entry.match is None or entry.match(argv)):
+            return entry
+    return None
+
+
+def reads_stdin(host: LabHost, argv: list[str]) -> bool:
+    """True when the handler that would answer `argv` on `host` wants the client's stdin."""
+    argv = _split_prefixes(argv, {})
+    entry = _resolve(host, argv) if argv else None
+    return bool(entry and entry.reads_stdin)
+
+
+def run_command(
+    cluster: LabCluster, host: LabHost, argv: list[str], stdin: str = "", env: dict[str, str] | None = None
+) -> Result:
+    """Answer `argv` as host `host` of `cluster` would. Returns (exit_status, stdout, stderr); never raises."""
+    env = dict(env or {})
+    argv = _split_prefixes(argv, env)
+    if not argv:
+        return 0, "", ""
+    cluster.tick()
+    entry = _resolve(host, argv)
+    if entry is None:
+        return not_found(argv[0])
+    name = _command_name(argv[0])
+    ctx = CommandContext(cluster, host, [name, *argv[1:]], stdin, env)
+    try:
+        return entry.handler(ctx)
+    except Exception as exc:  # a handler bug must answer, not kill the SSH session
+        return 1, "", f"{name}: lab handler error: {type(exc).__name__}: {exc}\n"
+
+
+# ---------------------------------------------------------------- Pacemaker / corosync
+
+
+def _wants_xml(args: list[str]) -> bool:
+    for i, arg in enumerate(args):
+        if arg in ("--output-as=xml", "--as-xml", "-X"):
+            return True
+        if arg == "--output-as" and i + 1 < len(args) and args[i + 1] == "xml":
+            return True
+    return False
+
+
+@command("crm_mon", roles=("db",))
+def _crm_mon(ctx: CommandContext) -> Result:
+    if _wants_xml(ctx.args):
+        return 0, render_pacemaker.render_crm_mon_xml(ctx.cluster, ctx.argv), ""
+    return 0, render_pacemaker.render_crm_mon_text(ctx.cluster), ""
+
+
+@command("crm", roles=("db",))
+def _crm(ctx: CommandContext) -> Result:
+    if ctx.args[:1] == ["status"]:
+        return 0, render_pacemaker.render_crm_mon_text(ctx.cluster), ""
+    return 1, "", f"ERROR: crm {' '.join(ctx.args)}: not emulated by the db2ops lab (try: crm status)\n"
+
+
+@command("corosync-quorumtool", roles=("db",))
+def _quorumtool(ctx: CommandContext) -> Result:
+    return render_corosync.render_quorumtool(ctx.cluster, ctx.host.name)
+
+
+@command("corosync-qdevice-tool")
+def _qdevice_tool(ctx: CommandContext) -> Result:
+    verbose = any(a.startswith("-") and not a.startswith("--") and "v" in a for a in ctx.args)
+    return render_corosync.render_qdevice_tool(ctx.cluster, ctx.host.name, verbose)
+
+
+@command("corosync-qnetd-tool", roles=("qdevice",))
+def _qnetd_tool(ctx: CommandContext) -> Result:
+    return render_corosync.render_qnetd_tool(ctx.cluster, ctx.args)
+
+
+@command("corosync-cfgtool", roles=("db",))
+def _cfgtool(ctx: CommandContext) -> Result:
+    return render_corosync.render_cfgtool(ctx.cluster, ctx.host.name)
+
+
+# ---------------------------------------------------------------- Db2
+
+
+DB2PD_USAGE = "Option -hadr requires -db <database> or -alldbs option and active database.\n"
+
+
+@command("db2pd", roles=("db",))
+def _db2pd(ctx: CommandContext) -> Result:
+    args = [a.lower() if a.startswith("-") else a for a in ctx.args]
+    if "-hadr" not in args:
+        return 1, "", "db2pd: the db2ops lab emulates only `db2pd -hadr -db <database>`\n"
+    database: str | None = None
+    for flag in ("-db", "-database", "-d"):
+        if flag in args:
+            i = args.index(flag)
+            if i + 1 >= len(args):
+                return 0, "\n" + DB2PD_USAGE, ""
+            database = args[i + 1]
+            break
+    if database is None and "-alldbs" not in args:
+        return 0, "\n" + DB2PD_USAGE, ""
+    return render_db2.render_db2pd_hadr(ctx.cluster, ctx.host.name, database)
+
+
+@command("db2cm", roles=("db",))
+def _db2cm(ctx: CommandContext) -> Result:
+    if ctx.args[:1] == ["-list"]:
+        return render_db2.render_db2cm_list(ctx.cluster, ctx.host.name)
+    return 1, "", f"db2cm {' '.join(ctx.args)}: not emulated by the db2ops lab (try: db2cm -list)\n"
+
+
+def _db_cfg_words(argv: list[str]) -> list[str]:
+    return " ".join(argv[1:]).split()
+
+
+def _is_get_db_cfg(argv: list[str]) -> bool:
+    words = [w.lower() for w in _db_cfg_words(argv)]
+    return (
+        len(words) >= 5
+        and words[0] == "get"
+        and words[1] in ("db", "database")
+        and words[2] in ("cfg", "config", "configuration")
+        and words[3] == "for"
+    )
+
+
+@command("db2", roles=("db",))
+def _db2_clp(ctx: CommandContext) -> Result:
+    # The CLP prints its errors on stdout; an unknown command is taken as SQL without a connection.
+    return (
+        4,
+        "DB21034E  The command was processed as an SQL statement because it was not a valid Command Line "
+        "Processor command.  During SQL processing it returned:\n"
+        "SQL1024N  A database connection does not exist.  SQLSTATE=08003\n",
+        "",
+    )
+
+
+@command("db2", roles=("db",), match=_is_get_db_cfg)
+def _db2_get_db_cfg(ctx: CommandContext) -> Result:
+    return render_db2.render_db_cfg(ctx.cluster, ctx.host.name, _db_cfg_words(ctx.argv)[4])
+
+
+# ---------------------------------------------------------------- small shell utilities
+
+
+@command("hostname")
+def _hostname(ctx: CommandContext) -> Result:
+    return 0, ctx.host.name + "\n", ""
+
+
+@command("true")
+def _true(ctx: CommandContext) -> Result:
+    return 0, "", ""
+
+
+@command("cat")
+def _cat(ctx: CommandContext) -> Result:
+    out, err, status = [], [], 0
+    for path in ctx.args:
+        if path in ctx.host.files:
+            out.append(ctx.host.files[path])
+        else:
+            err.append(f"cat: {path}: No such file or directory\n")
+            status = 1
+    return status, "".join(out), "".join(err)
+
+
+# ---------------------------------------------------------------- lab control (drills)
+
+LAB_VERBS = (
+    "status",
+    "kill-primary",
+    "restore",
+    "stop-qnetd",
+    "start-qnetd",
+    "disconnect-hadr",
+    "reconnect-hadr",
+    "latency MS",
+    "move-primary NODE",
+)
+LAB_USAGE = "usage: db2ops-lab {" + "|".join(LAB_VERBS) + "}\n"
+
+
+def lab_control(cluster: LabCluster, args: list[str]) -> Result:
+    """Run one drill verb on `cluster`; returns (exit_status, stdout, stderr). Used over SSH and by the TUI."""
+    if not args:
+        return 2, "", LAB_USAGE
+    verb, rest = args[0], args[1:]
+    simple = {
+        "kill-primary": cluster.kill_primary,
+        "restore": cluster.restore,
+        "stop-qnetd": cluster.stop_qnetd,
+        "start-qnetd": cluster.start_qnetd,
+        "disconnect-hadr": cluster.disconnect_hadr,
+        "reconnect-hadr": cluster.reconnect_hadr,
+    }
+    try:
+        if verb == "status":
+            pass
+        elif verb in simple and not rest:
+            result = simple[verb]()
+            if verb == "kill-primary":
+                return 0, f"killed {result} (the HADR primary's host)\n", ""
+        elif verb == "latency" and len(rest) == 1 and rest[0].isdigit():
+            cluster.set_latency(int(rest[0]))
+        elif verb == "move-primary" and len(rest) == 1:
+            cluster.move_primary(rest[0])
+        else:
+            return 2, "", f"db2ops-lab: bad arguments {' '.join(args)!r}\n{LAB_USAGE}"
+    except ValueError as exc:
+        return 1, "", f"db2ops-lab: {exc}\n"
+    return 0, json.dumps(cluster.summary(), indent=2, sort_keys=True) + "\n", ""
+
+
+@command("db2ops-lab")
+def _db2ops_lab(ctx: CommandContext) -> Result:
+    return lab_control(ctx.cluster, ctx.args)
