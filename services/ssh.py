@@ -8,7 +8,8 @@ Reuse semantics of SshPool:
   run() reconnects. When a connect fails, the host goes into backoff (reconnect_backoff: first delay,
   maximum delay; doubling): until then run() fails fast with HostUnreachable giving the time of the next
   try, so a dead host is not hammered and does not slow the polls of the others.
-- A global semaphore caps commands in flight over all hosts (max_concurrency).
+- A global semaphore caps commands in flight over all hosts (max_concurrency), and a per-host one keeps
+  the sessions open on one connection (per_host_concurrency, default 8) under OpenSSH's MaxSessions (10).
 - ~/.ssh/config (or config_paths), the SSH agent and default keys are honoured by asyncssh; Host.identity,
   Host.user and Host.port override them. Host keys are always verified against Host.known_hosts, the
   pool's known_hosts, or ~/.ssh/known_hosts: an unknown key raises HostKeyUnknown, a different key
@@ -91,6 +92,7 @@ class HostRunner(Protocol):
 class _HostSlot:
     """Per-host connection state (guarded by `lock`)."""
 
+    sessions: asyncio.Semaphore
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     conn: asyncssh.SSHClientConnection | None = None
     failures: int = 0
@@ -108,6 +110,7 @@ class SshPool:
         command_timeout: float = 15.0,
         keepalive_interval: float = 15.0,
         max_concurrency: int = 32,
+        per_host_concurrency: int = 8,
         reconnect_backoff: tuple[float, float] = (0.5, 8.0),
         known_hosts: Path | None = None,
         config_paths: Sequence[str | Path] | None = None,
@@ -124,6 +127,7 @@ class SshPool:
         self.config_paths = [str(p) for p in config_paths]
         self._clock = clock
         self._semaphore = asyncio.Semaphore(max_concurrency)
+        self.per_host_concurrency = per_host_concurrency
         self._slots: dict[tuple[str, int | None, str | None], _HostSlot] = {}
         self._closed = False
 
@@ -161,7 +165,8 @@ class SshPool:
             raise ValueError("argv must not be empty")
         command = shlex.join(args)
         limit = self.command_timeout if timeout is None else timeout
-        async with self._semaphore:
+        slot = self._slot(host)
+        async with self._semaphore, slot.sessions:
             conn = await self._connection(host)
             started = time.monotonic()
             try:
@@ -176,7 +181,14 @@ class SshPool:
                     command,
                     limit,
                 ) from None
-            except (asyncssh.Error, OSError) as exc:  # the connection died under us
+            except (asyncssh.Error, OSError) as exc:
+                if _session_refused(exc) and not conn.is_closed():  # e.g. sshd's MaxSessions reached
+                    raise SshError(
+                        f"{host.name}: the server refused a new session for `{command}` ({_reason(exc)}); "
+                        f"lower per-host concurrency or raise MaxSessions in its sshd_config",
+                        host.name,
+                    ) from None
+                # the connection died under us
                 self._drop(host)
                 raise HostUnreachable(
                     f"{host.name}: connection lost while running `{command}` ({_reason(exc)}); "
@@ -213,7 +225,11 @@ class SshPool:
         await asyncio.gather(*(c.wait_closed() for c in conns), return_exceptions=True)
 
     def _slot(self, host: Host) -> _HostSlot:
-        return self._slots.setdefault((host.address, host.port, host.user), _HostSlot())
+        key = (host.address, host.port, host.user)
+        slot = self._slots.get(key)
+        if slot is None:
+            slot = self._slots[key] = _HostSlot(asyncio.Semaphore(self.per_host_concurrency))
+        return slot
 
     def _drop(self, host: Host) -> None:
         slot = self._slot(host)
@@ -376,12 +392,17 @@ def trust_host_key(err: HostKeyUnknown, known_hosts: Path | None = None) -> Path
     pattern = err.address if err.port == 22 else f"[{err.address}]:{err.port}"
     key_fields = err.public_key_line.split()[:2]  # drop any comment: the pattern names the host
     line = f"{pattern} {' '.join(key_fields)}\n"
+    needs_newline = path.is_file() and path.stat().st_size > 0 and not path.read_bytes().endswith(b"\n")
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     with os.fdopen(fd, "a", encoding="utf-8") as handle:
-        if handle.tell() > 0 and not path.read_bytes().endswith(b"\n"):
-            handle.write("\n")
-        handle.write(line)
+        handle.write(("\n" if needs_newline else "") + line)
     return path
+
+
+def _session_refused(exc: BaseException) -> bool:
+    return (
+        isinstance(exc, asyncssh.ChannelOpenError) and exc.code == asyncssh.OPEN_ADMINISTRATIVELY_PROHIBITED
+    )
 
 
 def _text(value: object) -> str:

@@ -68,10 +68,11 @@ class HostKeyUnknown(SshError):
         super().__init__(self._message(host), host)
 
     def _message(self, host: str) -> str:
+        ssh = f"ssh {self.address}" if self.port == 22 else f"ssh -p {self.port} {self.address}"
         return (
             f"host {host} ({self.address}:{self.port}) is not in {self.known_hosts}; its {self.key_type} key "
             f"fingerprint is {self.fingerprint}. Compare it with `ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub` "
-            f"on the host, then trust it (`db2ops trust {host}`) or add it to known_hosts yourself"
+            f"run on the host; if it matches, trust it when db2ops asks, or run `{ssh}` once and answer yes"
         )
 
 

@@ -122,21 +122,24 @@ async def test_timeout_raises_and_connection_stays_usable(sshd: TestSshd, tmp_pa
     assert sshd.connections == 1
 
 
-async def test_concurrency_limit_is_respected(sshd: TestSshd, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("overall", "per_host", "limit"), [(3, 8, 3), (32, 2, 2)])
+async def test_concurrency_limits_are_respected(
+    sshd: TestSshd, tmp_path: Path, overall: int, per_host: int, limit: int
+) -> None:
     host = host_for(sshd, tmp_path / "known_hosts")
-    async with SshPool(config_paths=[], max_concurrency=3) as pool:
+    async with SshPool(config_paths=[], max_concurrency=overall, per_host_concurrency=per_host) as pool:
         tasks = [asyncio.create_task(pool.run(host, ["gate"])) for _ in range(8)]
-        for _ in range(500):  # wait (bounded) until the first three are running on the server
-            if sshd.active == 3:
+        for _ in range(500):  # wait (bounded) until the first ones are running on the server
+            if sshd.active == limit:
                 break
             await asyncio.sleep(0.01)
-        for _ in range(20):  # give the five others every chance to slip through
+        for _ in range(20):  # give the others every chance to slip through
             await asyncio.sleep(0.01)
-        assert sshd.active == 3
+        assert sshd.active == limit
         sshd.release.set()
         results = await asyncio.gather(*tasks)
     assert all(r.ok for r in results)
-    assert sshd.max_active == 3
+    assert sshd.max_active == limit
     assert sshd.connections == 1
 
 
@@ -276,3 +279,13 @@ async def test_ssh_config_alias_is_honoured_and_trusted_under_its_hostname(
         result = await pool.run(host, ["argv", "via config"])
     assert result.stdout == '["via config"]'
     assert known_hosts.read_text().startswith(f"[127.0.0.1]:{sshd.port} ssh-ed25519 ")
+
+
+def test_trust_host_key_appends_after_a_line_without_newline(tmp_path: Path) -> None:
+    known_hosts = tmp_path / "known_hosts"
+    known_hosts.write_text("other.example ssh-ed25519 AAAAold")  # no trailing newline
+    err = HostKeyUnknown(
+        "db2a", "10.0.1.11", 22, "SHA256:x", "ssh-ed25519", "ssh-ed25519 AAAAnew comment", known_hosts
+    )
+    trust_host_key(err)
+    assert known_hosts.read_text() == "other.example ssh-ed25519 AAAAold\n10.0.1.11 ssh-ed25519 AAAAnew\n"
