@@ -11,26 +11,55 @@ import json
 import sys
 from pathlib import Path
 
-PARSE_KINDS = ("crm_mon-xml", "quorum", "qdevice", "qnetd", "db2pd-hadr", "db2cm-list", "dbcfg-hadr", "db2diag", "db2audit")
+PARSE_KINDS = (
+    "crm_mon-xml",
+    "quorum",
+    "qdevice",
+    "qnetd",
+    "db2pd-hadr",
+    "db2cm-list",
+    "dbcfg-hadr",
+    "db2diag",
+    "db2audit",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="db2ops", description="Console for Db2 HADR + Pacemaker clusters on AWS.")
-    p.add_argument("--inventory", type=Path, help="inventory YAML (default: the XDG config dir, see `db2ops locate`)")
+    p = argparse.ArgumentParser(
+        prog="db2ops", description="Console for Db2 HADR + Pacemaker clusters on AWS."
+    )
+    p.add_argument(
+        "--inventory", type=Path, help="inventory YAML (default: the XDG config dir, see `db2ops locate`)"
+    )
     p.add_argument("--cluster", help="open this cluster first")
     sub = p.add_subparsers(dest="cmd")
 
-    lab = sub.add_parser("lab", help="run the console on the embedded lab (simulated Db2 hosts over SSH + moto)")
+    lab = sub.add_parser(
+        "lab", help="run the console on the embedded lab (simulated Db2 hosts over SSH + moto)"
+    )
     lab.add_argument("--clusters", type=int, default=1, help="number of simulated clusters (fleet tests)")
-    lab.add_argument("--latency", type=int, default=0, metavar="MS", help="latency added to every lab command")
-    lab.add_argument("--failover-delay", type=float, default=2.0, metavar="S", help="seconds before the lab promotes")
-    lab.add_argument("--serve", action="store_true", help="run only the lab (no UI) and print its inventory path")
-    lab.add_argument("--pacemaker", action="store_true", help="use the real Pacemaker cluster (root, Debian packages)")
+    lab.add_argument(
+        "--latency", type=int, default=0, metavar="MS", help="latency added to every lab command"
+    )
+    lab.add_argument(
+        "--failover-delay", type=float, default=2.0, metavar="S", help="seconds before the lab promotes"
+    )
+    lab.add_argument(
+        "--serve", action="store_true", help="run only the lab (no UI) and print its inventory path"
+    )
+    lab.add_argument(
+        "--pacemaker", action="store_true", help="use the real Pacemaker cluster (root, Debian packages)"
+    )
+    lab.add_argument(
+        "--down", action="store_true", help="with --pacemaker: stop the real cluster and clean up"
+    )
     lab.add_argument("--dir", type=Path, help="where the lab writes keys and its inventory")
 
     st = sub.add_parser("status", help="print one snapshot per cluster")
     st.add_argument("--cluster", dest="status_cluster", help="only this cluster")
-    st.add_argument("--json", action="store_true", help="JSON output (exit 0 healthy, 1 degraded, 2 unreachable)")
+    st.add_argument(
+        "--json", action="store_true", help="JSON output (exit 0 healthy, 1 degraded, 2 unreachable)"
+    )
 
     pa = sub.add_parser("parse", help="parse a saved tool output (from a ticket) and print it")
     pa.add_argument("kind", choices=PARSE_KINDS)
@@ -42,6 +71,12 @@ def build_parser() -> argparse.ArgumentParser:
     ft.add_argument("file", type=Path)
 
     sub.add_parser("locate", help="print where db2ops keeps its files")
+
+    tr = sub.add_parser(
+        "trust", help="show a host's SSH key fingerprint and, if you confirm, add it to known_hosts"
+    )
+    tr.add_argument("host", help="host name from the inventory")
+    tr.add_argument("--cluster", dest="trust_cluster", help="the cluster of that host (when names repeat)")
 
     su = sub.add_parser("setup", help="run a setup plan headless")
     su.add_argument("what", choices=["monitoring"])
@@ -94,7 +129,9 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         mode = "apply" if args.apply else "dry-run"
         inv = _load_inventory(args.inventory)
-        return asyncio.run(run_setup_monitoring(inv, args.setup_cluster, mode=mode, as_json=args.json, out=sys.stdout))
+        return asyncio.run(
+            run_setup_monitoring(inv, args.setup_cluster, mode=mode, as_json=args.json, out=sys.stdout)
+        )
     if args.cmd == "journal":
         from services.plans.journal import export_markdown, read_journal
 
@@ -105,6 +142,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             for e in entries:
                 print(json.dumps(e.to_dict() if hasattr(e, "to_dict") else e.__dict__, default=str))
         return 0
+    if args.cmd == "trust":
+        return asyncio.run(_cmd_trust(args))
     if args.cmd == "lab":
         from tui.lab_cli import run_lab
 
@@ -117,9 +156,69 @@ def _load_inventory(path: Path | None):
     from services.paths import default_inventory_path
 
     try:
-        return load_inventory(path or default_inventory_path())
+        inv = load_inventory(path or default_inventory_path())
     except InventoryError as exc:
         raise _UserError(str(exc)) from None
+    for w in inv.warnings:
+        print(f"db2ops: warning: {w}", file=sys.stderr)
+    return inv
+
+
+def _ssh_pool():
+    from services.settings import SettingsError, load_settings
+    from services.ssh import SshPool
+
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        raise _UserError(str(exc)) from None
+    for w in settings.warnings:
+        print(f"db2ops: warning: {w}", file=sys.stderr)
+    return SshPool(
+        connect_timeout=settings.ssh_connect_timeout_s,
+        command_timeout=settings.ssh_command_timeout_s,
+        keepalive_interval=settings.ssh_keepalive_s,
+        max_concurrency=settings.ssh_max_concurrency,
+    )
+
+
+async def _cmd_trust(args: argparse.Namespace) -> int:
+    from services.ssh import HostKeyChanged, HostKeyUnknown, SshError, trust_host_key
+
+    inv = _load_inventory(args.inventory)
+    found = [
+        (c, h)
+        for c in inv.clusters
+        for h in c.hosts
+        if h.name == args.host and (args.trust_cluster is None or c.name == args.trust_cluster)
+    ]
+    if not found:
+        raise _UserError(f"no host {args.host!r} in {inv.source}; `db2ops status` lists the hosts")
+    if len(found) > 1:
+        raise _UserError(f"host {args.host!r} is in several clusters: add --cluster NAME")
+    _, host = found[0]
+    async with _ssh_pool() as pool:
+        try:
+            await pool.run(host, ["true"])
+        except HostKeyChanged as exc:
+            print(f"db2ops: REFUSED: {exc}", file=sys.stderr)
+            return 3
+        except HostKeyUnknown as exc:
+            print(
+                f"host {host.name} ({exc.address}:{exc.port})\n  {exc.key_type} key fingerprint {exc.fingerprint}"
+            )
+            print("Compare it with `ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub` run on the host itself.")
+            answer = input("Trust this key and add it to known_hosts? [y/N] ") if sys.stdin.isatty() else ""
+            if answer.strip().lower() not in ("y", "yes"):
+                print("not trusted; nothing written")
+                return 1
+            path = trust_host_key(exc)
+            print(f"trusted: added to {path}")
+            return 0
+        except SshError as exc:
+            raise _UserError(str(exc)) from None
+    print(f"{host.name}: its key is already known")
+    return 0
 
 
 def _cmd_parse(args: argparse.Namespace) -> int:
@@ -152,8 +251,6 @@ def _cmd_parse(args: argparse.Namespace) -> int:
 
 
 async def _cmd_status(args: argparse.Namespace) -> int:
-    from services.settings import load_settings
-    from services.ssh import SshPool
     from services.status import StatusService
     from services.status_json import EXIT_UNREACHABLE, status_exit_code, status_to_dict
 
@@ -165,20 +262,19 @@ async def _cmd_status(args: argparse.Namespace) -> int:
             names = ", ".join(x.name for x in inv.clusters)
             raise _UserError(f"no cluster {args.status_cluster!r} in {inv.source}; known: {names}")
         clusters = [c]
-    settings = load_settings()
-    pool = SshPool(
-        connect_timeout=settings.ssh_connect_timeout_s,
-        command_timeout=settings.ssh_command_timeout_s,
-        max_concurrency=settings.ssh_max_concurrency,
-    )
-    service = StatusService(inv, pool)
+    service = StatusService(inv, _ssh_pool())
     try:
         statuses = list(await asyncio.gather(*(service.snapshot(c) for c in clusters)))
     finally:
         await service.close()
     if args.json:
-        print(json.dumps([status_to_dict(s) for s in statuses] if len(statuses) != 1 else status_to_dict(statuses[0]),
-                         indent=2, default=str))
+        print(
+            json.dumps(
+                [status_to_dict(s) for s in statuses] if len(statuses) != 1 else status_to_dict(statuses[0]),
+                indent=2,
+                default=str,
+            )
+        )
     else:
         from services.status_text import render_status_text
 

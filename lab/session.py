@@ -1,0 +1,96 @@
+"""One lab session: the simulated clusters plus the parts that play AWS services moto lacks.
+
+`db2ops lab` hands a LabSession to the console (started after the first frame); `db2ops lab --serve` runs
+one headless. It owns the LabRuntime (SSH hosts + moto), one LogAgent per cluster (plays the CloudWatch
+agent) and, when present, the lab's CloudWatch evaluator (metric filters -> datapoints -> alarms -> SNS).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from pathlib import Path
+from typing import Any
+
+
+class LabSession:
+    def __init__(
+        self,
+        clusters: int = 1,
+        *,
+        base_dir: Path | None = None,
+        failover_delay_s: float = 2.0,
+        latency_ms: int = 0,
+        with_aws: bool = True,
+        log_agents: bool = True,
+    ) -> None:
+        from lab.runtime import LabRuntime
+
+        self.runtime = LabRuntime()
+        self.options = dict(
+            clusters=clusters,
+            base_dir=base_dir,
+            failover_delay_s=failover_delay_s,
+            latency_ms=latency_ms,
+            with_aws=with_aws,
+        )
+        self.log_agents_enabled = log_agents and with_aws
+        self.log_agents: dict[str, Any] = {}
+        self.cloudwatch: Any = None
+        self.inventory: Any = None  # services.inventory_model.Inventory once started
+        self.inventory_path: Path | None = None
+        self.warnings: list[str] = []
+
+    async def start(self) -> None:
+        """Start every part; raises what LabRuntime.start raises (bad count, moto missing)."""
+        # moto's HTTP server logs every request to stderr: that would scribble over the console.
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        await self.runtime.start(**self.options)  # type: ignore[arg-type]
+        self.inventory = self.runtime.inventory()
+        self.inventory_path = self.runtime.inventory_path
+        if self.runtime.endpoint_url is None:
+            return
+        if self.log_agents_enabled:
+            await asyncio.to_thread(self._start_log_agents)
+        await asyncio.to_thread(self._start_cloudwatch)
+
+    def _start_log_agents(self) -> None:
+        from lab.log_agent import LogAgent
+
+        for cluster in self.inventory.clusters:
+            agent = LogAgent(self.runtime.clusters[cluster.name], cluster.aws)
+            try:
+                agent.start()
+            except Exception as exc:  # the console still works without lab logs
+                self.warnings.append(f"lab log agent for {cluster.name} did not start: {exc}")
+                continue
+            self.log_agents[cluster.name] = agent
+
+    def _start_cloudwatch(self) -> None:
+        try:
+            from lab.cloudwatch_eval import LabCloudWatch
+        except ImportError:
+            return
+        try:
+            self.cloudwatch = LabCloudWatch(self.runtime.endpoint_url, "us-east-1")
+            self.cloudwatch.start()
+        except Exception as exc:
+            self.warnings.append(f"lab CloudWatch evaluator did not start: {exc}")
+            self.cloudwatch = None
+
+    def control(self, cluster: str, *args: str) -> tuple[int, str, str]:
+        return self.runtime.control(cluster, *args)
+
+    async def stop(self) -> None:
+        def stop_threads() -> None:
+            for agent in self.log_agents.values():
+                with contextlib.suppress(Exception):
+                    agent.stop()
+            if self.cloudwatch is not None:
+                with contextlib.suppress(Exception):
+                    self.cloudwatch.stop()
+
+        await asyncio.to_thread(stop_threads)
+        self.log_agents.clear()
+        await self.runtime.stop()
