@@ -52,6 +52,12 @@ def _dbcfg_hadr(text: str) -> object:
     return parse_dbcfg_hadr(text)
 
 
+def _db2audit_describe(text: str) -> object:
+    from services.parsers.db2audit import parse_db2audit_describe
+
+    return parse_db2audit_describe(text)
+
+
 PARSERS: dict[str, Callable[[str], object]] = {
     "crm_mon-xml": _crm_mon_xml,
     "quorum": _quorum,
@@ -60,5 +66,6 @@ PARSERS: dict[str, Callable[[str], object]] = {
     "db2pd-hadr": _db2pd_hadr,
     "db2cm-list": _db2cm_list,
     "dbcfg-hadr": _dbcfg_hadr,
-    # "db2diag" and "db2audit" are registered by their own modules' owner.
+    "db2audit-describe": _db2audit_describe,
+    # "db2diag" and "db2audit" stream through services.log_cli (one JSON object per record).
 }
