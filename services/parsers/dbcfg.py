@@ -37,7 +37,10 @@ def parse_dbcfg_hadr(text: str) -> DbCfgHadr:
     params: dict[str, str] = {}
     for number, raw in enumerate(text.split("\n"), start=1):
         line = raw.rstrip("\r")
-        if "HADR" not in line.upper():
+        head = line.strip().upper()
+        # Only HADR lines: a database or path *named* like HADRDB ("Database Configuration for Database
+        # HADRDB") is not one.
+        if not head.startswith("HADR") and "(HADR_" not in head:
             continue
         if match := _ROLE.match(line):
             role = match["role"].upper()
