@@ -6,7 +6,6 @@ Reads (`read`, `aws_read`) are always allowed. Writes (`write`, `aws_write`) fir
 
 from __future__ import annotations
 
-import asyncio
 import getpass
 import re
 from collections.abc import Awaitable, Callable, Sequence
@@ -91,16 +90,15 @@ def describe_aws_error(exc: BaseException, service: str, operation: str, profile
             f"AWS refused {service}:{operation} ({code}) for {who}: allow {service}:{operation} in the "
             f"IAM policy of that user/role, then re-run ({detail})"
         )
-    name = type(exc).__name__
-    if name in ("NoCredentialsError", "PartialCredentialsError"):
-        return f"no AWS credentials found for {who}: set `profile:` in the inventory or AWS_PROFILE"
-    if name in ("EndpointConnectionError", "ConnectTimeoutError", "ReadTimeoutError"):
-        return f"cannot reach AWS for {service}:{operation} ({exc}); check the network/endpoint and re-run"
-    return f"{service}:{operation} failed: {code + ': ' if code else ''}{detail or name}"
+    from services import aws_clients  # one wording for every other AWS error in the product
+
+    return aws_clients.describe_aws_error(exc, service)
 
 
 async def _default_call(client: Any, method: str, **kwargs: Any) -> Any:
-    return await asyncio.to_thread(getattr(client, method), **kwargs)
+    from services import aws_clients
+
+    return await aws_clients.call(client, method, **kwargs)
 
 
 @dataclass
