@@ -1,0 +1,51 @@
+"""`:` command mode: a one-line prompt at the bottom, completing the registered screen aliases."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import ModalScreen
+from textual.suggester import SuggestFromList
+from textual.widgets import Input, Label
+
+from tui.screen_registry import entries
+
+BUILTIN_COMMANDS = ("q", "quit")
+
+
+class CommandPrompt(ModalScreen[str | None]):
+    """Returns the typed command (without the colon) or None when cancelled."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="prompt.cancel"),
+        Binding("tab", "complete", "Complete", id="prompt.complete", priority=True),
+    ]
+    DEFAULT_CSS = """
+    CommandPrompt { align: left bottom; background: $background 0%; }
+    CommandPrompt > #prompt-row { dock: bottom; height: 3; width: 100%; background: $panel; }
+    CommandPrompt Label { width: 2; padding: 1 0 0 1; color: $accent; text-style: bold; }
+    CommandPrompt Input { width: 1fr; border: none; height: 1; margin: 1 0 0 0; }
+    """
+
+    def compose(self) -> ComposeResult:
+        from textual.containers import Horizontal
+
+        names = [n for e in entries() for n in e.names] + list(BUILTIN_COMMANDS)
+        with Horizontal(id="prompt-row"):
+            yield Label(":")
+            yield Input(
+                placeholder="status, fleet, logs, alarms, journal, setup, q …  (Tab completes, Esc cancels)",
+                suggester=SuggestFromList(sorted(names), case_sensitive=False),
+                id="command-input",
+            )
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.dismiss(event.value.strip().lstrip(":"))
+
+    def action_complete(self) -> None:
+        # Input accepts its suggestion on "right" at the end of the line; Tab does the same here.
+        self.query_one(Input).action_cursor_right()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,109 @@
+"""`?` help: the keys of the screen you were on (with what they do), and the `:` commands."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Static
+
+from tui.screen_registry import entries, register_screen
+
+
+@dataclass(frozen=True)
+class KeyHelp:
+    keys: str
+    description: str
+    where: str  # "screen" or "app"
+
+
+def screen_keys(screen: Screen[object]) -> list[KeyHelp]:
+    """Return every enabled binding active on `screen` (its own and the app's), one entry per action."""
+    by_action: dict[tuple[str, str], KeyHelp] = {}
+    for key, active in screen.active_bindings.items():
+        if not active.enabled:
+            continue
+        binding = active.binding
+        description = binding.description or binding.tooltip
+        if not description:
+            continue
+        where = "app" if active.node is screen.app else "screen"
+        display = screen.app.get_key_display(binding)
+        ident = (binding.action, description)
+        if ident in by_action:
+            old = by_action[ident]
+            by_action[ident] = KeyHelp(f"{old.keys} / {display}", old.description, old.where)
+        else:
+            by_action[ident] = KeyHelp(display, description, where)
+        del key
+    return sorted(by_action.values(), key=lambda k: (k.where != "screen", k.description.lower()))
+
+
+def help_content(title: str, about: str, keys: list[KeyHelp]) -> Content:
+    """Return the help text: what the screen shows, its keys, then the `:` commands."""
+    lines: list[Content] = [Content.styled(title, "bold $primary"), Content(about), Content("")]
+    width = max((len(k.keys) for k in keys), default=4) + 2
+    for section, label in (("screen", "Keys on this screen"), ("app", "Keys everywhere")):
+        items = [k for k in keys if k.where == section]
+        if not items:
+            continue
+        lines.append(Content.styled(label, "bold underline"))
+        lines += [Content.assemble((k.keys.ljust(width), "bold $accent"), k.description) for k in items]
+        lines.append(Content(""))
+    lines.append(Content.styled("Commands (type : then a name, Enter)", "bold underline"))
+    for entry in entries():
+        names = ", ".join(f":{n}" for n in entry.names)
+        lines.append(Content.assemble((names.ljust(28), "bold $accent"), entry.description))
+    lines.append(Content.assemble((":q, :quit".ljust(28), "bold $accent"), "Quit db2ops"))
+    lines.append(Content(""))
+    lines.append(
+        Content.styled(
+            "ctrl+p opens the command palette with every action. Escape closes this help.", "$text-muted"
+        )
+    )
+    return Content("\n").join(lines)
+
+
+class HelpScreen(ModalScreen[None]):
+    """Modal help for the screen below it."""
+
+    BINDINGS = [
+        Binding("escape,question_mark,q,minus", "dismiss", "Close help", id="help.close"),
+    ]
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll {
+        width: 90; max-width: 95%; height: auto; max-height: 90%;
+        border: thick $primary; background: $surface; padding: 1 2;
+    }
+    HelpScreen Static { height: auto; }
+    """
+
+    def __init__(self, title: str, about: str, keys: list[KeyHelp]) -> None:
+        super().__init__()
+        self._content = help_content(title, about, keys)
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Static(self._content, id="help-text")
+
+    async def action_dismiss(self, result: None = None) -> None:
+        self.dismiss(result)
+
+
+def help_for(screen: Screen[object]) -> HelpScreen:
+    """Return the help modal for `screen` (its title, HELP text and active keys)."""
+    title = f"Help: {type(screen).__name__.removesuffix('Screen').lower() or 'screen'}"
+    about = getattr(screen, "HELP", None) or (type(screen).__doc__ or "").strip().splitlines()[0:1]
+    if isinstance(about, list):
+        about = about[0] if about else ""
+    return HelpScreen(title, str(about), screen_keys(screen))
+
+
+register_screen(
+    "help", lambda app: help_for(app.screen), "Keys and commands of the current screen", aliases=("h",)
+)

@@ -1,0 +1,212 @@
+"""The cluster status screen: verdict banner, topology, nodes, resources, quorum, HADR, overlay route, events.
+
+Every panel names its source host and the age of its data and greys out (class `-stale`) when that data is
+old or its last fetch failed — it keeps showing the last good value, never a blank.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from services.inventory_model import Cluster
+from tui.refresh import ClusterFeed, PartView
+from tui.screen_registry import ScreenUnavailable, register_screen
+from tui.widgets.banner import VerdictBanner, banner_text
+from tui.widgets.events_log import EventsLog
+from tui.widgets.header import ConsoleHeader
+from tui.widgets.panel_text import (
+    node_state,
+    render_failed_actions,
+    render_hadr,
+    render_nodes,
+    render_qnetd,
+    render_quorum,
+    render_resources,
+    render_route,
+)
+from tui.widgets.status_panel import StatusPanel
+from tui.widgets.topology import Topology, TopoNode, draw_topology
+
+
+def css_id(name: str) -> str:
+    """Return `name` made safe for a widget id (host names may hold dots)."""
+    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name)
+
+
+def route_target_host(cluster: Cluster, instance_ids: dict[str, str], instance_id: str | None) -> str | None:
+    """Return the host whose EC2 instance id is `instance_id` (snapshot ids first, then the inventory)."""
+    if instance_id is None:
+        return None
+    for host, iid in instance_ids.items():
+        if iid == instance_id:
+            return host
+    return next((h.name for h in cluster.hosts if h.instance_id == instance_id), None)
+
+
+def build_topology(cluster: Cluster, feed: ClusterFeed, views: dict[str, PartView]) -> Topology:
+    """Return the topology model from the freshest good values of the feed."""
+    crm = views["crm"].value
+    promoted = set(crm.promoted_nodes) if crm is not None else set()
+    nodes = []
+    for host in cluster.db_hosts:
+        state = node_state(crm.node(host.name))[0] if crm is not None and crm.connected else "?"
+        hadr = views.get(f"hadr:{host.name}")
+        role = hadr.value.role if hadr is not None and hadr.value is not None else None
+        stale = views["crm"].stale or (hadr is not None and hadr.stale)
+        nodes.append(TopoNode(host.name, state, role or "?", host.name in promoted, stale=stale))
+    hadr_state = "?"
+    hadr_values = [v.value for k, v in views.items() if k.startswith("hadr:") and v.value is not None]
+    primary = next((h for h in hadr_values if h.role == "PRIMARY"), None)
+    if primary is not None or hadr_values:
+        hadr_state = (primary or hadr_values[0]).state or "?"
+    qnetd = views["qnetd"]
+    qdevices = [v.value for k, v in views.items() if k.startswith("qdevice:") and v.value is not None]
+    if qnetd.value is not None and not qnetd.error:
+        q_state = "qnetd up"
+    elif qdevices and not any(q.connected for q in qdevices):
+        q_state = "qnetd DOWN"
+    elif qnetd.error:
+        q_state = "qnetd ?"
+    else:
+        q_state = "qnetd up" if qdevices else "?"
+    route = views["route"].value
+    status = feed.status
+    target = route_target_host(
+        cluster, status.instance_ids if status else {}, route.instance_id if route else None
+    )
+    qhost = cluster.qdevice_host
+    return Topology(
+        nodes=tuple(nodes),
+        qdevice_host=qhost.name if qhost else None,
+        qdevice_state=q_state,
+        hadr_state=hadr_state,
+        overlay_ip=cluster.aws.overlay_ip,
+        route_target=target,
+        extra_nodes=max(0, len(nodes) - 2),
+    )
+
+
+class StatusScreen(Screen[None]):
+    """Live status of one cluster. Keys: space refresh, p pause, K/R lab drills, - back."""
+
+    HELP = "Live status of one cluster: what is wrong first, then every fact with its source and age."
+
+    BINDINGS = [
+        Binding("K", "drill('kill-primary')", "Kill primary", id="drill.kill_primary"),
+        Binding("N", "drill('stop-qnetd')", "Stop qnetd", id="drill.stop_qnetd"),
+        Binding("D", "drill('disconnect-hadr')", "Disconnect HADR", id="drill.disconnect_hadr"),
+        Binding("R", "drill('restore')", "Restore lab", id="drill.restore"),
+    ]
+
+    def __init__(self, cluster: Cluster) -> None:
+        super().__init__(name=f"status:{cluster.name}")
+        self.cluster = cluster
+
+    def compose(self) -> ComposeResult:
+        c = self.cluster
+        yield ConsoleHeader("status", c)
+        yield VerdictBanner(id="banner")
+        with VerticalScroll(id="status-body"):
+            with Horizontal(classes="row"):
+                yield StatusPanel("Topology", id="topology")
+                with Vertical(classes="column"):
+                    yield StatusPanel("Pacemaker nodes", id="nodes")
+                    yield StatusPanel("Overlay IP route", id="route")
+                    yield StatusPanel("Failed actions", id="failed")
+            with Horizontal(classes="row"):
+                for host in c.db_hosts:
+                    yield StatusPanel(f"HADR on {host.name}", id=f"hadr-{css_id(host.name)}", classes="hadr")
+            yield StatusPanel("Resources (roles per node)", id="resources")
+            with Horizontal(classes="row"):
+                for host in c.db_hosts:
+                    yield StatusPanel(
+                        f"Quorum on {host.name}", id=f"quorum-{css_id(host.name)}", classes="quorum"
+                    )
+                q = c.qdevice_host
+                yield StatusPanel(f"qnetd on {q.name if q else '?'}", id="qnetd", classes="quorum")
+            yield EventsLog(id="events")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.app.status_signal.subscribe(self, self._on_status)  # type: ignore[attr-defined]
+        self.set_interval(1.0, self.refresh_view)  # ages keep moving between polls
+        self.refresh_view()
+
+    def on_screen_resume(self) -> None:
+        self.refresh_view()
+
+    def _on_status(self, cluster_name: str) -> None:
+        if cluster_name == self.cluster.name:
+            self.refresh_view()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "drill":
+            return self.cluster.lab  # hidden from footer and help unless this is a lab cluster
+        return True
+
+    def action_drill(self, verb: str) -> None:
+        self.app.run_drill(self.cluster, verb)  # type: ignore[attr-defined]
+
+    def refresh_view(self) -> None:
+        """Re-render every panel from the feed (cheap: a few Content objects)."""
+        app: Any = self.app
+        feed: ClusterFeed = app.feed(self.cluster.name)
+        now = app.now()
+        interval = app.refresh_interval
+        c = self.cluster
+        keys = ["crm", "qnetd", "route"]
+        for host in c.db_hosts:
+            keys += [f"hadr:{host.name}", f"quorum:{host.name}", f"qdevice:{host.name}"]
+        views = {k: feed.view(k, now, interval) for k in keys}
+        self.query_one(VerdictBanner).show(banner_text(feed.status, feed.poll_error))
+        crm_view = views["crm"]
+        crm = crm_view.value
+        node_names = [h.name for h in c.db_hosts] or ([n.name for n in crm.nodes] if crm else [])
+        self._panel("nodes").show(render_nodes(crm) if crm else None, [crm_view])
+        self._panel("resources").show(render_resources(crm, node_names) if crm else None, [crm_view])
+        self._panel("failed").show(render_failed_actions(crm) if crm else None, [crm_view])
+        # per-host HADR staleness shows on the node boxes and the HADR panels, not on the whole picture
+        topo_views = [crm_view, views["route"], views["qnetd"]]
+        self._panel("topology").show(draw_topology(build_topology(c, feed, views)), topo_views)
+        route = views["route"]
+        promoted = crm.promoted_nodes[0] if crm is not None and crm.promoted_nodes else None
+        if route.value is not None:
+            ids = feed.status.instance_ids if feed.status else {}
+            target = route_target_host(c, ids, route.value.instance_id)
+            body = render_route(route.value, target, promoted, c.aws.overlay_ip)
+        else:
+            body = None
+        self._panel("route").show(body, [route])
+        for host in c.db_hosts:
+            hv = views[f"hadr:{host.name}"]
+            self._panel(f"hadr-{css_id(host.name)}").show(
+                render_hadr(hv.value, now) if hv.value else None, [hv]
+            )
+            qv, dv = views[f"quorum:{host.name}"], views[f"qdevice:{host.name}"]
+            body = render_quorum(qv.value, dv.value) if (qv.value or dv.value) else None
+            self._panel(f"quorum-{css_id(host.name)}").show(body, [qv, dv])
+        qn = views["qnetd"]
+        cluster_name = next(
+            (v.value.cluster_name for k, v in views.items() if k.startswith("qdevice:") and v.value), None
+        )
+        self._panel("qnetd").show(render_qnetd(qn.value, cluster_name) if qn.value else None, [qn])
+        self.query_one(EventsLog).show(feed.events, feed.events_total, now)
+
+    def _panel(self, name: str) -> StatusPanel:
+        return self.query_one(f"#{name}", StatusPanel)
+
+
+def _open_status(app: Any) -> StatusScreen:
+    cluster = app.current_cluster
+    if cluster is None:
+        raise ScreenUnavailable("no cluster selected: pick one on :fleet first")
+    return StatusScreen(cluster)
+
+
+register_screen("status", _open_status, "Live status of the current cluster", aliases=("st", "cluster"))

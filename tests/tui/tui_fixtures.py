@@ -1,0 +1,274 @@
+"""ClusterStatus snapshots for the console tests, built from the real Pacemaker lab captures.
+
+Scenarios (pacemaker-lab state in brackets): healthy [01-healthy], after_failover [02-after-move: db2b
+promoted], host_unreachable [04-node-down: db2b crashed, seen from db2a], no_quorum [06-no-quorum].
+Times are fixed (T0) and the app gets a frozen clock, so ages in snapshots are deterministic.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from corpus import CORPUS, LAB
+
+from services.cluster_model import HadrStatus, OverlayRoute
+from services.inventory_model import AwsSettings, Cluster, Host, Inventory
+from services.parsers.corosync import parse_qdevice_tool, parse_qnetd_tool, parse_quorumtool
+from services.parsers.crm_mon_xml import parse_crm_mon_xml
+from services.parsers.db2pd_hadr import parse_db2pd_hadr
+from services.settings import Settings
+from services.status_model import ClusterStatus, Part
+from services.verdicts import derive_verdicts
+
+T0 = 1_795_705_146.0  # 2026-11-26 14:59:06 UTC, when the lab captures were taken
+NOW = T0 + 1.5
+IDS = {"db2a": "i-0aaa1111", "db2b": "i-0bbb2222", "qnetd": "i-0qqq3333"}
+OVERLAY = "192.168.1.81"
+
+
+def _read(rel: str) -> str:
+    return (LAB / rel).read_text(encoding="utf-8")
+
+
+def _hadr(role: str, state: str = "PEER", connect: str = "CONNECTED") -> HadrStatus:
+    base = parse_db2pd_hadr((CORPUS / "db2pd-hadr" / "peer-primary-azure-rhel-v111.txt").read_text())
+    gap = (
+        0 if state == "PEER" else base.streams[0].log_gap_bytes
+    )  # the sample's 126 MiB gap only when not in sync
+    stream = replace(base.streams[0], role=role, state=state, connect_status=connect, log_gap_bytes=gap)
+    return replace(base, database="HADRDB", streams=(stream,))
+
+
+def _p(value: Any, source: str, t: float = T0, error: str | None = None) -> Part[Any]:
+    return Part(source=source, fetched_at=t, value=value, error=error)
+
+
+def _route(host: str, t: float = T0) -> Part[OverlayRoute]:
+    return _p(OverlayRoute("rtb-0lab", f"{OVERLAY}/32", instance_id=IDS[host], state="active"), "aws:ec2", t)
+
+
+def _finish(status: ClusterStatus) -> ClusterStatus:
+    return replace(status, verdicts=derive_verdicts(status), instance_ids=dict(IDS))
+
+
+def healthy(cluster: str = "lab-hadr", t: float = T0) -> ClusterStatus:
+    """db2a promoted and HADR PRIMARY in PEER, quorum with qdevice, route to db2a."""
+    return _finish(
+        ClusterStatus(
+            cluster=cluster,
+            taken_at=t,
+            crm=_p(parse_crm_mon_xml(_read("01-healthy/db2a__crm_mon_-1_--output-as=xml.xml")), "db2a", t),
+            quorum={
+                h: _p(parse_quorumtool(_read(f"01-healthy/{h}__corosync-quorumtool_-s.txt")), h, t)
+                for h in ("db2a", "db2b")
+            },
+            qdevice={
+                h: _p(parse_qdevice_tool(_read(f"01-healthy/{h}__corosync-qdevice-tool_-s.txt")), h, t)
+                for h in ("db2a", "db2b")
+            },
+            qnetd=_p(parse_qnetd_tool(_read("01-healthy/qnetd__corosync-qnetd-tool_-l.txt")), "qnetd", t),
+            hadr={"db2a": _p(_hadr("PRIMARY"), "db2a", t), "db2b": _p(_hadr("STANDBY"), "db2b", t)},
+            overlay_route=_route("db2a", t),
+        )
+    )
+
+
+def after_failover(cluster: str = "lab-hadr", t: float = T0) -> ClusterStatus:
+    """db2b promoted (crm resource move), HADR PRIMARY on db2b, route moved to db2b."""
+    return _finish(
+        ClusterStatus(
+            cluster=cluster,
+            taken_at=t,
+            crm=_p(parse_crm_mon_xml(_read("02-after-move/db2b__crm_mon_-1_--output-as=xml.xml")), "db2b", t),
+            quorum={
+                h: _p(parse_quorumtool(_read(f"02-after-move/{h}__corosync-quorumtool_-s.txt")), h, t)
+                for h in ("db2a", "db2b")
+            },
+            qdevice={
+                h: _p(parse_qdevice_tool(_read(f"02-after-move/{h}__corosync-qdevice-tool_-s.txt")), h, t)
+                for h in ("db2a", "db2b")
+            },
+            qnetd=_p(parse_qnetd_tool(_read("02-after-move/qnetd__corosync-qnetd-tool_-l.txt")), "qnetd", t),
+            hadr={"db2a": _p(_hadr("STANDBY"), "db2a", t), "db2b": _p(_hadr("PRIMARY"), "db2b", t)},
+            overlay_route=_route("db2b", t),
+        )
+    )
+
+
+def host_unreachable(cluster: str = "lab-hadr", t: float = T0) -> ClusterStatus:
+    """db2b crashed: its parts keep their last good values (30 s old) with the connection error."""
+    err = "connect to 10.99.0.12:22 failed: Connection refused"
+    old = t - 30
+    return _finish(
+        ClusterStatus(
+            cluster=cluster,
+            taken_at=t,
+            crm=_p(parse_crm_mon_xml(_read("04-node-down/db2a__crm_mon_-1_--output-as=xml.xml")), "db2a", t),
+            quorum={
+                "db2a": _p(
+                    parse_quorumtool(_read("04-node-down/db2a__corosync-quorumtool_-s.txt")), "db2a", t
+                ),
+                "db2b": _p(
+                    parse_quorumtool(_read("01-healthy/db2b__corosync-quorumtool_-s.txt")), "db2b", old, err
+                ),
+            },
+            qdevice={
+                "db2a": _p(
+                    parse_qdevice_tool(_read("04-node-down/db2a__corosync-qdevice-tool_-s.txt")), "db2a", t
+                ),
+                "db2b": _p(
+                    parse_qdevice_tool(_read("01-healthy/db2b__corosync-qdevice-tool_-s.txt")),
+                    "db2b",
+                    old,
+                    err,
+                ),
+            },
+            qnetd=_p(parse_qnetd_tool(_read("04-node-down/qnetd__corosync-qnetd-tool_-l.txt")), "qnetd", t),
+            hadr={
+                "db2a": _p(_hadr("PRIMARY", "DISCONNECTED", "DISCONNECTED"), "db2a", t),
+                "db2b": _p(_hadr("STANDBY"), "db2b", old, err),
+            },
+            overlay_route=_route("db2a", t),
+            host_errors={"db2b": err},
+        )
+    )
+
+
+def no_quorum(cluster: str = "lab-hadr", t: float = T0) -> ClusterStatus:
+    """qnetd down and db2a crashed: db2b alone, without quorum, every resource stopped."""
+    err_a = "connect to 10.99.0.11:22 failed: Connection refused"
+    qnetd_err = "corosync-qnetd-tool exited 3: Can't connect to qnetd socket (is QNetd running?)"
+    old = t - 40
+    return _finish(
+        ClusterStatus(
+            cluster=cluster,
+            taken_at=t,
+            crm=_p(parse_crm_mon_xml(_read("06-no-quorum/db2b__crm_mon_-1_--output-as=xml.xml")), "db2b", t),
+            quorum={
+                "db2b": _p(
+                    parse_quorumtool(_read("06-no-quorum/db2b__corosync-quorumtool_-s.txt")), "db2b", t
+                )
+            },
+            qdevice={
+                "db2b": _p(
+                    parse_qdevice_tool(_read("06-no-quorum/db2b__corosync-qdevice-tool_-s.txt")), "db2b", t
+                )
+            },
+            qnetd=_p(
+                parse_qnetd_tool(_read("01-healthy/qnetd__corosync-qnetd-tool_-l.txt")),
+                "qnetd",
+                old,
+                qnetd_err,
+            ),
+            hadr={
+                "db2a": _p(_hadr("PRIMARY"), "db2a", old, err_a),
+                "db2b": _p(_hadr("STANDBY", "DISCONNECTED", "DISCONNECTED"), "db2b", t),
+            },
+            overlay_route=_route("db2a", t),
+            host_errors={"db2a": err_a},
+        )
+    )
+
+
+SCENARIOS = {
+    "healthy": healthy,
+    "after_failover": after_failover,
+    "host_unreachable": host_unreachable,
+    "no_quorum": no_quorum,
+}
+
+
+def lab_cluster(name: str = "lab-hadr", *, lab: bool = True, environment: str = "lab") -> Cluster:
+    hosts = (
+        Host("db2a", "127.0.0.1", "db", port=22011, instance_id=IDS["db2a"]),
+        Host("db2b", "127.0.0.1", "db", port=22012, instance_id=IDS["db2b"]),
+        Host("qnetd", "127.0.0.1", "qdevice", port=22013, instance_id=IDS["qnetd"]),
+    )
+    aws = AwsSettings(route_table_id="rtb-0lab", overlay_ip=OVERLAY)
+    return Cluster(name, environment, read_only=not lab, database="HADRDB", hosts=hosts, aws=aws, lab=lab)
+
+
+def inventory(*names: str, lab: bool = True) -> Inventory:
+    return Inventory(tuple(lab_cluster(n, lab=lab) for n in (names or ("lab-hadr",))), source="test")
+
+
+class FakeStatusSource:
+    """Returns the current scenario's snapshot per cluster; records concurrency; an optional gate
+    (asyncio.Event) holds every snapshot until the test opens it."""
+
+    def __init__(self, scenario: str | dict[str, str] = "healthy", clock: Any = None) -> None:
+        self.scenario = scenario
+        self.calls = 0
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.gate: asyncio.Event | None = None
+        self.fail_with: Exception | None = None
+        self.pending_host_keys: list[Any] = []
+        self.refused_host_keys: list[Any] = []
+        self.clock = clock or (lambda: T0)
+
+    def scenario_for(self, cluster: str) -> str:
+        return self.scenario if isinstance(self.scenario, str) else self.scenario.get(cluster, "healthy")
+
+    async def snapshot(self, cluster: Cluster) -> ClusterStatus:
+        self.calls += 1
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            if self.gate is not None:
+                await self.gate.wait()
+            else:
+                await asyncio.sleep(0)
+            if self.fail_with is not None:
+                raise self.fail_with
+            return SCENARIOS[self.scenario_for(cluster.name)](cluster.name, self.clock())
+        finally:
+            self.in_flight -= 1
+
+
+@dataclass
+class FakeResult:
+    exit_status: int = 0
+    stdout: str = ""
+    stderr: str = ""
+
+
+class FakeLabRunner:
+    """Plays the lab's `db2ops-lab <verb>`: kill-primary switches the fake source to after_failover."""
+
+    EFFECTS = {"kill-primary": "after_failover", "restore": "healthy", "stop-qnetd": "no_quorum"}
+
+    def __init__(self, source: FakeStatusSource) -> None:
+        self.source = source
+        self.commands: list[tuple[str, tuple[str, ...]]] = []
+
+    async def run(self, host: Host, argv: Any, *, timeout: float | None = None, **_: Any) -> FakeResult:
+        self.commands.append((host.name, tuple(argv)))
+        verb = argv[1] if len(argv) > 1 else ""
+        if verb in self.EFFECTS:
+            self.source.scenario = self.EFFECTS[verb]
+        return FakeResult()
+
+
+@dataclass
+class FakeHostKey:
+    """Shaped like services.ssh.HostKeyUnknown (what trust_host_key reads)."""
+
+    host: str
+    address: str
+    port: int
+    fingerprint: str
+    key_type: str
+    public_key_line: str
+    known_hosts: Path
+
+
+class HostKeyChanged(FakeHostKey):
+    """Same fields; the console recognises a changed key by this class name."""
+
+
+def settings(**changes: Any) -> Settings:
+    return replace(Settings(), **changes)

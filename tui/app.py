@@ -1,0 +1,422 @@
+"""The console App shell: screens, themes, the refresh loop, events, drills and host-key questions.
+
+First-frame discipline: nothing here imports asyncssh, boto3 or moto. The status service (and with it SSH
+and AWS) is built inside a worker after the first frame; the lab is started the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import os
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from textual.app import App
+from textual.binding import Binding
+from textual.screen import ModalScreen, Screen
+from textual.signal import Signal
+
+from services.inventory_model import Cluster, Inventory
+from services.settings import Settings
+from services.status_model import ClusterStatus
+from themes.themes import CSS_PATH, THEMES, next_theme, resolve_theme
+from tui import screen_registry
+from tui.commands import ConsoleCommands
+from tui.host_keys import HostKeyQuestions
+from tui.refresh import ClusterFeed, StatusPoller
+
+EXIT_AFTER_FIRST_FRAME_ENV = "DB2OPS_EXIT_AFTER_FIRST_FRAME"
+FIRST_FRAME_MARKER = "DB2OPS_FIRST_FRAME"
+MAX_TOASTS_PER_POLL = 4
+_TOAST_SEVERITY = {"ok": "information", "info": "information", "warning": "warning", "critical": "error"}
+
+
+class Db2OpsApp(App[int]):
+    """The db2ops console. `status_source` is anything with `async snapshot(cluster)` (tests pass fakes);
+    when None, a services.status.StatusService over an SshPool is built after the first frame."""
+
+    TITLE = "db2ops"
+    INTERVAL_STEPS = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
+    CSS_PATH = CSS_PATH
+    COMMANDS = App.COMMANDS | {ConsoleCommands}
+    BINDINGS = [
+        Binding("question_mark", "help", "Help", id="app.help"),
+        Binding("colon", "command_prompt", "Command", id="app.command"),
+        Binding("minus,escape", "back", "Back", id="app.back"),
+        Binding("space", "refresh_now", "Refresh", id="app.refresh"),
+        Binding("p", "toggle_pause", "Pause", id="app.pause"),
+        Binding("t", "cycle_theme", "Theme", id="app.theme"),
+        Binding("right_square_bracket", "slower", "Slower refresh", id="app.slower", show=False),
+        Binding("left_square_bracket", "faster", "Faster refresh", id="app.faster", show=False),
+    ]
+
+    def __init__(
+        self,
+        inventory: Inventory,
+        settings: Settings | None = None,
+        status_source: Any = None,
+        lab: Any = None,
+        *,
+        runner: Any = None,
+        start_cluster: str | None = None,
+        clock: Callable[[], float] = time.time,
+        settings_path: Path | None = None,
+        toasts: bool = True,
+    ) -> None:
+        super().__init__()
+        self.inventory = inventory
+        self.settings = settings or Settings()
+        self.lab = lab
+        self._status_source = status_source
+        self._runner = runner
+        self._built_source: Any = None
+        self._source_lock = asyncio.Lock()
+        self._start_cluster = start_cluster
+        self._clock = clock
+        self._settings_path = settings_path
+        self._toasts = toasts
+        self._feeds: dict[str, ClusterFeed] = {}
+        self._current: str | None = start_cluster
+        self.host_keys = HostKeyQuestions(self)
+        self.paused = False
+        self.refresh_interval = float(self.settings.refresh_interval_s)
+        self.first_frame_at: float | None = None
+        self.drills_done = 0
+        self.status_signal: Signal[str] = Signal(self, "status")
+        self.console_state_signal: Signal[None] = Signal(self, "console-state")
+        self.poller = StatusPoller(self._source, self._on_status, self._on_poll_error, self.refresh_interval)
+        for theme in THEMES:
+            self.register_theme(theme)
+        self.theme = resolve_theme(self.settings.theme, set(self.available_themes))
+        if self.settings.keymap:
+            self.set_keymap(self.settings.keymap)
+
+    # ------------------------------------------------------------------ state other modules read
+
+    @property
+    def clusters(self) -> tuple[Cluster, ...]:
+        return self.inventory.clusters
+
+    @property
+    def current_cluster(self) -> Cluster | None:
+        """The cluster of the top-most status screen, else the one last opened, else the only one."""
+        for screen in reversed(self.screen_stack):
+            cluster = getattr(screen, "cluster", None)
+            if isinstance(cluster, Cluster):
+                return cluster
+        if self._current is not None and self.inventory.cluster(self._current) is not None:
+            return self.inventory.cluster(self._current)
+        return self.clusters[0] if len(self.clusters) == 1 else None
+
+    def now(self) -> float:
+        return self._clock()
+
+    def feed(self, name: str) -> ClusterFeed:
+        """Return the feed of cluster `name` (created empty for a cluster not polled yet)."""
+        if name not in self._feeds:
+            cluster = self.inventory.cluster(name) or Cluster(name=name)
+            self._feeds[name] = ClusterFeed(cluster)
+        return self._feeds[name]
+
+    # ------------------------------------------------------------------ start-up
+
+    def on_mount(self) -> None:
+        from screens.starting import StartingScreen
+
+        if self.clusters:
+            self._push_home()
+        elif self.lab is not None:
+            self.push_screen(StartingScreen("Starting the lab: SSH hosts and the AWS emulator…"))
+        else:
+            where = self.inventory.source or "the inventory"
+            self.push_screen(
+                StartingScreen(f"No clusters in {where}: add one (see `db2ops locate`).", busy=False)
+            )
+        self.call_after_refresh(self._after_first_frame)
+
+    def _push_home(self) -> None:
+        from screens.fleet import FleetScreen
+        from screens.status import StatusScreen
+
+        start = self.inventory.cluster(self._start_cluster) if self._start_cluster else None
+        if self._start_cluster and start is None:
+            known = ", ".join(c.name for c in self.clusters)
+            self.notify(f"no cluster {self._start_cluster!r}; known: {known}", severity="warning")
+        if len(self.clusters) > 1:
+            self.push_screen(FleetScreen())
+        if start is not None or len(self.clusters) == 1:
+            self.push_screen(StatusScreen(start or self.clusters[0]))
+
+    def _after_first_frame(self) -> None:
+        self.first_frame_at = time.time()
+        if os.environ.get(EXIT_AFTER_FIRST_FRAME_ENV):
+            self.exit(0)
+            return
+        self.run_worker(self._load_screens(), group="startup", exit_on_error=False)
+        if self.lab is not None and not self.clusters:
+            self.run_worker(self._start_lab(), group="startup", exit_on_error=False)
+        else:
+            self._start_polling()
+
+    async def _load_screens(self) -> None:
+        # other helpers' screens (logs, alarms, wizard, journal) register themselves on import
+        await asyncio.to_thread(screen_registry.load_screen_modules)
+
+    async def _start_lab(self) -> None:
+        from screens.starting import StartingScreen
+
+        try:
+            await self.lab.start()
+            inventory = self.lab.inventory
+            if not isinstance(inventory, Inventory):
+                from services.inventory import load_inventory
+
+                inventory = await asyncio.to_thread(load_inventory, Path(inventory))
+        except Exception as exc:  # show it on screen: the user needs to know why nothing comes
+            screen = self.screen
+            message = f"The lab did not start: {exc}. Run `db2ops lab --serve` to see its log."
+            if isinstance(screen, StartingScreen):
+                screen.show_error(message)
+            else:
+                self.notify(message, severity="error", timeout=30)
+            return
+        self.inventory = inventory
+        if isinstance(self.screen, StartingScreen):
+            self.pop_screen()
+        self._push_home()
+        self._start_polling()
+
+    def _start_polling(self) -> None:
+        for cluster in self.clusters:
+            self.feed(cluster.name).cluster = cluster
+            self.run_worker(
+                self.poller.run(cluster), group="poll", name=f"poll:{cluster.name}", exit_on_error=False
+            )
+
+    @property
+    def current_status_source(self) -> Any:
+        """The injected or built status source; None until the first poll built it."""
+        return self._status_source or self._built_source
+
+    async def _source(self) -> Any:
+        """Return the status source, building the real StatusService (SSH + AWS imports) on first use."""
+        if self._status_source is not None:
+            return self._status_source
+        async with self._source_lock:
+            if self._built_source is None:
+                self._built_source = await asyncio.to_thread(self._build_status_service)
+            return self._built_source
+
+    def _build_status_service(self) -> Any:
+        ssh = importlib.import_module("services.ssh")
+        status = importlib.import_module("services.status")
+        s = self.settings
+        pool = ssh.SshPool(
+            connect_timeout=s.ssh_connect_timeout_s,
+            command_timeout=s.ssh_command_timeout_s,
+            keepalive_interval=s.ssh_keepalive_s,
+            max_concurrency=s.ssh_max_concurrency,
+        )
+        return status.StatusService(self.inventory, pool)
+
+    async def on_unmount(self) -> None:
+        self.workers.cancel_group(self, "poll")
+        for thing, method in ((self._built_source, "close"), (self.lab, "stop")):
+            closer = getattr(thing, method, None)
+            if closer is not None:
+                try:
+                    await asyncio.wait_for(closer(), 10)
+                except Exception:  # closing on exit: nothing left to tell the user
+                    pass
+
+    # ------------------------------------------------------------------ polling results
+
+    def _on_status(self, cluster: Cluster, status: ClusterStatus) -> None:
+        from services.events import diff_snapshots
+
+        events = self.feed(cluster.name).apply(status, diff_snapshots)
+        if self._toasts:
+            for event in events[:MAX_TOASTS_PER_POLL]:
+                severity = getattr(event.severity, "value", "info")
+                self.notify(
+                    event.message, title=cluster.name, severity=_TOAST_SEVERITY.get(severity, "information")
+                )  # type: ignore[arg-type]
+            if len(events) > MAX_TOASTS_PER_POLL:
+                self.notify(
+                    f"+{len(events) - MAX_TOASTS_PER_POLL} more changes: see the events panel",
+                    title=cluster.name,
+                )
+        self.status_signal.publish(cluster.name)
+        self.host_keys.ask()
+
+    def _on_poll_error(self, cluster: Cluster, exc: BaseException) -> None:
+        self.feed(cluster.name).fail(f"{type(exc).__name__}: {exc}", self.now())
+        self.status_signal.publish(cluster.name)
+
+    # ------------------------------------------------------------------ navigation and commands
+
+    def open_cluster(self, name: str) -> None:
+        """Show the status screen of cluster `name` (notifies when there is no such cluster)."""
+        from screens.status import StatusScreen
+
+        cluster = self.inventory.cluster(name)
+        if cluster is None:
+            known = ", ".join(c.name for c in self.clusters) or "none"
+            self.notify(f"no cluster {name!r}; known: {known}", severity="warning")
+            return
+        self._current = name
+        self._show(StatusScreen(cluster))
+
+    def _show(self, screen: Screen[Any]) -> None:
+        if isinstance(screen, ModalScreen):
+            self.push_screen(screen)
+            return
+        names = [s.name for s in self.screen_stack]
+        if screen.name and screen.name in names:
+            while self.screen.name != screen.name:  # go back to it rather than stacking a copy
+                self.pop_screen()
+            return
+        self.push_screen(screen)
+
+    def run_command(self, text: str) -> None:
+        """Run one `:` command: a screen alias (`status [cluster]`, `fleet`, `logs`, …) or `q`."""
+        words = text.strip().lstrip(":").split()
+        if not words:
+            return
+        name, args = words[0].lower(), words[1:]
+        if name in ("q", "quit", "q!", "qa"):
+            self.exit(0)
+            return
+        entry = screen_registry.resolve(name)
+        if entry is None:
+            screen_registry.load_screen_modules()  # a screen typed before the background load finished
+            entry = screen_registry.resolve(name)
+        if entry is None:
+            known = ", ".join(f":{e.alias}" for e in screen_registry.entries())
+            self.notify(f"unknown command :{name}. Known: {known}, :q", severity="warning", timeout=8)
+            return
+        if args and entry.alias == "status":
+            self.open_cluster(args[0])
+            return
+        try:
+            screen = entry.factory(self)
+        except screen_registry.ScreenUnavailable as exc:
+            self.notify(str(exc), severity="warning")
+            return
+        self._show(screen)
+
+    # ------------------------------------------------------------------ actions
+
+    def action_help(self) -> None:
+        from screens.help import HelpScreen, help_for
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(help_for(self.screen))
+
+    def action_command_prompt(self) -> None:
+        from screens.command_prompt import CommandPrompt
+
+        self.push_screen(CommandPrompt(), lambda text: self.run_command(text or ""))
+
+    async def action_back(self) -> None:
+        if isinstance(self.screen, ModalScreen):
+            self.screen.dismiss(None)
+        elif len(self.screen_stack) > 2:  # never pop the home screen (stack[0] is Textual's default)
+            self.pop_screen()
+
+    def action_refresh_now(self) -> None:
+        self.poller.refresh_now()
+
+    def action_toggle_pause(self) -> None:
+        self.paused = not self.paused
+        self.poller.set_paused(self.paused)
+        self.notify("Refresh paused: space still polls once" if self.paused else "Refresh resumed")
+        self.console_state_signal.publish(None)
+
+    def action_cycle_theme(self) -> None:
+        self.set_theme(next_theme(self.theme))
+
+    def action_slower(self) -> None:
+        bigger = [s for s in self.INTERVAL_STEPS if s > self.refresh_interval]
+        self.set_refresh_interval(bigger[0] if bigger else self.INTERVAL_STEPS[-1])
+
+    def action_faster(self) -> None:
+        smaller = [s for s in self.INTERVAL_STEPS if s < self.refresh_interval]
+        self.set_refresh_interval(smaller[-1] if smaller else self.INTERVAL_STEPS[0])
+
+    def set_refresh_interval(self, seconds: float) -> None:
+        """Set the time between polls (saved in the settings)."""
+        self.refresh_interval = seconds
+        self.poller.set_interval(seconds)
+        self.console_state_signal.publish(None)
+        self._save_settings(refresh_interval_s=seconds)
+
+    def set_theme(self, name: str) -> None:
+        """Switch to theme `name` (saved in the settings)."""
+        self.theme = name
+        self.notify(f"Theme: {name}", timeout=2)
+
+    def watch_theme(self, name: str) -> None:
+        if name != self.settings.theme:
+            self._save_settings(theme=name)
+
+    def _save_settings(self, **changes: Any) -> None:
+        self.settings = replace(self.settings, **changes)
+        self.run_worker(
+            self._write_settings(self.settings), group="settings", exclusive=True, exit_on_error=False
+        )
+
+    async def _write_settings(self, settings: Settings) -> None:
+        from services.settings import save_settings
+
+        try:
+            await asyncio.to_thread(save_settings, settings, self._settings_path)
+        except OSError as exc:
+            self.notify(
+                f"Could not save settings: {exc}. Check the permissions of the config dir.",
+                severity="warning",
+            )
+
+    # ------------------------------------------------------------------ lab drills
+
+    def run_drill(self, cluster: Cluster, verb: str) -> None:
+        """Run `db2ops-lab <verb>` on a lab host of `cluster` (refused on non-lab clusters)."""
+        from tui.drills import LAB_DRILLS
+
+        if not cluster.lab:
+            self.notify(f"{cluster.name} is not a lab cluster: drills only run on the embedded lab", severity="error")
+            return
+        if verb not in LAB_DRILLS:
+            self.notify(f"unknown drill {verb!r}; known: {', '.join(LAB_DRILLS)}", severity="warning")
+            return
+        self.run_worker(self._drill(cluster, verb), group=f"drill:{cluster.name}", exit_on_error=False)
+
+    async def _drill(self, cluster: Cluster, verb: str) -> None:
+        from tui.drills import run_lab_drill
+
+        runner = self._runner or getattr(await self._source(), "runner", None)
+        if runner is None:
+            self.notify("no SSH runner available for drills", severity="error")
+            return
+        await run_lab_drill(self, runner, cluster, verb)
+        self.drills_done += 1
+        self.poller.refresh_now(cluster.name)
+
+
+def run_console(
+    inventory: Inventory, *, settings: Settings, lab: object | None = None, start_cluster: str | None = None
+) -> int:
+    """Run the console until the user quits; return the exit code (0 normally).
+
+    With DB2OPS_EXIT_AFTER_FIRST_FRAME=1 the app exits right after painting its first screen and prints
+    `DB2OPS_FIRST_FRAME <epoch seconds>` (bench/first_frame.py measures start-up with it).
+    """
+    app = Db2OpsApp(inventory, settings, lab=lab, start_cluster=start_cluster)
+    code = app.run()
+    if os.environ.get(EXIT_AFTER_FIRST_FRAME_ENV) and app.first_frame_at is not None:
+        print(f"{FIRST_FRAME_MARKER} {app.first_frame_at:.6f}", flush=True)
+    return int(code or 0)

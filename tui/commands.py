@@ -1,0 +1,86 @@
+"""The command palette provider: every console action, screen and (on the lab) drill, by name."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+
+@dataclass(frozen=True)
+class ConsoleCommand:
+    title: str
+    help: str
+    callback: Callable[[], Any]
+
+
+class ConsoleCommands(Provider):
+    """Lists `app.console_commands()`; fuzzy-matches titles."""
+
+    def _commands(self) -> list[ConsoleCommand]:
+        return console_commands(self.app)
+
+    async def discover(self) -> Hits:
+        for cmd in self._commands():
+            yield DiscoveryHit(cmd.title, cmd.callback, help=cmd.help)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for cmd in self._commands():
+            score = matcher.match(cmd.title)
+            if score > 0:
+                yield Hit(score, matcher.highlight(cmd.title), cmd.callback, help=cmd.help)
+
+
+def console_commands(app: Any) -> list[ConsoleCommand]:
+    """Return every palette command of `app`: actions, themes, intervals, screens, clusters, drills, keys."""
+    from themes.themes import THEME_NAMES
+    from tui import screen_registry
+    from tui.drills import LAB_DRILLS
+
+    cmds = [
+        ConsoleCommand("Refresh now", "Poll every cluster now (space)", app.action_refresh_now),
+        ConsoleCommand(
+            "Resume refresh" if app.paused else "Pause refresh",
+            "Stop or restart the automatic polls (p)",
+            app.action_toggle_pause,
+        ),
+        ConsoleCommand("Help", "Keys and commands of this screen (?)", app.action_help),
+        ConsoleCommand("Back", "Go back to the previous screen (- or Escape)", app.action_back),
+        ConsoleCommand("Cycle theme", "dark → light → high contrast (t)", app.action_cycle_theme),
+    ]
+    cmds += [
+        ConsoleCommand(f"Theme: {t}", "Switch theme (remembered)", lambda t=t: app.set_theme(t)) for t in THEME_NAMES
+    ]
+    cmds += [
+        ConsoleCommand(f"Refresh every {s:g} s", "Time between polls ([ and ])", lambda s=s: app.set_refresh_interval(s))
+        for s in app.INTERVAL_STEPS
+    ]
+    cmds += [
+        ConsoleCommand(f"Open :{e.alias}", e.description, lambda a=e.alias: app.run_command(a))
+        for e in screen_registry.entries()
+    ]
+    cmds += [
+        ConsoleCommand(
+            f"Cluster {c.name}", f"Status of {c.name} ({c.environment})", lambda n=c.name: app.open_cluster(n)
+        )
+        for c in app.clusters
+    ]
+    cluster = app.current_cluster
+    if cluster is not None and cluster.lab:
+        cmds += [
+            ConsoleCommand(
+                f"Lab drill: {label}", f"db2ops-lab {verb} on {cluster.name}", lambda v=verb: app.run_drill(cluster, v)
+            )
+            for verb, (label, _argv) in LAB_DRILLS.items()
+        ]
+    if app.host_keys.pending():
+        cmds.append(
+            ConsoleCommand(
+                "Review host keys", "Ask again about unknown or changed SSH host keys", lambda: app.host_keys.ask(again=True)
+            )
+        )
+    cmds.append(ConsoleCommand("Quit", "Leave db2ops (:q)", lambda: app.exit(0)))
+    return cmds

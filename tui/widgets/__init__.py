@@ -1,0 +1,1 @@
+"""Shared widgets of the console: header, panels, verdict banner, topology, events."""

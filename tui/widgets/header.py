@@ -1,0 +1,67 @@
+"""The console header: breadcrumbs, cluster, environment and the READ-ONLY / LAB / PAUSED badges.
+
+Badges are words in brackets, not colours alone, so they read the same under NO_COLOR.
+"""
+
+from __future__ import annotations
+
+from textual.content import Content
+from textual.widgets import Static
+
+from services.inventory_model import Cluster
+
+
+def header_content(
+    crumbs: str, cluster: Cluster | None, paused: bool, interval: float, extra: str = ""
+) -> Content:
+    """Return the header line for a screen; pure so tests can read it."""
+    parts: list[str | tuple[str, str]] = [(" db2ops ", "bold reverse"), f" {crumbs} "]
+    if cluster is not None:
+        parts += [
+            ("│ ", "$text-muted"),
+            (cluster.name, "bold"),
+            (f"  env {cluster.environment} ", "$text-muted"),
+        ]
+        if cluster.read_only:
+            parts += [" ", (" READ-ONLY ", "bold $warning reverse")]
+        else:
+            parts += [" ", (" READ-WRITE ", "bold $error reverse")]
+        if cluster.lab:
+            parts += [" ", (" LAB ", "bold $accent reverse")]
+    if extra:
+        parts += [("  " + extra, "$text-muted")]
+    if paused:
+        parts += [" ", (" PAUSED ", "bold $error reverse")]
+    parts += [(f"  refresh {interval:g}s", "$text-muted")]
+    return Content.assemble(*parts)
+
+
+class ConsoleHeader(Static):
+    """Header line; re-renders itself when the app's pause state or refresh interval changes."""
+
+    DEFAULT_CSS = """
+    ConsoleHeader { dock: top; height: 1; background: $panel; color: $foreground; }
+    """
+
+    def __init__(self, crumbs: str, cluster: Cluster | None = None, extra: str = "") -> None:
+        super().__init__(id="header")
+        self.crumbs = crumbs
+        self.cluster = cluster
+        self.extra = extra
+
+    def on_mount(self) -> None:
+        signal = getattr(self.app, "console_state_signal", None)
+        if signal is not None:
+            signal.subscribe(self, lambda _state: self.redraw())
+        self.redraw()
+
+    def set_cluster(self, cluster: Cluster | None, extra: str | None = None) -> None:
+        self.cluster = cluster
+        if extra is not None:
+            self.extra = extra
+        self.redraw()
+
+    def redraw(self) -> None:
+        paused = bool(getattr(self.app, "paused", False))
+        interval = float(getattr(self.app, "refresh_interval", 2.0))
+        self.update(header_content(self.crumbs, self.cluster, paused, interval, self.extra))
