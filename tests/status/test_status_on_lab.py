@@ -1,0 +1,122 @@
+"""The status service over real SSH (SshPool) against the embedded lab, plus moto for the overlay route."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lab.runtime import LabRuntime
+from services.ssh import SshPool
+from services.status import StatusService
+from services.status_json import status_exit_code
+
+pytest.importorskip("moto")
+
+
+@pytest.fixture
+async def lab(tmp_path: Path):
+    runtime = LabRuntime()
+    await runtime.start(1, base_dir=tmp_path / "lab", failover_delay_s=0, with_aws=True)
+    try:
+        yield runtime
+    finally:
+        await runtime.stop()
+
+
+@pytest.fixture
+async def service(lab: LabRuntime):
+    svc = StatusService(lab.inventory(), SshPool(connect_timeout=5, command_timeout=10))
+    try:
+        yield svc
+    finally:
+        await svc.close()
+
+
+async def test_healthy_lab_snapshot(lab: LabRuntime, service: StatusService):
+    cluster = lab.inventory().clusters[0]
+    s = await service.snapshot(cluster)
+    assert s.verdicts == (), [v.message for v in s.verdicts]
+    assert s.promoted_node == "db2a" and s.hadr_primary_host == "db2a"
+    assert {h: p.value.state for h, p in s.hadr.items()} == {"db2a": "PEER", "db2b": "PEER"}
+    assert all(p.value.connected for p in s.qdevice.values())
+    assert s.qnetd.source == "qdev" and len(s.qnetd.value.clusters[0].clients) == 2
+    assert s.overlay_route.value.instance_id == s.instance_ids["db2a"]
+    assert s.crm.source in ("db2a", "db2b") and s.crm.age(s.taken_at) < 5
+    assert status_exit_code([s]) == 0
+
+
+async def test_kill_primary_then_next_snapshot_shows_standby_promoted(
+    lab: LabRuntime, service: StatusService
+):
+    cluster = lab.inventory().clusters[0]
+    before = await service.snapshot(cluster)
+    assert before.promoted_node == "db2a"
+    code, out, _ = lab.control(cluster.name, "kill-primary")
+    assert code == 0, out
+    await lab.settle()
+    after = await service.snapshot(cluster)
+    assert after.promoted_node == "db2b"
+    assert after.hadr_primary_host == "db2b"
+    assert "db2a" in after.host_errors
+    codes = {v.code for v in after.verdicts}
+    assert {"host_unreachable", "node_offline", "hadr_disconnected"} <= codes
+    # The route followed the promotion (the lab plays aws-vpc-move-ip): no mismatch verdict.
+    assert after.overlay_route.value.instance_id == after.instance_ids["db2b"]
+    assert "overlay_route_mismatch" not in codes
+    # db2a's HADR part keeps its last good value, marked stale, instead of going blank.
+    stale = after.hadr["db2a"]
+    assert stale.stale and stale.value.role == "PRIMARY" and stale.error
+    assert status_exit_code([after]) == 2
+
+
+async def test_qnetd_down_and_node_loss_means_no_quorum(lab: LabRuntime, service: StatusService):
+    cluster = lab.inventory().clusters[0]
+    lab.control(cluster.name, "stop-qnetd")
+    await lab.settle()
+    s = await service.snapshot(cluster)
+    codes = {v.code for v in s.verdicts}
+    assert "qdevice_disconnected" in codes and "qnetd_down" in codes
+    assert s.promoted_node == "db2a"
+    lab.control(cluster.name, "kill-primary")
+    await lab.settle()
+    s = await service.snapshot(cluster)
+    assert "no_quorum" in {v.code for v in s.verdicts}
+
+
+async def test_one_dead_host_never_blanks_the_rest(lab: LabRuntime, service: StatusService):
+    cluster = lab.inventory().clusters[0]
+    lab.control(cluster.name, "stop-qnetd")  # qnetd daemon down, host still up
+    await lab.settle()
+    s = await service.snapshot(cluster)
+    assert s.qnetd.error and "qdev" not in s.host_errors
+    assert s.crm.ok and all(p.ok for p in s.hadr.values())
+
+
+async def test_polls_reuse_one_connection_per_host(lab: LabRuntime, service: StatusService):
+    """Three refreshes (two of them concurrent) hold exactly one server-side connection per host."""
+    cluster = lab.inventory().clusters[0]
+    await service.snapshot(cluster)
+    conns_after_first = {name: set(h.connections) for name, h in lab.hosts.items()}
+    await asyncio.gather(service.snapshot(cluster), service.snapshot(cluster))
+    assert all(len(h.connections) == 1 for h in lab.hosts.values())
+    assert {name: set(h.connections) for name, h in lab.hosts.items()} == conns_after_first
+
+
+async def test_status_cli_json_against_lab(lab: LabRuntime, tmp_path: Path):
+    """`db2ops status --json` (the headless path a DBA scripts) reports the lab's promoted node and PEER."""
+    env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "XDG_CONFIG_HOME": str(tmp_path / "cfg")}
+    cmd = [sys.executable, "-m", "tui.cli", "--inventory", str(lab.inventory_path), "status", "--json"]
+    proc = await asyncio.create_subprocess_exec(
+        *cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=Path(__file__).resolve().parents[2]
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 0, err.decode()
+    snap = json.loads(out)
+    assert snap["promoted_node"] == "db2a"
+    assert snap["hadr"]["db2b"]["value"]["streams"][0]["state"] == "PEER"
+    assert snap["healthy"] is True
