@@ -193,7 +193,7 @@ class LogEntry:
     ):
         """Return the entry for an AuditRecord. Audit timestamps carry no offset: pass the CloudWatch
         event time as `ts_us` when there is one, else the record time is taken as UTC."""
-        when = ts_us if ts_us is not None else to_us(record.timestamp)
+        when = ts_us if ts_us is not None else (to_us(record.timestamp) if record.timestamp else 0)
         host = record.fields.get("hostname") or stream
         return cls(
             when,

@@ -1,0 +1,154 @@
+"""CloudWatch Logs for one cluster: follow its diag and audit log groups, run Logs Insights, read recent
+events. The pieces live in services/logs_tail.py (Live Tail / polling) and services/logs_insights.py
+(queries, presets, time ranges); this module binds them to a cluster's AwsSettings. No Textual here.
+
+Where the endpoint is the lab (aws.endpoint_url set), moto ignores Insights `filter`/`stats` and
+mis-evaluates filter patterns, so db2ops evaluates them itself and says so (`evaluated_by`); against real
+AWS it trusts AWS.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+from services.inventory_model import AwsSettings, Cluster
+from services.log_model import LogEntry, entries_from_event
+from services.logs_insights import (
+    LAB_EVALUATOR,
+    PRESETS,
+    InsightsError,
+    InsightsPreset,
+    InsightsResult,
+    TimeRange,
+    TimeRangeError,
+    parse_time_range,
+    preset,
+    run_query,
+)
+from services.logs_tail import Event, LogTail, TailStatus
+
+__all__ = [
+    "CloudWatchLogs",
+    "InsightsError",
+    "InsightsPreset",
+    "InsightsResult",
+    "LAB_EVALUATOR",
+    "PRESETS",
+    "TailStatus",
+    "TimeRange",
+    "TimeRangeError",
+    "parse_time_range",
+    "preset",
+]
+
+
+class CloudWatchLogs:
+    """The log groups of one cluster (`aws.diag_log_group`, `aws.audit_log_group`)."""
+
+    def __init__(self, aws: AwsSettings, *, client: Any = None, hosts: dict[str, str] | None = None) -> None:
+        self.aws = aws
+        self._client = client
+        self.hosts = hosts or {}  # stream name -> host name, for the host column
+
+    @classmethod
+    def for_cluster(cls, cluster: Cluster, *, client: Any = None) -> CloudWatchLogs:
+        """Return the service for `cluster`, mapping "Db2 - {instance_id}" streams to its host names."""
+        hosts = {f"Db2 - {h.instance_id}": h.name for h in cluster.hosts if h.instance_id}
+        return cls(cluster.aws, client=client, hosts=hosts)
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            from services.aws_clients import make_client
+
+            self._client = make_client("logs", self.aws)
+        return self._client
+
+    @property
+    def is_lab(self) -> bool:
+        """True when the endpoint is the lab's moto server (db2ops evaluates patterns and queries)."""
+        return self.aws.is_lab
+
+    def group_for(self, source: str) -> str:
+        """Return the log group of "diag" or "audit". Raises ValueError for another source."""
+        if source == "diag":
+            return self.aws.diag_log_group
+        if source == "audit":
+            return self.aws.audit_log_group
+        raise ValueError(f"unknown log source {source!r}: use diag or audit")
+
+    def source_of(self, group: str) -> str:
+        """Return "diag" or "audit" for one of this cluster's log groups ("diag" for anything else)."""
+        return "audit" if group == self.aws.audit_log_group else "diag"
+
+    def to_entries(self, events: list[Event]) -> list[LogEntry]:
+        """Return the log-view entries of tail events (each names its logGroupName)."""
+        out: list[LogEntry] = []
+        for event in events:
+            out.extend(entries_from_event(event, self.source_of(event.get("logGroupName", "")), self.hosts))
+        return out
+
+    def tail(
+        self,
+        on_entries: Callable[[list[LogEntry]], None],
+        on_status: Callable[[TailStatus], None] | None = None,
+        *,
+        sources: Sequence[str] = ("diag", "audit"),
+        history_minutes: int = 15,
+        filter_pattern: str = "",
+        poll_interval_s: float = 1.0,
+    ) -> LogTail:
+        """Return a LogTail (not started: call `.start()` on the event loop) whose events arrive as
+        LogEntry batches. Raises FilterPatternError for a bad `filter_pattern` (lab only: AWS checks it)."""
+        return LogTail(
+            self.client,
+            [self.group_for(s) for s in sources],
+            lambda events: on_entries(self.to_entries(events)),
+            on_status,
+            history_ms=history_minutes * 60_000,
+            poll_interval_s=poll_interval_s,
+            filter_pattern=filter_pattern,
+            local_filter=self.is_lab,
+        )
+
+    async def insights(
+        self,
+        query: str | InsightsPreset,
+        time_range: TimeRange,
+        *,
+        sources: Sequence[str] | None = None,
+        on_status: Callable[[str], None] | None = None,
+        **poll: Any,
+    ) -> InsightsResult:
+        """Run a Logs Insights query (text or preset) over the sources' groups (a preset picks its own).
+
+        Returns the InsightsResult; raises InsightsError with a message for the UI."""
+        if isinstance(query, InsightsPreset):
+            sources = sources or (query.source,)
+            query = query.query
+        groups = [self.group_for(s) for s in (sources or ("diag",))]
+        return await run_query(
+            self.client, groups, query, time_range, lab=self.is_lab, on_status=on_status, **poll
+        )
+
+    async def recent_events(self, source: str, since: datetime, limit: int = 1000) -> list[Event]:
+        """Return up to `limit` events of `source`'s group since `since`, oldest first (the wizard tests
+        a filter pattern on these). Raises botocore errors (describe them with describe_aws_error)."""
+        group = self.group_for(source)
+
+        def fetch() -> list[Event]:
+            events: list[Event] = []
+            kwargs: dict[str, Any] = {"logGroupName": group, "startTime": int(since.timestamp() * 1000)}
+            while len(events) < limit:
+                page = self.client.filter_log_events(**kwargs)
+                events.extend(page.get("events", []))
+                token = page.get("nextToken")
+                if not token or token == kwargs.get("nextToken"):
+                    break
+                kwargs["nextToken"] = token
+            return [{**e, "logGroupName": group} for e in events[:limit]]
+
+        return await asyncio.to_thread(fetch)

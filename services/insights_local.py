@@ -1,0 +1,237 @@
+"""A small Logs Insights evaluator for the lab, where moto ignores `filter`, `parse` and `stats`.
+
+Supports the subset the presets (and simple hand-written queries) use: `fields`/`display`, `filter` with
+`like /re/`, `like "text"`, `not like`, `=~`, `=`, `!=`, `in [...]` joined by `and`/`or`/`not`, `parse
+@message /re with (?<name>...)/`, `stats count(*) [as n] by bin(5m)[, field]`, `sort f [asc|desc]`,
+`limit N`. Anything else raises InsightsSyntaxError saying what the lab cannot evaluate. Against real
+AWS none of this runs: AWS evaluates the query.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+Row = dict[str, Any]
+
+_TOKEN = re.compile(
+    r'\s*(/(?:\\.|[^/\\])*/|"(?:\\.|[^"\\])*"|\'(?:\\.|[^\'\\])*\'|[(),\[\]|]|[!=~<>]+|[^\s(),\[\]|"\'/!=~<>]+)'
+)
+_BIN_UNITS = {"s": 1_000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
+
+
+class InsightsSyntaxError(ValueError):
+    """The query is malformed, or uses a command the lab's local evaluator does not support."""
+
+
+def format_ts(ms: int) -> str:
+    """Return epoch milliseconds as Logs Insights prints @timestamp: `2026-11-26 10:00:00.000` (UTC)."""
+    dt = datetime.fromtimestamp(ms / 1000, UTC)
+    return f"{dt:%Y-%m-%d %H:%M:%S}.{ms % 1000:03d}"
+
+
+def split_commands(query: str) -> list[str]:
+    """Split a query on `|` outside /regex/ and quotes; return the stripped commands (none empty).
+
+    Raises InsightsSyntaxError for an empty command or an unterminated regex/string."""
+    parts, current, quote = [], [], ""
+    i = 0
+    while i < len(query):
+        ch = query[i]
+        if quote:
+            current.append(ch)
+            if ch == "\\" and i + 1 < len(query):
+                current.append(query[i + 1])
+                i += 1
+            elif ch == quote:
+                quote = ""
+        elif ch in "/\"'":
+            quote = ch
+            current.append(ch)
+        elif ch == "|":
+            parts.append("".join(current).strip())
+            current = []
+        else:
+            current.append(ch)
+        i += 1
+    if quote:
+        raise InsightsSyntaxError(f"unterminated {quote}…{quote} in the query")
+    parts.append("".join(current).strip())
+    if any(not p for p in parts):
+        raise InsightsSyntaxError("empty command between `|`: remove the extra `|`")
+    return parts
+
+
+def _tokens(text: str) -> list[str]:
+    pos, out = 0, []
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if m is None or m.end() == pos:
+            if text[pos:].strip():
+                raise InsightsSyntaxError(f"cannot read `{text[pos:].strip()}`")
+            break
+        out.append(m.group(1))
+        pos = m.end()
+    return out
+
+
+def _regex(token: str) -> re.Pattern[str]:
+    body = token[1:-1]
+    flags = 0
+    if body.startswith("(?i)"):
+        body, flags = body[4:], re.IGNORECASE
+    body = re.sub(r"\(\?<(?=[A-Za-z_])", "(?P<", body)  # Insights' (?<name>) is Python's (?P<name>)
+    try:
+        return re.compile(body, flags)
+    except re.error as exc:
+        raise InsightsSyntaxError(f"bad regular expression {token}: {exc}") from exc
+
+
+def _literal(token: str) -> str:
+    if token[:1] in "\"'" and token[-1:] == token[:1]:
+        return token[1:-1]
+    return token
+
+
+def _condition(tokens: list[str], i: int) -> tuple[Callable[[Row], bool], int]:
+    negate = False
+    if tokens[i].lower() == "not":
+        negate, i = True, i + 1
+    field = tokens[i]
+    op = tokens[i + 1].lower() if i + 1 < len(tokens) else ""
+    if op == "not" and i + 2 < len(tokens) and tokens[i + 2].lower() == "like":
+        negate, op, i = not negate, "like", i + 1
+    if op in ("like", "=~"):
+        value = tokens[i + 2]
+        if value.startswith("/"):
+            rx = _regex(value)
+            test = lambda row: bool(rx.search(str(row.get(field, ""))))  # noqa: E731
+        else:
+            text = _literal(value)
+            test = lambda row: text in str(row.get(field, ""))  # noqa: E731
+        i += 3
+    elif op in ("=", "==", "!="):
+        text = _literal(tokens[i + 2])
+        test = (
+            (lambda row: str(row.get(field, "")) == text)
+            if op != "!="
+            else (lambda row: str(row.get(field, "")) != text)
+        )
+        i += 3
+    elif op == "in" and tokens[i + 2] == "[":
+        end = tokens.index("]", i + 3)
+        values = {_literal(t) for t in tokens[i + 3 : end] if t != ","}
+        test = lambda row: str(row.get(field, "")) in values  # noqa: E731
+        i = end + 1
+    else:
+        raise InsightsSyntaxError(f"the lab cannot evaluate the condition `{' '.join(tokens[i : i + 3])}`")
+    return ((lambda row: not test(row)) if negate else test), i
+
+
+def compile_filter(expr: str) -> Callable[[Row], bool]:
+    """Return a predicate for a `filter` expression (conditions joined by and/or; `and` binds tighter)."""
+    tokens = _tokens(expr)
+    if not tokens:
+        raise InsightsSyntaxError("`filter` needs a condition, e.g. filter @message like /Error/")
+    groups: list[list[Callable[[Row], bool]]] = [[]]
+    i = 0
+    while i < len(tokens):
+        cond, i = _condition(tokens, i)
+        groups[-1].append(cond)
+        if i < len(tokens):
+            joiner = tokens[i].lower()
+            if joiner == "or":
+                groups.append([])
+            elif joiner != "and":
+                raise InsightsSyntaxError(f"expected `and`/`or` in filter, got `{tokens[i]}`")
+            i += 1
+    return lambda row: any(all(c(row) for c in group) for group in groups)
+
+
+def _stats(args: str) -> Callable[[list[Row]], list[Row]]:
+    m = re.fullmatch(r"count\(\s*\*?\s*\)(?:\s+as\s+(\w+))?(?:\s+by\s+(.+))?", args.strip(), re.IGNORECASE)
+    if m is None:
+        raise InsightsSyntaxError(f"the lab evaluates only `stats count(*) by …`, not `stats {args}`")
+    count_name = m.group(1) or "count(*)"
+    keys = [k.strip() for k in (m.group(2) or "").split(",") if k.strip()]
+
+    def key_of(row: Row) -> tuple:
+        out = []
+        for key in keys:
+            b = re.fullmatch(r"bin\((\d+)([smhd])\)", key)
+            if b:
+                size = int(b.group(1)) * _BIN_UNITS[b.group(2)]
+                out.append(format_ts(int(row.get("@timestamp", 0)) // size * size))
+            else:
+                out.append(str(row.get(key, "")))
+        return tuple(out)
+
+    def run(rows: list[Row]) -> list[Row]:
+        counts: dict[tuple, int] = {}
+        for row in rows:
+            k = key_of(row)
+            counts[k] = counts.get(k, 0) + 1
+        return [{**dict(zip(keys, k, strict=True)), count_name: str(n)} for k, n in sorted(counts.items())]
+
+    return run
+
+
+def evaluate(query: str, rows: list[Row]) -> tuple[list[str], list[Row]]:
+    """Run `query` over `rows` (each with @timestamp as epoch ms, @message, @logStream, @log).
+
+    Returns (field names, result rows with string values). Raises InsightsSyntaxError."""
+    fields: list[str] = []
+    steps: list[Callable[[list[Row]], list[Row]]] = []
+    for command in split_commands(query):
+        name, _, args = command.partition(" ")
+        name = name.lower()
+        if name in ("fields", "display"):
+            fields = [f.strip() for f in args.split(",") if f.strip()]
+        elif name == "filter":
+            pred = compile_filter(args)
+            steps.append(lambda rs, p=pred: [r for r in rs if p(r)])
+        elif name == "parse":
+            m = re.fullmatch(r"(@?\w+)\s+(/.*/)", args.strip())
+            if m is None:
+                raise InsightsSyntaxError("the lab evaluates only `parse @field /regex with (?<name>…)/`")
+            src, rx = m.group(1), _regex(m.group(2))
+            steps.append(lambda rs, s=src, x=rx: [_parsed(r, s, x) for r in rs])
+            fields += [n for n in rx.groupindex if n not in fields]
+        elif name == "stats":
+            steps.append(_stats(args))
+            fields = []
+        elif name == "sort":
+            m = re.fullmatch(r"(@?[\w()*]+)(?:\s+(asc|desc))?", args.strip(), re.IGNORECASE)
+            if m is None:
+                raise InsightsSyntaxError(f"cannot read `sort {args}`")
+            key, desc = m.group(1), (m.group(2) or "asc").lower() == "desc"
+            steps.append(lambda rs, k=key, d=desc: sorted(rs, key=lambda r: _sort_key(r.get(k)), reverse=d))
+        elif name == "limit":
+            if not args.strip().isdigit():
+                raise InsightsSyntaxError(f"`limit` needs a number, got `{args.strip()}`")
+            steps.append(lambda rs, n=int(args): rs[:n])
+        else:
+            raise InsightsSyntaxError(f"the lab cannot evaluate the `{name}` command (real AWS can)")
+    for step in steps:
+        rows = step(rows)
+    if not fields:
+        fields = list(dict.fromkeys(k for r in rows[:50] for k in r))
+    return fields, [{f: _show(f, r.get(f, "")) for f in fields} for r in rows]
+
+
+def _parsed(row: Row, src: str, rx: re.Pattern[str]) -> Row:
+    m = rx.search(str(row.get(src, "")))
+    return {**row, **m.groupdict()} if m else row
+
+
+def _sort_key(value: Any) -> tuple:
+    text = str(value if value is not None else "")
+    return (0, float(text), "") if re.fullmatch(r"-?\d+(\.\d+)?", text) else (1, 0.0, text)
+
+
+def _show(field: str, value: Any) -> str:
+    if field == "@timestamp" and str(value).isdigit():
+        return format_ts(int(value))
+    return "" if value is None else str(value)
