@@ -87,6 +87,8 @@ class LabAws:
             from moto.server import ThreadedMotoServer
         except ImportError as exc:
             raise LabAwsError(MOTO_MISSING) from exc
+        # werkzeug logs every request to stderr at INFO: that would scribble over the console's screen.
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self._server.start()
         host, port = self._server.get_host_and_port()

@@ -215,12 +215,6 @@ async def serve_forever(runtime: LabRuntime, out=None) -> None:
     """
     if not runtime.started or runtime.inventory_path is None:
         raise RuntimeError("start the lab first: await runtime.start()")
-    out = out or sys.stdout
-    print(runtime.inventory_path, file=out)
-    print(f"lab running: try  db2ops --inventory {runtime.inventory_path} status --json", file=out)
-    print("drills: ssh to any lab host and run  db2ops-lab status|kill-primary|restore|...", file=out)
-    print("press Ctrl-C to stop", file=out)
-    out.flush()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     installed = []
@@ -230,6 +224,12 @@ async def serve_forever(runtime: LabRuntime, out=None) -> None:
             installed.append(sig)
         except (NotImplementedError, RuntimeError):
             pass  # not the main thread: the caller cancels us instead
+    out = out or sys.stdout
+    print(runtime.inventory_path, file=out)
+    print(f"lab running: try  db2ops --inventory {runtime.inventory_path} status --json", file=out)
+    print("drills: ssh to any lab host and run  db2ops-lab status|kill-primary|restore|...", file=out)
+    print("press Ctrl-C to stop", file=out)
+    out.flush()
     try:
         await stop.wait()
     finally:

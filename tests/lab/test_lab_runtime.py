@@ -1,0 +1,73 @@
+"""LabRuntime's files (key, known_hosts, inventory) and `serve_forever` (db2ops lab --serve)."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import signal
+import stat
+
+import pytest
+
+from lab.runtime import LabRuntime, serve_forever
+from services.inventory import load_inventory
+
+
+async def test_files_written_and_inventory_reads_back(lab):
+    key_mode = stat.S_IMODE(os.stat(lab.client_key_path).st_mode)
+    assert key_mode == 0o600
+    lines = lab.known_hosts_path.read_text().splitlines()
+    assert len(lines) == 6  # 2 clusters x 3 hosts
+    ports = {h.port for h in lab.hosts.values()}
+    for line in lines:
+        hostport, algo, blob = line.split()
+        assert hostport.startswith("[127.0.0.1]:") and int(hostport.split(":")[1].rstrip("]")) in ports
+        assert algo == "ssh-ed25519" and blob.startswith("AAAA")
+    inv = load_inventory(lab.inventory_path)
+    assert [c.name for c in inv.clusters] == ["lab1", "lab2"]
+    lab2 = inv.cluster("lab2")
+    assert [h.name for h in lab2.hosts] == ["lab2-db2a", "lab2-db2b", "lab2-qdev"]
+    assert [h.role for h in lab2.hosts] == ["db", "db", "qdevice"]
+    assert lab2.lab is True and lab2.read_only is False and lab2.database == "HADRDB"
+    assert all(h.address == "127.0.0.1" and h.user == "db2inst1" for h in lab2.hosts)
+    assert all(h.known_hosts == str(lab.known_hosts_path) for h in lab2.hosts)
+    assert all(h.instance_id and h.instance_id.startswith("i-") for h in lab2.hosts)
+    assert lab2.aws.endpoint_url is None and lab2.aws.overlay_ip == "192.168.1.81"
+
+
+async def test_bad_cluster_count_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="between 1 and"):
+        await LabRuntime().start(0, base_dir=tmp_path, with_aws=False)
+
+
+async def test_single_cluster_uses_plain_host_names(tmp_path):
+    runtime = LabRuntime()
+    await runtime.start(1, base_dir=tmp_path, with_aws=False)
+    try:
+        assert [h.name for h in runtime.inventory().clusters[0].hosts] == ["db2a", "db2b", "qdev"]
+    finally:
+        await runtime.stop()
+
+
+async def test_serve_forever_prints_the_inventory_path_first_and_stops_on_sigterm(tmp_path):
+    runtime = LabRuntime()
+    await runtime.start(1, base_dir=tmp_path, with_aws=False)
+    out = io.StringIO()
+    task = asyncio.create_task(serve_forever(runtime, out))
+    for _ in range(100):
+        if out.getvalue():
+            break
+        await asyncio.sleep(0.01)
+    first, hint = out.getvalue().splitlines()[:2]
+    assert first == str(runtime.inventory_path)
+    assert f"db2ops --inventory {runtime.inventory_path} status --json" in hint
+    os.kill(os.getpid(), signal.SIGTERM)  # serve_forever's handler is installed before it prints
+    await asyncio.wait_for(task, 10)
+    assert runtime.started is False
+    assert all(not h.listening for h in runtime.hosts.values())
+
+
+async def test_serve_forever_needs_a_started_runtime():
+    with pytest.raises(RuntimeError, match="start the lab first"):
+        await serve_forever(LabRuntime(), io.StringIO())
