@@ -323,3 +323,7 @@ def lab_control(cluster: LabCluster, args: list[str]) -> Result:
 @command("db2ops-lab")
 def _db2ops_lab(ctx: CommandContext) -> Result:
     return lab_control(ctx.cluster, ctx.args)
+
+
+# The monitoring runbook's host commands (db2audit, dbm cfg, CLP scripts, crontab, files, CloudWatch agent).
+from lab import commands_db2admin  # noqa: E402,F401  (registers its handlers on import)
