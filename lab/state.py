@@ -16,6 +16,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from lab.drills import DrillsMixin
+
 log = logging.getLogger(__name__)
 
 Listener = Callable[[str, dict], None]
@@ -73,7 +75,7 @@ class FailedAction:
     status: str = "complete"
 
 
-class LabCluster:
+class LabCluster(DrillsMixin):
     """State of one simulated cluster: two Db2 nodes (HADR pair under Pacemaker) and a qnetd host."""
 
     def __init__(
@@ -407,161 +409,6 @@ class LabCluster:
         self._standby_frozen_time = None
         self._catchup_from = (now, frozen)
         self.connect_status_time = now
-
-    # ------------------------------------------------------------ faults (drills)
-
-    def kill_primary(self) -> str:
-        """Crash the host of the HADR primary; Pacemaker promotes the standby after `failover_delay_s`.
-
-        Returns the name of the node that was killed.
-        """
-        killed: list[str] = []
-
-        def action(now: float, events: list) -> None:
-            node = self.promoted or self.hadr_primary
-            killed.append(node)
-            self._crash(node, now, events)
-
-        self._change(action)
-        return killed[0]
-
-    def kill_node(self, node: str) -> None:
-        """Crash one host (db node or the qdevice host). Raises KeyError for an unknown host."""
-        self.hosts[node]  # noqa: B018 - validate the name before changing anything
-        self._change(lambda now, events: self._crash(node, now, events))
-
-    def _crash(self, node: str, now: float, events: list) -> None:
-        host = self.hosts[node]
-        if not host.up:
-            return
-        host.up = False
-        events.append(("host_down", {"host": node, "instance_id": host.instance_id}))
-        if host.role != "db":
-            return
-        self.ring_seq += 4
-        self.db_active[node] = False
-        self.history[node] = {}
-        self._freeze_standby(now)
-        if self.dc == node:
-            self.dc = self.other(node)
-        if self.promoted == node:
-            self.promoted = None
-            self._failover_due = now + self.failover_delay_s
-        events.append(("node_lost", {"node": node, "was_primary": node == self.hadr_primary}))
-
-    def restore(self) -> None:
-        """Everything healthy again: crashed hosts boot, qnetd runs, HADR link up, killed node rejoins as standby."""
-
-        def action(now: float, events: list) -> None:
-            if not self.qnetd_up:
-                self.qnetd_up = True
-                events.append(("qnetd_start", {}))
-            self.hadr_link_up = True
-            self.latency_ms = 0
-            for host in self.hosts.values():
-                if not host.up:
-                    host.up = True
-                    host.booted_at = now
-                    host.qdevice_port += 1
-                    if host.role == "db":
-                        self.ring_seq += 4
-                        self.db_active[host.name] = False  # _advance starts it as standby
-                    events.append(("host_up", {"host": host.name, "instance_id": host.instance_id}))
-            self._advance(now, events)
-            if self._standby_frozen_pos is not None and self.hadr_link_up:
-                self._begin_catchup(now)
-                events.append(("hadr_reconnect", {"primary": self.hadr_primary}))
-            self.failed_actions.clear()
-            events.append(("restore", {"primary": self.hadr_primary}))
-
-        self._change(action)
-
-    def stop_qnetd(self) -> None:
-        def action(now: float, events: list) -> None:
-            if self.qnetd_up:
-                self.qnetd_up = False
-                events.append(("qnetd_stop", {"host": self.qdevice_name}))
-
-        self._change(action)
-
-    def start_qnetd(self) -> None:
-        def action(now: float, events: list) -> None:
-            if not self.qnetd_up:
-                self.qnetd_up = True
-                for node in self.db_nodes:
-                    self.hosts[node].qdevice_port += 1
-                events.append(("qnetd_start", {"host": self.qdevice_name}))
-
-        self._change(action)
-
-    def disconnect_hadr(self) -> None:
-        """Break the HADR network link only: both databases stay up, primary DISCONNECTED, log gap grows."""
-
-        def action(now: float, events: list) -> None:
-            if self.hadr_link_up:
-                self.hadr_link_up = False
-                self._freeze_standby(now)
-                events.append(("hadr_disconnect", {"primary": self.hadr_primary}))
-
-        self._change(action)
-
-    def reconnect_hadr(self) -> None:
-        """Mend the HADR link: REMOTE_CATCHUP for `catchup_s`, then PEER."""
-
-        def action(now: float, events: list) -> None:
-            if not self.hadr_link_up:
-                self.hadr_link_up = True
-                if all(self.hosts[n].up and self.db_active[n] for n in self.db_nodes):
-                    self._begin_catchup(now)
-                events.append(("hadr_reconnect", {"primary": self.hadr_primary}))
-
-        self._change(action)
-
-    def set_latency(self, ms: int) -> None:
-        """Delay every command answer of this cluster's hosts by `ms` milliseconds. Raises ValueError if < 0."""
-        if ms < 0:
-            raise ValueError("latency must be >= 0 ms")
-
-        def action(now: float, events: list) -> None:
-            self.latency_ms = int(ms)
-            events.append(("latency", {"ms": int(ms)}))
-
-        self._change(action)
-
-    def move_primary(self, node: str) -> None:
-        """Planned graceful takeover to `node` (both stay online, PEER). Raises ValueError when impossible."""
-        if node not in self.db_nodes:
-            raise ValueError(f"unknown node {node!r}: use one of {', '.join(self.db_nodes)}")
-
-        def action(now: float, events: list) -> None:
-            if node == self.hadr_primary and self.promoted == node:
-                return
-            if not (self.hosts[node].up and self.db_active[node]) or self.hadr_state(now) != "PEER":
-                raise ValueError(f"cannot move the primary to {node}: the HADR pair is not in PEER")
-            old = self.hadr_primary
-            pos = self.primary_log_pos(now)
-            self._log_pos, self._log_time = pos, now
-            self.hadr_primary = node
-            self.last_takeover = now
-            self.connect_status_time = now
-            self._op_demote(old, now)
-            self.last_change = (now, "root", "crm_resource", old)
-            events.append(("takeover", {"node": node, "old_primary": old, "forced": False}))
-            self.promoted = None
-            self._promote(node, now, events, takeover=False)
-
-        self._change(action)
-
-    def add_failed_action(self, node: str, resource: str, task: str = "monitor", rc: int = 7) -> None:
-        """Record a failed resource action (shown in crm_mon's failures) until `restore()`."""
-
-        def action(now: float, events: list) -> None:
-            rc_text = {1: "error", 7: "not running"}.get(rc, "error")
-            fa = FailedAction(resource, task, node, rc, rc_text, now, self._next_call())
-            self.failed_actions.append(fa)
-            events.append(("failed_action", {"node": node, "resource": resource, "task": task, "rc": rc}))
-
-        self._change(action)
 
     # ------------------------------------------------------------ summary for `db2ops-lab status`
 
