@@ -677,7 +677,9 @@ cmd_crash_node() { # hard: SIGKILL every cluster process of the node; sshd survi
     c=$(cat "/proc/$p/comm" 2>/dev/null || true)
     case "$c" in corosync* | pacemaker*) kill -KILL "$p" 2>/dev/null || true ;; esac
   done
-  rm -rf "$(hdir "$n")/run/resource-agents" # agent state is on tmpfs in a real crash: lost too
+  # a real crash reboots, losing /run (tmpfs): the agents' state files must go too, or the rejoining node's
+  # probe finds Stateful still "promoted" there and Pacemaker demotes the survivor to resolve two primaries
+  rm -rf "$(hdir "$n")/run/resource-agents" "$(hdir "$n")"/run/Stateful-* "$(hdir "$n")/run/db2-standin.json"
   for c in pacemaker qdevice corosync; do
     wait_for 10 "$n/$c gone" dead "$(pid_of "$n" $c)" || true
   done

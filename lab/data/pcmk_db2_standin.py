@@ -117,7 +117,10 @@ def other(node: str) -> str:
 def hadr_time(epoch: float | None) -> str:
     if epoch is None:
         return "NULL"
-    return time.strftime("%m/%d/%Y %H:%M:%S", time.localtime(epoch)) + f".{int(epoch % 1 * 1e6):06d} ({int(epoch)})"
+    return (
+        time.strftime("%m/%d/%Y %H:%M:%S", time.localtime(epoch))
+        + f".{int(epoch % 1 * 1e6):06d} ({int(epoch)})"
+    )
 
 
 def db2pd(args: list[str]) -> int:
@@ -365,7 +368,9 @@ def db2(args: list[str]) -> int:
         at = words.index("for")
         db = words[at + 1].upper() if at + 1 < len(words) else ""
         if db != DATABASE:
-            print(f'SQL1013N  The database alias name or database name "{db}" could not be found.  SQLSTATE=42705')
+            print(
+                f'SQL1013N  The database alias name or database name "{db}" could not be found.  SQLSTATE=42705'
+            )
             return 4
         view = cluster_view()
         role = view.role if view else None

@@ -1,0 +1,285 @@
+"""Drive the REAL Pacemaker lab through the issue-4 states and record what db2ops reports in each.
+
+The walk runs once per test session (conftest.py): for every state it makes the change on the real cluster
+(over the same SSH db2ops uses, or by the lab script for crashes), then polls
+services.status.gather_cluster_status until the expected picture appears or 45 s pass, and records the
+last snapshot with whatever still differed. Tests assert on the recorded observations, so a wrong report
+fails with the exact difference; nothing here sleeps a fixed time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from services.inventory_model import Cluster
+from services.ssh import SshPool
+from services.status import gather_cluster_status
+from services.status_model import ClusterStatus
+
+CLONE = "db2_db2inst1_db2inst1_HADRDB-clone"
+STATES = ("healthy", "moved", "node-standby", "node-crash", "qnetd-down", "no-quorum", "recovered")
+WAIT_S = 45.0  # every transition measured here takes < 11 s (shared/notes/pacemaker-lab.md)
+POLL_S = 0.5
+ANY = "*"  # Expect.promoted: any node, as long as exactly one is promoted
+
+
+@dataclass
+class Expect:
+    """What db2ops must report in one state. None means "not checked"."""
+
+    promoted: str | None
+    online: dict[str, bool]
+    quorate: bool
+    verdicts: frozenset[str]
+    standby: dict[str, bool] = field(default_factory=dict)
+    qdevice_connected: dict[str, bool] = field(default_factory=dict)  # per node whose qdevice answers
+    qnetd_clients: int | None = None  # None: qnetd must not answer
+    hadr_roles: dict[str, str | None] = field(default_factory=dict)  # None: database not activated
+    hadr_states: dict[str, str] = field(default_factory=dict)
+    crm_source: str | None = None
+
+
+@dataclass
+class Observation:
+    state: str
+    expect: Expect
+    status: ClusterStatus | None
+    mismatches: list[str]
+    seconds: float  # from the change to the first snapshot showing all of `expect`
+    crm_mon_xml: str = ""  # raw `crm_mon -1 --output-as=xml` from the node that spoke for the cluster
+    context: dict[str, str] = field(default_factory=dict)  # e.g. which node was crashed
+
+
+def mismatches(status: ClusterStatus, want: Expect) -> list[str]:
+    """Return every difference between what db2ops reports and `want` (empty when all match)."""
+    out: list[str] = []
+
+    def check(what: str, got: object, expected: object) -> None:
+        if got != expected:
+            out.append(f"{what}: db2ops says {got!r}, expected {expected!r}")
+
+    crm = status.crm.value if status.crm and status.crm.ok else None
+    if want.promoted == ANY:
+        check("a promoted node", status.promoted_node is not None, True)
+    else:
+        check("promoted node", status.promoted_node, want.promoted)
+    if crm is None:
+        out.append(f"no Pacemaker status: {status.crm.error if status.crm else 'missing'}")
+    else:
+        for node, online in want.online.items():
+            n = crm.node(node)
+            check(f"{node} online", n.online if n else None, online)
+        for node, standby in want.standby.items():
+            n = crm.node(node)
+            check(f"{node} standby", n.standby if n else None, standby)
+        check("Pacemaker with_quorum", crm.with_quorum, want.quorate)
+        if want.crm_source:
+            check("crm_mon source", status.crm.source if status.crm else None, want.crm_source)
+    for node, connected in want.qdevice_connected.items():
+        part = status.qdevice.get(node)
+        check(f"qdevice on {node} connected", part.value.connected if part and part.ok else None, connected)
+    if want.qnetd_clients is None:
+        check("qnetd answers", bool(status.qnetd and status.qnetd.ok), False)
+    else:
+        clusters = status.qnetd.value.clusters if status.qnetd and status.qnetd.ok else ()
+        clients = [c for cl in clusters for c in cl.clients]
+        check("qnetd clients", len(clients), want.qnetd_clients)
+        bad = [c.vote for c in clients if "NACK" in c.vote or "ACK" not in c.vote]
+        check("qnetd votes without ACK", bad, [])
+    for node, role in want.hadr_roles.items():
+        part = status.hadr.get(node)
+        got = None if part is None or not part.ok else (part.value.role if part.value.activated else None)
+        check(f"HADR role on {node}", got, role)
+    for node, hstate in want.hadr_states.items():
+        part = status.hadr.get(node)
+        check(f"HADR state on {node}", part.value.state if part and part.ok else None, hstate)
+    check("verdict codes", frozenset(v.code for v in status.verdicts), want.verdicts)
+    return out
+
+
+class Walk:
+    """Owns the SSH pool and the lab script for one pass through STATES."""
+
+    def __init__(self, cluster: Cluster, script: Path, env: dict[str, str]) -> None:
+        self.cluster = cluster
+        self.script = script
+        self.env = env
+        self.pool = SshPool(config_paths=[], command_timeout=30.0, reconnect_backoff=(0.2, 1.0))
+        self.observations: dict[str, Observation] = {}
+
+    def lab(self, *args: str) -> str:
+        """Run a pcmk-lab.sh subcommand (crash-node, start-node, stop-qnetd...) and return its stdout."""
+        done = subprocess.run(
+            ["bash", str(self.script), *args], env=self.env, capture_output=True, text=True, timeout=120
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"pcmk-lab.sh {' '.join(args)} failed: {done.stderr.strip()[-600:]}")
+        return done.stdout
+
+    async def crm(self, node: str, *args: str) -> None:
+        """Run a crmsh command on `node` over SSH, as db2ops' plans do."""
+        res = await self.pool.run(self.cluster.host(node), ["crm", *args], timeout=60)  # type: ignore[arg-type]
+        if res.exit_status != 0:
+            raise RuntimeError(
+                f"crm {' '.join(args)} on {node} exited {res.exit_status}: {res.stderr[-400:]}"
+            )
+
+    async def settle(self, state: str, want: Expect, since: float, **context: str) -> Observation:
+        """Poll db2ops' status until it matches `want` (or WAIT_S pass); record and return the observation."""
+        status: ClusterStatus | None = None
+        diff: list[str] = ["never polled"]
+        while True:
+            status = await gather_cluster_status(self.cluster, self.pool, aws_route=False)
+            diff = mismatches(status, want)
+            if not diff or time.monotonic() - since > WAIT_S:
+                break
+            await asyncio.sleep(POLL_S)
+        seconds = time.monotonic() - since
+        xml = ""
+        if status.crm is not None and status.crm.source in (h.name for h in self.cluster.db_hosts):
+            res = await self.pool.run(
+                self.cluster.host(status.crm.source),  # type: ignore[arg-type]
+                ["crm_mon", "-1", "--output-as=xml"],
+            )
+            xml = res.stdout
+        obs = Observation(state, want, status, diff, seconds, xml, dict(context))
+        self.observations[state] = obs
+        return obs
+
+    async def run(self) -> dict[str, Observation]:
+        """Walk every state in order; returns the observations by state name."""
+        try:
+            await self._walk()
+        finally:
+            await self.pool.close()
+        return self.observations
+
+    async def _walk(self) -> None:
+        # a lab left in another state by an earlier run starts from healthy again (all idempotent)
+        self.lab("start-qnetd")
+        for node in ("db2a", "db2b"):
+            self.lab("start-node", node)
+        await self.crm("db2a", "resource", "clear", CLONE)
+        for node in ("db2a", "db2b"):
+            await self.crm("db2a", "node", "online", node)
+        first = self.lab("wait-promoted", "any", "60").strip()
+        a, b = first, next(n for n in ("db2a", "db2b") if n != first)
+        both = {"db2a": True, "db2b": True}
+        healthy: Callable[[str, str], Expect] = lambda p, s: Expect(  # noqa: E731
+            promoted=p,
+            online=both,
+            quorate=True,
+            verdicts=frozenset(),
+            standby={"db2a": False, "db2b": False},
+            qdevice_connected=both,
+            qnetd_clients=2,
+            hadr_roles={p: "PRIMARY", s: "STANDBY"},
+            hadr_states={p: "PEER", s: "PEER"},
+        )
+        await self.settle("healthy", healthy(a, b), time.monotonic(), primary=a)
+
+        t = time.monotonic()
+        await self.crm(a, "resource", "move", CLONE, b)
+        await self.crm(a, "resource", "clear", CLONE)  # stickiness keeps it on b
+        await self.settle("moved", healthy(b, a), t, moved_from=a, moved_to=b)
+
+        t = time.monotonic()
+        await self.crm(a, "node", "standby", b)
+        await self.settle(
+            "node-standby",
+            Expect(
+                promoted=a,
+                online=both,
+                standby={a: False, b: True},
+                quorate=True,
+                verdicts=frozenset({"node_standby", "hadr_disconnected"}),
+                qdevice_connected=both,
+                qnetd_clients=2,
+                hadr_roles={a: "PRIMARY", b: None},
+                hadr_states={a: "DISCONNECTED"},
+            ),
+            t,
+            standby_node=b,
+        )
+        await self.crm(a, "node", "online", b)
+        await self.settle("standby-cleared", healthy(a, b), time.monotonic())
+
+        t = time.monotonic()
+        self.lab("crash-node", a)
+        await self.settle(
+            "node-crash",
+            Expect(
+                promoted=b,
+                online={a: False, b: True},
+                quorate=True,
+                verdicts=frozenset({"node_offline", "hadr_disconnected"}),
+                qdevice_connected={b: True},
+                qnetd_clients=1,
+                hadr_roles={a: None, b: "PRIMARY"},
+                hadr_states={b: "DISCONNECTED"},
+                crm_source=b,
+            ),
+            t,
+            crashed=a,
+        )
+        self.lab("start-node", a)
+        await self.settle("crash-rejoined", healthy(b, a), time.monotonic())
+
+        t = time.monotonic()
+        self.lab("stop-qnetd")
+        await self.settle(
+            "qnetd-down",
+            Expect(
+                promoted=b,
+                online=both,
+                quorate=True,
+                verdicts=frozenset({"qdevice_disconnected", "qnetd_down"}),
+                qdevice_connected={"db2a": False, "db2b": False},
+                qnetd_clients=None,
+                hadr_roles={b: "PRIMARY", a: "STANDBY"},
+                hadr_states={a: "PEER", b: "PEER"},
+            ),
+            t,
+        )
+
+        t = time.monotonic()
+        self.lab("crash-node", b)
+        await self.settle(
+            "no-quorum",
+            Expect(
+                promoted=None,
+                online={a: True, b: False},
+                quorate=False,
+                verdicts=frozenset(
+                    {"no_quorum", "node_offline", "no_promoted_node", "qdevice_disconnected", "qnetd_down"}
+                ),
+                qdevice_connected={a: False},
+                qnetd_clients=None,
+                hadr_roles={a: None, b: None},
+                crm_source=a,
+            ),
+            t,
+            crashed=b,
+        )
+
+        t = time.monotonic()
+        self.lab("start-qnetd")
+        self.lab("start-node", b)
+        await self.settle("recovered", _recovered(both), t)
+
+
+def _recovered(both: dict[str, bool]) -> Expect:
+    # After quorum loss Pacemaker promotes whichever node it likes: accept either, check the rest.
+    return Expect(
+        promoted=ANY,
+        online=both,
+        quorate=True,
+        verdicts=frozenset(),
+        qdevice_connected=both,
+        qnetd_clients=2,
+    )

@@ -1,0 +1,92 @@
+"""Fixtures of the real-Pacemaker tier: one lab per session (lab/data/pcmk-lab.sh) and one walk through
+the issue-4 states. Without root or the Debian packages the tier skips with the reason; with CI=true it
+fails instead, so a CI run cannot pass by skipping it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from lab.pacemaker import (
+    CLUSTER_NAME,
+    SCRIPT,
+    LabPaths,
+    lab_root,
+    pacemaker_lab_available,
+    start_pacemaker_lab,
+    stop_pacemaker_lab,
+)
+from services.inventory import load_inventory
+from services.inventory_model import Cluster
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from cluster_walk import Observation, Walk  # noqa: E402
+
+_TIMINGS: dict[str, str] = {}  # filled by the fixtures, printed in the terminal summary
+
+
+@dataclass(frozen=True)
+class PcmkLab:
+    paths: LabPaths
+    inventory: Path
+    cluster: Cluster
+    up_seconds: float
+    env: dict[str, str]
+
+
+def require_pacemaker_lab() -> None:
+    """Skip (or, on CI, fail) when this machine cannot run the real lab."""
+    reason = pacemaker_lab_available()
+    if reason is None:
+        return
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"CI must run the pacemaker tier, but: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def pcmk_lab() -> PcmkLab:
+    """The running real lab (started by this session unless it was already up; then left running)."""
+    require_pacemaker_lab()
+    root = lab_root()
+    was_up = (root / "up.done").exists()
+    started = time.monotonic()
+    inventory = asyncio.run(start_pacemaker_lab(root=root))
+    up_seconds = time.monotonic() - started
+    _TIMINGS["lab up"] = f"{up_seconds:.1f}s" + (" (was already up)" if was_up else "")
+    cluster = load_inventory(inventory).cluster(CLUSTER_NAME)
+    assert cluster is not None
+    lab = PcmkLab(
+        LabPaths(root), inventory, cluster, up_seconds, {**os.environ, "DB2OPS_PCMK_ROOT": str(root)}
+    )
+    yield lab
+    if not was_up:
+        keep = os.environ.get("DB2OPS_PCMK_KEEP_LOGS")
+        started = time.monotonic()
+        stop_pacemaker_lab(root=root, keep_logs=Path(keep) if keep else None)
+        _TIMINGS["lab down"] = f"{time.monotonic() - started:.1f}s"
+
+
+@pytest.fixture(scope="session")
+def cluster_walk(pcmk_lab: PcmkLab) -> dict[str, Observation]:
+    """Observations of db2ops' status service in every state (see cluster_walk.STATES)."""
+    started = time.monotonic()
+    observations = asyncio.run(Walk(pcmk_lab.cluster, SCRIPT, pcmk_lab.env).run())
+    _TIMINGS["walk total"] = f"{time.monotonic() - started:.1f}s"
+    for name, obs in observations.items():
+        _TIMINGS[f"  {name}"] = f"{obs.seconds:.1f}s" + ("" if not obs.mismatches else " (DID NOT CONVERGE)")
+    return observations
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if _TIMINGS:
+        terminalreporter.section("real Pacemaker lab: time until db2ops showed each state")
+        for name, value in _TIMINGS.items():
+            terminalreporter.write_line(f"{name:<22} {value}")
