@@ -21,6 +21,7 @@ PARSE_KINDS = (
     "dbcfg-hadr",
     "db2diag",
     "db2audit",
+    "db2audit-describe",
 )
 
 
@@ -52,6 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     lab.add_argument(
         "--down", action="store_true", help="with --pacemaker: stop the real cluster and clean up"
+    )
+    lab.add_argument(
+        "--no-aws", action="store_true", help="no moto: SSH hosts only (faster; no overlay route, no logs)"
     )
     lab.add_argument("--dir", type=Path, help="where the lab writes keys and its inventory")
 

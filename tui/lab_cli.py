@@ -13,7 +13,11 @@ def run_lab(args: argparse.Namespace) -> int:
     from lab.session import LabSession
 
     session = LabSession(
-        args.clusters, base_dir=args.dir, failover_delay_s=args.failover_delay, latency_ms=args.latency
+        args.clusters,
+        base_dir=args.dir,
+        failover_delay_s=args.failover_delay,
+        latency_ms=args.latency,
+        with_aws=not args.no_aws,
     )
     if args.serve:
         return asyncio.run(_serve(session))

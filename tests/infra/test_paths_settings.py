@@ -52,7 +52,7 @@ def test_missing_settings_file_gives_defaults(home: Path) -> None:
     assert settings == Settings()
     assert settings.theme == "db2ops-dark"
     assert settings.refresh_interval_s == 2.0
-    assert settings.ssh_max_concurrency == 32
+    assert settings.ssh_max_concurrency == 256
 
 
 def test_settings_round_trip_through_save(home: Path) -> None:
