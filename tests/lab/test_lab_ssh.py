@@ -193,9 +193,9 @@ async def test_lab_status_verb_over_ssh(sh):
 
 
 async def test_unknown_command_answers_like_bash(sh):
-    res = await sh.run(A, "rm -rf /")
+    res = await sh.run(A, "foo-not-a-tool --all")
     assert res.exit_status == 127
-    assert res.stderr == "bash: line 1: rm: command not found\n"
+    assert res.stderr == "bash: line 1: foo-not-a-tool: command not found\n"
     # Tools a host does not have: qnetd on a Db2 node, Db2 on the qdevice host.
     assert (await sh.run(A, "corosync-qnetd-tool -l")).exit_status == 127
     assert (await sh.run(Q, "db2pd -hadr -db HADRDB")).exit_status == 127
