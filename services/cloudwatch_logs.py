@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from services.inventory_model import AwsSettings, Cluster
@@ -24,6 +24,7 @@ from services.logs_insights import (
     InsightsResult,
     TimeRange,
     TimeRangeError,
+    parse_instant,
     parse_time_range,
     preset,
     run_query,
@@ -40,6 +41,7 @@ __all__ = [
     "TailStatus",
     "TimeRange",
     "TimeRangeError",
+    "parse_instant",
     "parse_time_range",
     "preset",
 ]
@@ -89,6 +91,25 @@ class CloudWatchLogs:
         out: list[LogEntry] = []
         for event in events:
             out.extend(entries_from_event(event, self.source_of(event.get("logGroupName", "")), self.hosts))
+        return out
+
+    def result_entries(self, result: InsightsResult, source: str) -> list[LogEntry]:
+        """Return the log-view entries of Insights result rows: rows with @message become parsed
+        records; stats rows become one line each ("bin(5m)=… count(*)=…")."""
+        out: list[LogEntry] = []
+        for row in result.rows:
+            ms = _row_ms(row)
+            if "@message" in row:
+                event = {
+                    "timestamp": ms,
+                    "message": row["@message"],
+                    "logStreamName": row.get("@logStream", ""),
+                }
+                out.extend(entries_from_event(event, source, self.hosts))
+            else:
+                line = "  ".join(f"{k}={v}" for k, v in row.items())
+                out.append(LogEntry(ms * 1000, source, "", "", line, line))
+        out.sort(key=lambda e: e.ts_us)
         return out
 
     def tail(
@@ -152,3 +173,18 @@ class CloudWatchLogs:
             return [{**e, "logGroupName": group} for e in events[:limit]]
 
         return await asyncio.to_thread(fetch)
+
+
+def _row_ms(row: dict[str, str]) -> int:
+    """Epoch ms of a result row: its @timestamp, else a bin(...) value, else 0."""
+    for key, value in row.items():
+        if key == "@timestamp" or key.startswith("bin("):
+            text = str(value)
+            if text.isdigit():
+                return int(text)
+            try:
+                when = datetime.strptime(text, "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=UTC)
+            except ValueError:
+                continue
+            return int(when.timestamp() * 1000)
+    return 0

@@ -133,6 +133,30 @@ def parse_time_range(text: str, now: datetime, last_failover: datetime | None = 
     raise TimeRangeError(f"cannot read the time range {raw!r}: {_HELP}")
 
 
+_AGO = re.compile(r"-\s*(\d+)\s*(s|m|h|d)", re.IGNORECASE)
+
+
+def parse_instant(text: str, now: datetime) -> datetime:
+    """Return the UTC time the log view should jump to: `YYYY-MM-DD HH:MM[:SS]`, `HH:MM[:SS]` (today,
+    UTC) or `-15m` / `-2h` (ago). Raises TimeRangeError naming the accepted forms."""
+    raw = text.strip().removesuffix("Z").removesuffix("UTC").strip()
+    m = _AGO.fullmatch(raw)
+    if m:
+        return now - timedelta(seconds=int(m.group(1)) * _UNITS[m.group(2).lower()])
+    for fmt in ("%H:%M:%S", "%H:%M"):
+        try:
+            t = datetime.strptime(raw, fmt)
+        except ValueError:
+            continue
+        return now.replace(hour=t.hour, minute=t.minute, second=t.second, microsecond=0)
+    try:
+        return _absolute(raw)
+    except TimeRangeError:
+        raise TimeRangeError(
+            f"cannot read the time {text.strip()!r}: use 2026-11-26 10:05, 10:05[:30] (today, UTC) or -15m"
+        ) from None
+
+
 def _ms(dt: datetime) -> int:
     return int(dt.timestamp() * 1000)
 

@@ -166,6 +166,21 @@ class LogView(ScrollView, can_focus=True):
         self._after_change(len(indices))
         return len(indices)
 
+    def clear(self) -> None:
+        """Forget every entry (and the filter, search stays); the view is empty afterwards."""
+        self.store = LogStore(self.store.max_entries)
+        self.source_mode = "all"
+        self._expanded.clear()
+        self._exp_rows = []
+        self._cache.clear()
+        self._generation = self.store.generation
+        self._text_width = 0
+        self.pending = 0
+        self.set_reactive(LogView.cursor, -1)
+        self._update_virtual_size()
+        self.refresh()
+        self.post_message(self.StatusChanged(self))
+
     def load(self, entries: list[LogEntry]) -> int:
         """Add a batch of entries (a bulk load when the view is empty); return how many are visible."""
         return self.add_entries(entries)

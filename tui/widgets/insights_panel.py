@@ -1,0 +1,101 @@
+"""The Logs Insights panel of the log screen: preset picker, range, query, status and results.
+
+Results are shown in a LogView (Line API), so even 10,000 rows open at once and expand like records.
+The panel only collects input and displays; the screen runs the query through the service.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import Button, Input, Select, Static
+
+from services.log_model import LogEntry
+from services.logs_insights import PRESETS, preset
+from tui.widgets.log_view import LogView
+
+RANGE_HINT = "15m · 2h · 1d · since last failover · 2026-11-26 10:00..2026-11-26 11:00 (UTC)"
+
+
+class InsightsPanel(Vertical):
+    """Collects a query; posts RunRequested; shows status lines and result entries."""
+
+    DEFAULT_CSS = """
+    InsightsPanel { height: 1fr; border-top: hkey $primary 40%; }
+    InsightsPanel .insights-controls { height: auto; }
+    InsightsPanel #insights-preset { width: 46; }
+    InsightsPanel #insights-range { width: 1fr; }
+    InsightsPanel #insights-run { min-width: 8; }
+    InsightsPanel #insights-status { height: auto; padding: 0 1; }
+    InsightsPanel #insights-results { height: 1fr; }
+    """
+
+    class RunRequested(Message):
+        """The user asked to run `query` over `source`'s group in the range typed as `range_text`."""
+
+        def __init__(self, query: str, range_text: str, source: str) -> None:
+            super().__init__()
+            self.query = query
+            self.range_text = range_text
+            self.source = source
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(classes="insights-controls"):
+            yield Select(
+                [(p.title, p.key) for p in PRESETS],
+                value=PRESETS[0].key,
+                allow_blank=False,
+                id="insights-preset",
+            )
+            yield Input(value="1h", placeholder=RANGE_HINT, id="insights-range")
+            yield Button("Run", id="insights-run", variant="primary")
+        yield Input(value=PRESETS[0].query, placeholder="Logs Insights query", id="insights-query")
+        yield Static(
+            Content.styled("Pick a preset and a range, then Run (Enter).", "$text-muted"),
+            id="insights-status",
+        )
+        yield LogView(id="insights-results", follow=False)
+
+    @property
+    def results(self) -> LogView:
+        return self.query_one("#insights-results", LogView)
+
+    @property
+    def source(self) -> str:
+        key = self.query_one("#insights-preset", Select).value
+        return preset(str(key)).source
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        self.query_one("#insights-query", Input).value = preset(str(event.value)).query
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "insights-run":
+            event.stop()
+            self.request_run()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id in ("insights-range", "insights-query"):
+            event.stop()
+            self.request_run()
+
+    def request_run(self) -> None:
+        """Post RunRequested with the current inputs."""
+        query = self.query_one("#insights-query", Input).value.strip()
+        range_text = self.query_one("#insights-range", Input).value
+        self.post_message(self.RunRequested(query, range_text, self.source))
+
+    def show_status(self, text: str, style: str = "") -> None:
+        """Show one status line (style: "" normal, "error", "warning", "muted")."""
+        styles = {"error": "$text-error", "warning": "$text-warning", "muted": "$text-muted"}
+        body = Content.styled(text, styles[style]) if style else Content(text)
+        self.query_one("#insights-status", Static).update(body)
+
+    def show_results(self, entries: list[LogEntry]) -> None:
+        """Replace the results with `entries` (already in time order)."""
+        view = self.results
+        view.clear()
+        view.add_entries(entries)
+        if entries:
+            view.move_cursor(0)
