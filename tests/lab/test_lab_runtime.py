@@ -71,3 +71,13 @@ async def test_serve_forever_prints_the_inventory_path_first_and_stops_on_sigter
 async def test_serve_forever_needs_a_started_runtime():
     with pytest.raises(RuntimeError, match="start the lab first"):
         await serve_forever(LabRuntime(), io.StringIO())
+
+
+async def test_missing_moto_says_how_to_install_it(tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "moto.server", None)  # makes `from moto.server import ...` fail
+    runtime = LabRuntime()
+    with pytest.raises(RuntimeError, match=r"pip install 'db2ops\[lab\]'"):
+        await runtime.start(1, base_dir=tmp_path, with_aws=True)
+    assert all(not h.listening for h in runtime.hosts.values())  # what did start was cleaned up
