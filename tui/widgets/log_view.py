@@ -11,7 +11,6 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
-from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding
@@ -23,11 +22,10 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from services import paths
-from services.log_model import LEVELS, MARKER, SOURCES, LogEntry, LogFilter, LogStore, from_us, one_line
+from services.log_model import LEVELS, MARKER, SOURCES, LogEntry, LogFilter, LogStore, one_line
+from tui.widgets.log_line import detail_line, entry_line, prefix_width
 
 SOURCE_MODES: tuple[str, ...] = ("all", *SOURCES)  # tab cycles merged -> diag only -> audit only
-_TIME_WIDTH = 23  # "2026-11-26 10:00:00.123"
-_LEVEL_WIDTH = 8
 
 
 class LogView(ScrollView, can_focus=True):
@@ -204,7 +202,7 @@ class LogView(ScrollView, can_focus=True):
     # ----- geometry ----------------------------------------------------------------------------------
     @property
     def _prefix_width(self) -> int:
-        return _TIME_WIDTH + 3 + _LEVEL_WIDTH + 1 + self._host_width + 1
+        return prefix_width(self._host_width)
 
     def _expanded_rows(self) -> list[tuple[int, int]]:
         if self._exp_rows is None:
@@ -257,10 +255,6 @@ class LogView(ScrollView, can_focus=True):
             self._styles[name] = style
         return style
 
-    def _level_style(self, level: str) -> Style:
-        name = level.lower()
-        return self._style(name) if level in LEVELS else Style()
-
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         width = self.scrollable_content_region.width
@@ -278,40 +272,12 @@ class LogView(ScrollView, can_focus=True):
             strip = strip.extend_cell_length(scroll_x + width).apply_style(self._style("cursor"))
         return strip.crop_extend(scroll_x, scroll_x + width, base).apply_style(base)
 
-    def _highlighted(self, text: str, style: Style) -> list[Segment]:
-        if self._search_re is None:
-            return [Segment(text, style)]
-        segments, pos = [], 0
-        match_style = style + self._style("match")
-        for m in self._search_re.finditer(text):
-            if m.start() > pos:
-                segments.append(Segment(text[pos : m.start()], style))
-            segments.append(Segment(m.group(), match_style))
-            pos = m.end()
-        if pos < len(text):
-            segments.append(Segment(text[pos:], style))
-        return segments
-
     def _render_entry_line(self, entry: LogEntry, sub: int) -> Strip:
-        if entry.source == MARKER:
-            label = f" {entry.summary} "
-            rule = "─" * 4 + label + "─" * max(0, self._prefix_width + 40 - len(label))
-            return Strip([Segment(rule, self._style("marker"))])
-        if sub > 0:
-            lines = self._expanded[id(entry)][1]
-            return Strip(self._highlighted("    " + lines[sub - 1], self._style("detail")))
-        stamp = from_us(entry.ts_us).strftime("%Y-%m-%d %H:%M:%S.%f")[:_TIME_WIDTH]
-        tag = "A" if entry.source == "audit" else "D"
-        level_style = self._level_style(entry.level)
-        marker = "▾" if id(entry) in self._expanded else " "
-        segments = [
-            Segment(stamp, self._style("time")),
-            Segment(f" {tag}{marker}", self._style("source")),
-            Segment(f"{entry.level or '-':<{_LEVEL_WIDTH}} ", level_style),
-            Segment(f"{entry.host[: self._host_width]:<{self._host_width}} ", self._style("host")),
-        ]
-        segments.extend(self._highlighted(entry.summary, level_style))
-        return Strip(segments)
+        expanded = self._expanded.get(id(entry))
+        if sub > 0 and expanded is not None:
+            return detail_line(expanded[1][sub - 1], self._style, self._search_re)
+        layout = (self._host_width, self._prefix_width)
+        return entry_line(entry, self._style, self._search_re, layout, expanded is not None)
 
     # ----- cursor and scrolling ----------------------------------------------------------------------
     @property
