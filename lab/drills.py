@@ -167,7 +167,8 @@ class DrillsMixin:
             rc_text = {1: "error", 7: "not running"}.get(rc, "error")
             from lab.state import FailedAction
 
-            fa = FailedAction(resource, task, node, rc, rc_text, now, self._next_call())
+            interval = 10_000 if task == "monitor" else 0  # the recurring monitor of the lab's resources
+            fa = FailedAction(resource, task, node, rc, rc_text, now, self._next_call(), interval_ms=interval)
             self.failed_actions.append(fa)
             events.append(("failed_action", {"node": node, "resource": resource, "task": task, "rc": rc}))
 

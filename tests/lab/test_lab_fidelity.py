@@ -160,3 +160,25 @@ def test_db_cfg_hadr_lines_match_the_sample_descriptions() -> None:
     ours = [line for line in out.splitlines() if line.lstrip().startswith("HADR")]
     assert [line.split("=")[0] for line in ours] == [line.split("=")[0] for line in sample]
     assert ours[-2] == " HADR SSL certificate label             (HADR_SSL_LABEL) ="
+
+
+def test_failed_actions_render_and_parse() -> None:
+    from services.parsers.crm_mon_xml import parse_crm_mon_xml
+
+    c = cluster_in("01-healthy")
+    c.add_failed_action("db2b", c.instance_rsc("db2b"))
+    status = parse_crm_mon_xml(render_pacemaker.render_crm_mon_xml(c))
+    (failed,) = status.failed_actions
+    assert (failed.resource, failed.operation, failed.node, failed.rc) == (
+        "db2_db2b_db2inst1_0",
+        "monitor",
+        "db2b",
+        7,
+    )
+    assert failed.interval_ms == 10_000 and failed.rc_text == "not running"
+    text = render_pacemaker.render_crm_mon_text(c)
+    assert (
+        "Failed Resource Actions:\n  * db2_db2b_db2inst1_0_monitor_10000 on db2b 'not running' (7):" in text
+    )
+    c.restore()
+    assert parse_crm_mon_xml(render_pacemaker.render_crm_mon_xml(c)).failed_actions == ()
