@@ -1,0 +1,488 @@
+"""The lab's CloudWatch: what AWS does behind metric filters and alarms, which moto never does.
+
+moto stores metric filters and alarms but never turns log events into datapoints, never evaluates alarms,
+never runs alarm actions, has no alarm history and confirms e-mail subscriptions at once. In the lab process
+only, `LabCloudWatch` plays that part: every tick it reads the new events of each log group that has metric
+filters, applies each filter (services/filter_pattern.py, the evaluator the product uses), publishes the
+datapoints (put_metric_data), evaluates every metric alarm (lab/cloudwatch_rules.py), sets its state with
+AWS's reason text, records the alarm history and publishes the alarm's SNS message. E-mail subscriptions
+are reported pending until `confirm_email()` (lab command: `db2ops-lab confirm-email ARN|all`).
+
+Everything it produces is AWS-shaped; the object says it is the lab (`is_lab = True`) so the console can
+label those values "(lab)". All boto3 calls are blocking: `tick()` runs in the evaluator's own thread, or
+in tests directly (one synchronous pass, deterministic with `now=`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from lab import cloudwatch_rules as rules
+from lab.moto_patches import patch_moto_alarm_actions
+from lab.sns_email import EmailConfirmations
+from services.filter_pattern import FilterPatternError, compile_pattern
+
+log = logging.getLogger(__name__)
+
+EVAL_INTERVAL = timedelta(seconds=60)  # CloudWatch evaluates metric alarms about once a minute
+LOOKBACK = timedelta(minutes=5)  # events are re-read this far back (late/out-of-order puts), deduplicated
+FILTER_GRACE = timedelta(seconds=3)  # a filter applies to events ingested just before the lab first saw it
+KEEP_SERIES = timedelta(hours=6)
+LAB_ACCOUNT = "123456789012"  # moto's default account
+
+_ACTIVE: dict[str, LabCloudWatch] = {}
+_ACTIVE_LOCK = threading.Lock()
+
+
+def lab_cloudwatch_for(endpoint_url: str | None) -> LabCloudWatch | None:
+    """Return the running LabCloudWatch that serves `endpoint_url` (None when there is none)."""
+    with _ACTIVE_LOCK:
+        return _ACTIVE.get(endpoint_url or "")
+
+
+def active_evaluators() -> list[LabCloudWatch]:
+    """Return every started LabCloudWatch of this process."""
+    with _ACTIVE_LOCK:
+        return list(_ACTIVE.values())
+
+
+@dataclass
+class _AlarmTrack:
+    """What the evaluator knows of one alarm between ticks."""
+
+    state: str
+    reason: str
+    state_ts: Any  # StateUpdatedTimestamp as last seen (after our own set_alarm_state too)
+    config_ts: Any
+    actions_enabled: bool
+    next_eval: datetime
+    data_version: int = -1
+
+
+@dataclass
+class _GroupCursor:
+    seen: dict[str, int] = field(default_factory=dict)  # eventId -> event timestamp (ms)
+    newest_ms: int = 0
+
+
+class LabCloudWatch:
+    """The lab's CloudWatch evaluator for one moto endpoint. `start()`/`stop()` run `tick()` every
+    `interval_s` seconds in a daemon thread; tests call `tick(now)` directly."""
+
+    is_lab = True
+    source_label = "lab"
+
+    def __init__(
+        self,
+        endpoint_url: str,
+        region: str = "us-east-1",
+        *,
+        interval_s: float = 1.0,
+        clock: Callable[[], datetime] | None = None,
+        client_factory: Callable[[str], Any] | None = None,
+    ) -> None:
+        self.endpoint_url = endpoint_url
+        self.region = region
+        self.interval_s = interval_s
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._client_factory = client_factory
+        self._clients: dict[str, Any] = {}
+        self._lock = threading.RLock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._alarms: dict[str, _AlarmTrack] = {}
+        self._history: dict[str, list[dict]] = {}
+        self._series: dict[tuple[str, str], list[tuple[datetime, float]]] = {}
+        self._versions: dict[tuple[str, str], int] = {}
+        self._cursors: dict[str, _GroupCursor] = {}
+        self._filter_seen: dict[tuple[str, str], datetime] = {}
+        self.email = EmailConfirmations()
+        self.sent_notifications: list[dict[str, Any]] = []
+        self.datapoints_published = 0
+        self.ticks = 0
+        self.last_error: str | None = None
+        self.problems: dict[str, str] = {}  # alarm or filter name -> why the lab cannot evaluate it
+        patch_moto_alarm_actions()  # lab-only: moto 5.2.1 answers HTTP 500 to (En|Dis)ableAlarmActions
+
+    # ------------------------------------------------------------------ lifecycle
+    def client(self, service: str) -> Any:
+        """Return the boto3 client for `service` on the lab endpoint (standard retries)."""
+        if service not in self._clients:
+            if self._client_factory is not None:
+                self._clients[service] = self._client_factory(service)
+            else:
+                from services.aws_clients import make_client
+                from services.inventory_model import AwsSettings
+
+                settings = AwsSettings(region=self.region, endpoint_url=self.endpoint_url)
+                self._clients[service] = make_client(service, settings)
+        return self._clients[service]
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self) -> None:
+        """Register this evaluator for its endpoint and run `tick()` every `interval_s` in a daemon thread."""
+        with _ACTIVE_LOCK:
+            _ACTIVE[self.endpoint_url] = self
+        _register_with_services(self)
+        if self.running:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="lab-cloudwatch", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop the thread (waits up to `timeout` s) and unregister."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+        with _ACTIVE_LOCK:
+            if _ACTIVE.get(self.endpoint_url) is self:
+                del _ACTIVE[self.endpoint_url]
+        _register_with_services(self, remove=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            try:
+                self.tick()
+            except Exception as exc:  # the lab stays up; the console can show last_error
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                log.warning("lab CloudWatch tick failed: %s", self.last_error)
+
+    # ------------------------------------------------------------------ one pass
+    def tick(self, now: datetime | None = None) -> None:
+        """Run one pass: ingest new log events through the metric filters, publish datapoints, evaluate
+        alarms, run their actions. Blocking; raises botocore errors when moto is unreachable."""
+        with self._lock:
+            now = now or self._clock()
+            self._ingest(now)
+            self._refresh_subscriptions()
+            self._evaluate_alarms(now)
+            self.ticks += 1
+            self.last_error = None
+
+    # ------------------------------------------------------------------ metric filters -> datapoints
+    def _pages(self, service: str, method: str, key: str, **params: Any) -> list[dict]:
+        client = self.client(service)
+        if client.can_paginate(method):
+            items: list[dict] = []
+            for page in client.get_paginator(method).paginate(**params):
+                items.extend(page.get(key, []))
+            return items
+        return list(getattr(client, method)(**params).get(key, []))
+
+    def _ingest(self, now: datetime) -> None:
+        filters = self._pages("logs", "describe_metric_filters", "metricFilters")
+        by_group: dict[str, list[tuple[dict, Any, datetime]]] = {}
+        for f in filters:
+            key = (f["logGroupName"], f["filterName"])
+            first = self._filter_seen.setdefault(key, now - FILTER_GRACE)
+            try:
+                pattern = compile_pattern(f.get("filterPattern", ""))
+            except FilterPatternError as exc:
+                self.problems[f"filter {f['filterName']}"] = str(exc)
+                continue
+            by_group.setdefault(f["logGroupName"], []).append((f, pattern, first))
+        datums: dict[str, list[dict]] = {}
+        for group, group_filters in by_group.items():
+            for event in self._new_events(group, now):
+                for f, pattern, first in group_filters:
+                    if event.get("ingestionTime", event["timestamp"]) < int(first.timestamp() * 1000):
+                        continue  # like AWS: a filter only sees events ingested after it exists
+                    self._apply_filter(f, pattern, event, datums)
+        for namespace, items in datums.items():
+            for i in range(0, len(items), 1000):  # PutMetricData takes at most 1000 datums
+                self.client("cloudwatch").put_metric_data(Namespace=namespace, MetricData=items[i : i + 1000])
+            self.datapoints_published += len(items)
+        for series in self._series.values():
+            rules.prune_before(series, KEEP_SERIES, now)
+
+    def _new_events(self, group: str, now: datetime) -> list[dict]:
+        cursor = self._cursors.setdefault(
+            group, _GroupCursor(newest_ms=int((now - LOOKBACK).timestamp() * 1000))
+        )
+        start = max(0, cursor.newest_ms - int(LOOKBACK.total_seconds() * 1000))
+        try:
+            events = self._pages("logs", "filter_log_events", "events", logGroupName=group, startTime=start)
+        except self.client("logs").exceptions.ResourceNotFoundException:
+            return []
+        fresh = [e for e in events if e.get("eventId") not in cursor.seen]
+        for e in fresh:
+            cursor.seen[e["eventId"]] = e["timestamp"]
+            cursor.newest_ms = max(cursor.newest_ms, e["timestamp"])
+        horizon = cursor.newest_ms - 2 * int(LOOKBACK.total_seconds() * 1000)
+        cursor.seen = {k: ts for k, ts in cursor.seen.items() if ts >= horizon}
+        return fresh
+
+    def _apply_filter(self, f: dict, pattern: Any, event: dict, datums: dict[str, list[dict]]) -> None:
+        when = datetime.fromtimestamp(event["timestamp"] / 1000, UTC)
+        for t in f.get("metricTransformations", []):
+            if pattern.matches(event.get("message", "")):
+                try:
+                    value = rules.metric_value(t)
+                except rules.UnsupportedAlarm as exc:
+                    self.problems[f"filter {f['filterName']}"] = str(exc)
+                    continue
+            elif t.get("defaultValue") is not None:
+                value = float(t["defaultValue"])
+            else:
+                continue
+            key = (t["metricNamespace"], t["metricName"])
+            datums.setdefault(key[0], []).append({"MetricName": key[1], "Value": value, "Timestamp": when})
+            self._series.setdefault(key, []).append((when, value))
+            self._versions[key] = self._versions.get(key, 0) + 1
+
+    # ------------------------------------------------------------------ alarms
+    def _evaluate_alarms(self, now: datetime) -> None:
+        alarms = self._pages("cloudwatch", "describe_alarms", "MetricAlarms")
+        names = {a["AlarmName"] for a in alarms}
+        for gone in set(self._alarms) - names:
+            del self._alarms[gone]
+        for alarm in alarms:
+            try:
+                self._evaluate_one(alarm, now)
+            except rules.UnsupportedAlarm as exc:
+                self.problems[alarm["AlarmName"]] = str(exc)
+
+    def _evaluate_one(self, alarm: dict, now: datetime) -> None:
+        name = alarm["AlarmName"]
+        track = self._alarms.get(name)
+        metric = (alarm.get("Namespace", ""), alarm.get("MetricName", ""))
+        version = self._versions.get(metric, 0)
+        if track is None:
+            track = self._first_sight(alarm, now)
+            track.data_version = version  # evaluated when data arrives or after a minute, as AWS does
+        elif alarm.get("AlarmConfigurationUpdatedTimestamp") != track.config_ts:
+            self._config_updated(alarm, track, now)
+            track.data_version = -1  # re-evaluate with the new configuration now
+        elif alarm.get("StateUpdatedTimestamp") != track.state_ts:
+            # Someone else set the state (set_alarm_state, e.g. a test-fire): AWS runs the actions and the
+            # state holds until the next evaluation finds otherwise.
+            old = track.state
+            self._record_state(
+                name,
+                now,
+                (old, track.reason),
+                (alarm["StateValue"], alarm.get("StateReason", "")),
+                rules.json_object(alarm.get("StateReasonData")),
+            )
+            track.state, track.reason = alarm["StateValue"], alarm.get("StateReason", "")
+            track.state_ts = alarm.get("StateUpdatedTimestamp")
+            track.next_eval = now + max(EVAL_INTERVAL, timedelta(seconds=int(alarm.get("Period") or 60)))
+            track.data_version = version
+            self._run_actions(alarm, old, track.state, track.reason, now)
+            return
+        if alarm.get("ActionsEnabled", True) != track.actions_enabled:
+            track.actions_enabled = bool(alarm.get("ActionsEnabled", True))
+            verb = "enabled" if track.actions_enabled else "disabled"
+            self._note(
+                name,
+                now,
+                "ConfigurationUpdate",
+                f'Alarm "{name}" actions {verb}',
+                {"version": "1.0", "type": "Update", "actionsEnabled": track.actions_enabled},
+            )
+        if version == track.data_version and now < track.next_eval:
+            return
+        result = rules.evaluate(alarm, self._series.get(metric, []), now)
+        track.data_version = version
+        track.next_eval = now + EVAL_INTERVAL
+        if result.state is None or result.state == track.state:
+            return
+        old = track.state
+        self._set_state(alarm, track, result.state, result.reason, result.reason_data, now)
+        self._run_actions(alarm, old, result.state, result.reason, now)
+
+    def _first_sight(self, alarm: dict, now: datetime) -> _AlarmTrack:
+        name = alarm["AlarmName"]
+        track = _AlarmTrack(
+            state=alarm["StateValue"],
+            reason=alarm.get("StateReason", ""),
+            state_ts=alarm.get("StateUpdatedTimestamp"),
+            config_ts=alarm.get("AlarmConfigurationUpdatedTimestamp"),
+            actions_enabled=bool(alarm.get("ActionsEnabled", True)),
+            next_eval=now + EVAL_INTERVAL,
+        )
+        self._alarms[name] = track
+        self._note(
+            name,
+            now,
+            "ConfigurationUpdate",
+            f'Alarm "{name}" created',
+            {"version": "1.0", "type": "Create", "createdAlarm": rules.config_of(alarm)},
+        )
+        if alarm.get("StateReason") == rules.INITIAL_REASON:
+            # moto starts new alarms in OK; AWS starts them in INSUFFICIENT_DATA until it has evaluated.
+            self._set_state(alarm, track, "INSUFFICIENT_DATA", rules.INITIAL_REASON, None, now, record=False)
+        return track
+
+    def _config_updated(self, alarm: dict, track: _AlarmTrack, now: datetime) -> None:
+        name = alarm["AlarmName"]
+        track.config_ts = alarm.get("AlarmConfigurationUpdatedTimestamp")
+        track.actions_enabled = bool(alarm.get("ActionsEnabled", True))
+        self._note(
+            name,
+            now,
+            "ConfigurationUpdate",
+            f'Alarm "{name}" updated',
+            {"version": "1.0", "type": "Update", "updatedAlarm": rules.config_of(alarm)},
+        )
+        if alarm.get("StateReason") == rules.INITIAL_REASON and alarm["StateValue"] != track.state:
+            # moto re-creates the alarm on PutMetricAlarm; AWS leaves the state of an updated alarm alone.
+            self._set_state(alarm, track, track.state, track.reason, None, now, record=False)
+        else:
+            track.state, track.reason = alarm["StateValue"], alarm.get("StateReason", "")
+            track.state_ts = alarm.get("StateUpdatedTimestamp")
+
+    def _set_state(
+        self,
+        alarm: dict,
+        track: _AlarmTrack,
+        state: str,
+        reason: str,
+        data: dict | None,
+        now: datetime,
+        *,
+        record: bool = True,
+    ) -> None:
+        name = alarm["AlarmName"]
+        cw = self.client("cloudwatch")
+        kwargs: dict[str, Any] = {"AlarmName": name, "StateValue": state, "StateReason": reason}
+        if data is not None:
+            kwargs["StateReasonData"] = json.dumps(data)
+        cw.set_alarm_state(**kwargs)
+        if record:
+            self._record_state(name, now, (track.state, track.reason), (state, reason), data)
+        track.state, track.reason = state, reason
+        fresh = cw.describe_alarms(AlarmNames=[name]).get("MetricAlarms", [])
+        track.state_ts = fresh[0].get("StateUpdatedTimestamp") if fresh else None
+
+    def _note(self, name: str, now: datetime, kind: str, summary: str, data: dict) -> None:
+        self._history.setdefault(name, []).insert(0, rules.history_item(name, now, kind, summary, data))
+
+    def _record_state(
+        self, name: str, now: datetime, old: tuple[str, str], new: tuple[str, str], data: dict | None
+    ) -> None:
+        self._history.setdefault(name, []).insert(0, rules.state_history_item(name, now, old, new, data))
+
+    def _run_actions(self, alarm: dict, old: str, new: str, reason: str, now: datetime) -> None:
+        if not alarm.get("ActionsEnabled", True):
+            return  # muted: AWS changes the state but runs no action
+        key = {"ALARM": "AlarmActions", "OK": "OKActions", "INSUFFICIENT_DATA": "InsufficientDataActions"}[
+            new
+        ]
+        name = alarm["AlarmName"]
+        for arn in alarm.get(key, []):
+            if not arn.startswith("arn:aws:sns:"):
+                continue  # EC2/Auto Scaling actions are not part of the lab
+            message = rules.sns_message(alarm, old, new, reason, now, self.region, LAB_ACCOUNT)
+            subject = rules.sns_subject(name, new, self.region)
+            body = json.dumps(message)
+            try:
+                message_id = self.client("sns").publish(TopicArn=arn, Subject=subject, Message=body)[
+                    "MessageId"
+                ]
+            except Exception as exc:  # recorded in the history like AWS's "Failed to execute action"
+                self._note(
+                    name,
+                    now,
+                    "Action",
+                    f"Failed to execute action {arn}",
+                    {"actionState": "Failed", "notificationResource": arn, "error": str(exc)},
+                )
+                continue
+            self.sent_notifications.append(
+                {
+                    "TopicArn": arn,
+                    "Subject": subject,
+                    "Message": body,
+                    "MessageId": message_id,
+                    "AlarmName": name,
+                    "NewStateValue": new,
+                    "Timestamp": now,
+                }
+            )
+            self._note(
+                name,
+                now,
+                "Action",
+                f"Successfully executed action {arn}",
+                {
+                    "actionState": "Succeeded",
+                    "stateUpdateTimestamp": int(now.timestamp() * 1000),
+                    "notificationResource": arn,
+                    "publishedMessage": body,
+                },
+            )
+
+    # ------------------------------------------------------------------ what the console reads
+    def history(self, alarm_name: str) -> list[dict]:
+        """Return the alarm's history, newest first, shaped like describe_alarm_history's AlarmHistoryItems."""
+        with self._lock:
+            return [dict(item) for item in self._history.get(alarm_name, [])]
+
+    def series(self, namespace: str, metric_name: str) -> list[tuple[datetime, float]]:
+        """Return the datapoints the lab published for the metric (oldest first, last 6 hours)."""
+        with self._lock:
+            return sorted(self._series.get((namespace, metric_name), []))
+
+    def notifications_for(self, alarm_name: str) -> list[dict[str, Any]]:
+        """Return the SNS messages the lab published for `alarm_name`, oldest first."""
+        with self._lock:
+            return [n for n in self.sent_notifications if n["AlarmName"] == alarm_name]
+
+    # ------------------------------------------------------------------ e-mail subscriptions
+    def _refresh_subscriptions(self) -> None:
+        self.email.update(self._pages("sns", "list_subscriptions", "Subscriptions"))
+
+    def subscription_status(self, subscription_arn: str, protocol: str = "email") -> str:
+        """Return "pending" or "confirmed": e-mail subscriptions stay pending until `confirm_email`."""
+        return self.email.status(subscription_arn, protocol)
+
+    def confirm_email(self, subscription_arn: str = "all", *, refresh: bool = True) -> list[str]:
+        """Confirm one e-mail subscription (its ARN) or "all" known ones, as the person clicking the link
+        would; return the ARNs confirmed. `refresh` lists subscriptions first (a blocking call; the lab
+        command passes False and relies on the last tick). Raises KeyError for an unknown ARN."""
+        with self._lock:
+            if refresh:
+                self._refresh_subscriptions()
+            return self.email.confirm(subscription_arn)
+
+    def status(self) -> dict[str, Any]:
+        """Return a JSON-ready summary (what `db2ops-lab cloudwatch` prints)."""
+        with self._lock:
+            return {
+                "endpoint": self.endpoint_url,
+                "ticks": self.ticks,
+                "last_error": self.last_error,
+                "datapoints_published": self.datapoints_published,
+                "alarms": {name: t.state for name, t in sorted(self._alarms.items())},
+                "pending_email": [sub["SubscriptionArn"] for sub in self.email.pending()],
+                "confirmed_email": self.email.confirmed(),
+                "sent_notifications": len(self.sent_notifications),
+                "problems": dict(self.problems),
+            }
+
+
+def _register_with_services(evaluator: LabCloudWatch, *, remove: bool = False) -> None:
+    # services/alarms.py reads lab values through this registry; the lab depends on services, never the reverse.
+    try:
+        from services import alarms
+    except ImportError:
+        return
+    if remove:
+        alarms.unregister_lab_source(evaluator.endpoint_url, evaluator)
+    else:
+        alarms.register_lab_source(evaluator.endpoint_url, evaluator)
+
+
+import lab.commands_cloudwatch  # noqa: E402,F401  (registers `db2ops-lab confirm-email|cloudwatch`)

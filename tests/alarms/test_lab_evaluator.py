@@ -1,0 +1,200 @@
+"""The lab's CloudWatch evaluator end to end against a real moto server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from moto.sns.models import sns_backends
+
+from alarms.alarm_fixtures import ALARM, METRIC, NAMESPACE, client, grant_record, put_alarm, sns_message
+from lab.cloudwatch_eval import LabCloudWatch
+from services.filter_pattern import compile_pattern
+
+
+@pytest.fixture
+def lab(monitoring):
+    evaluator = LabCloudWatch(monitoring.aws.endpoint_url, "us-east-1")
+    yield evaluator
+    evaluator.stop()
+
+
+def alarm_state(aws, name=ALARM):
+    return client(aws, "cloudwatch").describe_alarms(AlarmNames=[name])["MetricAlarms"][0]
+
+
+def test_new_alarm_starts_insufficient_data_like_aws(monitoring, lab):
+    assert alarm_state(monitoring.aws)["StateValue"] == "OK"  # moto's wrong start state
+    lab.tick()
+    alarm = alarm_state(monitoring.aws)
+    assert alarm["StateValue"] == "INSUFFICIENT_DATA"
+    assert alarm["StateReason"] == "Unchecked: Initial alarm creation"
+    assert lab.history(ALARM)[0]["HistorySummary"] == f'Alarm "{ALARM}" created'
+
+
+def test_matching_event_fires_the_alarm_and_publishes_to_sns(monitoring, lab):
+    t0 = datetime.now(UTC)
+    lab.tick(now=t0)
+    when = monitoring.put_event(grant_record(t0), t0)
+    lab.tick(now=when)
+
+    assert [v for _, v in lab.series(NAMESPACE, METRIC)] == [1.0]
+    stats = client(monitoring.aws, "cloudwatch").get_metric_data(
+        MetricDataQueries=[
+            {
+                "Id": "m",
+                "MetricStat": {
+                    "Metric": {"Namespace": NAMESPACE, "MetricName": METRIC},
+                    "Period": 60,
+                    "Stat": "Sum",
+                },
+            }
+        ],
+        StartTime=t0 - timedelta(minutes=5),
+        EndTime=t0 + timedelta(minutes=5),
+    )["MetricDataResults"][0]
+    assert stats["Values"] == [1.0]  # the datapoint really went to CloudWatch (moto)
+
+    alarm = alarm_state(monitoring.aws)
+    assert alarm["StateValue"] == "ALARM"
+    minute = when.replace(second=0, microsecond=0).strftime("%d/%m/%y %H:%M:%S")
+    assert alarm["StateReason"] == (
+        f"Threshold Crossed: 1 datapoint [1.0 ({minute})] was greater than or equal to the threshold (1.0)."
+    )
+    assert json.loads(alarm["StateReasonData"])["recentDatapoints"] == [1.0]
+
+    kinds = [(h["HistoryItemType"], h["HistorySummary"]) for h in lab.history(ALARM)]
+    assert kinds[0] == ("Action", f"Successfully executed action {monitoring.topic_arn}")
+    assert kinds[1] == ("StateUpdate", "Alarm updated from INSUFFICIENT_DATA to ALARM")
+
+    assert len(lab.sent_notifications) == 1
+    sent = lab.sent_notifications[0]
+    message = sns_message(sent)
+    assert message["AlarmName"] == ALARM
+    assert message["NewStateValue"] == "ALARM"
+    assert message["OldStateValue"] == "INSUFFICIENT_DATA"
+    assert message["Region"] == "US East (N. Virginia)"
+    assert message["Trigger"]["MetricName"] == METRIC
+    assert message["Trigger"]["Statistic"] == "SUM"
+    assert message["Trigger"]["Threshold"] == 1.0
+    assert sent["Subject"] == f'ALARM: "{ALARM}" in US East (N. Virginia)'
+    # ...and it went through SNS: moto stored the published message on the topic.
+    topic = sns_backends["123456789012"]["us-east-1"].topics[monitoring.topic_arn]
+    assert any(ALARM in str(n) for n in topic.sent_notifications)
+
+
+def test_upper_case_appusr_event_does_not_count(monitoring, lab):
+    t0 = datetime.now(UTC)
+    lab.tick(now=t0)
+    trap = grant_record(t0, userid="APPUSR", statement="select empno, salary from sample.worker")
+    assert compile_pattern("worker -appusr").matches(trap)  # the runbook's pattern would alarm on appusr
+    monitoring.put_event(trap, t0)
+    lab.tick(now=t0)
+    assert lab.series(NAMESPACE, METRIC) == []
+    assert alarm_state(monitoring.aws)["StateValue"] == "INSUFFICIENT_DATA"
+    assert lab.sent_notifications == []
+
+
+def test_event_is_counted_once_across_ticks(monitoring, lab):
+    t0 = datetime.now(UTC)
+    lab.tick(now=t0)
+    monitoring.put_event(grant_record(t0), t0)
+    lab.tick(now=t0)
+    lab.tick(now=t0 + timedelta(milliseconds=1))
+    assert len(lab.series(NAMESPACE, METRIC)) == 1
+    assert lab.datapoints_published == 1
+
+
+def test_no_data_with_not_breaching_goes_ok_after_a_minute(monitoring, lab):
+    t0 = datetime.now(UTC)
+    lab.tick(now=t0)
+    lab.tick(now=t0 + timedelta(seconds=61))
+    alarm = alarm_state(monitoring.aws)
+    assert alarm["StateValue"] == "OK"
+    assert alarm["StateReason"] == (
+        "Threshold Crossed: no datapoints were received for 1 period and 1 missing datapoint was treated as "
+        "[NonBreaching]."
+    )
+
+
+def test_muted_alarm_changes_state_but_sends_nothing(monitoring, lab):
+    t0 = datetime.now(UTC)
+    lab.tick(now=t0)
+    client(monitoring.aws, "cloudwatch").disable_alarm_actions(AlarmNames=[ALARM])
+    assert alarm_state(monitoring.aws)["ActionsEnabled"] is False
+    monitoring.put_event(grant_record(t0), t0)
+    lab.tick(now=t0)
+    assert alarm_state(monitoring.aws)["StateValue"] == "ALARM"
+    assert lab.sent_notifications == []
+    summaries = [h["HistorySummary"] for h in lab.history(ALARM)]
+    assert summaries[0] == "Alarm updated from INSUFFICIENT_DATA to ALARM"
+    assert f'Alarm "{ALARM}" actions disabled' in summaries
+
+
+def test_email_subscription_pending_until_confirmed(monitoring, lab):
+    sns = client(monitoring.aws, "sns")
+    attrs = sns.get_subscription_attributes(SubscriptionArn=monitoring.subscription_arn)["Attributes"]
+    assert attrs["PendingConfirmation"] == "false"  # moto confirms at once; AWS would not
+    lab.tick()
+    assert lab.subscription_status(monitoring.subscription_arn) == "pending"
+    assert [s["Endpoint"] for s in lab.email.pending()] == ["dba-team@example.com"]
+    assert lab.confirm_email(monitoring.subscription_arn) == [monitoring.subscription_arn]
+    assert lab.subscription_status(monitoring.subscription_arn) == "confirmed"
+    assert lab.confirm_email("all") == []
+    with pytest.raises(KeyError):
+        lab.confirm_email("arn:aws:sns:us-east-1:123456789012:db2-alerts:nope")
+
+
+def test_external_set_alarm_state_runs_actions_then_reevaluates(monitoring, lab):
+    t0 = datetime.now(UTC)
+    lab.tick(now=t0)
+    client(monitoring.aws, "cloudwatch").set_alarm_state(
+        AlarmName=ALARM, StateValue="ALARM", StateReason="db2ops test-fire by alice"
+    )
+    lab.tick(now=t0 + timedelta(seconds=1))
+    assert lab.history(ALARM)[1]["HistorySummary"] == "Alarm updated from INSUFFICIENT_DATA to ALARM"
+    assert sns_message(lab.sent_notifications[0])["NewStateReason"] == "db2ops test-fire by alice"
+    lab.tick(now=t0 + timedelta(seconds=30))  # the test-fire holds until the next evaluation
+    assert alarm_state(monitoring.aws)["StateValue"] == "ALARM"
+    lab.tick(now=t0 + timedelta(seconds=62))
+    assert alarm_state(monitoring.aws)["StateValue"] == "OK"
+
+
+def test_put_metric_alarm_update_keeps_state_like_aws(monitoring, lab):
+    t0 = datetime.now(UTC)
+    lab.tick(now=t0)
+    monitoring.put_event(grant_record(t0), t0)
+    lab.tick(now=t0)
+    # moto re-creates the alarm in OK; AWS keeps the state of an updated alarm.
+    put_alarm(monitoring.aws, monitoring.topic_arn, EvaluationPeriods=2, DatapointsToAlarm=1)
+    assert alarm_state(monitoring.aws)["StateValue"] == "OK"
+    lab.tick(now=t0)
+    alarm = alarm_state(monitoring.aws)
+    assert alarm["StateValue"] == "ALARM"
+    assert alarm["EvaluationPeriods"] == 2
+    assert lab.history(ALARM)[0]["HistorySummary"] == f'Alarm "{ALARM}" updated'
+    # 2 of 2 needed: the one datapoint plus a missing (not breaching) period is not enough.
+    put_alarm(monitoring.aws, monitoring.topic_arn, EvaluationPeriods=2, DatapointsToAlarm=2)
+    lab.tick(now=t0)
+    assert alarm_state(monitoring.aws)["StateValue"] == "OK"
+    assert len(lab.sent_notifications) == 1  # no OKActions configured
+
+
+def test_lab_command_confirms_email(monitoring, lab):
+    from lab.commands import run_command
+    from lab.state import LabCluster
+
+    lab.start()
+    lab.tick()
+    cluster = LabCluster("lab1", index=1)
+    host = next(iter(cluster.hosts.values()))
+    status, out, err = run_command(cluster, host, ["db2ops-lab", "confirm-email", "all"])
+    assert (status, err) == (0, "")
+    assert out == f"confirmed {monitoring.subscription_arn}\n"
+    status, out, _ = run_command(cluster, host, ["db2ops-lab", "cloudwatch"])
+    assert status == 0 and json.loads(out)[0]["confirmed_email"] == [monitoring.subscription_arn]
+    status, _, err = run_command(cluster, host, ["db2ops-lab", "confirm-email"])
+    assert status == 2 and "usage: db2ops-lab confirm-email" in err
+    status, out, _ = run_command(cluster, host, ["db2ops-lab", "status"])  # drills still answer
+    assert status == 0 and json.loads(out)
