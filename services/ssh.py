@@ -256,7 +256,7 @@ class SshPool:
             if now < slot.retry_at:
                 wait = slot.retry_at - now
                 raise HostUnreachable(
-                    f"{host.name}: not retrying for {wait:.1f}s after: {slot.last_error}", host.name, wait
+                    f"{host.name}: not retrying for {wait:.1f}s after: {_without_host(slot.last_error, host.name)}", host.name, wait
                 )
             try:
                 slot.conn = await self._connect(host)
@@ -409,6 +409,11 @@ def trust_host_key(err: HostKeyUnknown, known_hosts: Path | None = None) -> Path
     with os.fdopen(fd, "a", encoding="utf-8") as handle:
         handle.write(("\n" if needs_newline else "") + line)
     return path
+
+
+def _without_host(message: object, host: str) -> str:
+    text = str(message)
+    return text[len(host) + 2 :] if text.startswith(f"{host}: ") else text
 
 
 def _session_refused(exc: BaseException) -> bool:

@@ -139,11 +139,11 @@ async def _gather(
         except Exception as exc:  # SshError and friends: keep the message, never the traceback
             if type(exc).__name__ in ("HostKeyUnknown", "HostKeyChanged"):
                 key_errors.append(exc)
-            host_errors.setdefault(host.name, _one_line(exc))
+            host_errors.setdefault(host.name, _one_line(exc, host.name))
             return Part(
                 source=host.name,
                 fetched_at=clock(),
-                error=_one_line(exc),
+                error=_one_line(exc, host.name),
                 command=command,
                 duration_s=time.perf_counter() - start,
             )
@@ -280,6 +280,8 @@ async def overlay_route_part(cluster: Cluster, clock: Callable[[], float] = time
     )
 
 
-def _one_line(exc: BaseException) -> str:
+def _one_line(exc: BaseException, host: str = "") -> str:
+    """The first line of an error, without a leading "host: " (the UI already says which host)."""
     text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0]
+    line = text.splitlines()[0]
+    return line[len(host) + 2 :] if host and line.startswith(f"{host}: ") else line

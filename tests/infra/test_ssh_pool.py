@@ -221,7 +221,7 @@ async def test_dead_host_backs_off_exponentially_and_fails_fast(tmp_path: Path) 
             delays.append(err.value.retry_in_s)
             clock.now += 0.5  # still inside the backoff: fails fast without connecting
             with pytest.raises(
-                HostUnreachable, match=r"not retrying for \d+\.\ds after: gone: cannot connect"
+                HostUnreachable, match=r"gone: not retrying for \d+\.\ds after: cannot connect"
             ):
                 await pool.run(host, ["argv"])
             clock.now += err.value.retry_in_s
