@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import posixpath
+
 from services.inventory_model import Host
 from services.monitoring.db2_text import parse_audit_buf_sz, parse_audit_paths, parse_clp_table, sql_messages
 from services.monitoring.params import MonitoringParams
@@ -23,14 +25,21 @@ def _dir(path: str) -> str:
     return path if path.endswith("/") else path + "/"
 
 
-async def _run_read(ctx: PlanContext, host: Host, argv: list[str], *, input: str | None = None) -> str:
+async def _run_read(
+    ctx: PlanContext,
+    host: Host,
+    argv: list[str],
+    *,
+    input: str | None = None,
+    ok_exit: tuple[int, ...] = (0, 1, 2),
+) -> str:
     result = await ctx.read(host, argv, input=input)
     if result.exit_status == 127 or "command not found" in result.stderr:
         raise StepFailed(
             f"{host.name}: `{argv[0]}` not found for user {host.user or 'the ssh user'}; connect as the "
             "instance owner (inventory `user:`) whose profile loads sqllib/db2profile"
         )
-    if result.exit_status not in (0, 1, 2):  # CLP: 1 = no rows, 2 = warning
+    if result.exit_status not in ok_exit:  # CLP: 1 = no rows, 2 = warning, 4 = a statement failed
         detail = (result.stdout.strip() or result.stderr.strip()).splitlines()[-1:] or [""]
         raise StepFailed(f"{host.name}: `{result.command}` exited {result.exit_status}: {detail[0]}")
     return result.stdout
@@ -167,7 +176,9 @@ class AuditPoliciesStep(Step):
     async def _read_state(self, ctx: PlanContext) -> tuple[Host, set[str], set[tuple[str, str, str]]]:
         refused: list[str] = []
         for host in self.hosts:
-            text = await _run_read(ctx, host, ["db2", "-tvf", "/dev/stdin"], input=self._check_script())
+            text = await _run_read(
+                ctx, host, ["db2", "-tvf", "/dev/stdin"], input=self._check_script(), ok_exit=(0, 1, 2, 4)
+            )
             codes = sql_messages(text)
             if any(c.endswith(("N", "C")) for c in codes):
                 refused.append(
@@ -201,6 +212,7 @@ class AuditPoliciesStep(Step):
         host = facts.get("host") or "(the HADR primary)"
         statements = facts.get("statements") or self._statements(set(), set())
         return [
+            ssh_action(host, ["mkdir", "-p", posixpath.dirname(self.script_path)]),
             ssh_action(host, ["tee", self.script_path], input=self._script(statements), note="CLP script"),
             ssh_action(host, ["db2", "-tvf", self.script_path], note="one CLP session: connect + statements"),
         ]
@@ -211,6 +223,7 @@ class AuditPoliciesStep(Step):
         statements = self._statements(policies, uses)
         if not statements:
             return
+        await ctx.write(host, ["mkdir", "-p", posixpath.dirname(self.script_path)])
         await ctx.write(host, ["tee", self.script_path], input=self._script(statements))
         # A CLP session exists per db2 front-end process, so connect and statements share one `db2 -tvf`.
         result = await ctx.write(host, ["db2", "-tvf", self.script_path], ok_exit=(0, 1, 2, 4, 8))

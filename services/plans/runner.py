@@ -177,6 +177,7 @@ async def run_plan(
     for step, result in zip(plan.steps, run.steps, strict=True):
         emit(StepEvent(step.id, step.title, "checking"))
         await _check_step(step, ctx, result, describe=mode != "check")
+        result.target = step.target  # a step may resolve its target on check (e.g. the HADR primary)
         emit(StepEvent(step.id, step.title, "checked", result.status, result.message))
 
     first_bad = next((r for r in run.steps if r.status == "failed"), None)
@@ -279,6 +280,7 @@ async def _apply_one(
         if verdict is not True:
             verdict = f"applied but not verified: {verdict or 'verification failed'}"
     result.performed = list(ctx.performed)
+    result.target = step.target
     if verdict is True:
         result.status, result.message = "applied", "applied and verified"
     else:

@@ -87,3 +87,42 @@ def make_cluster(*, read_only: bool = False, name: str = "lab1") -> Cluster:
         ),
         aws=AwsSettings(region="us-east-1"),
     )
+
+
+class LabDirectRunner:
+    """Runs argv on a lab host's command handlers in-process (no SSH): same argv round trip as the lab's
+    sshd (shlex.join, then shlex.split). `fail` maps (host, command prefix) to an exception raised once."""
+
+    def __init__(self, lab_cluster) -> None:
+        self.lab = lab_cluster
+        self.ran: list[tuple[str, str]] = []
+        self.fail: dict[tuple[str, str], BaseException] = {}
+
+    async def run(self, host: Host, argv: Sequence[str], *, timeout=None, input=None, check=False) -> Result:
+        from lab.commands import run_command
+
+        command = shlex.join(argv)
+        for (name, prefix), exc in list(self.fail.items()):
+            if name == host.name and command.startswith(prefix):
+                del self.fail[(name, prefix)]
+                raise exc
+        self.ran.append((host.name, command))
+        status, out, err = run_command(self.lab, self.lab.hosts[host.name], shlex.split(command), input or "")
+        return Result(host.name, tuple(argv), command, status, out, err)
+
+
+def lab_inventory_cluster(lab_cluster, *, endpoint_url: str | None, read_only: bool = False) -> Cluster:
+    """Return the inventory Cluster for a lab.state.LabCluster (hosts never contacted over the network)."""
+    hosts = tuple(
+        Host(name=h.name, address="127.0.0.1", role=h.role, user="db2inst1", instance_id=h.instance_id)
+        for h in lab_cluster.hosts.values()
+    )
+    return Cluster(
+        name=lab_cluster.name,
+        read_only=read_only,
+        instance=lab_cluster.instance,
+        database=lab_cluster.database,
+        hosts=hosts,
+        aws=AwsSettings(region="us-east-1", endpoint_url=endpoint_url),
+        lab=True,
+    )

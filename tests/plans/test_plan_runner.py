@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from plans.fakes import FakeRunner, WriteFileStep, make_cluster
 from services.plans import (
     Journal,
     Plan,
@@ -16,7 +17,6 @@ from services.plans import (
     run_plan,
 )
 from services.plans.guard import require_guarded
-from tests.plans.fakes import FakeRunner, WriteFileStep, make_cluster
 
 
 def _plan(cluster, files=("/etc/a", "/etc/b", "/etc/c")):
