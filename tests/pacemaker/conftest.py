@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,9 +24,7 @@ from lab.pacemaker import (
 from services.inventory import load_inventory
 from services.inventory_model import Cluster
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from cluster_walk import Observation, Walk  # noqa: E402
+from .cluster_walk import Observation, Walk
 
 _TIMINGS: dict[str, str] = {}  # filled by the fixtures, printed in the terminal summary
 
