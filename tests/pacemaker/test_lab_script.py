@@ -1,0 +1,134 @@
+"""lab/data/pcmk-lab.sh itself: idempotent `up`, a `down` that leaves nothing behind, and Db2 stand-ins that
+answer in Db2's formats (parsed by db2ops' own parsers) and follow the node's real Pacemaker role."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from lab.pacemaker import CLONE, SCRIPT
+from services.parsers.crm_mon_xml import parse_crm_mon_xml
+from services.parsers.db2cm import parse_db2cm_list
+from services.parsers.db2pd_hadr import parse_db2pd_hadr
+from services.parsers.dbcfg import parse_dbcfg_hadr
+from services.ssh import SshPool
+
+from .conftest import require_pacemaker_lab
+
+pytestmark = pytest.mark.pacemaker
+
+
+def lab(env: dict[str, str], *args: str, timeout: float = 180) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["bash", str(SCRIPT), *args], env=env, capture_output=True, text=True, timeout=timeout
+    )
+
+
+def _pid_files(root: Path) -> dict[str, str]:
+    return {str(p.relative_to(root)): p.read_text().strip() for p in root.glob("hosts/*/pids/*.pid")}
+
+
+def _alive(pid: str) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"  # a zombie waits for PID 1 to reap it: not running
+
+
+def test_second_up_is_a_no_op(pcmk_lab) -> None:
+    before = _pid_files(pcmk_lab.paths.root)
+    done = lab(pcmk_lab.env, "up")
+    assert done.returncode == 0, done.stderr
+    assert "already up" in done.stderr
+    assert _pid_files(pcmk_lab.paths.root) == before
+    assert all(_alive(pid) for pid in before.values())
+
+
+def test_down_leaves_the_machine_clean(tmp_path: Path) -> None:
+    """A second, separate lab (own prefix, subnet and root) goes up and down; nothing of it remains."""
+    require_pacemaker_lab()
+    root = Path("/run/db2ops-pcmk-cleanup-test")
+    env = {
+        **os.environ,
+        "DB2OPS_PCMK_ROOT": str(root),
+        "DB2OPS_PCMK_PREFIX": "d2t",
+        "DB2OPS_PCMK_NET": "10.99.7",
+    }
+    try:
+        up = lab(env, "up")
+        assert up.returncode == 0, up.stderr[-2000:]
+        pids = _pid_files(root)
+        assert len(pids) >= 10  # holders, sshd x3, qnetd, corosync/qdevice/pacemaker x2
+        assert "d2t-db2a" in subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    finally:
+        down = lab(env, "down")
+    assert down.returncode == 0, down.stderr
+    assert [name for name, pid in pids.items() if _alive(pid)] == []
+    netns = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    assert "d2t-" not in netns
+    links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout
+    assert "d2t" not in links
+    assert not root.exists()
+    assert str(root) not in Path("/proc/self/mountinfo").read_text()
+    again = lab(env, "down")  # idempotent
+    assert again.returncode == 0, again.stderr
+
+
+async def _on(pool: SshPool, cluster, node: str, *argv: str):
+    return await pool.run(cluster.host(node), list(argv))
+
+
+def test_db2_stand_ins_follow_pacemaker(pcmk_lab) -> None:
+    cluster = pcmk_lab.cluster
+
+    async def gather():
+        async with SshPool(config_paths=[]) as pool:
+            xml = (await _on(pool, cluster, "db2a", "crm_mon", "-1", "--output-as=xml")).stdout
+            out = {"crm": parse_crm_mon_xml(xml)}
+            for node in ("db2a", "db2b"):
+                out[f"db2pd {node}"] = await _on(pool, cluster, node, "db2pd", "-hadr", "-db", "HADRDB")
+                out[f"cfg {node}"] = await _on(
+                    pool, cluster, node, "db2", "get", "db", "cfg", "for", "HADRDB"
+                )
+            out["db2cm"] = await _on(pool, cluster, "db2b", "db2cm", "-list")
+            out["other db"] = await _on(pool, cluster, "db2a", "db2pd", "-hadr", "-db", "NOSUCHDB")
+            out["db2 other db"] = await _on(
+                pool, cluster, "db2a", "db2", "get", "db", "cfg", "for", "NOSUCHDB"
+            )
+            return out
+
+    assert lab(pcmk_lab.env, "wait-promoted", "any", "60").returncode == 0
+    got = asyncio.run(gather())
+    crm = got["crm"]
+    (primary,) = crm.promoted_nodes
+    standby = "db2b" if primary == "db2a" else "db2a"
+    assert crm.promotable_clones[0].id == CLONE
+
+    hadr_p = parse_db2pd_hadr(got[f"db2pd {primary}"].stdout)
+    hadr_s = parse_db2pd_hadr(got[f"db2pd {standby}"].stdout)
+    assert (hadr_p.role, hadr_p.state, hadr_p.db_state) == ("PRIMARY", "PEER", "Active")
+    assert (hadr_s.role, hadr_s.state, hadr_s.db_state) == ("STANDBY", "PEER", "Standby")
+    assert hadr_p.streams[0].primary_host == primary and hadr_p.streams[0].standby_host == standby
+    assert hadr_p.streams[0].connect_status == "CONNECTED"
+
+    assert parse_dbcfg_hadr(got[f"cfg {primary}"].stdout).role == "PRIMARY"
+    cfg_s = parse_dbcfg_hadr(got[f"cfg {standby}"].stdout)
+    assert cfg_s.role == "STANDBY" and cfg_s.params["HADR_REMOTE_HOST"] == primary
+
+    cm = parse_db2cm_list(got["db2cm"].stdout)
+    assert cm.nodes == {"db2a": "Online", "db2b": "Online"}
+    assert cm.domain_name == "pcmk" and cm.pacemaker_version.startswith("2.1.5")
+    assert cm.domain_leader == crm.dc
+    hadr_rsc = next(r for r in cm.resources if r.type == "HADR")
+    assert hadr_rsc.fields["HADR Primary Node"] == primary
+    assert hadr_rsc.fields["HADR Standby Node"] == standby
+    assert cm.qdevice is not None and cm.qdevice.state == "Connected"
+
+    other = parse_db2pd_hadr(got["other db"].stdout)
+    assert not other.activated and other.database == "NOSUCHDB"
+    assert got["db2 other db"].exit_status == 4 and "SQL1013N" in got["db2 other db"].stdout
