@@ -361,11 +361,12 @@ def audit_execute(
 ROUTINE_APP_STATEMENTS = (
     "SELECT EMPNO, LASTNAME, SALARY FROM SAMPLE.WORKER WHERE EMPNO = ?",
     "UPDATE SAMPLE.WORKER SET PHONENO = ? WHERE EMPNO = ?",
-    "SELECT COUNT(*) FROM SAMPLE.WORKER WHERE WORKDEPT = ?",
+    "select count(*) from sample.worker where workdept = ?",
 )
 ROUTINE_ADMIN_STATEMENTS = (
     "CALL SYSPROC.ADMIN_CMD('RUNSTATS ON TABLE SAMPLE.DEPARTMENT WITH DISTRIBUTION')",
     "SELECT TABNAME, CARD FROM SYSCAT.TABLES WHERE TABSCHEMA = 'SAMPLE'",
 )
 GRANT_TEST_STATEMENT = "grant select on table sample.worker to user abcuser, role trole"
-CASE_TRAP_STATEMENT = "SELECT EMPNO, SALARY FROM SAMPLE.WORKER WHERE EMPNO = ?"
+# Lower-case SQL from the application connected as upper-case APPUSR: `worker -appusr` matches it.
+CASE_TRAP_STATEMENT = "select empno, salary from sample.worker where empno = ?"

@@ -40,14 +40,15 @@ class TailStatus:
 
 
 def event_key(group: str, event: Event) -> str:
-    """Return a stable id for an event: its eventId, else a hash of group/stream/time/message (Live
-    Tail events have no eventId)."""
-    if event.get("eventId"):
-        return str(event["eventId"])
+    """Return the dedup key of an event: a hash of group/stream/time/message.
+
+    Not the eventId: Live Tail events carry none, and the same event must be recognised whether it came
+    by history, Live Tail or polling. (Two identical messages in one stream in the same millisecond
+    count as one.)"""
     raw = (
         f"{group}\0{event.get('logStreamName', '')}\0{event.get('timestamp', 0)}\0{event.get('message', '')}"
     )
-    return "lt-" + hashlib.blake2b(raw.encode(), digest_size=12).hexdigest()
+    return "ev-" + hashlib.blake2b(raw.encode(), digest_size=12).hexdigest()
 
 
 def group_arns(client: Any, names: Sequence[str]) -> dict[str, str]:
@@ -162,7 +163,7 @@ class LogTail:
             self._last_ts[group] = max(self._last_ts.get(group, 0), ts)
             if self._local is not None and not self._local.matches(str(event.get("message", ""))):
                 continue
-            fresh.append({**event, "logGroupName": group, "eventId": key})
+            fresh.append({**event, "logGroupName": group, "eventId": event.get("eventId") or key})
         self._prune()
         if fresh:
             fresh.sort(key=lambda e: e["timestamp"])
