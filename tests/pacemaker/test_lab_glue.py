@@ -94,3 +94,15 @@ def test_successful_up_writes_the_inventory(monkeypatch, tmp_path: Path) -> None
     path = asyncio.run(pacemaker.start_pacemaker_lab(script, root=tmp_path))
     assert path == tmp_path / "inventory.yaml"
     assert load_inventory(path).cluster("pcmk").host("db2b").address == "10.99.6.12"
+
+
+def test_ci_turns_the_skip_into_a_failure(monkeypatch) -> None:
+    from . import conftest
+
+    monkeypatch.setattr(conftest, "pacemaker_lab_available", lambda: "The real Pacemaker lab needs root.")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI must run the pacemaker tier, but: .*needs root"):
+        conftest.require_pacemaker_lab()
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match="needs root"):
+        conftest.require_pacemaker_lab()
