@@ -77,12 +77,13 @@ def describe_aws_error(exc: BaseException, service: str, operation: str, profile
     if isinstance(response, dict):
         code = str(response.get("Error", {}).get("Code", ""))
         detail = str(response.get("Error", {}).get("Message", ""))
+        retries = response.get("ResponseMetadata", {}).get("RetryAttempts", 0)
     else:
-        detail = str(exc)
+        detail, retries = str(exc), 0
     who = f"profile {profile}" if profile else "the default AWS credentials"
     if code in _THROTTLED:
         return (
-            f"AWS throttled {service}:{operation} ({code}) even after retries; wait a minute and re-run: "
+            f"AWS throttled {service}:{operation} ({code}), retried {retries} times; wait a minute and re-run: "
             "steps already done are skipped and nothing is created twice"
         )
     if code in _DENIED:

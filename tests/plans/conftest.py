@@ -12,7 +12,8 @@ import pytest
 from plans.fakes import LabDirectRunner, lab_inventory_cluster
 
 
-def _post(url: str, body: bytes = b"") -> None:
+def post(url: str, body: bytes = b"") -> None:
+    """POST to moto's control API on loopback (reset, reset-auth)."""
     request = urllib.request.Request(url, data=body, method="POST", headers={"Content-Type": "text/plain"})
     with urllib.request.urlopen(request, timeout=10) as response:  # loopback moto only
         response.read()
@@ -33,9 +34,9 @@ def moto_endpoint() -> Iterator[str]:
 
 @pytest.fixture
 def aws_endpoint(moto_endpoint: str) -> Iterator[str]:
-    _post(f"{moto_endpoint}/moto-api/reset")
+    post(f"{moto_endpoint}/moto-api/reset")
     yield moto_endpoint
-    _post(f"{moto_endpoint}/moto-api/reset-auth", b"inf")  # IAM enforcement off again
+    post(f"{moto_endpoint}/moto-api/reset-auth", b"inf")  # IAM enforcement off again
 
 
 @pytest.fixture
@@ -55,7 +56,3 @@ def lab(aws_endpoint, state_home):
         LabDirectRunner(lab_cluster),
         lab_cluster,
     )
-
-
-def post(url: str, body: bytes = b"") -> None:
-    _post(url, body)

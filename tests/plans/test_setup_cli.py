@@ -1,0 +1,101 @@
+"""Headless `db2ops setup monitoring`: JSON report, exit codes, read-only refusal."""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import replace
+
+from services.inventory_model import Inventory
+from services.plans import Journal
+from services.setup_cli import parse_param_overrides, run_setup_monitoring
+from services.ssh_errors import HostUnreachable
+
+
+async def _run(inventory, name, runner, tmp_path, **kw) -> tuple[int, str]:
+    out = io.StringIO()
+    code = await run_setup_monitoring(
+        inventory, name, out=out, runner=runner, journal=Journal(tmp_path / "j"), operator="ci", **kw
+    )
+    return code, out.getvalue()
+
+
+async def test_json_dry_run_then_apply_then_all_already_done(lab, tmp_path) -> None:
+    cluster, runner, _ = lab
+    inventory = Inventory(clusters=(cluster,), source="/etc/db2ops/inventory.yaml")
+    params = {"email": "dba-team@example.com"}
+    code, text = await _run(inventory, "lab1", runner, tmp_path, mode="dry-run", as_json=True, params=params)
+    assert code == 0
+    report = json.loads(text)
+    assert report["mode"] == "dry-run" and report["outcome"] == "ok"
+    assert {s["status"] for s in report["steps"]} == {"planned"}
+    by_id = {s["id"]: s for s in report["steps"]}
+    assert by_id["audit-buf-sz@db2a"]["actions"] == [
+        {
+            "kind": "ssh",
+            "host": "db2a",
+            "argv": ["db2", "update", "dbm", "cfg", "using", "audit_buf_sz", "64"],
+            "command": "db2 update dbm cfg using audit_buf_sz 64",
+            "note": "needs an instance restart to take effect",
+        }
+    ]
+    assert by_id["sns-topic"]["actions"][1]["params"]["Endpoint"] == "dba-team@example.com"
+    assert "restart" in by_id["audit-buf-sz@db2a"]["explain"]
+
+    code, text = await _run(inventory, "lab1", runner, tmp_path, mode="apply", as_json=True, params=params)
+    assert code == 0 and {s["status"] for s in json.loads(text)["steps"]} == {"applied"}
+    code, text = await _run(inventory, "lab1", runner, tmp_path, mode="apply", as_json=True, params=params)
+    assert code == 0 and {s["status"] for s in json.loads(text)["steps"]} == {"already_done"}
+
+
+async def test_text_dry_run_shows_commands_and_file_contents(lab, tmp_path) -> None:
+    cluster, runner, _ = lab
+    code, text = await _run(Inventory(clusters=(cluster,)), "lab1", runner, tmp_path, mode="dry-run")
+    assert code == 0
+    assert "[planned] cron@db2a" in text
+    assert "db2a$ tee /home/db2inst1/dbaudit/db2audit_extract.sh" in text
+    assert "                | db2audit flush" in text  # the script that tee writes, shown for review
+    assert "aws logs PutMetricFilter" in text
+
+
+async def test_read_only_apply_exits_3_with_the_guard_message(lab, tmp_path) -> None:
+    cluster, runner, _ = lab
+    inventory = Inventory(clusters=(replace(cluster, name="prod", read_only=True),), source="/etc/inv.yaml")
+    code, text = await _run(inventory, "prod", runner, tmp_path, mode="apply")
+    assert code == 3
+    assert text.startswith("db2ops: cluster prod is read-only: set read_only: false for it in /etc/inv.yaml")
+    assert runner.ran == []
+    code, text = await _run(inventory, "prod", runner, tmp_path, mode="apply", as_json=True)
+    assert code == 3 and json.loads(text)["outcome"] == "refused"
+
+
+async def test_failures_and_bad_input_exit_non_zero(lab, tmp_path) -> None:
+    cluster, runner, _ = lab
+    inventory = Inventory(clusters=(cluster,))
+    code, text = await _run(inventory, "nope", runner, tmp_path, mode="dry-run")
+    assert code == 2 and "no cluster 'nope'" in text and "known: lab1" in text
+    code, text = await _run(
+        inventory, "lab1", runner, tmp_path, mode="dry-run", params={"table": "x; rm -rf /"}
+    )
+    assert code == 2 and "table 'x; rm -rf /' is not SCHEMA.NAME" in text
+    runner.fail[("db2b", "db2audit configure")] = HostUnreachable("db2b: connection lost", "db2b")
+    code, text = await _run(inventory, "lab1", runner, tmp_path, mode="apply", as_json=True)
+    report = json.loads(text)
+    assert code == 1 and report["failed_step"] == "audit-paths@db2b"
+    assert "--cluster lab1 --apply" in report["next"]
+
+
+def test_param_overrides_are_typed() -> None:
+    assert parse_param_overrides(["email=a@example.com", "audit_buf_sz=128", "use_sudo=false"]) == {
+        "email": "a@example.com",
+        "audit_buf_sz": 128,
+        "use_sudo": False,
+    }
+    import pytest
+
+    from services.monitoring_setup import MonitoringParamError
+
+    with pytest.raises(MonitoringParamError, match="audit_buf_sz='lots': not a valid int"):
+        parse_param_overrides(["audit_buf_sz=lots"])
+    with pytest.raises(MonitoringParamError, match="expected KEY=VALUE"):
+        parse_param_overrides(["nonsense"])
