@@ -1,17 +1,37 @@
-"""The alarm screen's service: CloudWatch alarms of a cluster's account/region, their metric filters, SNS
-topics and subscriptions, sparklines and history; changes (mute, test-fire, edit, delete) as plan steps.
+"""The alarm screen's service: the CloudWatch alarms of a cluster's account/region with the metric filter and
+log group behind each, sparklines, SNS subscriptions and history. Changes (mute, test-fire, edit, delete) are
+plan steps (services/alarm_steps.py) run through the plan runner, the write guard and the journal.
 
-On the embedded lab some values come from the lab's CloudWatch evaluator (lab/cloudwatch_eval.py), which
-registers itself here (`register_lab_source`): the lab depends on services, never the reverse.
+On the embedded lab, CloudWatch's evaluator is played by lab/cloudwatch_eval.py, which registers itself here
+(`register_lab_source`; the lab depends on services, never the reverse). Values it provides (state changes,
+history, datapoints, e-mail confirmation) are marked `source="lab"` so the console can say so.
+All boto3 calls run in a worker thread (services.aws_clients.call).
 """
 
 from __future__ import annotations
 
+import asyncio
+import math
 import threading
-from typing import Any
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from services.inventory_model import Cluster
+
+Source = Literal["aws", "lab"]
+OURS_PREFIX = "db2ops-"
+OURS_TAG = "db2ops:cluster"
+STATE_ORDER = {"ALARM": 0, "INSUFFICIENT_DATA": 1, "OK": 2}
+SPARK_POINTS = 60  # at most this many bars per sparkline
 
 _LAB_SOURCES: dict[str, Any] = {}
 _LAB_LOCK = threading.Lock()
+
+
+class AlarmServiceError(Exception):
+    """Reading alarms failed; the message says what happened and what to do next."""
 
 
 def register_lab_source(endpoint_url: str, source: Any) -> None:
@@ -33,3 +53,377 @@ def lab_source_for(endpoint_url: str | None) -> Any | None:
         return None
     with _LAB_LOCK:
         return _LAB_SOURCES.get(endpoint_url)
+
+
+@dataclass(frozen=True)
+class AlarmView:
+    """One metric alarm as the screen shows it. `raw` is the describe_alarms dict (kept for edits)."""
+
+    name: str
+    state: str
+    state_since: datetime | None
+    reason: str
+    actions_enabled: bool
+    namespace: str
+    metric_name: str
+    period: int
+    statistic: str
+    threshold: float
+    comparison: str
+    treat_missing: str
+    evaluation_periods: int = 1
+    alarm_actions: tuple[str, ...] = ()
+    description: str = ""
+    filter_name: str = ""
+    filter_pattern: str = ""
+    log_group: str = ""
+    ours: bool = False
+    source: Source = "aws"
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def age(self, now: datetime) -> timedelta | None:
+        """Return how long the alarm has been in its state (None when AWS did not say)."""
+        return None if self.state_since is None else max(timedelta(0), now - self.state_since)
+
+    @property
+    def comparison_symbol(self) -> str:
+        return COMPARISON_SYMBOLS.get(self.comparison, self.comparison)
+
+    @property
+    def condition(self) -> str:
+        """Return the rule in one line: "Sum >= 1 per 60 s, missing: notBreaching"."""
+        return (
+            f"{self.statistic} {self.comparison_symbol} {self.threshold:g} per {self.period} s"
+            + (f" x{self.evaluation_periods}" if self.evaluation_periods != 1 else "")
+            + f", missing: {self.treat_missing}"
+        )
+
+
+COMPARISON_SYMBOLS = {
+    "GreaterThanOrEqualToThreshold": ">=",
+    "GreaterThanThreshold": ">",
+    "LessThanThreshold": "<",
+    "LessThanOrEqualToThreshold": "<=",
+}
+
+
+@dataclass(frozen=True)
+class SubscriptionView:
+    """One SNS subscription of a topic. `status` is "pending" or "confirmed"."""
+
+    endpoint: str
+    protocol: str
+    status: str
+    arn: str = ""
+    source: Source = "aws"
+
+
+@dataclass(frozen=True)
+class HistoryItem:
+    """One entry of an alarm's history (describe_alarm_history's AlarmHistoryItems)."""
+
+    timestamp: datetime | None
+    kind: str  # StateUpdate | ConfigurationUpdate | Action
+    summary: str
+    data: str = ""
+
+
+@dataclass(frozen=True)
+class AlarmHistory:
+    """An alarm's history, newest first, and where it came from."""
+
+    alarm_name: str
+    items: tuple[HistoryItem, ...]
+    source: Source = "aws"
+
+
+def human_age(age: timedelta | None) -> str:
+    """Return "45s", "12m", "3h05m", "2d04h" ("?" for None)."""
+    if age is None:
+        return "?"
+    s = int(age.total_seconds())
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m"
+    if s < 86400:
+        return f"{s // 3600}h{(s % 3600) // 60:02d}m"
+    return f"{s // 86400}d{(s % 86400) // 3600:02d}h"
+
+
+def is_ours(alarm: dict[str, Any], tags: dict[str, str] | None = None) -> bool:
+    """Return True for an alarm db2ops created: name prefix "db2ops-" or the db2ops:cluster tag."""
+    return str(alarm.get("AlarmName", "")).startswith(OURS_PREFIX) or bool(tags and OURS_TAG in tags)
+
+
+def sort_alarms(views: Iterable[AlarmView], cluster_name: str) -> list[AlarmView]:
+    """Return `views` ordered: this cluster's db2ops alarms, other db2ops alarms, the rest; then by state
+    (ALARM first) and name."""
+
+    def key(v: AlarmView) -> tuple:
+        mine = v.name.startswith(f"{OURS_PREFIX}{cluster_name}-")
+        group = 0 if v.ours and mine else 1 if v.ours else 2
+        return (group, STATE_ORDER.get(v.state, 3), v.name)
+
+    return sorted(views, key=key)
+
+
+def _aware(value: Any) -> datetime | None:
+    if not isinstance(value, datetime):
+        return None
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+class AlarmService:
+    """Reads one cluster's alarms. `client_factory(service)` returns a boto3 client (default: the cluster's
+    aws settings through services.aws_clients); `lab` overrides the registered lab source."""
+
+    def __init__(
+        self,
+        cluster: Cluster,
+        *,
+        client_factory: Callable[[str], Any] | None = None,
+        lab: Any = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.cluster = cluster
+        self._client_factory = client_factory
+        self._lab = lab
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self._tags: dict[str, dict[str, str]] = {}  # alarm ARN -> tags (they rarely change)
+
+    # ------------------------------------------------------------------ plumbing
+    @property
+    def lab(self) -> Any | None:
+        """Return the lab evaluator serving this cluster's endpoint (None on real AWS)."""
+        return self._lab if self._lab is not None else lab_source_for(self.cluster.aws.endpoint_url)
+
+    @property
+    def source(self) -> Source:
+        return "lab" if self.lab is not None else "aws"
+
+    def client(self, service: str) -> Any:
+        if self._client_factory is not None:
+            return self._client_factory(service)
+        from services.aws_clients import make_client
+
+        return make_client(service, self.cluster.aws)
+
+    async def _call(self, service: str, method: str, **params: Any) -> Any:
+        from services import aws_clients
+
+        try:
+            return await aws_clients.call(self.client(service), method, **params)
+        except Exception as exc:
+            if type(exc).__module__.startswith(("botocore", "boto3")):
+                raise AlarmServiceError(aws_clients.describe_aws_error(exc, service)) from exc
+            raise
+
+    async def _pages(self, service: str, method: str, key: str, token_key: str, **params: Any) -> list[dict]:
+        items: list[dict] = []
+        token: str | None = None
+        for _ in range(100):  # a runaway token never loops forever
+            page = await self._call(service, method, **params, **({token_key: token} if token else {}))
+            items += page.get(key, [])
+            token = page.get(token_key)
+            if not token:
+                break
+        return items
+
+    # ------------------------------------------------------------------ alarms
+    async def list_alarms(self) -> list[AlarmView]:
+        """Return the metric alarms of the account/region, db2ops's own first (this cluster's first).
+
+        Raises AlarmServiceError (AWS error sentence with what to do) when CloudWatch cannot be read.
+        """
+        alarms, filters = await asyncio.gather(
+            self._pages(
+                "cloudwatch", "describe_alarms", "MetricAlarms", "NextToken", AlarmTypes=["MetricAlarm"]
+            ),
+            self._pages("logs", "describe_metric_filters", "metricFilters", "nextToken"),
+        )
+        by_metric: dict[tuple[str, str], dict] = {}
+        for f in filters:
+            for t in f.get("metricTransformations", []):
+                by_metric.setdefault((t.get("metricNamespace", ""), t.get("metricName", "")), f)
+        await self._load_tags([a for a in alarms if not str(a.get("AlarmName", "")).startswith(OURS_PREFIX)])
+        source = self.source
+        views = [self._view(a, by_metric, source) for a in alarms]
+        return sort_alarms(views, self.cluster.name)
+
+    async def _load_tags(self, alarms: list[dict]) -> None:
+        todo = [a["AlarmArn"] for a in alarms if a.get("AlarmArn") and a["AlarmArn"] not in self._tags]
+        limit = asyncio.Semaphore(4)
+
+        async def one(arn: str) -> None:
+            async with limit:
+                try:
+                    page = await self._call("cloudwatch", "list_tags_for_resource", ResourceARN=arn)
+                except AlarmServiceError:
+                    self._tags[arn] = {}  # no permission to read tags: decide by name only
+                    return
+                self._tags[arn] = {t["Key"]: t["Value"] for t in page.get("Tags", [])}
+
+        await asyncio.gather(*(one(arn) for arn in todo))
+
+    def _view(self, a: dict, by_metric: dict[tuple[str, str], dict], source: Source) -> AlarmView:
+        f = by_metric.get((a.get("Namespace", ""), a.get("MetricName", ""))) or {}
+        return AlarmView(
+            name=a["AlarmName"],
+            state=a.get("StateValue", "INSUFFICIENT_DATA"),
+            state_since=_aware(a.get("StateUpdatedTimestamp")),
+            reason=a.get("StateReason", ""),
+            actions_enabled=bool(a.get("ActionsEnabled", True)),
+            namespace=a.get("Namespace", ""),
+            metric_name=a.get("MetricName", ""),
+            period=int(a.get("Period") or 0),
+            statistic=a.get("Statistic") or a.get("ExtendedStatistic") or "",
+            threshold=float(a.get("Threshold", 0.0)),
+            comparison=a.get("ComparisonOperator", ""),
+            treat_missing=a.get("TreatMissingData") or "missing",
+            evaluation_periods=int(a.get("EvaluationPeriods") or 1),
+            alarm_actions=tuple(a.get("AlarmActions", [])),
+            description=a.get("AlarmDescription", "") or "",
+            filter_name=f.get("filterName", ""),
+            filter_pattern=f.get("filterPattern", ""),
+            log_group=f.get("logGroupName", ""),
+            ours=is_ours(a, self._tags.get(a.get("AlarmArn", ""))),
+            source=source,
+            raw=dict(a),
+        )
+
+    # ------------------------------------------------------------------ sparkline
+    async def metric_sparkline(self, alarm: AlarmView, hours: float = 3) -> list[float]:
+        """Return the alarm's metric over the last `hours`, oldest first, one value per bucket (missing
+        buckets are 0.0), at most SPARK_POINTS values. On the lab: the evaluator's own datapoints.
+
+        Raises AlarmServiceError when GetMetricData fails.
+        """
+        if not alarm.metric_name:
+            return []
+        now = self.clock()
+        span = int(hours * 3600)
+        period = max(alarm.period or 60, 60)
+        period = max(period, math.ceil(span / SPARK_POINTS / 60) * 60)
+        end_epoch = (int(now.timestamp()) // period + 1) * period
+        start_epoch = end_epoch - (span // period) * period
+        stat = (
+            alarm.statistic
+            if alarm.statistic in ("Sum", "Average", "Minimum", "Maximum", "SampleCount")
+            else "Sum"
+        )
+        lab = self.lab
+        if lab is not None:
+            points = lab.series(alarm.namespace, alarm.metric_name)
+            return bucket_points(points, start_epoch, end_epoch, period, stat)
+        result = await self._call(
+            "cloudwatch",
+            "get_metric_data",
+            MetricDataQueries=[
+                {
+                    "Id": "m0",
+                    "MetricStat": {
+                        "Metric": {
+                            "Namespace": alarm.namespace,
+                            "MetricName": alarm.metric_name,
+                            "Dimensions": list(alarm.raw.get("Dimensions", [])),
+                        },
+                        "Period": period,
+                        "Stat": stat,
+                    },
+                    "ReturnData": True,
+                }
+            ],
+            StartTime=datetime.fromtimestamp(start_epoch, UTC),
+            EndTime=datetime.fromtimestamp(end_epoch, UTC),
+        )
+        series = (result.get("MetricDataResults") or [{}])[0]
+        values = [
+            (_aware(ts) or now, float(v))
+            for ts, v in zip(series.get("Timestamps", []), series.get("Values", []), strict=False)
+        ]
+        return bucket_points(values, start_epoch, end_epoch, period, "Sum" if stat == "Sum" else "Maximum")
+
+    # ------------------------------------------------------------------ SNS
+    async def topic_subscriptions(self, topic_arn: str) -> list[SubscriptionView]:
+        """Return the subscriptions of `topic_arn` with pending/confirmed status (on the lab, e-mail ones stay
+        pending until confirmed with `db2ops-lab confirm-email`). Raises AlarmServiceError."""
+        subs = await self._pages(
+            "sns", "list_subscriptions_by_topic", "Subscriptions", "NextToken", TopicArn=topic_arn
+        )
+        lab = self.lab
+        out = []
+        for s in subs:
+            arn = str(s.get("SubscriptionArn", ""))
+            protocol = str(s.get("Protocol", ""))
+            if lab is not None and arn.startswith("arn:"):
+                status, source = lab.subscription_status(arn, protocol), "lab"
+            else:
+                status, source = ("pending" if not arn.startswith("arn:") else "confirmed"), "aws"
+            out.append(SubscriptionView(str(s.get("Endpoint", "")), protocol, status, arn, source))
+        return out
+
+    # ------------------------------------------------------------------ history
+    async def alarm_history(self, name: str, max_records: int = 100) -> AlarmHistory:
+        """Return the alarm's history, newest first. On the lab: the evaluator's record.
+
+        Raises AlarmServiceError; when the endpoint does not implement DescribeAlarmHistory (moto answers
+        HTTP 500) the message says so.
+        """
+        lab = self.lab
+        if lab is not None:
+            items = lab.history(name)[:max_records]
+            return AlarmHistory(name, tuple(_history_item(i) for i in items), "lab")
+        try:
+            page = await self._call(
+                "cloudwatch",
+                "describe_alarm_history",
+                AlarmName=name,
+                MaxRecords=max_records,
+                ScanBy="TimestampDescending",
+            )
+        except AlarmServiceError as exc:
+            if self.cluster.aws.is_lab and ("(500" in str(exc) or "InternalError" in str(exc)):
+                raise AlarmServiceError(
+                    "this AWS endpoint (moto) does not implement DescribeAlarmHistory (HTTP 500); on the lab the "
+                    "history comes from the lab's CloudWatch evaluator, which is not running: restart `db2ops lab`"
+                ) from exc
+            raise
+        return AlarmHistory(name, tuple(_history_item(i) for i in page.get("AlarmHistoryItems", [])), "aws")
+
+
+def _history_item(item: dict) -> HistoryItem:
+    return HistoryItem(
+        timestamp=_aware(item.get("Timestamp")),
+        kind=str(item.get("HistoryItemType", "")),
+        summary=str(item.get("HistorySummary", "")),
+        data=str(item.get("HistoryData", "")),
+    )
+
+
+def bucket_points(
+    points: Iterable[tuple[datetime, float]], start_epoch: int, end_epoch: int, period: int, stat: str
+) -> list[float]:
+    """Return one value per `period` bucket in [start_epoch, end_epoch): Sum/SampleCount add up, Maximum /
+    Minimum / Average keep that statistic; empty buckets are 0.0."""
+    count = max(0, (end_epoch - start_epoch) // period)
+    buckets: list[list[float]] = [[] for _ in range(count)]
+    for when, value in points:
+        ts = int(when.timestamp())
+        if start_epoch <= ts < end_epoch:
+            buckets[(ts - start_epoch) // period].append(value)
+    out = []
+    for b in buckets:
+        if not b:
+            out.append(0.0)
+        elif stat == "SampleCount":
+            out.append(float(len(b)))
+        elif stat == "Maximum":
+            out.append(max(b))
+        elif stat == "Minimum":
+            out.append(min(b))
+        elif stat == "Average":
+            out.append(sum(b) / len(b))
+        else:
+            out.append(float(sum(b)))
+    return out

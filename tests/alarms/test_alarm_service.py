@@ -1,0 +1,285 @@
+"""services/alarms.py and services/alarm_steps.py against a real moto server (with and without the lab's
+CloudWatch evaluator)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from alarms.alarm_fixtures import (
+    ALARM,
+    AUDIT_GROUP,
+    EMAIL,
+    PATTERN,
+    client,
+    grant_record,
+    lab_cluster,
+    put_alarm,
+    sns_message,
+)
+from lab.cloudwatch_eval import LabCloudWatch
+from services.alarm_steps import (
+    AlarmEditError,
+    DeleteAlarmStep,
+    EditAlarmStep,
+    MuteAlarmStep,
+    TestFireStep,
+    check_period,
+    put_params,
+    run_alarm_change,
+)
+from services.alarms import AlarmService, AlarmServiceError, bucket_points, human_age, lab_source_for
+from services.plans import Journal, WriteRefused
+
+
+@pytest.fixture
+def journal(tmp_path):
+    return Journal(tmp_path / "journal")
+
+
+@pytest.fixture
+def lab(monitoring):
+    evaluator = LabCloudWatch(monitoring.aws.endpoint_url, "us-east-1")
+    evaluator.start()  # registers with services.alarms; the thread is stopped right away for determinism
+    evaluator._stop.set()
+    yield evaluator
+    evaluator.stop()
+
+
+def alarm_dict(aws, name=ALARM):
+    return client(aws, "cloudwatch").describe_alarms(AlarmNames=[name])["MetricAlarms"][0]
+
+
+async def test_list_alarms_puts_ours_first_with_filter_and_group(monitoring):
+    put_alarm(
+        monitoring.aws,
+        monitoring.topic_arn,
+        name="AAA-team-cpu-high",
+        MetricName="CPUUtilization",
+        Namespace="AWS/EC2",
+        Statistic="Average",
+        Threshold=90.0,
+    )
+    put_alarm(monitoring.aws, monitoring.topic_arn, name="db2ops-other-db2diag-error-severe")
+    put_alarm(
+        monitoring.aws,
+        monitoring.topic_arn,
+        name="zz-tagged",
+        Tags=[{"Key": "db2ops:cluster", "Value": "lab1"}],
+    )
+    service = AlarmService(lab_cluster(monitoring.aws))
+    views = await service.list_alarms()
+    assert [v.name for v in views] == [
+        ALARM,
+        "db2ops-other-db2diag-error-severe",
+        "zz-tagged",
+        "AAA-team-cpu-high",
+    ]
+    assert [v.ours for v in views] == [True, True, True, False]
+    mine = views[0]
+    assert (mine.filter_name, mine.filter_pattern, mine.log_group) == (
+        "db2ops-worker-access",
+        PATTERN,
+        AUDIT_GROUP,
+    )
+    assert mine.condition == "Sum >= 1 per 60 s, missing: notBreaching"
+    assert mine.alarm_actions == (monitoring.topic_arn,)
+    assert mine.source == "aws"  # no lab evaluator registered
+    assert views[3].filter_name == ""
+
+
+async def test_history_without_the_lab_evaluator_says_moto_lacks_it(monitoring):
+    import boto3
+    from botocore.config import Config
+
+    def one_attempt(service):  # moto answers HTTP 500: no need to watch the retries back off
+        config = Config(retries={"mode": "standard", "total_max_attempts": 1})
+        return boto3.client(
+            service,
+            endpoint_url=monitoring.aws.endpoint_url,
+            region_name="us-east-1",
+            aws_access_key_id="a",
+            aws_secret_access_key="b",
+            config=config,
+        )
+
+    service = AlarmService(lab_cluster(monitoring.aws), client_factory=one_attempt)
+    with pytest.raises(AlarmServiceError, match="does not implement DescribeAlarmHistory"):
+        await service.alarm_history(ALARM)
+
+
+async def test_lab_values_history_sparkline_and_pending_subscription(monitoring, lab):
+    assert lab_source_for(monitoring.aws.endpoint_url) is lab
+    now = datetime.now(UTC)
+    lab.tick(now=now)
+    monitoring.put_event(grant_record(now), now)
+    lab.tick(now=now)
+    service = AlarmService(lab_cluster(monitoring.aws), clock=lambda: now)
+    view = (await service.list_alarms())[0]
+    assert (view.state, view.source) == ("ALARM", "lab")
+    assert view.reason.startswith("Threshold Crossed: 1 datapoint [1.0 (")
+    spark = await service.metric_sparkline(view, hours=3)
+    assert len(spark) == 60 and spark[-1] == 1.0 and sum(spark) == 1.0
+    history = await service.alarm_history(ALARM)
+    assert history.source == "lab"
+    assert [i.kind for i in history.items[:2]] == ["Action", "StateUpdate"]
+    subs = await service.topic_subscriptions(monitoring.topic_arn)
+    assert [(s.endpoint, s.protocol, s.status, s.source) for s in subs] == [
+        (EMAIL, "email", "pending", "lab")
+    ]
+    lab.confirm_email("all")
+    assert (await service.topic_subscriptions(monitoring.topic_arn))[0].status == "confirmed"
+
+
+async def test_mute_goes_through_the_plan_and_journal_and_silences_the_alarm(
+    monitoring, lab, journal, tmp_path
+):
+    now = datetime.now(UTC)
+    lab.tick(now=now)
+    cluster = lab_cluster(monitoring.aws)
+    result = await run_alarm_change(
+        cluster, MuteAlarmStep(ALARM, mute=True), journal=journal, operator="alice", state_dir=tmp_path
+    )
+    assert result.ok and result.by_id("alarm-mute").status == "applied"
+    assert alarm_dict(monitoring.aws)["ActionsEnabled"] is False
+    entry = journal.read().entries[-1]
+    assert (entry.who, entry.step_id, entry.result) == ("alice", "alarm-mute", "verified")
+    assert entry.actions[0]["operation"] == "DisableAlarmActions"
+    again = await run_alarm_change(
+        cluster, MuteAlarmStep(ALARM, mute=True), journal=journal, state_dir=tmp_path
+    )
+    assert again.by_id("alarm-mute").status == "already_done"
+    monitoring.put_event(grant_record(now), now)
+    lab.tick(now=now)
+    assert alarm_dict(monitoring.aws)["StateValue"] == "ALARM"
+    assert lab.sent_notifications == []  # muted: state changes, nobody is mailed
+
+
+async def test_read_only_cluster_refuses_mute_before_any_call(monitoring, journal, tmp_path):
+    cluster = lab_cluster(monitoring.aws, read_only=True)
+    with pytest.raises(WriteRefused, match="read-only"):
+        await run_alarm_change(cluster, MuteAlarmStep(ALARM, mute=True), journal=journal, state_dir=tmp_path)
+    assert alarm_dict(monitoring.aws)["ActionsEnabled"] is True
+    assert not journal.path.exists()
+
+
+async def test_test_fire_is_labelled_and_notifies_through_the_lab(monitoring, lab, journal, tmp_path):
+    lab.tick()
+    cluster = lab_cluster(monitoring.aws)
+    result = await run_alarm_change(
+        cluster, TestFireStep(ALARM), journal=journal, operator="alice", state_dir=tmp_path
+    )
+    assert result.ok
+    alarm = alarm_dict(monitoring.aws)
+    assert (alarm["StateValue"], alarm["StateReason"]) == ("ALARM", "db2ops test-fire by alice")
+    assert json.loads(alarm["StateReasonData"]) == {"db2ops": "test-fire", "by": "alice"}
+    lab.tick()
+    assert sns_message(lab.sent_notifications[0])["NewStateReason"] == "db2ops test-fire by alice"
+
+
+@pytest.mark.parametrize("period", [15, 45, 0, 90, -60])
+def test_edit_refuses_periods_aws_rejects(period):
+    with pytest.raises(AlarmEditError, match="10, 20, 30 or a multiple of 60"):
+        EditAlarmStep(ALARM, period=period)
+
+
+def test_valid_periods_and_bad_thresholds():
+    assert [check_period(p) for p in (10, 20, 30, 60, 300)] == [10, 20, 30, 60, 300]
+    with pytest.raises(AlarmEditError, match="finite"):
+        EditAlarmStep(ALARM, threshold=float("nan"))
+    with pytest.raises(AlarmEditError, match="not a number"):
+        EditAlarmStep(ALARM, threshold="lots")
+    with pytest.raises(AlarmEditError, match="nothing to change"):
+        EditAlarmStep(ALARM)
+
+
+async def test_edit_preserves_every_other_setting(monitoring, lab, journal, tmp_path):
+    lab.tick()
+    before = alarm_dict(monitoring.aws)
+    cluster = lab_cluster(monitoring.aws)
+    dry = await run_alarm_change(
+        cluster,
+        EditAlarmStep(ALARM, threshold=3, period=300),
+        mode="dry-run",
+        journal=journal,
+        state_dir=tmp_path,
+    )
+    params = dry.by_id("alarm-edit").actions[0].params
+    assert params["Threshold"] == 3.0 and params["Period"] == 300
+    assert params["AlarmActions"] == [monitoring.topic_arn] and params["TreatMissingData"] == "notBreaching"
+    result = await run_alarm_change(
+        cluster, EditAlarmStep(ALARM, threshold=3, period=300), journal=journal, state_dir=tmp_path
+    )
+    assert result.ok
+    after = alarm_dict(monitoring.aws)
+    assert (after["Threshold"], after["Period"]) == (3.0, 300)
+    for key in (
+        "AlarmDescription",
+        "AlarmActions",
+        "Statistic",
+        "ComparisonOperator",
+        "TreatMissingData",
+        "MetricName",
+        "Namespace",
+        "ActionsEnabled",
+        "EvaluationPeriods",
+    ):
+        assert after[key] == before[key], key
+    lab.tick()  # moto re-created the alarm (OK); the lab keeps the state, records the update, re-evaluates
+    assert lab.history(ALARM)[1]["HistorySummary"] == f'Alarm "{ALARM}" updated'
+    assert lab.history(ALARM)[0]["HistorySummary"] == "Alarm updated from INSUFFICIENT_DATA to OK"
+
+
+def test_put_params_drops_empty_and_metric_math_fields():
+    alarm = {
+        "AlarmName": "a",
+        "Metrics": [{"Id": "e1", "Expression": "m1*2"}],
+        "MetricName": "x",
+        "Period": 60,
+        "Unit": None,
+        "OKActions": [],
+        "Threshold": 1.0,
+    }
+    assert put_params(alarm, Threshold=2.0) == {
+        "AlarmName": "a",
+        "Metrics": alarm["Metrics"],
+        "Threshold": 2.0,
+    }
+
+
+async def test_delete_needs_the_plan_and_is_idempotent(monitoring, journal, tmp_path):
+    cluster = lab_cluster(monitoring.aws)
+    assert (await run_alarm_change(cluster, DeleteAlarmStep(ALARM), journal=journal, state_dir=tmp_path)).ok
+    assert client(monitoring.aws, "cloudwatch").describe_alarms(AlarmNames=[ALARM])["MetricAlarms"] == []
+    again = await run_alarm_change(cluster, DeleteAlarmStep(ALARM), journal=journal, state_dir=tmp_path)
+    assert again.by_id("alarm-delete").status == "already_done"
+
+
+async def test_changing_a_missing_alarm_fails_with_what_to_do(monitoring, journal, tmp_path):
+    cluster = lab_cluster(monitoring.aws)
+    result = await run_alarm_change(
+        cluster, MuteAlarmStep("nope", mute=True), journal=journal, state_dir=tmp_path
+    )
+    assert result.outcome == "failed"
+    assert "alarm nope does not exist" in result.by_id("alarm-mute").message
+
+
+def test_bucket_points_and_age_text():
+    t = datetime(2026, 11, 26, 14, 0, tzinfo=UTC)
+    start = int(t.timestamp())
+    pts = [
+        (t + timedelta(seconds=5), 1.0),
+        (t + timedelta(seconds=50), 2.0),
+        (t + timedelta(seconds=70), 4.0),
+    ]
+    assert bucket_points(pts, start, start + 180, 60, "Sum") == [3.0, 4.0, 0.0]
+    assert bucket_points(pts, start, start + 180, 60, "Maximum") == [2.0, 4.0, 0.0]
+    assert [human_age(timedelta(seconds=s)) for s in (5, 125, 3 * 3600 + 300, 2 * 86400 + 4 * 3600)] == [
+        "5s",
+        "2m",
+        "3h05m",
+        "2d04h",
+    ]
+    assert human_age(None) == "?"
