@@ -167,9 +167,9 @@ async def test_pattern(
         report.events_matched += a
         report.runbook_matched += b
         if b and not a and len(report.only_runbook) < 3:
-            report.only_runbook.append(message[:300])
+            report.only_runbook.append(message[:1000])
         if a and not b and len(report.only_ours) < 3:
-            report.only_ours.append(message[:300])
+            report.only_ours.append(message[:1000])
     if not ctx.is_lab_endpoint:
         probe = (messages[-40:] if messages else []) + [s.message for s in samples][
             : 50 - min(40, len(messages))

@@ -96,6 +96,13 @@ def describe_aws_error(exc: BaseException, service: str, operation: str, profile
     return aws_clients.describe_aws_error(exc, service)
 
 
+def _whoami() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no USER/LOGNAME and no passwd entry (containers)
+        return "unknown"
+
+
 async def _default_call(client: Any, method: str, **kwargs: Any) -> Any:
     from services import aws_clients
 
@@ -111,7 +118,7 @@ class PlanContext:
     aws_client_factory: Callable[[str], Any] | None = None  # service -> boto3 client
     aws_call: Callable[..., Awaitable[Any]] | None = None  # (client, method_name, **kw) in a thread
     journal: Journal | None = None
-    operator: str = field(default_factory=getpass.getuser)
+    operator: str = field(default_factory=lambda: _whoami())
     params: dict[str, Any] = field(default_factory=dict)
     inventory_source: str = ""
     command_timeout: float | None = None
