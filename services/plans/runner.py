@@ -189,7 +189,12 @@ async def run_plan(
             )
         return run
     if not any(r.status == "planned" for r in run.steps) and first_bad is None:
-        return run  # everything already done: nothing to confirm, nothing to journal
+        # Everything already done: nothing to confirm or journal; an interrupted record is now complete.
+        if run.previous is not None and run.previous.interrupted:
+            done = PlanProgress(**{**run.previous.to_dict(), "finished": True, "outcome": "ok"})
+            done.updated_at, done.message = utc_now_iso(), f"every step found done by run {run.run_id}"
+            save_progress(done, state_dir)
+        return run
     if confirm is not None:
         answer = confirm(run)
         if inspect.isawaitable(answer):

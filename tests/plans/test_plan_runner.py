@@ -163,6 +163,26 @@ async def test_interrupted_run_is_visible_and_resumable(tmp_path: Path, journal:
     assert rerun.ok
     assert rerun.previous is not None and rerun.previous.interrupted
     assert [r.status for r in rerun.steps] == ["already_done"] * 3 + ["applied"] * 3
+    after = load_progress(cluster.name, "demo", tmp_path)
+    assert after is not None and not after.interrupted and after.outcome == "ok"
+
+
+async def test_interrupted_record_is_closed_when_a_later_run_finds_everything_done(tmp_path) -> None:
+    from services.plans.progress import PlanProgress, save_progress
+
+    cluster = make_cluster()
+    runner = FakeRunner()
+    plan = _plan(cluster, files=("/etc/a",))
+    for step in plan.steps:
+        runner.files[(step.host.name, step.path)] = step.content  # done by hand meanwhile
+    save_progress(PlanProgress("demo", cluster.name, "old-run", "bob", "2025-09-01T00:00:00Z"), tmp_path)
+    result = await run_plan(
+        plan, PlanContext(cluster=cluster, runner=runner), mode="apply", state_dir=tmp_path
+    )
+    assert [r.status for r in result.steps] == ["already_done", "already_done"]
+    record = load_progress(cluster.name, "demo", tmp_path)
+    assert record is not None and record.finished and record.run_id == "old-run"
+    assert record.message.startswith("every step found done by run ")
 
 
 async def test_confirm_false_cancels_without_changes(tmp_path: Path) -> None:
