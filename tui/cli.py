@@ -89,6 +89,14 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--dry-run", action="store_true", help="show every command and API call (default)")
     mode.add_argument("--apply", action="store_true", help="apply (refused on read-only clusters)")
     su.add_argument("--json", action="store_true")
+    su.add_argument(
+        "--set",
+        dest="setup_set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a runbook default (e.g. --set email=dba@example.com --set table=SAMPLE.WORKER)",
+    )
 
     jo = sub.add_parser("journal", help="print the operator journal")
     jo.add_argument("--cluster", dest="journal_cluster")
@@ -129,12 +137,19 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.cmd == "status":
         return asyncio.run(_cmd_status(args))
     if args.cmd == "setup":
-        from services.setup_cli import run_setup_monitoring
+        from services.monitoring_setup import MonitoringParamError
+        from services.setup_cli import parse_param_overrides, run_setup_monitoring
 
         mode = "apply" if args.apply else "dry-run"
         inv = _load_inventory(args.inventory)
+        try:
+            params = parse_param_overrides(args.setup_set)
+        except MonitoringParamError as exc:
+            raise _UserError(str(exc)) from None
         return asyncio.run(
-            run_setup_monitoring(inv, args.setup_cluster, mode=mode, as_json=args.json, out=sys.stdout)
+            run_setup_monitoring(
+                inv, args.setup_cluster, mode=mode, as_json=args.json, out=sys.stdout, params=params
+            )
         )
     if args.cmd == "journal":
         from services.plans.journal import export_markdown, read_journal
