@@ -110,6 +110,9 @@ def main(argv: list[str] | None = None) -> int:
         return _dispatch(args)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `db2ops journal | head`: the reader left, which is fine
+        sys.stderr.close()
+        return 0
     except _UserError as exc:
         print(f"db2ops: {exc}", file=sys.stderr)
         return exc.code
