@@ -110,7 +110,7 @@ class LogsScreen(Screen[None]):
         self.service = service
         self.start_tail = start_tail and service is not None
         self.tail: Any = None
-        self.tail_status = TailStatus(reason="not started" if service is None else "starting")
+        self.tail_status = TailStatus(reason="starting" if self.start_tail else "not following CloudWatch")
         self.prompt_kind = ""
 
     def compose(self) -> ComposeResult:

@@ -157,7 +157,7 @@ class LogView(ScrollView, can_focus=True):
                     top_row += 1
             self.pending += len(indices)
             self._update_virtual_size()
-            self.scroll_to(y=top_row, animate=False, immediate=True)
+            self.scroll_to(y=top_row, animate=False, immediate=True, force=True)
             self.refresh()
             self.post_message(self.StatusChanged(self))
             return len(indices)
@@ -187,9 +187,22 @@ class LogView(ScrollView, can_focus=True):
         self._update_virtual_size()
         if self.follow and self.store.visible:
             self.cursor = len(self.store.visible) - 1
-            self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
+            self._stick_to_end()
         self.refresh()
         self.post_message(self.StatusChanged(self))
+
+    def _stick_to_end(self) -> None:
+        # Scroll now, and again after the next layout: a scrollbar appearing changes max_scroll_y.
+        self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True, force=True)
+        self.call_after_refresh(self._end_if_following)
+
+    def _end_if_following(self) -> None:
+        if self.follow and self.scroll_y != self.max_scroll_y:
+            self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True, force=True)
+
+    def on_resize(self) -> None:
+        if self.follow:
+            self._stick_to_end()
 
     def _measure(self, entries: list[LogEntry]) -> None:
         hosts = max((len(e.host) for e in entries), default=0)
@@ -297,7 +310,7 @@ class LogView(ScrollView, can_focus=True):
             if self.store.visible:
                 self.cursor = len(self.store.visible) - 1
             self._update_virtual_size()
-            self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
+            self._stick_to_end()
         self.post_message(self.StatusChanged(self))
 
     def move_cursor(self, index: int) -> None:
@@ -312,9 +325,9 @@ class LogView(ScrollView, can_focus=True):
         height = self.scrollable_content_region.height or 1
         extra = next((e for i, e in self._expanded_rows() if i == index), 0)
         if row < self.scroll_y:
-            self.scroll_to(y=row, animate=False, immediate=True)
+            self.scroll_to(y=row, animate=False, immediate=True, force=True)
         elif row + extra >= self.scroll_y + height:
-            self.scroll_to(y=min(row, row + extra - height + 1), animate=False, immediate=True)
+            self.scroll_to(y=min(row, row + extra - height + 1), animate=False, immediate=True, force=True)
         self.follow = index == count - 1
 
     def action_cursor_down(self) -> None:
@@ -409,7 +422,12 @@ class LogView(ScrollView, can_focus=True):
         self.search_term = term
         self._search_re = re.compile(re.escape(term), re.IGNORECASE) if term else None
         self.refresh()
-        return self.action_next_match() if term else -1
+        if not term:
+            return -1
+        found = self.store.find(term, self.cursor - 1)  # the entry under the cursor counts too
+        if found >= 0:
+            self.move_cursor(found)
+        return found
 
     def action_next_match(self) -> int:
         found = self.store.find(self.search_term, self.cursor)
