@@ -185,8 +185,10 @@ class AlarmService:
         client_factory: Callable[[str], Any] | None = None,
         lab: Any = None,
         clock: Callable[[], datetime] | None = None,
+        inventory_source: str = "",
     ) -> None:
         self.cluster = cluster
+        self.inventory_source = inventory_source
         self._client_factory = client_factory
         self._lab = lab
         self.clock = clock or (lambda: datetime.now(UTC))
@@ -390,6 +392,21 @@ class AlarmService:
                 ) from exc
             raise
         return AlarmHistory(name, tuple(_history_item(i) for i in page.get("AlarmHistoryItems", [])), "aws")
+
+    # ------------------------------------------------------------------ changes
+    async def apply_change(self, step: Any, *, journal: Any = None, operator: str | None = None) -> Any:
+        """Run one alarm step (services/alarm_steps.py) through the plan runner, guard and journal; return
+        the PlanResult. Raises services.plans.WriteRefused on a read-only cluster (nothing is called)."""
+        from services.alarm_steps import run_alarm_change
+
+        return await run_alarm_change(
+            self.cluster,
+            step,
+            client_factory=self._client_factory,
+            journal=journal,
+            operator=operator,
+            inventory_source=self.inventory_source,
+        )
 
 
 def _history_item(item: dict) -> HistoryItem:

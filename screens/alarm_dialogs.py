@@ -1,0 +1,262 @@
+"""Dialogs of the alarm screen: test-fire confirmation, edit threshold/period, typed delete confirmation and
+the alarm history. They only ask and show; the alarm screen runs the change as a plan step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, DataTable, Input, Label, Static
+
+from services.alarm_steps import AlarmEditError, check_period, check_threshold
+from services.alarms import AlarmHistory, AlarmServiceError, AlarmView, SubscriptionView
+
+DIALOG_CSS = """
+.alarm-dialog { width: 78; height: auto; max-height: 90%; padding: 1 2; border: thick $warning;
+                background: $surface; }
+.alarm-dialog .title { text-style: bold; margin-bottom: 1; }
+.alarm-dialog .error { color: $text-error; height: auto; }
+.alarm-dialog .buttons { height: auto; margin-top: 1; align-horizontal: right; }
+.alarm-dialog Button { margin-left: 2; }
+.alarm-dialog Input { margin-bottom: 1; }
+"""
+
+
+class TestFireConfirm(ModalScreen[bool]):
+    """Ask before a test-fire: says it is a test and who will be notified. Dismisses True to go ahead."""
+
+    __test__ = False  # not a pytest class
+    DEFAULT_CSS = DIALOG_CSS + "TestFireConfirm { align: center middle; }"
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, alarm: AlarmView, subscriptions: list[SubscriptionView]) -> None:
+        super().__init__()
+        self.alarm = alarm
+        self.subscriptions = subscriptions
+
+    def compose(self) -> ComposeResult:
+        a = self.alarm
+        if not a.actions_enabled:
+            who = "Its actions are MUTED: the state changes but nobody is notified."
+        elif self.subscriptions:
+            people = ", ".join(f"{s.endpoint} ({s.protocol}, {s.status})" for s in self.subscriptions)
+            who = f"Its SNS topic WILL NOTIFY: {people}."
+        else:
+            who = "It has no SNS subscribers that db2ops can see."
+        with Vertical(classes="alarm-dialog"):
+            yield Label(f"TEST-FIRE alarm {a.name}?", classes="title")
+            yield Static(
+                "This is a TEST. db2ops sets the alarm to ALARM now (SetAlarmState, reason "
+                '"db2ops test-fire by <you>") and CloudWatch runs its actions. '
+                f"{who} CloudWatch puts the alarm back at its next evaluation (about a minute). "
+                "The change is written to the operator journal."
+            )
+            with Horizontal(classes="buttons"):
+                yield Button("Cancel", id="cancel")
+                yield Button("Test-fire (notifies)", id="fire", variant="warning")
+
+    def on_mount(self) -> None:
+        self.query_one("#cancel", Button).focus()
+
+    @on(Button.Pressed, "#fire")
+    def _fire(self) -> None:
+        self.dismiss(True)
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+
+class EditAlarmModal(ModalScreen[tuple[float, int] | None]):
+    """Edit threshold and period with AWS's validation; dismisses (threshold, period) or None."""
+
+    DEFAULT_CSS = DIALOG_CSS + "EditAlarmModal { align: center middle; }"
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, alarm: AlarmView) -> None:
+        super().__init__()
+        self.alarm = alarm
+
+    def compose(self) -> ComposeResult:
+        a = self.alarm
+        with Vertical(classes="alarm-dialog"):
+            yield Label(f"Edit alarm {a.name}", classes="title")
+            yield Static(f"Now: {a.condition}. Every other setting is kept (PutMetricAlarm).")
+            yield Label("Threshold")
+            yield Input(f"{a.threshold:g}", id="threshold")
+            yield Label("Period (seconds): 10, 20, 30 or a multiple of 60")
+            yield Input(str(a.period), id="period")
+            yield Static("", id="edit-error", classes="error")
+            with Horizontal(classes="buttons"):
+                yield Button("Cancel", id="cancel")
+                yield Button("Save", id="save", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#threshold", Input).focus()
+        self.validate_inputs()
+
+    def validate_inputs(self) -> tuple[float, int] | None:
+        """Return (threshold, period) when both are valid, else None (and show why)."""
+        problems = []
+        threshold = period = None
+        try:
+            threshold = check_threshold(self.query_one("#threshold", Input).value.strip())
+        except AlarmEditError as exc:
+            problems.append(str(exc))
+        text = self.query_one("#period", Input).value.strip()
+        try:
+            period = check_period(int(text))
+        except ValueError as exc:
+            problems.append(
+                str(exc) if isinstance(exc, AlarmEditError) else f"period {text!r} is not a number"
+            )
+        if threshold is not None and period is not None and period < 60:
+            problems.append(
+                f"note: {period} s is a high-resolution alarm; a metric-filter metric has one datapoint "
+                "a minute, so it will sit in INSUFFICIENT_DATA or flap"
+            )
+        self.query_one("#edit-error", Static).update("\n".join(problems))
+        ok = threshold is not None and period is not None
+        self.query_one("#save", Button).disabled = not ok
+        return (threshold, period) if ok else None  # type: ignore[return-value]
+
+    @on(Input.Changed)
+    def _changed(self) -> None:
+        self.validate_inputs()
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#save")
+    def _save(self) -> None:
+        values = self.validate_inputs()
+        if values is not None:
+            self.dismiss(values)
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class DeleteAlarmModal(ModalScreen[bool]):
+    """Delete only after the alarm's name is typed exactly. Dismisses True to delete."""
+
+    DEFAULT_CSS = (
+        DIALOG_CSS
+        + "DeleteAlarmModal { align: center middle; } DeleteAlarmModal .alarm-dialog { border: thick $error; }"
+    )
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, alarm: AlarmView) -> None:
+        super().__init__()
+        self.alarm = alarm
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="alarm-dialog"):
+            yield Label(f"Delete alarm {self.alarm.name}?", classes="title")
+            yield Static(
+                "DeleteAlarms removes the alarm; its metric filter, metric and SNS topic stay. "
+                "`db2ops setup monitoring` re-creates db2ops's alarms. Type the alarm's name to confirm:"
+            )
+            yield Input(placeholder=self.alarm.name, id="typed")
+            with Horizontal(classes="buttons"):
+                yield Button("Cancel", id="cancel")
+                yield Button("Delete", id="delete", variant="error", disabled=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#typed", Input).focus()
+
+    @on(Input.Changed)
+    def _typed(self, event: Input.Changed) -> None:
+        self.query_one("#delete", Button).disabled = event.value != self.alarm.name
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#delete")
+    def _delete(self) -> None:
+        if self.query_one("#typed", Input).value == self.alarm.name:
+            self.dismiss(True)
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+
+class AlarmHistoryScreen(ModalScreen[None]):
+    """The alarm's history, newest first; loads through `loader(name)` in a worker."""
+
+    DEFAULT_CSS = (
+        DIALOG_CSS
+        + """
+    AlarmHistoryScreen { align: center middle; }
+    AlarmHistoryScreen .alarm-dialog { width: 90%; height: 80%; border: thick $accent; }
+    AlarmHistoryScreen DataTable { height: 1fr; }
+    AlarmHistoryScreen #history-detail { height: auto; max-height: 8; color: $text-muted; }
+    """
+    )
+    BINDINGS = [Binding("escape,q,h", "close", "Close")]
+
+    def __init__(self, alarm_name: str, loader: Callable[[str], Awaitable[AlarmHistory]]) -> None:
+        super().__init__()
+        self.alarm_name = alarm_name
+        self.loader = loader
+        self.history: AlarmHistory | None = None
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="alarm-dialog"):
+            yield Label(f"History of {self.alarm_name}", classes="title", id="history-title")
+            yield Static("loading…", id="history-status")
+            yield DataTable(id="history-table", cursor_type="row", zebra_stripes=True)
+            yield Static("", id="history-detail")
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns("Time (UTC)", "Type", "Summary")
+        self.load()
+
+    @work(exclusive=True, exit_on_error=False)
+    async def load(self) -> None:
+        status = self.query_one("#history-status", Static)
+        try:
+            history = await self.loader(self.alarm_name)
+        except AlarmServiceError as exc:
+            status.update(str(exc))
+            status.add_class("error")
+            return
+        self.show(history)
+
+    def show(self, history: AlarmHistory) -> None:
+        """Fill the table with `history` (newest first)."""
+        self.history = history
+        lab = " (lab: recorded by the lab's CloudWatch evaluator)" if history.source == "lab" else ""
+        self.query_one("#history-status", Static).update(f"{len(history.items)} entries, newest first{lab}")
+        table = self.query_one(DataTable)
+        table.clear()
+        for i, item in enumerate(history.items):
+            when = _utc(item.timestamp)
+            table.add_row(when, item.kind, item.summary, key=str(i))
+        if history.items:
+            table.focus()
+
+    @on(DataTable.RowHighlighted)
+    def _detail(self, event: DataTable.RowHighlighted) -> None:
+        if self.history is None or event.row_key.value is None:
+            return
+        item = self.history.items[int(event.row_key.value)]
+        self.query_one("#history-detail", Static).update(_short(item.data, 600))
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+def _utc(when: datetime | None) -> str:
+    return when.strftime("%Y-%m-%d %H:%M:%S") if when is not None else "?"
+
+
+def _short(text: Any, limit: int) -> str:
+    text = str(text or "")
+    return text if len(text) <= limit else text[: limit - 1] + "…"

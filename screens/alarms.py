@@ -1,0 +1,454 @@
+"""The alarm screen (`:alarms`): the CloudWatch alarms of the cluster's account/region, db2ops's own first.
+
+Each row: state with its age, actions on or MUTED, the rule, a sparkline of the metric over the last hours,
+the metric filter and log group behind it, and the reason. Below: the selected alarm in full with a
+Sparkline; on the right: its SNS topic and subscriptions (pending / confirmed). Keys: m mute/unmute,
+f test-fire, l log events, h history, e edit, d delete, r refresh. Every change runs as a plan step
+(guard + journal). On the lab, values from the lab's CloudWatch evaluator are labelled "(lab)".
+
+Polls never overlap: the next one is scheduled when the previous has finished; boto3 runs in threads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Sparkline, Static
+
+from screens.alarm_dialogs import AlarmHistoryScreen, DeleteAlarmModal, EditAlarmModal, TestFireConfirm
+from services.alarm_steps import AlarmEditError, DeleteAlarmStep, EditAlarmStep, MuteAlarmStep, TestFireStep
+from services.alarms import AlarmService, AlarmServiceError, AlarmView, SubscriptionView, human_age
+from services.inventory_model import Cluster
+from services.plans import WriteRefused, ensure_writable
+from tui.screen_registry import ScreenUnavailable, register_screen
+from tui.widgets.header import ConsoleHeader
+
+STATE_STYLE = {
+    "ALARM": ("▲ ALARM", "bold red"),
+    "OK": ("● OK", "green"),
+    "INSUFFICIENT_DATA": ("? NO DATA", "yellow"),
+}
+BARS = "▁▂▃▄▅▆▇█"
+AWS_POLL_S = 30.0  # GetMetricData is billed per metric: poll AWS gently
+LAB_POLL_S = 3.0
+
+
+def mini_spark(values: list[float], width: int = 20) -> str:
+    """Return `values` as a `width`-character bar string (max per slot); "" when there are none."""
+    if not values:
+        return ""
+    step = max(1, -(-len(values) // width))
+    slots = [max(values[i : i + step]) for i in range(0, len(values), step)][-width:]
+    top = max(max(slots), 0.0)
+    # Zero is the lowest bar; any activity shows at least the second one, so a single event stays visible.
+    return "".join(BARS[0] if v <= 0 else BARS[max(1, round(v / top * (len(BARS) - 1)))] for v in slots)
+
+
+def sns_topics(alarm: AlarmView) -> list[str]:
+    """Return the SNS topic ARNs among the alarm's actions."""
+    return [arn for arn in alarm.alarm_actions if arn.startswith("arn:aws:sns:")]
+
+
+class AlarmsScreen(Screen[None]):
+    """Alarms of one cluster's account/region, with mute, test-fire, logs, history, edit and delete."""
+
+    HELP = (
+        "The CloudWatch alarms db2ops knows, its own first. m mutes/unmutes actions, f test-fires (a "
+        "test: subscribers are notified), l shows the matching log events, h the history, e edits "
+        "threshold/period, d deletes (type the name), r refreshes. Changes go through plans and the journal."
+    )
+    BINDINGS = [
+        Binding("m", "mute", "Mute/unmute"),
+        Binding("f", "test_fire", "Test-fire"),
+        Binding("l", "logs", "Log events"),
+        Binding("h", "history", "History"),
+        Binding("e", "edit", "Edit"),
+        Binding("d", "delete", "Delete"),
+        Binding("r", "refresh", "Refresh"),
+    ]
+    DEFAULT_CSS = """
+    AlarmsScreen #alarms-status { height: 1; padding: 0 1; color: $text-muted; }
+    AlarmsScreen #alarms-table { height: 1fr; }
+    AlarmsScreen #alarm-bottom { height: auto; max-height: 14; border-top: solid $panel; }
+    AlarmsScreen #alarm-detail { width: 1fr; height: auto; padding: 0 1; }
+    AlarmsScreen #alarm-spark { height: 3; }
+    AlarmsScreen #alarm-spark-label { color: $text-muted; }
+    AlarmsScreen #alarms-side { width: 56; height: auto; padding: 0 1; border-left: solid $panel; }
+    """
+
+    def __init__(
+        self,
+        cluster: Cluster,
+        service: Any,
+        *,
+        poll_interval: float | None = None,
+        clock: Callable[[], datetime] | None = None,
+        spark_hours: float = 3,
+    ) -> None:
+        super().__init__(name=f"alarms:{cluster.name}")
+        self.cluster = cluster
+        self.service = service
+        lab = getattr(service, "source", "aws") == "lab"
+        self.poll_interval = (
+            poll_interval if poll_interval is not None else (LAB_POLL_S if lab else AWS_POLL_S)
+        )
+        self.poll_once = poll_interval == 0
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.spark_hours = spark_hours
+        self.alarms: list[AlarmView] = []
+        self.sparks: dict[str, list[float]] = {}
+        self.subs: dict[str, list[SubscriptionView] | str] = {}  # topic -> subscriptions or error text
+        self.error = ""
+        self.loaded_at: datetime | None = None
+        self.loaded = asyncio.Event()
+        self._wake = asyncio.Event()
+
+    # ------------------------------------------------------------------ layout
+    def compose(self) -> ComposeResult:
+        yield ConsoleHeader("alarms", self.cluster)
+        yield Static("loading alarms…", id="alarms-status")
+        yield DataTable(id="alarms-table", cursor_type="row", zebra_stripes=True)
+        with Horizontal(id="alarm-bottom"):
+            with Vertical(id="alarm-detail"):
+                yield Static("", id="alarm-detail-text")
+                yield Static("", id="alarm-spark-label")
+                yield Sparkline([], id="alarm-spark")
+            yield Static("", id="alarms-side")
+        yield Footer()
+
+    @property
+    def lab(self) -> bool:
+        return getattr(self.service, "source", "aws") == "lab"
+
+    @property
+    def table(self) -> DataTable:
+        return self.query_one("#alarms-table", DataTable)
+
+    def on_mount(self) -> None:
+        lab = " (lab)" if self.lab else ""
+        self.table.add_columns(
+            f"State{lab}",
+            "Since",
+            "Alarm",
+            "Actions",
+            f"Last {self.spark_hours:g}h{lab}",
+            "Log group: filter pattern",
+            "Reason",
+        )
+        self.table.focus()
+        self._start_polling()
+
+    # ------------------------------------------------------------------ polling
+    def _start_polling(self) -> None:
+        self.run_worker(self._poll_loop(), group="alarms-poll", exclusive=True, exit_on_error=False)
+
+    async def _poll_loop(self) -> None:
+        while True:
+            self._wake.clear()
+            await self.refresh_data()
+            if self.poll_once:
+                return
+            try:  # the next poll starts only after this one finished: polls never overlap
+                await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+            except TimeoutError:
+                pass
+
+    async def refresh_data(self) -> None:
+        """Read alarms, sparklines and subscriptions through the service, then redraw."""
+        try:
+            alarms = await self.service.list_alarms()
+        except AlarmServiceError as exc:
+            self.error = str(exc)
+            self._render_status()
+            self.loaded.set()
+            return
+        limit = asyncio.Semaphore(4)
+
+        async def spark(alarm: AlarmView) -> tuple[str, list[float]]:
+            async with limit:
+                try:
+                    return alarm.name, await self.service.metric_sparkline(alarm, self.spark_hours)
+                except AlarmServiceError:
+                    return alarm.name, []
+
+        async def subs(topic: str) -> tuple[str, list[SubscriptionView] | str]:
+            try:
+                return topic, await self.service.topic_subscriptions(topic)
+            except AlarmServiceError as exc:
+                return topic, str(exc)
+
+        topics = sorted({t for a in alarms for t in sns_topics(a)})
+        sparks, subscriptions = await asyncio.gather(
+            asyncio.gather(*(spark(a) for a in alarms)), asyncio.gather(*(subs(t) for t in topics))
+        )
+        self.alarms, self.sparks, self.subs = alarms, dict(sparks), dict(subscriptions)
+        self.error = ""
+        self.loaded_at = self.clock()
+        self._render_all()
+        self.loaded.set()
+
+    def action_refresh(self) -> None:
+        if self.poll_once:
+            self._start_polling()
+        else:
+            self._wake.set()
+
+    # ------------------------------------------------------------------ drawing
+    def _render_all(self) -> None:
+        table = self.table
+        keep = self.selected.name if self.selected else None
+        table.clear()
+        now = self.clock()
+        for a in self.alarms:
+            label, style = STATE_STYLE.get(a.state, (a.state, ""))
+            actions = Text("on", "green") if a.actions_enabled else Text("MUTED", "bold yellow")
+            filt = _short(f"{a.log_group}: {a.filter_pattern}", 44) if a.filter_name else "—"
+            name = Text(a.name, "bold" if a.ours else "")
+            table.add_row(
+                Text(label, style),
+                human_age(a.age(now)),
+                name,
+                actions,
+                mini_spark(self.sparks.get(a.name, [])),
+                filt,
+                _short(a.reason, 60),
+                key=a.name,
+            )
+        if keep is not None and keep in {a.name for a in self.alarms}:
+            table.move_cursor(row=[a.name for a in self.alarms].index(keep))
+        self._render_status()
+        self._render_selected()
+
+    def _render_status(self) -> None:
+        bits = [f"{len(self.alarms)} alarms", f"{sum(a.state == 'ALARM' for a in self.alarms)} in ALARM"]
+        bits.append(f"{sum(a.ours for a in self.alarms)} by db2ops")
+        if self.lab:
+            bits.append(
+                "lab: states, history, datapoints and e-mail confirmation come from the lab's evaluator (lab)"
+            )
+        else:
+            bits.append(f"AWS {self.cluster.aws.region}")
+        if self.loaded_at is not None:
+            bits.append(f"read {self.loaded_at.strftime('%H:%M:%S')} UTC")
+        text = Text(" · ".join(bits))
+        if self.error:
+            text.append(f" · ⚠ {self.error}", "bold red")
+        self.query_one("#alarms-status", Static).update(text)
+
+    @property
+    def selected(self) -> AlarmView | None:
+        """Return the alarm under the cursor (None when the table is empty)."""
+        if not self.alarms or not self.is_mounted:
+            return None
+        row = self.table.cursor_row
+        return self.alarms[row] if 0 <= row < len(self.alarms) else None
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.data_table.id == "alarms-table":
+            self._render_selected()
+
+    def _render_selected(self) -> None:
+        a = self.selected
+        detail = self.query_one("#alarm-detail-text", Static)
+        label = self.query_one("#alarm-spark-label", Static)
+        spark = self.query_one("#alarm-spark", Sparkline)
+        if a is None:
+            detail.update("no alarms in this account/region" if not self.error else "")
+            label.update("")
+            spark.data = []
+            self.query_one("#alarms-side", Static).update("")
+            return
+        lab = " (lab)" if a.source == "lab" else ""
+        text = Text()
+        text.append(a.name, "bold")
+        text.append(f"  {'db2ops' if a.ours else 'not created by db2ops'}\n", "dim")
+        state_label, style = STATE_STYLE.get(a.state, (a.state, ""))
+        text.append(state_label, style)
+        text.append(f"{lab} for {human_age(a.age(self.clock()))}: {a.reason}\n")
+        text.append(f"Rule: {a.namespace} {a.metric_name}: {a.condition}; actions ")
+        text.append(
+            "enabled" if a.actions_enabled else "MUTED", "green" if a.actions_enabled else "bold yellow"
+        )
+        text.append("\n")
+        if a.filter_name:
+            text.append(f"Filter: {a.filter_name}  pattern: {a.filter_pattern}  log group: {a.log_group}")
+        else:
+            text.append("Filter: no metric filter publishes this metric (l has nothing to show)", "dim")
+        detail.update(text)
+        values = self.sparks.get(a.name, [])
+        peak = max(values) if values else 0
+        label.update(f"{a.metric_name} over the last {self.spark_hours:g} h{lab}: peak {peak:g} per bucket")
+        spark.data = values or [0.0]
+        self._render_side(a)
+
+    def _render_side(self, a: AlarmView) -> None:
+        text = Text()
+        topics = sns_topics(a)
+        if not topics:
+            text.append("No SNS topic in this alarm's actions.", "dim")
+        for topic in topics:
+            text.append(f"SNS topic {topic.rsplit(':', 1)[-1]}\n", "bold")
+            text.append(f"{topic}\n", "dim")
+            subs = self.subs.get(topic, [])
+            if isinstance(subs, str):
+                text.append(f"⚠ {subs}\n", "red")
+                continue
+            if not subs:
+                text.append("no subscriptions: nobody is notified\n", "yellow")
+            for s in subs:
+                status = s.status.upper() + (" (lab)" if s.source == "lab" else "")
+                text.append(f"  {s.endpoint} ({s.protocol}) ")
+                text.append(f"{status}\n", "bold yellow" if s.status == "pending" else "green")
+            if any(
+                isinstance(s, SubscriptionView) and s.status == "pending" and s.source == "lab" for s in subs
+            ):
+                text.append("  lab: confirm with db2ops-lab confirm-email all\n", "dim")
+        if not a.actions_enabled:
+            text.append("\nActions are MUTED: nobody is notified (m unmutes).\n", "bold yellow")
+        self.query_one("#alarms-side", Static).update(text)
+
+    # ------------------------------------------------------------------ actions
+    def _writable(self) -> bool:
+        try:
+            ensure_writable(self.cluster, apply_requested=True)
+        except WriteRefused as exc:
+            self.notify(str(exc), title="Read-only", severity="error", timeout=8)
+            return False
+        return True
+
+    def _target(self) -> AlarmView | None:
+        alarm = self.selected
+        if alarm is None:
+            self.notify("no alarm selected", severity="warning")
+        return alarm
+
+    def action_mute(self) -> None:
+        alarm = self._target()
+        if alarm is not None and self._writable():
+            verb = "Muted" if alarm.actions_enabled else "Unmuted"
+            self.apply_step(MuteAlarmStep(alarm.name, mute=alarm.actions_enabled), f"{verb} {alarm.name}")
+
+    def action_test_fire(self) -> None:
+        alarm = self._target()
+        if alarm is None or not self._writable():
+            return
+        people = [
+            s for t in sns_topics(alarm) for s in self.subs.get(t, []) if isinstance(s, SubscriptionView)
+        ]
+
+        def answered(go: bool | None) -> None:
+            if go:
+                self.apply_step(TestFireStep(alarm.name), f"Test-fired {alarm.name}")
+
+        self.app.push_screen(TestFireConfirm(alarm, people), answered)
+
+    def action_edit(self) -> None:
+        alarm = self._target()
+        if alarm is None or not self._writable():
+            return
+
+        def answered(values: tuple[float, int] | None) -> None:
+            if values is None:
+                return
+            try:
+                step = EditAlarmStep(alarm.name, threshold=values[0], period=values[1])
+            except AlarmEditError as exc:
+                self.notify(str(exc), severity="error")
+                return
+            self.apply_step(step, f"Edited {alarm.name}")
+
+        self.app.push_screen(EditAlarmModal(alarm), answered)
+
+    def action_delete(self) -> None:
+        alarm = self._target()
+        if alarm is None or not self._writable():
+            return
+
+        def answered(go: bool | None) -> None:
+            if go:
+                self.apply_step(DeleteAlarmStep(alarm.name), f"Deleted {alarm.name}")
+
+        self.app.push_screen(DeleteAlarmModal(alarm), answered)
+
+    def action_history(self) -> None:
+        alarm = self._target()
+        if alarm is not None:
+            self.app.push_screen(AlarmHistoryScreen(alarm.name, self.service.alarm_history))
+
+    @work(group="alarm-change", exit_on_error=False)
+    async def apply_step(self, step: Any, done_text: str) -> None:
+        """Run `step` through the service's plan runner; say the outcome; refresh."""
+        try:
+            result = await self.service.apply_change(step)
+        except WriteRefused as exc:
+            self.notify(str(exc), title="Refused", severity="error", timeout=8)
+            return
+        except Exception as exc:  # an unexpected error must not take the screen down
+            self.notify(f"{type(exc).__name__}: {exc}", title=step.title, severity="error", timeout=8)
+            return
+        outcome = result.steps[0] if result.steps else None
+        if result.ok and outcome is not None and outcome.status == "already_done":
+            self.notify(f"nothing to do: {outcome.message}", title=step.title)
+        elif result.ok:
+            self.notify(f"{done_text} (written to the journal)", title="Done")
+        else:
+            message = outcome.message if outcome is not None else result.next_hint
+            self.notify(message or "the change failed", title=step.title, severity="error", timeout=10)
+        self.action_refresh()
+
+    async def action_logs(self) -> None:
+        alarm = self._target()
+        if alarm is None:
+            return
+        if not alarm.filter_pattern and not alarm.filter_name:
+            self.notify(
+                "no metric filter publishes this alarm's metric: nothing to look up", severity="warning"
+            )
+            return
+        from tui import screen_registry
+
+        entry = screen_registry.resolve("logs")
+        if entry is None:
+            self.notify("the log screen is not available in this console", severity="error")
+            return
+        try:
+            screen = entry.factory(self.app)
+        except ScreenUnavailable as exc:
+            self.notify(str(exc), severity="error")
+            return
+        await self.app.push_screen(screen)
+        apply = getattr(screen, "apply_prompt", None)
+        if apply is not None and alarm.filter_pattern:
+            apply("filter", alarm.filter_pattern)
+            self.notify(f"filter {alarm.filter_pattern} (log group {alarm.log_group})", title="Log events")
+
+
+def _short(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _open_alarms(app: Any) -> AlarmsScreen:
+    cluster = app.current_cluster
+    if cluster is None:
+        raise ScreenUnavailable("no cluster selected: pick one on :fleet first, then :alarms")
+    # On the lab, the lab's CloudWatch evaluator registered itself for the cluster's endpoint (services.alarms).
+    source = getattr(getattr(app, "inventory", None), "source", "") or ""
+    return AlarmsScreen(cluster, AlarmService(cluster, inventory_source=source))
+
+
+register_screen(
+    "alarms",
+    _open_alarms,
+    "CloudWatch alarms, their SNS subscribers; mute, test-fire, edit",
+    aliases=("alarm",),
+)

@@ -1,0 +1,142 @@
+"""A deterministic stand-in for services.alarms.AlarmService, for the alarm screen's pilot and snapshot tests."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from services.alarms import AlarmHistory, AlarmView, HistoryItem, SubscriptionView
+from services.inventory_model import AwsSettings, Cluster, Host
+from services.plans import PlanResult, StepResult
+
+NOW = datetime(2026, 11, 26, 15, 0, 0, tzinfo=UTC)
+TOPIC = "arn:aws:sns:us-east-1:123456789012:db2-alerts"
+AUDIT = "db2ops-lab1-sensitive-table-access"
+DIAG = "db2ops-lab1-db2diag-error-severe"
+OTHER = "team-ec2-cpu-high"
+
+
+def cluster(read_only: bool = False) -> Cluster:
+    return Cluster(
+        name="lab1",
+        environment="lab",
+        read_only=read_only,
+        database="TESTDB",
+        hosts=(Host(name="db2a", address="127.0.0.1"),),
+        aws=AwsSettings(endpoint_url="http://127.0.0.1:5999"),
+        lab=True,
+    )
+
+
+def alarms(source: str = "lab") -> list[AlarmView]:
+    common = dict(
+        namespace="Db2/Monitoring",
+        period=60,
+        statistic="Sum",
+        threshold=1.0,
+        comparison="GreaterThanOrEqualToThreshold",
+        treat_missing="notBreaching",
+        alarm_actions=(TOPIC,),
+        ours=True,
+        source=source,
+    )
+    return [
+        AlarmView(
+            name=AUDIT,
+            state="ALARM",
+            state_since=NOW - timedelta(minutes=5),
+            reason="Threshold Crossed: 1 datapoint [1.0 (26/11/26 14:55:00)] was greater than or equal to the threshold (1.0).",
+            actions_enabled=True,
+            metric_name="SensitiveTableAccess",
+            filter_name="db2ops-sensitive-table-access",
+            filter_pattern="worker -appusr -APPUSR",
+            log_group="db2-db-worker-audit-log",
+            **common,
+        ),
+        AlarmView(
+            name=DIAG,
+            state="OK",
+            state_since=NOW - timedelta(hours=2, minutes=10),
+            reason="Threshold Crossed: no datapoints were received for 1 period and 1 missing datapoint was treated as [NonBreaching].",
+            actions_enabled=False,
+            metric_name="Db2DiagErrorSevere",
+            filter_name="db2ops-db2diag-error-severe",
+            filter_pattern="?Error ?Severe ?ERROR ?SEVERE",
+            log_group="db2-diagnostics-logs",
+            **common,
+        ),
+        AlarmView(
+            name=OTHER,
+            state="INSUFFICIENT_DATA",
+            state_since=NOW - timedelta(days=3, hours=4),
+            reason="Insufficient Data: 1 datapoint was unknown.",
+            actions_enabled=True,
+            namespace="AWS/EC2",
+            metric_name="CPUUtilization",
+            period=300,
+            statistic="Average",
+            threshold=90.0,
+            comparison="GreaterThanThreshold",
+            treat_missing="missing",
+            alarm_actions=(),
+            source=source,
+        ),
+    ]
+
+
+SPARK = [0.0] * 50 + [0, 1, 0, 0, 2, 0, 0, 0, 3, 1]
+
+
+class FakeAlarmService:
+    def __init__(self, source: str = "lab", *, gate: asyncio.Event | None = None) -> None:
+        self.source = source
+        self.alarms = alarms(source)
+        self.applied: list = []
+        self.list_calls = 0
+        self.active = 0
+        self.max_active = 0
+        self.gate = gate
+
+    async def list_alarms(self) -> list[AlarmView]:
+        self.list_calls += 1
+        self.active += 1
+        self.max_active = max(self.max_active, self.active)
+        try:
+            if self.gate is not None:
+                await self.gate.wait()
+            return list(self.alarms)
+        finally:
+            self.active -= 1
+
+    async def metric_sparkline(self, alarm: AlarmView, hours: float = 3) -> list[float]:
+        return SPARK if alarm.name == AUDIT else [0.0] * 60
+
+    async def topic_subscriptions(self, topic: str) -> list[SubscriptionView]:
+        return [
+            SubscriptionView("dba-team@example.com", "email", "pending", f"{topic}:1111", self.source),
+            SubscriptionView("oncall@example.com", "email", "confirmed", f"{topic}:2222", self.source),
+        ]
+
+    async def alarm_history(self, name: str) -> AlarmHistory:
+        t = NOW - timedelta(minutes=5)
+        items = (
+            HistoryItem(t, "Action", f"Successfully executed action {TOPIC}", '{"actionState": "Succeeded"}'),
+            HistoryItem(
+                t, "StateUpdate", "Alarm updated from OK to ALARM", '{"newState": {"stateValue": "ALARM"}}'
+            ),
+            HistoryItem(
+                t - timedelta(hours=1), "StateUpdate", "Alarm updated from INSUFFICIENT_DATA to OK", "{}"
+            ),
+            HistoryItem(t - timedelta(hours=2), "ConfigurationUpdate", f'Alarm "{name}" created', "{}"),
+        )
+        return AlarmHistory(name, items, self.source)
+
+    async def apply_change(self, step) -> PlanResult:
+        self.applied.append(step)
+        if step.id.startswith("alarm-mute"):
+            self.alarms = [
+                replace(a, actions_enabled=False) if a.name == step.alarm_name else a for a in self.alarms
+            ]
+        result = StepResult(step.id, step.title, "aws", "", status="applied", message="applied and verified")
+        return PlanResult(plan=step.id, cluster="lab1", mode="apply", run_id="r1", steps=[result])

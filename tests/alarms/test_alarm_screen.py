@@ -1,0 +1,287 @@
+"""The alarm screen with a deterministic fake service: pilot tests and SVG snapshots."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from textual.app import App
+from textual.screen import Screen
+from textual.widgets import Button, DataTable, Input, Static
+
+from alarms.fake_alarm_service import AUDIT, DIAG, NOW, OTHER, FakeAlarmService, cluster
+from screens.alarm_dialogs import AlarmHistoryScreen, DeleteAlarmModal, EditAlarmModal, TestFireConfirm
+from screens.alarms import AlarmsScreen, mini_spark
+from services.alarm_steps import DeleteAlarmStep, EditAlarmStep, MuteAlarmStep, TestFireStep
+from tui import screen_registry
+
+
+class AlarmsApp(App[None]):
+    def __init__(self, screen: AlarmsScreen) -> None:
+        super().__init__()
+        self.alarms_screen = screen
+
+    def on_mount(self) -> None:
+        self.push_screen(self.alarms_screen)
+
+
+def make(read_only: bool = False, source: str = "lab", **kwargs) -> tuple[AlarmsApp, FakeAlarmService]:
+    service = FakeAlarmService(source, **kwargs)
+    screen = AlarmsScreen(cluster(read_only), service, poll_interval=0, clock=lambda: NOW)
+    return AlarmsApp(screen), service
+
+
+async def loaded(pilot) -> AlarmsScreen:
+    screen = pilot.app.alarms_screen
+    await screen.loaded.wait()
+    await pilot.pause()
+    return screen
+
+
+def text_of(widget: Static) -> str:
+    return str(widget.render())
+
+
+async def test_rows_ours_first_with_state_age_and_lab_label():
+    app, _ = make()
+    async with app.run_test(size=(170, 40)) as pilot:
+        screen = await loaded(pilot)
+        table = screen.query_one(DataTable)
+        assert [str(table.get_row_at(i)[2]) for i in range(3)] == [AUDIT, DIAG, OTHER]
+        assert [str(table.get_row_at(i)[0]) for i in range(3)] == ["▲ ALARM", "● OK", "? NO DATA"]
+        assert [table.get_row_at(i)[1] for i in range(3)] == ["5m", "2h10m", "3d04h"]
+        assert [str(table.get_row_at(i)[3]) for i in range(3)] == ["on", "MUTED", "on"]
+        assert str(table.columns[list(table.columns)[0]].label) == "State (lab)"
+        side = text_of(screen.query_one("#alarms-side", Static))
+        assert "dba-team@example.com (email) PENDING (lab)" in side
+        assert "oncall@example.com (email) CONFIRMED (lab)" in side
+        assert "db2ops-lab confirm-email all" in side
+
+
+async def test_test_fire_asks_and_says_it_is_a_test():
+    app, service = make()
+    async with app.run_test(size=(170, 40)) as pilot:
+        await loaded(pilot)
+        await pilot.press("f")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, TestFireConfirm)
+        body = " ".join(text_of(s) for s in dialog.query(Static))
+        assert "This is a TEST" in body and "WILL NOTIFY: dba-team@example.com (email, pending)" in body
+        await pilot.press("escape")
+        await pilot.pause()
+        assert service.applied == []
+        await pilot.press("f")
+        await pilot.pause()
+        await pilot.click("#fire")
+        await app.workers.wait_for_complete()
+        assert [type(s) for s in service.applied] == [TestFireStep]
+        assert service.applied[0].alarm_name == AUDIT
+
+
+async def test_mute_runs_a_step_and_read_only_refuses_before_any_call():
+    app, service = make()
+    async with app.run_test(size=(170, 40)) as pilot:
+        await loaded(pilot)
+        await pilot.press("m")
+        await app.workers.wait_for_complete()
+        step = service.applied[0]
+        assert isinstance(step, MuteAlarmStep) and step.mute is True and step.alarm_name == AUDIT
+        await pilot.pause()
+        assert str(app.alarms_screen.query_one(DataTable).get_row_at(0)[3]) == "MUTED"
+    app, service = make(read_only=True)
+    async with app.run_test(size=(170, 40)) as pilot:
+        await loaded(pilot)
+        for key in ("m", "f", "e", "d"):
+            await pilot.press(key)
+            await pilot.pause()
+        assert service.applied == []
+        assert isinstance(app.screen, AlarmsScreen)  # no dialog opened on a read-only cluster
+        assert any("read-only" in n.message for n in app._notifications)
+
+
+async def test_edit_validates_period_like_aws():
+    app, service = make()
+    async with app.run_test(size=(170, 40)) as pilot:
+        await loaded(pilot)
+        await pilot.press("e")
+        await pilot.pause()
+        modal = app.screen
+        assert isinstance(modal, EditAlarmModal)
+        period = modal.query_one("#period", Input)
+        period.value = "45"
+        await pilot.pause()
+        assert modal.query_one("#save", Button).disabled
+        assert "10, 20, 30 or a multiple of 60" in text_of(modal.query_one("#edit-error", Static))
+        period.value = "300"
+        modal.query_one("#threshold", Input).value = "2"
+        await pilot.pause()
+        await pilot.click("#save")
+        await app.workers.wait_for_complete()
+        step = service.applied[0]
+        assert isinstance(step, EditAlarmStep) and (step.threshold, step.period) == (2.0, 300)
+
+
+async def test_delete_needs_the_typed_name():
+    app, service = make()
+    async with app.run_test(size=(170, 40)) as pilot:
+        await loaded(pilot)
+        await pilot.press("d")
+        await pilot.pause()
+        modal = app.screen
+        assert isinstance(modal, DeleteAlarmModal)
+        typed = modal.query_one("#typed", Input)
+        typed.value = AUDIT[:-1]
+        await pilot.pause()
+        assert modal.query_one("#delete", Button).disabled
+        await pilot.press("enter")
+        await pilot.pause()
+        assert service.applied == [] and app.screen is modal
+        typed.value = AUDIT
+        await pilot.pause()
+        await pilot.click("#delete")
+        await app.workers.wait_for_complete()
+        assert isinstance(service.applied[0], DeleteAlarmStep) and service.applied[0].alarm_name == AUDIT
+
+
+async def test_history_lists_newest_first_with_lab_label():
+    app, _ = make()
+    async with app.run_test(size=(170, 40)) as pilot:
+        await loaded(pilot)
+        await pilot.press("h")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        view = app.screen
+        assert isinstance(view, AlarmHistoryScreen)
+        table = view.query_one(DataTable)
+        assert table.row_count == 4
+        assert table.get_row_at(0) == [
+            "2026-11-26 14:55:00",
+            "Action",
+            "Successfully executed action arn:aws:sns:us-east-1:123456789012:db2-alerts",
+        ]
+        assert "(lab: recorded by the lab's CloudWatch evaluator)" in text_of(
+            view.query_one("#history-status", Static)
+        )
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, AlarmsScreen)
+
+
+class FakeLogs(Screen[None]):
+    def __init__(self) -> None:
+        super().__init__()
+        self.prompts: list[tuple[str, str]] = []
+
+    def apply_prompt(self, kind: str, text: str) -> bool:
+        self.prompts.append((kind, text))
+        return True
+
+
+async def test_l_opens_the_log_screen_filtered_by_the_alarm_pattern(monkeypatch):
+    logs = FakeLogs()
+    entry = screen_registry.ScreenEntry("logs", lambda app: logs, "fake logs")
+    monkeypatch.setitem(screen_registry._ENTRIES, "logs", entry)
+    app, _ = make()
+    async with app.run_test(size=(170, 40)) as pilot:
+        await loaded(pilot)
+        await pilot.press("down", "l")
+        await pilot.pause()
+        assert app.screen is logs
+        assert logs.prompts == [("filter", "?Error ?Severe ?ERROR ?SEVERE")]
+
+
+async def test_polls_never_overlap_and_r_refreshes():
+    gate = asyncio.Event()
+    service = FakeAlarmService(gate=gate)
+    screen = AlarmsScreen(cluster(), service, poll_interval=600, clock=lambda: NOW)
+    app = AlarmsApp(screen)
+    async with app.run_test(size=(170, 40)) as pilot:
+        await pilot.pause()
+        for _ in range(3):
+            await pilot.press("r")  # while the first poll is still waiting on AWS
+        await pilot.pause()
+        assert (service.list_calls, service.active) == (1, 1)
+        gate.set()
+        await screen.loaded.wait()
+        for _ in range(5):
+            await pilot.pause()
+        assert service.max_active == 1
+        assert service.list_calls == 2  # the presses during the poll ask for exactly one more
+
+
+def test_mini_spark():
+    assert mini_spark([]) == ""
+    assert mini_spark([0.0, 0.0]) == "▁▁"
+    assert mini_spark([0.0, 1.0, 2.0, 4.0], width=4) == "▁▃▅█"
+    assert mini_spark([0.0] * 9 + [1.0] + [0.0] * 50 + [100.0], width=61)[9] == "▂"  # one event stays visible
+    assert len(mini_spark([1.0] * 60, width=20)) == 20
+
+
+# ---------------------------------------------------------------- SVG snapshots
+SIZE = (170, 40)
+
+
+async def _ready(pilot) -> None:
+    await loaded(pilot)
+
+
+def test_snapshot_alarm_screen(snap_compare):
+    app, _ = make()
+    assert snap_compare(app, terminal_size=SIZE, run_before=_ready)
+
+
+def test_snapshot_test_fire_dialog(snap_compare):
+    app, _ = make()
+
+    async def before(pilot) -> None:
+        await loaded(pilot)
+        await pilot.press("f")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=before)
+
+
+def test_snapshot_history(snap_compare):
+    app, _ = make()
+
+    async def before(pilot) -> None:
+        await loaded(pilot)
+        await pilot.press("h")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=before)
+
+
+@pytest.mark.parametrize("source", ["aws"])
+def test_snapshot_edit_dialog_refusing_45s(snap_compare, source):
+    app, _ = make(source=source)
+
+    async def before(pilot) -> None:
+        await loaded(pilot)
+        await pilot.press("e")
+        await pilot.pause()
+        app.screen.query_one("#period", Input).value = "45"
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=before)
+
+
+def test_alarms_alias_is_registered_and_needs_a_cluster():
+    entry = screen_registry.resolve("alarm")
+    assert entry is not None and entry.alias == "alarms"
+
+    class NoCluster:
+        current_cluster = None
+
+    with pytest.raises(screen_registry.ScreenUnavailable, match="pick one on :fleet"):
+        entry.factory(NoCluster())
+
+    class WithCluster:
+        current_cluster = cluster()
+        inventory = None
+
+    screen = entry.factory(WithCluster())
+    assert isinstance(screen, AlarmsScreen) and screen.cluster.name == "lab1"
+    assert screen.poll_interval == 30.0  # real service, no lab evaluator registered: AWS pace
