@@ -22,10 +22,28 @@ from services.status import gather_cluster_status
 from services.status_model import ClusterStatus
 
 CLONE = "db2_db2inst1_db2inst1_HADRDB-clone"
-STATES = ("healthy", "moved", "node-standby", "node-crash", "qnetd-down", "no-quorum", "recovered")
+# in walk order; the -cleared/-rejoined ones check the cluster is healthy again before the next change
+STATES = (
+    "healthy",
+    "moved",
+    "move-cleared",
+    "node-standby",
+    "standby-cleared",
+    "node-crash",
+    "crash-rejoined",
+    "qnetd-down",
+    "no-quorum",
+    "recovered",
+)
 WAIT_S = 45.0  # every transition measured here takes < 11 s (shared/notes/pacemaker-lab.md)
 POLL_S = 0.5
 ANY = "*"  # Expect.promoted: any node, as long as exactly one is promoted
+OIP = "db2_db2inst1_db2inst1_HADRDB-AWS-primary-OIP"
+ON_PROMOTED = "<promoted>"  # Expect.started: on whichever node is promoted
+
+
+def instance(node: str) -> str:
+    return f"db2_{node}_db2inst1_0"
 
 
 @dataclass
@@ -42,6 +60,9 @@ class Expect:
     hadr_roles: dict[str, str | None] = field(default_factory=dict)  # None: database not activated
     hadr_states: dict[str, str] = field(default_factory=dict)
     crm_source: str | None = None
+    # primitive id -> node it must be Started on (None: stopped). Waiting for these makes a snapshot taken
+    # mid-transition (promoted, but the overlay IP not started yet) keep polling instead of being recorded.
+    started: dict[str, str | None] = field(default_factory=dict)
 
 
 @dataclass
@@ -78,6 +99,10 @@ def mismatches(status: ClusterStatus, want: Expect) -> list[str]:
             n = crm.node(node)
             check(f"{node} standby", n.standby if n else None, standby)
         check("Pacemaker with_quorum", crm.with_quorum, want.quorate)
+        running = {r.id: r.nodes for r in crm.resources if r.active}
+        for rsc, node in want.started.items():
+            node = status.promoted_node if node == ON_PROMOTED else node
+            check(f"{rsc} started on", running.get(rsc, ()), (node,) if node else ())
         if want.crm_source:
             check("crm_mon source", status.crm.source if status.crm else None, want.crm_source)
     for node, connected in want.qdevice_connected.items():
@@ -180,13 +205,15 @@ class Walk:
             qnetd_clients=2,
             hadr_roles={p: "PRIMARY", s: "STANDBY"},
             hadr_states={p: "PEER", s: "PEER"},
+            started={instance(p): p, instance(s): s, OIP: p},
         )
         await self.settle("healthy", healthy(a, b), time.monotonic(), primary=a)
 
         t = time.monotonic()
         await self.crm(a, "resource", "move", CLONE, b)
-        await self.crm(a, "resource", "clear", CLONE)  # stickiness keeps it on b
         await self.settle("moved", healthy(b, a), t, moved_from=a, moved_to=b)
+        await self.crm(a, "resource", "clear", CLONE)  # stickiness keeps it on b
+        await self.settle("move-cleared", healthy(b, a), time.monotonic())
 
         t = time.monotonic()
         await self.crm(a, "node", "standby", b)
@@ -202,6 +229,7 @@ class Walk:
                 qnetd_clients=2,
                 hadr_roles={a: "PRIMARY", b: None},
                 hadr_states={a: "DISCONNECTED"},
+                started={instance(a): a, instance(b): None, OIP: a},
             ),
             t,
             standby_node=b,
@@ -223,6 +251,7 @@ class Walk:
                 hadr_roles={a: None, b: "PRIMARY"},
                 hadr_states={b: "DISCONNECTED"},
                 crm_source=b,
+                started={instance(a): None, instance(b): b, OIP: b},
             ),
             t,
             crashed=a,
@@ -243,6 +272,7 @@ class Walk:
                 qnetd_clients=None,
                 hadr_roles={b: "PRIMARY", a: "STANDBY"},
                 hadr_states={a: "PEER", b: "PEER"},
+                started={instance(a): a, instance(b): b, OIP: b},
             ),
             t,
         )
@@ -262,6 +292,7 @@ class Walk:
                 qnetd_clients=None,
                 hadr_roles={a: None, b: None},
                 crm_source=a,
+                started={instance(a): None, instance(b): None, OIP: None},  # no-quorum-policy=stop
             ),
             t,
             crashed=b,
@@ -282,4 +313,5 @@ def _recovered(both: dict[str, bool]) -> Expect:
         verdicts=frozenset(),
         qdevice_connected=both,
         qnetd_clients=2,
+        started={instance("db2a"): "db2a", instance("db2b"): "db2b", OIP: ON_PROMOTED},
     )

@@ -10,9 +10,9 @@ import pytest
 
 from services.ssh import HostKeyUnknown, SshPool
 
-pytestmark = pytest.mark.pacemaker
+from .cluster_walk import STATES
 
-STATES = ("healthy", "moved", "node-standby", "node-crash", "qnetd-down", "no-quorum", "recovered")
+pytestmark = pytest.mark.pacemaker
 
 
 def _report(obs) -> str:
