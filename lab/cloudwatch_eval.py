@@ -425,20 +425,19 @@ class LabCloudWatch:
             )
 
     # ------------------------------------------------------------------ what the console reads
+    # Readers never take the tick lock (a tick holds it across HTTP calls): they copy lists, which the GIL
+    # makes atomic, so the console's event loop and the SSH loop never wait for a tick.
     def history(self, alarm_name: str) -> list[dict]:
         """Return the alarm's history, newest first, shaped like describe_alarm_history's AlarmHistoryItems."""
-        with self._lock:
-            return [dict(item) for item in self._history.get(alarm_name, [])]
+        return [dict(item) for item in list(self._history.get(alarm_name, []))]
 
     def series(self, namespace: str, metric_name: str) -> list[tuple[datetime, float]]:
         """Return the datapoints the lab published for the metric (oldest first, last 6 hours)."""
-        with self._lock:
-            return sorted(self._series.get((namespace, metric_name), []))
+        return sorted(list(self._series.get((namespace, metric_name), [])))
 
     def notifications_for(self, alarm_name: str) -> list[dict[str, Any]]:
         """Return the SNS messages the lab published for `alarm_name`, oldest first."""
-        with self._lock:
-            return [n for n in self.sent_notifications if n["AlarmName"] == alarm_name]
+        return [n for n in list(self.sent_notifications) if n["AlarmName"] == alarm_name]
 
     # ------------------------------------------------------------------ e-mail subscriptions
     def _refresh_subscriptions(self) -> None:
@@ -452,25 +451,25 @@ class LabCloudWatch:
         """Confirm one e-mail subscription (its ARN) or "all" known ones, as the person clicking the link
         would; return the ARNs confirmed. `refresh` lists subscriptions first (a blocking call; the lab
         command passes False and relies on the last tick). Raises KeyError for an unknown ARN."""
-        with self._lock:
-            if refresh:
+        if refresh:
+            with self._lock:
                 self._refresh_subscriptions()
-            return self.email.confirm(subscription_arn)
+        return self.email.confirm(subscription_arn)
 
     def status(self) -> dict[str, Any]:
-        """Return a JSON-ready summary (what `db2ops-lab cloudwatch` prints)."""
-        with self._lock:
-            return {
-                "endpoint": self.endpoint_url,
-                "ticks": self.ticks,
-                "last_error": self.last_error,
-                "datapoints_published": self.datapoints_published,
-                "alarms": {name: t.state for name, t in sorted(self._alarms.items())},
-                "pending_email": [sub["SubscriptionArn"] for sub in self.email.pending()],
-                "confirmed_email": self.email.confirmed(),
-                "sent_notifications": len(self.sent_notifications),
-                "problems": dict(self.problems),
-            }
+        """Return a JSON-ready summary (what `db2ops-lab cloudwatch` prints). Lock-free, like the readers."""
+        alarms = dict(self._alarms)
+        return {
+            "endpoint": self.endpoint_url,
+            "ticks": self.ticks,
+            "last_error": self.last_error,
+            "datapoints_published": self.datapoints_published,
+            "alarms": {name: alarms[name].state for name in sorted(alarms)},
+            "pending_email": [sub["SubscriptionArn"] for sub in self.email.pending()],
+            "confirmed_email": self.email.confirmed(),
+            "sent_notifications": len(self.sent_notifications),
+            "problems": dict(self.problems),
+        }
 
 
 def _register_with_services(evaluator: LabCloudWatch, *, remove: bool = False) -> None:
