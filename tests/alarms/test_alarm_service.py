@@ -283,3 +283,34 @@ def test_bucket_points_and_age_text():
         "2d04h",
     ]
     assert human_age(None) == "?"
+
+
+async def test_screen_with_the_real_service_mutes_through_plan_and_journal(
+    monitoring, lab, monkeypatch, tmp_path
+):
+    """Screen -> AlarmService -> plan runner + guard + journal -> moto, with the lab's evaluator's values."""
+    from textual.app import App
+
+    from screens.alarms import AlarmsScreen
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    lab.tick()
+    cluster = lab_cluster(monitoring.aws)
+    screen = AlarmsScreen(cluster, AlarmService(cluster), poll_interval=0)
+
+    class Host(App[None]):
+        def on_mount(self) -> None:
+            self.push_screen(screen)
+
+    app = Host()
+    async with app.run_test(size=(170, 40)) as pilot:
+        await screen.loaded.wait()
+        await pilot.pause()
+        assert str(screen.query_one("DataTable").get_row_at(0)[0]) == "? NO DATA"
+        assert screen.lab  # values labelled "(lab)"
+        await pilot.press("m")
+        await app.workers.wait_for_complete()
+    assert alarm_dict(monitoring.aws)["ActionsEnabled"] is False
+    entries = Journal().read().entries
+    assert [(e.step_id, e.result) for e in entries] == [("alarm-mute", "verified")]
