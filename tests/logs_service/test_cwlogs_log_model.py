@@ -176,3 +176,28 @@ def test_bulk_load_sorts_and_trimming_keeps_the_newest():
 def test_to_us_and_from_us_round_trip_naive_as_utc():
     naive = datetime(2026, 11, 26, 10, 0, 0, 123456)
     assert from_us(to_us(naive)) == naive.replace(tzinfo=UTC)
+
+
+def test_fast_header_agrees_with_the_parser_on_every_corpus_record():
+    from services.log_model import fast_diag_header
+    from services.parsers.db2diag import parse_db2diag
+
+    checked = 0
+    for path in sorted((CORPUS / "db2diag").glob("*.txt")):
+        for record in parse_db2diag(path.read_text()):
+            fast = fast_diag_header(record.raw)
+            if fast is None:
+                continue  # not the exact Db2 layout: the parser's own header is used
+            assert fast == (to_us(record.timestamp), record.level), (path.name, record.raw[:60])
+            checked += 1
+    assert checked >= 30
+
+
+def test_fast_header_rejects_impossible_times():
+    from services.log_model import fast_diag_header
+
+    good = "2026-11-26-10.00.00.000000+000 I1E100           LEVEL: Warning\nPID : 1"
+    assert fast_diag_header(good) == (to_us(datetime(2026, 11, 26, 10, tzinfo=UTC)), "Warning")
+    assert fast_diag_header(good.replace("-11-26-10", "-13-26-10")) is None
+    assert fast_diag_header(good.replace("10.00.00", "25.00.00")) is None
+    assert fast_diag_header("not a header at all, but long enough to slice safely") is None

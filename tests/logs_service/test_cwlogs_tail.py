@@ -127,12 +127,11 @@ async def test_moto_like_stream_that_closes_at_once_switches_to_polling(aws, log
     put(logs, aws.diag_log_group, STREAM, [(ts, "stored")])
     arn = f"arn:aws:logs:us-east-1:123456789012:log-group:{aws.diag_log_group}"
     stored = {"logGroupIdentifier": arn, "logStreamName": STREAM, "timestamp": ts, "message": "stored"}
-    session = lambda: ScriptedStream(
-        [
-            {"sessionStart": {}},
-            {"sessionUpdate": {"sessionMetadata": {"sampled": False}, "sessionResults": [stored]}},
-        ]
-    )  # noqa: E731
+
+    def session():
+        update = {"sessionMetadata": {"sampled": False}, "sessionResults": [stored]}
+        return ScriptedStream([{"sessionStart": {}}, {"sessionUpdate": update}])
+
     client = LiveTailOverMoto(logs, [session])
     events, statuses, on_events, on_status = collect()
     tail = LogTail(client, [aws.diag_log_group], on_events, on_status, poll_interval_s=0.05)

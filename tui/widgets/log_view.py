@@ -48,7 +48,7 @@ class LogView(ScrollView, can_focus=True):
     }
 
     DEFAULT_CSS = """
-    LogView { background: $surface; }
+    LogView { background: $surface; overflow-x: hidden; }
     LogView > .log-view--time { color: $text-muted; }
     LogView > .log-view--host { color: $text-secondary; }
     LogView > .log-view--source { color: $text-muted; }
@@ -72,6 +72,8 @@ class LogView(ScrollView, can_focus=True):
         Binding("end,G", "end", "End/follow"),
         Binding("pagedown,space", "page_down", "Page down", show=False),
         Binding("pageup,b", "page_up", "Page up", show=False),
+        Binding("left,h", "scroll_sideways(-8)", "Left", show=False),
+        Binding("right,l", "scroll_sideways(8)", "Right", show=False),
         Binding("enter", "toggle_expand", "Expand"),
         Binding("slash", "prompt('filter')", "Filter"),
         Binding("s,ctrl+f", "prompt('search')", "Search"),
@@ -139,7 +141,6 @@ class LogView(ScrollView, can_focus=True):
             return 0
         top_row = round(self.scroll_y)
         indices = self.store.extend(entries)
-        self._measure(entries)
         if self.store.generation != self._generation:  # bulk load or trim rebuilt the visible list
             self._reset_caches()
             if not self.follow:
@@ -204,13 +205,20 @@ class LogView(ScrollView, can_focus=True):
         if self.follow:
             self._stick_to_end()
 
-    def _measure(self, entries: list[LogEntry]) -> None:
-        hosts = max((len(e.host) for e in entries), default=0)
-        if hosts > self._host_width:
-            self._host_width = min(hosts, 24)
+    def _measure(self, entry: LogEntry) -> None:
+        # Host and summary are worked out lazily (first render), so the columns grow as rows are shown.
+        host, text = len(entry.host), len(entry.summary)
+        if host > self._host_width and self._host_width < 24:
+            self._host_width = min(host, 24)
             self._cache.clear()
-        text = max((len(e.summary) for e in entries), default=0)
-        self._text_width = max(self._text_width, text)
+            self.call_after_refresh(self._relayout)
+        if text > self._text_width:
+            self._text_width = text
+            self.call_after_refresh(self._relayout)
+
+    def _relayout(self) -> None:
+        self._update_virtual_size()
+        self.refresh()
 
     # ----- geometry ----------------------------------------------------------------------------------
     @property
@@ -252,7 +260,6 @@ class LogView(ScrollView, can_focus=True):
         self._exp_rows = None
 
     def on_mount(self) -> None:
-        self._measure(self.store.entries)
         self._after_change(len(self.store.visible))
 
     def notify_style_update(self) -> None:
@@ -289,6 +296,8 @@ class LogView(ScrollView, can_focus=True):
         expanded = self._expanded.get(id(entry))
         if sub > 0 and expanded is not None:
             return detail_line(expanded[1][sub - 1], self._style, self._search_re)
+        if entry.source != MARKER:
+            self._measure(entry)
         layout = (self._host_width, self._prefix_width)
         return entry_line(entry, self._style, self._search_re, layout, expanded is not None)
 
@@ -348,6 +357,10 @@ class LogView(ScrollView, can_focus=True):
 
     def action_page_up(self) -> None:
         self.move_cursor(self.cursor - max(1, self.scrollable_content_region.height - 1))
+
+    def action_scroll_sideways(self, cells: int) -> None:
+        # No horizontal scrollbar (its appearing would move the tail by a row); h/l and arrows scroll.
+        self.scroll_to(x=max(0, self.scroll_x + cells), animate=False, immediate=True, force=True)
 
     def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
         self.follow = False
