@@ -327,3 +327,5 @@ def _db2ops_lab(ctx: CommandContext) -> Result:
 
 # The monitoring runbook's host commands (db2audit, dbm cfg, CLP scripts, crontab, files, CloudWatch agent).
 from lab import commands_db2admin  # noqa: E402,F401  (registers its handlers on import)
+# Failover commands: db2 takeover hadr, crm resource move/clear/cleanup, crm_resource, cibadmin constraints.
+from lab import commands_takeover  # noqa: E402,F401  (registers its handlers on import)
