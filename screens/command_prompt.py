@@ -24,7 +24,8 @@ class CommandPrompt(ModalScreen[str | None]):
     CommandPrompt { align: left bottom; background: $background 0%; }
     CommandPrompt > #prompt-row { dock: bottom; height: 3; width: 100%; background: $panel; }
     CommandPrompt Label { width: 2; padding: 1 0 0 1; color: $accent; text-style: bold; }
-    CommandPrompt Input { width: 1fr; border: none; height: 1; margin: 1 0 0 0; }
+    CommandPrompt Input, CommandPrompt Input:focus { width: 1fr; border: none; height: 1; margin: 1 0 0 0;
+                                                     padding: 0; background: $panel; }
     """
 
     def compose(self) -> ComposeResult:

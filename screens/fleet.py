@@ -18,6 +18,7 @@ from tui.widgets.format import format_age
 from tui.widgets.header import ConsoleHeader
 
 COLUMNS = ("Cluster", "Env", "Verdict", "Promoted", "HADR", "Data age", "Mode")
+VERDICT_WIDTH = 64
 _SEVERITY_STYLE = {
     Severity.OK: "$success",
     Severity.INFO: "$primary",
@@ -71,7 +72,11 @@ class FleetScreen(Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns(*COLUMNS)
+        # explicit widths: DataTable does not measure Content cells, so auto width would truncate them
+        name_w = max([len(c.name) for c in self.app.clusters] + [len(COLUMNS[0])])  # type: ignore[attr-defined]
+        env_w = max([len(c.environment) for c in self.app.clusters] + [len(COLUMNS[1])])  # type: ignore[attr-defined]
+        for label, width in zip(COLUMNS, (name_w, env_w, VERDICT_WIDTH, 10, 22, 12, 16), strict=True):
+            table.add_column(label, width=width, key=label)
         self.app.status_signal.subscribe(self, lambda _name: self.refresh_view())  # type: ignore[attr-defined]
         self.set_interval(1.0, self.refresh_view)
         self.refresh_view()
@@ -93,7 +98,7 @@ class FleetScreen(Screen[None]):
                 table.add_row(*cells, key=cluster.name)
             else:
                 for column, value in zip(table.columns, cells, strict=True):
-                    table.update_cell(cluster.name, column, value, update_width=True)
+                    table.update_cell(cluster.name, column, value)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()

@@ -29,7 +29,8 @@ def screen_keys(screen: Screen[object]) -> list[KeyHelp]:
             continue
         binding = active.binding
         description = binding.description or binding.tooltip
-        if not description:
+        # widget plumbing (cursor keys, copy, focus) is hidden; footer keys and our own ids are listed
+        if not description or not (binding.show or (binding.id and "." in binding.id)):
             continue
         where = "app" if active.node is screen.app else "screen"
         display = screen.app.get_key_display(binding)
@@ -55,10 +56,11 @@ def help_content(title: str, about: str, keys: list[KeyHelp]) -> Content:
         lines += [Content.assemble((k.keys.ljust(width), "bold $accent"), k.description) for k in items]
         lines.append(Content(""))
     lines.append(Content.styled("Commands (type : then a name, Enter)", "bold underline"))
-    for entry in entries():
-        names = ", ".join(f":{n}" for n in entry.names)
-        lines.append(Content.assemble((names.ljust(28), "bold $accent"), entry.description))
-    lines.append(Content.assemble((":q, :quit".ljust(28), "bold $accent"), "Quit db2ops"))
+    commands = [(", ".join(f":{n}" for n in e.names), e.description) for e in entries()]
+    commands.append((":q, :quit", "Quit db2ops"))
+    name_w = min(max(len(n) for n, _ in commands), 36) + 2
+    for names, description in commands:
+        lines.append(Content.assemble((names.ljust(name_w), "bold $accent"), description))
     lines.append(Content(""))
     lines.append(
         Content.styled(

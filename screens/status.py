@@ -60,11 +60,10 @@ def build_topology(cluster: Cluster, feed: ClusterFeed, views: dict[str, PartVie
         role = hadr.value.role if hadr is not None and hadr.value is not None else None
         stale = views["crm"].stale or (hadr is not None and hadr.stale)
         nodes.append(TopoNode(host.name, state, role or "?", host.name in promoted, stale=stale))
-    hadr_state = "?"
-    hadr_values = [v.value for k, v in views.items() if k.startswith("hadr:") and v.value is not None]
-    primary = next((h for h in hadr_values if h.role == "PRIMARY"), None)
-    if primary is not None or hadr_values:
-        hadr_state = (primary or hadr_values[0]).state or "?"
+    # the link state: fresh answers before stale ones, the primary's before the standby's
+    hadr_views = [v for k, v in views.items() if k.startswith("hadr:") and v.value is not None]
+    hadr_views.sort(key=lambda v: (v.stale, v.value.role != "PRIMARY"))
+    hadr_state = (hadr_views[0].value.state or "?") if hadr_views else "?"
     qnetd = views["qnetd"]
     qdevices = [v.value for k, v in views.items() if k.startswith("qdevice:") and v.value is not None]
     if qnetd.value is not None and not qnetd.error:

@@ -388,7 +388,9 @@ class Db2OpsApp(App[int]):
         from tui.drills import LAB_DRILLS
 
         if not cluster.lab:
-            self.notify(f"{cluster.name} is not a lab cluster: drills only run on the embedded lab", severity="error")
+            self.notify(
+                f"{cluster.name} is not a lab cluster: drills only run on the embedded lab", severity="error"
+            )
             return
         if verb not in LAB_DRILLS:
             self.notify(f"unknown drill {verb!r}; known: {', '.join(LAB_DRILLS)}", severity="warning")

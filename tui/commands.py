@@ -52,10 +52,13 @@ def console_commands(app: Any) -> list[ConsoleCommand]:
         ConsoleCommand("Cycle theme", "dark → light → high contrast (t)", app.action_cycle_theme),
     ]
     cmds += [
-        ConsoleCommand(f"Theme: {t}", "Switch theme (remembered)", lambda t=t: app.set_theme(t)) for t in THEME_NAMES
+        ConsoleCommand(f"Theme: {t}", "Switch theme (remembered)", lambda t=t: app.set_theme(t))
+        for t in THEME_NAMES
     ]
     cmds += [
-        ConsoleCommand(f"Refresh every {s:g} s", "Time between polls ([ and ])", lambda s=s: app.set_refresh_interval(s))
+        ConsoleCommand(
+            f"Refresh every {s:g} s", "Time between polls ([ and ])", lambda s=s: app.set_refresh_interval(s)
+        )
         for s in app.INTERVAL_STEPS
     ]
     cmds += [
@@ -72,14 +75,18 @@ def console_commands(app: Any) -> list[ConsoleCommand]:
     if cluster is not None and cluster.lab:
         cmds += [
             ConsoleCommand(
-                f"Lab drill: {label}", f"db2ops-lab {verb} on {cluster.name}", lambda v=verb: app.run_drill(cluster, v)
+                f"Lab drill: {label}",
+                f"db2ops-lab {verb} on {cluster.name}",
+                lambda v=verb: app.run_drill(cluster, v),
             )
             for verb, (label, _argv) in LAB_DRILLS.items()
         ]
     if app.host_keys.pending():
         cmds.append(
             ConsoleCommand(
-                "Review host keys", "Ask again about unknown or changed SSH host keys", lambda: app.host_keys.ask(again=True)
+                "Review host keys",
+                "Ask again about unknown or changed SSH host keys",
+                lambda: app.host_keys.ask(again=True),
             )
         )
     cmds.append(ConsoleCommand("Quit", "Leave db2ops (:q)", lambda: app.exit(0)))

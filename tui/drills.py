@@ -46,6 +46,8 @@ async def run_lab_drill(app: Any, runner: Any, cluster: Cluster, verb: str) -> b
     if getattr(result, "exit_status", 0) != 0:
         lines = (result.stderr or result.stdout).strip().splitlines()
         detail = lines[-1] if lines else "no output"
-        app.notify(f"Drill {verb} exited {result.exit_status}: {detail}", severity="error", title=cluster.name)
+        app.notify(
+            f"Drill {verb} exited {result.exit_status}: {detail}", severity="error", title=cluster.name
+        )
         return False
     return True

@@ -43,7 +43,9 @@ class HostKeyQuestions:
             if is_changed_key(err):
                 self.app.push_screen(HostKeyChangedDialog(err), lambda _r: self._closed())
             else:
-                self.app.push_screen(HostKeyDialog(err), lambda trusted, e=err: self._answered(e, bool(trusted)))
+                self.app.push_screen(
+                    HostKeyDialog(err), lambda trusted, e=err: self._answered(e, bool(trusted))
+                )
             return
 
     def _closed(self) -> None:

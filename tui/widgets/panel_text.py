@@ -122,9 +122,11 @@ def render_resources(crm: CrmStatus, nodes: list[str]) -> Content:
     for label, instances, note in rows:
         text = (label + (" ★" if note == "promotable" else ""))[:label_w].ljust(label_w)
         line: Line = [(text, "bold" if note == "promotable" else "")]
-        for node in nodes:
-            word, style = _role_cell(instances, node)
-            line.append((word.ljust(cell_w), style))
+        cells = [_role_cell(instances, node) for node in nodes]
+        line += [(word.ljust(cell_w), style) for word, style in cells]
+        if all(word == "·" for word, _ in cells):
+            roles = sorted({r.role or "Stopped" for r in instances})
+            line.append((f"{'/'.join(roles)}: not running on any node", BAD))
         lines.append(line)
     return _join(lines)
 

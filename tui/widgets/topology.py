@@ -78,10 +78,10 @@ class _Grid:
 
 
 def _node_style(node: TopoNode) -> str:
-    if node.stale:
-        return "$text-muted"
     if node.state in ("OFFLINE", "UNCLEAN", "not in cluster"):
         return "$error"
+    if node.stale:
+        return "$text-muted"
     if node.promoted:
         return "$success bold"
     return "$foreground"
@@ -100,7 +100,7 @@ def draw_topology(topo: Topology) -> Content:
         lines = [
             (f"{node.name} {'★ promoted' if node.promoted else ''}", style),
             (node.state, state_style),
-            (f"HADR {node.hadr_role}{' (old)' if node.stale else ''}", style),
+            (f"{node.hadr_role} (stale)" if node.stale else f"HADR {node.hadr_role}", style),
         ]
         grid.box(3, left, BOX_W, lines, style, double=node.promoted)
         grid.put(7, left + BOX_W // 2, "┬", style)

@@ -1,0 +1,107 @@
+"""SVG snapshots (pytest-textual-snapshot) of the console on fixed data, a fixed size and a frozen clock.
+
+Update after a deliberate change with: pytest tests/tui/test_tui_snapshots.py --snapshot-update
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import tui_fixtures as fx
+
+from tui import screen_registry
+from tui.app import Db2OpsApp
+
+SIZE = (160, 50)
+
+
+@pytest.fixture(autouse=True)
+def _only_this_helpers_screens(monkeypatch):
+    """The help snapshot lists `:` commands: keep just status/fleet/help so other screens' text can't move it."""
+    import screens.fleet  # noqa: F401  (registers)
+    import screens.help  # noqa: F401
+    import screens.status  # noqa: F401
+
+    mine = {k: v for k, v in screen_registry._ENTRIES.items() if k in ("status", "fleet", "help")}
+    monkeypatch.setattr(screen_registry, "_ENTRIES", mine)
+    monkeypatch.setattr(screen_registry, "load_screen_modules", lambda package="screens": [])
+
+
+def app_for(scenario, *names, theme=None):
+    source = fx.FakeStatusSource(scenario)
+    settings = fx.settings(theme=theme) if theme else fx.settings()
+    app = Db2OpsApp(
+        fx.inventory(*names),
+        settings,
+        status_source=source,
+        runner=fx.FakeLabRunner(source),
+        clock=lambda: fx.NOW,
+    )
+    return app, source
+
+
+def after_polls(app, names=("lab-hadr",), then=None):
+    async def run_before(pilot):
+        for name in names:
+            await asyncio.wait_for(app.poller.wait_polls(name, 1), 10)
+        app.poller.set_paused(True)  # no poll may land while the screenshot is taken (and no PAUSED badge)
+        if then is not None:
+            await then(pilot)
+        await pilot.pause()
+
+    return run_before
+
+
+def test_snapshot_healthy_cluster(snap_compare):
+    app, _ = app_for("healthy")
+    assert snap_compare(app, terminal_size=SIZE, run_before=after_polls(app))
+
+
+def test_snapshot_after_failover_with_event(snap_compare):
+    app, source = app_for("healthy")
+
+    async def fail_over(pilot):
+        count = app.poller.polls["lab-hadr"]
+        source.scenario = "after_failover"
+        app.poller.refresh_now()
+        await asyncio.wait_for(app.poller.wait_polls("lab-hadr", count + 1), 10)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=after_polls(app, then=fail_over))
+
+
+def test_snapshot_host_unreachable(snap_compare):
+    app, _ = app_for("host_unreachable")
+    assert snap_compare(app, terminal_size=SIZE, run_before=after_polls(app))
+
+
+def test_snapshot_no_quorum(snap_compare):
+    app, _ = app_for("no_quorum")
+    assert snap_compare(app, terminal_size=SIZE, run_before=after_polls(app))
+
+
+def test_snapshot_fleet_of_five(snap_compare):
+    names = ("prod-hadr", "dr-hadr", "test-hadr", "dev-hadr", "lab-hadr")
+    app, source = app_for("healthy", *names)
+    source.scenario = {
+        "prod-hadr": "healthy",
+        "dr-hadr": "after_failover",
+        "test-hadr": "host_unreachable",
+        "dev-hadr": "no_quorum",
+        "lab-hadr": "healthy",
+    }
+    assert snap_compare(app, terminal_size=(160, 20), run_before=after_polls(app, names))
+
+
+def test_snapshot_help_screen(snap_compare):
+    app, _ = app_for("healthy")
+
+    async def open_help(pilot):
+        await pilot.press("question_mark")
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=after_polls(app, then=open_help))
+
+
+def test_snapshot_light_theme(snap_compare):
+    app, _ = app_for("host_unreachable", theme="db2ops-light")
+    assert snap_compare(app, terminal_size=SIZE, run_before=after_polls(app))
