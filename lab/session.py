@@ -25,9 +25,7 @@ class LabSession:
         with_aws: bool = True,
         log_agents: bool = True,
     ) -> None:
-        from lab.runtime import LabRuntime
-
-        self.runtime = LabRuntime()
+        self._runtime: Any = None  # created on first use: lab.runtime imports asyncssh (keep it off the first frame)
         self.options = dict(
             clusters=clusters,
             base_dir=base_dir,
@@ -41,6 +39,15 @@ class LabSession:
         self.inventory: Any = None  # services.inventory_model.Inventory once started
         self.inventory_path: Path | None = None
         self.warnings: list[str] = []
+
+    @property
+    def runtime(self) -> Any:
+        """The LabRuntime (SSH hosts + moto), created on first use."""
+        if self._runtime is None:
+            from lab.runtime import LabRuntime
+
+            self._runtime = LabRuntime()
+        return self._runtime
 
     async def start(self) -> None:
         """Start every part; raises what LabRuntime.start raises (bad count, moto missing)."""
@@ -93,4 +100,5 @@ class LabSession:
 
         await asyncio.to_thread(stop_threads)
         self.log_agents.clear()
-        await self.runtime.stop()
+        if self._runtime is not None:  # never started: nothing to stop
+            await self._runtime.stop()
