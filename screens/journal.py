@@ -139,7 +139,8 @@ class JournalScreen(Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one("#journal-table", DataTable)
-        table.add_columns("When (UTC)", "Who", "Cluster", "Plan", "Step", "Target", "Result")
+        table.add_columns("When (UTC)", "Who", "Cluster", "Plan", "Step", "Target")
+        table.add_column("Result", width=11)
         table.focus()
         self.load()
 

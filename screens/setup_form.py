@@ -207,6 +207,16 @@ class ParamForm:
             raise MonitoringParamError(next(iter(self.errors.values())))
         return MonitoringParams.from_mapping(dict(self.overrides)).resolve(self.cluster)
 
+    def problems(self) -> dict[str, str]:
+        """Return field -> message for every field that cannot be used now: the values that are not of
+        their type, and the first value the validation refuses ("" key when it names no field)."""
+        out = dict(self.errors)
+        try:
+            MonitoringParams.from_mapping(dict(self.overrides)).resolve(self.cluster)
+        except MonitoringParamError as exc:
+            out.setdefault(self.error_field(str(exc)) or "", str(exc))
+        return out
+
     def error_field(self, message: str) -> str | None:
         """Return the field a MonitoringParamError message is about (it starts with the name), else None."""
         first = message.split(" ", 1)[0].rstrip(":")

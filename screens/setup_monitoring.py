@@ -170,6 +170,9 @@ class SetupMonitoringScreen(Screen[None]):
         pages.highlighted = [key for key, _ in PAGES].index(self.page)
         self.refresh_form()
         pages.focus()
+        if self.form.overrides:
+            names = ", ".join(sorted(self.form.overrides))
+            self.notify(f"Restored your earlier edits: {names} (empty a field to get its default back)")
 
     async def on_unmount(self) -> None:
         if self.services.close is not None:
@@ -228,29 +231,28 @@ class SetupMonitoringScreen(Screen[None]):
         _DRAFTS[self.cluster.name] = dict(self.form.overrides)
         self.refresh_form()
 
+    def on_descendant_blur(self, event: Any) -> None:
+        if isinstance(event.widget, Input) and (event.widget.id or "").startswith("param-"):
+            self.refresh_form()  # an emptied field shows its default again once the DBA leaves it
+
     def refresh_form(self) -> None:
-        """Validate the form, mark fields, refresh derived values and previews, invalidate stale runs."""
-        error = ""
-        params: MonitoringParams | None = None
-        try:
-            params = self.form.params()
-        except MonitoringParamError as exc:
-            error = str(exc)
-        bad = self.form.error_field(error) if error else None
+        """Validate the form, mark fields, refresh derived values and previews."""
+        problems = self.form.problems()
+        params = None if problems else self.form.params()
         for field in self.query(ParamField):
             name = field.spec.name
-            field.show_error(self.form.errors.get(name) or (error if name == bad else ""))
+            field.show_error(problems.get(name, ""))
             field.set_class(name in self.form.overrides, "-edited")
-            if params is not None and name not in self.form.overrides and name not in self.form.errors:
+            if params is not None and name not in self.form.overrides:
                 value = shown_value(params, name)
-                if value != self._shown.get(name):
-                    self._shown[name] = value
-                    field.query_one(Input).value = value
-        self.query_one("#wizard-error", Static).update(
-            f"⚠ {error} — fix it on its page; the plan uses the last valid values only after that"
-            if error
-            else ""
-        )
+                self._shown[name] = value
+                box = field.query_one(Input)
+                if box.value != value and not box.has_focus:  # never rewrite what the DBA is typing in
+                    box.value = value
+        error = ""
+        if problems:
+            error = f"⚠ {'; '.join(problems.values())} — fix this before running the plan"
+        self.query_one("#wizard-error", Static).update(error)
         self._refresh_previews()
 
     def _refresh_previews(self) -> None:

@@ -1,0 +1,248 @@
+"""The monitoring wizard driven with Pilot: on the lab's host answers (in-process) and moto, through the
+real plan runner and write guard."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from textual.widgets import Button, Input, Static, TextArea
+from wizard_app import SIZE, services_for, wizard_app
+
+from lab.db2admin_state import host_state
+from screens.setup_monitoring import SetupMonitoringScreen
+from screens.setup_pages import RUNBOOK_ALARM_TRAP
+from services.monitoring.params import RUNBOOK_AUDIT_PATTERN, corrected_audit_pattern
+from services.plans import Journal
+from services.ssh_errors import HostUnreachable
+from tui.widgets.plan_page import PlanPage
+from tui.widgets.plan_view import ConfirmApply, PlanSteps
+
+WRITES = ("tee", "db2audit configure", "db2 update", "mkdir", "sudo -n tee", "chmod")
+
+
+def _writes(runner) -> list[str]:
+    return [cmd for _, cmd in runner.ran if cmd.startswith(WRITES) or cmd == "crontab -"]
+
+
+def _screen(app) -> SetupMonitoringScreen:
+    assert isinstance(app.screen, SetupMonitoringScreen)
+    return app.screen
+
+
+async def _type(pilot, screen, name: str, text: str) -> None:
+    field = screen.query_one(f"#param-{name}", Input)
+    field.focus()
+    field.value = ""
+    await pilot.press(*text)
+    await pilot.pause()
+
+
+async def _run(pilot, screen, key: str, *, answer: str | None = None) -> None:
+    screen.query_one("#wizard-pages").focus()
+    await pilot.press(key)
+    if answer is not None:
+        for _ in range(200):
+            await pilot.pause(0.02)
+            if isinstance(pilot.app.screen, ConfirmApply):
+                break
+        assert isinstance(pilot.app.screen, ConfirmApply), "apply must ask first"
+        await pilot.press(answer)
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def test_editing_a_default_changes_the_preview_and_the_dry_run(lab, tmp_path) -> None:
+    cluster, runner, _ = lab
+    app = wizard_app(cluster, services_for(cluster, runner, tmp_path))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = _screen(app)
+        preview = screen.query_one("#preview-audit", Static)
+        assert "db2audit configure datapath /home/db2inst1/dbaudit/active/" in str(preview.render())
+        await _type(pilot, screen, "datapath", "/db2/audit/active/")
+        assert "db2audit configure datapath /db2/audit/active/" in str(preview.render())
+        screen.show_page("plan")
+        await _run(pilot, screen, "d")
+        text = screen.query_one("#plan-dry-run", TextArea).text
+        assert "db2a$ db2audit configure datapath /db2/audit/active/" in text
+        assert "db2b$ db2audit configure datapath /db2/audit/active/" in text
+        assert "/home/db2inst1/dbaudit/active/" not in text.split("audit-buf-sz")[0]
+        # the archive path still follows the default, and the dry run lists AWS calls with their params
+        assert "db2audit configure archivepath /home/db2inst1/dbaudit/archive/" in text
+        assert "aws cloudwatch PutMetricAlarm" in text and '"Period": 60' in text
+        assert screen.query_one(PlanSteps).statuses["audit-paths@db2a"] == "planned"
+    assert _writes(runner) == []
+
+
+async def test_a_derived_default_follows_the_cluster_until_edited(lab, tmp_path) -> None:
+    cluster, runner, _ = lab
+    app = wizard_app(cluster, services_for(cluster, runner, tmp_path))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = _screen(app)
+        screen.show_page("cron")
+        await _type(pilot, screen, "instance_home", "/db2home/db2inst1")
+        assert (
+            screen.query_one("#param-script_path", Input).value
+            == "/db2home/db2inst1/dbaudit/db2audit_extract.sh"
+        )
+        screen.show_page("audit")
+        assert screen.query_one("#param-datapath", Input).value == "/db2home/db2inst1/dbaudit/active/"
+        assert set(screen.form.overrides) == {"instance_home"}
+
+
+async def test_a_bad_value_is_named_on_its_field_and_the_plan_refuses_to_run(lab, tmp_path) -> None:
+    cluster, runner, _ = lab
+    app = wizard_app(cluster, services_for(cluster, runner, tmp_path))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = _screen(app)
+        await _type(pilot, screen, "audit_buf_sz", "lots")
+        field = screen.query_one("#field-audit_buf_sz")
+        assert field.has_class("-invalid")
+        assert "audit_buf_sz 'lots' is not a number" in str(field.query_one(".hint", Static).render())
+        screen.show_page("cron")
+        await _type(pilot, screen, "cron_schedule", "*/5 * * *; rm -rf /")
+        assert "cron_schedule" in str(screen.query_one("#wizard-error", Static).render())
+        screen.show_page("plan")
+        await _run(pilot, screen, "d")
+        outcome = str(screen.query_one("#plan-outcome", Static).render())
+        assert outcome.startswith("✗ audit_buf_sz 'lots' is not a number")
+    assert runner.ran == []  # nothing was even read
+
+
+async def test_read_only_cluster_shows_the_guard_refusal_and_applies_nothing(lab, tmp_path) -> None:
+    cluster, runner, lab_cluster = lab
+    cluster = replace(cluster, read_only=True)
+    app = wizard_app(cluster, services_for(cluster, runner, tmp_path), page="plan")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = _screen(app)
+        guard = str(screen.query_one("#plan-guard", Static).render())
+        assert "READ-ONLY · apply is refused: cluster lab1 is read-only: set read_only: false" in guard
+        assert screen.query_one("#btn-apply", Button).disabled
+        await _run(pilot, screen, "a")  # the key still asks the runner: the guard refuses before anything
+        assert not isinstance(app.screen, ConfirmApply)
+        outcome = str(screen.query_one("#plan-outcome", Static).render())
+        assert outcome.startswith("✗ Refused by the write guard: cluster lab1 is read-only")
+        assert set(screen.query_one(PlanSteps).statuses.values()) == {""}
+    assert runner.ran == []
+    assert host_state(lab_cluster, lab_cluster.hosts["db2a"]).audit_buf_sz == 0
+    assert Journal(tmp_path / "journal").read().entries == []
+
+
+async def test_failure_mid_plan_shows_what_to_do_and_a_rerun_resumes(lab, tmp_path) -> None:
+    cluster, runner, lab_cluster = lab
+    runner.fail[("db2b", "tee /home/db2inst1/dbaudit/db2audit_extract.sh")] = HostUnreachable(
+        "connection reset by peer", "db2b"
+    )
+    app = wizard_app(cluster, services_for(cluster, runner, tmp_path), page="plan")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = _screen(app)
+        await _run(pilot, screen, "a", answer="y")
+        table = screen.query_one(PlanSteps)
+        assert table.statuses["cron@db2a"] == "applied"
+        assert table.statuses["cron@db2b"] == "failed"
+        assert table.statuses["agent@db2a"] == "skipped"
+        outcome = str(screen.query_one("#plan-outcome", Static).render())
+        assert "✗ Stopped at step 'cron@db2b'" in outcome
+        assert "What to do: Step 'cron@db2b' (db2b) failed" in outcome and "re-run" in outcome
+        detail = str(screen.query_one("#plan-detail", Static).render())
+        assert "cron@db2b" in detail and "connection reset by peer" in detail
+
+        await _run(pilot, screen, "a", answer="y")  # the re-run resumes where it stopped
+        statuses = screen.query_one(PlanSteps).statuses
+        assert statuses["cron@db2a"] == "already_done"
+        assert statuses["audit-paths@db2a"] == "already_done"
+        assert statuses["cron@db2b"] == "applied"
+        assert statuses["alarm-diag"] == "applied"
+        assert screen.query_one(PlanPage).last_result.ok
+    journal = Journal(tmp_path / "journal").read().entries
+    assert [e.step_id for e in journal].count("cron@db2b") == 2  # failed once, then verified
+    assert [e.result for e in journal if e.step_id == "cron@db2b"] == ["failed", "verified"]
+    assert host_state(lab_cluster, lab_cluster.hosts["db2b"]).audit_buf_sz == 64
+
+
+async def test_cancel_at_the_confirmation_changes_nothing(lab, tmp_path) -> None:
+    cluster, runner, lab_cluster = lab
+    app = wizard_app(cluster, services_for(cluster, runner, tmp_path), page="plan")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = _screen(app)
+        await _run(pilot, screen, "a", answer="n")
+        assert "Cancelled: nothing was changed" in str(screen.query_one("#plan-outcome", Static).render())
+        assert set(screen.query_one(PlanSteps).statuses.values()) == {"skipped"}
+    assert _writes(runner) == []
+    assert host_state(lab_cluster, lab_cluster.hosts["db2a"]).audit_buf_sz == 0
+
+
+async def test_runbook_pattern_shows_the_case_trap_and_one_key_restores_the_corrected(lab, tmp_path) -> None:
+    cluster, runner, _ = lab
+    app = wizard_app(cluster, services_for(cluster, runner, tmp_path), page="filters")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = _screen(app)
+        corrected = corrected_audit_pattern("WORKER", "appusr")
+        assert screen.query_one("#param-audit_pattern", Input).value == corrected
+        await _type(pilot, screen, "audit_pattern", RUNBOOK_AUDIT_PATTERN)
+        panel = str(screen.query_one("#pattern-audit", Static).render())
+        assert "✗ WRONG on: another user, statement in upper case" in panel
+        assert "This is the runbook's pattern: its case trap" in panel
+        assert "worker is case-sensitive" in panel
+        assert f"Corrected pattern: {corrected}" in panel
+        screen.query_one("#wizard-pages").focus()
+        await pilot.press("u")
+        await pilot.pause()
+        assert screen.query_one("#param-audit_pattern", Input).value == corrected
+        assert "audit_pattern" not in screen.form.overrides
+        assert "✓ right on every built-in sample" in str(screen.query_one("#pattern-audit", Static).render())
+
+
+async def test_pattern_test_on_recent_events_of_the_log_group(lab, tmp_path) -> None:
+    cluster, runner, lab_cluster = lab
+    from lab.log_agent import LogAgent
+
+    agent = LogAgent(lab_cluster, cluster.aws, backfill_minutes=0, seed=7)
+    await agent.write_audit_test()  # the runbook's GRANT and a SELECT by APPUSR (the case trap)
+    app = wizard_app(cluster, services_for(cluster, runner, tmp_path), page="filters")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = _screen(app)
+        screen.query_one("#wizard-pages").focus()
+        await pilot.press("t")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        panel = str(screen.query_one("#pattern-audit", Static).render())
+        assert "Recent events: this pattern matches 1 of 2, the runbook's 2" in panel
+        assert "· no    ✓ match APPUSR: select empno, salary from sample.worker where empno = ?" in panel
+        assert "✓ match ✓ match db2inst1: grant select on table sample.worker to user abcuser" in panel
+        assert "(lab)" in panel
+
+
+async def test_alarm_page_explains_why_the_runbooks_alarm_never_fires(lab, tmp_path) -> None:
+    cluster, runner, _ = lab
+    app = wizard_app(cluster, services_for(cluster, runner, tmp_path), page="alarms")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = _screen(app)
+        preview = screen.query_one("#preview-alarms", Static)
+        assert "Period 60 s, Sum >= 1, missing data not breaching" in str(preview.render())
+        assert RUNBOOK_ALARM_TRAP not in str(preview.render())
+        await _type(pilot, screen, "alarm_statistic", "Minimum")
+        await _type(pilot, screen, "alarm_period", "10")
+        text = str(preview.render())
+        assert RUNBOOK_ALARM_TRAP in text
+        assert '"Period": 10' in text and '"Statistic": "Minimum"' in text
+
+
+async def test_agent_page_diffs_the_merge_against_each_hosts_config(lab, tmp_path) -> None:
+    cluster, runner, lab_cluster = lab
+    app = wizard_app(cluster, services_for(cluster, runner, tmp_path), page="agent")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = _screen(app)
+        text = str(screen.query_one("#preview-agent", Static).render())
+        assert "against an empty config" in text
+        assert '+            "log_group_name": "db2-db-worker-audit-log",' in text
+        assert "CloudWatchAgentServerPolicy" in text
+        screen.query_one("#wizard-pages").focus()
+        await pilot.press("r")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        text = str(screen.query_one("#preview-agent", Static).render())
+        assert "Merge preview on db2a" in text and "Merge preview on db2b" in text
+    assert any(
+        cmd.startswith("sudo -n cat /opt/aws/amazon-cloudwatch-agent/bin/config.json")
+        for _, cmd in runner.ran
+    )
