@@ -1,0 +1,290 @@
+"""One incident timeline per cluster: status changes, operator journal, alarm states and log records of
+interest, merged in time order, exportable as a Markdown incident report. Headless (no Textual).
+
+Feed it as things happen (`add_snapshot`, `add_status_events`, `add_journal`, `add_alarm_states`,
+`add_alarm_history`, `add_log_entries`); adding the same item twice is a no-op, so callers may re-feed
+whole lists on every refresh.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from services.events import StatusEvent, diff_snapshots
+from services.status_model import ClusterStatus, Severity
+
+Source = Literal["status", "journal", "alarm", "log"]
+SOURCES: tuple[str, ...] = ("status", "journal", "alarm", "log")
+MAX_ENTRIES = 5000
+
+_ALARM_SEVERITY = {"ALARM": Severity.CRITICAL, "INSUFFICIENT_DATA": Severity.WARNING, "OK": Severity.OK}
+_LOG_SEVERITY = {
+    "Critical": Severity.CRITICAL,
+    "Severe": Severity.CRITICAL,
+    "Error": Severity.WARNING,
+    "Warning": Severity.WARNING,
+    "Event": Severity.INFO,
+    "Info": Severity.INFO,
+}
+_ALWAYS_LEVELS = {"Critical", "Severe", "Error"}
+_HADR_WORDS = re.compile(r"\bHADR\b|takeover", re.IGNORECASE)
+_SEVERITY_MARK = {"ok": "✔", "info": "·", "warning": "⚠", "critical": "✖"}
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One line of the timeline. `at` is epoch seconds (UTC); `ref` says where it came from (unique)."""
+
+    at: float
+    source: str  # status | journal | alarm | log
+    severity: Severity
+    title: str
+    detail: str = ""
+    ref: str = ""
+
+    @property
+    def when(self) -> datetime:
+        return datetime.fromtimestamp(self.at, UTC)
+
+    def stamp(self) -> str:
+        """Return the UTC time as "2025-09-01 04:59:54Z" (milliseconds when the source has them)."""
+        text = self.when.strftime("%Y-%m-%d %H:%M:%S")
+        frac = self.at % 1
+        return f"{text}.{int(frac * 1000):03d}Z" if frac else f"{text}Z"
+
+
+def parse_utc(text: str) -> float:
+    """Return epoch seconds for an ISO 8601 UTC time ("2025-09-01T04:59:54Z"); raise ValueError otherwise."""
+    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.timestamp()
+
+
+@dataclass
+class Timeline:
+    """The merged timeline of one cluster (newest entries are kept when `max_entries` is exceeded)."""
+
+    cluster: str
+    max_entries: int = MAX_ENTRIES
+    _entries: list[tuple[float, int, TimelineEntry]] = field(default_factory=list, repr=False)
+    _refs: set[str] = field(default_factory=set, repr=False)
+    _seq: Any = field(default_factory=itertools.count, repr=False)
+    _last_status: ClusterStatus | None = field(default=None, repr=False)
+    _alarm_states: dict[str, str] = field(default_factory=dict, repr=False)
+    _live_steps: dict[tuple[str, str, str], list[float]] = field(default_factory=dict, repr=False)
+    version: int = 0  # bumped on every change: views redraw only when it moved
+
+    # ------------------------------------------------------------------ adding
+
+    def add(self, entry: TimelineEntry) -> bool:
+        """Add one entry; return False (and keep nothing) when an entry with the same `ref` exists."""
+        ref = entry.ref or f"{entry.source}:{entry.at}:{entry.title}"
+        if ref in self._refs:
+            return False
+        self._refs.add(ref)
+        self._entries.append((entry.at, next(self._seq), entry))
+        if len(self._entries) > self.max_entries:
+            self._entries.sort(key=lambda item: (item[0], item[1]))
+            for _, _, gone in self._entries[: len(self._entries) - self.max_entries]:
+                self._refs.discard(gone.ref or f"{gone.source}:{gone.at}:{gone.title}")
+            del self._entries[: len(self._entries) - self.max_entries]
+        self.version += 1
+        return True
+
+    def add_status_events(self, events: Iterable[StatusEvent]) -> int:
+        """Add state-change events (services.events); return how many were new."""
+        added = 0
+        for ev in events:
+            if ev.cluster != self.cluster:
+                continue
+            ref = f"status:{ev.kind}:{ev.at:.6f}:{ev.message}"
+            added += self.add(TimelineEntry(ev.at, "status", ev.severity, ev.message, _event_detail(ev), ref))
+        return added
+
+    def add_snapshot(self, status: ClusterStatus) -> list[StatusEvent]:
+        """Diff `status` against the previous snapshot given here; add and return the changes."""
+        if status.cluster != self.cluster:
+            return []
+        events = diff_snapshots(self._last_status, status)
+        self._last_status = status
+        self.add_status_events(events)
+        return events
+
+    def add_journal(self, entries: Iterable[Any]) -> int:
+        """Add operator-journal entries (services.plans.journal.JournalEntry) of this cluster."""
+        added = 0
+        for e in entries:
+            if e.cluster != self.cluster:
+                continue
+            try:
+                at = parse_utc(e.when)
+            except ValueError:
+                continue  # a hand-edited line: the journal screen reports it
+            live = self._live_steps.get((e.plan, e.step_id, e.result), [])
+            if any(-1.0 <= t - at < 2.0 for t in live):
+                continue  # already here, with its exact time, from add_step_event
+            failed = e.result == "failed"
+            commands = [a.get("command") or f"{a.get('service')}:{a.get('operation')}" for a in e.actions]
+            detail = "\n".join(
+                [f"{e.plan} run {e.run_id} by {e.who}, target {e.target}"]
+                + ([e.message] if e.message else [])
+                + [f"$ {c}" for c in commands]
+            )
+            title = f"{e.step_title} [{e.result}]"
+            ref = f"journal:{e.run_id}/{e.step_id}/{e.result}/{e.when}"
+            sev = Severity.WARNING if failed else Severity.INFO
+            added += self.add(TimelineEntry(at, "journal", sev, title, detail, ref))
+        return added
+
+    def add_step_event(self, plan: str, event: Any, at: float, *, target: str = "") -> bool:
+        """Add a plan step as it finishes (services.plans.StepEvent, phase "finished") at its exact time.
+
+        The journal stamps whole seconds; entries added here win over the same step read back from the
+        journal later (`add_journal` skips it), so the order against status changes stays exact.
+        """
+        if event.phase != "finished" or event.status not in ("applied", "failed"):
+            return False
+        result = "verified" if event.status == "applied" else "failed"
+        self._live_steps.setdefault((plan, event.step_id, result), []).append(at)
+        detail = event.message + (f" (target {target})" if target else "")
+        sev = Severity.WARNING if result == "failed" else Severity.INFO
+        ref = f"step:{plan}/{event.step_id}/{result}/{at:.6f}"
+        return self.add(TimelineEntry(at, "journal", sev, f"{event.title} [{result}]", detail, ref))
+
+    def add_alarm_states(self, views: Iterable[Any], at: float) -> int:
+        """Add alarm state changes from a list of services.alarms.AlarmView seen at `at`.
+
+        The first sighting of an alarm adds an entry only when it is not OK; later sightings add one per
+        change of state, dated by the alarm's own `state_since` when AWS gave it.
+        """
+        added = 0
+        for v in views:
+            before = self._alarm_states.get(v.name)
+            self._alarm_states[v.name] = v.state
+            if before == v.state or (before is None and v.state == "OK"):
+                continue
+            when = v.state_since.timestamp() if v.state_since is not None else at
+            was = f"{before} → " if before else ""
+            title = f"alarm {v.name}: {was}{v.state}"
+            ref = f"alarm:{v.name}:{v.state}:{when:.3f}"
+            sev = _ALARM_SEVERITY.get(v.state, Severity.INFO)
+            added += self.add(TimelineEntry(when, "alarm", sev, title, v.reason, ref))
+        return added
+
+    def add_alarm_history(self, history: Any) -> int:
+        """Add the StateUpdate items of a services.alarms.AlarmHistory (older changes than we watched)."""
+        added = 0
+        for item in history.items:
+            if item.kind != "StateUpdate" or item.timestamp is None:
+                continue
+            when = item.timestamp.timestamp()
+            words = item.summary.split()  # "Alarm updated from OK to ALARM"
+            state = words[-1] if words else ""
+            sev = _ALARM_SEVERITY.get(state, Severity.INFO)
+            ref = f"alarm:{history.alarm_name}:history:{when:.3f}:{item.summary}"
+            added += self.add(
+                TimelineEntry(when, "alarm", sev, f"alarm {history.alarm_name}: {item.summary}", "", ref)
+            )
+        return added
+
+    def add_log_entries(self, entries: Iterable[Any]) -> int:
+        """Add the log records of interest from services.log_model.LogEntry objects: every db2diag
+        Critical/Severe/Error record, and Event/Info/Warning records about HADR or a takeover."""
+        added = 0
+        for e in entries:
+            if e.source != "diag" or not _interesting(e):
+                continue
+            at = e.ts_us / 1_000_000
+            ref = f"log:{e.event_id}" if e.event_id else f"log:{e.ts_us}:{e.host}:{e.summary}"
+            title = f"db2diag {e.level} on {e.host or '?'}: {e.summary}"
+            sev = _LOG_SEVERITY.get(e.level, Severity.INFO)
+            added += self.add(TimelineEntry(at, "log", sev, title, e.text, ref))
+        return added
+
+    # ------------------------------------------------------------------ reading
+
+    def entries(
+        self, since: float | None = None, sources: Iterable[str] | None = None
+    ) -> list[TimelineEntry]:
+        """Return the entries in time order (ties in arrival order), from `since` on, of `sources`."""
+        wanted = set(sources) if sources is not None else None
+        ordered = sorted(self._entries, key=lambda item: (item[0], item[1]))
+        return [
+            e
+            for _, _, e in ordered
+            if (since is None or e.at >= since) and (wanted is None or e.source in wanted)
+        ]
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def to_markdown(
+        self,
+        *,
+        title: str | None = None,
+        since: float | None = None,
+        sources: Iterable[str] | None = None,
+        now: float | None = None,
+    ) -> str:
+        """Return an incident report: summary (span, counts, worst severity) and every entry with detail."""
+        return export_markdown(
+            self.entries(since, sources), cluster=self.cluster, title=title, generated_at=now
+        )
+
+
+def _event_detail(ev: StatusEvent) -> str:
+    return f"status change `{ev.kind}` seen in the snapshot of {datetime.fromtimestamp(ev.at, UTC):%H:%M:%S}Z"
+
+
+def _interesting(entry: Any) -> bool:
+    if entry.level in _ALWAYS_LEVELS:
+        return True
+    return entry.level in ("Event", "Info", "Warning") and bool(_HADR_WORDS.search(entry.text))
+
+
+def _fence(text: str) -> str:
+    longest = max((len(m.group()) for m in re.finditer(r"`+", text)), default=0)
+    ticks = "`" * max(3, longest + 1)
+    return f"{ticks}\n{text.rstrip()}\n{ticks}"
+
+
+def export_markdown(
+    entries: list[TimelineEntry],
+    *,
+    cluster: str,
+    title: str | None = None,
+    generated_at: float | None = None,
+) -> str:
+    """Return `entries` as a Markdown incident report (headings, a summary, one bullet per entry)."""
+    lines = [f"# {title or f'Incident timeline: {cluster}'}", ""]
+    if generated_at is not None:
+        stamp = datetime.fromtimestamp(generated_at, UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+        lines += [f"Generated {stamp} by db2ops.", ""]
+    if not entries:
+        lines.append("_Nothing recorded in this range._")
+        return "\n".join(lines) + "\n"
+    counts = {s: sum(1 for e in entries if e.source == s) for s in SOURCES}
+    worst = max((e.severity for e in entries), key=lambda s: s.rank)
+    lines += [
+        "## Summary",
+        "",
+        f"- Cluster: `{cluster}`",
+        f"- From {entries[0].stamp()} to {entries[-1].stamp()} (UTC)",
+        "- Entries: " + ", ".join(f"{n} {s}" for s, n in counts.items() if n),
+        f"- Worst severity: {worst.value}",
+        "",
+        "## Timeline",
+        "",
+    ]
+    for e in entries:
+        mark = _SEVERITY_MARK.get(e.severity.value, "·")
+        lines.append(f"- `{e.stamp()}` {mark} **{e.source}** {e.title}")
+        if e.detail:
+            lines += ["", "  " + _fence(e.detail).replace("\n", "\n  "), ""]
+    return "\n".join(lines).rstrip("\n") + "\n"
