@@ -7,14 +7,15 @@ parsed record is rebuilt from the text on demand, so 100k records cost about the
 
 from __future__ import annotations
 
+import gc
 import re
 import sys
 from bisect import bisect_left, bisect_right
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +44,8 @@ def from_us(ts_us: int) -> datetime:
 
 
 class LogEntry:
-    """One line of the log view. `ts_us` is UTC microseconds (the sort key); `text` is the full record.
+    """One line of the log view. `ts_us` is UTC microseconds (the sort key); `text` is the full record as
+    written (it may end with a newline).
 
     Plain class with slots (identity equality) so the view can key caches and expansions by entry.
     """
@@ -148,7 +150,7 @@ class LogEntry:
             head[1],
             None,
             None,
-            clean_record_text(raw),
+            clean_record_text(raw) if _has_junk_tail(raw) else raw,
             stream=stream,
             event_id=event_id,
             record=record if keep else None,
@@ -190,44 +192,58 @@ class LogEntry:
 _LEVEL_NAMES = {name: name for name in (*LEVELS, "Alert", "Debug")}
 
 
-@lru_cache(maxsize=4096)
-def _day_us(year: int, month: int, day: int) -> int:
-    return (datetime(year, month, day, tzinfo=UTC) - _EPOCH) // _US  # raises ValueError for a bad date
+_MINUTES: dict[str, int] = {}  # "YYYY-MM-DD-HH.MM" + "±ZZZ" -> UTC microseconds of that minute
+
+
+def _minute_us(raw: str) -> int | None:
+    digits = raw[0:4] + raw[5:7] + raw[8:10] + raw[11:13] + raw[14:16] + raw[27:30]
+    if not digits.isdigit() or raw[4] != "-" or raw[7] != "-" or raw[10] != "-" or raw[13] != ".":
+        return None
+    try:
+        local = datetime(
+            int(raw[0:4]), int(raw[5:7]), int(raw[8:10]), int(raw[11:13]), int(raw[14:16]), tzinfo=UTC
+        )
+    except ValueError:
+        return None
+    return (local - _EPOCH) // _US - int(raw[26:30]) * 60_000_000
 
 
 def fast_diag_header(raw: str) -> tuple[int, str] | None:
     """Return (UTC microseconds, level) from a db2diag header in the exact layout Db2 writes
     (`YYYY-MM-DD-HH.MM.SS.ffffff±MMM ... LEVEL: x`), or None for anything else (the parser then decides).
 
-    Plain slicing: the regex-based header parse costs several µs per record on 100k records."""
-    if (
-        len(raw) < 31
-        or raw[4] != "-"
-        or raw[10] != "-"
-        or raw[19] != "."
-        or raw[26] not in "+-"
-        or raw[30] != " "
-    ):
+    Slicing and a per-minute cache: the regex-based header parse costs several µs per record."""
+    if len(raw) < 31 or raw[26] not in "+-" or raw[30] != " " or raw[16] != "." or raw[19] != ".":
         return None
-    try:
-        hour, minute, second = int(raw[11:13]), int(raw[14:16]), int(raw[17:19])
-        if hour > 23 or minute > 59 or second > 59:
+    key = raw[:16] + raw[26:30]
+    base = _MINUTES.get(key)
+    if base is None:
+        base = _minute_us(raw)
+        if base is None:
             return None
-        ts = _day_us(int(raw[0:4]), int(raw[5:7]), int(raw[8:10]))
-        ts += (
-            ((hour * 60 + minute) * 60 + second) * 1_000_000 + int(raw[20:26]) - int(raw[26:30]) * 60_000_000
-        )
-    except ValueError:
+        if len(_MINUTES) > 50_000:
+            _MINUTES.clear()
+        _MINUTES[key] = base
+    seconds, micros = raw[17:19], raw[20:26]
+    if not (seconds.isdigit() and micros.isdigit()) or seconds > "59":
         return None
     at = raw.find("LEVEL:", 30, 200)
     if at < 0:
         return None
-    words = raw[at + 6 : at + 40].split(None, 1)
-    level = words[0] if words else ""
-    return ts, _LEVEL_NAMES.get(level) or sys.intern(level)
+    end = raw.find("\n", at, at + 60)
+    level = raw[at + 6 : end if end > 0 else at + 40].strip()
+    if level not in _LEVEL_NAMES:
+        level = sys.intern(level.split()[0] if level else "")
+    return base + int(seconds) * 1_000_000 + int(micros), _LEVEL_NAMES.get(level, level)
 
 
 _JUNK_LINES = ("...", "…", "</p>", "</pre>")
+
+
+def _has_junk_tail(raw: str) -> bool:
+    # Real db2diag.log records end with their last line (+ the blank separator): keep them uncopied.
+    tail = raw[-16:]
+    return "..." in tail or "…" in tail or "<" in tail
 
 
 def clean_record_text(raw: str) -> str:
@@ -253,14 +269,33 @@ def parse_entries_text(text: str, source: str) -> list[Any]:
     return list(parse_db2audit(text))
 
 
+@contextmanager
+def gc_paused(count: int) -> Iterator[None]:
+    """Pause the cyclic GC while `count` (> 10,000) new objects are built: with 100k records it otherwise
+    rescans the growing heap again and again (more than half of the build time). Entries hold no cycles."""
+    pause = count > 10_000 and gc.isenabled()
+    if pause:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if pause:
+            gc.enable()
+
+
+def entries_from_records(records: list[Any], source: str, *, keep: bool = False) -> list[LogEntry]:
+    """Return one entry per parsed DiagRecord ("diag") or AuditRecord ("audit")."""
+    with gc_paused(len(records)):
+        if source == "diag":
+            return [LogEntry.from_diag(r, keep=keep) for r in records]
+        return [LogEntry.from_audit(r, keep=keep) for r in records]
+
+
 def entries_from_text(text: str, source: str, *, keep: bool = False) -> list[LogEntry]:
     """Return one entry per record of a db2diag ("diag") or db2audit extract ("audit") text.
 
     Raises ParseError when the text is not in that format."""
-    records = parse_entries_text(text, source)
-    if source == "diag":
-        return [LogEntry.from_diag(r, keep=keep) for r in records]
-    return [LogEntry.from_audit(r, keep=keep) for r in records]
+    return entries_from_records(parse_entries_text(text, source), source, keep=keep)
 
 
 def entries_from_event(
