@@ -1,0 +1,131 @@
+"""Prove it fires, end to end on the real embedded lab (SSH hosts, moto, the lab's log agent and CloudWatch
+evaluator): apply the monitoring plan, run the runbook's test statement, see each link of the chain."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from services.monitoring.prove_it_fires import ProofOptions, prove_it_fires
+from services.monitoring_setup import MonitoringParams, build_monitoring_plan
+from services.plans import Journal, PlanContext, run_plan
+
+pytest.importorskip("moto")
+EMAIL = "dba-team@example.com"
+
+
+@pytest.fixture
+async def lab_session(tmp_path: Path):
+    from moto.moto_api._internal.models import moto_api_backend
+
+    from lab.session import LabSession
+
+    moto_api_backend.reset()  # moto's state is per process: every lab of these tests starts empty
+    session = LabSession(clusters=1, failover_delay_s=0, base_dir=tmp_path / "lab")
+    await session.start()
+    try:
+        yield session
+    finally:
+        await session.stop()
+
+
+@pytest.fixture
+async def ssh_pool():
+    from services.ssh import SshPool
+
+    pool = SshPool(connect_timeout=5, command_timeout=20)
+    try:
+        yield pool
+    finally:
+        await pool.close()
+
+
+async def _applied(session, pool, tmp_path, params: MonitoringParams) -> tuple[PlanContext, MonitoringParams]:
+    cluster = session.inventory.clusters[0]
+    ctx = PlanContext(cluster=cluster, runner=pool, journal=Journal(tmp_path / "journal"), operator="alice")
+    result = await run_plan(
+        build_monitoring_plan(cluster, params), ctx, mode="apply", state_dir=tmp_path / "p"
+    )
+    assert result.ok, result.next_hint
+    return ctx, params.resolve(cluster)
+
+
+async def test_on_the_lab_the_chain_ends_with_an_sns_message(lab_session, ssh_pool, tmp_path) -> None:
+    ctx, params = await _applied(lab_session, ssh_pool, tmp_path, MonitoringParams(email=EMAIL))
+    events = [e async for e in prove_it_fires(ctx, params, lab_session=lab_session)]
+    final = events[-1]
+    assert final.stage == "result" and final.status == "ok", "\n".join(e.text for e in events)
+    assert "SNS message recorded by the lab" in final.detail
+    oks = [e.stage for e in events if e.status == "ok" and e.stage != "result"]
+    assert oks == ["statement", "event", "metric", "alarm", "notification"]
+    by_stage = {e.stage: e for e in events if e.status == "ok"}
+    assert by_stage["statement"].detail == "ran on db2a as db2inst1 (HADR primary)"
+    assert "grant select on table sample.worker to user abcuser, role trole" in by_stage["event"].detail
+    assert by_stage["metric"].detail.startswith("datapoint 1 at ")
+    assert (
+        by_stage["alarm"].detail.startswith("ALARM at ") and "Threshold Crossed" in by_stage["alarm"].detail
+    )
+    assert by_stage["notification"].text.endswith("(lab)")
+    assert (
+        'SNS message recorded: \'ALARM: "db2ops-lab1-sensitive-table-access"'
+        in by_stage["notification"].detail
+    )
+    # the lab keeps the e-mail subscription pending until someone confirms it: the proof says so
+    assert any("dba-team@example.com is pending confirmation" in e.detail for e in events)
+    # timestamps only move forward
+    assert [e.at for e in events] == sorted(e.at for e in events)
+    sent = lab_session.cloudwatch.notifications_for(params.audit_alarm_name)
+    assert sent and sent[-1]["NewStateValue"] == "ALARM"
+    # the statement went through the write guard and is in the journal with its commands
+    entry = [e for e in Journal(tmp_path / "journal").read().entries if e.plan == "prove-it-fires"][-1]
+    assert entry.result == "verified"
+    assert [a["command"] for a in entry.actions][
+        -1
+    ] == "db2 -tvf /home/db2inst1/dbaudit/db2ops_prove_it_fires.sql"
+    assert "grant select on table sample.worker to user abcuser, role trole;" in entry.actions[1]["input"]
+
+
+async def test_a_pattern_that_does_not_match_breaks_the_chain_at_the_metric(
+    lab_session, ssh_pool, tmp_path
+) -> None:
+    ctx, params = await _applied(
+        lab_session, ssh_pool, tmp_path, MonitoringParams(audit_pattern="NOSUCHWORD")
+    )
+    options = replace(ProofOptions.for_cluster(ctx.cluster), metric_timeout_s=4)
+    events = [e async for e in prove_it_fires(ctx, params, options=options, lab_session=lab_session)]
+    final = events[-1]
+    assert final.status == "failed"
+    assert [e.stage for e in events if e.status == "ok"] == ["statement", "event"]
+    assert any(e.stage == "metric" and e.status == "timeout" for e in events)
+    assert final.detail.startswith(
+        "The event arrived but the metric never ticked: the filter pattern did not match it. "
+        "Pattern: 'NOSUCHWORD'. Event: db2inst1: grant select on table sample.worker to user abcuser, role trole."
+    )
+    assert "db2ops' evaluator agrees the pattern does not match this event" in final.detail
+    assert lab_session.cloudwatch.notifications_for(params.audit_alarm_name) == []
+
+
+async def test_without_the_plan_applied_it_says_to_apply_it_first(lab_session, ssh_pool, tmp_path) -> None:
+    cluster = lab_session.inventory.clusters[0]
+    ctx = PlanContext(cluster=cluster, runner=ssh_pool, journal=Journal(tmp_path / "journal"))
+    events = [
+        e async for e in prove_it_fires(ctx, MonitoringParams().resolve(cluster), lab_session=lab_session)
+    ]
+    assert len(events) == 1 and events[0].status == "failed"
+    assert events[0].detail == (
+        "no metric filter db2ops-sensitive-table-access on db2-db-worker-audit-log: apply the monitoring plan "
+        "first (:setup, or db2ops setup monitoring --cluster lab1 --apply)"
+    )
+
+
+async def test_a_read_only_cluster_refuses_the_test_statement(lab_session, ssh_pool, tmp_path) -> None:
+    ctx, params = await _applied(lab_session, ssh_pool, tmp_path, MonitoringParams())
+    ctx.cluster = replace(ctx.cluster, read_only=True)
+    before = len(lab_session.cloudwatch.sent_notifications)
+    events = [e async for e in prove_it_fires(ctx, params, lab_session=lab_session)]
+    assert events[-1].status == "failed"
+    assert events[-1].detail.startswith("the test statement did not run: cluster lab1 is read-only")
+    assert not any(e.stage == "statement" and e.status == "ok" for e in events)
+    assert len(lab_session.cloudwatch.sent_notifications) == before
