@@ -152,6 +152,8 @@ class LogsScreen(Screen[None]):
 
     async def on_unmount(self) -> None:
         if self.tail is not None:
+            self.tail.on_status = None  # the widgets are gone: nothing left to show the last status on
+            self.tail.on_events = lambda _events: None
             await self.tail.stop()
 
     # ------------------------------------------------------------------ feed

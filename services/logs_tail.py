@@ -212,7 +212,7 @@ class LogTail:
         quick_ends = 0
         while not self._stop.is_set():
             started = self.clock()
-            outcome, detail = await asyncio.to_thread(self._live_tail_session, list(arns.values()))
+            outcome, detail = await _in_daemon_thread(self._live_tail_session, list(arns.values()))
             if self._stop.is_set():
                 return "stopped"
             if self.status.mode == "live-tail":
@@ -325,6 +325,36 @@ class LogTail:
             if not token or token == kwargs.get("nextToken"):
                 return
             kwargs["nextToken"] = token
+
+
+def _in_daemon_thread(fn: Callable[..., Any], *args: Any) -> asyncio.Future:
+    """Run blocking `fn(*args)` in its own daemon thread; return a future for its result.
+
+    Not asyncio.to_thread: a Live Tail session (or botocore retrying a refused StartLiveTail) can block
+    for seconds to hours, and the default executor is joined when the event loop shuts down."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future = loop.create_future()
+
+    def deliver(result: Any, error: BaseException | None) -> None:
+        if future.done():
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)
+
+    def run() -> None:
+        try:
+            result, error = fn(*args), None
+        except BaseException as exc:  # handed to the awaiting side
+            result, error = None, exc
+        try:
+            loop.call_soon_threadsafe(deliver, result, error)
+        except RuntimeError:  # the loop closed meanwhile (app quit): nobody is waiting
+            pass
+
+    threading.Thread(target=run, name="log-live-tail", daemon=True).start()
+    return future
 
 
 def _close_quietly(stream: Any) -> None:
