@@ -41,6 +41,14 @@ def export_file_name(cluster: str | None, now: datetime) -> str:
     return f"db2ops-journal-{label or 'all'}-{now.astimezone(UTC):%Y%m%dT%H%M%SZ}.md"
 
 
+def _short(path: Path) -> str:
+    """Return `path` with the home directory written as ~ (shorter, and the same on every machine)."""
+    try:
+        return "~/" + str(path.relative_to(Path.home()))
+    except ValueError:
+        return str(path)
+
+
 def action_lines(action: Mapping[str, Any]) -> list[Content]:
     """Return the detail-panel lines of one journal action: `host$ command` (+ stdin) or the AWS call."""
     if action.get("kind") == "ssh":
@@ -174,7 +182,11 @@ class JournalScreen(Screen[None]):
 
     def _summary(self) -> None:
         where = f"cluster {self.cluster_filter}" if self.cluster_filter else "all clusters"
-        bits = [f"{len(self.shown)} of {len(self.all_entries)} entries", where, f"file {self.journal.path}"]
+        bits = [
+            f"{len(self.shown)} of {len(self.all_entries)} entries",
+            where,
+            f"file {_short(self.journal.path)}",
+        ]
         if self.problems:
             bits.append(f"⚠ {len(self.problems)} unreadable line(s) skipped: {self.problems[0]}")
         self.query_one("#journal-summary", Static).update(" · ".join(bits))

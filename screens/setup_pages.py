@@ -51,6 +51,7 @@ class ParamField(Horizontal):
     ParamField Input { width: 1fr; }
     ParamField .hint { color: $text-muted; padding: 0 1; height: auto; }
     ParamField.-invalid .hint { color: $text-error; }
+    ParamField .hint.-empty { display: none; }
     ParamField.-edited > Label { color: $text-accent; }
     """
 
@@ -63,7 +64,8 @@ class ParamField(Horizontal):
         yield Label(self.spec.label)
         with Vertical():
             yield Input(self.value, id=f"param-{self.spec.name}", select_on_focus=False, compact=True)
-            yield Static(self.hint_text(), classes="hint")
+            hint = self.hint_text()
+            yield Static(hint, classes="hint" if hint else "hint -empty")
 
     def hint_text(self, error: str = "") -> str:
         if error:
@@ -73,7 +75,10 @@ class ParamField(Horizontal):
 
     def show_error(self, error: str) -> None:
         self.set_class(bool(error), "-invalid")
-        self.query_one(".hint", Static).update(self.hint_text(error))
+        hint = self.query_one(".hint", Static)
+        text = self.hint_text(error)
+        hint.set_class(not text, "-empty")
+        hint.update(text)
 
 
 # ------------------------------------------------------------------ previews from the plan itself
@@ -374,7 +379,7 @@ def pattern_content(check: PatternCheck, max_events: int = 12) -> Content:
             Content.assemble(
                 ("Corrected pattern: ", "bold"),
                 (check.corrected, "$text-accent"),
-                ("   press c (or the button) to use it", "$text-muted"),
+                ("   press u (or the button) to use it", "$text-muted"),
             ),
         ]
     return _join(lines)

@@ -27,7 +27,7 @@ _LOOK = {
     "running": ("…", "$text-warning"),
     "ok": ("✓", "$text-success"),
     "failed": ("✗", "bold $text-error"),
-    "timeout": ("⏱", "bold $text-error"),
+    "timeout": ("✗", "bold $text-error"),
     "info": ("i", "$text-muted"),
 }
 

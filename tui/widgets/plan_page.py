@@ -83,7 +83,13 @@ class PlanPage(Vertical):
         yield PlanSteps(id="plan-steps")
         yield Static("", id="plan-outcome")
         with Horizontal(id="plan-lower"):
-            yield TextArea("", id="plan-dry-run", read_only=True, soft_wrap=False)
+            yield TextArea(
+                "",
+                id="plan-dry-run",
+                read_only=True,
+                soft_wrap=False,
+                placeholder="The dry run (d) lists every command with its host and every AWS call here.",
+            )
             with VerticalScroll(id="plan-detail-scroll"):
                 yield Static(step_detail(None), id="plan-detail")
 
@@ -150,8 +156,9 @@ class PlanPage(Vertical):
         self.query_one("#plan-dry-run", TextArea).load_text(self.dry_run_text)
         self._outcome(outcome_content(result))
         if result.steps:
-            first = next((s for s in result.steps if s.status == "failed"), None) or result.steps[0]
-            self.show_detail(first.step_id)
+            index = next((i for i, s in enumerate(result.steps) if s.status == "failed"), 0)
+            table.move_cursor(row=index)  # the failed step, with its message, is what to look at
+            self.show_detail(result.steps[index].step_id)
 
     async def _confirm(self, result: PlanResult) -> bool:
         commands, calls = count_actions(result)
