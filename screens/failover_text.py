@@ -1,0 +1,241 @@
+"""What the guided failover screen shows, as Content: the preflight checklist, the live progress, the
+summary with a timeline excerpt, and the question asked before leaving a running failover.
+
+Pure functions (plus one small modal) so tests read exactly what the DBA reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Button, Static
+
+from services.failover import EXPECTED_SECONDS, FailoverObservation, Preflight
+from services.plans import PlanResult, StepEvent
+from services.timeline import TimelineEntry
+
+_MARK = {
+    "pass": ("✔", "$text-success"),
+    "fail": ("✖", "bold $text-error"),
+    "warn": ("⚠", "$text-warning"),
+    "pending": ("…", "$text-muted"),
+}
+_ACT_STEPS = ("takeover", "move", "clear-constraints")
+
+
+@dataclass
+class FailoverRun:
+    """One failover being applied (kept per cluster, so it survives leaving and reopening the screen)."""
+
+    cluster: str
+    target: str
+    kind: str
+    started_at: float
+    running: bool = True
+    current_step: str = ""
+    events: list[StepEvent] = field(default_factory=list)
+    observation: FailoverObservation | None = None
+    result: PlanResult | None = None
+    error: str = ""
+    finished_at: float | None = None
+    wall_started: float | None = None  # epoch seconds: where the summary's timeline excerpt starts
+
+    @property
+    def acted(self) -> bool:
+        """True once a changing step (takeover, move, clear) finished applying."""
+        return any(
+            e.phase == "finished" and e.status == "applied" and e.step_id in _ACT_STEPS for e in self.events
+        )
+
+    @property
+    def half_done(self) -> bool:
+        """True when it stopped after changing something but before everything was verified."""
+        if self.running:
+            return False
+        failed = self.error or (self.result is not None and self.result.outcome != "ok")
+        return bool(failed) and self.acted
+
+
+def checklist_content(preflight: Preflight | None) -> Content:
+    """Return the ✔/✖ preflight list: one line per check, with the reason and what to do when not passed."""
+    if preflight is None:
+        return Content.styled("Reading the cluster status…", "$text-muted")
+    lines: list[Content] = []
+    width = max((len(c.title) for c in preflight.checks), default=0) + 2
+    for check in preflight.checks:
+        mark, style = _MARK[check.state]
+        lines.append(
+            Content.assemble((f" {mark} ", style), (f"{check.title:<{width}}", "bold"), check.message)
+        )
+        if check.state in ("fail", "warn") and check.hint:
+            lines.append(Content.styled(f"     → {check.hint}", style))
+    if preflight.already_done:
+        lines.append(Content.styled(f"\n{preflight.summary()}", "bold $text-success"))
+    elif not preflight.runnable:
+        lines.append(
+            Content.styled(
+                f"\nRefused: {len(preflight.failures)} blocking check(s) failed.", "bold $text-error"
+            )
+        )
+    else:
+        lines.append(Content.styled(f"\nPreflight passed: {preflight.summary()}", "$text-success"))
+    return Content("\n").join(lines)
+
+
+def confirm_prompt(cluster: str, target: str, kind: str) -> Content:
+    """Return the line above the typed confirmation."""
+    extra = ""
+    if kind == "forced":
+        extra = "  FORCED: the old primary is not asked to stop (split brain if it still runs)."
+    return Content.assemble(
+        ("To fail over, type the cluster name ", ""),
+        (cluster, "bold $accent"),
+        (" and the target node ", ""),
+        (target, "bold $accent"),
+        (extra, "bold $text-error"),
+    )
+
+
+def progress_content(run: FailoverRun | None, now: float) -> Content:
+    """Return the live view: current step, promoted node, HADR state, route, elapsed vs the usual 1-10 s."""
+    if run is None:
+        return Content.styled("Not started.", "$text-muted")
+    elapsed = (run.finished_at or now) - run.started_at
+    low, high = EXPECTED_SECONDS
+    state = "running" if run.running else ("finished" if not run.half_done else "STOPPED HALF-WAY")
+    lines = [
+        Content.assemble(
+            ("Failover ", "bold"),
+            (f"→ {run.target}", "bold $accent"),
+            f"  {state}" + (f" · step {run.current_step}" if run.running and run.current_step else ""),
+        ),
+        Content.assemble(
+            ("elapsed ", "$text-muted"),
+            f"{elapsed:.1f} s",
+            (f"  (usually {low:g}-{high:g} s)", "$text-muted"),
+            ("  slower than usual" if elapsed > high and run.running else "", "$text-warning"),
+        ),
+    ]
+    seen = run.observation
+    if seen is None:
+        lines.append(Content.styled("waiting for the first status read…", "$text-muted"))
+    else:
+        lines += [
+            _fact("promoted node", seen.promoted or "none", seen.promoted == run.target),
+            _fact("HADR primary", seen.hadr_primary or "?", seen.hadr_primary == run.target),
+            _fact("HADR state", seen.hadr_state or "?", seen.hadr_state == "PEER"),
+            _fact(
+                "overlay route",
+                (seen.route_host or "?") if seen.route_configured else "not configured",
+                (not seen.route_configured) or seen.route_host == run.target,
+            ),
+        ]
+    if run.error:
+        lines.append(Content.styled(run.error, "bold $text-error"))
+    return Content("\n").join(lines)
+
+
+def _fact(label: str, value: str, good: bool) -> Content:
+    mark, style = ("✔", "$text-success") if good else ("…", "$text-warning")
+    return Content.assemble(
+        (f" {mark} ", style), (f"{label:<14}", "$text-muted"), (value, "bold" if good else "")
+    )
+
+
+def summary_content(run: FailoverRun, excerpt: Sequence[TimelineEntry]) -> Content:
+    """Return the end summary: outcome with what to do next, per step result, and the timeline excerpt."""
+    result = run.result
+    lines: list[Content] = []
+    if result is not None and result.outcome == "ok":
+        took = (run.finished_at or run.started_at) - run.started_at
+        lines.append(
+            Content.styled(
+                f"✔ {run.cluster} failed over to {run.target} in {took:.1f} s.", "bold $text-success"
+            )
+        )
+    elif run.half_done:
+        lines.append(
+            Content.styled(
+                "✖ Stopped half-way: the cluster may be between states. Look at :status, fix the cause, "
+                "then run :failover again (done steps are skipped).",
+                "bold $text-error",
+            )
+        )
+    else:
+        lines.append(Content.styled("✖ The failover did not run: nothing was changed.", "bold $text-error"))
+    seen = run.observation
+    if seen is not None and result is not None and result.outcome == "ok":
+        lines.append(Content(f"  {seen.summary()}"))
+        lines.append(Content.styled("  Every step is in the operator journal (:journal).", "$text-muted"))
+    if result is not None and result.outcome != "ok":
+        if result.next_hint:
+            lines.append(Content.styled(result.next_hint, "$text-error"))
+        for step in result.steps:
+            lines.append(Content(f"  {step.status}: {step.step_id} — {step.message}"))
+    elif run.error:
+        lines.append(Content.styled(run.error, "$text-error"))
+    if excerpt:
+        lines += [Content(""), Content.styled("Timeline (latest):", "bold")]
+        for entry in excerpt:
+            lines.append(
+                Content.assemble(
+                    (f"  {entry.stamp()[11:]} ", "$text-muted"),
+                    (f"{entry.source:<8}", "$accent"),
+                    entry.title,
+                )
+            )
+    return Content("\n").join(lines)
+
+
+class LeaveFailover(ModalScreen[bool]):
+    """Asked before leaving a running or half-done failover. Returns True to leave."""
+
+    BINDINGS = [Binding("escape", "answer(False)", "Stay"), Binding("l", "answer(True)", "Leave")]
+
+    DEFAULT_CSS = """
+    LeaveFailover { align: center middle; background: $background 60%; }
+    LeaveFailover > Vertical { width: 76; height: auto; border: thick $error; background: $surface; padding: 1 2; }
+    LeaveFailover Horizontal { height: auto; margin: 1 0 0 0; }
+    LeaveFailover Button { margin: 0 2 0 0; }
+    """
+
+    def __init__(self, question: str) -> None:
+        super().__init__()
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(self.question, id="leave-question")
+            with Horizontal():
+                yield Button("Stay (esc)", id="leave-no", variant="primary", compact=True)
+                yield Button("Leave (l)", id="leave-yes", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#leave-no", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(event.button.id == "leave-yes")
+
+    def action_answer(self, leave: bool) -> None:
+        self.dismiss(leave)
+
+
+def leave_question(run: FailoverRun) -> str:
+    """Return what to ask before leaving `run` (running or stopped half-way)."""
+    if run.running:
+        return (
+            f"A failover of {run.cluster} to {run.target} is running (step {run.current_step or '?'}).\n"
+            "Leaving does not stop it: it goes on, is journaled, and :failover shows it again.\n"
+            "Leave this screen?"
+        )
+    return (
+        f"The failover of {run.cluster} to {run.target} stopped half-way: the cluster may be between "
+        "states.\nCheck :status and re-run :failover to finish (done steps are skipped).\nLeave anyway?"
+    )

@@ -1,0 +1,257 @@
+"""The incident timeline (`:timeline`): status changes, the operator journal (failover steps included),
+alarm state changes and db2diag records of interest, merged in time order for the current cluster.
+
+1-4 toggle the sources (status, journal, alarm, log), `e` exports what is shown as a Markdown incident
+report (the path is shown in a toast), `r` collects again (logs from an open :logs screen, alarms from an
+open :alarms screen).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import weakref
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from services.inventory_model import Cluster
+from services.plans.journal import Journal
+from services.timeline import SOURCES, Timeline, TimelineEntry
+from tui.screen_registry import ScreenUnavailable, register_screen
+from tui.widgets.header import ConsoleHeader
+
+_TIMELINES: weakref.WeakKeyDictionary[Any, dict[str, Timeline]] = weakref.WeakKeyDictionary()
+_SEV_LOOK = {
+    "ok": ("✔ ok", "$text-success"),
+    "info": ("· info", "$text-muted"),
+    "warning": ("⚠ warn", "$text-warning"),
+    "critical": ("✖ crit", "bold $text-error"),
+}
+
+
+def timeline_for(app: Any, cluster: str) -> Timeline:
+    """Return the console's one timeline of `cluster` (created empty the first time)."""
+    per_app = _TIMELINES.setdefault(app, {})
+    if cluster not in per_app:
+        per_app[cluster] = Timeline(cluster)
+    return per_app[cluster]
+
+
+def export_file_name(cluster: str, now: float) -> str:
+    """Return db2ops-incident-<cluster>-<UTC stamp>.md (safe characters only)."""
+    label = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in cluster).strip(".") or "cluster"
+    return f"db2ops-incident-{label}-{datetime.fromtimestamp(now, UTC):%Y%m%dT%H%M%SZ}.md"
+
+
+def default_export_dir() -> Path:
+    """Return data_dir()/timeline-exports, where `e` writes incident reports."""
+    from services.paths import data_dir
+
+    return data_dir() / "timeline-exports"
+
+
+async def collect_from_app(app: Any, cluster: Cluster, timeline: Timeline, *, logs: bool = True) -> None:
+    """Feed `timeline` from what the console has: the cluster's status events, the journal, and (when
+    those screens are open) the log store and the alarm list."""
+    feed = app.feed(cluster.name)
+    timeline.add_status_events(list(feed.events))
+    read = await asyncio.to_thread(Journal().read, cluster.name)
+    timeline.add_journal(read.entries)
+    for screen in list(app.screen_stack):
+        other = getattr(screen, "cluster", None)
+        if getattr(other, "name", None) != cluster.name:
+            continue
+        store = getattr(getattr(screen, "view", None), "store", None)
+        if logs and store is not None and hasattr(store, "entries"):
+            timeline.add_log_entries(list(store.entries))
+        alarms = getattr(screen, "alarms", None)
+        if isinstance(alarms, list) and alarms:
+            timeline.add_alarm_states(alarms, time.time())
+
+
+def entry_detail(entry: TimelineEntry | None) -> Content:
+    """Return the detail panel text for `entry` (a hint when None)."""
+    if entry is None:
+        return Content.styled("No entry selected.", "$text-muted")
+    word, style = _SEV_LOOK.get(entry.severity.value, (entry.severity.value, ""))
+    lines = [
+        Content.styled(entry.title, "bold"),
+        Content.assemble(("when    ", "$text-muted"), f"{entry.stamp()} (UTC)"),
+        Content.assemble(("source  ", "$text-muted"), entry.source, "   ", (word, style)),
+    ]
+    if entry.detail:
+        lines += [Content(""), Content(entry.detail)]
+    return Content("\n").join(lines)
+
+
+class TimelineScreen(Screen[None]):
+    """The merged timeline of one cluster."""
+
+    HELP = (
+        "What happened to this cluster, in time order: status changes, applied steps (the failover's too), "
+        "alarm changes and db2diag Severe/Error/HADR records. 1-4 toggle the sources, e exports Markdown."
+    )
+
+    BINDINGS = [
+        Binding("1", "toggle('status')", "Status"),
+        Binding("2", "toggle('journal')", "Journal"),
+        Binding("3", "toggle('alarm')", "Alarms"),
+        Binding("4", "toggle('log')", "Logs"),
+        Binding("e", "export", "Export"),
+        Binding("r", "collect", "Collect again"),
+    ]
+
+    DEFAULT_CSS = """
+    TimelineScreen #tl-filters { height: 1; padding: 0 1; }
+    TimelineScreen #tl-body { height: 1fr; }
+    TimelineScreen #tl-table { width: 2fr; height: 1fr; }
+    TimelineScreen #tl-detail { width: 1fr; height: 1fr; padding: 0 1; border-left: vkey $primary 40%; }
+    """
+
+    def __init__(
+        self,
+        cluster: Cluster,
+        timeline: Timeline,
+        *,
+        collect: Callable[[bool], Awaitable[None]] | None = None,
+        export_dir: Path | None = None,
+        clock: Callable[[], float] = time.time,
+        poll_interval: float = 2.0,
+    ) -> None:
+        super().__init__(name=f"timeline:{cluster.name}")
+        self.cluster = cluster
+        self.timeline = timeline
+        self.collect = collect
+        self.export_dir = export_dir
+        self.clock = clock
+        self.poll_interval = poll_interval
+        self.sources: set[str] = set(SOURCES)
+        self.shown: list[TimelineEntry] = []
+        self._drawn = (-1, frozenset[str]())
+
+    def compose(self) -> ComposeResult:
+        yield ConsoleHeader("timeline", self.cluster)
+        yield Static("", id="tl-filters")
+        with Horizontal(id="tl-body"):
+            yield DataTable(id="tl-table", cursor_type="row", zebra_stripes=True)
+            yield Static("", id="tl-detail")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_column("Time (UTC)", key="time", width=24)
+        table.add_column("Source", key="source", width=8)
+        table.add_column("Severity", key="sev", width=8)
+        table.add_column("What", key="what")
+        self.redraw()
+        self.action_collect()
+        if self.poll_interval > 0:
+            self.set_interval(self.poll_interval, lambda: self._start_collect(logs=False))
+
+    def action_collect(self) -> None:
+        self._start_collect(logs=True)
+
+    def _start_collect(self, *, logs: bool) -> None:
+        if self.collect is None:
+            self.redraw()
+            return
+        self.run_worker(self._collect(logs), group="timeline-collect", exclusive=True, exit_on_error=False)
+
+    async def _collect(self, logs: bool) -> None:
+        try:
+            await self.collect(logs)  # type: ignore[misc]
+        except Exception as exc:  # keep what we have; say why it is incomplete
+            self.notify(f"timeline incomplete: {type(exc).__name__}: {exc}", severity="warning")
+        self.redraw()
+
+    def action_toggle(self, source: str) -> None:
+        if source in self.sources:
+            self.sources.discard(source)
+        else:
+            self.sources.add(source)
+        self.redraw()
+
+    def filters_content(self) -> Content:
+        """Return the filter line: each source with its key, on or off, and the count shown."""
+        parts: list[str | tuple[str, str]] = []
+        for key, source in enumerate(SOURCES, start=1):
+            on = source in self.sources
+            parts.append(
+                (f"[{key}] {source} {'on' if on else 'off'}", "bold $accent" if on else "$text-muted")
+            )
+            parts.append("  ")
+        parts.append((f"{len(self.shown)} of {len(self.timeline)} entries · e export", "$text-muted"))
+        return Content.assemble(*parts)
+
+    def redraw(self) -> None:
+        """Rebuild the table when the timeline or the filters changed."""
+        key = (self.timeline.version, frozenset(self.sources))
+        if key != self._drawn:
+            self._drawn = key
+            self.shown = self.timeline.entries(sources=self.sources)
+            table = self.query_one(DataTable)
+            table.clear()
+            for i, e in enumerate(self.shown):
+                word, style = _SEV_LOOK.get(e.severity.value, (e.severity.value, ""))
+                table.add_row(e.stamp(), e.source, Content.styled(word, style), e.title, key=str(i))
+            if self.shown:
+                table.move_cursor(row=len(self.shown) - 1)
+        self.query_one("#tl-filters", Static).update(self.filters_content())
+        self._show_detail()
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._show_detail()
+
+    def _show_detail(self) -> None:
+        row = self.query_one(DataTable).cursor_row
+        entry = self.shown[row] if 0 <= row < len(self.shown) else None
+        self.query_one("#tl-detail", Static).update(entry_detail(entry))
+
+    def action_export(self) -> None:
+        self.run_worker(self._export(), group="timeline-export", exclusive=True, exit_on_error=False)
+
+    async def _export(self) -> None:
+        now = self.clock()
+        text = self.timeline.to_markdown(sources=self.sources, now=now)
+        folder = self.export_dir or default_export_dir()
+        path = folder / export_file_name(self.cluster.name, now)
+
+        def write() -> None:
+            folder.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+
+        try:
+            await asyncio.to_thread(write)
+        except OSError as exc:
+            self.notify(f"Could not export: {exc}. Check that {folder} is writable.", severity="error")
+            return
+        self.notify(f"Incident report written to {path}", title="Exported", timeout=10)
+
+
+def _open_timeline(app: Any) -> TimelineScreen:
+    cluster = app.current_cluster
+    if cluster is None:
+        raise ScreenUnavailable("no cluster selected: open one on :fleet first, then :timeline")
+    timeline = timeline_for(app, cluster.name)
+
+    async def collect(logs: bool) -> None:
+        await collect_from_app(app, cluster, timeline, logs=logs)
+
+    return TimelineScreen(cluster, timeline, collect=collect)
+
+
+register_screen(
+    "timeline",
+    _open_timeline,
+    "Incident timeline: status changes, journal, alarms and log records in time order",
+    aliases=("incident", "tl"),
+)

@@ -1,0 +1,98 @@
+"""A small app around the failover / timeline screens, wired to an in-process lab cluster."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from textual.app import App
+from textual.screen import Screen
+from textual.widgets import Static
+
+from failover.helpers import InProcessLabRunner, in_process
+from screens.failover import FailoverScreen, FailoverServices, forget_run
+from services.plans import Journal, PlanContext, run_plan
+from services.status import gather_cluster_status
+from services.timeline import Timeline
+
+WALL = 1_790_000_000.0  # a fixed wall clock: 2026-09-21 ... UTC, so snapshots are stable
+
+
+class Home(Screen[None]):
+    def compose(self):
+        yield Static("home")
+
+
+class ScreenApp(App[None]):
+    def __init__(self, screen: Screen) -> None:
+        super().__init__()
+        self.under_test = screen
+
+    def on_mount(self) -> None:
+        self.push_screen(Home())
+        self.push_screen(self.under_test)
+
+
+class Gate:
+    """Holds run_plan(apply) until released, so a test can look at a running failover."""
+
+    def __init__(self) -> None:
+        self.release = asyncio.Event()
+        self.entered = asyncio.Event()
+
+    async def run_plan(self, plan, ctx, *, mode, **kw):
+        if mode == "apply":
+            self.entered.set()
+            await self.release.wait()
+        return await run_plan(plan, ctx, mode=mode, **kw)
+
+
+def make(tmp_path: Path, *, read_only: bool = False, gate: Gate | None = None, drill: str | None = None):
+    lab, cluster, runner = in_process(read_only=read_only)
+    if drill == "disconnect-hadr":
+        lab.disconnect_hadr()
+    forget_run(cluster.name)
+    timeline = Timeline(cluster.name)
+
+    async def snap(c):
+        return await gather_cluster_status(c, runner, aws_route=False, clock=lambda: WALL)
+
+    async def plan_snapshot(ctx):
+        status = await gather_cluster_status(ctx.cluster, runner, aws_route=False, clock=lambda: WALL + 1)
+        timeline.add_snapshot(status)
+        return status
+
+    async def make_context(c):
+        return PlanContext(cluster=c, runner=runner, journal=Journal(tmp_path / "journal"))
+
+    services = FailoverServices(
+        snapshot=snap,
+        make_context=make_context,
+        run_plan=gate.run_plan if gate is not None else run_plan,
+        plan_snapshot=plan_snapshot,
+        timeline=timeline,
+        state_dir=tmp_path / "state",
+        clock=lambda: WALL,
+        monotonic=lambda: 100.0,
+        poll_interval_s=0.05,
+        animate=False,
+    )
+    screen = FailoverScreen(cluster, services)
+    return ScreenApp(screen), screen, lab, runner
+
+
+async def prepared(pilot) -> FailoverScreen:
+    screen = pilot.app.under_test
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    return screen
+
+
+async def type_names(pilot, cluster: str, target: str) -> None:
+    screen = pilot.app.under_test
+    screen.query_one("#fo-type-cluster").value = cluster
+    screen.query_one("#fo-type-target").value = target
+    await pilot.pause()
+
+
+__all__ = ["Gate", "InProcessLabRunner", "ScreenApp", "make", "prepared", "type_names"]
