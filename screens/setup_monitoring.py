@@ -8,6 +8,8 @@ refuses read-only clusters, and shows what the guard said. Every AWS / SSH call 
 
 from __future__ import annotations
 
+import asyncio
+import importlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -28,6 +30,7 @@ from screens.setup_pages import (
     agent_preview,
     alarms_preview,
     audit_preview,
+    aws_opinion,
     check_pattern,
     cron_preview,
     pattern_content,
@@ -348,6 +351,10 @@ class SetupMonitoringScreen(Screen[None]):
                 hours = p.pattern_test_lookback_s // 3600
                 lab = " (lab)" if self.cluster.lab else ""
                 self.pattern_notes[kind] = f"last {hours} h of {group}{lab}"
+                pattern = p.effective_audit_pattern if kind == "audit" else p.effective_diag_pattern
+                opinion = await aws_opinion(ctx, pattern, self.pattern_messages[kind] or [])
+                if opinion:
+                    self.pattern_notes[kind] += f"; {opinion}"
             except Exception as exc:
                 self.pattern_messages[kind] = []
                 self.pattern_notes[kind] = f"could not read {group}: {exc}"
@@ -417,10 +424,10 @@ def app_services(app: Any) -> WizardServices:
         runner = getattr(app.current_status_source, "runner", None)
         if runner is None:
             if "pool" not in own:
-                from services.ssh import SshPool
-
+                # asyncssh is imported on first use, off the event loop (it takes a moment)
+                ssh = await asyncio.to_thread(importlib.import_module, "services.ssh")
                 s = app.settings
-                own["pool"] = SshPool(
+                own["pool"] = ssh.SshPool(
                     connect_timeout=s.ssh_connect_timeout_s, command_timeout=s.ssh_command_timeout_s
                 )
             runner = own["pool"]

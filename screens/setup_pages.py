@@ -385,6 +385,26 @@ def pattern_content(check: PatternCheck, max_events: int = 12) -> Content:
     return _join(lines)
 
 
+async def aws_opinion(ctx: PlanContext, pattern: str, messages: Sequence[str]) -> str:
+    """Return what AWS's TestMetricFilter says of `pattern` on the newest 50 `messages` next to db2ops'
+    evaluator ("" on the lab, where moto does not implement it, or when there is nothing to test)."""
+    from services.filter_pattern import FilterPatternError, compile_pattern
+
+    probe = list(messages)[-50:]
+    if ctx.is_lab_endpoint or not probe:
+        return ""
+    try:
+        local = sum(compile_pattern(pattern).matches(m) for m in probe)
+        answer = await ctx.aws_read("logs", "TestMetricFilter", filterPattern=pattern, logEventMessages=probe)
+    except FilterPatternError:
+        return ""
+    except Exception as exc:  # AccessDenied etc.: the local test still stands
+        return f"AWS TestMetricFilter failed: {exc}"
+    matched = len(answer.get("matches", []))
+    verdict = "agrees" if matched == local else "DISAGREES: trust AWS and adjust the pattern"
+    return f"AWS TestMetricFilter matches {matched} of the newest {len(probe)}, db2ops {local}: {verdict}"
+
+
 def _last(items: list[Any], n: int) -> list[Any]:
     return items[len(items) - n :] if n > 0 else []
 
