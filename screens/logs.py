@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from textual import work
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -93,8 +94,9 @@ class LogsScreen(Screen[None]):
 
     HELP = (
         "Both Db2 logs from CloudWatch, merged by time. Enter expands a record; / filters (CloudWatch "
-        "filter-pattern syntax, ! inverts), s searches, 1-6 toggle levels, tab cycles all/diag/audit, "
-        "m marks, e exports what is visible, G follows the tail, i opens Logs Insights."
+        "filter-pattern syntax, ! inverts), s searches (n/N), J jumps to a time, 1-6 toggle levels "
+        "(Critical, Severe, Error, Warning, Event, Info), tab cycles all/diag/audit, m marks, e exports "
+        "what is visible, G follows the tail, i opens Logs Insights, r reconnects the feed."
     )
 
     BINDINGS = [
@@ -102,6 +104,7 @@ class LogsScreen(Screen[None]):
         Binding("d", "toggle_detail", "Detail"),
         Binding("escape", "close_prompt", "Close prompt", show=False),
         Binding("x", "cancel_query", "Cancel query"),
+        Binding("r", "restart_feed", "Reconnect"),
     ]
 
     def __init__(self, cluster: Cluster, service: Any = None, *, start_tail: bool = True) -> None:
@@ -147,8 +150,21 @@ class LogsScreen(Screen[None]):
         self.view.focus()
         self._show_counts()
         if self.start_tail:
-            self.tail = self.service.tail(self._on_entries, self._on_tail_status)
-            self.tail.start()
+            self._start_feed()
+
+    def _start_feed(self) -> None:
+        self.tail = self.service.tail(self._on_entries, self._on_tail_status)
+        self.tail.start()
+
+    async def action_restart_feed(self) -> None:
+        """Stop and start the CloudWatch feed (after fixing credentials, or to retry Live Tail)."""
+        if self.service is None:
+            self.notify("no CloudWatch service for this cluster: check its aws settings", severity="warning")
+            return
+        if self.tail is not None:
+            self.tail.on_status = None
+            await self.tail.stop()
+        self._start_feed()
 
     async def on_unmount(self) -> None:
         if self.tail is not None:
@@ -193,6 +209,8 @@ class LogsScreen(Screen[None]):
 
     def action_close_prompt(self) -> None:
         prompt = self.query_one("#logs-prompt", Input)
+        if prompt.has_class("-hidden"):
+            raise SkipAction()  # no prompt open: escape means the app's "back"
         prompt.add_class("-hidden")
         self.prompt_kind = ""
         self.view.focus()

@@ -269,8 +269,12 @@ class LogTail:
         return "closed", f"the endpoint closed the stream after {updates} update(s); moto does this"
 
     def _call_soon(self, fn: Callable[..., None], *args: Any, **kwargs: Any) -> None:
-        if self._loop is not None and not self._loop.is_closed():
+        if self._loop is None:
+            return
+        try:
             self._loop.call_soon_threadsafe(lambda: fn(*args, **kwargs))
+        except RuntimeError:  # the loop closed (app quit) while the session was still open
+            pass
 
     def _catch_up(self) -> None:
         # Live Tail starts "now": one poll covers what arrived since the history load / previous session.

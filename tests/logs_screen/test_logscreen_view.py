@@ -154,7 +154,7 @@ async def test_export_writes_the_visible_entries_under_the_data_dir(tmp_path):
 async def test_time_jump_moves_to_the_first_entry_at_or_after_the_time():
     async with LogsApp().run_test(size=(140, 30)) as pilot:
         screen, view = await started(pilot)
-        await pilot.press("t", *"2026-11-26 10:01:00", "enter")
+        await pilot.press("J", *"2026-11-26 10:01:00", "enter")
         assert view.selected.time == T0 + timedelta(seconds=60)
         assert not view.follow
 

@@ -80,7 +80,7 @@ class LogView(ScrollView, can_focus=True):
         Binding("s,ctrl+f", "prompt('search')", "Search"),
         Binding("n", "next_match", "Next", show=False),
         Binding("N", "prev_match", "Prev", show=False),
-        Binding("t", "prompt('time')", "Time jump"),
+        Binding("J", "prompt('time')", "Time jump"),  # j is vim's down, t the app's theme key
         Binding("m", "mark", "Mark"),
         Binding("e", "export", "Export"),
         Binding("tab", "cycle_source", "Source"),
