@@ -680,12 +680,25 @@ cmd_crash_node() { # hard: SIGKILL every cluster process of the node; sshd survi
   # a real crash reboots, losing /run (tmpfs): the agents' state files must go too, or the rejoining node's
   # probe finds Stateful still "promoted" there and Pacemaker demotes the survivor to resolve two primaries
   rm -rf "$(hdir "$n")/run/resource-agents" "$(hdir "$n")"/run/Stateful-* "$(hdir "$n")/run/db2-standin.json"
+  wipe_shm "$n"
   for c in pacemaker qdevice corosync; do
     wait_for 10 "$n/$c gone" dead "$(pid_of "$n" $c)" || true
   done
 }
 
+# libqb's IPC ring buffers and corosync's blackbox live in /dev/shm; killed daemons leave theirs behind
+# (~8 MiB per corosync), which a reboot would clear. Only when no cluster daemon of the node runs.
+wipe_shm() {
+  local n=$1 p c
+  for p in $(ip netns pids "$(netns "$n")"); do
+    c=$(cat "/proc/$p/comm" 2>/dev/null || true)
+    case "$c" in corosync* | pacemaker*) return 0 ;; esac
+  done
+  hexec "$n" find /dev/shm -mindepth 1 -delete
+}
+
 cmd_start_node() {
+  wipe_shm "$1"
   start_corosync "$1"
   wait_for 30 "corosync on $1" corosync_ready "$1" || die "corosync on $1 did not start"
   start_qdevice "$1"

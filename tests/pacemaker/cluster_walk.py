@@ -63,6 +63,9 @@ class Expect:
     # primitive id -> node it must be Started on (None: stopped). Waiting for these makes a snapshot taken
     # mid-transition (promoted, but the overlay IP not started yet) keep polling instead of being recorded.
     started: dict[str, str | None] = field(default_factory=dict)
+    # node -> role of the HADR clone instance there (Promoted/Unpromoted); nodes not listed run none.
+    # None: not checked. ON_PROMOTED as a key stands for the promoted node, "<other>" for the other one.
+    clone: dict[str, str] | None = None
 
 
 @dataclass
@@ -103,6 +106,14 @@ def mismatches(status: ClusterStatus, want: Expect) -> list[str]:
         for rsc, node in want.started.items():
             node = status.promoted_node if node == ON_PROMOTED else node
             check(f"{rsc} started on", running.get(rsc, ()), (node,) if node else ())
+        if want.clone is not None:
+            promoted = status.promoted_node or "(no promoted node)"
+            other = next((n for n in ("db2a", "db2b") if n != promoted), "(no other node)")
+            names = {ON_PROMOTED: promoted, "<other>": other}
+            expected = sorted((names.get(n, n), role) for n, role in want.clone.items())
+            clones = crm.promotable_clones
+            got = sorted((n, r.role) for r in clones[0].instances for n in r.nodes) if clones else []
+            check("HADR clone instances", got, expected)
         if want.crm_source:
             check("crm_mon source", status.crm.source if status.crm else None, want.crm_source)
     for node, connected in want.qdevice_connected.items():
@@ -206,6 +217,7 @@ class Walk:
             hadr_roles={p: "PRIMARY", s: "STANDBY"},
             hadr_states={p: "PEER", s: "PEER"},
             started={instance(p): p, instance(s): s, OIP: p},
+            clone={p: "Promoted", s: "Unpromoted"},
         )
         await self.settle("healthy", healthy(a, b), time.monotonic(), primary=a)
 
@@ -230,6 +242,7 @@ class Walk:
                 hadr_roles={a: "PRIMARY", b: None},
                 hadr_states={a: "DISCONNECTED"},
                 started={instance(a): a, instance(b): None, OIP: a},
+                clone={a: "Promoted"},
             ),
             t,
             standby_node=b,
@@ -252,6 +265,7 @@ class Walk:
                 hadr_states={b: "DISCONNECTED"},
                 crm_source=b,
                 started={instance(a): None, instance(b): b, OIP: b},
+                clone={b: "Promoted"},
             ),
             t,
             crashed=a,
@@ -273,6 +287,7 @@ class Walk:
                 hadr_roles={b: "PRIMARY", a: "STANDBY"},
                 hadr_states={a: "PEER", b: "PEER"},
                 started={instance(a): a, instance(b): b, OIP: b},
+                clone={b: "Promoted", a: "Unpromoted"},
             ),
             t,
         )
@@ -293,6 +308,7 @@ class Walk:
                 hadr_roles={a: None, b: None},
                 crm_source=a,
                 started={instance(a): None, instance(b): None, OIP: None},  # no-quorum-policy=stop
+                clone={},
             ),
             t,
             crashed=b,
@@ -314,4 +330,5 @@ def _recovered(both: dict[str, bool]) -> Expect:
         qdevice_connected=both,
         qnetd_clients=2,
         started={instance("db2a"): "db2a", instance("db2b"): "db2b", OIP: ON_PROMOTED},
+        clone={ON_PROMOTED: "Promoted", "<other>": "Unpromoted"},
     )
