@@ -32,7 +32,7 @@ from tui.widgets.header import ConsoleHeader
 _TIMELINES: weakref.WeakKeyDictionary[Any, dict[str, Timeline]] = weakref.WeakKeyDictionary()
 _SEV_LOOK = {
     "ok": ("✔ ok", "$text-success"),
-    "info": ("· info", "$text-muted"),
+    "info": ("· info", ""),
     "warning": ("⚠ warn", "$text-warning"),
     "critical": ("✖ crit", "bold $text-error"),
 }
@@ -59,12 +59,14 @@ def default_export_dir() -> Path:
     return data_dir() / "timeline-exports"
 
 
-async def collect_from_app(app: Any, cluster: Cluster, timeline: Timeline, *, logs: bool = True) -> None:
+async def collect_from_app(
+    app: Any, cluster: Cluster, timeline: Timeline, *, logs: bool = True, journal: Journal | None = None
+) -> None:
     """Feed `timeline` from what the console has: the cluster's status events, the journal, and (when
     those screens are open) the log store and the alarm list."""
     feed = app.feed(cluster.name)
     timeline.add_status_events(list(feed.events))
-    read = await asyncio.to_thread(Journal().read, cluster.name)
+    read = await asyncio.to_thread((journal or Journal()).read, cluster.name)
     timeline.add_journal(read.entries)
     for screen in list(app.screen_stack):
         other = getattr(screen, "cluster", None)
@@ -113,8 +115,8 @@ class TimelineScreen(Screen[None]):
     DEFAULT_CSS = """
     TimelineScreen #tl-filters { height: 1; padding: 0 1; }
     TimelineScreen #tl-body { height: 1fr; }
-    TimelineScreen #tl-table { width: 2fr; height: 1fr; }
-    TimelineScreen #tl-detail { width: 1fr; height: 1fr; padding: 0 1; border-left: vkey $primary 40%; }
+    TimelineScreen #tl-table { width: 1fr; height: 1fr; }
+    TimelineScreen #tl-detail { width: 44; height: 1fr; padding: 0 1; border-left: vkey $primary 40%; }
     """
 
     def __init__(
@@ -136,7 +138,7 @@ class TimelineScreen(Screen[None]):
         self.poll_interval = poll_interval
         self.sources: set[str] = set(SOURCES)
         self.shown: list[TimelineEntry] = []
-        self._drawn = (-1, frozenset[str]())
+        self._drawn: tuple[int, frozenset[str]] = (-1, frozenset())
 
     def compose(self) -> ComposeResult:
         yield ConsoleHeader("timeline", self.cluster)

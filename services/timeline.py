@@ -53,9 +53,9 @@ class TimelineEntry:
 
     def stamp(self) -> str:
         """Return the UTC time as "2025-09-01 04:59:54Z" (milliseconds when the source has them)."""
-        text = self.when.strftime("%Y-%m-%d %H:%M:%S")
-        frac = self.at % 1
-        return f"{text}.{int(frac * 1000):03d}Z" if frac else f"{text}Z"
+        seconds, ms = divmod(round(self.at * 1000), 1000)
+        text = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M:%S")
+        return f"{text}.{ms:03d}Z" if ms else f"{text}Z"
 
 
 def parse_utc(text: str) -> float:

@@ -16,6 +16,7 @@ from services.failover.checks import (
     constraints_check,
     failed_actions_check,
     hadr_check,
+    instance_owner_check,
     log_gap_check,
     pacemaker_check,
     qdevice_check,
@@ -166,6 +167,8 @@ def run_preflight(
     )
     add(constraints_check(clone, cli, constraints is None, constraints_error, clear_constraints))
     add(route_check(status, blocking=not forced))
+    if kind != "pacemaker":
+        add(instance_owner_check(cluster, target))
     if forced:
         add(
             PreflightCheck(

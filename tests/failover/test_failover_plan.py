@@ -32,7 +32,7 @@ async def test_dry_run_lists_the_exact_commands(tmp_path):
     assert [a.render() for a in result.by_id("takeover").actions] == [
         "db2b$ db2 takeover hadr on db HADRDB  # the standby takes over; expect DB20000I"
     ]
-    assert result.by_id("preflight").message == "12 checks passed"
+    assert result.by_id("preflight").message == "13 checks passed"
     assert runner.writes() == []
     assert lab.summary()["hadr_primary"] == "db2a"
 

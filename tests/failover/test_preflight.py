@@ -76,6 +76,7 @@ def test_healthy_cluster_passes_every_check_and_targets_the_standby():
         "failed_actions",
         "constraints",
         "route",
+        "instance_owner",
     ]
     assert check(pf, "route").message == "192.168.1.81/32 routes to db2a"
     assert default_target(CLUSTER, s) == "db2b"
@@ -233,3 +234,14 @@ def test_unknown_kind_and_bad_timeout_are_value_errors():
         run_preflight(CLUSTER, healthy(), kind="switch")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="greater than 0"):
         build_failover_plan(CLUSTER, healthy(), timeout_s=0)
+
+
+def test_takeover_as_another_user_than_the_instance_owner_warns():
+    hosts = tuple(replace(h, user="ec2-user") if h.name == "db2b" else h for h in CLUSTER.hosts)
+    pf = run_preflight(replace(CLUSTER, hosts=hosts), healthy(), constraints=())
+    c = check(pf, "instance_owner")
+    assert c.state == "warn" and c.message == "ssh user on db2b is ec2-user, not db2inst1"
+    assert "set `user: db2inst1` for db2b in the inventory" in c.hint
+    assert pf.runnable
+    moved = run_preflight(replace(CLUSTER, hosts=hosts), healthy(), kind="pacemaker", constraints=())
+    assert "instance_owner" not in states(moved)
