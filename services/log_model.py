@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from services.diag_header import clean_record_text, fast_diag_header, has_junk_tail
 from services.log_summary import audit_level, audit_summary, diag_summary, one_line
 
 LEVELS: tuple[str, ...] = ("Critical", "Severe", "Error", "Warning", "Event", "Info")
@@ -150,7 +151,7 @@ class LogEntry:
             head[1],
             None,
             None,
-            clean_record_text(raw) if _has_junk_tail(raw) else raw,
+            clean_record_text(raw) if has_junk_tail(raw) else raw,
             stream=stream,
             event_id=event_id,
             record=record if keep else None,
@@ -187,73 +188,6 @@ class LogEntry:
         """Return a marker line (always visible, shown as a rule across the view)."""
         text = label or f"marked at {from_us(ts_us):%Y-%m-%d %H:%M:%S} UTC"
         return cls(ts_us, MARKER, "", "", text, text)
-
-
-_LEVEL_NAMES = {name: name for name in (*LEVELS, "Alert", "Debug")}
-
-
-_MINUTES: dict[str, int] = {}  # "YYYY-MM-DD-HH.MM" + "±ZZZ" -> UTC microseconds of that minute
-
-
-def _minute_us(raw: str) -> int | None:
-    digits = raw[0:4] + raw[5:7] + raw[8:10] + raw[11:13] + raw[14:16] + raw[27:30]
-    if not digits.isdigit() or raw[4] != "-" or raw[7] != "-" or raw[10] != "-" or raw[13] != ".":
-        return None
-    try:
-        local = datetime(
-            int(raw[0:4]), int(raw[5:7]), int(raw[8:10]), int(raw[11:13]), int(raw[14:16]), tzinfo=UTC
-        )
-    except ValueError:
-        return None
-    return (local - _EPOCH) // _US - int(raw[26:30]) * 60_000_000
-
-
-def fast_diag_header(raw: str) -> tuple[int, str] | None:
-    """Return (UTC microseconds, level) from a db2diag header in the exact layout Db2 writes
-    (`YYYY-MM-DD-HH.MM.SS.ffffff±MMM ... LEVEL: x`), or None for anything else (the parser then decides).
-
-    Slicing and a per-minute cache: the regex-based header parse costs several µs per record."""
-    if len(raw) < 31 or raw[26] not in "+-" or raw[30] != " " or raw[16] != "." or raw[19] != ".":
-        return None
-    key = raw[:16] + raw[26:30]
-    base = _MINUTES.get(key)
-    if base is None:
-        base = _minute_us(raw)
-        if base is None:
-            return None
-        if len(_MINUTES) > 50_000:
-            _MINUTES.clear()
-        _MINUTES[key] = base
-    seconds, micros = raw[17:19], raw[20:26]
-    if not (seconds.isdigit() and micros.isdigit()) or seconds > "59":
-        return None
-    at = raw.find("LEVEL:", 30, 200)
-    if at < 0:
-        return None
-    end = raw.find("\n", at, at + 60)
-    level = raw[at + 6 : end if end > 0 else at + 40].strip()
-    if level not in _LEVEL_NAMES:
-        level = sys.intern(level.split()[0] if level else "")
-    return base + int(seconds) * 1_000_000 + int(micros), _LEVEL_NAMES.get(level, level)
-
-
-_JUNK_LINES = ("...", "…", "</p>", "</pre>")
-
-
-def _has_junk_tail(raw: str) -> bool:
-    # Real db2diag.log records end with their last line (+ the blank separator): keep them uncopied.
-    tail = raw[-16:]
-    return "..." in tail or "…" in tail or "<" in tail
-
-
-def clean_record_text(raw: str) -> str:
-    """Return a record's text without trailing blank lines and pasted-copy leftovers (`...`, `</p>`)."""
-    text = raw.rstrip()
-    while True:
-        head, _, last = text.rpartition("\n")
-        if not head or last.strip() not in _JUNK_LINES:
-            return text
-        text = head.rstrip()
 
 
 def parse_entries_text(text: str, source: str) -> list[Any]:
@@ -507,12 +441,18 @@ class LogStore:
         return entry
 
     def export(self, path: Path) -> int:
-        """Write the visible entries' full text (records separated by a blank line) to `path`.
+        """Write the visible entries' full text to `path`; return the number of records written.
 
-        Returns the number of records written. Raises OSError when the file cannot be written."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        records = [e for e in self.visible if e.source != MARKER]
-        with path.open("w", encoding="utf-8") as out:
-            for e in records:
-                out.write(e.text.rstrip("\n") + "\n\n")
-        return len(records)
+        Raises OSError when the file cannot be written."""
+        return export_entries(self.visible, path)
+
+
+def export_entries(entries: list[LogEntry], path: Path) -> int:
+    """Write the records' full text (separated by a blank line; markers left out) to `path`, creating
+    its directory. Returns the number of records written; raises OSError when it cannot write."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    records = [e for e in entries if e.source != MARKER]
+    with path.open("w", encoding="utf-8") as out:
+        for e in records:
+            out.write(e.text.rstrip("\n") + "\n\n")
+    return len(records)

@@ -65,7 +65,7 @@ def detail_content(entry: LogEntry | None) -> Content:
     ]
     lines.append(Content(""))
     lines.append(Content.styled("full text", "bold $text-muted"))
-    lines.append(Content(entry.text))
+    lines.append(Content(entry.text.rstrip()))
     return Content("\n").join(lines)
 
 

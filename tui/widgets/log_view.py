@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import re
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,30 +24,26 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from services import paths
-from services.log_model import LEVELS, MARKER, SOURCES, LogEntry, LogFilter, LogStore, one_line
+from services.log_model import (
+    LEVELS,
+    MARKER,
+    SOURCES,
+    LogEntry,
+    LogFilter,
+    LogStore,
+    export_entries,
+    one_line,
+)
 from tui.widgets.log_line import detail_line, entry_line, prefix_width
 
 SOURCE_MODES: tuple[str, ...] = ("all", *SOURCES)  # tab cycles merged -> diag only -> audit only
+_COMPONENTS = ("time", "host", "source", *(v.lower() for v in LEVELS), "detail", "cursor", "match", "marker")
 
 
 class LogView(ScrollView, can_focus=True):
     """Scrollable log of LogEntry rows with follow mode, filter, search, level toggles and expansion."""
 
-    COMPONENT_CLASSES = {
-        "log-view--time",
-        "log-view--host",
-        "log-view--source",
-        "log-view--critical",
-        "log-view--severe",
-        "log-view--error",
-        "log-view--warning",
-        "log-view--event",
-        "log-view--info",
-        "log-view--detail",
-        "log-view--cursor",
-        "log-view--match",
-        "log-view--marker",
-    }
+    COMPONENT_CLASSES = {f"log-view--{name}" for name in _COMPONENTS}
 
     DEFAULT_CSS = """
     LogView { background: $surface; overflow-x: hidden; }
@@ -67,12 +64,12 @@ class LogView(ScrollView, can_focus=True):
     """
 
     BINDINGS = [
-        Binding("down,j", "cursor_down", "Down", show=False),
-        Binding("up,k", "cursor_up", "Up", show=False),
+        Binding("down,j", "move(1)", "Down", show=False),
+        Binding("up,k", "move(-1)", "Up", show=False),
         Binding("home,g", "top", "Top", show=False),
         Binding("end,G", "end", "End/follow"),
-        Binding("pagedown,space", "page_down", "Page down", show=False),
-        Binding("pageup,b", "page_up", "Page up", show=False),
+        Binding("pagedown,space", "page(1)", "Page down", show=False),
+        Binding("pageup,b", "page(-1)", "Page up", show=False),
         Binding("left,h", "scroll_sideways(-8)", "Left", show=False),
         Binding("right,l", "scroll_sideways(8)", "Right", show=False),
         Binding("enter", "toggle_expand", "Expand"),
@@ -184,10 +181,6 @@ class LogView(ScrollView, can_focus=True):
         self._update_virtual_size()
         self.refresh()
         self.post_message(self.StatusChanged(self))
-
-    def load(self, entries: list[LogEntry]) -> int:
-        """Add a batch of entries (a bulk load when the view is empty); return how many are visible."""
-        return self.add_entries(entries)
 
     def _after_change(self, added: int) -> None:
         self._update_virtual_size()
@@ -344,11 +337,11 @@ class LogView(ScrollView, can_focus=True):
             self.scroll_to(y=min(row, row + extra - height + 1), animate=False, immediate=True, force=True)
         self.follow = index == count - 1
 
-    def action_cursor_down(self) -> None:
-        self.move_cursor(self.cursor + 1)
+    def action_move(self, delta: int) -> None:
+        self.move_cursor(self.cursor + delta)
 
-    def action_cursor_up(self) -> None:
-        self.move_cursor(self.cursor - 1)
+    def action_page(self, pages: int) -> None:
+        self.move_cursor(self.cursor + pages * max(1, self.scrollable_content_region.height - 1))
 
     def action_top(self) -> None:
         self.move_cursor(0)
@@ -356,12 +349,6 @@ class LogView(ScrollView, can_focus=True):
     def action_end(self) -> None:
         self.move_cursor(len(self.store.visible) - 1)
         self.follow = True
-
-    def action_page_down(self) -> None:
-        self.move_cursor(self.cursor + max(1, self.scrollable_content_region.height - 1))
-
-    def action_page_up(self) -> None:
-        self.move_cursor(self.cursor - max(1, self.scrollable_content_region.height - 1))
 
     def action_scroll_sideways(self, cells: int) -> None:
         # No horizontal scrollbar (its appearing would move the tail by a row); h/l and arrows scroll.
@@ -423,7 +410,7 @@ class LogView(ScrollView, can_focus=True):
     def action_toggle_level(self, index: int) -> None:
         level = LEVELS[index]
         hidden = set(self.store.filter.hidden_levels) ^ {level}
-        self._apply_filter(_replace(self.store.filter, hidden_levels=frozenset(hidden)))
+        self._apply_filter(replace(self.store.filter, hidden_levels=frozenset(hidden)))
 
     def action_cycle_source(self) -> None:
         mode = SOURCE_MODES[(SOURCE_MODES.index(self.source_mode) + 1) % len(SOURCE_MODES)]
@@ -433,7 +420,7 @@ class LogView(ScrollView, can_focus=True):
         """Show "all" sources merged by time, or only "diag" or only "audit"."""
         self.source_mode = mode
         sources = frozenset(SOURCES) if mode == "all" else frozenset({mode})
-        self._apply_filter(_replace(self.store.filter, sources=sources))
+        self._apply_filter(replace(self.store.filter, sources=sources))
 
     def set_search(self, term: str) -> int:
         """Highlight `term` (case-insensitive) and move to its next match; return that index or -1."""
@@ -482,12 +469,11 @@ class LogView(ScrollView, can_focus=True):
 
     def export_to(self, path: Path) -> None:
         """Write the visible entries to `path` in a thread; a toast names the file (or the error)."""
-        snapshot = LogStore()
-        snapshot.visible = list(self.store.visible)
+        visible = list(self.store.visible)  # a snapshot: the feed keeps changing the store
 
         def write() -> None:
             try:
-                count = snapshot.export(path)
+                count = export_entries(visible, path)
             except OSError as exc:
                 self.app.call_from_thread(
                     self.notify, f"Export failed: {exc}. Check the data dir is writable.", severity="error"
@@ -496,9 +482,3 @@ class LogView(ScrollView, can_focus=True):
             self.app.call_from_thread(self.notify, f"Exported {count} entries to {path}", title="Export")
 
         self.run_worker(write, thread=True, group="log-export", description="export log entries")
-
-
-def _replace(log_filter: LogFilter, **changes) -> LogFilter:
-    from dataclasses import replace
-
-    return replace(log_filter, **changes)
