@@ -142,10 +142,11 @@ class LogAgent:
         start = now - timedelta(minutes=minutes)
         steps = minutes * 6
         batches: dict[tuple[str, str], list[tuple[datetime, str]]] = {}
-        for i in range(steps):
-            when = start + timedelta(seconds=10 * i + self.rng.random() * 9)
-            self._routine(when, batches, scale=10.0)
-        return self._put_all(batches)
+        with self._lock:
+            for i in range(steps):
+                when = start + timedelta(seconds=10 * i + self.rng.random() * 9)
+                self._routine(when, batches, scale=10.0)
+            return self._put_all(batches)
 
     def step(self, now: datetime | None = None) -> int:
         """One tick: let the lab apply due transitions, write the records its events call for and the
