@@ -84,8 +84,9 @@ async def metric_tick(
 ) -> tuple[datetime, float] | None:
     since = event_at.replace(second=0, microsecond=0)
     if lab_cw is not None:
+        # the lab stamps each datapoint with its event's time: only ours counts, not an earlier run's
         series = await asyncio.to_thread(lab_cw.series, live["namespace"], live["metric"])
-        points = [(t, v) for t, v in series if t >= since and v > 0]
+        points = [(t, v) for t, v in series if t >= event_at - timedelta(milliseconds=1) and v > 0]
         return points[0] if points else None
     answer = await ctx.aws_read(
         "cloudwatch",

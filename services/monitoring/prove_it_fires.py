@@ -184,8 +184,8 @@ async def prove_it_fires(
         )
 
     if lab_cw is not None:
-        # The lab's evaluator treats data it already holds when it first sees an alarm as old (and waits a
-        # minute): let it pick up a just-created alarm before the test event exists.
+        # The lab's evaluator takes data that arrives in the tick where it first sees an alarm (or sees our
+        # reset to OK) as already evaluated and then waits a minute: let it catch up before the test event.
         seen = await _poll(clock, 5.0, 0.2, sleep, lambda: _lab_tracks(lab_cw, params.audit_alarm_name))
         if seen is None:
             yield ev("alarm", "info", "the lab's CloudWatch evaluator has not picked up the alarm yet", True)
@@ -320,8 +320,10 @@ def _lab_agent(cluster: Cluster, lab_session: Any) -> Any:
 
 
 async def _lab_tracks(lab_cw: Any, alarm_name: str | None) -> bool | None:
+    """Return True once the lab's evaluator tracks the alarm in a state other than ALARM, else None."""
     status = await asyncio.to_thread(lab_cw.status)
-    return True if alarm_name in status.get("alarms", {}) else None
+    state = status.get("alarms", {}).get(alarm_name)
+    return True if state is not None and state != "ALARM" else None
 
 
 async def _poll(clock: _Clock, stage_s: float, every_s: float, sleep, probe) -> Any:
