@@ -36,8 +36,13 @@ class FailoverObservation:
         )
 
 
-def observe(cluster: Cluster, status: ClusterStatus, target: str, elapsed_s: float) -> FailoverObservation:
-    """Return the observation of `status`: what still differs from "target is the primary everywhere"."""
+def observe(
+    cluster: Cluster, status: ClusterStatus, target: str, elapsed_s: float, *, require_peer: bool = True
+) -> FailoverObservation:
+    """Return the observation of `status`: what still differs from "target is the primary everywhere".
+
+    `require_peer` False (forced takeover: the old primary is gone or cut off) accepts any HADR state.
+    """
     promoted = status.promoted_node
     primary = status.hadr_primary_host
     part = status.hadr.get(target)
@@ -47,7 +52,7 @@ def observe(cluster: Cluster, status: ClusterStatus, target: str, elapsed_s: flo
         problems.append(f"Pacemaker promoted {promoted or 'nothing'}, waiting for {target}")
     if primary != target:
         problems.append(f"HADR primary is {primary or 'unknown'}, waiting for {target}")
-    if state != "PEER":
+    if require_peer and state != "PEER":
         problems.append(f"HADR on {target} is {state or 'unknown'}, waiting for PEER")
     configured = bool(cluster.aws.route_table_id and cluster.aws.overlay_ip)
     route_host = None

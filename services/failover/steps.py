@@ -64,6 +64,11 @@ class FailoverSettings:
             raise StepFailed(f"{self.target} is not a host of {self.cluster.name}: pick one of its Db2 hosts")
         return host
 
+    @property
+    def require_peer(self) -> bool:
+        """A forced takeover leaves HADR without its old primary: PEER is not waited for."""
+        return self.kind != "forced"
+
     def pcmk(self, *argv: str) -> tuple[str, ...]:
         """Return a Pacemaker-changing argv, under `sudo -n` unless the ssh user is root."""
         return ("sudo", "-n", *argv) if self.use_sudo else argv
@@ -269,7 +274,8 @@ class WaitForTargetStep(Step):
     def __init__(self, settings: FailoverSettings) -> None:
         self.s = settings
         self.id = "verify"
-        self.title = f"Verify: {settings.target} promoted, HADR primary in PEER, route → {settings.target}"
+        peer = " in PEER" if settings.require_peer else ""
+        self.title = f"Verify: {settings.target} promoted, HADR primary{peer}, route → {settings.target}"
         self.target = settings.target
         self.explain = (
             f"reads the status every {settings.poll_interval_s:g} s for up to {settings.timeout_s:g} s"
@@ -278,7 +284,9 @@ class WaitForTargetStep(Step):
 
     async def _look(self, ctx: PlanContext, started: float) -> FailoverObservation:
         status = await self.s.snapshot(ctx)
-        seen = observe(self.s.cluster, status, self.s.target, self.s.clock() - started)
+        seen = observe(
+            self.s.cluster, status, self.s.target, self.s.clock() - started, require_peer=self.s.require_peer
+        )
         self.last = seen
         ctx.facts[OBSERVATION] = seen
         if self.s.on_observe is not None:
@@ -377,5 +385,5 @@ class FinalSnapshotStep(Step):
         status: ClusterStatus | None = ctx.facts.get(FINAL)
         if status is None:
             return "no final snapshot"
-        seen = observe(self.s.cluster, status, self.s.target, 0.0)
+        seen = observe(self.s.cluster, status, self.s.target, 0.0, require_peer=self.s.require_peer)
         return True if seen.complete else "final state differs: " + "; ".join(seen.problems)

@@ -47,7 +47,15 @@ class Gate:
         return await run_plan(plan, ctx, mode=mode, **kw)
 
 
-def make(tmp_path: Path, *, read_only: bool = False, gate: Gate | None = None, drill: str | None = None):
+def make(
+    tmp_path: Path,
+    *,
+    read_only: bool = False,
+    gate: Gate | None = None,
+    drill: str | None = None,
+    stuck: bool = False,
+):
+    """The app, screen, lab and runner. `stuck`: Pacemaker never seems to follow (verify times out)."""
     lab, cluster, runner = in_process(read_only=read_only)
     if drill == "disconnect-hadr":
         lab.disconnect_hadr()
@@ -57,10 +65,17 @@ def make(tmp_path: Path, *, read_only: bool = False, gate: Gate | None = None, d
     async def snap(c):
         return await gather_cluster_status(c, runner, aws_route=False, clock=lambda: WALL)
 
+    before: list = []
+
     async def plan_snapshot(ctx):
         status = await gather_cluster_status(ctx.cluster, runner, aws_route=False, clock=lambda: WALL + 1)
+        if stuck:
+            before.append(status)
+            status = before[0]  # every look shows the first status read
         timeline.add_snapshot(status)
         return status
+
+    ticks = iter(range(100, 10_000))  # a clock that moves one second per read when stuck
 
     async def make_context(c):
         return PlanContext(cluster=c, runner=runner, journal=Journal(tmp_path / "journal"))
@@ -73,7 +88,8 @@ def make(tmp_path: Path, *, read_only: bool = False, gate: Gate | None = None, d
         timeline=timeline,
         state_dir=tmp_path / "state",
         clock=lambda: WALL,
-        monotonic=lambda: 100.0,
+        monotonic=(lambda: float(next(ticks))) if stuck else (lambda: 100.0),
+        timeout_s=3.0 if stuck else 60.0,
         poll_interval_s=0.05,
         animate=False,
     )

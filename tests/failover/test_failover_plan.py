@@ -179,3 +179,20 @@ async def test_verify_times_out_with_what_is_still_wrong(tmp_path):
     )
     assert "re-run to verify again" in message
     assert clock[0] == 5
+
+
+async def test_forced_takeover_when_the_hadr_link_is_down(tmp_path):
+    lab, cluster, runner = in_process()
+    lab.disconnect_hadr()
+    status = await status_of(cluster, runner)
+    assert not build_failover_plan(cluster, status, snapshot=snapshot).runnable
+    plan = build_failover_plan(cluster, status, kind="forced", snapshot=snapshot)
+    assert plan.runnable and plan.step("verify").title == "Verify: db2b promoted, HADR primary, route → db2b"
+    ctx = ctx_for(cluster, runner, tmp_path)
+    result = await run_plan(plan, ctx, mode="apply", state_dir=tmp_path)
+    assert result.ok, result.next_hint
+    assert runner.writes() == [
+        ("db2b", ("db2", "takeover", "hadr", "on", "db", "HADRDB", "by", "force", "peer", "window", "only"))
+    ]
+    seen = ctx.facts[OBSERVATION]
+    assert (seen.promoted, seen.hadr_primary) == ("db2b", "db2b") and seen.hadr_state != "PEER"

@@ -121,6 +121,28 @@ async def test_escape_after_a_finished_failover_leaves_without_asking(tmp_path):
         assert app.screen is not screen and not isinstance(app.screen, LeaveFailover)
 
 
+async def test_a_failover_stopped_half_way_says_so_and_escape_asks(tmp_path):
+    app, screen, lab, runner = make(tmp_path, stuck=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await prepared(pilot)
+        await type_names(pilot, "lab1", "db2b")
+        screen.start_failover()
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.3)
+        run = current_run("lab1")
+        assert run.result.failed_step == "verify" and run.half_done
+        summary = text(screen, "#fo-summary")
+        assert "✖ Stopped half-way: the cluster may be between states." in summary
+        assert "failed: verify — apply failed: not settled after 3 s: Pacemaker promoted db2a" in summary
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, LeaveFailover)
+        assert "stopped half-way" in str(app.screen.query_one("#leave-question", Static).render())
+        await pilot.click("#leave-yes")
+        await pilot.pause()
+        assert app.screen is not screen
+
+
 def test_failover_alias_is_registered_and_needs_a_cluster():
     entry = screen_registry.resolve("switchover")
     assert entry is not None and entry.alias == "failover"
