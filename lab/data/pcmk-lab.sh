@@ -499,10 +499,13 @@ unit_daemon() { # unit host -> daemon name ('' when the unit does not exist on t
 
 cmd_systemctl() { # host action units... (is-active|status|start|stop|restart|is-enabled|enable|disable|...)
   local h=$1; shift
-  local action="" units=() quiet=0 x
+  local action="" units=() quiet=0 x props=() want_prop=0
   for x in "$@"; do
+    if [ $want_prop = 1 ]; then props+=(${x//,/ }); want_prop=0; continue; fi
     case "$x" in
       -q | --quiet) quiet=1 ;;
+      -p | --property) want_prop=1 ;;
+      --property=*) x=${x#--property=}; props+=(${x//,/ }) ;;
       -*) ;;
       *) if [ -z "$action" ]; then action=$x; else units+=("$x"); fi ;;
     esac
@@ -531,6 +534,21 @@ cmd_systemctl() { # host action units... (is-active|status|start|stop|restart|is
           printf '○ %s.service\n     Loaded: loaded (/lib/systemd/system/%s.service; enabled; preset: enabled)\n' "$u" "$u"
           printf '     Active: inactive (dead)\n'; rc=3
         fi ;;
+      show) # systemd's property order; -p selects
+        local k v
+        [ ${#props[@]} -gt 0 ] || props=(Id MainPID LoadState ActiveState SubState UnitFileState)
+        for k in Id MainPID LoadState ActiveState SubState UnitFileState; do
+          [[ " ${props[*]} " == *" $k "* ]] || continue
+          case $k in
+            Id) v=$u.service ;;
+            MainPID) v=0; [ -z "$n" ] || ! alive "$pid" || v=$pid ;;
+            LoadState) v=loaded; [ -n "$n" ] || v=not-found ;;
+            ActiveState) v=inactive; [ -z "$n" ] || ! alive "$pid" || v=active ;;
+            SubState) v=dead; [ -z "$n" ] || ! alive "$pid" || v=running ;;
+            UnitFileState) v=enabled; [ -n "$n" ] || v="" ;;
+          esac
+          echo "$k=$v"
+        done ;;
       *) echo "systemctl (db2ops pcmk-lab stand-in): unsupported: $action" >&2; rc=1 ;;
     esac
   done

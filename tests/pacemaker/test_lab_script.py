@@ -132,3 +132,33 @@ def test_db2_stand_ins_follow_pacemaker(pcmk_lab) -> None:
     other = parse_db2pd_hadr(got["other db"].stdout)
     assert not other.activated and other.database == "NOSUCHDB"
     assert got["db2 other db"].exit_status == 4 and "SQL1013N" in got["db2 other db"].stdout
+
+
+def test_systemctl_stand_in_serves_crmsh(pcmk_lab) -> None:
+    """No systemd in the hosts: the stand-in maps units to the lab's daemons so crmsh's cluster commands work."""
+    cluster = pcmk_lab.cluster
+
+    async def gather():
+        async with SshPool(config_paths=[]) as pool:
+            return (
+                await _on(
+                    pool,
+                    cluster,
+                    "db2a",
+                    "systemctl",
+                    "is-active",
+                    "corosync",
+                    "pacemaker",
+                    "corosync-qdevice",
+                ),
+                await _on(pool, cluster, "qnetd", "systemctl", "is-active", "corosync-qnetd", "pacemaker"),
+                await _on(pool, cluster, "db2b", "crm", "cluster", "status"),
+            )
+
+    active, qnetd, crm_status = asyncio.run(gather())
+    assert (active.exit_status, active.stdout.split()) == (0, ["active", "active", "active"])
+    # qnetd runs no pacemaker: systemd's is-active answers "inactive" with exit 3
+    assert (qnetd.exit_status, qnetd.stdout.split()) == (3, ["active", "inactive"])
+    assert crm_status.exit_status == 0, crm_status.stderr
+    assert "pacemaker        active/running/enabled" in crm_status.stdout
+    assert "Name: pcmk" in crm_status.stdout
