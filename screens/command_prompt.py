@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import ModalScreen
@@ -28,6 +29,10 @@ class CommandPrompt(ModalScreen[str | None]):
                                                      padding: 0; background: $panel; }
     """
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._finished = False
+
     def compose(self) -> ComposeResult:
         from textual.containers import Horizontal
 
@@ -40,9 +45,26 @@ class CommandPrompt(ModalScreen[str | None]):
                 id="command-input",
             )
 
+    def on_key(self, event: events.Key) -> None:
+        # A key reaches the screen only when the Input did not take it: typed faster than the prompt
+        # mounted (":q" + Enter in one burst). Feed it to the Input instead of losing it.
+        field = self.query_one(Input)
+        if event.is_printable and event.character:
+            event.stop()
+            field.focus()
+            field.insert_text_at_cursor(event.character)
+        elif event.key == "enter":
+            event.stop()
+            self._finish(field.value)
+
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        self.dismiss(event.value.strip().lstrip(":"))
+        self._finish(event.value)
+
+    def _finish(self, text: str) -> None:
+        if not self._finished:  # Enter may arrive both as a key and as a submit
+            self._finished = True
+            self.dismiss(text.strip().lstrip(":"))
 
     def action_complete(self) -> None:
         # Input accepts its suggestion on "right" at the end of the line; Tab does the same here.

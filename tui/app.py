@@ -45,7 +45,8 @@ class Db2OpsApp(App[int]):
     COMMANDS = App.COMMANDS | {ConsoleCommands}
     BINDINGS = [
         Binding("question_mark", "help", "Help", id="app.help"),
-        Binding("colon", "command_prompt", "Command", id="app.command"),
+        # priority: handled on arrival, so keys typed right after ":" reach the prompt (see check_action)
+        Binding("colon", "command_prompt", "Command", id="app.command", priority=True),
         Binding("minus,escape", "back", "Back", id="app.back"),
         Binding("space", "refresh_now", "Refresh", id="app.refresh"),
         Binding("p", "toggle_pause", "Pause", id="app.pause"),
@@ -310,6 +311,14 @@ class Db2OpsApp(App[int]):
         self._show(screen)
 
     # ------------------------------------------------------------------ actions
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "command_prompt":
+            from textual.widgets import Input, TextArea
+
+            # a ":" typed into a text field is text (filters, times), not command mode
+            return not isinstance(self.focused, Input | TextArea)
+        return True
 
     def action_help(self) -> None:
         from screens.help import HelpScreen, help_for

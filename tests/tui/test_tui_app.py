@@ -289,3 +289,24 @@ async def test_no_color_keeps_the_words():
             assert "READ-ONLY" in header(app) and "CRITICAL" in banner(app)
     finally:
         del os.environ["NO_COLOR"]
+
+
+async def test_colon_q_typed_in_one_burst_quits():
+    from textual import events
+
+    app, _ = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        # no pause between the keys: they arrive before the prompt has even mounted
+        for key, char in (("colon", ":"), ("q", "q"), ("enter", "\r")):
+            app.post_message(events.Key(key, char))
+        await until(pilot, lambda: app.return_code is not None, "the app quit")
+    assert app.return_code == 0
+
+
+async def test_a_colon_typed_into_a_text_field_is_text():
+    app, _ = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("colon", *"st", "colon")
+        assert isinstance(app.screen, CommandPrompt)
+        assert app.screen.query_one("#command-input").value == "st:"
