@@ -21,6 +21,7 @@ from services.status_model import ClusterStatus, Severity
 Source = Literal["status", "journal", "alarm", "log"]
 SOURCES: tuple[str, ...] = ("status", "journal", "alarm", "log")
 MAX_ENTRIES = 5000
+SAME_CHANGE_WINDOW_S = 15.0  # two pollers (console, failover verify) report one change at nearby times
 
 _ALARM_SEVERITY = {"ALARM": Severity.CRITICAL, "INSUFFICIENT_DATA": Severity.WARNING, "OK": Severity.OK}
 _LOG_SEVERITY = {
@@ -78,6 +79,7 @@ class Timeline:
     _last_status: ClusterStatus | None = field(default=None, repr=False)
     _alarm_states: dict[str, str] = field(default_factory=dict, repr=False)
     _live_steps: dict[tuple[str, str, str], list[float]] = field(default_factory=dict, repr=False)
+    _changes: dict[tuple[str, str], list[float]] = field(default_factory=dict, repr=False)
     version: int = 0  # bumped on every change: views redraw only when it moved
 
     # ------------------------------------------------------------------ adding
@@ -98,11 +100,19 @@ class Timeline:
         return True
 
     def add_status_events(self, events: Iterable[StatusEvent]) -> int:
-        """Add state-change events (services.events); return how many were new."""
+        """Add state-change events (services.events); return how many were new.
+
+        The same change seen by another poller within SAME_CHANGE_WINDOW_S (same kind and message) is
+        the same fact and is not added again.
+        """
         added = 0
         for ev in events:
             if ev.cluster != self.cluster:
                 continue
+            seen = self._changes.setdefault((ev.kind, ev.message), [])
+            if any(abs(ev.at - t) <= SAME_CHANGE_WINDOW_S for t in seen):
+                continue
+            seen.append(ev.at)
             ref = f"status:{ev.kind}:{ev.at:.6f}:{ev.message}"
             added += self.add(TimelineEntry(ev.at, "status", ev.severity, ev.message, _event_detail(ev), ref))
         return added

@@ -198,3 +198,20 @@ def test_live_step_events_keep_their_exact_time_and_the_journal_copy_is_skipped(
     assert got[0] == ("journal", "Takeover HADR on db2b [verified]")
     assert tl.entries()[0].detail == "applied and verified (target db2b)"
     assert got[1][0] == "status" and got[-1] == ("journal", "Final snapshot [verified]")
+
+
+def test_one_change_seen_by_two_pollers_is_one_entry():
+    from services.events import StatusEvent
+
+    tl = Timeline("lab")
+    msg = "promoted node changed: db2a -> db2b"
+    console = StatusEvent(T0 + 2.0, "lab", "promoted_changed", msg, Severity.WARNING)
+    verify = StatusEvent(T0 + 0.6, "lab", "promoted_changed", msg, Severity.WARNING)
+    assert tl.add_status_events([verify]) == 1
+    assert tl.add_status_events([console]) == 0
+    back = StatusEvent(
+        T0 + 5.0, "lab", "promoted_changed", "promoted node changed: db2b -> db2a", Severity.WARNING
+    )
+    later = StatusEvent(T0 + 60.0, "lab", "promoted_changed", msg, Severity.WARNING)
+    assert tl.add_status_events([back, later]) == 2
+    assert [round(e.at - T0, 3) for e in tl.entries()] == [0.6, 5.0, 60.0]
