@@ -8,11 +8,6 @@ refuses read-only clusters, and shows what the guard said. Every AWS / SSH call 
 
 from __future__ import annotations
 
-import asyncio
-import importlib
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 from textual import on, work
@@ -38,10 +33,11 @@ from screens.setup_pages import (
     sns_preview,
 )
 from screens.setup_proof import ProofPanel
+from screens.setup_services import WizardServices, app_services
 from services.inventory_model import Cluster
-from services.monitoring.prove_it_fires import ProofEvent, ProofOptions, prove_it_fires
+from services.monitoring.prove_it_fires import ProofEvent, ProofOptions
 from services.monitoring_setup import MonitoringParamError, MonitoringParams, build_monitoring_plan
-from services.plans import Journal, Plan, PlanContext, PlanResult, run_plan
+from services.plans import Plan
 from tui.screen_registry import ScreenUnavailable, register_screen
 from tui.widgets.header import ConsoleHeader
 from tui.widgets.plan_page import PlanPage
@@ -59,21 +55,6 @@ _PAGE_OF_ACTION = {
     "prove": "proof",
 }
 _DRAFTS: dict[str, dict[str, Any]] = {}  # cluster -> the DBA's edits, so leaving the wizard loses nothing
-
-
-@dataclass
-class WizardServices:
-    """How the wizard reaches the cluster. Tests pass fakes; the console builds it from the app."""
-
-    make_context: Callable[[Cluster], Awaitable[PlanContext]]
-    run_plan: Callable[..., Awaitable[PlanResult]] = run_plan
-    prove: Callable[..., AsyncIterator[ProofEvent]] = prove_it_fires
-    lab_session: Any = None
-    state_dir: Path | None = None
-    export_dir: Path | None = None
-    proof_options: ProofOptions | None = None
-    inventory_source: str = ""
-    close: Callable[[], Awaitable[None]] | None = None
 
 
 class SetupMonitoringScreen(Screen[None]):
@@ -416,47 +397,11 @@ class SetupMonitoringScreen(Screen[None]):
             panel.stop()
 
 
-def app_services(app: Any) -> WizardServices:
-    """Return WizardServices for the running console: its SSH pool (or a new one), the journal, the lab."""
-    own: dict[str, Any] = {}
-
-    async def make_context(cluster: Cluster) -> PlanContext:
-        runner = getattr(app.current_status_source, "runner", None)
-        if runner is None:
-            if "pool" not in own:
-                # asyncssh is imported on first use, off the event loop (it takes a moment)
-                ssh = await asyncio.to_thread(importlib.import_module, "services.ssh")
-                s = app.settings
-                own["pool"] = ssh.SshPool(
-                    connect_timeout=s.ssh_connect_timeout_s, command_timeout=s.ssh_command_timeout_s
-                )
-            runner = own["pool"]
-        return PlanContext(
-            cluster=cluster, runner=runner, journal=Journal(), inventory_source=app.inventory.source
-        )
-
-    async def close() -> None:
-        if "pool" in own:
-            await own.pop("pool").close()
-
-    return WizardServices(
-        make_context=make_context,
-        lab_session=getattr(app, "lab", None),
-        inventory_source=app.inventory.source,
-        close=close,
-    )
-
-
 def _open_setup(app: Any) -> SetupMonitoringScreen:
     cluster = app.current_cluster
     if cluster is None:
         raise ScreenUnavailable("no cluster selected: open one on :fleet first, then :setup")
     return SetupMonitoringScreen(cluster, app_services(app))
-
-
-def with_services(services: WizardServices, **changes: Any) -> WizardServices:
-    """Return a copy of `services` with `changes` (tests swap one part)."""
-    return replace(services, **changes)
 
 
 register_screen(

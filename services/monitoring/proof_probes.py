@@ -169,7 +169,7 @@ async def pending_email(ctx: PlanContext, topic_arn: str | None, lab_cw: Any) ->
             continue
         arn = str(sub.get("SubscriptionArn", ""))
         if lab_cw is not None:
-            waiting = lab_cw.subscription_status(arn) == "pending"
+            waiting = await asyncio.to_thread(lab_cw.subscription_status, arn) == "pending"
         else:
             waiting = not arn.startswith("arn:")
         if waiting:

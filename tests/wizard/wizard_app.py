@@ -12,7 +12,8 @@ from typing import Any
 from textual.app import App
 from textual.screen import Screen
 
-from screens.setup_monitoring import SetupMonitoringScreen, WizardServices
+from screens.setup_monitoring import SetupMonitoringScreen
+from screens.setup_services import WizardServices
 from services.inventory_model import AwsSettings, Cluster, Host
 from services.monitoring.prove_it_fires import ProofEvent, ProofOptions
 from services.plans import Journal, PlanContext, PlanResult, StepEvent, StepResult

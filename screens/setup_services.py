@@ -1,0 +1,63 @@
+"""How the monitoring wizard reaches a cluster: WizardServices (what tests replace with fakes) and the
+console's own wiring, `app_services(app)`: the status poller's SSH pool (or a pool of its own, closed when
+the wizard closes), the operator journal, the lab session when running `db2ops lab`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from services.inventory_model import Cluster
+from services.monitoring.prove_it_fires import ProofEvent, ProofOptions, prove_it_fires
+from services.plans import Journal, PlanContext, PlanResult, run_plan
+
+
+@dataclass
+class WizardServices:
+    """How the wizard reaches the cluster. Tests pass fakes; the console builds it from the app."""
+
+    make_context: Callable[[Cluster], Awaitable[PlanContext]]
+    run_plan: Callable[..., Awaitable[PlanResult]] = run_plan
+    prove: Callable[..., AsyncIterator[ProofEvent]] = prove_it_fires
+    lab_session: Any = None
+    state_dir: Path | None = None
+    export_dir: Path | None = None
+    proof_options: ProofOptions | None = None
+    inventory_source: str = ""
+    close: Callable[[], Awaitable[None]] | None = None
+
+
+def app_services(app: Any) -> WizardServices:
+    """Return WizardServices for the running console: its SSH pool (or a new one), the journal, the lab."""
+    own: dict[str, Any] = {}
+
+    async def make_context(cluster: Cluster) -> PlanContext:
+        runner = getattr(app.current_status_source, "runner", None)
+        if runner is None:
+            if "pool" not in own:
+                # asyncssh is imported on first use, off the event loop (it takes a moment)
+                ssh = await asyncio.to_thread(importlib.import_module, "services.ssh")
+                s = app.settings
+                own["pool"] = ssh.SshPool(
+                    connect_timeout=s.ssh_connect_timeout_s, command_timeout=s.ssh_command_timeout_s
+                )
+            runner = own["pool"]
+        return PlanContext(
+            cluster=cluster, runner=runner, journal=Journal(), inventory_source=app.inventory.source
+        )
+
+    async def close() -> None:
+        if "pool" in own:
+            await own.pop("pool").close()
+
+    return WizardServices(
+        make_context=make_context,
+        lab_session=getattr(app, "lab", None),
+        inventory_source=app.inventory.source,
+        close=close,
+    )
