@@ -5,6 +5,7 @@ fails instead, so a CI run cannot pass by skipping it."""
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import os
 import time
 from dataclasses import dataclass
@@ -52,6 +53,10 @@ def require_pacemaker_lab() -> None:
 def pcmk_lab() -> PcmkLab:
     """The running real lab (started by this session unless it was already up; then left running)."""
     require_pacemaker_lab()
+    # One lab per machine: pytest-xdist workers (or two sessions) take turns. The lock is on the script
+    # file itself so nothing is left behind; `-n` users should add `--dist loadgroup` (xdist_group below).
+    lock = open(SCRIPT, "rb")  # held (locked) for the whole session
+    fcntl.flock(lock, fcntl.LOCK_EX)
     root = lab_root()
     was_up = (root / "up.done").exists()
     started = time.monotonic()
@@ -69,6 +74,14 @@ def pcmk_lab() -> PcmkLab:
         started = time.monotonic()
         stop_pacemaker_lab(root=root, keep_logs=Path(keep) if keep else None)
         _TIMINGS["lab down"] = f"{time.monotonic() - started:.1f}s"
+    lock.close()
+
+
+def pytest_collection_modifyitems(items) -> None:
+    # keep every test that needs the real lab on one xdist worker (effective with --dist loadgroup)
+    for item in items:
+        if "pacemaker" in item.keywords:
+            item.add_marker(pytest.mark.xdist_group("pacemaker"))
 
 
 @pytest.fixture(scope="session")
