@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import posixpath
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field, replace
@@ -141,7 +142,7 @@ async def prove_it_fires(
 
     def result(ok: bool, detail: str) -> ProofEvent:
         event = ev("result", "ok" if ok else "failed", detail)
-        _journal(ctx, ok, detail, state.get("actions", []))
+        _journal(ctx, ok, detail, state)
         return event
 
     # --- what is live: the filter and alarm the plan created ------------------------------------
@@ -201,16 +202,20 @@ async def prove_it_fires(
     except Exception as exc:  # SSH errors: the host dropped, refused the key, timed out
         yield result(False, f"the test statement did not run: {type(exc).__name__}: {exc}")
         return
+    state["host"] = host
     yield ev("statement", "ok", f"ran on {host} as {user} (HADR primary)", lab=cluster.lab, host=host)
     agent = _lab_agent(cluster, lab_session)
     if agent is not None:
         try:
-            await agent.write_audit_test()
+            records = await agent.write_audit_test()
         except Exception as exc:
             yield ev(
                 "statement", "info", f"the lab's log agent could not write the audit record: {exc}", True
             )
         else:
+            shipped = _statement_of(records[0]) if records else ""
+            if shipped and _normal(shipped) != _normal(statement):
+                statement = shipped  # the lab's agent writes the runbook's GRANT record: watch for that one
             yield ev("statement", "info", "the lab's CloudWatch agent shipped the audit record", lab=True)
     elif opts.run_extract_now and not cluster.lab:
         note = await _run_extract(ctx, params, host, state)
@@ -305,6 +310,19 @@ async def prove_it_fires(
 
 
 # ------------------------------------------------------------------ helpers
+
+
+_STATEMENT_TEXT = re.compile(r"^\s*statement text=(.*?);?\s*$", re.MULTILINE)
+
+
+def _statement_of(record: str) -> str:
+    """Return the `statement text=` of an extracted audit record ("" when it has none)."""
+    found = _STATEMENT_TEXT.search(record)
+    return found.group(1) if found else ""
+
+
+def _normal(text: str) -> str:
+    return " ".join(text.lower().split())
 
 
 def _lab_cloudwatch(cluster: Cluster, lab_session: Any) -> Any:
@@ -407,7 +425,8 @@ async def _run_extract(ctx: PlanContext, params: MonitoringParams, host_name: st
     return f"ran the extract job {params.script_path} on {host_name} now (no wait for cron)"
 
 
-def _journal(ctx: PlanContext, ok: bool, detail: str, actions: list) -> None:
+def _journal(ctx: PlanContext, ok: bool, detail: str, state: dict[str, Any]) -> None:
+    actions = state.get("actions", [])
     if ctx.journal is None or not actions:
         return  # nothing was changed: nothing to journal
     try:
@@ -418,7 +437,7 @@ def _journal(ctx: PlanContext, ok: bool, detail: str, actions: list) -> None:
             run_id=utc_now_iso().replace(":", "").replace("-", "") + "-proof",
             step_id="test-statement",
             step_title="Prove it fires: the runbook's test statement, then watch the alarm chain",
-            target="primary",
+            target=state.get("host", "primary"),
             result="verified" if ok else "failed",
             message=detail,
             actions=actions,

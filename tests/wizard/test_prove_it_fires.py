@@ -86,11 +86,18 @@ async def test_on_the_lab_the_chain_ends_with_an_sns_message(lab_session, ssh_po
     ] == "db2 -tvf /home/db2inst1/dbaudit/db2ops_prove_it_fires.sql"
     assert "grant select on table sample.worker to user abcuser, role trole;" in entry.actions[1]["input"]
 
-    # a second proof right away: the alarm is still in ALARM, so it is reset to OK first and fires again
-    again = [e async for e in prove_it_fires(ctx, params, lab_session=lab_session)]
+    assert entry.target == "db2a"
+
+    # a second proof right away, with the SELECT variant (no privilege granted): the alarm is still in
+    # ALARM, so it is reset to OK first and fires again
+    select = replace(ProofOptions.for_cluster(ctx.cluster), statement="select")
+    again = [e async for e in prove_it_fires(ctx, params, options=select, lab_session=lab_session)]
     assert again[-1].status == "ok", "\n".join(e.text for e in again)
     assert any("the alarm was already in ALARM: set it to OK" in e.detail for e in again)
     assert len(lab_session.cloudwatch.notifications_for(params.audit_alarm_name)) == len(sent) + 1
+    assert any(
+        e.detail.endswith("select count(*) from sample.worker") for e in again if e.status == "running"
+    )
 
 
 async def test_a_pattern_that_does_not_match_breaks_the_chain_at_the_metric(
