@@ -18,7 +18,7 @@ from tui.widgets.format import format_age
 from tui.widgets.header import ConsoleHeader
 
 COLUMNS = ("Cluster", "Env", "Verdict", "Promoted", "HADR", "Data age", "Mode")
-VERDICT_WIDTH = 64
+VERDICT_WIDTH = 70
 _SEVERITY_STYLE = {
     Severity.OK: "$success",
     Severity.INFO: "$primary",
@@ -32,9 +32,13 @@ def fleet_row(feed: ClusterFeed, now: float, interval: float) -> tuple[Content |
     c = feed.cluster
     status = feed.status
     text = banner_text(status, feed.poll_error)
-    verdict = Content.styled(
-        f"{text.severity.value.upper()}: {text.headline}"[:70], _SEVERITY_STYLE[text.severity]
+    # the healthy headline already starts with "Healthy:"; other severities say theirs first
+    label = (
+        text.headline if text.severity is Severity.OK else f"{text.severity.value.upper()}: {text.headline}"
     )
+    if len(label) > VERDICT_WIDTH:
+        label = label[: VERDICT_WIDTH - 1] + "…"
+    verdict = Content.styled(label, _SEVERITY_STYLE[text.severity])
     promoted = (status.promoted_node if status else None) or "—"
     hadr = "—"
     if status is not None:

@@ -156,7 +156,7 @@ async def test_kill_primary_drill_changes_banner_and_promoted_node_within_one_re
         assert app.poller.polls["lab-hadr"] == before + 1
         assert "Healthy: db2b is primary" in banner(app)
         topology = app.screen.query_one("#topology", StatusPanel).render().plain
-        assert "db2b ★ promoted" in topology
+        assert "║ db2b ★" in topology and "online promoted" in topology
         events = app.screen.query_one(EventsLog).query_one("#events-body").render().plain
         assert "promoted node changed: db2a -> db2b" in events
         assert any("promoted node changed" in n.message for n in app._notifications)

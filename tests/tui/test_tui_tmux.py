@@ -15,7 +15,7 @@ import pytest
 
 pytestmark = pytest.mark.tmux
 
-PROMOTED = re.compile(r"(db2[ab]) ★ promoted")
+PROMOTED = re.compile(r"║ (db2[ab]) ★")  # the promoted node's box is double-lined
 
 
 class Tmux:
@@ -87,7 +87,7 @@ def test_db2ops_lab_shows_promoted_node_and_peer_then_a_failover(tmux, tmp_path)
     tmux.keys("K")  # lab drill: kill the primary node; Pacemaker promotes the other one
     other = "db2b" if first == "db2a" else "db2a"
     screen = tmux.wait_for(
-        lambda s: f"{other} ★ promoted" in s and "promoted node changed" in s,
+        lambda s: f"║ {other} ★" in s and "promoted node changed" in s,
         f"{other} promoted (and the event) after the kill-primary drill",
     )
     assert "Healthy:" not in screen.splitlines()[1]  # the banner tells the bad news first

@@ -97,9 +97,10 @@ def draw_topology(topo: Topology) -> Content:
     for node, left in zip(nodes, lefts, strict=False):
         style = _node_style(node)
         state_style = "$error bold" if node.state in ("OFFLINE", "UNCLEAN") else style
+        name = node.name if len(node.name) <= BOX_W - 5 else node.name[: BOX_W - 6] + "…"
         lines = [
-            (f"{node.name} {'★ promoted' if node.promoted else ''}", style),
-            (node.state, state_style),
+            (f"{name} ★" if node.promoted else name, style),
+            (f"{node.state} promoted" if node.promoted else node.state, state_style),
             (f"{node.hadr_role} (stale)" if node.stale else f"HADR {node.hadr_role}", style),
         ]
         grid.box(3, left, BOX_W, lines, style, double=node.promoted)
