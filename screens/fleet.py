@@ -64,7 +64,7 @@ class FleetTable(DataTable[Any]):
 class FleetScreen(Screen[None]):
     """Every cluster of the inventory at a glance."""
 
-    HELP = "One row per cluster; the worst verdict first in words. Enter (or a click) opens the cluster."
+    HELP = "One row per cluster; the worst verdict first in words. Enter (or a click on the highlighted row) opens the cluster."
 
     def __init__(self) -> None:
         super().__init__(name="fleet")

@@ -310,3 +310,15 @@ async def test_a_colon_typed_into_a_text_field_is_text():
         await pilot.press("colon", *"st", "colon")
         assert isinstance(app.screen, CommandPrompt)
         assert app.screen.query_one("#command-input").value == "st:"
+
+
+async def test_clicking_a_fleet_row_twice_opens_that_cluster():
+    app, _ = make_app("healthy", "east", "west")
+    async with app.run_test(size=SIZE) as pilot:
+        await polled(pilot, app, "west")
+        await pilot.click("#fleet-table", offset=(3, 2))  # header is row 0; "west" is the second data row
+        assert isinstance(app.screen, FleetScreen)  # the first click only moves the cursor there
+        assert app.screen.query_one("#fleet-table").cursor_row == 1
+        await pilot.click("#fleet-table", offset=(3, 2))
+        await pilot.pause()
+        assert isinstance(app.screen, StatusScreen) and app.screen.cluster.name == "west"
