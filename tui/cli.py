@@ -267,8 +267,10 @@ def _cmd_parse(args: argparse.Namespace) -> int:
         raise _UserError(f"{args.file}: {exc}") from None
     if args.json:
         print(json.dumps(_plain(value), indent=2, default=str))
-    else:
-        print(value)
+    else:  # the same facts, easier on the eye
+        import yaml
+
+        print(yaml.safe_dump(json.loads(json.dumps(_plain(value), default=str)), sort_keys=False).rstrip())
     return 0
 
 
