@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.app import App
 from textual.binding import Binding
@@ -22,12 +22,21 @@ from textual.signal import Signal
 
 from services.inventory_model import Cluster, Inventory
 from services.settings import Settings
-from services.status_model import ClusterStatus
 from themes.themes import CSS_PATH, THEMES, next_theme, resolve_theme
 from tui import screen_registry
-from tui.commands import ConsoleCommands
 from tui.host_keys import HostKeyQuestions
 from tui.refresh import ClusterFeed, StatusPoller
+
+if TYPE_CHECKING:
+    from services.status_model import ClusterStatus
+
+
+def _console_commands_provider() -> type:
+    # imported when the palette first opens: textual.command stays off the first frame
+    from tui.commands import ConsoleCommands
+
+    return ConsoleCommands
+
 
 EXIT_AFTER_FIRST_FRAME_ENV = "DB2OPS_EXIT_AFTER_FIRST_FRAME"
 FIRST_FRAME_MARKER = "DB2OPS_FIRST_FRAME"
@@ -42,7 +51,7 @@ class Db2OpsApp(App[int]):
     TITLE = "db2ops"
     INTERVAL_STEPS = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
     CSS_PATH = CSS_PATH
-    COMMANDS = App.COMMANDS | {ConsoleCommands}
+    COMMANDS = App.COMMANDS | {_console_commands_provider}
     BINDINGS = [
         Binding("question_mark", "help", "Help", id="app.help"),
         # priority: handled on arrival, so keys typed right after ":" reach the prompt (see check_action)

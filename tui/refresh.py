@@ -13,10 +13,12 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from services.inventory_model import Cluster
-from services.status_model import ClusterStatus, Part
+
+if TYPE_CHECKING:  # types only: keeps the first frame's imports small
+    from services.status_model import ClusterStatus, Part
 
 MAX_EVENTS = 500
 STALE_FACTOR = 3.0  # a part older than 3 refresh intervals is stale

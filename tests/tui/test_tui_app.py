@@ -322,3 +322,20 @@ async def test_clicking_a_fleet_row_twice_opens_that_cluster():
         await pilot.click("#fleet-table", offset=(3, 2))
         await pilot.pause()
         assert isinstance(app.screen, StatusScreen) and app.screen.cluster.name == "west"
+
+
+async def test_ctrl_p_palette_finds_a_lab_drill_and_runs_it():
+    from textual.command import CommandList, CommandPalette
+
+    app, _ = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await polled(pilot, app)
+        await pilot.press("ctrl+p")
+        assert isinstance(app.screen, CommandPalette)
+        await pilot.press(*"kill primary")
+        hits = app.screen.query_one(CommandList)
+        await until(pilot, lambda: hits.option_count > 0, "palette hits")
+        assert "Lab drill: Kill the primary node" in str(hits.get_option_at_index(0).prompt)
+        await pilot.press("down", "enter")
+        await until(pilot, lambda: app.drills_done == 1, "drill from the palette")
+    assert app._runner.commands == [("qnetd", ("db2ops-lab", "kill-primary"))]
