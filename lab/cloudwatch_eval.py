@@ -484,4 +484,3 @@ def _register_with_services(evaluator: LabCloudWatch, *, remove: bool = False) -
         alarms.register_lab_source(evaluator.endpoint_url, evaluator)
 
 
-import lab.commands_cloudwatch  # noqa: E402,F401  (registers `db2ops-lab confirm-email|cloudwatch`)

@@ -325,7 +325,8 @@ def _db2ops_lab(ctx: CommandContext) -> Result:
     return lab_control(ctx.cluster, ctx.args)
 
 
-# The monitoring runbook's host commands (db2audit, dbm cfg, CLP scripts, crontab, files, CloudWatch agent).
-from lab import commands_db2admin  # noqa: E402,F401  (registers its handlers on import)
-# Failover commands: db2 takeover hadr, crm resource move/clear/cleanup, crm_resource, cibadmin constraints.
-from lab import commands_takeover  # noqa: E402,F401  (registers its handlers on import)
+# Handler modules register themselves on import; they import this module, hence the import at the end.
+# db2admin: the monitoring runbook's host commands (db2audit, dbm cfg, CLP scripts, crontab, CloudWatch agent).
+# takeover: db2 takeover hadr, crm resource move/clear/cleanup, crm_resource, cibadmin constraints.
+# cloudwatch: `db2ops-lab confirm-email|cloudwatch` for the lab's CloudWatch evaluator.
+from lab import commands_cloudwatch, commands_db2admin, commands_takeover  # noqa: E402,F401,I001
