@@ -224,6 +224,23 @@ class SshPool:
             )
         return result
 
+    def reset_backoff(self, host: Host | None = None) -> int:
+        """End the reconnect backoff of `host` (every host when None): the next run() connects at once.
+
+        For a user's "refresh now": a host that came back is seen without waiting out the backoff. The
+        failure count is kept, so a host still down returns to its (growing) backoff after one try.
+        Returns the number of hosts that were in backoff.
+        """
+        if host is not None:
+            slots = [s for s in [self._slots.get((host.address, host.port, host.user))] if s is not None]
+        else:
+            slots = list(self._slots.values())
+        now = self._clock()
+        waiting = [slot for slot in slots if slot.retry_at > now]
+        for slot in waiting:
+            slot.retry_at = 0.0
+        return len(waiting)
+
     async def close(self) -> None:
         """Close every connection; run() raises SshError afterwards."""
         self._closed = True

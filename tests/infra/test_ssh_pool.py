@@ -289,3 +289,43 @@ def test_trust_host_key_appends_after_a_line_without_newline(tmp_path: Path) -> 
     )
     trust_host_key(err)
     assert known_hosts.read_text() == "other.example ssh-ed25519 AAAAold\n10.0.1.11 ssh-ed25519 AAAAnew\n"
+
+
+async def test_reset_backoff_reconnects_at_once_to_a_host_that_came_back(
+    sshd: TestSshd, tmp_path: Path
+) -> None:
+    clock = FakeClock()
+    host = host_for(sshd, tmp_path / "known_hosts")
+    async with SshPool(config_paths=[], reconnect_backoff=(4.0, 8.0), clock=clock) as pool:
+        assert (await pool.run(host, ["argv", "before"])).ok
+        await sshd.stop()
+        for _ in range(3):  # lost connection, then the refused connect that starts the backoff
+            with pytest.raises(HostUnreachable) as err:
+                await pool.run(host, ["argv", "down"])
+            if "not retrying" in str(err.value):
+                break
+        assert "not retrying" in str(err.value)
+        sshd.release.clear()
+        await sshd.start(port=sshd.port)
+        assert pool.reset_backoff(host) == 1  # the clock never moved: only the reset allows the connect
+        after = await pool.run(host, ["argv", "after"])
+        assert pool.reset_backoff() == 0  # connected: nothing left in backoff
+    assert after.stdout == '["after"]'
+    assert sshd.connections == 2
+
+
+async def test_reset_backoff_of_a_host_still_down_tries_once_then_backs_off_longer(tmp_path: Path) -> None:
+    clock = FakeClock()
+    host = Host(name="gone", address="127.0.0.1", port=closed_port(), known_hosts=str(tmp_path / "kh"))
+    other = Host(name="never", address="127.0.0.1", port=closed_port(), known_hosts=str(tmp_path / "kh"))
+    async with SshPool(config_paths=[], reconnect_backoff=(1.0, 8.0), clock=clock) as pool:
+        with pytest.raises(HostUnreachable) as first:
+            await pool.run(host, ["argv"])
+        assert first.value.retry_in_s == 1.0
+        assert pool.reset_backoff(other) == 0  # a host never tried has no backoff to end
+        assert pool.reset_backoff(host) == 1
+        with pytest.raises(HostUnreachable, match="cannot connect to 127.0.0.1") as again:
+            await pool.run(host, ["argv"])  # a real connect attempt, not the fast "not retrying"
+        assert again.value.retry_in_s == 2.0  # the failure count was kept: the backoff keeps growing
+        with pytest.raises(HostUnreachable, match="not retrying"):
+            await pool.run(host, ["argv"])
