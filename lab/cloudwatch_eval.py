@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from lab import cloudwatch_rules as rules
-from lab.moto_patches import patch_moto_alarm_actions
+from lab.moto_patches import apply_lab_patches
 from lab.sns_email import EmailConfirmations
 from services.filter_pattern import FilterPatternError, compile_pattern
 
@@ -108,7 +108,8 @@ class LabCloudWatch:
         self.ticks = 0
         self.last_error: str | None = None
         self.problems: dict[str, str] = {}  # alarm or filter name -> why the lab cannot evaluate it
-        patch_moto_alarm_actions()  # lab-only: moto 5.2.1 answers HTTP 500 to (En|Dis)ableAlarmActions
+        # lab-only: moto 5.2.1 answers HTTP 500 to (En|Dis)ableAlarmActions and keeps duplicate filters
+        apply_lab_patches()
 
     # ------------------------------------------------------------------ lifecycle
     def client(self, service: str) -> Any:
@@ -181,9 +182,13 @@ class LabCloudWatch:
         return list(getattr(client, method)(**params).get(key, []))
 
     def _ingest(self, now: datetime) -> None:
-        filters = self._pages("logs", "describe_metric_filters", "metricFilters")
+        # AWS keeps one filter per (group, name); an unpatched moto lists every PutMetricFilter: the last wins.
+        latest = {
+            (f["logGroupName"], f["filterName"]): f
+            for f in self._pages("logs", "describe_metric_filters", "metricFilters")
+        }
         by_group: dict[str, list[tuple[dict, Any, datetime]]] = {}
-        for f in filters:
+        for f in latest.values():
             key = (f["logGroupName"], f["filterName"])
             first = self._filter_seen.setdefault(key, now - FILTER_GRACE)
             try:
@@ -482,5 +487,3 @@ def _register_with_services(evaluator: LabCloudWatch, *, remove: bool = False) -
         alarms.unregister_lab_source(evaluator.endpoint_url, evaluator)
     else:
         alarms.register_lab_source(evaluator.endpoint_url, evaluator)
-
-

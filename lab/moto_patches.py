@@ -1,14 +1,82 @@
-"""Lab-only fixes to the in-process moto server, for AWS calls the product makes that moto does not answer.
+"""Lab-only fixes to the in-process moto server, for AWS calls the product makes that moto does not answer
+(EnableAlarmActions / DisableAlarmActions) or answers unlike AWS (PutMetricFilter keeps duplicates).
 
-Each patch is applied only when the installed moto lacks the call (newer moto versions implement them), and
-only in the lab process (the ThreadedMotoServer runs in it). The product code stays the code that talks to
-real AWS.
+Each patch is applied only when the installed moto lacks the call or shows the fault (newer moto versions
+may be fixed), and only in the lab process (the ThreadedMotoServer runs in it). The product code stays the
+code that talks to real AWS.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+
+
+def apply_lab_patches() -> None:
+    """Apply every lab-only moto fix of this module to this process (each is idempotent)."""
+    patch_moto_alarm_actions()
+    patch_moto_metric_filters()
+
+
+def _keeps_duplicate_filters(store_class: Any) -> bool:
+    # Ask the installed moto directly (a throw-away store) rather than trusting its version number.
+    probe = store_class()
+    for pattern in ("old", "new"):
+        probe.add_filter("probe", pattern, "group", [])
+    return len(probe.get_matching_filters(log_group_name="group")) != 1
+
+
+def patch_moto_metric_filters() -> bool:
+    """Make this process's moto replace a metric filter on PutMetricFilter with an existing filterName in
+    the same log group, as AWS does (moto 5.2.1 appends a second filter of the same name), and make
+    DeleteMetricFilter remove every filter of that name (moto 5.2.1 removes while iterating and skips
+    neighbours). Return True when filters are unique by name now. Lab-only: it changes the in-process moto."""
+    try:
+        from moto.logs.metric_filters import MetricFilters
+    except ImportError:
+        return False
+    if getattr(MetricFilters, "_db2ops_lab_unique", False):
+        return True
+    try:
+        lacking = _keeps_duplicate_filters(MetricFilters)
+    except Exception:  # an unexpected moto layout: leave it alone
+        return False
+    if not lacking:
+        return True
+
+    def add_filter(
+        self: Any, filter_name: str, filter_pattern: str, log_group_name: str, metric_transformations: Any
+    ) -> None:
+        item = {
+            "filterName": filter_name,
+            "filterPattern": filter_pattern,
+            "logGroupName": log_group_name,
+            "metricTransformations": metric_transformations,
+        }
+        same = [
+            i
+            for i, f in enumerate(self.metric_filters)
+            if f["filterName"] == filter_name and f["logGroupName"] == log_group_name
+        ]
+        if not same:
+            self.metric_filters.append(item)
+            return
+        self.metric_filters[same[0]] = item  # replaced in place: describe order stays stable
+        for i in reversed(same[1:]):  # duplicates an unpatched moto kept earlier in this process
+            del self.metric_filters[i]
+
+    def delete_filter(self: Any, filter_name: str | None = None, log_group_name: str | None = None) -> Any:
+        self.metric_filters[:] = [
+            f
+            for f in self.metric_filters
+            if not (f["filterName"] == filter_name and f["logGroupName"] == log_group_name)
+        ]
+        return self.metric_filters
+
+    MetricFilters.add_filter = add_filter
+    MetricFilters.delete_filter = delete_filter
+    MetricFilters._db2ops_lab_unique = True
+    return True
 
 
 def patch_moto_alarm_actions() -> bool:

@@ -181,33 +181,70 @@ class MetricFilterStep(AwsCallStep):
         page = await ctx.aws_read("logs", "DescribeLogGroups", logGroupNamePrefix=self.log_group)
         return any(g.get("logGroupName") == self.log_group for g in page.get("logGroups", []))
 
-    async def check(self, ctx: PlanContext) -> StepState:
-        exists = await self._group_exists(ctx)
-        current = None
-        messages: list[str] = []
-        if exists:
+    async def _ours(self, ctx: PlanContext) -> list[dict[str, Any]]:
+        """Return every filter of the group named exactly like ours (AWS keeps at most one)."""
+        found: list[dict[str, Any]] = []
+        token: str | None = None
+        while True:
             page = await ctx.aws_read(
                 "logs",
                 "DescribeMetricFilters",
                 logGroupName=self.log_group,
                 filterNamePrefix=self.filter_name,
+                **({"nextToken": token} if token else {}),
             )
-            current = next(
-                (f for f in page.get("metricFilters", []) if f.get("filterName") == self.filter_name), None
-            )
+            found += [f for f in page.get("metricFilters", []) if f.get("filterName") == self.filter_name]
+            token = page.get("nextToken")
+            if not token:
+                return found
+
+    async def check(self, ctx: PlanContext) -> StepState:
+        exists = await self._group_exists(ctx)
+        ours: list[dict[str, Any]] = []
+        messages: list[str] = []
+        if exists:
+            ours = await self._ours(ctx)
             messages = await recent_messages(
                 ctx, self.log_group, self.params.pattern_test_lookback_s, self.params.pattern_test_max_events
             )
+        current = ours[-1] if ours else None
         report = await test_pattern(ctx, self.pattern, self.runbook_pattern, self.samples, messages)
-        ctx.facts[self.id] = {"group_exists": exists, "current": current, "report": report}
-        if current is not None and current.get("filterPattern") == self.pattern:
+        ctx.facts[self.id] = {
+            "group_exists": exists,
+            "current": current,
+            "duplicates": len(ours) if len(ours) > 1 else 0,
+            "report": report,
+        }
+        if len(ours) == 1 and current is not None and current.get("filterPattern") == self.pattern:
             got = (current.get("metricTransformations") or [{}])[0]
             if all(got.get(k) == v for k, v in self.transformation.items()):
                 return StepState(True, f"filter {self.filter_name} present; {report.summary()}")
-        what = (
-            "log group missing" if not exists else ("filter missing" if current is None else "filter differs")
-        )
+        if not exists:
+            what = "log group missing"
+        elif current is None:
+            what = "filter missing"
+        elif len(ours) > 1:
+            # AWS replaces a filter of the same name; an emulator that appends leaves several behind.
+            what = f"filter differs ({len(ours)} filters are named {self.filter_name})"
+        else:
+            what = "filter differs"
         return StepState(False, f"{what}; {report.summary()}")
+
+    def _put(self) -> AwsCall:
+        return AwsCall(
+            "logs",
+            "PutMetricFilter",
+            {
+                "logGroupName": self.log_group,
+                "filterName": self.filter_name,
+                "filterPattern": self.pattern,
+                "metricTransformations": [self.transformation],
+            },
+        )
+
+    def _delete(self, note: str = "") -> AwsCall:
+        params = {"logGroupName": self.log_group, "filterName": self.filter_name}
+        return AwsCall("logs", "DeleteMetricFilter", params, note=note)
 
     def calls(self, ctx: PlanContext) -> list[AwsCall]:
         facts = ctx.facts.get(self.id) or {}
@@ -218,24 +255,45 @@ class MetricFilterStep(AwsCallStep):
                     "logs", "CreateLogGroup", {"logGroupName": self.log_group}, note="the group is missing"
                 )
             )
-        out.append(
-            AwsCall(
-                "logs",
-                "PutMetricFilter",
-                {
-                    "logGroupName": self.log_group,
-                    "filterName": self.filter_name,
-                    "filterPattern": self.pattern,
-                    "metricTransformations": [self.transformation],
-                },
+        if facts.get("duplicates"):
+            out.append(
+                self._delete(
+                    f"{facts['duplicates']} filters are named {self.filter_name}: all are removed, then "
+                    "one is put"
+                )
             )
-        )
+        out.append(self._put())
         return out
+
+    async def _delete_all(self, ctx: PlanContext) -> None:
+        """Delete every filter named like ours; raises StepFailed when some remain."""
+        ours = await self._ours(ctx)
+        for _ in range(len(ours) + 1):  # an emulator may drop only one of several per call
+            if not ours:
+                return
+            await ctx.aws_write("logs", "DeleteMetricFilter", **self._delete().params)
+            ours = await self._ours(ctx)
+        raise StepFailed(
+            f"{len(ours)} metric filters named {self.filter_name} remain on {self.log_group} after "
+            f"DeleteMetricFilter; delete them (aws logs delete-metric-filter --log-group-name "
+            f"{self.log_group} --filter-name {self.filter_name}) and re-run the plan"
+        )
 
     async def apply(self, ctx: PlanContext) -> None:
         # Look again: the agent may have created the group since the check (CreateLogGroup is not an upsert).
-        ctx.facts.setdefault(self.id, {})["group_exists"] = await self._group_exists(ctx)
-        await super().apply(ctx)  # PutMetricFilter replaces a filter of the same name: never a duplicate
+        exists = await self._group_exists(ctx)
+        ctx.facts.setdefault(self.id, {})["group_exists"] = exists
+        if not exists:
+            await ctx.aws_write("logs", "CreateLogGroup", logGroupName=self.log_group)
+        elif len(await self._ours(ctx)) > 1:
+            await self._delete_all(ctx)
+        put = self._put()
+        await ctx.aws_write(put.service, put.operation, **put.params)
+        # AWS replaces a filter of the same name. An emulator that appends instead (moto 5.2.1) now holds
+        # the old and the new one: remove both and put ours once more, so exactly one remains.
+        if len(await self._ours(ctx)) > 1:
+            await self._delete_all(ctx)
+            await ctx.aws_write(put.service, put.operation, **put.params)
 
     async def verify(self, ctx: PlanContext) -> bool | str:
         state = await self.check(ctx)

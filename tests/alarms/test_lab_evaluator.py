@@ -198,3 +198,40 @@ def test_lab_command_confirms_email(monitoring, lab):
     assert status == 2 and "usage: db2ops-lab confirm-email" in err
     status, out, _ = run_command(cluster, host, ["db2ops-lab", "status"])  # drills still answer
     assert status == 0 and json.loads(out)
+
+
+def test_duplicate_filters_of_one_name_count_an_event_once(monitoring, monkeypatch):
+    # moto 5.2.1 appends on PutMetricFilter with an existing name; AWS replaces. The lab evaluator must
+    # apply only the current (last) filter even when duplicates are already stored.
+    from moto.logs.metric_filters import MetricFilters
+
+    def appending(self, filter_name, filter_pattern, log_group_name, metric_transformations):
+        self.metric_filters.append(
+            {
+                "filterName": filter_name,
+                "filterPattern": filter_pattern,
+                "logGroupName": log_group_name,
+                "metricTransformations": metric_transformations,
+            }
+        )
+
+    monkeypatch.setattr(MetricFilters, "add_filter", appending)
+    monkeypatch.setattr(MetricFilters, "_db2ops_lab_unique", False, raising=False)
+    logs = client(monitoring.aws, "logs")
+    logs.put_metric_filter(
+        logGroupName="db2-db-worker-audit-log",
+        filterName="db2ops-worker-access",
+        filterPattern="worker",
+        metricTransformations=[{"metricName": METRIC, "metricNamespace": NAMESPACE, "metricValue": "1"}],
+    )
+    assert len(logs.describe_metric_filters(filterNamePrefix="db2ops-worker-access")["metricFilters"]) == 2
+    evaluator = LabCloudWatch(monitoring.aws.endpoint_url, "us-east-1")
+    try:
+        t0 = datetime.now(UTC)
+        evaluator.tick(now=t0)
+        monitoring.put_event(grant_record(t0), t0)
+        evaluator.tick(now=t0)
+        assert [v for _, v in evaluator.series(NAMESPACE, METRIC)] == [1.0]
+        assert evaluator.datapoints_published == 1
+    finally:
+        evaluator.stop()
