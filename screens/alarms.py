@@ -262,7 +262,12 @@ class AlarmsScreen(Screen[None]):
         label = self.query_one("#alarm-spark-label", Static)
         spark = self.query_one("#alarm-spark", Sparkline)
         if a is None:
-            detail.update("no alarms in this account/region" if not self.error else "")
+            detail.update(
+                "No alarms in this account/region yet. The monitoring setup creates them: "
+                "open it with `:setup` (or `db2ops setup monitoring --cluster NAME --apply`)."
+                if not self.error
+                else ""
+            )
             label.update("")
             spark.data = []
             self.query_one("#alarms-side", Static).update("")
