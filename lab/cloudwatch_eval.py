@@ -165,9 +165,12 @@ class LabCloudWatch:
         alarms, run their actions. Blocking; raises botocore errors when moto is unreachable."""
         with self._lock:
             now = now or self._clock()
+            # Data versions before this tick's ingest: what an alarm first seen (or set from outside) now
+            # can already have been evaluated on. Datapoints ingested in this tick are new to every alarm.
+            before = dict(self._versions)
             self._ingest(now)
             self._refresh_subscriptions()
-            self._evaluate_alarms(now)
+            self._evaluate_alarms(now, before)
             self.ticks += 1
             self.last_error = None
 
@@ -247,31 +250,33 @@ class LabCloudWatch:
             self._versions[key] = self._versions.get(key, 0) + 1
 
     # ------------------------------------------------------------------ alarms
-    def _evaluate_alarms(self, now: datetime) -> None:
+    def _evaluate_alarms(self, now: datetime, before: dict[tuple[str, str], int]) -> None:
         alarms = self._pages("cloudwatch", "describe_alarms", "MetricAlarms")
         names = {a["AlarmName"] for a in alarms}
         for gone in set(self._alarms) - names:
             del self._alarms[gone]
         for alarm in alarms:
             try:
-                self._evaluate_one(alarm, now)
+                self._evaluate_one(alarm, now, before)
             except rules.UnsupportedAlarm as exc:
                 self.problems[alarm["AlarmName"]] = str(exc)
 
-    def _evaluate_one(self, alarm: dict, now: datetime) -> None:
+    def _evaluate_one(self, alarm: dict, now: datetime, before: dict[tuple[str, str], int]) -> None:
         name = alarm["AlarmName"]
         track = self._alarms.get(name)
         metric = (alarm.get("Namespace", ""), alarm.get("MetricName", ""))
         version = self._versions.get(metric, 0)
+        evaluated = before.get(metric, 0)  # data older than this tick; what this tick ingested is new
         if track is None:
             track = self._first_sight(alarm, now)
-            track.data_version = version  # evaluated when data arrives or after a minute, as AWS does
+            track.data_version = evaluated  # evaluated when data arrives or after a minute, as AWS does
         elif alarm.get("AlarmConfigurationUpdatedTimestamp") != track.config_ts:
             self._config_updated(alarm, track, now)
             track.data_version = -1  # re-evaluate with the new configuration now
         elif alarm.get("StateUpdatedTimestamp") != track.state_ts:
             # Someone else set the state (set_alarm_state, e.g. a test-fire): AWS runs the actions and the
-            # state holds until the next evaluation finds otherwise.
+            # state holds until the next evaluation finds otherwise: the next minute, or now when this
+            # tick brought new data (an event put right after the test-fire is not lost for a minute).
             old = track.state
             self._record_state(
                 name,
@@ -283,9 +288,8 @@ class LabCloudWatch:
             track.state, track.reason = alarm["StateValue"], alarm.get("StateReason", "")
             track.state_ts = alarm.get("StateUpdatedTimestamp")
             track.next_eval = now + max(EVAL_INTERVAL, timedelta(seconds=int(alarm.get("Period") or 60)))
-            track.data_version = version
+            track.data_version = evaluated
             self._run_actions(alarm, old, track.state, track.reason, now)
-            return
         if alarm.get("ActionsEnabled", True) != track.actions_enabled:
             track.actions_enabled = bool(alarm.get("ActionsEnabled", True))
             verb = "enabled" if track.actions_enabled else "disabled"

@@ -235,3 +235,57 @@ def test_duplicate_filters_of_one_name_count_an_event_once(monitoring, monkeypat
         assert evaluator.datapoints_published == 1
     finally:
         evaluator.stop()
+
+
+def test_event_put_with_a_new_alarm_fires_on_the_first_tick(monitoring, lab):
+    # The alarm (fixture) and the matching event exist before the evaluator's first look: the datapoint
+    # that tick publishes is new data for the alarm, evaluated at once, not a minute later.
+    t0 = datetime.now(UTC)
+    monitoring.put_event(grant_record(t0), t0)
+    lab.tick(now=t0)
+    assert alarm_state(monitoring.aws)["StateValue"] == "ALARM"
+    summaries = [h["HistorySummary"] for h in lab.history(ALARM)]
+    assert summaries[:2] == [
+        f"Successfully executed action {monitoring.topic_arn}",
+        "Alarm updated from INSUFFICIENT_DATA to ALARM",
+    ]
+    assert [sns_message(n)["OldStateValue"] for n in lab.sent_notifications] == ["INSUFFICIENT_DATA"]
+
+
+def test_reset_to_ok_and_event_in_one_tick_alarms_at_once(monitoring, lab):
+    # prove-it-fires resets an alarm to OK, then runs the statement: both can land in one evaluator tick.
+    t0 = datetime.now(UTC)
+    lab.tick(now=t0)
+    client(monitoring.aws, "cloudwatch").set_alarm_state(
+        AlarmName=ALARM, StateValue="OK", StateReason="db2ops prove-it-fires: reset to OK"
+    )
+    monitoring.put_event(grant_record(t0), t0)
+    lab.tick(now=t0 + timedelta(seconds=1))
+    assert alarm_state(monitoring.aws)["StateValue"] == "ALARM"
+    summaries = [h["HistorySummary"] for h in lab.history(ALARM)]
+    assert summaries[:3] == [
+        f"Successfully executed action {monitoring.topic_arn}",
+        "Alarm updated from OK to ALARM",
+        "Alarm updated from INSUFFICIENT_DATA to OK",
+    ]
+    assert [sns_message(n)["OldStateValue"] for n in lab.sent_notifications] == ["OK"]
+
+
+def test_test_fire_with_a_new_event_stays_alarm_then_refires_after_ok(monitoring, lab):
+    cw = client(monitoring.aws, "cloudwatch")
+    t0 = datetime.now(UTC).replace(second=10, microsecond=0)
+    lab.tick(now=t0)
+    cw.set_alarm_state(AlarmName=ALARM, StateValue="ALARM", StateReason="db2ops test-fire by alice")
+    monitoring.put_event(grant_record(t0), t0)
+    lab.tick(now=t0 + timedelta(seconds=1))
+    # AWS: the test-fire notifies; the evaluation that follows finds ALARM again: no transition, no message.
+    alarm = alarm_state(monitoring.aws)
+    assert (alarm["StateValue"], alarm["StateReason"]) == ("ALARM", "db2ops test-fire by alice")
+    assert [sns_message(n)["NewStateReason"] for n in lab.sent_notifications] == ["db2ops test-fire by alice"]
+    lab.tick(now=t0 + timedelta(seconds=62))  # a quiet minute, missing data not breaching
+    assert alarm_state(monitoring.aws)["StateValue"] == "OK"
+    later = t0 + timedelta(seconds=63)
+    monitoring.put_event(grant_record(later), later)
+    lab.tick(now=later)
+    assert alarm_state(monitoring.aws)["StateValue"] == "ALARM"
+    assert [sns_message(n)["OldStateValue"] for n in lab.sent_notifications] == ["INSUFFICIENT_DATA", "OK"]
