@@ -88,6 +88,12 @@ def build_parser() -> argparse.ArgumentParser:
     mode = su.add_mutually_exclusive_group()
     mode.add_argument("--dry-run", action="store_true", help="show every command and API call (default)")
     mode.add_argument("--apply", action="store_true", help="apply (refused on read-only clusters)")
+    mode.add_argument(
+        "--prove",
+        action="store_true",
+        help="prove it fires: run the runbook's test statement, watch event -> metric -> ALARM -> SNS "
+        "(a change: refused on read-only clusters)",
+    )
     su.add_argument("--json", action="store_true")
     su.add_argument(
         "--set",
@@ -105,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(_dash_pattern_is_positional(sys.argv[1:] if argv is None else argv))
     try:
         return _dispatch(args)
     except KeyboardInterrupt:
@@ -116,6 +122,27 @@ def main(argv: list[str] | None = None) -> int:
     except _UserError as exc:
         print(f"db2ops: {exc}", file=sys.stderr)
         return exc.code
+
+
+def _dash_pattern_is_positional(argv: list[str]) -> list[str]:
+    """Return argv with `--` before a filter-test pattern that starts with '-' (an exclusion like
+    `-appusr`), which argparse would otherwise take for an unknown option."""
+    argv = list(argv)
+    i = 0
+    while i < len(argv):
+        token = argv[i]
+        if token in ("--inventory", "--cluster"):
+            i += 2
+            continue
+        if token == "filter-test":
+            nxt = argv[i + 1] if i + 1 < len(argv) else ""
+            if nxt.startswith("-") and nxt not in ("-h", "--help", "--"):
+                argv.insert(i + 1, "--")
+            return argv
+        if not token.startswith("-"):
+            return argv  # another sub-command
+        i += 1
+    return argv
 
 
 class _UserError(Exception):
@@ -141,7 +168,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         return asyncio.run(_cmd_status(args))
     if args.cmd == "setup":
         from services.monitoring_setup import MonitoringParamError
-        from services.setup_cli import parse_param_overrides, run_setup_monitoring
+        from services.setup_cli import parse_param_overrides, run_prove_it_fires, run_setup_monitoring
 
         mode = "apply" if args.apply else "dry-run"
         inv = _load_inventory(args.inventory)
@@ -149,6 +176,10 @@ def _dispatch(args: argparse.Namespace) -> int:
             params = parse_param_overrides(args.setup_set)
         except MonitoringParamError as exc:
             raise _UserError(str(exc)) from None
+        if args.prove:
+            return asyncio.run(
+                run_prove_it_fires(inv, args.setup_cluster, as_json=args.json, out=sys.stdout, params=params)
+            )
         return asyncio.run(
             run_setup_monitoring(
                 inv, args.setup_cluster, mode=mode, as_json=args.json, out=sys.stdout, params=params

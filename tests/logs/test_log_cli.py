@@ -126,3 +126,17 @@ def test_iter_events_modes():
     assert len(lines) == 17 and "..." in lines
     with pytest.raises(ValueError, match="auto, record or line"):
         list(iter_events(path, "json"))
+
+
+def test_cli_filter_test_accepts_a_pattern_that_starts_with_minus(capsys):
+    # The runbook's exclusion patterns start with '-'; argparse used to read them as an unknown option
+    # and answered "the following arguments are required: file".
+    from tui.cli import main
+
+    assert main(["filter-test", "-appusr", str(AUDIT)]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.splitlines()[0] == "timestamp=2025-09-01-04.59.54.866271;"
+    assert "40 of 40 event(s) matched '-appusr'" in captured.err
+    assert main(["--inventory", "x.yaml", "filter-test", "-LOGALL -appusr", str(AUDIT)]) == 0
+    assert "LOGALL" not in capsys.readouterr().out
+    assert main(["filter-test", "--", "-LOGALL", str(AUDIT)]) == 0  # the explicit form keeps working
