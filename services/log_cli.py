@@ -122,6 +122,7 @@ def filter_test(pattern: str, path: Path, out: TextIO, err: TextIO | None = None
     Returns the exit code: 0 when at least one event matched, 1 when none did, 2 when the pattern is
     invalid or the file cannot be read (a message saying what to fix goes to `err`, default stderr).
     Pattern warnings (case traps) and a match count also go to `err`, so `out` holds only events.
+    Raises BrokenPipeError when the reader of `out` has gone.
     """
     err = err or sys.stderr
     try:
@@ -138,6 +139,8 @@ def filter_test(pattern: str, path: Path, out: TextIO, err: TextIO | None = None
             if compiled.matches(event):
                 matched += 1
                 out.write(event + "\n")
+    except BrokenPipeError:  # the reader left (`| head`): not a file error; the CLI ends quietly
+        raise
     except OSError as exc:
         print(
             f"filter-test: cannot read {path}: {exc.strerror or exc}; check the path and permissions",

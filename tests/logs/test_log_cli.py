@@ -140,3 +140,15 @@ def test_cli_filter_test_accepts_a_pattern_that_starts_with_minus(capsys):
     assert main(["--inventory", "x.yaml", "filter-test", "-LOGALL -appusr", str(AUDIT)]) == 0
     assert "LOGALL" not in capsys.readouterr().out
     assert main(["filter-test", "--", "-LOGALL", str(AUDIT)]) == 0  # the explicit form keeps working
+
+
+def test_filter_test_reader_leaving_is_not_reported_as_a_file_error():
+    # `db2ops filter-test ... | head -2` used to print "cannot read FILE: Broken pipe; check the path".
+    class ClosedPipe(io.StringIO):
+        def write(self, text):
+            raise BrokenPipeError(32, "Broken pipe")
+
+    err = io.StringIO()
+    with pytest.raises(BrokenPipeError):
+        filter_test("LOGALL", AUDIT, ClosedPipe(), err)
+    assert "cannot read" not in err.getvalue()
