@@ -280,6 +280,8 @@ def _cmd_parse(args: argparse.Namespace) -> int:
 
         try:
             parse_log_file_to_json_lines(args.kind, args.file, sys.stdout)
+        except BrokenPipeError:  # `| head`: main() ends quietly
+            raise
         except OSError as exc:
             raise _UserError(f"cannot read {args.file}: {exc.strerror}") from None
         except ValueError as exc:

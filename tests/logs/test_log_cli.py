@@ -152,3 +152,22 @@ def test_filter_test_reader_leaving_is_not_reported_as_a_file_error():
     with pytest.raises(BrokenPipeError):
         filter_test("LOGALL", AUDIT, ClosedPipe(), err)
     assert "cannot read" not in err.getvalue()
+
+
+def test_cli_parse_log_into_a_closed_pipe_exits_0_quietly(monkeypatch):
+    # `db2ops parse db2diag big.log --json | head -1` used to end with "cannot read big.log: Broken pipe".
+    from tui.cli import main
+
+    class ClosedPipe(io.StringIO):
+        def write(self, text):
+            raise BrokenPipeError(32, "Broken pipe")
+
+    class KeptOpen(io.StringIO):
+        def close(self):  # main() closes stderr so Python's exit flush stays quiet
+            pass
+
+    err = KeptOpen()
+    monkeypatch.setattr("sys.stdout", ClosedPipe())
+    monkeypatch.setattr("sys.stderr", err)
+    assert main(["parse", "db2diag", str(DIAG), "--json"]) == 0
+    assert err.getvalue() == ""
