@@ -1,6 +1,6 @@
 """`db2audit extract` report records and `db2audit describe` output (FORMATS.md section 4).
 
-A record starts at a `timestamp=` line and holds one `key=value;` per line (keys may contain spaces). A
+A record starts at a `timestamp=` line (indented in some pasted copies) and holds one `key=value;` per line (keys may contain spaces). A
 value runs until a line that ends with `;` (wrapped `text=` statements, the EXECUTE `compilation
 environment=` block), so a record ends at a blank line only outside such a value, or at the next
 `timestamp=` line. Pasted copies may drop the indentation or use CRLF; both are fine.
@@ -23,6 +23,9 @@ __all__ = [
 ]
 
 _FIELD_RE = re.compile(r"[ \t]*([A-Za-z][A-Za-z0-9_ ]*?)=(.*)")
+# A pasted copy may indent every line; an indented start must carry a real timestamp so that a
+# wrapped statement line like "  timestamp=CURRENT TIMESTAMP" stays part of its value.
+_INDENTED_START_RE = re.compile(r"[ \t]+timestamp=[0-9]{4}-[0-9]{2}-[0-9]{2}-[0-9.]{15};?[ \t]*$")
 _TS_RE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})-([0-9]{2})\.([0-9]{2})\.([0-9]{2})\.([0-9]{6})")
 
 
@@ -202,7 +205,7 @@ class Db2AuditParser:
 
     def _line(self, line: str, offset: int, out: list[AuditRecord]) -> None:
         body = line.rstrip("\r\n")
-        if body.startswith("timestamp="):
+        if body.startswith("timestamp=") or _INDENTED_START_RE.match(body):
             self._close(out)
             self._lines.append((line, offset))
             self._in_value = not body.rstrip().endswith(";")

@@ -147,3 +147,20 @@ def test_negative_event_status_marks_failure():
     assert rec.failed and rec.status == "-551"
     assert rec.summary == "CHECKING/CHECKING_OBJECT bob SAMPLE.WORKER status=-551"
     assert rec.to_dict()["fields"]["object name"] == "WORKER"
+
+
+def test_indented_paste_keeps_every_record():
+    # A ticket/e-mail paste indents every line and may drop the blank separators. Before, the indented
+    # `timestamp=` lines were not record starts: the whole file was "not a db2audit file", or (without
+    # blank lines) the second record's fields were swallowed by the first.
+    lines = [line for line in read("db2audit/extract-report-context-checking-v1158.txt").splitlines() if line]
+    for text in ("\n".join("    " + line for line in lines), "\n".join(" " + line for line in lines)):
+        parser = Db2AuditParser()
+        records = parser.feed(text) + parser.flush()
+        assert [(r.event, r.timestamp_text) for r in records] == [
+            ("EXECUTE_IMMEDIATE", "2025-09-01-04.59.54.866271"),
+            ("CHECKING_OBJECT", "2025-09-01-04.59.54.873608"),
+        ]
+        assert records[1].object_name == "LOGALL" and parser.skipped_lines == 0
+        assert text[records[1].offset :].lstrip().startswith("timestamp=2025-09-01-04.59.54.873608;")
+        assert records[0].raw + records[1].raw == text  # nothing lost, nothing twice
