@@ -35,6 +35,15 @@ from services.inventory_model import AwsSettings
 
 log = logging.getLogger(__name__)
 _US = timedelta(microseconds=1)
+_RUNNING: dict[int, LogAgent] = {}  # id(cluster state) -> its started agent (lab commands look it up)
+_RUNNING_LOCK = threading.Lock()
+
+
+def running_agent_for(cluster_state: Any) -> LogAgent | None:
+    """Return the started LogAgent of `cluster_state` (a lab.state.LabCluster) in this process, or None."""
+    with _RUNNING_LOCK:
+        agent = _RUNNING.get(id(cluster_state))
+    return agent if agent is not None and agent.cluster is cluster_state else None
 
 
 class LogAgent:
@@ -107,10 +116,15 @@ class LogAgent:
         self._unsubscribe = self.cluster.subscribe(self._on_lab_event)
         self._thread = threading.Thread(target=self._run, name=f"log-agent-{self.cluster.name}", daemon=True)
         self._thread.start()
+        with _RUNNING_LOCK:
+            _RUNNING[id(self.cluster)] = self
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop writing and unsubscribe; waits up to `timeout` seconds for the thread."""
         self._stop.set()
+        with _RUNNING_LOCK:
+            if _RUNNING.get(id(self.cluster)) is self:
+                del _RUNNING[id(self.cluster)]
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None

@@ -1,8 +1,10 @@
-"""Headless `db2ops setup monitoring --cluster NAME [--dry-run | --apply] [--json]`.
+"""Headless `db2ops setup monitoring --cluster NAME [--dry-run | --apply | --prove] [--json]`.
 
 Runs the same plan as the wizard, without the UI: for automation and for reviewing a plan in a change
-ticket. Exit codes: 0 everything done (or planned, for a dry run), 1 a step failed, 2 bad input (unknown
-cluster, bad parameter), 3 refused by the write guard (read-only cluster).
+ticket; `--prove` runs step 8, "prove it fires", and prints each link of the chain as it is seen.
+Exit codes: 0 everything done (or planned, for a dry run; the chain completed, for --prove), 1 a step
+failed (the chain broke), 2 bad input (unknown cluster, bad parameter), 3 refused by the write guard
+(read-only cluster).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any, TextIO
 from services.inventory_model import Inventory
 from services.monitoring_setup import MonitoringParamError, MonitoringParams, build_monitoring_plan
 from services.plans import Journal, PlanContext, PlanResult, StepEvent, WriteRefused, run_plan
+from services.plans.guard import ensure_writable
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_REFUSED = 0, 1, 2, 3
 _STATUS_WORD = {
@@ -144,6 +147,97 @@ async def run_setup_monitoring(
     else:
         _print_text(result, out, with_actions=mode != "check")
     return EXIT_OK if result.ok else EXIT_FAILED
+
+
+async def run_prove_it_fires(
+    inventory: Inventory,
+    cluster_name: str,
+    *,
+    as_json: bool,
+    out: TextIO,
+    params: dict[str, Any] | None = None,
+    runner: Any = None,
+    lab_session: Any = None,
+    options: Any = None,
+    journal: Journal | None = None,
+) -> int:
+    """Run "prove it fires" headless, printing each ProofEvent as it happens (one JSON object a line with
+    `as_json`); return the exit code: 0 the chain completed (an SNS message was seen), 1 it broke (the
+    last line says where and what to check), 2 unknown cluster / bad parameter, 3 refused by the write
+    guard (the test statement is a change: read-only clusters refuse it).
+
+    `params` overrides MonitoringParams defaults (see parse_param_overrides); `options` is a ProofOptions
+    (default: ProofOptions.for_cluster). On a lab cluster without `lab_session` (the lab runs in another
+    process, `db2ops lab --serve`), the lab's evaluator and agent are reached over SSH (RemoteLab).
+    `runner` defaults to a new SshPool (closed at the end). Never raises for expected problems.
+    """
+    from services.monitoring.prove_it_fires import prove_it_fires
+
+    cluster = inventory.cluster(cluster_name)
+    if cluster is None:
+        known = ", ".join(c.name for c in inventory.clusters) or "none"
+        where = inventory.source or "the inventory"
+        return _proof_fail(
+            out, as_json, EXIT_USAGE, f"no cluster {cluster_name!r} in {where} (known: {known})"
+        )
+    try:
+        resolved = MonitoringParams.from_mapping(dict(params or {})).resolve(cluster)
+    except (MonitoringParamError, ValueError) as exc:
+        return _proof_fail(out, as_json, EXIT_USAGE, str(exc))
+    try:  # refuse before anything runs, rather than after the first reads
+        ensure_writable(cluster, apply_requested=True, inventory_source=inventory.source)
+    except WriteRefused as exc:
+        return _proof_fail(out, as_json, EXIT_REFUSED, str(exc))
+    own_pool = runner is None
+    if own_pool:
+        from services.ssh import SshPool
+
+        runner = SshPool()
+    ctx = PlanContext(
+        cluster=cluster,
+        runner=runner,
+        journal=journal if journal is not None else Journal(),
+        inventory_source=inventory.source,
+    )
+    if lab_session is None and cluster.lab:
+        from services.monitoring.lab_remote import RemoteLab
+
+        lab_session = RemoteLab(cluster, runner)
+    last = None
+    try:
+        async for event in prove_it_fires(ctx, resolved, options=options, lab_session=lab_session):
+            _print_proof_event(event, out, as_json)
+            last = event
+    finally:
+        if own_pool:
+            await runner.close()
+    return EXIT_OK if last is not None and last.stage == "result" and last.status == "ok" else EXIT_FAILED
+
+
+def _print_proof_event(event: Any, out: TextIO, as_json: bool) -> None:
+    if as_json:
+        line = {
+            "stage": event.stage,
+            "status": event.status,
+            "at": event.at.isoformat(),
+            "detail": event.detail,
+            "lab": event.lab,
+            "data": event.data,
+        }
+        out.write(json.dumps(line, default=str) + "\n")
+    elif event.stage == "result":
+        print(f"Result: {event.detail if event.status == 'ok' else 'FAILED: ' + event.detail}", file=out)
+    else:
+        print(f"{event.at:%H:%M:%S} {event.stage:<12} {event.status:<7} {event.text}", file=out)
+    out.flush()
+
+
+def _proof_fail(out: TextIO, as_json: bool, code: int, message: str) -> int:
+    if not as_json:
+        return _fail(out, False, code, message)
+    status = "refused" if code == EXIT_REFUSED else "error"
+    out.write(json.dumps({"stage": "result", "status": status, "detail": message}) + "\n")
+    return code
 
 
 def _fail(out: TextIO, as_json: bool, code: int, message: str) -> int:

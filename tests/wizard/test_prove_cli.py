@@ -1,0 +1,161 @@
+"""Headless `db2ops setup monitoring --prove`: each link printed as it is seen, exit codes, the write guard,
+and the proof against a lab that runs in another process (its evaluator reached over SSH)."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import os
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from services.inventory_model import Inventory
+from services.monitoring_setup import MonitoringParams, build_monitoring_plan
+from services.plans import Journal, PlanContext, run_plan
+from services.setup_cli import EXIT_FAILED, EXIT_OK, EXIT_REFUSED, EXIT_USAGE, run_prove_it_fires
+
+pytest.importorskip("moto")
+EMAIL = "dba-team@example.com"
+ALARM = "db2ops-lab1-sensitive-table-access"
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+async def lab_session(tmp_path: Path):
+    from moto.moto_api._internal.models import moto_api_backend
+
+    from lab.session import LabSession
+
+    moto_api_backend.reset()  # moto's state is per process: every lab of these tests starts empty
+    session = LabSession(clusters=1, failover_delay_s=0, base_dir=tmp_path / "lab")
+    await session.start()
+    try:
+        yield session
+    finally:
+        await session.stop()
+
+
+@pytest.fixture
+async def ssh_pool():
+    from services.ssh import SshPool
+
+    pool = SshPool(connect_timeout=5, command_timeout=20)
+    try:
+        yield pool
+    finally:
+        await pool.close()
+
+
+async def _apply(session, pool, tmp_path) -> None:
+    cluster = session.inventory.clusters[0]
+    ctx = PlanContext(cluster=cluster, runner=pool, journal=Journal(tmp_path / "journal"))
+    plan = build_monitoring_plan(cluster, MonitoringParams(email=EMAIL))
+    result = await run_plan(plan, ctx, mode="apply", state_dir=tmp_path / "p")
+    assert result.ok, result.next_hint
+
+
+async def test_cli_in_another_process_proves_the_chain_of_this_lab(lab_session, ssh_pool, tmp_path) -> None:
+    await _apply(lab_session, ssh_pool, tmp_path)
+    argv = [
+        *("-m", "tui.cli", "--inventory", str(lab_session.inventory_path)),
+        *("setup", "monitoring", "--cluster", "lab1", "--prove", "--json"),
+    ]
+    # The lab (SSH hosts, evaluator, agent) lives in this process: its loop must run while the CLI does.
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        *argv,
+        cwd=str(REPO),
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), 180)
+    lines = [json.loads(line) for line in out.decode().splitlines()]
+    assert proc.returncode == EXIT_OK, out.decode() + err.decode()
+    assert [(e["stage"], e["status"]) for e in lines if e["status"] == "ok"] == [
+        ("statement", "ok"),
+        ("event", "ok"),
+        ("metric", "ok"),
+        ("alarm", "ok"),
+        ("notification", "ok"),
+        ("result", "ok"),
+    ]
+    assert lines[-1]["detail"] == (
+        "it fires: statement -> log event -> metric -> ALARM -> SNS message recorded by the lab"
+    )
+    by_stage = {e["stage"]: e for e in lines if e["status"] == "ok"}
+    assert by_stage["statement"]["data"] == {"host": "db2a"}
+    assert "grant select on table sample.worker to user abcuser, role trole" in by_stage["event"]["detail"]
+    assert by_stage["metric"]["detail"].startswith("datapoint 1 at ") and by_stage["metric"]["lab"] is True
+    assert any("shipped the audit record" in e["detail"] for e in lines)
+    assert any(f"{EMAIL} is pending confirmation" in e["detail"] for e in lines)
+    # What the CLI printed is what this process's evaluator published: the same SNS message.
+    sent = lab_session.cloudwatch.notifications_for(ALARM)
+    assert [n["NewStateValue"] for n in sent] == ["ALARM"]
+    assert f"(MessageId {sent[0]['MessageId']})" in by_stage["notification"]["detail"]
+
+
+async def test_text_output_over_ssh_and_a_second_proof_resets_the_alarm(
+    lab_session, ssh_pool, tmp_path
+) -> None:
+    await _apply(lab_session, ssh_pool, tmp_path)
+    inventory = lab_session.inventory
+    # no lab_session: the CLI path, reaching the lab's evaluator and agent with `db2ops-lab` over SSH
+    out = io.StringIO()
+    code = await run_prove_it_fires(inventory, "lab1", as_json=False, out=out, runner=ssh_pool)
+    text = out.getvalue()
+    assert code == EXIT_OK, text
+    rows = text.splitlines()
+    assert rows[-1] == (
+        "Result: it fires: statement -> log event -> metric -> ALARM -> SNS message recorded by the lab"
+    )
+    assert any(
+        r[9:].startswith("statement    ok      ran on db2a as db2inst1 (HADR primary) (lab)") for r in rows
+    )
+    assert any(r[9:].startswith("alarm        ok      ALARM at ") for r in rows)
+
+    lab_session.cloudwatch.confirm_email("all")
+    again = io.StringIO()
+    assert await run_prove_it_fires(inventory, "lab1", as_json=True, out=again, runner=ssh_pool) == EXIT_OK
+    events = [json.loads(line) for line in again.getvalue().splitlines()]
+    assert any(e["detail"].startswith("the alarm was already in ALARM: set it to OK") for e in events)
+    assert not any("pending confirmation" in e["detail"] for e in events)  # confirmed in the lab process
+    sent = lab_session.cloudwatch.notifications_for(ALARM)
+    assert [json.loads(n["Message"])["OldStateValue"] for n in sent] == ["INSUFFICIENT_DATA", "OK"]
+
+
+async def test_read_only_unknown_cluster_and_bad_parameter_run_nothing(lab, tmp_path) -> None:
+    cluster, runner, _ = lab
+    read_only = Inventory(clusters=(replace(cluster, read_only=True),), source="/etc/db2ops/inventory.yaml")
+    out = io.StringIO()
+    assert await run_prove_it_fires(read_only, "lab1", as_json=True, out=out, runner=runner) == EXIT_REFUSED
+    answer = json.loads(out.getvalue())
+    assert (answer["stage"], answer["status"]) == ("result", "refused")
+    assert answer["detail"].startswith(
+        "cluster lab1 is read-only: set read_only: false for it in /etc/db2ops"
+    )
+    out = io.StringIO()
+    assert await run_prove_it_fires(read_only, "nope", as_json=False, out=out, runner=runner) == EXIT_USAGE
+    assert out.getvalue() == "db2ops: no cluster 'nope' in /etc/db2ops/inventory.yaml (known: lab1)\n"
+    writable = Inventory(clusters=(cluster,))
+    out = io.StringIO()
+    code = await run_prove_it_fires(writable, "lab1", as_json=False, out=out, runner=runner, params={"x": 1})
+    assert code == EXIT_USAGE and "unknown monitoring parameter(s): x" in out.getvalue()
+    assert runner.ran == []
+
+
+async def test_a_broken_chain_exits_1_with_the_diagnosis(lab, tmp_path) -> None:
+    cluster, runner, _ = lab  # nothing applied: no metric filter, no alarm
+    out = io.StringIO()
+    code = await run_prove_it_fires(
+        Inventory(clusters=(cluster,)), "lab1", as_json=False, out=out, runner=runner
+    )
+    assert code == EXIT_FAILED
+    assert out.getvalue() == (
+        "Result: FAILED: no metric filter db2ops-sensitive-table-access on db2-db-worker-audit-log: apply the "
+        "monitoring plan first (:setup, or db2ops setup monitoring --cluster lab1 --apply)\n"
+    )
