@@ -285,8 +285,13 @@ LAB_VERBS = (
     "reconnect-hadr",
     "latency MS",
     "move-primary NODE",
+    # answered by lab/commands_cloudwatch.py (the lab's CloudWatch evaluator and agent)
+    "confirm-email SUBSCRIPTION_ARN|all",
+    "cloudwatch [notifications [ALARM] | series NAMESPACE METRIC | history ALARM]",
+    "audit-test",
 )
-LAB_USAGE = "usage: db2ops-lab {" + "|".join(LAB_VERBS) + "}\n"
+# One verb a line: some verbs take alternatives of their own (ARN|all), which a {a|b|c} list would blur.
+LAB_USAGE = "usage: db2ops-lab VERB [ARGS], VERB one of:\n" + "".join(f"  {v}\n" for v in LAB_VERBS)
 
 
 def lab_control(cluster: LabCluster, args: list[str]) -> Result:
@@ -329,4 +334,6 @@ def _db2ops_lab(ctx: CommandContext) -> Result:
 # db2admin: the monitoring runbook's host commands (db2audit, dbm cfg, CLP scripts, crontab, CloudWatch agent).
 # takeover: db2 takeover hadr, crm resource move/clear/cleanup, crm_resource, cibadmin constraints.
 # cloudwatch: `db2ops-lab confirm-email|cloudwatch` for the lab's CloudWatch evaluator.
+# ha, ha_cluster: the HA runbook's commands (rpm/dnf/tar, db2cm -create, crm configure; fresh clusters).
 from lab import commands_cloudwatch, commands_db2admin, commands_takeover  # noqa: E402,F401,I001
+from lab import commands_ha, commands_ha_cluster  # noqa: E402,F401,I001

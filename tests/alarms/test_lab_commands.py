@@ -77,3 +77,25 @@ def test_audit_test_needs_the_clusters_running_agent():
     assert err == (
         "db2ops-lab: the lab's CloudWatch agent is not running for this cluster (start it with AWS)\n"
     )
+
+
+def test_usage_lists_every_verb_including_the_cloudwatch_ones():
+    expected = [
+        "  status\n",
+        "  kill-primary\n",
+        "  restore\n",
+        "  stop-qnetd\n",
+        "  start-qnetd\n",
+        "  disconnect-hadr\n",
+        "  reconnect-hadr\n",
+        "  latency MS\n",
+        "  move-primary NODE\n",
+        "  confirm-email SUBSCRIPTION_ARN|all\n",
+        "  cloudwatch [notifications [ALARM] | series NAMESPACE METRIC | history ALARM]\n",
+        "  audit-test\n",
+    ]
+    for args in ((), ("no-such-verb",)):
+        status, out, err = lab_ctl(*args)
+        assert (status, out) == (2, "")
+        usage = err[err.index("usage: db2ops-lab") :]
+        assert usage == "usage: db2ops-lab VERB [ARGS], VERB one of:\n" + "".join(expected)
