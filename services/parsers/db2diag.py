@@ -30,8 +30,9 @@ _TS = r"[0-9]{4}-[0-9]{2}-[0-9]{2}-[0-9]{2}\.[0-9]{2}\.[0-9]{2}\.[0-9]{6}[+-][0-
 # The newline before a record header; the lookahead keeps the header in the next piece.
 _SPLIT_RE = re.compile(r"\n(?=[ \t]?" + _TS + ")")
 _HEADER_START_RE = re.compile(r"[ \t]?" + _TS)
-# Inside a newline-collapsed line only a full header (timestamp, record id, LEVEL:) starts a record.
-_MIDLINE_RE = re.compile(r"(?<=[ \t\xa0])(?=" + _TS + r"[ \t\xa0]+\S+[ \t\xa0]+LEVEL:)")
+# Inside a line only a full header (timestamp, record id, LEVEL:) starts a record: newline-collapsed
+# copies, and copies that lost the newline before a header ("...command.2023-06-09-20.26.10...").
+_MIDLINE_RE = re.compile(r"(?<![0-9])(?=" + _TS + r"[ \t\xa0]+\S+[ \t\xa0]+LEVEL:)")
 _HEAD_RE = re.compile(
     r"[ \t]?(?P<ts>[0-9]{4}-[0-9]{2}-[0-9]{2}-[0-9]{2}\.[0-9]{2}\.[0-9]{2}\.[0-9]{6})(?P<tz>[+-][0-9]{3})"
     r"(?:[ \t\xa0]+(?!LEVEL:)(?P<rid>[^\s]+))?(?:[ \t\xa0]+LEVEL:[ \t\xa0]*(?P<level>\w*))?"
@@ -195,11 +196,12 @@ def _record(raw: str, offset: int) -> DiagRecord:
 
 
 def _records_from_piece(piece: str, offset: int) -> list[DiagRecord]:
-    """One split piece is one record, unless its first line is a newline-collapsed run of records."""
+    """One split piece is one record, unless it holds another header inside a line: a newline-collapsed
+    run of records (a long first line) or a header glued to a line (a `LEVEL:` below the header line)."""
     nl = piece.find("\n", 0, _COLLAPSED_MIN)
-    if nl >= 0 or len(piece) <= _COLLAPSED_MIN:
+    if nl >= 0 and piece.find("LEVEL:", nl) < 0 or nl < 0 and len(piece) <= _COLLAPSED_MIN:
         return [_record(piece, offset)]
-    starts = [m.start() for m in _MIDLINE_RE.finditer(piece)]
+    starts = [m.start() for m in _MIDLINE_RE.finditer(piece, 1)]
     if not starts:
         return [_record(piece, offset)]
     bounds = [0, *starts, len(piece)]
@@ -239,7 +241,8 @@ class Db2DiagParser:
         offset = self._take_first(pieces[0], out)
         append = out.append
         for piece in pieces[1:-1]:
-            if piece.find("\n", 0, _COLLAPSED_MIN) >= 0:  # the common case: an ordinary header line
+            nl = piece.find("\n", 0, _COLLAPSED_MIN)
+            if nl >= 0 and piece.find("LEVEL:", nl) < 0:  # the common case: one ordinary record
                 append(_record(piece, offset))
             else:
                 out.extend(_records_from_piece(piece, offset))

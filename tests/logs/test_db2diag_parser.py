@@ -308,3 +308,33 @@ def test_to_dict_is_json_ready():
     assert d["timestamp"] == "2023-06-09T20:32:42.215187-07:00"
     assert d["data"][3]["size"] == 117 and d["proc"] == "db2havend (db2ha)"
     assert d["offset"] == 0 and d["raw"] == rec.raw
+
+
+@pytest.mark.parametrize("glue", ["", " ", "\xa0"])
+def test_a_header_glued_to_the_previous_line_is_still_a_record(glue):
+    # A copy that lost one newline used to fold the next record into the previous one: the takeover's
+    # CHANGE record vanished from the list without a word.
+    text = read("db2diag/pcmk-takeover-02-event-start-change.txt").replace("\n\n...\n", glue)
+    assert "command." + glue + "2023-06-09-20.26.10.655241-420 E380152E504" in text
+    for cuts in ([], [text.index("E380152E504") - 3], list(range(50, len(text), 97))):
+        parser = Db2DiagParser()
+        bounds = [0, *cuts, len(text)]
+        recs = [r for a, b in zip(bounds, bounds[1:], strict=False) for r in parser.feed(text[a:b])]
+        recs += parser.flush()
+        assert [(r.record_id, r.event_kind) for r in recs] == [
+            ("E368015E479", "START"),
+            ("E380152E504", "CHANGE"),
+        ]
+        assert recs[0].event_text == "Received TAKEOVER HADR command."
+        assert recs[1].event_text == "HADR state set to HDR_S_PEER (was HDR_P_PEER), connId=1"
+        assert recs[0].raw + recs[1].raw == text and recs[1].offset == len(recs[0].raw)
+
+
+def test_level_inside_a_message_does_not_split_a_record():
+    text = (
+        "2023-06-09-20.26.08.238097-420 I1E1           LEVEL: Info\n"
+        "MESSAGE : copied: 2023-06-09-20.26.08.238097-420 but no record id and level here\n"
+        "DATA #1 : String, 20 bytes\nLEVEL: not a header\n"
+    )
+    (rec,) = parse_db2diag(text)
+    assert rec.raw == text and rec.message.startswith("copied: 2023-06-09")
