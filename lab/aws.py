@@ -10,6 +10,7 @@ a private one-worker thread pool so they never block the SSH servers' loop and k
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -95,14 +96,18 @@ class LabAws:
         self.endpoint_url = f"http://{host}:{port}"
         return self.endpoint_url
 
-    def seed(self, cluster: LabCluster) -> ClusterAws:
-        """Create the cluster's VPC, route table, instances, overlay route and log groups. Blocking.
+    def seed(self, cluster: LabCluster, *, fresh: bool = False) -> ClusterAws:
+        """Create the cluster's VPC, route table, instances (with an IAM instance profile), overlay route,
+        the HA runbook's IAM policy and the log groups. Blocking.
 
-        Writes moto's instance ids into the cluster's hosts and starts following its takeovers.
+        `fresh` (the HA plan's "not yet clustered" lab, lab/ha_state.start_fresh): the source/dest check
+        stays on and neither the overlay route nor the IAM policy exist. Writes moto's instance ids into
+        the cluster's hosts and starts following its takeovers.
         """
         if self.endpoint_url is None:
             raise LabAwsError("LabAws.seed() called before start()")
         ec2 = _client("ec2", self.endpoint_url)
+        profile = self._instance_profile(cluster.name)
         vpc_id = ec2.create_vpc(CidrBlock="10.99.0.0/16")["Vpc"]["VpcId"]
         ec2.create_tags(Resources=[vpc_id], Tags=[{"Key": "Name", "Value": f"{cluster.name}-vpc"}])
         rtb_id = ec2.create_route_table(VpcId=vpc_id)["RouteTable"]["RouteTableId"]
@@ -124,6 +129,7 @@ class LabAws:
                 MaxCount=1,
                 InstanceType="m5.large" if host.role == "db" else "t3.small",
                 SubnetId=subnet,
+                **({"IamInstanceProfile": {"Name": profile}} if host.role == "db" else {}),
                 PrivateIpAddress=host.address,
                 TagSpecifications=[
                     {
@@ -138,22 +144,59 @@ class LabAws:
             )
             instance_id = reservation["Instances"][0]["InstanceId"]
             facts.instance_ids[name] = instance_id
-            if host.role == "db":
+            if host.role == "db" and not fresh:
                 # The overlay IP is routed to the instance: it must accept traffic not addressed to it.
                 ec2.modify_instance_attribute(InstanceId=instance_id, SourceDestCheck={"Value": False})
         with cluster.lock:
             for name, instance_id in facts.instance_ids.items():
                 cluster.hosts[name].instance_id = instance_id
             primary = cluster.promoted or cluster.hadr_primary
-        ec2.create_route(
-            RouteTableId=rtb_id,
-            DestinationCidrBlock=f"{cluster.overlay_ip}/32",
-            InstanceId=facts.instance_ids[primary],
-        )
+        from lab.ha_state import note_route_table
+
+        note_route_table(cluster, rtb_id)
+        if not fresh:
+            ec2.create_route(
+                RouteTableId=rtb_id,
+                DestinationCidrBlock=f"{cluster.overlay_ip}/32",
+                InstanceId=facts.instance_ids[primary],
+            )
+            self._attach_route_policy(cluster.name, profile, rtb_id)
         self._ensure_log_groups()
         self.clusters[cluster.name] = facts
         self._unsubscribers.append(cluster.subscribe(lambda kind, d: self._on_event(cluster, kind, d)))
         return facts
+
+    def _instance_profile(self, cluster_name: str) -> str:
+        """Create the Db2 instances' IAM role + instance profile (what aws-vpc-move-ip runs as)."""
+        iam = _client("iam", self.endpoint_url or "")
+        name = f"{cluster_name}-db2-ec2"
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
+            ],
+        }
+        try:
+            iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
+            iam.create_instance_profile(InstanceProfileName=name)
+            iam.add_role_to_instance_profile(InstanceProfileName=name, RoleName=name)
+        except iam.exceptions.EntityAlreadyExistsException:
+            pass  # seeded before in this moto (same cluster name)
+        return name
+
+    def _attach_route_policy(self, cluster_name: str, role: str, route_table_id: str) -> None:
+        """The HA runbook's policy (ReplaceRoute on the table), as the HA plan would create it."""
+        from services.ha_setup.params import default_policy_name, policy_document, policy_json
+
+        iam = _client("iam", self.endpoint_url or "")
+        account = _client("sts", self.endpoint_url or "").get_caller_identity()["Account"]
+        document = policy_document("aws", REGION, account, (route_table_id,))
+        name = default_policy_name(cluster_name)
+        try:
+            iam.create_policy(PolicyName=name, PolicyDocument=policy_json(document))
+        except iam.exceptions.EntityAlreadyExistsException:
+            pass  # seeded before in this moto (moto's state is per process)
+        iam.attach_role_policy(RoleName=role, PolicyArn=f"arn:aws:iam::{account}:policy/{name}")
 
     def _ensure_log_groups(self) -> None:
         logs = _client("logs", self.endpoint_url or "")
@@ -193,6 +236,8 @@ class LabAws:
             ),
             None,
         )
+        if current is None:
+            return  # no overlay route yet (a fresh HA lab before the plan made it): nothing to move
         if current != target:
             ec2.replace_route(
                 RouteTableId=facts.route_table_id, DestinationCidrBlock=destination, InstanceId=target

@@ -56,9 +56,13 @@ class LabRuntime:
         failover_delay_s: float = 2.0,
         latency_ms: int = 0,
         with_aws: bool = True,
+        fresh_ha: bool = False,
     ) -> None:
         """Bring the lab up and write its inventory. Raises ValueError for a bad cluster count,
-        lab.aws.LabAwsError when the AWS side cannot start (e.g. moto not installed)."""
+        lab.aws.LabAwsError when the AWS side cannot start (e.g. moto not installed).
+
+        `fresh_ha`: the clusters are "not yet clustered" (HADR in PEER, no Pacemaker, qdevice, overlay
+        route or IAM policy yet) for rehearsing the HA setup plan (lab/ha_state.start_fresh)."""
         if not 1 <= clusters <= MAX_CLUSTERS:
             raise ValueError(f"clusters must be between 1 and {MAX_CLUSTERS}, not {clusters}")
         self.base_dir = Path(base_dir) if base_dir is not None else default_lab_dir()
@@ -83,6 +87,10 @@ class LabRuntime:
                     failover_delay_s=failover_delay_s,
                     latency_ms=latency_ms,
                 )
+                if fresh_ha:
+                    from lab.ha_state import start_fresh
+
+                    start_fresh(cluster)
                 self.clusters[cluster.name] = cluster
                 for host in cluster.hosts.values():
                     key = asyncssh.generate_private_key("ssh-ed25519", comment=f"{host.name}@db2ops-lab")
@@ -91,7 +99,7 @@ class LabRuntime:
             if aws_start is not None:
                 self.endpoint_url = await aws_start
                 for cluster in self.clusters.values():
-                    await asyncio.to_thread(self.aws.seed, cluster)
+                    await asyncio.to_thread(self.aws.seed, cluster, fresh=fresh_ha)
             self._write_known_hosts()
             self._write_inventory()
             self._ticker = asyncio.create_task(self._tick_forever())

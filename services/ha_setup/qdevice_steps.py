@@ -79,12 +79,18 @@ class QdeviceStep(HostCommandStep):
                 False, f"no quorum device configured (corosync-qdevice-tool on {self.host.name})"
             )
         qnetd = status.qnetd_host.rsplit(":", 1)[0]
-        if qnetd != self.params.qdevice_host:
+        if qnetd != self.params.qdevice_host and qnetd != await self._address(ctx):
             raise StepFailed(
                 f"the cluster already uses the quorum device {status.qnetd_host}, not "
                 f"{self.params.qdevice_host}: db2ops will not replace it (db2cm -delete -qdevice first)"
             )
         return StepState(True, f"qnetd {status.qnetd_host}, algorithm {status.algorithm}, {status.state}")
+
+    async def _address(self, ctx: PlanContext) -> str:
+        """Return the qdevice host's address as the primary resolves it (qdevice-tool may show either)."""
+        result = await ctx.read(self.host, ["getent", "hosts", self.params.qdevice_host or ""])
+        words = result.stdout.split()
+        return words[0] if result.exit_status == 0 and words else ""
 
     def commands(self, ctx: PlanContext) -> list[HostCommand]:
         return [
