@@ -83,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--cluster", dest="trust_cluster", help="the cluster of that host (when names repeat)")
 
     su = sub.add_parser("setup", help="run a setup plan headless")
-    su.add_argument("what", choices=["monitoring"])
+    su.add_argument("what", choices=["monitoring", "ha"])
     su.add_argument("--cluster", dest="setup_cluster", required=True)
     mode = su.add_mutually_exclusive_group()
     mode.add_argument("--dry-run", action="store_true", help="show every command and API call (default)")
@@ -151,6 +151,23 @@ class _UserError(Exception):
         self.code = code
 
 
+def _cmd_setup_ha(args: argparse.Namespace) -> int:
+    from services.ha_setup.cli import parse_ha_overrides, run_setup_ha
+    from services.ha_setup.params import HaParamError
+
+    if args.prove:
+        raise _UserError("--prove is for setup monitoring; setup ha verifies the cluster status itself")
+    inv = _load_inventory(args.inventory)
+    try:
+        params = parse_ha_overrides(args.setup_set)
+    except HaParamError as exc:
+        raise _UserError(str(exc)) from None
+    mode = "apply" if args.apply else "dry-run"
+    return asyncio.run(
+        run_setup_ha(inv, args.setup_cluster, mode=mode, as_json=args.json, out=sys.stdout, params=params)
+    )
+
+
 def _dispatch(args: argparse.Namespace) -> int:
     if args.cmd == "locate":
         from services.paths import locate_report
@@ -166,6 +183,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return filter_test(args.pattern, args.file, sys.stdout)
     if args.cmd == "status":
         return asyncio.run(_cmd_status(args))
+    if args.cmd == "setup" and args.what == "ha":
+        return _cmd_setup_ha(args)
     if args.cmd == "setup":
         from services.monitoring_setup import MonitoringParamError
         from services.setup_cli import parse_param_overrides, run_prove_it_fires, run_setup_monitoring
