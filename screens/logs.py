@@ -1,12 +1,13 @@
 """The log screen (`:logs`): the cluster's db2diag and audit logs from CloudWatch, live, in one virtual
 view merged by time, with a detail panel and a Logs Insights panel.
 
-The status line says how events arrive (Live Tail, polling once a second, and why) and whether AWS
+The status line says how events arrive (Live Tail, or polling and how often, and why) and whether AWS
 sampled the stream; in the lab it says that db2ops, not moto, evaluates patterns and queries.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,6 +40,8 @@ _TAKEOVER_MARKS = (
     "HADR role set to Primary",
     "Received TAKEOVER HADR command",
 )
+# "polling every 1 s: <why>" / "polling every 1 s while Live Tail starts" (services/logs_tail.py)
+_POLL_REASON = re.compile(r"polling every (?P<every>\S+ s)(?::\s*|\s+)?(?P<rest>.*)$", re.DOTALL)
 _PROMPTS = {
     "filter": "filter: CloudWatch filter pattern (e.g. ?Error ?Severe, worker -APPUSR); ! inverts; empty clears",
     "search": "search: text to highlight (case-insensitive); n / N next / previous",
@@ -47,28 +50,33 @@ _PROMPTS = {
 
 
 def mode_text(status: TailStatus, lab: bool) -> Content:
-    """Return the status-line text for the feed: mode, reason, sampled flag, lab note."""
+    """Return the status-line text for the feed: mode (with the polling interval), sampled flag, error,
+    lab note, then the reason, which is the longest part and the one a narrow terminal may cut."""
+    reason = status.reason
     if status.mode == "live-tail":
         head = Content.styled("● Live Tail", "bold $text-success")
     elif status.mode == "polling":
-        head = Content.styled("◌ polling once a second", "bold $text-warning")
+        interval = _POLL_REASON.match(reason)
+        label = "◌ polling" + (f" every {interval['every']}" if interval else "")
+        reason = interval["rest"] if interval else reason
+        head = Content.styled(label, "bold $text-warning")
     else:
         head = Content.styled("■ stopped", "bold $text-error")
     parts = [head]
-    if status.reason:
-        parts.append(Content.styled(f" · {status.reason}", "$text-muted"))
     if status.sampled:
         parts.append(
             Content.styled(
                 " · SAMPLED by AWS (over 500 events/s: not every event is shown)", "bold $text-warning"
             )
         )
+    if status.error:
+        parts.append(Content.styled(f" · ⚠ {status.error}", "$text-error"))
     if lab:
         parts.append(
             Content.styled(" · lab: moto (filters and Insights evaluated by db2ops)", "$text-accent")
         )
-    if status.error:
-        parts.append(Content.styled(f" · ⚠ {status.error}", "$text-error"))
+    if reason:
+        parts.append(Content.styled(f" · {reason}", "$text-muted"))
     return Content.assemble(*parts)
 
 

@@ -55,7 +55,7 @@ async def test_lab_events_arrive_by_polling_and_the_takeover_shows(lab):
         view = screen.view
         await until(pilot, lambda: len(view.store) == written)
         mode = str(screen.query_one("#logs-mode").render())
-        assert mode.startswith("◌ polling once a second") and "lab: moto" in mode
+        assert mode.startswith("◌ polling every 1 s · lab: moto (filters and Insights evaluated by db2ops)")
         assert {e.host for e in view.store.entries} <= {"db2a", "db2b", *cluster.db_hosts[0].name}
         state.kill_primary()
         await asyncio.to_thread(agent.step)

@@ -240,8 +240,21 @@ def test_mode_line_says_how_events_arrive():
         "polling", "polling every 1 s: Live Tail unavailable (the endpoint answered HTTP 500)"
     )
     text = str(mode_text(polling, lab=True))
-    assert text.startswith("◌ polling once a second · polling every 1 s: Live Tail unavailable")
-    assert "lab: moto (filters and Insights evaluated by db2ops)" in text
+    # The lab note and the mode come before the long reason, which a narrow terminal may cut; the
+    # interval is said once (it used to read "polling once a second · polling every 1 s: ..." and the lab
+    # note fell off the end of a 200-column line).
+    assert text == (
+        "◌ polling every 1 s · lab: moto (filters and Insights evaluated by db2ops)"
+        " · Live Tail unavailable (the endpoint answered HTTP 500)"
+    )
+    starting = str(mode_text(TailStatus("polling", "polling every 2 s while Live Tail starts"), lab=False))
+    assert starting == "◌ polling every 2 s · while Live Tail starts"
+    ended = str(mode_text(TailStatus("polling", "Live Tail session ended; polling until it restarts"), False))
+    assert ended == "◌ polling · Live Tail session ended; polling until it restarts"
+    failed = str(
+        mode_text(TailStatus("stopped", "could not read the log groups", error="AccessDenied"), True)
+    )
+    assert failed.startswith("■ stopped · ⚠ AccessDenied · lab: moto")
     live = str(mode_text(TailStatus("live-tail", "Live Tail session started", sampled=True), lab=False))
     assert live.startswith("● Live Tail") and "SAMPLED by AWS" in live and "lab" not in live
 
