@@ -38,6 +38,7 @@ class PartView:
     error: str | None  # why the current value is missing (None when the current part is good)
     stale: bool
     age: float | None  # seconds since `shown` was fetched (None when nothing was ever fetched)
+    command: str = ""  # the command (or API call) of the last attempt, for the detail view
 
     @property
     def value(self) -> Any:
@@ -110,7 +111,8 @@ class ClusterFeed:
         age = None if good is None else good.age(now)
         stale = error is not None or (age is not None and age > STALE_FACTOR * interval)
         source = (current or good).source if (current or good) is not None else (host or "")
-        return PartView(key, source, good, error, stale, age)
+        command = (current or good).command if (current or good) is not None else ""
+        return PartView(key, source, good, error, stale, age, command)
 
     def _missing_reason(self, host: str | None) -> str:
         if self.status is not None and host is not None and host in self.status.host_errors:

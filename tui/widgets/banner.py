@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from textual.content import Content
+from textual.message import Message
 from textual.widgets import Static
 
 from services.status_model import ClusterStatus, Severity
+from tui.widgets.format import fit_text, short_error
 
 _LABELS = {
     Severity.OK: "HEALTHY",
@@ -17,11 +19,31 @@ _LABELS = {
 }
 
 
+HEADLINE_WIDTH = 96  # longer verdict messages (raw SSH errors) are shortened; the detail keeps them whole
+
+
 @dataclass(frozen=True)
 class BannerText:
     severity: Severity
     headline: str
     details: tuple[str, ...] = ()
+    full: tuple[str, ...] = ()  # every verdict and error in full, for the banner's detail view
+
+
+def short_message(message: str, width: int = HEADLINE_WIDTH) -> str:
+    """Return a verdict message fit for one banner line: "db2a is unreachable: connection refused".
+
+    The part after the first ": " (usually a raw error) is shortened with short_error; the subject stays.
+    """
+    if len(message) <= width:
+        return message
+    subject, sep, error = message.partition(": ")
+    if not sep or len(subject) > width // 2:
+        return fit_text(message, width)
+    short = short_error(error, max(16, width - len(subject) - 2))
+    if subject.endswith("unreachable"):  # "db2a is unreachable: unreachable: ..." says it twice
+        short = short.removeprefix("unreachable: ")
+    return f"{subject}: {short}"
 
 
 def healthy_sentence(status: ClusterStatus) -> str | None:
@@ -44,39 +66,68 @@ def banner_text(status: ClusterStatus | None, poll_error: str | None = None) -> 
     """Return the banner for a snapshot: the worst verdict first; never "healthy" without the data."""
     if status is None:
         if poll_error:
-            return BannerText(Severity.CRITICAL, f"No status yet: {poll_error}")
+            message = f"No status yet: {poll_error}"
+            return BannerText(Severity.CRITICAL, short_message(message), full=(message,))
         return BannerText(Severity.INFO, "Waiting for the first status…")
     verdicts = sorted(status.verdicts, key=lambda v: -v.severity.rank)
     details: list[str] = []
+    full: list[str] = []
     if poll_error:
-        details.append(f"last poll failed, showing older data: {poll_error}")
-    if verdicts and verdicts[0].severity is not Severity.OK:
-        worst = verdicts[0]
+        details.append(short_message(f"last poll failed, showing older data: {poll_error}"))
+        full.append(f"last poll failed, showing older data: {poll_error}")
+    bad = [v for v in verdicts if v.severity is not Severity.OK]
+    for v in bad:
+        full.append(f"{v.severity.value.upper()}: {v.message}" + (f"\n  → {v.hint}" if v.hint else ""))
+    if bad:
+        worst = bad[0]
         if worst.hint:
             details.insert(0, f"→ {worst.hint}")
-        details += [
-            f"· {v.severity.value}: {v.message}" for v in verdicts[1:] if v.severity is not Severity.OK
-        ]
-        return BannerText(worst.severity, worst.message, tuple(details))
+        details += [f"· {v.severity.value}: {short_message(v.message)}" for v in bad[1:]]
+        return BannerText(worst.severity, short_message(worst.message), tuple(details), tuple(full))
     sentence = healthy_sentence(status)
     if sentence is None:
         missing = ", ".join(f"{h}: {e}" for h, e in status.host_errors.items()) or "no Pacemaker/HADR data"
-        return BannerText(Severity.WARNING, f"Status unknown: {missing}", tuple(details))
-    return BannerText(Severity.OK, sentence, tuple(details))
+        message = f"Status unknown: {missing}"
+        return BannerText(Severity.WARNING, short_message(message), tuple(details), (message, *full))
+    return BannerText(Severity.OK, sentence, tuple(details), tuple(full))
 
 
 class VerdictBanner(Static):
-    """One banner at the top of the status screen; its CSS class says the severity (-ok, -critical...)."""
+    """One banner at the top of the status screen; its CSS class says the severity (-ok, -critical...).
+    A click posts `DetailsRequested` (the screen shows every verdict and error in full)."""
 
     DEFAULT_CSS = """
     VerdictBanner { height: auto; padding: 0 1; }
     """
 
-    def show(self, text: BannerText) -> None:
-        """Display `text` and set the severity class."""
+    class DetailsRequested(Message):
+        """The user clicked the banner: show `text.full`."""
+
+        def __init__(self, text: BannerText) -> None:
+            super().__init__()
+            self.text = text
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.text = BannerText(Severity.INFO, "")
+        self.max_details = 4
+
+    def show(self, text: BannerText, max_details: int | None = None) -> None:
+        """Display `text` (at most `max_details` detail lines, then "+N more") and set the severity class."""
+        self.text = text
+        if max_details is not None:
+            self.max_details = max_details
         for sev in Severity:
             self.set_class(sev is text.severity, f"-{sev.value}")
         label = _LABELS[text.severity]
+        indent = " " * (len(label) + 4)
         lines = [Content.assemble((f" {label} ", "reverse bold"), "  ", (text.headline, "bold"))]
-        lines += [Content(f"{' ' * (len(label) + 4)}{d}") for d in text.details[:4]]
+        shown = text.details[: self.max_details]
+        hidden = len(text.details) - len(shown)
+        lines += [Content(f"{indent}{d}") for d in shown]
+        if hidden > 0:
+            lines.append(Content.styled(f"{indent}+{hidden} more: click here for every verdict", "dim"))
         self.update(Content("\n").join(lines))
+
+    def on_click(self) -> None:
+        self.post_message(self.DetailsRequested(self.text))

@@ -1,15 +1,21 @@
 """A bordered panel that always says where its data came from and how old it is, and greys out
-(CSS class `-stale`) instead of blanking when its data is old or the last fetch failed."""
+(CSS class `-stale`) instead of blanking when its data is old or the last fetch failed.
+
+Errors show in a short form ("db2b unreachable: connection refused · last good 31s ago"); the full text
+and the commands behind the panel are one click (or Enter) away in its detail view.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from textual.binding import Binding
 from textual.content import Content
+from textual.message import Message
 from textual.widgets import Static
 
 from tui.refresh import PartView
-from tui.widgets.format import format_age
+from tui.widgets.format import format_age, short_error
 
 
 def panel_subtitle(views: Sequence[PartView]) -> str:
@@ -22,30 +28,59 @@ def panel_subtitle(views: Sequence[PartView]) -> str:
     return prefix + " · ".join(dict.fromkeys(bits))
 
 
-class StatusPanel(Static):
-    """One panel of the status screen."""
+def error_line(view: PartView, has_body: bool) -> str:
+    """Return "db2b unreachable: connection refused · last good 31s ago" for a view with an error."""
+    short = short_error(view.error or "")
+    # "unreachable: ..." reads as a sentence after the host name; other errors keep the colon
+    text = f"{view.source} {short}" if short.startswith("unreachable") else f"{view.source}: {short}"
+    if has_body and view.age is not None:
+        text += f" · last good {format_age(view.age)} ago"
+    elif not has_body:
+        text += " · no data yet"
+    return text
 
+
+class StatusPanel(Static, can_focus=True):
+    """One panel of the status screen. Click it (or Enter when focused) for its detail view."""
+
+    BINDINGS = [Binding("enter", "details", "Details", id="panel.details")]
     DEFAULT_CSS = """
     StatusPanel { height: auto; border: round $primary 50%; padding: 0 1; }
     StatusPanel.-stale { border: round $warning 60%; color: $text-muted; }
+    StatusPanel:focus { border: round $accent; }
     """
+
+    class DetailsRequested(Message):
+        """Posted when the user asks for the panel's detail (full errors, commands, fetch times)."""
+
+        def __init__(self, panel: StatusPanel) -> None:
+            super().__init__()
+            self.panel = panel
 
     def __init__(self, title: str, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.border_title = title
+        self.views: tuple[PartView, ...] = ()
 
-    def show(self, body: Content | None, views: Sequence[PartView]) -> None:
-        """Display `body` (rendered from the freshest good values) with source, age and any error."""
+    def show(self, body: Content | None, views: Sequence[PartView], *, grey_stale: bool = True) -> None:
+        """Display `body` (rendered from the freshest good values) with source, age and any error.
+        `grey_stale=False` keeps the body's colours when stale (the topology marks stale parts itself)."""
+        self.views = tuple(views)
         stale = any(v.stale for v in views)
         self.set_class(stale, "-stale")
         self.border_subtitle = panel_subtitle(views)
-        errors = [f"{v.source}: {v.error}" for v in views if v.error]
         lines: list[Content] = []
         if body is not None:
-            lines.append(body.stylize_before("dim") if stale else body)
-        elif not errors:
+            # stale values lose their colours: an old green "PEER" must not read as a current one
+            lines.append(Content.styled(body.plain, "$text-muted italic") if stale and grey_stale else body)
+        elif not any(v.error for v in views):
             lines.append(Content.styled("no data yet", "$text-muted"))
-        for error in dict.fromkeys(errors):
-            shown = " (showing the last good value)" if body is not None else ""
-            lines.append(Content.styled(f"⚠ {error}{shown}", "$warning"))
+        for text in dict.fromkeys(error_line(v, body is not None) for v in views if v.error):
+            lines.append(Content.styled(f"⚠ {text}", "$warning"))
         self.update(Content("\n").join(lines))
+
+    def on_click(self) -> None:
+        self.post_message(self.DetailsRequested(self))
+
+    def action_details(self) -> None:
+        self.post_message(self.DetailsRequested(self))
