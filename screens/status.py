@@ -8,20 +8,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer
+from textual.widgets import Footer, Static
 
 from services.inventory_model import Cluster
-from tui.refresh import ClusterFeed, PartView
+from tui.refresh import ClusterFeed
 from tui.screen_registry import ScreenUnavailable, register_screen
 from tui.widgets.banner import VerdictBanner, banner_text
 from tui.widgets.events_log import EventsLog
 from tui.widgets.header import ConsoleHeader
 from tui.widgets.panel_text import (
-    node_state,
     render_failed_actions,
     render_hadr,
     render_nodes,
@@ -31,7 +31,12 @@ from tui.widgets.panel_text import (
     render_route,
 )
 from tui.widgets.status_panel import StatusPanel
-from tui.widgets.topology import Topology, TopoNode, draw_topology
+from tui.widgets.topology import draw_topology
+from tui.widgets.topology_facts import build_topology, route_target_host, summary_content
+
+# below these sizes the topology picture gives way to a one-line summary and panels stack (80x24 works)
+NARROW_COLUMNS = 110
+SHORT_ROWS = 32
 
 
 def css_id(name: str) -> str:
@@ -39,62 +44,14 @@ def css_id(name: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name)
 
 
-def route_target_host(cluster: Cluster, instance_ids: dict[str, str], instance_id: str | None) -> str | None:
-    """Return the host whose EC2 instance id is `instance_id` (snapshot ids first, then the inventory)."""
-    if instance_id is None:
-        return None
-    for host, iid in instance_ids.items():
-        if iid == instance_id:
-            return host
-    return next((h.name for h in cluster.hosts if h.instance_id == instance_id), None)
-
-
-def build_topology(cluster: Cluster, feed: ClusterFeed, views: dict[str, PartView]) -> Topology:
-    """Return the topology model from the freshest good values of the feed."""
-    crm = views["crm"].value
-    promoted = set(crm.promoted_nodes) if crm is not None else set()
-    nodes = []
-    for host in cluster.db_hosts:
-        state = node_state(crm.node(host.name))[0] if crm is not None and crm.connected else "?"
-        hadr = views.get(f"hadr:{host.name}")
-        role = hadr.value.role if hadr is not None and hadr.value is not None else None
-        stale = views["crm"].stale or (hadr is not None and hadr.stale)
-        nodes.append(TopoNode(host.name, state, role or "?", host.name in promoted, stale=stale))
-    # the link state: fresh answers before stale ones, the primary's before the standby's
-    hadr_views = [v for k, v in views.items() if k.startswith("hadr:") and v.value is not None]
-    hadr_views.sort(key=lambda v: (v.stale, v.value.role != "PRIMARY"))
-    hadr_state = (hadr_views[0].value.state or "?") if hadr_views else "?"
-    qnetd = views["qnetd"]
-    qdevices = [v.value for k, v in views.items() if k.startswith("qdevice:") and v.value is not None]
-    if qnetd.value is not None and not qnetd.error:
-        q_state = "qnetd up"
-    elif qdevices and not any(q.connected for q in qdevices):
-        q_state = "qnetd DOWN"
-    elif qnetd.error:
-        q_state = "qnetd ?"
-    else:
-        q_state = "qnetd up" if qdevices else "?"
-    route = views["route"].value
-    status = feed.status
-    target = route_target_host(
-        cluster, status.instance_ids if status else {}, route.instance_id if route else None
-    )
-    qhost = cluster.qdevice_host
-    return Topology(
-        nodes=tuple(nodes),
-        qdevice_host=qhost.name if qhost else None,
-        qdevice_state=q_state,
-        hadr_state=hadr_state,
-        overlay_ip=cluster.aws.overlay_ip,
-        route_target=target,
-        extra_nodes=max(0, len(nodes) - 2),
-    )
-
-
 class StatusScreen(Screen[None]):
     """Live status of one cluster. Keys: space refresh, p pause, K/R lab drills, - back."""
 
-    HELP = "Live status of one cluster: what is wrong first, then every fact with its source and age."
+    HELP = (
+        "Live status of one cluster: what is wrong first, then every fact with its source and age. "
+        "Click a panel (or Tab to it and Enter) for its full errors and commands; click the banner for "
+        "every verdict in full."
+    )
 
     BINDINGS = [
         Binding("K", "drill('kill-primary')", "Kill primary", id="drill.kill_primary"),
@@ -111,6 +68,7 @@ class StatusScreen(Screen[None]):
         c = self.cluster
         yield ConsoleHeader("status", c)
         yield VerdictBanner(id="banner")
+        yield Static(id="summary")
         with VerticalScroll(id="status-body"):
             with Horizontal(classes="row"):
                 yield StatusPanel("Topology", id="topology")
@@ -133,12 +91,38 @@ class StatusScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self._fit(self.app.size.width, self.app.size.height)
         self.app.status_signal.subscribe(self, self._on_status)  # type: ignore[attr-defined]
         self.set_interval(1.0, self.refresh_view)  # ages keep moving between polls
         self.refresh_view()
 
     def on_screen_resume(self) -> None:
         self.refresh_view()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit(event.size.width, event.size.height)
+        self.refresh_view()
+
+    def _fit(self, width: int, height: int) -> None:
+        """Narrow: panels stack, no picture. Short: no picture, fewer banner lines. Both show the summary."""
+        self.set_class(width < NARROW_COLUMNS, "-narrow")
+        self.set_class(height < SHORT_ROWS, "-short")
+
+    @property
+    def compact(self) -> bool:
+        return self.has_class("-narrow") or self.has_class("-short")
+
+    def on_status_panel_details_requested(self, message: StatusPanel.DetailsRequested) -> None:
+        from screens.panel_detail import PanelDetailScreen
+
+        panel = message.panel
+        title = f"{panel.border_title} — {self.cluster.name}"
+        self.app.push_screen(PanelDetailScreen(title, panel.views, self.app.now()))  # type: ignore[attr-defined]
+
+    def on_verdict_banner_details_requested(self, message: VerdictBanner.DetailsRequested) -> None:
+        from screens.panel_detail import VerdictDetailScreen
+
+        self.app.push_screen(VerdictDetailScreen(self.cluster.name, message.text))
 
     def _on_status(self, cluster_name: str) -> None:
         if cluster_name == self.cluster.name:
@@ -163,7 +147,8 @@ class StatusScreen(Screen[None]):
         for host in c.db_hosts:
             keys += [f"hadr:{host.name}", f"quorum:{host.name}", f"qdevice:{host.name}"]
         views = {k: feed.view(k, now, interval) for k in keys}
-        self.query_one(VerdictBanner).show(banner_text(feed.status, feed.poll_error))
+        max_details = 1 if self.has_class("-short") else 2 if self.compact else 4
+        self.query_one(VerdictBanner).show(banner_text(feed.status, feed.poll_error), max_details)
         crm_view = views["crm"]
         crm = crm_view.value
         node_names = [h.name for h in c.db_hosts] or ([n.name for n in crm.nodes] if crm else [])
@@ -172,7 +157,11 @@ class StatusScreen(Screen[None]):
         self._panel("failed").show(render_failed_actions(crm) if crm else None, [crm_view])
         # per-host HADR staleness shows on the node boxes and the HADR panels, not on the whole picture
         topo_views = [crm_view, views["route"], views["qnetd"]]
-        self._panel("topology").show(draw_topology(build_topology(c, feed, views)), topo_views)
+        topology = build_topology(c, feed, views)
+        if self.compact:
+            self.query_one("#summary", Static).update(summary_content(topology))
+        else:
+            self._panel("topology").show(draw_topology(topology), topo_views, grey_stale=False)
         route = views["route"]
         promoted = crm.promoted_nodes[0] if crm is not None and crm.promoted_nodes else None
         if route.value is not None:
@@ -208,4 +197,10 @@ def _open_status(app: Any) -> StatusScreen:
     return StatusScreen(cluster)
 
 
-register_screen("status", _open_status, "Live status of the current cluster", aliases=("st", "cluster"))
+register_screen(
+    "status",
+    _open_status,
+    "Live status of the current cluster",
+    aliases=("st", "cluster"),
+    title="Cluster status",
+)

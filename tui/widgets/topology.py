@@ -16,9 +16,14 @@ from dataclasses import dataclass
 
 from textual.content import Content
 
+from tui.widgets.format import fit_text
+
 BOX_W = 20
 GAP = 14
 QBOX_W = 18
+
+
+DOWN_STATES = ("OFFLINE", "UNCLEAN", "not in cluster")
 
 
 @dataclass(frozen=True)
@@ -28,6 +33,20 @@ class TopoNode:
     hadr_role: str  # PRIMARY / STANDBY / "?"
     promoted: bool = False
     stale: bool = False
+    unreachable: bool = False  # SSH to the host failed in the last poll
+
+    @property
+    def down(self) -> bool:
+        return self.state in DOWN_STATES or self.unreachable
+
+    @property
+    def hadr_line(self) -> str:
+        """The box's third line: the HADR role, or why there is no current one."""
+        if self.unreachable:
+            return "unreachable"
+        if self.stale or self.hadr_role == "?":
+            return "HADR unknown"
+        return f"HADR {self.hadr_role}"
 
 
 @dataclass(frozen=True)
@@ -39,6 +58,14 @@ class Topology:
     overlay_ip: str | None
     route_target: str | None  # host name the route points at (None: unknown / not a cluster host)
     extra_nodes: int = 0  # db hosts beyond the two drawn
+    # "ok" (PEER), "degraded" (connected, not PEER), "broken"; "" derives it from hadr_state
+    hadr_link: str = ""
+
+    @property
+    def link(self) -> str:
+        if self.hadr_link:
+            return self.hadr_link
+        return "ok" if self.hadr_state == "PEER" else "broken"
 
 
 class _Grid:
@@ -60,7 +87,7 @@ class _Grid:
         self.put(row, col, tl + h * (width - 2) + tr, style)
         for i, (text, text_style) in enumerate(lines, start=1):
             self.put(row + i, col, v, style)
-            self.put(row + i, col + 1, " " + text[: width - 3].ljust(width - 3), text_style)
+            self.put(row + i, col + 1, " " + fit_text(text, width - 3).ljust(width - 3), text_style)
             self.put(row + i, col + width - 1, v, style)
         self.put(row + len(lines) + 1, col, bl + h * (width - 2) + br, style)
 
@@ -77,8 +104,18 @@ class _Grid:
         return Content("\n").join(lines)
 
 
+def link_label(state: str, width: int) -> list[str]:
+    """Return the HADR state in at most two lines of `width` (long states break at "_")."""
+    if len(state) <= width:
+        return [state]
+    cut = state.rfind("_", 0, width)
+    if cut <= 0:
+        return [fit_text(state, width)]
+    return [state[:cut], fit_text(state[cut:], width)]
+
+
 def _node_style(node: TopoNode) -> str:
-    if node.state in ("OFFLINE", "UNCLEAN", "not in cluster"):
+    if node.down:
         return "$error"
     if node.stale:
         return "$text-muted"
@@ -96,24 +133,27 @@ def draw_topology(topo: Topology) -> Content:
     centers = [left + BOX_W // 2 for left in lefts]
     for node, left in zip(nodes, lefts, strict=False):
         style = _node_style(node)
-        state_style = "$error bold" if node.state in ("OFFLINE", "UNCLEAN") else style
-        name = node.name if len(node.name) <= BOX_W - 5 else node.name[: BOX_W - 6] + "…"
+        state_style = "$error bold" if node.down else style
+        name = fit_text(node.name, BOX_W - 5)
         lines = [
             (f"{name} ★" if node.promoted else name, style),
             (f"{node.state} promoted" if node.promoted else node.state, state_style),
-            (f"{node.hadr_role} (stale)" if node.stale else f"HADR {node.hadr_role}", style),
+            (node.hadr_line, state_style if node.unreachable else style),
         ]
         grid.box(3, left, BOX_W, lines, style, double=node.promoted)
         grid.put(7, left + BOX_W // 2, "┬", style)
         grid.put(8, left + BOX_W // 2, "│", "$text-muted")
     # the HADR link between the two boxes
     if len(nodes) == 2:
-        link_ok = topo.hadr_state == "PEER"
-        link_style = "$success" if link_ok else "$error"
+        link = topo.link
+        link_style = {"ok": "$success", "degraded": "$warning"}.get(link, "$error")
+        line = {"ok": "━", "degraded": "─"}.get(link, "╌")
         gap_left = lefts[0] + BOX_W
-        grid.put(4, gap_left, ("━" if link_ok else "╌") * GAP, link_style)
-        grid.put(4, gap_left + (GAP - 4) // 2, "HADR", link_style)
-        grid.put(5, gap_left, topo.hadr_state[:GAP].center(GAP), link_style + " bold")
+        grid.put(4, gap_left, line * GAP, link_style)
+        label = "HADR ✘" if link == "broken" else "HADR"  # a word and a mark, not colour alone
+        grid.put(4, gap_left + (GAP - len(label)) // 2, label, link_style)
+        for row, text in enumerate(link_label(topo.hadr_state, GAP), start=5):
+            grid.put(row, gap_left, text.center(GAP), link_style + " bold")
     # the overlay IP arrow, over the box the route points at
     target_idx = next((i for i, n in enumerate(nodes) if n.name == topo.route_target), None)
     ip_text = f"overlay IP {topo.overlay_ip or '?'}"
