@@ -40,7 +40,6 @@ def _console_commands_provider() -> type:
 
 EXIT_AFTER_FIRST_FRAME_ENV = "DB2OPS_EXIT_AFTER_FIRST_FRAME"
 FIRST_FRAME_MARKER = "DB2OPS_FIRST_FRAME"
-MAX_TOASTS_PER_POLL = 4
 _TOAST_SEVERITY = {"ok": "information", "info": "information", "warning": "warning", "critical": "error"}
 
 
@@ -192,7 +191,7 @@ class Db2OpsApp(App[int]):
             if isinstance(screen, StartingScreen):
                 screen.show_error(message)
             else:
-                self.notify(message, severity="error", timeout=30)
+                self.notify(message, severity="error", timeout=30, markup=False)
             return
         self.inventory = inventory
         if isinstance(self.screen, StartingScreen):
@@ -249,17 +248,14 @@ class Db2OpsApp(App[int]):
         from services.events import diff_snapshots
 
         events = self.feed(cluster.name).apply(status, diff_snapshots)
-        if self._toasts:
-            for event in events[:MAX_TOASTS_PER_POLL]:
-                severity = getattr(event.severity, "value", "info")
-                self.notify(
-                    event.message, title=cluster.name, severity=_TOAST_SEVERITY.get(severity, "information")
-                )  # type: ignore[arg-type]
-            if len(events) > MAX_TOASTS_PER_POLL:
-                self.notify(
-                    f"+{len(events) - MAX_TOASTS_PER_POLL} more changes: see the events panel",
-                    title=cluster.name,
-                )
+        if self._toasts and events:
+            from tui.widgets.events_log import events_toast
+
+            # one toast per poll: a failover's eight changes must not bury the screen
+            worst, text = events_toast(events)
+            title = cluster.name if len(events) == 1 else f"{cluster.name}: {len(events)} changes"
+            severity = _TOAST_SEVERITY.get(worst, "information")
+            self.notify(text, title=title, severity=severity, markup=False)  # type: ignore[arg-type]
         self.status_signal.publish(cluster.name)
         self.host_keys.ask()
 
@@ -315,7 +311,7 @@ class Db2OpsApp(App[int]):
         try:
             screen = entry.factory(self)
         except screen_registry.ScreenUnavailable as exc:
-            self.notify(str(exc), severity="warning")
+            self.notify(str(exc), severity="warning", markup=False)
             return
         self._show(screen)
 
@@ -347,7 +343,21 @@ class Db2OpsApp(App[int]):
             self.pop_screen()
 
     def action_refresh_now(self) -> None:
+        self._retry_hosts_now()
         self.poller.refresh_now()
+
+    def _retry_hosts_now(self, cluster: Cluster | None = None) -> None:
+        """End the SSH reconnect backoff (of `cluster`'s hosts, or all): a user who asks for a refresh
+        (or just restored the lab) must see a host that came back now, not after up to 8 s of backoff."""
+        runner = self._runner or getattr(self.current_status_source, "runner", None)
+        reset = getattr(runner, "reset_backoff", None)
+        if reset is None:
+            return
+        if cluster is None:
+            reset()
+        else:
+            for host in cluster.hosts:
+                reset(host)
 
     def action_toggle_pause(self) -> None:
         self.paused = not self.paused
@@ -424,6 +434,7 @@ class Db2OpsApp(App[int]):
             return
         await run_lab_drill(self, runner, cluster, verb)
         self.drills_done += 1
+        self._retry_hosts_now(cluster)
         self.poller.refresh_now(cluster.name)
 
 

@@ -41,13 +41,18 @@ async def run_lab_drill(app: Any, runner: Any, cluster: Cluster, verb: str) -> b
     try:
         result = await runner.run(host, ["db2ops-lab", *argv_tail], timeout=60)
     except Exception as exc:  # tell the user; the console keeps running
-        app.notify(f"Drill {verb} failed on {host.name}: {exc}", severity="error", title=cluster.name)
+        app.notify(
+            f"Drill {verb} failed on {host.name}: {exc}", severity="error", title=cluster.name, markup=False
+        )
         return False
     if getattr(result, "exit_status", 0) != 0:
         lines = (result.stderr or result.stdout).strip().splitlines()
         detail = lines[-1] if lines else "no output"
         app.notify(
-            f"Drill {verb} exited {result.exit_status}: {detail}", severity="error", title=cluster.name
+            f"Drill {verb} exited {result.exit_status}: {detail}",
+            severity="error",
+            title=cluster.name,
+            markup=False,
         )
         return False
     return True

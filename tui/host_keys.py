@@ -69,7 +69,7 @@ class HostKeyQuestions:
         try:
             path = await asyncio.to_thread(ssh.trust_host_key, err)
         except Exception as exc:  # show it: the user asked for this write
-            self.app.notify(f"Could not write the key of {err.host}: {exc}", severity="error")
+            self.app.notify(f"Could not write the key of {err.host}: {exc}", severity="error", markup=False)
             return
         pending = getattr(self.app.current_status_source, "pending_host_keys", None)  # type: ignore[attr-defined]
         if isinstance(pending, list) and err in pending:

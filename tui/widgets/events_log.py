@@ -9,21 +9,41 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
+from tui.widgets.banner import short_message
 from tui.widgets.format import format_clock
 
 _SEVERITY_STYLE = {"ok": "$success", "info": "$primary", "warning": "$warning", "critical": "$error bold"}
+_RANK = {"ok": 0, "info": 1, "warning": 2, "critical": 3}
+TOAST_LINES = 3
+
+
+def severity_of(event: Any) -> str:
+    """Return the event's severity word: "ok", "info", "warning" or "critical"."""
+    return str(getattr(event.severity, "value", event.severity))
 
 
 def event_line(event: Any, now: float | None = None) -> Content:
-    """Return "14:02:11 CRITICAL promoted node changed: db2a → db2b" for one StatusEvent."""
-    severity = getattr(event.severity, "value", str(event.severity))
+    """Return "14:02:11 CRITICAL promoted node changed: db2a → db2b" for one StatusEvent (raw SSH errors
+    in the message are shortened: "db2a became unreachable: connection refused")."""
+    severity = severity_of(event)
     return Content.assemble(
         (format_clock(event.at, now), "$text-muted"),
         " ",
         (f"{severity.upper():8}", _SEVERITY_STYLE.get(severity, "")),
         " ",
-        event.message,
+        short_message(event.message),
     )
+
+
+def events_toast(events: list[Any]) -> tuple[str, str]:
+    """Return (worst severity, text) for ONE toast summing up a poll's events: the worst first, at most
+    TOAST_LINES lines, then "+N more in the events panel"."""
+    ranked = sorted(events, key=lambda e: -_RANK.get(severity_of(e), 1))
+    worst = severity_of(ranked[0]) if ranked else "info"
+    lines = [f"{severity_of(e).upper()}: {short_message(e.message, 72)}" for e in ranked[:TOAST_LINES]]
+    if len(ranked) > TOAST_LINES:
+        lines.append(f"+{len(ranked) - TOAST_LINES} more in the events panel")
+    return worst, "\n".join(lines)
 
 
 class EventsLog(VerticalScroll):
