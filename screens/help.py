@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 
 from textual.app import ComposeResult
@@ -44,23 +45,33 @@ def screen_keys(screen: Screen[object]) -> list[KeyHelp]:
     return sorted(by_action.values(), key=lambda k: (k.where != "screen", k.description.lower()))
 
 
-def help_content(title: str, about: str, keys: list[KeyHelp]) -> Content:
-    """Return the help text: what the screen shows, its keys, then the `:` commands."""
+def _hanging(label: str, label_w: int, text: str, width: int | None) -> list[Content]:
+    """Return `label` padded to `label_w` then `text`, wrapped under itself (not under the label)."""
+    room = (width or 0) - label_w
+    wrapped = textwrap.wrap(text, room) if room >= 20 else [text]
+    first = Content.assemble((label.ljust(label_w), "bold $accent"), wrapped[0] if wrapped else "")
+    return [first, *(Content(" " * label_w + line) for line in wrapped[1:])]
+
+
+def help_content(title: str, about: str, keys: list[KeyHelp], width: int | None = None) -> Content:
+    """Return the help text: what the screen shows, its keys, then the `:` commands. With `width` (the
+    text columns available), long descriptions wrap under themselves instead of under the keys."""
     lines: list[Content] = [Content.styled(title, "bold $primary"), Content(about), Content("")]
-    width = max((len(k.keys) for k in keys), default=4) + 2
+    key_w = max((len(k.keys) for k in keys), default=4) + 2
     for section, label in (("screen", "Keys on this screen"), ("app", "Keys everywhere")):
         items = [k for k in keys if k.where == section]
         if not items:
             continue
         lines.append(Content.styled(label, "bold underline"))
-        lines += [Content.assemble((k.keys.ljust(width), "bold $accent"), k.description) for k in items]
+        for k in items:
+            lines += _hanging(k.keys, key_w, k.description, width)
         lines.append(Content(""))
     lines.append(Content.styled("Commands (type : then a name, Enter)", "bold underline"))
     commands = [(", ".join(f":{n}" for n in e.names), e.description) for e in entries()]
     commands.append((":q, :quit", "Quit db2ops"))
     name_w = min(max(len(n) for n, _ in commands), 36) + 2
     for names, description in commands:
-        lines.append(Content.assemble((names.ljust(name_w), "bold $accent"), description))
+        lines += _hanging(names, name_w, description, width)
     lines.append(Content(""))
     lines.append(
         Content.styled(
@@ -85,9 +96,9 @@ class HelpScreen(ModalScreen[None]):
     HelpScreen Static { height: auto; }
     """
 
-    def __init__(self, title: str, about: str, keys: list[KeyHelp]) -> None:
+    def __init__(self, title: str, about: str, keys: list[KeyHelp], width: int | None = None) -> None:
         super().__init__()
-        self._content = help_content(title, about, keys)
+        self._content = help_content(title, about, keys, width)
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
@@ -103,7 +114,9 @@ def help_for(screen: Screen[object]) -> HelpScreen:
     about = getattr(screen, "HELP", None) or (type(screen).__doc__ or "").strip().splitlines()[0:1]
     if isinstance(about, list):
         about = about[0] if about else ""
-    return HelpScreen(title, str(about), screen_keys(screen))
+    # the text columns inside the box: width 90 (at most 95% of the terminal), thick border, padding 2
+    text_width = min(90, screen.app.size.width * 95 // 100) - 2 - 4 - 2
+    return HelpScreen(title, str(about), screen_keys(screen), text_width)
 
 
 register_screen(

@@ -16,6 +16,11 @@ class ConsoleCommand:
     callback: Callable[[], Any]
 
 
+def markup_safe(text: str) -> str:
+    """Return `text` for a markup field: every "[" escaped (textual.markup.escape leaves "[ and ]")."""
+    return text.replace("[", "\\[")
+
+
 class ConsoleCommands(Provider):
     """Lists `app.console_commands()`; fuzzy-matches titles."""
 
@@ -24,14 +29,16 @@ class ConsoleCommands(Provider):
 
     async def discover(self) -> Hits:
         for cmd in self._commands():
-            yield DiscoveryHit(cmd.title, cmd.callback, help=cmd.help)
+            # the palette reads titles and help as markup: "[ and ]" must stay text
+            yield DiscoveryHit(markup_safe(cmd.title), cmd.callback, help=markup_safe(cmd.help))
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         for cmd in self._commands():
-            score = matcher.match(cmd.title)
+            # match the help too, so "failover" finds "Guided failover" and ":logs" finds "Logs"
+            score = max(matcher.match(cmd.title), matcher.match(cmd.help) * 0.5)
             if score > 0:
-                yield Hit(score, matcher.highlight(cmd.title), cmd.callback, help=cmd.help)
+                yield Hit(score, matcher.highlight(cmd.title), cmd.callback, help=markup_safe(cmd.help))
 
 
 def console_commands(app: Any) -> list[ConsoleCommand]:
@@ -62,7 +69,11 @@ def console_commands(app: Any) -> list[ConsoleCommand]:
         for s in app.INTERVAL_STEPS
     ]
     cmds += [
-        ConsoleCommand(f"Open :{e.alias}", e.description, lambda a=e.alias: app.run_command(a))
+        ConsoleCommand(
+            e.display_title,
+            f"{e.description} ({', '.join(':' + n for n in e.names)})",
+            lambda a=e.alias: app.run_command(a),
+        )
         for e in screen_registry.entries()
     ]
     cmds += [

@@ -33,10 +33,22 @@ class ScreenEntry:
     factory: ScreenFactory
     description: str
     aliases: tuple[str, ...] = ()
+    title: str = ""  # the palette's name for the screen; "" derives it (see display_title)
 
     @property
     def names(self) -> tuple[str, ...]:
         return (self.alias, *self.aliases)
+
+    @property
+    def display_title(self) -> str:
+        """Return the screen's name for people: `title`, else the description's lead before ":" when it is
+        short ("Guided failover: preflight, …" -> "Guided failover"), else the alias capitalised."""
+        if self.title:
+            return self.title
+        lead, sep, _ = self.description.partition(":")
+        if sep and 0 < len(lead) <= 30:
+            return lead.strip()
+        return self.alias.capitalize()
 
 
 _ENTRIES: dict[str, ScreenEntry] = {}
@@ -44,16 +56,22 @@ _LOAD_ERRORS: dict[str, str] = {}
 
 
 def register_screen(
-    alias: str, factory: ScreenFactory, description: str, aliases: tuple[str, ...] | list[str] = ()
+    alias: str,
+    factory: ScreenFactory,
+    description: str,
+    aliases: tuple[str, ...] | list[str] = (),
+    *,
+    title: str = "",
 ) -> ScreenEntry:
     """Register (or replace) the screen opened by `:alias` (and its `aliases`); return its entry.
+    `title` names it in the command palette (default: derived from the description, see display_title).
 
     Raises ValueError when the alias is empty or contains spaces.
     """
     for name in (alias, *aliases):
         if not name or any(c.isspace() for c in name):
             raise ValueError(f"screen alias {name!r} must be one word without spaces")
-    entry = ScreenEntry(alias.lower(), factory, description, tuple(a.lower() for a in aliases))
+    entry = ScreenEntry(alias.lower(), factory, description, tuple(a.lower() for a in aliases), title)
     _ENTRIES[entry.alias] = entry
     return entry
 
