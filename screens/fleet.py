@@ -4,21 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer
 
-from services.status_model import Severity
+from services.status_model import ClusterStatus, Severity
 from tui.refresh import STALE_FACTOR, ClusterFeed
 from tui.screen_registry import register_screen
 from tui.widgets.banner import banner_text
-from tui.widgets.format import format_age
+from tui.widgets.format import fit_text, format_age
 from tui.widgets.header import ConsoleHeader
 
-COLUMNS = ("Cluster", "Env", "Verdict", "Promoted", "HADR", "Data age", "Mode")
-VERDICT_WIDTH = 70
+# what a DBA scans for first (promoted node, HADR) sits left of the long verdict: visible at 80 columns
+COLUMNS = ("Cluster", "Promoted", "HADR", "Data age", "Verdict", "Env", "Mode")
+_RIGHT = ("Env", "Mode")  # may scroll off a narrow terminal; everything left of them may not
+VERDICT_WIDTH = 70  # the verdict column's width at most; it shrinks to fit the terminal
+MIN_VERDICT_WIDTH = 24
+HADR_WIDTH = 17  # DISCONNECTED_PEER; REMOTE_CATCHUP_PENDING is cut with "…"
 _SEVERITY_STYLE = {
     Severity.OK: "$success",
     Severity.INFO: "$primary",
@@ -27,8 +32,23 @@ _SEVERITY_STYLE = {
 }
 
 
-def fleet_row(feed: ClusterFeed, now: float, interval: float) -> tuple[Content | str, ...]:
-    """Return the cells of one cluster's row: words first, colour second (NO_COLOR keeps the meaning)."""
+def fleet_hadr(status: ClusterStatus | None) -> str:
+    """Return the pair's HADR state as a fresh answer says it (the primary's first); "?" when no host
+    answered — a dead host's last good "PEER" is never shown as the current state."""
+    if status is None:
+        return "—"
+    fresh = [p.value for p in status.hadr.values() if p.ok and p.value is not None and p.value.streams]
+    fresh.sort(key=lambda h: h.role != "PRIMARY")
+    if not fresh:
+        return "? (no answer)"
+    return fresh[0].state or "—"
+
+
+def fleet_row(
+    feed: ClusterFeed, now: float, interval: float, verdict_width: int = VERDICT_WIDTH
+) -> tuple[Content | str, ...]:
+    """Return the cells of one cluster's row (in COLUMNS order): words first, colour second (NO_COLOR keeps
+    the meaning)."""
     c = feed.cluster
     status = feed.status
     text = banner_text(status, feed.poll_error)
@@ -36,23 +56,28 @@ def fleet_row(feed: ClusterFeed, now: float, interval: float) -> tuple[Content |
     label = (
         text.headline if text.severity is Severity.OK else f"{text.severity.value.upper()}: {text.headline}"
     )
-    if len(label) > VERDICT_WIDTH:
-        label = label[: VERDICT_WIDTH - 1] + "…"
-    verdict = Content.styled(label, _SEVERITY_STYLE[text.severity])
-    promoted = (status.promoted_node if status else None) or "—"
-    hadr = "—"
-    if status is not None:
-        primary = status.hadr_primary_host
-        part = status.hadr.get(primary) if primary else next(iter(status.hadr.values()), None)
-        if part is not None and part.value is not None:
-            hadr = part.value.state or "—"
+    if text.severity is Severity.OK and len(label) > verdict_width:
+        label = "Healthy"  # the promoted node and HADR state have their own columns
+    verdict = Content.styled(fit_text(label, verdict_width), _SEVERITY_STYLE[text.severity])
+    promoted = (status.promoted_node if status else None) or ("NONE" if status and status.crm else "—")
+    hadr = fleet_hadr(status)
     age = status and max(0.0, now - status.taken_at)
     stale = feed.poll_error is not None or (age is not None and age > STALE_FACTOR * interval)
     age_text = Content.styled(
         ("STALE " if stale else "") + format_age(age if status else None), "$warning" if stale else ""
     )
     mode = ("read-only" if c.read_only else "read-write") + (" lab" if c.lab else "")
-    return (Content.styled(c.name, "bold"), c.environment, verdict, promoted, hadr, age_text, mode)
+    hadr_style = "$success" if hadr == "PEER" else "$text-muted" if hadr == "—" else "bold $error"
+    promoted_cell = Content.styled(promoted, "bold $error" if promoted == "NONE" else "bold")
+    return (
+        Content.styled(c.name, "bold"),
+        promoted_cell,
+        Content.styled(fit_text(hadr, HADR_WIDTH), hadr_style),
+        age_text,
+        verdict,
+        c.environment,
+        mode,
+    )
 
 
 class FleetTable(DataTable[Any]):
@@ -75,16 +100,48 @@ class FleetScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        # explicit widths: DataTable does not measure Content cells, so auto width would truncate them
-        name_w = max([len(c.name) for c in self.app.clusters] + [len(COLUMNS[0])])  # type: ignore[attr-defined]
-        env_w = max([len(c.environment) for c in self.app.clusters] + [len(COLUMNS[1])])  # type: ignore[attr-defined]
-        for label, width in zip(COLUMNS, (name_w, env_w, VERDICT_WIDTH, 10, 22, 12, 16), strict=True):
-            table.add_column(label, width=width, key=label)
+        self._verdict_width = 0
+        self._build_columns(self.app.size.width)
         self.app.status_signal.subscribe(self, lambda _name: self.refresh_view())  # type: ignore[attr-defined]
         self.set_interval(1.0, self.refresh_view)
         self.refresh_view()
-        table.focus()
+        self.query_one(DataTable).focus()
+
+    def on_resize(self, event: events.Resize) -> None:
+        if self._build_columns(event.size.width):
+            self.refresh_view()
+
+    def _build_columns(self, screen_width: int) -> bool:
+        """(Re)create the columns so the verdict fills the width; return True when they changed."""
+        app: Any = self.app
+        hosts = [h.name for c in app.clusters for h in c.db_hosts]
+        widths = {
+            "Cluster": max([len(c.name) for c in app.clusters] + [len("Cluster")]),
+            "Promoted": min(max([len(h) for h in hosts] + [len("Promoted")]), 24),
+            "HADR": HADR_WIDTH,
+            "Data age": 11,  # STALE 3m04s
+            "Env": max([len(c.environment) for c in app.clusters] + [len("Env")]),
+            "Mode": 16,
+        }
+        # DataTable pads each cell by one column on both sides; 2 more for the scrollbar
+        room = screen_width - sum(widths.values()) - 2 * len(COLUMNS) - 2
+        if room < 40:  # narrow: the verdict takes the rest of the screen, Env and Mode scroll off
+            room += sum(widths[c] + 2 for c in _RIGHT)
+        verdict = max(MIN_VERDICT_WIDTH, min(VERDICT_WIDTH, room))
+        if verdict == self._verdict_width:
+            return False
+        self._verdict_width = verdict
+        widths["Verdict"] = verdict
+        table = self.query_one(DataTable)
+        had_rows, row = table.row_count > 0, table.cursor_row
+        table.clear(columns=True)
+        # explicit widths: DataTable does not measure Content cells, so auto width would truncate them
+        for label in COLUMNS:
+            table.add_column(label, width=widths[label], key=label)
+        if had_rows:  # rebuilt on a resize: rows back, cursor where it was
+            self.refresh_view()
+            table.move_cursor(row=row)
+        return True
 
     def on_screen_resume(self) -> None:
         self.refresh_view()
@@ -97,7 +154,7 @@ class FleetScreen(Screen[None]):
         header = self.query_one(ConsoleHeader)
         header.set_cluster(None, extra=f"{len(app.clusters)} clusters")
         for cluster in app.clusters:
-            cells = fleet_row(app.feed(cluster.name), now, interval)
+            cells = fleet_row(app.feed(cluster.name), now, interval, self._verdict_width)
             if cluster.name not in table.rows:
                 table.add_row(*cells, key=cluster.name)
             else:
@@ -109,4 +166,6 @@ class FleetScreen(Screen[None]):
         self.app.open_cluster(str(event.row_key.value))  # type: ignore[attr-defined]
 
 
-register_screen("fleet", lambda app: FleetScreen(), "Every cluster at a glance", aliases=("clusters", "ls"))
+register_screen(
+    "fleet", lambda app: FleetScreen(), "Every cluster at a glance", aliases=("clusters", "ls"), title="Fleet"
+)
