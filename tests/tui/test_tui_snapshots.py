@@ -105,3 +105,9 @@ def test_snapshot_help_screen(snap_compare):
 def test_snapshot_light_theme(snap_compare):
     app, _ = app_for("host_unreachable", theme="db2ops-light")
     assert snap_compare(app, terminal_size=SIZE, run_before=after_polls(app))
+
+
+def test_snapshot_small_terminal_80x24(snap_compare):
+    """80x24: the banner, then one summary line (primary, HADR, what is down), then stacked panels."""
+    app, _ = app_for("host_unreachable")
+    assert snap_compare(app, terminal_size=(80, 24), run_before=after_polls(app))

@@ -50,6 +50,14 @@ def _route(host: str, t: float = T0) -> Part[OverlayRoute]:
     return _p(OverlayRoute("rtb-0lab", f"{OVERLAY}/32", instance_id=IDS[host], state="active"), "aws:ec2", t)
 
 
+def ssh_refused(address: str) -> str:
+    """The error SshPool gives for a refused connect, as the status service stores it (host prefix off)."""
+    return (
+        f"cannot connect to {address}:22 ([Errno 111] Connect call failed ('{address}', 22)); "
+        "check the address in the inventory and that sshd runs there"
+    )
+
+
 def _finish(status: ClusterStatus) -> ClusterStatus:
     return replace(status, verdicts=derive_verdicts(status), instance_ids=dict(IDS))
 
@@ -100,7 +108,7 @@ def after_failover(cluster: str = "lab-hadr", t: float = T0) -> ClusterStatus:
 
 def host_unreachable(cluster: str = "lab-hadr", t: float = T0) -> ClusterStatus:
     """db2b crashed: its parts keep their last good values (30 s old) with the connection error."""
-    err = "connect to 10.99.0.12:22 failed: Connection refused"
+    err = ssh_refused("10.99.0.12")
     old = t - 30
     return _finish(
         ClusterStatus(
@@ -139,7 +147,7 @@ def host_unreachable(cluster: str = "lab-hadr", t: float = T0) -> ClusterStatus:
 
 def no_quorum(cluster: str = "lab-hadr", t: float = T0) -> ClusterStatus:
     """qnetd down and db2a crashed: db2b alone, without quorum, every resource stopped."""
-    err_a = "connect to 10.99.0.11:22 failed: Connection refused"
+    err_a = ssh_refused("10.99.0.11")
     qnetd_err = "corosync-qnetd-tool exited 3: Can't connect to qnetd socket (is QNetd running?)"
     old = t - 40
     return _finish(
@@ -244,6 +252,11 @@ class FakeLabRunner:
     def __init__(self, source: FakeStatusSource) -> None:
         self.source = source
         self.commands: list[tuple[str, tuple[str, ...]]] = []
+        self.backoff_resets: list[str | None] = []  # host names (None: every host), like SshPool's
+
+    def reset_backoff(self, host: Host | None = None) -> int:
+        self.backoff_resets.append(host.name if host is not None else None)
+        return 0
 
     async def run(self, host: Host, argv: Any, *, timeout: float | None = None, **_: Any) -> FakeResult:
         self.commands.append((host.name, tuple(argv)))

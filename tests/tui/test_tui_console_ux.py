@@ -1,0 +1,191 @@
+"""Pilot tests of the console as a DBA uses it at 3 a.m.: one toast per poll, small terminals, panel and
+banner details by mouse and keyboard, refresh-now ending the SSH backoff, every screen reachable by `:`."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import tui_fixtures as fx
+from test_tui_app import banner, make_app, polled, until
+
+from screens.fleet import COLUMNS, FleetScreen
+from screens.help import HelpScreen
+from screens.panel_detail import PanelDetailScreen, VerdictDetailScreen
+from screens.status import StatusScreen
+from tui import screen_registry
+from tui.widgets.status_panel import StatusPanel
+
+
+async def test_kill_primary_gives_one_toast_for_the_whole_poll():
+    app, _ = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        await polled(pilot, app)
+        await pilot.press("p")
+        seen = {n.identity for n in app._notifications}
+        await pilot.press("K")
+        await until(pilot, lambda: app.drills_done == 1, "drill finished")
+        await polled(pilot, app, count=app.poller.polls["lab-hadr"])
+        await pilot.pause()
+        events = len(app.feed("lab-hadr").events)
+        new = [n for n in app._notifications if n.identity not in seen]
+        change_toasts = [n for n in new if not n.message.startswith("Drill:")]
+        assert events >= 3
+        assert len(change_toasts) == 1 and change_toasts[0].title == f"lab-hadr: {events} changes"
+        assert "promoted node changed: db2a -> db2b" in change_toasts[0].message
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_small_terminal_shows_banner_then_primary_and_hadr_first(size):
+    app, _ = make_app("host_unreachable")
+    async with app.run_test(size=size) as pilot:
+        await polled(pilot, app)
+        await pilot.pause()
+        screen = app.screen
+        summary = screen.query_one("#summary")
+        banner_box = screen.query_one("#banner")
+        if size == (80, 24):
+            assert screen.has_class("-narrow") and screen.has_class("-short")
+            assert summary.display and not screen.query_one("#topology").display
+            assert summary.region.y == banner_box.region.bottom  # right under the banner, on screen
+            assert summary.region.bottom < size[1] // 2
+            assert summary.render().plain.startswith("primary db2a · HADR DISCONNECTED · db2b OFFLINE")
+            assert banner(app).startswith(" CRITICAL   db2b is unreachable: connection refused")
+            assert banner_box.region.height <= 5
+        else:  # 120x40 keeps the picture
+            assert not screen.has_class("-narrow") and screen.query_one("#topology").display
+
+
+async def test_resizing_switches_layouts_live():
+    app, _ = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        await polled(pilot, app)
+        assert not app.screen.query_one("#summary").display
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert app.screen.query_one("#summary").display
+        assert "primary db2a · HADR PEER" in app.screen.query_one("#summary").render().plain
+        await pilot.resize_terminal(160, 50)
+        await pilot.pause()
+        assert app.screen.query_one("#topology").display
+
+
+async def test_clicking_a_panel_shows_its_full_error_and_command_and_escape_closes():
+    app, _ = make_app("host_unreachable")
+    async with app.run_test(size=(160, 50)) as pilot:
+        await polled(pilot, app)
+        await pilot.click("#hadr-db2b")
+        assert isinstance(app.screen, PanelDetailScreen)
+        text = app.screen.query_one("#detail-text").render().plain
+        assert fx.ssh_refused("10.99.0.12") in text  # the whole text the panel shortened
+        assert "hadr:db2b  STALE" in text and "source    db2b" in text
+        await pilot.press("escape")
+        assert isinstance(app.screen, StatusScreen)
+
+
+async def test_tab_then_enter_opens_a_panels_detail_from_the_keyboard():
+    app, _ = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        await polled(pilot, app)
+        app.screen.query_one("#nodes", StatusPanel).focus()
+        await pilot.press("enter")
+        assert isinstance(app.screen, PanelDetailScreen)
+        assert "Pacemaker nodes — lab-hadr" in app.screen.query_one("#detail-text").render().plain
+        await pilot.press("minus")
+        assert isinstance(app.screen, StatusScreen)
+
+
+async def test_clicking_the_banner_lists_every_verdict_with_its_hint():
+    app, _ = make_app("no_quorum")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await polled(pilot, app)
+        assert "more: click here for every verdict" in banner(app)
+        await pilot.click("#banner")
+        assert isinstance(app.screen, VerdictDetailScreen)
+        text = app.screen.query_one("#detail-text").render().plain
+        assert "CRITICAL: partition WITHOUT quorum (seen on db2b)" in text
+        assert "→ start corosync-qnetd on the quorum host" in text
+        assert "Errno 111" in text  # the full SSH error, shortened in the banner itself
+
+
+async def test_space_ends_the_ssh_backoff_and_a_drill_ends_it_for_its_cluster():
+    app, _ = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        await polled(pilot, app)
+        runner = app._runner
+        await pilot.press("space")
+        assert runner.backoff_resets == [None]  # every host: the user asked for fresh data now
+        await pilot.press("R")
+        await until(pilot, lambda: app.drills_done == 1, "restore drill")
+        assert runner.backoff_resets[1:] == ["db2a", "db2b", "qnetd"]
+
+
+def _screen_names() -> list[str]:
+    screen_registry.load_screen_modules()
+    return [e.names[-1] for e in screen_registry.entries() if e.alias != "help"]
+
+
+@pytest.mark.parametrize("name", _screen_names())
+async def test_every_screen_opens_by_an_alias_lists_its_keys_in_help_and_goes_back(name):
+    entry = screen_registry.resolve(name)
+    assert entry is not None and all(screen_registry.resolve(n) is entry for n in entry.names)
+    app, _ = make_app("healthy", "east", "west") if entry.alias == "status" else make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        if entry.alias == "status":
+            await pilot.press("enter")  # from the fleet into a cluster, so `:st` has a current cluster
+        await polled(pilot, app, app.clusters[0].name)
+        before = app.screen
+        await pilot.press("colon", *name, "enter")
+        await pilot.pause()
+        opened = app.screen
+        assert opened is before if entry.alias == "status" else opened is not before  # no second copy
+        own = {
+            b.binding.description
+            for b in opened.active_bindings.values()
+            if b.node is opened and b.enabled and b.binding.show and b.binding.description
+        }
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        text = app.screen.query_one("#help-text").render().plain
+        assert all(description in text for description in own), own
+        await pilot.press("escape")
+        assert app.screen is opened
+        await pilot.press("escape")  # back where we came from (from a status screen: to the fleet)
+        await pilot.pause()
+        assert app.screen is not opened and isinstance(app.screen, StatusScreen | FleetScreen)
+
+
+async def test_fleet_puts_promoted_and_hadr_on_screen_at_80_columns():
+    app, _ = make_app("healthy", "east", "west")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await polled(pilot, app, "west")
+        table = app.screen.query_one("#fleet-table")
+        widths = {str(c.key.value): c.width for c in table.columns.values()}
+        assert list(widths) == list(COLUMNS)
+        left = sum(widths[c] + 2 for c in ("Cluster", "Promoted", "HADR", "Data age"))
+        assert left + widths["Verdict"] + 2 <= 80  # the verdict is cut to fit, never pushed off
+        row = table.get_row("east")
+        assert [str(row[1]), str(row[2]), str(row[4])] == ["db2a", "PEER", "Healthy"]
+        await pilot.resize_terminal(200, 24)
+        await pilot.pause()
+        assert isinstance(app.screen, FleetScreen)
+        assert str(table.get_row("east")[4]).startswith("Healthy: db2a is primary")
+
+
+async def test_no_color_keeps_every_badge_and_state_in_words():
+    os.environ["NO_COLOR"] = "1"
+    try:
+        app, _ = make_app("host_unreachable")
+        async with app.run_test(size=(160, 50)) as pilot:
+            await polled(pilot, app)
+            await pilot.pause()
+            assert app.no_color
+            screen = app.screen
+            topology = screen.query_one("#topology", StatusPanel).render().plain
+            assert "HADR ✘" in topology and "DISCONNECTED" in topology and "unreachable" in topology
+            hadr_b = screen.query_one("#hadr-db2b", StatusPanel)
+            assert str(hadr_b.border_subtitle).startswith("STALE · ")
+            assert "⚠ db2b unreachable" in hadr_b.render().plain
+            assert banner(app).startswith(" CRITICAL ")
+    finally:
+        del os.environ["NO_COLOR"]
