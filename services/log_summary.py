@@ -34,7 +34,7 @@ def _first_data_payload(data: Any) -> str:
 
 
 def diag_summary(record: Any) -> str:
-    """Return the one-line summary of a DiagRecord: `<edu or proc> <function>: <message/event/DATA #1>`."""
+    """Return the one-line summary of a DiagRecord: `<edu or proc> <function>: <message/event/DATA #1/RETCODE>`."""
     who = (record.eduname or record.proc or "").split(" (")[0]
     func = _function_name(record.function or "")
     if record.message:
@@ -42,7 +42,8 @@ def diag_summary(record: Any) -> str:
     elif record.event_kind:
         what = f"{record.event_kind} {record.event_text or ''}"
     else:
-        what = _first_data_payload(record.data)
+        # No MESSAGE: DATA #1, else RETCODE (the HADR Severe "SQLO_CONN_REFUSED" has only that)
+        what = _first_data_payload(record.data) or record.retcode or ""
     head = " ".join(p for p in (who, func) if p)
     return one_line(f"{head}: {what}" if head else what)
 

@@ -201,3 +201,19 @@ def test_fast_header_rejects_impossible_times():
     assert fast_diag_header(good.replace("-11-26-10", "-13-26-10")) is None
     assert fast_diag_header(good.replace("10.00.00", "25.00.00")) is None
     assert fast_diag_header("not a header at all, but long enough to slice safely") is None
+
+
+def test_a_record_with_only_a_retcode_summarises_it():
+    # The Error and the HADR Severe of the corpus carry RETCODE and no MESSAGE; their row used to end
+    # at "sqleriar_database: " / "hdrEduAcceptEvent: ", hiding SQLO_CONN_REFUSED from the list.
+    error = diag(CONTAINER)[4]
+    assert error.level == "Error"
+    assert error.summary == (
+        'db2bp sqleriar_database: ZRC=0x8005006D=-2147155859=SQLE_CA_BUILT "SQLCA has been built and saved'
+        ' in component specific control block."'
+    )
+    severe = diag(CORPUS / "db2diag" / "hadr-wiki-connect-error-severe-2006.HTMLMANGLED.txt")[2]
+    assert severe.level == "Severe"
+    assert severe.summary == (
+        'db2hadrs hdrEduAcceptEvent: ZRC 0x810F0019 -2129723367 SQLO_CONN_REFUSED "Connection refused"'
+    )
