@@ -1,0 +1,233 @@
+"""The HA plan on in-process lab clusters with moto: the dry run lists every command and API call, apply
+on a fresh cluster completes and a second run finds everything done, the seeded lab is already done, the
+guard refuses read-only clusters, and failures say what to fix."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from lab.commands import run_command
+from lab.ha_state import cluster_ha, host_ha
+from services.ha_setup.plan import build_ha_plan
+from services.plans import WriteRefused, run_plan
+
+PCMK = "/tmp/Db2_v11.5.5.0_Pacemaker_20201118_RHEL8.1_x86_64"
+DB2CM = "/home/db2inst1/sqllib/adm/db2cm"
+OIP = "db2_db2inst1_db2inst1_HADRDB_AWS_primary-OIP"
+
+
+async def run(lab, mode, **params):
+    from services.ha_setup.params import HaParams
+
+    plan = build_ha_plan(lab.cluster, HaParams.from_mapping(params))
+    return await run_plan(plan, lab.context(), mode=mode)
+
+
+def commands(result, step_id):
+    return [a.command for a in result.by_id(step_id).actions]
+
+
+async def test_dry_run_on_a_fresh_cluster_lists_every_command_and_call(fresh_lab) -> None:
+    result = await run(fresh_lab, "dry-run")
+    assert result.ok, result.next_hint
+    prereqs = [s for s in result.steps if s.step_id.startswith("prereq-")]
+    assert {s.status for s in prereqs} == {"already_done"}
+    assert commands(result, "ksh@db2a") == ["sudo -n yum install ksh -y"]
+    install = commands(result, "pcmk-install@db2b")
+    assert install[0] == f"sudo -n tar -zxf {PCMK}.tar.gz -C /tmp"
+    assert install[1] == (
+        "sudo -n dnf install -y https://dl.fedoraproject.org/pub/epel/epel-release-latest-8.noarch.rpm"
+    )
+    assert f"{PCMK}/RPMS/x86_64/pacemaker-2.1.5-1.db2pcmk.el8.x86_64.rpm" in install[2].split()
+    assert len(install[2].split()) == 5 + 16  # sudo -n dnf install -y + every rpm of RPMS/*/
+    assert commands(result, "db2cm-copy@db2a")[1:] == [
+        f"sudo -n cp {PCMK}/Db2/db2cm {DB2CM}",
+        f"sudo -n chmod 755 {DB2CM}",
+    ]
+    assert (
+        commands(result, "agents@db2b")[-1] == f"sudo -n {DB2CM} -copy_resources {PCMK}/Db2agents -host db2b"
+    )
+    assert commands(result, "db2cm-cluster") == [
+        f"sudo -n {DB2CM} -create -cluster -domain lab1 -publicEthernet eth0 -host db2a -publicEthernet eth0 -host db2b"
+    ]
+    assert commands(result, "db2cm-instance@db2b") == [
+        f"sudo -n {DB2CM} -create -instance db2inst1 -host db2b"
+    ]
+    assert commands(result, "db2cm-db") == [f"sudo -n {DB2CM} -create -db HADRDB -instance db2inst1"]
+    assert commands(result, "qnetd-install@qdev")[-1] == (
+        f"sudo -n dnf install -y {PCMK}/RPMS/x86_64/corosync-qnetd-3.0.3-1.db2pcmk.el8.x86_64.rpm"
+    )
+    assert commands(result, "qdevice") == [f"sudo -n {DB2CM} -create -qdevice qdev"]
+    assert commands(result, "overlay-address") == ["sudo -n ip address add 192.168.1.81/32 dev eth0"]
+    oip = result.by_id("oip-resource").actions
+    assert [a.command for a in oip] == [
+        "sudo -n tee /root/overlayip.txt",
+        "sudo -n crm configure load update /root/overlayip.txt",
+        f"sudo -n crm resource manage {OIP}",
+    ]
+    assert oip[0].input.splitlines()[:2] == [
+        f"primitive {OIP} ocf:heartbeat:aws-vpc-move-ip \\",
+        f"  params ip=192.168.1.81 routing_table={fresh_lab.cluster.aws.route_table_id} interface=eth0 "
+        "profile=default \\",
+    ]
+    assert (
+        f"colocation db2_db2inst1_db2inst1_HADRDB_AWS_primary-colocation inf: {OIP}:Started "
+        "db2_db2inst1_db2inst1_HADRDB-clone:Master" in oip[0].input
+    )
+    db2a = fresh_lab.cluster.host("db2a").instance_id
+    calls = {
+        s.step_id: [(a.service, a.operation, dict(a.params)) for a in s.actions]
+        for s in result.steps
+        if s.target == "aws"
+    }
+    assert calls["src-dst-check@db2a"] == [
+        ("ec2", "ModifyInstanceAttribute", {"InstanceId": db2a, "SourceDestCheck": {"Value": False}})
+    ]
+    assert calls["overlay-route"] == [
+        (
+            "ec2",
+            "CreateRoute",
+            {
+                "RouteTableId": fresh_lab.cluster.aws.route_table_id,
+                "DestinationCidrBlock": "192.168.1.81/32",
+                "InstanceId": db2a,
+            },
+        )
+    ]
+    (create, attach) = calls["iam-policy"]
+    assert create[:2] == ("iam", "CreatePolicy")
+    statement = json.loads(create[2]["PolicyDocument"])["Statement"][0]
+    assert (
+        statement["Resource"]
+        == f"arn:aws:ec2:us-east-1:123456789012:route-table/{fresh_lab.cluster.aws.route_table_id}"
+    )
+    assert attach == (
+        "iam",
+        "AttachRolePolicy",
+        {"RoleName": "lab1-db2-ec2", "PolicyArn": "arn:aws:iam::123456789012:policy/db2-lab1-overlay-ip"},
+    )
+    # a dry run changes nothing: the lab still has no Pacemaker
+    assert run_command(fresh_lab.lab, fresh_lab.lab.hosts["db2a"], ["crm_mon", "-1"])[0] == 127
+
+
+async def test_apply_on_a_fresh_cluster_completes_and_a_rerun_finds_everything_done(fresh_lab) -> None:
+    result = await run(fresh_lab, "apply")
+    assert result.ok, result.next_hint
+    assert result.by_id("verify-status").status == "applied"
+    assert {s.status for s in result.steps if not s.step_id.startswith("prereq-")} == {"applied"}
+    again = await run(fresh_lab, "dry-run")
+    assert again.ok
+    assert {s.status for s in again.steps} == {"already_done"}
+    state = cluster_ha(fresh_lab.lab)
+    assert (state.domain, state.qdevice, state.oip_name, state.oip_managed) == ("lab1", "qdev", OIP, True)
+    ec2 = fresh_lab.aws
+    assert ec2.route_target("lab1") == fresh_lab.cluster.host("db2a").instance_id
+    status, show, _ = run_command(fresh_lab.lab, fresh_lab.lab.hosts["db2b"], ["crm", "status"])
+    assert status == 0
+    assert f"  * {OIP}\t(ocf:heartbeat:aws-vpc-move-ip):\t Started db2a" in show
+    entries = fresh_lab.context().journal.read("lab1").entries
+    assert {e.step_id for e in entries} >= {"db2cm-cluster", "iam-policy", "oip-resource"}
+
+
+async def test_after_setup_a_takeover_moves_the_overlay_route(fresh_lab) -> None:
+    assert (await run(fresh_lab, "apply")).ok
+    fresh_lab.lab.kill_primary()
+    fresh_lab.lab.tick()
+    fresh_lab.aws.wait_idle()
+    assert fresh_lab.aws.route_target("lab1") == fresh_lab.cluster.host("db2b").instance_id
+
+
+async def test_the_seeded_lab_is_already_done(seeded_lab) -> None:
+    result = await run(seeded_lab, "dry-run")
+    assert result.ok, result.next_hint
+    assert [s.step_id for s in result.steps if s.status != "already_done"] == []
+    assert "Started on db2a" in result.by_id("oip-resource").message
+
+
+async def test_read_only_cluster_is_refused_before_any_host_is_contacted(aws_endpoint, tmp_path) -> None:
+    from ha_setup.ha_lab import make_lab
+
+    lab = make_lab(aws_endpoint, tmp_path, fresh=True, read_only=True)
+    try:
+        with pytest.raises(WriteRefused, match="read-only: set read_only: false"):
+            await run(lab, "apply")
+        assert lab.runner.ran == []
+        dry = await run(lab, "dry-run")  # reading is always allowed
+        assert dry.ok
+    finally:
+        lab.aws.stop()
+
+
+async def test_a_step_applied_outside_the_runner_is_refused(fresh_lab) -> None:
+    plan = build_ha_plan(fresh_lab.cluster)
+    step = plan.step("ksh@db2a")
+    with pytest.raises(WriteRefused, match="only made by a plan run"):
+        await step.apply(fresh_lab.context())
+
+
+async def test_prerequisite_failure_says_what_to_fix(fresh_lab) -> None:
+    host_ha(fresh_lab.lab, fresh_lab.lab.hosts["db2b"]).root_ssh = False
+    fresh_lab.lab.disconnect_hadr()
+    result = await run(fresh_lab, "apply")
+    assert result.outcome == "failed"
+    assert result.failed_step == "prereq-hadr@db2a"
+    hadr = result.by_id("prereq-hadr@db2a")
+    assert "HADR state is DISCONNECTED" in hadr.message
+    assert "wait for PEER" in hadr.message
+    ssh = result.by_id("prereq-ssh@db2b")
+    assert ssh.status == "failed"
+    assert "add root's public key of db2b to /root/.ssh/authorized_keys on db2a" in ssh.message
+    assert {s.status for s in result.steps if s.step_id.startswith(("ksh", "pcmk", "db2cm"))} == {"skipped"}
+    assert host_ha(fresh_lab.lab, fresh_lab.lab.hosts["db2a"]).packages == {"chrony"}  # nothing installed
+    assert "Fix that, then re-run db2ops setup ha --cluster lab1 --apply" in result.next_hint
+
+
+async def test_an_interrupted_apply_resumes_where_it_stopped(fresh_lab) -> None:
+    fresh_lab.runner.fail[("db2a", f"sudo -n {DB2CM} -create -cluster")] = ConnectionResetError(
+        "link dropped"
+    )
+    first = await run(fresh_lab, "apply")
+    assert first.failed_step == "db2cm-cluster"
+    assert "link dropped" in first.by_id("db2cm-cluster").message
+    second = await run(fresh_lab, "apply")
+    assert second.ok, second.next_hint
+    assert second.previous is not None and second.previous.outcome == "failed"
+    assert second.by_id("agents@db2b").status == "already_done"
+    assert second.by_id("db2cm-cluster").status == "applied"
+
+
+async def test_an_overlay_route_to_the_standby_is_replaced_because_db2pd_says_db2a_is_primary(
+    seeded_lab,
+) -> None:
+    import boto3
+
+    ec2 = boto3.client(
+        "ec2",
+        endpoint_url=seeded_lab.cluster.aws.endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    standby = seeded_lab.cluster.host("db2b").instance_id
+    ec2.replace_route(
+        RouteTableId=seeded_lab.cluster.aws.route_table_id,
+        DestinationCidrBlock="192.168.1.81/32",
+        InstanceId=standby,
+    )
+    result = await run(seeded_lab, "dry-run")
+    (action,) = result.by_id("overlay-route").actions
+    assert action.operation == "ReplaceRoute"
+    assert "db2a is the HADR primary" in action.note
+    applied = await run(seeded_lab, "apply")
+    assert applied.ok, applied.next_hint
+    assert seeded_lab.aws.route_target("lab1") == seeded_lab.cluster.host("db2a").instance_id
+
+
+async def test_an_existing_overlay_resource_with_other_parameters_is_not_touched(seeded_lab) -> None:
+    result = await run(seeded_lab, "dry-run", nic="ens5")
+    oip = result.by_id("oip-resource")
+    assert oip.status == "failed"
+    assert "already moves 192.168.1.81" in oip.message
+    assert "crm configure edit" in oip.message
