@@ -24,6 +24,7 @@ from services.inventory_model import Cluster, Inventory
 from services.settings import Settings
 from themes.themes import CSS_PATH, THEMES, next_theme, resolve_theme
 from tui import screen_registry
+from tui.event_toasts import EventToasts
 from tui.host_keys import HostKeyQuestions
 from tui.refresh import ClusterFeed, StatusPoller
 
@@ -40,7 +41,6 @@ def _console_commands_provider() -> type:
 
 EXIT_AFTER_FIRST_FRAME_ENV = "DB2OPS_EXIT_AFTER_FIRST_FRAME"
 FIRST_FRAME_MARKER = "DB2OPS_FIRST_FRAME"
-_TOAST_SEVERITY = {"ok": "information", "info": "information", "warning": "warning", "critical": "error"}
 
 
 class Db2OpsApp(App[int]):
@@ -91,6 +91,7 @@ class Db2OpsApp(App[int]):
         self._feeds: dict[str, ClusterFeed] = {}
         self._current: str | None = start_cluster
         self.host_keys = HostKeyQuestions(self)
+        self.event_toasts = EventToasts(self)
         self.paused = False
         self.refresh_interval = float(self.settings.refresh_interval_s)
         self.first_frame_at: float | None = None
@@ -248,14 +249,8 @@ class Db2OpsApp(App[int]):
         from services.events import diff_snapshots
 
         events = self.feed(cluster.name).apply(status, diff_snapshots)
-        if self._toasts and events:
-            from tui.widgets.events_log import events_toast
-
-            # one toast per poll: a failover's eight changes must not bury the screen
-            worst, text = events_toast(events)
-            title = cluster.name if len(events) == 1 else f"{cluster.name}: {len(events)} changes"
-            severity = _TOAST_SEVERITY.get(worst, "information")
-            self.notify(text, title=title, severity=severity, markup=False)  # type: ignore[arg-type]
+        if self._toasts:
+            self.event_toasts.add(cluster.name, events)
         self.status_signal.publish(cluster.name)
         self.host_keys.ask()
 

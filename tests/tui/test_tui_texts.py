@@ -181,3 +181,45 @@ def test_palette_help_with_brackets_stays_text(text):
     from tui.commands import markup_safe
 
     assert Content.from_markup(markup_safe(text)).plain == text
+
+
+class ToastRecorder:
+    """Stands in for the app: records notify calls and the timers EventToasts asks for."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.toasts: list[tuple[str, str, str]] = []
+        self.timers: list[tuple[float, object]] = []
+
+    def notify(self, text, *, title, severity, timeout, markup):
+        assert markup is False  # host texts may hold "[" and must not be read as markup
+        self.toasts.append((title, severity, text))
+
+    def set_timer(self, delay, callback):
+        self.timers.append((delay, callback))
+
+
+def test_changes_during_a_showing_toast_wait_and_come_out_as_one_summary():
+    from tui.event_toasts import TOAST_SECONDS, EventToasts
+
+    app = ToastRecorder()
+    toasts = EventToasts(app, clock=lambda: app.now)
+    first = diff_snapshots(fx.healthy(), unreachable("db2a", fx.healthy))
+    toasts.add("lab-hadr", first)
+    assert [t[0] for t in app.toasts] == ["lab-hadr"] and app.toasts[0][1] == "error"
+    app.now += 2  # the next two polls bring more changes while the first toast still shows
+    toasts.add("lab-hadr", diff_snapshots(fx.healthy(), fx.after_failover()))
+    app.now += 2
+    toasts.add(
+        "lab-hadr", [StatusEvent(app.now, "lab-hadr", "node_joined", "node db2a joined", Severity.INFO)]
+    )
+    toasts.add("other", [StatusEvent(app.now, "other", "node_joined", "node x joined", Severity.INFO)])
+    assert len(app.toasts) == 2 and app.toasts[1][0] == "other"  # another cluster is not held back
+    assert len(app.timers) == 1 and app.timers[0][0] == TOAST_SECONDS - 2
+    app.now += 1
+    app.timers[0][1]()  # the first toast has gone: one summary of everything held back
+    title, severity, text = app.toasts[2]
+    assert title == "lab-hadr: 5 changes" and severity == "warning"
+    assert text.splitlines()[-1] == "+2 more in the events panel"
+    toasts.add("lab-hadr", [])  # a poll without changes shows nothing
+    assert len(app.toasts) == 3
