@@ -214,7 +214,12 @@ async def run_query(
 
     Polls get_query_results with growing intervals; `on_status` gets each new status. Cancelling the
     awaiting task calls stop_query (an endpoint that lacks it, like moto, is tolerated). Raises
-    InsightsError for malformed queries, the concurrency limit, missing groups and other AWS errors."""
+    InsightsError for an empty or malformed query, the concurrency limit, missing groups and other AWS
+    errors."""
+    if not query.strip():
+        raise InsightsError(
+            "the query is empty: pick a preset or type a query, e.g. fields @timestamp, @message | limit 20"
+        )
     if lab:
         try:
             evaluate(query, [])  # moto accepts anything: reject what db2ops cannot read before running

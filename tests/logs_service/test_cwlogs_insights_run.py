@@ -141,6 +141,15 @@ async def test_lab_rejects_a_malformed_query_before_calling_moto():
     assert client.started == {}
 
 
+@pytest.mark.parametrize("lab", [True, False])
+async def test_an_empty_query_says_what_to_type_and_never_starts(lab):
+    # The lab used to answer "empty command between `|`: remove the extra `|`" to an empty query box.
+    client = FakeInsights(["Complete"])
+    with pytest.raises(InsightsError, match=r"^the query is empty: pick a preset or type a query"):
+        await run_query(client, ["g"], "  \n", RANGE, lab=lab)
+    assert client.started == {}
+
+
 async def test_presets_against_moto_are_evaluated_by_db2ops(aws, logs):
     now_ms = int(time.time() * 1000)
     diag = [
