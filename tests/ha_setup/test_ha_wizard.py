@@ -1,0 +1,165 @@
+"""The HA wizard driven with Pilot (on the in-process fresh lab and moto, through the real plan runner and
+write guard) and its pages as SVG snapshots on fixed data.
+
+Update the snapshots after a deliberate change with:
+pytest tests/ha_setup/test_ha_wizard.py --snapshot-update
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from textual.widgets import Input, Static, TextArea
+
+from ha_setup.ha_wizard_app import SIZE, HaWizardApp, fixed_cluster, services_for
+from screens import setup_ha
+from screens.setup_ha import SetupHaScreen
+from tui.widgets.plan_view import ConfirmApply, PlanSteps
+
+
+@pytest.fixture(autouse=True)
+def _utc_and_no_drafts(monkeypatch):
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    setup_ha._DRAFTS.clear()
+    yield
+    setup_ha._DRAFTS.clear()
+
+
+class NoHosts:
+    async def run(self, *args, **kwargs):  # previews and snapshots never reach a host
+        raise AssertionError("no host may be contacted here")
+
+
+def _screen(app) -> SetupHaScreen:
+    assert isinstance(app.screen, SetupHaScreen)
+    return app.screen
+
+
+async def _type(pilot, screen, name: str, text: str) -> None:
+    field = screen.query_one(f"#param-{name}", Input)
+    field.focus()
+    field.value = ""
+    await pilot.press(*text)
+    await pilot.pause()
+
+
+async def _run(pilot, screen, key: str, *, answer: str | None = None) -> None:
+    screen.query_one("#wizard-pages").focus()
+    await pilot.press(key)
+    if answer is not None:
+        for _ in range(300):
+            await pilot.pause(0.02)
+            if isinstance(pilot.app.screen, ConfirmApply):
+                break
+        assert isinstance(pilot.app.screen, ConfirmApply), "apply must ask first"
+        await pilot.press(answer)
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def test_editing_the_domain_changes_the_preview_and_a_hostile_one_is_refused(tmp_path) -> None:
+    app = HaWizardApp(fixed_cluster(), services_for(NoHosts(), tmp_path), page="cluster")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = _screen(app)
+        preview = screen.query_one("#preview-cluster", Static)
+        assert "-create -cluster -domain lab1 -publicEthernet eth0 -host db2a" in str(preview.render())
+        await _type(pilot, screen, "domain", "db2domain")
+        assert "-domain db2domain" in str(preview.render())
+        await _type(pilot, screen, "domain", "x;rm")
+        error = str(screen.query_one("#wizard-error", Static).render())
+        assert "domain 'x;rm' is not allowed" in error
+        screen.show_page("plan")
+        await _run(pilot, screen, "d")
+        assert "domain 'x;rm' is not allowed" in str(screen.query_one("#plan-outcome", Static).render())
+
+
+async def test_dry_run_then_apply_on_a_fresh_lab_then_everything_is_done(fresh_lab, tmp_path) -> None:
+    app = HaWizardApp(fresh_lab.cluster, services_for(fresh_lab.runner, tmp_path), page="plan")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = _screen(app)
+        await _run(pilot, screen, "d")
+        text = screen.query_one("#plan-dry-run", TextArea).text
+        assert "db2a$ sudo -n /home/db2inst1/sqllib/adm/db2cm -create -db HADRDB -instance db2inst1" in text
+        assert "aws ec2 CreateRoute" in text
+        assert screen.query_one(PlanSteps).statuses["db2cm-cluster"] == "planned"
+        await _run(pilot, screen, "a", answer="y")
+        statuses = screen.query_one(PlanSteps).statuses
+        assert statuses["oip-resource"] == "applied"
+        assert statuses["verify-status"] == "applied"
+        await _run(pilot, screen, "c")
+        assert set(screen.query_one(PlanSteps).statuses.values()) == {"already_done"}
+
+
+async def test_cancel_at_the_confirmation_changes_nothing(fresh_lab, tmp_path) -> None:
+    app = HaWizardApp(fresh_lab.cluster, services_for(fresh_lab.runner, tmp_path), page="plan")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = _screen(app)
+        await _run(pilot, screen, "a", answer="n")
+        assert "cancelled" in str(screen.query_one("#plan-outcome", Static).render()).lower()
+    writes = [
+        cmd
+        for _, cmd in fresh_lab.runner.ran
+        if cmd.startswith(("sudo -n yum", "sudo -n dnf", "sudo -n tar -zxf"))
+    ]
+    assert writes == []
+
+
+async def test_read_only_cluster_disables_apply_and_says_why(tmp_path) -> None:
+    app = HaWizardApp(fixed_cluster(read_only=True), services_for(NoHosts(), tmp_path), page="plan")
+    async with app.run_test(size=SIZE):
+        guard = str(_screen(app).query_one("#plan-guard", Static).render())
+        assert "READ-ONLY" in guard and "read_only: false" in guard
+
+
+async def _settle(pilot) -> None:
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("page", ["prereq", "install", "cluster", "qdevice", "overlay", "iam", "plan"])
+def test_snapshot_ha_wizard_page(snap_compare, tmp_path, page) -> None:
+    app = HaWizardApp(fixed_cluster(), services_for(NoHosts(), tmp_path), page=page)
+    assert snap_compare(app, terminal_size=SIZE, run_before=_settle)
+
+
+async def scripted_run_plan(plan, ctx, *, mode, progress=None, confirm=None, state_dir=None):
+    """A check with fixed outcomes: the standby's HADR is not in PEER, so its prerequisite fails."""
+    from services.plans import PlanResult, StepResult
+
+    steps = []
+    for step in plan.steps:
+        result = StepResult(step.id, step.title, step.target, step.explain)
+        if step.id == "prereq-hadr@db2b":
+            result.status = "failed"
+            result.message = (
+                "could not check: prerequisite not met on db2b: HADR state is REMOTE_CATCHUP; wait for PEER "
+                "(check the HADR ports in db cfg and the security group) and check again"
+            )
+        elif step.id.startswith("prereq-"):
+            result.status, result.message = "already_done", "ok"
+        else:
+            result.status, result.message = "planned", "not done yet"
+        steps.append(result)
+    return PlanResult(
+        plan=plan.name,
+        cluster=plan.cluster.name,
+        mode=mode,
+        run_id="20261126T145906Z-abc123",
+        steps=steps,
+        outcome="failed",
+        failed_step="prereq-hadr@db2b",
+        next_hint="Fix the problem of step 'prereq-hadr@db2b' (HADR state is REMOTE_CATCHUP) and check again.",
+    )
+
+
+def test_snapshot_ha_wizard_failed_prerequisite(snap_compare, tmp_path) -> None:
+    services = services_for(NoHosts(), tmp_path, run_plan=scripted_run_plan)
+    app = HaWizardApp(fixed_cluster(), services, page="plan")
+
+    async def check(pilot) -> None:
+        _screen(pilot.app).action_check()
+        await _settle(pilot)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=check)
