@@ -91,6 +91,15 @@ def test_db2ops_lab_shows_promoted_node_and_peer_then_a_failover(tmux, tmp_path)
         f"{other} promoted (and the event) after the kill-primary drill",
     )
     assert "Healthy:" not in screen.splitlines()[1]  # the banner tells the bad news first
+    # the dead node's last good "PEER" must not draw a healthy link: it is broken and says why
+    assert "HADR ✘" in screen and "━━HADR━━" not in screen
+    assert "Errno" not in screen  # raw socket errors stay in the detail views, panels say it short
+
+    tmux.keys("R")  # restore: the old primary comes back as standby and HADR reaches PEER again
+    tmux.wait_for(
+        lambda s: "━━HADR━━" in s and f"Healthy: {other} is primary, HADR PEER" in s,
+        "a healthy pair again after the restore drill",
+    )
 
     tmux.keys(":", "q", "Enter")  # one burst, as a k9s user types it
     tmux.wait_for(lambda s: "DB2OPS-EXITED-0" in s, "a clean exit after :q", timeout_s=30)
