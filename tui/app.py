@@ -300,6 +300,9 @@ class Db2OpsApp(App[int]):
             known = ", ".join(f":{e.alias}" for e in screen_registry.entries())
             self.notify(f"unknown command :{name}. Known: {known}, :q", severity="warning", timeout=8)
             return
+        sub = screen_registry.resolve(f"{name}-{args[0]}") if args else None
+        if sub is not None:  # `:setup ha` opens the screen registered as `setup-ha`
+            entry, args = sub, args[1:]
         if args and entry.alias == "status":
             self.open_cluster(args[0])
             return
