@@ -35,8 +35,9 @@ class ConsoleCommands(Provider):
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         for cmd in self._commands():
-            # match the help too, so "failover" finds "Guided failover" and ":logs" finds "Logs"
-            score = max(matcher.match(cmd.title), matcher.match(cmd.help) * 0.5)
+            score = matcher.match(cmd.title)
+            if score == 0 and query.strip().lower() in cmd.help.lower():
+                score = 0.1  # a word of the help ("takeover", ":st") finds the command, below title hits
             if score > 0:
                 yield Hit(score, matcher.highlight(cmd.title), cmd.callback, help=markup_safe(cmd.help))
 

@@ -189,3 +189,22 @@ async def test_no_color_keeps_every_badge_and_state_in_words():
             assert banner(app).startswith(" CRITICAL ")
     finally:
         del os.environ["NO_COLOR"]
+
+
+@pytest.mark.parametrize("query", ["guided fail", "takeover"])
+async def test_palette_finds_guided_failover_by_its_name_or_an_alias_and_opens_it(query):
+    from textual.command import CommandList, CommandPalette
+
+    screen_registry.load_screen_modules()
+    app, _ = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        await polled(pilot, app)
+        await pilot.press("ctrl+p")
+        assert isinstance(app.screen, CommandPalette)
+        await pilot.press(*query)
+        hits = app.screen.query_one(CommandList)
+        await until(pilot, lambda: hits.option_count > 0, "palette hits")
+        prompt = str(hits.get_option_at_index(0).prompt)
+        assert prompt.startswith("Guided failover") and "(:failover, :takeover, :switchover)" in prompt
+        await pilot.press("down", "enter")
+        await until(pilot, lambda: type(app.screen).__name__ == "FailoverScreen", "the failover screen")
