@@ -216,6 +216,7 @@ def _db2install_pcmk(ctx: CommandContext) -> Result:
     if ctx.args != ["-i"]:
         return 1, "", "db2installPCMK: usage: db2installPCMK -i\n"
     _st(ctx).packages.update(n for n in ha.PACKAGES if n != "corosync-qnetd")
+    ha.install_db2cm(ctx.cluster, ctx.host)  # a Db2 11.5.6+ install has db2cm in sqllib/adm already
     return 0, 'Installing "Pacemaker"\nThe installation of "Pacemaker" completed successfully.\n', ""
 
 

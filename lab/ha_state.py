@@ -157,7 +157,7 @@ def _new_state(cluster: LabCluster, *, fresh: bool) -> ClusterHa:
             if host.role == "db":
                 ha.packages |= set(PACKAGES) - {"corosync-qnetd"}
                 ha.agents = True
-                _install_db2cm(cluster, host)
+                install_db2cm(cluster, host)
             else:
                 ha.packages |= {"corosync-qnetd", "libqb", "corosynclib"}
         else:
@@ -195,7 +195,8 @@ def _seed_files(cluster: LabCluster, host: LabHost) -> None:
     host.files.setdefault(f"{IMAGE_PCMK}/db2installPCMK", "#!/bin/sh\n# lab stand-in\n")
 
 
-def _install_db2cm(cluster: LabCluster, host: LabHost) -> None:
+def install_db2cm(cluster: LabCluster, host: LabHost) -> None:
+    """Put db2cm (mode 755) in the instance's sqllib/adm."""
     path = f"/home/{cluster.instance}/sqllib/adm/db2cm"
     add_dir(host_state(cluster, host), f"/home/{cluster.instance}/sqllib/adm")
     host.files.setdefault(path, "#!/bin/ksh\n# db2cm (lab stand-in)\n")

@@ -231,3 +231,22 @@ async def test_an_existing_overlay_resource_with_other_parameters_is_not_touched
     assert oip.status == "failed"
     assert "already moves 192.168.1.81" in oip.message
     assert "crm configure edit" in oip.message
+
+
+async def test_the_db2_media_method_installs_with_db2installpcmk_and_db2cppcmk(fresh_lab) -> None:
+    dry = await run(fresh_lab, "dry-run", install_method="media")
+    assert dry.ok, dry.next_hint
+    assert commands(dry, "pcmk-install@db2a") == [
+        "sudo -n /tmp/server_dec/db2/linuxamd64/pcmk/db2installPCMK -i"
+    ]
+    assert commands(dry, "agents@db2b") == ["sudo -n /opt/ibm/db2/V11.5/install/pcmk/db2cppcmk -i"]
+    assert "db2cm-copy@db2a" not in [s.step_id for s in dry.steps]
+    assert commands(dry, "qnetd-install@qdev") == [
+        "sudo -n dnf install -y "
+        "/tmp/server_dec/db2/linuxamd64/pcmk/Linux/rhel/x86_64/corosync-qnetd-3.0.3-1.db2pcmk.el8.x86_64.rpm"
+    ]
+    applied = await run(fresh_lab, "apply", install_method="media")
+    assert applied.ok, applied.next_hint
+    assert {s.status for s in (await run(fresh_lab, "dry-run", install_method="media")).steps} == {
+        "already_done"
+    }
