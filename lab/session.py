@@ -24,6 +24,7 @@ class LabSession:
         latency_ms: int = 0,
         with_aws: bool = True,
         log_agents: bool = True,
+        fresh_ha: bool = False,
     ) -> None:
         self._runtime: Any = None  # created on first use: lab.runtime imports asyncssh (keep it off the first frame)
         self.options = dict(
@@ -32,6 +33,7 @@ class LabSession:
             failover_delay_s=failover_delay_s,
             latency_ms=latency_ms,
             with_aws=with_aws,
+            fresh_ha=fresh_ha,  # not yet clustered: for the HA setup plan (lab/ha_state.start_fresh)
         )
         self.log_agents_enabled = log_agents and with_aws
         self.log_agents: dict[str, Any] = {}

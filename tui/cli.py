@@ -57,6 +57,11 @@ def build_parser() -> argparse.ArgumentParser:
     lab.add_argument(
         "--no-aws", action="store_true", help="no moto: SSH hosts only (faster; no overlay route, no logs)"
     )
+    lab.add_argument(
+        "--fresh-ha",
+        action="store_true",
+        help="clusters not yet clustered (HADR only): rehearse `setup ha` / :setup ha on them",
+    )
     lab.add_argument("--dir", type=Path, help="where the lab writes keys and its inventory")
 
     st = sub.add_parser("status", help="print one snapshot per cluster")

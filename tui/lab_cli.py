@@ -18,6 +18,7 @@ def run_lab(args: argparse.Namespace) -> int:
         failover_delay_s=args.failover_delay,
         latency_ms=args.latency,
         with_aws=not args.no_aws,
+        fresh_ha=getattr(args, "fresh_ha", False),
     )
     if args.serve:
         return asyncio.run(_serve(session))

@@ -74,3 +74,12 @@ async def test_unknown_cluster_and_hostile_parameter_exit_2(fresh_lab) -> None:
 def test_parser_accepts_setup_ha() -> None:
     args = build_parser().parse_args(["setup", "ha", "--cluster", "lab1", "--apply", "--set", "nic=ens5"])
     assert (args.what, args.setup_cluster, args.apply, args.setup_set) == ("ha", "lab1", True, ["nic=ens5"])
+
+
+def test_db2ops_lab_fresh_ha_reaches_the_lab_runtime() -> None:
+    from lab.session import LabSession
+
+    args = build_parser().parse_args(["lab", "--fresh-ha", "--serve"])
+    assert args.fresh_ha is True
+    assert LabSession(fresh_ha=True).options["fresh_ha"] is True
+    assert LabSession().options["fresh_ha"] is False
