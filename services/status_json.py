@@ -13,10 +13,13 @@ _UNREACHABLE_CODES = {"host_unreachable", "pacemaker_unavailable"}
 
 
 def status_exit_code(statuses: list[ClusterStatus]) -> int:
-    """0 when every cluster is healthy, 2 when a host or Pacemaker could not be read, else 1."""
+    """0 when every cluster is healthy, 2 when a host, Pacemaker or HADR on every Db2 host could not be
+    read, else 1."""
     code = EXIT_HEALTHY
     for s in statuses:
         if any(v.code in _UNREACHABLE_CODES for v in s.verdicts):
+            return EXIT_UNREACHABLE
+        if s.hadr and not any(p.ok for p in s.hadr.values()):
             return EXIT_UNREACHABLE
         if any(v.severity.rank >= Severity.WARNING.rank for v in s.verdicts):
             code = EXIT_DEGRADED

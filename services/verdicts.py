@@ -25,6 +25,7 @@ def _all_rules(s: ClusterStatus) -> Iterator[Verdict]:
     yield from _pacemaker(s)
     yield from _quorum(s)
     yield from _hadr(s)
+    yield from _unreadable(s)
     yield from _overlay(s)
 
 
@@ -247,3 +248,37 @@ def _overlay(s: ClusterStatus) -> Iterator[Verdict]:
             f"overlay IP {route.destination} routes to {owner}, but {promoted} is promoted",
             "check the aws-vpc-move-ip resource (`crm resource refresh`) and its IAM permission ReplaceRoute",
         )
+
+
+def _unreadable(s: ClusterStatus) -> Iterator[Verdict]:
+    """A reachable, online node whose quorum/qdevice/HADR command failed: that fact is unknown, which is
+    not healthy. Unreachable hosts and nodes Pacemaker reports offline are already explained."""
+    crm = s.crm.value if s.crm and s.crm.ok else None
+    offline = {n.name for n in crm.nodes if not n.online or n.unclean} if crm else set()
+    for kind, parts in (("quorum", s.quorum), ("qdevice", s.qdevice), ("hadr", s.hadr)):
+        for host, part in sorted(parts.items()):
+            if part.error is None or host in s.host_errors or host in offline:
+                continue
+            run = f"run `{part.command}` on {host} yourself" if part.command else f"check {host}"
+            if kind == "qdevice" and "Can't connect to QDevice" in part.error:
+                yield Verdict(
+                    "qdevice_down",
+                    Severity.WARNING,
+                    f"corosync-qdevice is not running on {host}: its vote for this node is missing",
+                    f"`systemctl start corosync-qdevice` on {host}, then `corosync-qdevice-tool -s` there",
+                )
+            elif kind == "hadr":
+                yield Verdict(
+                    "hadr_unknown",
+                    Severity.WARNING,
+                    f"HADR state on {host} is unknown: {part.error}",
+                    f"{run}; check the inventory's instance and database and that the SSH user can run db2pd",
+                )
+            else:
+                what = "corosync quorum" if kind == "quorum" else "qdevice status"
+                yield Verdict(
+                    f"{kind}_unknown",
+                    Severity.WARNING,
+                    f"{what} on {host} is unknown: {part.error}",
+                    f"{run}; is corosync running there?",
+                )

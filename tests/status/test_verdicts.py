@@ -5,7 +5,8 @@ from dataclasses import replace
 from status_builders import IDS, crm, hadr, healthy, part, with_verdicts
 
 from services.cluster_model import CrmFailedAction, OverlayRoute, QdeviceStatus, QuorumStatus
-from services.status_model import Severity
+from services.status_json import status_exit_code
+from services.status_model import Part, Severity
 
 
 def codes(s) -> set[str]:
@@ -103,3 +104,54 @@ def test_qnetd_without_our_cluster_is_reported():
     assert "db2hadr" in v.message
     s2 = with_verdicts(replace(s, qnetd=part(QnetdStatus(clusters=(QnetdCluster(name="db2hadr"),)), "qdev")))
     assert "qnetd_missing_cluster" not in codes(s2)
+
+
+def _failed(host: str, error: str, command: str) -> Part:
+    return Part(source=host, fetched_at=1000.0, error=error, command=command)
+
+
+def test_unreadable_hadr_on_a_reachable_host_is_not_healthy():
+    # db2pd failing on both nodes (e.g. not on the SSH user's PATH) used to leave no verdict at all:
+    # the banner said Healthy and `db2ops status` exited 0 while HADR was unknown.
+    s = healthy()
+    err = "`db2pd -hadr -db HADRDB` exited 127: bash: db2pd: command not found"
+    failed = {h: _failed(h, err, "db2pd -hadr -db HADRDB") for h in ("db2a", "db2b")}
+    s = with_verdicts(replace(s, hadr=failed))
+    unknown = [v for v in s.verdicts if v.code == "hadr_unknown"]
+    assert [v.message for v in unknown] == [f"HADR state on {h} is unknown: {err}" for h in ("db2a", "db2b")]
+    assert unknown[0].severity is Severity.WARNING
+    assert unknown[0].hint.startswith("run `db2pd -hadr -db HADRDB` on db2a yourself")
+    assert status_exit_code([s]) == 2  # HADR could not be read anywhere: "unreachable/error"
+    one = with_verdicts(replace(healthy(), hadr={**healthy().hadr, "db2b": failed["db2b"]}))
+    assert codes(one) == {"hadr_unknown"} and status_exit_code([one]) == 1
+
+
+def test_unreadable_quorum_and_stopped_qdevice_daemon_are_reported():
+    s = healthy()
+    quorum = {**s.quorum, "db2b": _failed("db2b", "quorum: expected ... got 'x'", "corosync-quorumtool -s")}
+    down = "`corosync-qdevice-tool -s` exited 3: Can't connect to QDevice socket (is QDevice running?): No such file"
+    qdevice = {**s.qdevice, "db2b": _failed("db2b", down, "corosync-qdevice-tool -s")}
+    s = with_verdicts(replace(s, quorum=quorum, qdevice=qdevice))
+    assert codes(s) == {"quorum_unknown", "qdevice_down"}
+    v = next(v for v in s.verdicts if v.code == "qdevice_down")
+    assert v.message == "corosync-qdevice is not running on db2b: its vote for this node is missing"
+    assert "systemctl start corosync-qdevice" in v.hint
+
+
+def test_parts_of_an_offline_or_unreachable_node_are_explained_by_that():
+    # A crashed node answers SSH in the real tier: its failing corosync tools add nothing to node_offline.
+    s = healthy()
+    err = "`corosync-quorumtool -s` exited 1: Cannot initialize CMAP service"
+    s = replace(
+        s,
+        crm=part(crm(promoted="db2b", online=("db2b",))),
+        quorum={**s.quorum, "db2a": _failed("db2a", err, "corosync-quorumtool -s")},
+        qdevice={**s.qdevice, "db2a": _failed("db2a", "exited 1: Can't connect to QDevice socket", "x")},
+        hadr={
+            "db2a": _failed("db2a", "timeout", "db2pd"),
+            "db2b": part(hadr("PRIMARY", connect="DISCONNECTED")),
+        },
+    )
+    assert codes(with_verdicts(s)) == {"node_offline", "hadr_disconnected", "overlay_route_mismatch"}
+    gone = with_verdicts(replace(s, crm=part(crm()), host_errors={"db2a": "connection refused"}))
+    assert "hadr_unknown" not in codes(gone) and "quorum_unknown" not in codes(gone)
