@@ -27,6 +27,8 @@ def status_exit_code(statuses: list[ClusterStatus]) -> int:
 
 
 def status_to_dict(s: ClusterStatus, now: float | None = None) -> dict[str, Any]:
+    """Return `s` as JSON-ready dicts: verdicts with stable codes, this cluster's exit code, and every
+    part with its source, age (at `now`), fetch time, duration, error and the command that produced it."""
     now = time.time() if now is None else now
 
     def part(p: Part | None) -> dict[str, Any] | None:
@@ -35,6 +37,8 @@ def status_to_dict(s: ClusterStatus, now: float | None = None) -> dict[str, Any]
         return {
             "source": p.source,
             "age_s": round(p.age(now), 3),
+            "fetched_at": p.fetched_at,
+            "duration_s": round(p.duration_s, 3),
             "ok": p.ok,
             "stale": p.stale,
             "error": p.error,
@@ -47,6 +51,7 @@ def status_to_dict(s: ClusterStatus, now: float | None = None) -> dict[str, Any]
         "taken_at": s.taken_at,
         "severity": s.severity.value,
         "healthy": not s.verdicts,
+        "exit_code": status_exit_code([s]),
         "promoted_node": s.promoted_node,
         "hadr_primary": s.hadr_primary_host,
         "verdicts": [dataclasses.asdict(v) for v in s.verdicts],
