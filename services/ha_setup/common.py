@@ -10,7 +10,7 @@ from typing import Any
 from services.cluster_model import Db2cmList
 from services.ha_setup.params import HaParams
 from services.inventory_model import Cluster, Host
-from services.plans import HostCommand, HostCommandStep, PlanContext, StepFailed, StepState
+from services.plans import HostCommand, HostCommandStep, PlanContext, StepFailed
 
 PRIMARY_FACT = "ha:primary"  # ctx.facts key: name of the HADR primary host (found once per run)
 DB2CM_MISSING = "not installed yet"
@@ -130,8 +130,3 @@ async def read_crm_config(ctx: PlanContext, host: Host, params: HaParams) -> str
     if tool_missing(result) or result.exit_status != 0:
         return None
     return result.stdout
-
-
-def done_or(detail_ok: str, problem: str | None) -> StepState:
-    """Return StepState(True, detail_ok) when there is no problem, else StepState(False, problem)."""
-    return StepState(problem is None, detail_ok if problem is None else problem)
