@@ -125,7 +125,7 @@ class CloudWatchLogs:
         """Return a LogTail (not started: call `.start()` on the event loop) whose events arrive as
         LogEntry batches. Raises FilterPatternError for a bad `filter_pattern` (lab only: AWS checks it)."""
         return LogTail(
-            self.client,
+            self._client,  # None until the tail builds it off the event loop
             [self.group_for(s) for s in sources],
             lambda events: on_entries(self.to_entries(events)),
             on_status,
@@ -133,6 +133,7 @@ class CloudWatchLogs:
             poll_interval_s=poll_interval_s,
             filter_pattern=filter_pattern,
             local_filter=self.is_lab,
+            client_factory=lambda: self.client,
         )
 
     async def insights(
@@ -151,8 +152,14 @@ class CloudWatchLogs:
             sources = sources or (query.source,)
             query = query.query
         groups = [self.group_for(s) for s in (sources or ("diag",))]
+        try:  # building the client resolves credentials: off the event loop, and its errors explained
+            client = await asyncio.to_thread(lambda: self.client)
+        except Exception as exc:
+            from services.aws_clients import describe_aws_error
+
+            raise InsightsError(describe_aws_error(exc, "logs")) from exc
         return await run_query(
-            self.client, groups, query, time_range, lab=self.is_lab, on_status=on_status, **poll
+            client, groups, query, time_range, lab=self.is_lab, on_status=on_status, **poll
         )
 
     async def recent_events(self, source: str, since: datetime, limit: int = 1000) -> list[Event]:

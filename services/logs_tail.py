@@ -76,7 +76,8 @@ class LogTail:
     """Follows up to 10 log groups and calls `on_events(list[Event])` / `on_status(TailStatus)` on the
     event loop that called `start()`.
 
-    `history_ms` of past events are loaded first (Live Tail has no history). `filter_pattern` is passed
+    `client` may be None with a `client_factory` (called in a thread at start; its errors stop the tail
+    with the reason). `history_ms` of past events are loaded first (Live Tail has no history). `filter_pattern` is passed
     to AWS, except where `local_filter` is set (the lab: moto mis-evaluates patterns): then db2ops applies
     it to the events itself."""
 
@@ -93,6 +94,7 @@ class LogTail:
         filter_pattern: str = "",
         local_filter: bool = False,
         clock: Callable[[], float] = time.time,
+        client_factory: Callable[[], Any] | None = None,
     ) -> None:
         if not groups:
             raise ValueError("no log group to follow: set aws.diag_log_group / aws.audit_log_group")
@@ -101,6 +103,9 @@ class LogTail:
                 f"Live Tail follows at most {LIVE_TAIL_MAX_GROUPS} log groups, got {len(groups)}"
             )
         self.client = client
+        # Building a boto3 client resolves credentials (files, SSO, instance metadata): it blocks and can
+        # raise, so when `client` is None the factory runs in a worker thread once the tail has started.
+        self._client_factory = client_factory
         self.groups = tuple(groups)
         self.on_events = on_events
         self.on_status = on_status
@@ -180,6 +185,8 @@ class LogTail:
     async def _run(self) -> None:
         now_ms = int(self.clock() * 1000)
         try:
+            if self.client is None and self._client_factory is not None:
+                self.client = await asyncio.to_thread(self._client_factory)
             for group in self.groups:
                 self._last_ts.setdefault(group, now_ms - self.history_ms)
                 await self._poll_group(group, now_ms - self.history_ms)

@@ -4,11 +4,13 @@ to polling when Live Tail is refused or closes at once (moto), sampled flag, 3-h
 import asyncio
 import threading
 import time
+from datetime import UTC, datetime
 
 import pytest
 from botocore.exceptions import ClientError
 from cwlogs_helpers import put
 
+from services.inventory_model import AwsSettings
 from services.logs_tail import LogTail, group_arns
 
 STREAM = "Db2 - i-0abc"
@@ -232,3 +234,37 @@ async def test_unreadable_group_stops_with_an_error(aws, logs):
     await wait_for(lambda: tail.status.error is not None)
     assert tail.status.mode == "stopped" and "could not read" in tail.status.reason
     await tail.stop()
+
+
+@pytest.fixture
+def missing_profile(monkeypatch, tmp_path):
+    """Settings naming an AWS profile that is not configured (endpoint on 127.0.0.1: never real AWS)."""
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+    from services import aws_clients
+
+    aws_clients.clear_client_cache()
+    yield AwsSettings(endpoint_url="http://127.0.0.1:9", profile="db2ops-no-such-profile")
+    aws_clients.clear_client_cache()
+
+
+async def test_a_missing_profile_stops_the_feed_with_the_fix_instead_of_raising(missing_profile):
+    # CloudWatchLogs.tail() used to build the boto3 client on the event loop: the log screen's on_mount
+    # raised ProfileNotFound (a traceback) and, with a working profile, blocked on the credential chain.
+    from services.cloudwatch_logs import CloudWatchLogs
+
+    statuses = []
+    tail = CloudWatchLogs(missing_profile).tail(lambda entries: None, statuses.append)
+    await asyncio.wait_for(tail.start(), 10)
+    assert statuses[-1].mode == "stopped"
+    assert "AWS profile 'db2ops-no-such-profile' is not configured" in statuses[-1].error
+    assert "aws configure --profile db2ops-no-such-profile" in statuses[-1].error
+
+
+async def test_insights_with_a_missing_profile_is_an_insights_error(missing_profile):
+    from services.cloudwatch_logs import CloudWatchLogs, parse_time_range
+    from services.logs_insights import InsightsError
+
+    now = datetime.now(UTC)
+    with pytest.raises(InsightsError, match="AWS profile 'db2ops-no-such-profile' is not configured"):
+        await CloudWatchLogs(missing_profile).insights("fields @message", parse_time_range("1h", now))
