@@ -231,6 +231,12 @@ def _read_cluster(node: Node, index: int) -> tuple[Cluster, list[str]]:
         warnings.append(
             f"line {hosts_line}: {where} has {len(cluster.db_hosts)} db hosts; an HADR pair has exactly 2"
         )
+    for host in hosts:  # asyncssh would report it as a connection failure, far from its cause
+        if host.identity and not os.path.exists(host.identity):
+            warnings.append(
+                f"line {host_lines[host.name]}: host '{host.name}': identity {host.identity} does not exist; "
+                "fix the path, or remove identity: to let ~/.ssh/config and the SSH agent pick the key"
+            )
     qdevices = sum(1 for h in hosts if h.role == "qdevice")
     if qdevices != 1:
         warnings.append(
@@ -278,7 +284,8 @@ def load_inventory_text(text: str, source: str = "<string>") -> Inventory:
     """Return the Inventory described by YAML `text`; `source` names it in messages and Inventory.source.
 
     Raises InventoryError (with line, column, problem and fix) for any problem, including broken YAML.
-    Soft problems (not exactly 2 db hosts, no qdevice) are returned in Inventory.warnings.
+    Soft problems (not exactly 2 db hosts, no qdevice, a missing identity file) are returned in
+    Inventory.warnings.
     """
     try:
         return _read_inventory(compose(text), source)

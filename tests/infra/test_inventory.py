@@ -24,7 +24,10 @@ clusters:
 """
 
 
-def test_example_inventory_loads_with_all_fields() -> None:
+def test_example_inventory_loads_with_all_fields(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))  # a home where the example's identity file exists
+    (tmp_path / ".ssh").mkdir()
+    (tmp_path / ".ssh" / "id_ed25519").write_text("key\n")
     inv = load_inventory(EXAMPLE)
     assert inv.source == str(EXAMPLE)
     assert inv.warnings == ()
@@ -293,3 +296,18 @@ def test_arbitrary_text_raises_only_inventory_error(text: str) -> None:
         assert isinstance(err.line, int) and err.problem
     else:
         assert inv.clusters
+
+
+def test_missing_identity_file_is_a_warning_that_names_the_line_and_the_fix(tmp_path: Path) -> None:
+    # asyncssh's "No such file or directory: '.../id_ed25519'" used to reach the user as "cannot connect
+    # to 10.0.1.11:22 (...); check the address in the inventory and that sshd runs there".
+    key = tmp_path / "id_present"
+    key.write_text("key\n")
+    text = VALID.replace("role: db}", f"role: db, identity: {tmp_path}/id_missing}}", 1).replace(
+        "role: qdevice}", f"role: qdevice, identity: {key}}}"
+    )
+    inv = load_inventory_text(text, source="inv.yaml")
+    assert inv.warnings == (
+        f"inv.yaml line 4: host 'db2a': identity {tmp_path}/id_missing does not exist; fix the path, or "
+        "remove identity: to let ~/.ssh/config and the SSH agent pick the key",
+    )
