@@ -102,5 +102,6 @@ class LabSession:
 
         await asyncio.to_thread(stop_threads)
         self.log_agents.clear()
+        self.cloudwatch = None
         if self._runtime is not None:  # never started: nothing to stop
             await self._runtime.stop()
