@@ -215,7 +215,7 @@ def _write_private(path: Path, text: str) -> None:
         fh.write(text)
 
 
-async def serve_forever(runtime: LabRuntime, out=None, stop=None) -> None:
+async def serve_forever(runtime: LabRuntime, out=None, on_stop=None) -> None:
     """Run a started lab until SIGINT/SIGTERM, then stop it.
 
     Prints the inventory path as the first line (scripts read it) and a hint. Raises RuntimeError if the
@@ -243,5 +243,5 @@ async def serve_forever(runtime: LabRuntime, out=None, stop=None) -> None:
     finally:
         for sig in installed:
             loop.remove_signal_handler(sig)
-        # `stop` lets a LabSession stop its log agents before moto goes away.
-        await (stop() if stop is not None else runtime.stop())
+        # `on_stop` lets a LabSession stop its log agents before moto goes away.
+        await (on_stop() if on_stop is not None else runtime.stop())

@@ -42,7 +42,7 @@ async def _serve(session) -> int:
     for w in session.warnings:
         print(f"db2ops lab: warning: {w}", file=sys.stderr)
     try:
-        await serve_forever(session.runtime, stop=session.stop)
+        await serve_forever(session.runtime, on_stop=session.stop)
     finally:
         await session.stop()
     return 0
