@@ -209,8 +209,12 @@ class SetupMonitoringScreen(Screen[None]):
 
     def on_input_changed(self, event: Input.Changed) -> None:
         name = (event.input.id or "").removeprefix("param-")
-        if not (event.input.id or "").startswith("param-") or event.value == self._shown.get(name):
-            return  # our own update of a derived field, not the DBA's edit
+        if not (event.input.id or "").startswith("param-"):
+            return
+        if name not in self.form.overrides and event.value == self._shown.get(name):
+            # Our own refresh of a field that follows the defaults (refresh_form only rewrites those).
+            # An edited field that the DBA types back to the default text is an edit: keep it.
+            return
         self.form.set_text(name, event.value)
         _DRAFTS[self.cluster.name] = dict(self.form.overrides)
         self.refresh_form()

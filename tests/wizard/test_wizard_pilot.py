@@ -89,6 +89,21 @@ async def test_a_derived_default_follows_the_cluster_until_edited(lab, tmp_path)
         assert set(screen.form.overrides) == {"instance_home"}
 
 
+async def test_typing_the_default_value_back_keeps_every_character(lab, tmp_path) -> None:
+    # Typing "db2-alerts" key by key ends on the default text; that last keystroke must not be taken for
+    # the wizard's own refresh of the field (the plan then created topic "db2-alert").
+    cluster, runner, _ = lab
+    app = wizard_app(cluster, services_for(cluster, runner, tmp_path), page="sns")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = _screen(app)
+        await _type(pilot, screen, "sns_topic_name", "db2-alerts")
+        assert screen.form.params().sns_topic_name == "db2-alerts"
+        assert '"Name": "db2-alerts"' in str(screen.query_one("#preview-sns", Static).render())
+        await _type(pilot, screen, "sns_topic_name", "ops-alerts")
+        await _type(pilot, screen, "sns_topic_name", "db2-alerts")
+        assert screen.form.params().sns_topic_name == "db2-alerts"
+
+
 async def test_a_bad_value_is_named_on_its_field_and_the_plan_refuses_to_run(lab, tmp_path) -> None:
     cluster, runner, _ = lab
     app = wizard_app(cluster, services_for(cluster, runner, tmp_path))
