@@ -25,7 +25,17 @@ _FIELD = re.compile(r"^\s*(?P<name>[A-Z][A-Za-z0-9_(),]*)\s*=(?:\s(?P<value>.*?)
 _TABLE_97 = re.compile(r"^\s*Role\s+State\s")
 _ELISION = re.compile(r"^\s*(?:\.{3,}|…+)\s*$")  # "....." where a ticket or web page cut lines out
 _EPOCH = re.compile(r"\((?P<epoch>\d+(?:\.\d+)?)\)\s*$")
-_REQUIRED = ("HADR_ROLE", "HADR_SYNCMODE", "HADR_STATE", "HADR_CONNECT_STATUS", "PRIMARY_LOG_FILE,PAGE,POS")
+# Every 10.1+ block prints these (the log positions and gap come after the connection fields): a copy
+# missing one was cut short, and a log-gap verdict would judge nothing.
+_REQUIRED = (
+    "HADR_ROLE",
+    "HADR_SYNCMODE",
+    "HADR_STATE",
+    "HADR_CONNECT_STATUS",
+    "PRIMARY_LOG_FILE,PAGE,POS",
+    "STANDBY_LOG_FILE,PAGE,POS",
+    "HADR_LOG_GAP(bytes)",
+)
 _REQUIRED_ELIDED = ("HADR_ROLE", "HADR_STATE")
 _HINT_CUT = "the output looks cut short; run db2pd -hadr -db <DB> again and paste all of it"
 

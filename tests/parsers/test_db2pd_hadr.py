@@ -178,6 +178,20 @@ def test_each_sample_cut_in_half_is_a_parse_error(path):
 
 
 @pytest.mark.parametrize(
+    "cut_after", ["PRIMARY_LOG_FILE,PAGE,POS", "STANDBY_LOG_FILE,PAGE,POS = S0000012.LOG, 14151, 3685"]
+)
+def test_a_copy_cut_before_the_log_gap_is_a_parse_error(cut_after):
+    # Cut just after PRIMARY_LOG_FILE (or inside the standby's position) the output used to parse, with the
+    # standby position missing or wrong and no log gap: the log-gap verdict silently had nothing to judge.
+    text = read(V111)
+    cut = text.index(cut_after) + len(cut_after)
+    cut = text.index("\n", cut) if not cut_after.endswith("3685") else cut
+    with pytest.raises(ParseError) as err:
+        parse_db2pd_hadr(text[:cut])
+    assert "cut short" in str(err.value)
+
+
+@pytest.mark.parametrize(
     ("text", "expected"),
     [
         ("", "db2pd -hadr output"),
