@@ -39,8 +39,9 @@ class CommandPrompt(ModalScreen[str | None]):
         names = [n for e in entries() for n in e.names] + list(BUILTIN_COMMANDS)
         with Horizontal(id="prompt-row"):
             yield Label(":")
+            aliases = ", ".join(e.alias for e in entries() if e.alias != "help")
             yield Input(
-                placeholder="status, fleet, logs, alarms, journal, setup, q …  (Tab completes, Esc cancels)",
+                placeholder=f"{aliases or 'status, fleet'}, q  (Tab completes, Esc cancels)",
                 suggester=SuggestFromList(sorted(names), case_sensitive=False),
                 id="command-input",
             )

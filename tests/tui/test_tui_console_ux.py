@@ -136,23 +136,26 @@ async def test_every_screen_opens_by_an_alias_lists_its_keys_in_help_and_goes_ba
         await polled(pilot, app, app.clusters[0].name)
         before = app.screen
         await pilot.press("colon", *name, "enter")
-        await pilot.pause()
+        if entry.alias == "status":  # already there: no second copy is stacked
+            await pilot.pause()
+            assert app.screen is before
+        else:
+            await until(pilot, lambda: app.screen is not before and app.screen.is_mounted, f":{name} opened")
         opened = app.screen
-        assert opened is before if entry.alias == "status" else opened is not before  # no second copy
         own = {
             b.binding.description
             for b in opened.active_bindings.values()
             if b.node is opened and b.enabled and b.binding.show and b.binding.description
         }
         await pilot.press("question_mark")
-        assert isinstance(app.screen, HelpScreen)
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen), "help opened")
         text = app.screen.query_one("#help-text").render().plain
         assert all(description in text for description in own), own
         await pilot.press("escape")
-        assert app.screen is opened
+        await until(pilot, lambda: app.screen is opened, "help closed")
         await pilot.press("escape")  # back where we came from (from a status screen: to the fleet)
-        await pilot.pause()
-        assert app.screen is not opened and isinstance(app.screen, StatusScreen | FleetScreen)
+        await until(pilot, lambda: app.screen is not opened, "went back")
+        assert isinstance(app.screen, StatusScreen | FleetScreen)
 
 
 async def test_fleet_puts_promoted_and_hadr_on_screen_at_80_columns():
