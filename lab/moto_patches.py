@@ -1,5 +1,6 @@
 """Lab-only fixes to the in-process moto server, for AWS calls the product makes that moto does not answer
-(EnableAlarmActions / DisableAlarmActions) or answers unlike AWS (PutMetricFilter keeps duplicates).
+(EnableAlarmActions / DisableAlarmActions) or answers unlike AWS (PutMetricFilter keeps duplicates, e-mail
+subscriptions are confirmed at once).
 
 Each patch is applied only when the installed moto lacks the call or shows the fault (newer moto versions
 may be fixed), and only in the lab process (the ThreadedMotoServer runs in it). The product code stays the
@@ -16,6 +17,7 @@ def apply_lab_patches() -> None:
     """Apply every lab-only moto fix of this module to this process (each is idempotent)."""
     patch_moto_alarm_actions()
     patch_moto_metric_filters()
+    patch_moto_email_pending()
 
 
 def _keeps_duplicate_filters(store_class: Any) -> bool:
@@ -111,4 +113,41 @@ def patch_moto_alarm_actions() -> bool:
     CloudWatchResponse.disable_alarm_actions = setter(False)
     CloudWatchResponse.enable_alarm_actions = setter(True)
     CloudWatchResponse._db2ops_lab_actions = True
+    return True
+
+
+def _lab_email_pending(subscription_arn: str, protocol: str) -> bool | None:
+    """Return whether the running lab evaluators say the e-mail subscription is pending (None: no lab runs)."""
+    from lab.cloudwatch_eval import active_evaluators  # imported late: cloudwatch_eval imports this module
+
+    evaluators = active_evaluators()
+    if not evaluators:
+        return None
+    return all(e.subscription_status(subscription_arn, protocol) == "pending" for e in evaluators)
+
+
+def patch_moto_email_pending() -> bool:
+    """Make this process's moto answer GetSubscriptionAttributes with PendingConfirmation "true" for an
+    e-mail subscription the running lab evaluator has not seen confirmed (`db2ops-lab confirm-email`), as AWS
+    does until the person clicks the link (moto 5.2.1 says "false" at once). Without a running evaluator moto
+    answers as before. Return True when the patch is in place. Lab-only: it changes the in-process moto."""
+    try:
+        from moto.sns.models import SNSBackend
+    except ImportError:
+        return False
+    if getattr(SNSBackend, "_db2ops_lab_pending", False):
+        return True
+    original = SNSBackend.get_subscription_attributes
+
+    def get_subscription_attributes(self: Any, arn: str) -> dict[str, Any]:
+        attributes = original(self, arn)
+        protocol = str(attributes.get("Protocol", ""))
+        if protocol in ("email", "email-json"):
+            pending = _lab_email_pending(arn, protocol)
+            if pending is not None:
+                attributes = {**attributes, "PendingConfirmation": "true" if pending else "false"}
+        return attributes
+
+    SNSBackend.get_subscription_attributes = get_subscription_attributes
+    SNSBackend._db2ops_lab_pending = True
     return True

@@ -97,7 +97,8 @@ class SnsTopicStep(AwsCallStep):
         if self.params.email:
             detail += f"; {self.params.email}: {facts['subscription_state']}"
             if facts["subscription_state"] != "confirmed":
-                detail += " (the person must click the link in the e-mail from AWS)"
+                detail += " (the person must click the link in the e-mail from AWS"
+                detail += "; lab: db2ops-lab confirm-email all)" if ctx.is_lab_endpoint else ")"
         return StepState(True, detail)
 
     def calls(self, ctx: PlanContext) -> list[AwsCall]:

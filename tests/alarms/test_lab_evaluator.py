@@ -146,6 +146,42 @@ def test_email_subscription_pending_until_confirmed(monitoring, lab):
         lab.confirm_email("arn:aws:sns:us-east-1:123456789012:db2-alerts:nope")
 
 
+async def test_while_the_lab_runs_aws_reports_the_email_subscription_pending(monitoring, lab):
+    # The monitoring plan asks AWS (GetSubscriptionAttributes), not the lab: it said "confirmed" while
+    # the alarm screen said "pending".
+    from alarms.alarm_fixtures import lab_cluster
+    from services.monitoring.aws_steps import subscription_state
+    from services.plans import PlanContext
+
+    sns = client(monitoring.aws, "sns")
+    sub = {"SubscriptionArn": monitoring.subscription_arn, "Protocol": "email"}
+    ctx = PlanContext(cluster=lab_cluster(monitoring.aws), runner=None)  # type: ignore[arg-type]
+
+    def pending() -> str:
+        attrs = sns.get_subscription_attributes(SubscriptionArn=monitoring.subscription_arn)
+        return attrs["Attributes"]["PendingConfirmation"]
+
+    lab.start()
+    assert pending() == "true"
+    assert await subscription_state(ctx, sub) == "pending confirmation"
+    lab.confirm_email(monitoring.subscription_arn)
+    assert pending() == "false"
+    assert await subscription_state(ctx, sub) == "confirmed"
+    other = sns.subscribe(
+        TopicArn=monitoring.topic_arn,
+        Protocol="email",
+        Endpoint="oncall@example.com",
+        ReturnSubscriptionArn=True,
+    )["SubscriptionArn"]
+    assert (
+        sns.get_subscription_attributes(SubscriptionArn=other)["Attributes"]["PendingConfirmation"] == "true"
+    )
+    lab.stop()  # no lab evaluator running: moto answers as it always did
+    assert (
+        sns.get_subscription_attributes(SubscriptionArn=other)["Attributes"]["PendingConfirmation"] == "false"
+    )
+
+
 def test_external_set_alarm_state_runs_actions_then_reevaluates(monitoring, lab):
     t0 = datetime.now(UTC)
     lab.tick(now=t0)
