@@ -109,6 +109,13 @@ def _convert(name: str, default: object, value: object) -> object:
     return value
 
 
+def _fix_for(name: str, default: object) -> str:
+    """What to write instead: the type, its allowed range, and the default as an example."""
+    bound = " greater than 0" if name in _POSITIVE else " of 0 or more" if name in _NON_NEGATIVE else ""
+    example = f" (the default is {default!r})" if not isinstance(default, dict) else ""
+    return f"use {_type_name(default)}{bound}{example}"
+
+
 def load_settings(path: Path | None = None) -> Settings:
     """Return the settings from `path` (default: paths.settings_path()); defaults when the file is missing.
 
@@ -143,7 +150,7 @@ def load_settings(path: Path | None = None) -> Settings:
                 values[entry.key] = _convert(entry.key, default, raw)
             except ValueError as exc:
                 raise YamlProblem(
-                    str(exc), line_of(entry.value_node), fix=f"use {_type_name(default)}"
+                    str(exc), line_of(entry.value_node), fix=_fix_for(entry.key, default)
                 ) from None
     except YamlProblem as exc:
         raise SettingsError(path, exc.line, exc.problem, exc.fix) from None

@@ -106,3 +106,21 @@ def test_bad_settings_name_file_and_line(tmp_path: Path, text: str, line: int, n
     assert err.value.line == line
     assert needle in str(err.value)
     assert str(path) in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "fix"),
+    [
+        ("refresh_interval_s: -5\n", "use a number greater than 0 (the default is 2.0)"),
+        ("ssh_max_concurrency: 0\n", "use a whole number greater than 0 (the default is 256)"),
+        ("ssh_connect_timeout_s: abc\n", "use a number greater than 0 (the default is 5.0)"),
+        ("theme: 5\n", "use text (the default is 'db2ops-dark')"),
+    ],
+)
+def test_a_bad_value_says_which_values_work(tmp_path: Path, text: str, fix: str) -> None:
+    # "'refresh_interval_s' must be greater than 0, not -5.0; use a number" did not say which number.
+    path = tmp_path / "settings.yaml"
+    path.write_text(text)
+    with pytest.raises(SettingsError) as err:
+        load_settings(path)
+    assert str(err.value).endswith(fix)
