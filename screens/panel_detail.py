@@ -32,6 +32,10 @@ def detail_content(title: str, views: Sequence[PartView], now: float) -> Content
             lines.append(Content.assemble((f"  {key:<10}", "$text-muted"), value))
         if view.error:
             lines.append(Content.assemble(("  error     ", "$text-muted"), (view.error, "$warning")))
+            if "not retrying for" in view.error:  # SshPool's reconnect backoff: the user need not wait
+                lines.append(
+                    Content.styled("  space retries now, without waiting for the backoff", "$accent")
+                )
         lines.append(Content(""))
     if not views:
         lines.append(Content.styled("no data behind this panel yet", "$text-muted"))

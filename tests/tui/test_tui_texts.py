@@ -223,3 +223,15 @@ def test_changes_during_a_showing_toast_wait_and_come_out_as_one_summary():
     assert text.splitlines()[-1] == "+2 more in the events panel"
     toasts.add("lab-hadr", [])  # a poll without changes shows nothing
     assert len(app.toasts) == 3
+
+
+def test_panel_detail_has_the_whole_error_and_says_space_skips_the_backoff():
+    from screens.panel_detail import detail_content
+
+    feed = ClusterFeed(fx.lab_cluster())
+    feed.apply(fx.healthy())
+    feed.apply(unreachable("db2a", fx.healthy))
+    view = feed.view("hadr:db2a", fx.NOW, 2.0)
+    text = detail_content("HADR on db2a — lab-hadr", [view], fx.NOW).plain
+    assert f"error     {IN_BACKOFF}" in text  # nothing shortened here
+    assert "space retries now" in text and "hadr:db2a  STALE" in text
