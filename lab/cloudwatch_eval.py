@@ -4,8 +4,9 @@ moto stores metric filters and alarms but never turns log events into datapoints
 never runs alarm actions, has no alarm history and confirms e-mail subscriptions at once. In the lab process
 only, `LabCloudWatch` plays that part: every tick it reads the new events of each log group that has metric
 filters, applies each filter (services/filter_pattern.py, the evaluator the product uses), publishes the
-datapoints (put_metric_data), evaluates every metric alarm (lab/cloudwatch_rules.py), sets its state with
-AWS's reason text, records the alarm history and publishes the alarm's SNS message. E-mail subscriptions
+datapoints (put_metric_data), evaluates every metric alarm (lab/cloudwatch_alarm_eval.py with the rules of
+lab/cloudwatch_rules.py), sets its state with AWS's reason text, records the alarm history and publishes the
+alarm's SNS message. E-mail subscriptions
 are reported pending until `confirm_email()` (lab command: `db2ops-lab confirm-email ARN|all`).
 
 Everything it produces is AWS-shaped; the object says it is the lab (`is_lab = True`) so the console can
@@ -15,7 +16,6 @@ in tests directly (one synchronous pass, deterministic with `now=`).
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections.abc import Callable
@@ -24,17 +24,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from lab import cloudwatch_rules as rules
+from lab.cloudwatch_alarm_eval import AlarmEvaluation, AlarmTrack
 from lab.moto_patches import apply_lab_patches
 from lab.sns_email import EmailConfirmations
 from services.filter_pattern import FilterPatternError, compile_pattern
 
 log = logging.getLogger(__name__)
 
-EVAL_INTERVAL = timedelta(seconds=60)  # CloudWatch evaluates metric alarms about once a minute
 LOOKBACK = timedelta(minutes=5)  # events are re-read this far back (late/out-of-order puts), deduplicated
 FILTER_GRACE = timedelta(seconds=3)  # a filter applies to events ingested just before the lab first saw it
 KEEP_SERIES = timedelta(hours=6)
-LAB_ACCOUNT = "123456789012"  # moto's default account
 
 _ACTIVE: dict[str, LabCloudWatch] = {}
 _ACTIVE_LOCK = threading.Lock()
@@ -53,25 +52,12 @@ def active_evaluators() -> list[LabCloudWatch]:
 
 
 @dataclass
-class _AlarmTrack:
-    """What the evaluator knows of one alarm between ticks."""
-
-    state: str
-    reason: str
-    state_ts: Any  # StateUpdatedTimestamp as last seen (after our own set_alarm_state too)
-    config_ts: Any
-    actions_enabled: bool
-    next_eval: datetime
-    data_version: int = -1
-
-
-@dataclass
 class _GroupCursor:
     seen: dict[str, int] = field(default_factory=dict)  # eventId -> event timestamp (ms)
     newest_ms: int = 0
 
 
-class LabCloudWatch:
+class LabCloudWatch(AlarmEvaluation):
     """The lab's CloudWatch evaluator for one moto endpoint. `start()`/`stop()` run `tick()` every
     `interval_s` seconds in a daemon thread; tests call `tick(now)` directly."""
 
@@ -96,7 +82,7 @@ class LabCloudWatch:
         self._lock = threading.RLock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._alarms: dict[str, _AlarmTrack] = {}
+        self._alarms: dict[str, AlarmTrack] = {}
         self._history: dict[str, list[dict]] = {}
         self._series: dict[tuple[str, str], list[tuple[datetime, float]]] = {}
         self._versions: dict[tuple[str, str], int] = {}
@@ -248,190 +234,6 @@ class LabCloudWatch:
             datums.setdefault(key[0], []).append({"MetricName": key[1], "Value": value, "Timestamp": when})
             self._series.setdefault(key, []).append((when, value))
             self._versions[key] = self._versions.get(key, 0) + 1
-
-    # ------------------------------------------------------------------ alarms
-    def _evaluate_alarms(self, now: datetime, before: dict[tuple[str, str], int]) -> None:
-        alarms = self._pages("cloudwatch", "describe_alarms", "MetricAlarms")
-        names = {a["AlarmName"] for a in alarms}
-        for gone in set(self._alarms) - names:
-            del self._alarms[gone]
-        for alarm in alarms:
-            try:
-                self._evaluate_one(alarm, now, before)
-            except rules.UnsupportedAlarm as exc:
-                self.problems[alarm["AlarmName"]] = str(exc)
-
-    def _evaluate_one(self, alarm: dict, now: datetime, before: dict[tuple[str, str], int]) -> None:
-        name = alarm["AlarmName"]
-        track = self._alarms.get(name)
-        metric = (alarm.get("Namespace", ""), alarm.get("MetricName", ""))
-        version = self._versions.get(metric, 0)
-        evaluated = before.get(metric, 0)  # data older than this tick; what this tick ingested is new
-        if track is None:
-            track = self._first_sight(alarm, now)
-            track.data_version = evaluated  # evaluated when data arrives or after a minute, as AWS does
-        elif alarm.get("AlarmConfigurationUpdatedTimestamp") != track.config_ts:
-            self._config_updated(alarm, track, now)
-            track.data_version = -1  # re-evaluate with the new configuration now
-        elif alarm.get("StateUpdatedTimestamp") != track.state_ts:
-            # Someone else set the state (set_alarm_state, e.g. a test-fire): AWS runs the actions and the
-            # state holds until the next evaluation finds otherwise: the next minute, or now when this
-            # tick brought new data (an event put right after the test-fire is not lost for a minute).
-            old = track.state
-            self._record_state(
-                name,
-                now,
-                (old, track.reason),
-                (alarm["StateValue"], alarm.get("StateReason", "")),
-                rules.json_object(alarm.get("StateReasonData")),
-            )
-            track.state, track.reason = alarm["StateValue"], alarm.get("StateReason", "")
-            track.state_ts = alarm.get("StateUpdatedTimestamp")
-            track.next_eval = now + max(EVAL_INTERVAL, timedelta(seconds=int(alarm.get("Period") or 60)))
-            track.data_version = evaluated
-            self._run_actions(alarm, old, track.state, track.reason, now)
-        if alarm.get("ActionsEnabled", True) != track.actions_enabled:
-            track.actions_enabled = bool(alarm.get("ActionsEnabled", True))
-            verb = "enabled" if track.actions_enabled else "disabled"
-            self._note(
-                name,
-                now,
-                "ConfigurationUpdate",
-                f'Alarm "{name}" actions {verb}',
-                {"version": "1.0", "type": "Update", "actionsEnabled": track.actions_enabled},
-            )
-        if version == track.data_version and now < track.next_eval:
-            return
-        result = rules.evaluate(alarm, self._series.get(metric, []), now)
-        track.data_version = version
-        track.next_eval = now + EVAL_INTERVAL
-        if result.state is None or result.state == track.state:
-            return
-        old = track.state
-        self._set_state(alarm, track, result.state, result.reason, result.reason_data, now)
-        self._run_actions(alarm, old, result.state, result.reason, now)
-
-    def _first_sight(self, alarm: dict, now: datetime) -> _AlarmTrack:
-        name = alarm["AlarmName"]
-        track = _AlarmTrack(
-            state=alarm["StateValue"],
-            reason=alarm.get("StateReason", ""),
-            state_ts=alarm.get("StateUpdatedTimestamp"),
-            config_ts=alarm.get("AlarmConfigurationUpdatedTimestamp"),
-            actions_enabled=bool(alarm.get("ActionsEnabled", True)),
-            next_eval=now + EVAL_INTERVAL,
-        )
-        self._alarms[name] = track
-        self._note(
-            name,
-            now,
-            "ConfigurationUpdate",
-            f'Alarm "{name}" created',
-            {"version": "1.0", "type": "Create", "createdAlarm": rules.config_of(alarm)},
-        )
-        if alarm.get("StateReason") == rules.INITIAL_REASON:
-            # moto starts new alarms in OK; AWS starts them in INSUFFICIENT_DATA until it has evaluated.
-            self._set_state(alarm, track, "INSUFFICIENT_DATA", rules.INITIAL_REASON, None, now, record=False)
-        return track
-
-    def _config_updated(self, alarm: dict, track: _AlarmTrack, now: datetime) -> None:
-        name = alarm["AlarmName"]
-        track.config_ts = alarm.get("AlarmConfigurationUpdatedTimestamp")
-        track.actions_enabled = bool(alarm.get("ActionsEnabled", True))
-        self._note(
-            name,
-            now,
-            "ConfigurationUpdate",
-            f'Alarm "{name}" updated',
-            {"version": "1.0", "type": "Update", "updatedAlarm": rules.config_of(alarm)},
-        )
-        if alarm.get("StateReason") == rules.INITIAL_REASON and alarm["StateValue"] != track.state:
-            # moto re-creates the alarm on PutMetricAlarm; AWS leaves the state of an updated alarm alone.
-            self._set_state(alarm, track, track.state, track.reason, None, now, record=False)
-        else:
-            track.state, track.reason = alarm["StateValue"], alarm.get("StateReason", "")
-            track.state_ts = alarm.get("StateUpdatedTimestamp")
-
-    def _set_state(
-        self,
-        alarm: dict,
-        track: _AlarmTrack,
-        state: str,
-        reason: str,
-        data: dict | None,
-        now: datetime,
-        *,
-        record: bool = True,
-    ) -> None:
-        name = alarm["AlarmName"]
-        cw = self.client("cloudwatch")
-        kwargs: dict[str, Any] = {"AlarmName": name, "StateValue": state, "StateReason": reason}
-        if data is not None:
-            kwargs["StateReasonData"] = json.dumps(data)
-        cw.set_alarm_state(**kwargs)
-        if record:
-            self._record_state(name, now, (track.state, track.reason), (state, reason), data)
-        track.state, track.reason = state, reason
-        fresh = cw.describe_alarms(AlarmNames=[name]).get("MetricAlarms", [])
-        track.state_ts = fresh[0].get("StateUpdatedTimestamp") if fresh else None
-
-    def _note(self, name: str, now: datetime, kind: str, summary: str, data: dict) -> None:
-        self._history.setdefault(name, []).insert(0, rules.history_item(name, now, kind, summary, data))
-
-    def _record_state(
-        self, name: str, now: datetime, old: tuple[str, str], new: tuple[str, str], data: dict | None
-    ) -> None:
-        self._history.setdefault(name, []).insert(0, rules.state_history_item(name, now, old, new, data))
-
-    def _run_actions(self, alarm: dict, old: str, new: str, reason: str, now: datetime) -> None:
-        if not alarm.get("ActionsEnabled", True):
-            return  # muted: AWS changes the state but runs no action
-        key = {"ALARM": "AlarmActions", "OK": "OKActions", "INSUFFICIENT_DATA": "InsufficientDataActions"}[
-            new
-        ]
-        name = alarm["AlarmName"]
-        for arn in alarm.get(key, []):
-            if not arn.startswith("arn:aws:sns:"):
-                continue  # EC2/Auto Scaling actions are not part of the lab
-            message = rules.sns_message(alarm, old, new, reason, now, self.region, LAB_ACCOUNT)
-            subject = rules.sns_subject(name, new, self.region)
-            body = json.dumps(message)
-            try:
-                message_id = self.client("sns").publish(TopicArn=arn, Subject=subject, Message=body)[
-                    "MessageId"
-                ]
-            except Exception as exc:  # recorded in the history like AWS's "Failed to execute action"
-                self._note(
-                    name,
-                    now,
-                    "Action",
-                    f"Failed to execute action {arn}",
-                    {"actionState": "Failed", "notificationResource": arn, "error": str(exc)},
-                )
-                continue
-            self.sent_notifications.append(
-                {
-                    "TopicArn": arn,
-                    "Subject": subject,
-                    "Message": body,
-                    "MessageId": message_id,
-                    "AlarmName": name,
-                    "NewStateValue": new,
-                    "Timestamp": now,
-                }
-            )
-            self._note(
-                name,
-                now,
-                "Action",
-                f"Successfully executed action {arn}",
-                {
-                    "actionState": "Succeeded",
-                    "stateUpdateTimestamp": int(now.timestamp() * 1000),
-                    "notificationResource": arn,
-                    "publishedMessage": body,
-                },
-            )
 
     # ------------------------------------------------------------------ what the console reads
     # Readers never take the tick lock (a tick holds it across HTTP calls): they copy lists, which the GIL
