@@ -74,9 +74,10 @@ class AlarmEvaluation:
             self._config_updated(alarm, track, now)
             track.data_version = -1  # re-evaluate with the new configuration now
         elif alarm.get("StateUpdatedTimestamp") != track.state_ts:
-            # Someone else set the state (set_alarm_state, e.g. a test-fire): AWS runs the actions and the
-            # state holds until the next evaluation finds otherwise: the next minute, or now when this
-            # tick brought new data (an event put right after the test-fire is not lost for a minute).
+            # Someone else set the state (set_alarm_state, e.g. a test-fire): AWS runs the actions when the
+            # state changed (not for ALARM -> ALARM) and the state holds until the next evaluation finds
+            # otherwise: the next minute, or now when this tick brought new data (an event put right after
+            # the test-fire is not lost for a minute).
             old = track.state
             self._record_state(
                 name,
@@ -89,7 +90,8 @@ class AlarmEvaluation:
             track.state_ts = alarm.get("StateUpdatedTimestamp")
             track.next_eval = now + max(EVAL_INTERVAL, timedelta(seconds=int(alarm.get("Period") or 60)))
             track.data_version = evaluated
-            self._run_actions(alarm, old, track.state, track.reason, now)
+            if track.state != old:
+                self._run_actions(alarm, old, track.state, track.reason, now)
         if alarm.get("ActionsEnabled", True) != track.actions_enabled:
             track.actions_enabled = bool(alarm.get("ActionsEnabled", True))
             verb = "enabled" if track.actions_enabled else "disabled"

@@ -6,8 +6,8 @@ only, `LabCloudWatch` plays that part: every tick it reads the new events of eac
 filters, applies each filter (services/filter_pattern.py, the evaluator the product uses), publishes the
 datapoints (put_metric_data), evaluates every metric alarm (lab/cloudwatch_alarm_eval.py with the rules of
 lab/cloudwatch_rules.py), sets its state with AWS's reason text, records the alarm history and publishes the
-alarm's SNS message. E-mail subscriptions
-are reported pending until `confirm_email()` (lab command: `db2ops-lab confirm-email ARN|all`).
+alarm's SNS message. E-mail subscriptions are reported pending until `confirm_email()` (lab command:
+`db2ops-lab confirm-email ARN|all`).
 
 Everything it produces is AWS-shaped; the object says it is the lab (`is_lab = True`) so the console can
 label those values "(lab)". All boto3 calls are blocking: `tick()` runs in the evaluator's own thread, or

@@ -197,6 +197,22 @@ def test_external_set_alarm_state_runs_actions_then_reevaluates(monitoring, lab)
     assert alarm_state(monitoring.aws)["StateValue"] == "OK"
 
 
+def test_set_alarm_state_to_the_state_it_is_in_runs_no_action_like_aws(monitoring, lab):
+    # AWS SetAlarmState: "When the updated state differs from the previous value, the action configured
+    # for the appropriate state is invoked." A test-fire of an alarm already in ALARM notifies nobody.
+    t0 = datetime.now(UTC)
+    lab.tick(now=t0)
+    monitoring.put_event(grant_record(t0), t0)
+    lab.tick(now=t0)
+    assert alarm_state(monitoring.aws)["StateValue"] == "ALARM" and len(lab.sent_notifications) == 1
+    client(monitoring.aws, "cloudwatch").set_alarm_state(
+        AlarmName=ALARM, StateValue="ALARM", StateReason="db2ops test-fire by alice"
+    )
+    lab.tick(now=t0 + timedelta(seconds=1))
+    assert len(lab.sent_notifications) == 1
+    assert lab.history(ALARM)[0]["HistorySummary"] == "Alarm updated from ALARM to ALARM"
+
+
 def test_put_metric_alarm_update_keeps_state_like_aws(monitoring, lab):
     t0 = datetime.now(UTC)
     lab.tick(now=t0)
