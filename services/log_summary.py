@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# C0 controls but TAB/LF, DEL and the C1 range (U+009B is a CSI to some terminals). Log text is shaped by
+# whoever runs a statement or triggers a message: it must never drive the terminal.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def one_line(text: str, limit: int = 400) -> str:
@@ -13,6 +15,14 @@ def one_line(text: str, limit: int = 400) -> str:
     flat = " ".join(text.replace("\t", " ").split()) if ("\n" in text or "\t" in text) else text
     flat = _CONTROL.sub("", flat)
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def visible_controls(text: str) -> str:
+    """Return `text` with control characters written as `\\xNN` (CRLF becomes LF; TAB and LF stay), so
+    a record is shown, never obeyed, by the terminal."""
+    if "\r\n" in text:
+        text = text.replace("\r\n", "\n")
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text) if _CONTROL.search(text) else text
 
 
 def _function_name(function: str) -> str:

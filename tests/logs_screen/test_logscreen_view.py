@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from logscreen_data import CLUSTER, T0, FakeLogsService, LogsApp, audit_entries, diag_entries
+from rich.style import Style
 
 from screens.logs import LogsScreen, mode_text
 from services.log_model import MARKER
@@ -277,3 +278,28 @@ def test_logs_screen_is_registered_for_the_command_mode():
         "Db2 - i-0aaa": "db2a",
         "Db2 - i-0bbb": "db2b",
     }
+
+
+HOSTILE = (
+    "2026-11-26-10.00.00.000000+000 I1E100           LEVEL: Severe\r\n"
+    "PID     : 1                    TID : 2              PROC : db2sysc 0\r\n"
+    "MESSAGE : x\x1b]2;PWNED\x07 \x1b[31mred\x9b2J \x1b[2J end\r\n"
+)
+
+
+def test_control_characters_in_a_record_never_reach_the_terminal():
+    # A db2diag MESSAGE or an audited statement is text any database user can shape: the detail panel
+    # used to pass ESC sequences through, which retitled the terminal and cleared the screen.
+    from services.log_model import entries_from_text
+    from tui.widgets.log_detail import detail_content
+    from tui.widgets.log_line import entry_line
+
+    (entry,) = entries_from_text(HOSTILE, "diag")
+    shown = detail_content(entry).plain
+    assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", shown)
+    assert "x\\x1b]2;PWNED\\x07 \\x1b[31mred\\x9b2J \\x1b[2J end" in shown  # visible, not obeyed
+    assert "\\x0d" not in shown  # CRLF line ends are line ends
+    entry.host = "db2\x1b[2Ja"
+    row = entry_line(entry, lambda _name: Style(), None, (8, 40), False)
+    assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", row.text)
+    assert "db2[2Ja" in row.text and "x]2;PWNED" in row.text

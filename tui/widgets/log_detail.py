@@ -7,6 +7,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from services.log_model import MARKER, LogEntry
+from services.log_summary import visible_controls
 
 _DIAG_FIELDS = (
     ("timestamp_text", "Db2 time"),
@@ -60,12 +61,12 @@ def detail_content(entry: LogEntry | None) -> Content:
         rows += [(key, value) for key, value in record.fields.items()]
     width = max(len(label) for label, _ in rows)
     lines = [
-        Content.assemble((f"{label:<{width}} ", "$text-muted"), value.replace("\n", " ⏎ "))
+        Content.assemble((f"{label:<{width}} ", "$text-muted"), visible_controls(value).replace("\n", " ⏎ "))
         for label, value in rows
     ]
     lines.append(Content(""))
     lines.append(Content.styled("full text", "bold $text-muted"))
-    lines.append(Content(entry.text.rstrip()))
+    lines.append(Content(visible_controls(entry.text.rstrip())))
     return Content("\n").join(lines)
 
 

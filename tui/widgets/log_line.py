@@ -11,6 +11,7 @@ from rich.style import Style
 from textual.strip import Strip
 
 from services.log_model import LEVELS, MARKER, LogEntry, from_us
+from services.log_summary import one_line
 
 TIME_WIDTH = 23  # "2026-11-26 10:00:00.123"
 LEVEL_WIDTH = 8
@@ -63,7 +64,7 @@ def entry_line(
         Segment(stamp, style_of("time")),
         Segment(f" {tag}{'▾' if expanded else ' '}", style_of("source")),
         Segment(f"{entry.level or '-':<{LEVEL_WIDTH}} ", level_style),
-        Segment(f"{entry.host[:host_width]:<{host_width}} ", style_of("host")),
+        Segment(f"{one_line(entry.host)[:host_width]:<{host_width}} ", style_of("host")),
     ]
     segments.extend(highlighted(entry.summary, level_style, style_of, search))
     return Strip(segments)
