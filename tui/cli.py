@@ -298,6 +298,20 @@ async def _cmd_trust(args: argparse.Namespace) -> int:
     return 0
 
 
+def _other_kind_hint(args: argparse.Namespace, text: str | None = None) -> str:
+    """ "; it reads as KIND: db2ops parse KIND FILE" when another parser reads the file, else ""."""
+    from services.parsers import guess_kind
+
+    if text is None:
+        try:
+            with args.file.open(encoding="utf-8", errors="replace") as fh:
+                text = fh.read(1 << 16)
+        except OSError:
+            return ""
+    kind = guess_kind(text, exclude=[args.kind])
+    return f"; it reads as {kind}: db2ops parse {kind} {args.file}" if kind else ""
+
+
 def _cmd_parse(args: argparse.Namespace) -> int:
     if args.kind in ("db2diag", "db2audit"):
         from services.log_cli import parse_log_file_to_json_lines
@@ -309,7 +323,7 @@ def _cmd_parse(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise _UserError(f"cannot read {args.file}: {exc.strerror}") from None
         except ValueError as exc:
-            raise _UserError(f"{args.file}: {exc}") from None
+            raise _UserError(f"{args.file}: {exc}{_other_kind_hint(args)}") from None
         return 0
     from services.parsers import PARSERS
     from services.status_json import _plain
@@ -321,7 +335,7 @@ def _cmd_parse(args: argparse.Namespace) -> int:
     try:
         value = PARSERS[args.kind](text)
     except ValueError as exc:  # ParseError
-        raise _UserError(f"{args.file}: {exc}") from None
+        raise _UserError(f"{args.file}: {exc}{_other_kind_hint(args, text)}") from None
     if args.json:
         print(json.dumps(_plain(value), indent=2, default=str))
     else:  # the same facts, easier on the eye

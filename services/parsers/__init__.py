@@ -7,7 +7,7 @@ services.parsers.errors.ParseError (and nothing else) for input it cannot read.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 
 def _crm_mon_xml(text: str) -> object:
@@ -69,3 +69,26 @@ PARSERS: dict[str, Callable[[str], object]] = {
     "db2audit-describe": _db2audit_describe,
     # "db2diag" and "db2audit" stream through services.log_cli (one JSON object per record).
 }
+
+
+def guess_kind(text: str, exclude: Iterable[str] = ()) -> str | None:
+    """Return the first kind (of PARSERS, or "db2diag"/"db2audit") that reads `text`, skipping `exclude`;
+    None when none does or the text is blank. For "wrong kind?" hints: every parser is tried."""
+    if not text.strip():
+        return None
+    skip = set(exclude)
+    from services.parsers.db2diag import looks_like_db2diag
+
+    if "db2diag" not in skip and looks_like_db2diag(text):
+        return "db2diag"
+    if "db2audit" not in skip and any(line.lstrip().startswith("timestamp=") for line in text.splitlines()):
+        return "db2audit"
+    for kind, parse in PARSERS.items():
+        if kind in skip:
+            continue
+        try:
+            parse(text)
+        except ValueError:  # ParseError
+            continue
+        return kind
+    return None

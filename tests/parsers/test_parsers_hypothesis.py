@@ -103,3 +103,21 @@ def test_real_samples_with_a_span_replaced(kind, data):
 def test_every_registered_kind_has_samples():
     assert set(KINDS) <= set(PARSERS)
     assert all(SAMPLES[kind] for kind in KINDS)
+
+
+def test_cli_parse_with_the_wrong_kind_names_the_kind_that_reads_it(capsys):
+    # `db2ops parse quorum qdevice-output.txt` said only what was expected; a DBA pasting from a ticket
+    # may not know which of the nine kinds the text is.
+    from tui.cli import main
+
+    qdevice = corpus_files("corosync-qdevice/qdevice-tool-s-tabs.txt")[0]
+    assert main(["parse", "quorum", str(qdevice)]) == 2
+    err = capsys.readouterr().err
+    assert 'expected "Quorum information" heading' in err
+    assert err.rstrip().endswith(f"it reads as qdevice: db2ops parse qdevice {qdevice}")
+    diag = corpus_files("db2diag/pcmk-takeover-01-info-nonforced.txt")[0]
+    assert main(["parse", "db2audit", str(diag), "--json"]) == 2
+    assert capsys.readouterr().err.rstrip().endswith(f"it reads as db2diag: db2ops parse db2diag {diag}")
+    audit = corpus_files("db2audit/describe-active.txt")[0]
+    assert main(["parse", "db2audit", str(audit)]) == 2
+    assert "it reads as db2audit-describe" in capsys.readouterr().err
