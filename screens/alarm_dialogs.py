@@ -43,8 +43,17 @@ class TestFireConfirm(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         a = self.alarm
+        fire = "Test-fire (notifies)"
         if not a.actions_enabled:
             who = "Its actions are MUTED: the state changes but nobody is notified."
+        elif a.state == "ALARM":
+            # AWS runs actions only on a state change: ALARM -> ALARM notifies nobody.
+            who = (
+                "It is ALREADY IN ALARM: CloudWatch runs actions only when the state changes, so this "
+                "test-fire NOTIFIES NOBODY. To test the notification, test-fire it once it is back to OK "
+                "(or run :setup, page 8 'Prove it fires')."
+            )
+            fire = "Test-fire (no notification)"
         elif self.subscriptions:
             people = ", ".join(f"{s.endpoint} ({s.protocol}, {s.status})" for s in self.subscriptions)
             who = f"Its SNS topic WILL NOTIFY: {people}."
@@ -60,7 +69,7 @@ class TestFireConfirm(ModalScreen[bool]):
             )
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="cancel")
-                yield Button("Test-fire (notifies)", id="fire", variant="warning")
+                yield Button(fire, id="fire", variant="warning")
 
     def on_mount(self) -> None:
         self.query_one("#cancel", Button).focus()

@@ -163,6 +163,9 @@ class TestFireStep(_AlarmStep):
     async def check(self, ctx: PlanContext) -> StepState:
         alarm = await self.existing(ctx)
         muted = "" if alarm.get("ActionsEnabled", True) else " (actions are muted: nobody will be notified)"
+        if alarm.get("StateValue") == "ALARM" and not muted:
+            # SetAlarmState runs the actions only "when the updated state differs from the previous value".
+            muted = " again: no state change, so CloudWatch runs no action and nobody is notified"
         return StepState(False, f"alarm is {alarm.get('StateValue')}; a test-fire sets ALARM{muted}")
 
     def calls(self, ctx: PlanContext) -> list[AwsCall]:

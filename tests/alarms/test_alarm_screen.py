@@ -67,7 +67,10 @@ async def test_test_fire_asks_and_says_it_is_a_test():
         dialog = app.screen
         assert isinstance(dialog, TestFireConfirm)
         body = " ".join(text_of(s) for s in dialog.query(Static))
-        assert "This is a TEST" in body and "WILL NOTIFY: dba-team@example.com (email, pending)" in body
+        # AUDIT is in ALARM already: AWS runs no action for ALARM -> ALARM, the dialog must not promise one
+        assert "This is a TEST" in body and "ALREADY IN ALARM" in body and "NOTIFIES NOBODY" in body
+        assert "WILL NOTIFY" not in body
+        assert str(dialog.query_one("#fire", Button).label) == "Test-fire (no notification)"
         await pilot.press("escape")
         await pilot.pause()
         assert service.applied == []
@@ -224,6 +227,25 @@ SIZE = (170, 40)
 
 async def _ready(pilot) -> None:
     await loaded(pilot)
+
+
+async def test_test_fire_of_an_ok_alarm_says_who_will_be_notified():
+    from dataclasses import replace
+
+    from alarms.fake_alarm_service import alarms
+
+    ok = replace(alarms()[0], state="OK")
+    people = await FakeAlarmService().topic_subscriptions(ok.alarm_actions[0])
+    app = App()
+    async with app.run_test(size=(170, 40)) as pilot:
+        await app.push_screen(TestFireConfirm(ok, people))
+        await pilot.pause()
+        body = " ".join(text_of(s) for s in app.screen.query(Static))
+        assert (
+            "WILL NOTIFY: dba-team@example.com (email, pending), oncall@example.com (email, confirmed)"
+            in body
+        )
+        assert str(app.screen.query_one("#fire", Button).label) == "Test-fire (notifies)"
 
 
 def test_snapshot_alarm_screen(snap_compare):

@@ -179,6 +179,20 @@ async def test_test_fire_is_labelled_and_notifies_through_the_lab(monitoring, la
     assert sns_message(lab.sent_notifications[0])["NewStateReason"] == "db2ops test-fire by alice"
 
 
+async def test_test_fire_of_an_alarm_in_alarm_says_nobody_is_notified(monitoring, lab, journal, tmp_path):
+    lab.tick()
+    monitoring.put_event(grant_record(datetime.now(UTC)))
+    lab.tick()
+    assert alarm_dict(monitoring.aws)["StateValue"] == "ALARM"
+    result = await run_alarm_change(
+        lab_cluster(monitoring.aws), TestFireStep(ALARM), mode="dry-run", journal=journal, state_dir=tmp_path
+    )
+    assert result.steps[0].message == (
+        "alarm is ALARM; a test-fire sets ALARM again: no state change, so CloudWatch runs no action and "
+        "nobody is notified"
+    )
+
+
 @pytest.mark.parametrize("period", [15, 45, 0, 90, -60])
 def test_edit_refuses_periods_aws_rejects(period):
     with pytest.raises(AlarmEditError, match="10, 20, 30 or a multiple of 60"):
