@@ -31,17 +31,18 @@ _THROTTLED = {
     "RequestThrottled",
     "SlowDown",
 }
+# A missing permission. Unknown or expired credentials (InvalidClientTokenId, ExpiredToken...) are not:
+# no IAM policy fixes them; services.aws_clients words those ("fix the credentials").
 _DENIED = {
     "AccessDenied",
     "AccessDeniedException",
     "UnauthorizedOperation",
     "AuthorizationError",
     "AuthorizationErrorException",
-    "InvalidClientTokenId",
-    "UnrecognizedClientException",
-    "ExpiredToken",
-    "ExpiredTokenException",
 }
+# An error body botocore could not parse (moto answers the JSON logs API in XML): "<Code>X</Code>".
+_XML_CODE = re.compile(r"<Code>([^<]+)</Code>")
+_XML_MESSAGE = re.compile(r"<Message>([^<]*)</Message>")
 
 
 class CommandLike(Protocol):
@@ -78,6 +79,14 @@ def describe_aws_error(exc: BaseException, service: str, operation: str, profile
         code = str(response.get("Error", {}).get("Code", ""))
         detail = str(response.get("Error", {}).get("Message", ""))
         retries = response.get("ResponseMetadata", {}).get("RetryAttempts", 0)
+        raw_code = _XML_CODE.search(detail)
+        if raw_code is not None and (code.isdigit() or not code):
+            code = raw_code.group(1).strip()
+            raw_message = _XML_MESSAGE.search(detail)
+            detail = raw_message.group(1).strip() if raw_message else ""
+            error = {**response.get("Error", {}), "Code": code, "Message": detail}
+            # so the shared wording below (aws_clients) sees the real code too
+            exc.response = {**response, "Error": error}  # type: ignore[attr-defined]
     else:
         detail, retries = str(exc), 0
     who = f"profile {profile}" if profile else "the default AWS credentials"

@@ -86,6 +86,10 @@ async def test_access_denied_names_the_permission_and_rerun_has_no_duplicates(
     assert first.outcome == "failed" and first.failed_step == "metric-filter-audit"
     message = first.by_id("metric-filter-audit").message
     assert "AccessDenied" in message and "logs:PutMetricFilter" in message
+    # moto answers the JSON logs API with an XML error body: the DBA gets the sentence, not the XML
+    assert message.startswith("apply failed: AWS refused logs:PutMetricFilter (AccessDenied)")
+    assert "allow logs:PutMetricFilter in the IAM policy" in message
+    assert "<" not in message and "ErrorResponse" not in message
     assert first.by_id("sns-topic").status == "applied"
     assert first.by_id("alarm-audit").status == "skipped", first.by_id("alarm-audit").message
 
@@ -106,6 +110,26 @@ async def test_access_denied_names_the_permission_and_rerun_has_no_duplicates(
     assert [s["Endpoint"] for s in subs] == [EMAIL]
     assert len(logs.describe_log_groups(logGroupNamePrefix=cluster.aws.audit_log_group)["logGroups"]) == 1
     assert len(ctx2.client("cloudwatch").describe_alarms()["MetricAlarms"]) == 2
+
+
+async def test_unknown_credentials_say_fix_the_credentials_not_the_iam_policy(
+    lab, tmp_path, aws_endpoint
+) -> None:
+    cluster, runner, _ = lab
+    post(f"{aws_endpoint}/moto-api/reset-auth", b"0")  # IAM enforcement on: the lab's dummy keys are unknown
+    ctx = PlanContext(
+        cluster=cluster,
+        runner=runner,
+        journal=Journal(tmp_path),
+        aws_client_factory=_factory(aws_endpoint, ("AKIAUNKNOWN000000000", "secret")),
+    )
+    result = await run_plan(_aws_only(cluster), ctx, mode="dry-run")
+    messages = {r.step_id: r.message for r in result.steps}
+    for step_id in ("sns-topic", "metric-filter-audit"):
+        message = messages[step_id]
+        assert "InvalidClientTokenId" in message, message
+        assert "did not accept the credentials" in message and "aws configure" in message, message
+        assert "IAM policy" not in message and "<" not in message, message
 
 
 class _Body:
