@@ -167,6 +167,12 @@ class PlanContext:
         if result.exit_status not in ok_exit:
             out = (result.stderr.strip() or result.stdout.strip()).splitlines()
             tail = " | ".join(out[-3:])
+            if result.exit_status == 255 and not out:  # services.ssh: the channel closed without a status
+                raise StepFailed(
+                    f"{host.name}: `{action.command}` ended without an exit status (status 255, no output): "
+                    f"the connection was lost or the command was killed; check that {host.name} is up (ssh "
+                    "to it), then re-run: the step checks again what is already done"
+                )
             raise StepFailed(
                 f"{host.name}: `{action.command}` exited with status {result.exit_status}"
                 + (f": {tail}" if tail else "")

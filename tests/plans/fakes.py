@@ -27,6 +27,7 @@ class FakeRunner:
     files: dict[tuple[str, str], str] = field(default_factory=dict)
     ran: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
     fail_on: set[str] = field(default_factory=set)  # paths whose tee fails once
+    drop_on: set[str] = field(default_factory=set)  # paths whose tee loses the channel once (255, no output)
 
     async def run(self, host: Host, argv: Sequence[str], *, timeout=None, input=None, check=False) -> Result:
         args = tuple(argv)
@@ -41,6 +42,9 @@ class FakeRunner:
                 return result(1, err=f"cat: {args[1]}: No such file or directory")
             return result(0, self.files[key])
         if args[0] == "tee":
+            if args[1] in self.drop_on:  # what SshPool returns when the channel closed without a status
+                self.drop_on.discard(args[1])
+                return result(255)
             if args[1] in self.fail_on:
                 self.fail_on.discard(args[1])
                 return result(1, err=f"tee: {args[1]}: Permission denied")

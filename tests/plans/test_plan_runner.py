@@ -223,3 +223,19 @@ def test_unknown_mode_and_duplicate_ids_are_rejected() -> None:
     host = cluster.db_hosts[0]
     with pytest.raises(ValueError, match="two steps with id"):
         Plan("p", cluster, [WriteFileStep(host, "/x", "1"), WriteFileStep(host, "/x", "2")])
+
+
+async def test_a_channel_closed_without_exit_status_says_the_connection_was_lost(tmp_path: Path) -> None:
+    cluster = make_cluster()
+    runner = FakeRunner(drop_on={"/etc/b"})
+    ctx = PlanContext(cluster=cluster, runner=runner)
+    first = await run_plan(_plan(cluster, files=("/etc/a", "/etc/b")), ctx, mode="apply", state_dir=tmp_path)
+    assert first.failed_step == "write/etc/b@db2a"
+    message = first.by_id("write/etc/b@db2a").message
+    assert message == (
+        "apply failed: db2a: `tee /etc/b` ended without an exit status (status 255, no output): the connection "
+        "was lost or the command was killed; check that db2a is up (ssh to it), then re-run: the step checks "
+        "again what is already done"
+    )
+    second = await run_plan(_plan(cluster, files=("/etc/a", "/etc/b")), ctx, mode="apply", state_dir=tmp_path)
+    assert second.ok and second.by_id("write/etc/b@db2a").status == "applied"
