@@ -9,7 +9,7 @@ from typing import Any
 from services.status_model import ClusterStatus, Part, Severity
 
 EXIT_HEALTHY, EXIT_DEGRADED, EXIT_UNREACHABLE = 0, 1, 2
-_UNREACHABLE_CODES = {"host_unreachable", "pacemaker_unavailable"}
+_UNREACHABLE_CODES = {"host_unreachable", "host_key_unknown", "host_key_changed", "pacemaker_unavailable"}
 
 
 def status_exit_code(statuses: list[ClusterStatus]) -> int:

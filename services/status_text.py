@@ -15,7 +15,14 @@ def _age(p: Part | None, now: float) -> str:
 
 
 def render_status_text(s: ClusterStatus, now: float | None = None) -> str:
+    """Return the snapshot as text: the verdicts (worst first), then one line per part. A host whose
+    connection failed is explained once, in its verdict; its parts say "unreachable (above)"."""
     now = time.time() if now is None else now
+
+    def error(p: Part) -> str:
+        down = s.host_errors.get(p.source)
+        return "unreachable (above)" if down is not None and p.error == down else str(p.error)
+
     lines = [f"cluster {s.cluster}: {s.severity.value.upper()}"]
     for v in s.verdicts:
         lines.append(f"  ! {v.severity.value:<8} {v.message}" + (f"  -> {v.hint}" if v.hint else ""))
@@ -25,30 +32,47 @@ def render_status_text(s: ClusterStatus, now: float | None = None) -> str:
             f"{n.name}{'(DC)' if n.is_dc else ''}:{'online' if n.online else 'OFFLINE'}{'/standby' if n.standby else ''}"
             for n in crm.nodes
         )
-        lines.append(f"  pacemaker {_age(s.crm, now)} promoted={s.promoted_node or '-'} quorum={crm.with_quorum} nodes: {nodes}")
+        lines.append(
+            f"  pacemaker {_age(s.crm, now)} promoted={s.promoted_node or '-'} quorum={crm.with_quorum} nodes: {nodes}"
+        )
     elif s.crm is not None:
-        lines.append(f"  pacemaker: {s.crm.error}")
+        answered = [h for h in s.crm.source.split(",") if h not in s.host_errors]
+        lines.append(
+            f"  pacemaker: {s.crm.error}" if answered else "  pacemaker: no Db2 host answered (above)"
+        )
     for host, p in sorted(s.hadr.items()):
         if p.value is not None and p.value.streams:
             st = p.value.streams[0]
             gap = f" gap={st.log_gap_bytes}" if st.log_gap_bytes is not None else ""
-            lines.append(f"  hadr {host} {_age(p, now)} {st.role} {st.state} {st.syncmode} {st.connect_status}{gap}")
+            lines.append(
+                f"  hadr {host} {_age(p, now)} {st.role} {st.state} {st.syncmode} {st.connect_status}{gap}"
+            )
         elif p.value is not None:
             lines.append(f"  hadr {host} {_age(p, now)} not active: {p.value.message}")
         else:
-            lines.append(f"  hadr {host}: {p.error}")
+            lines.append(f"  hadr {host}: {error(p)}")
+    for host, p in sorted(s.quorum.items()):
+        if p.value is not None:
+            q = p.value
+            lines.append(
+                f"  quorum {host} {_age(p, now)} quorate={q.quorate} votes {q.total_votes}/{q.expected_votes}"
+            )
+        else:
+            lines.append(f"  quorum {host}: {error(p)}")
     for host, p in sorted(s.qdevice.items()):
-        lines.append(f"  qdevice {host} {_age(p, now)} " + (p.value.state if p.value else f"error: {p.error}"))
+        lines.append(
+            f"  qdevice {host} {_age(p, now)} {p.value.state}" if p.value else f"  qdevice {host}: {error(p)}"
+        )
     if s.qnetd is not None:
         if s.qnetd.value is not None:
-            votes = ", ".join(f"node {c.node_id}: {c.vote}" for cl in s.qnetd.value.clusters for c in cl.clients)
+            votes = ", ".join(
+                f"node {c.node_id}: {c.vote}" for cl in s.qnetd.value.clusters for c in cl.clients
+            )
             lines.append(f"  qnetd {_age(s.qnetd, now)} {votes or 'no clients'}")
         else:
-            lines.append(f"  qnetd: {s.qnetd.error}")
+            lines.append(f"  qnetd: {error(s.qnetd)}")
     if s.overlay_route is not None:
         r = s.overlay_route
         target = r.value.instance_id if r.value else r.error
         lines.append(f"  overlay route {_age(r, now)} -> {target}")
-    for host, err in sorted(s.host_errors.items()):
-        lines.append(f"  unreachable {host}: {err}")
     return "\n".join(lines)

@@ -5,6 +5,7 @@ Each rule looks only at facts in the snapshot, so a dead host lowers confidence 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from services.status_model import ClusterStatus, Severity, Verdict
@@ -29,8 +30,33 @@ def _all_rules(s: ClusterStatus) -> Iterator[Verdict]:
     yield from _overlay(s)
 
 
+# services/ssh_errors.py HostKeyUnknown / HostKeyChanged messages (host_errors keep only the text)
+_KEY_UNKNOWN = re.compile(
+    r"^host \S+ \(.*?\) is not in (?P<file>.+?); its (?P<type>\S+) key fingerprint is (?P<fp>\S+?)\."
+)
+
+
 def _hosts(s: ClusterStatus) -> Iterator[Verdict]:
     for host, err in sorted(s.host_errors.items()):
+        unknown = _KEY_UNKNOWN.match(err)
+        if unknown:
+            yield Verdict(
+                "host_key_unknown",
+                Severity.CRITICAL,
+                f"{host}'s SSH host key is not trusted yet ({unknown['type']} {unknown['fp']}, not in "
+                f"{unknown['file']})",
+                f"compare it with `ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub` run on {host}; if it matches, "
+                f"accept it when db2ops asks or run `db2ops trust {host}`",
+            )
+            continue
+        if err.startswith("REFUSED: host "):
+            yield Verdict(
+                "host_key_changed",
+                Severity.CRITICAL,
+                err,
+                "do not trust it blindly: a changed key can be a man-in-the-middle; ask the host's owner first",
+            )
+            continue
         yield Verdict(
             "host_unreachable",
             Severity.CRITICAL,
@@ -42,6 +68,8 @@ def _hosts(s: ClusterStatus) -> Iterator[Verdict]:
 def _pacemaker(s: ClusterStatus) -> Iterator[Verdict]:
     if s.crm is None or not s.crm.ok:
         err = s.crm.error if s.crm else "no Db2 host answered"
+        if s.crm and all(h in s.host_errors for h in s.crm.source.split(",")):
+            err = "no Db2 host answered"  # each host's verdict already says why
         yield Verdict(
             "pacemaker_unavailable",
             Severity.CRITICAL,
@@ -156,7 +184,7 @@ def _quorum(s: ClusterStatus) -> Iterator[Verdict]:
                 yield Verdict(
                     "qnetd_nack", Severity.WARNING, f"qnetd refuses its vote to node {c.node_id} ({c.vote})"
                 )
-    elif s.qnetd is not None and s.qnetd.error:
+    elif s.qnetd is not None and s.qnetd.error and s.qnetd.source not in s.host_errors:
         yield Verdict(
             "qnetd_down",
             Severity.WARNING,

@@ -155,3 +155,42 @@ def test_parts_of_an_offline_or_unreachable_node_are_explained_by_that():
     assert codes(with_verdicts(s)) == {"node_offline", "hadr_disconnected", "overlay_route_mismatch"}
     gone = with_verdicts(replace(s, crm=part(crm()), host_errors={"db2a": "connection refused"}))
     assert "hadr_unknown" not in codes(gone) and "quorum_unknown" not in codes(gone)
+
+
+def test_host_key_problems_say_how_to_trust_or_refuse_not_to_check_ec2():
+    # The hint used to be "check the EC2 instance of db2a and that sshd answers" for an unknown host key.
+    from pathlib import Path
+
+    from services.ssh_errors import HostKeyChanged, HostKeyUnknown
+
+    args = ("db2a", "10.0.1.11", 22, "SHA256:abc", "ssh-ed25519", "line", Path("/k/known_hosts"))
+    unknown = with_verdicts(replace(healthy(), host_errors={"db2a": str(HostKeyUnknown(*args))}))
+    v = next(v for v in unknown.verdicts if v.code == "host_key_unknown")
+    assert v.severity is Severity.CRITICAL
+    assert (
+        v.message == "db2a's SSH host key is not trusted yet (ssh-ed25519 SHA256:abc, not in /k/known_hosts)"
+    )
+    assert v.hint == (
+        "compare it with `ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub` run on db2a; if it matches, accept it "
+        "when db2ops asks or run `db2ops trust db2a`"
+    )
+    assert "host_unreachable" not in codes(unknown) and status_exit_code([unknown]) == 2
+    changed = with_verdicts(replace(healthy(), host_errors={"db2a": str(HostKeyChanged(*args))}))
+    v = next(v for v in changed.verdicts if v.code == "host_key_changed")
+    assert v.message.startswith("REFUSED: host db2a (10.0.1.11:22) presented a ssh-ed25519 key SHA256:abc")
+    assert "ssh-keygen -R" in v.message and "man-in-the-middle" in v.hint
+    assert status_exit_code([changed]) == 2
+
+
+def test_unreachable_hosts_are_not_repeated_by_the_pacemaker_and_qnetd_verdicts():
+    err = "cannot connect to 10.0.1.11:22 (Connection refused); check the address in the inventory"
+    s = healthy()
+    crm_err = Part(source="db2a,db2b", fetched_at=1000.0, error=f"db2a: {err}; db2b: {err}")
+    qnetd_err = Part(source="qdev", fetched_at=1000.0, error=err)
+    s = with_verdicts(
+        replace(s, crm=crm_err, qnetd=qnetd_err, host_errors={"db2a": err, "db2b": err, "qdev": err})
+    )
+    v = next(v for v in s.verdicts if v.code == "pacemaker_unavailable")
+    assert v.message == "Pacemaker status unavailable: no Db2 host answered"
+    assert "qnetd_down" not in codes(s)  # qdev's own verdict says it is unreachable
+    assert sum(err in v.message for v in s.verdicts) == 3  # once per host
