@@ -9,6 +9,7 @@ failed (the chain broke), 2 bad input (unknown cluster, bad parameter), 3 refuse
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Sequence
 from dataclasses import fields
@@ -129,7 +130,10 @@ async def run_setup_monitoring(
         **({"operator": operator} if operator else {}),
     )
 
+    current = {"step": "", "phase": ""}
+
     def progress(event: StepEvent) -> None:
+        current["step"], current["phase"] = event.step_id, event.phase
         if not as_json and mode == "apply" and event.phase in ("applying", "finished"):
             word = "applying" if event.phase == "applying" else event.status
             print(f"... {event.step_id}: {word}", file=out, flush=True)
@@ -138,6 +142,17 @@ async def run_setup_monitoring(
         result = await run_plan(plan, ctx, mode=mode, progress=progress)  # type: ignore[arg-type]
     except WriteRefused as exc:
         return _fail(out, as_json, EXIT_REFUSED, str(exc))
+    except asyncio.CancelledError:  # Ctrl-C: say where it stopped before the process exits (130)
+        if mode == "apply" and current["phase"] in ("checking", "checked"):
+            print("db2ops: interrupted while checking the steps; nothing was changed.", file=out, flush=True)
+        elif mode == "apply":
+            print(
+                f"db2ops: interrupted while applying step {current['step'] or '?'}; what it sent is in the "
+                f"journal (db2ops journal). Re-run {plan.rerun_hint}: steps already done are skipped.",
+                file=out,
+                flush=True,
+            )
+        raise
     finally:
         if own_pool:
             await runner.close()

@@ -43,7 +43,7 @@ class PlanProgress:
     started_at: str
     updated_at: str = ""
     finished: bool = False
-    outcome: str = "running"  # running | ok | failed | cancelled
+    outcome: str = "running"  # running | ok | failed | cancelled | interrupted (Ctrl-C)
     current_step: str = ""
     message: str = ""
     steps: dict[str, str] = field(default_factory=dict)

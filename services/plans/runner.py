@@ -7,6 +7,7 @@ the write guard; a read-only cluster raises WriteRefused before any host or AWS 
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import secrets
 from collections.abc import Awaitable, Callable
@@ -240,7 +241,14 @@ async def _apply_steps(
             record.current_step = step.id
             record.steps[step.id] = "applying"
             save_progress(record, state_dir)
-            ok = await _apply_one(step, ctx, run, result, emit)
+            try:
+                ok = await _apply_one(step, ctx, run, result, emit)
+            except asyncio.CancelledError:
+                # Not finished: the next run shows where this one stopped, and resumes there.
+                record.outcome = "interrupted"
+                record.updated_at, record.message = utc_now_iso(), f"{step.id}: {result.message}"
+                save_progress(record, state_dir)
+                raise
             save(result.message if not ok else "")
             if not ok:
                 stopped = result
@@ -274,12 +282,22 @@ async def _apply_one(
     verdict: bool | str
     try:
         await step.apply(ctx)
+    except asyncio.CancelledError:  # Ctrl-C / the console closed: what was sent may have changed the host
+        result.performed, result.target = list(ctx.performed), step.target
+        result.status, result.message = "failed", INTERRUPTED + _sent(result.performed)
+        _journal(ctx, run, step, result, "failed")
+        raise
     except Exception as exc:
         verdict = f"apply failed: {_error_text(exc) or type(exc).__name__}"
     else:
         emit(StepEvent(step.id, step.title, "verifying"))
         try:
             verdict = await step.verify(ctx)
+        except asyncio.CancelledError:  # applied, not verified: the journal must still say what ran
+            result.performed, result.target = list(ctx.performed), step.target
+            result.status, result.message = "failed", INTERRUPTED + "applied, not verified yet"
+            _journal(ctx, run, step, result, "failed")
+            raise
         except Exception as exc:
             verdict = f"could not verify: {_error_text(exc) or type(exc).__name__}"
         if verdict is not True:
@@ -290,6 +308,21 @@ async def _apply_one(
         result.status, result.message = "applied", "applied and verified"
     else:
         result.status, result.message = "failed", str(verdict)
+    _journal(ctx, run, step, result, "verified" if verdict is True else "failed")
+    emit(StepEvent(step.id, step.title, "finished", result.status, result.message))
+    return verdict is True
+
+
+INTERRUPTED = "interrupted while applying: "
+
+
+def _sent(performed: list[Action]) -> str:
+    if not performed:
+        return "nothing was sent yet"
+    return f"{len(performed)} command(s)/call(s) were sent (listed here); a re-run checks the step again"
+
+
+def _journal(ctx: PlanContext, run: PlanResult, step: Step, result: StepResult, outcome: str) -> None:
     if ctx.journal is not None:
         ctx.journal.record(
             who=ctx.operator,
@@ -299,9 +332,7 @@ async def _apply_one(
             step_id=step.id,
             step_title=step.title,
             target=step.target,
-            result="verified" if verdict is True else "failed",
+            result=outcome,
             message=result.message,
             actions=result.performed,
         )
-    emit(StepEvent(step.id, step.title, "finished", result.status, result.message))
-    return verdict is True

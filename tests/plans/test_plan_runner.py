@@ -239,3 +239,36 @@ async def test_a_channel_closed_without_exit_status_says_the_connection_was_lost
     )
     second = await run_plan(_plan(cluster, files=("/etc/a", "/etc/b")), ctx, mode="apply", state_dir=tmp_path)
     assert second.ok and second.by_id("write/etc/b@db2a").status == "applied"
+
+
+async def test_ctrl_c_mid_step_journals_what_was_sent_and_marks_the_run_interrupted(
+    tmp_path: Path, journal: Journal
+) -> None:
+    # Ctrl-C in `db2ops setup ... --apply` cancels the run: the commands the step already sent must be in
+    # the journal (they may have changed the host) and the record must say where it stopped.
+    import asyncio
+
+    cluster = make_cluster()
+    plan = _plan(cluster, files=("/etc/a", "/etc/b"))
+    victim = plan.steps[2]
+    started = asyncio.Event()
+
+    async def hangs(ctx) -> None:
+        await ctx.write(victim.host, ["tee", "/tmp/partial"], input="half")
+        started.set()
+        await asyncio.Event().wait()  # until cancelled
+
+    victim.apply = hangs  # type: ignore[method-assign]
+    ctx = PlanContext(cluster=cluster, runner=FakeRunner(), journal=journal, operator="alice")
+    run = asyncio.ensure_future(run_plan(plan, ctx, mode="apply", state_dir=tmp_path))
+    await started.wait()
+    run.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await run
+    last = journal.read().entries[-1]
+    assert (last.step_id, last.result, last.who) == (victim.id, "failed", "alice")
+    assert last.message.startswith("interrupted while applying: ")
+    assert [a["command"] for a in last.actions] == ["tee /tmp/partial"]
+    record = load_progress(cluster.name, "demo", tmp_path)
+    assert record is not None and record.interrupted and record.outcome == "interrupted"
+    assert record.current_step == victim.id and record.steps[victim.id] == "applying"

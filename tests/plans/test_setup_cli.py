@@ -99,3 +99,39 @@ def test_param_overrides_are_typed() -> None:
         parse_param_overrides(["audit_buf_sz=lots"])
     with pytest.raises(MonitoringParamError, match="expected KEY=VALUE"):
         parse_param_overrides(["nonsense"])
+
+
+async def test_ctrl_c_during_apply_says_where_it_stopped_and_how_to_resume(lab, tmp_path) -> None:
+    import asyncio
+
+    cluster, runner, _ = lab
+    inventory = Inventory(clusters=(cluster,))
+    hanging = asyncio.Event()
+    real_run = runner.run
+
+    async def run(host, argv, **kw):
+        if host.name == "db2b" and list(argv) == ["crontab", "-"]:
+            hanging.set()
+            await asyncio.Event().wait()  # the DBA presses Ctrl-C here
+        return await real_run(host, argv, **kw)
+
+    runner.run = run
+    out = io.StringIO()
+    task = asyncio.ensure_future(
+        run_setup_monitoring(
+            inventory, "lab1", mode="apply", out=out, runner=runner, journal=Journal(tmp_path)
+        )
+    )
+    await hanging.wait()
+    task.cancel()
+    try:
+        await task
+    except asyncio.CancelledError:
+        pass
+    else:
+        raise AssertionError("the cancellation must reach the caller (exit 130)")
+    last = out.getvalue().splitlines()[-1]
+    assert last == (
+        "db2ops: interrupted while applying step cron@db2b; what it sent is in the journal (db2ops journal). "
+        "Re-run db2ops setup monitoring --cluster lab1 --apply: steps already done are skipped."
+    )
