@@ -75,11 +75,19 @@ def _print_text(result: PlanResult, out: TextIO, *, with_actions: bool) -> None:
             print(f"            {step.message}", file=out)
         if not with_actions or step.status == "already_done":
             continue
-        for action in step.actions:
-            print(f"              {action.render()}", file=out)
-            if action.kind == "ssh" and action.input is not None:
-                for line in action.input.splitlines():
-                    print(f"                | {line}", file=out)
+        # After apply: what was sent (real ARNs), else what would be sent (the dry run).
+        actions = step.performed if result.mode == "apply" and step.performed else step.actions
+        for action in actions:
+            if action.kind == "ssh":
+                print(f"              {action.render()}", file=out)
+                body = (action.input or "").splitlines() if action.input is not None else []
+            else:  # every parameter, not render()'s one-line summary: a change ticket reviews them all
+                note = f"  # {action.note}" if action.note else ""
+                print(f"              aws {action.service} {action.operation}{note}", file=out)
+                body = json.dumps(action.to_dict()["params"], indent=2, sort_keys=True, default=str)
+                body = body.splitlines()
+            for line in body:
+                print(f"                | {line}", file=out)
     print(f"Result: {result.outcome}", file=out)
     if result.next_hint:
         print(result.next_hint, file=out)

@@ -56,6 +56,25 @@ async def test_text_dry_run_shows_commands_and_file_contents(lab, tmp_path) -> N
     assert "db2a$ tee /home/db2inst1/dbaudit/db2audit_extract.sh" in text
     assert "                | db2audit flush" in text  # the script that tee writes, shown for review
     assert "aws logs PutMetricFilter" in text
+    # a change ticket reviews the alarm's every parameter: nothing is cut short
+    assert '                |   "Period": 60,' in text and '                |   "Statistic": "Sum",' in text
+    assert '"TreatMissingData": "notBreaching"' in text
+    assert (
+        '"filterPattern": "?\\"LEVEL: Error\\" ?\\"LEVEL: Severe\\" ?\\"LEVEL: Critical\\" ?\\"LEVEL: Alert\\""'
+        in text
+    )
+    assert "..." not in text
+
+
+async def test_text_apply_report_shows_what_was_sent_not_the_dry_run_placeholders(lab, tmp_path) -> None:
+    cluster, runner, _ = lab
+    params = {"email": "dba-team@example.com"}
+    code, text = await _run(
+        Inventory(clusters=(cluster,)), "lab1", runner, tmp_path, mode="apply", params=params
+    )
+    assert code == 0
+    assert "<TopicArn returned by CreateTopic>" not in text and "<ARN of SNS topic" not in text
+    assert '"TopicArn": "arn:aws:sns:us-east-1:123456789012:db2-alerts"' in text
 
 
 async def test_read_only_apply_exits_3_with_the_guard_message(lab, tmp_path) -> None:
