@@ -78,6 +78,13 @@ def build_parser() -> argparse.ArgumentParser:
     ft = sub.add_parser("filter-test", help="show which events of FILE a CloudWatch filter pattern matches")
     ft.add_argument("pattern")
     ft.add_argument("file", type=Path)
+    ft.add_argument(
+        "--events",
+        choices=["auto", "record", "line"],
+        default="auto",
+        help="what one CloudWatch event is: a db2diag record (an agent with multi_line_start_pattern), a "
+        "line (the runbook's agent config), or auto (records for a db2diag.log, else lines)",
+    )
 
     sub.add_parser("locate", help="print where db2ops keeps its files")
 
@@ -185,7 +192,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.cmd == "filter-test":
         from services.log_cli import filter_test
 
-        return filter_test(args.pattern, args.file, sys.stdout)
+        return filter_test(args.pattern, args.file, sys.stdout, mode=args.events)
     if args.cmd == "status":
         return asyncio.run(_cmd_status(args))
     if args.cmd == "setup" and args.what == "ha":

@@ -171,3 +171,19 @@ def test_cli_parse_log_into_a_closed_pipe_exits_0_quietly(monkeypatch):
     monkeypatch.setattr("sys.stderr", err)
     assert main(["parse", "db2diag", str(DIAG), "--json"]) == 0
     assert err.getvalue() == ""
+
+
+def test_cli_filter_test_can_count_events_like_the_runbooks_line_agent(capsys):
+    # The runbook's agent config has no multi_line_start_pattern: each db2diag LINE is an event. The CLI
+    # could only split records, so a DBA could not see what the runbook's metric filter really counts.
+    from tui.cli import main
+
+    path = str(CORPUS / "db2diag/hadr-wiki-connect-error-severe-2006.HTMLMANGLED.txt")
+    assert main(["filter-test", "--events", "line", "Severe", path]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.splitlines() == [
+        line.rstrip() for line in (CORPUS / path).read_text().splitlines() if "Severe" in line
+    ]
+    assert "of 3 event(s)" not in captured.err  # lines, not the 3 records
+    assert main(["filter-test", "Severe", path]) == 0
+    assert "2 of 3 event(s) matched 'Severe'" in capsys.readouterr().err
