@@ -147,9 +147,12 @@ def _dash_pattern_is_positional(argv: list[str]) -> list[str]:
             i += 2
             continue
         if token == "filter-test":
-            nxt = argv[i + 1] if i + 1 < len(argv) else ""
+            j = i + 1
+            while j < len(argv) and (argv[j] == "--events" or argv[j].startswith("--events=")):
+                j += 2 if argv[j] == "--events" else 1  # filter-test's own option comes first
+            nxt = argv[j] if j < len(argv) else ""
             if nxt.startswith("-") and nxt not in ("-h", "--help", "--"):
-                argv.insert(i + 1, "--")
+                argv.insert(j, "--")
             return argv
         if not token.startswith("-"):
             return argv  # another sub-command

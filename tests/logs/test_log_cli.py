@@ -187,3 +187,5 @@ def test_cli_filter_test_can_count_events_like_the_runbooks_line_agent(capsys):
     assert "of 3 event(s)" not in captured.err  # lines, not the 3 records
     assert main(["filter-test", "Severe", path]) == 0
     assert "2 of 3 event(s) matched 'Severe'" in capsys.readouterr().err
+    assert main(["filter-test", "--events=record", "-Severe", path]) == 0  # option, then a '-' pattern
+    assert "1 of 3 event(s) matched '-Severe'" in capsys.readouterr().err
