@@ -147,13 +147,18 @@ def _dash_pattern_is_positional(argv: list[str]) -> list[str]:
             i += 2
             continue
         if token == "filter-test":
-            j = i + 1
-            while j < len(argv) and (argv[j] == "--events" or argv[j].startswith("--events=")):
-                j += 2 if argv[j] == "--events" else 1  # filter-test's own option comes first
-            nxt = argv[j] if j < len(argv) else ""
-            if nxt.startswith("-") and nxt not in ("-h", "--help", "--"):
-                argv.insert(j, "--")
-            return argv
+            options, positional, rest = [], [], argv[i + 1 :]
+            k = 0
+            while k < len(rest):  # filter-test's own option may come anywhere: move it first
+                if rest[k] == "--events" and k + 1 < len(rest):
+                    options += rest[k : k + 2]
+                    k += 2
+                    continue
+                (options if rest[k].startswith("--events=") else positional).append(rest[k])
+                k += 1
+            if positional and positional[0].startswith("-") and positional[0] not in ("-h", "--help", "--"):
+                positional.insert(0, "--")
+            return argv[: i + 1] + options + positional
         if not token.startswith("-"):
             return argv  # another sub-command
         i += 1

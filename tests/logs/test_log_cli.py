@@ -189,3 +189,5 @@ def test_cli_filter_test_can_count_events_like_the_runbooks_line_agent(capsys):
     assert "2 of 3 event(s) matched 'Severe'" in capsys.readouterr().err
     assert main(["filter-test", "--events=record", "-Severe", path]) == 0  # option, then a '-' pattern
     assert "1 of 3 event(s) matched '-Severe'" in capsys.readouterr().err
+    assert main(["filter-test", "-Severe", path, "--events", "line"]) == 0  # the option after the file
+    assert "event(s) matched '-Severe'" in capsys.readouterr().err
