@@ -148,3 +148,44 @@ def test_exclusion_is_the_negation_of_the_term(word, message):
     assert compile_pattern(f"-{word}").matches(message) is (word not in message)
     assert compile_pattern(f'"{word}"').matches(message) is (word in message)
     assert compile_pattern(f"?{word} ?zzz").matches(message) is (word in message or "zzz" in message)
+
+
+_AUDITISH = st.sampled_from(
+    [
+        "timestamp=2025-09-01-04.59.54.866271;\n",
+        "  timestamp=2025-09-01-04.59.54.873608;\n",
+        "  category=CHECKING;\n",
+        "  audit event=CHECKING_OBJECT;\n",
+        "  text=CREATE AUDIT POLICY\n",
+        "AUDIT;\n",
+        "  compilation environment=\n",
+        "    isolation level=CS\n",
+        "\n",
+        "\r\n",
+        "AUD0000I  Operation succeeded.\n",
+        ";",
+        "  authid=APPUSR",
+    ]
+)
+
+
+@SETTINGS
+@given(
+    st.lists(st.one_of(_AUDITISH, st.text(max_size=15)), max_size=30),
+    st.lists(st.integers(min_value=0, max_value=600), max_size=8),
+)
+def test_db2audit_arbitrary_text_and_cuts_lose_and_duplicate_nothing(parts, cuts):
+    text = "".join(parts)
+    one_shot = parse_db2audit(text)
+    parser = Db2AuditParser()
+    chunked = []
+    for chunk in _chunks(text, [c for c in cuts if c <= len(text)]):
+        chunked.extend(parser.feed(chunk))
+    chunked.extend(parser.flush())
+    assert chunked == one_shot
+    kept = [line for piece in [*(r.raw for r in chunked), parser.preamble] for line in piece.split("\n")]
+    assert sorted(line for line in kept if line.strip()) == sorted(
+        line for line in text.split("\n") if line.strip()
+    )
+    for rec in chunked:
+        assert text[rec.offset : rec.offset + len(rec.raw)] == rec.raw
