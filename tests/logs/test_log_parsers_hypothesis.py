@@ -189,3 +189,23 @@ def test_db2audit_arbitrary_text_and_cuts_lose_and_duplicate_nothing(parts, cuts
     )
     for rec in chunked:
         assert text[rec.offset : rec.offset + len(rec.raw)] == rec.raw
+
+
+@SETTINGS
+@given(
+    st.lists(
+        st.one_of(
+            _DIAGISH,
+            st.sampled_from(["x.2023-06-09-20.26.08.204400-420 I2E2 LEVEL: Event"]),
+            st.text(max_size=15),
+        ),
+        max_size=30,
+    ),
+    st.lists(st.integers(min_value=0, max_value=600), max_size=8),
+)
+def test_db2diag_arbitrary_text_and_cuts_lose_and_duplicate_nothing(parts, cuts):
+    text = "".join(parts)
+    one_shot = parse_db2diag(text)
+    chunked, parser = _diag_chunked(_chunks(text, [c for c in cuts if c <= len(text)]))
+    assert chunked == one_shot
+    _assert_nothing_lost(text, chunked, parser.preamble)
