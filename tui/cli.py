@@ -116,6 +116,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="override a runbook default (e.g. --set email=dba@example.com --set table=SAMPLE.WORKER)",
     )
 
+    fo = sub.add_parser("failover", help="guided failover headless: preflight and dry run, or --apply")
+    fo.add_argument("--cluster", dest="failover_cluster", required=True)
+    fo.add_argument("--to", dest="failover_to", metavar="NODE", help="target node (default: the standby)")
+    fo.add_argument(
+        "--kind", dest="failover_kind", choices=["planned", "forced", "pacemaker"], default="planned"
+    )
+    fo_mode = fo.add_mutually_exclusive_group()
+    fo_mode.add_argument("--dry-run", action="store_true", help="preflight and every command (default)")
+    fo_mode.add_argument("--apply", action="store_true", help="fail over (needs --confirm)")
+    fo.add_argument(
+        "--confirm",
+        dest="failover_confirm",
+        metavar="CLUSTER/NODE",
+        help="typed confirmation (forced: CLUSTER/NODE/force)",
+    )
+    fo.add_argument("--json", action="store_true", help="one JSON object per event, then a summary")
+
     jo = sub.add_parser("journal", help="print the operator journal")
     jo.add_argument("--cluster", dest="journal_cluster")
     jo.add_argument("--markdown", action="store_true", help="export as a Markdown runbook")
@@ -188,6 +205,24 @@ def _cmd_setup_ha(args: argparse.Namespace) -> int:
     )
 
 
+async def _cmd_failover(args: argparse.Namespace) -> int:
+    from services.failover.cli import run_failover
+
+    inv = _load_inventory(args.inventory)
+    async with _ssh_pool() as pool:
+        return await run_failover(
+            inv,
+            args.failover_cluster,
+            target=args.failover_to,
+            kind=args.failover_kind,
+            apply=args.apply,
+            confirm=args.failover_confirm,
+            as_json=args.json,
+            out=sys.stdout,
+            runner=pool,
+        )
+
+
 def _dispatch(args: argparse.Namespace) -> int:
     if args.cmd == "locate":
         from services.paths import locate_report
@@ -224,6 +259,8 @@ def _dispatch(args: argparse.Namespace) -> int:
                 inv, args.setup_cluster, mode=mode, as_json=args.json, out=sys.stdout, params=params
             )
         )
+    if args.cmd == "failover":
+        return asyncio.run(_cmd_failover(args))
     if args.cmd == "journal":
         from services.plans.journal import export_markdown, read_journal
 
