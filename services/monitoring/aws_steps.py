@@ -352,11 +352,18 @@ class AlarmStep(AwsCallStep):
             return StepState(False, f"alarm {self.alarm_name} differs in {', '.join(differs)}")
         return StepState(True, f"alarm {self.alarm_name} is {alarm.get('StateValue', '?')}")
 
+    def _put(self, topic_arn: str, alarm: dict[str, Any] | None) -> dict[str, Any]:
+        params = self._params(topic_arn)
+        if alarm is not None:  # keep actions someone else added to our alarm
+            params["AlarmActions"] = list(dict.fromkeys([*alarm.get("AlarmActions", []), topic_arn]))
+        return params
+
     def calls(self, ctx: PlanContext) -> list[AwsCall]:
-        arn = (ctx.facts.get(self.id) or {}).get("topic_arn")
+        facts = ctx.facts.get(self.id) or {}
+        arn = facts.get("topic_arn")
         note = "" if arn else "the topic ARN is known once step sns-topic ran"
         topic = arn or f"<ARN of SNS topic {self.params.sns_topic_name}>"
-        return [AwsCall("cloudwatch", "PutMetricAlarm", self._params(topic), note=note)]
+        return [AwsCall("cloudwatch", "PutMetricAlarm", self._put(topic, facts.get("alarm")), note=note)]
 
     async def apply(self, ctx: PlanContext) -> None:
         arn = await find_topic_arn(ctx, self.params.sns_topic_name or "")
@@ -364,11 +371,9 @@ class AlarmStep(AwsCallStep):
             raise StepFailed(
                 f"SNS topic {self.params.sns_topic_name} does not exist; run step sns-topic first"
             )
-        params = self._params(arn)
         page = await ctx.aws_read("cloudwatch", "DescribeAlarms", AlarmNames=[self.alarm_name])
-        for alarm in page.get("MetricAlarms", []):  # keep actions someone else added to our alarm
-            params["AlarmActions"] = list(dict.fromkeys([*alarm.get("AlarmActions", []), arn]))
-        await ctx.aws_write("cloudwatch", "PutMetricAlarm", **params)
+        alarm = next(iter(page.get("MetricAlarms", [])), None)
+        await ctx.aws_write("cloudwatch", "PutMetricAlarm", **self._put(arn, alarm))
 
     async def verify(self, ctx: PlanContext) -> bool | str:
         state = await self.check(ctx)
