@@ -266,7 +266,8 @@ async def run_query(
     except asyncio.CancelledError:
         await asyncio.shield(_stop(client, query_id))
         raise
-    return _result(page, status, query_id, query, lab)
+    # The lab's own evaluator may chew 10,000 rows with user regexes: never on the event loop.
+    return await asyncio.to_thread(_result, page, status, query_id, query, lab)
 
 
 async def _stop(client: Any, query_id: str) -> str:

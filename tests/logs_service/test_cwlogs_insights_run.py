@@ -141,6 +141,27 @@ async def test_lab_rejects_a_malformed_query_before_calling_moto():
     assert client.started == {}
 
 
+async def test_the_lab_evaluation_of_10k_rows_runs_off_the_event_loop(monkeypatch):
+    # db2ops' own Insights evaluator (lab) ran on the event loop: a slow regex over 10,000 rows froze the UI.
+    import threading
+
+    from services import logs_insights
+
+    threads = []
+    real = logs_insights.evaluate
+
+    def spy(query, rows):
+        threads.append(threading.current_thread())
+        return real(query, rows)
+
+    monkeypatch.setattr(logs_insights, "evaluate", spy)
+    client = FakeInsights(["Complete"], rows=[{"@timestamp": "1795700000000", "@message": "LEVEL: Error"}])
+    result = await run_query(client, ["g"], "fields @message | limit 5", RANGE, lab=True)
+    assert len(result.rows) == 1
+    assert threads[0] is threading.main_thread()  # the syntax check before start_query: no rows, instant
+    assert threads[-1] is not threading.main_thread()  # the rows
+
+
 @pytest.mark.parametrize("lab", [True, False])
 async def test_an_empty_query_says_what_to_type_and_never_starts(lab):
     # The lab used to answer "empty command between `|`: remove the extra `|`" to an empty query box.
