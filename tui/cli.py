@@ -117,7 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     fo = sub.add_parser("failover", help="guided failover headless: preflight and dry run, or --apply")
-    fo.add_argument("--cluster", dest="failover_cluster", required=True)
+    fo.add_argument("--cluster", dest="failover_cluster", metavar="NAME", required=True)
     fo.add_argument("--to", dest="failover_to", metavar="NODE", help="target node (default: the standby)")
     fo.add_argument(
         "--kind", dest="failover_kind", choices=["planned", "forced", "pacemaker"], default="planned"
