@@ -215,7 +215,9 @@ class AlarmService:
         from services import aws_clients
 
         try:
-            return await aws_clients.call(self.client(service), method, **params)
+            # Building a client loads its service model (0.1-0.3 s): in a worker, never on the event loop.
+            client = await asyncio.to_thread(self.client, service)
+            return await aws_clients.call(client, method, **params)
         except Exception as exc:
             if type(exc).__module__.startswith(("botocore", "boto3")):
                 raise AlarmServiceError(aws_clients.describe_aws_error(exc, service)) from exc

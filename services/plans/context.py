@@ -6,6 +6,7 @@ Reads (`read`, `aws_read`) are always allowed. Writes (`write`, `aws_write`) fir
 
 from __future__ import annotations
 
+import asyncio
 import getpass
 import re
 from collections.abc import Awaitable, Callable, Sequence
@@ -192,9 +193,11 @@ class PlanContext:
         return self._clients[service]
 
     async def _invoke(self, service: str, operation: str, params: dict[str, Any]) -> Any:
-        client = self.client(service)
         method = snake_case(operation)
         try:
+            # Building a client loads its service model (0.1-0.3 s): in a worker, never on the event loop.
+            # (Inside the try: a missing profile is a botocore error with a message of its own.)
+            client = self._clients.get(service) or await asyncio.to_thread(self.client, service)
             if self.aws_call is not None:
                 return await self.aws_call(client, method, **params)
             return await _default_call(client, method, **params)

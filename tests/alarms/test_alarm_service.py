@@ -328,3 +328,17 @@ async def test_screen_with_the_real_service_mutes_through_plan_and_journal(
     assert alarm_dict(monitoring.aws)["ActionsEnabled"] is False
     entries = Journal().read().entries
     assert [(e.step_id, e.result) for e in entries] == [("alarm-mute", "verified")]
+
+
+async def test_boto3_clients_are_built_off_the_event_loop(monitoring):
+    import threading
+
+    built_in: list[str] = []
+
+    def factory(service: str):
+        built_in.append(threading.current_thread().name)
+        return client(monitoring.aws, service)
+
+    service = AlarmService(lab_cluster(monitoring.aws), client_factory=factory, lab=None)
+    await service.list_alarms()
+    assert built_in and threading.current_thread().name not in built_in

@@ -272,3 +272,23 @@ async def test_ctrl_c_mid_step_journals_what_was_sent_and_marks_the_run_interrup
     record = load_progress(cluster.name, "demo", tmp_path)
     assert record is not None and record.interrupted and record.outcome == "interrupted"
     assert record.current_step == victim.id and record.steps[victim.id] == "applying"
+
+
+async def test_boto3_clients_are_built_off_the_event_loop() -> None:
+    # Building a boto3 client loads its service model: 0.1-0.3 s the console's loop must not wait for.
+    import threading
+
+    built_in: list[str] = []
+
+    def factory(service: str) -> object:
+        built_in.append(threading.current_thread().name)
+        return object()
+
+    async def call(client: object, method: str, **params: object) -> dict:
+        return {"Topics": []}
+
+    ctx = PlanContext(cluster=make_cluster(), runner=FakeRunner(), aws_client_factory=factory, aws_call=call)
+    loop_thread = threading.current_thread().name
+    assert await ctx.aws_read("sns", "ListTopics") == {"Topics": []}
+    assert await ctx.aws_read("sns", "ListTopics") == {"Topics": []}
+    assert len(built_in) == 1 and built_in[0] != loop_thread  # built once, in a worker thread
