@@ -202,12 +202,10 @@ async def _run(
         o.text(FORCED_WARNING)
     if apply:
         return await _apply(o, ctx, plan, facts, state_dir)
-    return await _dry_run(o, ctx, plan, facts, expected, state_dir)
+    return await _dry_run(o, ctx, plan, facts, state_dir)
 
 
-async def _dry_run(
-    o: _Output, ctx: PlanContext, plan: FailoverPlan, facts: dict, expected: str, state_dir: Any
-) -> int:
+async def _dry_run(o: _Output, ctx: PlanContext, plan: FailoverPlan, facts: dict, state_dir: Any) -> int:
     result = await run_plan(plan, ctx, mode="dry-run", state_dir=state_dir) if plan.settings else None
     pf: Preflight = ctx.facts.get(PREFLIGHT, plan.preflight)
     _show_preflight(o, pf)
