@@ -163,7 +163,7 @@ class PlanPage(Vertical):
     async def _confirm(self, result: PlanResult) -> bool:
         commands, calls = count_actions(result)
         planned = [s.step_id for s in result.steps if s.status == "planned"]
-        question = apply_question(self.cluster, planned, commands, calls)
+        question = apply_question(self.cluster, planned, commands, calls, plan_name=result.plan)
         return bool(await self.app.push_screen_wait(ConfirmApply(question)))
 
     def _outcome(self, content: Content) -> None:
@@ -215,7 +215,9 @@ class PlanPage(Vertical):
         directory = self.export_dir or data_dir() / "plans"
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in self.cluster.name).strip(".")
-        path = directory / f"monitoring-{safe or 'cluster'}-{stamp}.txt"
+        plan = self.last_result.plan if self.last_result is not None else "plan"
+        plan = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in plan).strip(".") or "plan"
+        path = directory / f"{plan}-{safe or 'cluster'}-{stamp}.txt"
         text = self.dry_run_text
 
         def write() -> None:

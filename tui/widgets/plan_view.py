@@ -210,12 +210,14 @@ def outcome_content(result: PlanResult) -> Content:
     return Content("\n").join(lines)
 
 
-def apply_question(cluster: Cluster, planned: Sequence[str], commands: int, calls: int) -> Content:
-    """Return the confirmation text: what will change, where, and how many commands / AWS calls."""
+def apply_question(
+    cluster: Cluster, planned: Sequence[str], commands: int, calls: int, plan_name: str = "monitoring"
+) -> Content:
+    """Return the confirmation text: which plan will change what, where, how many commands / AWS calls."""
     env = f"env {cluster.environment}" if cluster.environment else "no environment label"
     lines = [
         Content.assemble(
-            ("Apply the monitoring plan to ", "bold"), (cluster.name, "bold $accent"), f" ({env})?"
+            (f"Apply the {plan_name} plan to ", "bold"), (cluster.name, "bold $accent"), f" ({env})?"
         ),
         Content(""),
         Content(f"{len(planned)} step(s) will change the cluster: {', '.join(planned)}."),
