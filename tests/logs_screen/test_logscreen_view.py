@@ -303,3 +303,14 @@ def test_control_characters_in_a_record_never_reach_the_terminal():
     row = entry_line(entry, lambda _name: Style(), None, (8, 40), False)
     assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", row.text)
     assert "db2[2Ja" in row.text and "x]2;PWNED" in row.text
+
+
+@pytest.mark.parametrize(("width", "detail"), [(100, 40), (80, 32), (200, 64)])
+async def test_the_detail_panel_leaves_the_list_most_of_a_narrow_terminal(width, detail):
+    # The panel was 64 columns at any size: on a 100-column terminal the list kept 36, too few to show
+    # any summary after its 40-column time/level/host prefix.
+    async with LogsApp(FakeLogsService()).run_test(size=(width, 30)) as pilot:
+        screen, view = await started(pilot)
+        panel = screen.query_one("#log-detail")
+        assert panel.size.width + panel.styles.gutter.width == detail
+        assert view.size.width >= width - detail - 1

@@ -74,7 +74,7 @@ class LogDetail(VerticalScroll):
     """Scrollable panel showing one entry."""
 
     DEFAULT_CSS = """
-    LogDetail { width: 64; border-left: vkey $primary 40%; padding: 0 1; }
+    LogDetail { width: 40%; max-width: 64; border-left: vkey $primary 40%; padding: 0 1; }
     LogDetail > Static { width: auto; }
     """
 
