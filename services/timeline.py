@@ -11,11 +11,12 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from services.events import StatusEvent, diff_snapshots
+from services.log_summary import visible_controls
 from services.status_model import ClusterStatus, Severity
 
 Source = Literal["status", "journal", "alarm", "log"]
@@ -85,7 +86,14 @@ class Timeline:
     # ------------------------------------------------------------------ adding
 
     def add(self, entry: TimelineEntry) -> bool:
-        """Add one entry; return False (and keep nothing) when an entry with the same `ref` exists."""
+        """Add one entry; return False (and keep nothing) when an entry with the same `ref` exists.
+
+        Control characters in the title and detail are made visible: log records can carry text a
+        database user chose, and the timeline must show it, never let the terminal obey it.
+        """
+        title, detail = visible_controls(entry.title), visible_controls(entry.detail)
+        if title != entry.title or detail != entry.detail:
+            entry = replace(entry, title=title, detail=detail)
         ref = entry.ref or f"{entry.source}:{entry.at}:{entry.title}"
         if ref in self._refs:
             return False

@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 from services.inventory_model import Cluster
+from services.log_summary import visible_controls
 from services.monitoring.params import MonitoringParams
 
 _AUDIT_FIELD = re.compile(r"^\s*(userid|authid|statement text)=(.*?);?\s*$", re.MULTILINE)
@@ -28,7 +29,7 @@ def summarize_event(message: str, width: int = 90) -> str:
         text = f"{level.group(1)}: {found.group(1) if found else message.splitlines()[0]}"
     else:
         text = message.strip().splitlines()[0] if message.strip() else "(empty event)"
-    text = " ".join(text.split())
+    text = visible_controls(" ".join(text.split()))  # the event text is user data: show, never obey
     return text if len(text) <= width else text[: width - 1] + "…"
 
 

@@ -215,3 +215,14 @@ def test_one_change_seen_by_two_pollers_is_one_entry():
     later = StatusEvent(T0 + 60.0, "lab", "promoted_changed", msg, Severity.WARNING)
     assert tl.add_status_events([back, later]) == 2
     assert [round(e.at - T0, 3) for e in tl.entries()] == [0.6, 5.0, 60.0]
+
+
+def test_timeline_shows_control_characters_instead_of_sending_them_to_the_terminal():
+    from services.status_model import Severity
+    from services.timeline import Timeline, TimelineEntry
+
+    t = Timeline("lab1")
+    t.add(TimelineEntry(1.0, "log", Severity.INFO, "grant by \x1b]0;owned\x07", "before\x1b[2Jafter"))
+    (entry,) = t.entries()
+    assert "\x1b" not in entry.title + entry.detail
+    assert entry.title == "grant by \\x1b]0;owned\\x07" and entry.detail == "before\\x1b[2Jafter"

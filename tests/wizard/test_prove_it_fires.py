@@ -144,3 +144,10 @@ async def test_a_read_only_cluster_refuses_the_test_statement(lab_session, ssh_p
     assert events[-1].detail.startswith("the test statement did not run: cluster lab1 is read-only")
     assert not any(e.stage == "statement" and e.status == "ok" for e in events)
     assert len(lab_session.cloudwatch.notifications_for(audit_alarm)) == before
+
+
+def test_event_summary_makes_control_characters_visible():
+    from services.monitoring.proof_diagnosis import summarize_event
+
+    text = summarize_event("  userid=EVE;\n  statement text=select 1 \x1b[2J from sample.worker;\n")
+    assert "\x1b" not in text and "\\x1b[2J" in text
