@@ -244,8 +244,16 @@ class SetupMonitoringScreen(Screen[None]):
         self._refresh_previews()
 
     def _refresh_previews(self) -> None:
+        if self.page not in _PARAM_PAGES:
+            return
         plan = self._plan_or_none()
-        if plan is None or self.page not in _PARAM_PAGES:
+        if plan is None:  # never leave the last valid preview up: it shows values the fields no longer hold
+            why = "; ".join(self.form.problems().values()) or "a value is not valid"
+            note = f"No preview: {why}. Fix it to see what the plan will run."
+            self.query_one(f"#preview-{self.page}", Static).update(Content.styled(note, "$text-warning"))
+            if self.page == "filters":
+                for kind in ("audit", "diag"):
+                    self.query_one(f"#pattern-{kind}", Static).update("")
             return
         p = self.form.params()
         render = {

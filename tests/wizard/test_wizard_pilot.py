@@ -104,6 +104,19 @@ async def test_typing_the_default_value_back_keeps_every_character(lab, tmp_path
         assert screen.form.params().sns_topic_name == "db2-alerts"
 
 
+async def test_the_preview_never_shows_values_other_than_the_fields(lab, tmp_path) -> None:
+    # While a field is invalid there is no plan to preview; the last valid one (a value typed half-way,
+    # "db2-alertsdba") must not stay on screen as if it were what the plan would run.
+    cluster, runner, _ = lab
+    app = wizard_app(cluster, services_for(cluster, runner, tmp_path), page="sns")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = _screen(app)
+        await _type(pilot, screen, "sns_topic_name", "db2-alertsdba@example.com")
+        preview = str(screen.query_one("#preview-sns", Static).render())
+        assert '"Name": "db2-alertsdba"' not in preview
+        assert preview.startswith("No preview: sns_topic_name 'db2-alertsdba@example.com' is not allowed")
+
+
 async def test_a_bad_value_is_named_on_its_field_and_the_plan_refuses_to_run(lab, tmp_path) -> None:
     cluster, runner, _ = lab
     app = wizard_app(cluster, services_for(cluster, runner, tmp_path))
