@@ -50,6 +50,9 @@ class _ServerHooks(asyncssh.SSHServer):
     def kbdint_auth_supported(self) -> bool:
         return False
 
+    def session_requested(self) -> asyncssh.SSHServerSession[str]:
+        return _LabSession(self._owner)
+
 
 class LabSshHost:
     """The SSH endpoint of one `LabHost`. `port` is fixed after the first `start()`."""
@@ -103,7 +106,6 @@ class LabSshHost:
             allow_scp=False,
             agent_forwarding=False,
             x11_forwarding=False,
-            process_factory=self._handle,
             encoding="utf-8",
             login_timeout=30,
             reuse_address=True,
@@ -157,34 +159,102 @@ class LabSshHost:
             task.cancel()
         await self._stop_listening()
 
-    async def _handle(self, process: asyncssh.SSHServerProcess) -> None:
-        if not self.host.up:
-            process.channel.get_connection().close()
+
+class _LabSession(asyncssh.SSHServerSession[str]):
+    """One exec request answered from the lab's state: stdin (if the command reads it), latency, answer.
+
+    A bare session rather than asyncssh's process layer (no stream objects, no task per command) and a
+    timer for the latency rather than a sleeping coroutine: the lab's hosts share the machine with the
+    console in benchmarks, where a fleet refresh sends ~180 commands at once.
+    """
+
+    def __init__(self, owner: LabSshHost) -> None:
+        self._owner = owner
+        self._chan: asyncssh.SSHServerChannel[str] | None = None
+        self._argv: list[str] = []
+        self._stdin: list[str] | None = None  # collecting until EOF when the command reads stdin
+        self._stdin_len = 0
+        self._timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, chan: asyncssh.SSHServerChannel[str]) -> None:
+        self._chan = chan
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._chan = None
+        if self._timer is not None:
+            self._timer.cancel()
+
+    def shell_requested(self) -> bool:
+        return True  # answered with a hint in session_started
+
+    def exec_requested(self, command: str) -> bool:
+        return True
+
+    def subsystem_requested(self, subsystem: str) -> bool:
+        return subsystem != "sftp"  # no SFTP (as before); any other subsystem gets the hint
+
+    def session_started(self) -> None:
+        chan = self._chan
+        assert chan is not None
+        if not self._owner.host.up:
+            chan.get_connection().close()
             return
-        command = process.command
+        command = chan.get_command()
         if command is None:
-            process.stderr.write("This db2ops lab host answers commands only: ssh HOST 'crm_mon -1'\n")
-            process.exit(1)
+            chan.write_stderr("This db2ops lab host answers commands only: ssh HOST 'crm_mon -1'\n")
+            chan.exit(1)
             return
         try:
-            argv = shlex.split(command)
+            self._argv = shlex.split(command)
         except ValueError as exc:
-            process.stderr.write(f"bash: -c: line 1: syntax error: {exc}\n")
-            process.exit(2)
+            chan.write_stderr(f"bash: -c: line 1: syntax error: {exc}\n")
+            chan.exit(2)
             return
-        stdin = ""
-        if reads_stdin(self.host, argv):
-            try:
-                stdin = await asyncio.wait_for(process.stdin.read(STDIN_LIMIT), STDIN_TIMEOUT_S)
-            except (TimeoutError, asyncssh.Error):
-                stdin = ""
-        latency = self.cluster.latency_ms
+        if reads_stdin(self._owner.host, self._argv):
+            self._stdin = []
+            self._timer = asyncio.get_running_loop().call_later(STDIN_TIMEOUT_S, self._stdin_timed_out)
+        else:
+            self._after_latency("")
+
+    def data_received(self, data: str, datatype: asyncssh.DataType) -> None:
+        if self._stdin is None or datatype is not None:
+            return  # input the command does not read is dropped, as a real command would leave it unread
+        self._stdin.append(data)
+        self._stdin_len += len(data)
+        if self._stdin_len >= STDIN_LIMIT:
+            self._stdin_complete("".join(self._stdin)[:STDIN_LIMIT])
+
+    def eof_received(self) -> bool:
+        if self._stdin is not None:
+            self._stdin_complete("".join(self._stdin))
+        return True  # stay half-open: the answer is still to be sent
+
+    def _stdin_timed_out(self) -> None:
+        self._stdin_complete("")  # no EOF within STDIN_TIMEOUT_S: run without input
+
+    def _stdin_complete(self, stdin: str) -> None:
+        if self._stdin is None:
+            return
+        self._stdin = None
+        if self._timer is not None:
+            self._timer.cancel()
+        self._after_latency(stdin)
+
+    def _after_latency(self, stdin: str) -> None:
+        latency = self._owner.cluster.latency_ms
         if latency > 0:
-            await asyncio.sleep(latency / 1000)
-        env = {str(k): str(v) for k, v in (process.env or {}).items()}
-        status, out, err = run_command(self.cluster, self.host, argv, stdin, env)
+            self._timer = asyncio.get_running_loop().call_later(latency / 1000, self._answer, stdin)
+        else:
+            self._answer(stdin)
+
+    def _answer(self, stdin: str) -> None:
+        chan = self._chan
+        if chan is None:  # the client went away (or the host went down) while we waited
+            return
+        env = {str(k): str(v) for k, v in (chan.get_environment() or {}).items()}
+        status, out, err = run_command(self._owner.cluster, self._owner.host, self._argv, stdin, env)
         if out:
-            process.stdout.write(out)
+            chan.write(out)
         if err:
-            process.stderr.write(err)
-        process.exit(status)
+            chan.write_stderr(err)
+        chan.exit(status)
