@@ -17,6 +17,7 @@ from services.plans import (
     StepState,
     ssh_action,
 )
+from services.ssh_errors import CommandTimeout, HostUnreachable
 
 ADMIN_AUTHORITIES = ("DBADM", "SYSADM", "SECADM")
 
@@ -176,9 +177,13 @@ class AuditPoliciesStep(Step):
     async def _read_state(self, ctx: PlanContext) -> tuple[Host, set[str], set[tuple[str, str, str]]]:
         refused: list[str] = []
         for host in self.hosts:
-            text = await _run_read(
-                ctx, host, ["db2", "-tvf", "/dev/stdin"], input=self._check_script(), ok_exit=(0, 1, 2, 4)
-            )
+            try:
+                text = await _run_read(
+                    ctx, host, ["db2", "-tvf", "/dev/stdin"], input=self._check_script(), ok_exit=(0, 1, 2, 4)
+                )
+            except (HostUnreachable, CommandTimeout) as exc:  # down after a takeover: ask the other host
+                refused.append(str(exc))
+                continue
             codes = sql_messages(text)
             if any(c.endswith(("N", "C")) for c in codes):
                 refused.append(
@@ -191,7 +196,7 @@ class AuditPoliciesStep(Step):
             return host, policies, uses
         raise StepFailed(
             f"no db host accepted a connection to {self.params.database} ({'; '.join(refused)}); "
-            "start the database on the HADR primary, then re-run"
+            "make the HADR primary reachable and its database active, then re-run"
         )
 
     async def check(self, ctx: PlanContext) -> StepState:

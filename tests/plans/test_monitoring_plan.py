@@ -222,3 +222,18 @@ async def test_policies_go_to_the_hadr_primary_after_a_takeover(lab, tmp_path) -
     assert result.steps[0].target == "db2b"
     assert [a.host for a in result.steps[0].performed] == ["db2b", "db2b", "db2b"]
     assert ("db2a", "db2 -tvf /dev/stdin") in runner.ran  # asked first, answered SQL1776N
+
+
+async def test_policies_reach_the_new_primary_while_the_old_one_is_down(lab, tmp_path) -> None:
+    # db2a is down after a takeover: the policies step must not stop at it when db2b is the primary.
+    cluster, runner, lab_cluster = lab
+    lab_cluster.hadr_primary = "db2b"
+    runner.fail[("db2a", "db2 -tvf /dev/stdin")] = HostUnreachable(
+        "db2a: cannot connect to 127.0.0.1:22 (Connection refused)", "db2a"
+    )
+    plan = build_monitoring_plan(cluster)
+    plan.steps = [s for s in plan.steps if s.id == "audit-policies"]
+    result = await run_plan(plan, _ctx(cluster, runner, tmp_path), mode="dry-run")
+    assert result.steps[0].status == "planned", result.steps[0].message
+    assert result.steps[0].target == "db2b"
+    assert result.steps[0].message.startswith("on primary db2b, missing: ")
