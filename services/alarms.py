@@ -220,6 +220,9 @@ class AlarmService:
             return await aws_clients.call(client, method, **params)
         except Exception as exc:
             if type(exc).__module__.startswith(("botocore", "boto3")):
+                from services.plans.context import parse_unparsed_error
+
+                parse_unparsed_error(exc)  # an XML body botocore left unparsed: its real code, not "403"
                 raise AlarmServiceError(aws_clients.describe_aws_error(exc, service)) from exc
             raise
 

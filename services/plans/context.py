@@ -72,22 +72,37 @@ def snake_case(operation: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", operation).lower()
 
 
+def parse_unparsed_error(exc: BaseException) -> Any:
+    """Return the error's `response` with Code/Message taken from an XML body botocore left unparsed
+    (the code is then the HTTP status, e.g. "403"); the exception is updated too, so any later wording sees
+    the real code. Returns the response unchanged (or None) otherwise."""
+    response = getattr(exc, "response", None)
+    if not isinstance(response, dict):
+        return response
+    error = response.get("Error", {})
+    code, detail = str(error.get("Code", "")), str(error.get("Message", ""))
+    raw_code = _XML_CODE.search(detail)
+    if raw_code is None or not (code.isdigit() or not code):
+        return response
+    raw_message = _XML_MESSAGE.search(detail)
+    error = {
+        **error,
+        "Code": raw_code.group(1).strip(),
+        "Message": raw_message.group(1).strip() if raw_message else "",
+    }
+    response = {**response, "Error": error}
+    exc.response = response  # type: ignore[attr-defined]
+    return response
+
+
 def describe_aws_error(exc: BaseException, service: str, operation: str, profile: str | None) -> str:
     """Return a message for a failed AWS call saying what happened and what to do next."""
     code = ""
-    response = getattr(exc, "response", None)
+    response = parse_unparsed_error(exc)
     if isinstance(response, dict):
         code = str(response.get("Error", {}).get("Code", ""))
         detail = str(response.get("Error", {}).get("Message", ""))
         retries = response.get("ResponseMetadata", {}).get("RetryAttempts", 0)
-        raw_code = _XML_CODE.search(detail)
-        if raw_code is not None and (code.isdigit() or not code):
-            code = raw_code.group(1).strip()
-            raw_message = _XML_MESSAGE.search(detail)
-            detail = raw_message.group(1).strip() if raw_message else ""
-            error = {**response.get("Error", {}), "Code": code, "Message": detail}
-            # so the shared wording below (aws_clients) sees the real code too
-            exc.response = {**response, "Error": error}  # type: ignore[attr-defined]
     else:
         detail, retries = str(exc), 0
     who = f"profile {profile}" if profile else "the default AWS credentials"

@@ -342,3 +342,39 @@ async def test_boto3_clients_are_built_off_the_event_loop(monitoring):
     service = AlarmService(lab_cluster(monitoring.aws), client_factory=factory, lab=None)
     await service.list_alarms()
     assert built_in and threading.current_thread().name not in built_in
+
+
+async def test_refused_credentials_are_a_sentence_not_an_xml_body(monitoring, moto_url):
+    import urllib.request
+
+    from services.inventory_model import AwsSettings
+
+    def auth(body: bytes) -> None:
+        request = urllib.request.Request(
+            f"{moto_url}/moto-api/reset-auth", data=body, headers={"Content-Type": "text/plain"}
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:  # loopback moto only
+            response.read()
+
+    aws = AwsSettings(region="us-east-1", endpoint_url=moto_url, profile="nobody")
+    import boto3
+
+    def factory(service: str):
+        return boto3.client(
+            service,
+            endpoint_url=moto_url,
+            region_name="us-east-1",
+            aws_access_key_id="AKIAUNKNOWN000000000",
+            aws_secret_access_key="x",
+        )
+
+    service = AlarmService(lab_cluster(aws), client_factory=factory, lab=None)
+    auth(b"0")  # IAM enforcement on: these keys are unknown to moto's IAM
+    try:
+        with pytest.raises(AlarmServiceError) as caught:
+            await service.list_alarms()
+    finally:
+        auth(b"inf")
+    message = str(caught.value)
+    assert "InvalidClientTokenId" in message and "did not accept the credentials" in message, message
+    assert "<" not in message, message
