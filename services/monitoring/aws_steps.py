@@ -341,13 +341,14 @@ class AlarmStep(AwsCallStep):
             return StepState(False, f"alarm exists but topic {self.params.sns_topic_name} does not")
         want = self._params(arn)
         differs = [
-            key
+            f"{key} ({alarm.get(key)!r} -> {value!r}"
+            + (": apply unmutes its actions)" if key == "ActionsEnabled" else ")")
             for key, value in want.items()
             if key not in ("AlarmDescription", "DatapointsToAlarm", "AlarmActions")
             and alarm.get(key) != value
         ]
         if arn not in alarm.get("AlarmActions", []):
-            differs.append("AlarmActions")
+            differs.append(f"AlarmActions (topic {self.params.sns_topic_name} is added)")
         if differs:
             return StepState(False, f"alarm {self.alarm_name} differs in {', '.join(differs)}")
         return StepState(True, f"alarm {self.alarm_name} is {alarm.get('StateValue', '?')}")

@@ -237,3 +237,28 @@ async def test_policies_reach_the_new_primary_while_the_old_one_is_down(lab, tmp
     assert result.steps[0].status == "planned", result.steps[0].message
     assert result.steps[0].target == "db2b"
     assert result.steps[0].message.startswith("on primary db2b, missing: ")
+
+
+async def test_an_alarm_muted_or_edited_on_the_alarm_screen_shows_what_apply_changes(lab, tmp_path) -> None:
+    from lab.moto_patches import patch_moto_alarm_actions
+
+    assert patch_moto_alarm_actions()  # this process's moto answers DisableAlarmActions (as the lab's does)
+    cluster, runner, _ = lab
+    ctx = _ctx(cluster, runner, tmp_path)
+    assert (await run_plan(build_monitoring_plan(cluster), ctx, mode="apply")).ok
+    cw = ctx.client("cloudwatch")
+    name = "db2ops-lab1-sensitive-table-access"
+    alarm = cw.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]
+    keep = ("AlarmName", "MetricName", "Namespace", "Statistic", "EvaluationPeriods", "Threshold")
+    cw.put_metric_alarm(
+        **{k: alarm[k] for k in keep},
+        ComparisonOperator=alarm["ComparisonOperator"],
+        TreatMissingData=alarm["TreatMissingData"],
+        AlarmActions=alarm["AlarmActions"],
+        Period=300,
+    )
+    cw.disable_alarm_actions(AlarmNames=[name])
+    result = await run_plan(build_monitoring_plan(cluster), ctx, mode="dry-run")
+    assert result.by_id("alarm-audit").message == (
+        f"alarm {name} differs in Period (300 -> 60), ActionsEnabled (False -> True: apply unmutes its actions)"
+    )
