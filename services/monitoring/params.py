@@ -7,6 +7,7 @@ characters, so a hostile value is refused here with a message instead of reachin
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, fields, replace
 from typing import Any
@@ -217,10 +218,29 @@ class MonitoringParams:
                 )
         if self.alarm_evaluation_periods < 1:
             raise MonitoringParamError("alarm_evaluation_periods must be at least 1")
+        if not math.isfinite(self.alarm_threshold):  # AWS refuses NaN / infinity at apply time
+            raise MonitoringParamError(
+                f"alarm_threshold {self.alarm_threshold} must be a finite number (e.g. 1)"
+            )
+        for name in ("pattern_test_lookback_s", "pattern_test_max_events"):
+            if getattr(self, name) < 1:
+                raise MonitoringParamError(f"{name} {getattr(self, name)} must be at least 1")
         for name in ("audit_pattern", "diag_pattern"):
             value = getattr(self, name)
             if value is not None and (not value.strip() or len(value) > 1024):
                 raise MonitoringParamError(f"{name} must be 1-1024 characters")
+            if value is not None:
+                _check_pattern(name, value)
+
+
+def _check_pattern(name: str, value: str) -> None:
+    # The same evaluator that tests the pattern and plays CloudWatch in the lab: refuse it here, on its field.
+    from services.filter_pattern import FilterPatternError, compile_pattern
+
+    try:
+        compile_pattern(value)
+    except FilterPatternError as exc:
+        raise MonitoringParamError(f"{name} {value!r} is not a valid filter pattern: {exc}") from None
 
 
 def _check(name: str, value: object, pattern: re.Pattern[str], allowed: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shlex
 
 import pytest
@@ -64,12 +65,15 @@ def test_defaults_come_from_the_runbook_and_the_cluster() -> None:
         ("audit_buf_sz", 70000, "from 0 to 65000"),
         ("alarm_period", 45, "multiple of 60"),
         ("metric_namespace", "AWS/Logs", "reserved"),
+        ("alarm_threshold", float("nan"), "alarm_threshold nan must be a finite number"),
+        ("alarm_threshold", float("inf"), "alarm_threshold inf must be a finite number"),
+        ("audit_pattern", "%bad(", "audit_pattern '%bad(' is not a valid filter pattern: unterminated regex"),
+        ("diag_pattern", "[a,b", "diag_pattern '[a,b' is not a valid filter pattern"),
+        ("pattern_test_max_events", -1, "pattern_test_max_events"),
     ],
 )
 def test_hostile_or_bad_values_are_refused_before_any_step(field, value, message) -> None:
-    with pytest.raises(
-        MonitoringParamError, match=message.replace("(", r"\(").replace(")", r"\)").replace("$", r"\$")
-    ):
+    with pytest.raises(MonitoringParamError, match=re.escape(message)):
         build_monitoring_plan(make_cluster(), MonitoringParams(**{field: value}))
 
 
