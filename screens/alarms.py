@@ -431,6 +431,12 @@ class AlarmsScreen(Screen[None]):
             self.notify(str(exc), severity="error")
             return
         await self.app.push_screen(screen)
+        # Only the alarm's log group: a diag pattern run over the audit records shows unrelated matches.
+        aws = self.cluster.aws
+        source = {aws.audit_log_group: "audit", aws.diag_log_group: "diag"}.get(alarm.log_group)
+        set_source = getattr(getattr(screen, "view", None), "set_source_mode", None)
+        if source is not None and set_source is not None:
+            set_source(source)
         apply = getattr(screen, "apply_prompt", None)
         if apply is not None and alarm.filter_pattern:
             apply("filter", alarm.filter_pattern)

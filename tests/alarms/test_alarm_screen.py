@@ -171,10 +171,23 @@ async def test_history_lists_newest_first_with_lab_label():
         assert isinstance(app.screen, AlarmsScreen)
 
 
+class FakeLogView:
+    def __init__(self) -> None:
+        self.modes: list[str] = []
+
+    def set_source_mode(self, mode: str) -> None:
+        self.modes.append(mode)
+
+
 class FakeLogs(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.prompts: list[tuple[str, str]] = []
+        self.fake_view = FakeLogView()
+
+    @property
+    def view(self) -> FakeLogView:
+        return self.fake_view
 
     def apply_prompt(self, kind: str, text: str) -> bool:
         self.prompts.append((kind, text))
@@ -192,6 +205,8 @@ async def test_l_opens_the_log_screen_filtered_by_the_alarm_pattern(monkeypatch)
         await pilot.pause()
         assert app.screen is logs
         assert logs.prompts == [("filter", "?Error ?Severe ?ERROR ?SEVERE")]
+        # only the alarm's log group: the diag pattern is not run over the audit records
+        assert logs.view.modes == ["diag"]
 
 
 async def test_polls_never_overlap_and_r_refreshes():
