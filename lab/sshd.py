@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import shlex
 
 import asyncssh
@@ -22,6 +23,14 @@ log = logging.getLogger(__name__)
 
 STDIN_LIMIT = 1_000_000
 STDIN_TIMEOUT_S = 10.0
+# A line of words shlex.quote leaves bare, one space apart (what shlex.join makes of plain arguments): split
+# on spaces gives exactly shlex.split's answer, ~30x cheaper. Anything else goes through shlex.
+_PLAIN_LINE = re.compile(r"[\w@%+=:,./-]+(?: [\w@%+=:,./-]+)*", re.ASCII)
+
+
+def split_command(command: str) -> list[str]:
+    """Return the argv a POSIX shell would make of `command`. Raises ValueError (unclosed quote...)."""
+    return command.split(" ") if _PLAIN_LINE.fullmatch(command) else shlex.split(command)
 
 
 class _ServerHooks(asyncssh.SSHServer):
@@ -205,7 +214,7 @@ class _LabSession(asyncssh.SSHServerSession[str]):
             chan.exit(1)
             return
         try:
-            self._argv = shlex.split(command)
+            self._argv = split_command(command)
         except ValueError as exc:
             chan.write_stderr(f"bash: -c: line 1: syntax error: {exc}\n")
             chan.exit(2)
