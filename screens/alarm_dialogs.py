@@ -63,7 +63,7 @@ class TestFireConfirm(ModalScreen[bool]):
             yield Label(f"TEST-FIRE alarm {a.name}?", classes="title")
             yield Static(
                 "This is a TEST. db2ops sets the alarm to ALARM now (SetAlarmState, reason "
-                '"db2ops test-fire by <you>") and CloudWatch runs its actions. '
+                '"db2ops test-fire by <you>"); when that changes its state CloudWatch runs its actions. '
                 f"{who} CloudWatch puts the alarm back at its next evaluation (about a minute). "
                 "The change is written to the operator journal."
             )
