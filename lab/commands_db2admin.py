@@ -288,12 +288,18 @@ def _mkdir(ctx: CommandContext) -> Result:
 
 def _test(ctx: CommandContext) -> Result:
     if len(ctx.args) != 2:
-        return 2, "", "test: the db2ops lab emulates only test -f|-d|-e PATH\n"
+        return 2, "", "test: the db2ops lab emulates only test -f|-d|-e|-s|-x PATH\n"
     flag, path = ctx.args
     is_file, is_dir = path in ctx.host.files, normpath(path) in _st(ctx).dirs
-    ok = {"-f": is_file, "-d": is_dir, "-e": is_file or is_dir, "-s": bool(ctx.host.files.get(path))}.get(
-        flag
-    )
+    mode = _st(ctx).modes.get(path, "0644" if is_file else "0755")  # tee creates files 0644 (umask 022)
+    executable = (is_file or is_dir) and any(int(d) & 1 for d in mode[-3:] if d.isdigit())
+    ok = {
+        "-f": is_file,
+        "-d": is_dir,
+        "-e": is_file or is_dir,
+        "-s": bool(ctx.host.files.get(path)),
+        "-x": executable,
+    }.get(flag)
     return (0 if ok else 1), "", ""
 
 

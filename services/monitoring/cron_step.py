@@ -83,13 +83,19 @@ class CronJobStep(HostCommandStep):
         crontab = await self._read_crontab(ctx)
         ctx.facts[self.id] = {"crontab": crontab}
         script_ok = script.exit_status == 0 and script.stdout == render_extract_script(self.params)
+        # cron runs the script by its path: without the x bit every run fails with "Permission denied"
+        runnable = script_ok and (
+            (await ctx.read(self.host, ["test", "-x", self.params.script_path or ""])).exit_status == 0
+        )
         marked = [entry for entry in crontab.splitlines() if CRON_MARKER in entry]
         cron_ok = marked == [cron_line(self.params)]
-        if script_ok and cron_ok:
+        if runnable and cron_ok:
             return StepState(True, f"script {self.params.script_path} and its crontab line are installed")
         missing = []
         if not script_ok:
             missing.append("script missing" if script.exit_status else "script differs")
+        elif not runnable:
+            missing.append("script not executable")
         if not cron_ok:
             missing.append("crontab line missing" if not marked else "crontab line differs")
         return StepState(False, ", ".join(missing))

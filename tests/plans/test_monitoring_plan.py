@@ -262,3 +262,18 @@ async def test_an_alarm_muted_or_edited_on_the_alarm_screen_shows_what_apply_cha
     assert result.by_id("alarm-audit").message == (
         f"alarm {name} differs in Period (300 -> 60), ActionsEnabled (False -> True: apply unmutes its actions)"
     )
+
+
+async def test_a_script_cron_cannot_execute_is_not_done(lab, tmp_path) -> None:
+    # cron runs the script by its path: without the x bit every run fails, so the step is not done.
+    cluster, runner, lab_cluster = lab
+    ctx = _ctx(cluster, runner, tmp_path)
+    assert (await run_plan(build_monitoring_plan(cluster), ctx, mode="apply")).ok
+    script = MonitoringParams().resolve(cluster).script_path
+    host_state(lab_cluster, lab_cluster.hosts["db2a"]).modes[script] = "0644"  # someone ran chmod -x
+    result = await run_plan(build_monitoring_plan(cluster), ctx, mode="dry-run")
+    assert result.by_id("cron@db2a").status == "planned"
+    assert result.by_id("cron@db2a").message == "script not executable"
+    assert result.by_id("cron@db2b").status == "already_done"
+    again = await run_plan(build_monitoring_plan(cluster), ctx, mode="apply")
+    assert again.ok and again.by_id("cron@db2a").status == "applied"
