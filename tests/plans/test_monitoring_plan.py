@@ -92,6 +92,7 @@ async def test_apply_completes_and_second_run_is_all_already_done(lab, tmp_path)
     ran_before = len(runner.ran)
     second = await run_plan(build_monitoring_plan(cluster, MonitoringParams(email=EMAIL)), ctx, mode="apply")
     assert [s.status for s in second.steps] == ["already_done"] * len(second.steps)
+    assert second.by_id("alarm-audit").message.endswith("(state set by the lab's evaluator)")
     later = runner.ran[ran_before:]
     assert not any(cmd.startswith(("tee", "db2 -tvf /home")) or cmd == "crontab -" for _, cmd in later)
     entries = Journal(tmp_path / "journal").read().entries
