@@ -193,6 +193,7 @@ class AlarmService:
         self._lab = lab
         self.clock = clock or (lambda: datetime.now(UTC))
         self._tags: dict[str, dict[str, str]] = {}  # alarm ARN -> tags (they rarely change)
+        self._confirmed: set[str] = set()  # e-mail subscription ARNs seen confirmed (never pending again)
 
     # ------------------------------------------------------------------ plumbing
     @property
@@ -365,10 +366,26 @@ class AlarmService:
             protocol = str(s.get("Protocol", ""))
             if lab is not None and arn.startswith("arn:"):
                 status, source = lab.subscription_status(arn, protocol), "lab"
+            elif not arn.startswith("arn:"):  # AWS lists a pending subscription as "PendingConfirmation"
+                status, source = "pending", "aws"
             else:
-                status, source = ("pending" if not arn.startswith("arn:") else "confirmed"), "aws"
+                status, source = await self._email_status(arn, protocol), "aws"
             out.append(SubscriptionView(str(s.get("Endpoint", "")), protocol, status, arn, source))
         return out
+
+    async def _email_status(self, arn: str, protocol: str) -> str:
+        """Return "pending" or "confirmed" for a listed subscription that has an ARN. An e-mail one may
+        still be pending (subscribed with ReturnSubscriptionArn): ask once, a confirmed one stays so."""
+        if not protocol.startswith("email") or arn in self._confirmed:
+            return "confirmed"
+        try:
+            attrs = await self._call("sns", "get_subscription_attributes", SubscriptionArn=arn)
+        except AlarmServiceError:  # no sns:GetSubscriptionAttributes: the list is all there is to go by
+            return "confirmed"
+        if str(attrs.get("Attributes", {}).get("PendingConfirmation", "false")).lower() == "true":
+            return "pending"
+        self._confirmed.add(arn)
+        return "confirmed"
 
     # ------------------------------------------------------------------ history
     async def alarm_history(self, name: str, max_records: int = 100) -> AlarmHistory:
@@ -392,8 +409,9 @@ class AlarmService:
         except AlarmServiceError as exc:
             if self.cluster.aws.is_lab and ("(500" in str(exc) or "InternalError" in str(exc)):
                 raise AlarmServiceError(
-                    "this AWS endpoint (moto) does not implement DescribeAlarmHistory (HTTP 500); on the lab the "
-                    "history comes from the lab's CloudWatch evaluator, which is not running: restart `db2ops lab`"
+                    "this AWS endpoint (moto) does not implement DescribeAlarmHistory (HTTP 500); the lab's "
+                    "CloudWatch evaluator keeps the history in the `db2ops lab` process: open :alarms in that "
+                    f"console, or run `db2ops-lab cloudwatch history {name}` on a lab host"
                 ) from exc
             raise
         return AlarmHistory(name, tuple(_history_item(i) for i in page.get("AlarmHistoryItems", [])), "aws")

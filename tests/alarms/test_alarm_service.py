@@ -106,8 +106,26 @@ async def test_history_without_the_lab_evaluator_says_moto_lacks_it(monitoring):
         )
 
     service = AlarmService(lab_cluster(monitoring.aws), client_factory=one_attempt)
-    with pytest.raises(AlarmServiceError, match="does not implement DescribeAlarmHistory"):
+    with pytest.raises(AlarmServiceError, match="does not implement DescribeAlarmHistory") as caught:
         await service.alarm_history(ALARM)
+    # the lab may well be running, in another process (db2ops lab --serve): say where its history is
+    assert "restart" not in str(caught.value)
+    assert f"db2ops-lab cloudwatch history {ALARM}" in str(caught.value)
+
+
+async def test_console_in_another_process_than_the_lab_sees_pending_email(monitoring, lab):
+    # `db2ops --inventory lab.yaml` next to `db2ops lab --serve`: no lab source in this process, so the
+    # subscription's state must come from AWS (GetSubscriptionAttributes), which the lab keeps truthful.
+    from services.alarms import unregister_lab_source
+
+    lab.start()
+    unregister_lab_source(monitoring.aws.endpoint_url)
+    service = AlarmService(lab_cluster(monitoring.aws))
+    assert service.lab is None
+    subs = await service.topic_subscriptions(monitoring.topic_arn)
+    assert [(s.endpoint, s.status, s.source) for s in subs] == [(EMAIL, "pending", "aws")]
+    lab.confirm_email("all")
+    assert (await service.topic_subscriptions(monitoring.topic_arn))[0].status == "confirmed"
 
 
 async def test_lab_values_history_sparkline_and_pending_subscription(monitoring, lab):
