@@ -324,7 +324,8 @@ class AlarmsScreen(Screen[None]):
     # ------------------------------------------------------------------ actions
     def _writable(self) -> bool:
         try:
-            ensure_writable(self.cluster, apply_requested=True)
+            source = getattr(self.service, "inventory_source", "")
+            ensure_writable(self.cluster, apply_requested=True, inventory_source=source)
         except WriteRefused as exc:
             self.notify(str(exc), title="Read-only", severity="error", timeout=8)
             return False

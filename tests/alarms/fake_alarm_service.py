@@ -91,6 +91,7 @@ SPARK = [0.0] * 50 + [0, 1, 0, 0, 2, 0, 0, 0, 3, 1]
 class FakeAlarmService:
     def __init__(self, source: str = "lab", *, gate: asyncio.Event | None = None) -> None:
         self.source = source
+        self.inventory_source = "/etc/db2ops/inventory.yaml"
         self.alarms = alarms(source)
         self.applied: list = []
         self.list_calls = 0

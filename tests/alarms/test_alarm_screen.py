@@ -101,6 +101,8 @@ async def test_mute_runs_a_step_and_read_only_refuses_before_any_call():
         assert service.applied == []
         assert isinstance(app.screen, AlarmsScreen)  # no dialog opened on a read-only cluster
         assert any("read-only" in n.message for n in app._notifications)
+        # the file to edit, not "the inventory"
+        assert any("in /etc/db2ops/inventory.yaml" in n.message for n in app._notifications)
 
 
 async def test_edit_validates_period_like_aws():
