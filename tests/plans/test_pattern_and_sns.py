@@ -6,13 +6,15 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import pytest
+
 from lab.diag_records import audit_execute
 from plans.fakes import make_cluster
 from services.monitoring.aws_steps import subscription_state
 from services.monitoring.pattern_test import audit_samples
 from services.monitoring.pattern_test import test_pattern as pattern_report
 from services.monitoring_setup import MonitoringParams, build_monitoring_plan
-from services.plans import PlanContext, run_plan
+from services.plans import PlanContext, StepFailed, run_plan
 
 
 def _record(userid: str, statement: str) -> str:
@@ -79,6 +81,7 @@ async def test_real_aws_also_asks_test_metric_filter_and_reports_disagreement() 
     assert len(stub.calls[0]["logEventMessages"]) == len(samples)
     assert report.aws_matched == 1
     assert "AWS matched 1 of the 4 test events, db2ops' evaluator 2" in report.summary()
+    assert "agrees" not in report.summary()  # it does not
 
 
 class _StubSns:
@@ -94,3 +97,34 @@ async def test_subscription_state_reads_pending_confirmation() -> None:
         == "pending confirmation"
     )
     assert await subscription_state(ctx, {"SubscriptionArn": "arn:aws:sns:us-east-1:1:t:c"}) == "confirmed"
+
+
+class _RefusingLogs:
+    def __init__(self, code: str) -> None:
+        self.code = code
+
+    def test_metric_filter(self, **kwargs: Any) -> dict[str, Any]:
+        from botocore.exceptions import ClientError
+
+        error = {"Error": {"Code": self.code, "Message": "nope"}, "ResponseMetadata": {"RetryAttempts": 0}}
+        raise ClientError(error, "TestMetricFilter")
+
+
+async def test_a_denied_test_metric_filter_is_a_note_but_an_invalid_pattern_still_fails() -> None:
+    # TestMetricFilter is a second opinion: a role without logs:TestMetricFilter must not block the plan.
+    cluster = make_cluster()
+    p = MonitoringParams().resolve(cluster)
+    samples = audit_samples(p.table_schema, p.table_name, p.app_user)
+    ctx = PlanContext(
+        cluster=cluster, runner=None, aws_client_factory=lambda s: _RefusingLogs("AccessDeniedException")
+    )
+    report = await pattern_report(ctx, p.effective_audit_pattern, "worker -appusr", samples, [])
+    assert report.aws_matched is None
+    assert "AWS TestMetricFilter could not run (AccessDeniedException)" in report.summary()
+    assert "tested with db2ops' evaluator only" in report.summary()
+
+    ctx = PlanContext(
+        cluster=cluster, runner=None, aws_client_factory=lambda s: _RefusingLogs("InvalidParameterException")
+    )
+    with pytest.raises(StepFailed, match="InvalidParameterException"):
+        await pattern_report(ctx, p.effective_audit_pattern, "worker -appusr", samples, [])
