@@ -20,7 +20,7 @@ from textual.content import Content
 from textual.widgets import Button, DataTable, Static, TextArea
 
 from services.inventory_model import Cluster
-from services.plans import Plan, PlanContext, PlanResult, WriteRefused, ensure_writable
+from services.plans import Plan, PlanContext, PlanResult, StepEvent, WriteRefused, ensure_writable
 from tui.widgets.plan_view import (
     ConfirmApply,
     PlanSteps,
@@ -70,6 +70,7 @@ class PlanPage(Vertical):
         self.last_result: PlanResult | None = None
         self.dry_run_text = ""
         self.refusal = ""  # what the write guard says about applying to this cluster
+        self.applying_step = ""  # the step being applied right now ("" when no change is under way)
 
     def compose(self) -> ComposeResult:
         yield Static(self.intro, classes="page-intro")
@@ -131,13 +132,18 @@ class PlanPage(Vertical):
         table = self.query_one(PlanSteps)
         table.show_plan(plan)
         self._outcome(Content.styled(f"{mode}: checking every step…", "$text-muted"))
+
+        def progress(event: StepEvent) -> None:
+            self.applying_step = event.step_id if event.phase in ("applying", "verifying") else ""
+            table.on_step_event(event)
+
         try:
             ctx = await self.make_context(self.cluster)
             result = await self.run_plan_fn(
                 plan,
                 ctx,
                 mode=mode,
-                progress=table.on_step_event,
+                progress=progress,
                 confirm=self._confirm if mode == "apply" else None,
                 state_dir=self.state_dir,
             )
@@ -150,6 +156,8 @@ class PlanPage(Vertical):
         except Exception as exc:  # SSH/AWS set-up errors before any step: say so, keep the console alive
             self._outcome(Content.styled(f"✗ The plan could not run: {exc}", "bold $text-error"))
             return
+        finally:
+            self.applying_step = ""
         self.last_result = result
         table.show_result(result)
         self.dry_run_text = render_dry_run(result, plan.title)

@@ -264,3 +264,45 @@ class ConfirmApply(ModalScreen[bool]):
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)
+
+
+class ConfirmLeave(ModalScreen[bool]):
+    """Ask before leaving a screen whose plan is applying a step (leaving stops the run mid-step).
+    y: stop it and leave; n / escape: stay (the safe default)."""
+
+    BINDINGS = [
+        Binding("y", "answer(True)", "Stop and leave"),
+        Binding("n,escape", "answer(False)", "Stay"),
+    ]
+
+    DEFAULT_CSS = """
+    ConfirmLeave { align: center middle; background: $background 60%; }
+    ConfirmLeave > Vertical { width: 80; height: auto; border: thick $warning; background: $surface; padding: 1 2; }
+    ConfirmLeave Horizontal { height: auto; margin: 1 0 0 0; }
+    ConfirmLeave Button { margin: 0 2 0 0; }
+    """
+
+    def __init__(self, step_id: str) -> None:
+        super().__init__()
+        self.step_id = step_id
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(
+                f"The plan is applying step {self.step_id}. Leaving stops it in the middle of that step: "
+                "what it already sent is written to the journal, and applying again later re-checks the "
+                "step and resumes there."
+            )
+            with Horizontal():
+                yield Button("Stop it and leave (y)", id="leave-yes", variant="warning", compact=True)
+                yield Button("Stay (n)", id="leave-no", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#leave-no", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(event.button.id == "leave-yes")
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
