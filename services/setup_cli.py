@@ -9,7 +9,6 @@ failed (the chain broke), 2 bad input (unknown cluster, bad parameter), 3 refuse
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Sequence
 from dataclasses import fields
@@ -17,17 +16,19 @@ from typing import Any, TextIO
 
 from services.inventory_model import Inventory
 from services.monitoring_setup import MonitoringParamError, MonitoringParams, build_monitoring_plan
-from services.plans import Journal, PlanContext, PlanResult, StepEvent, WriteRefused, run_plan
+from services.plans import Journal, PlanContext, WriteRefused
 from services.plans.guard import ensure_writable
+from services.plans.headless import EXIT_FAILED, EXIT_OK, EXIT_REFUSED, EXIT_USAGE, fail, run_plan_headless
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_REFUSED = 0, 1, 2, 3
-_STATUS_WORD = {
-    "already_done": "done   ",
-    "planned": "planned",
-    "applied": "applied",
-    "failed": "FAILED ",
-    "skipped": "skipped",
-}
+__all__ = [
+    "EXIT_FAILED",
+    "EXIT_OK",
+    "EXIT_REFUSED",
+    "EXIT_USAGE",
+    "parse_param_overrides",
+    "run_prove_it_fires",
+    "run_setup_monitoring",
+]
 
 
 def parse_param_overrides(items: Sequence[str]) -> dict[str, Any]:
@@ -61,38 +62,6 @@ def parse_param_overrides(items: Sequence[str]) -> dict[str, Any]:
     return out
 
 
-def _print_text(result: PlanResult, out: TextIO, *, with_actions: bool) -> None:
-    print(f"Plan {result.plan} on cluster {result.cluster} ({result.mode})", file=out)
-    if result.previous is not None and result.previous.interrupted:
-        print(
-            f"  note: the last apply run ({result.previous.run_id}) was interrupted at step "
-            f"{result.previous.current_step!r}; this run re-checks every step and resumes",
-            file=out,
-        )
-    for step in result.steps:
-        print(f"[{_STATUS_WORD[step.status]}] {step.step_id:<22} {step.title}", file=out)
-        if step.message:
-            print(f"            {step.message}", file=out)
-        if not with_actions or step.status == "already_done":
-            continue
-        # After apply: what was sent (real ARNs), else what would be sent (the dry run).
-        actions = step.performed if result.mode == "apply" and step.performed else step.actions
-        for action in actions:
-            if action.kind == "ssh":
-                print(f"              {action.render()}", file=out)
-                body = (action.input or "").splitlines() if action.input is not None else []
-            else:  # every parameter, not render()'s one-line summary: a change ticket reviews them all
-                note = f"  # {action.note}" if action.note else ""
-                print(f"              aws {action.service} {action.operation}{note}", file=out)
-                body = json.dumps(action.to_dict()["params"], indent=2, sort_keys=True, default=str)
-                body = body.splitlines()
-            for line in body:
-                print(f"                | {line}", file=out)
-    print(f"Result: {result.outcome}", file=out)
-    if result.next_hint:
-        print(result.next_hint, file=out)
-
-
 async def run_setup_monitoring(
     inventory: Inventory,
     cluster_name: str,
@@ -112,64 +81,20 @@ async def run_setup_monitoring(
     `journal` to the operator journal. Never raises for expected problems: they become exit codes
     2 (unknown cluster / bad parameter) or 3 (read-only cluster and --apply), with the message on `out`.
     """
-    cluster = inventory.cluster(cluster_name)
-    if cluster is None:
-        known = ", ".join(c.name for c in inventory.clusters) or "none"
-        return _fail(
-            out,
-            as_json,
-            EXIT_USAGE,
-            f"no cluster {cluster_name!r} in {inventory.source or 'the inventory'} (known: {known})",
-        )
-    try:
-        plan = build_monitoring_plan(cluster, MonitoringParams.from_mapping(dict(params or {})))
-    except (MonitoringParamError, ValueError) as exc:
-        return _fail(out, as_json, EXIT_USAGE, str(exc))
-    own_pool = runner is None
-    if own_pool:
-        from services.ssh import SshPool
-
-        runner = SshPool()
-    ctx = PlanContext(
-        cluster=cluster,
+    return await run_plan_headless(
+        inventory,
+        cluster_name,
+        build_plan=lambda cluster: build_monitoring_plan(
+            cluster, MonitoringParams.from_mapping(dict(params or {}))
+        ),
+        param_errors=(MonitoringParamError, ValueError),
+        mode=mode,
+        as_json=as_json,
+        out=out,
         runner=runner,
-        journal=journal if journal is not None else Journal(),
-        inventory_source=inventory.source,
-        **({"operator": operator} if operator else {}),
+        journal=journal,
+        operator=operator,
     )
-
-    current = {"step": "", "phase": ""}
-
-    def progress(event: StepEvent) -> None:
-        current["step"], current["phase"] = event.step_id, event.phase
-        if not as_json and mode == "apply" and event.phase in ("applying", "finished"):
-            word = "applying" if event.phase == "applying" else event.status
-            print(f"... {event.step_id}: {word}", file=out, flush=True)
-
-    try:
-        result = await run_plan(plan, ctx, mode=mode, progress=progress)  # type: ignore[arg-type]
-    except WriteRefused as exc:
-        return _fail(out, as_json, EXIT_REFUSED, str(exc))
-    except asyncio.CancelledError:  # Ctrl-C: say where it stopped before the process exits (130)
-        if mode == "apply" and current["phase"] in ("checking", "checked"):
-            print("db2ops: interrupted while checking the steps; nothing was changed.", file=out, flush=True)
-        elif mode == "apply":
-            print(
-                f"db2ops: interrupted while applying step {current['step'] or '?'}; what it sent is in the "
-                f"journal (db2ops journal). Re-run {plan.rerun_hint}: steps already done are skipped.",
-                file=out,
-                flush=True,
-            )
-        raise
-    finally:
-        if own_pool:
-            await runner.close()
-    if as_json:
-        json.dump({**result.to_dict(), "title": plan.title}, out, indent=2, default=str)
-        out.write("\n")
-    else:
-        _print_text(result, out, with_actions=mode != "check")
-    return EXIT_OK if result.ok else EXIT_FAILED
 
 
 async def run_prove_it_fires(
@@ -257,18 +182,7 @@ def _print_proof_event(event: Any, out: TextIO, as_json: bool) -> None:
 
 def _proof_fail(out: TextIO, as_json: bool, code: int, message: str) -> int:
     if not as_json:
-        return _fail(out, False, code, message)
+        return fail(out, False, code, message)
     status = "refused" if code == EXIT_REFUSED else "error"
     out.write(json.dumps({"stage": "result", "status": status, "detail": message}) + "\n")
-    return code
-
-
-def _fail(out: TextIO, as_json: bool, code: int, message: str) -> int:
-    if as_json:
-        json.dump(
-            {"outcome": "refused" if code == EXIT_REFUSED else "error", "error": message}, out, indent=2
-        )
-        out.write("\n")
-    else:
-        print(f"db2ops: {message}", file=out)
     return code

@@ -7,7 +7,6 @@ parameter), 3 refused by the write guard (read-only cluster and --apply).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import fields
 from typing import Any, TextIO
@@ -15,16 +14,25 @@ from typing import Any, TextIO
 from services.ha_setup.params import HaParamError, HaParams
 from services.ha_setup.plan import build_ha_plan
 from services.inventory_model import Inventory
-from services.plans import Journal, PlanContext, PlanResult, StepEvent, WriteRefused, run_plan
+from services.plans import Journal
+from services.plans.headless import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_REFUSED,
+    EXIT_USAGE,
+    print_plan_report,
+    run_plan_headless,
+)
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_REFUSED = 0, 1, 2, 3
-_WORD = {
-    "already_done": "done   ",
-    "planned": "planned",
-    "applied": "applied",
-    "failed": "FAILED ",
-    "skipped": "skipped",
-}
+__all__ = [
+    "EXIT_FAILED",
+    "EXIT_OK",
+    "EXIT_REFUSED",
+    "EXIT_USAGE",
+    "parse_ha_overrides",
+    "print_result",
+    "run_setup_ha",
+]
 
 
 def parse_ha_overrides(items: Sequence[str]) -> dict[str, Any]:
@@ -57,28 +65,8 @@ def parse_ha_overrides(items: Sequence[str]) -> dict[str, Any]:
     return out
 
 
-def print_result(result: PlanResult, out: TextIO, *, with_actions: bool) -> None:
-    """Write the run as text: one line per step, its message, and (dry run) every command / AWS call."""
-    print(f"Plan {result.plan} on cluster {result.cluster} ({result.mode})", file=out)
-    if result.previous is not None and result.previous.interrupted:
-        print(
-            f"  note: the last apply run ({result.previous.run_id}) stopped at step "
-            f"{result.previous.current_step!r}; this run re-checks every step and resumes",
-            file=out,
-        )
-    for step in result.steps:
-        print(f"[{_WORD[step.status]}] {step.step_id:<22} {step.title}", file=out)
-        if step.message:
-            print(f"            {step.message}", file=out)
-        if with_actions and step.status != "already_done":
-            for action in step.actions:
-                print(f"              {action.render()}", file=out)
-                if action.kind == "ssh" and action.input is not None:
-                    for line in action.input.splitlines():
-                        print(f"                | {line}", file=out)
-    print(f"Result: {result.outcome}", file=out)
-    if result.next_hint:
-        print(result.next_hint, file=out)
+# Kept for callers of the old name: the report is shared with `setup monitoring`.
+print_result = print_plan_report
 
 
 async def run_setup_ha(
@@ -101,57 +89,16 @@ async def run_setup_ha(
     journal. Never raises for expected problems: they become exit codes 2 (unknown cluster, bad
     parameter) or 3 (read-only cluster and --apply), with the message on `out`.
     """
-    cluster = inventory.cluster(cluster_name)
-    if cluster is None:
-        known = ", ".join(c.name for c in inventory.clusters) or "none"
-        message = f"no cluster {cluster_name!r} in {inventory.source or 'the inventory'} (known: {known})"
-        return _fail(out, as_json, EXIT_USAGE, message)
-    try:
-        plan = build_ha_plan(cluster, HaParams.from_mapping(dict(params or {})))
-    except (HaParamError, TypeError) as exc:
-        return _fail(out, as_json, EXIT_USAGE, str(exc))
-    own_pool = runner is None
-    if own_pool:
-        from services.ssh import SshPool
-
-        runner = SshPool()
-    ctx = PlanContext(
-        cluster=cluster,
+    return await run_plan_headless(
+        inventory,
+        cluster_name,
+        build_plan=lambda cluster: build_ha_plan(cluster, HaParams.from_mapping(dict(params or {}))),
+        param_errors=(HaParamError, TypeError),
+        mode=mode,
+        as_json=as_json,
+        out=out,
         runner=runner,
-        journal=journal if journal is not None else Journal(),
-        inventory_source=inventory.source,
-        **({"operator": operator} if operator else {}),
+        journal=journal,
+        operator=operator,
+        state_dir=state_dir,
     )
-
-    def progress(event: StepEvent) -> None:
-        if not as_json and mode == "apply" and event.phase in ("applying", "finished"):
-            print(
-                f"... {event.step_id}: {'applying' if event.phase == 'applying' else event.status}",
-                file=out,
-                flush=True,
-            )
-
-    try:
-        result = await run_plan(plan, ctx, mode=mode, progress=progress, state_dir=state_dir)  # type: ignore[arg-type]
-    except WriteRefused as exc:
-        return _fail(out, as_json, EXIT_REFUSED, str(exc))
-    finally:
-        if own_pool:
-            await runner.close()
-    if as_json:
-        json.dump({**result.to_dict(), "title": plan.title}, out, indent=2, default=str)
-        out.write("\n")
-    else:
-        print_result(result, out, with_actions=mode != "check")
-    return EXIT_OK if result.ok else EXIT_FAILED
-
-
-def _fail(out: TextIO, as_json: bool, code: int, message: str) -> int:
-    if as_json:
-        json.dump(
-            {"outcome": "refused" if code == EXIT_REFUSED else "error", "error": message}, out, indent=2
-        )
-        out.write("\n")
-    else:
-        print(f"db2ops: {message}", file=out)
-    return code

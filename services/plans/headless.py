@@ -1,0 +1,157 @@
+"""Run a plan without the UI (`db2ops setup monitoring|ha`): the shared part of the headless CLIs.
+
+Looks the cluster up, builds the plan, runs it (progress lines while applying, a clear word on Ctrl-C)
+and reports it as text (a change ticket can review every command and AWS parameter) or JSON.
+Exit codes: 0 everything done (or planned, for a dry run), 1 a step failed, 2 bad input (unknown
+cluster, bad parameter), 3 refused by the write guard (read-only cluster and --apply).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TextIO
+
+from services.inventory_model import Cluster, Inventory
+from services.plans.context import PlanContext
+from services.plans.guard import WriteRefused
+from services.plans.journal import Journal
+from services.plans.runner import PlanResult, StepEvent, run_plan
+from services.plans.step import Plan
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_REFUSED = 0, 1, 2, 3
+_STATUS_WORD = {
+    "already_done": "done   ",
+    "planned": "planned",
+    "applied": "applied",
+    "failed": "FAILED ",
+    "skipped": "skipped",
+}
+
+
+def print_plan_report(result: PlanResult, out: TextIO, *, with_actions: bool) -> None:
+    """Write the run as text to `out`: one line per step with its [status] and message, and (unless
+    `with_actions` is False) every command with its stdin and every AWS call with all its parameters:
+    what was sent after an apply, what would be sent otherwise. Returns None; raises nothing of its own.
+    """
+    print(f"Plan {result.plan} on cluster {result.cluster} ({result.mode})", file=out)
+    if result.previous is not None and result.previous.interrupted:
+        print(
+            f"  note: the last apply run ({result.previous.run_id}) was interrupted at step "
+            f"{result.previous.current_step!r}; this run re-checks every step and resumes",
+            file=out,
+        )
+    for step in result.steps:
+        print(f"[{_STATUS_WORD[step.status]}] {step.step_id:<22} {step.title}", file=out)
+        if step.message:
+            print(f"            {step.message}", file=out)
+        if not with_actions or step.status == "already_done":
+            continue
+        # After apply: what was sent (real ARNs), else what would be sent (the dry run).
+        actions = step.performed if result.mode == "apply" and step.performed else step.actions
+        for action in actions:
+            if action.kind == "ssh":
+                print(f"              {action.render()}", file=out)
+                body = (action.input or "").splitlines() if action.input is not None else []
+            else:  # every parameter, not render()'s one-line summary: a change ticket reviews them all
+                note = f"  # {action.note}" if action.note else ""
+                print(f"              aws {action.service} {action.operation}{note}", file=out)
+                body = json.dumps(action.to_dict()["params"], indent=2, sort_keys=True, default=str)
+                body = body.splitlines()
+            for line in body:
+                print(f"                | {line}", file=out)
+    print(f"Result: {result.outcome}", file=out)
+    if result.next_hint:
+        print(result.next_hint, file=out)
+
+
+async def run_plan_headless(
+    inventory: Inventory,
+    cluster_name: str,
+    *,
+    build_plan: Callable[[Cluster], Plan],
+    param_errors: tuple[type[Exception], ...] = (ValueError,),
+    mode: str = "dry-run",
+    as_json: bool = False,
+    out: TextIO,
+    runner: Any = None,
+    journal: Journal | None = None,
+    operator: str | None = None,
+    state_dir: Path | None = None,
+) -> int:
+    """Build the plan for `cluster_name` with `build_plan(cluster)`, run it in `mode` ("check",
+    "dry-run" or "apply") and write a text or JSON report to `out`; return the exit code (EXIT_*).
+
+    `runner` defaults to a new services.ssh.SshPool (closed at the end), `journal` to the operator
+    journal. Never raises for expected problems: an unknown cluster or one of `param_errors` raised by
+    `build_plan` gives 2, a read-only cluster with "apply" gives 3, with the message on `out`.
+    Re-raises asyncio.CancelledError (Ctrl-C) after saying on `out` where the apply stopped.
+    """
+    cluster = inventory.cluster(cluster_name)
+    if cluster is None:
+        known = ", ".join(c.name for c in inventory.clusters) or "none"
+        where = inventory.source or "the inventory"
+        return fail(out, as_json, EXIT_USAGE, f"no cluster {cluster_name!r} in {where} (known: {known})")
+    try:
+        plan = build_plan(cluster)
+    except param_errors as exc:
+        return fail(out, as_json, EXIT_USAGE, str(exc))
+    own_pool = runner is None
+    if own_pool:
+        from services.ssh import SshPool
+
+        runner = SshPool()
+    ctx = PlanContext(
+        cluster=cluster,
+        runner=runner,
+        journal=journal if journal is not None else Journal(),
+        inventory_source=inventory.source,
+        **({"operator": operator} if operator else {}),
+    )
+
+    current = {"step": "", "phase": ""}
+
+    def progress(event: StepEvent) -> None:
+        current["step"], current["phase"] = event.step_id, event.phase
+        if not as_json and mode == "apply" and event.phase in ("applying", "finished"):
+            word = "applying" if event.phase == "applying" else event.status
+            print(f"... {event.step_id}: {word}", file=out, flush=True)
+
+    try:
+        result = await run_plan(plan, ctx, mode=mode, progress=progress, state_dir=state_dir)  # type: ignore[arg-type]
+    except WriteRefused as exc:
+        return fail(out, as_json, EXIT_REFUSED, str(exc))
+    except asyncio.CancelledError:  # Ctrl-C: say where it stopped before the process exits (130)
+        if mode == "apply" and current["phase"] in ("checking", "checked"):
+            print("db2ops: interrupted while checking the steps; nothing was changed.", file=out, flush=True)
+        elif mode == "apply":
+            print(
+                f"db2ops: interrupted while applying step {current['step'] or '?'}; what it sent is in the "
+                f"journal (db2ops journal). Re-run {plan.rerun_hint}: steps already done are skipped.",
+                file=out,
+                flush=True,
+            )
+        raise
+    finally:
+        if own_pool:
+            await runner.close()
+    if as_json:
+        json.dump({**result.to_dict(), "title": plan.title}, out, indent=2, default=str)
+        out.write("\n")
+    else:
+        print_plan_report(result, out, with_actions=mode != "check")
+    return EXIT_OK if result.ok else EXIT_FAILED
+
+
+def fail(out: TextIO, as_json: bool, code: int, message: str) -> int:
+    """Write `message` to `out` (`db2ops: ...`, or a JSON object with outcome refused/error); return `code`."""
+    if as_json:
+        json.dump(
+            {"outcome": "refused" if code == EXIT_REFUSED else "error", "error": message}, out, indent=2
+        )
+        out.write("\n")
+    else:
+        print(f"db2ops: {message}", file=out)
+    return code
