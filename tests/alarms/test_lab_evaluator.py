@@ -325,7 +325,10 @@ def test_reset_to_ok_and_event_in_one_tick_alarms_at_once(monitoring, lab):
 
 def test_test_fire_with_a_new_event_stays_alarm_then_refires_after_ok(monitoring, lab):
     cw = client(monitoring.aws, "cloudwatch")
-    t0 = datetime.now(UTC).replace(second=10, microsecond=0)
+    # Ten seconds into a minute, never in the future: moto stamps ingestionTime with the real clock, and a
+    # filter only sees events ingested after the lab first saw it (t0 minus a 3 s grace).
+    now = datetime.now(UTC).replace(microsecond=0)
+    t0 = now.replace(second=10) - (timedelta(minutes=1) if now.second < 10 else timedelta(0))
     lab.tick(now=t0)
     cw.set_alarm_state(AlarmName=ALARM, StateValue="ALARM", StateReason="db2ops test-fire by alice")
     monitoring.put_event(grant_record(t0), t0)
