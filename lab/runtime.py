@@ -2,7 +2,8 @@
 
 `LabRuntime.start()` brings up, for each simulated cluster, three real SSH servers on 127.0.0.1 (Db2 primary,
 Db2 standby, qdevice host) plus one moto server, then writes under the lab directory: the client key (0600),
-a known_hosts with every host key, and inventory.yaml pointing at all of it. `serve_forever()` is
+a known_hosts with every host key, and inventory.yaml pointing at all of it; journal/ is this run's own
+operator journal (services.plans.journal.journal_for finds it next to that known_hosts). `serve_forever()` is
 `db2ops lab --serve`: print the inventory path, run until SIGINT/SIGTERM, clean up.
 """
 
@@ -43,6 +44,7 @@ class LabRuntime:
         self.inventory_path: Path | None = None
         self.known_hosts_path: Path | None = None
         self.client_key_path: Path | None = None
+        self.journal_dir: Path | None = None  # this lab's operator journal (empty at each start)
         self.endpoint_url: str | None = None
         self.aws = None  # lab.aws.LabAws when with_aws
         self._ticker: asyncio.Task | None = None
@@ -67,6 +69,7 @@ class LabRuntime:
             raise ValueError(f"clusters must be between 1 and {MAX_CLUSTERS}, not {clusters}")
         self.base_dir = Path(base_dir) if base_dir is not None else default_lab_dir()
         self.base_dir.mkdir(parents=True, exist_ok=True)
+        self.journal_dir = _fresh_journal(self.base_dir)
         aws_start = None
         if with_aws:
             from lab.aws import LabAws
@@ -204,6 +207,19 @@ class LabRuntime:
             aws, self.aws = self.aws, None
             await asyncio.to_thread(aws.stop)
         self.started = False
+
+
+def _fresh_journal(base_dir: Path) -> Path:
+    """Return the lab's journal directory, emptied: the previous run's steps (its moto, alarms and
+    keys are gone) are kept aside as previous-run.jsonl, never shown as this run's."""
+    from services.paths import lab_journal_dir
+    from services.plans.journal import JOURNAL_FILE
+
+    directory = lab_journal_dir(base_dir)
+    directory.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileNotFoundError):
+        (directory / JOURNAL_FILE).replace(directory / "previous-run.jsonl")
+    return directory
 
 
 def _write_private(path: Path, text: str) -> None:

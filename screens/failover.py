@@ -41,7 +41,6 @@ from services.failover import (
 )
 from services.inventory_model import Cluster
 from services.plans import (
-    Journal,
     PlanContext,
     PlanResult,
     StepEvent,
@@ -49,6 +48,7 @@ from services.plans import (
     ensure_writable,
     run_plan,
 )
+from services.plans.journal import journal_for
 from services.status_model import ClusterStatus
 from services.timeline import Timeline
 from tui.screen_registry import ScreenUnavailable, register_screen
@@ -433,7 +433,10 @@ def app_services(app: Any) -> FailoverServices:
 
     async def make_context(cluster: Cluster) -> PlanContext:
         return PlanContext(
-            cluster=cluster, runner=runner(), journal=Journal(), inventory_source=app.inventory.source
+            cluster=cluster,
+            runner=runner(),
+            journal=journal_for(cluster),
+            inventory_source=app.inventory.source,
         )
 
     async def plan_snapshot(ctx: PlanContext) -> ClusterStatus:

@@ -20,7 +20,7 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from services.plans.journal import Journal, JournalEntry, JournalRead, export_markdown
+from services.plans.journal import Journal, JournalEntry, JournalRead, export_markdown, journal_for
 from tui.screen_registry import register_screen
 from tui.widgets.header import ConsoleHeader
 
@@ -239,7 +239,10 @@ class JournalScreen(Screen[None]):
 
 def _open_journal(app: Any) -> JournalScreen:
     cluster = app.current_cluster
+    # A lab cluster's steps are in its lab's own journal (services.plans.journal.journal_for).
+    owner = cluster if cluster is not None else next(iter(app.inventory.clusters), None)
     return JournalScreen(
+        journal=journal_for(owner) if owner is not None else None,
         cluster=cluster.name if cluster is not None else None,
         clusters=[c.name for c in app.inventory.clusters],
     )

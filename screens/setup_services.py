@@ -14,7 +14,8 @@ from typing import Any
 
 from services.inventory_model import Cluster
 from services.monitoring.prove_it_fires import ProofEvent, ProofOptions, prove_it_fires
-from services.plans import Journal, PlanContext, PlanResult, run_plan
+from services.plans import PlanContext, PlanResult, run_plan
+from services.plans.journal import journal_for
 
 
 @dataclass
@@ -48,7 +49,10 @@ def app_services(app: Any) -> WizardServices:
                 )
             runner = own["pool"]
         return PlanContext(
-            cluster=cluster, runner=runner, journal=Journal(), inventory_source=app.inventory.source
+            cluster=cluster,
+            runner=runner,
+            journal=journal_for(cluster),
+            inventory_source=app.inventory.source,
         )
 
     async def close() -> None:

@@ -24,7 +24,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from services.inventory_model import Cluster
-from services.plans.journal import Journal
+from services.plans.journal import Journal, journal_for
 from services.timeline import SOURCES, Timeline, TimelineEntry
 from tui.screen_registry import ScreenUnavailable, register_screen
 from tui.widgets.header import ConsoleHeader
@@ -66,7 +66,7 @@ async def collect_from_app(
     those screens are open) the log store and the alarm list."""
     feed = app.feed(cluster.name)
     timeline.add_status_events(list(feed.events))
-    read = await asyncio.to_thread((journal or Journal()).read, cluster.name)
+    read = await asyncio.to_thread((journal or journal_for(cluster)).read, cluster.name)
     timeline.add_journal(read.entries)
     for screen in list(app.screen_stack):
         other = getattr(screen, "cluster", None)

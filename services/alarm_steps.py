@@ -23,6 +23,7 @@ from services.plans import (
     StepState,
     run_plan,
 )
+from services.plans.journal import journal_for
 
 SHORT_PERIODS = (10, 20, 30)  # AWS: 10, 20, 30 or any multiple of 60
 TEST_FIRE_REASON = "db2ops test-fire by {user}"
@@ -287,7 +288,7 @@ async def run_alarm_change(
         cluster=cluster,
         runner=_NoHosts(),
         aws_client_factory=client_factory,
-        journal=journal if journal is not None else Journal(),
+        journal=journal if journal is not None else journal_for(cluster),
         inventory_source=inventory_source,
     )
     if operator:

@@ -64,6 +64,12 @@ def lab_dir() -> Path:
     return state_dir() / "lab"
 
 
+def lab_journal_dir(lab_base: Path | None = None) -> Path:
+    """Return the operator journal directory of the lab whose files are in `lab_base` (default lab_dir()):
+    lab_base/journal. Each lab run starts it empty; real clusters never write there."""
+    return (lab_base if lab_base is not None else lab_dir()) / "journal"
+
+
 def known_hosts_path() -> Path:
     """Return the user's OpenSSH known_hosts (~/.ssh/known_hosts), used unless a host overrides it."""
     return Path.home() / ".ssh" / "known_hosts"
@@ -77,9 +83,16 @@ def ssh_config_path() -> Path:
 def locate_report(inventory_path: Path | None = None) -> dict[str, str]:
     """Return label -> path (with "(missing)" when absent) for `db2ops locate`.
 
-    `inventory_path` is the `--inventory` argument; None means the default inventory path.
+    `inventory_path` is the `--inventory` argument; None means the default inventory path. For a lab's
+    inventory (its directory holds the lab's journal) "lab" and "lab journal" name that lab's.
     """
     inventory = inventory_path if inventory_path is not None else default_inventory_path()
+    # A lab's inventory sits in its lab directory next to the lab's journal: report that lab's journal.
+    lab_base = (
+        inventory.parent
+        if (inventory.parent / "journal").is_dir() and inventory.parent != state_dir()
+        else None
+    )
     entries = {
         "inventory": inventory,
         "settings": settings_path(),
@@ -88,7 +101,8 @@ def locate_report(inventory_path: Path | None = None) -> dict[str, str]:
         "themes": themes_dir(),
         "state dir": state_dir(),
         "journal": journal_dir(),
-        "lab": lab_dir(),
+        "lab": lab_base if lab_base is not None else lab_dir(),
+        "lab journal": lab_journal_dir(lab_base),
         "cache dir": cache_dir(),
         "ssh known_hosts": known_hosts_path(),
         "ssh config": ssh_config_path(),

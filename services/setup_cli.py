@@ -19,6 +19,7 @@ from services.monitoring_setup import MonitoringParamError, MonitoringParams, bu
 from services.plans import Journal, PlanContext, WriteRefused
 from services.plans.guard import ensure_writable
 from services.plans.headless import EXIT_FAILED, EXIT_OK, EXIT_REFUSED, EXIT_USAGE, fail, run_plan_headless
+from services.plans.journal import journal_for
 
 __all__ = [
     "EXIT_FAILED",
@@ -144,7 +145,7 @@ async def run_prove_it_fires(
     ctx = PlanContext(
         cluster=cluster,
         runner=runner,
-        journal=journal if journal is not None else Journal(),
+        journal=journal if journal is not None else journal_for(cluster),
         inventory_source=inventory.source,
     )
     if lab_session is None and cluster.lab:

@@ -21,6 +21,7 @@ from services.failover.preflight import KINDS, Preflight
 from services.failover.steps import OBSERVATION, PREFLIGHT
 from services.inventory_model import Cluster, Inventory
 from services.plans import Journal, PlanContext, StepEvent, WriteRefused, ensure_writable, run_plan
+from services.plans.journal import journal_for
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_REFUSED = 0, 1, 2, 3
 _MARK = {"pass": "✔", "fail": "✖", "warn": "⚠", "pending": "…"}
@@ -135,7 +136,7 @@ async def run_failover(
     ctx = PlanContext(
         cluster=cluster,
         runner=runner,
-        journal=journal if journal is not None else Journal(),
+        journal=journal if journal is not None else journal_for(cluster),
         inventory_source=inventory.source,
         **({"operator": operator} if operator else {}),
     )

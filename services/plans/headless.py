@@ -17,7 +17,7 @@ from typing import Any, TextIO
 from services.inventory_model import Cluster, Inventory
 from services.plans.context import PlanContext
 from services.plans.guard import WriteRefused
-from services.plans.journal import Journal
+from services.plans.journal import Journal, journal_for
 from services.plans.runner import PlanResult, StepEvent, run_plan
 from services.plans.step import Plan
 
@@ -106,7 +106,7 @@ async def run_plan_headless(
     ctx = PlanContext(
         cluster=cluster,
         runner=runner,
-        journal=journal if journal is not None else Journal(),
+        journal=journal if journal is not None else journal_for(cluster),
         inventory_source=inventory.source,
         **({"operator": operator} if operator else {}),
     )

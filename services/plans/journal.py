@@ -1,8 +1,10 @@
 """The operator journal: one JSON line per applied (or failed) step, append-only.
 
-File: services.paths.journal_dir()/journal.jsonl. Each line says who, when (UTC), cluster, plan, run,
-step and the exact commands / API calls (secrets redacted by Action.to_dict). Reading never fails on a
-bad line: it is reported in `JournalRead.problems` and skipped, the other lines are kept.
+File: services.paths.journal_dir()/journal.jsonl; a lab cluster's steps go to its lab's own journal
+(`journal_for(cluster)`, services.paths.lab_journal_dir()), so a lab run never mixes with real ones.
+Each line says who, when (UTC), cluster, plan, run, step and the exact commands / API calls (secrets
+redacted by Action.to_dict). Reading never fails on a bad line: it is reported in
+`JournalRead.problems` and skipped, the other lines are kept.
 """
 
 from __future__ import annotations
@@ -32,6 +34,26 @@ def default_journal_dir() -> Path:
         return paths.journal_dir()
     except (ImportError, AttributeError):  # pragma: no cover - paths.py is part of the foundation
         return Path.home() / ".local" / "state" / "db2ops" / "journal"
+
+
+def journal_dir_for(cluster: Any) -> Path:
+    """Return where `cluster`'s (services.inventory_model.Cluster) steps are journaled.
+
+    A lab cluster (`cluster.lab`) writes to its lab's own journal, services.paths.lab_journal_dir() of the
+    directory holding the known_hosts the lab wrote (any process that loads the lab's inventory finds the
+    same one); every other cluster to the operator journal, default_journal_dir().
+    """
+    if not getattr(cluster, "lab", False):
+        return default_journal_dir()
+    from services.paths import lab_journal_dir
+
+    known = next((h.known_hosts for h in getattr(cluster, "hosts", ()) if h.known_hosts), None)
+    return lab_journal_dir(Path(known).parent if known else None)
+
+
+def journal_for(cluster: Any) -> Journal:
+    """Return the Journal `cluster`'s steps go to (see journal_dir_for)."""
+    return Journal(journal_dir_for(cluster))
 
 
 def utc_now_iso() -> str:

@@ -32,6 +32,7 @@ from services.alarm_steps import (
 )
 from services.alarms import AlarmService, AlarmServiceError, bucket_points, human_age, lab_source_for
 from services.plans import Journal, WriteRefused
+from services.plans.journal import journal_for
 
 
 @pytest.fixture
@@ -344,8 +345,9 @@ async def test_screen_with_the_real_service_mutes_through_plan_and_journal(
         await pilot.press("m")
         await app.workers.wait_for_complete()
     assert alarm_dict(monitoring.aws)["ActionsEnabled"] is False
-    entries = Journal().read().entries
+    entries = journal_for(cluster).read().entries  # a lab cluster: the lab's own journal
     assert [(e.step_id, e.result) for e in entries] == [("alarm-mute", "verified")]
+    assert Journal().read().entries == []  # never the user's real journal
 
 
 async def test_boto3_clients_are_built_off_the_event_loop(monitoring):

@@ -194,7 +194,8 @@ async def test_subprocess_apply_json(lab, pool, tmp_path):
     assert (seen[-1]["promoted"], seen[-1]["hadr_state"], seen[-1]["route_host"]) == ("db2b", "PEER", "db2b")
     summary = events[-1]
     assert (summary["event"], summary["outcome"], summary["target"]) == ("summary", "ok", "db2b")
-    journal = Journal(tmp_path / "xdg-state" / "db2ops" / "journal").read("lab1").entries
+    journal = Journal(lab.journal_dir).read("lab1").entries  # the lab's own journal, next to its inventory
+    assert not (tmp_path / "xdg-state" / "db2ops" / "journal" / "journal.jsonl").exists()
     assert [e.step_id for e in journal] == finished
     await lab.settle()
     assert await promoted(lab, pool) == ("db2b", "db2b")
