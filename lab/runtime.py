@@ -252,6 +252,7 @@ async def serve_forever(runtime: LabRuntime, out=None, on_stop=None) -> None:
     print(runtime.inventory_path, file=out)
     print(f"lab running: try  db2ops --inventory {runtime.inventory_path} status --json", file=out)
     print("drills: ssh to any lab host and run  db2ops-lab status|kill-primary|restore|...", file=out)
+    print(f"this lab's operator journal (empty at each start): {runtime.journal_dir}", file=out)
     print("press Ctrl-C to stop", file=out)
     out.flush()
     try:

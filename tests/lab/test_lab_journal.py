@@ -4,13 +4,15 @@ names it."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import io
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
-from lab.runtime import LabRuntime
+from lab.runtime import LabRuntime, serve_forever
 from services import paths
 from services.inventory import load_inventory
 from services.inventory_model import Cluster, Host
@@ -115,3 +117,21 @@ async def test_locate_names_the_lab_journal(lab, xdg_state):
     assert report["journal"] == f"{xdg_state} (missing)"
     default = paths.locate_report(None)
     assert default["lab journal"] == f"{xdg_state.parent / 'lab' / 'journal'} (missing)"
+
+
+async def test_serve_prints_where_this_labs_journal_is(tmp_path, xdg_state):
+    runtime = LabRuntime()
+    await runtime.start(1, base_dir=tmp_path / "lab", with_aws=False)
+    out = io.StringIO()
+    task = asyncio.create_task(serve_forever(runtime, out))
+    for _ in range(200):
+        if "journal" in out.getvalue():
+            break
+        await asyncio.sleep(0.01)
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    assert f"this lab's operator journal (empty at each start): {tmp_path / 'lab' / 'journal'}" in (
+        out.getvalue().splitlines()
+    )
+    assert runtime.started is False
