@@ -2,8 +2,9 @@
 alarm state changes and db2diag records of interest, merged in time order for the current cluster.
 
 1-4 toggle the sources (status, journal, alarm, log), `e` exports what is shown as a Markdown incident
-report (the path is shown in a toast), `r` collects again (logs from an open :logs screen, alarms from an
-open :alarms screen).
+report (the path is shown in a toast), `r` collects again. Log records and alarm changes are read from
+CloudWatch by the timeline itself (services/timeline_sources.py), no :logs or :alarms screen needed; why a
+source is missing shows on the header line.
 """
 
 from __future__ import annotations
@@ -26,10 +27,12 @@ from textual.widgets import DataTable, Footer, Static
 from services.inventory_model import Cluster
 from services.plans.journal import Journal, journal_for
 from services.timeline import SOURCES, Timeline, TimelineEntry
+from services.timeline_sources import TimelineSources
 from tui.screen_registry import ScreenUnavailable, register_screen
 from tui.widgets.header import ConsoleHeader
 
 _TIMELINES: weakref.WeakKeyDictionary[Any, dict[str, Timeline]] = weakref.WeakKeyDictionary()
+_SOURCES: weakref.WeakKeyDictionary[Any, dict[str, TimelineSources]] = weakref.WeakKeyDictionary()
 _SEV_LOOK = {
     "ok": ("✔ ok", "$text-success"),
     "info": ("· info", ""),
@@ -46,6 +49,16 @@ def timeline_for(app: Any, cluster: str) -> Timeline:
     return per_app[cluster]
 
 
+def sources_for(app: Any, cluster: Cluster, timeline: Timeline) -> TimelineSources:
+    """Return the console's one TimelineSources of `cluster` (its read position survives closing the
+    screen; a changed inventory entry for the cluster starts a new one)."""
+    per_app = _SOURCES.setdefault(app, {})
+    known = per_app.get(cluster.name)
+    if known is None or known.cluster != cluster or known.timeline is not timeline:
+        known = per_app[cluster.name] = TimelineSources(cluster, timeline)
+    return known
+
+
 def export_file_name(cluster: str, now: float) -> str:
     """Return db2ops-incident-<cluster>-<UTC stamp>.md (safe characters only)."""
     label = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in cluster).strip(".") or "cluster"
@@ -60,10 +73,17 @@ def default_export_dir() -> Path:
 
 
 async def collect_from_app(
-    app: Any, cluster: Cluster, timeline: Timeline, *, logs: bool = True, journal: Journal | None = None
+    app: Any,
+    cluster: Cluster,
+    timeline: Timeline,
+    *,
+    logs: bool = True,
+    journal: Journal | None = None,
+    sources: TimelineSources | None = None,
 ) -> None:
-    """Feed `timeline` from what the console has: the cluster's status events, the journal, and (when
-    those screens are open) the log store and the alarm list."""
+    """Feed `timeline` from what the console has: the cluster's status events, the journal, an open log
+    screen's store (when `logs`), then `sources` (CloudWatch logs and alarm history; all of it when `logs`,
+    else what is due). Without `sources`, an open alarm screen's list gives the alarm states."""
     feed = app.feed(cluster.name)
     timeline.add_status_events(list(feed.events))
     read = await asyncio.to_thread((journal or journal_for(cluster)).read, cluster.name)
@@ -76,8 +96,10 @@ async def collect_from_app(
         if logs and store is not None and hasattr(store, "entries"):
             timeline.add_log_entries(list(store.entries))
         alarms = getattr(screen, "alarms", None)
-        if isinstance(alarms, list) and alarms:
+        if sources is None and isinstance(alarms, list) and alarms:
             timeline.add_alarm_states(alarms, time.time())
+    if sources is not None:
+        await sources.poll(force=logs)
 
 
 def entry_detail(entry: TimelineEntry | None) -> Content:
@@ -128,6 +150,7 @@ class TimelineScreen(Screen[None]):
         export_dir: Path | None = None,
         clock: Callable[[], float] = time.time,
         poll_interval: float = 2.0,
+        notes: Callable[[], str] | None = None,
     ) -> None:
         super().__init__(name=f"timeline:{cluster.name}")
         self.cluster = cluster
@@ -136,6 +159,8 @@ class TimelineScreen(Screen[None]):
         self.export_dir = export_dir
         self.clock = clock
         self.poll_interval = poll_interval
+        self.notes = notes  # why a source is missing (services.timeline_sources), for the header line
+        self.note = ""
         self.sources: set[str] = set(SOURCES)
         self.shown: list[TimelineEntry] = []
         self._drawn: tuple[int, frozenset[str]] = (-1, frozenset())
@@ -173,6 +198,10 @@ class TimelineScreen(Screen[None]):
             await self.collect(logs)  # type: ignore[misc]
         except Exception as exc:  # keep what we have; say why it is incomplete
             self.notify(f"timeline incomplete: {type(exc).__name__}: {exc}", severity="warning")
+        note = self.notes() if self.notes is not None else ""
+        if note != self.note:
+            self.note = note
+            self.query_one(ConsoleHeader).set_cluster(self.cluster, extra=f"⚠ {note}" if note else "")
         self.redraw()
 
     def action_toggle(self, source: str) -> None:
@@ -244,11 +273,12 @@ def _open_timeline(app: Any) -> TimelineScreen:
     if cluster is None:
         raise ScreenUnavailable("no cluster selected: open one on :fleet first, then :timeline")
     timeline = timeline_for(app, cluster.name)
+    sources = sources_for(app, cluster, timeline)
 
     async def collect(logs: bool) -> None:
-        await collect_from_app(app, cluster, timeline, logs=logs)
+        await collect_from_app(app, cluster, timeline, logs=logs, sources=sources)
 
-    return TimelineScreen(cluster, timeline, collect=collect)
+    return TimelineScreen(cluster, timeline, collect=collect, notes=sources.note_text)
 
 
 register_screen(

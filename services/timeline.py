@@ -8,6 +8,7 @@ whole lists on every refresh.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import re
 from collections.abc import Iterable
@@ -219,7 +220,10 @@ class Timeline:
             if e.source != "diag" or not _interesting(e):
                 continue
             at = e.ts_us / 1_000_000
-            ref = f"log:{e.event_id}" if e.event_id else f"log:{e.ts_us}:{e.host}:{e.summary}"
+            # By content, not eventId: the same record arrives from the :logs screen's Live Tail (no
+            # eventId), its polling and the timeline's own reads (services/timeline_sources.py).
+            digest = hashlib.blake2b(e.text.encode("utf-8", "replace"), digest_size=10).hexdigest()
+            ref = f"log:{e.ts_us}:{e.stream}:{digest}"
             title = f"db2diag {e.level} on {e.host or '?'}: {e.summary}"
             sev = _LOG_SEVERITY.get(e.level, Severity.INFO)
             added += self.add(TimelineEntry(at, "log", sev, title, e.text, ref))

@@ -1,0 +1,123 @@
+"""The timeline reads the db2diag records and alarm changes itself: a lab takeover drill (moto on 127.0.0.1
+fed by the lab's CloudWatch agent, the lab's CloudWatch evaluator firing an alarm) shows up on :timeline with
+no :logs or :alarms screen open."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from types import SimpleNamespace
+
+import pytest
+from alarms.alarm_fixtures import client
+
+from lab.cloudwatch_eval import LabCloudWatch
+from lab.log_agent import LogAgent
+from lab.state import LabCluster
+from screens.timeline import collect_from_app
+from services.inventory_model import Cluster, Host
+from services.plans.journal import Journal
+from services.status_model import Severity
+from services.timeline import Timeline
+from services.timeline_sources import TimelineSources
+
+ALARM = "db2ops-lab1-diag-severe"
+
+
+@pytest.fixture
+def drill_lab(aws):
+    """lab1's state, its inventory Cluster, a started log agent and evaluator (neither ticks by itself:
+    the test steps them), and an alarm on db2diag Severe records."""
+    state = LabCluster("lab1", failover_delay_s=0.0)
+    hosts = tuple(Host(n, "127.0.0.1", instance_id=state.hosts[n].instance_id) for n in state.db_nodes)
+    cluster = Cluster(name="lab1", database="HADRDB", hosts=hosts, aws=aws, lab=True)
+    logs = client(aws, "logs")
+    logs.create_log_group(logGroupName=aws.diag_log_group)
+    logs.put_metric_filter(
+        logGroupName=aws.diag_log_group,
+        filterName=ALARM,
+        filterPattern='"LEVEL: Severe"',
+        metricTransformations=[
+            {"metricName": "DiagSevere", "metricNamespace": "Db2ops/Diag", "metricValue": "1"}
+        ],
+    )
+    client(aws, "cloudwatch").put_metric_alarm(
+        AlarmName=ALARM,
+        MetricName="DiagSevere",
+        Namespace="Db2ops/Diag",
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=1.0,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+        TreatMissingData="notBreaching",
+    )
+    agent = LogAgent(
+        state, aws, interval_s=3600, diag_per_host_per_s=0, audit_per_s=0, backfill_minutes=0, seed=5
+    )
+    evaluator = LabCloudWatch(aws.endpoint_url, "us-east-1", interval_s=3600)
+    agent.start()
+    evaluator.start()  # registers with services.alarms: the timeline's AlarmService finds it
+    yield state, cluster, agent, evaluator
+    agent.stop()
+    evaluator.stop()
+
+
+async def kill_primary(state, agent, evaluator) -> None:
+    await asyncio.to_thread(evaluator.tick)  # the lab sees the filter and the alarm before the drill
+    state.kill_primary()
+    await asyncio.to_thread(agent.step)  # the CloudWatch agent ships the takeover's records
+    await asyncio.to_thread(evaluator.tick)  # the Severe record fires the alarm
+
+
+async def test_takeover_records_and_the_alarm_reach_the_timeline_without_logs_or_alarms_screens(
+    drill_lab, tmp_path
+):
+    state, cluster, agent, evaluator = drill_lab
+    await kill_primary(state, agent, evaluator)
+    tl = Timeline("lab1")
+    sources = TimelineSources(cluster, tl)
+    app = SimpleNamespace(feed=lambda name: SimpleNamespace(events=deque()), screen_stack=[])
+    await collect_from_app(app, cluster, tl, journal=Journal(tmp_path / "journal"), sources=sources)
+
+    assert sources.notes == {}
+    logs = [e.title for e in tl.entries(sources=["log"])]
+    role = (
+        "HADR database role set to PRIMARY (was STANDBY). HADR database type set to PHYSICAL (was PHYSICAL)."
+    )
+    assert logs == [
+        "db2diag Event on db2b: db2hadrs.0.0 hdrSetHdrState: CHANGE HADR state set to HDR_S_DISCONN_PEER "
+        "(was HDR_S_PEER), connId=1",
+        "db2diag Severe on db2b: db2hadrs.0.0 hdrEduAcceptEvent: Failed to connect to primary. rc:",
+        "db2diag Event on db2b: db2agnti sqeDBMgr::StartUsingLocalDatabase: START Received TAKEOVER HADR command.",
+        "db2diag Info on db2b: db2hadrs.0.0 hdrStbyTkHandleInitialRequest: Standby has started forced takeover.",
+        f"db2diag Event on db2b: db2agent hdrSetDbRoleAndDbType: CHANGE HADR DATABASE ROLE/TYPE - {role}",
+        "db2diag Event on db2b: db2hadrp.0.1 hdrSetHdrState: CHANGE HADR state set to HDR_P_REM_CATCHUP_PENDING "
+        "(was HDR_S_DISCONN_PEER), connId=1",
+        "db2diag Event on db2b: db2hadrs.0.0 sqlhaPcmkEnableHADRResource: HADR Resource enabled.",
+    ]
+    severe = next(e for e in tl.entries(sources=["log"]) if "Severe" in e.title)
+    assert severe.severity is Severity.CRITICAL and "SQLO_CONN_REFUSED" in severe.detail
+    alarms = [(e.title, e.severity) for e in tl.entries(sources=["alarm"])]
+    assert (f"alarm {ALARM}: Alarm updated from INSUFFICIENT_DATA to ALARM", Severity.CRITICAL) in alarms
+    assert {e.source for e in tl.entries()} == {"log", "alarm"}  # no status feed, empty journal
+
+    # Polled again (the screen does, every 2 s): the records re-read in the late-delivery margin and the
+    # alarm's history are the same facts, nothing doubles.
+    before = len(tl)
+    assert await sources.poll(force=True) == 0 and len(tl) == before
+
+
+async def test_no_aws_lab_never_reaches_aws_and_says_why():
+    cluster = Cluster(name="lab1", lab=True)  # a `db2ops lab --no-aws` cluster: no endpoint
+    tl = Timeline("lab1")
+
+    class Refuse:
+        def __getattr__(self, name):
+            raise AssertionError(f"{name} called: a lab without AWS must not reach AWS")
+
+    sources = TimelineSources(cluster, tl, logs=Refuse(), alarms=Refuse())  # type: ignore[arg-type]
+    assert await sources.poll(force=True) == 0
+    assert (
+        sources.note_text() == "aws: this lab runs without AWS (--no-aws): no log records or alarms to show"
+    )
