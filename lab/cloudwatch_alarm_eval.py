@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from lab import cloudwatch_rules as rules
@@ -42,6 +42,7 @@ class AlarmEvaluation:
     _history: dict[str, list[dict]]
     _series: dict[tuple[str, str], list[tuple[datetime, float]]]
     _versions: dict[tuple[str, str], int]
+    _fresh: dict[tuple[str, str], list[datetime]]
 
     def client(self, service: str) -> Any:  # provided by LabCloudWatch
         raise NotImplementedError
@@ -104,7 +105,7 @@ class AlarmEvaluation:
             )
         if version == track.data_version and now < track.next_eval:
             return
-        result = rules.evaluate(alarm, self._series.get(metric, []), now)
+        result = self._evaluate_with_late_data(alarm, metric, now, new_data=version != track.data_version)
         track.data_version = version
         track.next_eval = now + EVAL_INTERVAL
         if result.state is None or result.state == track.state:
@@ -112,6 +113,25 @@ class AlarmEvaluation:
         old = track.state
         self._set_state(alarm, track, result.state, result.reason, result.reason_data, now)
         self._run_actions(alarm, old, result.state, result.reason, now)
+
+    def _evaluate_with_late_data(
+        self, alarm: dict, metric: tuple[str, str], now: datetime, *, new_data: bool
+    ) -> rules.Evaluation:
+        """Return the evaluation at `now`, or, when this tick ingested a datapoint of the period that closed
+        just before `now` and that period breaches, the evaluation ending with that period: an event stamped
+        in a minute's last second is read by the next minute's tick, and CloudWatch still alarms on it."""
+        points = self._series.get(metric, [])
+        result = rules.evaluate(alarm, points, now)
+        if not new_data or result.state == "ALARM":
+            return result
+        period = int(alarm.get("Period") or 60)
+        epoch = int(now.timestamp())
+        current = datetime.fromtimestamp(epoch - epoch % period, UTC)
+        closed = current - timedelta(seconds=period)
+        if not any(closed <= ts < current for ts in self._fresh.get(metric, [])):
+            return result
+        late = rules.evaluate(alarm, points, current - timedelta(microseconds=1))
+        return late if late.state == "ALARM" else result
 
     def _first_sight(self, alarm: dict, now: datetime) -> AlarmTrack:
         name = alarm["AlarmName"]

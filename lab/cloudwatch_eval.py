@@ -86,6 +86,9 @@ class LabCloudWatch(AlarmEvaluation):
         self._history: dict[str, list[dict]] = {}
         self._series: dict[tuple[str, str], list[tuple[datetime, float]]] = {}
         self._versions: dict[tuple[str, str], int] = {}
+        # Timestamps of the datapoints the current tick ingested, per metric: late ones (in a period that
+        # closed just before the tick) are still evaluated, as CloudWatch does.
+        self._fresh: dict[tuple[str, str], list[datetime]] = {}
         self._cursors: dict[str, _GroupCursor] = {}
         self._filter_seen: dict[tuple[str, str], datetime] = {}
         self.email = EmailConfirmations()
@@ -171,6 +174,7 @@ class LabCloudWatch(AlarmEvaluation):
         return list(getattr(client, method)(**params).get(key, []))
 
     def _ingest(self, now: datetime) -> None:
+        self._fresh = {}
         # AWS keeps one filter per (group, name); an unpatched moto lists every PutMetricFilter: the last wins.
         latest = {
             (f["logGroupName"], f["filterName"]): f
@@ -234,6 +238,7 @@ class LabCloudWatch(AlarmEvaluation):
             datums.setdefault(key[0], []).append({"MetricName": key[1], "Value": value, "Timestamp": when})
             self._series.setdefault(key, []).append((when, value))
             self._versions[key] = self._versions.get(key, 0) + 1
+            self._fresh.setdefault(key, []).append(when)
 
     # ------------------------------------------------------------------ what the console reads
     # Readers never take the tick lock (a tick holds it across HTTP calls): they copy lists, which the GIL

@@ -344,3 +344,23 @@ def test_test_fire_with_a_new_event_stays_alarm_then_refires_after_ok(monitoring
     lab.tick(now=later)
     assert alarm_state(monitoring.aws)["StateValue"] == "ALARM"
     assert [sns_message(n)["OldStateValue"] for n in lab.sent_notifications] == ["INSUFFICIENT_DATA", "OK"]
+
+
+def test_event_in_the_last_second_of_a_minute_still_fires_when_ingested_in_the_next(monitoring, lab):
+    # An event stamped 12:00:59.5 that the evaluator first reads at 12:01:00.3 lies in a period that has just
+    # closed. CloudWatch evaluates that period when its data arrives; a lab that only looked at the period
+    # holding `now` never fired (prove-it-fires then failed about once a minute's last second).
+    boundary = datetime.now(UTC).replace(second=0, microsecond=0)  # never in the future (real ingestionTime)
+    lab.tick(now=boundary - timedelta(seconds=30))
+    late = boundary - timedelta(milliseconds=500)
+    monitoring.put_event(grant_record(late), late)
+    lab.tick(now=boundary + timedelta(milliseconds=300))
+    alarm = alarm_state(monitoring.aws)
+    assert alarm["StateValue"] == "ALARM"
+    minute = (boundary - timedelta(minutes=1)).strftime("%d/%m/%y %H:%M:%S")
+    assert alarm["StateReason"] == (
+        f"Threshold Crossed: 1 datapoint [1.0 ({minute})] was greater than or equal to the threshold (1.0)."
+    )
+    # The next minute has no data: missing data is not breaching, so the alarm goes back to OK then.
+    lab.tick(now=boundary + timedelta(seconds=61))
+    assert alarm_state(monitoring.aws)["StateValue"] == "OK"

@@ -120,7 +120,8 @@ async def test_text_output_over_ssh_and_a_second_proof_resets_the_alarm(
 
     lab_session.cloudwatch.confirm_email("all")
     again = io.StringIO()
-    assert await run_prove_it_fires(inventory, "lab1", as_json=True, out=again, runner=ssh_pool) == EXIT_OK
+    code = await run_prove_it_fires(inventory, "lab1", as_json=True, out=again, runner=ssh_pool)
+    assert code == EXIT_OK, again.getvalue()
     events = [json.loads(line) for line in again.getvalue().splitlines()]
     assert any(e["detail"].startswith("the alarm was already in ALARM: set it to OK") for e in events)
     assert not any("pending confirmation" in e["detail"] for e in events)  # confirmed in the lab process
