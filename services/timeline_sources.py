@@ -2,10 +2,10 @@
 cluster's CloudWatch diag log group and the alarm state changes from the alarm history, over the incident
 window, read incrementally. The :timeline screen polls a `TimelineSources`; so can any other caller.
 
-The incident window reaches back to the earliest entry already on the timeline (a journal step, a status
-change), at least DEFAULT_WINDOW_S and at most MAX_WINDOW_S. Each poll reads the log group from where the
-last one ended (minus LATE_MS: agents deliver late); an entry older than the window read so far makes the
-next poll read back to it once. Polls never overlap (a poll asked for while one runs waits for it), every
+The incident window reaches back to the earliest status change or journal step on the timeline, at least
+DEFAULT_WINDOW_S and at most MAX_WINDOW_S. Each poll reads the log group from where the last one ended
+(minus LATE_MS: agents deliver late); an entry older than the window read so far makes the next poll read
+back to it once. Polls never overlap (a poll asked for while one runs waits for it), every
 boto3 call runs in a worker thread, and AWS errors become `notes` (one per source), never exceptions.
 
 Against real AWS the filter pattern LOG_PATTERN narrows what CloudWatch returns; on the lab (moto
@@ -78,9 +78,10 @@ class TimelineSources:
 
     # ------------------------------------------------------------------ public
     def window_start(self, now: float) -> float:
-        """Return the start (epoch s) of the incident window: the earliest timeline entry, clamped to
-        [now - MAX_WINDOW_S, now - DEFAULT_WINDOW_S]."""
-        entries = self.timeline.entries()
+        """Return the start (epoch s) of the incident window: the earliest status change or journal step
+        on the timeline, clamped to [now - MAX_WINDOW_S, now - DEFAULT_WINDOW_S]. (Not the log records and
+        alarm changes read here: a record stamped a little early must not widen the window again.)"""
+        entries = self.timeline.entries(sources=("status", "journal"))
         earliest = entries[0].at if entries else now
         return max(now - MAX_WINDOW_S, min(now - DEFAULT_WINDOW_S, earliest))
 

@@ -4,70 +4,16 @@ no :logs or :alarms screen open."""
 
 from __future__ import annotations
 
-import asyncio
 from collections import deque
 from types import SimpleNamespace
 
-import pytest
-from alarms.alarm_fixtures import client
-
-from lab.cloudwatch_eval import LabCloudWatch
-from lab.log_agent import LogAgent
-from lab.state import LabCluster
 from screens.timeline import collect_from_app
-from services.inventory_model import Cluster, Host
+from services.inventory_model import Cluster
 from services.plans.journal import Journal
 from services.status_model import Severity
 from services.timeline import Timeline
 from services.timeline_sources import TimelineSources
-
-ALARM = "db2ops-lab1-diag-severe"
-
-
-@pytest.fixture
-def drill_lab(aws):
-    """lab1's state, its inventory Cluster, a started log agent and evaluator (neither ticks by itself:
-    the test steps them), and an alarm on db2diag Severe records."""
-    state = LabCluster("lab1", failover_delay_s=0.0)
-    hosts = tuple(Host(n, "127.0.0.1", instance_id=state.hosts[n].instance_id) for n in state.db_nodes)
-    cluster = Cluster(name="lab1", database="HADRDB", hosts=hosts, aws=aws, lab=True)
-    logs = client(aws, "logs")
-    logs.create_log_group(logGroupName=aws.diag_log_group)
-    logs.put_metric_filter(
-        logGroupName=aws.diag_log_group,
-        filterName=ALARM,
-        filterPattern='"LEVEL: Severe"',
-        metricTransformations=[
-            {"metricName": "DiagSevere", "metricNamespace": "Db2ops/Diag", "metricValue": "1"}
-        ],
-    )
-    client(aws, "cloudwatch").put_metric_alarm(
-        AlarmName=ALARM,
-        MetricName="DiagSevere",
-        Namespace="Db2ops/Diag",
-        Statistic="Sum",
-        Period=60,
-        EvaluationPeriods=1,
-        Threshold=1.0,
-        ComparisonOperator="GreaterThanOrEqualToThreshold",
-        TreatMissingData="notBreaching",
-    )
-    agent = LogAgent(
-        state, aws, interval_s=3600, diag_per_host_per_s=0, audit_per_s=0, backfill_minutes=0, seed=5
-    )
-    evaluator = LabCloudWatch(aws.endpoint_url, "us-east-1", interval_s=3600)
-    agent.start()
-    evaluator.start()  # registers with services.alarms: the timeline's AlarmService finds it
-    yield state, cluster, agent, evaluator
-    agent.stop()
-    evaluator.stop()
-
-
-async def kill_primary(state, agent, evaluator) -> None:
-    await asyncio.to_thread(evaluator.tick)  # the lab sees the filter and the alarm before the drill
-    state.kill_primary()
-    await asyncio.to_thread(agent.step)  # the CloudWatch agent ships the takeover's records
-    await asyncio.to_thread(evaluator.tick)  # the Severe record fires the alarm
+from timeline.lab_drill import ALARM, kill_primary
 
 
 async def test_takeover_records_and_the_alarm_reach_the_timeline_without_logs_or_alarms_screens(
