@@ -3,7 +3,8 @@ interest, merged in time order, exportable as a Markdown incident report. Headle
 
 Feed it as things happen (`add_snapshot`, `add_status_events`, `add_journal`, `add_alarm_states`,
 `add_alarm_history`, `add_log_entries`); adding the same item twice is a no-op, so callers may re-feed
-whole lists on every refresh.
+whole lists on every refresh. services/timeline_sources.py reads the log records and alarm changes of a
+cluster into one by itself.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from alarms.alarm_fixtures import client
+from alarms.alarm_fixtures import client, put_alarm
 
 from lab.cloudwatch_eval import LabCloudWatch
 from lab.log_agent import LogAgent
@@ -33,16 +33,14 @@ def drill_lab(aws):
             {"metricName": "DiagSevere", "metricNamespace": "Db2ops/Diag", "metricValue": "1"}
         ],
     )
-    client(aws, "cloudwatch").put_metric_alarm(
-        AlarmName=ALARM,
+    put_alarm(
+        aws,
+        "",
+        name=ALARM,
+        AlarmDescription="db2diag Severe records",
         MetricName="DiagSevere",
         Namespace="Db2ops/Diag",
-        Statistic="Sum",
-        Period=60,
-        EvaluationPeriods=1,
-        Threshold=1.0,
-        ComparisonOperator="GreaterThanOrEqualToThreshold",
-        TreatMissingData="notBreaching",
+        AlarmActions=[],
     )
     agent = LogAgent(
         state, aws, interval_s=3600, diag_per_host_per_s=0, audit_per_s=0, backfill_minutes=0, seed=5
