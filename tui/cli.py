@@ -262,9 +262,9 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.cmd == "failover":
         return asyncio.run(_cmd_failover(args))
     if args.cmd == "journal":
-        from services.plans.journal import export_markdown, read_journal
+        from services.plans.journal import export_markdown
 
-        entries = read_journal(cluster=args.journal_cluster)
+        entries = _journal_entries(args.inventory, args.journal_cluster)
         if args.markdown:
             print(export_markdown(entries))
         else:
@@ -278,6 +278,25 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return run_lab(args)
     return _run_console(args)
+
+
+def _journal_entries(inventory: Path | None, cluster: str | None) -> list:
+    """Return the journal entries of `cluster` (or all), oldest first: the operator journal, plus the lab's own
+    journal for the lab clusters of the inventory (given, or the default one when it exists)."""
+    from services.paths import default_inventory_path
+    from services.plans.journal import default_journal_dir, journal_dir_for, read_journal
+
+    directories = [default_journal_dir()]
+    if inventory is not None or default_inventory_path().exists():
+        inv = _load_inventory(inventory)
+        if cluster is not None and not any(c.name == cluster for c in inv.clusters):
+            names = ", ".join(c.name for c in inv.clusters) or "none"
+            raise _UserError(f"no cluster {cluster!r} in {inv.source} (clusters: {names})")
+        for c in inv.clusters:
+            if cluster in (None, c.name) and journal_dir_for(c) not in directories:
+                directories.append(journal_dir_for(c))
+    entries = [e for d in directories for e in read_journal(cluster, directory=d)]
+    return sorted(entries, key=lambda e: e.when)
 
 
 def _load_inventory(path: Path | None):
