@@ -44,7 +44,10 @@ async def run_session(
     """
     done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
     chan, session = await conn.create_session(lambda: CollectingSession(done), command, encoding=None)
-    if input:  # like asyncssh's conn.run(input=...): send it, then EOF; no input sends no EOF
+    # Like asyncssh's conn.run(input=...): send it, then EOF; no input sends no EOF. A command that does not
+    # read stdin (`true`) may have ended and closed the channel already: its input goes unread, as with
+    # OpenSSH, and writing it would raise BrokenPipeError, which is not a lost connection.
+    if input and not chan.is_closing():
         chan.write(input.encode("utf-8", "replace"))
         chan.write_eof()
     try:

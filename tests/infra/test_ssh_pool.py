@@ -109,6 +109,22 @@ async def test_input_exit_status_and_check(sshd: TestSshd, tmp_path: Path) -> No
     assert str(err.value) == "db2t: `exit 4` exited with status 4: failing with 4"
 
 
+async def test_input_to_a_command_that_ended_without_reading_it_keeps_the_connection(
+    sshd: TestSshd, tmp_path: Path
+) -> None:
+    # `argv` and `exit` never read stdin and end at once: the server closes the channel before the input is
+    # written (as OpenSSH's sshd does for `true`). Was: BrokenPipeError -> HostUnreachable, connection dropped.
+    host = host_for(sshd, tmp_path / "known_hosts")
+    async with SshPool(config_paths=[]) as pool:
+        ignored = await pool.run(host, ["argv", "one"], input="never read\n")
+        failed = await pool.run(host, ["exit", "3"], input="never read either\n")
+        after = await pool.run(host, ["argv", "two"])
+    assert (ignored.exit_status, ignored.stdout) == (0, '["one"]')
+    assert (failed.exit_status, failed.stderr) == (3, "failing with 3\n")
+    assert after.stdout == '["two"]'
+    assert sshd.connections == 1
+
+
 async def test_timeout_raises_and_connection_stays_usable(sshd: TestSshd, tmp_path: Path) -> None:
     host = host_for(sshd, tmp_path / "known_hosts")
     async with SshPool(config_paths=[]) as pool:
