@@ -116,6 +116,9 @@ class LabSshHost:
             agent_forwarding=False,
             x11_forwarding=False,
             encoding="utf-8",
+            # Input that is not UTF-8 reads as U+FFFD, as the lab's state is text. With asyncssh's default
+            # ("strict") one such byte was a protocol error that cut the connection and every command on it.
+            errors="replace",
             login_timeout=30,
             reuse_address=True,
         )
@@ -208,6 +211,14 @@ class _LabSession(asyncssh.SSHServerSession[str]):
         if not self._owner.host.up:
             chan.get_connection().close()
             return
+        # asyncssh calls this while it processes the exec request: an exception escaping here would be an
+        # internal error that closes the whole connection, so a lab bug answers this one command instead.
+        try:
+            self._start(chan)
+        except Exception as exc:
+            self._fail(chan, exc)
+
+    def _start(self, chan: asyncssh.SSHServerChannel[str]) -> None:
         command = chan.get_command()
         if command is None:
             chan.write_stderr("This db2ops lab host answers commands only: ssh HOST 'crm_mon -1'\n")
@@ -258,12 +269,27 @@ class _LabSession(asyncssh.SSHServerSession[str]):
 
     def _answer(self, stdin: str) -> None:
         chan = self._chan
-        if chan is None:  # the client went away (or the host went down) while we waited
+        if chan is None or chan.is_closing():  # the client went away (or the host went down) while we waited
             return
-        env = {str(k): str(v) for k, v in (chan.get_environment() or {}).items()}
-        status, out, err = run_command(self._owner.cluster, self._owner.host, self._argv, stdin, env)
-        if out:
-            chan.write(out)
-        if err:
-            chan.write_stderr(err)
-        chan.exit(status)
+        try:
+            env = {str(k): str(v) for k, v in (chan.get_environment() or {}).items()}
+            status, out, err = run_command(self._owner.cluster, self._owner.host, self._argv, stdin, env)
+            if out:
+                chan.write(out)
+            if err:
+                chan.write_stderr(err)
+            chan.exit(status)
+        except Exception as exc:  # called from a timer or the SSH packet handler: see session_started
+            self._fail(chan, exc)
+
+    def _fail(self, chan: asyncssh.SSHServerChannel[str], exc: Exception) -> None:
+        """Answer the command with a lab error (exit 1); the connection and its other sessions go on."""
+        # debug, not error: the lab shares its process (and terminal) with the console
+        log.debug("lab SSH host %s: answering %r failed", self._owner.host.name, self._argv, exc_info=True)
+        if chan.is_closing():
+            return
+        chan.write_stderr(
+            f"db2ops lab: internal error answering this command: {type(exc).__name__}: {exc}; "
+            "please report this lab bug\n"
+        )
+        chan.exit(1)

@@ -226,3 +226,58 @@ async def test_wrong_client_key_is_refused(lab):
             agent_path=None,
             config=None,
         )
+
+
+def _host(lab, name):
+    return next(h for c in lab.inventory().clusters for h in c.hosts if h.name == name)
+
+
+@pytest.mark.parametrize("latency_ms", [0, 50])
+async def test_input_to_a_command_that_ignores_it_keeps_the_pooled_connection(lab, latency_ms):
+    # `true` reads no stdin: with no latency the lab answers while handling the exec request, so the channel
+    # is closed before the client writes its input (a real sshd does the same). Was: the pool's write raised
+    # BrokenPipeError, `true` failed as HostUnreachable and the connection was dropped.
+    from services.ssh import SshPool
+
+    assert lab.control("lab1", "latency", str(latency_ms))[0] == 0
+    host, endpoint = _host(lab, A), lab.host("lab1", A)
+    async with SshPool(config_paths=[]) as pool:
+        ignored = await pool.run(host, ["true"], input="nobody reads this\n" * 100)
+        conns = set(endpoint.connections)
+        unknown = await pool.run(host, ["no-such-tool"], input="x")
+        status = await pool.run(host, ["crm_mon", "-1", "--output-as=xml"])
+        assert set(endpoint.connections) == conns and len(conns) == 1  # the same connection throughout
+    assert (ignored.exit_status, ignored.stdout, ignored.stderr) == (0, "", "")
+    assert (unknown.exit_status, unknown.stderr) == (127, "bash: line 1: no-such-tool: command not found\n")
+    assert crm_mon_xml.parse_crm_mon_xml(status.stdout).promoted_nodes == (A,)
+
+
+async def test_stdin_that_is_not_utf8_is_read_as_replacement_characters(sh, lab):
+    # Was: one invalid byte was an asyncssh protocol error that cut the connection with every session on it.
+    conn = await sh.connect(A)
+    try:
+        res = await conn.run("crontab -", input=b"0 * * * * /bin/true \xff\n", encoding=None, timeout=30)
+        assert res.exit_status == 0, res.stderr
+        listed = await conn.run("crontab -l", check=False, timeout=30)
+    finally:
+        conn.close()
+    assert listed.stdout == "0 * * * * /bin/true \ufffd\n"
+
+
+@pytest.mark.parametrize("where", ["reads_stdin", "run_command"])
+async def test_a_lab_bug_answers_the_command_and_keeps_the_connection(sh, monkeypatch, where):
+    import lab.sshd
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("simulated lab bug")
+
+    assert (await sh.run(A, "true")).exit_status == 0  # connection open before the bug
+    with monkeypatch.context() as patch:
+        patch.setattr(lab.sshd, where, broken)
+        res = await sh.run(A, "crm_mon -1")
+    assert res.exit_status == 1 and res.stdout == ""
+    assert res.stderr == (
+        "db2ops lab: internal error answering this command: RuntimeError: simulated lab bug; "
+        "please report this lab bug\n"
+    )
+    assert (await sh.run(A, "crm_mon -1")).exit_status == 0  # same connection (sh.run would raise otherwise)
