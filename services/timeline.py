@@ -25,6 +25,10 @@ Source = Literal["status", "journal", "alarm", "log"]
 SOURCES: tuple[str, ...] = ("status", "journal", "alarm", "log")
 MAX_ENTRIES = 5000
 SAME_CHANGE_WINDOW_S = 15.0  # two pollers (console, failover verify) report one change at nearby times
+# A db2diag record that repeats (same level and message, numbers aside) within this many seconds of its last
+# occurrence joins that one's line: a routine error written every minute must not bury the takeover.
+REPEAT_WINDOW_S = 600.0
+_NUMBERS = re.compile(r"0x[0-9A-Fa-f]+|\d+")
 
 _ALARM_SEVERITY = {"ALARM": Severity.CRITICAL, "INSUFFICIENT_DATA": Severity.WARNING, "OK": Severity.OK}
 _LOG_SEVERITY = {
@@ -71,6 +75,33 @@ def parse_utc(text: str) -> float:
 
 
 @dataclass
+class _Repeats:
+    """The later occurrences of a db2diag record folded into the line of its first one."""
+
+    first: TimelineEntry
+    level: str
+    summary: str
+    last_at: float
+    hosts: list[str]
+    times: list[float] = field(default_factory=list)
+    refs: list[str] = field(default_factory=list)
+
+    def entry(self) -> TimelineEntry:
+        """Return the first occurrence's line, saying how often, until when and on which hosts it repeated."""
+        if not self.times:
+            return self.first
+        last = datetime.fromtimestamp(self.last_at, UTC).strftime("%H:%M:%S")
+        title = f"db2diag {self.level} ×{len(self.times) + 1} until {last}Z on {', '.join(self.hosts)}: "
+        stamps = ", ".join(datetime.fromtimestamp(t, UTC).strftime("%H:%M:%S") for t in sorted(self.times))
+        more = f"repeated {len(self.times)} more time(s), at {stamps} (UTC)"
+        return replace(
+            self.first,
+            title=visible_controls(title + self.summary),
+            detail=f"{self.first.detail.rstrip()}\n\n{more}",
+        )
+
+
+@dataclass
 class Timeline:
     """The merged timeline of one cluster (newest entries are kept when `max_entries` is exceeded)."""
 
@@ -83,6 +114,8 @@ class Timeline:
     _alarm_states: dict[str, str] = field(default_factory=dict, repr=False)
     _live_steps: dict[tuple[str, str, str], list[float]] = field(default_factory=dict, repr=False)
     _changes: dict[tuple[str, str], list[float]] = field(default_factory=dict, repr=False)
+    _repeats: dict[tuple[str, str], list[_Repeats]] = field(default_factory=dict, repr=False)
+    _folded: dict[str, _Repeats] = field(default_factory=dict, repr=False)  # first line's ref -> repeats
     version: int = 0  # bumped on every change: views redraw only when it moved
 
     # ------------------------------------------------------------------ adding
@@ -105,6 +138,9 @@ class Timeline:
             self._entries.sort(key=lambda item: (item[0], item[1]))
             for _, _, gone in self._entries[: len(self._entries) - self.max_entries]:
                 self._refs.discard(gone.ref or f"{gone.source}:{gone.at}:{gone.title}")
+                folded = self._folded.pop(gone.ref, None)
+                if folded is not None:
+                    self._refs.difference_update(folded.refs)
             del self._entries[: len(self._entries) - self.max_entries]
         self.version += 1
         return True
@@ -225,10 +261,40 @@ class Timeline:
             # eventId), its polling and the timeline's own reads (services/timeline_sources.py).
             digest = hashlib.blake2b(e.text.encode("utf-8", "replace"), digest_size=10).hexdigest()
             ref = f"log:{e.ts_us}:{e.stream}:{digest}"
-            title = f"db2diag {e.level} on {e.host or '?'}: {e.summary}"
-            sev = _LOG_SEVERITY.get(e.level, Severity.INFO)
-            added += self.add(TimelineEntry(at, "log", sev, title, e.text, ref))
+            if ref in self._refs:
+                continue
+            host = e.host or "?"
+            title = f"db2diag {e.level} on {host}: {e.summary}"
+            entry = TimelineEntry(at, "log", _LOG_SEVERITY.get(e.level, Severity.INFO), title, e.text, ref)
+            added += self._add_or_fold(entry, host, e)
         return added
+
+    def _add_or_fold(self, entry: TimelineEntry, host: str, record: Any) -> int:
+        """Add a db2diag line, or fold it into the line of the same record seen shortly before (HADR and
+        takeover records always get their own line: each one is a step of the story)."""
+        entry = replace(entry, title=visible_controls(entry.title), detail=visible_controls(entry.detail))
+        if _HADR_WORDS.search(record.text):
+            return int(self.add(entry))
+        key = (record.level, _NUMBERS.sub("#", record.summary))
+        groups = self._repeats.setdefault(key, [])
+        groups[:] = [g for g in groups if g.first.ref in self._folded]  # forget lines that were dropped
+        near = [g for g in groups if g.first.at <= entry.at <= g.last_at + REPEAT_WINDOW_S]
+        if not near:
+            if not self.add(entry):
+                return 0
+            group = _Repeats(entry, record.level, record.summary, entry.at, [host])
+            self._folded[entry.ref] = group
+            groups.append(group)
+            return 1
+        group = near[0]
+        self._refs.add(entry.ref)
+        group.refs.append(entry.ref)
+        group.times.append(entry.at)
+        group.last_at = max(group.last_at, entry.at)
+        if host not in group.hosts:
+            group.hosts.append(host)
+        self.version += 1
+        return 1
 
     # ------------------------------------------------------------------ reading
 
@@ -239,7 +305,7 @@ class Timeline:
         wanted = set(sources) if sources is not None else None
         ordered = sorted(self._entries, key=lambda item: (item[0], item[1]))
         return [
-            e
+            self._folded[e.ref].entry() if e.ref in self._folded else e
             for _, _, e in ordered
             if (since is None or e.at >= since) and (wanted is None or e.source in wanted)
         ]
