@@ -278,7 +278,7 @@ class Timeline:
         key = (record.level, _NUMBERS.sub("#", record.summary))
         groups = self._repeats.setdefault(key, [])
         groups[:] = [g for g in groups if g.first.ref in self._folded]  # forget lines that were dropped
-        near = [g for g in groups if g.first.at <= entry.at <= g.last_at + REPEAT_WINDOW_S]
+        near = [g for g in groups if g.first.at - REPEAT_WINDOW_S <= entry.at <= g.last_at + REPEAT_WINDOW_S]
         if not near:
             if not self.add(entry):
                 return 0
@@ -288,6 +288,10 @@ class Timeline:
             return 1
         group = near[0]
         self._refs.add(entry.ref)
+        if entry.at < group.first.at:
+            # An older occurrence read later (streams arrive one after the other): it becomes the line.
+            entry, group.first = group.first, self._relocate(group.first, entry)
+            self._folded[group.first.ref] = self._folded.pop(entry.ref)
         group.refs.append(entry.ref)
         group.times.append(entry.at)
         group.last_at = max(group.last_at, entry.at)
@@ -295,6 +299,14 @@ class Timeline:
             group.hosts.append(host)
         self.version += 1
         return 1
+
+    def _relocate(self, old: TimelineEntry, new: TimelineEntry) -> TimelineEntry:
+        """Put `new` where the line `old` is (same arrival order), and return it."""
+        for i, (_, seq, e) in enumerate(self._entries):
+            if e is old:
+                self._entries[i] = (new.at, seq, new)
+                break
+        return new
 
     # ------------------------------------------------------------------ reading
 

@@ -84,3 +84,19 @@ def test_a_dropped_line_forgets_its_repeats_so_they_can_come_back() -> None:
         timeline.add_log_entries([diag(T0 + 10 + n, "db2a", "Critical", f"other problem {'x' * (n + 1)}")])
     assert all("SQLCA" not in e.title for e in timeline.entries())
     assert timeline.add_log_entries([diag(T0 + 5, "db2a", "Error", SQLCA)]) == 1
+
+
+def test_an_older_occurrence_read_later_becomes_the_line() -> None:
+    # The timeline reads one log stream after the other: db2b's records can come before db2a's older ones.
+    timeline = Timeline("lab1")
+    timeline.add_log_entries([diag(T0 + 120, "db2b", "Error", SQLCA), diag(T0 + 180, "db2b", "Error", SQLCA)])
+    timeline.add_log_entries([diag(T0, "db2a", "Error", SQLCA), diag(T0 + 60, "db2a", "Error", SQLCA)])
+    [line] = timeline.entries()
+    assert line.at == T0
+    assert line.title == f"db2diag Error ×4 until 18:51:53Z on db2b, db2a: {SQLCA}"
+    assert line.detail.startswith(diag(T0, "db2a", "Error", SQLCA).text.rstrip())
+    assert line.detail.endswith("at 18:49:53, 18:50:53, 18:51:53 (UTC)")
+    everything = [
+        diag(T0 + n * 60, h, "Error", SQLCA) for n, h in enumerate(["db2a", "db2a", "db2b", "db2b"])
+    ]
+    assert timeline.add_log_entries(everything) == 0
