@@ -1,4 +1,12 @@
-"""ClusterStatus as plain JSON-ready dicts, for `db2ops status --json` and scripts."""
+"""ClusterStatus as plain JSON-ready dicts, for `db2ops status --json` and scripts.
+
+`db2ops status --json` prints `status_document(...)`: one object of the same shape whatever the number of
+clusters (also with --cluster NAME), so a script never guesses between an object and a list:
+
+    {"schema_version": 1, "exit_code": 0|1|2, "clusters": [status_to_dict(cluster), ...]}
+
+`schema_version` changes only when a field is removed or changes meaning (added fields keep it).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +17,7 @@ from typing import Any
 from services.status_model import ClusterStatus, Part, Severity
 
 EXIT_HEALTHY, EXIT_DEGRADED, EXIT_UNREACHABLE = 0, 1, 2
+STATUS_SCHEMA_VERSION = 1  # no field at all: the unversioned output of before (an object or a list)
 _UNREACHABLE_CODES = {"host_unreachable", "host_key_unknown", "host_key_changed", "pacemaker_unavailable"}
 
 
@@ -24,6 +33,19 @@ def status_exit_code(statuses: list[ClusterStatus]) -> int:
         if any(v.severity.rank >= Severity.WARNING.rank for v in s.verdicts):
             code = EXIT_DEGRADED
     return code
+
+
+def status_document(
+    statuses: list[ClusterStatus], now: float | None = None, exit_code: int | None = None
+) -> dict[str, Any]:
+    """Return what `db2ops status --json` prints: `schema_version`, `exit_code` (the process exit status:
+    `exit_code` when given, else the worst cluster's) and `clusters`, one `status_to_dict` per status in the
+    given order (a list even for one cluster)."""
+    return {
+        "schema_version": STATUS_SCHEMA_VERSION,
+        "exit_code": status_exit_code(statuses) if exit_code is None else exit_code,
+        "clusters": [status_to_dict(s, now) for s in statuses],
+    }
 
 
 def status_to_dict(s: ClusterStatus, now: float | None = None) -> dict[str, Any]:

@@ -70,7 +70,7 @@ def test_status_json_cli_does_not_import_textual(tmp_path: Path) -> None:
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, env=env, timeout=60)
     last = out.stdout.strip().splitlines()[-1]
     assert last == "RC 2 TEXTUAL False", out.stdout + out.stderr
-    snap = json.loads(out.stdout[: out.stdout.rindex("RC ")])
+    (snap,) = json.loads(out.stdout[: out.stdout.rindex("RC ")])["clusters"]
     assert snap["cluster"] == "c1"
     assert set(snap["host_errors"]) == {"a", "b"}
     assert any(v["code"] == "host_unreachable" for v in snap["verdicts"])

@@ -64,10 +64,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     lab.add_argument("--dir", type=Path, help="where the lab writes keys and its inventory")
 
-    st = sub.add_parser("status", help="print one snapshot per cluster")
-    st.add_argument("--cluster", dest="status_cluster", help="only this cluster")
+    st = sub.add_parser(
+        "status",
+        help="print one snapshot per cluster",
+        description="Print one snapshot per cluster of the inventory. Exit 0 healthy, 1 degraded, 2 unreachable.",
+        epilog="--json prints one object, the same shape for one cluster, several or --cluster NAME: "
+        '{"schema_version": 1, "exit_code": 0|1|2, "clusters": [{"cluster": NAME, "severity": ..., '
+        '"verdicts": [...], "crm": {...}, "hadr": {HOST: {...}}, ...}]}. exit_code is the worst cluster\'s '
+        "and the process exit status; each cluster also has its own exit_code.",
+    )
+    st.add_argument("--cluster", dest="status_cluster", metavar="NAME", help="only this cluster")
     st.add_argument(
-        "--json", action="store_true", help="JSON output (exit 0 healthy, 1 degraded, 2 unreachable)"
+        "--json",
+        action="store_true",
+        help='JSON output: {"schema_version": 1, "exit_code": N, "clusters": [...]} (see below)',
     )
 
     pa = sub.add_parser("parse", help="parse a saved tool output (from a ticket) and print it")
@@ -418,7 +428,7 @@ def _cmd_parse(args: argparse.Namespace) -> int:
 
 async def _cmd_status(args: argparse.Namespace) -> int:
     from services.status import StatusService
-    from services.status_json import EXIT_UNREACHABLE, status_exit_code, status_to_dict
+    from services.status_json import EXIT_UNREACHABLE, status_document, status_exit_code
 
     inv = _load_inventory(args.inventory)
     clusters = list(inv.clusters)
@@ -433,14 +443,10 @@ async def _cmd_status(args: argparse.Namespace) -> int:
         statuses = list(await asyncio.gather(*(service.snapshot(c) for c in clusters)))
     finally:
         await service.close()
+    code = status_exit_code(statuses)
+    code = EXIT_UNREACHABLE if service.pending_host_keys and code == 0 else code
     if args.json:
-        print(
-            json.dumps(
-                [status_to_dict(s) for s in statuses] if len(statuses) != 1 else status_to_dict(statuses[0]),
-                indent=2,
-                default=str,
-            )
-        )
+        print(json.dumps(status_document(statuses, exit_code=code), indent=2, default=str))
     else:
         from services.status_text import render_status_text
 
@@ -448,8 +454,7 @@ async def _cmd_status(args: argparse.Namespace) -> int:
             print(render_status_text(s))
     for err in service.pending_host_keys:
         print(f"db2ops: {err}", file=sys.stderr)
-    code = status_exit_code(statuses)
-    return EXIT_UNREACHABLE if service.pending_host_keys and code == 0 else code
+    return code
 
 
 def _run_console(args: argparse.Namespace) -> int:

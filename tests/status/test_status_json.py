@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from status_builders import hadr, healthy, part, with_verdicts
 
-from services.status_json import status_to_dict
+from services.status_json import status_document, status_to_dict
 
 
 def test_each_part_says_where_when_and_how_long():
@@ -33,3 +33,26 @@ def test_each_cluster_carries_its_own_exit_code():
     assert d["exit_code"] == 1 and [v["code"] for v in d["verdicts"]] == ["hadr_not_peer"]
     down = with_verdicts(replace(healthy(), host_errors={"db2b": "connection refused"}))
     assert status_to_dict(down)["exit_code"] == 2
+
+
+def _named(name: str, s=None):
+    return replace(s or healthy(), cluster=name)
+
+
+def test_document_has_one_shape_for_one_cluster_and_several():
+    one = json.loads(json.dumps(status_document([_named("c1")], now=1012.5)))
+    down = with_verdicts(replace(healthy(), cluster="c2", host_errors={"db2b": "connection refused"}))
+    two = json.loads(json.dumps(status_document([_named("c1"), down], now=1012.5)))
+    assert set(one) == set(two) == {"schema_version", "exit_code", "clusters"}
+    assert one["schema_version"] == two["schema_version"] == 1
+    assert isinstance(one["clusters"], list)
+    assert [c["cluster"] for c in one["clusters"]] == ["c1"]
+    assert one["clusters"][0] == json.loads(json.dumps(status_to_dict(_named("c1"), now=1012.5)))
+    assert [c["cluster"] for c in two["clusters"]] == ["c1", "c2"]  # in the order given
+    assert (one["exit_code"], two["exit_code"]) == (0, 2)  # the worst cluster's
+    assert [c["exit_code"] for c in two["clusters"]] == [0, 2]
+
+
+def test_document_exit_code_can_be_the_process_one_and_no_cluster_is_an_empty_list():
+    assert status_document([_named("c1")], exit_code=2)["exit_code"] == 2  # e.g. a host key awaits trust
+    assert status_document([]) == {"schema_version": 1, "exit_code": 0, "clusters": []}

@@ -116,7 +116,7 @@ async def test_status_cli_json_against_lab(lab: LabRuntime, tmp_path: Path):
     )
     out, err = await asyncio.wait_for(proc.communicate(), 60)
     assert proc.returncode == 0, err.decode()
-    snap = json.loads(out)
+    (snap,) = json.loads(out)["clusters"]
     assert snap["promoted_node"] == "db2a"
     assert snap["hadr"]["db2b"]["value"]["streams"][0]["state"] == "PEER"
     assert snap["healthy"] is True
