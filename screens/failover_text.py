@@ -9,16 +9,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
-from textual.widgets import Button, Static
 
 from services.failover import EXPECTED_SECONDS, FailoverObservation, Preflight
 from services.plans import PlanResult, StepEvent
 from services.timeline import TimelineEntry
+from tui.widgets.yes_no_modal import YesNoModal, yes_no_css
 
 _MARK = {
     "pass": ("✔", "$text-success"),
@@ -193,38 +190,13 @@ def summary_content(run: FailoverRun, excerpt: Sequence[TimelineEntry]) -> Conte
     return Content("\n").join(lines)
 
 
-class LeaveFailover(ModalScreen[bool]):
+class LeaveFailover(YesNoModal):
     """Asked before leaving a running or half-done failover. Returns True to leave."""
 
     BINDINGS = [Binding("escape", "answer(False)", "Stay"), Binding("l", "answer(True)", "Leave")]
-
-    DEFAULT_CSS = """
-    LeaveFailover { align: center middle; background: $background 60%; }
-    LeaveFailover > Vertical { width: 76; height: auto; border: thick $error; background: $surface; padding: 1 2; }
-    LeaveFailover Horizontal { height: auto; margin: 1 0 0 0; }
-    LeaveFailover Button { margin: 0 2 0 0; }
-    """
-
-    def __init__(self, question: str) -> None:
-        super().__init__()
-        self.question = question
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static(self.question, id="leave-question")
-            with Horizontal():
-                yield Button("Stay (esc)", id="leave-no", variant="primary", compact=True)
-                yield Button("Leave (l)", id="leave-yes", compact=True)
-
-    def on_mount(self) -> None:
-        self.query_one("#leave-no", Button).focus()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        self.dismiss(event.button.id == "leave-yes")
-
-    def action_answer(self, leave: bool) -> None:
-        self.dismiss(leave)
+    DEFAULT_CSS = yes_no_css("LeaveFailover", width=76, border="$error")
+    BUTTONS = (("Stay (esc)", "leave-no", "primary"), ("Leave (l)", "leave-yes", "default"))
+    YES_ID, SAFE_ID, QUESTION_ID = "leave-yes", "leave-no", "leave-question"
 
 
 def leave_question(run: FailoverRun) -> str:

@@ -9,16 +9,14 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
-from textual.widgets import Button, DataTable, Static
+from textual.widgets import DataTable
 
 from services.inventory_model import Cluster
 from services.plans import Plan, PlanResult, StepEvent, StepResult
 from services.plans.step import Action, redact
+from tui.widgets.yes_no_modal import YesNoModal, yes_no_css
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 STATUS_LOOK: dict[str, tuple[str, str]] = {
@@ -229,44 +227,19 @@ def apply_question(
     return Content("\n").join(lines)
 
 
-class ConfirmApply(ModalScreen[bool]):
+class ConfirmApply(YesNoModal):
     """Ask once before a plan changes anything. y / enter: apply; n / escape: cancel."""
 
     BINDINGS = [
         Binding("y", "answer(True)", "Apply"),
         Binding("n,escape", "answer(False)", "Cancel"),
     ]
-
-    DEFAULT_CSS = """
-    ConfirmApply { align: center middle; background: $background 60%; }
-    ConfirmApply > Vertical { width: 80; height: auto; border: thick $warning; background: $surface; padding: 1 2; }
-    ConfirmApply Horizontal { height: auto; margin: 1 0 0 0; }
-    ConfirmApply Button { margin: 0 2 0 0; }
-    """
-
-    def __init__(self, question: Content) -> None:
-        super().__init__()
-        self.question = question
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static(self.question)
-            with Horizontal():
-                yield Button("Apply (y)", id="confirm-yes", variant="warning", compact=True)
-                yield Button("Cancel (n)", id="confirm-no", compact=True)
-
-    def on_mount(self) -> None:
-        self.query_one("#confirm-no", Button).focus()  # the safe answer is the default
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        self.dismiss(event.button.id == "confirm-yes")
-
-    def action_answer(self, yes: bool) -> None:
-        self.dismiss(yes)
+    DEFAULT_CSS = yes_no_css("ConfirmApply")
+    BUTTONS = (("Apply (y)", "confirm-yes", "warning"), ("Cancel (n)", "confirm-no", "default"))
+    YES_ID, SAFE_ID = "confirm-yes", "confirm-no"  # the safe answer is the default
 
 
-class ConfirmLeave(ModalScreen[bool]):
+class ConfirmLeave(YesNoModal):
     """Ask before leaving a screen whose plan is applying a step (leaving stops the run mid-step).
     y: stop it and leave; n / escape: stay (the safe default)."""
 
@@ -274,35 +247,14 @@ class ConfirmLeave(ModalScreen[bool]):
         Binding("y", "answer(True)", "Stop and leave"),
         Binding("n,escape", "answer(False)", "Stay"),
     ]
-
-    DEFAULT_CSS = """
-    ConfirmLeave { align: center middle; background: $background 60%; }
-    ConfirmLeave > Vertical { width: 80; height: auto; border: thick $warning; background: $surface; padding: 1 2; }
-    ConfirmLeave Horizontal { height: auto; margin: 1 0 0 0; }
-    ConfirmLeave Button { margin: 0 2 0 0; }
-    """
+    DEFAULT_CSS = yes_no_css("ConfirmLeave")
+    BUTTONS = (("Stop it and leave (y)", "leave-yes", "warning"), ("Stay (n)", "leave-no", "default"))
+    YES_ID, SAFE_ID = "leave-yes", "leave-no"
 
     def __init__(self, step_id: str) -> None:
-        super().__init__()
+        super().__init__(
+            f"The plan is applying step {step_id}. Leaving stops it in the middle of that step: "
+            "what it already sent is written to the journal, and applying again later re-checks the "
+            "step and resumes there."
+        )
         self.step_id = step_id
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static(
-                f"The plan is applying step {self.step_id}. Leaving stops it in the middle of that step: "
-                "what it already sent is written to the journal, and applying again later re-checks the "
-                "step and resumes there."
-            )
-            with Horizontal():
-                yield Button("Stop it and leave (y)", id="leave-yes", variant="warning", compact=True)
-                yield Button("Stay (n)", id="leave-no", compact=True)
-
-    def on_mount(self) -> None:
-        self.query_one("#leave-no", Button).focus()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        self.dismiss(event.button.id == "leave-yes")
-
-    def action_answer(self, yes: bool) -> None:
-        self.dismiss(yes)
