@@ -30,6 +30,7 @@ from services.timeline import SOURCES, Timeline, TimelineEntry
 from services.timeline_sources import TimelineSources
 from tui.screen_registry import ScreenUnavailable, register_screen
 from tui.widgets.header import ConsoleHeader
+from tui.write_export import write_export
 
 _TIMELINES: weakref.WeakKeyDictionary[Any, dict[str, Timeline]] = weakref.WeakKeyDictionary()
 _SOURCES: weakref.WeakKeyDictionary[Any, dict[str, TimelineSources]] = weakref.WeakKeyDictionary()
@@ -255,13 +256,8 @@ class TimelineScreen(Screen[None]):
         text = self.timeline.to_markdown(sources=self.sources, now=now)
         folder = self.export_dir or default_export_dir()
         path = folder / export_file_name(self.cluster.name, now)
-
-        def write() -> None:
-            folder.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
-
         try:
-            await asyncio.to_thread(write)
+            await write_export(path, text)
         except OSError as exc:
             self.notify(f"Could not export: {exc}. Check that {folder} is writable.", severity="error")
             return

@@ -7,7 +7,6 @@ Whether apply is allowed is decided by the guard inside run_plan: this page only
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,6 +29,7 @@ from tui.widgets.plan_view import (
     render_dry_run,
     step_detail,
 )
+from tui.write_export import write_export
 
 
 class PlanPage(Vertical):
@@ -222,19 +222,16 @@ class PlanPage(Vertical):
 
         directory = self.export_dir or data_dir() / "plans"
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in self.cluster.name).strip(".")
-        plan = self.last_result.plan if self.last_result is not None else "plan"
-        plan = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in plan).strip(".") or "plan"
-        path = directory / f"{plan}-{safe or 'cluster'}-{stamp}.txt"
-        text = self.dry_run_text
-
-        def write() -> None:
-            directory.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
-
+        plan = _file_part(self.last_result.plan if self.last_result is not None else "plan") or "plan"
+        path = directory / f"{plan}-{_file_part(self.cluster.name) or 'cluster'}-{stamp}.txt"
         try:
-            await asyncio.to_thread(write)
+            await write_export(path, self.dry_run_text)
         except OSError as exc:
             self.notify(f"Could not write {path}: {exc}", severity="error")
             return
         self.notify(f"Plan written to {path}", title="Export", timeout=10)
+
+
+def _file_part(name: str) -> str:
+    """Return `name` safe in a file name: anything but letters, digits, - _ . becomes _; no leading dot."""
+    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name).strip(".")
