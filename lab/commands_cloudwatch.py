@@ -5,10 +5,13 @@
   db2ops-lab cloudwatch notifications [ALARM]     the SNS messages alarm actions published (JSON)
   db2ops-lab cloudwatch series NAMESPACE METRIC   the datapoints the lab published for a metric (JSON)
   db2ops-lab cloudwatch history ALARM             the alarm history the lab recorded (JSON)
+  db2ops-lab cloudwatch view [NAMESPACE METRIC]...  what the alarm screen shows of the lab in one answer:
+                                                  the metrics' datapoints, e-mail confirmations, the last
+                                                  SNS messages per alarm, the evaluator's health (JSON)
   db2ops-lab audit-test                           the lab's agent ships the runbook's test audit record
 
-They let another process (`db2ops setup monitoring --prove` against `db2ops lab --serve`) see what the lab
-process's evaluator did. lab/commands.py keeps the drills. Handlers run on the SSH server's loop: no AWS
+They let another process (`db2ops setup monitoring --prove`, or the console's `:alarms`, against
+`db2ops lab --serve`) see what the lab process's evaluator did. lab/commands.py keeps the drills. Handlers run on the SSH server's loop: no AWS
 call here (audit-test hands the write to a thread and answers at once).
 """
 
@@ -23,9 +26,13 @@ from typing import Any
 LAB_AWS_USAGE = (
     "usage: db2ops-lab confirm-email SUBSCRIPTION_ARN|all\n"
     "       db2ops-lab cloudwatch [notifications [ALARM] | series NAMESPACE METRIC | history ALARM]\n"
+    "       db2ops-lab cloudwatch view [NAMESPACE METRIC]...\n"
     "       db2ops-lab audit-test\n"
 )
 AWS_VERBS = ("confirm-email", "cloudwatch", "audit-test")
+VIEW_POINTS = 2000  # newest datapoints per metric in a view (the lab keeps 6 hours; a sparkline needs 3)
+VIEW_SENT = 3  # newest SNS messages per alarm in a view
+_SENT_KEYS = ("AlarmName", "MessageId", "NewStateValue", "Subject", "Timestamp", "TopicArn")
 
 
 def _json(value: Any) -> str:
@@ -53,7 +60,31 @@ def _cloudwatch(ctx: Any, evaluators: list[Any], rest: list[str]) -> tuple[int, 
         return 0, _json(sorted(points)), ""
     if what == "history" and len(names) == 1:
         return 0, _json([item for e in evaluators for item in e.history(names[0])]), ""
+    if what == "view" and len(names) % 2 == 0:
+        metrics = list(zip(names[::2], names[1::2], strict=True))
+        return 0, _json([_view(e, metrics) for e in evaluators]), ""
     return _bad(ctx)
+
+
+def _view(evaluator: Any, metrics: list[tuple[str, str]]) -> dict[str, Any]:
+    """One evaluator's lab-only values for the alarm screen (lock-free readers: never waits for a tick)."""
+    status = evaluator.status()
+    sent: dict[str, list[dict]] = {}
+    for n in list(evaluator.sent_notifications):  # the message bodies stay here: the screen shows no body
+        sent.setdefault(str(n.get("AlarmName", "")), []).append({k: n.get(k) for k in _SENT_KEYS})
+    return {
+        **{k: status[k] for k in ("endpoint", "ticks", "last_error", "problems")},
+        **{k: status[k] for k in ("pending_email", "confirmed_email")},
+        "series": [
+            {
+                "namespace": ns,
+                "metric": name,
+                "points": [[w, v] for w, v in evaluator.series(ns, name)[-VIEW_POINTS:]],
+            }
+            for ns, name in metrics
+        ],
+        "notifications": {alarm: items[-VIEW_SENT:] for alarm, items in sent.items()},
+    }
 
 
 def _confirm_email(ctx: Any, evaluators: list[Any], rest: list[str]) -> tuple[int, str, str]:
