@@ -25,6 +25,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Sparkline, Static
 
 from screens.alarm_dialogs import AlarmHistoryScreen, DeleteAlarmModal, EditAlarmModal, TestFireConfirm
+from screens.alarm_side import side_panel_text, sns_topics
 from services.alarm_steps import AlarmEditError, DeleteAlarmStep, EditAlarmStep, MuteAlarmStep, TestFireStep
 from services.alarms import AlarmService, AlarmServiceError, AlarmView, SubscriptionView, human_age
 from services.inventory_model import Cluster
@@ -51,11 +52,6 @@ def mini_spark(values: list[float], width: int = 20) -> str:
     top = max(max(slots), 0.0)
     # Zero is the lowest bar; any activity shows at least the second one, so a single event stays visible.
     return "".join(BARS[0] if v <= 0 else BARS[max(1, round(v / top * (len(BARS) - 1)))] for v in slots)
-
-
-def sns_topics(alarm: AlarmView) -> list[str]:
-    """Return the SNS topic ARNs among the alarm's actions."""
-    return [arn for arn in alarm.alarm_actions if arn.startswith("arn:aws:sns:")]
 
 
 class AlarmsScreen(Screen[None]):
@@ -97,7 +93,8 @@ class AlarmsScreen(Screen[None]):
         super().__init__(name=f"alarms:{cluster.name}")
         self.cluster = cluster
         self.service = service
-        lab = getattr(service, "source", "aws") == "lab"
+        # A lab in another process answers over SSH at each poll: the AWS pace there (r refreshes at once).
+        lab = getattr(service, "source", "aws") == "lab" and getattr(service, "remote_lab", None) is None
         self.poll_interval = (
             poll_interval if poll_interval is not None else (LAB_POLL_S if lab else AWS_POLL_S)
         )
@@ -107,6 +104,7 @@ class AlarmsScreen(Screen[None]):
         self.alarms: list[AlarmView] = []
         self.sparks: dict[str, list[float]] = {}
         self.subs: dict[str, list[SubscriptionView] | str] = {}  # topic -> subscriptions or error text
+        self.sent: dict[str, list[dict[str, Any]]] = {}  # alarm -> SNS messages the lab sent (lab only)
         self.error = ""
         self.loaded_at: datetime | None = None
         self.loaded = asyncio.Event()
@@ -186,15 +184,34 @@ class AlarmsScreen(Screen[None]):
             except AlarmServiceError as exc:
                 return topic, str(exc)
 
+        sent_by = getattr(self.service, "lab_notifications", None) if self.lab else None
+
+        async def sent(alarm: AlarmView) -> tuple[str, list[dict[str, Any]]]:
+            try:
+                return alarm.name, await sent_by(alarm.name) if sent_by is not None else []
+            except AlarmServiceError:  # the lab did not answer: the status line's note says so
+                return alarm.name, []
+
         topics = sorted({t for a in alarms for t in sns_topics(a)})
-        sparks, subscriptions = await asyncio.gather(
-            asyncio.gather(*(spark(a) for a in alarms)), asyncio.gather(*(subs(t) for t in topics))
+        sparks, subscriptions, messages = await asyncio.gather(
+            asyncio.gather(*(spark(a) for a in alarms)),
+            asyncio.gather(*(subs(t) for t in topics)),
+            asyncio.gather(*(sent(a) for a in alarms)),
         )
         self.alarms, self.sparks, self.subs = alarms, dict(sparks), dict(subscriptions)
+        self.sent = dict(messages)
         self.error = ""
         self.loaded_at = self.clock()
         self._render_all()
         self.loaded.set()
+
+    async def on_unmount(self) -> None:
+        close = getattr(self.service, "close", None)  # its own SSH pool to a lab in another process, if any
+        if close is not None:
+            try:
+                await close()
+            except Exception:  # closing: nothing left to tell the user
+                pass
 
     def action_refresh(self) -> None:
         if self.poll_once:
@@ -231,7 +248,10 @@ class AlarmsScreen(Screen[None]):
     def _render_status(self) -> None:
         bits = [f"{len(self.alarms)} alarms", f"{sum(a.state == 'ALARM' for a in self.alarms)} in ALARM"]
         bits.append(f"{sum(a.ours for a in self.alarms)} by db2ops")
-        if self.lab:
+        lab_note = getattr(self.service, "lab_note", "") if self.lab else ""
+        if lab_note:  # first, where the line is not cut: the lab in another process did not answer
+            bits.insert(0, f"⚠ {lab_note}")
+        elif self.lab:
             bits.append(
                 "lab: states, history, datapoints and e-mail confirmation come from the lab's evaluator (lab)"
             )
@@ -296,30 +316,8 @@ class AlarmsScreen(Screen[None]):
         self._render_side(a)
 
     def _render_side(self, a: AlarmView) -> None:
-        text = Text()
-        topics = sns_topics(a)
-        if not topics:
-            text.append("No SNS topic in this alarm's actions.", "dim")
-        for topic in topics:
-            text.append(f"SNS topic {topic.rsplit(':', 1)[-1]}\n", "bold")
-            text.append(f"{topic}\n", "dim")
-            subs = self.subs.get(topic, [])
-            if isinstance(subs, str):
-                text.append(f"⚠ {subs}\n", "red")
-                continue
-            if not subs:
-                text.append("no subscriptions: nobody is notified\n", "yellow")
-            for s in subs:
-                status = s.status.upper() + (" (lab)" if s.source == "lab" else "")
-                text.append(f"  {s.endpoint} ({s.protocol}) ")
-                text.append(f"{status}\n", "bold yellow" if s.status == "pending" else "green")
-            if any(
-                isinstance(s, SubscriptionView) and s.status == "pending" and s.source == "lab" for s in subs
-            ):
-                text.append("  lab: confirm with db2ops-lab confirm-email all\n", "dim")
-        if not a.actions_enabled:
-            text.append("\nActions are MUTED: nobody is notified (m unmutes).\n", "bold yellow")
-        self.query_one("#alarms-side", Static).update(text)
+        side = side_panel_text(a, self.subs, self.sent.get(a.name))
+        self.query_one("#alarms-side", Static).update(side)
 
     # ------------------------------------------------------------------ actions
     def _writable(self) -> bool:
@@ -453,9 +451,12 @@ def _open_alarms(app: Any) -> AlarmsScreen:
     cluster = app.current_cluster
     if cluster is None:
         raise ScreenUnavailable("no cluster selected: pick one on :fleet first, then :alarms")
-    # On the lab, the lab's CloudWatch evaluator registered itself for the cluster's endpoint (services.alarms).
+    # On the lab, the lab's CloudWatch evaluator registered itself for the cluster's endpoint (services.alarms);
+    # a lab in another process (`db2ops lab --serve`) is asked over SSH, through the status poller's pool.
     source = getattr(getattr(app, "inventory", None), "source", "") or ""
-    return AlarmsScreen(cluster, AlarmService(cluster, inventory_source=source))
+    runner = getattr(getattr(app, "current_status_source", None), "runner", None)
+    service = AlarmService(cluster, inventory_source=source, remote_lab=True, runner=runner)
+    return AlarmsScreen(cluster, service)
 
 
 register_screen(

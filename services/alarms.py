@@ -4,7 +4,9 @@ plan steps (services/alarm_steps.py) run through the plan runner, the write guar
 
 On the embedded lab, CloudWatch's evaluator is played by lab/cloudwatch_eval.py, which registers itself here
 (`register_lab_source`; the lab depends on services, never the reverse). Values it provides (state changes,
-history, datapoints, e-mail confirmation) are marked `source="lab"` so the console can say so.
+history, datapoints, e-mail confirmation, the SNS messages it sent) are marked `source="lab"` so the console
+can say so. A console in another process than the lab (`db2ops lab --serve`) asks the lab for them over SSH
+(`remote_lab=True`: services/monitoring/lab_remote.py, one `db2ops-lab cloudwatch view` per refresh).
 All boto3 calls run in a worker thread (services.aws_clients.call).
 """
 
@@ -13,18 +15,48 @@ from __future__ import annotations
 import asyncio
 import math
 import threading
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
 
+from services.alarm_model import (  # re-exported: the screens and tests import them from here
+    OURS_PREFIX,
+    OURS_TAG,
+    STATE_ORDER,
+    AlarmHistory,
+    AlarmView,
+    HistoryItem,
+    Source,
+    SubscriptionView,
+    aware_utc,
+    bucket_points,
+    history_item,
+    human_age,
+    is_ours,
+    sort_alarms,
+)
 from services.inventory_model import Cluster
 
-Source = Literal["aws", "lab"]
-OURS_PREFIX = "db2ops-"
-OURS_TAG = "db2ops:cluster"
-STATE_ORDER = {"ALARM": 0, "INSUFFICIENT_DATA": 1, "OK": 2}
 SPARK_POINTS = 60  # at most this many bars per sparkline
+__all__ = [
+    "OURS_PREFIX",
+    "OURS_TAG",
+    "STATE_ORDER",
+    "AlarmHistory",
+    "AlarmService",
+    "AlarmServiceError",
+    "AlarmView",
+    "HistoryItem",
+    "Source",
+    "SubscriptionView",
+    "bucket_points",
+    "human_age",
+    "is_ours",
+    "lab_source_for",
+    "register_lab_source",
+    "sort_alarms",
+    "unregister_lab_source",
+]
 
 _LAB_SOURCES: dict[str, Any] = {}
 _LAB_LOCK = threading.Lock()
@@ -55,128 +87,11 @@ def lab_source_for(endpoint_url: str | None) -> Any | None:
         return _LAB_SOURCES.get(endpoint_url)
 
 
-@dataclass(frozen=True)
-class AlarmView:
-    """One metric alarm as the screen shows it. `raw` is the describe_alarms dict (kept for edits)."""
-
-    name: str
-    state: str
-    state_since: datetime | None
-    reason: str
-    actions_enabled: bool
-    namespace: str
-    metric_name: str
-    period: int
-    statistic: str
-    threshold: float
-    comparison: str
-    treat_missing: str
-    evaluation_periods: int = 1
-    alarm_actions: tuple[str, ...] = ()
-    description: str = ""
-    filter_name: str = ""
-    filter_pattern: str = ""
-    log_group: str = ""
-    ours: bool = False
-    source: Source = "aws"
-    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
-
-    def age(self, now: datetime) -> timedelta | None:
-        """Return how long the alarm has been in its state (None when AWS did not say)."""
-        return None if self.state_since is None else max(timedelta(0), now - self.state_since)
-
-    @property
-    def comparison_symbol(self) -> str:
-        return COMPARISON_SYMBOLS.get(self.comparison, self.comparison)
-
-    @property
-    def condition(self) -> str:
-        """Return the rule in one line: "Sum >= 1 per 60 s, missing: notBreaching"."""
-        return (
-            f"{self.statistic} {self.comparison_symbol} {self.threshold:g} per {self.period} s"
-            + (f" x{self.evaluation_periods}" if self.evaluation_periods != 1 else "")
-            + f", missing: {self.treat_missing}"
-        )
-
-
-COMPARISON_SYMBOLS = {
-    "GreaterThanOrEqualToThreshold": ">=",
-    "GreaterThanThreshold": ">",
-    "LessThanThreshold": "<",
-    "LessThanOrEqualToThreshold": "<=",
-}
-
-
-@dataclass(frozen=True)
-class SubscriptionView:
-    """One SNS subscription of a topic. `status` is "pending" or "confirmed"."""
-
-    endpoint: str
-    protocol: str
-    status: str
-    arn: str = ""
-    source: Source = "aws"
-
-
-@dataclass(frozen=True)
-class HistoryItem:
-    """One entry of an alarm's history (describe_alarm_history's AlarmHistoryItems)."""
-
-    timestamp: datetime | None
-    kind: str  # StateUpdate | ConfigurationUpdate | Action
-    summary: str
-    data: str = ""
-
-
-@dataclass(frozen=True)
-class AlarmHistory:
-    """An alarm's history, newest first, and where it came from."""
-
-    alarm_name: str
-    items: tuple[HistoryItem, ...]
-    source: Source = "aws"
-
-
-def human_age(age: timedelta | None) -> str:
-    """Return "45s", "12m", "3h05m", "2d04h" ("?" for None)."""
-    if age is None:
-        return "?"
-    s = int(age.total_seconds())
-    if s < 60:
-        return f"{s}s"
-    if s < 3600:
-        return f"{s // 60}m"
-    if s < 86400:
-        return f"{s // 3600}h{(s % 3600) // 60:02d}m"
-    return f"{s // 86400}d{(s % 86400) // 3600:02d}h"
-
-
-def is_ours(alarm: dict[str, Any], tags: dict[str, str] | None = None) -> bool:
-    """Return True for an alarm db2ops created: name prefix "db2ops-" or the db2ops:cluster tag."""
-    return str(alarm.get("AlarmName", "")).startswith(OURS_PREFIX) or bool(tags and OURS_TAG in tags)
-
-
-def sort_alarms(views: Iterable[AlarmView], cluster_name: str) -> list[AlarmView]:
-    """Return `views` ordered: this cluster's db2ops alarms, other db2ops alarms, the rest; then by state
-    (ALARM first) and name."""
-
-    def key(v: AlarmView) -> tuple:
-        mine = v.name.startswith(f"{OURS_PREFIX}{cluster_name}-")
-        group = 0 if v.ours and mine else 1 if v.ours else 2
-        return (group, STATE_ORDER.get(v.state, 3), v.name)
-
-    return sorted(views, key=key)
-
-
-def _aware(value: Any) -> datetime | None:
-    if not isinstance(value, datetime):
-        return None
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
 class AlarmService:
     """Reads one cluster's alarms. `client_factory(service)` returns a boto3 client (default: the cluster's
-    aws settings through services.aws_clients); `lab` overrides the registered lab source."""
+    aws settings through services.aws_clients); `lab` overrides the registered lab source. `remote_lab`
+    lets a lab cluster with no lab in this process read the lab-only values from the lab's process over
+    SSH, through `runner` (a HostRunner; default: a private SshPool that `close()` closes)."""
 
     def __init__(
         self,
@@ -186,6 +101,8 @@ class AlarmService:
         lab: Any = None,
         clock: Callable[[], datetime] | None = None,
         inventory_source: str = "",
+        remote_lab: bool = False,
+        runner: Any = None,
     ) -> None:
         self.cluster = cluster
         self.inventory_source = inventory_source
@@ -194,6 +111,9 @@ class AlarmService:
         self.clock = clock or (lambda: datetime.now(UTC))
         self._tags: dict[str, dict[str, str]] = {}  # alarm ARN -> tags (they rarely change)
         self._confirmed: set[str] = set()  # e-mail subscription ARNs seen confirmed (never pending again)
+        self._remote_wanted = remote_lab
+        self._runner = runner
+        self._remote: Any = None
 
     # ------------------------------------------------------------------ plumbing
     @property
@@ -202,8 +122,48 @@ class AlarmService:
         return self._lab if self._lab is not None else lab_source_for(self.cluster.aws.endpoint_url)
 
     @property
+    def remote_lab(self) -> Any | None:
+        """Return the RemoteLabAlarmValues of this cluster's lab when it runs in another process: asked for
+        (`remote_lab=True`), no lab evaluator in this process, a lab cluster with AWS (as `setup monitoring
+        --prove` decides). None otherwise (real AWS, or the lab is in this process)."""
+        if not self._remote_wanted or self.lab is not None:
+            return None
+        if not (self.cluster.lab and self.cluster.aws.is_lab):
+            return None
+        if self._remote is None:
+            from services.monitoring.lab_remote import RemoteLabAlarmValues
+
+            self._remote = RemoteLabAlarmValues(self.cluster, self._runner)
+        return self._remote
+
+    @property
     def source(self) -> Source:
-        return "lab" if self.lab is not None else "aws"
+        return "lab" if self.lab is not None or self.remote_lab is not None else "aws"
+
+    @property
+    def lab_note(self) -> str:
+        """Return why the lab in another process did not answer the last refresh ("" when it did)."""
+        remote = self.remote_lab
+        return f"lab values unavailable: {remote.note}" if remote is not None and remote.note else ""
+
+    async def _lab_values(self, metric: tuple[str, str] | None = None) -> Any | None:
+        """Return what answers lab-only reads now: the lab evaluator of this process, this refresh's values
+        of the lab in another process, or None (real AWS). Raises AlarmServiceError when that lab did not
+        answer (`lab_note` says the same)."""
+        lab, remote = self.lab, self.remote_lab
+        if remote is None:
+            return lab
+        from services.plans import StepFailed
+
+        try:
+            return await remote.values(metric)
+        except StepFailed as exc:
+            raise AlarmServiceError(self.lab_note or str(exc)) from exc
+
+    async def close(self) -> None:
+        """Close what reaches a lab in another process (its private SSH pool, if one was made)."""
+        if self._remote is not None:
+            await self._remote.close()
 
     def client(self, service: str) -> Any:
         if self._client_factory is not None:
@@ -257,6 +217,8 @@ class AlarmService:
         await self._load_tags([a for a in alarms if not str(a.get("AlarmName", "")).startswith(OURS_PREFIX)])
         source = self.source
         views = [self._view(a, by_metric, source) for a in alarms]
+        if self.remote_lab is not None:  # a new refresh: the next lab read asks the lab once for all of them
+            self.remote_lab.begin_refresh((v.namespace, v.metric_name) for v in views if v.metric_name)
         return sort_alarms(views, self.cluster.name)
 
     async def _load_tags(self, alarms: list[dict]) -> None:
@@ -279,7 +241,7 @@ class AlarmService:
         return AlarmView(
             name=a["AlarmName"],
             state=a.get("StateValue", "INSUFFICIENT_DATA"),
-            state_since=_aware(a.get("StateUpdatedTimestamp")),
+            state_since=aware_utc(a.get("StateUpdatedTimestamp")),
             reason=a.get("StateReason", ""),
             actions_enabled=bool(a.get("ActionsEnabled", True)),
             namespace=a.get("Namespace", ""),
@@ -320,7 +282,7 @@ class AlarmService:
             if alarm.statistic in ("Sum", "Average", "Minimum", "Maximum", "SampleCount")
             else "Sum"
         )
-        lab = self.lab
+        lab = await self._lab_values((alarm.namespace, alarm.metric_name))
         if lab is not None:
             points = lab.series(alarm.namespace, alarm.metric_name)
             return bucket_points(points, start_epoch, end_epoch, period, stat)
@@ -347,7 +309,7 @@ class AlarmService:
         )
         series = (result.get("MetricDataResults") or [{}])[0]
         values = [
-            (_aware(ts) or now, float(v))
+            (aware_utc(ts) or now, float(v))
             for ts, v in zip(series.get("Timestamps", []), series.get("Values", []), strict=False)
         ]
         return bucket_points(values, start_epoch, end_epoch, period, "Sum" if stat == "Sum" else "Maximum")
@@ -359,7 +321,10 @@ class AlarmService:
         subs = await self._pages(
             "sns", "list_subscriptions_by_topic", "Subscriptions", "NextToken", TopicArn=topic_arn
         )
-        lab = self.lab
+        try:
+            lab = await self._lab_values()
+        except AlarmServiceError:  # `lab_note` says why; AWS's own pending/confirmed is the next best
+            lab = None
         out = []
         for s in subs:
             arn = str(s.get("SubscriptionArn", ""))
@@ -394,10 +359,15 @@ class AlarmService:
         Raises AlarmServiceError; when the endpoint does not implement DescribeAlarmHistory (moto answers
         HTTP 500) the message says so.
         """
-        lab = self.lab
-        if lab is not None:
-            items = lab.history(name)[:max_records]
-            return AlarmHistory(name, tuple(_history_item(i) for i in items), "lab")
+        lab, remote = self.lab, self.remote_lab
+        if lab is not None or remote is not None:
+            from services.plans import StepFailed
+
+            try:
+                items = lab.history(name) if lab is not None else await remote.history(name)
+            except StepFailed as exc:
+                raise AlarmServiceError(f"the lab's alarm history is unavailable: {exc}") from exc
+            return AlarmHistory(name, tuple(history_item(i) for i in items[:max_records]), "lab")
         try:
             page = await self._call(
                 "cloudwatch",
@@ -414,7 +384,14 @@ class AlarmService:
                     f"console, or run `db2ops-lab cloudwatch history {name}` on a lab host"
                 ) from exc
             raise
-        return AlarmHistory(name, tuple(_history_item(i) for i in page.get("AlarmHistoryItems", [])), "aws")
+        return AlarmHistory(name, tuple(history_item(i) for i in page.get("AlarmHistoryItems", [])), "aws")
+
+    async def lab_notifications(self, alarm_name: str) -> list[dict[str, Any]]:
+        """Return the SNS messages the lab published for the alarm (newest last; TopicArn, NewStateValue,
+        Timestamp, MessageId): [] on real AWS, which has no such record. Raises AlarmServiceError when the
+        lab in another process did not answer."""
+        lab = await self._lab_values()
+        return [] if lab is None else list(lab.notifications_for(alarm_name))
 
     # ------------------------------------------------------------------ changes
     async def apply_change(self, step: Any, *, journal: Any = None, operator: str | None = None) -> Any:
@@ -430,40 +407,3 @@ class AlarmService:
             operator=operator,
             inventory_source=self.inventory_source,
         )
-
-
-def _history_item(item: dict) -> HistoryItem:
-    return HistoryItem(
-        timestamp=_aware(item.get("Timestamp")),
-        kind=str(item.get("HistoryItemType", "")),
-        summary=str(item.get("HistorySummary", "")),
-        data=str(item.get("HistoryData", "")),
-    )
-
-
-def bucket_points(
-    points: Iterable[tuple[datetime, float]], start_epoch: int, end_epoch: int, period: int, stat: str
-) -> list[float]:
-    """Return one value per `period` bucket in [start_epoch, end_epoch): Sum/SampleCount add up, Maximum /
-    Minimum / Average keep that statistic; empty buckets are 0.0."""
-    count = max(0, (end_epoch - start_epoch) // period)
-    buckets: list[list[float]] = [[] for _ in range(count)]
-    for when, value in points:
-        ts = int(when.timestamp())
-        if start_epoch <= ts < end_epoch:
-            buckets[(ts - start_epoch) // period].append(value)
-    out = []
-    for b in buckets:
-        if not b:
-            out.append(0.0)
-        elif stat == "SampleCount":
-            out.append(float(len(b)))
-        elif stat == "Maximum":
-            out.append(max(b))
-        elif stat == "Minimum":
-            out.append(min(b))
-        elif stat == "Average":
-            out.append(sum(b) / len(b))
-        else:
-            out.append(float(sum(b)))
-    return out
