@@ -15,7 +15,7 @@ from urllib.parse import unquote
 from services.ha_setup.common import find_primary
 from services.ha_setup.params import HaParams, policy_document, policy_json
 from services.inventory_model import Cluster, Host
-from services.plans import AwsCall, AwsCallStep, PlanContext, StepFailed, StepState
+from services.plans import AwsCall, AwsCallStep, PlanContext, StepFailed, StepState, VerifiedByCheck
 
 _DENIED = ("AccessDenied", "UnauthorizedOperation")
 
@@ -37,8 +37,27 @@ def explain_denied(exc: StepFailed, what: str) -> StepFailed:
     )
 
 
-class SourceDestCheckStep(AwsCallStep):
+class _HaAwsStep(VerifiedByCheck, AwsCallStep):
+    """An HA step of AWS calls: apply first refreshes what `calls` reads (`_refresh`), and a refused call
+    says which permission db2ops's own identity lacks (`denied_hint`)."""
+
+    denied_hint = ""
+
+    async def _refresh(self, ctx: PlanContext) -> None:
+        return None
+
+    async def apply(self, ctx: PlanContext) -> None:
+        await self._refresh(ctx)
+        try:
+            await super().apply(ctx)
+        except StepFailed as exc:
+            raise explain_denied(exc, self.denied_hint) from exc
+
+
+class SourceDestCheckStep(_HaAwsStep):
     """modify-instance-attribute --no-source-dest-check on one Db2 instance."""
+
+    denied_hint = "Allow ec2:ModifyInstanceAttribute on the two Db2 instances."
 
     def __init__(self, host: Host) -> None:
         super().__init__(
@@ -62,16 +81,6 @@ class SourceDestCheckStep(AwsCallStep):
     def calls(self, ctx: PlanContext) -> list[AwsCall]:
         params = {"InstanceId": _instance_id(self.host), "SourceDestCheck": {"Value": False}}
         return [AwsCall("ec2", "ModifyInstanceAttribute", params)]
-
-    async def apply(self, ctx: PlanContext) -> None:
-        try:
-            await super().apply(ctx)
-        except StepFailed as exc:
-            raise explain_denied(exc, "Allow ec2:ModifyInstanceAttribute on the two Db2 instances.") from exc
-
-    async def verify(self, ctx: PlanContext) -> bool | str:
-        state = await self.check(ctx)
-        return True if state.done else state.detail
 
 
 async def _account(ctx: PlanContext) -> tuple[str, str]:
@@ -112,8 +121,10 @@ def _document(raw: Any) -> dict:
     return json.loads(unquote(str(raw)))  # AWS returns the document URL-encoded
 
 
-class IamPolicyStep(AwsCallStep):
+class IamPolicyStep(_HaAwsStep):
     """The runbook's IAM policy, created once and attached to the Db2 instances' role."""
+
+    denied_hint = "Creating the policy needs iam:CreatePolicy and iam:AttachRolePolicy."
 
     def __init__(self, cluster: Cluster, params: HaParams) -> None:
         super().__init__(
@@ -209,23 +220,15 @@ class IamPolicyStep(AwsCallStep):
         ]
         return out
 
-    async def apply(self, ctx: PlanContext) -> None:
+    async def _refresh(self, ctx: PlanContext) -> None:
         await self._state(ctx)
-        try:
-            await super().apply(ctx)
-        except StepFailed as exc:
-            raise explain_denied(
-                exc, "Creating the policy needs iam:CreatePolicy and iam:AttachRolePolicy."
-            ) from exc
-
-    async def verify(self, ctx: PlanContext) -> bool | str:
-        state = await self.check(ctx)
-        return True if state.done else state.detail
 
 
-class OverlayRouteStep(AwsCallStep):
+class OverlayRouteStep(_HaAwsStep):
     """overlay_ip/32 -> the HADR primary's instance in every route table (create, or replace when the
     route points elsewhere: only the primary db2pd reports decides where)."""
+
+    denied_hint = "Allow ec2:CreateRoute and ec2:ReplaceRoute on the route table(s) for db2ops."
 
     def __init__(self, cluster: Cluster, params: HaParams) -> None:
         super().__init__(
@@ -292,15 +295,5 @@ class OverlayRouteStep(AwsCallStep):
                 out.append(AwsCall("ec2", "ReplaceRoute", params, note=note))
         return out
 
-    async def apply(self, ctx: PlanContext) -> None:
+    async def _refresh(self, ctx: PlanContext) -> None:
         await self.check(ctx)
-        try:
-            await super().apply(ctx)
-        except StepFailed as exc:
-            raise explain_denied(
-                exc, "Allow ec2:CreateRoute and ec2:ReplaceRoute on the route table(s) for db2ops."
-            ) from exc
-
-    async def verify(self, ctx: PlanContext) -> bool | str:
-        state = await self.check(ctx)
-        return True if state.done else state.detail

@@ -10,7 +10,14 @@ from typing import Any
 from services.cluster_model import Db2cmList
 from services.ha_setup.params import HaParams
 from services.inventory_model import Cluster, Host
-from services.plans import HostCommand, HostCommandStep, PlanContext, StepFailed
+from services.plans import (
+    HostCommand,
+    HostCommandStep,
+    PlanContext,
+    StepFailed,
+    StepState,
+    VerifiedByCheck,
+)
 
 PRIMARY_FACT = "ha:primary"  # ctx.facts key: name of the HADR primary host (found once per run)
 DB2CM_MISSING = "not installed yet"
@@ -47,7 +54,15 @@ def first_line(result: Any) -> str:
     return f"exit status {result.exit_status}"
 
 
-class ReadOnlyStep(HostCommandStep):
+async def rpm_state(ctx: PlanContext, host: Host, package: str) -> StepState:
+    """Return done with `rpm -q PACKAGE`'s answer when `package` is installed on `host`, else not done."""
+    result = await ctx.read(host, ["rpm", "-q", package])
+    if result.exit_status == 0:
+        return StepState(True, result.stdout.strip())
+    return StepState(False, f"{package} is not installed")
+
+
+class ReadOnlyStep(VerifiedByCheck, HostCommandStep):
     """A prerequisite check: `check` reads and raises PrerequisiteFailed with what to fix; it never
     changes anything (no commands), so apply is a no-op and verify reads again."""
 
@@ -57,9 +72,19 @@ class ReadOnlyStep(HostCommandStep):
     async def apply(self, ctx: PlanContext) -> None:
         return None
 
-    async def verify(self, ctx: PlanContext) -> bool | str:
-        state = await self.check(ctx)
-        return True if state.done else state.detail
+
+class PrimaryHostStep(HostCommandStep):
+    """A step run on the HADR primary: `host` is the first db host until `_to_primary` finds the primary."""
+
+    def __init__(self, *, id: str, title: str, cluster: Cluster, explain: str) -> None:
+        super().__init__(id=id, title=title, host=cluster.db_hosts[0], explain=explain)
+        self.cluster = cluster
+
+    async def _to_primary(self, ctx: PlanContext) -> Host:
+        """Point the step (host and target) at the HADR primary and return it; raises like find_primary."""
+        self.host = await find_primary(ctx)
+        self.target = self.host.name
+        return self.host
 
 
 async def hadr_role(ctx: PlanContext, host: Host) -> tuple[str | None, str | None]:

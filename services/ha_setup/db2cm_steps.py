@@ -5,26 +5,32 @@ database resource, from one host (db2ops uses the HADR primary) as root. Each st
 
 from __future__ import annotations
 
+from abc import abstractmethod
+
 from services.cluster_model import Db2cmList
-from services.ha_setup.common import db2cm_path, find_primary, read_db2cm_list, root, standby_of
+from services.ha_setup.common import PrimaryHostStep, db2cm_path, read_db2cm_list, root, standby_of
 from services.ha_setup.params import HaParams, hadr_resource
 from services.inventory_model import Cluster, Host
-from services.plans import HostCommand, HostCommandStep, PlanContext, StepFailed, StepState
+from services.plans import (
+    HostCommand,
+    PlanContext,
+    StepFailed,
+    StepState,
+    VerifiedByCheck,
+)
 
 LIST_FACT = "ha:db2cm-list"  # ctx.facts: the last db2cm -list read (Db2cmList or why there is none)
 
 
-class _Db2cmStep(HostCommandStep):
+class _Db2cmStep(VerifiedByCheck, PrimaryHostStep):
     """A db2cm command run on the HADR primary (resolved on check)."""
 
     def __init__(self, *, id: str, title: str, cluster: Cluster, params: HaParams, explain: str) -> None:
-        super().__init__(id=id, title=title, host=cluster.db_hosts[0], explain=explain)
-        self.cluster = cluster
+        super().__init__(id=id, title=title, cluster=cluster, explain=explain)
         self.params = params
 
     async def _listing(self, ctx: PlanContext) -> Db2cmList | str:
-        self.host = await find_primary(ctx)
-        self.target = self.host.name
+        await self._to_primary(ctx)
         listing = await read_db2cm_list(ctx, self.host, self.params)
         ctx.facts[LIST_FACT] = listing
         if isinstance(listing, Db2cmList):
@@ -37,6 +43,16 @@ class _Db2cmStep(HostCommandStep):
                 )
         return listing
 
+    async def check(self, ctx: PlanContext) -> StepState:
+        listing = await self._listing(ctx)
+        if isinstance(listing, str):
+            return StepState(False, listing)
+        return self._state(listing)
+
+    @abstractmethod
+    def _state(self, listing: Db2cmList) -> StepState:
+        """Return what the existing cluster's `db2cm -list` says about this step."""
+
     def db2cm(self, *args: str) -> HostCommand:
         return HostCommand(root(self.params, db2cm_path(self.cluster), *args))
 
@@ -44,10 +60,6 @@ class _Db2cmStep(HostCommandStep):
         state = await self.check(ctx)  # the earlier steps of this run changed the cluster
         if not state.done:
             await super().apply(ctx)
-
-    async def verify(self, ctx: PlanContext) -> bool | str:
-        state = await self.check(ctx)
-        return True if state.done else state.detail
 
 
 class ClusterCreateStep(_Db2cmStep):
@@ -63,10 +75,7 @@ class ClusterCreateStep(_Db2cmStep):
             "hosts (run `ip -o link` to find the interface name). Creates corosync + Pacemaker on both.",
         )
 
-    async def check(self, ctx: PlanContext) -> StepState:
-        listing = await self._listing(ctx)
-        if isinstance(listing, str):
-            return StepState(False, listing)
+    def _state(self, listing: Db2cmList) -> StepState:
         detail = f"domain {listing.domain_name}: {', '.join(f'{n} {s}' for n, s in listing.nodes.items())}"
         if listing.domain_name != self.params.domain:
             detail += f" (kept: renaming a domain means re-creating it; wanted {self.params.domain})"
@@ -107,10 +116,7 @@ class InstanceResourceStep(_Db2cmStep):
         )
         self.instance_host = host
 
-    async def check(self, ctx: PlanContext) -> StepState:
-        listing = await self._listing(ctx)
-        if isinstance(listing, str):
-            return StepState(False, listing)
+    def _state(self, listing: Db2cmList) -> StepState:
         for resource in listing.resources:
             if (
                 resource.type == "Instance"
@@ -139,10 +145,7 @@ class DatabaseResourceStep(_Db2cmStep):
             "primary, unpromoted on the standby.",
         )
 
-    async def check(self, ctx: PlanContext) -> StepState:
-        listing = await self._listing(ctx)
-        if isinstance(listing, str):
-            return StepState(False, listing)
+    def _state(self, listing: Db2cmList) -> StepState:
         for resource in listing.resources:
             if (
                 resource.type == "HADR"

@@ -9,10 +9,16 @@ import asyncio
 import re
 from dataclasses import dataclass, field
 
-from services.ha_setup.common import find_primary, read_crm_config, root, standby_of
+from services.ha_setup.common import PrimaryHostStep, read_crm_config, root, standby_of
 from services.ha_setup.params import HaParams, hadr_resource
 from services.inventory_model import Cluster
-from services.plans import HostCommand, HostCommandStep, PlanContext, StepFailed, StepState
+from services.plans import (
+    HostCommand,
+    PlanContext,
+    StepFailed,
+    StepState,
+    VerifiedByCheck,
+)
 
 AGENT = "aws-vpc-move-ip"
 VERIFY_ATTEMPTS = 30  # x 2 s: the agent's start timeout is 180 s, a start takes a few seconds
@@ -62,22 +68,21 @@ def render_crm_file(cluster: Cluster, params: HaParams, primary: str, standby: s
     )
 
 
-class OverlayAddressStep(HostCommandStep):
+class OverlayAddressStep(VerifiedByCheck, PrimaryHostStep):
     """ip address add OVERLAY/32 dev NIC on the primary (runbook step 2)."""
 
     def __init__(self, cluster: Cluster, params: HaParams) -> None:
         super().__init__(
             id="overlay-address",
             title=f"Overlay IP {params.overlay_cidr} on {params.nic} of the primary",
-            host=cluster.db_hosts[0],
+            cluster=cluster,
             explain="Runbook step 2: ip address add on the primary; after a failover the aws-vpc-move-ip "
             "agent adds it on the new primary itself.",
         )
         self.params = params
 
     async def check(self, ctx: PlanContext) -> StepState:
-        self.host = await find_primary(ctx)
-        self.target = self.host.name
+        await self._to_primary(ctx)
         result = await ctx.read(self.host, ["ip", "-o", "address", "show", "dev", self.params.nic])
         if result.exit_status != 0:
             raise StepFailed(
@@ -91,29 +96,23 @@ class OverlayAddressStep(HostCommandStep):
         p = self.params
         return [HostCommand(root(p, "ip", "address", "add", p.overlay_cidr, "dev", p.nic))]
 
-    async def verify(self, ctx: PlanContext) -> bool | str:
-        state = await self.check(ctx)
-        return True if state.done else state.detail
 
-
-class OipResourceStep(HostCommandStep):
+class OipResourceStep(PrimaryHostStep):
     """The aws-vpc-move-ip primitive, colocated with the promoted HADR clone, managed and Started."""
 
     def __init__(self, cluster: Cluster, params: HaParams) -> None:
         super().__init__(
             id="oip-resource",
             title=f"Pacemaker resource {params.oip_resource} ({AGENT})",
-            host=cluster.db_hosts[0],
+            cluster=cluster,
             explain=f"Runbook steps 4-7: overlayip.txt ({params.crm_file}) loaded with crm configure load "
             "update, then crm resource manage (db2cm's rsc_defaults leave new resources unmanaged); the "
             "agent moves the route and the IP with the promoted HADR database.",
         )
-        self.cluster = cluster
         self.params = params
 
     async def check(self, ctx: PlanContext) -> StepState:
-        self.host = await find_primary(ctx)
-        self.target = self.host.name
+        await self._to_primary(ctx)
         config = await read_crm_config(ctx, self.host, self.params)
         if config is None:
             return StepState(False, f"no Pacemaker configuration on {self.host.name} yet")

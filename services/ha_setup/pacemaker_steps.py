@@ -15,12 +15,19 @@ from services.ha_setup.common import db2cm_path, first_line, root
 from services.ha_setup.params import CLUSTER_PACKAGES, DB2_AGENTS, OCF_HEARTBEAT, HaParams
 from services.ha_setup.prereq_steps import DB2_PATH_FACT, MEDIA_FACT
 from services.inventory_model import Cluster, Host
-from services.plans import HostCommand, HostCommandStep, PlanContext, StepFailed, StepState
+from services.plans import (
+    HostCommand,
+    HostCommandStep,
+    PlanContext,
+    StepFailed,
+    StepState,
+    VerifiedByCheck,
+)
 
 EXTRACTED_FACT = "ha:extracted:"  # + host name -> True when the tarball's directory exists
 
 
-class _MediaStep(HostCommandStep):
+class _MediaStep(VerifiedByCheck, HostCommandStep):
     """A step that may need the tarball extracted first (extraction is repeated only when missing)."""
 
     params: HaParams
@@ -42,10 +49,6 @@ class _MediaStep(HostCommandStep):
     async def apply(self, ctx: PlanContext) -> None:
         await self._note_extracted(ctx)  # an earlier step of this run may have extracted it already
         await super().apply(ctx)
-
-    async def verify(self, ctx: PlanContext) -> bool | str:
-        state = await self.check(ctx)
-        return True if state.done else state.detail
 
 
 class PacemakerInstallStep(_MediaStep):

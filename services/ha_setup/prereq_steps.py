@@ -17,11 +17,12 @@ from services.ha_setup.common import (
     first_line,
     hadr_role,
     root,
+    rpm_state,
     tool_missing,
 )
 from services.ha_setup.params import QNETD_PORT, SUPPORTED_OS, HaParams, level_tuple
 from services.inventory_model import Cluster, Host
-from services.plans import HostCommand, HostCommandStep, PlanContext, StepState
+from services.plans import HostCommand, HostCommandStep, PlanContext, StepState, VerifiedByCheck
 
 MEDIA_FACT = "ha:media:"  # + host name -> list of rpm paths (absolute, after extraction)
 DB2_PATH_FACT = "ha:db2path:"  # + host name -> Db2 install path from db2ls
@@ -339,7 +340,7 @@ class AwsCliStep(ReadOnlyStep):
         )
 
 
-class KshStep(HostCommandStep):
+class KshStep(VerifiedByCheck, HostCommandStep):
     """Runbook prerequisite: "Install kornshell (ksh) on both of the hosts" (the Db2 agents need it)."""
 
     def __init__(self, host: Host, params: HaParams) -> None:
@@ -352,17 +353,10 @@ class KshStep(HostCommandStep):
         self.params = params
 
     async def check(self, ctx: PlanContext) -> StepState:
-        result = await ctx.read(self.host, ["rpm", "-q", "ksh"])
-        if result.exit_status == 0:
-            return StepState(True, result.stdout.strip())
-        return StepState(False, "ksh is not installed")
+        return await rpm_state(ctx, self.host, "ksh")
 
     def commands(self, ctx: PlanContext) -> list[HostCommand]:
         return [HostCommand(root(self.params, "yum", "install", "ksh", "-y"))]
-
-    async def verify(self, ctx: PlanContext) -> bool | str:
-        state = await self.check(ctx)
-        return True if state.done else state.detail
 
 
 def qnetd_port_hint(qdevice_host: str) -> str:

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import posixpath
 
-from services.ha_setup.common import db2cm_path, find_primary, root, tool_missing
+from services.ha_setup.common import PrimaryHostStep, db2cm_path, root, rpm_state, tool_missing
 from services.ha_setup.pacemaker_steps import _MediaStep
 from services.ha_setup.params import HaParams
 from services.ha_setup.prereq_steps import MEDIA_FACT, qnetd_port_hint
 from services.inventory_model import Cluster, Host
-from services.plans import HostCommand, HostCommandStep, PlanContext, StepFailed, StepState
+from services.plans import HostCommand, PlanContext, StepFailed, StepState
 
 
 class QnetdInstallStep(_MediaStep):
@@ -30,10 +30,7 @@ class QnetdInstallStep(_MediaStep):
 
     async def check(self, ctx: PlanContext) -> StepState:
         await self._note_extracted(ctx)
-        result = await ctx.read(self.host, ["rpm", "-q", "corosync-qnetd"])
-        if result.exit_status == 0:
-            return StepState(True, result.stdout.strip())
-        return StepState(False, "corosync-qnetd is not installed")
+        return await rpm_state(ctx, self.host, "corosync-qnetd")
 
     def commands(self, ctx: PlanContext) -> list[HostCommand]:
         rpms = [
@@ -48,18 +45,17 @@ class QnetdInstallStep(_MediaStep):
         return [*self._extract(ctx), HostCommand(root(self.params, "dnf", "install", "-y", *rpms))]
 
 
-class QdeviceStep(HostCommandStep):
+class QdeviceStep(PrimaryHostStep):
     """db2cm -create -qdevice QHOST, run on the HADR primary."""
 
     def __init__(self, cluster: Cluster, params: HaParams) -> None:
         super().__init__(
             id="qdevice",
             title=f"Quorum device on {params.qdevice_host}",
-            host=cluster.db_hosts[0],
+            cluster=cluster,
             explain="Runbook: db2cm -create -qdevice <qdevice host> from one Db2 host; the QDevice breaks "
             f"ties so a network split cannot leave two primaries. Needs {qnetd_port_hint(params.qdevice_host or '')}.",
         )
-        self.cluster = cluster
         self.params = params
 
     async def _qdevice(self, ctx: PlanContext, host: Host):
@@ -71,9 +67,7 @@ class QdeviceStep(HostCommandStep):
         return parse_qdevice_tool(result.stdout)
 
     async def check(self, ctx: PlanContext) -> StepState:
-        self.host = await find_primary(ctx)
-        self.target = self.host.name
-        status = await self._qdevice(ctx, self.host)
+        status = await self._qdevice(ctx, await self._to_primary(ctx))
         if status is None:
             return StepState(
                 False, f"no quorum device configured (corosync-qdevice-tool on {self.host.name})"

@@ -13,7 +13,14 @@ from typing import Any
 
 from services.inventory_model import Host
 from services.monitoring.params import AUDIT_RECORD_START_PATTERN, DB2DIAG_START_PATTERN, MonitoringParams
-from services.plans import HostCommand, HostCommandStep, PlanContext, StepFailed, StepState
+from services.plans import (
+    HostCommand,
+    HostCommandStep,
+    PlanContext,
+    StepFailed,
+    StepState,
+    VerifiedByCheck,
+)
 
 IAM_EXPLAIN = (
     "The EC2 instance role needs the AWS managed policy CloudWatchAgentServerPolicy (logs:CreateLogGroup, "
@@ -111,7 +118,7 @@ def parse_agent_status(text: str) -> dict[str, Any]:
     return data
 
 
-class AgentConfigStep(HostCommandStep):
+class AgentConfigStep(VerifiedByCheck, HostCommandStep):
     """Merge the two log entries into config.json, fetch-config + start, read the status back."""
 
     def __init__(self, host: Host, params: MonitoringParams) -> None:
@@ -190,7 +197,3 @@ class AgentConfigStep(HostCommandStep):
     async def apply(self, ctx: PlanContext) -> None:
         await self.check(ctx)  # merge into the config as it is now, not as it was at the dry run
         await super().apply(ctx)
-
-    async def verify(self, ctx: PlanContext) -> bool | str:
-        state = await self.check(ctx)
-        return True if state.done else state.detail

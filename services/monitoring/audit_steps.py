@@ -15,6 +15,7 @@ from services.plans import (
     Step,
     StepFailed,
     StepState,
+    VerifiedByCheck,
     ssh_action,
 )
 from services.ssh_errors import CommandTimeout, HostUnreachable
@@ -46,7 +47,7 @@ async def _run_read(
     return result.stdout
 
 
-class AuditPathsStep(HostCommandStep):
+class AuditPathsStep(VerifiedByCheck, HostCommandStep):
     """db2audit configure datapath / archivepath (instance level: on every db host)."""
 
     def __init__(self, host: Host, params: MonitoringParams) -> None:
@@ -79,12 +80,8 @@ class AuditPathsStep(HostCommandStep):
             HostCommand(("db2audit", "configure", "archivepath", _dir(p.archivepath or ""))),
         ]
 
-    async def verify(self, ctx: PlanContext) -> bool | str:
-        state = await self.check(ctx)
-        return True if state.done else state.detail
 
-
-class AuditBufSzStep(HostCommandStep):
+class AuditBufSzStep(VerifiedByCheck, HostCommandStep):
     """db2 update dbm cfg using audit_buf_sz N (takes effect after an instance restart)."""
 
     def __init__(self, host: Host, params: MonitoringParams) -> None:
@@ -110,10 +107,6 @@ class AuditBufSzStep(HostCommandStep):
         argv = ("db2", "update", "dbm", "cfg", "using", "audit_buf_sz", str(self.params.audit_buf_sz))
         # CLP exit 2 = warning (e.g. SQL1362W "not changed dynamically"): the value is stored.
         return [HostCommand(argv, note="needs an instance restart to take effect", ok_exit=(0, 2))]
-
-    async def verify(self, ctx: PlanContext) -> bool | str:
-        state = await self.check(ctx)
-        return True if state.done else state.detail
 
 
 class AuditPoliciesStep(Step):

@@ -14,7 +14,7 @@ from services.monitoring.pattern_test import (
     recent_messages,
     test_pattern,
 )
-from services.plans import AwsCall, AwsCallStep, PlanContext, StepFailed, StepState
+from services.plans import AwsCall, AwsCallStep, PlanContext, StepFailed, StepState, VerifiedByCheck
 
 ALARM_EXPLAIN = (
     "Period 60 s, Sum >= 1, missing data not breaching: any matching event in a minute alarms, quiet "
@@ -60,7 +60,7 @@ async def subscription_state(ctx: PlanContext, sub: dict[str, Any]) -> str:
     return "pending confirmation" if pending else "confirmed"
 
 
-class SnsTopicStep(AwsCallStep):
+class SnsTopicStep(VerifiedByCheck, AwsCallStep):
     """Create the topic (idempotent by name) and subscribe the e-mail address (once)."""
 
     def __init__(self, params: MonitoringParams) -> None:
@@ -134,12 +134,8 @@ class SnsTopicStep(AwsCallStep):
                 ReturnSubscriptionArn=True,
             )
 
-    async def verify(self, ctx: PlanContext) -> bool | str:
-        state = await self.check(ctx)
-        return True if state.done else state.detail
 
-
-class MetricFilterStep(AwsCallStep):
+class MetricFilterStep(VerifiedByCheck, AwsCallStep):
     """A metric filter on a log group; the pattern is tested on samples and recent events first."""
 
     def __init__(
@@ -296,12 +292,8 @@ class MetricFilterStep(AwsCallStep):
             await self._delete_all(ctx)
             await ctx.aws_write(put.service, put.operation, **put.params)
 
-    async def verify(self, ctx: PlanContext) -> bool | str:
-        state = await self.check(ctx)
-        return True if state.done else state.detail
 
-
-class AlarmStep(AwsCallStep):
+class AlarmStep(VerifiedByCheck, AwsCallStep):
     """A metric alarm on a filter's metric, notifying the SNS topic (PutMetricAlarm is an upsert by name)."""
 
     def __init__(
@@ -376,10 +368,6 @@ class AlarmStep(AwsCallStep):
         page = await ctx.aws_read("cloudwatch", "DescribeAlarms", AlarmNames=[self.alarm_name])
         alarm = next(iter(page.get("MetricAlarms", [])), None)
         await ctx.aws_write("cloudwatch", "PutMetricAlarm", **self._put(arn, alarm))
-
-    async def verify(self, ctx: PlanContext) -> bool | str:
-        state = await self.check(ctx)
-        return True if state.done else state.detail
 
 
 def metric_filter_steps(params: MonitoringParams) -> list[MetricFilterStep]:

@@ -11,7 +11,14 @@ import shlex
 
 from services.inventory_model import Host
 from services.monitoring.params import MonitoringParams
-from services.plans import HostCommand, HostCommandStep, PlanContext, StepFailed, StepState
+from services.plans import (
+    HostCommand,
+    HostCommandStep,
+    PlanContext,
+    StepFailed,
+    StepState,
+    VerifiedByCheck,
+)
 
 CRON_MARKER = "# db2ops:audit-extract"
 
@@ -53,7 +60,7 @@ def merge_crontab(current: str, line: str) -> str:
     return "\n".join([*kept, line]) + "\n"
 
 
-class CronJobStep(HostCommandStep):
+class CronJobStep(VerifiedByCheck, HostCommandStep):
     """Write the extract script and install its crontab line for the ssh user (the instance owner)."""
 
     def __init__(self, host: Host, params: MonitoringParams) -> None:
@@ -118,7 +125,3 @@ class CronJobStep(HostCommandStep):
         # Re-read just before writing back, so a line added since the check is not lost.
         ctx.facts[self.id] = {"crontab": await self._read_crontab(ctx)}
         await super().apply(ctx)
-
-    async def verify(self, ctx: PlanContext) -> bool | str:
-        state = await self.check(ctx)
-        return True if state.done else state.detail

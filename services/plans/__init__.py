@@ -22,6 +22,7 @@ from services.plans.step import (
     Step,
     StepFailed,
     StepState,
+    VerifiedByCheck,
     aws_action,
     ssh_action,
 )
@@ -45,6 +46,7 @@ __all__ = [
     "StepFailed",
     "StepResult",
     "StepState",
+    "VerifiedByCheck",
     "WriteRefused",
     "aws_action",
     "describe_aws_error",

@@ -186,6 +186,15 @@ class Step(ABC):
         """Return True when the change is in place, else a message saying what is still wrong."""
 
 
+class VerifiedByCheck:
+    """Mixin for a Step whose `verify` is its `check` run again (list it before the Step base class)."""
+
+    async def verify(self, ctx: PlanContext) -> bool | str:
+        """Return True when `check` now finds the step done, else the check's detail."""
+        state = await self.check(ctx)  # type: ignore[attr-defined]
+        return True if state.done else state.detail
+
+
 @dataclass(frozen=True)
 class HostCommand:
     """One command a HostCommandStep runs: argv (never a shell line), optional stdin data."""
