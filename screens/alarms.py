@@ -4,7 +4,9 @@ Each row: state with its age, actions on or MUTED, the rule, a sparkline of the 
 the metric filter and log group behind it, and the reason. Below: the selected alarm in full with a
 Sparkline; on the right: its SNS topic and subscriptions (pending / confirmed). Keys: m mute/unmute,
 f test-fire, l log events, h history, e edit, d delete, r refresh. Every change runs as a plan step
-(guard + journal). On the lab, values from the lab's CloudWatch evaluator are labelled "(lab)".
+(guard + journal). On the lab, values from the lab's CloudWatch evaluator are labelled "(lab)"; when the
+lab runs in another process (`db2ops lab --serve`) they are read from it over SSH, and a lab that does not
+answer is a note at the start of the status line.
 
 Polls never overlap: the next one is scheduled when the previous has finished; boto3 runs in threads.
 """
@@ -248,10 +250,8 @@ class AlarmsScreen(Screen[None]):
     def _render_status(self) -> None:
         bits = [f"{len(self.alarms)} alarms", f"{sum(a.state == 'ALARM' for a in self.alarms)} in ALARM"]
         bits.append(f"{sum(a.ours for a in self.alarms)} by db2ops")
-        lab_note = getattr(self.service, "lab_note", "") if self.lab else ""
-        if lab_note:  # first, where the line is not cut: the lab in another process did not answer
-            bits.insert(0, f"⚠ {lab_note}")
-        elif self.lab:
+        lab_note = getattr(self.service, "lab_note", "") if self.lab else ""  # a lab in another process
+        if self.lab and not lab_note:
             bits.append(
                 "lab: states, history, datapoints and e-mail confirmation come from the lab's evaluator (lab)"
             )
@@ -259,9 +259,12 @@ class AlarmsScreen(Screen[None]):
             bits.append(f"AWS {self.cluster.aws.region}")
         if self.loaded_at is not None:
             bits.append(f"read {self.loaded_at.strftime('%H:%M:%S')} UTC")
-        text = Text(" · ".join(bits))
-        if self.error:
-            text.append(f" · ⚠ {self.error}", "bold red")
+        text = Text()
+        for problem in (self.error, lab_note):  # first: the line is cut at the screen's edge
+            if problem:
+                text.append(f"⚠ {problem}", "bold red")
+                text.append(" · ")
+        text.append(" · ".join(bits))
         self.query_one("#alarms-status", Static).update(text)
 
     @property
