@@ -10,14 +10,7 @@ from typing import Any
 from services.cluster_model import Db2cmList
 from services.ha_setup.params import HaParams
 from services.inventory_model import Cluster, Host
-from services.plans import (
-    HostCommand,
-    HostCommandStep,
-    PlanContext,
-    StepFailed,
-    StepState,
-    VerifiedByCheck,
-)
+from services.plans import HostCommand, HostCommandStep, PlanContext, StepFailed, StepState, VerifiedByCheck
 
 PRIMARY_FACT = "ha:primary"  # ctx.facts key: name of the HADR primary host (found once per run)
 DB2CM_MISSING = "not installed yet"

@@ -13,14 +13,7 @@ from typing import Any
 
 from services.inventory_model import Host
 from services.monitoring.params import AUDIT_RECORD_START_PATTERN, DB2DIAG_START_PATTERN, MonitoringParams
-from services.plans import (
-    HostCommand,
-    HostCommandStep,
-    PlanContext,
-    StepFailed,
-    StepState,
-    VerifiedByCheck,
-)
+from services.plans import HostCommand, HostCommandStep, PlanContext, StepFailed, StepState, VerifiedByCheck
 
 IAM_EXPLAIN = (
     "The EC2 instance role needs the AWS managed policy CloudWatchAgentServerPolicy (logs:CreateLogGroup, "

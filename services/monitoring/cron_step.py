@@ -11,14 +11,7 @@ import shlex
 
 from services.inventory_model import Host
 from services.monitoring.params import MonitoringParams
-from services.plans import (
-    HostCommand,
-    HostCommandStep,
-    PlanContext,
-    StepFailed,
-    StepState,
-    VerifiedByCheck,
-)
+from services.plans import HostCommand, HostCommandStep, PlanContext, StepFailed, StepState, VerifiedByCheck
 
 CRON_MARKER = "# db2ops:audit-extract"
 
