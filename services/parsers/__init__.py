@@ -8,65 +8,27 @@ services.parsers.errors.ParseError (and nothing else) for input it cannot read.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from importlib import import_module
 
 
-def _crm_mon_xml(text: str) -> object:
-    from services.parsers.crm_mon_xml import parse_crm_mon_xml
+def _lazy(module: str, function: str) -> Callable[[str], object]:
+    """Return a parser that imports services.parsers.`module` on its first call and runs `function`."""
 
-    return parse_crm_mon_xml(text)
+    def parse(text: str) -> object:
+        return getattr(import_module(f"services.parsers.{module}"), function)(text)
 
-
-def _quorum(text: str) -> object:
-    from services.parsers.corosync import parse_quorumtool
-
-    return parse_quorumtool(text)
-
-
-def _qdevice(text: str) -> object:
-    from services.parsers.corosync import parse_qdevice_tool
-
-    return parse_qdevice_tool(text)
-
-
-def _qnetd(text: str) -> object:
-    from services.parsers.corosync import parse_qnetd_tool
-
-    return parse_qnetd_tool(text)
-
-
-def _db2pd_hadr(text: str) -> object:
-    from services.parsers.db2pd_hadr import parse_db2pd_hadr
-
-    return parse_db2pd_hadr(text)
-
-
-def _db2cm_list(text: str) -> object:
-    from services.parsers.db2cm import parse_db2cm_list
-
-    return parse_db2cm_list(text)
-
-
-def _dbcfg_hadr(text: str) -> object:
-    from services.parsers.dbcfg import parse_dbcfg_hadr
-
-    return parse_dbcfg_hadr(text)
-
-
-def _db2audit_describe(text: str) -> object:
-    from services.parsers.db2audit import parse_db2audit_describe
-
-    return parse_db2audit_describe(text)
+    return parse
 
 
 PARSERS: dict[str, Callable[[str], object]] = {
-    "crm_mon-xml": _crm_mon_xml,
-    "quorum": _quorum,
-    "qdevice": _qdevice,
-    "qnetd": _qnetd,
-    "db2pd-hadr": _db2pd_hadr,
-    "db2cm-list": _db2cm_list,
-    "dbcfg-hadr": _dbcfg_hadr,
-    "db2audit-describe": _db2audit_describe,
+    "crm_mon-xml": _lazy("crm_mon_xml", "parse_crm_mon_xml"),
+    "quorum": _lazy("corosync", "parse_quorumtool"),
+    "qdevice": _lazy("corosync", "parse_qdevice_tool"),
+    "qnetd": _lazy("corosync", "parse_qnetd_tool"),
+    "db2pd-hadr": _lazy("db2pd_hadr", "parse_db2pd_hadr"),
+    "db2cm-list": _lazy("db2cm", "parse_db2cm_list"),
+    "dbcfg-hadr": _lazy("dbcfg", "parse_dbcfg_hadr"),
+    "db2audit-describe": _lazy("db2audit", "parse_db2audit_describe"),
     # "db2diag" and "db2audit" stream through services.log_cli (one JSON object per record).
 }
 

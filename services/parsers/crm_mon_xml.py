@@ -57,15 +57,14 @@ def parse_crm_mon_xml(text: str) -> CrmStatus:
         )
     code, message, errors = _status(status_el)
     summary = root.find("summary")
-    pacemakerd = root.find("pacemakerd")
+    state = {
+        "status_code": code,
+        "status_message": message,
+        "status_errors": errors,
+        "pacemakerd_state": _attr(root.find("pacemakerd"), "state"),
+    }
     if code != 0 and summary is None:
-        return CrmStatus(
-            connected=False,
-            status_code=code,
-            status_message=message,
-            status_errors=errors,
-            pacemakerd_state=_attr(pacemakerd, "state"),
-        )
+        return CrmStatus(connected=False, **state)
     summary_facts = _summary(summary) if summary is not None else {}
     nodes = tuple(_node(el) for el in _children(root, "nodes", "node"))
     if not summary_facts.get("dc"):  # summary absent (--include) or name scrubbed: the node list knows
@@ -73,10 +72,7 @@ def parse_crm_mon_xml(text: str) -> CrmStatus:
     clones, groups, resources = _resources(root.find("resources"))
     return CrmStatus(
         connected=True,
-        status_code=code,
-        status_message=message,
-        status_errors=errors,
-        pacemakerd_state=_attr(pacemakerd, "state"),
+        **state,
         nodes=nodes,
         resources=resources,
         clones=clones,
@@ -179,11 +175,8 @@ def _change_by(el: ET.Element | None) -> str:
 
 
 def _node(el: ET.Element) -> CrmNode:
-    name = el.get("name")
-    if not name:
-        raise ParseError(KIND, '<node> with a name="..." attribute', excerpt=_show(el))
     return CrmNode(
-        name=name,
+        name=_required(el, "name"),
         id=el.get("id", ""),
         online=_bool(el, "online"),
         standby=_bool(el, "standby"),
@@ -218,11 +211,8 @@ def _resources(
 
 
 def _primitive(el: ET.Element) -> CrmResource:
-    rid = el.get("id")
-    if not rid:
-        raise ParseError(KIND, '<resource> with an id="..." attribute', excerpt=_show(el))
     return CrmResource(
-        id=rid,
+        id=_required(el, "id"),
         agent=el.get("resource_agent", ""),
         role=normalise_role(el.get("role", "")),
         active=_bool(el, "active"),
@@ -319,6 +309,15 @@ def _children(root: ET.Element, container: str, tag: str) -> list[ET.Element]:
 
 def _attr(el: ET.Element | None, name: str) -> str:
     return "" if el is None else el.get(name, "")
+
+
+def _required(el: ET.Element, name: str) -> str:
+    """Return the attribute `name` of `el`; raise ParseError when it is missing or empty."""
+    value = el.get(name)
+    if not value:
+        article = "an" if name[0] in "aeiou" else "a"
+        raise ParseError(KIND, f'<{el.tag}> with {article} {name}="..." attribute', excerpt=_show(el))
+    return value
 
 
 def _bool(el: ET.Element, name: str, default: bool = False) -> bool:
