@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
-from services.status_model import ClusterStatus, Severity
+from services.status_model import ClusterStatus, Part, Severity
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,14 @@ def diff_snapshots(prev: ClusterStatus | None, cur: ClusterStatus) -> list[Statu
     if prev is None:
         return []
     return [StatusEvent(cur.taken_at, cur.cluster, k, m, s) for k, m, s in _changes(prev, cur)]
+
+
+def _read_in_both(a: Mapping[str, Part[T]], b: Mapping[str, Part[T]]) -> Iterator[tuple[str, T, T]]:
+    """Yield (host, value before, value now) for each host, sorted, whose part both snapshots read."""
+    for host in sorted(set(a) & set(b)):
+        before, now = a[host], b[host]
+        if before.ok and now.ok:
+            yield host, before.value, now.value  # type: ignore[misc]  # ok: neither value is None
 
 
 def _changes(a: ClusterStatus, b: ClusterStatus) -> Iterator[tuple[str, str, Severity]]:
@@ -66,32 +77,23 @@ def _changes(a: ClusterStatus, b: ClusterStatus) -> Iterator[tuple[str, str, Sev
                     Severity.WARNING,
                 )
 
-    for host in sorted(set(a.quorum) & set(b.quorum)):
-        qa, qb = a.quorum[host], b.quorum[host]
-        if qa.ok and qb.ok and qa.value.quorate != qb.value.quorate:  # type: ignore[union-attr]
-            if qb.value.quorate:  # type: ignore[union-attr]
+    for host, qa, qb in _read_in_both(a.quorum, b.quorum):
+        if qa.quorate != qb.quorate:
+            if qb.quorate:
                 yield "quorum_regained", f"{host} is quorate again", Severity.INFO
             else:
                 yield "quorum_lost", f"{host} lost quorum", Severity.CRITICAL
 
-    for host in sorted(set(a.qdevice) & set(b.qdevice)):
-        qa, qb = a.qdevice[host], b.qdevice[host]
-        if qa.ok and qb.ok and qa.value.connected != qb.value.connected:  # type: ignore[union-attr]
-            if qb.value.connected:  # type: ignore[union-attr]
+    for host, da, db in _read_in_both(a.qdevice, b.qdevice):
+        if da.connected != db.connected:
+            if db.connected:
                 yield "qdevice_connected", f"qdevice on {host} reconnected to qnetd", Severity.INFO
             else:
-                yield (
-                    "qdevice_disconnected",
-                    f"qdevice on {host} lost qnetd ({qb.value.state})",  # type: ignore[union-attr]
-                    Severity.WARNING,
-                )
+                yield "qdevice_disconnected", f"qdevice on {host} lost qnetd ({db.state})", Severity.WARNING
 
-    for host in sorted(set(a.hadr) & set(b.hadr)):
-        ha, hb = a.hadr[host], b.hadr[host]
-        if not (ha.ok and hb.ok):
-            continue
-        ra, rb = ha.value.role, hb.value.role  # type: ignore[union-attr]
-        sa, sb = ha.value.state, hb.value.state  # type: ignore[union-attr]
+    for host, ha, hb in _read_in_both(a.hadr, b.hadr):
+        ra, rb = ha.role, hb.role
+        sa, sb = ha.state, hb.state
         if ra != rb:
             yield (
                 "hadr_role_changed",

@@ -214,13 +214,9 @@ def _read_cluster(node: Node, index: int) -> tuple[Cluster, list[str]]:
     host_lines: dict[str, int] = {}
     for host_node in host_nodes:
         host = _read_host(host_node, name)
-        if host.name in host_lines:
-            raise YamlProblem(
-                f"{where} has two hosts named '{host.name}' (first on line {host_lines[host.name]})",
-                line_of(host_node),
-                fix="give each host its own name",
-            )
-        host_lines[host.name] = line_of(host_node)
+        _note_unique(
+            host.name, host_node, host_lines, f"{where} has two hosts", "give each host its own name"
+        )
         hosts.append(host)
     values["hosts"] = tuple(hosts)
     values["aws"] = _read_aws(values["aws"], name) if "aws" in values else AwsSettings()
@@ -243,6 +239,14 @@ def _read_cluster(node: Node, index: int) -> tuple[Cluster, list[str]]:
             f"line {hosts_line}: {where} has {qdevices} qdevice hosts; expected 1 (corosync-qnetd)"
         )
     return cluster, warnings
+
+
+def _note_unique(name: str, node: Node, first_line: dict[str, int], two: str, fix: str) -> None:
+    """Record the line of `name` in `first_line`; raise YamlProblem ("<two> named 'x' (first on line N)")
+    when the name was seen before."""
+    if name in first_line:
+        raise YamlProblem(f"{two} named '{name}' (first on line {first_line[name]})", line_of(node), fix=fix)
+    first_line[name] = line_of(node)
 
 
 def _read_inventory(root: Node | None, source: str) -> Inventory:
@@ -268,13 +272,7 @@ def _read_inventory(root: Node | None, source: str) -> Inventory:
     first_line: dict[str, int] = {}
     for index, node in enumerate(cluster_nodes):
         cluster, cluster_warnings = _read_cluster(node, index)
-        if cluster.name in first_line:
-            raise YamlProblem(
-                f"two clusters are named '{cluster.name}' (first on line {first_line[cluster.name]})",
-                line_of(node),
-                fix="give each cluster its own name",
-            )
-        first_line[cluster.name] = line_of(node)
+        _note_unique(cluster.name, node, first_line, "two clusters are", "give each cluster its own name")
         clusters.append(cluster)
         warnings.extend(f"{source} {w}" for w in cluster_warnings)
     return Inventory(clusters=tuple(clusters), source=source, warnings=tuple(warnings))

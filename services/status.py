@@ -267,6 +267,11 @@ async def overlay_route_part(cluster: Cluster, clock: Callable[[], float] = time
     start = time.perf_counter()
     source = "lab:moto ec2" if aws.is_lab else f"aws:ec2 {aws.region}"
     command = f"ec2.describe_route_tables(RouteTableIds=[{aws.route_table_id!r}])"
+
+    def finished(**outcome: Any) -> Part:
+        duration_s = time.perf_counter() - start
+        return Part(source=source, fetched_at=clock(), command=command, duration_s=duration_s, **outcome)
+
     try:
         from services.aws_clients import call, make_client
 
@@ -279,13 +284,7 @@ async def overlay_route_part(cluster: Cluster, clock: Callable[[], float] = time
             msg = describe_aws_error(exc)
         except Exception:
             msg = _one_line(exc)
-        return Part(
-            source=source,
-            fetched_at=clock(),
-            error=msg,
-            command=command,
-            duration_s=time.perf_counter() - start,
-        )
+        return finished(error=msg)
     for table in resp.get("RouteTables", []):
         for r in table.get("Routes", []):
             if r.get("DestinationCidrBlock") == dest:
@@ -296,19 +295,9 @@ async def overlay_route_part(cluster: Cluster, clock: Callable[[], float] = time
                     network_interface_id=r.get("NetworkInterfaceId"),
                     state=r.get("State", ""),
                 )
-                return Part(
-                    source=source,
-                    fetched_at=clock(),
-                    value=route,
-                    command=command,
-                    duration_s=time.perf_counter() - start,
-                )
-    return Part(
-        source=source,
-        fetched_at=clock(),
-        command=command,
-        duration_s=time.perf_counter() - start,
-        error=f"no route for {dest} in {aws.route_table_id}: create it (HA setup, overlay IP step)",
+                return finished(value=route)
+    return finished(
+        error=f"no route for {dest} in {aws.route_table_id}: create it (HA setup, overlay IP step)"
     )
 
 
