@@ -17,8 +17,9 @@ from services.inventory_model import Cluster, Host
 from services.plans.guard import require_guarded
 from services.plans.step import Action, StepFailed, aws_action, ssh_action
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # services.ssh imports asyncssh: for annotations only
     from services.plans.journal import Journal
+    from services.ssh import HostRunner
 
 # AWS operations a check/verify may call: nothing that changes anything.
 _READ_VERBS = ("Describe", "List", "Get", "Filter", "Test", "Lookup")
@@ -51,20 +52,6 @@ class CommandLike(Protocol):
     stdout: str
     stderr: str
     command: str
-
-
-class HostRunnerLike(Protocol):
-    """services.ssh.HostRunner: runs an argv on a host (SshPool, or a fake in tests)."""
-
-    async def run(
-        self,
-        host: Host,
-        argv: Sequence[str],
-        *,
-        timeout: float | None = None,
-        input: str | None = None,
-        check: bool = False,
-    ) -> Any: ...
 
 
 def snake_case(operation: str) -> str:
@@ -139,7 +126,7 @@ class PlanContext:
     """Everything a step needs. `facts` is scratch space: check() stores what it read, keyed by step id."""
 
     cluster: Cluster
-    runner: HostRunnerLike
+    runner: HostRunner  # SshPool, or a fake in tests
     aws_client_factory: Callable[[str], Any] | None = None  # service -> boto3 client
     aws_call: Callable[..., Awaitable[Any]] | None = None  # (client, method_name, **kw) in a thread
     journal: Journal | None = None

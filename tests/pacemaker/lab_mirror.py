@@ -42,15 +42,8 @@ class LabRunner:
     def __init__(self, cluster) -> None:
         self.cluster = cluster
 
-    async def run(
-        self,
-        host: Host,
-        argv: Sequence[str],
-        *,
-        timeout: float | None = None,
-        input: str | None = None,
-        check: bool = False,
-    ) -> CommandResult:
+    async def run(self, host: Host, argv: Sequence[str], **_: object) -> CommandResult:
+        """Answer `argv` from the lab host (timeout, input and check are not needed here)."""
         lab_host = self.cluster.hosts[REAL_TO_LAB[host.name]]
         if not lab_host.up:
             raise HostUnreachable(f"{host.name}: connection refused (lab host is down)", host.name)
