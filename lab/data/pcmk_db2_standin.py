@@ -256,6 +256,11 @@ def db2cm(args: list[str]) -> int:
         nodes = view.started.get(resource, [])
         return ("Online", nodes[0]) if nodes else ("Offline", "")
 
+    def plain(name: str, kind: str, node: str, *details: str) -> list[str]:
+        """A resource that is not the HADR database: name, state, type, node, then its own details."""
+        head = [top("Resource Name", name), sub("State", state(name)[0]), sub("Managed", "true")]
+        return [*head, sub("Resource Type", kind), sub("Node", node, 4), *details, " "]
+
     out += [
         top("Resource Name", HADR_RSC),
         sub("Resource Type", "HADR"),
@@ -269,29 +274,10 @@ def db2cm(args: list[str]) -> int:
         sub("HADR Standby State", "Online" if standby else "Offline", 4),
         " ",
     ]
-    oip_state, oip_node = state(OIP)
-    out += [
-        top("Resource Name", OIP),
-        sub("State", oip_state),
-        sub("Managed", "true"),
-        sub("Resource Type", "IP"),
-        sub("Node", oip_node, 4),
-        sub("Ip Address", OVERLAY_IP, 4),
-        sub("Location", oip_node),
-        " ",
-    ]
+    oip_node = state(OIP)[1]
+    out += plain(OIP, "IP", oip_node, sub("Ip Address", OVERLAY_IP, 4), sub("Location", oip_node))
     for node in NODES:
-        rsc = f"db2_{node}_{INSTANCE}_0"
-        inst_state, _ = state(rsc)
-        out += [
-            top("Resource Name", rsc),
-            sub("State", inst_state),
-            sub("Managed", "true"),
-            sub("Resource Type", "Instance"),
-            sub("Node", node, 4),
-            sub("Instance Name", INSTANCE, 4),
-            " ",
-        ]
+        out += plain(f"db2_{node}_{INSTANCE}_0", "Instance", node, sub("Instance Name", INSTANCE, 4))
     out += ["Fencing Information:", "  Not configured", "Quorum Information:", "  Qdevice", " "]
     print("\n".join(out))
     qdevice = run(["/usr/sbin/corosync-qdevice-tool", "-s"])
