@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from lab.commands import run_command
+from in_process_lab import Result, lab_inventory_cluster, run_on_lab
+
 from lab.state import LabCluster
-from services.inventory_model import AwsSettings, Cluster, Host
+from services.inventory_model import Cluster, Host
 from services.plans import PlanContext
 from services.status import gather_cluster_status
 from services.status_model import ClusterStatus
-
-
-@dataclass(frozen=True)
-class Result:
-    host: str
-    argv: tuple[str, ...]
-    command: str
-    exit_status: int
-    stdout: str
-    stderr: str
 
 
 @dataclass
@@ -32,10 +22,8 @@ class InProcessLabRunner:
     ran: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
 
     async def run(self, host: Host, argv: Sequence[str], *, timeout=None, input=None, check=False) -> Result:
-        args = tuple(argv)
-        self.ran.append((host.name, args))
-        code, out, err = run_command(self.lab, self.lab.hosts[host.name], list(args), input or "")
-        return Result(host.name, args, shlex.join(args), code, out, err)
+        self.ran.append((host.name, tuple(argv)))
+        return run_on_lab(self.lab, host, argv, input)
 
     def writes(self) -> list[tuple[str, tuple[str, ...]]]:
         """The commands that change something (takeover, crm resource ...)."""
@@ -45,25 +33,8 @@ class InProcessLabRunner:
 
 def lab_cluster(lab: LabCluster, *, read_only: bool = False) -> Cluster:
     """The inventory Cluster of an in-process lab cluster (no AWS route: nothing to contact)."""
-    hosts = tuple(
-        Host(
-            name=h.name,
-            address="127.0.0.1",
-            role="db" if h.role == "db" else "qdevice",
-            instance_id=h.instance_id,
-        )
-        for h in lab.hosts.values()
-    )
-    return Cluster(
-        name=lab.name,
-        environment="lab",
-        read_only=read_only,
-        instance=lab.instance,
-        database=lab.database,
-        hosts=hosts,
-        aws=AwsSettings(),
-        lab=True,
-    )
+    cluster = lab_inventory_cluster(lab, endpoint_url=None, read_only=read_only, user=None)
+    return replace(cluster, environment="lab")
 
 
 async def snapshot(ctx: PlanContext) -> ClusterStatus:

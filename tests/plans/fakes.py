@@ -6,18 +6,11 @@ import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+# lab_inventory_cluster: plans/ and wizard/ conftest import it from here
+from in_process_lab import Result, lab_inventory_cluster, run_on_lab  # noqa: F401
+
 from services.inventory_model import AwsSettings, Cluster, Host
 from services.plans import HostCommand, HostCommandStep, PlanContext, StepState
-
-
-@dataclass(frozen=True)
-class Result:
-    host: str
-    argv: tuple[str, ...]
-    command: str
-    exit_status: int
-    stdout: str
-    stderr: str
 
 
 @dataclass
@@ -103,30 +96,10 @@ class LabDirectRunner:
         self.fail: dict[tuple[str, str], BaseException] = {}
 
     async def run(self, host: Host, argv: Sequence[str], *, timeout=None, input=None, check=False) -> Result:
-        from lab.commands import run_command
-
         command = shlex.join(argv)
         for (name, prefix), exc in list(self.fail.items()):
             if name == host.name and command.startswith(prefix):
                 del self.fail[(name, prefix)]
                 raise exc
         self.ran.append((host.name, command))
-        status, out, err = run_command(self.lab, self.lab.hosts[host.name], shlex.split(command), input or "")
-        return Result(host.name, tuple(argv), command, status, out, err)
-
-
-def lab_inventory_cluster(lab_cluster, *, endpoint_url: str | None, read_only: bool = False) -> Cluster:
-    """Return the inventory Cluster for a lab.state.LabCluster (hosts never contacted over the network)."""
-    hosts = tuple(
-        Host(name=h.name, address="127.0.0.1", role=h.role, user="db2inst1", instance_id=h.instance_id)
-        for h in lab_cluster.hosts.values()
-    )
-    return Cluster(
-        name=lab_cluster.name,
-        read_only=read_only,
-        instance=lab_cluster.instance,
-        database=lab_cluster.database,
-        hosts=hosts,
-        aws=AwsSettings(region="us-east-1", endpoint_url=endpoint_url),
-        lab=True,
-    )
+        return run_on_lab(self.lab, host, argv, input)
