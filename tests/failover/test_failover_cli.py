@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from lab_over_ssh import lab_fixture, pool_fixture  # noqa: F401  (the lab and pool fixtures)
 
 from lab.runtime import LabRuntime
 from services.failover.cli import EXIT_FAILED, EXIT_OK, EXIT_REFUSED, EXIT_USAGE, run_failover
@@ -22,22 +23,6 @@ from services.status import gather_cluster_status
 pytest.importorskip("moto")
 REPO = Path(__file__).resolve().parents[2]
 TAKEOVER = "db2b$ db2 takeover hadr on db HADRDB"
-
-
-@pytest.fixture
-async def lab(tmp_path: Path):
-    runtime = LabRuntime()
-    await runtime.start(1, base_dir=tmp_path / "lab", failover_delay_s=0)
-    try:
-        yield runtime
-    finally:
-        await runtime.stop()
-
-
-@pytest.fixture
-async def pool():
-    async with SshPool(connect_timeout=5, command_timeout=10) as p:
-        yield p
 
 
 async def cli(lab: LabRuntime, pool: SshPool, tmp_path: Path, *, inventory=None, runner=None, **kw):

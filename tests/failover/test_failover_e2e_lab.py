@@ -8,34 +8,15 @@ import time
 from pathlib import Path
 
 import pytest
+from lab_over_ssh import lab_fixture, service_fixture  # noqa: F401  (the lab and service fixtures)
 
 from lab.runtime import LabRuntime
 from services.failover import OBSERVATION, build_failover_plan
 from services.plans import Journal, PlanContext, WriteRefused, run_plan
-from services.ssh import SshPool
 from services.status import StatusService
 from services.timeline import Timeline
 
 pytest.importorskip("moto")
-
-
-@pytest.fixture
-async def lab(tmp_path: Path):
-    runtime = LabRuntime()
-    await runtime.start(1, base_dir=tmp_path / "lab", failover_delay_s=0)
-    try:
-        yield runtime
-    finally:
-        await runtime.stop()
-
-
-@pytest.fixture
-async def service(lab: LabRuntime):
-    svc = StatusService(lab.inventory(), SshPool(connect_timeout=5, command_timeout=10))
-    try:
-        yield svc
-    finally:
-        await svc.close()
 
 
 async def failover(service: StatusService, cluster, journal: Journal, state_dir: Path, timeline: Timeline):

@@ -9,32 +9,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from lab_over_ssh import lab_fixture, service_fixture  # noqa: F401  (the lab and service fixtures)
 
 from lab.runtime import LabRuntime
-from services.ssh import SshPool
 from services.status import StatusService
 from services.status_json import status_exit_code
 
 pytest.importorskip("moto")
-
-
-@pytest.fixture
-async def lab(tmp_path: Path):
-    runtime = LabRuntime()
-    await runtime.start(1, base_dir=tmp_path / "lab", failover_delay_s=0, with_aws=True)
-    try:
-        yield runtime
-    finally:
-        await runtime.stop()
-
-
-@pytest.fixture
-async def service(lab: LabRuntime):
-    svc = StatusService(lab.inventory(), SshPool(connect_timeout=5, command_timeout=10))
-    try:
-        yield svc
-    finally:
-        await svc.close()
 
 
 async def test_healthy_lab_snapshot(lab: LabRuntime, service: StatusService):
