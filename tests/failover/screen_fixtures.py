@@ -10,7 +10,8 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from failover.helpers import InProcessLabRunner, in_process
-from screens.failover import FailoverScreen, FailoverServices, forget_run
+from screens.failover import FailoverScreen, forget_run
+from screens.failover_services import FailoverServices
 from services.plans import Journal, PlanContext, run_plan
 from services.status import gather_cluster_status
 from services.timeline import Timeline
@@ -111,4 +112,29 @@ async def type_names(pilot, cluster: str, target: str) -> None:
     await pilot.pause()
 
 
-__all__ = ["Gate", "InProcessLabRunner", "ScreenApp", "make", "prepared", "type_names"]
+async def confirmed(pilot) -> FailoverScreen:
+    """Prepared, with lab1 and db2b typed: ready to fail over."""
+    screen = await prepared(pilot)
+    await type_names(pilot, "lab1", "db2b")
+    return screen
+
+
+async def failed_over(pilot) -> FailoverScreen:
+    """Confirmed, the failover started and run to its end, the summary drawn."""
+    screen = await confirmed(pilot)
+    screen.start_failover()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause(0.3)
+    return screen
+
+
+__all__ = [
+    "Gate",
+    "InProcessLabRunner",
+    "ScreenApp",
+    "confirmed",
+    "failed_over",
+    "make",
+    "prepared",
+    "type_names",
+]

@@ -6,7 +6,7 @@ import re
 
 from textual.widgets import Button, Static
 
-from failover.screen_fixtures import Gate, make, prepared, type_names
+from failover.screen_fixtures import Gate, confirmed, failed_over, make, prepared, type_names
 from screens.failover import current_run
 from screens.failover_text import LeaveFailover
 from services.failover import FailoverObservation
@@ -55,10 +55,9 @@ async def test_typed_confirmation_enables_the_button_and_the_failover_completes(
 async def test_read_only_cluster_is_refused_by_the_guard(tmp_path):
     app, screen, lab, runner = make(tmp_path, read_only=True)
     async with app.run_test(size=SIZE) as pilot:
-        await prepared(pilot)
+        await confirmed(pilot)
         refusal = "cluster lab1 is read-only: set read_only: false for it in the inventory"
         assert refusal in text(screen, "#fo-refusal")
-        await type_names(pilot, "lab1", "db2b")
         screen.start_failover()
         await pilot.pause()
         assert current_run("lab1") is None
@@ -84,8 +83,7 @@ async def test_escape_asks_while_a_failover_runs_and_the_run_survives(tmp_path):
     gate = Gate()
     app, screen, lab, runner = make(tmp_path, gate=gate)
     async with app.run_test(size=SIZE) as pilot:
-        await prepared(pilot)
-        await type_names(pilot, "lab1", "db2b")
+        await confirmed(pilot)
         screen.start_failover()
         await gate.entered.wait()
         await pilot.pause()
@@ -111,11 +109,7 @@ async def test_escape_asks_while_a_failover_runs_and_the_run_survives(tmp_path):
 async def test_escape_after_a_finished_failover_leaves_without_asking(tmp_path):
     app, screen, lab, runner = make(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        await prepared(pilot)
-        await type_names(pilot, "lab1", "db2b")
-        screen.start_failover()
-        await app.workers.wait_for_complete()
-        await pilot.pause(0.3)
+        await failed_over(pilot)
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen is not screen and not isinstance(app.screen, LeaveFailover)
@@ -124,11 +118,7 @@ async def test_escape_after_a_finished_failover_leaves_without_asking(tmp_path):
 async def test_a_failover_stopped_half_way_says_so_and_escape_asks(tmp_path):
     app, screen, lab, runner = make(tmp_path, stuck=True)
     async with app.run_test(size=SIZE) as pilot:
-        await prepared(pilot)
-        await type_names(pilot, "lab1", "db2b")
-        screen.start_failover()
-        await app.workers.wait_for_complete()
-        await pilot.pause(0.3)
+        await failed_over(pilot)
         run = current_run("lab1")
         assert run.result.failed_step == "verify" and run.half_done
         summary = text(screen, "#fo-summary")
@@ -173,8 +163,7 @@ def test_snapshot_typed_confirmation(snap_compare, tmp_path):
     app, screen, lab, runner = make(tmp_path)
 
     async def before(pilot) -> None:
-        await prepared(pilot)
-        await type_names(pilot, "lab1", "db2b")
+        await confirmed(pilot)
         screen.query_one("#fo-confirm").scroll_visible(animate=False)
         await pilot.pause()
 
@@ -186,8 +175,7 @@ def test_snapshot_progress(snap_compare, tmp_path):
     app, screen, lab, runner = make(tmp_path, gate=gate)
 
     async def before(pilot) -> None:
-        await prepared(pilot)
-        await type_names(pilot, "lab1", "db2b")
+        await confirmed(pilot)
         screen.start_failover()
         await gate.entered.wait()
         run = current_run("lab1")  # as it looks while verify polls, the takeover done
@@ -215,12 +203,4 @@ def test_snapshot_progress(snap_compare, tmp_path):
 
 def test_snapshot_summary(snap_compare, tmp_path):
     app, screen, lab, runner = make(tmp_path)
-
-    async def before(pilot) -> None:
-        await prepared(pilot)
-        await type_names(pilot, "lab1", "db2b")
-        screen.start_failover()
-        await app.workers.wait_for_complete()
-        await pilot.pause(0.3)
-
-    assert snap_compare(app, terminal_size=SNAP, run_before=before)
+    assert snap_compare(app, terminal_size=SNAP, run_before=failed_over)
