@@ -116,26 +116,17 @@ async def test_export_writes_the_shown_sources_as_markdown(tmp_path):
 
 async def test_collects_status_events_journal_logs_and_alarms_from_the_console(tmp_path):
     journal = Journal(tmp_path / "journal")
-    journal.record(
-        who="dba",
-        cluster="lab1",
-        plan="failover",
-        run_id="R1",
-        step_id="takeover",
-        step_title="Takeover HADR on db2b",
-        target="db2b",
-        result="verified",
-    )
-    journal.record(
-        who="dba",
-        cluster="other",
-        plan="failover",
-        run_id="R2",
-        step_id="takeover",
-        step_title="elsewhere",
-        target="db2b",
-        result="verified",
-    )
+    for cluster, run_id, title in (("lab1", "R1", "Takeover HADR on db2b"), ("other", "R2", "elsewhere")):
+        journal.record(
+            who="dba",
+            cluster=cluster,
+            plan="failover",
+            run_id=run_id,
+            step_id="takeover",
+            step_title=title,
+            target="db2b",
+            result="verified",
+        )
     store = LogStore()
     from corpus import CORPUS
 
