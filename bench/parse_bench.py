@@ -26,7 +26,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from lab.diag_records import HostDiagLog  # noqa: E402
-from services.log_model import LogStore, entries_from_records, gc_paused  # noqa: E402
+from services.diag_entries import DiagEntryParser  # noqa: E402
+from services.log_model import LogStore, gc_paused  # noqa: E402
 from services.parsers.db2diag import Db2DiagParser  # noqa: E402
 
 GREP_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}-[0-9]{2}\.[0-9]{2}\.[0-9]{2}\.[0-9]{6}[+-][0-9]{3} "
@@ -50,20 +51,18 @@ def generate_db2diag(records: int, seed: int = 11, start: datetime | None = None
 
 def parse_file(path: Path, mode: str) -> tuple[int, list]:
     """mode "split": records only; "view": LogEntry per record (what the log view builds: time and level
-    from the header, host and summary when first shown); "fields": every field of every record."""
-    parser = Db2DiagParser()
-    records = []
+    from the header, host and summary when first shown), straight from the text; "fields": every
+    field of every record."""
+    parser = DiagEntryParser() if mode == "view" else Db2DiagParser()
+    out = []
     with path.open(encoding="utf-8", newline="") as f, gc_paused(100_000):
         while chunk := f.read(65536):
-            records.extend(parser.feed(chunk))
-        records.extend(parser.flush())
-    if mode == "split":
-        return len(records), records
+            out.extend(parser.feed(chunk))
+        out.extend(parser.flush())
     if mode == "fields":
-        for r in records:
+        for r in out:
             _ = r.timestamp, r.level, r.hostname, r.message
-        return len(records), records
-    return len(records), entries_from_records(records, "diag")
+    return len(out), out
 
 
 def best_of(fn, repeat: int) -> tuple[float, object]:

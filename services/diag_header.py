@@ -65,8 +65,9 @@ _JUNK_LINES = ("...", "…", "</p>", "</pre>")
 
 def has_junk_tail(raw: str) -> bool:
     # Real db2diag.log records end with their last line (+ the blank separator): keep them uncopied.
+    # `</`, not `<`: every junk line holds one of these, and a CHANGE record's `<automatic>` does not.
     tail = raw[-16:]
-    return "..." in tail or "…" in tail or "<" in tail
+    return "..." in tail or "…" in tail or "</" in tail
 
 
 def clean_record_text(raw: str) -> str:

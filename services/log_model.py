@@ -229,6 +229,11 @@ def entries_from_text(text: str, source: str, *, keep: bool = False) -> list[Log
     """Return one entry per record of a db2diag ("diag") or db2audit extract ("audit") text.
 
     Raises ParseError when the text is not in that format."""
+    if source == "diag" and not keep:  # straight from the text: no DiagRecord per record
+        from services.diag_entries import diag_entries_from_text
+
+        with gc_paused(len(text) // 200):
+            return diag_entries_from_text(text)
     return entries_from_records(parse_entries_text(text, source), source, keep=keep)
 
 

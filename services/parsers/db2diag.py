@@ -11,8 +11,8 @@ SPACE padding, author `...` lines and `<==` annotations, a leading TAB, and newl
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from itertools import accumulate, repeat
 
 from services.parsers.db2diag_fields import DataBlock, DiagDetails, parse_details
 from services.parsers.errors import ParseError
@@ -26,9 +26,21 @@ __all__ = [
     "ParseError",
 ]
 
-_TS = r"[0-9]{4}-[0-9]{2}-[0-9]{2}-[0-9]{2}\.[0-9]{2}\.[0-9]{2}\.[0-9]{6}[+-][0-9]{3}"
+# Regex text of a Db2 timestamp `YYYY-MM-DD-HH.MM.SS.ffffff±MMM` (public for services.diag_entries).
+TIMESTAMP = _TS = r"[0-9]{4}-[0-9]{2}-[0-9]{2}-[0-9]{2}\.[0-9]{2}\.[0-9]{2}\.[0-9]{6}[+-][0-9]{3}"
 # The newline before a record header; the lookahead keeps the header in the next piece.
-_SPLIT_RE = re.compile(r"\n(?=[ \t]?" + _TS + ")")
+# `(?=[0-9 \t])` first: most lines start with a letter, and that cheap test rejects them ~10% faster.
+_SPLIT_AT = r"\n(?=[0-9 \t])"
+_SPLIT_RE = re.compile(_SPLIT_AT + r"(?=[ \t]?" + _TS + ")")
+# Regex text of the header layout Db2 writes between the timestamp and `LEVEL:` (a record id between
+# spaces, `LEVEL:` before column 170). A piece that starts with a timestamp and this layout and holds
+# no other `LEVEL:` is exactly one record: no other header can hide in it.
+HEADER_LAYOUT = r" {1,40}[0-9A-Za-z]{1,40} {1,60}"
+# The same split points, capturing "L" when the header is in that layout (None otherwise). `.{30}` is
+# the timestamp only when the piece starts with it: a TAB or space copy never matches the layout.
+_SPLIT_LAYOUT_RE = re.compile(
+    _SPLIT_AT + r"(?:(?=.{30}" + HEADER_LAYOUT + r"(L)EVEL:)|(?=[ \t]?" + _TS + "))"
+)
 _HEADER_START_RE = re.compile(r"[ \t]?" + _TS)
 # Inside a line only a full header (timestamp, record id, LEVEL:) starts a record: newline-collapsed
 # copies, and copies that lost the newline before a header ("...command.2023-06-09-20.26.10...").
@@ -39,6 +51,7 @@ _HEAD_RE = re.compile(
 )
 # A normal header line ends before column ~75; a longer first line may hold collapsed records.
 _COLLAPSED_MIN = 100
+_plus_one = (1).__add__  # piece length + the newline that separated it
 _TZ_CACHE: dict[str, timezone] = {}
 
 
@@ -66,17 +79,33 @@ def _timestamp(ts: str, tz: str) -> datetime | None:
         return None
 
 
-@dataclass(frozen=True, slots=True)
 class DiagRecord:
     """One db2diag record. `raw` is its exact text (without the newline that precedes the next header),
     `offset` the character offset of `raw` in the stream. Every other attribute is parsed from `raw` on
     first access and cached; absent fields are "".
+
+    A plain slotted class (not a dataclass) so the parser can build 100k of them with one C-level
+    `map`; equality and hash are by (raw, offset). Treat it as immutable.
     """
 
-    raw: str
-    offset: int = 0
-    _head: tuple | None = field(default=None, repr=False, compare=False)
-    _details: DiagDetails | None = field(default=None, repr=False, compare=False)
+    __slots__ = ("raw", "offset", "_head", "_details")
+
+    def __init__(self, raw: str, offset: int = 0) -> None:
+        self.raw = raw
+        self.offset = offset
+        self._head: tuple | None = None
+        self._details: DiagDetails | None = None
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not DiagRecord:
+            return NotImplemented
+        return self.raw == other.raw and self.offset == other.offset
+
+    def __hash__(self) -> int:
+        return hash((self.raw, self.offset))
+
+    def __repr__(self) -> str:
+        return f"DiagRecord(raw={self.raw!r}, offset={self.offset!r})"
 
     # ------------------------------------------------------------------ header line (cheap)
     def _header(self) -> tuple:
@@ -88,7 +117,7 @@ class DiagRecord:
             else:
                 ts, tz = m["ts"], m["tz"]
                 head = (ts + tz, m["rid"] or "", m["level"] or "", tz, _timestamp(ts, tz))
-            object.__setattr__(self, "_head", head)
+            self._head = head
         return head
 
     @property
@@ -121,7 +150,7 @@ class DiagRecord:
         d = self._details
         if d is None:
             d = parse_details(self.raw)
-            object.__setattr__(self, "_details", d)
+            self._details = d
         return d
 
     pid = property(lambda self: self.details.pid)
@@ -177,35 +206,29 @@ class DiagRecord:
         }
 
 
-# Building records through the slot descriptors skips the frozen __init__: half the cost per record,
-# which matters at 100k records per parse.
-_new_object = object.__new__
-_set_raw = DiagRecord.raw.__set__
-_set_offset = DiagRecord.offset.__set__
-_set_head = DiagRecord._head.__set__
-_set_details = DiagRecord._details.__set__
-
-
-def _record(raw: str, offset: int) -> DiagRecord:
-    rec = _new_object(DiagRecord)
-    _set_raw(rec, raw)
-    _set_offset(rec, offset)
-    _set_head(rec, None)
-    _set_details(rec, None)
-    return rec
-
-
 def _records_from_piece(piece: str, offset: int) -> list[DiagRecord]:
     """One split piece is one record, unless it holds another header inside a line: a newline-collapsed
     run of records (a long first line) or a header glued to a line (a `LEVEL:` below the header line)."""
     nl = piece.find("\n", 0, _COLLAPSED_MIN)
     if nl >= 0 and piece.find("LEVEL:", nl) < 0 or nl < 0 and len(piece) <= _COLLAPSED_MIN:
-        return [_record(piece, offset)]
+        return [DiagRecord(piece, offset)]
     starts = [m.start() for m in _MIDLINE_RE.finditer(piece, 1)]
     if not starts:
-        return [_record(piece, offset)]
+        return [DiagRecord(piece, offset)]
     bounds = [0, *starts, len(piece)]
-    return [_record(piece[a:b], offset + a) for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
+    return [DiagRecord(piece[a:b], offset + a) for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
+
+
+def _all_ordinary(body: list[str], buf: str, lo: int, hi: int) -> bool:
+    """True when every piece of `body` (the text of buf[lo:hi]) is one ordinary record: a first line
+    shorter than _COLLAPSED_MIN and no `LEVEL:` below it, so no header can hide inside a line.
+
+    C-level maps and one count over the buffer instead of two finds per piece in a Python loop."""
+    nls = list(map(str.find, body, repeat("\n"), repeat(0), repeat(_COLLAPSED_MIN)))
+    if -1 in nls:
+        return False
+    # The pieces are joined by "\n", which no `LEVEL:` spans: the buffer count is the sum per piece.
+    return buf.count("LEVEL:", lo, hi) == sum(map(str.count, body, repeat("LEVEL:"), repeat(0), nls))
 
 
 class Db2DiagParser:
@@ -214,7 +237,18 @@ class Db2DiagParser:
     A record is complete when the next record header arrives (or at flush). Chunks may cut anywhere.
     Text before the first header is kept verbatim in `preamble` (with `skipped_lines` non-blank lines);
     nothing is dropped: preamble + "\\n" + each record's raw, joined, rebuild the input.
+
+    Subclasses may split with a pattern that also captures header fields at each split point
+    (`_split_re` with `_groups` groups, `_layout_group` None unless the header is in Db2's layout) and
+    turn pieces into other objects (`_emit_ordinary`, `_convert`); services.diag_entries does, to
+    build log-view entries without DiagRecords.
     """
+
+    # The split pattern, its number of groups, and the one that is None unless the header is in
+    # Db2's layout (see _SPLIT_LAYOUT_RE).
+    _split_re = _SPLIT_LAYOUT_RE
+    _groups = 1
+    _layout_group = 1
 
     def __init__(self) -> None:
         self._pending = ""
@@ -224,57 +258,72 @@ class Db2DiagParser:
         self.skipped_lines = 0
         self.records_emitted = 0
 
-    def feed(self, chunk: str) -> list[DiagRecord]:
+    def feed(self, chunk: str) -> list:
         """Add text; return the records it completed, in order. Never raises on odd text."""
         if not chunk:
             return []
         buf = self._pending + chunk
         # A header cut by the previous chunk boundary starts at most ~32 chars before it.
-        m = _SPLIT_RE.search(buf, max(0, len(self._pending) - 40))
-        if m is None:
+        if _SPLIT_RE.search(buf, max(0, len(self._pending) - 40)) is None:
             self._pending = buf
             return []
-        # No split point lies before m (pending never holds one), so one C-level split of the whole
-        # buffer yields the same pieces without copying the tail.
-        pieces = _SPLIT_RE.split(buf)
-        out: list[DiagRecord] = []
-        offset = self._take_first(pieces[0], out)
-        append = out.append
-        for piece in pieces[1:-1]:
-            nl = piece.find("\n", 0, _COLLAPSED_MIN)
-            if nl >= 0 and piece.find("LEVEL:", nl) < 0:  # the common case: one ordinary record
-                append(_record(piece, offset))
+        # No split point lies in pending before that, so one C-level split of the whole buffer yields
+        # the same pieces without copying the tail.
+        parts = self._split_re.split(buf)
+        stride = self._groups + 1
+        pieces = parts[::stride]
+        first, last = pieces[0], pieces[-1]
+        out = self._convert(self._take_first(first))
+        body = pieces[1:-1]
+        if body:
+            start = self._pending_offset + len(first) + 1
+            lo, hi = len(first) + 1, len(buf) - len(last) - 1
+            g = self._layout_group  # a piece's groups precede it: the layout group of pieces 1..n
+            layouts = parts[g : g + len(body) * stride : stride]
+            # Every header in Db2's layout and as many `LEVEL:` as pieces: each piece's only `LEVEL:` is
+            # its header's, so no header hides inside a line (one C-level count, no per-piece work).
+            if None not in layouts and buf.count("LEVEL:", lo, hi) == len(body):
+                out.extend(self._emit_ordinary(body, parts, start))
+            elif _all_ordinary(body, buf, lo, hi):
+                out.extend(self._emit_ordinary(body, parts, start))
             else:
-                out.extend(_records_from_piece(piece, offset))
-            offset += len(piece) + 1
-        self._pending = pieces[-1]
-        self._pending_offset = offset
+                records: list[DiagRecord] = []
+                for piece in body:
+                    records.extend(_records_from_piece(piece, start))
+                    start += len(piece) + 1
+                out.extend(self._convert(records))
+        self._pending = last
+        self._pending_offset += len(buf) - len(last)
         self._started = True
         self.records_emitted += len(out)
         return out
 
-    def flush(self) -> list[DiagRecord]:
+    def flush(self) -> list:
         """Return the last pending record (or keep trailing text as preamble when no header was seen)."""
-        out: list[DiagRecord] = []
-        if self._pending:
-            self._take_first(self._pending, out, final=True)
+        out = self._convert(self._take_first(self._pending, final=True)) if self._pending else []
         self._pending = ""
         self.records_emitted += len(out)
         return out
 
-    def _take_first(self, text: str, out: list[DiagRecord], final: bool = False) -> int:
-        """Emit `text` (which ends right before a split point or at the end) as a record or preamble.
+    def _emit_ordinary(self, body: list[str], parts: list, start: int) -> list:
+        """Records of `body` (pieces that are one ordinary record each; the first at offset `start`).
+        `parts` is the whole split result with the groups; a piece's groups precede it."""
+        offsets = accumulate(map(_plus_one, map(len, body)), initial=start)
+        return list(map(DiagRecord, body, offsets))
 
-        Returns the offset just after it plus the separating newline.
-        """
-        start = self._pending_offset
+    def _convert(self, records: list[DiagRecord]) -> list:
+        """What feed/flush return for records built one by one (the records themselves here)."""
+        return records
+
+    def _take_first(self, text: str, final: bool = False) -> list[DiagRecord]:
+        """Records of `text` (which ends right before a split point or at the end), or nothing when it
+        is preamble (text before any header)."""
         if self._started or _HEADER_START_RE.match(text):
-            out.extend(_records_from_piece(text, start))
-        else:
-            kept = text if final else text + "\n"
-            self.preamble += kept
-            self.skipped_lines += sum(1 for line in kept.splitlines() if line.strip())
-        return start + len(text) + 1
+            return _records_from_piece(text, self._pending_offset)
+        kept = text if final else text + "\n"
+        self.preamble += kept
+        self.skipped_lines += sum(1 for line in kept.splitlines() if line.strip())
+        return []
 
 
 def parse_db2diag(text: str, *, strict: bool = False) -> list[DiagRecord]:
