@@ -10,6 +10,7 @@ media (Db2 11.5.6+): `<image>/db2/<platform>/pcmk/db2installPCMK -i`, then
 from __future__ import annotations
 
 import posixpath
+from abc import abstractmethod
 
 from services.ha_setup.common import db2cm_path, first_line, root
 from services.ha_setup.params import CLUSTER_PACKAGES, DB2_AGENTS, OCF_HEARTBEAT, HaParams
@@ -21,9 +22,20 @@ EXTRACTED_FACT = "ha:extracted:"  # + host name -> True when the tarball's direc
 
 
 class _MediaStep(VerifiedByCheck, HostCommandStep):
-    """A step that may need the tarball extracted first (extraction is repeated only when missing)."""
+    """A step that may need the tarball extracted first (extraction is repeated only when missing).
+    Subclasses implement `_installed`, the check proper."""
 
-    params: HaParams
+    def __init__(self, host: Host, params: HaParams, *, id: str, title: str, explain: str) -> None:
+        super().__init__(id=id, title=title, host=host, explain=explain)
+        self.params = params
+
+    async def check(self, ctx: PlanContext) -> StepState:
+        await self._note_extracted(ctx)
+        return await self._installed(ctx)
+
+    @abstractmethod
+    async def _installed(self, ctx: PlanContext) -> StepState:
+        """Return whether what this step installs is in place (reads only)."""
 
     async def _note_extracted(self, ctx: PlanContext) -> None:
         if self.params.install_method == "tarball":
@@ -54,15 +66,14 @@ class PacemakerInstallStep(_MediaStep):
             else "db2installPCMK -i from the Db2 install image"
         )
         super().__init__(
+            host,
+            params,
             id=f"pcmk-install@{host.name}",
             title=f"Install IBM Db2 Pacemaker on {host.name}",
-            host=host,
             explain=f"Runbook: {how}, as root. Done when rpm -q finds {', '.join(CLUSTER_PACKAGES)}.",
         )
-        self.params = params
 
-    async def check(self, ctx: PlanContext) -> StepState:
-        await self._note_extracted(ctx)
+    async def _installed(self, ctx: PlanContext) -> StepState:
         result = await ctx.read(self.host, ["rpm", "-q", *CLUSTER_PACKAGES])
         if result.exit_status == 0:
             return StepState(True, " ".join(result.stdout.split()))
@@ -92,15 +103,14 @@ class Db2cmCopyStep(_MediaStep):
     def __init__(self, host: Host, cluster: Cluster, params: HaParams) -> None:
         self.target_path = db2cm_path(cluster)
         super().__init__(
+            host,
+            params,
             id=f"db2cm-copy@{host.name}",
             title=f"db2cm in {posixpath.dirname(self.target_path)} on {host.name}",
-            host=host,
             explain=f"Runbook: cp .../Db2/db2cm {self.target_path}; chmod 755 {self.target_path}.",
         )
-        self.params = params
 
-    async def check(self, ctx: PlanContext) -> StepState:
-        await self._note_extracted(ctx)
+    async def _installed(self, ctx: PlanContext) -> StepState:
         result = await ctx.read(self.host, ["stat", "-c", "%a", self.target_path])
         mode = result.stdout.strip()
         if result.exit_status == 0 and mode == "755":
@@ -128,17 +138,16 @@ class ResourceAgentsStep(_MediaStep):
             else "<Db2 install path>/install/pcmk/db2cppcmk -i"
         )
         super().__init__(
+            host,
+            params,
             id=f"agents@{host.name}",
             title=f"Db2 resource agents on {host.name}",
-            host=host,
             explain=f"Runbook: {how}; verified with ls -alL {OCF_HEARTBEAT}/db2*.",
         )
         self.cluster = cluster
-        self.params = params
         self.paths = [f"{OCF_HEARTBEAT}/{agent}" for agent in DB2_AGENTS]
 
-    async def check(self, ctx: PlanContext) -> StepState:
-        await self._note_extracted(ctx)
+    async def _installed(self, ctx: PlanContext) -> StepState:
         result = await ctx.read(self.host, ["ls", "-alL", *self.paths])
         if result.exit_status == 0:
             return StepState(True, f"{', '.join(DB2_AGENTS)} in {OCF_HEARTBEAT}")

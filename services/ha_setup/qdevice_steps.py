@@ -20,16 +20,15 @@ class QnetdInstallStep(_MediaStep):
 
     def __init__(self, host: Host, params: HaParams) -> None:
         super().__init__(
+            host,
+            params,
             id=f"qnetd-install@{host.name}",
             title=f"corosync-qnetd on {host.name}",
-            host=host,
             explain="Runbook: unpack the same Pacemaker media on the QDevice host and install only "
             "corosync-qnetd (a lightweight tie breaker; no Pacemaker there).",
         )
-        self.params = params
 
-    async def check(self, ctx: PlanContext) -> StepState:
-        await self._note_extracted(ctx)
+    async def _installed(self, ctx: PlanContext) -> StepState:
         return await rpm_state(ctx, self.host, "corosync-qnetd")
 
     def commands(self, ctx: PlanContext) -> list[HostCommand]:
