@@ -322,10 +322,14 @@ class AlarmStep(VerifiedByCheck, AwsCallStep):
             "AlarmActions": [topic_arn],
         }
 
+    async def _alarm(self, ctx: PlanContext) -> dict[str, Any] | None:
+        """Return our alarm as DescribeAlarms lists it, or None."""
+        page = await ctx.aws_read("cloudwatch", "DescribeAlarms", AlarmNames=[self.alarm_name])
+        return next(iter(page.get("MetricAlarms", [])), None)
+
     async def check(self, ctx: PlanContext) -> StepState:
         arn = await find_topic_arn(ctx, self.params.sns_topic_name or "")
-        page = await ctx.aws_read("cloudwatch", "DescribeAlarms", AlarmNames=[self.alarm_name])
-        alarm = next(iter(page.get("MetricAlarms", [])), None)
+        alarm = await self._alarm(ctx)
         ctx.facts[self.id] = {"topic_arn": arn, "alarm": alarm}
         if alarm is None:
             return StepState(False, f"alarm {self.alarm_name} does not exist")
@@ -365,9 +369,7 @@ class AlarmStep(VerifiedByCheck, AwsCallStep):
             raise StepFailed(
                 f"SNS topic {self.params.sns_topic_name} does not exist; run step sns-topic first"
             )
-        page = await ctx.aws_read("cloudwatch", "DescribeAlarms", AlarmNames=[self.alarm_name])
-        alarm = next(iter(page.get("MetricAlarms", [])), None)
-        await ctx.aws_write("cloudwatch", "PutMetricAlarm", **self._put(arn, alarm))
+        await ctx.aws_write("cloudwatch", "PutMetricAlarm", **self._put(arn, await self._alarm(ctx)))
 
 
 def metric_filter_steps(params: MonitoringParams) -> list[MetricFilterStep]:
