@@ -31,6 +31,7 @@ from lab.diag_records import (
     HostDiagLog,
     audit_execute,
 )
+from services.aws_clients import LazyClient
 from services.inventory_model import AwsSettings
 
 log = logging.getLogger(__name__)
@@ -96,13 +97,7 @@ class LogAgent:
         }
 
     # ------------------------------------------------------------------ lifecycle
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            from services.aws_clients import make_client
-
-            self._client = make_client("logs", self.aws)
-        return self._client
+    client = LazyClient("logs")
 
     @property
     def running(self) -> bool:

@@ -40,6 +40,21 @@ def make_client(service: str, aws: AwsSettings) -> Any:
     return client
 
 
+class LazyClient:
+    """Class attribute `client = LazyClient("logs")`: the instance's boto3 client for the service, made from
+    its `aws` settings on first use and kept in its `_client` (where a test may have put a fake one)."""
+
+    def __init__(self, service: str) -> None:
+        self.service = service
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        if obj is None:
+            return self
+        if obj._client is None:
+            obj._client = make_client(self.service, obj.aws)
+        return obj._client
+
+
 def _build_client(service: str, aws: AwsSettings) -> Any:
     import boto3
     from botocore.config import Config

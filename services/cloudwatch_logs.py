@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from services.aws_clients import LazyClient
 from services.inventory_model import AwsSettings, Cluster
 from services.log_model import LogEntry, entries_from_event
 from services.logs_insights import (
@@ -61,13 +62,7 @@ class CloudWatchLogs:
         hosts = {f"Db2 - {h.instance_id}": h.name for h in cluster.hosts if h.instance_id}
         return cls(cluster.aws, client=client, hosts=hosts)
 
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            from services.aws_clients import make_client
-
-            self._client = make_client("logs", self.aws)
-        return self._client
+    client = LazyClient("logs")
 
     @property
     def is_lab(self) -> bool:
