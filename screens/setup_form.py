@@ -7,10 +7,9 @@ the cluster and the other fields (e.g. the corrected pattern follows the table a
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
 from typing import Any
 
-from services.inventory_model import Cluster
+from screens.wizard_form import FieldSpec, WizardForm, convert_text, field_types, value_text
 from services.monitoring.params import (
     COMPARISONS,
     MISSING_DATA,
@@ -18,17 +17,6 @@ from services.monitoring.params import (
     MonitoringParamError,
     MonitoringParams,
 )
-
-
-@dataclass(frozen=True)
-class FieldSpec:
-    """One editable parameter: its MonitoringParams name, label and a hint shown under it."""
-
-    name: str
-    label: str
-    hint: str = ""
-    choices: tuple[str, ...] = ()
-
 
 PAGES: tuple[tuple[str, str], ...] = (
     ("audit", "1 Audit paths"),
@@ -122,8 +110,9 @@ PAGE_FIELDS: dict[str, tuple[FieldSpec, ...]] = {
     ),
 }
 
-_TYPES = {f.name: str(f.type) for f in fields(MonitoringParams)}
+_TYPES = field_types(MonitoringParams)
 _SPECS = {spec.name: spec for specs in PAGE_FIELDS.values() for spec in specs}
+_PATTERNS = ("audit_pattern", "diag_pattern")
 
 
 def field_spec(name: str) -> FieldSpec:
@@ -136,23 +125,9 @@ def convert(name: str, text: str) -> Any:
 
     Raises MonitoringParamError naming the field when the text is not of its type or not a choice.
     """
-    kind = _TYPES[name]
-    raw = text.strip()
-    spec = _SPECS.get(name)
-    if spec is not None and spec.choices and raw not in spec.choices:
-        raise MonitoringParamError(f"{name} {raw!r} must be one of {', '.join(spec.choices)}")
-    if raw == "" and "None" in kind:
-        return None
-    try:
-        if kind.startswith("int"):
-            return int(raw)
-        if kind.startswith("float"):
-            return float(raw)
-    except ValueError:
-        raise MonitoringParamError(f"{name} {raw!r} is not a number") from None
-    if kind.startswith("bool"):
-        return raw.lower() == "true"
-    return text if name in ("audit_pattern", "diag_pattern") else raw
+    value = convert_text(name, text, _TYPES[name], _SPECS.get(name), MonitoringParamError)
+    # a filter pattern is kept exactly as typed: CloudWatch matches its text as it is
+    return text if name in _PATTERNS and value is not None else value
 
 
 def shown_value(params: MonitoringParams, name: str) -> str:
@@ -161,63 +136,19 @@ def shown_value(params: MonitoringParams, name: str) -> str:
         return params.effective_audit_pattern
     if name == "diag_pattern":
         return params.effective_diag_pattern
-    value = getattr(params, name)
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
+    return value_text(getattr(params, name))
 
 
-class ParamForm:
-    """What the DBA typed, per field, over the runbook's defaults for `cluster`."""
+class ParamForm(WizardForm[MonitoringParams]):
+    """What the DBA typed, per field, over the runbook's monitoring defaults for `cluster`."""
 
-    def __init__(self, cluster: Cluster, overrides: dict[str, Any] | None = None) -> None:
-        self.cluster = cluster
-        self.overrides: dict[str, Any] = dict(overrides or {})
-        self.errors: dict[str, str] = {}  # field -> why its text is not a value of its type
+    params_type = MonitoringParams
+    error_type = MonitoringParamError
 
-    def set_text(self, name: str, text: str) -> None:
-        """Record the text typed in field `name` (a conversion error is kept in `errors`, never raised)."""
-        self.errors.pop(name, None)
-        try:
-            value = convert(name, text)
-        except MonitoringParamError as exc:
-            self.errors[name] = str(exc)
-            return
-        if value is None:
-            self.overrides.pop(name, None)  # empty optional field: back to the derived default
-        else:
-            self.overrides[name] = value
+    def convert(self, name: str, text: str) -> Any:
+        """Return `text` as the value of field `name` (see convert); raise MonitoringParamError."""
+        return convert(name, text)
 
-    def reset(self, name: str) -> None:
-        """Forget the DBA's value for `name` (the field follows the defaults again)."""
-        self.overrides.pop(name, None)
-        self.errors.pop(name, None)
-
-    def defaults(self) -> MonitoringParams:
-        """Return the runbook's defaults resolved for the cluster (never the DBA's values)."""
-        return MonitoringParams().resolve(self.cluster)
-
-    def params(self) -> MonitoringParams:
-        """Return the resolved, validated params; raise MonitoringParamError for the first bad field."""
-        if self.errors:
-            raise MonitoringParamError(next(iter(self.errors.values())))
-        return MonitoringParams.from_mapping(dict(self.overrides)).resolve(self.cluster)
-
-    def problems(self) -> dict[str, str]:
-        """Return field -> message for every field that cannot be used now: the values that are not of
-        their type, and the first value the validation refuses ("" key when it names no field)."""
-        out = dict(self.errors)
-        try:
-            MonitoringParams.from_mapping(dict(self.overrides)).resolve(self.cluster)
-        except MonitoringParamError as exc:
-            out.setdefault(self.error_field(str(exc)) or "", str(exc))
-        return out
-
-    def error_field(self, message: str) -> str | None:
-        """Return the field a MonitoringParamError message is about (it starts with the name), else None."""
-        first = message.split(" ", 1)[0].rstrip(":")
-        return first if first in _TYPES else None
+    def shown(self, params: MonitoringParams, name: str) -> str:
+        """Return the text field `name` shows for resolved `params` (see shown_value)."""
+        return shown_value(params, name)

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import json
 import shlex
-from dataclasses import fields
 from typing import Any
 
-from screens.setup_form import FieldSpec
+from screens.wizard_form import FieldSpec, WizardForm, convert_text, field_types
 from services.ha_setup.oip_steps import render_crm_file
 from services.ha_setup.params import INSTALL_METHODS, HaParamError, HaParams, policy_document
 from services.inventory_model import Cluster
@@ -89,87 +88,30 @@ PAGE_FIELDS: dict[str, tuple[FieldSpec, ...]] = {
     ),
 }
 
-_TYPES = {f.name: str(f.type) for f in fields(HaParams)}
+_TYPES = field_types(HaParams)
 _SPECS = {spec.name: spec for specs in PAGE_FIELDS.values() for spec in specs}
 
 
 def convert(name: str, text: str) -> Any:
-    """Return `text` as the value HaParams wants for `name` ("" -> None for optional fields).
+    """Return `text` as the value HaParams wants for `name` ("" -> None for optional fields;
+    route_table_ids: a comma-separated list).
 
     Raises HaParamError naming the field when the text is not of its type or not one of its choices.
     """
-    kind, raw, spec = _TYPES[name], text.strip(), _SPECS.get(name)
-    if spec is not None and spec.choices and raw not in spec.choices:
-        raise HaParamError(f"{name} {raw!r} must be one of {', '.join(spec.choices)}")
     if name == "route_table_ids":
-        return tuple(p.strip() for p in raw.split(",") if p.strip()) or None
-    if raw == "" and "None" in kind:
-        return None
-    if kind.startswith("float"):
-        try:
-            return float(raw)
-        except ValueError:
-            raise HaParamError(f"{name} {raw!r} is not a number") from None
-    if kind.startswith("bool"):
-        return raw.lower() == "true"
-    return raw
+        return tuple(p.strip() for p in text.strip().split(",") if p.strip()) or None
+    return convert_text(name, text, _TYPES[name], _SPECS.get(name), HaParamError)
 
 
-def shown_value(params: HaParams, name: str) -> str:
-    """Return the text a field shows for resolved `params`."""
-    value = getattr(params, name)
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return f"{value:g}"
-    if isinstance(value, tuple):
-        return ",".join(value)
-    return str(value)
+class HaForm(WizardForm[HaParams]):
+    """What the DBA typed, per field, over the runbook's HA defaults for `cluster`."""
 
+    params_type = HaParams
+    error_type = HaParamError
 
-class HaForm:
-    """What the DBA typed, per field, over the runbook's defaults for `cluster`."""
-
-    def __init__(self, cluster: Cluster, overrides: dict[str, Any] | None = None) -> None:
-        self.cluster = cluster
-        self.overrides: dict[str, Any] = dict(overrides or {})
-        self.errors: dict[str, str] = {}
-
-    def set_text(self, name: str, text: str) -> None:
-        """Record the text typed in field `name` (a conversion error is kept in `errors`, never raised)."""
-        self.errors.pop(name, None)
-        try:
-            value = convert(name, text)
-        except HaParamError as exc:
-            self.errors[name] = str(exc)
-            return
-        if value is None:
-            self.overrides.pop(name, None)  # empty optional field: back to the derived default
-        else:
-            self.overrides[name] = value
-
-    def defaults(self) -> HaParams:
-        """Return the runbook's defaults resolved for the cluster; raise HaParamError when the inventory
-        itself cannot carry the runbook (no qdevice host, no route table)."""
-        return HaParams().resolve(self.cluster)
-
-    def params(self) -> HaParams:
-        """Return the resolved, validated params; raise HaParamError for the first bad field."""
-        if self.errors:
-            raise HaParamError(next(iter(self.errors.values())))
-        return HaParams.from_mapping(dict(self.overrides)).resolve(self.cluster)
-
-    def problems(self) -> dict[str, str]:
-        """Return field -> message for every field that cannot be used now ("" when no field is named)."""
-        out = dict(self.errors)
-        try:
-            HaParams.from_mapping(dict(self.overrides)).resolve(self.cluster)
-        except HaParamError as exc:
-            first = str(exc).split(" ", 1)[0].rstrip(":")
-            out.setdefault(first if first in _TYPES else "", str(exc))
-        return out
+    def convert(self, name: str, text: str) -> Any:
+        """Return `text` as the value of field `name` (see convert); raise HaParamError."""
+        return convert(name, text)
 
 
 # ------------------------------------------------------------------ previews (plain text)
