@@ -2,8 +2,9 @@
 runbook's values as editable defaults, then the plan page (check -> dry run -> confirm -> apply with live
 progress; a re-run resumes) and "prove it fires".
 
-The wizard never decides whether a change is allowed: it runs services.plans.run_plan, whose write guard
-refuses read-only clusters, and shows what the guard said. Every AWS / SSH call runs in a worker.
+The pages, navigation, form wiring and plan keys are screens/wizard_base.py's; this module adds the
+monitoring runbook's pages (screens/setup_form.py), previews (screens/setup_pages.py), the pattern test,
+the agent config read and the proof page. Every AWS / SSH call runs in a worker.
 """
 
 from __future__ import annotations
@@ -13,15 +14,12 @@ from typing import Any
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal
 from textual.content import Content
-from textual.screen import Screen
-from textual.widgets import Button, ContentSwitcher, Footer, Input, OptionList, Static
-from textual.widgets.option_list import Option
+from textual.widgets import Button, Static
 
-from screens.setup_form import PAGE_FIELDS, PAGE_INTRO, PAGES, ParamForm, shown_value
+from screens.setup_form import PAGE_FIELDS, PAGE_INTRO, PAGES, ParamForm
 from screens.setup_pages import (
-    ParamField,
     agent_preview,
     alarms_preview,
     audit_preview,
@@ -33,31 +31,18 @@ from screens.setup_pages import (
     sns_preview,
 )
 from screens.setup_proof import ProofPanel
-from screens.setup_services import WizardServices, app_services
+from screens.setup_services import WizardServices
+from screens.wizard_base import WizardScreen, wizard_opener
 from services.inventory_model import Cluster
 from services.monitoring.prove_it_fires import ProofEvent, ProofOptions
-from services.monitoring_setup import MonitoringParamError, MonitoringParams, build_monitoring_plan
+from services.monitoring_setup import MonitoringParamError, build_monitoring_plan
 from services.plans import Plan
-from tui.screen_registry import ScreenUnavailable, register_screen
-from tui.widgets.header import ConsoleHeader
-from tui.widgets.plan_page import PlanPage
+from tui.screen_registry import register_screen
 
-_PARAM_PAGES = tuple(key for key, _ in PAGES if key in PAGE_FIELDS)
-_PAGE_OF_ACTION = {
-    "check": "plan",
-    "dry_run": "plan",
-    "apply": "plan",
-    "copy": "plan",
-    "export": "plan",
-    "use_corrected": "filters",
-    "test_patterns": "filters",
-    "read_agent_config": "agent",
-    "prove": "proof",
-}
 _DRAFTS: dict[str, dict[str, Any]] = {}  # cluster -> the DBA's edits, so leaving the wizard loses nothing
 
 
-class SetupMonitoringScreen(Screen[None]):
+class SetupMonitoringScreen(WizardScreen):
     """The wizard for one cluster. ctrl+n / ctrl+b: next / previous page (or pick one on the left)."""
 
     HELP = (
@@ -69,13 +54,6 @@ class SetupMonitoringScreen(Screen[None]):
 
     BINDINGS = [
         Binding("escape,minus", "leave", "Back", show=False),  # the app's Back shows in the footer
-        Binding("ctrl+n", "next_page", "Next page", priority=True),
-        Binding("ctrl+b", "prev_page", "Prev page", priority=True),
-        Binding("c", "check", "Check"),
-        Binding("d", "dry_run", "Dry run"),
-        Binding("a", "apply", "Apply"),
-        Binding("y", "copy", "Copy"),
-        Binding("x", "export", "Export"),
         Binding("u", "use_corrected", "Use corrected pattern"),
         Binding("t", "test_patterns", "Test on recent events"),
         Binding("r", "read_agent_config", "Read agent config"),
@@ -83,61 +61,34 @@ class SetupMonitoringScreen(Screen[None]):
     ]
 
     DEFAULT_CSS = """
-    SetupMonitoringScreen #wizard-body { height: 1fr; }
-    SetupMonitoringScreen #wizard-pages { width: 24; height: 1fr; border: none; border-right: vkey $primary 40%; }
-    SetupMonitoringScreen #wizard-switcher { width: 1fr; height: 1fr; }
-    SetupMonitoringScreen .wizard-page { padding: 0 1; height: 1fr; }
-    SetupMonitoringScreen .page-intro { color: $text-muted; margin: 0 0 1 0; }
-    SetupMonitoringScreen .preview { margin: 1 0 0 0; padding: 0 1; border-left: outer $primary 40%; }
     SetupMonitoringScreen .buttons { height: auto; margin: 0 0 1 0; }
     SetupMonitoringScreen .buttons Button { margin: 0 1 0 0; min-width: 10; }
-    SetupMonitoringScreen #wizard-error { height: auto; padding: 0 1; color: $text-error; }
     """
 
+    HEADER = "setup › monitoring"
+    NAME_PREFIX = "setup"
+    PAGES = PAGES
+    PAGE_INTRO = PAGE_INTRO
+    PAGE_FIELDS = PAGE_FIELDS
+    FORM = ParamForm
+    DRAFTS = _DRAFTS
+    PAGE_OF_ACTION = {
+        **WizardScreen.PAGE_OF_ACTION,
+        "use_corrected": "filters",
+        "test_patterns": "filters",
+        "read_agent_config": "agent",
+        "prove": "proof",
+    }
+
     def __init__(self, cluster: Cluster, services: WizardServices, *, page: str = "audit") -> None:
-        super().__init__(name=f"setup:{cluster.name}")
-        self.cluster = cluster
-        self.services = services
-        self.form = ParamForm(cluster, _DRAFTS.get(cluster.name))
-        self.page = page if page in dict(PAGES) else "audit"
-        self._shown: dict[str, str] = {}
+        super().__init__(cluster, services, page=page)
         self.agent_configs: dict[str, str | None] | None = None
         self.pattern_messages: dict[str, list[str] | None] = {"audit": None, "diag": None}
         self.pattern_notes: dict[str, str] = {"audit": "", "diag": ""}
         self.proof_events: list[ProofEvent] = []
 
     # ------------------------------------------------------------------ layout
-    def compose(self) -> ComposeResult:
-        yield ConsoleHeader("setup › monitoring", self.cluster)
-        params = self._params_or_defaults()
-        with Horizontal(id="wizard-body"):
-            yield OptionList(*[Option(label, id=key) for key, label in PAGES], id="wizard-pages")
-            with ContentSwitcher(initial=f"page-{self.page}", id="wizard-switcher"):
-                for key in _PARAM_PAGES:
-                    with VerticalScroll(id=f"page-{key}", classes="wizard-page"):
-                        yield Static(PAGE_INTRO[key], classes="page-intro")
-                        for spec in PAGE_FIELDS[key]:
-                            self._shown[spec.name] = shown_value(params, spec.name)
-                            yield ParamField(spec, self._shown[spec.name])
-                        yield from self._page_extras(key)
-                        yield Static("", id=f"preview-{key}", classes="preview")
-                yield PlanPage(
-                    self.cluster,
-                    intro=PAGE_INTRO["plan"],
-                    build_plan=self.build_plan,
-                    make_context=self.services.make_context,
-                    run_plan=self.services.run_plan,
-                    state_dir=self.services.state_dir,
-                    export_dir=self.services.export_dir,
-                    inventory_source=self.services.inventory_source,
-                    id="page-plan",
-                    classes="wizard-page",
-                )
-                yield ProofPanel(self.cluster, self._proof_options(), id="page-proof", classes="wizard-page")
-        yield Static("", id="wizard-error")
-        yield Footer()
-
-    def _page_extras(self, key: str) -> ComposeResult:
+    def page_extras(self, key: str) -> ComposeResult:
         if key == "agent":
             with Horizontal(classes="buttons"):
                 yield Button("Read the current config from the hosts (r)", id="btn-read-agent", compact=True)
@@ -150,50 +101,8 @@ class SetupMonitoringScreen(Screen[None]):
             yield Static("", id="pattern-audit", classes="preview")
             yield Static("", id="pattern-diag", classes="preview")
 
-    def on_mount(self) -> None:
-        pages = self.query_one("#wizard-pages", OptionList)
-        pages.highlighted = [key for key, _ in PAGES].index(self.page)
-        self.refresh_form()
-        pages.focus()
-        if self.form.overrides:
-            names = ", ".join(sorted(self.form.overrides))
-            self.notify(f"Restored your earlier edits: {names} (empty a field to get its default back)")
-
-    async def on_unmount(self) -> None:
-        if self.services.close is not None:
-            try:
-                await self.services.close()
-            except Exception:  # leaving the screen: nothing useful left to tell
-                pass
-
-    # ------------------------------------------------------------------ pages
-    def show_page(self, key: str) -> None:
-        """Switch to page `key` (one of setup_form.PAGES) and refresh its preview."""
-        self.page = key
-        self.query_one("#wizard-switcher", ContentSwitcher).current = f"page-{key}"
-        self.query_one("#wizard-pages", OptionList).highlighted = [k for k, _ in PAGES].index(key)
-        self.refresh_bindings()
-        self._refresh_previews()
-
-    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
-        pages = event.option_list
-        if pages.id != "wizard-pages" or event.option.id in (None, self.page):
-            return
-        if pages.highlighted != event.option_index:
-            return  # a stale event from our own quick page changes (ctrl+n pressed repeatedly)
-        self.show_page(event.option.id)
-
-    def action_next_page(self) -> None:
-        keys = [k for k, _ in PAGES]
-        self.show_page(keys[min(len(keys) - 1, keys.index(self.page) + 1)])
-
-    def action_prev_page(self) -> None:
-        keys = [k for k, _ in PAGES]
-        self.show_page(keys[max(0, keys.index(self.page) - 1)])
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        page = _PAGE_OF_ACTION.get(action)
-        return page is None or page == self.page
+    def extra_pages(self) -> ComposeResult:
+        yield ProofPanel(self.cluster, self._proof_options(), id="page-proof", classes="wizard-page")
 
     def action_leave(self) -> None:
         """Go back; while a step is being applied, ask first (leaving cancels the run mid-step)."""
@@ -209,57 +118,15 @@ class SetupMonitoringScreen(Screen[None]):
         if leave and len(self.app.screen_stack) > 2 and self.app.screen is self:  # never the home screen
             self.app.pop_screen()
 
-    # ------------------------------------------------------------------ the form
-    def _params_or_defaults(self) -> MonitoringParams:
-        try:
-            return self.form.params()
-        except MonitoringParamError:
-            return self.form.defaults()
-
+    # ------------------------------------------------------------------ previews
     def _plan_or_none(self) -> Plan | None:
         try:
             return build_monitoring_plan(self.cluster, self.form.params())
         except (MonitoringParamError, ValueError):
             return None
 
-    def on_input_changed(self, event: Input.Changed) -> None:
-        name = (event.input.id or "").removeprefix("param-")
-        if not (event.input.id or "").startswith("param-"):
-            return
-        if name not in self.form.overrides and event.value == self._shown.get(name):
-            # Our own refresh of a field that follows the defaults (refresh_form only rewrites those).
-            # An edited field that the DBA types back to the default text is an edit: keep it.
-            return
-        self.form.set_text(name, event.value)
-        _DRAFTS[self.cluster.name] = dict(self.form.overrides)
-        self.refresh_form()
-
-    def on_descendant_blur(self, event: Any) -> None:
-        if isinstance(event.widget, Input) and (event.widget.id or "").startswith("param-"):
-            self.refresh_form()  # an emptied field shows its default again once the DBA leaves it
-
-    def refresh_form(self) -> None:
-        """Validate the form, mark fields, refresh derived values and previews."""
-        problems = self.form.problems()
-        params = None if problems else self.form.params()
-        for field in self.query(ParamField):
-            name = field.spec.name
-            field.show_error(problems.get(name, ""))
-            field.set_class(name in self.form.overrides, "-edited")
-            if params is not None and name not in self.form.overrides:
-                value = shown_value(params, name)
-                self._shown[name] = value
-                box = field.query_one(Input)
-                if box.value != value and not box.has_focus:  # never rewrite what the DBA is typing in
-                    box.value = value
-        error = ""
-        if problems:
-            error = f"⚠ {'; '.join(problems.values())} — fix this before running the plan"
-        self.query_one("#wizard-error", Static).update(error)
-        self._refresh_previews()
-
-    def _refresh_previews(self) -> None:
-        if self.page not in _PARAM_PAGES:
+    def refresh_preview(self) -> None:
+        if self.page not in self.param_pages:
             return
         plan = self._plan_or_none()
         if plan is None:  # never leave the last valid preview up: it shows values the fields no longer hold
@@ -295,7 +162,7 @@ class SetupMonitoringScreen(Screen[None]):
         """Replace both patterns by the corrected ones (one key), following table and app user again."""
         for name in ("audit_pattern", "diag_pattern"):
             self.form.reset(name)
-        _DRAFTS[self.cluster.name] = dict(self.form.overrides)
+        self.save_draft()
         self.refresh_form()
         self.notify("Using the corrected filter patterns", timeout=3)
 
@@ -335,7 +202,7 @@ class SetupMonitoringScreen(Screen[None]):
                     continue
                 configs[step.target] = (ctx.facts.get(step.id) or {}).get("existing")
         self.agent_configs = configs
-        self._refresh_previews()
+        self.refresh_preview()
 
     def action_test_patterns(self) -> None:
         self.read_recent_events()
@@ -366,31 +233,12 @@ class SetupMonitoringScreen(Screen[None]):
             except Exception as exc:
                 self.pattern_messages[kind] = []
                 self.pattern_notes[kind] = f"could not read {group}: {exc}"
-        self._refresh_previews()
+        self.refresh_preview()
 
-    # ------------------------------------------------------------------ plan: check, dry run, apply
+    # ------------------------------------------------------------------ plan
     def build_plan(self) -> Plan:
         """Return the monitoring plan for the form's values; raise ValueError (MonitoringParamError)."""
         return build_monitoring_plan(self.cluster, self.form.params())
-
-    @property
-    def plan_page(self) -> PlanPage:
-        return self.query_one(PlanPage)
-
-    def action_check(self) -> None:
-        self.plan_page.run_mode("check")
-
-    def action_dry_run(self) -> None:
-        self.plan_page.run_mode("dry-run")
-
-    def action_apply(self) -> None:
-        self.plan_page.run_mode("apply")
-
-    def action_copy(self) -> None:
-        self.plan_page.copy()
-
-    def action_export(self) -> None:
-        self.plan_page.export()
 
     # ------------------------------------------------------------------ prove it fires
     def _proof_options(self) -> ProofOptions:
@@ -424,16 +272,9 @@ class SetupMonitoringScreen(Screen[None]):
             panel.stop()
 
 
-def _open_setup(app: Any) -> SetupMonitoringScreen:
-    cluster = app.current_cluster
-    if cluster is None:
-        raise ScreenUnavailable("no cluster selected: open one on :fleet first, then :setup")
-    return SetupMonitoringScreen(cluster, app_services(app))
-
-
 register_screen(
     "setup",
-    _open_setup,
+    wizard_opener(SetupMonitoringScreen, ":setup"),
     "Set up monitoring: audit + diag logs to CloudWatch, alarms to SNS (wizard)",
     aliases=("setup-monitoring", "wizard"),
 )

@@ -2,7 +2,8 @@
 steps will run (from the plan itself, so the preview is what the dry run says), the cron script, the agent
 config merge as a diff, the live pattern test and the alarm defaults with their explanation.
 
-Pure functions returning Textual Content plus the ParamField widget; the screen wires them together.
+Pure functions returning Textual Content; the screen wires them together (the field widget, ParamField,
+is screens/wizard_base.py's).
 """
 
 from __future__ import annotations
@@ -13,12 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.widgets import Input, Label, Static
 
-from screens.setup_form import FieldSpec
 from services.inventory_model import Cluster
 from services.monitoring.agent_steps import IAM_EXPLAIN, collect_entries, merge_agent_config
 from services.monitoring.aws_steps import ALARM_EXPLAIN
@@ -39,46 +36,6 @@ RUNBOOK_ALARM_TRAP = (
     "filter publishes a datapoint only when an event matches, once a minute, so a 10 s period is empty 5 "
     "times out of 6 and the Minimum of 'nothing happened' is no datapoint at all, not 0."
 )
-
-
-class ParamField(Horizontal):
-    """One parameter: label, input (id `param-<name>`) and the hint / error line under it."""
-
-    DEFAULT_CSS = """
-    ParamField { height: auto; margin: 0 0 1 0; }
-    ParamField > Label { width: 26; padding: 0 1 0 0; color: $text-muted; }
-    ParamField > Vertical { width: 1fr; height: auto; }
-    ParamField Input { width: 1fr; }
-    ParamField .hint { color: $text-muted; padding: 0 1; height: auto; }
-    ParamField.-invalid .hint { color: $text-error; }
-    ParamField .hint.-empty { display: none; }
-    ParamField.-edited > Label { color: $text-accent; }
-    """
-
-    def __init__(self, spec: FieldSpec, value: str) -> None:
-        super().__init__(id=f"field-{spec.name}")
-        self.spec = spec
-        self.value = value
-
-    def compose(self) -> ComposeResult:
-        yield Label(self.spec.label)
-        with Vertical():
-            yield Input(self.value, id=f"param-{self.spec.name}", select_on_focus=False, compact=True)
-            hint = self.hint_text()
-            yield Static(hint, classes="hint" if hint else "hint -empty")
-
-    def hint_text(self, error: str = "") -> str:
-        if error:
-            return f"⚠ {error}"
-        choices = f" (one of: {', '.join(self.spec.choices)})" if self.spec.choices else ""
-        return (self.spec.hint + choices).strip()
-
-    def show_error(self, error: str) -> None:
-        self.set_class(bool(error), "-invalid")
-        hint = self.query_one(".hint", Static)
-        text = self.hint_text(error)
-        hint.set_class(not text, "-empty")
-        hint.update(text)
 
 
 # ------------------------------------------------------------------ previews from the plan itself
