@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lab.diag_records import HostDiagLog
-from services.diag_entries import DiagEntryParser, diag_entries_from_text
+from services.diag_entries import FEED_SIZE, DiagEntryParser, diag_entries_from_text
 from services.log_model import LogEntry, entries_from_text
 from services.parsers.db2diag import (
     _HEADER_START_RE,
@@ -141,7 +141,8 @@ def test_lab_stream_every_entry_from_the_captures_with_times_and_levels_right():
 
 
 def test_entries_from_text_uses_the_fast_path_and_equals_the_record_path():
-    text = _lab_stream(50)
+    text = _lab_stream(700)
+    assert len(text) > FEED_SIZE  # fed in slices: records cut by a slice boundary complete
     fast = entries_from_text(text, "diag")
     kept = entries_from_text(text, "diag", keep=True)  # keep=True holds the parsed records
     assert [_view(e) for e in fast] == [_view(e) for e in kept]
