@@ -107,7 +107,7 @@ class AlarmEvaluation:
             return
         result = self._evaluate_with_late_data(alarm, metric, now, new_data=version != track.data_version)
         track.data_version = version
-        track.next_eval = now + EVAL_INTERVAL
+        track.next_eval = min(now + EVAL_INTERVAL, self._first_period_ahead(alarm, metric, now))
         if result.state is None or result.state == track.state:
             return
         old = track.state
@@ -132,6 +132,20 @@ class AlarmEvaluation:
             return result
         late = rules.evaluate(alarm, points, current - timedelta(microseconds=1))
         return late if late.state == "ALARM" else result
+
+    def _first_period_ahead(self, alarm: dict, metric: tuple[str, str], now: datetime) -> datetime:
+        """Return the start of the earliest period after the one holding `now` that holds a datapoint this
+        tick ingested (datetime.max when none): a tick takes `now` before it reads the log group, so an event
+        stamped in between, across a period boundary, is evaluated when its period begins, as CloudWatch
+        does, not a whole evaluation interval later."""
+        period = int(alarm.get("Period") or 60)
+        epoch = int(now.timestamp())
+        next_start = epoch - epoch % period + period
+        ahead = [int(ts.timestamp()) for ts in self._fresh.get(metric, []) if ts.timestamp() >= next_start]
+        if not ahead:
+            return datetime.max.replace(tzinfo=UTC)
+        first = min(ahead)
+        return datetime.fromtimestamp(first - first % period, UTC)
 
     def _first_sight(self, alarm: dict, now: datetime) -> AlarmTrack:
         name = alarm["AlarmName"]

@@ -364,3 +364,23 @@ def test_event_in_the_last_second_of_a_minute_still_fires_when_ingested_in_the_n
     # The next minute has no data: missing data is not breaching, so the alarm goes back to OK then.
     lab.tick(now=boundary + timedelta(seconds=61))
     assert alarm_state(monitoring.aws)["StateValue"] == "OK"
+
+
+def test_event_stamped_after_the_ticks_now_in_the_next_minute_fires_on_the_next_tick(monitoring, lab):
+    # A tick takes `now` first and reads the log group a few ms later: a record stamped in those ms, across a
+    # minute boundary, lies in a period that had not begun at `now`. Evaluating it then found nothing and
+    # counted the datapoint as seen, so the alarm waited a whole minute (prove-it-fires then timed out).
+    boundary = datetime.now(UTC).replace(second=0, microsecond=0)  # never in the future (real ingestionTime)
+    lab.tick(now=boundary - timedelta(seconds=30))
+    early = boundary + timedelta(milliseconds=2)
+    monitoring.put_event(grant_record(early), early)
+    lab.tick(now=boundary - timedelta(milliseconds=5))  # reads the event stamped 7 ms after its `now`
+    assert lab.series(NAMESPACE, METRIC) == [(early, 1.0)]
+    lab.tick(now=boundary + timedelta(seconds=1))
+    alarm = alarm_state(monitoring.aws)
+    assert alarm["StateValue"] == "ALARM"
+    minute = boundary.strftime("%d/%m/%y %H:%M:%S")
+    assert alarm["StateReason"] == (
+        f"Threshold Crossed: 1 datapoint [1.0 ({minute})] was greater than or equal to the threshold (1.0)."
+    )
+    assert [sns_message(n)["NewStateValue"] for n in lab.sent_notifications] == ["ALARM"]
