@@ -17,6 +17,11 @@ from services.inventory_model import AwsSettings, Cluster, Host
 
 @pytest.fixture
 def lab():
+    from moto.moto_api._internal.models import moto_api_backend
+
+    # moto's state is per process, shared by every server in it: log events an earlier test left in these
+    # groups would show up here too (the store then never held exactly what this test wrote)
+    moto_api_backend.reset()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
