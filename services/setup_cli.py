@@ -16,10 +16,18 @@ from typing import Any, TextIO
 
 from services.inventory_model import Inventory
 from services.monitoring_setup import MonitoringParamError, MonitoringParams, build_monitoring_plan
-from services.plans import Journal, PlanContext, WriteRefused
+from services.plans import Journal, WriteRefused
 from services.plans.guard import ensure_writable
-from services.plans.headless import EXIT_FAILED, EXIT_OK, EXIT_REFUSED, EXIT_USAGE, fail, run_plan_headless
-from services.plans.journal import journal_for
+from services.plans.headless import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_REFUSED,
+    EXIT_USAGE,
+    HeadlessSetup,
+    fail,
+    headless_context,
+    no_such_cluster,
+)
 
 __all__ = [
     "EXIT_FAILED",
@@ -63,39 +71,11 @@ def parse_param_overrides(items: Sequence[str]) -> dict[str, Any]:
     return out
 
 
-async def run_setup_monitoring(
-    inventory: Inventory,
-    cluster_name: str,
-    *,
-    mode: str = "dry-run",
-    as_json: bool = False,
-    out: TextIO,
-    params: dict[str, Any] | None = None,
-    runner: Any = None,
-    journal: Journal | None = None,
-    operator: str | None = None,
-) -> int:
-    """Run the monitoring plan headless; write text or JSON to `out`; return the exit code.
-
-    `mode` is "check", "dry-run" or "apply". `params` overrides MonitoringParams defaults (see
-    parse_param_overrides). `runner` defaults to a new services.ssh.SshPool (closed at the end);
-    `journal` to the operator journal. Never raises for expected problems: they become exit codes
-    2 (unknown cluster / bad parameter) or 3 (read-only cluster and --apply), with the message on `out`.
-    """
-    return await run_plan_headless(
-        inventory,
-        cluster_name,
-        build_plan=lambda cluster: build_monitoring_plan(
-            cluster, MonitoringParams.from_mapping(dict(params or {}))
-        ),
-        param_errors=(MonitoringParamError, ValueError),
-        mode=mode,
-        as_json=as_json,
-        out=out,
-        runner=runner,
-        journal=journal,
-        operator=operator,
-    )
+# await run_setup_monitoring(inventory, cluster_name, mode=..., out=..., params=parse_param_overrides(...),
+# ...) runs the monitoring plan and returns the exit code (HeadlessSetup.__call__ says the rest).
+run_setup_monitoring = HeadlessSetup(
+    MonitoringParams, build_monitoring_plan, param_errors=(MonitoringParamError, ValueError)
+)
 
 
 async def run_prove_it_fires(
@@ -124,11 +104,7 @@ async def run_prove_it_fires(
 
     cluster = inventory.cluster(cluster_name)
     if cluster is None:
-        known = ", ".join(c.name for c in inventory.clusters) or "none"
-        where = inventory.source or "the inventory"
-        return _proof_fail(
-            out, as_json, EXIT_USAGE, f"no cluster {cluster_name!r} in {where} (known: {known})"
-        )
+        return _proof_fail(out, as_json, EXIT_USAGE, no_such_cluster(inventory, cluster_name))
     try:
         resolved = MonitoringParams.from_mapping(dict(params or {})).resolve(cluster)
     except (MonitoringParamError, ValueError) as exc:
@@ -137,29 +113,15 @@ async def run_prove_it_fires(
         ensure_writable(cluster, apply_requested=True, inventory_source=inventory.source)
     except WriteRefused as exc:
         return _proof_fail(out, as_json, EXIT_REFUSED, str(exc))
-    own_pool = runner is None
-    if own_pool:
-        from services.ssh import SshPool
+    async with headless_context(inventory, cluster, runner=runner, journal=journal) as ctx:
+        if lab_session is None and cluster.lab:
+            from services.monitoring.lab_remote import RemoteLab
 
-        runner = SshPool()
-    ctx = PlanContext(
-        cluster=cluster,
-        runner=runner,
-        journal=journal if journal is not None else journal_for(cluster),
-        inventory_source=inventory.source,
-    )
-    if lab_session is None and cluster.lab:
-        from services.monitoring.lab_remote import RemoteLab
-
-        lab_session = RemoteLab(cluster, runner)
-    last = None
-    try:
+            lab_session = RemoteLab(cluster, ctx.runner)
+        last = None
         async for event in prove_it_fires(ctx, resolved, options=options, lab_session=lab_session):
             _print_proof_event(event, out, as_json)
             last = event
-    finally:
-        if own_pool:
-            await runner.close()
     return EXIT_OK if last is not None and last.stage == "result" and last.status == "ok" else EXIT_FAILED
 
 

@@ -21,9 +21,15 @@ from services.failover.preflight import KINDS, Preflight
 from services.failover.steps import OBSERVATION, PREFLIGHT
 from services.inventory_model import Cluster, Inventory
 from services.plans import Journal, PlanContext, StepEvent, WriteRefused, ensure_writable, run_plan
-from services.plans.journal import journal_for
+from services.plans.headless import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_REFUSED,
+    EXIT_USAGE,
+    headless_context,
+    no_such_cluster,
+)
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_REFUSED = 0, 1, 2, 3
 _MARK = {"pass": "✔", "fail": "✖", "warn": "⚠", "pending": "…"}
 FORCED_WARNING = (
     "WARNING: FORCED takeover (by force peer window only): the old primary is not asked to stop; if it "
@@ -107,9 +113,7 @@ async def run_failover(
     o = _Output(out, as_json)
     cluster = inventory.cluster(cluster_name)
     if cluster is None:
-        known = ", ".join(c.name for c in inventory.clusters) or "none"
-        where = inventory.source or "the inventory"
-        return o.finish(EXIT_USAGE, "error", f"no cluster {cluster_name!r} in {where} (known: {known})")
+        return o.finish(EXIT_USAGE, "error", no_such_cluster(inventory, cluster_name))
     db_names = [h.name for h in cluster.db_hosts]
     if kind not in KINDS:
         return o.finish(EXIT_USAGE, "error", f"unknown kind {kind!r}: use one of {', '.join(KINDS)}")
@@ -128,25 +132,10 @@ async def run_failover(
             ensure_writable(cluster, apply_requested=True, inventory_source=inventory.source)
         except WriteRefused as exc:
             return o.finish(EXIT_REFUSED, "refused", str(exc))
-    own = runner is None
-    if own:
-        from services.ssh import SshPool
-
-        runner = SshPool()
-    ctx = PlanContext(
-        cluster=cluster,
-        runner=runner,
-        journal=journal if journal is not None else journal_for(cluster),
-        inventory_source=inventory.source,
-        **({"operator": operator} if operator else {}),
-    )
-    try:
+    async with headless_context(inventory, cluster, runner=runner, journal=journal, operator=operator) as ctx:
         return await _run(
             o, ctx, cluster, target, kind, apply, confirm, state_dir, timeout_s, poll_interval_s
         )
-    finally:
-        if own:
-            await runner.close()
 
 
 async def _run(

@@ -9,19 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import fields
-from typing import Any, TextIO
+from typing import Any
 
 from services.ha_setup.params import HaParamError, HaParams
 from services.ha_setup.plan import build_ha_plan
-from services.inventory_model import Inventory
-from services.plans import Journal
 from services.plans.headless import (
     EXIT_FAILED,
     EXIT_OK,
     EXIT_REFUSED,
     EXIT_USAGE,
+    HeadlessSetup,
     print_plan_report,
-    run_plan_headless,
 )
 
 __all__ = [
@@ -69,36 +67,6 @@ def parse_ha_overrides(items: Sequence[str]) -> dict[str, Any]:
 print_result = print_plan_report
 
 
-async def run_setup_ha(
-    inventory: Inventory,
-    cluster_name: str,
-    *,
-    mode: str = "dry-run",
-    as_json: bool = False,
-    out: TextIO,
-    params: dict[str, Any] | None = None,
-    runner: Any = None,
-    journal: Journal | None = None,
-    operator: str | None = None,
-    state_dir: Any = None,
-) -> int:
-    """Run the HA setup plan headless; write text or JSON to `out`; return the exit code.
-
-    `mode` is "check", "dry-run" or "apply". `params` overrides HaParams defaults (parse_ha_overrides).
-    `runner` defaults to a new services.ssh.SshPool (closed at the end), `journal` to the operator
-    journal. Never raises for expected problems: they become exit codes 2 (unknown cluster, bad
-    parameter) or 3 (read-only cluster and --apply), with the message on `out`.
-    """
-    return await run_plan_headless(
-        inventory,
-        cluster_name,
-        build_plan=lambda cluster: build_ha_plan(cluster, HaParams.from_mapping(dict(params or {}))),
-        param_errors=(HaParamError, TypeError),
-        mode=mode,
-        as_json=as_json,
-        out=out,
-        runner=runner,
-        journal=journal,
-        operator=operator,
-        state_dir=state_dir,
-    )
+# await run_setup_ha(inventory, cluster_name, mode=..., out=..., params=parse_ha_overrides(...), ...) runs
+# the HA plan and returns the exit code (HeadlessSetup.__call__ says the rest).
+run_setup_ha = HeadlessSetup(HaParams, build_ha_plan, param_errors=(HaParamError, TypeError))

@@ -2,6 +2,8 @@
 
 Looks the cluster up, builds the plan, runs it (progress lines while applying, a clear word on Ctrl-C)
 and reports it as text (a change ticket can review every command and AWS parameter) or JSON.
+HeadlessSetup is one `db2ops setup WHAT` command; no_such_cluster and headless_context (the context on
+the SSH pool, which it closes when it made it) also serve `setup monitoring --prove` and `db2ops failover`.
 Exit codes: 0 everything done (or planned, for a dry run), 1 a step failed, 2 bad input (unknown
 cluster, bad parameter), 3 refused by the write guard (read-only cluster and --apply).
 """
@@ -10,7 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -91,26 +95,19 @@ async def run_plan_headless(
     """
     cluster = inventory.cluster(cluster_name)
     if cluster is None:
-        known = ", ".join(c.name for c in inventory.clusters) or "none"
-        where = inventory.source or "the inventory"
-        return fail(out, as_json, EXIT_USAGE, f"no cluster {cluster_name!r} in {where} (known: {known})")
+        return fail(out, as_json, EXIT_USAGE, no_such_cluster(inventory, cluster_name))
     try:
         plan = build_plan(cluster)
     except param_errors as exc:
         return fail(out, as_json, EXIT_USAGE, str(exc))
-    own_pool = runner is None
-    if own_pool:
-        from services.ssh import SshPool
+    async with headless_context(inventory, cluster, runner=runner, journal=journal, operator=operator) as ctx:
+        return await _run_and_report(plan, ctx, mode=mode, as_json=as_json, out=out, state_dir=state_dir)
 
-        runner = SshPool()
-    ctx = PlanContext(
-        cluster=cluster,
-        runner=runner,
-        journal=journal if journal is not None else journal_for(cluster),
-        inventory_source=inventory.source,
-        **({"operator": operator} if operator else {}),
-    )
 
+async def _run_and_report(
+    plan: Plan, ctx: PlanContext, *, mode: str, as_json: bool, out: TextIO, state_dir: Path | None
+) -> int:
+    """Run `plan` in `ctx` (progress lines while applying), report it on `out`; return the exit code."""
     current = {"step": "", "phase": ""}
 
     def progress(event: StepEvent) -> None:
@@ -134,15 +131,96 @@ async def run_plan_headless(
                 flush=True,
             )
         raise
-    finally:
-        if own_pool:
-            await runner.close()
     if as_json:
         json.dump({**result.to_dict(), "title": plan.title}, out, indent=2, default=str)
         out.write("\n")
     else:
         print_plan_report(result, out, with_actions=mode != "check")
     return EXIT_OK if result.ok else EXIT_FAILED
+
+
+@dataclass(frozen=True)
+class HeadlessSetup:
+    """One `db2ops setup WHAT` without the UI: calling it runs the plan that `build_plan(cluster,
+    params)` makes, with `params_type.from_mapping(--set overrides)` as params (see __call__)."""
+
+    params_type: Any  # MonitoringParams / HaParams: from_mapping(dict) over the runbook's defaults
+    build_plan: Callable[[Cluster, Any], Plan]
+    param_errors: tuple[type[Exception], ...]  # what bad overrides raise: exit code 2, not a traceback
+
+    async def __call__(
+        self,
+        inventory: Inventory,
+        cluster_name: str,
+        *,
+        mode: str = "dry-run",
+        as_json: bool = False,
+        out: TextIO,
+        params: dict[str, Any] | None = None,
+        runner: Any = None,
+        journal: Journal | None = None,
+        operator: str | None = None,
+        state_dir: Path | None = None,
+    ) -> int:
+        """Run the plan headless; write text or JSON to `out`; return the exit code.
+
+        `mode` is "check", "dry-run" or "apply". `params` overrides the params' defaults (the command's
+        parse_*_overrides). `runner` defaults to a new services.ssh.SshPool (closed at the end),
+        `journal` to the operator journal. Never raises for expected problems: they become exit codes
+        2 (unknown cluster / bad parameter) or 3 (read-only cluster and --apply), with the message on
+        `out`. Re-raises asyncio.CancelledError (Ctrl-C) after saying where the apply stopped.
+        """
+        overrides = dict(params or {})
+        return await run_plan_headless(
+            inventory,
+            cluster_name,
+            build_plan=lambda cluster: self.build_plan(cluster, self.params_type.from_mapping(overrides)),
+            param_errors=self.param_errors,
+            mode=mode,
+            as_json=as_json,
+            out=out,
+            runner=runner,
+            journal=journal,
+            operator=operator,
+            state_dir=state_dir,
+        )
+
+
+def no_such_cluster(inventory: Inventory, cluster_name: str) -> str:
+    """Return the message for a cluster name the inventory lacks: where it looked, which names it has."""
+    known = ", ".join(c.name for c in inventory.clusters) or "none"
+    where = inventory.source or "the inventory"
+    return f"no cluster {cluster_name!r} in {where} (known: {known})"
+
+
+@asynccontextmanager
+async def headless_context(
+    inventory: Inventory,
+    cluster: Cluster,
+    *,
+    runner: Any = None,
+    journal: Journal | None = None,
+    operator: str | None = None,
+) -> AsyncIterator[PlanContext]:
+    """Yield the PlanContext a headless command runs `cluster` in: `runner` (default: a new
+    services.ssh.SshPool, closed on the way out), `journal` (default: the operator journal) and
+    `operator` (default: the PlanContext's). Raises nothing of its own."""
+    own_pool = runner is None
+    if own_pool:
+        from services.ssh import SshPool  # asyncssh only when a command really reaches hosts
+
+        runner = SshPool()
+    try:
+        yield PlanContext(
+            cluster=cluster,
+            runner=runner,
+            journal=journal if journal is not None else journal_for(cluster),
+            inventory_source=inventory.source,
+            **({"operator": operator} if operator else {}),
+        )
+    finally:
+        if own_pool:
+            await runner.close()
 
 
 def fail(out: TextIO, as_json: bool, code: int, message: str) -> int:
