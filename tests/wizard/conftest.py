@@ -1,18 +1,20 @@
 """Fixtures for the wizard, journal and prove-it-fires tests: files under tmp_path (XDG dirs), UTC, one
-moto server per session (reset per test) and a fresh lab cluster whose host commands run in-process."""
+moto server per session (reset per test) and a fresh lab cluster whose host commands run in-process (the
+last two from tests/plan_fixtures.py)."""
 
 from __future__ import annotations
 
-import logging
 import sys
 import time
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from plan_fixtures import aws_endpoint, lab, moto_endpoint, state_home
 
 sys.path.insert(0, str(Path(__file__).parent))
+
+# pytest takes a conftest's fixtures from its names: importing them is what shares them here
+__all__ = ["aws_endpoint", "lab", "moto_endpoint", "state_home"]
 
 
 @pytest.fixture(autouse=True)
@@ -25,46 +27,6 @@ def _isolated_env(tmp_path, monkeypatch):
     yield
     monkeypatch.undo()
     time.tzset()
-
-
-def _post(url: str, body: bytes = b"") -> None:
-    request = urllib.request.Request(url, data=body, method="POST", headers={"Content-Type": "text/plain"})
-    with urllib.request.urlopen(request, timeout=10) as response:  # loopback moto only
-        response.read()
-
-
-@pytest.fixture(scope="session")
-def moto_endpoint() -> Iterator[str]:
-    moto_server = pytest.importorskip("moto.server")
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def aws_endpoint(moto_endpoint: str) -> Iterator[str]:
-    _post(f"{moto_endpoint}/moto-api/reset")
-    yield moto_endpoint
-
-
-@pytest.fixture
-def lab(aws_endpoint):
-    """(inventory Cluster, LabDirectRunner, lab.state.LabCluster) for a fresh writable lab cluster."""
-    from plans.fakes import LabDirectRunner, lab_inventory_cluster
-
-    from lab.state import LabCluster
-
-    lab_cluster = LabCluster("lab1")
-    return (
-        lab_inventory_cluster(lab_cluster, endpoint_url=aws_endpoint),
-        LabDirectRunner(lab_cluster),
-        lab_cluster,
-    )
 
 
 @pytest.fixture(autouse=True)
