@@ -10,12 +10,13 @@ from __future__ import annotations
 import time
 
 import pytest
-from textual.widgets import Input, Static, TextArea
+from textual.widgets import Static, TextArea
+from wizard_harness import NoHosts, failed_run, press_plan_key, screen_of, settle, type_into
 
 from ha_setup.ha_wizard_app import SIZE, HaWizardApp, fixed_cluster, services_for
 from screens import setup_ha
 from screens.setup_ha import SetupHaScreen
-from tui.widgets.plan_view import ConfirmApply, PlanSteps
+from tui.widgets.plan_view import PlanSteps
 
 
 @pytest.fixture(autouse=True)
@@ -27,36 +28,8 @@ def _utc_and_no_drafts(monkeypatch):
     setup_ha._DRAFTS.clear()
 
 
-class NoHosts:
-    async def run(self, *args, **kwargs):  # previews and snapshots never reach a host
-        raise AssertionError("no host may be contacted here")
-
-
 def _screen(app) -> SetupHaScreen:
-    assert isinstance(app.screen, SetupHaScreen)
-    return app.screen
-
-
-async def _type(pilot, screen, name: str, text: str) -> None:
-    field = screen.query_one(f"#param-{name}", Input)
-    field.focus()
-    field.value = ""
-    await pilot.press(*text)
-    await pilot.pause()
-
-
-async def _run(pilot, screen, key: str, *, answer: str | None = None) -> None:
-    screen.query_one("#wizard-pages").focus()
-    await pilot.press(key)
-    if answer is not None:
-        for _ in range(300):
-            await pilot.pause(0.02)
-            if isinstance(pilot.app.screen, ConfirmApply):
-                break
-        assert isinstance(pilot.app.screen, ConfirmApply), "apply must ask first"
-        await pilot.press(answer)
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+    return screen_of(app, SetupHaScreen)
 
 
 async def test_editing_the_domain_changes_the_preview_and_a_hostile_one_is_refused(tmp_path) -> None:
@@ -65,13 +38,13 @@ async def test_editing_the_domain_changes_the_preview_and_a_hostile_one_is_refus
         screen = _screen(app)
         preview = screen.query_one("#preview-cluster", Static)
         assert "-create -cluster -domain lab1 -publicEthernet eth0 -host db2a" in str(preview.render())
-        await _type(pilot, screen, "domain", "db2domain")
+        await type_into(pilot, screen, "domain", "db2domain")
         assert "-domain db2domain" in str(preview.render())
-        await _type(pilot, screen, "domain", "x;rm")
+        await type_into(pilot, screen, "domain", "x;rm")
         error = str(screen.query_one("#wizard-error", Static).render())
         assert "domain 'x;rm' is not allowed" in error
         screen.show_page("plan")
-        await _run(pilot, screen, "d")
+        await press_plan_key(pilot, screen, "d")
         assert "domain 'x;rm' is not allowed" in str(screen.query_one("#plan-outcome", Static).render())
 
 
@@ -79,16 +52,16 @@ async def test_dry_run_then_apply_on_a_fresh_lab_then_everything_is_done(fresh_l
     app = HaWizardApp(fresh_lab.cluster, services_for(fresh_lab.runner, tmp_path), page="plan")
     async with app.run_test(size=SIZE) as pilot:
         screen = _screen(app)
-        await _run(pilot, screen, "d")
+        await press_plan_key(pilot, screen, "d")
         text = screen.query_one("#plan-dry-run", TextArea).text
         assert "db2a$ sudo -n /home/db2inst1/sqllib/adm/db2cm -create -db HADRDB -instance db2inst1" in text
         assert "aws ec2 CreateRoute" in text
         assert screen.query_one(PlanSteps).statuses["db2cm-cluster"] == "planned"
-        await _run(pilot, screen, "a", answer="y")
+        await press_plan_key(pilot, screen, "a", answer="y")
         statuses = screen.query_one(PlanSteps).statuses
         assert statuses["oip-resource"] == "applied"
         assert statuses["verify-status"] == "applied"
-        await _run(pilot, screen, "c")
+        await press_plan_key(pilot, screen, "c")
         assert set(screen.query_one(PlanSteps).statuses.values()) == {"already_done"}
 
 
@@ -96,7 +69,7 @@ async def test_cancel_at_the_confirmation_changes_nothing(fresh_lab, tmp_path) -
     app = HaWizardApp(fresh_lab.cluster, services_for(fresh_lab.runner, tmp_path), page="plan")
     async with app.run_test(size=SIZE) as pilot:
         screen = _screen(app)
-        await _run(pilot, screen, "a", answer="n")
+        await press_plan_key(pilot, screen, "a", answer="n")
         assert "cancelled" in str(screen.query_one("#plan-outcome", Static).render()).lower()
     writes = [
         cmd
@@ -113,20 +86,15 @@ async def test_read_only_cluster_disables_apply_and_says_why(tmp_path) -> None:
         assert "READ-ONLY" in guard and "read_only: false" in guard
 
 
-async def _settle(pilot) -> None:
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-
-
 @pytest.mark.parametrize("page", ["prereq", "install", "cluster", "qdevice", "overlay", "iam", "plan"])
 def test_snapshot_ha_wizard_page(snap_compare, tmp_path, page) -> None:
     app = HaWizardApp(fixed_cluster(), services_for(NoHosts(), tmp_path), page=page)
-    assert snap_compare(app, terminal_size=SIZE, run_before=_settle)
+    assert snap_compare(app, terminal_size=SIZE, run_before=settle)
 
 
 async def scripted_run_plan(plan, ctx, *, mode, progress=None, confirm=None, state_dir=None):
     """A check with fixed outcomes: the standby's HADR is not in PEER, so its prerequisite fails."""
-    from services.plans import PlanResult, StepResult
+    from services.plans import StepResult
 
     steps = []
     for step in plan.steps:
@@ -142,15 +110,12 @@ async def scripted_run_plan(plan, ctx, *, mode, progress=None, confirm=None, sta
         else:
             result.status, result.message = "planned", "not done yet"
         steps.append(result)
-    return PlanResult(
-        plan=plan.name,
-        cluster=plan.cluster.name,
-        mode=mode,
-        run_id="20261126T145906Z-abc123",
-        steps=steps,
-        outcome="failed",
-        failed_step="prereq-hadr@db2b",
-        next_hint="Fix the problem of step 'prereq-hadr@db2b' (HADR state is REMOTE_CATCHUP) and check again.",
+    return failed_run(
+        plan,
+        mode,
+        steps,
+        "prereq-hadr@db2b",
+        "Fix the problem of step 'prereq-hadr@db2b' (HADR state is REMOTE_CATCHUP) and check again.",
     )
 
 
@@ -160,6 +125,6 @@ def test_snapshot_ha_wizard_failed_prerequisite(snap_compare, tmp_path) -> None:
 
     async def check(pilot) -> None:
         _screen(pilot.app).action_check()
-        await _settle(pilot)
+        await settle(pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=check)

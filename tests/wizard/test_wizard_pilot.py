@@ -7,6 +7,7 @@ from dataclasses import replace
 
 from textual.widgets import Button, Input, Static, TextArea
 from wizard_app import SIZE, services_for, wizard_app
+from wizard_harness import press_plan_key, screen_of, type_into
 
 from lab.db2admin_state import host_state
 from screens.setup_monitoring import SetupMonitoringScreen
@@ -25,30 +26,7 @@ def _writes(runner) -> list[str]:
 
 
 def _screen(app) -> SetupMonitoringScreen:
-    assert isinstance(app.screen, SetupMonitoringScreen)
-    return app.screen
-
-
-async def _type(pilot, screen, name: str, text: str) -> None:
-    field = screen.query_one(f"#param-{name}", Input)
-    field.focus()
-    field.value = ""
-    await pilot.press(*text)
-    await pilot.pause()
-
-
-async def _run(pilot, screen, key: str, *, answer: str | None = None) -> None:
-    screen.query_one("#wizard-pages").focus()
-    await pilot.press(key)
-    if answer is not None:
-        for _ in range(200):
-            await pilot.pause(0.02)
-            if isinstance(pilot.app.screen, ConfirmApply):
-                break
-        assert isinstance(pilot.app.screen, ConfirmApply), "apply must ask first"
-        await pilot.press(answer)
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+    return screen_of(app, SetupMonitoringScreen)
 
 
 async def test_editing_a_default_changes_the_preview_and_the_dry_run(lab, tmp_path) -> None:
@@ -58,10 +36,10 @@ async def test_editing_a_default_changes_the_preview_and_the_dry_run(lab, tmp_pa
         screen = _screen(app)
         preview = screen.query_one("#preview-audit", Static)
         assert "db2audit configure datapath /home/db2inst1/dbaudit/active/" in str(preview.render())
-        await _type(pilot, screen, "datapath", "/db2/audit/active/")
+        await type_into(pilot, screen, "datapath", "/db2/audit/active/")
         assert "db2audit configure datapath /db2/audit/active/" in str(preview.render())
         screen.show_page("plan")
-        await _run(pilot, screen, "d")
+        await press_plan_key(pilot, screen, "d")
         text = screen.query_one("#plan-dry-run", TextArea).text
         assert "db2a$ db2audit configure datapath /db2/audit/active/" in text
         assert "db2b$ db2audit configure datapath /db2/audit/active/" in text
@@ -79,7 +57,7 @@ async def test_a_derived_default_follows_the_cluster_until_edited(lab, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         screen = _screen(app)
         screen.show_page("cron")
-        await _type(pilot, screen, "instance_home", "/db2home/db2inst1")
+        await type_into(pilot, screen, "instance_home", "/db2home/db2inst1")
         assert (
             screen.query_one("#param-script_path", Input).value
             == "/db2home/db2inst1/dbaudit/db2audit_extract.sh"
@@ -96,11 +74,11 @@ async def test_typing_the_default_value_back_keeps_every_character(lab, tmp_path
     app = wizard_app(cluster, services_for(cluster, runner, tmp_path), page="sns")
     async with app.run_test(size=SIZE) as pilot:
         screen = _screen(app)
-        await _type(pilot, screen, "sns_topic_name", "db2-alerts")
+        await type_into(pilot, screen, "sns_topic_name", "db2-alerts")
         assert screen.form.params().sns_topic_name == "db2-alerts"
         assert '"Name": "db2-alerts"' in str(screen.query_one("#preview-sns", Static).render())
-        await _type(pilot, screen, "sns_topic_name", "ops-alerts")
-        await _type(pilot, screen, "sns_topic_name", "db2-alerts")
+        await type_into(pilot, screen, "sns_topic_name", "ops-alerts")
+        await type_into(pilot, screen, "sns_topic_name", "db2-alerts")
         assert screen.form.params().sns_topic_name == "db2-alerts"
 
 
@@ -111,7 +89,7 @@ async def test_the_preview_never_shows_values_other_than_the_fields(lab, tmp_pat
     app = wizard_app(cluster, services_for(cluster, runner, tmp_path), page="sns")
     async with app.run_test(size=SIZE) as pilot:
         screen = _screen(app)
-        await _type(pilot, screen, "sns_topic_name", "db2-alertsdba@example.com")
+        await type_into(pilot, screen, "sns_topic_name", "db2-alertsdba@example.com")
         preview = str(screen.query_one("#preview-sns", Static).render())
         assert '"Name": "db2-alertsdba"' not in preview
         assert preview.startswith("No preview: sns_topic_name 'db2-alertsdba@example.com' is not allowed")
@@ -122,15 +100,15 @@ async def test_a_bad_value_is_named_on_its_field_and_the_plan_refuses_to_run(lab
     app = wizard_app(cluster, services_for(cluster, runner, tmp_path))
     async with app.run_test(size=SIZE) as pilot:
         screen = _screen(app)
-        await _type(pilot, screen, "audit_buf_sz", "lots")
+        await type_into(pilot, screen, "audit_buf_sz", "lots")
         field = screen.query_one("#field-audit_buf_sz")
         assert field.has_class("-invalid")
         assert "audit_buf_sz 'lots' is not a number" in str(field.query_one(".hint", Static).render())
         screen.show_page("cron")
-        await _type(pilot, screen, "cron_schedule", "*/5 * * *; rm -rf /")
+        await type_into(pilot, screen, "cron_schedule", "*/5 * * *; rm -rf /")
         assert "cron_schedule" in str(screen.query_one("#wizard-error", Static).render())
         screen.show_page("plan")
-        await _run(pilot, screen, "d")
+        await press_plan_key(pilot, screen, "d")
         outcome = str(screen.query_one("#plan-outcome", Static).render())
         assert outcome.startswith("✗ audit_buf_sz 'lots' is not a number")
     assert runner.ran == []  # nothing was even read
@@ -145,7 +123,9 @@ async def test_read_only_cluster_shows_the_guard_refusal_and_applies_nothing(lab
         guard = str(screen.query_one("#plan-guard", Static).render())
         assert "READ-ONLY · apply is refused: cluster lab1 is read-only: set read_only: false" in guard
         assert screen.query_one("#btn-apply", Button).disabled
-        await _run(pilot, screen, "a")  # the key still asks the runner: the guard refuses before anything
+        await press_plan_key(
+            pilot, screen, "a"
+        )  # the key still asks the runner: the guard refuses before anything
         assert not isinstance(app.screen, ConfirmApply)
         outcome = str(screen.query_one("#plan-outcome", Static).render())
         assert outcome.startswith("✗ Refused by the write guard: cluster lab1 is read-only")
@@ -163,7 +143,7 @@ async def test_failure_mid_plan_shows_what_to_do_and_a_rerun_resumes(lab, tmp_pa
     app = wizard_app(cluster, services_for(cluster, runner, tmp_path), page="plan")
     async with app.run_test(size=SIZE) as pilot:
         screen = _screen(app)
-        await _run(pilot, screen, "a", answer="y")
+        await press_plan_key(pilot, screen, "a", answer="y")
         table = screen.query_one(PlanSteps)
         assert table.statuses["cron@db2a"] == "applied"
         assert table.statuses["cron@db2b"] == "failed"
@@ -174,7 +154,7 @@ async def test_failure_mid_plan_shows_what_to_do_and_a_rerun_resumes(lab, tmp_pa
         detail = str(screen.query_one("#plan-detail", Static).render())
         assert "cron@db2b" in detail and "connection reset by peer" in detail
 
-        await _run(pilot, screen, "a", answer="y")  # the re-run resumes where it stopped
+        await press_plan_key(pilot, screen, "a", answer="y")  # the re-run resumes where it stopped
         statuses = screen.query_one(PlanSteps).statuses
         assert statuses["cron@db2a"] == "already_done"
         assert statuses["audit-paths@db2a"] == "already_done"
@@ -192,7 +172,7 @@ async def test_cancel_at_the_confirmation_changes_nothing(lab, tmp_path) -> None
     app = wizard_app(cluster, services_for(cluster, runner, tmp_path), page="plan")
     async with app.run_test(size=SIZE) as pilot:
         screen = _screen(app)
-        await _run(pilot, screen, "a", answer="n")
+        await press_plan_key(pilot, screen, "a", answer="n")
         assert "Cancelled: nothing was changed" in str(screen.query_one("#plan-outcome", Static).render())
         assert set(screen.query_one(PlanSteps).statuses.values()) == {"skipped"}
     assert _writes(runner) == []
@@ -206,7 +186,7 @@ async def test_runbook_pattern_shows_the_case_trap_and_one_key_restores_the_corr
         screen = _screen(app)
         corrected = corrected_audit_pattern("WORKER", "appusr")
         assert screen.query_one("#param-audit_pattern", Input).value == corrected
-        await _type(pilot, screen, "audit_pattern", RUNBOOK_AUDIT_PATTERN)
+        await type_into(pilot, screen, "audit_pattern", RUNBOOK_AUDIT_PATTERN)
         panel = str(screen.query_one("#pattern-audit", Static).render())
         assert "✗ WRONG on: another user, statement in upper case" in panel
         assert "This is the runbook's pattern: its case trap" in panel
@@ -248,8 +228,8 @@ async def test_alarm_page_explains_why_the_runbooks_alarm_never_fires(lab, tmp_p
         preview = screen.query_one("#preview-alarms", Static)
         assert "Period 60 s, Sum >= 1, missing data not breaching" in str(preview.render())
         assert RUNBOOK_ALARM_TRAP not in str(preview.render())
-        await _type(pilot, screen, "alarm_statistic", "Minimum")
-        await _type(pilot, screen, "alarm_period", "10")
+        await type_into(pilot, screen, "alarm_statistic", "Minimum")
+        await type_into(pilot, screen, "alarm_period", "10")
         text = str(preview.render())
         assert RUNBOOK_ALARM_TRAP in text
         assert '"Period": 10' in text and '"Statistic": "Minimum"' in text

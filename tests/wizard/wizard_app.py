@@ -1,81 +1,47 @@
-"""A minimal app hosting one screen (the wizard or the journal) with the console's themes and CSS, plus
-deterministic fakes for snapshots: a scripted plan run and a scripted proof."""
+"""The monitoring wizard's test app and services, plus deterministic fakes for snapshots: a scripted plan
+run and a scripted proof. ScreenApp (any one screen, e.g. the journal) and the fixed cluster are
+tests/wizard_harness.py's, shared with the HA wizard's tests."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from textual.app import App
-from textual.screen import Screen
+import wizard_harness
+from wizard_harness import SIZE, ScreenApp, failed_run
 
 from screens.setup_monitoring import SetupMonitoringScreen
 from screens.setup_services import WizardServices
-from services.inventory_model import AwsSettings, Cluster, Host
+from services.inventory_model import Cluster
 from services.monitoring.prove_it_fires import ProofEvent, ProofOptions
-from services.plans import Journal, PlanContext, PlanResult, StepEvent, StepResult
+from services.plans import PlanResult, StepEvent, StepResult
 from services.plans.step import aws_action, ssh_action
-from themes.themes import CSS_PATH, THEMES, resolve_theme
 
-SIZE = (160, 50)
+__all__ = [
+    "SIZE",
+    "ScreenApp",
+    "fixed_cluster",
+    "proof_events",
+    "scripted_prove",
+    "scripted_run_plan",
+    "services_for",
+    "wizard_app",
+]
+
 T0 = datetime(2026, 11, 26, 14, 59, 6, tzinfo=UTC)
-
-
-class ScreenApp(App[None]):
-    """Pushes `make_screen()` on mount; `lab` plays Db2OpsApp.lab."""
-
-    CSS_PATH = CSS_PATH
-
-    def __init__(self, make_screen: Callable[[], Screen[Any]], lab: Any = None) -> None:
-        super().__init__()
-        self.make_screen = make_screen
-        self.lab = lab
-        for theme in THEMES:
-            self.register_theme(theme)
-        self.theme = resolve_theme("db2ops-dark", set(self.available_themes))
-
-    def on_mount(self) -> None:
-        self.push_screen(self.make_screen())
-
-
-def fixed_cluster(*, read_only: bool = False, lab: bool = True) -> Cluster:
-    """The cluster of the snapshots: two db hosts and a qdevice, fixed names and ids."""
-    return Cluster(
-        name="lab1",
-        environment="lab",
-        read_only=read_only,
-        instance="db2inst1",
-        database="HADRDB",
-        lab=lab,
-        hosts=(
-            Host(name="db2a", address="127.0.0.1", role="db", user="db2inst1", instance_id="i-0aaa1111"),
-            Host(name="db2b", address="127.0.0.1", role="db", user="db2inst1", instance_id="i-0bbb2222"),
-            Host(name="qdev", address="127.0.0.1", role="qdevice", user="root"),
-        ),
-        aws=AwsSettings(region="us-east-1"),
-    )
+fixed_cluster = wizard_harness.fixed_cluster  # the snapshots' cluster: two db hosts and a qdevice
 
 
 def services_for(cluster: Cluster, runner: Any, tmp_path: Path, **changes: Any) -> WizardServices:
-    """WizardServices whose contexts use `runner`, a journal and progress records under tmp_path."""
-
-    async def make_context(c: Cluster) -> PlanContext:
-        return PlanContext(cluster=c, runner=runner, journal=Journal(tmp_path / "journal"), operator="alice")
-
-    base = {
-        "make_context": make_context,
-        "state_dir": tmp_path / "plans",
-        "export_dir": tmp_path / "exports",
-        "proof_options": ProofOptions.for_cluster(cluster),
-    }
-    base.update(changes)
-    return WizardServices(**base)
+    """WizardServices on `runner` with files under tmp_path and the proof options of `cluster`."""
+    changes.setdefault("proof_options", ProofOptions.for_cluster(cluster))
+    return wizard_harness.wizard_services(runner, tmp_path, **changes)
 
 
 def wizard_app(cluster: Cluster, services: WizardServices, page: str = "audit", lab: Any = None) -> ScreenApp:
+    """The monitoring wizard on `cluster` at `page`; `lab` plays the console's lab session."""
     return ScreenApp(lambda: SetupMonitoringScreen(cluster, services, page=page), lab=lab)
 
 
@@ -110,19 +76,14 @@ async def scripted_run_plan(plan, ctx, *, mode, progress=None, confirm=None, sta
             progress(StepEvent(step.id, step.title, "finished", result.status, result.message))
         steps.append(result)
     await asyncio.sleep(0)
-    return PlanResult(
-        plan=plan.name,
-        cluster=plan.cluster.name,
-        mode=mode,
-        run_id="20261126T145906Z-abc123",
-        steps=steps,
-        outcome="failed",
-        failed_step="cron@db2b",
-        next_hint=(
-            "Step 'cron@db2b' (db2b) failed: apply failed: db2b: host unreachable. Fix that, then re-run "
-            "db2ops setup monitoring --cluster lab1 --apply: the 6 step(s) already done are skipped and it "
-            "continues from this step."
-        ),
+    return failed_run(
+        plan,
+        mode,
+        steps,
+        "cron@db2b",
+        "Step 'cron@db2b' (db2b) failed: apply failed: db2b: host unreachable. Fix that, then re-run "
+        "db2ops setup monitoring --cluster lab1 --apply: the 6 step(s) already done are skipped and it "
+        "continues from this step.",
     )
 
 
