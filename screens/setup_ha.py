@@ -8,7 +8,7 @@ runbook's pages (screens/setup_ha_form.py) and plan. Every SSH / AWS call runs i
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from textual.content import Content
 from textual.widgets import Static
@@ -19,8 +19,6 @@ from services.ha_setup.params import HaParamError, HaParams
 from services.ha_setup.plan import build_ha_plan
 from services.plans import Plan
 from tui.screen_registry import register_screen
-
-_DRAFTS: dict[str, dict[str, Any]] = {}  # cluster -> the DBA's edits, so leaving the wizard loses nothing
 
 
 class SetupHaScreen(WizardScreen):
@@ -38,7 +36,7 @@ class SetupHaScreen(WizardScreen):
     PAGE_INTRO = PAGE_INTRO
     PAGE_FIELDS = PAGE_FIELDS
     FORM = HaForm
-    DRAFTS = _DRAFTS
+    DRAFTS: ClassVar[dict[str, dict[str, Any]]] = {}  # cluster -> the DBA's edits, for the process
 
     def _params_or_defaults(self) -> HaParams:
         try:

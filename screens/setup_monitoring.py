@@ -9,7 +9,7 @@ the agent config read and the proof page. Every AWS / SSH call runs in a worker.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -38,8 +38,6 @@ from services.monitoring.prove_it_fires import ProofEvent, ProofOptions
 from services.monitoring_setup import MonitoringParamError, build_monitoring_plan
 from services.plans import Plan
 from tui.screen_registry import register_screen
-
-_DRAFTS: dict[str, dict[str, Any]] = {}  # cluster -> the DBA's edits, so leaving the wizard loses nothing
 
 
 class SetupMonitoringScreen(WizardScreen):
@@ -71,7 +69,7 @@ class SetupMonitoringScreen(WizardScreen):
     PAGE_INTRO = PAGE_INTRO
     PAGE_FIELDS = PAGE_FIELDS
     FORM = ParamForm
-    DRAFTS = _DRAFTS
+    DRAFTS: ClassVar[dict[str, dict[str, Any]]] = {}  # cluster -> the DBA's edits, for the process
     PAGE_OF_ACTION = {
         **WizardScreen.PAGE_OF_ACTION,
         "use_corrected": "filters",

@@ -14,7 +14,6 @@ from textual.widgets import Static, TextArea
 from wizard_harness import NoHosts, failed_run, press_plan_key, screen_of, settle, type_into
 
 from ha_setup.ha_wizard_app import SIZE, HaWizardApp, fixed_cluster, services_for
-from screens import setup_ha
 from screens.setup_ha import SetupHaScreen
 from tui.widgets.plan_view import PlanSteps
 
@@ -23,9 +22,9 @@ from tui.widgets.plan_view import PlanSteps
 def _utc_and_no_drafts(monkeypatch):
     monkeypatch.setenv("TZ", "UTC")
     time.tzset()
-    setup_ha._DRAFTS.clear()
+    SetupHaScreen.DRAFTS.clear()
     yield
-    setup_ha._DRAFTS.clear()
+    SetupHaScreen.DRAFTS.clear()
 
 
 def _screen(app) -> SetupHaScreen:

@@ -32,8 +32,8 @@ def _isolated_env(tmp_path, monkeypatch):
 @pytest.fixture(autouse=True)
 def _no_wizard_drafts():
     # the wizard keeps the DBA's edits per cluster for the process; every test starts from the defaults
-    from screens import setup_monitoring
+    from screens.setup_monitoring import SetupMonitoringScreen
 
-    setup_monitoring._DRAFTS.clear()
+    SetupMonitoringScreen.DRAFTS.clear()
     yield
-    setup_monitoring._DRAFTS.clear()
+    SetupMonitoringScreen.DRAFTS.clear()
