@@ -4,6 +4,7 @@ CloudWatch agent and evaluator (started, but stepped by the test) and an alarm o
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from alarms.alarm_fixtures import client, put_alarm
@@ -56,5 +57,8 @@ def drill_lab(aws):
 async def kill_primary(state, agent, evaluator) -> None:
     await asyncio.to_thread(evaluator.tick)  # the lab sees the filter and the alarm before the drill
     state.kill_primary()
-    await asyncio.to_thread(agent.step)  # the CloudWatch agent ships the takeover's records
+    # The CloudWatch agent ships the takeover's records, stamped a few ms apart from the step's `now` on.
+    # Stepped a second back, every record precedes the one evaluator tick below (a record stamped after
+    # that tick's `now`, across a minute boundary, is only evaluated by the next tick: never, here).
+    await asyncio.to_thread(agent.step, datetime.now(UTC) - timedelta(seconds=1))
     await asyncio.to_thread(evaluator.tick)  # the Severe record fires the alarm
