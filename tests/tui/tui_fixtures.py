@@ -62,79 +62,67 @@ def _finish(status: ClusterStatus) -> ClusterStatus:
     return replace(status, verdicts=derive_verdicts(status), instance_ids=dict(IDS))
 
 
-def healthy(cluster: str = "lab-hadr", t: float = T0) -> ClusterStatus:
-    """db2a promoted and HADR PRIMARY in PEER, quorum with qdevice, route to db2a."""
+def _capture(state: str, host: str, tool: str, parse: Any, t: float, error: str | None = None) -> Part[Any]:
+    """The part `host` answered with in capture `state` (e.g. "01-healthy") of the lab, parsed."""
+    return _p(parse(_read(f"{state}/{host}__{tool}")), host, t, error)
+
+
+def _crm(state: str, host: str, t: float) -> Part[Any]:
+    return _capture(state, host, "crm_mon_-1_--output-as=xml.xml", parse_crm_mon_xml, t)
+
+
+def _quorum(state: str, host: str, t: float, error: str | None = None) -> Part[Any]:
+    return _capture(state, host, "corosync-quorumtool_-s.txt", parse_quorumtool, t, error)
+
+
+def _qdevice(state: str, host: str, t: float, error: str | None = None) -> Part[Any]:
+    return _capture(state, host, "corosync-qdevice-tool_-s.txt", parse_qdevice_tool, t, error)
+
+
+def _qnetd(state: str, t: float, error: str | None = None) -> Part[Any]:
+    return _capture(state, "qnetd", "corosync-qnetd-tool_-l.txt", parse_qnetd_tool, t, error)
+
+
+def _both_up(cluster: str, t: float, state: str, primary: str) -> ClusterStatus:
+    """Every host answered in capture `state`: `primary` promoted, HADR PRIMARY there, the route to it."""
+    hosts = ("db2a", "db2b")
     return _finish(
         ClusterStatus(
             cluster=cluster,
             taken_at=t,
-            crm=_p(parse_crm_mon_xml(_read("01-healthy/db2a__crm_mon_-1_--output-as=xml.xml")), "db2a", t),
-            quorum={
-                h: _p(parse_quorumtool(_read(f"01-healthy/{h}__corosync-quorumtool_-s.txt")), h, t)
-                for h in ("db2a", "db2b")
-            },
-            qdevice={
-                h: _p(parse_qdevice_tool(_read(f"01-healthy/{h}__corosync-qdevice-tool_-s.txt")), h, t)
-                for h in ("db2a", "db2b")
-            },
-            qnetd=_p(parse_qnetd_tool(_read("01-healthy/qnetd__corosync-qnetd-tool_-l.txt")), "qnetd", t),
-            hadr={"db2a": _p(_hadr("PRIMARY"), "db2a", t), "db2b": _p(_hadr("STANDBY"), "db2b", t)},
-            overlay_route=_route("db2a", t),
+            crm=_crm(state, primary, t),
+            quorum={h: _quorum(state, h, t) for h in hosts},
+            qdevice={h: _qdevice(state, h, t) for h in hosts},
+            qnetd=_qnetd(state, t),
+            hadr={h: _p(_hadr("PRIMARY" if h == primary else "STANDBY"), h, t) for h in hosts},
+            overlay_route=_route(primary, t),
         )
     )
+
+
+def healthy(cluster: str = "lab-hadr", t: float = T0) -> ClusterStatus:
+    """db2a promoted and HADR PRIMARY in PEER, quorum with qdevice, route to db2a."""
+    return _both_up(cluster, t, "01-healthy", "db2a")
 
 
 def after_failover(cluster: str = "lab-hadr", t: float = T0) -> ClusterStatus:
     """db2b promoted (crm resource move), HADR PRIMARY on db2b, route moved to db2b."""
-    return _finish(
-        ClusterStatus(
-            cluster=cluster,
-            taken_at=t,
-            crm=_p(parse_crm_mon_xml(_read("02-after-move/db2b__crm_mon_-1_--output-as=xml.xml")), "db2b", t),
-            quorum={
-                h: _p(parse_quorumtool(_read(f"02-after-move/{h}__corosync-quorumtool_-s.txt")), h, t)
-                for h in ("db2a", "db2b")
-            },
-            qdevice={
-                h: _p(parse_qdevice_tool(_read(f"02-after-move/{h}__corosync-qdevice-tool_-s.txt")), h, t)
-                for h in ("db2a", "db2b")
-            },
-            qnetd=_p(parse_qnetd_tool(_read("02-after-move/qnetd__corosync-qnetd-tool_-l.txt")), "qnetd", t),
-            hadr={"db2a": _p(_hadr("STANDBY"), "db2a", t), "db2b": _p(_hadr("PRIMARY"), "db2b", t)},
-            overlay_route=_route("db2b", t),
-        )
-    )
+    return _both_up(cluster, t, "02-after-move", "db2b")
 
 
 def host_unreachable(cluster: str = "lab-hadr", t: float = T0) -> ClusterStatus:
     """db2b crashed: its parts keep their last good values (30 s old) with the connection error."""
     err = ssh_refused("10.99.0.12")
     old = t - 30
+    down = "04-node-down"
     return _finish(
         ClusterStatus(
             cluster=cluster,
             taken_at=t,
-            crm=_p(parse_crm_mon_xml(_read("04-node-down/db2a__crm_mon_-1_--output-as=xml.xml")), "db2a", t),
-            quorum={
-                "db2a": _p(
-                    parse_quorumtool(_read("04-node-down/db2a__corosync-quorumtool_-s.txt")), "db2a", t
-                ),
-                "db2b": _p(
-                    parse_quorumtool(_read("01-healthy/db2b__corosync-quorumtool_-s.txt")), "db2b", old, err
-                ),
-            },
-            qdevice={
-                "db2a": _p(
-                    parse_qdevice_tool(_read("04-node-down/db2a__corosync-qdevice-tool_-s.txt")), "db2a", t
-                ),
-                "db2b": _p(
-                    parse_qdevice_tool(_read("01-healthy/db2b__corosync-qdevice-tool_-s.txt")),
-                    "db2b",
-                    old,
-                    err,
-                ),
-            },
-            qnetd=_p(parse_qnetd_tool(_read("04-node-down/qnetd__corosync-qnetd-tool_-l.txt")), "qnetd", t),
+            crm=_crm(down, "db2a", t),
+            quorum={"db2a": _quorum(down, "db2a", t), "db2b": _quorum("01-healthy", "db2b", old, err)},
+            qdevice={"db2a": _qdevice(down, "db2a", t), "db2b": _qdevice("01-healthy", "db2b", old, err)},
+            qnetd=_qnetd(down, t),
             hadr={
                 "db2a": _p(_hadr("PRIMARY", "DISCONNECTED", "DISCONNECTED"), "db2a", t),
                 "db2b": _p(_hadr("STANDBY"), "db2b", old, err),
@@ -150,27 +138,15 @@ def no_quorum(cluster: str = "lab-hadr", t: float = T0) -> ClusterStatus:
     err_a = ssh_refused("10.99.0.11")
     qnetd_err = "corosync-qnetd-tool exited 3: Can't connect to qnetd socket (is QNetd running?)"
     old = t - 40
+    alone = "06-no-quorum"
     return _finish(
         ClusterStatus(
             cluster=cluster,
             taken_at=t,
-            crm=_p(parse_crm_mon_xml(_read("06-no-quorum/db2b__crm_mon_-1_--output-as=xml.xml")), "db2b", t),
-            quorum={
-                "db2b": _p(
-                    parse_quorumtool(_read("06-no-quorum/db2b__corosync-quorumtool_-s.txt")), "db2b", t
-                )
-            },
-            qdevice={
-                "db2b": _p(
-                    parse_qdevice_tool(_read("06-no-quorum/db2b__corosync-qdevice-tool_-s.txt")), "db2b", t
-                )
-            },
-            qnetd=_p(
-                parse_qnetd_tool(_read("01-healthy/qnetd__corosync-qnetd-tool_-l.txt")),
-                "qnetd",
-                old,
-                qnetd_err,
-            ),
+            crm=_crm(alone, "db2b", t),
+            quorum={"db2b": _quorum(alone, "db2b", t)},
+            qdevice={"db2b": _qdevice(alone, "db2b", t)},
+            qnetd=_qnetd("01-healthy", old, qnetd_err),
             hadr={
                 "db2a": _p(_hadr("PRIMARY"), "db2a", old, err_a),
                 "db2b": _p(_hadr("STANDBY", "DISCONNECTED", "DISCONNECTED"), "db2b", t),
