@@ -25,6 +25,9 @@ class AlarmsApp(App[None]):
         self.push_screen(self.alarms_screen)
 
 
+SIZE = (170, 40)
+
+
 def make(read_only: bool = False, source: str = "lab", **kwargs) -> tuple[AlarmsApp, FakeAlarmService]:
     service = FakeAlarmService(source, **kwargs)
     screen = AlarmsScreen(cluster(read_only), service, poll_interval=0, clock=lambda: NOW)
@@ -38,13 +41,32 @@ async def loaded(pilot) -> AlarmsScreen:
     return screen
 
 
+async def pressed(pilot, *keys: str, workers: bool = False) -> Screen:
+    """Load the alarm screen, press `keys` (wait for the workers they start); return the screen on top."""
+    await loaded(pilot)
+    await pilot.press(*keys)
+    if workers:
+        await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    return pilot.app.screen
+
+
+def after(*keys: str, workers: bool = False):
+    """snap_compare's run_before: the loaded screen with `keys` pressed."""
+
+    async def before(pilot) -> None:
+        await pressed(pilot, *keys, workers=workers)
+
+    return before
+
+
 def text_of(widget: Static) -> str:
     return str(widget.render())
 
 
 async def test_rows_ours_first_with_state_age_and_lab_label():
     app, _ = make()
-    async with app.run_test(size=(170, 40)) as pilot:
+    async with app.run_test(size=SIZE) as pilot:
         screen = await loaded(pilot)
         table = screen.query_one(DataTable)
         assert [str(table.get_row_at(i)[2]) for i in range(3)] == [AUDIT, DIAG, OTHER]
@@ -60,11 +82,8 @@ async def test_rows_ours_first_with_state_age_and_lab_label():
 
 async def test_test_fire_asks_and_says_it_is_a_test():
     app, service = make()
-    async with app.run_test(size=(170, 40)) as pilot:
-        await loaded(pilot)
-        await pilot.press("f")
-        await pilot.pause()
-        dialog = app.screen
+    async with app.run_test(size=SIZE) as pilot:
+        dialog = await pressed(pilot, "f")
         assert isinstance(dialog, TestFireConfirm)
         body = " ".join(text_of(s) for s in dialog.query(Static))
         # AUDIT is in ALARM already: AWS runs no action for ALARM -> ALARM, the dialog must not promise one
@@ -84,7 +103,7 @@ async def test_test_fire_asks_and_says_it_is_a_test():
 
 async def test_mute_runs_a_step_and_read_only_refuses_before_any_call():
     app, service = make()
-    async with app.run_test(size=(170, 40)) as pilot:
+    async with app.run_test(size=SIZE) as pilot:
         await loaded(pilot)
         await pilot.press("m")
         await app.workers.wait_for_complete()
@@ -93,7 +112,7 @@ async def test_mute_runs_a_step_and_read_only_refuses_before_any_call():
         await pilot.pause()
         assert str(app.alarms_screen.query_one(DataTable).get_row_at(0)[3]) == "MUTED"
     app, service = make(read_only=True)
-    async with app.run_test(size=(170, 40)) as pilot:
+    async with app.run_test(size=SIZE) as pilot:
         await loaded(pilot)
         for key in ("m", "f", "e", "d"):
             await pilot.press(key)
@@ -107,11 +126,8 @@ async def test_mute_runs_a_step_and_read_only_refuses_before_any_call():
 
 async def test_edit_validates_period_like_aws():
     app, service = make()
-    async with app.run_test(size=(170, 40)) as pilot:
-        await loaded(pilot)
-        await pilot.press("e")
-        await pilot.pause()
-        modal = app.screen
+    async with app.run_test(size=SIZE) as pilot:
+        modal = await pressed(pilot, "e")
         assert isinstance(modal, EditAlarmModal)
         period = modal.query_one("#period", Input)
         period.value = "45"
@@ -129,11 +145,8 @@ async def test_edit_validates_period_like_aws():
 
 async def test_delete_needs_the_typed_name():
     app, service = make()
-    async with app.run_test(size=(170, 40)) as pilot:
-        await loaded(pilot)
-        await pilot.press("d")
-        await pilot.pause()
-        modal = app.screen
+    async with app.run_test(size=SIZE) as pilot:
+        modal = await pressed(pilot, "d")
         assert isinstance(modal, DeleteAlarmModal)
         typed = modal.query_one("#typed", Input)
         typed.value = AUDIT[:-1]
@@ -151,12 +164,8 @@ async def test_delete_needs_the_typed_name():
 
 async def test_history_lists_newest_first_with_lab_label():
     app, _ = make()
-    async with app.run_test(size=(170, 40)) as pilot:
-        await loaded(pilot)
-        await pilot.press("h")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        view = app.screen
+    async with app.run_test(size=SIZE) as pilot:
+        view = await pressed(pilot, "h", workers=True)
         assert isinstance(view, AlarmHistoryScreen)
         table = view.query_one(DataTable)
         assert table.row_count == 4
@@ -201,11 +210,8 @@ async def test_l_opens_the_log_screen_filtered_by_the_alarm_pattern(monkeypatch)
     entry = screen_registry.ScreenEntry("logs", lambda app: logs, "fake logs")
     monkeypatch.setitem(screen_registry._ENTRIES, "logs", entry)
     app, _ = make()
-    async with app.run_test(size=(170, 40)) as pilot:
-        await loaded(pilot)
-        await pilot.press("down", "l")
-        await pilot.pause()
-        assert app.screen is logs
+    async with app.run_test(size=SIZE) as pilot:
+        assert await pressed(pilot, "down", "l") is logs
         assert logs.prompts == [("filter", "?Error ?Severe ?ERROR ?SEVERE")]
         # only the alarm's log group: the diag pattern is not run over the audit records
         assert logs.view.modes == ["diag"]
@@ -216,7 +222,7 @@ async def test_polls_never_overlap_and_r_refreshes():
     service = FakeAlarmService(gate=gate)
     screen = AlarmsScreen(cluster(), service, poll_interval=600, clock=lambda: NOW)
     app = AlarmsApp(screen)
-    async with app.run_test(size=(170, 40)) as pilot:
+    async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         for _ in range(3):
             await pilot.press("r")  # while the first poll is still waiting on AWS
@@ -239,11 +245,6 @@ def test_mini_spark():
 
 
 # ---------------------------------------------------------------- SVG snapshots
-SIZE = (170, 40)
-
-
-async def _ready(pilot) -> None:
-    await loaded(pilot)
 
 
 async def test_test_fire_of_an_ok_alarm_says_who_will_be_notified():
@@ -254,7 +255,7 @@ async def test_test_fire_of_an_ok_alarm_says_who_will_be_notified():
     ok = replace(alarms()[0], state="OK")
     people = await FakeAlarmService().topic_subscriptions(ok.alarm_actions[0])
     app = App()
-    async with app.run_test(size=(170, 40)) as pilot:
+    async with app.run_test(size=SIZE) as pilot:
         await app.push_screen(TestFireConfirm(ok, people))
         await pilot.pause()
         body = " ".join(text_of(s) for s in app.screen.query(Static))
@@ -267,30 +268,17 @@ async def test_test_fire_of_an_ok_alarm_says_who_will_be_notified():
 
 def test_snapshot_alarm_screen(snap_compare):
     app, _ = make()
-    assert snap_compare(app, terminal_size=SIZE, run_before=_ready)
+    assert snap_compare(app, terminal_size=SIZE, run_before=loaded)
 
 
 def test_snapshot_test_fire_dialog(snap_compare):
     app, _ = make()
-
-    async def before(pilot) -> None:
-        await loaded(pilot)
-        await pilot.press("f")
-        await pilot.pause()
-
-    assert snap_compare(app, terminal_size=SIZE, run_before=before)
+    assert snap_compare(app, terminal_size=SIZE, run_before=after("f"))
 
 
 def test_snapshot_history(snap_compare):
     app, _ = make()
-
-    async def before(pilot) -> None:
-        await loaded(pilot)
-        await pilot.press("h")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-
-    assert snap_compare(app, terminal_size=SIZE, run_before=before)
+    assert snap_compare(app, terminal_size=SIZE, run_before=after("h", workers=True))
 
 
 @pytest.mark.parametrize("source", ["aws"])
@@ -298,10 +286,8 @@ def test_snapshot_edit_dialog_refusing_45s(snap_compare, source):
     app, _ = make(source=source)
 
     async def before(pilot) -> None:
-        await loaded(pilot)
-        await pilot.press("e")
-        await pilot.pause()
-        app.screen.query_one("#period", Input).value = "45"
+        modal = await pressed(pilot, "e")
+        modal.query_one("#period", Input).value = "45"
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=before)
