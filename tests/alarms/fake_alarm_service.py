@@ -29,8 +29,25 @@ def cluster(read_only: bool = False) -> Cluster:
     )
 
 
-def alarms(source: str = "lab") -> list[AlarmView]:
-    common = dict(
+def _ours(
+    source: str,
+    name: str,
+    state: str,
+    age: timedelta,
+    reason: str,
+    *,
+    actions_enabled: bool,
+    metric_name: str,
+    filter_pattern: str,
+    log_group: str,
+) -> AlarmView:
+    """One of db2ops' alarms: Sum >= 1 per minute of a metric filter's metric (the filter is named like the
+    alarm, without the cluster), notifying TOPIC."""
+    return AlarmView(
+        name=name,
+        state=state,
+        state_since=NOW - age,
+        reason=reason,
         namespace="Db2/Monitoring",
         period=60,
         statistic="Sum",
@@ -40,31 +57,37 @@ def alarms(source: str = "lab") -> list[AlarmView]:
         alarm_actions=(TOPIC,),
         ours=True,
         source=source,
+        actions_enabled=actions_enabled,
+        metric_name=metric_name,
+        filter_name=name.replace("-lab1-", "-"),
+        filter_pattern=filter_pattern,
+        log_group=log_group,
     )
+
+
+def alarms(source: str = "lab") -> list[AlarmView]:
     return [
-        AlarmView(
-            name=AUDIT,
-            state="ALARM",
-            state_since=NOW - timedelta(minutes=5),
-            reason="Threshold Crossed: 1 datapoint [1.0 (26/11/26 14:55:00)] was greater than or equal to the threshold (1.0).",
+        _ours(
+            source,
+            AUDIT,
+            "ALARM",
+            timedelta(minutes=5),
+            "Threshold Crossed: 1 datapoint [1.0 (26/11/26 14:55:00)] was greater than or equal to the threshold (1.0).",
             actions_enabled=True,
             metric_name="SensitiveTableAccess",
-            filter_name="db2ops-sensitive-table-access",
             filter_pattern="worker -appusr -APPUSR",
             log_group="db2-db-worker-audit-log",
-            **common,
         ),
-        AlarmView(
-            name=DIAG,
-            state="OK",
-            state_since=NOW - timedelta(hours=2, minutes=10),
-            reason="Threshold Crossed: no datapoints were received for 1 period and 1 missing datapoint was treated as [NonBreaching].",
+        _ours(
+            source,
+            DIAG,
+            "OK",
+            timedelta(hours=2, minutes=10),
+            "Threshold Crossed: no datapoints were received for 1 period and 1 missing datapoint was treated as [NonBreaching].",
             actions_enabled=False,
             metric_name="Db2DiagErrorSevere",
-            filter_name="db2ops-db2diag-error-severe",
             filter_pattern="?Error ?Severe ?ERROR ?SEVERE",
             log_group="db2-diagnostics-logs",
-            **common,
         ),
         AlarmView(
             name=OTHER,
