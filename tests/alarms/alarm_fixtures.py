@@ -1,17 +1,18 @@
-"""Helpers and fixtures for tests/alarms: one moto server on 127.0.0.1 for the session (reset per test) and
-the monitoring resources of the runbook (audit log group, metric filter, SNS topic + e-mail, alarm)."""
+"""Helpers and fixtures for tests/alarms: a fresh (reset) moto per test (the session server of
+moto_server.py) and the monitoring resources of the runbook (audit log group, metric filter, SNS topic +
+e-mail, alarm)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from moto.server import ThreadedMotoServer
+from moto_server import reset_moto
 
 from lab.diag_records import GRANT_TEST_STATEMENT, audit_execute
 from services import aws_clients
@@ -26,24 +27,10 @@ ALARM = "db2ops-lab1-worker-access"
 EMAIL = "dba-team@example.com"
 
 
-@pytest.fixture(scope="session")
-def moto_url() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
 @pytest.fixture
 def aws(moto_url: str) -> Iterator[AwsSettings]:
     """AwsSettings of a fresh (reset) moto."""
-    request = urllib.request.Request(
-        moto_url + "/moto-api/reset", data=b"{}", headers={"Content-Type": "application/json"}
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        response.read()
-    aws_clients.clear_client_cache()
+    reset_moto(moto_url)
     yield AwsSettings(region="us-east-1", endpoint_url=moto_url, sns_topic_name="db2-alerts")
     aws_clients.clear_client_cache()
 
@@ -99,14 +86,16 @@ def put_alarm(aws: AwsSettings, topic_arn: str, name: str = ALARM, **overrides: 
     client(aws, "cloudwatch").put_metric_alarm(**params)
 
 
-@pytest.fixture
-def monitoring(aws: AwsSettings) -> Monitoring:
-    """The runbook's resources: log group + stream, metric filter, topic + e-mail subscription, alarm."""
+def runbook_resources(aws: AwsSettings) -> tuple[str, str]:
+    """Create the runbook's monitoring resources on `aws`: STREAM in the audit log group (the group is kept
+    when it exists: the lab seeds it), the metric filter, the topic with its e-mail subscription and the
+    alarm. Return (topic ARN, subscription ARN)."""
     logs = client(aws, "logs")
-    logs.create_log_group(logGroupName=AUDIT_GROUP)
-    logs.create_log_stream(logGroupName=AUDIT_GROUP, logStreamName=STREAM)
+    with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
+        logs.create_log_group(logGroupName=aws.audit_log_group)
+    logs.create_log_stream(logGroupName=aws.audit_log_group, logStreamName=STREAM)
     logs.put_metric_filter(
-        logGroupName=AUDIT_GROUP,
+        logGroupName=aws.audit_log_group,
         filterName="db2ops-worker-access",
         filterPattern=PATTERN,
         metricTransformations=[{"metricName": METRIC, "metricNamespace": NAMESPACE, "metricValue": "1"}],
@@ -115,7 +104,14 @@ def monitoring(aws: AwsSettings) -> Monitoring:
     topic = sns.create_topic(Name="db2-alerts")["TopicArn"]
     sub = sns.subscribe(TopicArn=topic, Protocol="email", Endpoint=EMAIL, ReturnSubscriptionArn=True)
     put_alarm(aws, topic)
-    return Monitoring(aws=aws, topic_arn=topic, subscription_arn=sub["SubscriptionArn"])
+    return topic, sub["SubscriptionArn"]
+
+
+@pytest.fixture
+def monitoring(aws: AwsSettings) -> Monitoring:
+    """The runbook's resources (runbook_resources) on a fresh moto."""
+    topic, subscription = runbook_resources(aws)
+    return Monitoring(aws=aws, topic_arn=topic, subscription_arn=subscription)
 
 
 def lab_cluster(aws: AwsSettings, *, read_only: bool = False, name: str = "lab1") -> Cluster:

@@ -23,11 +23,10 @@ from alarms.alarm_fixtures import (
     EMAIL,
     METRIC,
     NAMESPACE,
-    PATTERN,
     STREAM,
     client,
     grant_record,
-    put_alarm,
+    runbook_resources,
 )
 from services.alarms import AlarmService, AlarmServiceError, lab_source_for, unregister_lab_source
 from services.inventory import load_inventory
@@ -57,26 +56,6 @@ class ServedLab:
     subscription_arn: str
 
 
-def _monitoring_resources(cluster: Cluster) -> tuple[str, str]:
-    """The runbook's resources on the lab's moto: stream, metric filter, topic + e-mail, alarm."""
-    aws = cluster.aws
-    logs = client(aws, "logs")
-    with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
-        logs.create_log_group(logGroupName=aws.audit_log_group)  # the lab seeds it
-    logs.create_log_stream(logGroupName=aws.audit_log_group, logStreamName=STREAM)
-    logs.put_metric_filter(
-        logGroupName=aws.audit_log_group,
-        filterName="db2ops-worker-access",
-        filterPattern=PATTERN,
-        metricTransformations=[{"metricName": METRIC, "metricNamespace": NAMESPACE, "metricValue": "1"}],
-    )
-    sns = client(aws, "sns")
-    topic = sns.create_topic(Name="db2-alerts")["TopicArn"]
-    sub = sns.subscribe(TopicArn=topic, Protocol="email", Endpoint=EMAIL, ReturnSubscriptionArn=True)
-    put_alarm(aws, topic)
-    return topic, sub["SubscriptionArn"]
-
-
 @pytest.fixture
 async def served_lab(tmp_path):
     from moto.moto_api._internal.models import moto_api_backend
@@ -95,7 +74,7 @@ async def served_lab(tmp_path):
         await asyncio.sleep(0.01)
     inventory_path = out.getvalue().splitlines()[0]
     cluster = load_inventory(inventory_path).clusters[0]
-    topic, subscription = await asyncio.to_thread(_monitoring_resources, cluster)
+    topic, subscription = await asyncio.to_thread(runbook_resources, cluster.aws)
     evaluator = LabCloudWatch(runtime.endpoint_url, "us-east-1")
     evaluator.start()  # what the lab command reads (lab.cloudwatch_eval.active_evaluators)
     evaluator._stop.set()  # ticked by hand below, for determinism
