@@ -81,108 +81,77 @@ def test_bad_role_names_host_line_and_fix() -> None:
     assert (err.path, err.line, err.fix) == ("inventory.yaml", 5, "use role: db or role: qdevice")
 
 
-@pytest.mark.parametrize(
-    ("text", "line", "problem", "fix"),
-    [
-        ("clusters: []\n", 1, "the clusters list is empty", "describe at least one cluster"),
-        ("", 1, "the inventory is empty", "add a clusters: list (see examples/inventory.yaml)"),
-        (
-            "clusterz:\n  - name: a\n",
-            1,
-            "unknown key 'clusterz' in the inventory",
-            "did you mean 'clusters'?",
-        ),
-        (
-            VALID + "  - name: prod\n    hosts: [{name: x}]\n",
-            7,
-            "two clusters are named 'prod' (first on line 2)",
-            "give each cluster its own name",
-        ),
-        (
-            VALID.replace("qdev,", "db2a,"),
-            6,
-            "cluster 'prod' has two hosts named 'db2a' (first on line 4)",
-            "give each host its own name",
-        ),
-        (
-            VALID.replace("address: 10.0.1.11,", "adress: 10.0.1.11,"),
-            4,
-            "unknown key 'adress' in host 'db2a'",
-            "did you mean 'address'?",
-        ),
-        (
-            VALID.replace("    hosts:", "    read_only: 'no'\n    hosts:"),
-            3,
-            "cluster 'prod': read_only must be true or false",
-            "write true or false (no quotes)",
-        ),
-        (
-            VALID.replace("role: qdevice}", "role: qdevice, port: 70000}"),
-            6,
-            "host 'qdev': port must be a port number from 1 to 65535",
-            "e.g. port: 22",
-        ),
-        (
-            VALID.replace("role: qdevice}", "role: qdevice, port: '22'}"),
-            6,
-            "host 'qdev': port must be a port number from 1 to 65535",
-            "e.g. port: 22",
-        ),
-        (
-            VALID + "    aws: {overlay_ip: 192.168.1.300}\n",
-            7,
-            "aws of cluster 'prod': overlay_ip '192.168.1.300' is not an IPv4 address",
-            "e.g. overlay_ip: 192.168.1.81",
-        ),
-        (
-            VALID + "    aws: {regoin: eu-west-1}\n",
-            7,
-            "unknown key 'regoin' in aws of cluster 'prod'",
-            "did you mean 'region'?",
-        ),
-        (
-            "clusters:\n  - name: x\n    hosts: []\n",
-            3,
-            "cluster 'x' has an empty hosts list",
-            "add its db and qdevice hosts",
-        ),
-        (
-            "clusters:\n  - name: x\n",
-            2,
-            "cluster 'x' has no hosts",
-            "add hosts: with 2 db hosts and 1 qdevice",
-        ),
-        ("clusters:\n  - hosts: [{name: a}]\n", 2, "cluster #1 has no name", "add name: <unique name>"),
-        (
-            "clusters:\n  - name: 2024\n    hosts: [{name: a}]\n",
-            2,
-            "cluster '2024': name must be non-empty text",
-            "write it as text (in quotes if it looks like a number)",
-        ),
-        (
-            "clusters:\n  - name: x\n    hosts:\n      - address: 10.0.0.1\n",
-            4,
-            "a host of cluster 'x' has no name",
-            "add name: <the node name Pacemaker uses>",
-        ),
-        (
-            "clusters:\n  - name: x\n    hosts: {name: a}\n",
-            3,
-            "hosts of cluster 'x' must be a list (lines starting with '- '), found a mapping",
-            "",
-        ),
-        (
-            "clusters:\n  - name: x\n    name: y\n",
-            3,
-            "key 'name' appears twice in cluster 'x' (first on line 2)",
-            "keep only one of them",
-        ),
-    ],
-)
-def test_each_error_names_line_problem_and_fix(text: str, line: int, problem: str, fix: str) -> None:
+ERRORS = [  # (inventory text, the error as it reads after "inventory.yaml ": "line N: problem; fix")
+    ("clusters: []\n", "line 1: the clusters list is empty; describe at least one cluster"),
+    ("", "line 1: the inventory is empty; add a clusters: list (see examples/inventory.yaml)"),
+    ("clusterz:\n  - name: a\n", "line 1: unknown key 'clusterz' in the inventory; did you mean 'clusters'?"),
+    (
+        VALID + "  - name: prod\n    hosts: [{name: x}]\n",
+        "line 7: two clusters are named 'prod' (first on line 2); give each cluster its own name",
+    ),
+    (
+        VALID.replace("qdev,", "db2a,"),
+        "line 6: cluster 'prod' has two hosts named 'db2a' (first on line 4); give each host its own name",
+    ),
+    (
+        VALID.replace("address: 10.0.1.11,", "adress: 10.0.1.11,"),
+        "line 4: unknown key 'adress' in host 'db2a'; did you mean 'address'?",
+    ),
+    (
+        VALID.replace("    hosts:", "    read_only: 'no'\n    hosts:"),
+        "line 3: cluster 'prod': read_only must be true or false; write true or false (no quotes)",
+    ),
+    (
+        VALID.replace("role: qdevice}", "role: qdevice, port: 70000}"),
+        "line 6: host 'qdev': port must be a port number from 1 to 65535; e.g. port: 22",
+    ),
+    (
+        VALID.replace("role: qdevice}", "role: qdevice, port: '22'}"),
+        "line 6: host 'qdev': port must be a port number from 1 to 65535; e.g. port: 22",
+    ),
+    (
+        VALID + "    aws: {overlay_ip: 192.168.1.300}\n",
+        "line 7: aws of cluster 'prod': overlay_ip '192.168.1.300' is not an IPv4 address; e.g. overlay_ip: 192.168.1.81",
+    ),
+    (
+        VALID + "    aws: {regoin: eu-west-1}\n",
+        "line 7: unknown key 'regoin' in aws of cluster 'prod'; did you mean 'region'?",
+    ),
+    (
+        "clusters:\n  - name: x\n    hosts: []\n",
+        "line 3: cluster 'x' has an empty hosts list; add its db and qdevice hosts",
+    ),
+    (
+        "clusters:\n  - name: x\n",
+        "line 2: cluster 'x' has no hosts; add hosts: with 2 db hosts and 1 qdevice",
+    ),
+    ("clusters:\n  - hosts: [{name: a}]\n", "line 2: cluster #1 has no name; add name: <unique name>"),
+    (
+        "clusters:\n  - name: 2024\n    hosts: [{name: a}]\n",
+        "line 2: cluster '2024': name must be non-empty text; write it as text (in quotes if it looks like a number)",
+    ),
+    (
+        "clusters:\n  - name: x\n    hosts:\n      - address: 10.0.0.1\n",
+        "line 4: a host of cluster 'x' has no name; add name: <the node name Pacemaker uses>",
+    ),
+    (
+        "clusters:\n  - name: x\n    hosts: {name: a}\n",
+        "line 3: hosts of cluster 'x' must be a list (lines starting with '- '), found a mapping",
+    ),
+    (
+        "clusters:\n  - name: x\n    name: y\n",
+        "line 3: key 'name' appears twice in cluster 'x' (first on line 2); keep only one of them",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), ERRORS)
+def test_each_error_names_line_problem_and_fix(text: str, message: str) -> None:
     err = _error(text)
-    assert (err.line, err.problem, err.fix) == (line, problem, fix)
-    assert str(err).startswith(f"inventory.yaml line {line}: {problem}")
+    assert str(err) == f"inventory.yaml {message}"
+    where, _, rest = message.partition(": ")
+    problem, _, fix = rest.partition("; ")
+    assert (err.line, err.problem, err.fix) == (int(where.removeprefix("line ")), problem, fix)
 
 
 @pytest.mark.parametrize(
