@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from corpus import LAB, corpus_files, corpus_id, read
@@ -173,80 +174,9 @@ def test_regression_output_of_pacemaker_2_1_2():
 
 # ---------------------------------------------------------------- other versions (built from the documented format)
 
-PCMK_20_WITH_FAILURES = """<pacemaker-result api-version="2.2" request="crm_mon --output-as=xml">
-  <summary>
-    <stack type="corosync"/>
-    <current_dc present="true" version="2.0.4-6.db2pcmk.el8-2deceaa3ae" name="jspcmk2" id="2" with_quorum="true"/>
-    <last_update time="Wed Mar  3 10:00:01 2021"/>
-    <last_change time="Wed Mar  3 09:58:40 2021" user="hacluster" client="crmd" origin="jspcmk2"/>
-    <nodes_configured number="2"/>
-    <resources_configured number="7" disabled="0" blocked="0"/>
-    <cluster_options stonith-enabled="false" symmetric-cluster="true" no-quorum-policy="stop" maintenance-mode="true"/>
-  </summary>
-  <nodes>
-    <node name="jspcmk1" id="1" online="false" standby="false" standby_onfail="false" maintenance="true" pending="false" unclean="true" shutdown="false" expected_up="true" is_dc="false" resources_running="0" type="member"/>
-    <node name="jspcmk2" id="2" online="true" standby="false" standby_onfail="false" maintenance="false" pending="false" unclean="false" shutdown="false" expected_up="true" is_dc="true" resources_running="3" type="member"/>
-  </nodes>
-  <resources>
-    <resource id="db2_db2inst1_db2inst1_SAMPLE-primary-VIP" resource_agent="ocf::heartbeat:IPaddr2" role="Started" active="true" orphaned="false" blocked="false" managed="true" failed="false" failure_ignored="false" nodes_running_on="1">
-      <node name="jspcmk2" id="2" cached="true"/>
-    </resource>
-    <clone id="db2_db2inst1_db2inst1_SAMPLE-clone" multi_state="true" unique="false" managed="true" failed="false" failure_ignored="false">
-      <resource id="db2_db2inst1_db2inst1_SAMPLE" resource_agent="ocf::heartbeat:db2hadr" role="Master" active="true" orphaned="false" blocked="false" managed="true" failed="false" failure_ignored="false" nodes_running_on="1">
-        <node name="jspcmk2" id="2" cached="true"/>
-      </resource>
-      <resource id="db2_db2inst1_db2inst1_SAMPLE" resource_agent="ocf::heartbeat:db2hadr" role="Stopped" active="false" orphaned="false" blocked="false" managed="true" failed="false" failure_ignored="false" nodes_running_on="0"/>
-    </clone>
-  </resources>
-  <failures>
-    <failure op_key="db2_db2inst1_db2inst1_SAMPLE_monitor_9000" node="jspcmk1" exitstatus="not running" exitreason="HADR is not active" exitcode="7" call="51" status="complete" last-rc-change="2021-03-03 09:58:39 -05:00" queued="0" exec="0" interval="9000" task="monitor"/>
-    <failure id="db2_jspcmk1_eth0_last_failure_0" node="jspcmk1" exitstatus="error" exitreason="" exitcode="1" call="9" status="Timed Out" last-rc-change="2021-03-03 09:58:30 -05:00" queued="0" exec="20001" interval="0" task="start"/>
-  </failures>
-  <bans>
-    <ban id="cli-ban-db2_db2inst1_db2inst1_SAMPLE-clone-on-jspcmk1" resource="db2_db2inst1_db2inst1_SAMPLE-clone" node="jspcmk1" weight="-INFINITY" master_only="true"/>
-  </bans>
-  <status code="0" message="OK"/>
-</pacemaker-result>
-"""
-
-PCMK_11_AS_XML = """<?xml version="1.0"?>
-<crm_mon version="1.1.19">
-    <summary>
-        <stack type="corosync" />
-        <current_dc present="true" version="1.1.19+20181105.ccd6b5b10-3.16.1-1.1.19+20181105.ccd6b5b10" name="db2-hadr-1" id="1084761701" with_quorum="true" />
-        <last_update time="Tue Sep 15 08:30:02 2020" />
-        <last_change time="Tue Sep 15 08:29:56 2020" user="root" client="crm_attribute" origin="db2-hadr-1" />
-        <nodes_configured number="2" expected_votes="unknown" />
-        <resources_configured number="4" disabled="0" blocked="0" />
-        <cluster_options stonith-enabled="true" symmetric-cluster="true" no-quorum-policy="ignore" maintenance-mode="false" />
-    </summary>
-    <nodes>
-        <node name="db2-hadr-1" id="1084761701" online="true" standby="false" standby_onfail="false" maintenance="false" pending="false" unclean="false" shutdown="false" expected_up="true" is_dc="true" resources_running="3" type="member" />
-        <node name="db2-hadr-2" id="1084761702" online="true" standby="false" standby_onfail="false" maintenance="false" pending="false" unclean="false" shutdown="false" expected_up="true" is_dc="false" resources_running="1" type="member" />
-    </nodes>
-    <resources>
-        <resource id="rsc_st_aws" resource_agent="stonith:external/ec2" role="Started" active="true" orphaned="false" blocked="false" managed="true" failed="false" failure_ignored="false" nodes_running_on="1" >
-            <node name="db2-hadr-1" id="1084761701" cached="false"/>
-        </resource>
-        <group id="g_ip_db2inst1_HADRDB" number_resources="1" >
-             <resource id="rsc_ip_db2inst1_HADRDB" resource_agent="ocf::suse:aws-vpc-move-ip" role="Started" active="true" orphaned="false" blocked="false" managed="true" failed="false" failure_ignored="false" nodes_running_on="1" >
-                 <node name="db2-hadr-1" id="1084761701" cached="false"/>
-             </resource>
-        </group>
-        <clone id="msl_db2_db2inst1_HADRDB" multi_state="true" unique="false" managed="true" failed="false" failure_ignored="false" >
-            <resource id="rsc_db2_db2inst1_HADRDB" resource_agent="ocf::heartbeat:db2" role="Master" active="true" orphaned="false" blocked="false" managed="true" failed="false" failure_ignored="false" nodes_running_on="1" >
-                <node name="db2-hadr-1" id="1084761701" cached="false"/>
-            </resource>
-            <resource id="rsc_db2_db2inst1_HADRDB" resource_agent="ocf::heartbeat:db2" role="Slave" active="true" orphaned="false" blocked="false" managed="true" failed="false" failure_ignored="false" nodes_running_on="1" >
-                <node name="db2-hadr-2" id="1084761702" cached="false"/>
-            </resource>
-        </clone>
-    </resources>
-    <failures>
-        <failure op_key="rsc_db2_db2inst1_HADRDB_monitor_31000" node="db2-hadr-2" exitstatus="not running" exitcode="7" call="883" status="complete" last-rc-change="Tue Sep 15 08:29:56 2020" queued="0" exec="0" interval="31000" task="monitor" />
-    </failures>
-</crm_mon>
-"""
+SAMPLES = Path(__file__).parent / "samples"  # one file per version, as crm_mon writes it
+PCMK_20_WITH_FAILURES = (SAMPLES / "crm_mon-2.0.4-with-failures.xml").read_text(encoding="utf-8")
+PCMK_11_AS_XML = (SAMPLES / "crm_mon-1.1.19.xml").read_text(encoding="utf-8")
 
 
 def test_pacemaker_2_0_old_role_names_failures_and_promoted_only_ban():
