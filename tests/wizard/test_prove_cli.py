@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from services.inventory_model import Inventory
-from services.monitoring_setup import MonitoringParams, build_monitoring_plan
-from services.plans import Journal, PlanContext, run_plan
+from services.monitoring_setup import MonitoringParams
 from services.setup_cli import EXIT_FAILED, EXIT_OK, EXIT_REFUSED, EXIT_USAGE, run_prove_it_fires
+from wizard.prove_lab import applied, lab_session_fixture, ssh_pool_fixture  # noqa: F401
 
 pytest.importorskip("moto")
 EMAIL = "dba-team@example.com"
@@ -24,42 +24,8 @@ ALARM = "db2ops-lab1-sensitive-table-access"
 REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-async def lab_session(tmp_path: Path):
-    from moto.moto_api._internal.models import moto_api_backend
-
-    from lab.session import LabSession
-
-    moto_api_backend.reset()  # moto's state is per process: every lab of these tests starts empty
-    session = LabSession(clusters=1, failover_delay_s=0, base_dir=tmp_path / "lab")
-    await session.start()
-    try:
-        yield session
-    finally:
-        await session.stop()
-
-
-@pytest.fixture
-async def ssh_pool():
-    from services.ssh import SshPool
-
-    pool = SshPool(connect_timeout=5, command_timeout=20)
-    try:
-        yield pool
-    finally:
-        await pool.close()
-
-
-async def _apply(session, pool, tmp_path) -> None:
-    cluster = session.inventory.clusters[0]
-    ctx = PlanContext(cluster=cluster, runner=pool, journal=Journal(tmp_path / "journal"))
-    plan = build_monitoring_plan(cluster, MonitoringParams(email=EMAIL))
-    result = await run_plan(plan, ctx, mode="apply", state_dir=tmp_path / "p")
-    assert result.ok, result.next_hint
-
-
 async def test_cli_in_another_process_proves_the_chain_of_this_lab(lab_session, ssh_pool, tmp_path) -> None:
-    await _apply(lab_session, ssh_pool, tmp_path)
+    await applied(lab_session, ssh_pool, tmp_path, MonitoringParams(email=EMAIL))
     argv = [
         *("-m", "tui.cli", "--inventory", str(lab_session.inventory_path)),
         *("setup", "monitoring", "--cluster", "lab1", "--prove", "--json"),
@@ -102,7 +68,7 @@ async def test_cli_in_another_process_proves_the_chain_of_this_lab(lab_session, 
 async def test_text_output_over_ssh_and_a_second_proof_resets_the_alarm(
     lab_session, ssh_pool, tmp_path
 ) -> None:
-    await _apply(lab_session, ssh_pool, tmp_path)
+    await applied(lab_session, ssh_pool, tmp_path, MonitoringParams(email=EMAIL))
     inventory = lab_session.inventory
     # no lab_session: the CLI path, reaching the lab's evaluator and agent with `db2ops-lab` over SSH
     out = io.StringIO()

@@ -4,56 +4,20 @@ evaluator): apply the monitoring plan, run the runbook's test statement, see eac
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
 from services.monitoring.prove_it_fires import ProofOptions, prove_it_fires
-from services.monitoring_setup import MonitoringParams, build_monitoring_plan
-from services.plans import Journal, PlanContext, run_plan
+from services.monitoring_setup import MonitoringParams
+from services.plans import Journal, PlanContext
+from wizard.prove_lab import applied, lab_session_fixture, ssh_pool_fixture  # noqa: F401
 
 pytest.importorskip("moto")
 EMAIL = "dba-team@example.com"
 
 
-@pytest.fixture
-async def lab_session(tmp_path: Path):
-    from moto.moto_api._internal.models import moto_api_backend
-
-    from lab.session import LabSession
-
-    moto_api_backend.reset()  # moto's state is per process: every lab of these tests starts empty
-    session = LabSession(clusters=1, failover_delay_s=0, base_dir=tmp_path / "lab")
-    await session.start()
-    try:
-        yield session
-    finally:
-        await session.stop()
-
-
-@pytest.fixture
-async def ssh_pool():
-    from services.ssh import SshPool
-
-    pool = SshPool(connect_timeout=5, command_timeout=20)
-    try:
-        yield pool
-    finally:
-        await pool.close()
-
-
-async def _applied(session, pool, tmp_path, params: MonitoringParams) -> tuple[PlanContext, MonitoringParams]:
-    cluster = session.inventory.clusters[0]
-    ctx = PlanContext(cluster=cluster, runner=pool, journal=Journal(tmp_path / "journal"), operator="alice")
-    result = await run_plan(
-        build_monitoring_plan(cluster, params), ctx, mode="apply", state_dir=tmp_path / "p"
-    )
-    assert result.ok, result.next_hint
-    return ctx, params.resolve(cluster)
-
-
 async def test_on_the_lab_the_chain_ends_with_an_sns_message(lab_session, ssh_pool, tmp_path) -> None:
-    ctx, params = await _applied(lab_session, ssh_pool, tmp_path, MonitoringParams(email=EMAIL))
+    ctx, params = await applied(lab_session, ssh_pool, tmp_path, MonitoringParams(email=EMAIL))
     events = [e async for e in prove_it_fires(ctx, params, lab_session=lab_session)]
     final = events[-1]
     assert final.stage == "result" and final.status == "ok", "\n".join(e.text for e in events)
@@ -103,9 +67,7 @@ async def test_on_the_lab_the_chain_ends_with_an_sns_message(lab_session, ssh_po
 async def test_a_pattern_that_does_not_match_breaks_the_chain_at_the_metric(
     lab_session, ssh_pool, tmp_path
 ) -> None:
-    ctx, params = await _applied(
-        lab_session, ssh_pool, tmp_path, MonitoringParams(audit_pattern="NOSUCHWORD")
-    )
+    ctx, params = await applied(lab_session, ssh_pool, tmp_path, MonitoringParams(audit_pattern="NOSUCHWORD"))
     options = replace(ProofOptions.for_cluster(ctx.cluster), metric_timeout_s=4)
     events = [e async for e in prove_it_fires(ctx, params, options=options, lab_session=lab_session)]
     final = events[-1]
@@ -134,7 +96,7 @@ async def test_without_the_plan_applied_it_says_to_apply_it_first(lab_session, s
 
 
 async def test_a_read_only_cluster_refuses_the_test_statement(lab_session, ssh_pool, tmp_path) -> None:
-    ctx, params = await _applied(lab_session, ssh_pool, tmp_path, MonitoringParams())
+    ctx, params = await applied(lab_session, ssh_pool, tmp_path, MonitoringParams())
     ctx.cluster = replace(ctx.cluster, read_only=True)
     audit_alarm = "db2ops-lab1-sensitive-table-access"
     # Only the audit alarm matters: the lab's routine db2diag records may trip the diag alarm meanwhile.
