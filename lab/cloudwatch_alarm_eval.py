@@ -74,7 +74,7 @@ class AlarmEvaluation:
         elif alarm.get("AlarmConfigurationUpdatedTimestamp") != track.config_ts:
             self._config_updated(alarm, track, now)
             track.data_version = -1  # re-evaluate with the new configuration now
-        elif alarm.get("StateUpdatedTimestamp") != track.state_ts:
+        elif _state_of(alarm) != (track.state_ts, track.state, track.reason):
             # Someone else set the state (set_alarm_state, e.g. a test-fire): AWS runs the actions when the
             # state changed (not for ALARM -> ALARM) and the state holds until the next evaluation finds
             # otherwise: the next minute, or now when this tick brought new data (an event put right after
@@ -268,3 +268,10 @@ class AlarmEvaluation:
                     "publishedMessage": body,
                 },
             )
+
+
+def _state_of(alarm: dict) -> tuple[Any, str, str]:
+    """Return the alarm's (StateUpdatedTimestamp, StateValue, StateReason). The timestamp alone does not tell
+    the lab's own change from another one: a set from outside that lands between the lab's set_alarm_state
+    and its read-back gives the lab the other's timestamp (and moto's are only milliseconds)."""
+    return alarm.get("StateUpdatedTimestamp"), alarm["StateValue"], alarm.get("StateReason", "")

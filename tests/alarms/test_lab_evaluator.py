@@ -384,3 +384,49 @@ def test_event_stamped_after_the_ticks_now_in_the_next_minute_fires_on_the_next_
         f"Threshold Crossed: 1 datapoint [1.0 ({minute})] was greater than or equal to the threshold (1.0)."
     )
     assert [sns_message(n)["NewStateValue"] for n in lab.sent_notifications] == ["ALARM"]
+
+
+def test_a_state_set_from_outside_while_the_lab_sets_one_is_not_taken_for_the_labs_own(monitoring):
+    # The lab sets a state, then reads StateUpdatedTimestamp back to recognise its own change. A reset to OK
+    # (prove-it-fires, another console) landing between the two calls used to be read as the lab's own:
+    # the lab kept ALARM in mind while AWS said OK, and the next event changed nothing (no re-fire).
+    cw = client(monitoring.aws, "cloudwatch")
+
+    class ResetOnceAfterTheLabsAlarm:
+        def __init__(self, real):
+            self.real = real
+            self.reset = False
+
+        def __getattr__(self, name):
+            return getattr(self.real, name)
+
+        def set_alarm_state(self, **kwargs):
+            answer = self.real.set_alarm_state(**kwargs)
+            if kwargs["StateValue"] == "ALARM" and not self.reset:
+                self.reset = True
+                cw.set_alarm_state(AlarmName=ALARM, StateValue="OK", StateReason="reset from outside")
+            return answer
+
+    lab = LabCloudWatch(
+        monitoring.aws.endpoint_url,
+        "us-east-1",
+        client_factory=lambda s: (
+            ResetOnceAfterTheLabsAlarm(client(monitoring.aws, s))
+            if s == "cloudwatch"
+            else client(monitoring.aws, s)
+        ),
+    )
+    try:
+        t0 = datetime.now(UTC)
+        lab.tick(now=t0)
+        monitoring.put_event(grant_record(t0), t0)
+        lab.tick(now=t0)  # the lab sets ALARM; the reset lands before it reads the alarm back
+        assert alarm_state(monitoring.aws)["StateValue"] == "OK"
+        lab.tick(now=t0 + timedelta(seconds=1))
+        assert lab.status()["alarms"][ALARM] == "OK"  # the lab saw the reset
+        later = t0 + timedelta(seconds=2)
+        monitoring.put_event(grant_record(later), later)
+        lab.tick(now=later)
+        assert alarm_state(monitoring.aws)["StateValue"] == "ALARM"  # the new event fires again
+    finally:
+        lab.stop()
