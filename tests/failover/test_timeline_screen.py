@@ -116,17 +116,9 @@ async def test_export_writes_the_shown_sources_as_markdown(tmp_path):
 
 async def test_collects_status_events_journal_logs_and_alarms_from_the_console(tmp_path):
     journal = Journal(tmp_path / "journal")
-    for cluster, run_id, title in (("lab1", "R1", "Takeover HADR on db2b"), ("other", "R2", "elsewhere")):
-        journal.record(
-            who="dba",
-            cluster=cluster,
-            plan="failover",
-            run_id=run_id,
-            step_id="takeover",
-            step_title=title,
-            target="db2b",
-            result="verified",
-        )
+    step = dict(who="dba", plan="failover", step_id="takeover", target="db2b", result="verified")
+    journal.record(cluster="lab1", run_id="R1", step_title="Takeover HADR on db2b", **step)
+    journal.record(cluster="other", run_id="R2", step_title="elsewhere", **step)  # not this cluster's
     store = LogStore()
     from corpus import CORPUS
 
