@@ -44,12 +44,6 @@ class SetupHaScreen(WizardScreen):
         except HaParamError:
             return HaParams()  # the inventory itself lacks what the runbook needs: the error line says what
 
-    def _is_own_refresh(self, name: str, value: str) -> bool:
-        # This wizard's rule so far: any text equal to the default shown counts as our own update of a
-        # derived field, even in a field the DBA edited (the base class keeps such an edit: typing the
-        # default back key by key then loses the last key here). Drop this override to share the fix.
-        return value == self._shown.get(name)
-
     def refresh_preview(self) -> None:
         if self.page not in self.param_pages:
             return

@@ -47,6 +47,18 @@ async def test_editing_the_domain_changes_the_preview_and_a_hostile_one_is_refus
         assert "domain 'x;rm' is not allowed" in str(screen.query_one("#plan-outcome", Static).render())
 
 
+async def test_typing_the_default_domain_back_keeps_every_character(tmp_path) -> None:
+    # The default domain is the cluster name "lab1": typing it back key by key ends on the default text,
+    # and that last key is the DBA's, not the wizard's own refresh (the plan then made domain "lab").
+    app = HaWizardApp(fixed_cluster(), services_for(NoHosts(), tmp_path), page="cluster")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = _screen(app)
+        await type_into(pilot, screen, "domain", "db2domain")
+        await type_into(pilot, screen, "domain", "lab1")
+        assert screen.form.params().domain == "lab1"
+        assert "-create -cluster -domain lab1 " in str(screen.query_one("#preview-cluster", Static).render())
+
+
 async def test_dry_run_then_apply_on_a_fresh_lab_then_everything_is_done(fresh_lab, tmp_path) -> None:
     app = HaWizardApp(fresh_lab.cluster, services_for(fresh_lab.runner, tmp_path), page="plan")
     async with app.run_test(size=SIZE) as pilot:
