@@ -51,7 +51,6 @@ class SetupMonitoringScreen(WizardScreen):
     )
 
     BINDINGS = [
-        Binding("escape,minus", "leave", "Back", show=False),  # the app's Back shows in the footer
         Binding("u", "use_corrected", "Use corrected pattern"),
         Binding("t", "test_patterns", "Test on recent events"),
         Binding("r", "read_agent_config", "Read agent config"),
@@ -101,20 +100,6 @@ class SetupMonitoringScreen(WizardScreen):
 
     def extra_pages(self) -> ComposeResult:
         yield ProofPanel(self.cluster, self._proof_options(), id="page-proof", classes="wizard-page")
-
-    def action_leave(self) -> None:
-        """Go back; while a step is being applied, ask first (leaving cancels the run mid-step)."""
-        step = self.plan_page.applying_step
-        if not step:
-            self._left(True)
-            return
-        from tui.widgets.plan_view import ConfirmLeave
-
-        self.app.push_screen(ConfirmLeave(step), self._left)
-
-    def _left(self, leave: bool | None) -> None:
-        if leave and len(self.app.screen_stack) > 2 and self.app.screen is self:  # never the home screen
-            self.app.pop_screen()
 
     # ------------------------------------------------------------------ previews
     def _plan_or_none(self) -> Plan | None:

@@ -77,6 +77,7 @@ class WizardScreen(Screen[None]):
     """A setup wizard for one cluster. ctrl+n / ctrl+b: next / previous page (or pick one on the left)."""
 
     BINDINGS = [
+        Binding("escape,minus", "leave", "Back", show=False),  # the app's Back shows in the footer
         Binding("ctrl+n", "next_page", "Next page", priority=True),
         Binding("ctrl+b", "prev_page", "Prev page", priority=True),
         Binding("c", "check", "Check"),
@@ -213,6 +214,20 @@ class WizardScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         page = self.PAGE_OF_ACTION.get(action)
         return page is None or page == self.page
+
+    def action_leave(self) -> None:
+        """Go back; while a step is being applied, ask first (leaving cancels the run mid-step)."""
+        step = self.plan_page.applying_step
+        if not step:
+            self._left(True)
+            return
+        from tui.widgets.plan_view import ConfirmLeave
+
+        self.app.push_screen(ConfirmLeave(step), self._left)
+
+    def _left(self, leave: bool | None) -> None:
+        if leave and len(self.app.screen_stack) > 2 and self.app.screen is self:  # never the home screen
+            self.app.pop_screen()
 
     # ------------------------------------------------------------------ the form
     def _params_or_defaults(self) -> Any:

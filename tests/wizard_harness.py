@@ -11,13 +11,13 @@ from typing import Any
 
 from textual.app import App
 from textual.screen import Screen
-from textual.widgets import Input
+from textual.widgets import Input, Static
 
 from screens.setup_services import WizardServices
 from services.inventory_model import AwsSettings, Cluster, Host
 from services.plans import Journal, PlanContext, PlanResult, StepResult
 from themes.themes import CSS_PATH, THEMES, resolve_theme
-from tui.widgets.plan_view import ConfirmApply
+from tui.widgets.plan_view import ConfirmApply, ConfirmLeave
 
 SIZE = (160, 50)
 RUN_ID = "20261126T145906Z-abc123"  # the scripted runs' id, fixed for the snapshots
@@ -129,3 +129,51 @@ async def settle(pilot) -> None:
     """Wait for the app's workers (plan runs, reads) and the screen updates they made."""
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
+
+
+async def leaving_mid_step_asks_first(make_screen: Callable[[Any], Screen[Any]], step_id: str) -> None:
+    """Check that Escape while the wizard applies `step_id` asks first: n stays (the run goes on), y leaves.
+
+    make_screen(run_plan) builds the wizard on the plan page with a run_plan that hangs in that step; the
+    app has a home screen under it, so leaving is possible.
+    """
+    import asyncio
+
+    from services.plans import StepEvent
+
+    stuck = asyncio.Event()
+
+    async def hanging_run(plan, ctx, *, mode, progress=None, confirm=None, state_dir=None):
+        progress(StepEvent(step_id, "a step that hangs", "applying"))
+        stuck.set()
+        await asyncio.Event().wait()
+
+    wizard = make_screen(hanging_run)
+
+    class TwoScreens(App[None]):
+        CSS_PATH = CSS_PATH
+        BINDINGS = [("escape", "back", "Back")]
+
+        def on_mount(self) -> None:
+            self.push_screen(Screen())
+            self.push_screen(wizard)
+
+        def action_back(self) -> None:
+            self.pop_screen()
+
+    app = TwoScreens()
+    async with app.run_test(size=SIZE) as pilot:
+        wizard.plan_page.run_mode("apply")
+        await stuck.wait()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmLeave)
+        assert step_id in str(app.screen.query_one(Static).render())
+        await pilot.press("n")  # stay: the run goes on
+        await pilot.pause()
+        assert app.screen is wizard and wizard.plan_page.applying_step == step_id
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+        assert app.screen is not wizard and not isinstance(app.screen, ConfirmLeave)

@@ -11,7 +11,15 @@ import time
 
 import pytest
 from textual.widgets import Static, TextArea
-from wizard_harness import NoHosts, failed_run, press_plan_key, screen_of, settle, type_into
+from wizard_harness import (
+    NoHosts,
+    failed_run,
+    leaving_mid_step_asks_first,
+    press_plan_key,
+    screen_of,
+    settle,
+    type_into,
+)
 
 from ha_setup.ha_wizard_app import SIZE, HaWizardApp, fixed_cluster, services_for
 from screens.setup_ha import SetupHaScreen
@@ -57,6 +65,16 @@ async def test_typing_the_default_domain_back_keeps_every_character(tmp_path) ->
         await type_into(pilot, screen, "domain", "lab1")
         assert screen.form.params().domain == "lab1"
         assert "-create -cluster -domain lab1 " in str(screen.query_one("#preview-cluster", Static).render())
+
+
+async def test_leaving_while_a_step_is_applying_asks_first(tmp_path) -> None:
+    # Leaving cancels the run in the middle of, say, installing Pacemaker: the HA wizard asks first too.
+    await leaving_mid_step_asks_first(
+        lambda run_plan: SetupHaScreen(
+            fixed_cluster(), services_for(NoHosts(), tmp_path, run_plan=run_plan), page="plan"
+        ),
+        "pcmk-install@db2a",
+    )
 
 
 async def test_dry_run_then_apply_on_a_fresh_lab_then_everything_is_done(fresh_lab, tmp_path) -> None:

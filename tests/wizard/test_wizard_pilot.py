@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from textual.widgets import Button, Input, Static, TextArea
 from wizard_app import SIZE, services_for, wizard_app
-from wizard_harness import press_plan_key, screen_of, type_into
+from wizard_harness import leaving_mid_step_asks_first, press_plan_key, screen_of, type_into
 
 from lab.db2admin_state import host_state
 from screens.setup_monitoring import SetupMonitoringScreen
@@ -258,48 +258,10 @@ async def test_agent_page_diffs_the_merge_against_each_hosts_config(lab, tmp_pat
 
 async def test_leaving_while_a_step_is_applying_asks_first(lab, tmp_path) -> None:
     # Escape pops the wizard, which cancels its plan run mid-step: ask before doing that.
-    import asyncio
-
-    from textual.app import App
-    from textual.screen import Screen
-
-    from services.plans import StepEvent
-    from tui.widgets.plan_view import ConfirmLeave
-
     cluster, runner, _ = lab
-    stuck = asyncio.Event()
-
-    async def hanging_run(plan, ctx, *, mode, progress=None, confirm=None, state_dir=None):
-        progress(StepEvent("cron@db2b", "Audit extract job", "applying"))
-        stuck.set()
-        await asyncio.Event().wait()
-
-    services = services_for(cluster, runner, tmp_path, run_plan=hanging_run)
-
-    class TwoScreens(App[None]):
-        BINDINGS = [("escape", "back", "Back")]
-
-        def on_mount(self) -> None:
-            self.push_screen(Screen())
-            self.push_screen(SetupMonitoringScreen(cluster, services, page="plan"))
-
-        def action_back(self) -> None:
-            self.pop_screen()
-
-    app = TwoScreens()
-    async with app.run_test(size=SIZE) as pilot:
-        screen = _screen(app)
-        screen.plan_page.run_mode("apply")
-        await stuck.wait()
-        await pilot.press("escape")
-        await pilot.pause()
-        assert isinstance(app.screen, ConfirmLeave)
-        assert "cron@db2b" in str(app.screen.query_one(Static).render())
-        await pilot.press("n")  # stay: the run goes on
-        await pilot.pause()
-        assert app.screen is screen and screen.plan_page.applying_step == "cron@db2b"
-        await pilot.press("escape")
-        await pilot.pause()
-        await pilot.press("y")
-        await pilot.pause()
-        assert not isinstance(app.screen, SetupMonitoringScreen | ConfirmLeave)
+    await leaving_mid_step_asks_first(
+        lambda run_plan: SetupMonitoringScreen(
+            cluster, services_for(cluster, runner, tmp_path, run_plan=run_plan), page="plan"
+        ),
+        "cron@db2b",
+    )
