@@ -84,7 +84,7 @@ class FailoverScreen(Screen[None]):
     FailoverScreen #fo-options #fo-target { width: 16; }
     FailoverScreen #fo-options Checkbox { margin: 0 2 0 0; }
     FailoverScreen .box { height: auto; border: round $primary 50%; border-title-color: $primary; padding: 0 1; }
-    FailoverScreen #fo-confirm { height: auto; margin: 1 0 0 0; }
+    FailoverScreen #fo-confirm { height: auto; padding: 0 1; border-top: hkey $error 50%; }
     FailoverScreen #fo-confirm Horizontal { height: auto; }
     FailoverScreen #fo-confirm Input { width: 28; margin: 0 1 0 0; }
     FailoverScreen #fo-refusal { color: $text-error; height: auto; }
@@ -126,16 +126,18 @@ class FailoverScreen(Screen[None]):
                     yield Checkbox("Clear left-over constraints first", id="fo-clear", compact=True)
             yield Static("", id="fo-checklist", classes="box")
             yield Static("", id="fo-dryrun", classes="box")
-            with Vertical(id="fo-confirm"):
-                yield Static("", id="fo-prompt")
-                with Horizontal():
-                    yield Input(placeholder="cluster name", id="fo-type-cluster")
-                    yield Input(placeholder="target node", id="fo-type-target")
-                    yield Button("Fail over", id="fo-go", variant="error", disabled=True, compact=True)
-                yield Static("", id="fo-refusal")
             yield Static("", id="fo-progress", classes="box")
             yield PlanSteps(id="fo-steps")
             yield Static("", id="fo-summary", classes="box")
+        # Below the scrolling part, so the typed confirmation is on screen however long the preflight and
+        # dry run are (at 50 rows they pushed it below the fold).
+        with Vertical(id="fo-confirm"):
+            yield Static("", id="fo-prompt")
+            with Horizontal():
+                yield Input(placeholder="cluster name", id="fo-type-cluster")
+                yield Input(placeholder="target node", id="fo-type-target")
+                yield Button("Fail over", id="fo-go", variant="error", disabled=True, compact=True)
+            yield Static("", id="fo-refusal")
         yield Footer()
 
     def on_mount(self) -> None:
