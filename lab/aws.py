@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -47,27 +48,9 @@ class ClusterAws:
 
 
 def _client(service: str, endpoint_url: str) -> Any:
-    settings = AwsSettings(region=REGION, endpoint_url=endpoint_url)
-    try:
-        from services.aws_clients import make_client
-    except ImportError:  # the shared factory is optional for the lab
-        return _fallback_client(service, endpoint_url)
-    return make_client(service, settings)
+    from services.aws_clients import make_client
 
-
-def _fallback_client(service: str, endpoint_url: str) -> Any:
-    import boto3
-    from botocore.config import Config
-
-    config = Config(region_name=REGION, retries={"mode": "standard"}, inject_host_prefix=False)
-    return boto3.client(
-        service,
-        endpoint_url=endpoint_url,
-        region_name=REGION,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        config=config,
-    )
+    return make_client(service, AwsSettings(region=REGION, endpoint_url=endpoint_url))
 
 
 class LabAws:
@@ -90,6 +73,11 @@ class LabAws:
             raise LabAwsError(MOTO_MISSING) from exc
         # werkzeug logs every request to stderr at INFO: that would scribble over the console's screen.
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        # moto runs in this process and builds its own boto3 sessions from the environment: a DBA's
+        # AWS_PROFILE naming a real-AWS profile (or one missing here) made every moto request fail with
+        # HTTP 500 and the lab did not start. This process talks to no AWS but its own moto.
+        for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
+            os.environ.pop(name, None)
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self._server.start()
         host, port = self._server.get_host_and_port()

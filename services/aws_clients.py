@@ -57,6 +57,7 @@ class LazyClient:
 
 def _build_client(service: str, aws: AwsSettings) -> Any:
     import boto3
+    import botocore.session
     from botocore.config import Config
 
     config = Config(
@@ -65,12 +66,39 @@ def _build_client(service: str, aws: AwsSettings) -> Any:
         connect_timeout=CONNECT_TIMEOUT_S,
         read_timeout=READ_TIMEOUT_S,
         inject_host_prefix=not aws.is_lab,
+        # A jump host's HTTP(S)_PROXY is for AWS; the lab's moto on 127.0.0.1 is never behind it (without
+        # this, a proxy and no NO_PROXY sent every lab call to the proxy and the lab looked down).
+        proxies=_NO_PROXY if _is_loopback(aws.endpoint_url) else None,
     )
     credentials: dict[str, str] = {}
+    botocore_session = None
     if aws.is_lab and aws.profile is None:
         credentials = {"aws_access_key_id": LAB_CREDENTIALS[0], "aws_secret_access_key": LAB_CREDENTIALS[1]}
-    session = boto3.session.Session(profile_name=aws.profile, region_name=aws.region)
+        # The DBA's AWS_PROFILE names a real-AWS profile (or one missing here): the lab uses none.
+        botocore_session = botocore.session.Session(session_vars={"profile": (None, None, None, None)})
+    session = boto3.session.Session(
+        profile_name=aws.profile, region_name=aws.region, botocore_session=botocore_session
+    )
     return session.client(service, endpoint_url=aws.endpoint_url, config=config, **credentials)
+
+
+_NO_PROXY = {"http": None, "https": None}  # botocore treats {} as "use the environment's proxies"
+
+
+def _is_loopback(endpoint_url: str | None) -> bool:
+    """Return True when `endpoint_url` names a host on this machine (127.0.0.0/8, ::1, localhost)."""
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    if not endpoint_url:
+        return False
+    host = urlsplit(endpoint_url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def clear_client_cache() -> None:

@@ -16,7 +16,7 @@ from botocore.exceptions import (
 from botocore.retries.standard import ExponentialBackoff
 
 from infra.conftest import FaultyMotoServer
-from services.aws_clients import call, describe_aws_error, make_client
+from services.aws_clients import call, clear_client_cache, describe_aws_error, make_client
 from services.inventory_model import AwsSettings
 
 
@@ -175,3 +175,28 @@ async def test_unreachable_endpoint_is_described(no_backoff_sleep) -> None:
 def test_other_client_errors_become_sentences(code: str, message: str, expected: str) -> None:
     exc = ClientError({"Error": {"Code": code, "Message": message}}, "ReplaceRoute")
     assert describe_aws_error(exc, "ec2") == expected
+
+
+def test_lab_client_ignores_a_proxy_meant_for_aws(moto: FaultyMotoServer, monkeypatch) -> None:
+    # A jump host often has HTTPS_PROXY/HTTP_PROXY and no NO_PROXY; port 9 (discard) is no proxy at all.
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    client = make_client("logs", lab(moto, region="eu-central-1"))
+    assert client.describe_log_groups()["logGroups"] == []
+    # real AWS keeps the environment's proxy (botocore reads it per request): nothing set here to bypass it
+    assert make_client("logs", AwsSettings(region="eu-central-1")).meta.config.proxies is None
+
+
+def test_lab_client_ignores_an_aws_profile_from_the_environment(moto: FaultyMotoServer, monkeypatch) -> None:
+    # AWS_PROFILE names the DBA's real-AWS profile (missing on this jump host): the lab needs none.
+    # (moto runs in this process and reads the environment too: its region backend is made first; the
+    # lab itself drops the variable, see test_lab_starts_with_a_missing_aws_profile_in_the_environment.)
+    make_client("logs", lab(moto, region="ap-south-1")).describe_log_groups()
+    clear_client_cache()
+    monkeypatch.setenv("AWS_PROFILE", "prod-admin-not-here")
+    client = make_client("logs", lab(moto, region="ap-south-1"))
+    assert client.describe_log_groups()["logGroups"] == []
+    with pytest.raises(ProfileNotFound):
+        make_client("logs", AwsSettings(region="ap-south-1"))  # real AWS honours it, and says it is missing

@@ -81,3 +81,39 @@ async def test_missing_moto_says_how_to_install_it(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError, match=r"pip install 'db2ops\[lab\]'"):
         await runtime.start(1, base_dir=tmp_path, with_aws=True)
     assert all(not h.listening for h in runtime.hosts.values())  # what did start was cleaned up
+
+
+async def test_lab_starts_with_a_missing_aws_profile_in_the_environment(tmp_path):
+    # moto runs inside the lab's process and builds boto3 sessions from its environment: a DBA's
+    # AWS_PROFILE for real AWS (missing here) made every moto call fail and the lab refused to start.
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from services.aws_clients import make_client
+
+    env = {
+        "HOME": str(tmp_path),
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+        "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
+        "AWS_PROFILE": "prod-admin-not-on-this-host",
+    }
+    proc = await asyncio.create_subprocess_exec(
+        *(sys.executable, "-m", "tui.cli", "lab", "--serve", "--clusters", "1"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    try:
+        first = await asyncio.wait_for(proc.stdout.readline(), 90)
+        assert first, (await proc.stderr.read()).decode()
+        cluster = load_inventory(first.decode().strip()).clusters[0]
+        ec2 = make_client("ec2", cluster.aws)
+        tables = await asyncio.to_thread(ec2.describe_route_tables, RouteTableIds=[cluster.aws.route_table_id])
+        routes = tables["RouteTables"][0]["Routes"]
+        assert any(r.get("DestinationCidrBlock") == "192.168.1.81/32" for r in routes)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(proc.wait(), 30)
