@@ -4,6 +4,7 @@ evaluator): apply the monitoring plan, run the runbook's test statement, see eac
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -53,10 +54,20 @@ async def test_on_the_lab_the_chain_ends_with_an_sns_message(lab_session, ssh_po
     assert entry.target == "db2a"
 
     # a second proof right away, with the SELECT variant (no privilege granted): the alarm is still in
-    # ALARM, so it is reset to OK first and fires again
+    # ALARM, so it is reset to OK first and fires again. Its clock runs 30 s behind (skew): looking back
+    # from its start, it must still not take the first proof's audit record for its own.
     select = replace(ProofOptions.for_cluster(ctx.cluster), statement="select")
-    again = [e async for e in prove_it_fires(ctx, params, options=select, lab_session=lab_session)]
+    first_event = next(e for e in events if e.stage == "event" and e.status == "ok")
+    assert first_event.data["event_id"]
+
+    def behind() -> datetime:
+        return datetime.now(UTC) - timedelta(seconds=30)
+
+    proof = prove_it_fires(ctx, params, options=select, lab_session=lab_session, now=behind)
+    again = [e async for e in proof]
     assert again[-1].status == "ok", "\n".join(e.text for e in again)
+    second_event = next(e for e in again if e.stage == "event" and e.status == "ok")
+    assert second_event.data["event_id"] not in ("", first_event.data["event_id"])
     assert any("the alarm was already in ALARM: set it to OK" in e.detail for e in again)
     assert len(lab_session.cloudwatch.notifications_for(params.audit_alarm_name)) == len(sent) + 1
     assert any(
