@@ -244,9 +244,14 @@ class SetupMonitoringScreen(WizardScreen):
         self.proof_events = []
         try:
             ctx = await self.services.make_context(self.cluster)
-            async for event in self.services.prove(
-                ctx, params, options=options, lab_session=self.services.lab_session
-            ):
+            lab_session = self.services.lab_session
+            if lab_session is None and self.cluster.lab:
+                # the lab runs in another process (`db2ops lab --serve`): its evaluator and log agent
+                # answer `db2ops-lab` over SSH, as for `setup monitoring --prove`
+                from services.monitoring.lab_remote import RemoteLab
+
+                lab_session = RemoteLab(self.cluster, ctx.runner)
+            async for event in self.services.prove(ctx, params, options=options, lab_session=lab_session):
                 self.proof_events.append(event)
                 panel.add(event)
         except Exception as exc:  # never freeze or crash the console on a broken connection

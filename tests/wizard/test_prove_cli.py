@@ -126,3 +126,24 @@ async def test_a_broken_chain_exits_1_with_the_diagnosis(lab, tmp_path) -> None:
         "Result: FAILED: no metric filter db2ops-sensitive-table-access on db2-db-worker-audit-log: apply the "
         "monitoring plan first (:setup, or db2ops setup monitoring --cluster lab1 --apply)\n"
     )
+
+
+async def test_the_wizards_proof_page_reaches_a_lab_of_another_process(lab_session, ssh_pool, tmp_path) -> None:
+    # The console attached to `db2ops lab --serve` (no lab object of its own): page 8 reaches the lab's
+    # evaluator and agent over SSH, as the CLI does, instead of waiting on moto for what only the lab has.
+    from screens.setup_monitoring import SetupMonitoringScreen
+    from wizard.wizard_app import services_for, wizard_app
+
+    ctx, _ = await applied(lab_session, ssh_pool, tmp_path, MonitoringParams(email=EMAIL))
+    app = wizard_app(ctx.cluster, services_for(ctx.cluster, ssh_pool, tmp_path), page="proof")
+    async with app.run_test(size=(160, 50)) as pilot:
+        screen = next(s for s in app.screen_stack if isinstance(s, SetupMonitoringScreen))
+        assert screen.services.lab_session is None and app.lab is None
+        await pilot.press("f")
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        final = screen.proof_events[-1]
+        assert (final.stage, final.status) == ("result", "ok"), "\n".join(e.text for e in screen.proof_events)
+        assert final.detail.endswith("SNS message recorded by the lab")
+    sent = lab_session.cloudwatch.notifications_for(ALARM)
+    assert [n["NewStateValue"] for n in sent] == ["ALARM"]
