@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from textual.widgets import DataTable
 from wizard_app import (
     SIZE,
     ScreenApp,
@@ -137,4 +138,16 @@ def test_snapshot_journal(snap_compare, tmp_path, monkeypatch) -> None:
             )
         )
     app = ScreenApp(lambda: JournalScreen(journal=journal, cluster="lab1", export_dir=tmp_path / "x"))
-    assert snap_compare(app, terminal_size=SIZE, run_before=_settle)
+
+    async def loaded(pilot) -> None:
+        # The journal is read in a worker that may start after a first wait, and DataTable sizes its
+        # columns when idle: on a slow machine the screenshot caught the rows in label-wide columns.
+        for _ in range(200):
+            await _settle(pilot)
+            table = pilot.app.screen.query_one(DataTable)
+            if table.row_count == 3 and table.ordered_columns[0].content_width >= len("2026-11-26 14:02:00"):
+                return
+            await pilot.pause(0.05)
+        raise AssertionError("the journal table never showed its 3 entries in full-width columns")
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=loaded)
