@@ -65,11 +65,36 @@ def _hosts(s: ClusterStatus) -> Iterator[Verdict]:
         )
 
 
+# How a host answers `crm_mon` when Pacemaker is not installed there (status.py's error, one per host joined
+# with "; "): "db2a: `crm_mon -1 --output-as=xml` exited 127: bash: line 1: crm_mon: command not found".
+_CRM_MISSING = re.compile(r"(?P<host>[^:;\s]+): `crm_mon\b[^`]*` exited 127\b")
+_NOT_FOUND = re.compile(r"` exited 127\b")  # the shell's "command not found"
+
+
+def _not_installed_on(err: str) -> list[str]:
+    """Return the hosts whose crm_mon was not found, when that is the error of every host tried (else [])."""
+    parts = [p for p in err.split("; ") if p]
+    hosts = [m["host"] for m in map(_CRM_MISSING.match, parts) if m]
+    return hosts if parts and len(hosts) == len(parts) else []
+
+
 def _pacemaker(s: ClusterStatus) -> Iterator[Verdict]:
     if s.crm is None or not s.crm.ok:
         err = s.crm.error if s.crm else "no Db2 host answered"
         if s.crm and all(h in s.host_errors for h in s.crm.source.split(",")):
             err = "no Db2 host answered"  # each host's verdict already says why
+        missing = _not_installed_on(err)
+        if missing:
+            # a host not yet clustered (before the HA runbook): say what is missing and what sets it up
+            yield Verdict(
+                "pacemaker_unavailable",
+                Severity.CRITICAL,
+                f"Pacemaker is not installed on {', '.join(missing)} (crm_mon: command not found): "
+                "no automatic failover",
+                f"set it up with `:setup ha`, or review the plan first: "
+                f"`db2ops setup ha --cluster {s.cluster} --dry-run`",
+            )
+            return
         yield Verdict(
             "pacemaker_unavailable",
             Severity.CRITICAL,
@@ -185,6 +210,14 @@ def _quorum(s: ClusterStatus) -> Iterator[Verdict]:
                     "qnetd_nack", Severity.WARNING, f"qnetd refuses its vote to node {c.node_id} ({c.vote})"
                 )
     elif s.qnetd is not None and s.qnetd.error and s.qnetd.source not in s.host_errors:
+        if _NOT_FOUND.search(s.qnetd.error):
+            yield Verdict(
+                "qnetd_down",
+                Severity.WARNING,
+                f"corosync-qnetd is not installed on {s.qnetd.source} (corosync-qnetd-tool: command not found)",
+                "the HA setup's Quorum device page installs and starts it (`:setup ha`)",
+            )
+            return
         yield Verdict(
             "qnetd_down",
             Severity.WARNING,
@@ -283,9 +316,13 @@ def _unreadable(s: ClusterStatus) -> Iterator[Verdict]:
     not healthy. Unreachable hosts and nodes Pacemaker reports offline are already explained."""
     crm = s.crm.value if s.crm and s.crm.ok else None
     offline = {n.name for n in crm.nodes if not n.online or n.unclean} if crm else set()
+    # hosts the Pacemaker verdict already calls "not installed": their corosync tools are missing too
+    bare = set(_not_installed_on(s.crm.error or "")) if s.crm and not s.crm.ok else set()
     for kind, parts in (("quorum", s.quorum), ("qdevice", s.qdevice), ("hadr", s.hadr)):
         for host, part in sorted(parts.items()):
             if part.error is None or host in s.host_errors or host in offline:
+                continue
+            if kind != "hadr" and host in bare and _NOT_FOUND.search(part.error):
                 continue
             run = f"run `{part.command}` on {host} yourself" if part.command else f"check {host}"
             if kind == "qdevice" and "Can't connect to QDevice" in part.error:

@@ -194,3 +194,58 @@ def test_unreachable_hosts_are_not_repeated_by_the_pacemaker_and_qnetd_verdicts(
     assert v.message == "Pacemaker status unavailable: no Db2 host answered"
     assert "qnetd_down" not in codes(s)  # qdev's own verdict says it is unreachable
     assert sum(err in v.message for v in s.verdicts) == 3  # once per host
+
+
+def _not_found(host: str, tool: str) -> str:
+    return f"{host}: `{tool}` exited 127: bash: line 1: {tool.split()[0]}: command not found"
+
+
+def test_hosts_not_yet_clustered_get_one_verdict_per_missing_piece_and_what_sets_it_up():
+    # Before the HA runbook: neither Pacemaker/corosync on the Db2 hosts nor qnetd on the quorum host.
+    # One verdict says Pacemaker is missing (not three "unknown"s per node), one says qnetd is.
+    t = 1000.0
+    crm_err = "; ".join(_not_found(h, "crm_mon -1 --output-as=xml") for h in ("db2a", "db2b"))
+    fresh = replace(
+        healthy(),
+        crm=Part(source="db2a,db2b", fetched_at=t, error=crm_err),
+        quorum={h: Part(h, t, error=_not_found(h, "corosync-quorumtool -s")[6:]) for h in ("db2a", "db2b")},
+        qdevice={
+            h: Part(h, t, error=_not_found(h, "corosync-qdevice-tool -s")[6:]) for h in ("db2a", "db2b")
+        },
+        qnetd=Part("qdev", t, error=_not_found("qdev", "corosync-qnetd-tool -l")[6:]),
+    )
+    verdicts = with_verdicts(fresh).verdicts
+    assert [(v.code, v.severity) for v in verdicts] == [
+        ("pacemaker_unavailable", Severity.CRITICAL),
+        ("qnetd_down", Severity.WARNING),
+    ]
+    pcmk, qnetd = verdicts
+    assert pcmk.message == (
+        "Pacemaker is not installed on db2a, db2b (crm_mon: command not found): no automatic failover"
+    )
+    assert pcmk.hint == (
+        "set it up with `:setup ha`, or review the plan first: `db2ops setup ha --cluster lab --dry-run`"
+    )
+    assert qnetd.message == "corosync-qnetd is not installed on qdev (corosync-qnetd-tool: command not found)"
+    assert qnetd.hint == "the HA setup's Quorum device page installs and starts it (`:setup ha`)"
+
+
+def test_a_node_whose_crm_mon_fails_otherwise_keeps_the_plain_verdicts():
+    # one node without crm_mon and the other failing for another reason is not "not installed"
+    other = (
+        "db2b: `crm_mon -1 --output-as=xml` exited 1: crm_mon: Error: cluster is not available on this node"
+    )
+    crm_err = f"{_not_found('db2a', 'crm_mon -1 --output-as=xml')}; {other}"
+    mixed = replace(
+        healthy(),
+        crm=Part(source="db2a,db2b", fetched_at=1000.0, error=crm_err),
+        quorum={
+            **healthy().quorum,
+            "db2a": Part("db2a", 1000.0, error="`corosync-quorumtool -s` exited 127: x"),
+        },
+    )
+    verdicts = with_verdicts(mixed).verdicts
+    v = next(v for v in verdicts if v.code == "pacemaker_unavailable")
+    assert v.message.startswith("Pacemaker status unavailable: db2a: `crm_mon")
+    assert v.hint == "run `crm status` on a Db2 host; is pacemaker running there?"
+    assert any(v.message.startswith("corosync quorum on db2a is unknown") for v in verdicts)
