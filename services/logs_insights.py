@@ -9,6 +9,7 @@ the events are fetched with a plain query and db2ops evaluates the real query it
 from __future__ import annotations
 
 import asyncio
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -227,8 +228,10 @@ async def run_query(
             raise InsightsError(f"the query cannot run: {exc}") from exc
     kwargs = {
         "logGroupNames": list(groups),
-        "startTime": int(time_range.start.timestamp()),
-        "endTime": int(time_range.end.timestamp()),
+        # StartQuery takes whole epoch seconds, both ends inclusive: the end rounds up, or "last 15m"
+        # left out the events of its last, partial second (a takeover seen a moment ago, say)
+        "startTime": math.floor(time_range.start.timestamp()),
+        "endTime": math.ceil(time_range.end.timestamp()),
         "queryString": _LAB_FETCH if lab else query,
         "limit": MAX_ROWS,
     }

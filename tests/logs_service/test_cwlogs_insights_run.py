@@ -200,3 +200,19 @@ async def test_presets_against_moto_are_evaluated_by_db2ops(aws, logs):
     assert sum(int(r["count(*)"]) for r in per5m.rows) == 3
     entries = service.result_entries(errors, "diag")
     assert [e.level for e in entries] == ["Error"]
+
+
+async def test_a_range_ending_now_includes_the_events_of_its_last_partial_second(aws, logs):
+    # StartQuery takes whole seconds: an end of 12:00:05.900 sent as 12:00:05 left out an event stamped
+    # 12:00:05.300, the takeover the DBA had just seen on the status screen.
+    end = datetime.now(UTC).replace(microsecond=900_000)
+    stamp_ms = int(end.replace(microsecond=300_000).timestamp() * 1000)
+    takeover = "2026-11-26-10.00.02.000000+000 E3E100           LEVEL: Event\nSTART   : Received TAKEOVER HADR command."
+    put(logs, aws.diag_log_group, "Db2 - i-1", [(stamp_ms, takeover)])
+    result = await CloudWatchLogs(aws).insights(
+        preset("takeover"), TimeRange(end - timedelta(minutes=15), end, "15m")
+    )
+    assert len(result.rows) == 1, result
+    client = FakeInsights(["Complete"])
+    await run_query(client, ["g"], "fields @message", TimeRange(end - timedelta(minutes=15), end, "15m"))
+    assert client.started["endTime"] == int(end.timestamp()) + 1
