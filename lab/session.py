@@ -26,7 +26,9 @@ class LabSession:
         log_agents: bool = True,
         fresh_ha: bool = False,
     ) -> None:
-        self._runtime: Any = None  # created on first use: lab.runtime imports asyncssh (keep it off the first frame)
+        self._runtime: Any = (
+            None  # created on first use: lab.runtime imports asyncssh (keep it off the first frame)
+        )
         self.options = dict(
             clusters=clusters,
             base_dir=base_dir,

@@ -40,7 +40,9 @@ def test_headless_packages_never_import_textual(package: str) -> None:
     mods = _modules(package)
     assert mods, f"no modules found under {package}/"
     loaded = _loaded_after_import(mods)
-    assert not {m for m in loaded if m == "textual" or m.startswith("textual.")}, f"{package} imported textual"
+    assert not {m for m in loaded if m == "textual" or m.startswith("textual.")}, (
+        f"{package} imported textual"
+    )
 
 
 def test_cli_help_path_stays_light() -> None:
@@ -67,7 +69,9 @@ def test_status_json_cli_does_not_import_textual(tmp_path: Path) -> None:
         "print('RC', rc, 'TEXTUAL', 'textual' in sys.modules)\n"
     )
     env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "XDG_CONFIG_HOME": str(tmp_path / "cfg")}
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, env=env, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, env=env, timeout=60
+    )
     last = out.stdout.strip().splitlines()[-1]
     assert last == "RC 2 TEXTUAL False", out.stdout + out.stderr
     (snap,) = json.loads(out.stdout[: out.stdout.rindex("RC ")])["clusters"]

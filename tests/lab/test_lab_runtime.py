@@ -111,7 +111,9 @@ async def test_lab_starts_with_a_missing_aws_profile_in_the_environment(tmp_path
         assert first, (await proc.stderr.read()).decode()
         cluster = load_inventory(first.decode().strip()).clusters[0]
         ec2 = make_client("ec2", cluster.aws)
-        tables = await asyncio.to_thread(ec2.describe_route_tables, RouteTableIds=[cluster.aws.route_table_id])
+        tables = await asyncio.to_thread(
+            ec2.describe_route_tables, RouteTableIds=[cluster.aws.route_table_id]
+        )
         routes = tables["RouteTables"][0]["Routes"]
         assert any(r.get("DestinationCidrBlock") == "192.168.1.81/32" for r in routes)
     finally:

@@ -128,7 +128,9 @@ async def test_a_broken_chain_exits_1_with_the_diagnosis(lab, tmp_path) -> None:
     )
 
 
-async def test_the_wizards_proof_page_reaches_a_lab_of_another_process(lab_session, ssh_pool, tmp_path) -> None:
+async def test_the_wizards_proof_page_reaches_a_lab_of_another_process(
+    lab_session, ssh_pool, tmp_path
+) -> None:
     # The console attached to `db2ops lab --serve` (no lab object of its own): page 8 reaches the lab's
     # evaluator and agent over SSH, as the CLI does, instead of waiting on moto for what only the lab has.
     from screens.setup_monitoring import SetupMonitoringScreen
