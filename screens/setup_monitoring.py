@@ -244,13 +244,9 @@ class SetupMonitoringScreen(WizardScreen):
         self.proof_events = []
         try:
             ctx = await self.services.make_context(self.cluster)
-            lab_session = self.services.lab_session
-            if lab_session is None and self.cluster.lab:
-                # the lab runs in another process (`db2ops lab --serve`): its evaluator and log agent
-                # answer `db2ops-lab` over SSH, as for `setup monitoring --prove`
-                from services.monitoring.lab_remote import RemoteLab
+            from services.monitoring.lab_remote import proof_lab_session
 
-                lab_session = RemoteLab(self.cluster, ctx.runner)
+            lab_session = proof_lab_session(self.cluster, ctx.runner, self.services.lab_session)
             async for event in self.services.prove(ctx, params, options=options, lab_session=lab_session):
                 self.proof_events.append(event)
                 panel.add(event)

@@ -114,10 +114,9 @@ async def run_prove_it_fires(
     except WriteRefused as exc:
         return _proof_fail(out, as_json, EXIT_REFUSED, str(exc))
     async with headless_context(inventory, cluster, runner=runner, journal=journal) as ctx:
-        if lab_session is None and cluster.lab:
-            from services.monitoring.lab_remote import RemoteLab
+        from services.monitoring.lab_remote import proof_lab_session
 
-            lab_session = RemoteLab(cluster, ctx.runner)
+        lab_session = proof_lab_session(cluster, ctx.runner, lab_session)
         last = None
         async for event in prove_it_fires(ctx, resolved, options=options, lab_session=lab_session):
             _print_proof_event(event, out, as_json)

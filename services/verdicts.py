@@ -65,16 +65,15 @@ def _hosts(s: ClusterStatus) -> Iterator[Verdict]:
         )
 
 
-# How a host answers `crm_mon` when Pacemaker is not installed there (status.py's error, one per host joined
-# with "; "): "db2a: `crm_mon -1 --output-as=xml` exited 127: bash: line 1: crm_mon: command not found".
-_CRM_MISSING = re.compile(r"(?P<host>[^:;\s]+): `crm_mon\b[^`]*` exited 127\b")
-_NOT_FOUND = re.compile(r"` exited 127\b")  # the shell's "command not found"
+# The shell's answer to a tool that is not installed, in status.py's errors ("db2a: `crm_mon -1
+# --output-as=xml` exited 127: bash: line 1: crm_mon: command not found"; crm's joins one per host with "; ").
+_NOT_FOUND = re.compile(r"` exited 127\b")
 
 
 def _not_installed_on(err: str) -> list[str]:
     """Return the hosts whose crm_mon was not found, when that is the error of every host tried (else [])."""
     parts = [p for p in err.split("; ") if p]
-    hosts = [m["host"] for m in map(_CRM_MISSING.match, parts) if m]
+    hosts = [p.partition(": ")[0] for p in parts if _NOT_FOUND.search(p)]
     return hosts if parts and len(hosts) == len(parts) else []
 
 

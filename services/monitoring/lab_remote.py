@@ -91,6 +91,15 @@ class RemoteLab:
             ) from None
 
 
+def proof_lab_session(cluster: Cluster, runner: Any, lab_session: Any = None) -> Any:
+    """Return the lab session a proof on `cluster` uses: `lab_session` (the lab in this process) when
+    given, else for a lab cluster the lab of another process (`db2ops lab --serve`) reached over SSH with
+    `runner`, else None (real AWS)."""
+    if lab_session is None and cluster.lab:
+        return RemoteLab(cluster, runner)
+    return lab_session
+
+
 def _when(value: Any) -> Any:
     try:
         return datetime.fromisoformat(value) if isinstance(value, str) else value

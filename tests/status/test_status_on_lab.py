@@ -88,16 +88,27 @@ async def test_polls_reuse_one_connection_per_host(lab: LabRuntime, service: Sta
     assert {name: set(h.connections) for name, h in lab.hosts.items()} == conns_after_first
 
 
-async def test_status_cli_json_against_lab(lab: LabRuntime, tmp_path: Path):
-    """`db2ops status --json` (the headless path a DBA scripts) reports the lab's promoted node and PEER."""
-    env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "XDG_CONFIG_HOME": str(tmp_path / "cfg")}
+async def _status_json(lab: LabRuntime, tmp_path: Path, **env: str) -> dict:
+    """Run `db2ops status --json` on the lab in a subprocess with a bare environment plus `env`; assert it
+    exits 0 and return the lab's one cluster entry."""
+    base = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "XDG_CONFIG_HOME": str(tmp_path / "cfg")}
     cmd = [sys.executable, "-m", "tui.cli", "--inventory", str(lab.inventory_path), "status", "--json"]
     proc = await asyncio.create_subprocess_exec(
-        *cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=Path(__file__).resolve().parents[2]
+        *cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**base, **env},
+        cwd=Path(__file__).resolve().parents[2],
     )
     out, err = await asyncio.wait_for(proc.communicate(), 60)
     assert proc.returncode == 0, err.decode()
     (snap,) = json.loads(out)["clusters"]
+    return snap
+
+
+async def test_status_cli_json_against_lab(lab: LabRuntime, tmp_path: Path):
+    """`db2ops status --json` (the headless path a DBA scripts) reports the lab's promoted node and PEER."""
+    snap = await _status_json(lab, tmp_path)
     assert snap["promoted_node"] == "db2a"
     assert snap["hadr"]["db2b"]["value"]["streams"][0]["state"] == "PEER"
     assert snap["healthy"] is True
@@ -106,19 +117,9 @@ async def test_status_cli_json_against_lab(lab: LabRuntime, tmp_path: Path):
 async def test_status_cli_on_a_jump_host_with_a_proxy_and_an_aws_profile(lab: LabRuntime, tmp_path: Path):
     """A DBA's shell exports HTTPS_PROXY (no NO_PROXY) and AWS_PROFILE for real AWS: the lab's overlay
     route still comes from the lab's moto on 127.0.0.1, not through the proxy, without that profile."""
-    env = {
-        "HOME": str(tmp_path),
-        "PATH": "/usr/bin:/bin",
-        "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
-        "AWS_PROFILE": "prod-admin-not-on-this-host",
-        **{name: "http://127.0.0.1:9" for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")},
+    proxy = {
+        name: "http://127.0.0.1:9" for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")
     }
-    cmd = [sys.executable, "-m", "tui.cli", "--inventory", str(lab.inventory_path), "status", "--json"]
-    proc = await asyncio.create_subprocess_exec(
-        *cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=Path(__file__).resolve().parents[2]
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), 60)
-    assert proc.returncode == 0, err.decode()
-    (snap,) = json.loads(out)["clusters"]
+    snap = await _status_json(lab, tmp_path, AWS_PROFILE="prod-admin-not-on-this-host", **proxy)
     route = snap["overlay_route"]
     assert route["error"] is None and route["value"]["instance_id"] == snap["instance_ids"]["db2a"]
