@@ -97,15 +97,16 @@ def test_crm_resource_move_and_clear_print_what_crmsh_prints(lab):
 
 
 def test_crm_resource_ban_prints_the_real_warning(lab):
-    corpus = (LAB / "03b-ban").glob("db2a__ACTION__crm_resource_--ban*")
-    expected = next(corpus).read_text()
+    [ban] = corpus_files("pacemaker-lab/03b-ban/db2a__ACTION__crm_resource_--ban*")
+    expected = ban.read_text()
     clone = lab.clone_rsc
     code, out, err = run(
         lab, "db2a", "crm_resource", "--ban", "--promoted", "--resource", clone, "--node", "db2a"
     )
     assert (code, out, err) == (0, "", expected)
     assert lab.summary()["promoted"] == "db2b"
-    cleared = next((LAB / "03b-ban").glob("db2b__ACTION__crm_resource_--clear*")).read_text()
+    [clear] = corpus_files("pacemaker-lab/03b-ban/db2b__ACTION__crm_resource_--clear*")
+    cleared = clear.read_text()
     assert run(lab, "db2b", "crm_resource", "--clear", "--resource", clone) == (0, cleared, "")
 
 

@@ -72,7 +72,7 @@ def test_merges_every_source_in_time_order():
     assert {e.kind for e in events} >= {"promoted_changed", "route_moved"}
     tl.add_journal([journal_entry("takeover", "Takeover HADR on db2b", "2023-06-10T03:26:07Z")])
     tl.add_journal([journal_entry("takeover", "x", "2023-06-10T03:26:07Z", cluster="other")])  # not ours
-    text = "\n\n".join(p.read_text() for p in sorted((CORPUS / "db2diag").glob("pcmk-takeover-*")))
+    text = "\n\n".join(p.read_text() for p in corpus_files("db2diag/pcmk-takeover-*"))
     assert tl.add_log_entries(entries_from_text(text, "diag")) == 3
     tl.add_alarm_states([alarm("OK", None)], at=T0)  # first sighting, OK: nothing to say
     since = datetime(2023, 6, 10, 3, 26, 30, tzinfo=UTC)

@@ -16,7 +16,7 @@ from corpus import CORPUS, LAB, corpus_files, read
 from lab import render_corosync, render_db2, render_pacemaker
 from lab.state import LabCluster
 
-corpus_files("pacemaker-lab/01-healthy/*")  # skips the module when the corpus is missing
+corpus_files("pacemaker-lab/01-healthy/*")  # fails the module when the corpus is missing
 
 NOW = 1_795_700_000.0
 

@@ -13,7 +13,7 @@ from services import log_cli
 from services.log_cli import filter_test, iter_events, parse_log_file_to_json_lines
 from services.parsers.errors import ParseError
 
-corpus_files("db2diag/*.txt")  # skips the module when the corpus is missing
+corpus_files("db2diag/*.txt")  # fails the module when the corpus is missing
 
 DIAG = CORPUS / "db2diag/container-db2start-warning-event-error.txt"
 AUDIT = CORPUS / "db2audit/extract-report-context-checking-v1158.txt"

@@ -7,7 +7,7 @@ import re
 import shlex
 
 import pytest
-from corpus import corpus_files, read
+from corpus import read
 
 from plans.fakes import make_cluster
 from services.filter_pattern import compile_pattern
@@ -106,7 +106,6 @@ def test_corrected_audit_pattern_fixes_the_case_trap() -> None:
 
 
 def test_agent_merge_on_the_corpus_config_keeps_everything_else() -> None:
-    corpus_files("cloudwatch/*.json")  # skips when the corpus is missing
     original = read("cloudwatch/agent-complete_linux_config.json")
     entries = collect_entries(MonitoringParams().resolve(make_cluster()))
     merged_text, changed = merge_agent_config(original, entries)
