@@ -185,10 +185,9 @@ async def _gather(
         except Exception as exc:  # SshError and friends: keep the message, never the traceback
             if isinstance(exc, HostKeyUnknown):  # HostKeyChanged too: the service files them apart
                 key_errors.append(exc)
-            if isinstance(exc, SshError):
-                error = exc.part_error(host.name, command)
-            else:
-                error = runner_error(exc, host.name, command)
+            # one error for the host (no command: every command of the host fails alike), so its parts and
+            # host_errors compare equal; a CommandTimeout names its own command
+            error = exc.part_error(host.name) if isinstance(exc, SshError) else runner_error(exc, host.name)
             host_errors.setdefault(host.name, error)
             return failed(error, command, time.perf_counter() - start)
         elapsed = time.perf_counter() - start
