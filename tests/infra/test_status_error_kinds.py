@@ -3,6 +3,7 @@ closed port), gathered by the status service. The verdicts then follow from the 
 
 from __future__ import annotations
 
+import json
 import socket
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
@@ -12,11 +13,15 @@ from typing import Any
 import asyncssh
 import pytest
 
+from infra.conftest import FaultyMotoServer
 from infra.sshd_fixture import TestSshd
-from services.inventory_model import Cluster, Host, Inventory
+from services.aws_clients import make_client
+from services.inventory_model import AwsSettings, Cluster, Host, Inventory
 from services.part_errors import ErrorKind
 from services.ssh import CommandResult, SshPool
-from services.status import StatusService, gather_cluster_status
+from services.status import StatusService, gather_cluster_status, overlay_route_part
+from services.status_model import ClusterStatus
+from services.verdicts import derive_verdicts
 
 
 @pytest.fixture(autouse=True)
@@ -146,3 +151,50 @@ async def test_a_refused_connection_is_unreachable_then_in_backoff(sshd: TestSsh
     assert later.kind is ErrorKind.UNREACHABLE and later.in_backoff
     assert later.message.startswith("not retrying for")
     assert [v.code for v in again.verdicts if v.code.startswith("host_")] == ["host_unreachable"]
+
+
+def _route_cluster(moto: FaultyMotoServer, route_table_id: str, **aws: Any) -> Cluster:
+    settings = AwsSettings(endpoint_url=moto.url, route_table_id=route_table_id, overlay_ip="192.168.1.81")
+    return Cluster(name="c1", aws=replace(settings, **aws))
+
+
+async def test_overlay_route_errors_from_ec2_have_aws_kinds(
+    moto: FaultyMotoServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ec2 = make_client("ec2", AwsSettings(endpoint_url=moto.url))
+    table = ec2.describe_route_tables()["RouteTables"][0]["RouteTableId"]  # the default VPC's main table
+    missing = await overlay_route_part(_route_cluster(moto, table))
+    assert missing.error is not None and missing.error.kind is ErrorKind.NOT_FOUND
+    assert (
+        missing.error.message
+        == f"no route for 192.168.1.81/32 in {table}: create it (HA setup, overlay IP step)"
+    )
+    unknown = await overlay_route_part(_route_cluster(moto, "rtb-0nosuch"))
+    assert unknown.error is not None and unknown.error.kind is ErrorKind.AWS_ERROR
+    assert "rtb-0nosuch" in unknown.error.message
+
+    iam = make_client("iam", AwsSettings(endpoint_url=moto.url))
+    iam.create_user(UserName="nothing")
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "sns:List*", "Resource": "*"}],
+    }
+    arn = iam.create_policy(PolicyName="no-ec2", PolicyDocument=json.dumps(policy))["Policy"]["Arn"]
+    iam.attach_user_policy(UserName="nothing", PolicyArn=arn)
+    key = iam.create_access_key(UserName="nothing")["AccessKey"]
+    credentials = tmp_path / "credentials"
+    credentials.write_text(
+        f"[nothing]\naws_access_key_id = {key['AccessKeyId']}\naws_secret_access_key = {key['SecretAccessKey']}\n"
+    )
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    moto.post("/moto-api/reset-auth", b"0", "text/plain")  # from now on moto enforces IAM
+    try:
+        denied = await overlay_route_part(_route_cluster(moto, table, profile="nothing"))
+    finally:
+        moto.post("/moto-api/reset-auth", b"inf", "text/plain")
+    assert denied.error is not None and denied.error.kind is ErrorKind.AWS_DENIED
+    assert denied.error.message.startswith("AWS denied ec2:DescribeRouteTables")
+    status = ClusterStatus(cluster="c1", taken_at=0.0, overlay_route=denied)
+    route = [v for v in derive_verdicts(status) if v.code.startswith("overlay")]
+    assert [v.message for v in route] == [f"overlay IP route unknown: {denied.error.message}"]

@@ -265,3 +265,50 @@ def test_a_node_whose_crm_mon_fails_otherwise_keeps_the_plain_verdicts():
     assert v.message.startswith("Pacemaker status unavailable: db2a: `crm_mon")
     assert v.hint == "run `crm status` on a Db2 host; is pacemaker running there?"
     assert any(v.message.startswith("corosync quorum on db2a is unknown") for v in verdicts)
+
+
+# Verdicts decide on the error's kind: rewording a message (ssh_errors, status.py) changes no verdict.
+REWORDED = "something else entirely"
+
+
+def test_host_key_verdicts_come_from_the_kind_not_the_wording():
+    key = {"host": "db2a", "key_type": "ssh-ed25519", "fingerprint": "SHA256:abc", "known_hosts": "/k/kh"}
+    unknown = PartError(ErrorKind.HOST_KEY_UNKNOWN, REWORDED, **key)
+    s = with_verdicts(replace(healthy(), host_errors={"db2a": unknown}))
+    v = next(v for v in s.verdicts if v.code == "host_key_unknown")
+    assert v.message == "db2a's SSH host key is not trusted yet (ssh-ed25519 SHA256:abc, not in /k/kh)"
+    changed = PartError(ErrorKind.HOST_KEY_CHANGED, REWORDED, host="db2a")
+    s = with_verdicts(replace(healthy(), host_errors={"db2a": changed}))
+    assert [(v.code, v.message) for v in s.verdicts] == [("host_key_changed", REWORDED)]
+    # and a message that reads like a host-key one is just an unreachable host when its kind says so
+    lookalike = PartError(
+        ErrorKind.UNREACHABLE, "REFUSED: host db2a (10.0.1.11:22) presented a key", host="db2a"
+    )
+    s = with_verdicts(replace(healthy(), host_errors={"db2a": lookalike}))
+    assert codes(s) == {"host_unreachable"}
+
+
+def test_not_installed_comes_from_the_kind_not_the_exit_wording():
+    crm_mon = "crm_mon -1 --output-as=xml"
+    bare = [PartError(ErrorKind.NOT_INSTALLED, REWORDED, host=h, command=crm_mon) for h in ("db2a", "db2b")]
+    qnetd = Part("qdev", 1000.0, error=PartError(ErrorKind.NOT_INSTALLED, REWORDED, host="qdev"))
+    s = with_verdicts(replace(healthy(), crm=failed_on_each(*bare), qnetd=qnetd))
+    assert [v.message.split(" (")[0] for v in s.verdicts] == [
+        "Pacemaker is not installed on db2a, db2b",
+        "corosync-qnetd is not installed on qdev",
+    ]
+    # "exited 127" in the text of another kind is not "not installed"
+    said = "`crm_mon -1 --output-as=xml` exited 127: looks like it"
+    other = [PartError(ErrorKind.EXIT_CODE, said, host=h, exit_status=1) for h in ("db2a", "db2b")]
+    s = with_verdicts(replace(healthy(), crm=failed_on_each(*other)))
+    v = next(v for v in s.verdicts if v.code == "pacemaker_unavailable")
+    assert v.message == f"Pacemaker status unavailable: db2a: {said}; db2b: {said}"
+
+
+def test_a_stopped_qdevice_daemon_is_read_from_the_tools_output_not_our_message():
+    s = healthy()
+    stopped = PartError(
+        ErrorKind.EXIT_CODE, REWORDED, host="db2b", exit_status=3, output="Can't connect to QDevice socket"
+    )
+    s = with_verdicts(replace(s, qdevice={**s.qdevice, "db2b": _failed("db2b", stopped, "x")}))
+    assert codes(s) == {"qdevice_down"}
