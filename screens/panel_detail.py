@@ -31,8 +31,8 @@ def detail_content(title: str, views: Sequence[PartView], now: float) -> Content
         for key, value in rows:
             lines.append(Content.assemble((f"  {key:<10}", "$text-muted"), value))
         if view.error:
-            lines.append(Content.assemble(("  error     ", "$text-muted"), (view.error, "$warning")))
-            if "not retrying for" in view.error:  # SshPool's reconnect backoff: the user need not wait
+            lines.append(Content.assemble(("  error     ", "$text-muted"), (view.error.message, "$warning")))
+            if view.error.in_backoff:  # SshPool's reconnect backoff: the user need not wait
                 lines.append(
                     Content.styled("  space retries now, without waiting for the backoff", "$accent")
                 )

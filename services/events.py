@@ -40,7 +40,11 @@ def _read_in_both(a: Mapping[str, Part[T]], b: Mapping[str, Part[T]]) -> Iterato
 
 def _changes(a: ClusterStatus, b: ClusterStatus) -> Iterator[tuple[str, str, Severity]]:
     for host in sorted(set(b.host_errors) - set(a.host_errors)):
-        yield "host_unreachable", f"{host} became unreachable: {b.host_errors[host]}", Severity.CRITICAL
+        yield (
+            "host_unreachable",
+            f"{host} became unreachable: {b.host_errors[host].message}",
+            Severity.CRITICAL,
+        )
     for host in sorted(set(a.host_errors) - set(b.host_errors)):
         yield "host_reachable", f"{host} is reachable again", Severity.INFO
 

@@ -275,6 +275,7 @@ class SshPool:
                     f"{host.name}: not retrying for {wait:.1f}s after: {_without_host(slot.last_error, host.name)}",
                     host.name,
                     wait,
+                    in_backoff=True,
                 )
             try:
                 slot.conn = await self._connect(host)

@@ -1,37 +1,66 @@
-"""Typed SSH errors. Each message says what to do next; host-key errors carry what the UI needs to ask."""
+"""Typed SSH errors. Each message says what to do next; host-key errors carry what the UI needs to ask.
+
+Each class names its `ErrorKind`, and `part_error()` gives the PartError the status service stores (light:
+no asyncssh here, so status code and tests import these without it).
+"""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
+
+from services.part_errors import ErrorKind, PartError, exit_kind, one_line
 
 
 class SshError(Exception):
     """Base of every error raised by services/ssh.py; `host` is the inventory host name."""
 
+    kind = ErrorKind.SSH
+
     def __init__(self, message: str, host: str = "") -> None:
         super().__init__(message)
         self.host = host
+
+    def part_error(self, host: str | None = None, command: str = "") -> PartError:
+        """This error as a PartError about `host` (default self.host): its first line, host prefix off."""
+        name = self.host if host is None else host
+        return PartError(self.kind, one_line(self, name), host=name, command=command)
 
 
 class HostUnreachable(SshError):
     """The host could not be reached (refused, no route, DNS, connect timeout, connection lost, backoff)."""
 
-    def __init__(self, message: str, host: str = "", retry_in_s: float | None = None) -> None:
+    kind = ErrorKind.UNREACHABLE
+
+    def __init__(
+        self, message: str, host: str = "", retry_in_s: float | None = None, *, in_backoff: bool = False
+    ) -> None:
         super().__init__(message, host)
         self.retry_in_s = retry_in_s  # seconds until the pool tries to connect again (None: next call)
+        self.in_backoff = in_backoff  # raised without trying: the host is in its reconnect backoff
+
+    def part_error(self, host: str | None = None, command: str = "") -> PartError:
+        return replace(super().part_error(host, command), in_backoff=self.in_backoff)
 
 
 class AuthenticationFailed(SshError):
     """The server refused every key/agent identity offered for the user."""
 
+    kind = ErrorKind.AUTH
+
 
 class CommandTimeout(SshError):
     """A remote command ran longer than its timeout; the connection stays usable."""
+
+    kind = ErrorKind.TIMEOUT
 
     def __init__(self, message: str, host: str = "", command: str = "", timeout_s: float = 0.0) -> None:
         super().__init__(message, host)
         self.command = command
         self.timeout_s = timeout_s
+
+    def part_error(self, host: str | None = None, command: str = "") -> PartError:
+        return super().part_error(host, command or self.command)
 
 
 class CommandFailed(SshError):
@@ -41,6 +70,14 @@ class CommandFailed(SshError):
         super().__init__(message, host)
         self.result = result
 
+    @property
+    def kind(self) -> ErrorKind:  # type: ignore[override]
+        return exit_kind(getattr(self.result, "exit_status", 1))
+
+    def part_error(self, host: str | None = None, command: str = "") -> PartError:
+        base = super().part_error(host, command or getattr(self.result, "command", ""))
+        return replace(base, exit_status=getattr(self.result, "exit_status", None))
+
 
 class HostKeyUnknown(SshError):
     """known_hosts has no key for this host. The UI may show the fingerprint and call trust_host_key().
@@ -48,6 +85,8 @@ class HostKeyUnknown(SshError):
     `address`/`port` are the name and port known_hosts is matched against (the ssh_config HostName or
     HostKeyAlias when one applies), so trust_host_key() writes the line OpenSSH itself would look up.
     """
+
+    kind = ErrorKind.HOST_KEY_UNKNOWN
 
     def __init__(
         self,
@@ -67,6 +106,12 @@ class HostKeyUnknown(SshError):
         self.known_hosts = known_hosts
         super().__init__(self._message(host), host)
 
+    def part_error(self, host: str | None = None, command: str = "") -> PartError:
+        base = super().part_error(host, command)
+        return replace(
+            base, key_type=self.key_type, fingerprint=self.fingerprint, known_hosts=str(self.known_hosts)
+        )
+
     def _message(self, host: str) -> str:
         ssh = f"ssh {self.address}" if self.port == 22 else f"ssh -p {self.port} {self.address}"
         return (
@@ -78,6 +123,8 @@ class HostKeyUnknown(SshError):
 
 class HostKeyChanged(HostKeyUnknown):
     """known_hosts has a different key for this host: refused (possible man-in-the-middle attack)."""
+
+    kind = ErrorKind.HOST_KEY_CHANGED
 
     def _message(self, host: str) -> str:
         pattern = self.address if self.port == 22 else f"[{self.address}]:{self.port}"

@@ -15,6 +15,8 @@ from dataclasses import replace
 from typing import Any
 
 from services.inventory_model import Cluster, Host, Inventory
+from services.part_errors import ErrorKind, PartError, combined, exit_error, one_line, runner_error
+from services.ssh_errors import HostKeyChanged, HostKeyUnknown, SshError
 from services.status_model import ClusterStatus, Part
 from services.verdicts import derive_verdicts
 
@@ -41,7 +43,9 @@ class StatusService:
     """Snapshots for the clusters of an inventory, over one shared runner (services.ssh.SshPool).
 
     `pending_host_keys` collects HostKeyUnknown errors so a UI can ask the user; `refused_host_keys`
-    collects HostKeyChanged ones (never trusted from here).
+    collects HostKeyChanged ones (never trusted from here). `last_good` is the one cache of last good
+    parts: a failed part comes back with its last good value and the new error (the console's ClusterFeed
+    shows those, it keeps none of its own).
     """
 
     def __init__(
@@ -56,9 +60,9 @@ class StatusService:
         self.runner = runner
         self.aws_route = aws_route
         self.clock = clock
-        self.pending_host_keys: list[Any] = []
-        self.refused_host_keys: list[Any] = []
-        self._last_good: dict[tuple[str, str, str], Part] = {}
+        self.pending_host_keys: list[HostKeyUnknown] = []
+        self.refused_host_keys: list[HostKeyChanged] = []
+        self.last_good = LastGoodParts()
         # Clusters polled together start their commands one event-loop pass apart, not all in one pass:
         # the first cluster's channel-open answers are then handled (and its commands sent, and their
         # latency started) while later clusters are still opening channels. A 20-cluster refresh with 50 ms
@@ -71,7 +75,7 @@ class StatusService:
             cluster, self.runner, aws_route=self.aws_route, clock=self.clock, launch_turn=self._turn()
         )
         self._note_host_keys(key_errors)
-        return self._with_stale_values(status)
+        return self.last_good.carry(status)
 
     def _turn(self) -> asyncio.Lock:
         loop = asyncio.get_running_loop()  # a lock belongs to one event loop; a service may outlive one
@@ -87,27 +91,41 @@ class StatusService:
         if close is not None:
             await close()
 
-    def _note_host_keys(self, key_errors: list[Any]) -> None:
+    def _note_host_keys(self, key_errors: list[HostKeyUnknown]) -> None:
         for err in key_errors:
-            kind = type(err).__name__
-            bucket = self.pending_host_keys if kind == "HostKeyUnknown" else self.refused_host_keys
+            bucket: list[Any] = (
+                self.refused_host_keys if isinstance(err, HostKeyChanged) else self.pending_host_keys
+            )
             if not any(getattr(e, "host", None) == err.host for e in bucket):
                 bucket.append(err)
 
-    def _with_stale_values(self, status: ClusterStatus) -> ClusterStatus:
-        """Replace failed parts by their last good value, still carrying the new error (shown greyed)."""
 
+class LastGoodParts:
+    """The last good value of every part of every cluster, to keep a failed part's value (greyed out).
+
+    `carry(status)` records the good parts of `status` and returns it with each failed part replaced by
+    its last good one (old value and `fetched_at`, so `Part.stale`) carrying the new error.
+    """
+
+    def __init__(self) -> None:
+        self._parts: dict[tuple[str, str, str], Part] = {}
+
+    def get(self, cluster: str, kind: str, host: str = "") -> Part | None:
+        """The last good part of `kind` ("crm", "quorum", "qdevice", "qnetd", "hadr", "route")."""
+        return self._parts.get((cluster, kind, host))
+
+    def carry(self, status: ClusterStatus) -> ClusterStatus:
         def keep(kind: str, host: str, part: Part | None) -> Part | None:
             if part is None:
                 return None
             key = (status.cluster, kind, host)
             if part.ok:
-                self._last_good[key] = part
+                self._parts[key] = part
                 return part
-            old = self._last_good.get(key)
+            old = self._parts.get(key)
             if old is None:
                 return part
-            return replace(old, error=part.error or "no answer")
+            return replace(old, error=part.error or PartError(ErrorKind.NO_ANSWER, "no answer", host=host))
 
         def keep_map(kind: str, parts: dict[str, Part]) -> dict[str, Part]:
             return {h: keep(kind, h, p) for h, p in parts.items()}  # type: ignore[misc]
@@ -142,13 +160,13 @@ async def _gather(
     aws_route: bool,
     clock: Callable[[], float],
     launch_turn: asyncio.Lock | None = None,
-) -> tuple[ClusterStatus, list[Any]]:
+) -> tuple[ClusterStatus, list[HostKeyUnknown]]:
     from services.parsers.corosync import parse_qdevice_tool, parse_qnetd_tool, parse_quorumtool
     from services.parsers.crm_mon_xml import parse_crm_mon_xml
     from services.parsers.db2pd_hadr import parse_db2pd_hadr
 
-    host_errors: dict[str, str] = {}
-    key_errors: list[Any] = []
+    host_errors: dict[str, PartError] = {}
+    key_errors: list[HostKeyUnknown] = []
     # Parsers are pure: an output seen twice in this gather is parsed once. crm_mon prints the same XML on
     # both nodes of a cluster that is not partitioned (the CIB is shared), so this halves crm_mon parsing.
     parsed: dict[tuple[Callable[[str], Any], str], Any] = {}
@@ -156,38 +174,33 @@ async def _gather(
     async def part(host: Host, argv: Sequence[str], parse: Callable[[str], Any]) -> Part:
         start = time.perf_counter()
         command = " ".join(argv)
+
+        def failed(error: PartError, command: str, elapsed: float) -> Part:
+            return Part(
+                source=host.name, fetched_at=clock(), error=error, command=command, duration_s=elapsed
+            )
+
         try:
             res = await runner.run(host, list(argv))
         except Exception as exc:  # SshError and friends: keep the message, never the traceback
-            if type(exc).__name__ in ("HostKeyUnknown", "HostKeyChanged"):
+            if isinstance(exc, HostKeyUnknown):  # HostKeyChanged too: the service files them apart
                 key_errors.append(exc)
-            host_errors.setdefault(host.name, _one_line(exc, host.name))
-            return Part(
-                source=host.name,
-                fetched_at=clock(),
-                error=_one_line(exc, host.name),
-                command=command,
-                duration_s=time.perf_counter() - start,
-            )
+            # one error for the host (no command: every command of the host fails alike), so its parts and
+            # host_errors compare equal; a CommandTimeout names its own command
+            error = exc.part_error(host.name) if isinstance(exc, SshError) else runner_error(exc, host.name)
+            host_errors.setdefault(host.name, error)
+            return failed(error, command, time.perf_counter() - start)
         elapsed = time.perf_counter() - start
         accepted = _ACCEPTED_EXIT.get(argv[0], {0})
         if res.exit_status not in accepted:
-            why = (res.stderr or res.stdout).strip().splitlines()
-            msg = f"`{res.command}` exited {res.exit_status}" + (f": {why[-1]}" if why else "")
-            return Part(
-                source=host.name, fetched_at=clock(), error=msg, command=res.command, duration_s=elapsed
-            )
+            error = exit_error(host.name, res.command, res.exit_status, res.stdout, res.stderr)
+            return failed(error, res.command, elapsed)
         try:
             key = (parse, res.stdout)
             value = parsed[key] if key in parsed else parsed.setdefault(key, parse(res.stdout))
         except ValueError as exc:  # ParseError is a ValueError
-            return Part(
-                source=host.name,
-                fetched_at=clock(),
-                error=_one_line(exc),
-                command=res.command,
-                duration_s=elapsed,
-            )
+            error = PartError(ErrorKind.PARSE, one_line(exc), host=host.name, command=res.command)
+            return failed(error, res.command, elapsed)
         return Part(
             source=host.name, fetched_at=clock(), value=value, command=res.command, duration_s=elapsed
         )
@@ -253,8 +266,8 @@ def _pick_crm(parts: dict[str, Part]) -> Part | None:
 
     best = max(parts.values(), key=rank)
     if not best.ok:
-        errors = "; ".join(f"{p.source}: {p.error}" for p in parts.values())
-        return replace(best, source=",".join(parts), error=errors)
+        errors = [p.error or PartError(ErrorKind.NO_ANSWER, "no answer", host=h) for h, p in parts.items()]
+        return replace(best, source=",".join(parts), error=combined(errors))
     return best
 
 
@@ -278,13 +291,7 @@ async def overlay_route_part(cluster: Cluster, clock: Callable[[], float] = time
         client = await asyncio.to_thread(make_client, "ec2", aws)
         resp = await call(client, "describe_route_tables", RouteTableIds=[aws.route_table_id])
     except Exception as exc:
-        try:
-            from services.aws_clients import describe_aws_error
-
-            msg = describe_aws_error(exc)
-        except Exception:
-            msg = _one_line(exc)
-        return finished(error=msg)
+        return finished(error=PartError(_aws_kind(exc), _describe_aws(exc), command=command))
     for table in resp.get("RouteTables", []):
         for r in table.get("Routes", []):
             if r.get("DestinationCidrBlock") == dest:
@@ -296,13 +303,23 @@ async def overlay_route_part(cluster: Cluster, clock: Callable[[], float] = time
                     state=r.get("State", ""),
                 )
                 return finished(value=route)
-    return finished(
-        error=f"no route for {dest} in {aws.route_table_id}: create it (HA setup, overlay IP step)"
-    )
+    missing = f"no route for {dest} in {aws.route_table_id}: create it (HA setup, overlay IP step)"
+    return finished(error=PartError(ErrorKind.NOT_FOUND, missing, command=command))
 
 
-def _one_line(exc: BaseException, host: str = "") -> str:
-    """The first line of an error, without a leading "host: " (the UI already says which host)."""
-    text = str(exc).strip() or type(exc).__name__
-    line = text.splitlines()[0]
-    return line[len(host) + 2 :] if host and line.startswith(f"{host}: ") else line
+def _describe_aws(exc: BaseException) -> str:
+    try:
+        from services.aws_clients import describe_aws_error
+
+        return describe_aws_error(exc)
+    except Exception:
+        return one_line(exc)
+
+
+def _aws_kind(exc: BaseException) -> ErrorKind:
+    """AWS_DENIED when AWS refused the call for lack of a permission, else AWS_ERROR."""
+    from services.aws_clients import _ACCESS_DENIED  # the codes describe_aws_error calls a denial
+
+    response = getattr(exc, "response", None)
+    code = response.get("Error", {}).get("Code") if isinstance(response, dict) else None
+    return ErrorKind.AWS_DENIED if code in _ACCESS_DENIED else ErrorKind.AWS_ERROR

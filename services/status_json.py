@@ -50,7 +50,8 @@ def status_document(
 
 def status_to_dict(s: ClusterStatus, now: float | None = None) -> dict[str, Any]:
     """Return `s` as JSON-ready dicts: verdicts with stable codes, this cluster's exit code, and every
-    part with its source, age (at `now`), fetch time, duration, error and the command that produced it."""
+    part with its source, age (at `now`), fetch time, duration, error (its message, and `error_kind`: a
+    services.part_errors.ErrorKind value) and the command that produced it."""
     now = time.time() if now is None else now
 
     def part(p: Part | None) -> dict[str, Any] | None:
@@ -63,7 +64,8 @@ def status_to_dict(s: ClusterStatus, now: float | None = None) -> dict[str, Any]
             "duration_s": round(p.duration_s, 3),
             "ok": p.ok,
             "stale": p.stale,
-            "error": p.error,
+            "error": None if p.error is None else p.error.message,
+            "error_kind": None if p.error is None else p.error.kind.value,
             "command": p.command,
             "value": _plain(p.value),
         }
@@ -77,7 +79,8 @@ def status_to_dict(s: ClusterStatus, now: float | None = None) -> dict[str, Any]
         "promoted_node": s.promoted_node,
         "hadr_primary": s.hadr_primary_host,
         "verdicts": [dataclasses.asdict(v) for v in s.verdicts],
-        "host_errors": dict(s.host_errors),
+        "host_errors": {h: e.message for h, e in s.host_errors.items()},
+        "host_error_kinds": {h: e.kind.value for h, e in s.host_errors.items()},
         "crm": part(s.crm),
         "quorum": {h: part(p) for h, p in s.quorum.items()},
         "qdevice": {h: part(p) for h, p in s.qdevice.items()},

@@ -19,6 +19,7 @@ from services.cluster_model import (
     QnetdStatus,
     QuorumStatus,
 )
+from services.part_errors import PartError
 
 T = TypeVar("T")
 
@@ -34,7 +35,7 @@ class Part(Generic[T]):
     source: str  # host name, or "aws:ec2" / "lab:..." for AWS-side facts
     fetched_at: float  # time.time() when the answer arrived (or the failure happened)
     value: T | None = None
-    error: str | None = None
+    error: PartError | None = None  # typed (kind, message, ...); str(error) is the message
     command: str = ""  # the exact command line or API call, for the detail view
     duration_s: float = 0.0
 
@@ -81,7 +82,8 @@ class ClusterStatus:
     qnetd: Part[QnetdStatus] | None = None
     hadr: dict[str, Part[HadrStatus]] = field(default_factory=dict)  # per db host
     overlay_route: Part[OverlayRoute] | None = None
-    host_errors: dict[str, str] = field(default_factory=dict)  # host -> connection error
+    # host -> why it ran no command at all (a connection-level PartError, also on each of its parts)
+    host_errors: dict[str, PartError] = field(default_factory=dict)
     verdicts: tuple[Verdict, ...] = ()
     # host name -> EC2 instance id, copied from the inventory so verdicts/screens need nothing else
     instance_ids: dict[str, str] = field(default_factory=dict)

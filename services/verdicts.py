@@ -5,9 +5,9 @@ Each rule looks only at facts in the snapshot, so a dead host lowers confidence 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
+from services.part_errors import ErrorKind, PartError
 from services.status_model import ClusterStatus, Severity, Verdict
 
 # A log gap above this while in PEER means the standby is falling behind (bytes).
@@ -30,30 +30,23 @@ def _all_rules(s: ClusterStatus) -> Iterator[Verdict]:
     yield from _overlay(s)
 
 
-# services/ssh_errors.py HostKeyUnknown / HostKeyChanged messages (host_errors keep only the text)
-_KEY_UNKNOWN = re.compile(
-    r"^host \S+ \(.*?\) is not in (?P<file>.+?); its (?P<type>\S+) key fingerprint is (?P<fp>\S+?)\."
-)
-
-
 def _hosts(s: ClusterStatus) -> Iterator[Verdict]:
     for host, err in sorted(s.host_errors.items()):
-        unknown = _KEY_UNKNOWN.match(err)
-        if unknown:
+        if err.kind is ErrorKind.HOST_KEY_UNKNOWN:
             yield Verdict(
                 "host_key_unknown",
                 Severity.CRITICAL,
-                f"{host}'s SSH host key is not trusted yet ({unknown['type']} {unknown['fp']}, not in "
-                f"{unknown['file']})",
+                f"{host}'s SSH host key is not trusted yet ({err.key_type} {err.fingerprint}, not in "
+                f"{err.known_hosts})",
                 f"compare it with `ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub` run on {host}; if it matches, "
                 f"accept it when db2ops asks or run `db2ops trust {host}`",
             )
             continue
-        if err.startswith("REFUSED: host "):
+        if err.kind is ErrorKind.HOST_KEY_CHANGED:
             yield Verdict(
                 "host_key_changed",
                 Severity.CRITICAL,
-                err,
+                err.message,
                 "do not trust it blindly: a changed key can be a man-in-the-middle; ask the host's owner first",
             )
             continue
@@ -65,24 +58,23 @@ def _hosts(s: ClusterStatus) -> Iterator[Verdict]:
         )
 
 
-# The shell's answer to a tool that is not installed, in status.py's errors ("db2a: `crm_mon -1
-# --output-as=xml` exited 127: bash: line 1: crm_mon: command not found"; crm's joins one per host with "; ").
-_NOT_FOUND = re.compile(r"` exited 127\b")
-
-
-def _not_installed_on(err: str) -> list[str]:
-    """Return the hosts whose crm_mon was not found, when that is the error of every host tried (else [])."""
-    parts = [p for p in err.split("; ") if p]
-    hosts = [p.partition(": ")[0] for p in parts if _NOT_FOUND.search(p)]
-    return hosts if parts and len(hosts) == len(parts) else []
+def _not_installed_on(err: PartError | None) -> list[str]:
+    """Return the hosts whose tool was not found, when that is the error of every host tried (else [])."""
+    if err is None:
+        return []
+    causes = err.causes or (err,)
+    hosts = [c.host for c in causes if c.kind is ErrorKind.NOT_INSTALLED]
+    return hosts if len(hosts) == len(causes) else []
 
 
 def _pacemaker(s: ClusterStatus) -> Iterator[Verdict]:
     if s.crm is None or not s.crm.ok:
-        err = s.crm.error if s.crm else "no Db2 host answered"
+        error = s.crm.error if s.crm else None
+        err = str(error) if error is not None else "no Db2 host answered"
         if s.crm and all(h in s.host_errors for h in s.crm.source.split(",")):
             err = "no Db2 host answered"  # each host's verdict already says why
-        missing = _not_installed_on(err)
+            error = None
+        missing = _not_installed_on(error)
         if missing:
             # a host not yet clustered (before the HA runbook): say what is missing and what sets it up
             yield Verdict(
@@ -209,7 +201,7 @@ def _quorum(s: ClusterStatus) -> Iterator[Verdict]:
                     "qnetd_nack", Severity.WARNING, f"qnetd refuses its vote to node {c.node_id} ({c.vote})"
                 )
     elif s.qnetd is not None and s.qnetd.error and s.qnetd.source not in s.host_errors:
-        if _NOT_FOUND.search(s.qnetd.error):
+        if s.qnetd.error.kind is ErrorKind.NOT_INSTALLED:
             yield Verdict(
                 "qnetd_down",
                 Severity.WARNING,
@@ -316,15 +308,16 @@ def _unreadable(s: ClusterStatus) -> Iterator[Verdict]:
     crm = s.crm.value if s.crm and s.crm.ok else None
     offline = {n.name for n in crm.nodes if not n.online or n.unclean} if crm else set()
     # hosts the Pacemaker verdict already calls "not installed": their corosync tools are missing too
-    bare = set(_not_installed_on(s.crm.error or "")) if s.crm and not s.crm.ok else set()
+    bare = set(_not_installed_on(s.crm.error)) if s.crm and not s.crm.ok else set()
     for kind, parts in (("quorum", s.quorum), ("qdevice", s.qdevice), ("hadr", s.hadr)):
         for host, part in sorted(parts.items()):
             if part.error is None or host in s.host_errors or host in offline:
                 continue
-            if kind != "hadr" and host in bare and _NOT_FOUND.search(part.error):
+            if kind != "hadr" and host in bare and part.error.kind is ErrorKind.NOT_INSTALLED:
                 continue
             run = f"run `{part.command}` on {host} yourself" if part.command else f"check {host}"
-            if kind == "qdevice" and "Can't connect to QDevice" in part.error:
+            # the tool's own answer when its daemon is down (exit 3), not a wording of ours
+            if kind == "qdevice" and "Can't connect to QDevice" in part.error.output:
                 yield Verdict(
                     "qdevice_down",
                     Severity.WARNING,

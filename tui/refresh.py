@@ -2,8 +2,9 @@
 
 `StatusPoller` runs one loop per cluster: poll, then wait `interval` (or until `refresh_now()`), then poll
 again — so polls of one cluster never overlap and a slow host backs off by itself.
-`ClusterFeed` keeps the latest snapshot, the last good value of every part (so a panel greys out with the
-old value instead of blanking) and the last 500 state-change events.
+`ClusterFeed` keeps the latest snapshot and the last 500 state-change events. The last good value of a
+failed part (so a panel greys out with the old value instead of blanking) comes from the status service's
+one cache (services.status.LastGoodParts): the snapshot's failed parts already carry it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from services.inventory_model import Cluster
+from services.part_errors import ErrorKind, PartError
 
 if TYPE_CHECKING:  # types only: keeps the first frame's imports small
     from services.status_model import ClusterStatus, Part
@@ -34,8 +36,8 @@ class PartView:
 
     key: str
     source: str
-    shown: Part[Any] | None  # the current part when good, else the last good one (or None)
-    error: str | None  # why the current value is missing (None when the current part is good)
+    shown: Part[Any] | None  # the current part, with the last good value when it failed (or None)
+    error: PartError | None  # why the current value is missing (None when the current part is good)
     stale: bool
     age: float | None  # seconds since `shown` was fetched (None when nothing was ever fetched)
     command: str = ""  # the command (or API call) of the last attempt, for the detail view
@@ -59,7 +61,7 @@ def iter_parts(status: ClusterStatus) -> Iterator[tuple[str, Part[Any]]]:
 
 
 class ClusterFeed:
-    """Latest snapshot of one cluster, last good parts and the event history."""
+    """Latest snapshot of one cluster and the event history (last good values: see the module doc)."""
 
     def __init__(self, cluster: Cluster) -> None:
         self.cluster = cluster
@@ -69,7 +71,6 @@ class ClusterFeed:
         self.events: deque[Any] = deque(maxlen=MAX_EVENTS)
         self.events_total = 0  # grows forever; tells views the deque changed even when full
         self.version = 0  # bumped on every apply/fail
-        self._last_good: dict[str, Part[Any]] = {}
         self._last_seen: dict[str, Part[Any]] = {}
 
     def apply(self, status: ClusterStatus, diff: Callable[..., list[Any]] | None = None) -> list[Any]:
@@ -77,11 +78,7 @@ class ClusterFeed:
         previous = self.status
         self.status = status
         self.poll_error = None
-        self._last_seen = {}
-        for key, part in iter_parts(status):
-            self._last_seen[key] = part
-            if part.ok:
-                self._last_good[key] = part
+        self._last_seen = dict(iter_parts(status))
         new_events = list(diff(previous, status)) if diff is not None else []
         self.events.extend(new_events)
         self.events_total += len(new_events)
@@ -97,27 +94,27 @@ class ClusterFeed:
     def view(self, key: str, now: float, interval: float) -> PartView:
         """Return the PartView for `key` ("crm", "hadr:db2a", ...) at time `now`."""
         current = self._last_seen.get(key)
-        # a part may carry both an error and its last good value (the status service does that)
-        good = current if current is not None and current.value is not None else self._last_good.get(key)
+        # a failed part carries its last good value with the error (the status service's cache does that)
+        good = current if current is not None and current.value is not None else None
         host = key.split(":", 1)[1] if ":" in key else None
-        error: str | None = None
+        error: PartError | None = None
         if current is None:
-            if good is not None or self.status is not None:
+            if self.status is not None:
                 error = self._missing_reason(host)
         elif not current.ok:
-            error = current.error or "no value in the last snapshot"
+            error = current.error or PartError(ErrorKind.NO_ANSWER, "no value in the last snapshot")
         if self.poll_error and error is None:
-            error = f"last poll failed: {self.poll_error}"
+            error = PartError(ErrorKind.POLL_FAILED, f"last poll failed: {self.poll_error}")
         age = None if good is None else good.age(now)
         stale = error is not None or (age is not None and age > STALE_FACTOR * interval)
         source = (current or good).source if (current or good) is not None else (host or "")
         command = (current or good).command if (current or good) is not None else ""
         return PartView(key, source, good, error, stale, age, command)
 
-    def _missing_reason(self, host: str | None) -> str:
+    def _missing_reason(self, host: str | None) -> PartError:
         if self.status is not None and host is not None and host in self.status.host_errors:
             return self.status.host_errors[host]
-        return "not in the last snapshot"
+        return PartError(ErrorKind.NO_ANSWER, "not in the last snapshot", host=host or "")
 
 
 class StatusPoller:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from status.status_builders import CLONE, IDS, crm, hadr, healthy, part, with_verdicts
+from status.status_builders import CLONE, IDS, crm, down, hadr, healthy, part, with_verdicts
 
 from services.cluster_model import (
     CrmBan,
@@ -219,7 +219,7 @@ def test_maintenance_mode_and_route_mismatch_refuse():
 
 
 def test_unreachable_host_and_disagreeing_roles_refuse():
-    s = with_verdicts(replace(healthy(), host_errors={"db2b": "connection refused"}))
+    s = with_verdicts(replace(healthy(), host_errors={"db2b": down("db2b")}))
     assert (
         check(run_preflight(CLUSTER, s), "hosts_reachable").message
         == "db2b is unreachable: connection refused"

@@ -8,6 +8,7 @@ import asyncio
 
 import pytest
 
+from services.part_errors import ErrorKind
 from services.ssh import HostKeyUnknown, SshPool
 
 from .cluster_walk import STATES
@@ -37,8 +38,12 @@ def test_crashed_node_reports_pacemaker_and_corosync_down(cluster_walk) -> None:
     obs = cluster_walk["node-crash"]
     crashed = obs.context["crashed"]
     # corosync-quorumtool exits 1 and corosync-qdevice-tool 3 on the crashed node: parts carry errors
-    assert obs.status.quorum[crashed].error and "exited 1" in obs.status.quorum[crashed].error
-    assert obs.status.qdevice[crashed].error and "exited 3" in obs.status.qdevice[crashed].error
+    quorum_error, qdevice_error = obs.status.quorum[crashed].error, obs.status.qdevice[crashed].error
+    assert quorum_error is not None and quorum_error.kind is ErrorKind.EXIT_CODE
+    assert quorum_error.exit_status == 1 and "exited 1" in quorum_error.message
+    assert (
+        qdevice_error is not None and qdevice_error.exit_status == 3 and "exited 3" in qdevice_error.message
+    )
     # its sshd survived the crash, so db2ops does not call the host unreachable
     assert crashed not in obs.status.host_errors
     node = obs.status.crm.value.node(crashed)
@@ -60,7 +65,11 @@ def test_qnetd_down_keeps_quorum_with_two_votes(cluster_walk) -> None:
     for node in ("db2a", "db2b"):
         quorum = obs.status.quorum[node].value
         assert quorum.quorate and quorum.total_votes == 2, node
-    assert "exited 3" in (obs.status.qnetd.error or "")
+    qnetd_error = obs.status.qnetd.error
+    assert (
+        qnetd_error is not None and qnetd_error.kind is ErrorKind.EXIT_CODE and qnetd_error.exit_status == 3
+    )
+    assert "exited 3" in qnetd_error.message
 
 
 def test_unknown_host_key_is_refused_not_accepted(pcmk_lab, tmp_path) -> None:

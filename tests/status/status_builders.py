@@ -15,6 +15,7 @@ from services.cluster_model import (
     QdeviceStatus,
     QuorumStatus,
 )
+from services.part_errors import ErrorKind, PartError, combined, exit_error
 from services.status_model import ClusterStatus, Part
 from services.verdicts import derive_verdicts
 
@@ -39,8 +40,28 @@ def hadr(role: str, state="PEER", connect="CONNECTED", gap=0) -> HadrStatus:
     return HadrStatus(database="HADRDB", streams=(st,))
 
 
-def part(value, source="db2a", t=1000.0, error=None) -> Part:
+def part(value, source="db2a", t=1000.0, error: PartError | None = None) -> Part:
     return Part(source=source, fetched_at=t, value=value, error=error)
+
+
+def down(host: str, message: str = "connection refused") -> PartError:
+    """A host the runner could not reach (what SshPool's HostUnreachable becomes)."""
+    return PartError(ErrorKind.UNREACHABLE, message, host=host)
+
+
+def not_found(host: str, command: str) -> PartError:
+    """`command` not installed on `host`: bash's answer, exit 127, as status.py records it."""
+    tool = command.split()[0]
+    return exit_error(host, command, 127, "", f"bash: line 1: {tool}: command not found\n")
+
+
+def exited(host: str, command: str, status: int, stderr: str) -> PartError:
+    return exit_error(host, command, status, "", stderr)
+
+
+def failed_on_each(*errors: PartError) -> Part:
+    """The crm part when every Db2 host failed: one error per host (status.py's _pick_crm)."""
+    return Part(source=",".join(e.host for e in errors), fetched_at=1000.0, error=combined(errors))
 
 
 def healthy(t: float = 1000.0) -> ClusterStatus:

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from status_builders import IDS, crm, hadr, healthy, part, with_verdicts
+from status_builders import IDS, crm, down, hadr, healthy, part, with_verdicts
 
 from services.cluster_model import OverlayRoute, QdeviceStatus
 from services.events import diff_snapshots
+from services.part_errors import ErrorKind, PartError
 
 
 def kinds(events) -> list[str]:
@@ -27,13 +28,13 @@ def test_failover_produces_node_left_promoted_changed_role_and_route_events():
             healthy(1010),
             crm=part(crm(promoted="db2b", online=("db2b",)), "db2b", 1010),
             hadr={
-                "db2a": part(None, "db2a", 1010, error="refused"),
+                "db2a": part(None, "db2a", 1010, error=down("db2a", "refused")),
                 "db2b": part(hadr("PRIMARY", "DISCONNECTED", "DISCONNECTED"), "db2b", 1010),
             },
             overlay_route=part(
                 OverlayRoute("rtb-1", "192.168.1.81/32", instance_id=IDS["db2b"]), "aws", 1010
             ),
-            host_errors={"db2a": "connection refused"},
+            host_errors={"db2a": down("db2a")},
         )
     )
     ev = diff_snapshots(before, after)
@@ -68,5 +69,11 @@ def test_qdevice_and_quorum_changes():
 
 def test_failed_refresh_is_not_a_change():
     a = healthy(1000)
-    b = replace(healthy(1002), hadr={**a.hadr, "db2b": part(None, "db2b", 1002, error="timeout")})
+    b = replace(
+        healthy(1002),
+        hadr={
+            **a.hadr,
+            "db2b": part(None, "db2b", 1002, error=PartError(ErrorKind.TIMEOUT, "timeout", host="db2b")),
+        },
+    )
     assert "hadr_state_changed" not in kinds(diff_snapshots(a, b))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from status_builders import healthy, with_verdicts
+from status_builders import down as unreachable
+from status_builders import exited, healthy, with_verdicts
 
 from services.status_model import Part
 from services.status_text import render_status_text
@@ -15,11 +16,13 @@ def test_an_unreachable_host_is_explained_once_not_on_every_part():
     # hadr, qdevice, "unreachable" line): the facts that did arrive were lost in the repeats.
     err = "cannot connect to 10.0.2.12:22 (Connection refused); check the address in the inventory"
     s = healthy(t=1000.0)
-    down = Part(source="db2b", fetched_at=1000.0, error=err, command="db2pd -hadr -db HADRDB")
+    down = Part(
+        source="db2b", fetched_at=1000.0, error=unreachable("db2b", err), command="db2pd -hadr -db HADRDB"
+    )
     s = with_verdicts(
         replace(
             s,
-            host_errors={"db2b": err},
+            host_errors={"db2b": unreachable("db2b", err)},
             hadr={**s.hadr, "db2b": down},
             qdevice={**s.qdevice, "db2b": replace(down, command="corosync-qdevice-tool -s")},
         )
@@ -34,6 +37,8 @@ def test_an_unreachable_host_is_explained_once_not_on_every_part():
 
 def test_a_part_error_of_a_reachable_host_is_shown():
     s = healthy(t=1000.0)
-    bad = Part(source="db2b", fetched_at=1000.0, error="`db2pd -hadr -db HADRDB` exited 127: not found")
+    bad = Part(
+        source="db2b", fetched_at=1000.0, error=exited("db2b", "db2pd -hadr -db HADRDB", 127, "not found")
+    )
     text = render_status_text(with_verdicts(replace(s, hadr={**s.hadr, "db2b": bad})), now=1000.0)
     assert "  hadr db2b: `db2pd -hadr -db HADRDB` exited 127: not found" in text.splitlines()

@@ -2,9 +2,21 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from status_builders import IDS, crm, hadr, healthy, part, with_verdicts
+from status_builders import (
+    IDS,
+    crm,
+    down,
+    exited,
+    failed_on_each,
+    hadr,
+    healthy,
+    not_found,
+    part,
+    with_verdicts,
+)
 
 from services.cluster_model import CrmFailedAction, OverlayRoute, QdeviceStatus, QuorumStatus
+from services.part_errors import ErrorKind, PartError
 from services.status_json import status_exit_code
 from services.status_model import Part, Severity
 
@@ -79,7 +91,7 @@ def test_overlay_route_pointing_at_standby():
 
 
 def test_unreachable_host_is_critical_and_worst_first():
-    s = with_verdicts(replace(healthy(), host_errors={"db2b": "connection refused"}))
+    s = with_verdicts(replace(healthy(), host_errors={"db2b": down("db2b")}))
     assert s.verdicts[0].severity is Severity.CRITICAL
     assert "host_unreachable" in codes(s)
 
@@ -87,7 +99,7 @@ def test_unreachable_host_is_critical_and_worst_first():
 def test_stale_part_is_not_judged():
     """A part that failed this refresh but kept its last value must not produce verdicts from old data."""
     s = healthy()
-    stale = replace(s.hadr["db2b"], value=hadr("STANDBY", state="REMOTE_CATCHUP"), error="timeout")
+    stale = replace(s.hadr["db2b"], value=hadr("STANDBY", state="REMOTE_CATCHUP"), error=timeout("db2b"))
     s = with_verdicts(replace(s, hadr={**s.hadr, "db2b": stale}))
     assert "hadr_not_peer" not in codes(s)
 
@@ -106,16 +118,23 @@ def test_qnetd_without_our_cluster_is_reported():
     assert "qnetd_missing_cluster" not in codes(s2)
 
 
-def _failed(host: str, error: str, command: str) -> Part:
+def _failed(host: str, error: PartError, command: str) -> Part:
     return Part(source=host, fetched_at=1000.0, error=error, command=command)
+
+
+def timeout(host: str) -> PartError:
+    return PartError(ErrorKind.TIMEOUT, "timeout", host=host)
 
 
 def test_unreadable_hadr_on_a_reachable_host_is_not_healthy():
     # db2pd failing on both nodes (e.g. not on the SSH user's PATH) used to leave no verdict at all:
     # the banner said Healthy and `db2ops status` exited 0 while HADR was unknown.
     s = healthy()
-    err = "`db2pd -hadr -db HADRDB` exited 127: bash: db2pd: command not found"
-    failed = {h: _failed(h, err, "db2pd -hadr -db HADRDB") for h in ("db2a", "db2b")}
+    err = "`db2pd -hadr -db HADRDB` exited 127: bash: line 1: db2pd: command not found"
+    failed = {
+        h: _failed(h, not_found(h, "db2pd -hadr -db HADRDB"), "db2pd -hadr -db HADRDB")
+        for h in ("db2a", "db2b")
+    }
     s = with_verdicts(replace(s, hadr=failed))
     unknown = [v for v in s.verdicts if v.code == "hadr_unknown"]
     assert [v.message for v in unknown] == [f"HADR state on {h} is unknown: {err}" for h in ("db2a", "db2b")]
@@ -128,9 +147,13 @@ def test_unreadable_hadr_on_a_reachable_host_is_not_healthy():
 
 def test_unreadable_quorum_and_stopped_qdevice_daemon_are_reported():
     s = healthy()
-    quorum = {**s.quorum, "db2b": _failed("db2b", "quorum: expected ... got 'x'", "corosync-quorumtool -s")}
-    down = "`corosync-qdevice-tool -s` exited 3: Can't connect to QDevice socket (is QDevice running?): No such file"
-    qdevice = {**s.qdevice, "db2b": _failed("db2b", down, "corosync-qdevice-tool -s")}
+    unreadable = PartError(ErrorKind.PARSE, "quorum: expected ... got 'x'", host="db2b")
+    quorum = {**s.quorum, "db2b": _failed("db2b", unreadable, "corosync-quorumtool -s")}
+    stopped = "Can't connect to QDevice socket (is QDevice running?): No such file"
+    qdevice = {
+        **s.qdevice,
+        "db2b": _failed("db2b", exited("db2b", "corosync-qdevice-tool -s", 3, stopped), "x"),
+    }
     s = with_verdicts(replace(s, quorum=quorum, qdevice=qdevice))
     assert codes(s) == {"quorum_unknown", "qdevice_down"}
     v = next(v for v in s.verdicts if v.code == "qdevice_down")
@@ -141,19 +164,22 @@ def test_unreadable_quorum_and_stopped_qdevice_daemon_are_reported():
 def test_parts_of_an_offline_or_unreachable_node_are_explained_by_that():
     # A crashed node answers SSH in the real tier: its failing corosync tools add nothing to node_offline.
     s = healthy()
-    err = "`corosync-quorumtool -s` exited 1: Cannot initialize CMAP service"
+    err = exited("db2a", "corosync-quorumtool -s", 1, "Cannot initialize CMAP service")
     s = replace(
         s,
         crm=part(crm(promoted="db2b", online=("db2b",))),
         quorum={**s.quorum, "db2a": _failed("db2a", err, "corosync-quorumtool -s")},
-        qdevice={**s.qdevice, "db2a": _failed("db2a", "exited 1: Can't connect to QDevice socket", "x")},
+        qdevice={
+            **s.qdevice,
+            "db2a": _failed("db2a", exited("db2a", "x", 1, "Can't connect to QDevice socket"), "x"),
+        },
         hadr={
-            "db2a": _failed("db2a", "timeout", "db2pd"),
+            "db2a": _failed("db2a", timeout("db2a"), "db2pd"),
             "db2b": part(hadr("PRIMARY", connect="DISCONNECTED")),
         },
     )
     assert codes(with_verdicts(s)) == {"node_offline", "hadr_disconnected", "overlay_route_mismatch"}
-    gone = with_verdicts(replace(s, crm=part(crm()), host_errors={"db2a": "connection refused"}))
+    gone = with_verdicts(replace(s, crm=part(crm()), host_errors={"db2a": down("db2a")}))
     assert "hadr_unknown" not in codes(gone) and "quorum_unknown" not in codes(gone)
 
 
@@ -164,7 +190,7 @@ def test_host_key_problems_say_how_to_trust_or_refuse_not_to_check_ec2():
     from services.ssh_errors import HostKeyChanged, HostKeyUnknown
 
     args = ("db2a", "10.0.1.11", 22, "SHA256:abc", "ssh-ed25519", "line", Path("/k/known_hosts"))
-    unknown = with_verdicts(replace(healthy(), host_errors={"db2a": str(HostKeyUnknown(*args))}))
+    unknown = with_verdicts(replace(healthy(), host_errors={"db2a": HostKeyUnknown(*args).part_error()}))
     v = next(v for v in unknown.verdicts if v.code == "host_key_unknown")
     assert v.severity is Severity.CRITICAL
     assert (
@@ -175,7 +201,7 @@ def test_host_key_problems_say_how_to_trust_or_refuse_not_to_check_ec2():
         "when db2ops asks or run `db2ops trust db2a`"
     )
     assert "host_unreachable" not in codes(unknown) and status_exit_code([unknown]) == 2
-    changed = with_verdicts(replace(healthy(), host_errors={"db2a": str(HostKeyChanged(*args))}))
+    changed = with_verdicts(replace(healthy(), host_errors={"db2a": HostKeyChanged(*args).part_error()}))
     v = next(v for v in changed.verdicts if v.code == "host_key_changed")
     assert v.message.startswith("REFUSED: host db2a (10.0.1.11:22) presented a ssh-ed25519 key SHA256:abc")
     assert "ssh-keygen -R" in v.message and "man-in-the-middle" in v.hint
@@ -185,34 +211,26 @@ def test_host_key_problems_say_how_to_trust_or_refuse_not_to_check_ec2():
 def test_unreachable_hosts_are_not_repeated_by_the_pacemaker_and_qnetd_verdicts():
     err = "cannot connect to 10.0.1.11:22 (Connection refused); check the address in the inventory"
     s = healthy()
-    crm_err = Part(source="db2a,db2b", fetched_at=1000.0, error=f"db2a: {err}; db2b: {err}")
-    qnetd_err = Part(source="qdev", fetched_at=1000.0, error=err)
-    s = with_verdicts(
-        replace(s, crm=crm_err, qnetd=qnetd_err, host_errors={"db2a": err, "db2b": err, "qdev": err})
-    )
+    crm_err = failed_on_each(down("db2a", err), down("db2b", err))
+    qnetd_err = Part(source="qdev", fetched_at=1000.0, error=down("qdev", err))
+    hosts = {h: down(h, err) for h in ("db2a", "db2b", "qdev")}
+    s = with_verdicts(replace(s, crm=crm_err, qnetd=qnetd_err, host_errors=hosts))
     v = next(v for v in s.verdicts if v.code == "pacemaker_unavailable")
     assert v.message == "Pacemaker status unavailable: no Db2 host answered"
     assert "qnetd_down" not in codes(s)  # qdev's own verdict says it is unreachable
     assert sum(err in v.message for v in s.verdicts) == 3  # once per host
 
 
-def _not_found(host: str, tool: str) -> str:
-    return f"{host}: `{tool}` exited 127: bash: line 1: {tool.split()[0]}: command not found"
-
-
 def test_hosts_not_yet_clustered_get_one_verdict_per_missing_piece_and_what_sets_it_up():
     # Before the HA runbook: neither Pacemaker/corosync on the Db2 hosts nor qnetd on the quorum host.
     # One verdict says Pacemaker is missing (not three "unknown"s per node), one says qnetd is.
     t = 1000.0
-    crm_err = "; ".join(_not_found(h, "crm_mon -1 --output-as=xml") for h in ("db2a", "db2b"))
     fresh = replace(
         healthy(),
-        crm=Part(source="db2a,db2b", fetched_at=t, error=crm_err),
-        quorum={h: Part(h, t, error=_not_found(h, "corosync-quorumtool -s")[6:]) for h in ("db2a", "db2b")},
-        qdevice={
-            h: Part(h, t, error=_not_found(h, "corosync-qdevice-tool -s")[6:]) for h in ("db2a", "db2b")
-        },
-        qnetd=Part("qdev", t, error=_not_found("qdev", "corosync-qnetd-tool -l")[6:]),
+        crm=failed_on_each(*(not_found(h, "crm_mon -1 --output-as=xml") for h in ("db2a", "db2b"))),
+        quorum={h: Part(h, t, error=not_found(h, "corosync-quorumtool -s")) for h in ("db2a", "db2b")},
+        qdevice={h: Part(h, t, error=not_found(h, "corosync-qdevice-tool -s")) for h in ("db2a", "db2b")},
+        qnetd=Part("qdev", t, error=not_found("qdev", "corosync-qnetd-tool -l")),
     )
     verdicts = with_verdicts(fresh).verdicts
     assert [(v.code, v.severity) for v in verdicts] == [
@@ -232,16 +250,14 @@ def test_hosts_not_yet_clustered_get_one_verdict_per_missing_piece_and_what_sets
 
 def test_a_node_whose_crm_mon_fails_otherwise_keeps_the_plain_verdicts():
     # one node without crm_mon and the other failing for another reason is not "not installed"
-    other = (
-        "db2b: `crm_mon -1 --output-as=xml` exited 1: crm_mon: Error: cluster is not available on this node"
-    )
-    crm_err = f"{_not_found('db2a', 'crm_mon -1 --output-as=xml')}; {other}"
+    crm_mon = "crm_mon -1 --output-as=xml"
+    other = exited("db2b", crm_mon, 1, "crm_mon: Error: cluster is not available on this node")
     mixed = replace(
         healthy(),
-        crm=Part(source="db2a,db2b", fetched_at=1000.0, error=crm_err),
+        crm=failed_on_each(not_found("db2a", crm_mon), other),
         quorum={
             **healthy().quorum,
-            "db2a": Part("db2a", 1000.0, error="`corosync-quorumtool -s` exited 127: x"),
+            "db2a": Part("db2a", 1000.0, error=exited("db2a", "corosync-quorumtool -s", 127, "x")),
         },
     )
     verdicts = with_verdicts(mixed).verdicts
@@ -249,3 +265,50 @@ def test_a_node_whose_crm_mon_fails_otherwise_keeps_the_plain_verdicts():
     assert v.message.startswith("Pacemaker status unavailable: db2a: `crm_mon")
     assert v.hint == "run `crm status` on a Db2 host; is pacemaker running there?"
     assert any(v.message.startswith("corosync quorum on db2a is unknown") for v in verdicts)
+
+
+# Verdicts decide on the error's kind: rewording a message (ssh_errors, status.py) changes no verdict.
+REWORDED = "something else entirely"
+
+
+def test_host_key_verdicts_come_from_the_kind_not_the_wording():
+    key = {"host": "db2a", "key_type": "ssh-ed25519", "fingerprint": "SHA256:abc", "known_hosts": "/k/kh"}
+    unknown = PartError(ErrorKind.HOST_KEY_UNKNOWN, REWORDED, **key)
+    s = with_verdicts(replace(healthy(), host_errors={"db2a": unknown}))
+    v = next(v for v in s.verdicts if v.code == "host_key_unknown")
+    assert v.message == "db2a's SSH host key is not trusted yet (ssh-ed25519 SHA256:abc, not in /k/kh)"
+    changed = PartError(ErrorKind.HOST_KEY_CHANGED, REWORDED, host="db2a")
+    s = with_verdicts(replace(healthy(), host_errors={"db2a": changed}))
+    assert [(v.code, v.message) for v in s.verdicts] == [("host_key_changed", REWORDED)]
+    # and a message that reads like a host-key one is just an unreachable host when its kind says so
+    lookalike = PartError(
+        ErrorKind.UNREACHABLE, "REFUSED: host db2a (10.0.1.11:22) presented a key", host="db2a"
+    )
+    s = with_verdicts(replace(healthy(), host_errors={"db2a": lookalike}))
+    assert codes(s) == {"host_unreachable"}
+
+
+def test_not_installed_comes_from_the_kind_not_the_exit_wording():
+    crm_mon = "crm_mon -1 --output-as=xml"
+    bare = [PartError(ErrorKind.NOT_INSTALLED, REWORDED, host=h, command=crm_mon) for h in ("db2a", "db2b")]
+    qnetd = Part("qdev", 1000.0, error=PartError(ErrorKind.NOT_INSTALLED, REWORDED, host="qdev"))
+    s = with_verdicts(replace(healthy(), crm=failed_on_each(*bare), qnetd=qnetd))
+    assert [v.message.split(" (")[0] for v in s.verdicts] == [
+        "Pacemaker is not installed on db2a, db2b",
+        "corosync-qnetd is not installed on qdev",
+    ]
+    # "exited 127" in the text of another kind is not "not installed"
+    said = "`crm_mon -1 --output-as=xml` exited 127: looks like it"
+    other = [PartError(ErrorKind.EXIT_CODE, said, host=h, exit_status=1) for h in ("db2a", "db2b")]
+    s = with_verdicts(replace(healthy(), crm=failed_on_each(*other)))
+    v = next(v for v in s.verdicts if v.code == "pacemaker_unavailable")
+    assert v.message == f"Pacemaker status unavailable: db2a: {said}; db2b: {said}"
+
+
+def test_a_stopped_qdevice_daemon_is_read_from_the_tools_output_not_our_message():
+    s = healthy()
+    stopped = PartError(
+        ErrorKind.EXIT_CODE, REWORDED, host="db2b", exit_status=3, output="Can't connect to QDevice socket"
+    )
+    s = with_verdicts(replace(s, qdevice={**s.qdevice, "db2b": _failed("db2b", stopped, "x")}))
+    assert codes(s) == {"qdevice_down"}

@@ -8,6 +8,8 @@ from dataclasses import replace
 import pytest
 import tui_fixtures as fx
 
+from services.part_errors import ErrorKind, PartError
+from services.status import LastGoodParts
 from tui.refresh import MAX_EVENTS, ClusterFeed, StatusPoller
 
 
@@ -86,15 +88,33 @@ def test_feed_view_is_fresh_then_stale_after_three_intervals():
     assert old.stale and old.value.role == "PRIMARY"  # greyed, not blanked
 
 
-def test_feed_keeps_last_good_value_when_a_part_errors():
+def _db2b_hadr_refused(t: float):
+    """fx.healthy at `t` with db2b's HADR part failed as a source without a cache returns it."""
+    broken = fx.healthy(t=t)
+    refused = PartError(ErrorKind.UNREACHABLE, "Connection refused", host="db2b")
+    bad = replace(broken.hadr["db2b"], value=None, error=refused, fetched_at=t)
+    return replace(broken, hadr={**broken.hadr, "db2b": bad}), refused
+
+
+def test_feed_shows_the_services_last_good_value_when_a_part_errors():
+    cache = LastGoodParts()  # the status service's one cache (StatusService.last_good)
+    feed = ClusterFeed(fx.lab_cluster())
+    feed.apply(cache.carry(fx.healthy(t=fx.T0)))
+    broken, refused = _db2b_hadr_refused(fx.T0 + 2)
+    feed.apply(cache.carry(broken))
+    view = feed.view("hadr:db2b", now=fx.T0 + 2, interval=2.0)
+    assert view.stale and view.error == refused and view.error.kind is ErrorKind.UNREACHABLE
+    assert view.value.role == "STANDBY" and view.age == 2.0
+
+
+def test_feed_keeps_no_last_good_values_of_its_own():
     feed = ClusterFeed(fx.lab_cluster())
     feed.apply(fx.healthy(t=fx.T0))
-    broken = fx.healthy(t=fx.T0 + 2)
-    bad = replace(broken.hadr["db2b"], value=None, error="Connection refused", fetched_at=fx.T0 + 2)
-    feed.apply(replace(broken, hadr={**broken.hadr, "db2b": bad}))
+    broken, refused = _db2b_hadr_refused(fx.T0 + 2)
+    feed.apply(broken)  # not through the service's cache: nothing fills the value back in
     view = feed.view("hadr:db2b", now=fx.T0 + 2, interval=2.0)
-    assert view.stale and view.error == "Connection refused"
-    assert view.value.role == "STANDBY" and view.age == 2.0
+    assert view.stale and view.error == refused
+    assert view.value is None and view.age is None
 
 
 def test_feed_names_the_host_error_when_a_part_is_missing():
@@ -104,8 +124,9 @@ def test_feed_names_the_host_error_when_a_part_is_missing():
     feed.apply(gone)
     view = feed.view("quorum:db2a", now=fx.T0 + 2, interval=2.0)
     # the full text (panels shorten it; the detail view shows it whole)
-    assert view.stale and view.error == fx.ssh_refused("10.99.0.11")
-    assert view.value.quorate is True  # the last good answer, from the healthy snapshot
+    assert view.stale and view.error == fx.refused("db2a", "10.99.0.11")
+    assert view.error.message == fx.ssh_refused("10.99.0.11")
+    assert view.value is None  # a part the service never sent has no last good value
 
 
 def test_feed_poll_failure_marks_every_view_stale():
@@ -113,7 +134,8 @@ def test_feed_poll_failure_marks_every_view_stale():
     feed.apply(fx.healthy(t=fx.T0))
     feed.fail("TimeoutError: status took too long", fx.T0 + 1)
     view = feed.view("crm", now=fx.T0 + 1, interval=2.0)
-    assert view.stale and view.error == "last poll failed: TimeoutError: status took too long"
+    assert view.stale and view.error.message == "last poll failed: TimeoutError: status took too long"
+    assert view.error.kind is ErrorKind.POLL_FAILED
 
 
 def test_feed_keeps_only_the_last_500_events():

@@ -10,6 +10,7 @@ import tui_fixtures as fx
 from textual.content import Content
 
 from services.events import StatusEvent, diff_snapshots
+from services.part_errors import ErrorKind, PartError
 from services.status_model import Part, Severity
 from services.verdicts import derive_verdicts
 from tui import screen_registry
@@ -66,9 +67,11 @@ def test_fit_text_cuts_at_a_word_and_says_so():
     assert fit_text("PEER", 17) == "PEER"
 
 
-def unreachable(host: str, scenario=fx.healthy, error: str = IN_BACKOFF):
-    """`scenario` with `host` down: its parts keep their last good values (30 s old) with `error`."""
+def unreachable(host: str, scenario=fx.healthy, message: str = IN_BACKOFF):
+    """`scenario` with `host` down (in SshPool's backoff): its parts keep their last good values (30 s old)
+    with that error."""
     status = scenario()
+    error = PartError(ErrorKind.UNREACHABLE, message, host=host, in_backoff=True)
 
     def dead(parts: dict[str, Part]) -> dict[str, Part]:
         return {

@@ -19,6 +19,7 @@ from services.inventory_model import AwsSettings, Cluster, Host, Inventory
 from services.parsers.corosync import parse_qdevice_tool, parse_qnetd_tool, parse_quorumtool
 from services.parsers.crm_mon_xml import parse_crm_mon_xml
 from services.parsers.db2pd_hadr import parse_db2pd_hadr
+from services.part_errors import ErrorKind, PartError
 from services.settings import Settings
 from services.status_model import ClusterStatus, Part
 from services.verdicts import derive_verdicts
@@ -42,7 +43,7 @@ def _hadr(role: str, state: str = "PEER", connect: str = "CONNECTED") -> HadrSta
     return replace(base, database="HADRDB", streams=(stream,))
 
 
-def _p(value: Any, source: str, t: float = T0, error: str | None = None) -> Part[Any]:
+def _p(value: Any, source: str, t: float = T0, error: PartError | None = None) -> Part[Any]:
     return Part(source=source, fetched_at=t, value=value, error=error)
 
 
@@ -58,11 +59,16 @@ def ssh_refused(address: str) -> str:
     )
 
 
+def refused(host: str, address: str) -> PartError:
+    """The PartError the status service stores for that refused connect."""
+    return PartError(ErrorKind.UNREACHABLE, ssh_refused(address), host=host)
+
+
 def _finish(status: ClusterStatus) -> ClusterStatus:
     return replace(status, verdicts=derive_verdicts(status), instance_ids=dict(IDS))
 
 
-def _capture(state: str, host: str, tool: str, parse: Any, t: float, error: str | None = None) -> Part[Any]:
+def _capture(state: str, host: str, tool: str, parse: Any, t: float, error: PartError | None = None) -> Part[Any]:
     """The part `host` answered with in capture `state` (e.g. "01-healthy") of the lab, parsed."""
     return _p(parse(_read(f"{state}/{host}__{tool}")), host, t, error)
 
@@ -71,15 +77,15 @@ def _crm(state: str, host: str, t: float) -> Part[Any]:
     return _capture(state, host, "crm_mon_-1_--output-as=xml.xml", parse_crm_mon_xml, t)
 
 
-def _quorum(state: str, host: str, t: float, error: str | None = None) -> Part[Any]:
+def _quorum(state: str, host: str, t: float, error: PartError | None = None) -> Part[Any]:
     return _capture(state, host, "corosync-quorumtool_-s.txt", parse_quorumtool, t, error)
 
 
-def _qdevice(state: str, host: str, t: float, error: str | None = None) -> Part[Any]:
+def _qdevice(state: str, host: str, t: float, error: PartError | None = None) -> Part[Any]:
     return _capture(state, host, "corosync-qdevice-tool_-s.txt", parse_qdevice_tool, t, error)
 
 
-def _qnetd(state: str, t: float, error: str | None = None) -> Part[Any]:
+def _qnetd(state: str, t: float, error: PartError | None = None) -> Part[Any]:
     return _capture(state, "qnetd", "corosync-qnetd-tool_-l.txt", parse_qnetd_tool, t, error)
 
 
@@ -112,7 +118,7 @@ def after_failover(cluster: str = "lab-hadr", t: float = T0) -> ClusterStatus:
 
 def host_unreachable(cluster: str = "lab-hadr", t: float = T0) -> ClusterStatus:
     """db2b crashed: its parts keep their last good values (30 s old) with the connection error."""
-    err = ssh_refused("10.99.0.12")
+    err = refused("db2b", "10.99.0.12")
     old = t - 30
     down = "04-node-down"
     return _finish(
@@ -135,8 +141,16 @@ def host_unreachable(cluster: str = "lab-hadr", t: float = T0) -> ClusterStatus:
 
 def no_quorum(cluster: str = "lab-hadr", t: float = T0) -> ClusterStatus:
     """qnetd down and db2a crashed: db2b alone, without quorum, every resource stopped."""
-    err_a = ssh_refused("10.99.0.11")
-    qnetd_err = "corosync-qnetd-tool exited 3: Can't connect to qnetd socket (is QNetd running?)"
+    err_a = refused("db2a", "10.99.0.11")
+    down = "Can't connect to qnetd socket (is QNetd running?)"
+    qnetd_err = PartError(
+        ErrorKind.EXIT_CODE,
+        f"corosync-qnetd-tool exited 3: {down}",
+        host="qnetd",
+        command="corosync-qnetd-tool -l",
+        exit_status=3,
+        output=down,
+    )
     old = t - 40
     alone = "06-no-quorum"
     return _finish(

@@ -86,7 +86,9 @@ def banner_text(status: ClusterStatus | None, poll_error: str | None = None) -> 
         return BannerText(worst.severity, short_message(worst.message), tuple(details), tuple(full))
     sentence = healthy_sentence(status)
     if sentence is None:
-        missing = ", ".join(f"{h}: {e}" for h, e in status.host_errors.items()) or "no Pacemaker/HADR data"
+        missing = (
+            ", ".join(f"{h}: {e.message}" for h, e in status.host_errors.items()) or "no Pacemaker/HADR data"
+        )
         message = f"Status unknown: {missing}"
         return BannerText(Severity.WARNING, short_message(message), tuple(details), (message, *full))
     return BannerText(Severity.OK, sentence, tuple(details), tuple(full))

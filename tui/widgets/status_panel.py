@@ -30,7 +30,7 @@ def panel_subtitle(views: Sequence[PartView]) -> str:
 
 def error_line(view: PartView, has_body: bool) -> str:
     """Return "db2b unreachable: connection refused · last good 31s ago" for a view with an error."""
-    short = short_error(view.error or "")
+    short = short_error(view.error.message if view.error is not None else "")
     # "unreachable: ..." reads as a sentence after the host name; other errors keep the colon
     text = f"{view.source} {short}" if short.startswith("unreachable") else f"{view.source}: {short}"
     if has_body and view.age is not None:
