@@ -10,7 +10,7 @@ import asyncio
 import sys
 from pathlib import Path
 
-from lab.runtime import LabRuntime, serve_forever
+from lab.arguments import cluster_count
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -18,12 +18,22 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m lab", description="Run the db2ops embedded lab headless."
     )
-    parser.add_argument("--clusters", type=int, default=1, help="number of simulated clusters (default 1)")
+    parser.add_argument(
+        "--clusters",
+        type=cluster_count,
+        default=1,
+        metavar="N",
+        help="simulated clusters, 1 to 200 (default 1)",
+    )
     parser.add_argument("--latency", type=int, default=0, metavar="MS", help="added delay per command")
     parser.add_argument("--failover-delay", type=float, default=2.0, metavar="S", help="seconds to promote")
     parser.add_argument("--no-aws", action="store_true", help="do not start moto (no overlay route, no logs)")
     parser.add_argument("--dir", type=Path, default=None, help="where to write keys and the inventory")
     args = parser.parse_args(argv)
+    from services.quiet_warnings import quiet_dependency_warnings
+
+    quiet_dependency_warnings()  # before lab.runtime imports asyncssh
+    from lab.runtime import LabRuntime, serve_forever
 
     async def run() -> None:
         runtime = LabRuntime()

@@ -11,6 +11,8 @@ import json
 import sys
 from pathlib import Path
 
+from lab.arguments import cluster_count
+
 PARSE_KINDS = (
     "crm_mon-xml",
     "quorum",
@@ -25,10 +27,41 @@ PARSE_KINDS = (
 )
 
 
+def package_version() -> str:
+    """Return db2ops's version: the installed distribution's; when these sources run without being
+    installed (PYTHONPATH), pyproject.toml's beside them marked "(not installed)"; else "unknown"."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("db2ops")
+    except PackageNotFoundError:
+        pass
+    import tomllib
+
+    try:
+        with (Path(__file__).resolve().parents[1] / "pyproject.toml").open("rb") as fh:
+            return f"{tomllib.load(fh)['project']['version']} (not installed)"
+    except (OSError, KeyError, TypeError, ValueError):  # no or another pyproject.toml: say so, not fail
+        return "unknown (not installed)"
+
+
+class _VersionAction(argparse.Action):
+    """`--version`: print "db2ops VERSION" and exit 0. The version is read only when asked (not on every
+    command), and nothing heavy is imported for it."""
+
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS, **kwargs) -> None:
+        super().__init__(option_strings, dest=dest, default=argparse.SUPPRESS, nargs=0, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        print(f"db2ops {package_version()}")
+        parser.exit(0)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="db2ops", description="Console for Db2 HADR + Pacemaker clusters on AWS."
     )
+    p.add_argument("--version", action=_VersionAction, help="print db2ops's version and exit")
     p.add_argument(
         "--inventory", type=Path, help="inventory YAML (default: the XDG config dir, see `db2ops locate`)"
     )
@@ -38,7 +71,13 @@ def build_parser() -> argparse.ArgumentParser:
     lab = sub.add_parser(
         "lab", help="run the console on the embedded lab (simulated Db2 hosts over SSH + moto)"
     )
-    lab.add_argument("--clusters", type=int, default=1, help="number of simulated clusters (fleet tests)")
+    lab.add_argument(
+        "--clusters",
+        type=cluster_count,
+        default=1,
+        metavar="N",
+        help="simulated clusters, 1 to 200 (fleet tests)",
+    )
     lab.add_argument(
         "--latency", type=int, default=0, metavar="MS", help="latency added to every lab command"
     )
@@ -151,6 +190,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(_dash_pattern_is_positional(sys.argv[1:] if argv is None else argv))
+    from services.quiet_warnings import quiet_dependency_warnings
+
+    quiet_dependency_warnings()  # before any command imports asyncssh (the console, the lab, SSH)
     try:
         return _dispatch(args)
     except KeyboardInterrupt:
