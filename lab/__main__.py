@@ -10,7 +10,12 @@ import asyncio
 import sys
 from pathlib import Path
 
-from lab.arguments import cluster_count
+from services.quiet_warnings import quiet_dependency_warnings
+
+quiet_dependency_warnings()  # this module is the program: before lab.runtime imports asyncssh
+
+from lab.arguments import cluster_count  # noqa: E402
+from lab.runtime import LabRuntime, serve_forever  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,10 +35,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-aws", action="store_true", help="do not start moto (no overlay route, no logs)")
     parser.add_argument("--dir", type=Path, default=None, help="where to write keys and the inventory")
     args = parser.parse_args(argv)
-    from services.quiet_warnings import quiet_dependency_warnings
-
-    quiet_dependency_warnings()  # before lab.runtime imports asyncssh
-    from lab.runtime import LabRuntime, serve_forever
 
     async def run() -> None:
         runtime = LabRuntime()
