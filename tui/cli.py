@@ -119,10 +119,19 @@ def build_parser() -> argparse.ArgumentParser:
         help='JSON output: {"schema_version": 1, "exit_code": N, "clusters": [...]} (see below)',
     )
 
-    pa = sub.add_parser("parse", help="parse a saved tool output (from a ticket) and print it")
+    pa = sub.add_parser(
+        "parse",
+        help="parse a saved tool output (from a ticket) and print it",
+        description="Parse a saved tool output and print a short text summary of it (db2diag, db2audit: "
+        "one line per record). --json prints every parsed field instead.",
+    )
     pa.add_argument("kind", choices=PARSE_KINDS)
     pa.add_argument("file", type=Path)
-    pa.add_argument("--json", action="store_true")
+    pa.add_argument(
+        "--json",
+        action="store_true",
+        help="JSON: one object with every field (db2diag, db2audit: one object per record, per line)",
+    )
 
     ft = sub.add_parser("filter-test", help="show which events of FILE a CloudWatch filter pattern matches")
     ft.add_argument("pattern")
@@ -437,10 +446,10 @@ def _other_kind_hint(args: argparse.Namespace, text: str | None = None) -> str:
 
 def _cmd_parse(args: argparse.Namespace) -> int:
     if args.kind in ("db2diag", "db2audit"):
-        from services.log_cli import parse_log_file_to_json_lines
+        from services.log_cli import parse_log_file
 
         try:
-            parse_log_file_to_json_lines(args.kind, args.file, sys.stdout)
+            parse_log_file(args.kind, args.file, sys.stdout, as_json=args.json)
         except BrokenPipeError:  # `| head`: main() ends quietly
             raise
         except OSError as exc:
@@ -449,7 +458,6 @@ def _cmd_parse(args: argparse.Namespace) -> int:
             raise _UserError(f"{args.file}: {exc}{_other_kind_hint(args)}") from None
         return 0
     from services.parsers import PARSERS
-    from services.status_json import _plain
 
     try:
         text = args.file.read_text(encoding="utf-8", errors="replace")
@@ -460,11 +468,13 @@ def _cmd_parse(args: argparse.Namespace) -> int:
     except ValueError as exc:  # ParseError
         raise _UserError(f"{args.file}: {exc}{_other_kind_hint(args, text)}") from None
     if args.json:
-        print(json.dumps(_plain(value), indent=2, default=str))
-    else:  # the same facts, easier on the eye
-        import yaml
+        from services.status_json import _plain
 
-        print(yaml.safe_dump(json.loads(json.dumps(_plain(value), default=str)), sort_keys=False).rstrip())
+        print(json.dumps(_plain(value), indent=2, default=str))
+    else:  # a few lines to read; --json has every field
+        from services.parse_text import render_parse_text
+
+        print(render_parse_text(args.kind, value))
     return 0
 
 
