@@ -189,7 +189,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="CLUSTER/NODE",
         help="typed confirmation (forced: CLUSTER/NODE/force)",
     )
-    fo.add_argument("--json", action="store_true", help="one JSON object per event, then a summary")
+    fo.add_argument(
+        "--json",
+        action="store_true",
+        help="one JSON object at the end, like setup --json: outcome, exit_code, message, the facts, and "
+        "the checks, commands (dry run), progress and observations (apply)",
+    )
 
     jo = sub.add_parser("journal", help="print the operator journal")
     jo.add_argument("--cluster", dest="journal_cluster")
