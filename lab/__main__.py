@@ -10,7 +10,12 @@ import asyncio
 import sys
 from pathlib import Path
 
-from lab.runtime import LabRuntime, serve_forever
+from services.quiet_warnings import quiet_dependency_warnings
+
+quiet_dependency_warnings()  # this module is the program: before lab.runtime imports asyncssh
+
+from lab.arguments import cluster_count  # noqa: E402
+from lab.runtime import LabRuntime, serve_forever  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -18,7 +23,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m lab", description="Run the db2ops embedded lab headless."
     )
-    parser.add_argument("--clusters", type=int, default=1, help="number of simulated clusters (default 1)")
+    parser.add_argument(
+        "--clusters",
+        type=cluster_count,
+        default=1,
+        metavar="N",
+        help="simulated clusters, 1 to 200 (default 1)",
+    )
     parser.add_argument("--latency", type=int, default=0, metavar="MS", help="added delay per command")
     parser.add_argument("--failover-delay", type=float, default=2.0, metavar="S", help="seconds to promote")
     parser.add_argument("--no-aws", action="store_true", help="do not start moto (no overlay route, no logs)")

@@ -1,4 +1,4 @@
-"""Headless log commands: `db2ops parse db2diag|db2audit FILE --json` and `db2ops filter-test PATTERN FILE`.
+"""Headless log commands: `db2ops parse db2diag|db2audit FILE [--json]` and `db2ops filter-test PATTERN FILE`.
 
 Pure functions over a path and text streams; tui/cli.py wires argparse to them. Files are read in chunks
 through the incremental parsers, so a large db2diag.log never sits in memory twice.
@@ -13,11 +13,18 @@ from pathlib import Path
 from typing import TextIO
 
 from services.filter_pattern import FilterPattern, FilterPatternError, compile_pattern
-from services.parsers.db2audit import Db2AuditParser
-from services.parsers.db2diag import Db2DiagParser, looks_like_db2diag
+from services.parsers.db2audit import AuditRecord, Db2AuditParser
+from services.parsers.db2diag import Db2DiagParser, DiagRecord, looks_like_db2diag
 from services.parsers.errors import ParseError
 
-__all__ = ["LOG_KINDS", "filter_test", "iter_events", "parse_log_file_to_json_lines"]
+__all__ = [
+    "LOG_KINDS",
+    "filter_test",
+    "iter_events",
+    "parse_log_file",
+    "parse_log_file_to_json_lines",
+    "record_line",
+]
 
 LOG_KINDS = ("db2diag", "db2audit")
 CHUNK_CHARS = 1 << 20
@@ -31,24 +38,41 @@ def _chunks(path: Path) -> Iterator[str]:
             yield chunk
 
 
-def parse_log_file_to_json_lines(kind: str, path: Path, out: TextIO, err: TextIO | None = None) -> int:
-    """Write one JSON object per record of `path` to `out`, in file order; return the record count.
+def record_line(record: DiagRecord | AuditRecord) -> str:
+    """One line of text for a db2diag or db2audit record: its timestamp as written, then (db2diag) the
+    level, record id and database, then the record's one-line summary."""
+    if isinstance(record, DiagRecord):
+        db = f"  db {record.db}" if record.db else ""
+        return f"{record.timestamp_text}  {record.level or '-':<8} {record.record_id}{db}  {record.summary}"
+    return f"{record.timestamp_text}  {record.summary}"
 
-    `kind` is "db2diag" or "db2audit". Datetimes are ISO-8601 (db2diag with its UTC offset, db2audit
-    naive). Lines outside records are reported on `err` (default stderr), never dropped silently.
-    Raises ValueError for an unknown kind, ParseError when the file has text but no record at all,
-    and OSError when the file cannot be read.
+
+def _json_line(record: DiagRecord | AuditRecord) -> str:
+    return json.dumps(record.to_dict(), ensure_ascii=False)
+
+
+def parse_log_file(
+    kind: str, path: Path, out: TextIO, err: TextIO | None = None, *, as_json: bool = False
+) -> int:
+    """Write one line per record of `path` to `out`, in file order; return the record count.
+
+    `kind` is "db2diag" or "db2audit". A line is a JSON object with every field when `as_json` (datetimes
+    ISO-8601: db2diag with its UTC offset, db2audit naive), else record_line()'s text. Lines outside
+    records are reported on `err` (default stderr), never dropped silently. Raises ValueError for an
+    unknown kind, ParseError when the file has text but no record at all, and OSError when the file
+    cannot be read.
     """
     if kind not in LOG_KINDS:
         raise ValueError(f"unknown log kind {kind!r}: use one of {', '.join(LOG_KINDS)}")
     parser = Db2DiagParser() if kind == "db2diag" else Db2AuditParser()
+    render = _json_line if as_json else record_line
     count = 0
     for chunk in _chunks(Path(path)):
         for record in parser.feed(chunk):
-            out.write(json.dumps(record.to_dict(), ensure_ascii=False) + "\n")
+            out.write(render(record) + "\n")
             count += 1
     for record in parser.flush():
-        out.write(json.dumps(record.to_dict(), ensure_ascii=False) + "\n")
+        out.write(render(record) + "\n")
         count += 1
     if parser.skipped_lines:
         if count == 0:
@@ -66,6 +90,11 @@ def parse_log_file_to_json_lines(kind: str, path: Path, out: TextIO, err: TextIO
             file=err or sys.stderr,
         )
     return count
+
+
+def parse_log_file_to_json_lines(kind: str, path: Path, out: TextIO, err: TextIO | None = None) -> int:
+    """parse_log_file() with one JSON object per record (`db2ops parse db2diag|db2audit FILE --json`)."""
+    return parse_log_file(kind, path, out, err, as_json=True)
 
 
 def iter_events(path: Path, mode: str = "auto") -> Iterator[str]:

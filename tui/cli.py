@@ -11,6 +11,8 @@ import json
 import sys
 from pathlib import Path
 
+from lab.arguments import cluster_count
+
 PARSE_KINDS = (
     "crm_mon-xml",
     "quorum",
@@ -25,10 +27,41 @@ PARSE_KINDS = (
 )
 
 
+def package_version() -> str:
+    """Return db2ops's version: the installed distribution's; when these sources run without being
+    installed (PYTHONPATH), pyproject.toml's beside them marked "(not installed)"; else "unknown"."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("db2ops")
+    except PackageNotFoundError:
+        pass
+    import tomllib
+
+    try:
+        with (Path(__file__).resolve().parents[1] / "pyproject.toml").open("rb") as fh:
+            return f"{tomllib.load(fh)['project']['version']} (not installed)"
+    except (OSError, KeyError, TypeError, ValueError):  # no or another pyproject.toml: say so, not fail
+        return "unknown (not installed)"
+
+
+class _VersionAction(argparse.Action):
+    """`--version`: print "db2ops VERSION" and exit 0. The version is read only when asked (not on every
+    command), and nothing heavy is imported for it."""
+
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS, **kwargs) -> None:
+        super().__init__(option_strings, dest=dest, default=argparse.SUPPRESS, nargs=0, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        print(f"db2ops {package_version()}")
+        parser.exit(0)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="db2ops", description="Console for Db2 HADR + Pacemaker clusters on AWS."
     )
+    p.add_argument("--version", action=_VersionAction, help="print db2ops's version and exit")
     p.add_argument(
         "--inventory", type=Path, help="inventory YAML (default: the XDG config dir, see `db2ops locate`)"
     )
@@ -38,7 +71,13 @@ def build_parser() -> argparse.ArgumentParser:
     lab = sub.add_parser(
         "lab", help="run the console on the embedded lab (simulated Db2 hosts over SSH + moto)"
     )
-    lab.add_argument("--clusters", type=int, default=1, help="number of simulated clusters (fleet tests)")
+    lab.add_argument(
+        "--clusters",
+        type=cluster_count,
+        default=1,
+        metavar="N",
+        help="simulated clusters, 1 to 200 (fleet tests)",
+    )
     lab.add_argument(
         "--latency", type=int, default=0, metavar="MS", help="latency added to every lab command"
     )
@@ -80,10 +119,19 @@ def build_parser() -> argparse.ArgumentParser:
         help='JSON output: {"schema_version": 1, "exit_code": N, "clusters": [...]} (see below)',
     )
 
-    pa = sub.add_parser("parse", help="parse a saved tool output (from a ticket) and print it")
+    pa = sub.add_parser(
+        "parse",
+        help="parse a saved tool output (from a ticket) and print it",
+        description="Parse a saved tool output and print a short text summary of it (db2diag, db2audit: "
+        "one line per record). --json prints every parsed field instead.",
+    )
     pa.add_argument("kind", choices=PARSE_KINDS)
     pa.add_argument("file", type=Path)
-    pa.add_argument("--json", action="store_true")
+    pa.add_argument(
+        "--json",
+        action="store_true",
+        help="JSON: one object with every field (db2diag, db2audit: one object per record, per line)",
+    )
 
     ft = sub.add_parser("filter-test", help="show which events of FILE a CloudWatch filter pattern matches")
     ft.add_argument("pattern")
@@ -141,7 +189,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="CLUSTER/NODE",
         help="typed confirmation (forced: CLUSTER/NODE/force)",
     )
-    fo.add_argument("--json", action="store_true", help="one JSON object per event, then a summary")
+    fo.add_argument(
+        "--json",
+        action="store_true",
+        help="one JSON object at the end, like setup --json: outcome, exit_code, message, the facts, and "
+        "the checks, commands (dry run), progress and observations (apply)",
+    )
 
     jo = sub.add_parser("journal", help="print the operator journal")
     jo.add_argument("--cluster", dest="journal_cluster")
@@ -151,6 +204,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(_dash_pattern_is_positional(sys.argv[1:] if argv is None else argv))
+    from services.quiet_warnings import quiet_dependency_warnings
+
+    quiet_dependency_warnings()  # before any command imports asyncssh (the console, the lab, SSH)
     try:
         return _dispatch(args)
     except KeyboardInterrupt:
@@ -395,10 +451,10 @@ def _other_kind_hint(args: argparse.Namespace, text: str | None = None) -> str:
 
 def _cmd_parse(args: argparse.Namespace) -> int:
     if args.kind in ("db2diag", "db2audit"):
-        from services.log_cli import parse_log_file_to_json_lines
+        from services.log_cli import parse_log_file
 
         try:
-            parse_log_file_to_json_lines(args.kind, args.file, sys.stdout)
+            parse_log_file(args.kind, args.file, sys.stdout, as_json=args.json)
         except BrokenPipeError:  # `| head`: main() ends quietly
             raise
         except OSError as exc:
@@ -407,7 +463,6 @@ def _cmd_parse(args: argparse.Namespace) -> int:
             raise _UserError(f"{args.file}: {exc}{_other_kind_hint(args)}") from None
         return 0
     from services.parsers import PARSERS
-    from services.status_json import _plain
 
     try:
         text = args.file.read_text(encoding="utf-8", errors="replace")
@@ -418,11 +473,13 @@ def _cmd_parse(args: argparse.Namespace) -> int:
     except ValueError as exc:  # ParseError
         raise _UserError(f"{args.file}: {exc}{_other_kind_hint(args, text)}") from None
     if args.json:
-        print(json.dumps(_plain(value), indent=2, default=str))
-    else:  # the same facts, easier on the eye
-        import yaml
+        from services.status_json import _plain
 
-        print(yaml.safe_dump(json.loads(json.dumps(_plain(value), default=str)), sort_keys=False).rstrip())
+        print(json.dumps(_plain(value), indent=2, default=str))
+    else:  # a few lines to read; --json has every field
+        from services.parse_text import render_parse_text
+
+        print(render_parse_text(args.kind, value))
     return 0
 
 

@@ -5,7 +5,7 @@ The same plan as the console's :failover, for automation and change tickets. The
 confirmation of the console as `--confirm CLUSTER/NODE` (`CLUSTER/NODE/force` for a forced takeover).
 Exit codes: 0 done (dry run: runnable), 1 refused by the preflight or a step failed, 2 bad input (unknown
 cluster or node, wrong --confirm), 3 refused by the write guard (read-only cluster).
-With `--json`: one JSON object per line per event, the last one `{"event": "summary", ...}`.
+With `--json`: one JSON object at the end, like `setup --json` (see JSON_LISTS for what it gathers).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from services.plans.headless import (
     no_such_cluster,
 )
 
+EXIT_INTERRUPTED = 130  # what the CLI exits with on Ctrl-C
 _MARK = {"pass": "✔", "fail": "✖", "warn": "⚠", "pending": "…"}
 FORCED_WARNING = (
     "WARNING: FORCED takeover (by force peer window only): the old primary is not asked to stop; if it "
@@ -43,23 +44,43 @@ def expected_confirmation(cluster: str, target: str, kind: str) -> str:
     return f"{cluster}/{target}" + ("/force" if kind == "forced" else "")
 
 
+# `--json` gathers the events of the run into these lists of its one object (event name -> key).
+JSON_LISTS = {
+    "check": "checks",  # the preflight checks: code, title, state (pass/fail/warn), message, hint
+    "command": "commands",  # dry run: every command the failover would run, with its step
+    "step": "progress",  # apply: each step applying, then finished with the actions it ran
+    "observation": "observations",  # apply: what the verify step saw, each time it changed
+    "warning": "warnings",
+}
+
+
 class _Output:
-    """Writes text lines or JSON event lines to `out`, flushed as they happen."""
+    """The command's output on `out`: text lines flushed as they happen, or (`as_json`) one JSON
+    object written when the run ends: outcome, exit_code, message, the run's facts (cluster, target,
+    kind, mode, title...), then the events gathered into the JSON_LISTS lists."""
 
     def __init__(self, out: TextIO, as_json: bool) -> None:
         self.out, self.as_json = out, as_json
+        self.facts: dict[str, Any] = {}
+        self.lists: dict[str, list[dict[str, Any]]] = {key: [] for key in JSON_LISTS.values()}
 
     def text(self, line: str) -> None:
         if not self.as_json:
             print(line, file=self.out, flush=True)
 
     def event(self, event_name: str, /, **data: Any) -> None:
-        if self.as_json:
-            self.out.write(json.dumps({"event": event_name, **data}, ensure_ascii=False, default=str) + "\n")
-            self.out.flush()
+        """Keep an event for the JSON object: in its JSON_LISTS list, else (e.g. "plan") as facts."""
+        if event_name in JSON_LISTS:
+            self.lists[JSON_LISTS[event_name]].append(data)
+        else:
+            self.facts.update(data)
 
     def finish(self, code: int, outcome: str, message: str, **data: Any) -> int:
-        self.event("summary", outcome=outcome, exit_code=code, message=message, **data)
+        if self.as_json:
+            document = {"outcome": outcome, "exit_code": code, "message": message, **self.facts, **data}
+            json.dump({**document, **self.lists}, self.out, indent=2, ensure_ascii=False, default=str)
+            self.out.write("\n")
+            self.out.flush()
         self.text(f"db2ops: {message}" if code in (EXIT_USAGE, EXIT_REFUSED) else f"Result: {message}")
         return code
 
@@ -254,11 +275,14 @@ async def _apply(o: _Output, ctx: PlanContext, plan: FailoverPlan, facts: dict, 
         result = await run_plan(plan, ctx, mode="apply", progress=progress, state_dir=state_dir)
     except WriteRefused as exc:  # the guard again, at the moment of applying
         return o.finish(EXIT_REFUSED, "refused", str(exc), **facts)
-    except asyncio.CancelledError:  # Ctrl-C: say where it stopped before the process exits
-        o.text(
-            f"db2ops: interrupted at step {current['step'] or '?'} ({current['phase']}); what was sent is "
-            f"in the journal (db2ops journal). Check `db2ops status`, then re-run {plan.rerun_hint}."
+    except asyncio.CancelledError:  # Ctrl-C: say where it stopped before the process exits (130)
+        message = (
+            f"interrupted at step {current['step'] or '?'} ({current['phase']}); what was sent is in the "
+            f"journal (db2ops journal). Check `db2ops status`, then re-run {plan.rerun_hint}."
         )
+        if o.as_json:  # the one object still comes, saying where it stopped
+            o.finish(EXIT_INTERRUPTED, "interrupted", message, **facts)
+        o.text(f"db2ops: {message}")
         raise
     elapsed = round(time.monotonic() - started, 2)
     done = {

@@ -56,12 +56,19 @@ async def test_dry_run_lists_the_takeover_on_the_standby(lab, pool, tmp_path):
         "--kind planned --apply --confirm lab1/db2b"
     )
     code, text = await cli(lab, pool, tmp_path, as_json=True)
-    events = [json.loads(line) for line in text.splitlines()]
-    commands = [e for e in events if e["event"] == "command" and e["step"] == "takeover"]
+    doc = json.loads(text)  # exactly one JSON object, like setup --json
+    commands = [c for c in doc["commands"] if c["step"] == "takeover"]
     assert [(c["host"], c["argv"]) for c in commands] == [
         ("db2b", ["db2", "takeover", "hadr", "on", "db", "HADRDB"])
     ]
-    assert (events[-1]["event"], events[-1]["outcome"], events[-1]["exit_code"]) == ("summary", "runnable", 0)
+    assert (doc["outcome"], doc["exit_code"], code) == ("runnable", 0, EXIT_OK)
+    assert (doc["cluster"], doc["target"], doc["kind"], doc["mode"]) == ("lab1", "db2b", "planned", "dry-run")
+    assert doc["title"] == "Failover of lab1: db2a → db2b (planned takeover)"
+    assert len(doc["checks"]) == 13 and {c["state"] for c in doc["checks"]} == {"pass"}
+    assert (
+        doc["next"] == "db2ops failover --cluster lab1 --to db2b --kind planned --apply --confirm lab1/db2b"
+    )
+    assert (doc["progress"], doc["observations"]) == ([], [])
     assert await promoted(lab, pool) == ("db2a", "db2a")  # a dry run changes nothing
     assert Journal(tmp_path / "journal").read().entries == []
 
@@ -78,6 +85,10 @@ async def test_apply_without_or_with_a_wrong_confirmation_changes_nothing(lab, p
     assert code == EXIT_USAGE and "--confirm goes with --apply" in text
     code, text = await cli(lab, pool, tmp_path, apply=True, confirm="lab1/qdev", target="qdev")
     assert code == EXIT_USAGE and "'qdev' is not a Db2 host of lab1: use one of db2a, db2b" in text
+    code, text = await cli(lab, pool, tmp_path, apply=True, as_json=True)
+    doc = json.loads(text)
+    assert (code, doc["outcome"], doc["exit_code"]) == (EXIT_USAGE, "error", EXIT_USAGE)
+    assert doc["message"] == "--confirm is missing: to fail over lab1 to db2b type --confirm lab1/db2b"
     await lab.settle()
     assert await promoted(lab, pool) == ("db2a", "db2a")
     assert Journal(tmp_path / "journal").read().entries == []
@@ -122,10 +133,11 @@ async def test_refused_when_hadr_is_not_in_peer(lab, pool, tmp_path):
     assert last.startswith("Result: failover of lab1 to db2b refused: HADR not in PEER: ")
     assert "wait for PEER" in last
     code, text = await cli(lab, pool, tmp_path, apply=True, confirm="lab1/db2b", as_json=True)
-    summary = json.loads(text.splitlines()[-1])
-    assert code == EXIT_FAILED and summary["outcome"] == "refused"
-    assert "HADR not in PEER" in summary["message"]
-    assert not any(json.loads(line)["event"] == "step" for line in text.splitlines())
+    doc = json.loads(text)
+    assert code == EXIT_FAILED and (doc["outcome"], doc["exit_code"]) == ("refused", EXIT_FAILED)
+    assert "HADR not in PEER" in doc["message"]
+    assert "fail" in {c["state"] for c in doc["checks"]}
+    assert doc["progress"] == []  # no step ran
     assert await promoted(lab, pool) == ("db2a", "db2a")
     assert Journal(tmp_path / "journal").read().entries == []
 
@@ -172,15 +184,53 @@ async def test_subprocess_apply_json(lab, pool, tmp_path):
     )
     out, err = await asyncio.wait_for(proc.communicate(), 120)
     assert proc.returncode == EXIT_OK, out.decode() + err.decode()
-    events = [json.loads(line) for line in out.decode().splitlines()]
-    finished = [e["step"] for e in events if e["event"] == "step" and e["phase"] == "finished"]
+    assert err.decode() == ""
+    doc = json.loads(out.decode())  # one object for the whole run
+    finished = [e["step"] for e in doc["progress"] if e["phase"] == "finished"]
     assert finished == ["preflight", "takeover", "verify", "cleanup", "final"]
-    seen = [e for e in events if e["event"] == "observation"]
+    assert [s["id"] for s in doc["steps"]] == finished
+    seen = doc["observations"]
     assert (seen[-1]["promoted"], seen[-1]["hadr_state"], seen[-1]["route_host"]) == ("db2b", "PEER", "db2b")
-    summary = events[-1]
-    assert (summary["event"], summary["outcome"], summary["target"]) == ("summary", "ok", "db2b")
+    assert (doc["outcome"], doc["exit_code"], doc["target"], doc["mode"]) == ("ok", EXIT_OK, "db2b", "apply")
     journal = Journal(lab.journal_dir).read("lab1").entries  # the lab's own journal, next to its inventory
     assert not (tmp_path / "xdg-state" / "db2ops" / "journal" / "journal.jsonl").exists()
     assert [e.step_id for e in journal] == finished
     await lab.settle()
     assert await promoted(lab, pool) == ("db2b", "db2b")
+
+
+class CancelAtTakeover:
+    """The pool, until the takeover command: then Ctrl-C (asyncio.CancelledError) as it is sent."""
+
+    def __init__(self, pool: SshPool) -> None:
+        self.pool = pool
+
+    def __getattr__(self, name):
+        return getattr(self.pool, name)
+
+    async def run(self, host, argv, **kw):
+        if "takeover" in argv:
+            raise asyncio.CancelledError
+        return await self.pool.run(host, argv, **kw)
+
+
+async def test_apply_json_interrupted_still_prints_its_one_object(lab, pool, tmp_path):
+    out = io.StringIO()
+    with pytest.raises(asyncio.CancelledError):
+        await run_failover(
+            lab.inventory(),
+            "lab1",
+            apply=True,
+            confirm="lab1/db2b",
+            as_json=True,
+            out=out,
+            runner=CancelAtTakeover(pool),
+            journal=Journal(tmp_path / "journal"),
+            state_dir=tmp_path / "state",
+        )
+    doc = json.loads(out.getvalue())
+    assert (doc["outcome"], doc["exit_code"]) == ("interrupted", 130)
+    assert doc["message"].startswith(
+        "interrupted at step takeover (applying); what was sent is in the journal"
+    )
+    assert [(p["step"], p["phase"]) for p in doc["progress"]][-1] == ("takeover", "applying")
