@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
+from services.host_runner import HostRunner
 from services.inventory_model import Cluster, Host, Inventory
 from services.status_model import ClusterStatus, Part
 from services.verdicts import derive_verdicts
@@ -47,7 +48,7 @@ class StatusService:
     def __init__(
         self,
         inventory: Inventory,
-        runner: Any,
+        runner: HostRunner,
         *,
         aws_route: bool = True,
         clock: Callable[[], float] = time.time,
@@ -124,7 +125,7 @@ class StatusService:
 
 
 async def gather_cluster_status(
-    cluster: Cluster, runner: Any, *, aws_route: bool = True, clock: Callable[[], float] = time.time
+    cluster: Cluster, runner: HostRunner, *, aws_route: bool = True, clock: Callable[[], float] = time.time
 ) -> ClusterStatus:
     """Run every status command on every host of `cluster` at once and build the snapshot.
 
@@ -137,7 +138,7 @@ async def gather_cluster_status(
 
 async def _gather(
     cluster: Cluster,
-    runner: Any,
+    runner: HostRunner,
     *,
     aws_route: bool,
     clock: Callable[[], float],

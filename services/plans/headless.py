@@ -65,8 +65,8 @@ def print_plan_report(result: PlanResult, out: TextIO, *, with_actions: bool) ->
             else:  # every parameter, not render()'s one-line summary: a change ticket reviews them all
                 note = f"  # {action.note}" if action.note else ""
                 print(f"              aws {action.service} {action.operation}{note}", file=out)
-                body = json.dumps(action.to_dict()["params"], indent=2, sort_keys=True, default=str)
-                body = body.splitlines()
+                params = json.dumps(action.to_dict()["params"], indent=2, sort_keys=True, default=str)
+                body = params.splitlines()
             for line in body:
                 print(f"                | {line}", file=out)
     print(f"Result: {result.outcome}", file=out)
@@ -226,13 +226,15 @@ async def headless_context(
     else:
         session = ConsoleContext.from_settings_file(inventory)
     try:
-        yield PlanContext(
+        plan_context = PlanContext(
             cluster=cluster,
             runner=runner if runner is not None else session.runner,
             journal=journal if journal is not None else session.journal(cluster),
             inventory_source=inventory.source,
-            **({"operator": operator} if operator else {}),
         )
+        if operator:
+            plan_context.operator = operator
+        yield plan_context
     finally:
         if own:
             await session.close()
