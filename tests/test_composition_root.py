@@ -183,3 +183,36 @@ def test_setup_apply_reaches_hosts_through_a_pool_with_the_settings_yaml_timeout
     assert seen, "the apply never reached a host"
     assert {pool for pool, *_ in seen} == {seen[0][0]}  # one pool for the whole command
     assert {tuple(timeouts) for _, *timeouts in seen} == {(1.25, 7.5, 3.0)}
+
+
+_CONTAINERS = ("dict", "list", "set", "defaultdict", "OrderedDict", "deque", "WeakKeyDictionary")
+# The screen registry is filled at import time by the screen modules themselves: what the program has, not
+# what a session did. Everything a session accumulates lives on its ConsoleContext.
+_IMPORT_TIME_REGISTRIES = {("tui/screen_registry.py", "_ENTRIES"), ("tui/screen_registry.py", "_LOAD_ERRORS")}
+
+
+def _module_level_containers(rel: str, tree: ast.Module) -> list[tuple[str, str]]:
+    found = []
+    for node in tree.body:
+        value = node.value if isinstance(node, ast.Assign | ast.AnnAssign) else None
+        if value is None:
+            continue
+        empty = (isinstance(value, ast.Dict) and not value.keys) or (
+            isinstance(value, ast.List | ast.Set) and not value.elts
+        )
+        if empty or (isinstance(value, ast.Call) and _called_name(value) in _CONTAINERS):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            found += [(rel, ast.unparse(t)) for t in targets]
+    return found
+
+
+def test_screens_and_the_console_keep_no_session_state_in_module_globals() -> None:
+    """Timelines and failover runs were module globals (_TIMELINES, _RUNS): two consoles in one process
+    (tests) shared them, and nothing owned their lifetime. They live on the ConsoleContext now."""
+    found = {pair for rel, tree in _sources("screens", "tui") for pair in _module_level_containers(rel, tree)}
+    assert found - _IMPORT_TIME_REGISTRIES == set()
+    # the probe sees the old globals
+    old = ast.parse(
+        "_RUNS: dict[str, object] = {}\n_TIMELINES = weakref.WeakKeyDictionary()\n_LOOK = {'a': 1}"
+    )
+    assert _module_level_containers("x.py", old) == [("x.py", "_RUNS"), ("x.py", "_TIMELINES")]
