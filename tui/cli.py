@@ -9,7 +9,7 @@ import argparse
 import asyncio
 import json
 import sys
-from functools import partial
+from collections.abc import Awaitable
 from pathlib import Path
 
 PARSE_KINDS = (
@@ -211,8 +211,11 @@ def _cmd_setup_ha(args: argparse.Namespace) -> int:
     except HaParamError as exc:
         raise _UserError(str(exc)) from None
     mode = "apply" if args.apply else "dry-run"
-    setup = partial(run_setup_ha, inv, args.setup_cluster, mode=mode, as_json=args.json, params=params)
-    return asyncio.run(_in_context(inv, lambda context: setup(out=sys.stdout, context=context)))
+    context = _console_context(inv)
+    setup = run_setup_ha(
+        inv, args.setup_cluster, mode=mode, as_json=args.json, out=sys.stdout, params=params, context=context
+    )
+    return asyncio.run(_closing(context, setup))
 
 
 async def _cmd_failover(args: argparse.Namespace) -> int:
@@ -260,13 +263,27 @@ def _dispatch(args: argparse.Namespace) -> int:
             params = parse_param_overrides(args.setup_set)
         except MonitoringParamError as exc:
             raise _UserError(str(exc)) from None
+        context = _console_context(inv)
         if args.prove:
-            prove = partial(run_prove_it_fires, inv, args.setup_cluster, as_json=args.json, params=params)
-            return asyncio.run(_in_context(inv, lambda context: prove(out=sys.stdout, runner=context.runner)))
-        setup = partial(
-            run_setup_monitoring, inv, args.setup_cluster, mode=mode, as_json=args.json, params=params
+            prove = run_prove_it_fires(
+                inv,
+                args.setup_cluster,
+                as_json=args.json,
+                out=sys.stdout,
+                params=params,
+                runner=context.runner,
+            )
+            return asyncio.run(_closing(context, prove))
+        setup = run_setup_monitoring(
+            inv,
+            args.setup_cluster,
+            mode=mode,
+            as_json=args.json,
+            out=sys.stdout,
+            params=params,
+            context=context,
         )
-        return asyncio.run(_in_context(inv, lambda context: setup(out=sys.stdout, context=context)))
+        return asyncio.run(_closing(context, setup))
     if args.cmd == "failover":
         return asyncio.run(_cmd_failover(args))
     if args.cmd == "journal":
@@ -335,11 +352,10 @@ def _console_context(inventory):
     return context
 
 
-async def _in_context(inventory, command) -> int:
-    """Run `await command(context)` on the command's one ConsoleContext (see _console_context)."""
-    context = _console_context(inventory)
+async def _closing(context, command: Awaitable[int]) -> int:
+    """Await `command` (which runs on `context`), then close the context (its SSH pool)."""
     async with context:
-        return await command(context)
+        return await command
 
 
 async def _cmd_trust(args: argparse.Namespace) -> int:
