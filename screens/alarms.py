@@ -455,10 +455,11 @@ def _open_alarms(app: Any) -> AlarmsScreen:
     if cluster is None:
         raise ScreenUnavailable("no cluster selected: pick one on :fleet first, then :alarms")
     # On the lab, the lab's CloudWatch evaluator registered itself for the cluster's endpoint (services.alarms);
-    # a lab in another process (`db2ops lab --serve`) is asked over SSH, through the status poller's pool.
-    source = getattr(getattr(app, "inventory", None), "source", "") or ""
-    runner = getattr(getattr(app, "current_status_source", None), "runner", None)
-    service = AlarmService(cluster, inventory_source=source, remote_lab=True, runner=runner)
+    # a lab in another process (`db2ops lab --serve`) is asked over SSH, through the session's one SSH pool.
+    context = app.context
+    service = AlarmService(
+        cluster, inventory_source=context.inventory.source, remote_lab=True, runner=context.runner
+    )
     return AlarmsScreen(cluster, service)
 
 

@@ -9,7 +9,7 @@ half-way; Escape asks first while one runs or after one stopped half-way.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -18,9 +18,8 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Button, Checkbox, Footer, Input, Select, Static
 
-from screens.failover_services import FailoverServices, app_services
+from screens.failover_services import FailoverServices, context_services
 from screens.failover_text import (
-    FailoverRun,
     LeaveFailover,
     checklist_content,
     confirm_prompt,
@@ -36,6 +35,7 @@ from services.failover import (
     Preflight,
     build_failover_plan,
 )
+from services.failover.run import FailoverRun
 from services.inventory_model import Cluster
 from services.plans import PlanResult, StepEvent, WriteRefused, ensure_writable
 from services.status_model import ClusterStatus
@@ -43,22 +43,14 @@ from tui.screen_registry import ScreenUnavailable, register_screen
 from tui.widgets.header import ConsoleHeader
 from tui.widgets.plan_view import PlanSteps, render_dry_run
 
+if TYPE_CHECKING:
+    from tui.app import Db2OpsApp
+
 KIND_OPTIONS = [
     ("Planned takeover (db2 takeover hadr on the standby)", "planned"),
     ("Pacemaker move (crm resource move, then clear)", "pacemaker"),
     ("FORCED takeover (by force peer window only)", "forced"),
 ]
-_RUNS: dict[str, FailoverRun] = {}  # cluster -> the last failover applied from this console
-
-
-def current_run(cluster: str) -> FailoverRun | None:
-    """Return the failover last started from this console for `cluster` (None when none)."""
-    return _RUNS.get(cluster)
-
-
-def forget_run(cluster: str) -> None:
-    """Forget the last failover of `cluster` (tests; `r` after a finished run)."""
-    _RUNS.pop(cluster, None)
 
 
 class FailoverScreen(Screen[None]):
@@ -111,6 +103,10 @@ class FailoverScreen(Screen[None]):
         self._syncing = False
 
     # ------------------------------------------------------------------ layout
+    def current_run(self) -> FailoverRun | None:
+        """Return the failover last started from this console for this cluster (None when none)."""
+        return self.services.runs.get(self.cluster.name)
+
     def compose(self) -> ComposeResult:
         c = self.cluster
         yield ConsoleHeader("failover", c)
@@ -146,7 +142,7 @@ class FailoverScreen(Screen[None]):
         self.query_one("#fo-progress").border_title = "Act → verify"
         self.query_one("#fo-summary").border_title = "Summary"
         self.set_interval(0.25, self.refresh_run)
-        run = current_run(self.cluster.name)
+        run = self.current_run()
         if run is not None:
             self.target, self.kind = run.target, run.kind
         self.redraw()
@@ -158,12 +154,12 @@ class FailoverScreen(Screen[None]):
     # ------------------------------------------------------------------ preparing (reads only)
     def action_recheck(self) -> None:
         """Read the status again, rebuild the plan and its dry run (a finished run is put aside)."""
-        run = current_run(self.cluster.name)
+        run = self.current_run()
         if run is not None and run.running:
             self.notify("a failover is running: wait for it to finish", severity="warning")
             return
         if run is not None:
-            forget_run(self.cluster.name)
+            self.services.runs.pop(self.cluster.name, None)
             self._events_shown, self._result_shown = 0, False
         self.dry, self.problem = None, ""
         self.redraw()
@@ -205,7 +201,7 @@ class FailoverScreen(Screen[None]):
         )
 
     def _observed(self, seen: FailoverObservation) -> None:
-        run = current_run(self.cluster.name)
+        run = self.current_run()
         if run is not None and run.running:
             run.observation = seen
 
@@ -235,7 +231,7 @@ class FailoverScreen(Screen[None]):
 
     def can_fail_over(self) -> bool:
         """True when the plan is ready (runnable, dry run shown, nothing running) and both names are typed."""
-        pf, run = self.preflight, current_run(self.cluster.name)
+        pf, run = self.preflight, self.current_run()
         ready = (
             self.plan is not None
             and self.plan.settings is not None
@@ -269,7 +265,7 @@ class FailoverScreen(Screen[None]):
             return
         s = self.services
         run = FailoverRun(self.cluster.name, self.plan.target or "?", self.kind, started_at=s.monotonic())
-        _RUNS[self.cluster.name] = run
+        s.runs[self.cluster.name] = run
         self._events_shown, self._result_shown = 0, False
         self.query_one(PlanSteps).show_plan(self.plan)
         self.app.run_worker(
@@ -306,7 +302,7 @@ class FailoverScreen(Screen[None]):
 
     # ------------------------------------------------------------------ leaving
     def action_leave(self) -> None:
-        run = current_run(self.cluster.name)
+        run = self.current_run()
         if run is not None and (run.running or run.half_done):
             self.app.push_screen(LeaveFailover(leave_question(run)), self._left)
             return
@@ -349,7 +345,7 @@ class FailoverScreen(Screen[None]):
 
     def refresh_run(self) -> None:
         """Redraw the run part from the shared run state (called every 0.25 s)."""
-        run = current_run(self.cluster.name)
+        run = self.current_run()
         self.set_class(run is not None, "-ran")
         self.set_class(run is not None and not run.running, "-done")
         if run is None:
@@ -377,11 +373,11 @@ class FailoverScreen(Screen[None]):
         return timeline.entries(since=None if since is None else since - 5)[-12:]
 
 
-def _open_failover(app: Any) -> FailoverScreen:
+def _open_failover(app: Db2OpsApp) -> FailoverScreen:
     cluster = app.current_cluster
     if cluster is None:
         raise ScreenUnavailable("no cluster selected: open one on :fleet first, then :failover")
-    return FailoverScreen(cluster, app_services(app))
+    return FailoverScreen(cluster, context_services(app.context, cluster))
 
 
 register_screen(

@@ -7,13 +7,12 @@ Pure functions (plus one small modal) so tests read exactly what the DBA reads.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 from textual.binding import Binding
 from textual.content import Content
 
-from services.failover import EXPECTED_SECONDS, FailoverObservation, Preflight
-from services.plans import PlanResult, StepEvent
+from services.failover import EXPECTED_SECONDS, Preflight
+from services.failover.run import FailoverRun
 from services.timeline import TimelineEntry
 from tui.widgets.yes_no_modal import YesNoModal, yes_no_css
 
@@ -23,40 +22,6 @@ _MARK = {
     "warn": ("⚠", "$text-warning"),
     "pending": ("…", "$text-muted"),
 }
-_ACT_STEPS = ("takeover", "move", "clear-constraints")
-
-
-@dataclass
-class FailoverRun:
-    """One failover being applied (kept per cluster, so it survives leaving and reopening the screen)."""
-
-    cluster: str
-    target: str
-    kind: str
-    started_at: float
-    running: bool = True
-    current_step: str = ""
-    events: list[StepEvent] = field(default_factory=list)
-    observation: FailoverObservation | None = None
-    result: PlanResult | None = None
-    error: str = ""
-    finished_at: float | None = None
-    wall_started: float | None = None  # epoch seconds: where the summary's timeline excerpt starts
-
-    @property
-    def acted(self) -> bool:
-        """True once a changing step (takeover, move, clear) finished applying."""
-        return any(
-            e.phase == "finished" and e.status == "applied" and e.step_id in _ACT_STEPS for e in self.events
-        )
-
-    @property
-    def half_done(self) -> bool:
-        """True when it stopped after changing something but before everything was verified."""
-        if self.running:
-            return False
-        failed = self.error or (self.result is not None and self.result.outcome != "ok")
-        return bool(failed) and self.acted
 
 
 def checklist_content(preflight: Preflight | None) -> Content:

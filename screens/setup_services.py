@@ -1,21 +1,19 @@
 """How the monitoring wizard reaches a cluster: WizardServices (what tests replace with fakes) and the
-console's own wiring, `app_services(app)`: the status poller's SSH pool (or a pool of its own, closed when
-the wizard closes), the operator journal, the lab session when running `db2ops lab`.
+console's own wiring, `context_services(app.context)`: the session's one SSH pool, the operator journal,
+the lab session when running `db2ops lab`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import importlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from services.context import ConsoleContext
 from services.inventory_model import Cluster
 from services.monitoring.prove_it_fires import ProofEvent, ProofOptions, prove_it_fires
 from services.plans import PlanContext, PlanResult, run_plan
-from services.plans.journal import journal_for
 
 
 @dataclass
@@ -33,35 +31,19 @@ class WizardServices:
     close: Callable[[], Awaitable[None]] | None = None
 
 
-def app_services(app: Any) -> WizardServices:
-    """Return WizardServices for the running console: its SSH pool (or a new one), the journal, the lab."""
-    own: dict[str, Any] = {}
+def context_services(context: ConsoleContext) -> WizardServices:
+    """Return WizardServices over the console's context: its one SSH pool, the cluster's journal, the lab."""
 
     async def make_context(cluster: Cluster) -> PlanContext:
-        runner = getattr(app.current_status_source, "runner", None)
-        if runner is None:
-            if "pool" not in own:
-                # asyncssh is imported on first use, off the event loop (it takes a moment)
-                ssh = await asyncio.to_thread(importlib.import_module, "services.ssh")
-                s = app.settings
-                own["pool"] = ssh.SshPool(
-                    connect_timeout=s.ssh_connect_timeout_s, command_timeout=s.ssh_command_timeout_s
-                )
-            runner = own["pool"]
         return PlanContext(
             cluster=cluster,
-            runner=runner,
-            journal=journal_for(cluster),
-            inventory_source=app.inventory.source,
+            runner=await context.host_runner(),
+            journal=context.journal(cluster),
+            inventory_source=context.inventory.source,
         )
-
-    async def close() -> None:
-        if "pool" in own:
-            await own.pop("pool").close()
 
     return WizardServices(
         make_context=make_context,
-        lab_session=getattr(app, "lab", None),
-        inventory_source=app.inventory.source,
-        close=close,
+        lab_session=context.lab,
+        inventory_source=context.inventory.source,
     )

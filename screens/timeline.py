@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-import weakref
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -32,32 +31,15 @@ from tui.screen_registry import ScreenUnavailable, register_screen
 from tui.widgets.header import ConsoleHeader
 from tui.write_export import write_export
 
-_TIMELINES: weakref.WeakKeyDictionary[Any, dict[str, Timeline]] = weakref.WeakKeyDictionary()
-_SOURCES: weakref.WeakKeyDictionary[Any, dict[str, TimelineSources]] = weakref.WeakKeyDictionary()
+if TYPE_CHECKING:
+    from tui.app import Db2OpsApp
+
 _SEV_LOOK = {
     "ok": ("✔ ok", "$text-success"),
     "info": ("· info", ""),
     "warning": ("⚠ warn", "$text-warning"),
     "critical": ("✖ crit", "bold $text-error"),
 }
-
-
-def timeline_for(app: Any, cluster: str) -> Timeline:
-    """Return the console's one timeline of `cluster` (created empty the first time)."""
-    per_app = _TIMELINES.setdefault(app, {})
-    if cluster not in per_app:
-        per_app[cluster] = Timeline(cluster)
-    return per_app[cluster]
-
-
-def sources_for(app: Any, cluster: Cluster, timeline: Timeline) -> TimelineSources:
-    """Return the console's one TimelineSources of `cluster` (its read position survives closing the
-    screen; a changed inventory entry for the cluster starts a new one)."""
-    per_app = _SOURCES.setdefault(app, {})
-    known = per_app.get(cluster.name)
-    if known is None or known.cluster != cluster or known.timeline is not timeline:
-        known = per_app[cluster.name] = TimelineSources(cluster, timeline)
-    return known
 
 
 def export_file_name(cluster: str, now: float) -> str:
@@ -264,15 +246,17 @@ class TimelineScreen(Screen[None]):
         self.notify(f"Incident report written to {path}", title="Exported", timeout=10)
 
 
-def _open_timeline(app: Any) -> TimelineScreen:
+def _open_timeline(app: Db2OpsApp) -> TimelineScreen:
     cluster = app.current_cluster
     if cluster is None:
         raise ScreenUnavailable("no cluster selected: open one on :fleet first, then :timeline")
-    timeline = timeline_for(app, cluster.name)
-    sources = sources_for(app, cluster, timeline)
+    # The session's timeline and read positions live on the context: reopening the screen keeps them.
+    timeline = app.context.timeline(cluster.name)
+    sources = app.context.timeline_sources_for(cluster)
+    journal = app.context.journal(cluster)
 
     async def collect(logs: bool) -> None:
-        await collect_from_app(app, cluster, timeline, logs=logs, sources=sources)
+        await collect_from_app(app, cluster, timeline, logs=logs, journal=journal, sources=sources)
 
     return TimelineScreen(cluster, timeline, collect=collect, notes=sources.note_text)
 

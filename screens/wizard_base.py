@@ -11,7 +11,7 @@ is allowed: the plan page runs services.plans.run_plan, whose write guard refuse
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -20,13 +20,16 @@ from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from screens.setup_services import WizardServices, app_services
+from screens.setup_services import WizardServices, context_services
 from screens.wizard_form import FieldSpec, WizardForm
 from services.inventory_model import Cluster
 from services.plans import Plan
 from tui.screen_registry import ScreenUnavailable
 from tui.widgets.header import ConsoleHeader
 from tui.widgets.plan_page import PlanPage
+
+if TYPE_CHECKING:
+    from tui.app import Db2OpsApp
 
 PLAN_ACTIONS = ("check", "dry_run", "apply", "copy", "export")
 
@@ -298,15 +301,15 @@ class WizardScreen(Screen[None]):
         self.plan_page.export()
 
 
-def wizard_opener(screen: type[WizardScreen], command: str) -> Callable[[Any], WizardScreen]:
+def wizard_opener(screen: type[WizardScreen], command: str) -> Callable[[Db2OpsApp], WizardScreen]:
     """Return the screen registry's factory opening `screen` on the console's current cluster, wired to
-    the console (app_services); the factory raises ScreenUnavailable, naming `command`, when no cluster
+    the console's context (context_services); the factory raises ScreenUnavailable, naming `command`, when no cluster
     is selected."""
 
-    def open_wizard(app: Any) -> WizardScreen:
+    def open_wizard(app: Db2OpsApp) -> WizardScreen:
         cluster = app.current_cluster
         if cluster is None:
             raise ScreenUnavailable(f"no cluster selected: open one on :fleet first, then {command}")
-        return screen(cluster, app_services(app))
+        return screen(cluster, context_services(app.context))
 
     return open_wizard

@@ -26,11 +26,12 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import asyncssh
 
 from services import paths
+from services.host_runner import CommandResult, HostRunner
 from services.inventory_model import Host
 from services.ssh_errors import (
     AuthenticationFailed,
@@ -56,37 +57,6 @@ __all__ = [
     "SshPool",
     "trust_host_key",
 ]
-
-
-@dataclass(frozen=True)
-class CommandResult:
-    """What one remote command returned. `command` is exactly the line sent: shlex.join(argv)."""
-
-    host: str
-    argv: tuple[str, ...]
-    command: str
-    exit_status: int  # 255 when the command died from a signal or the channel closed without a status
-    stdout: str
-    stderr: str
-    duration_s: float
-
-    @property
-    def ok(self) -> bool:
-        return self.exit_status == 0
-
-
-class HostRunner(Protocol):
-    """Anything that runs an argv on a Host (SshPool; fakes in tests). Status and plans type against it."""
-
-    async def run(
-        self,
-        host: Host,
-        argv: Sequence[str],
-        *,
-        timeout: float | None = None,
-        input: str | None = None,
-        check: bool = False,
-    ) -> CommandResult: ...
 
 
 _CIPHER_PREFERENCE = (

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
+from services.host_runner import HostRunner
 from services.inventory_model import Cluster, Host, Inventory
 from services.part_errors import ErrorKind, PartError, combined, exit_error, one_line, runner_error
 from services.ssh_errors import HostKeyChanged, HostKeyUnknown, SshError
@@ -51,7 +52,7 @@ class StatusService:
     def __init__(
         self,
         inventory: Inventory,
-        runner: Any,
+        runner: HostRunner,
         *,
         aws_route: bool = True,
         clock: Callable[[], float] = time.time,
@@ -142,7 +143,7 @@ class LastGoodParts:
 
 
 async def gather_cluster_status(
-    cluster: Cluster, runner: Any, *, aws_route: bool = True, clock: Callable[[], float] = time.time
+    cluster: Cluster, runner: HostRunner, *, aws_route: bool = True, clock: Callable[[], float] = time.time
 ) -> ClusterStatus:
     """Run every status command on every host of `cluster` at once and build the snapshot.
 
@@ -155,7 +156,7 @@ async def gather_cluster_status(
 
 async def _gather(
     cluster: Cluster,
-    runner: Any,
+    runner: HostRunner,
     *,
     aws_route: bool,
     clock: Callable[[], float],

@@ -7,7 +7,6 @@ and AWS) is built inside a worker after the first frame; the lab is started the 
 from __future__ import annotations
 
 import asyncio
-import importlib
 import os
 import time
 from collections.abc import Callable
@@ -20,6 +19,8 @@ from textual.binding import Binding
 from textual.screen import ModalScreen, Screen
 from textual.signal import Signal
 
+from services.context import ConsoleContext, LabHandle, StatusSource
+from services.host_runner import HostRunner
 from services.inventory_model import Cluster, Inventory
 from services.settings import Settings
 from themes.themes import CSS_PATH, THEMES, next_theme, resolve_theme
@@ -44,8 +45,10 @@ FIRST_FRAME_MARKER = "DB2OPS_FIRST_FRAME"
 
 
 class Db2OpsApp(App[int]):
-    """The db2ops console. `status_source` is anything with `async snapshot(cluster)` (tests pass fakes);
-    when None, a services.status.StatusService over an SshPool is built after the first frame."""
+    """The db2ops console over one ConsoleContext (`self.context`: the SSH pool, the status source, the lab,
+    journals, timelines, failover runs). Pass `context`, or the inventory and settings (plus, in tests,
+    fakes for `status_source` and `runner`) and the app makes it; the real StatusService over the SSH pool
+    is built after the first frame."""
 
     TITLE = "db2ops"
     INTERVAL_STEPS = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
@@ -65,25 +68,26 @@ class Db2OpsApp(App[int]):
 
     def __init__(
         self,
-        inventory: Inventory,
+        inventory: Inventory | None = None,
         settings: Settings | None = None,
-        status_source: Any = None,
-        lab: Any = None,
+        status_source: StatusSource | None = None,
+        lab: LabHandle | None = None,
         *,
-        runner: Any = None,
+        context: ConsoleContext | None = None,
+        runner: HostRunner | None = None,
         start_cluster: str | None = None,
         clock: Callable[[], float] = time.time,
         settings_path: Path | None = None,
         toasts: bool = True,
     ) -> None:
         super().__init__()
-        self.inventory = inventory
-        self.settings = settings or Settings()
-        self.lab = lab
-        self._status_source = status_source
-        self._runner = runner
-        self._built_source: Any = None
-        self._source_lock = asyncio.Lock()
+        if context is None:
+            if inventory is None:
+                raise TypeError("Db2OpsApp needs an inventory or a context")
+            context = ConsoleContext(inventory, settings, runner=runner, status_source=status_source, lab=lab)
+        elif any(part is not None for part in (inventory, settings, status_source, lab, runner)):
+            raise TypeError("Db2OpsApp: pass either a context or its parts, not both")
+        self.context = context
         self._start_cluster = start_cluster
         self._clock = clock
         self._settings_path = settings_path
@@ -98,7 +102,9 @@ class Db2OpsApp(App[int]):
         self.drills_done = 0
         self.status_signal: Signal[str] = Signal(self, "status")
         self.console_state_signal: Signal[None] = Signal(self, "console-state")
-        self.poller = StatusPoller(self._source, self._on_status, self._on_poll_error, self.refresh_interval)
+        self.poller = StatusPoller(
+            self.context.status, self._on_status, self._on_poll_error, self.refresh_interval
+        )
         for theme in THEMES:
             self.register_theme(theme)
         self.theme = resolve_theme(self.settings.theme, set(self.available_themes))
@@ -106,6 +112,26 @@ class Db2OpsApp(App[int]):
             self.set_keymap(self.settings.keymap)
 
     # ------------------------------------------------------------------ state other modules read
+
+    @property
+    def inventory(self) -> Inventory:
+        return self.context.inventory
+
+    @inventory.setter
+    def inventory(self, inventory: Inventory) -> None:
+        self.context.inventory = inventory
+
+    @property
+    def settings(self) -> Settings:
+        return self.context.settings
+
+    @settings.setter
+    def settings(self, settings: Settings) -> None:
+        self.context.settings = settings
+
+    @property
+    def lab(self) -> LabHandle | None:
+        return self.context.lab
 
     @property
     def clusters(self) -> tuple[Cluster, ...]:
@@ -179,9 +205,12 @@ class Db2OpsApp(App[int]):
     async def _start_lab(self) -> None:
         from screens.starting import StartingScreen
 
+        lab = self.lab
+        if lab is None:
+            return
         try:
-            await self.lab.start()
-            inventory = self.lab.inventory
+            await lab.start()
+            inventory = lab.inventory
             if not isinstance(inventory, Inventory):
                 from services.inventory import load_inventory
 
@@ -207,41 +236,12 @@ class Db2OpsApp(App[int]):
                 self.poller.run(cluster), group="poll", name=f"poll:{cluster.name}", exit_on_error=False
             )
 
-    @property
-    def current_status_source(self) -> Any:
-        """The injected or built status source; None until the first poll built it."""
-        return self._status_source or self._built_source
-
-    async def _source(self) -> Any:
-        """Return the status source, building the real StatusService (SSH + AWS imports) on first use."""
-        if self._status_source is not None:
-            return self._status_source
-        async with self._source_lock:
-            if self._built_source is None:
-                self._built_source = await asyncio.to_thread(self._build_status_service)
-            return self._built_source
-
-    def _build_status_service(self) -> Any:
-        ssh = importlib.import_module("services.ssh")
-        status = importlib.import_module("services.status")
-        s = self.settings
-        pool = ssh.SshPool(
-            connect_timeout=s.ssh_connect_timeout_s,
-            command_timeout=s.ssh_command_timeout_s,
-            keepalive_interval=s.ssh_keepalive_s,
-            max_concurrency=s.ssh_max_concurrency,
-        )
-        return status.StatusService(self.inventory, pool)
-
     async def on_unmount(self) -> None:
         self.workers.cancel_group(self, "poll")
-        for thing, method in ((self._built_source, "close"), (self.lab, "stop")):
-            closer = getattr(thing, method, None)
-            if closer is not None:
-                try:
-                    await asyncio.wait_for(closer(), 10)
-                except Exception:  # closing on exit: nothing left to tell the user
-                    pass
+        try:  # the SSH pool, then the lab
+            await asyncio.wait_for(self.context.close(), 20)
+        except Exception:  # closing on exit: nothing left to tell the user
+            pass
 
     # ------------------------------------------------------------------ polling results
 
@@ -347,15 +347,7 @@ class Db2OpsApp(App[int]):
     def _retry_hosts_now(self, cluster: Cluster | None = None) -> None:
         """End the SSH reconnect backoff (of `cluster`'s hosts, or all): a user who asks for a refresh
         (or just restored the lab) must see a host that came back now, not after up to 8 s of backoff."""
-        runner = self._runner or getattr(self.current_status_source, "runner", None)
-        reset = getattr(runner, "reset_backoff", None)
-        if reset is None:
-            return
-        if cluster is None:
-            reset()
-        else:
-            for host in cluster.hosts:
-                reset(host)
+        self.context.retry_hosts_now(None if cluster is None else cluster.hosts)
 
     def action_toggle_pause(self) -> None:
         self.paused = not self.paused
@@ -426,10 +418,7 @@ class Db2OpsApp(App[int]):
     async def _drill(self, cluster: Cluster, verb: str) -> None:
         from tui.drills import run_lab_drill
 
-        runner = self._runner or getattr(await self._source(), "runner", None)
-        if runner is None:
-            self.notify("no SSH runner available for drills", severity="error")
-            return
+        runner = await self.context.host_runner()
         await run_lab_drill(self, runner, cluster, verb)
         self.drills_done += 1
         self._retry_hosts_now(cluster)
@@ -437,14 +426,19 @@ class Db2OpsApp(App[int]):
 
 
 def run_console(
-    inventory: Inventory, *, settings: Settings, lab: object | None = None, start_cluster: str | None = None
+    inventory: Inventory,
+    *,
+    settings: Settings,
+    lab: LabHandle | None = None,
+    start_cluster: str | None = None,
 ) -> int:
     """Run the console until the user quits; return the exit code (0 normally).
 
     With DB2OPS_EXIT_AFTER_FIRST_FRAME=1 the app exits right after painting its first screen and prints
     `DB2OPS_FIRST_FRAME <epoch seconds>` (bench/first_frame.py measures start-up with it).
     """
-    app = Db2OpsApp(inventory, settings, lab=lab, start_cluster=start_cluster)
+    context = ConsoleContext(inventory, settings, lab=lab)  # the console's one composition root
+    app = Db2OpsApp(context=context, start_cluster=start_cluster)
     code = app.run()
     if os.environ.get(EXIT_AFTER_FIRST_FRAME_ENV) and app.first_frame_at is not None:
         print(f"{FIRST_FRAME_MARKER} {app.first_frame_at:.6f}", flush=True)

@@ -9,6 +9,7 @@ import argparse
 import asyncio
 import json
 import sys
+from collections.abc import Awaitable
 from pathlib import Path
 
 from lab.arguments import cluster_count
@@ -266,16 +267,18 @@ def _cmd_setup_ha(args: argparse.Namespace) -> int:
     except HaParamError as exc:
         raise _UserError(str(exc)) from None
     mode = "apply" if args.apply else "dry-run"
-    return asyncio.run(
-        run_setup_ha(inv, args.setup_cluster, mode=mode, as_json=args.json, out=sys.stdout, params=params)
+    context = _console_context(inv)
+    setup = run_setup_ha(
+        inv, args.setup_cluster, mode=mode, as_json=args.json, out=sys.stdout, params=params, context=context
     )
+    return asyncio.run(_closing(context, setup))
 
 
 async def _cmd_failover(args: argparse.Namespace) -> int:
     from services.failover.cli import run_failover
 
     inv = _load_inventory(args.inventory)
-    async with _ssh_pool() as pool:
+    async with _console_context(inv) as context:
         return await run_failover(
             inv,
             args.failover_cluster,
@@ -285,7 +288,7 @@ async def _cmd_failover(args: argparse.Namespace) -> int:
             confirm=args.failover_confirm,
             as_json=args.json,
             out=sys.stdout,
-            runner=pool,
+            runner=context.runner,
         )
 
 
@@ -316,15 +319,27 @@ def _dispatch(args: argparse.Namespace) -> int:
             params = parse_param_overrides(args.setup_set)
         except MonitoringParamError as exc:
             raise _UserError(str(exc)) from None
+        context = _console_context(inv)
         if args.prove:
-            return asyncio.run(
-                run_prove_it_fires(inv, args.setup_cluster, as_json=args.json, out=sys.stdout, params=params)
+            prove = run_prove_it_fires(
+                inv,
+                args.setup_cluster,
+                as_json=args.json,
+                out=sys.stdout,
+                params=params,
+                runner=context.runner,
             )
-        return asyncio.run(
-            run_setup_monitoring(
-                inv, args.setup_cluster, mode=mode, as_json=args.json, out=sys.stdout, params=params
-            )
+            return asyncio.run(_closing(context, prove))
+        setup = run_setup_monitoring(
+            inv,
+            args.setup_cluster,
+            mode=mode,
+            as_json=args.json,
+            out=sys.stdout,
+            params=params,
+            context=context,
         )
+        return asyncio.run(_closing(context, setup))
     if args.cmd == "failover":
         return asyncio.run(_cmd_failover(args))
     if args.cmd == "journal":
@@ -378,22 +393,25 @@ def _load_inventory(path: Path | None):
     return inv
 
 
-def _ssh_pool():
-    from services.settings import SettingsError, load_settings
-    from services.ssh import SshPool
+def _console_context(inventory):
+    """Return the command's one ConsoleContext over `inventory` and settings.yaml (its SSH pool has the
+    settings' timeouts); use it as `async with`, which closes the pool."""
+    from services.context import ConsoleContext
+    from services.settings import SettingsError
 
     try:
-        settings = load_settings()
+        context = ConsoleContext.from_settings_file(inventory)
     except SettingsError as exc:
         raise _UserError(str(exc)) from None
-    for w in settings.warnings:
+    for w in context.settings.warnings:
         print(f"db2ops: warning: {w}", file=sys.stderr)
-    return SshPool(
-        connect_timeout=settings.ssh_connect_timeout_s,
-        command_timeout=settings.ssh_command_timeout_s,
-        keepalive_interval=settings.ssh_keepalive_s,
-        max_concurrency=settings.ssh_max_concurrency,
-    )
+    return context
+
+
+async def _closing(context, command: Awaitable[int]) -> int:
+    """Await `command` (which runs on `context`), then close the context (its SSH pool)."""
+    async with context:
+        return await command
 
 
 async def _cmd_trust(args: argparse.Namespace) -> int:
@@ -411,9 +429,9 @@ async def _cmd_trust(args: argparse.Namespace) -> int:
     if len(found) > 1:
         raise _UserError(f"host {args.host!r} is in several clusters: add --cluster NAME")
     _, host = found[0]
-    async with _ssh_pool() as pool:
+    async with _console_context(inv) as context:
         try:
-            await pool.run(host, ["true"])
+            await context.runner.run(host, ["true"])
         except HostKeyChanged as exc:
             print(f"db2ops: REFUSED: {exc}", file=sys.stderr)
             return 3
@@ -484,7 +502,6 @@ def _cmd_parse(args: argparse.Namespace) -> int:
 
 
 async def _cmd_status(args: argparse.Namespace) -> int:
-    from services.status import StatusService
     from services.status_json import EXIT_UNREACHABLE, status_document, status_exit_code
 
     inv = _load_inventory(args.inventory)
@@ -495,13 +512,11 @@ async def _cmd_status(args: argparse.Namespace) -> int:
             names = ", ".join(x.name for x in inv.clusters)
             raise _UserError(f"no cluster {args.status_cluster!r} in {inv.source}; known: {names}")
         clusters = [c]
-    service = StatusService(inv, _ssh_pool())
-    try:
-        statuses = list(await asyncio.gather(*(service.snapshot(c) for c in clusters)))
-    finally:
-        await service.close()
+    async with _console_context(inv) as context:
+        statuses = list(await asyncio.gather(*(context.snapshot(c) for c in clusters)))
+        unknown_keys = context.unknown_host_keys()
     code = status_exit_code(statuses)
-    code = EXIT_UNREACHABLE if service.pending_host_keys and code == 0 else code
+    code = EXIT_UNREACHABLE if unknown_keys and code == 0 else code
     if args.json:
         print(json.dumps(status_document(statuses, exit_code=code), indent=2, default=str))
     else:
@@ -509,7 +524,7 @@ async def _cmd_status(args: argparse.Namespace) -> int:
 
         for s in statuses:
             print(render_status_text(s))
-    for err in service.pending_host_keys:
+    for err in unknown_keys:
         print(f"db2ops: {err}", file=sys.stderr)
     return code
 

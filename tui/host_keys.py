@@ -8,25 +8,24 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING
 
-from textual.app import App
+if TYPE_CHECKING:
+    from services.ssh_errors import HostKeyChanged, HostKeyUnknown
+    from tui.app import Db2OpsApp
 
 
 class HostKeyQuestions:
     """Tracks which keys were asked about; `ask()` opens the next dialog when none is open."""
 
-    def __init__(self, app: App[Any]) -> None:
+    def __init__(self, app: Db2OpsApp) -> None:
         self.app = app
         self._asked: set[tuple[str, str]] = set()
         self.dialog_open = False
 
-    def pending(self) -> list[Any]:
+    def pending(self) -> list[HostKeyUnknown | HostKeyChanged]:
         """Return the unknown then changed keys the status source holds (none before it exists)."""
-        source = self.app.current_status_source  # type: ignore[attr-defined]
-        if source is None:
-            return []
-        return list(getattr(source, "pending_host_keys", [])) + list(getattr(source, "refused_host_keys", []))
+        return self.app.context.unverified_host_keys()
 
     def ask(self, again: bool = False) -> None:
         """Open a dialog for the first key not asked about yet (or any key when `again`)."""
@@ -52,7 +51,7 @@ class HostKeyQuestions:
         self.dialog_open = False
         self.ask()
 
-    def _answered(self, err: Any, trusted: bool) -> None:
+    def _answered(self, err: HostKeyUnknown, trusted: bool) -> None:
         self.dialog_open = False
         if trusted:
             self.app.run_worker(self._trust(err), group="hostkeys", exit_on_error=False)
@@ -64,15 +63,13 @@ class HostKeyQuestions:
             )
         self.ask()
 
-    async def _trust(self, err: Any) -> None:
+    async def _trust(self, err: HostKeyUnknown) -> None:
         ssh = await asyncio.to_thread(importlib.import_module, "services.ssh")
         try:
             path = await asyncio.to_thread(ssh.trust_host_key, err)
         except Exception as exc:  # show it: the user asked for this write
             self.app.notify(f"Could not write the key of {err.host}: {exc}", severity="error", markup=False)
             return
-        pending = getattr(self.app.current_status_source, "pending_host_keys", None)  # type: ignore[attr-defined]
-        if isinstance(pending, list) and err in pending:
-            pending.remove(err)
+        self.app.context.forget_host_key(err)
         self.app.notify(f"Trusted the {err.key_type} key of {err.host}: written to {path}")
-        self.app.poller.refresh_now()  # type: ignore[attr-defined]
+        self.app.poller.refresh_now()

@@ -13,13 +13,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from services.host_runner import HostRunner
 from services.inventory_model import Cluster, Host
 from services.plans.guard import require_guarded
 from services.plans.step import Action, StepFailed, aws_action, ssh_action
 
-if TYPE_CHECKING:  # services.ssh imports asyncssh: for annotations only
+if TYPE_CHECKING:
     from services.plans.journal import Journal
-    from services.ssh import HostRunner
 
 # AWS operations a check/verify may call: nothing that changes anything.
 _READ_VERBS = ("Describe", "List", "Get", "Filter", "Test", "Lookup")

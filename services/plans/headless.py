@@ -2,8 +2,9 @@
 
 Looks the cluster up, builds the plan, runs it (progress lines while applying, a clear word on Ctrl-C)
 and reports it as text (a change ticket can review every command and AWS parameter) or JSON.
-HeadlessSetup is one `db2ops setup WHAT` command; no_such_cluster and headless_context (the context on
-the SSH pool, which it closes when it made it) also serve `setup monitoring --prove` and `db2ops failover`.
+HeadlessSetup is one `db2ops setup WHAT` command; no_such_cluster and headless_context (the PlanContext
+on the command's ConsoleContext: its SSH pool, fed from settings.yaml, and its journals) also serve
+`setup monitoring --prove` and `db2ops failover`.
 Exit codes: 0 everything done (or planned, for a dry run), 1 a step failed, 2 bad input (unknown
 cluster, bad parameter), 3 refused by the write guard (read-only cluster and --apply).
 """
@@ -18,10 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from services.context import ConsoleContext
+from services.host_runner import HostRunner
 from services.inventory_model import Cluster, Inventory
 from services.plans.context import PlanContext
 from services.plans.guard import WriteRefused
-from services.plans.journal import Journal, journal_for
+from services.plans.journal import Journal
 from services.plans.runner import PlanResult, StepEvent, run_plan
 from services.plans.step import Plan
 
@@ -62,8 +65,8 @@ def print_plan_report(result: PlanResult, out: TextIO, *, with_actions: bool) ->
             else:  # every parameter, not render()'s one-line summary: a change ticket reviews them all
                 note = f"  # {action.note}" if action.note else ""
                 print(f"              aws {action.service} {action.operation}{note}", file=out)
-                body = json.dumps(action.to_dict()["params"], indent=2, sort_keys=True, default=str)
-                body = body.splitlines()
+                params = json.dumps(action.to_dict()["params"], indent=2, sort_keys=True, default=str)
+                body = params.splitlines()
             for line in body:
                 print(f"                | {line}", file=out)
     print(f"Result: {result.outcome}", file=out)
@@ -80,7 +83,8 @@ async def run_plan_headless(
     mode: str = "dry-run",
     as_json: bool = False,
     out: TextIO,
-    runner: Any = None,
+    context: ConsoleContext | None = None,
+    runner: HostRunner | None = None,
     journal: Journal | None = None,
     operator: str | None = None,
     state_dir: Path | None = None,
@@ -88,8 +92,9 @@ async def run_plan_headless(
     """Build the plan for `cluster_name` with `build_plan(cluster)`, run it in `mode` ("check",
     "dry-run" or "apply") and write a text or JSON report to `out`; return the exit code (EXIT_*).
 
-    `runner` defaults to a new services.ssh.SshPool (closed at the end), `journal` to the operator
-    journal. Never raises for expected problems: an unknown cluster or one of `param_errors` raised by
+    Hosts are reached through `runner` when given (tests), else `context`'s SSH pool (default: a context
+    made from settings.yaml, closed at the end); `journal` defaults to the context's journal of the
+    cluster. Never raises for expected problems: an unknown cluster or one of `param_errors` raised by
     `build_plan` gives 2, a read-only cluster with "apply" gives 3, with the message on `out`.
     Re-raises asyncio.CancelledError (Ctrl-C) after saying on `out` where the apply stopped.
     """
@@ -100,7 +105,9 @@ async def run_plan_headless(
         plan = build_plan(cluster)
     except param_errors as exc:
         return fail(out, as_json, EXIT_USAGE, str(exc))
-    async with headless_context(inventory, cluster, runner=runner, journal=journal, operator=operator) as ctx:
+    async with headless_context(
+        inventory, cluster, context=context, runner=runner, journal=journal, operator=operator
+    ) as ctx:
         return await _run_and_report(plan, ctx, mode=mode, as_json=as_json, out=out, state_dir=state_dir)
 
 
@@ -157,7 +164,8 @@ class HeadlessSetup:
         as_json: bool = False,
         out: TextIO,
         params: dict[str, Any] | None = None,
-        runner: Any = None,
+        context: ConsoleContext | None = None,
+        runner: HostRunner | None = None,
         journal: Journal | None = None,
         operator: str | None = None,
         state_dir: Path | None = None,
@@ -165,8 +173,7 @@ class HeadlessSetup:
         """Run the plan headless; write text or JSON to `out`; return the exit code.
 
         `mode` is "check", "dry-run" or "apply". `params` overrides the params' defaults (the command's
-        parse_*_overrides). `runner` defaults to a new services.ssh.SshPool (closed at the end),
-        `journal` to the operator journal. Never raises for expected problems: they become exit codes
+        parse_*_overrides). `context`, `runner` and `journal` as for run_plan_headless. Never raises for expected problems: they become exit codes
         2 (unknown cluster / bad parameter) or 3 (read-only cluster and --apply), with the message on
         `out`. Re-raises asyncio.CancelledError (Ctrl-C) after saying where the apply stopped.
         """
@@ -179,6 +186,7 @@ class HeadlessSetup:
             mode=mode,
             as_json=as_json,
             out=out,
+            context=context,
             runner=runner,
             journal=journal,
             operator=operator,
@@ -198,29 +206,38 @@ async def headless_context(
     inventory: Inventory,
     cluster: Cluster,
     *,
-    runner: Any = None,
+    context: ConsoleContext | None = None,
+    runner: HostRunner | None = None,
     journal: Journal | None = None,
     operator: str | None = None,
 ) -> AsyncIterator[PlanContext]:
-    """Yield the PlanContext a headless command runs `cluster` in: `runner` (default: a new
-    services.ssh.SshPool, closed on the way out), `journal` (default: the operator journal) and
-    `operator` (default: the PlanContext's). Raises nothing of its own."""
-    own_pool = runner is None
-    if own_pool:
-        from services.ssh import SshPool  # asyncssh only when a command really reaches hosts
+    """Yield the PlanContext a headless command runs `cluster` in.
 
-        runner = SshPool()
+    Hosts are reached through `runner` when given (a test's fake), else through `context`'s SSH pool; with
+    no `context`, one is made from the user's settings.yaml (so its SSH timeouts apply) and closed on the
+    way out. `journal` defaults to the context's journal of the cluster, `operator` to the PlanContext's.
+    Raises services.settings.SettingsError only when it must read a broken settings.yaml.
+    """
+    own = context is None
+    if context is not None:
+        session = context
+    elif runner is not None:  # nothing of the pool is used: no need to read settings.yaml
+        session = ConsoleContext(inventory, runner=runner)
+    else:
+        session = ConsoleContext.from_settings_file(inventory)
     try:
-        yield PlanContext(
+        plan_context = PlanContext(
             cluster=cluster,
-            runner=runner,
-            journal=journal if journal is not None else journal_for(cluster),
+            runner=runner if runner is not None else session.runner,
+            journal=journal if journal is not None else session.journal(cluster),
             inventory_source=inventory.source,
-            **({"operator": operator} if operator else {}),
         )
+        if operator:
+            plan_context.operator = operator
+        yield plan_context
     finally:
-        if own_pool:
-            await runner.close()
+        if own:
+            await session.close()
 
 
 def fail(out: TextIO, as_json: bool, code: int, message: str) -> int:

@@ -13,6 +13,8 @@ from alarms.fake_alarm_service import AUDIT, DIAG, NOW, OTHER, FakeAlarmService,
 from screens.alarm_dialogs import AlarmHistoryScreen, DeleteAlarmModal, EditAlarmModal, TestFireConfirm
 from screens.alarms import AlarmsScreen, mini_spark
 from services.alarm_steps import DeleteAlarmStep, EditAlarmStep, MuteAlarmStep, TestFireStep
+from services.context import ConsoleContext
+from services.inventory_model import Inventory
 from tui import screen_registry
 
 
@@ -305,7 +307,7 @@ def test_alarms_alias_is_registered_and_needs_a_cluster():
 
     class WithCluster:
         current_cluster = cluster()
-        inventory = None
+        context = ConsoleContext(Inventory(), runner=object())  # type: ignore[arg-type]
 
     screen = entry.factory(WithCluster())
     assert isinstance(screen, AlarmsScreen) and screen.cluster.name == "lab1"

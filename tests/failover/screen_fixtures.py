@@ -10,7 +10,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from failover.helpers import InProcessLabRunner, in_process
-from screens.failover import FailoverScreen, forget_run
+from screens.failover import FailoverScreen
 from screens.failover_services import FailoverServices
 from services.plans import Journal, PlanContext, run_plan
 from services.status import gather_cluster_status
@@ -60,7 +60,6 @@ def make(
     lab, cluster, runner = in_process(read_only=read_only)
     if drill == "disconnect-hadr":
         lab.disconnect_hadr()
-    forget_run(cluster.name)
     timeline = Timeline(cluster.name)
 
     async def snap(c):

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from failover.helpers import InProcessLabRunner, in_process
-from screens.failover import FailoverScreen, forget_run
-from screens.timeline import TimelineScreen, timeline_for
+from screens.failover import FailoverScreen
+from screens.timeline import TimelineScreen
 from services.inventory_model import Inventory
 from services.settings import Settings
 from services.status import gather_cluster_status
@@ -15,7 +15,7 @@ from tui.app import Db2OpsApp
 
 @dataclass
 class LabSource:
-    """A status source as the console expects one (`snapshot`, `runner`), over the in-process lab."""
+    """A status source as the console expects one (`snapshot`), over the in-process lab."""
 
     runner: InProcessLabRunner
 
@@ -27,11 +27,11 @@ async def test_failover_and_timeline_open_from_the_command_line(tmp_path, monkey
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     lab, cluster, runner = in_process()
-    forget_run(cluster.name)
     app = Db2OpsApp(
         Inventory(clusters=(cluster,)),
         Settings(),
         status_source=LabSource(runner),
+        runner=runner,  # the context's one runner: the failover's plan runs over it
         toasts=False,
         settings_path=tmp_path / "settings.toml",
     )
@@ -48,11 +48,12 @@ async def test_failover_and_timeline_open_from_the_command_line(tmp_path, monkey
             await pilot.pause(0.1)
         assert screen.dry is not None and screen.preflight.runnable
         assert screen.plan.target == "db2b"
-        assert screen.services.timeline is timeline_for(app, "lab1")
+        assert screen.services.timeline is app.context.timeline("lab1")
+        assert screen.services.runs is app.context.failover_runs  # a run outlives the screen, not the console
         await pilot.press("escape")
         await pilot.pause()
         app.run_command("timeline")
         await pilot.pause()
         assert isinstance(app.screen, TimelineScreen)
-        assert app.screen.timeline is timeline_for(app, "lab1")
+        assert app.screen.timeline is app.context.timeline("lab1")
     assert runner.writes() == []

@@ -7,7 +7,6 @@ import re
 from textual.widgets import Button, Static
 
 from failover.screen_fixtures import Gate, confirmed, failed_over, make, prepared, type_names
-from screens.failover import current_run
 from screens.failover_text import LeaveFailover
 from services.failover import FailoverObservation
 from services.plans import Journal, StepEvent
@@ -40,7 +39,7 @@ async def test_typed_confirmation_enables_the_button_and_the_failover_completes(
         await pilot.click("#fo-go")
         await app.workers.wait_for_complete()
         await pilot.pause(0.3)
-        run = current_run("lab1")
+        run = screen.services.runs.get("lab1")
         assert run is not None and not run.running and run.result.ok
         assert lab.summary()["promoted"] == "db2b" and lab.summary()["hadr_primary"] == "db2b"
         summary = text(screen, "#fo-summary")
@@ -60,7 +59,7 @@ async def test_read_only_cluster_is_refused_by_the_guard(tmp_path):
         assert refusal in text(screen, "#fo-refusal")
         screen.start_failover()
         await pilot.pause()
-        assert current_run("lab1") is None
+        assert screen.services.runs.get("lab1") is None
         assert runner.writes() == []
         assert any(refusal in n.message for n in app._notifications)
 
@@ -102,7 +101,7 @@ async def test_escape_asks_while_a_failover_runs_and_the_run_survives(tmp_path):
         assert app.screen is not screen
         gate.release.set()
         await app.workers.wait_for_complete()
-        run = current_run("lab1")
+        run = screen.services.runs.get("lab1")
         assert run is not None and run.result.ok and lab.summary()["promoted"] == "db2b"
 
 
@@ -119,7 +118,7 @@ async def test_a_failover_stopped_half_way_says_so_and_escape_asks(tmp_path):
     app, screen, lab, runner = make(tmp_path, stuck=True)
     async with app.run_test(size=SIZE) as pilot:
         await failed_over(pilot)
-        run = current_run("lab1")
+        run = screen.services.runs.get("lab1")
         assert run.result.failed_step == "verify" and run.half_done
         summary = text(screen, "#fo-summary")
         assert "✖ Stopped half-way: the cluster may be between states." in summary
@@ -178,7 +177,7 @@ def test_snapshot_progress(snap_compare, tmp_path):
         await confirmed(pilot)
         screen.start_failover()
         await gate.entered.wait()
-        run = current_run("lab1")  # as it looks while verify polls, the takeover done
+        run = screen.services.runs.get("lab1")  # as it looks while verify polls, the takeover done
         run.events += [
             StepEvent("preflight", "Preflight", "finished", "applied", "applied and verified"),
             StepEvent("takeover", "Takeover", "finished", "applied", "applied and verified"),

@@ -10,6 +10,7 @@ import screens.setup_ha  # noqa: F401  (registers :setup-ha)
 import screens.setup_monitoring  # noqa: F401  (registers :setup)
 from ha_setup.ha_wizard_app import fixed_cluster
 from screens.setup_ha import SetupHaScreen
+from services.context import ConsoleContext
 from services.inventory_model import Inventory
 from tui.app import Db2OpsApp
 
@@ -18,9 +19,7 @@ class FakeApp(SimpleNamespace):
     """What Db2OpsApp.run_command and the wizard's factory use of the app."""
 
     def __init__(self, cluster) -> None:
-        super().__init__(
-            current_cluster=cluster, inventory=Inventory(source="inv.yaml"), lab=None, settings=None
-        )
+        super().__init__(current_cluster=cluster, context=ConsoleContext(Inventory(source="inv.yaml")))
         self.shown: list = []
         self.notes: list[str] = []
 

@@ -79,7 +79,7 @@ async def test_drill_keys_are_hidden_and_inert_on_a_real_cluster():
         await polled(pilot, app)
         await pilot.press("K")
         await pilot.pause()
-        assert app.drills_done == 0 and app._runner.commands == []
+        assert app.drills_done == 0 and app.context.runner.commands == []
         assert "READ-ONLY" in header(app) and "LAB" not in header(app)
         await pilot.press("question_mark")
         assert "Kill primary" not in app.screen.query_one("#help-text").render().plain
@@ -152,7 +152,7 @@ async def test_kill_primary_drill_changes_banner_and_promoted_node_within_one_re
         await until(pilot, lambda: app.drills_done == 1, "drill finished")
         await polled(pilot, app, count=before + 1)
         await pilot.pause()
-        assert app._runner.commands == [("qnetd", ("db2ops-lab", "kill-primary"))]
+        assert app.context.runner.commands == [("qnetd", ("db2ops-lab", "kill-primary"))]
         assert app.poller.polls["lab-hadr"] == before + 1
         assert "Healthy: db2b is primary" in banner(app)
         topology = app.screen.query_one("#topology", StatusPanel).render().plain
@@ -342,4 +342,4 @@ async def test_ctrl_p_palette_finds_a_lab_drill_and_runs_it():
         assert "Lab drill: Kill the primary node" in str(hits.get_option_at_index(0).prompt)
         await pilot.press("down", "enter")
         await until(pilot, lambda: app.drills_done == 1, "drill from the palette")
-    assert app._runner.commands == [("qnetd", ("db2ops-lab", "kill-primary"))]
+    assert app.context.runner.commands == [("qnetd", ("db2ops-lab", "kill-primary"))]

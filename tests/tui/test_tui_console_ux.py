@@ -112,7 +112,7 @@ async def test_space_ends_the_ssh_backoff_and_a_drill_ends_it_for_its_cluster():
     app, _ = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
         await polled(pilot, app)
-        runner = app._runner
+        runner = app.context.runner
         await pilot.press("space")
         assert runner.backoff_resets == [None]  # every host: the user asked for fresh data now
         await pilot.press("R")

@@ -105,23 +105,20 @@ async def test_aws_opinion_compares_test_metric_filter_with_the_local_evaluator(
     assert await aws_opinion(lab, pattern, messages) == ""  # moto has no TestMetricFilter
 
 
-async def test_console_services_reuse_the_pollers_ssh_runner_and_the_lab() -> None:
-    from types import SimpleNamespace
-
-    from screens.setup_services import app_services
+async def test_console_services_use_the_contexts_runner_journal_and_lab() -> None:
+    from screens.setup_services import context_services
+    from services.context import ConsoleContext
     from services.inventory_model import Inventory
 
-    runner = object()
-    lab = object()
-    app = SimpleNamespace(
-        current_status_source=SimpleNamespace(runner=runner),
-        inventory=Inventory(clusters=(fixed_cluster(),), source="/etc/db2ops/inventory.yaml"),
-        settings=None,
-        lab=lab,
+    runner, lab = object(), object()
+    context = ConsoleContext(
+        Inventory(clusters=(fixed_cluster(),), source="/etc/db2ops/inventory.yaml"),
+        runner=runner,  # type: ignore[arg-type]
+        lab=lab,  # type: ignore[arg-type]
     )
-    services = app_services(app)
+    services = context_services(context)
     ctx = await services.make_context(fixed_cluster())
     assert ctx.runner is runner and ctx.inventory_source == "/etc/db2ops/inventory.yaml"
     assert ctx.journal is not None and ctx.journal.path.name == "journal.jsonl"
     assert services.lab_session is lab
-    await services.close()  # no pool of its own was made: nothing to close, no error
+    assert services.close is None  # the pool is the context's: the wizard closes nothing

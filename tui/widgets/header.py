@@ -9,6 +9,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from services.inventory_model import Cluster
+from tui.app import Db2OpsApp
 
 
 def header_content(
@@ -50,9 +51,9 @@ class ConsoleHeader(Static):
         self.extra = extra
 
     def on_mount(self) -> None:
-        signal = getattr(self.app, "console_state_signal", None)
-        if signal is not None:
-            signal.subscribe(self, lambda _state: self.redraw())
+        app = self.app  # the header also shows in a bare App (screen tests): defaults there
+        if isinstance(app, Db2OpsApp):
+            app.console_state_signal.subscribe(self, lambda _state: self.redraw())
         self.redraw()
 
     def set_cluster(self, cluster: Cluster | None, extra: str | None = None) -> None:
@@ -62,6 +63,8 @@ class ConsoleHeader(Static):
         self.redraw()
 
     def redraw(self) -> None:
-        paused = bool(getattr(self.app, "paused", False))
-        interval = float(getattr(self.app, "refresh_interval", 2.0))
+        app = self.app
+        console = app if isinstance(app, Db2OpsApp) else None
+        paused = console.paused if console is not None else False
+        interval = console.refresh_interval if console is not None else 2.0
         self.update(header_content(self.crumbs, self.cluster, paused, interval, self.extra))
