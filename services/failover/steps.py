@@ -13,7 +13,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from services.cluster_model import CrmStatus
-from services.failover.constraints import CONSTRAINTS_ARGV, cli_constraints_for, parse_constraints_xml
+from services.failover.constraints import (
+    CONSTRAINTS_ARGV,
+    LocationConstraint,
+    cli_constraints_for,
+    parse_constraints_xml,
+)
 from services.failover.observe import FailoverObservation, observe
 from services.failover.preflight import Preflight, run_preflight
 from services.inventory_model import Cluster, Host
@@ -81,7 +86,9 @@ class FailoverSettings:
 # ---------------------------------------------------------------- reads
 
 
-async def read_constraints(ctx: PlanContext, settings: FailoverSettings):
+async def read_constraints(
+    ctx: PlanContext, settings: FailoverSettings
+) -> tuple[tuple[LocationConstraint, ...], tuple[LocationConstraint, ...]]:
     """Return the clone's cli-* constraints from the CIB (read on the target); StepFailed when unreadable."""
     result = await ctx.read(settings.target_host, CONSTRAINTS_ARGV)
     if result.exit_status != 0:
