@@ -13,6 +13,7 @@ import contextlib
 import logging
 import re
 import shlex
+from typing import Any
 
 import asyncssh
 
@@ -150,7 +151,7 @@ class LabSshHost:
             await asyncio.gather(*list(self._pending), return_exceptions=True)
         await self.sync()
 
-    def _on_event(self, kind: str, details: dict) -> None:
+    def _on_event(self, kind: str, details: dict[str, Any]) -> None:
         # Called from whichever thread changed the state; hop onto the server's loop.
         if kind in ("host_down", "host_up") and details.get("host") == self.host.name and self._loop:
             if self._loop.is_closed():

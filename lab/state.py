@@ -15,12 +15,13 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from lab.drills import DrillsMixin
 
 log = logging.getLogger(__name__)
 
-Listener = Callable[[str, dict], None]
+Listener = Callable[[str, dict[str, Any]], None]
 
 LOG_FILE_BYTES = 1024 * 4096  # LOGFILSIZ 1024 pages of 4 KB
 LOG_RATE_BYTES_PER_S = 48_000  # a steady trickle of log writes on the primary
@@ -187,7 +188,7 @@ class LabCluster(DrillsMixin):
 
         return unsubscribe
 
-    def _emit(self, events: list[tuple[str, dict]]) -> None:
+    def _emit(self, events: list[tuple[str, dict[str, Any]]]) -> None:
         # Called outside the lock so listeners may read the state (or call back in) freely.
         for kind, details in events:
             for listener in list(self._listeners):
@@ -197,7 +198,7 @@ class LabCluster(DrillsMixin):
                     log.exception("lab listener failed on %s", kind)
 
     def _change(self, action: Callable[[float, list], None]) -> None:
-        events: list[tuple[str, dict]] = []
+        events: list[tuple[str, dict[str, Any]]] = []
         with self.lock:
             now = self.clock()
             self._advance(now, events)
@@ -279,7 +280,7 @@ class LabCluster(DrillsMixin):
 
     def tick(self, now: float | None = None) -> None:
         """Apply the transitions due by `now` (failover, end of catch-up). Every command calls this first."""
-        events: list[tuple[str, dict]] = []
+        events: list[tuple[str, dict[str, Any]]] = []
         with self.lock:
             self._advance(self.clock() if now is None else now, events)
         self._emit(events)
@@ -412,7 +413,7 @@ class LabCluster(DrillsMixin):
 
     # ------------------------------------------------------------ summary for `db2ops-lab status`
 
-    def summary(self) -> dict:
+    def summary(self) -> dict[str, Any]:
         """A JSON-able picture of the cluster (what `db2ops-lab status` prints)."""
         self.tick()
         with self.lock:
