@@ -20,6 +20,7 @@ import logging
 import queue
 import random
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -211,7 +212,7 @@ class LogAgent:
         resource = self.cluster.hadr_rsc
         clock = [now]
 
-        def add(host: str, make) -> None:
+        def add(host: str, make: Callable[[HostDiagLog, datetime], str]) -> None:
             if host in self.writers and self._host_up(host):
                 clock[0] += timedelta(milliseconds=7)
                 self._add(batches, "diag", host, clock[0], make(self.writers[host], clock[0]))
@@ -304,7 +305,7 @@ class LogAgent:
         total = 0
         for (group, stream), items in batches.items():
             items.sort(key=lambda item: item[0])
-            events = []
+            events: list[dict[str, int | str]] = []  # PutLogEvents logEvents
             last_ms = self._last_us.get((group, stream), 0) // 1000
             for when, text in items:
                 ms = max(int(when.timestamp() * 1000), last_ms)  # never older than what the stream has

@@ -13,6 +13,7 @@ import contextlib
 import logging
 import re
 import shlex
+from collections.abc import Callable
 from typing import Any
 
 import asyncssh
@@ -83,8 +84,8 @@ class LabSshHost:
         self._acceptor: asyncssh.SSHAcceptor | None = None
         self._sync_lock = asyncio.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._pending: set[asyncio.Task] = set()
-        self._unsubscribe = None
+        self._pending: set[asyncio.Task[None]] = set()
+        self._unsubscribe: Callable[[], None] | None = None
 
     @property
     def listening(self) -> bool:

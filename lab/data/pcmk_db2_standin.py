@@ -91,7 +91,7 @@ def remember(role: str | None, peer: bool) -> dict[str, Any]:
     """Keep when the role and the peer state last changed (for Up/CONNECT_STATUS_TIME) and the last role."""
     try:
         with open(STATE_FILE) as fh:
-            state = json.load(fh)
+            state: dict[str, Any] = json.load(fh)
     except (OSError, ValueError):
         state = {}
     now = time.time()
