@@ -2,6 +2,7 @@
 # Install everything the test suite needs and run all of it (the README's second command; .ci/run calls it).
 # - Debian packages for the real Pacemaker tier and the tmux test (only as root, only when missing)
 # - a project virtualenv in .venv with the test extra
+# - ruff and mypy over the product code
 # - pytest over tests/ (the `pacemaker` tier must run, not skip, when CI=true)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,4 +17,6 @@ python3 -m venv .venv
 
 export PATH="$PWD/.venv/bin:$PATH"
 .venv/bin/ruff check .
+# Types: strict on services/ and lab/, the default checks on tui/ and screens/ ([tool.mypy] in pyproject.toml).
+.venv/bin/mypy
 exec .venv/bin/python -m pytest "$@"
