@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from services.inventory import dump_inventory
-from services.inventory_model import AwsSettings, Cluster, Host, Inventory
+from services.inventory_model import AwsSettings, Cluster, Host, HostRole, Inventory
 
 SCRIPT = Path(__file__).resolve().parent / "data" / "pcmk-lab.sh"
 DEFAULT_ROOT = Path("/run/db2ops-pcmk")
@@ -150,11 +150,11 @@ def lab_cluster(root: Path | None = None, aws: dict[str, Any] | None = None) -> 
     if unknown:
         raise ValueError(f"unknown aws settings {sorted(unknown)}; use the fields of AwsSettings")
 
-    def host(name: str, role: str) -> Host:
+    def host(name: str, role: HostRole) -> Host:
         return Host(
             name=name,
             address=host_address(name, paths.root),
-            role=role,  # type: ignore[arg-type]
+            role=role,
             user="root",
             port=22,
             identity=str(paths.identity),

@@ -20,7 +20,7 @@ from services.failover.constraints import (
     parse_constraints_xml,
 )
 from services.failover.observe import FailoverObservation, observe
-from services.failover.preflight import Preflight, run_preflight
+from services.failover.preflight import FailoverKind, Preflight, run_preflight
 from services.inventory_model import Cluster, Host
 from services.plans import Action, HostCommand, HostCommandStep, PlanContext, Step, StepFailed, StepState
 from services.plans.step import ssh_action
@@ -49,7 +49,7 @@ class FailoverSettings:
 
     cluster: Cluster
     target: str
-    kind: str
+    kind: FailoverKind
     clone: str
     snapshot: SnapshotFn = gather_snapshot
     timeout_s: float = 60.0
@@ -152,7 +152,7 @@ class PreflightStep(Step):
             self.s.cluster,
             status,
             self.s.target,
-            kind=self.s.kind,  # type: ignore[arg-type]
+            kind=self.s.kind,
             constraints=constraints,
             constraints_error=error,
             acknowledge_failed_actions=self.s.acknowledge_failed_actions,
