@@ -25,8 +25,8 @@ class AlarmTrack:
 
     state: str
     reason: str
-    state_ts: Any  # StateUpdatedTimestamp as last seen (after our own set_alarm_state too)
-    config_ts: Any
+    state_ts: datetime | None  # StateUpdatedTimestamp as last seen (after our own set_alarm_state too)
+    config_ts: datetime | None
     actions_enabled: bool
     next_eval: datetime
     data_version: int = -1
@@ -275,7 +275,7 @@ class AlarmEvaluation:
             )
 
 
-def _state_of(alarm: dict[str, Any]) -> tuple[Any, str, str]:
+def _state_of(alarm: dict[str, Any]) -> tuple[datetime | None, str, str]:
     """Return the alarm's (StateUpdatedTimestamp, StateValue, StateReason). The timestamp alone does not tell
     the lab's own change from another one: a set from outside that lands between the lab's set_alarm_state
     and its read-back gives the lab the other's timestamp (and moto's are only milliseconds)."""
