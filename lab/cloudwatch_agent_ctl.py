@@ -11,10 +11,10 @@ import json
 from datetime import datetime
 
 from lab.commands import CommandContext, Result
-from lab.db2admin_state import AGENT_VERSION, host_state, now_stamp
+from lab.db2admin_state import AGENT_VERSION, HostDb2Admin, host_state, now_stamp
 
 
-def _st(ctx: CommandContext):
+def _st(ctx: CommandContext) -> HostDb2Admin:
     return host_state(ctx.cluster, ctx.host)
 
 

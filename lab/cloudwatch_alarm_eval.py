@@ -25,8 +25,8 @@ class AlarmTrack:
 
     state: str
     reason: str
-    state_ts: Any  # StateUpdatedTimestamp as last seen (after our own set_alarm_state too)
-    config_ts: Any
+    state_ts: datetime | None  # StateUpdatedTimestamp as last seen (after our own set_alarm_state too)
+    config_ts: datetime | None
     actions_enabled: bool
     next_eval: datetime
     data_version: int = -1
@@ -39,7 +39,7 @@ class AlarmEvaluation:
     problems: dict[str, str]
     sent_notifications: list[dict[str, Any]]
     _alarms: dict[str, AlarmTrack]
-    _history: dict[str, list[dict]]
+    _history: dict[str, list[dict[str, Any]]]
     _series: dict[tuple[str, str], list[tuple[datetime, float]]]
     _versions: dict[tuple[str, str], int]
     _fresh: dict[tuple[str, str], list[datetime]]
@@ -47,7 +47,7 @@ class AlarmEvaluation:
     def client(self, service: str) -> Any:  # provided by LabCloudWatch
         raise NotImplementedError
 
-    def _pages(self, service: str, method: str, key: str, **params: Any) -> list[dict]:
+    def _pages(self, service: str, method: str, key: str, **params: Any) -> list[dict[str, Any]]:
         raise NotImplementedError
 
     # ------------------------------------------------------------------ alarms
@@ -62,7 +62,7 @@ class AlarmEvaluation:
             except rules.UnsupportedAlarm as exc:
                 self.problems[alarm["AlarmName"]] = str(exc)
 
-    def _evaluate_one(self, alarm: dict, now: datetime, before: dict[tuple[str, str], int]) -> None:
+    def _evaluate_one(self, alarm: dict[str, Any], now: datetime, before: dict[tuple[str, str], int]) -> None:
         name = alarm["AlarmName"]
         track = self._alarms.get(name)
         metric = (alarm.get("Namespace", ""), alarm.get("MetricName", ""))
@@ -115,7 +115,7 @@ class AlarmEvaluation:
         self._run_actions(alarm, old, result.state, result.reason, now)
 
     def _evaluate_with_late_data(
-        self, alarm: dict, metric: tuple[str, str], now: datetime, *, new_data: bool
+        self, alarm: dict[str, Any], metric: tuple[str, str], now: datetime, *, new_data: bool
     ) -> rules.Evaluation:
         """Return the evaluation at `now`, or, when this tick ingested a datapoint of the period that closed
         just before `now` and that period breaches, the evaluation ending with that period: an event stamped
@@ -133,7 +133,7 @@ class AlarmEvaluation:
         late = rules.evaluate(alarm, points, current - timedelta(microseconds=1))
         return late if late.state == "ALARM" else result
 
-    def _first_period_ahead(self, alarm: dict, metric: tuple[str, str], now: datetime) -> datetime:
+    def _first_period_ahead(self, alarm: dict[str, Any], metric: tuple[str, str], now: datetime) -> datetime:
         """Return the start of the earliest period after the one holding `now` that holds a datapoint this
         tick ingested (datetime.max when none): a tick takes `now` before it reads the log group, so an event
         stamped in between, across a period boundary, is evaluated when its period begins, as CloudWatch
@@ -147,7 +147,7 @@ class AlarmEvaluation:
         first = min(ahead)
         return datetime.fromtimestamp(first - first % period, UTC)
 
-    def _first_sight(self, alarm: dict, now: datetime) -> AlarmTrack:
+    def _first_sight(self, alarm: dict[str, Any], now: datetime) -> AlarmTrack:
         name = alarm["AlarmName"]
         track = AlarmTrack(
             state=alarm["StateValue"],
@@ -170,7 +170,7 @@ class AlarmEvaluation:
             self._set_state(alarm, track, "INSUFFICIENT_DATA", rules.INITIAL_REASON, None, now, record=False)
         return track
 
-    def _config_updated(self, alarm: dict, track: AlarmTrack, now: datetime) -> None:
+    def _config_updated(self, alarm: dict[str, Any], track: AlarmTrack, now: datetime) -> None:
         name = alarm["AlarmName"]
         track.config_ts = alarm.get("AlarmConfigurationUpdatedTimestamp")
         track.actions_enabled = bool(alarm.get("ActionsEnabled", True))
@@ -190,11 +190,11 @@ class AlarmEvaluation:
 
     def _set_state(
         self,
-        alarm: dict,
+        alarm: dict[str, Any],
         track: AlarmTrack,
         state: str,
         reason: str,
-        data: dict | None,
+        data: dict[str, Any] | None,
         now: datetime,
         *,
         record: bool = True,
@@ -211,15 +211,20 @@ class AlarmEvaluation:
         fresh = cw.describe_alarms(AlarmNames=[name]).get("MetricAlarms", [])
         track.state_ts = fresh[0].get("StateUpdatedTimestamp") if fresh else None
 
-    def _note(self, name: str, now: datetime, kind: str, summary: str, data: dict) -> None:
+    def _note(self, name: str, now: datetime, kind: str, summary: str, data: dict[str, Any]) -> None:
         self._history.setdefault(name, []).insert(0, rules.history_item(name, now, kind, summary, data))
 
     def _record_state(
-        self, name: str, now: datetime, old: tuple[str, str], new: tuple[str, str], data: dict | None
+        self,
+        name: str,
+        now: datetime,
+        old: tuple[str, str],
+        new: tuple[str, str],
+        data: dict[str, Any] | None,
     ) -> None:
         self._history.setdefault(name, []).insert(0, rules.state_history_item(name, now, old, new, data))
 
-    def _run_actions(self, alarm: dict, old: str, new: str, reason: str, now: datetime) -> None:
+    def _run_actions(self, alarm: dict[str, Any], old: str, new: str, reason: str, now: datetime) -> None:
         if not alarm.get("ActionsEnabled", True):
             return  # muted: AWS changes the state but runs no action
         key = {"ALARM": "AlarmActions", "OK": "OKActions", "INSUFFICIENT_DATA": "InsufficientDataActions"}[
@@ -270,7 +275,7 @@ class AlarmEvaluation:
             )
 
 
-def _state_of(alarm: dict) -> tuple[Any, str, str]:
+def _state_of(alarm: dict[str, Any]) -> tuple[datetime | None, str, str]:
     """Return the alarm's (StateUpdatedTimestamp, StateValue, StateReason). The timestamp alone does not tell
     the lab's own change from another one: a set from outside that lands between the lab's set_alarm_state
     and its read-back gives the lab the other's timestamp (and moto's are only milliseconds)."""

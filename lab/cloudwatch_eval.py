@@ -83,7 +83,7 @@ class LabCloudWatch(AlarmEvaluation):
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._alarms: dict[str, AlarmTrack] = {}
-        self._history: dict[str, list[dict]] = {}
+        self._history: dict[str, list[dict[str, Any]]] = {}
         self._series: dict[tuple[str, str], list[tuple[datetime, float]]] = {}
         self._versions: dict[tuple[str, str], int] = {}
         # Timestamps of the datapoints the current tick ingested, per metric: late ones (in a period that
@@ -164,10 +164,10 @@ class LabCloudWatch(AlarmEvaluation):
             self.last_error = None
 
     # ------------------------------------------------------------------ metric filters -> datapoints
-    def _pages(self, service: str, method: str, key: str, **params: Any) -> list[dict]:
+    def _pages(self, service: str, method: str, key: str, **params: Any) -> list[dict[str, Any]]:
         client = self.client(service)
         if client.can_paginate(method):
-            items: list[dict] = []
+            items: list[dict[str, Any]] = []
             for page in client.get_paginator(method).paginate(**params):
                 items.extend(page.get(key, []))
             return items
@@ -180,7 +180,7 @@ class LabCloudWatch(AlarmEvaluation):
             (f["logGroupName"], f["filterName"]): f
             for f in self._pages("logs", "describe_metric_filters", "metricFilters")
         }
-        by_group: dict[str, list[tuple[dict, Any, datetime]]] = {}
+        by_group: dict[str, list[tuple[dict[str, Any], Any, datetime]]] = {}
         for f in latest.values():
             key = (f["logGroupName"], f["filterName"])
             first = self._filter_seen.setdefault(key, now - FILTER_GRACE)
@@ -190,7 +190,7 @@ class LabCloudWatch(AlarmEvaluation):
                 self.problems[f"filter {f['filterName']}"] = str(exc)
                 continue
             by_group.setdefault(f["logGroupName"], []).append((f, pattern, first))
-        datums: dict[str, list[dict]] = {}
+        datums: dict[str, list[dict[str, Any]]] = {}
         for group, group_filters in by_group.items():
             for event in self._new_events(group, now):
                 for f, pattern, first in group_filters:
@@ -204,7 +204,7 @@ class LabCloudWatch(AlarmEvaluation):
         for series in self._series.values():
             rules.prune_before(series, KEEP_SERIES, now)
 
-    def _new_events(self, group: str, now: datetime) -> list[dict]:
+    def _new_events(self, group: str, now: datetime) -> list[dict[str, Any]]:
         cursor = self._cursors.setdefault(
             group, _GroupCursor(newest_ms=int((now - LOOKBACK).timestamp() * 1000))
         )
@@ -221,7 +221,9 @@ class LabCloudWatch(AlarmEvaluation):
         cursor.seen = {k: ts for k, ts in cursor.seen.items() if ts >= horizon}
         return fresh
 
-    def _apply_filter(self, f: dict, pattern: Any, event: dict, datums: dict[str, list[dict]]) -> None:
+    def _apply_filter(
+        self, f: dict[str, Any], pattern: Any, event: dict[str, Any], datums: dict[str, list[dict[str, Any]]]
+    ) -> None:
         when = datetime.fromtimestamp(event["timestamp"] / 1000, UTC)
         for t in f.get("metricTransformations", []):
             if pattern.matches(event.get("message", "")):
@@ -243,7 +245,7 @@ class LabCloudWatch(AlarmEvaluation):
     # ------------------------------------------------------------------ what the console reads
     # Readers never take the tick lock (a tick holds it across HTTP calls): they copy lists, which the GIL
     # makes atomic, so the console's event loop and the SSH loop never wait for a tick.
-    def history(self, alarm_name: str) -> list[dict]:
+    def history(self, alarm_name: str) -> list[dict[str, Any]]:
         """Return the alarm's history, newest first, shaped like describe_alarm_history's AlarmHistoryItems."""
         return [dict(item) for item in list(self._history.get(alarm_name, []))]
 

@@ -205,7 +205,9 @@ def evaluate(alarm: Mapping[str, Any], points: Iterable[tuple[datetime, float]],
     return Evaluation("OK", reason, data, tuple(periods))
 
 
-def history_item(alarm_name: str, when: datetime, kind: str, summary: str, data: Mapping[str, Any]) -> dict:
+def history_item(
+    alarm_name: str, when: datetime, kind: str, summary: str, data: Mapping[str, Any]
+) -> dict[str, Any]:
     """Return one AlarmHistoryItems entry shaped like describe_alarm_history's (HistoryData is JSON text)."""
     return {
         "AlarmName": alarm_name,
@@ -218,8 +220,12 @@ def history_item(alarm_name: str, when: datetime, kind: str, summary: str, data:
 
 
 def state_history_item(
-    alarm_name: str, when: datetime, old: tuple[str, str], new: tuple[str, str], reason_data: Mapping | None
-) -> dict:
+    alarm_name: str,
+    when: datetime,
+    old: tuple[str, str],
+    new: tuple[str, str],
+    reason_data: Mapping[str, Any] | None,
+) -> dict[str, Any]:
     """Return the StateUpdate history item "Alarm updated from OK to ALARM"."""
     new_state: dict[str, Any] = {"stateValue": new[0], "stateReason": new[1]}
     if reason_data:
@@ -304,7 +310,7 @@ def prune_before(points: list[tuple[datetime, float]], keep: timedelta, now: dat
     points[:] = [p for p in points if p[0] >= cutoff]
 
 
-def json_object(text: Any) -> dict | None:
+def json_object(text: Any) -> dict[str, Any] | None:
     """Return the non-empty JSON object in `text` (StateReasonData), else None."""
     try:
         value = json.loads(text) if isinstance(text, str) and text else None
@@ -313,7 +319,7 @@ def json_object(text: Any) -> dict | None:
     return value if isinstance(value, dict) and value else None
 
 
-def config_of(alarm: Mapping[str, Any]) -> dict:
+def config_of(alarm: Mapping[str, Any]) -> dict[str, Any]:
     """Return the alarm settings a ConfigurationUpdate history item shows (camelCase keys)."""
     keys = (
         "Namespace",

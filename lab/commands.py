@@ -73,7 +73,7 @@ def command(
     roles: tuple[str, ...] = ALL_ROLES,
     match: Callable[[list[str]], bool] | None = None,
     reads_stdin: bool = False,
-):
+) -> Callable[[Handler], Handler]:
     """Decorator form of `register_command`."""
 
     def wrap(handler: Handler) -> Handler:

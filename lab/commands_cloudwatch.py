@@ -69,7 +69,7 @@ def _cloudwatch(ctx: Any, evaluators: list[Any], rest: list[str]) -> tuple[int, 
 def _view(evaluator: Any, metrics: list[tuple[str, str]]) -> dict[str, Any]:
     """One evaluator's lab-only values for the alarm screen (lock-free readers: never waits for a tick)."""
     status = evaluator.status()
-    sent: dict[str, list[dict]] = {}
+    sent: dict[str, list[dict[str, Any]]] = {}
     for n in list(evaluator.sent_notifications):  # the message bodies stay here: the screen shows no body
         sent.setdefault(str(n.get("AlarmName", "")), []).append({k: n.get(k) for k in _SENT_KEYS})
     return {

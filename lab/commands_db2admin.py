@@ -13,14 +13,14 @@ from datetime import datetime
 from lab.cloudwatch_agent_ctl import agent_ctl
 from lab.clp_script import run_script
 from lab.commands import CommandContext, Result, register_command
-from lab.db2admin_state import add_dir, host_state, normpath, parent_exists
+from lab.db2admin_state import HostDb2Admin, add_dir, host_state, normpath, parent_exists
 from lab.render_db2 import _cfg
 
 AUD_OK = "AUD0000I Operation succeeded."
 DB = ("db",)
 
 
-def _st(ctx: CommandContext):
+def _st(ctx: CommandContext) -> HostDb2Admin:
     return host_state(ctx.cluster, ctx.host)
 
 

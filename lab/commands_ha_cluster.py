@@ -15,7 +15,7 @@ import re
 
 from lab import ha_render, render_corosync, render_db2, render_pacemaker
 from lab import ha_state as ha
-from lab.commands import CommandContext, Result, not_found, register_command
+from lab.commands import CommandContext, Handler, Result, not_found, register_command
 from lab.db2admin_state import normpath
 
 DB = ("db",)
@@ -86,7 +86,7 @@ def _crm_status(ctx: CommandContext) -> Result:
     )
 
 
-def _corosync(tool: str):
+def _corosync(tool: str) -> Handler:
     def handler(ctx: CommandContext) -> Result:
         gated = _gate(ctx, tool)
         if gated is not None:

@@ -15,7 +15,7 @@ import weakref
 from dataclasses import dataclass
 
 from lab.commands import CommandContext, Result, register_command
-from lab.state import LabCluster
+from lab.state import LabCluster, LabEvents
 
 DB = ("db",)
 TAKEOVER_OK = "DB20000I  The TAKEOVER HADR ON DATABASE command completed successfully.\n"
@@ -130,7 +130,7 @@ def _force_takeover(cluster: LabCluster, node: str) -> None:
     """BY FORCE without a connected peer: the standby becomes primary from the log it has received
     (the same transition the lab uses when Pacemaker fails over after a crash)."""
 
-    def action(now: float, events: list) -> None:
+    def action(now: float, events: LabEvents) -> None:
         if cluster.hadr_primary != node:
             cluster._promote(node, now, events, takeover=True)
 

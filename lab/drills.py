@@ -7,23 +7,67 @@ notifies listeners outside the lock.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from lab.state import LabCluster
+    from lab.state import FailedAction, LabEvents, LabHost, LabOp
+
+
+class _Cluster(Protocol):
+    """What the drills read and change of a LabCluster (the mixin's `self`)."""
+
+    db_nodes: tuple[str, str]
+    qdevice_name: str
+    hosts: dict[str, LabHost]
+    promoted: str | None
+    hadr_primary: str
+    db_active: dict[str, bool]
+    hadr_link_up: bool
+    qnetd_up: bool
+    dc: str
+    ring_seq: int
+    last_takeover: float | None
+    connect_status_time: float
+    last_change: tuple[float, str, str, str]
+    failed_actions: list[FailedAction]
+    history: dict[str, dict[str, list[LabOp]]]
+    failover_delay_s: float
+    latency_ms: int
+    _failover_due: float | None
+    _standby_frozen_pos: int | None
+    _log_pos: int
+    _log_time: float
+
+    def _change(self, action: Callable[[float, LabEvents], None]) -> None: ...
+    def _advance(self, now: float, events: LabEvents) -> None: ...
+    def _crash(self, node: str, now: float, events: LabEvents) -> None: ...
+    def _promote(self, node: str, now: float, events: LabEvents, *, takeover: bool) -> None: ...
+    def _op_demote(self, node: str, now: float) -> None: ...
+    def _freeze_standby(self, now: float) -> None: ...
+    def _begin_catchup(self, now: float) -> None: ...
+    def _next_call(self) -> int: ...
+    def other(self, node: str) -> str: ...
+    def hadr_state(self, now: float) -> str: ...
+    def primary_log_pos(self, now: float) -> int: ...
 
 
 class DrillsMixin:
-    """Drill methods for LabCluster; `self` is always a LabCluster."""
+    """Drill methods for LabCluster; `self` is always a LabCluster (typed as the _Cluster it uses)."""
 
-    def kill_primary(self: LabCluster) -> str:
+    # mypy takes the drills' assignments to these as declarations of the mixin: give them LabCluster's types.
+    promoted: str | None
+    last_takeover: float | None
+    _failover_due: float | None
+
+    def kill_primary(self: _Cluster) -> str:
         """Crash the host of the HADR primary; Pacemaker promotes the standby after `failover_delay_s`.
 
         Returns the name of the node that was killed.
         """
         killed: list[str] = []
 
-        def action(now: float, events: list) -> None:
+        def action(now: float, events: LabEvents) -> None:
             node = self.promoted or self.hadr_primary
             killed.append(node)
             self._crash(node, now, events)
@@ -31,12 +75,12 @@ class DrillsMixin:
         self._change(action)
         return killed[0]
 
-    def kill_node(self: LabCluster, node: str) -> None:
+    def kill_node(self: _Cluster, node: str) -> None:
         """Crash one host (db node or the qdevice host). Raises KeyError for an unknown host."""
         self.hosts[node]  # noqa: B018 - validate the name before changing anything
         self._change(lambda now, events: self._crash(node, now, events))
 
-    def _crash(self: LabCluster, node: str, now: float, events: list) -> None:
+    def _crash(self: _Cluster, node: str, now: float, events: LabEvents) -> None:
         host = self.hosts[node]
         if not host.up:
             return
@@ -55,10 +99,10 @@ class DrillsMixin:
             self._failover_due = now + self.failover_delay_s
         events.append(("node_lost", {"node": node, "was_primary": node == self.hadr_primary}))
 
-    def restore(self: LabCluster) -> None:
+    def restore(self: _Cluster) -> None:
         """Everything healthy again: crashed hosts boot, qnetd runs, HADR link up, killed node rejoins as standby."""
 
-        def action(now: float, events: list) -> None:
+        def action(now: float, events: LabEvents) -> None:
             if not self.qnetd_up:
                 self.qnetd_up = True
                 events.append(("qnetd_start", {}))
@@ -82,16 +126,16 @@ class DrillsMixin:
 
         self._change(action)
 
-    def stop_qnetd(self: LabCluster) -> None:
-        def action(now: float, events: list) -> None:
+    def stop_qnetd(self: _Cluster) -> None:
+        def action(now: float, events: LabEvents) -> None:
             if self.qnetd_up:
                 self.qnetd_up = False
                 events.append(("qnetd_stop", {"host": self.qdevice_name}))
 
         self._change(action)
 
-    def start_qnetd(self: LabCluster) -> None:
-        def action(now: float, events: list) -> None:
+    def start_qnetd(self: _Cluster) -> None:
+        def action(now: float, events: LabEvents) -> None:
             if not self.qnetd_up:
                 self.qnetd_up = True
                 for node in self.db_nodes:
@@ -100,10 +144,10 @@ class DrillsMixin:
 
         self._change(action)
 
-    def disconnect_hadr(self: LabCluster) -> None:
+    def disconnect_hadr(self: _Cluster) -> None:
         """Break the HADR network link only: both databases stay up, primary DISCONNECTED, log gap grows."""
 
-        def action(now: float, events: list) -> None:
+        def action(now: float, events: LabEvents) -> None:
             if self.hadr_link_up:
                 self.hadr_link_up = False
                 self._freeze_standby(now)
@@ -111,10 +155,10 @@ class DrillsMixin:
 
         self._change(action)
 
-    def reconnect_hadr(self: LabCluster) -> None:
+    def reconnect_hadr(self: _Cluster) -> None:
         """Mend the HADR link: REMOTE_CATCHUP for `catchup_s`, then PEER."""
 
-        def action(now: float, events: list) -> None:
+        def action(now: float, events: LabEvents) -> None:
             if not self.hadr_link_up:
                 self.hadr_link_up = True
                 if all(self.hosts[n].up and self.db_active[n] for n in self.db_nodes):
@@ -123,23 +167,23 @@ class DrillsMixin:
 
         self._change(action)
 
-    def set_latency(self: LabCluster, ms: int) -> None:
+    def set_latency(self: _Cluster, ms: int) -> None:
         """Delay every command answer of this cluster's hosts by `ms` milliseconds. Raises ValueError if < 0."""
         if ms < 0:
             raise ValueError("latency must be >= 0 ms")
 
-        def action(now: float, events: list) -> None:
+        def action(now: float, events: LabEvents) -> None:
             self.latency_ms = int(ms)
             events.append(("latency", {"ms": int(ms)}))
 
         self._change(action)
 
-    def move_primary(self: LabCluster, node: str) -> None:
+    def move_primary(self: _Cluster, node: str) -> None:
         """Planned graceful takeover to `node` (both stay online, PEER). Raises ValueError when impossible."""
         if node not in self.db_nodes:
             raise ValueError(f"unknown node {node!r}: use one of {', '.join(self.db_nodes)}")
 
-        def action(now: float, events: list) -> None:
+        def action(now: float, events: LabEvents) -> None:
             if node == self.hadr_primary and self.promoted == node:
                 return
             if not (self.hosts[node].up and self.db_active[node]) or self.hadr_state(now) != "PEER":
@@ -159,11 +203,11 @@ class DrillsMixin:
         self._change(action)
 
     def add_failed_action(
-        self: LabCluster, node: str, resource: str, task: str = "monitor", rc: int = 7
+        self: _Cluster, node: str, resource: str, task: str = "monitor", rc: int = 7
     ) -> None:
         """Record a failed resource action (shown in crm_mon's failures) until `restore()`."""
 
-        def action(now: float, events: list) -> None:
+        def action(now: float, events: LabEvents) -> None:
             rc_text = {1: "error", 7: "not running"}.get(rc, "error")
             from lab.state import FailedAction
 

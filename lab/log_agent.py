@@ -20,6 +20,7 @@ import logging
 import queue
 import random
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -36,6 +37,8 @@ from services.inventory_model import AwsSettings
 
 log = logging.getLogger(__name__)
 _US = timedelta(microseconds=1)
+# Log lines waiting to be put, by (log group, log stream): (time, text) in arrival order.
+Batches = dict[tuple[str, str], list[tuple[datetime, str]]]
 _RUNNING: dict[int, LogAgent] = {}  # id(cluster state) -> its started agent (lab commands look it up)
 _RUNNING_LOCK = threading.Lock()
 
@@ -75,7 +78,7 @@ class LogAgent:
         self.rng = random.Random(seed)
         self._client = client
         self._lock = threading.RLock()
-        self._events: queue.SimpleQueue[tuple[str, dict]] = queue.SimpleQueue()
+        self._events: queue.SimpleQueue[tuple[str, dict[str, Any]]] = queue.SimpleQueue()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._unsubscribe = None
@@ -141,7 +144,7 @@ class LogAgent:
                 self.last_error = f"{type(exc).__name__}: {exc}"
                 log.exception("log agent step failed")
 
-    def _on_lab_event(self, kind: str, details: dict) -> None:
+    def _on_lab_event(self, kind: str, details: dict[str, Any]) -> None:
         self._events.put((kind, details))  # called from any thread: hand over, work in the agent thread
 
     # ------------------------------------------------------------------ writing
@@ -150,7 +153,7 @@ class LogAgent:
         now = now or datetime.now(UTC)
         start = now - timedelta(minutes=minutes)
         steps = minutes * 6
-        batches: dict[tuple[str, str], list[tuple[datetime, str]]] = {}
+        batches: Batches = {}
         with self._lock:
             for i in range(steps):
                 when = start + timedelta(seconds=10 * i + self.rng.random() * 9)
@@ -162,7 +165,7 @@ class LogAgent:
         routine trickle; return the number of events put."""
         self.cluster.tick()
         now = now or datetime.now(UTC)
-        batches: dict[tuple[str, str], list[tuple[datetime, str]]] = {}
+        batches: Batches = {}
         with self._lock:
             while True:
                 try:
@@ -173,7 +176,7 @@ class LogAgent:
             self._routine(now, batches, scale=self.interval_s)
             return self._put_all(batches)
 
-    def _routine(self, when: datetime, batches: dict, scale: float) -> None:
+    def _routine(self, when: datetime, batches: Batches, scale: float) -> None:
         primary = self.cluster.hadr_primary
         for name, writer in self.writers.items():
             if not self._host_up(name) or self.rng.random() >= self.diag_rate * scale:
@@ -204,12 +207,12 @@ class LogAgent:
             correlator=self._correlator,
         )
 
-    def _lab_event(self, kind: str, details: dict, now: datetime, batches: dict) -> datetime:
+    def _lab_event(self, kind: str, details: dict[str, Any], now: datetime, batches: Batches) -> datetime:
         """Add the records lab event `kind` calls for, a few ms apart from `now`; return the next time."""
         resource = self.cluster.hadr_rsc
         clock = [now]
 
-        def add(host: str, make) -> None:
+        def add(host: str, make: Callable[[HostDiagLog, datetime], str]) -> None:
             if host in self.writers and self._host_up(host):
                 clock[0] += timedelta(milliseconds=7)
                 self._add(batches, "diag", host, clock[0], make(self.writers[host], clock[0]))
@@ -280,7 +283,7 @@ class LogAgent:
                 self._correlator += 1
                 later = now + timedelta(milliseconds=40)
                 trap = self._audit(later, "APPUSR", "APPUSR", CASE_TRAP_STATEMENT, host, "db2jcc_application")
-                batches: dict = {}
+                batches: Batches = {}
                 self._add(batches, "audit", host, now, grant)
                 self._add(batches, "audit", host, later, trap)
                 self._put_all(batches)
@@ -293,16 +296,16 @@ class LogAgent:
         host = self.cluster.hosts.get(name)
         return bool(host and host.up)
 
-    def _add(self, batches: dict, source: str, host: str, when: datetime, text: str) -> None:
+    def _add(self, batches: Batches, source: str, host: str, when: datetime, text: str) -> None:
         group = self.aws.diag_log_group if source == "diag" else self.aws.audit_log_group
         stream = f"Db2 - {self.cluster.hosts[host].instance_id}"
         batches.setdefault((group, stream), []).append((when, text))
 
-    def _put_all(self, batches: dict[tuple[str, str], list[tuple[datetime, str]]]) -> int:
+    def _put_all(self, batches: Batches) -> int:
         total = 0
         for (group, stream), items in batches.items():
             items.sort(key=lambda item: item[0])
-            events = []
+            events: list[dict[str, int | str]] = []  # PutLogEvents logEvents
             last_ms = self._last_us.get((group, stream), 0) // 1000
             for when, text in items:
                 ms = max(int(when.timestamp() * 1000), last_ms)  # never older than what the stream has

@@ -75,9 +75,10 @@ def patch_moto_metric_filters() -> bool:
         ]
         return self.metric_filters
 
-    MetricFilters.add_filter = add_filter
-    MetricFilters.delete_filter = delete_filter
-    MetricFilters._db2ops_lab_unique = True
+    # Monkeypatching moto's classes is the point of this module: mypy rightly flags assigning to methods.
+    MetricFilters.add_filter = add_filter  # type: ignore[method-assign]
+    MetricFilters.delete_filter = delete_filter  # type: ignore[method-assign]
+    MetricFilters._db2ops_lab_unique = True  # type: ignore[attr-defined]  # marks the patch as applied
     return True
 
 
@@ -110,9 +111,10 @@ def patch_moto_alarm_actions() -> bool:
 
         return handler
 
-    CloudWatchResponse.disable_alarm_actions = setter(False)
-    CloudWatchResponse.enable_alarm_actions = setter(True)
-    CloudWatchResponse._db2ops_lab_actions = True
+    # Monkeypatching moto's classes is the point of this module: mypy rightly flags assigning to methods.
+    CloudWatchResponse.disable_alarm_actions = setter(False)  # type: ignore[method-assign,assignment]
+    CloudWatchResponse.enable_alarm_actions = setter(True)  # type: ignore[method-assign,assignment]
+    CloudWatchResponse._db2ops_lab_actions = True  # type: ignore[attr-defined]  # marks the patch as applied
     return True
 
 
@@ -148,6 +150,7 @@ def patch_moto_email_pending() -> bool:
                 attributes = {**attributes, "PendingConfirmation": "true" if pending else "false"}
         return attributes
 
-    SNSBackend.get_subscription_attributes = get_subscription_attributes
-    SNSBackend._db2ops_lab_pending = True
+    # Monkeypatching moto's classes is the point of this module: mypy rightly flags assigning to methods.
+    SNSBackend.get_subscription_attributes = get_subscription_attributes  # type: ignore[method-assign]
+    SNSBackend._db2ops_lab_pending = True  # type: ignore[attr-defined]  # marks the patch as applied
     return True

@@ -16,9 +16,10 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from services.inventory import dump_inventory
-from services.inventory_model import AwsSettings, Cluster, Host, Inventory
+from services.inventory_model import AwsSettings, Cluster, Host, HostRole, Inventory
 
 SCRIPT = Path(__file__).resolve().parent / "data" / "pcmk-lab.sh"
 DEFAULT_ROOT = Path("/run/db2ops-pcmk")
@@ -140,7 +141,7 @@ def host_address(name: str, root: Path | None = None) -> str:
     return f"{_lab_net(root or lab_root())}.{_HOST_SUFFIX[name]}"
 
 
-def lab_cluster(root: Path | None = None, aws: dict | None = None) -> Cluster:
+def lab_cluster(root: Path | None = None, aws: dict[str, Any] | None = None) -> Cluster:
     """Return the inventory Cluster for the running lab at `root` (see write_inventory for `aws`)."""
     paths = LabPaths(root or lab_root())
     aws = dict(aws or {})
@@ -149,11 +150,11 @@ def lab_cluster(root: Path | None = None, aws: dict | None = None) -> Cluster:
     if unknown:
         raise ValueError(f"unknown aws settings {sorted(unknown)}; use the fields of AwsSettings")
 
-    def host(name: str, role: str) -> Host:
+    def host(name: str, role: HostRole) -> Host:
         return Host(
             name=name,
             address=host_address(name, paths.root),
-            role=role,  # type: ignore[arg-type]
+            role=role,
             user="root",
             port=22,
             identity=str(paths.identity),
@@ -173,7 +174,7 @@ def lab_cluster(root: Path | None = None, aws: dict | None = None) -> Cluster:
     )
 
 
-def write_inventory(root: Path | None = None, aws: dict | None = None) -> Path:
+def write_inventory(root: Path | None = None, aws: dict[str, Any] | None = None) -> Path:
     """Write the inventory of the running lab to <root>/inventory.yaml and return its path.
 
     `aws` holds AwsSettings fields (e.g. the simulated lab's moto `endpoint_url`, `route_table_id`,
@@ -187,7 +188,11 @@ def write_inventory(root: Path | None = None, aws: dict | None = None) -> Path:
 
 
 async def start_pacemaker_lab(
-    script: Path = SCRIPT, *, aws: dict | None = None, root: Path | None = None, timeout: float = 240.0
+    script: Path = SCRIPT,
+    *,
+    aws: dict[str, Any] | None = None,
+    root: Path | None = None,
+    timeout: float = 240.0,
 ) -> Path:
     """Run `pcmk-lab.sh up` (a no-op when the lab is already up) and return the inventory path.
 

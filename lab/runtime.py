@@ -14,13 +14,19 @@ import contextlib
 import os
 import signal
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 
 import asyncssh
 
 from lab.commands import lab_control
 from lab.sshd import LabSshHost
 from lab.state import LabCluster
+
+if TYPE_CHECKING:  # moto (behind lab.aws) is imported only when the lab runs with AWS
+    from lab.aws import LabAws
+    from services.inventory_model import Inventory
 
 MAX_CLUSTERS = 200
 LAB_USER = "db2inst1"
@@ -46,8 +52,8 @@ class LabRuntime:
         self.client_key_path: Path | None = None
         self.journal_dir: Path | None = None  # this lab's operator journal (empty at each start)
         self.endpoint_url: str | None = None
-        self.aws = None  # lab.aws.LabAws when with_aws
-        self._ticker: asyncio.Task | None = None
+        self.aws: LabAws | None = None  # when with_aws
+        self._ticker: asyncio.Task[None] | None = None
         self.started = False
 
     async def start(
@@ -70,7 +76,7 @@ class LabRuntime:
         self.base_dir = Path(base_dir) if base_dir is not None else default_lab_dir()
         self.base_dir.mkdir(parents=True, exist_ok=True)
         self.journal_dir = _fresh_journal(self.base_dir)
-        aws_start = None
+        aws_start: asyncio.Task[str] | None = None
         if with_aws:
             from lab.aws import LabAws
 
@@ -99,7 +105,7 @@ class LabRuntime:
                     key = asyncssh.generate_private_key("ssh-ed25519", comment=f"{host.name}@db2ops-lab")
                     self.hosts[(cluster.name, host.name)] = LabSshHost(cluster, host, key, authorized)
             await asyncio.gather(*(h.start() for h in self.hosts.values()))
-            if aws_start is not None:
+            if aws_start is not None and self.aws is not None:
                 self.endpoint_url = await aws_start
                 for cluster in self.clusters.values():
                     await asyncio.to_thread(self.aws.seed, cluster, fresh=fresh_ha)
@@ -127,7 +133,7 @@ class LabRuntime:
         lines = [h.public_host_key_line() for h in self.hosts.values()]
         self.known_hosts_path.write_text("\n".join(lines) + "\n")
 
-    def inventory(self):
+    def inventory(self) -> Inventory:
         """The lab's `services.inventory_model.Inventory` (what inventory.yaml holds)."""
         from services.inventory_model import AwsSettings, Cluster, Host, Inventory
 
@@ -231,7 +237,11 @@ def _write_private(path: Path, text: str) -> None:
         fh.write(text)
 
 
-async def serve_forever(runtime: LabRuntime, out=None, on_stop=None) -> None:
+async def serve_forever(
+    runtime: LabRuntime,
+    out: TextIO | None = None,
+    on_stop: Callable[[], Awaitable[None]] | None = None,
+) -> None:
     """Run a started lab until SIGINT/SIGTERM, then stop it.
 
     Prints the inventory path as the first line (scripts read it) and a hint. Raises RuntimeError if the

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
+from typing import Any
 
 EMAIL_PROTOCOLS = ("email", "email-json")
 
@@ -17,10 +18,10 @@ class EmailConfirmations:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._known: dict[str, dict] = {}  # SubscriptionArn -> list_subscriptions item
+        self._known: dict[str, dict[str, Any]] = {}  # SubscriptionArn -> list_subscriptions item
         self._confirmed: set[str] = set()
 
-    def update(self, subscriptions: Iterable[dict]) -> None:
+    def update(self, subscriptions: Iterable[dict[str, Any]]) -> None:
         """Remember the e-mail subscriptions among `subscriptions` (list_subscriptions items)."""
         known = {s["SubscriptionArn"]: dict(s) for s in subscriptions if s.get("Protocol") in EMAIL_PROTOCOLS}
         with self._lock:
@@ -46,7 +47,7 @@ class EmailConfirmations:
             self._confirmed.update(todo)
             return todo
 
-    def pending(self) -> list[dict]:
+    def pending(self) -> list[dict[str, Any]]:
         """Return the known e-mail subscriptions not confirmed yet (list_subscriptions items)."""
         with self._lock:
             return [dict(s) for arn, s in self._known.items() if arn not in self._confirmed]

@@ -13,6 +13,8 @@ import contextlib
 import logging
 import re
 import shlex
+from collections.abc import Callable
+from typing import Any
 
 import asyncssh
 
@@ -82,8 +84,8 @@ class LabSshHost:
         self._acceptor: asyncssh.SSHAcceptor | None = None
         self._sync_lock = asyncio.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._pending: set[asyncio.Task] = set()
-        self._unsubscribe = None
+        self._pending: set[asyncio.Task[None]] = set()
+        self._unsubscribe: Callable[[], None] | None = None
 
     @property
     def listening(self) -> bool:
@@ -150,7 +152,7 @@ class LabSshHost:
             await asyncio.gather(*list(self._pending), return_exceptions=True)
         await self.sync()
 
-    def _on_event(self, kind: str, details: dict) -> None:
+    def _on_event(self, kind: str, details: dict[str, Any]) -> None:
         # Called from whichever thread changed the state; hop onto the server's loop.
         if kind in ("host_down", "host_up") and details.get("host") == self.host.name and self._loop:
             if self._loop.is_closed():

@@ -15,12 +15,15 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from lab.drills import DrillsMixin
 
 log = logging.getLogger(__name__)
 
-Listener = Callable[[str, dict], None]
+Listener = Callable[[str, dict[str, Any]], None]
+# What a change of the lab's state announces, in order: (kind, details) for the listeners.
+LabEvents = list[tuple[str, dict[str, Any]]]
 
 LOG_FILE_BYTES = 1024 * 4096  # LOGFILSIZ 1024 pages of 4 KB
 LOG_RATE_BYTES_PER_S = 48_000  # a steady trickle of log writes on the primary
@@ -187,7 +190,7 @@ class LabCluster(DrillsMixin):
 
         return unsubscribe
 
-    def _emit(self, events: list[tuple[str, dict]]) -> None:
+    def _emit(self, events: list[tuple[str, dict[str, Any]]]) -> None:
         # Called outside the lock so listeners may read the state (or call back in) freely.
         for kind, details in events:
             for listener in list(self._listeners):
@@ -196,8 +199,8 @@ class LabCluster(DrillsMixin):
                 except Exception:  # a broken listener must not break the lab
                     log.exception("lab listener failed on %s", kind)
 
-    def _change(self, action: Callable[[float, list], None]) -> None:
-        events: list[tuple[str, dict]] = []
+    def _change(self, action: Callable[[float, LabEvents], None]) -> None:
+        events: LabEvents = []
         with self.lock:
             now = self.clock()
             self._advance(now, events)
@@ -279,12 +282,12 @@ class LabCluster(DrillsMixin):
 
     def tick(self, now: float | None = None) -> None:
         """Apply the transitions due by `now` (failover, end of catch-up). Every command calls this first."""
-        events: list[tuple[str, dict]] = []
+        events: LabEvents = []
         with self.lock:
             self._advance(self.clock() if now is None else now, events)
         self._emit(events)
 
-    def _advance(self, now: float, events: list) -> None:
+    def _advance(self, now: float, events: LabEvents) -> None:
         quorate = self.quorate()
         online = self.online_nodes()
         if quorate != self._quorate_last:
@@ -314,12 +317,12 @@ class LabCluster(DrillsMixin):
             self._promote(online[0], now, events, takeover=True)
         self._finish_catchup(now, events)
 
-    def _finish_catchup(self, now: float, events: list) -> None:
+    def _finish_catchup(self, now: float, events: LabEvents) -> None:
         if self._catchup_from is not None and now >= self._catchup_from[0] + self.catchup_s:
             self._catchup_from = None
             events.append(("hadr_peer", {"primary": self.hadr_primary}))
 
-    def _promote(self, node: str, now: float, events: list, *, takeover: bool) -> None:
+    def _promote(self, node: str, now: float, events: LabEvents, *, takeover: bool) -> None:
         old_primary = self.hadr_primary
         if takeover:
             # TAKEOVER HADR BY FORCE PEER WINDOW ONLY: the new primary continues from what it received.
@@ -369,7 +372,9 @@ class LabCluster(DrillsMixin):
         self._call += 1
         return self._call
 
-    def _record(self, node: str, rsc: str, task: str, rc: int, now: float, interval_ms: int | None = None):
+    def _record(
+        self, node: str, rsc: str, task: str, rc: int, now: float, interval_ms: int | None = None
+    ) -> None:
         ops = self.history[node].setdefault(rsc, [])
         rc_text = {0: "ok", 7: "not running", 8: "promoted"}.get(rc, "error")
         if task == "stop":
@@ -412,7 +417,7 @@ class LabCluster(DrillsMixin):
 
     # ------------------------------------------------------------ summary for `db2ops-lab status`
 
-    def summary(self) -> dict:
+    def summary(self) -> dict[str, Any]:
         """A JSON-able picture of the cluster (what `db2ops-lab status` prints)."""
         self.tick()
         with self.lock:

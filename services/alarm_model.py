@@ -3,7 +3,7 @@ that order, label and bucket them. services/alarms.py reads AWS (or the lab) int
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -119,7 +119,7 @@ def sort_alarms(views: Iterable[AlarmView], cluster_name: str) -> list[AlarmView
     """Return `views` ordered: this cluster's db2ops alarms, other db2ops alarms, the rest; then by state
     (ALARM first) and name."""
 
-    def key(v: AlarmView) -> tuple:
+    def key(v: AlarmView) -> tuple[int, int, str]:
         mine = v.name.startswith(f"{OURS_PREFIX}{cluster_name}-")
         group = 0 if v.ours and mine else 1 if v.ours else 2
         return (group, STATE_ORDER.get(v.state, 3), v.name)
@@ -127,14 +127,14 @@ def sort_alarms(views: Iterable[AlarmView], cluster_name: str) -> list[AlarmView
     return sorted(views, key=key)
 
 
-def aware_utc(value: Any) -> datetime | None:
+def aware_utc(value: object) -> datetime | None:
     """Return `value` as an aware datetime (naive ones are UTC); None when it is not a datetime."""
     if not isinstance(value, datetime):
         return None
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
-def history_item(item: dict) -> HistoryItem:
+def history_item(item: Mapping[str, object]) -> HistoryItem:
     """Return one describe_alarm_history AlarmHistoryItems entry (or the lab's, shaped alike) as a HistoryItem."""
     return HistoryItem(
         timestamp=aware_utc(item.get("Timestamp")),

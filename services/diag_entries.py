@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import re
 from itertools import repeat
+from typing import cast
 
 from services.diag_header import clean_record_text, fast_diag_header, has_junk_tail
 from services.log_model import LogEntry
-from services.parsers.db2diag import HEADER_LAYOUT, TIMESTAMP, Db2DiagParser, DiagRecord
+from services.parsers.db2diag import HEADER_LAYOUT, TIMESTAMP, DiagRecord, DiagSplitter
 
 _LEVELS = ("Critical", "Severe", "Error", "Warning", "Event", "Info", "Alert", "Debug")
 _LEVEL = {name: name for name in _LEVELS}  # captured text -> the one shared string
@@ -70,23 +71,27 @@ def _texts(pieces: list[str], tails: list[str | None]) -> list[str]:
     """The entry text of each piece: the piece, cleaned where has_junk_tail says so (as from_diag)."""
     if None in tails:
         return [clean_record_text(p) if has_junk_tail(p) else p for p in pieces]
-    joined = "\0".join(tails)
+    known = cast("list[str]", tails)  # no None: checked above, without a per-item loop
+    joined = "\0".join(known)
     if not any(mark in joined for mark in _JUNK_MARKS):
         return pieces
-    return [clean_record_text(p) if has_junk_tail(t) else p for p, t in zip(pieces, tails, strict=True)]
+    return [clean_record_text(p) if has_junk_tail(t) else p for p, t in zip(pieces, known, strict=True)]
 
 
-def _bulk(pieces: list[str], cols: list[list]) -> list[LogEntry]:
+def _bulk(pieces: list[str], cols: list[list[str | None]]) -> list[LogEntry]:
     """Entries for pieces whose headers are all in Db2's layout (cols: the captured groups)."""
-    minutes, fractions, offsets, levels, tails = cols
+    # Headers in Db2's layout matched every header group: only the tails (the last column) may be None.
+    minutes, fractions, offsets, levels = cast("list[list[str]]", cols[:4])
+    tails = cols[4]
     keys = list(map(str.__add__, minutes, offsets))
     fracs = list(map(int, map(str.replace, fractions, repeat("."), repeat(""))))  # µs in the minute
     _minute_bases(keys, pieces, fracs)
     bases = list(map(_MINUTE_US.__getitem__, keys))
     texts = _texts(pieces, tails)
     if None not in bases:
+        known = cast("list[int]", bases)  # no None: checked above, without a per-item loop
         return list(
-            map(_TextDiagEntry, map(int.__add__, bases, fracs), map(_LEVEL.__getitem__, levels), texts)
+            map(_TextDiagEntry, map(int.__add__, known, fracs), map(_LEVEL.__getitem__, levels), texts)
         )
     from_diag = LogEntry.from_diag  # an impossible date: from_diag decides (fallback time)
     return [
@@ -95,7 +100,7 @@ def _bulk(pieces: list[str], cols: list[list]) -> list[LogEntry]:
     ]
 
 
-class DiagEntryParser(Db2DiagParser):
+class DiagEntryParser(DiagSplitter[LogEntry]):
     """Incremental db2diag text to LogEntry objects: `feed()` chunks, `flush()` at the end.
 
     Returns the entries LogEntry.from_diag would build for the records Db2DiagParser returns, in the
@@ -110,7 +115,7 @@ class DiagEntryParser(Db2DiagParser):
         from_diag = LogEntry.from_diag
         return [from_diag(r) for r in records]
 
-    def _emit_ordinary(self, body: list[str], parts: list, start: int) -> list[LogEntry]:
+    def _emit_ordinary(self, body: list[str], parts: list[str | None], start: int) -> list[LogEntry]:
         n = len(body)
         stride = _GROUPS + 1
         # A piece's header groups precede it; its tail is captured at the split point after it.

@@ -17,10 +17,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Self, cast
 
 from services.diag_header import clean_record_text, fast_diag_header, has_junk_tail
 from services.log_summary import audit_level, audit_summary, diag_summary, one_line
+
+if TYPE_CHECKING:  # the parsers are imported when first needed: opening the console does not parse logs
+    from services.filter_pattern import FilterPattern
+    from services.parsers.db2audit import AuditRecord
+    from services.parsers.db2diag import DiagRecord
+
+    Record = DiagRecord | AuditRecord
 
 LEVELS: tuple[str, ...] = ("Critical", "Severe", "Error", "Warning", "Event", "Info")
 """The db2diag levels in severity order; the log view's level toggles 1..6 follow this order."""
@@ -64,7 +71,7 @@ class LogEntry:
         *,
         stream: str = "",
         event_id: str | None = None,
-        record: Any = None,
+        record: Record | None = None,
     ) -> None:
         self.ts_us = ts_us
         self.source = source
@@ -87,7 +94,7 @@ class LogEntry:
         return from_us(self.ts_us)
 
     @property
-    def record(self) -> Any:
+    def record(self) -> Record | None:
         """The parsed DiagRecord/AuditRecord (re-parsed from `text` when not kept), or None for raw text."""
         if self._record is None and self.source in SOURCES:
             try:
@@ -102,12 +109,7 @@ class LogEntry:
         """Host column: HOSTNAME of a diag record, hostname= of an audit record, else the stream."""
         if self._host is None:
             record = self.record
-            if record is None:
-                found = ""
-            elif self.source == "diag":
-                found = record.hostname
-            else:
-                found = record.fields.get("hostname", "")
+            found = "" if record is None else record.hostname  # both record kinds have one ("" if none)
             self._host = sys.intern(found or self.stream)
         return self._host
 
@@ -122,22 +124,22 @@ class LogEntry:
             record = self.record
             if record is None:
                 self._summary = one_line(self.text.strip().split("\n", 1)[0])
-            elif self.source == "diag":
-                self._summary = diag_summary(record)
+            elif self.source == "diag":  # the source names the record's kind
+                self._summary = diag_summary(cast("DiagRecord", record))
             else:
-                self._summary = audit_summary(record)
+                self._summary = audit_summary(cast("AuditRecord", record))
         return self._summary
 
     @classmethod
     def from_diag(
         cls,
-        record: Any,
+        record: DiagRecord,
         *,
         stream: str = "",
         event_id: str | None = None,
         keep: bool = False,
         fallback_us: int = 0,
-    ):
+    ) -> Self:
         """Return the entry for a DiagRecord: time and level from its header line (fast path), host and
         summary worked out when first shown. A header without a readable time gets `fallback_us`."""
         raw = record.raw
@@ -160,13 +162,13 @@ class LogEntry:
     @classmethod
     def from_audit(
         cls,
-        record: Any,
+        record: AuditRecord,
         *,
         ts_us: int | None = None,
         stream: str = "",
         event_id: str | None = None,
-        keep=False,
-    ):
+        keep: bool = False,
+    ) -> Self:
         """Return the entry for an AuditRecord. Audit timestamps carry no offset: pass the CloudWatch
         event time as `ts_us` when there is one, else the record time is taken as UTC."""
         when = ts_us if ts_us is not None else (to_us(record.timestamp) if record.timestamp else 0)
@@ -190,7 +192,7 @@ class LogEntry:
         return cls(ts_us, MARKER, "", "", text, text)
 
 
-def parse_entries_text(text: str, source: str) -> list[Any]:
+def parse_entries_text(text: str, source: str) -> list[DiagRecord] | list[AuditRecord]:
     """Return the parsed records of `text` (db2diag for "diag", db2audit for "audit").
 
     Raises ParseError (a ValueError) for text the parser rejects."""
@@ -217,12 +219,14 @@ def gc_paused(count: int) -> Iterator[None]:
             gc.enable()
 
 
-def entries_from_records(records: list[Any], source: str, *, keep: bool = False) -> list[LogEntry]:
+def entries_from_records(
+    records: list[DiagRecord] | list[AuditRecord], source: str, *, keep: bool = False
+) -> list[LogEntry]:
     """Return one entry per parsed DiagRecord ("diag") or AuditRecord ("audit")."""
     with gc_paused(len(records)):
-        if source == "diag":
-            return [LogEntry.from_diag(r, keep=keep) for r in records]
-        return [LogEntry.from_audit(r, keep=keep) for r in records]
+        if source == "diag":  # the source names the records' kind
+            return [LogEntry.from_diag(r, keep=keep) for r in cast("list[DiagRecord]", records)]
+        return [LogEntry.from_audit(r, keep=keep) for r in cast("list[AuditRecord]", records)]
 
 
 def entries_from_text(text: str, source: str, *, keep: bool = False) -> list[LogEntry]:
@@ -271,10 +275,14 @@ def entries_from_event(
     out = []
     for i, rec in enumerate(records):
         eid = event_id if i == 0 or event_id is None else f"{event_id}#{i}"
-        if source == "diag":
-            entry = LogEntry.from_diag(rec, stream=stream, event_id=eid, fallback_us=event_us)
+        if source == "diag":  # the source names the records' kind
+            entry = LogEntry.from_diag(
+                cast("DiagRecord", rec), stream=stream, event_id=eid, fallback_us=event_us
+            )
         else:
-            entry = LogEntry.from_audit(rec, ts_us=event_us or None, stream=stream, event_id=eid)
+            entry = LogEntry.from_audit(
+                cast("AuditRecord", rec), ts_us=event_us or None, stream=stream, event_id=eid
+            )
         if hosts and stream in hosts:
             entry.host = hosts[stream]
         out.append(entry)
@@ -291,7 +299,7 @@ class LogFilter:
     hidden_levels: frozenset[str] = frozenset()
     pattern_text: str = ""
     invert: bool = False
-    compiled: Any = field(default=None, compare=False, repr=False)
+    compiled: FilterPattern | None = field(default=None, compare=False, repr=False)
 
     def with_pattern(self, text: str) -> LogFilter:
         """Return a copy filtering by `text` (filter-pattern syntax; a leading `!` inverts)."""

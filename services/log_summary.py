@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from services.parsers.db2audit import AuditRecord
+    from services.parsers.db2diag import DataBlock, DiagRecord
 
 # C0 controls but TAB/LF, DEL and the C1 range (U+009B is a CSI to some terminals). Log text is shaped by
 # whoever runs a statement or triggers a message: it must never drive the terminal.
@@ -33,7 +38,7 @@ def _function_name(function: str) -> str:
     return parts[-1] if parts else ""
 
 
-def _first_data_payload(data: Any) -> str:
+def _first_data_payload(data: Sequence[DataBlock]) -> str:
     # db2havend records log a command as DATA #1 (the program) and DATA #2 (its arguments): show both.
     if not data:
         return ""
@@ -43,7 +48,7 @@ def _first_data_payload(data: Any) -> str:
     return first
 
 
-def diag_summary(record: Any) -> str:
+def diag_summary(record: DiagRecord) -> str:
     """Return the one-line summary of a DiagRecord: `<edu or proc> <function>: <message/event/DATA #1/RETCODE>`."""
     who = (record.eduname or record.proc or "").split(" (")[0]
     func = _function_name(record.function or "")
@@ -58,7 +63,7 @@ def diag_summary(record: Any) -> str:
     return one_line(f"{head}: {what}" if head else what)
 
 
-def audit_summary(record: Any) -> str:
+def audit_summary(record: AuditRecord) -> str:
     """Return the one-line summary of an AuditRecord: category/event, who, what, on which object."""
     f = record.fields
     parts = [f"{record.category}/{record.event}"]
@@ -79,7 +84,7 @@ def audit_summary(record: Any) -> str:
     return one_line(" ".join(parts))
 
 
-def audit_level(record: Any) -> str:
+def audit_level(record: AuditRecord) -> str:
     """Return the level an audit record shows with: Warning when Db2 refused it, else Info."""
     status = record.fields.get("event status")
     return "Warning" if status not in (None, "", "0") else "Info"

@@ -15,7 +15,8 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 LIVE_TAIL_MAX_GROUPS = 10  # AWS limit for logGroupIdentifiers
 QUICK_END_S = 10.0  # a session that ends sooner than this "without a reason" is not a real Live Tail
@@ -23,6 +24,7 @@ POLL_LOOKBACK_MS = 5_000  # re-read this much before the newest event: agents de
 DEDUP_WINDOW_MS = 10 * 60_000
 MAX_RESTARTS_QUICK = 3
 
+T = TypeVar("T")
 Event = dict[str, Any]  # normalized: logGroupName, logStreamName, timestamp (ms), message, eventId
 
 
@@ -122,14 +124,14 @@ class LogTail:
         self.status = TailStatus(filter_by="db2ops (lab: moto lacks this)" if self._local else None)
         self._seen: dict[str, int] = {}
         self._last_ts: dict[str, int] = {}
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop = threading.Event()
         self._stream: Any = None
         self._arn_to_name: dict[str, str] = {}
 
     # ------------------------------------------------------------------ lifecycle
-    def start(self) -> asyncio.Task:
+    def start(self) -> asyncio.Task[None]:
         """Start following (history, then Live Tail or polling); returns the running task."""
         self._loop = asyncio.get_running_loop()
         self._stop.clear()
@@ -330,7 +332,7 @@ class LogTail:
         if self._pattern_text and self._local is None:
             kwargs["filterPattern"] = self._pattern_text
         while True:
-            page = await asyncio.to_thread(lambda kw=dict(kwargs): self.client.filter_log_events(**kw))
+            page = await asyncio.to_thread(partial(self.client.filter_log_events, **kwargs))
             self._deliver(group, page.get("events", []))
             token = page.get("nextToken")
             if not token or token == kwargs.get("nextToken"):
@@ -338,29 +340,30 @@ class LogTail:
             kwargs["nextToken"] = token
 
 
-def _in_daemon_thread(fn: Callable[..., Any], *args: Any) -> asyncio.Future:
+def _in_daemon_thread(fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
     """Run blocking `fn(*args)` in its own daemon thread; return a future for its result.
 
     Not asyncio.to_thread: a Live Tail session (or botocore retrying a refused StartLiveTail) can block
     for seconds to hours, and the default executor is joined when the event loop shuts down."""
     loop = asyncio.get_running_loop()
-    future: asyncio.Future = loop.create_future()
+    future: asyncio.Future[T] = loop.create_future()
 
-    def deliver(result: Any, error: BaseException | None) -> None:
+    def deliver(outcome: tuple[T] | BaseException) -> None:
         if future.done():
             return
-        if error is not None:
-            future.set_exception(error)
+        if isinstance(outcome, BaseException):
+            future.set_exception(outcome)
         else:
-            future.set_result(result)
+            future.set_result(outcome[0])
 
     def run() -> None:
+        outcome: tuple[T] | BaseException
         try:
-            result, error = fn(*args), None
+            outcome = (fn(*args),)
         except BaseException as exc:  # handed to the awaiting side
-            result, error = None, exc
+            outcome = exc
         try:
-            loop.call_soon_threadsafe(deliver, result, error)
+            loop.call_soon_threadsafe(deliver, outcome)
         except RuntimeError:  # the loop closed meanwhile (app quit): nobody is waiting
             pass
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import os
 import tempfile
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import Field, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +73,7 @@ _NON_NEGATIVE = {"ssh_keepalive_s", "log_max_lines"}
 _DEFAULTS = Settings()
 
 
-def _saved_fields() -> list[Any]:
+def _saved_fields() -> list[Field[Any]]:
     return [f for f in fields(Settings) if f.metadata.get("saved", True)]
 
 
@@ -92,7 +92,8 @@ def _convert(name: str, default: object, value: object) -> object:
         ok = isinstance(value, int) and not isinstance(value, bool)
     elif isinstance(default, float):
         ok = isinstance(value, int | float) and not isinstance(value, bool)
-        value = float(value) if ok else value  # type: ignore[arg-type]
+        if ok and isinstance(value, int):
+            value = float(value)
     elif isinstance(default, str):
         ok = isinstance(value, str)
     else:
@@ -102,10 +103,11 @@ def _convert(name: str, default: object, value: object) -> object:
         expected = "a mapping of binding id: key"
     if not ok:
         raise ValueError(f"'{name}' must be {expected}, not {value!r}")
-    if name in _POSITIVE and value <= 0:  # type: ignore[operator]
-        raise ValueError(f"'{name}' must be greater than 0, not {value!r}")
-    if name in _NON_NEGATIVE and value < 0:  # type: ignore[operator]
-        raise ValueError(f"'{name}' must be 0 or more, not {value!r}")
+    if isinstance(value, int | float):  # the bounds of the numeric settings
+        if name in _POSITIVE and value <= 0:
+            raise ValueError(f"'{name}' must be greater than 0, not {value!r}")
+        if name in _NON_NEGATIVE and value < 0:
+            raise ValueError(f"'{name}' must be 0 or more, not {value!r}")
     return value
 
 
@@ -154,6 +156,8 @@ def load_settings(path: Path | None = None) -> Settings:
                 ) from None
     except YamlProblem as exc:
         raise SettingsError(path, exc.line, exc.problem, exc.fix) from None
+    # `values` holds each field's value checked against its default's type by _convert, which mypy cannot
+    # relate to the field names.
     return replace(Settings(), **values, warnings=tuple(warnings))  # type: ignore[arg-type]
 
 

@@ -12,14 +12,20 @@ from __future__ import annotations
 import hashlib
 import itertools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from services.events import StatusEvent, diff_snapshots
 from services.log_summary import visible_controls
 from services.status_model import ClusterStatus, Severity
+
+if TYPE_CHECKING:  # what the timeline is fed; their modules are not needed to build one
+    from services.alarm_model import AlarmHistory, AlarmView
+    from services.log_model import LogEntry
+    from services.plans.journal import JournalEntry
+    from services.plans.runner import StepEvent
 
 Source = Literal["status", "journal", "alarm", "log"]
 SOURCES: tuple[str, ...] = ("status", "journal", "alarm", "log")
@@ -109,7 +115,7 @@ class Timeline:
     max_entries: int = MAX_ENTRIES
     _entries: list[tuple[float, int, TimelineEntry]] = field(default_factory=list, repr=False)
     _refs: set[str] = field(default_factory=set, repr=False)
-    _seq: Any = field(default_factory=itertools.count, repr=False)
+    _seq: Iterator[int] = field(default_factory=itertools.count, repr=False)
     _last_status: ClusterStatus | None = field(default=None, repr=False)
     _alarm_states: dict[str, str] = field(default_factory=dict, repr=False)
     _live_steps: dict[tuple[str, str, str], list[float]] = field(default_factory=dict, repr=False)
@@ -172,7 +178,7 @@ class Timeline:
         self.add_status_events(events)
         return events
 
-    def add_journal(self, entries: Iterable[Any]) -> int:
+    def add_journal(self, entries: Iterable[JournalEntry]) -> int:
         """Add operator-journal entries (services.plans.journal.JournalEntry) of this cluster."""
         added = 0
         for e in entries:
@@ -198,7 +204,7 @@ class Timeline:
             added += self.add(TimelineEntry(at, "journal", sev, title, detail, ref))
         return added
 
-    def add_step_event(self, plan: str, event: Any, at: float, *, target: str = "") -> bool:
+    def add_step_event(self, plan: str, event: StepEvent, at: float, *, target: str = "") -> bool:
         """Add a plan step as it finishes (services.plans.StepEvent, phase "finished") at its exact time.
 
         The journal stamps whole seconds; entries added here win over the same step read back from the
@@ -213,7 +219,7 @@ class Timeline:
         ref = f"step:{plan}/{event.step_id}/{result}/{at:.6f}"
         return self.add(TimelineEntry(at, "journal", sev, f"{event.title} [{result}]", detail, ref))
 
-    def add_alarm_states(self, views: Iterable[Any], at: float) -> int:
+    def add_alarm_states(self, views: Iterable[AlarmView], at: float) -> int:
         """Add alarm state changes from a list of services.alarms.AlarmView seen at `at`.
 
         The first sighting of an alarm adds an entry only when it is not OK; later sightings add one per
@@ -233,7 +239,7 @@ class Timeline:
             added += self.add(TimelineEntry(when, "alarm", sev, title, v.reason, ref))
         return added
 
-    def add_alarm_history(self, history: Any) -> int:
+    def add_alarm_history(self, history: AlarmHistory) -> int:
         """Add the StateUpdate items of a services.alarms.AlarmHistory (older changes than we watched)."""
         added = 0
         for item in history.items:
@@ -249,7 +255,7 @@ class Timeline:
             )
         return added
 
-    def add_log_entries(self, entries: Iterable[Any]) -> int:
+    def add_log_entries(self, entries: Iterable[LogEntry]) -> int:
         """Add the log records of interest from services.log_model.LogEntry objects: every db2diag
         Critical/Severe/Error record, and Event/Info/Warning records about HADR or a takeover."""
         added = 0
@@ -269,7 +275,7 @@ class Timeline:
             added += self._add_or_fold(entry, host, e)
         return added
 
-    def _add_or_fold(self, entry: TimelineEntry, host: str, record: Any) -> int:
+    def _add_or_fold(self, entry: TimelineEntry, host: str, record: LogEntry) -> int:
         """Add a db2diag line, or fold it into the line of the same record seen shortly before (HADR and
         takeover records always get their own line: each one is a step of the story)."""
         entry = replace(entry, title=visible_controls(entry.title), detail=visible_controls(entry.detail))
@@ -343,7 +349,7 @@ def _event_detail(ev: StatusEvent) -> str:
     return f"status change `{ev.kind}` seen in the snapshot of {datetime.fromtimestamp(ev.at, UTC):%H:%M:%S}Z"
 
 
-def _interesting(entry: Any) -> bool:
+def _interesting(entry: LogEntry) -> bool:
     if entry.level in _ALWAYS_LEVELS:
         return True
     return entry.level in ("Event", "Info", "Warning") and bool(_HADR_WORDS.search(entry.text))

@@ -24,6 +24,7 @@ from typing import Any
 from services.alarms import OURS_PREFIX, AlarmService, AlarmServiceError
 from services.cloudwatch_logs import CloudWatchLogs
 from services.inventory_model import Cluster
+from services.log_model import LogEntry
 from services.timeline import Timeline
 
 # Levels by their header text (a bare "Error" would match any record that mentions one); HADR / takeover in
@@ -152,7 +153,9 @@ class TimelineSources:
         self.notes.pop("logs", None)
         return self.timeline.add_log_entries(entries)
 
-    def _read(self, client: Any, jobs: list[tuple[str, dict[str, Any]]]) -> tuple[list, list, bool]:
+    def _read(
+        self, client: Any, jobs: list[tuple[str, dict[str, Any]]]
+    ) -> tuple[list[LogEntry], list[tuple[str, dict[str, Any]]], bool]:
         """Blocking: run the filter_log_events jobs within the page budget. Returns the parsed entries,
         the unfinished jobs (with their page token) and whether the forward read finished."""
         events: list[dict[str, Any]] = []

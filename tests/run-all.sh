@@ -2,6 +2,7 @@
 # Install everything the test suite needs and run all of it (the README's second command; .ci/run calls it).
 # - Debian packages for the real Pacemaker tier and the tmux test (only as root, only when missing)
 # - a project virtualenv in .venv with the test extra
+# - ruff and mypy over the product code (mypy: strict on services/ and lab/, [tool.mypy] in pyproject.toml)
 # - pytest over tests/ in two runs:
 #   1. everything except the `pacemaker` and `tmux` tiers, on two cores (pytest-xdist, whole files per
 #      worker so each file's tests keep their order and share one process as in a serial run);
@@ -24,6 +25,8 @@ python3 -m venv .venv
 
 export PATH="$PWD/.venv/bin:$PATH"
 .venv/bin/ruff check .
+# Types: strict on services/ and lab/, the default checks on tui/ and screens/ ([tool.mypy] in pyproject.toml).
+.venv/bin/mypy
 
 pytest=(.venv/bin/python -m pytest)
 stop_early=false

@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 import xml.etree.ElementTree as ET
+from typing import Any
 
 INSTANCE = "db2inst1"
 DATABASE = "HADRDB"
@@ -86,11 +87,11 @@ def cluster_view() -> View | None:
     return View(root)
 
 
-def remember(role: str | None, peer: bool) -> dict:
+def remember(role: str | None, peer: bool) -> dict[str, Any]:
     """Keep when the role and the peer state last changed (for Up/CONNECT_STATUS_TIME) and the last role."""
     try:
         with open(STATE_FILE) as fh:
-            state = json.load(fh)
+            state: dict[str, Any] = json.load(fh)
     except (OSError, ValueError):
         state = {}
     now = time.time()

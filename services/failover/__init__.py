@@ -9,6 +9,7 @@ Typical use::
     result = await run_plan(plan, PlanContext(cluster=cluster, runner=pool, journal=Journal()), mode="apply")
 """
 
+from services.failover.checks import PreflightCheck
 from services.failover.constraints import (
     CONSTRAINTS_ARGV,
     LocationConstraint,
@@ -21,7 +22,6 @@ from services.failover.preflight import (
     KINDS,
     FailoverKind,
     Preflight,
-    PreflightCheck,
     clone_id,
     default_target,
     run_preflight,

@@ -6,11 +6,12 @@ Every function returns a PreflightCheck saying what was found and, when it faile
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypeVar
 
+from services.cluster_model import CrmStatus
 from services.failover.constraints import LocationConstraint
 from services.inventory_model import Cluster
-from services.status_model import ClusterStatus
+from services.status_model import ClusterStatus, Part
 from services.verdicts import LOG_GAP_WARN_BYTES
 
 CheckState = Literal["pass", "fail", "warn", "pending"]
@@ -38,14 +39,22 @@ class PreflightCheck:
         return "fail" if self.blocking else "warn"
 
 
+T = TypeVar("T")
+
+
+def good(part: Part[T] | None) -> T | None:
+    """The value of a fact read without error; None when it is missing, failed or only stale."""
+    return part.value if part is not None and part.ok else None
+
+
 def simple_check(
     code: str, title: str, ok: bool, message: str, hint: str, *, blocking: bool = True
 ) -> PreflightCheck:
     return PreflightCheck(code, title, ok, message, "" if ok else hint, blocking=blocking)
 
 
-def pacemaker_check(status: ClusterStatus, crm) -> PreflightCheck:
-    if crm is None:
+def pacemaker_check(status: ClusterStatus, crm: CrmStatus | None) -> PreflightCheck:
+    if crm is None or status.crm is None:
         err = status.crm.error if status.crm is not None else "no Db2 host answered"
         return simple_check(
             "pacemaker",
@@ -67,8 +76,8 @@ def pacemaker_check(status: ClusterStatus, crm) -> PreflightCheck:
     )
 
 
-def quorum_check(status: ClusterStatus, crm) -> PreflightCheck:
-    lost = sorted(h for h, p in status.quorum.items() if p.ok and not p.value.quorate)  # type: ignore[union-attr]
+def quorum_check(status: ClusterStatus, crm: CrmStatus | None) -> PreflightCheck:
+    lost = sorted(h for h, p in status.quorum.items() if (q := good(p)) is not None and not q.quorate)
     ok = crm is not None and crm.with_quorum is not False and not lost
     where = f" (not quorate on {', '.join(lost)})" if lost else ""
     return simple_check(
@@ -82,9 +91,9 @@ def quorum_check(status: ClusterStatus, crm) -> PreflightCheck:
 
 def qdevice_check(status: ClusterStatus, *, blocking: bool) -> PreflightCheck:
     bad = sorted(
-        f"{h} ({p.value.state or 'no state'})"
+        f"{h} ({q.state or 'no state'})"
         for h, p in status.qdevice.items()
-        if p.ok and not p.value.connected  # type: ignore[union-attr]
+        if (q := good(p)) is not None and not q.connected
     )
     unknown = sorted(h for h, p in status.qdevice.items() if not p.ok)
     ok = not bad and not unknown and bool(status.qdevice)
@@ -105,7 +114,9 @@ def qdevice_check(status: ClusterStatus, *, blocking: bool) -> PreflightCheck:
 
 
 def roles_check(status: ClusterStatus, *, blocking: bool) -> PreflightCheck:
-    primaries = sorted(h for h, p in status.hadr.items() if p.ok and p.value.role == "PRIMARY")  # type: ignore[union-attr]
+    primaries = sorted(
+        h for h, p in status.hadr.items() if (v := good(p)) is not None and v.role == "PRIMARY"
+    )
     promoted = status.promoted_node
     if len(primaries) > 1:
         return simple_check(
@@ -133,7 +144,9 @@ def roles_check(status: ClusterStatus, *, blocking: bool) -> PreflightCheck:
     )
 
 
-def target_check(cluster: Cluster, status: ClusterStatus, crm, target: str | None, source: str | None):
+def target_check(
+    cluster: Cluster, status: ClusterStatus, crm: CrmStatus | None, target: str | None, source: str | None
+) -> tuple[PreflightCheck, bool]:
     title = "Target node online, not standby, HADR standby"
     names = [h.name for h in cluster.db_hosts]
     if target is None or target not in names:
@@ -167,14 +180,14 @@ def hadr_check(cluster: Cluster, status: ClusterStatus, forced: bool) -> Preflig
     seen, bad = [], []
     for host in cluster.db_hosts:
         part = status.hadr.get(host.name)
-        if part is None or not part.ok:
+        hadr = good(part)
+        if hadr is None:
             bad.append(f"{host.name}: {part.error if part is not None else 'no answer'}")
             continue
-        hadr = part.value
-        if not hadr.activated or not hadr.streams:  # type: ignore[union-attr]
+        if not hadr.activated or not hadr.streams:
             bad.append(f"{host.name}: database not active")
             continue
-        for st in hadr.streams:  # type: ignore[union-attr]
+        for st in hadr.streams:
             seen.append(f"{host.name} {st.state}/{st.connect_status or '?'}")
             if st.state != "PEER" or (st.connect_status and st.connect_status != "CONNECTED"):
                 bad.append(f"{host.name} is {st.state} ({st.connect_status or 'connect status unknown'})")
@@ -192,8 +205,8 @@ def log_gap_check(status: ClusterStatus) -> PreflightCheck:
     gaps = [
         st.log_gap_bytes
         for p in status.hadr.values()
-        if p.ok
-        for st in p.value.streams  # type: ignore[union-attr]
+        if (v := good(p)) is not None
+        for st in v.streams
         if st.log_gap_bytes is not None
     ]
     gap = max(gaps, default=0)
@@ -208,7 +221,7 @@ def log_gap_check(status: ClusterStatus) -> PreflightCheck:
     )
 
 
-def failed_actions_check(crm, acknowledged: bool) -> PreflightCheck:
+def failed_actions_check(crm: CrmStatus | None, acknowledged: bool) -> PreflightCheck:
     failed = list(crm.failed_actions) if crm is not None else []
     names = ", ".join(f"{f.resource} {f.operation} on {f.node}" for f in failed)
     if not failed:

@@ -58,7 +58,8 @@ def observe(
     route_host = None
     if configured:
         route = status.overlay_route
-        iid = route.value.instance_id if route is not None and route.ok else None  # type: ignore[union-attr]
+        route_value = route.value if route is not None and route.ok else None
+        iid = route_value.instance_id if route_value is not None else None
         ids = dict(status.instance_ids) or {h.name: h.instance_id for h in cluster.hosts if h.instance_id}
         route_host = next((h for h, i in ids.items() if i == iid), None) if iid else None
         if route is None or not route.ok:

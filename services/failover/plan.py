@@ -109,7 +109,7 @@ def build_failover_plan(
             target=target,
             kind=kind,
         )
-    baseline = frozenset()
+    baseline: frozenset[tuple[str, str, str]] = frozenset()
     if status.crm is not None and status.crm.value is not None:
         baseline = frozenset((f.resource, f.operation, f.node) for f in status.crm.value.failed_actions)
     settings = FailoverSettings(

@@ -13,9 +13,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from services.cluster_model import CrmStatus
-from services.failover.constraints import CONSTRAINTS_ARGV, cli_constraints_for, parse_constraints_xml
+from services.failover.constraints import (
+    CONSTRAINTS_ARGV,
+    LocationConstraint,
+    cli_constraints_for,
+    parse_constraints_xml,
+)
 from services.failover.observe import FailoverObservation, observe
-from services.failover.preflight import Preflight, run_preflight
+from services.failover.preflight import FailoverKind, Preflight, run_preflight
 from services.inventory_model import Cluster, Host
 from services.plans import Action, HostCommand, HostCommandStep, PlanContext, Step, StepFailed, StepState
 from services.plans.step import ssh_action
@@ -44,7 +49,7 @@ class FailoverSettings:
 
     cluster: Cluster
     target: str
-    kind: str
+    kind: FailoverKind
     clone: str
     snapshot: SnapshotFn = gather_snapshot
     timeout_s: float = 60.0
@@ -81,7 +86,9 @@ class FailoverSettings:
 # ---------------------------------------------------------------- reads
 
 
-async def read_constraints(ctx: PlanContext, settings: FailoverSettings):
+async def read_constraints(
+    ctx: PlanContext, settings: FailoverSettings
+) -> tuple[tuple[LocationConstraint, ...], tuple[LocationConstraint, ...]]:
     """Return the clone's cli-* constraints from the CIB (read on the target); StepFailed when unreadable."""
     result = await ctx.read(settings.target_host, CONSTRAINTS_ARGV)
     if result.exit_status != 0:
@@ -145,7 +152,7 @@ class PreflightStep(Step):
             self.s.cluster,
             status,
             self.s.target,
-            kind=self.s.kind,  # type: ignore[arg-type]
+            kind=self.s.kind,
             constraints=constraints,
             constraints_error=error,
             acknowledge_failed_actions=self.s.acknowledge_failed_actions,

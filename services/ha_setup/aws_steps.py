@@ -115,10 +115,12 @@ async def instance_roles(ctx: PlanContext, cluster: Cluster) -> list[str]:
     return sorted(roles)
 
 
-def _document(raw: Any) -> dict:
+def _document(raw: object) -> object:
+    """The policy document as JSON values, to compare with the one db2ops would write."""
     if isinstance(raw, dict):
         return raw
-    return json.loads(unquote(str(raw)))  # AWS returns the document URL-encoded
+    parsed: object = json.loads(unquote(str(raw)))  # AWS returns the document URL-encoded
+    return parsed
 
 
 class IamPolicyStep(_HaAwsStep):

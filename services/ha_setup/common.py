@@ -5,12 +5,11 @@ primary, and reading `db2cm -list` / `crm configure show` in a way that tells "n
 
 from __future__ import annotations
 
-from typing import Any
-
 from services.cluster_model import Db2cmList
 from services.ha_setup.params import HaParams
 from services.inventory_model import Cluster, Host
 from services.plans import HostCommand, HostCommandStep, PlanContext, StepFailed, StepState, VerifiedByCheck
+from services.plans.context import CommandLike
 
 PRIMARY_FACT = "ha:primary"  # ctx.facts key: name of the HADR primary host (found once per run)
 DB2CM_MISSING = "not installed yet"
@@ -30,7 +29,7 @@ def db2cm_path(cluster: Cluster) -> str:
     return f"/home/{cluster.instance}/sqllib/adm/db2cm"
 
 
-def tool_missing(result: Any) -> bool:
+def tool_missing(result: CommandLike) -> bool:
     """Return True when the command itself is not there (exit 127, "No such file" / "not found")."""
     text = f"{result.stderr}{result.stdout}"
     return result.exit_status == 127 or (
@@ -38,7 +37,7 @@ def tool_missing(result: Any) -> bool:
     )
 
 
-def first_line(result: Any) -> str:
+def first_line(result: CommandLike) -> str:
     """Return the first non-empty line of stderr (else stdout), for messages."""
     for text in (result.stderr, result.stdout):
         for line in str(text).splitlines():

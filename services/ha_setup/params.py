@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
@@ -221,7 +222,9 @@ def route_table_arn(partition: str, region: str, account: str, route_table_id: s
     return f"arn:{partition}:ec2:{region}:{account}:route-table/{route_table_id}"
 
 
-def policy_document(partition: str, region: str, account: str, route_table_ids: tuple[str, ...]) -> dict:
+def policy_document(
+    partition: str, region: str, account: str, route_table_ids: tuple[str, ...]
+) -> dict[str, object]:
     """Return the runbook's IAM policy: ec2:ReplaceRoute on the route table(s), DescribeRouteTables on *."""
     arns = [route_table_arn(partition, region, account, rtb) for rtb in route_table_ids]
     return {
@@ -238,7 +241,7 @@ def policy_document(partition: str, region: str, account: str, route_table_ids: 
     }
 
 
-def policy_json(document: dict) -> str:
+def policy_json(document: Mapping[str, object]) -> str:
     """Return the policy as the JSON text sent to CreatePolicy (stable key order, 2-space indent)."""
     return json.dumps(document, indent=2)
 

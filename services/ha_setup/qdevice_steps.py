@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import posixpath
 
+from services.cluster_model import QdeviceStatus
 from services.ha_setup.common import PrimaryHostStep, db2cm_path, root, rpm_state, tool_missing
 from services.ha_setup.pacemaker_steps import _MediaStep
 from services.ha_setup.params import HaParams
@@ -57,7 +58,7 @@ class QdeviceStep(PrimaryHostStep):
         )
         self.params = params
 
-    async def _qdevice(self, ctx: PlanContext, host: Host):
+    async def _qdevice(self, ctx: PlanContext, host: Host) -> QdeviceStatus | None:
         from services.parsers.corosync import parse_qdevice_tool
 
         result = await ctx.read(host, root(self.params, "corosync-qdevice-tool", "-s"))

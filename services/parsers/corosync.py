@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Required, TypedDict
 
 from services.cluster_model import (
     QdeviceStatus,
@@ -268,6 +269,27 @@ _CLUSTER = re.compile(r'^Cluster "(?P<name>.*)":\s*$')
 _CLIENT = re.compile(r"^[ \t]*Node ID (?P<id>\d+):\s*$")
 
 
+class _QnetdClusterFields(TypedDict, total=False):
+    """A `Cluster "<name>":` block while it is read."""
+
+    name: Required[str]
+    clients: Required[list[QnetdClient]]
+    algorithm: str
+    tie_breaker: str
+
+
+class _QnetdClientFields(TypedDict, total=False):
+    """A `Node ID <n>:` block while it is read (`line`: where it starts, for errors)."""
+
+    node_id: Required[int]
+    line: Required[int]
+    extra: Required[dict[str, str]]
+    address: str
+    configured: tuple[int, ...]
+    membership: tuple[int, ...]
+    vote: str
+
+
 def parse_qnetd_tool(text: str) -> QnetdStatus:
     """Parse `corosync-qnetd-tool -l` or `-lv`; returns QnetdStatus (no clusters for empty output).
 
@@ -278,8 +300,8 @@ def parse_qnetd_tool(text: str) -> QnetdStatus:
     kind = "qnetd"
     lines = _lines(text, kind)
     clusters: list[QnetdCluster] = []
-    cluster: dict | None = None
-    client: dict | None = None
+    cluster: _QnetdClusterFields | None = None
+    client: _QnetdClientFields | None = None
 
     def close_client() -> None:
         nonlocal client

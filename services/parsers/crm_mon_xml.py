@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from typing import TypedDict, overload
 
 from services.cluster_model import (
     CrmBan,
@@ -57,7 +58,7 @@ def parse_crm_mon_xml(text: str) -> CrmStatus:
         )
     code, message, errors = _status(status_el)
     summary = root.find("summary")
-    state = {
+    state: _State = {
         "status_code": code,
         "status_message": message,
         "status_errors": errors,
@@ -65,7 +66,7 @@ def parse_crm_mon_xml(text: str) -> CrmStatus:
     }
     if code != 0 and summary is None:
         return CrmStatus(connected=False, **state)
-    summary_facts = _summary(summary) if summary is not None else {}
+    summary_facts: _SummaryFacts = _summary(summary) if summary is not None else {}
     nodes = tuple(_node(el) for el in _children(root, "nodes", "node"))
     if not summary_facts.get("dc"):  # summary absent (--include) or name scrubbed: the node list knows
         summary_facts["dc"] = next((n.name for n in nodes if n.is_dc), None)
@@ -105,13 +106,14 @@ def _parse_root(text: str) -> ET.Element:
     try:
         root = ET.fromstring(text)
     except ET.ParseError as exc:
-        line, _col = getattr(exc, "position", (None, None))
+        position: tuple[int, int] | None = getattr(exc, "position", None)
+        bad_line = position[0] if position else None
         lines = text.splitlines()
-        excerpt = lines[line - 1] if line and 0 < line <= len(lines) else ""
+        excerpt = lines[bad_line - 1] if bad_line and 0 < bad_line <= len(lines) else ""
         raise ParseError(
             KIND,
             f"well-formed XML ({exc.msg})",
-            line=line,
+            line=bad_line,
             excerpt=excerpt.strip(),
             hint="the output may be truncated or not XML; capture it with crm_mon -1 --output-as=xml",
         ) from None
@@ -135,7 +137,33 @@ def _status(el: ET.Element | None) -> tuple[int, str, tuple[str, ...]]:
     return code, el.get("message", ""), errors
 
 
-def _summary(el: ET.Element) -> dict[str, object]:
+class _State(TypedDict):
+    """CrmStatus fields read from <status> and <pacemakerd>, also when not connected."""
+
+    status_code: int
+    status_message: str
+    status_errors: tuple[str, ...]
+    pacemakerd_state: str
+
+
+class _SummaryFacts(TypedDict, total=False):
+    """CrmStatus fields read from <summary>."""
+
+    stack: str
+    dc: str | None
+    dc_version: str
+    with_quorum: bool | None
+    last_update: str
+    last_change: str
+    last_change_by: str
+    nodes_configured: int
+    resources_configured: int
+    stonith_enabled: bool | None
+    maintenance_mode: bool | None
+    no_quorum_policy: str
+
+
+def _summary(el: ET.Element) -> _SummaryFacts:
     dc_el = el.find("current_dc")
     change = el.find("last_change")
     options = el.find("cluster_options")
@@ -143,7 +171,7 @@ def _summary(el: ET.Element) -> dict[str, object]:
     quorum = dc_el.get("with_quorum") if dc_el is not None else None
     return {
         "stack": _attr(el.find("stack"), "type"),
-        "dc": (dc_el.get("name") or None) if dc_present else None,
+        "dc": (dc_el.get("name") or None) if dc_el is not None and dc_present else None,
         "dc_version": _attr(dc_el, "version"),
         "with_quorum": None if quorum is None else quorum == "true",
         "last_update": _attr(el.find("last_update"), "time"),
@@ -331,6 +359,10 @@ def _opt_bool(el: ET.Element | None, name: str) -> bool | None:
     return _bool(el, name)
 
 
+@overload
+def _int(el: ET.Element | None, name: str, default: int) -> int: ...
+@overload
+def _int(el: ET.Element | None, name: str, default: None) -> int | None: ...
 def _int(el: ET.Element | None, name: str, default: int | None) -> int | None:
     if el is None or el.get(name) in (None, ""):
         return default

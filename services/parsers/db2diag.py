@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, timezone
 from itertools import accumulate, repeat
+from typing import Generic, TypeVar
 
 from services.parsers.db2diag_fields import DataBlock, DiagDetails, parse_details
 from services.parsers.errors import ParseError
@@ -21,6 +22,7 @@ __all__ = [
     "DataBlock",
     "DiagRecord",
     "Db2DiagParser",
+    "DiagSplitter",
     "parse_db2diag",
     "looks_like_db2diag",
     "ParseError",
@@ -79,6 +81,10 @@ def _timestamp(ts: str, tz: str) -> datetime | None:
         return None
 
 
+# A record's header fields: timestamp text, record id, level, minute offset, time (None: impossible date).
+_Head = tuple[str, str, str, str, datetime | None]
+
+
 class DiagRecord:
     """One db2diag record. `raw` is its exact text (without the newline that precedes the next header),
     `offset` the character offset of `raw` in the stream. Every other attribute is parsed from `raw` on
@@ -93,7 +99,7 @@ class DiagRecord:
     def __init__(self, raw: str, offset: int = 0) -> None:
         self.raw = raw
         self.offset = offset
-        self._head: tuple | None = None
+        self._head: _Head | None = None
         self._details: DiagDetails | None = None
 
     def __eq__(self, other: object) -> bool:
@@ -108,7 +114,7 @@ class DiagRecord:
         return f"DiagRecord(raw={self.raw!r}, offset={self.offset!r})"
 
     # ------------------------------------------------------------------ header line (cheap)
-    def _header(self) -> tuple:
+    def _header(self) -> _Head:
         head = self._head
         if head is None:
             m = _HEAD_RE.match(self.raw)
@@ -187,7 +193,7 @@ class DiagRecord:
             line = d.data[0].payload
         return line.split("\n", 1)[0].strip()
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, object]:
         """Every field as JSON-ready values (timestamp ISO-8601, data blocks as dicts)."""
         d = self.details
         ts = self.timestamp
@@ -231,17 +237,22 @@ def _all_ordinary(body: list[str], buf: str, lo: int, hi: int) -> bool:
     return buf.count("LEVEL:", lo, hi) == sum(map(str.count, body, repeat("LEVEL:"), repeat(0), nls))
 
 
-class Db2DiagParser:
-    """Incremental db2diag splitter: `feed()` text as it arrives, `flush()` at the end.
+_Out = TypeVar("_Out")
+
+
+class DiagSplitter(Generic[_Out]):
+    """Incremental db2diag splitter that returns `_Out` objects: `feed()` text, `flush()` at the end.
+
+    Db2DiagParser returns DiagRecords; services.diag_entries.DiagEntryParser returns log-view entries.
 
     A record is complete when the next record header arrives (or at flush). Chunks may cut anywhere.
     Text before the first header is kept verbatim in `preamble` (with `skipped_lines` non-blank lines);
     nothing is dropped: preamble + "\\n" + each record's raw, joined, rebuild the input.
 
-    Subclasses may split with a pattern that also captures header fields at each split point
-    (`_split_re` with `_groups` groups, `_layout_group` None unless the header is in Db2's layout) and
-    turn pieces into other objects (`_emit_ordinary`, `_convert`); services.diag_entries does, to
-    build log-view entries without DiagRecords.
+    Subclasses turn pieces into `_Out` objects (`_emit_ordinary`, `_convert`) and may split with a
+    pattern that also captures header fields at each split point (`_split_re` with `_groups` groups,
+    `_layout_group` None unless the header is in Db2's layout); services.diag_entries does, to build
+    log-view entries without DiagRecords.
     """
 
     # The split pattern, its number of groups, and the one that is None unless the header is in
@@ -258,7 +269,7 @@ class Db2DiagParser:
         self.skipped_lines = 0
         self.records_emitted = 0
 
-    def feed(self, chunk: str) -> list:
+    def feed(self, chunk: str) -> list[_Out]:
         """Add text; return the records it completed, in order. Never raises on odd text."""
         if not chunk:
             return []
@@ -298,22 +309,22 @@ class Db2DiagParser:
         self.records_emitted += len(out)
         return out
 
-    def flush(self) -> list:
+    def flush(self) -> list[_Out]:
         """Return the last pending record (or keep trailing text as preamble when no header was seen)."""
         out = self._convert(self._take_first(self._pending, final=True)) if self._pending else []
         self._pending = ""
         self.records_emitted += len(out)
         return out
 
-    def _emit_ordinary(self, body: list[str], parts: list, start: int) -> list:
-        """Records of `body` (pieces that are one ordinary record each; the first at offset `start`).
-        `parts` is the whole split result with the groups; a piece's groups precede it."""
-        offsets = accumulate(map(_plus_one, map(len, body)), initial=start)
-        return list(map(DiagRecord, body, offsets))
+    def _emit_ordinary(self, body: list[str], parts: list[str | None], start: int) -> list[_Out]:
+        """Objects for `body` (pieces that are one ordinary record each; the first at offset `start`).
+        `parts` is the whole split result with the groups (None: a group that did not match); a
+        piece's groups precede it."""
+        raise NotImplementedError
 
-    def _convert(self, records: list[DiagRecord]) -> list:
-        """What feed/flush return for records built one by one (the records themselves here)."""
-        return records
+    def _convert(self, records: list[DiagRecord]) -> list[_Out]:
+        """What feed/flush return for records built one by one."""
+        raise NotImplementedError
 
     def _take_first(self, text: str, final: bool = False) -> list[DiagRecord]:
         """Records of `text` (which ends right before a split point or at the end), or nothing when it
@@ -324,6 +335,18 @@ class Db2DiagParser:
         self.preamble += kept
         self.skipped_lines += sum(1 for line in kept.splitlines() if line.strip())
         return []
+
+
+class Db2DiagParser(DiagSplitter[DiagRecord]):
+    """Incremental db2diag splitter to DiagRecords: `feed()` text as it arrives, `flush()` at the end
+    (see DiagSplitter)."""
+
+    def _emit_ordinary(self, body: list[str], parts: list[str | None], start: int) -> list[DiagRecord]:
+        offsets = accumulate(map(_plus_one, map(len, body)), initial=start)
+        return list(map(DiagRecord, body, offsets))
+
+    def _convert(self, records: list[DiagRecord]) -> list[DiagRecord]:
+        return records
 
 
 def parse_db2diag(text: str, *, strict: bool = False) -> list[DiagRecord]:

@@ -63,7 +63,7 @@ def parse_db2pd_hadr(text: str) -> HadrStatus:
     header_at, header = _find_header(lines)
     body = lines[header_at + 1 :] if header is not None else lines
     offset = header_at + 2 if header is not None else 1
-    if any(_FIELD.match(line) and _FIELD.match(line)["name"] == "HADR_ROLE" for line in body):
+    if any((m := _FIELD.match(line)) and m["name"] == "HADR_ROLE" for line in body):
         streams = _key_value_streams(body, offset)
     elif any(_TABLE_97.match(line) for line in body):
         streams = (_tabular_stream(body, offset),)

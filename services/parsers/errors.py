@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 _EXCERPT_MAX = 80
 
 
@@ -41,7 +43,8 @@ class ParseError(ValueError):
             msg += f" ({self.hint})"
         return msg
 
-    def __reduce__(self):  # keep pickling (multiprocessing, pytest-xdist) working with keyword args
+    def __reduce__(self) -> tuple[Callable[..., ParseError], tuple[str, str, int | None, str | None, str]]:
+        # keep pickling (multiprocessing, pytest-xdist) working with keyword args
         return (_rebuild, (self.kind, self.expected, self.line, self.excerpt, self.hint))
 
 

@@ -16,9 +16,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from services.plans.step import Action
+
+if TYPE_CHECKING:
+    from services.inventory_model import Cluster
 
 log = logging.getLogger(__name__)
 
@@ -36,22 +39,22 @@ def default_journal_dir() -> Path:
         return Path.home() / ".local" / "state" / "db2ops" / "journal"
 
 
-def journal_dir_for(cluster: Any) -> Path:
-    """Return where `cluster`'s (services.inventory_model.Cluster) steps are journaled.
+def journal_dir_for(cluster: Cluster) -> Path:
+    """Return where `cluster`'s steps are journaled.
 
     A lab cluster (`cluster.lab`) writes to its lab's own journal, services.paths.lab_journal_dir() of the
     directory holding the known_hosts the lab wrote (any process that loads the lab's inventory finds the
     same one); every other cluster to the operator journal, default_journal_dir().
     """
-    if not getattr(cluster, "lab", False):
+    if not cluster.lab:
         return default_journal_dir()
     from services.paths import lab_journal_dir
 
-    known = next((h.known_hosts for h in getattr(cluster, "hosts", ()) if h.known_hosts), None)
+    known = next((h.known_hosts for h in cluster.hosts if h.known_hosts), None)
     return lab_journal_dir(Path(known).parent if known else None)
 
 
-def journal_for(cluster: Any) -> Journal:
+def journal_for(cluster: Cluster) -> Journal:
     """Return the Journal `cluster`'s steps go to (see journal_dir_for)."""
     return Journal(journal_dir_for(cluster))
 
@@ -94,7 +97,7 @@ class JournalEntry:
         }
 
     @classmethod
-    def from_dict(cls, data: Any) -> JournalEntry:
+    def from_dict(cls, data: object) -> JournalEntry:
         """Return the entry for a parsed line; raise ValueError when a field is missing or mistyped."""
         if not isinstance(data, dict):
             raise ValueError("line is not a JSON object")

@@ -13,7 +13,7 @@ import shlex
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from services.inventory_model import Cluster, Host
 
@@ -186,12 +186,16 @@ class Step(ABC):
         """Return True when the change is in place, else a message saying what is still wrong."""
 
 
+class _Checks(Protocol):
+    async def check(self, ctx: PlanContext) -> StepState: ...
+
+
 class VerifiedByCheck:
     """Mixin for a Step whose `verify` is its `check` run again (list it before the Step base class)."""
 
-    async def verify(self, ctx: PlanContext) -> bool | str:
+    async def verify(self: _Checks, ctx: PlanContext) -> bool | str:
         """Return True when `check` now finds the step done, else the check's detail."""
-        state = await self.check(ctx)  # type: ignore[attr-defined]
+        state = await self.check(ctx)
         return True if state.done else state.detail
 
 
