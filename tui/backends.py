@@ -1,0 +1,22 @@
+"""Which backend answers a cluster's CloudWatch extras (services/cloudwatch_extras.py): the one place that
+decides between real AWS and the lab. The console (tui/app.py, its screens) and the CLI (tui/cli.py) call
+`extras_for`; services only see the protocol. The lab is imported only for a lab cluster.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.cloudwatch_extras import CloudWatchExtras, aws_cloudwatch_extras
+from services.inventory_model import Cluster
+
+
+def extras_for(cluster: Cluster, lab_session: Any = None, runner: Any = None) -> CloudWatchExtras:
+    """Return the CloudWatchExtras of `cluster`: for a lab cluster whose AWS is the lab's moto, the lab's
+    evaluator (`lab_session`, the lab in this process, else the lab in another process reached with
+    `runner` over SSH); otherwise real AWS."""
+    if cluster.lab and cluster.aws.is_lab:
+        from lab.backends import cloudwatch_extras_for
+
+        return cloudwatch_extras_for(cluster, lab_session, runner)
+    return aws_cloudwatch_extras()
