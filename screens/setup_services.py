@@ -1,6 +1,7 @@
 """How the monitoring wizard reaches a cluster: WizardServices (what tests replace with fakes) and the
 console's own wiring, `app_services(app)`: the status poller's SSH pool (or a pool of its own, closed when
-the wizard closes), the operator journal, the lab session when running `db2ops lab`.
+the wizard closes), the operator journal, the cluster's CloudWatch backend (tui/backends.py: AWS, or the
+lab that plays it) and the console's record of earlier proofs.
 """
 
 from __future__ import annotations
@@ -8,12 +9,13 @@ from __future__ import annotations
 import asyncio
 import importlib
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from services.cloudwatch_extras import CloudWatchExtras
 from services.inventory_model import Cluster
-from services.monitoring.prove_it_fires import ProofEvent, ProofOptions, prove_it_fires
+from services.monitoring.prove_it_fires import ProofEvent, ProofHistory, ProofOptions, prove_it_fires
 from services.plans import PlanContext, PlanResult, run_plan
 from services.plans.journal import journal_for
 
@@ -25,7 +27,11 @@ class WizardServices:
     make_context: Callable[[Cluster], Awaitable[PlanContext]]
     run_plan: Callable[..., Awaitable[PlanResult]] = run_plan
     prove: Callable[..., AsyncIterator[ProofEvent]] = prove_it_fires
-    lab_session: Any = None
+    # (cluster, runner) -> the cluster's CloudWatch backend; default: no lab in this process
+    extras_for: Callable[[Cluster, Any], CloudWatchExtras] = field(
+        default=lambda c, r: _extras_for(c, None, r)
+    )
+    proof_history: ProofHistory = field(default_factory=ProofHistory)
     state_dir: Path | None = None
     export_dir: Path | None = None
     proof_options: ProofOptions | None = None
@@ -59,9 +65,17 @@ def app_services(app: Any) -> WizardServices:
         if "pool" in own:
             await own.pop("pool").close()
 
+    lab = getattr(app, "lab", None)
     return WizardServices(
         make_context=make_context,
-        lab_session=getattr(app, "lab", None),
+        extras_for=lambda cluster, runner: _extras_for(cluster, lab, runner),
+        proof_history=app.proof_history,
         inventory_source=app.inventory.source,
         close=close,
     )
+
+
+def _extras_for(cluster: Cluster, lab_session: Any, runner: Any) -> CloudWatchExtras:
+    from tui.backends import extras_for  # the composition root's choice (the lab is imported only for a lab)
+
+    return extras_for(cluster, lab_session, runner)

@@ -10,11 +10,13 @@ failed (the chain broke), 2 bad input (unknown cluster, bad parameter), 3 refuse
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import fields
 from typing import Any, TextIO
 
-from services.inventory_model import Inventory
+from services.cloudwatch_extras import CloudWatchExtras
+from services.inventory_model import Cluster, Inventory
+from services.monitoring.prove_it_fires import ProofHistory, prove_it_fires
 from services.monitoring_setup import MonitoringParamError, MonitoringParams, build_monitoring_plan
 from services.plans import Journal, WriteRefused
 from services.plans.guard import ensure_writable
@@ -85,8 +87,9 @@ async def run_prove_it_fires(
     as_json: bool,
     out: TextIO,
     params: dict[str, Any] | None = None,
+    extras_for: Callable[[Cluster, Any], CloudWatchExtras],
+    history: ProofHistory,
     runner: Any = None,
-    lab_session: Any = None,
     options: Any = None,
     journal: Journal | None = None,
 ) -> int:
@@ -96,11 +99,11 @@ async def run_prove_it_fires(
     guard (the test statement is a change: read-only clusters refuse it).
 
     `params` overrides MonitoringParams defaults (see parse_param_overrides); `options` is a ProofOptions
-    (default: ProofOptions.for_cluster). On a lab cluster without `lab_session` (the lab runs in another
-    process, `db2ops lab --serve`), the lab's evaluator and agent are reached over SSH (RemoteLab).
-    `runner` defaults to a new SshPool (closed at the end). Never raises for expected problems.
+    (default: ProofOptions.for_cluster). `extras_for(cluster, runner)` returns the cluster's CloudWatch
+    backend (the composition root's choice: AWS, or the lab that plays it, over SSH from another process);
+    `history` bounds the look-back past earlier proofs of this process. `runner` defaults to a new SshPool
+    (closed at the end). Never raises for expected problems.
     """
-    from services.monitoring.prove_it_fires import prove_it_fires
 
     cluster = inventory.cluster(cluster_name)
     if cluster is None:
@@ -114,13 +117,14 @@ async def run_prove_it_fires(
     except WriteRefused as exc:
         return _proof_fail(out, as_json, EXIT_REFUSED, str(exc))
     async with headless_context(inventory, cluster, runner=runner, journal=journal) as ctx:
-        from services.monitoring.lab_remote import proof_lab_session
-
-        lab_session = proof_lab_session(cluster, ctx.runner, lab_session)
+        extras = extras_for(cluster, ctx.runner)
         last = None
-        async for event in prove_it_fires(ctx, resolved, options=options, lab_session=lab_session):
-            _print_proof_event(event, out, as_json)
-            last = event
+        try:
+            async for event in prove_it_fires(ctx, resolved, extras=extras, history=history, options=options):
+                _print_proof_event(event, out, as_json)
+                last = event
+        finally:
+            await extras.close()
     return EXIT_OK if last is not None and last.stage == "result" and last.status == "ok" else EXIT_FAILED
 
 

@@ -21,6 +21,7 @@ from textual.screen import ModalScreen, Screen
 from textual.signal import Signal
 
 from services.inventory_model import Cluster, Inventory
+from services.monitoring.proof_history import ProofHistory
 from services.settings import Settings
 from themes.themes import CSS_PATH, THEMES, next_theme, resolve_theme
 from tui import screen_registry
@@ -80,6 +81,7 @@ class Db2OpsApp(App[int]):
         self.inventory = inventory
         self.settings = settings or Settings()
         self.lab = lab
+        self.proof_history = ProofHistory()  # this console's "prove it fires" runs (the wizard's page 8)
         self._status_source = status_source
         self._runner = runner
         self._built_source: Any = None

@@ -261,9 +261,19 @@ def _dispatch(args: argparse.Namespace) -> int:
         except MonitoringParamError as exc:
             raise _UserError(str(exc)) from None
         if args.prove:
-            return asyncio.run(
-                run_prove_it_fires(inv, args.setup_cluster, as_json=args.json, out=sys.stdout, params=params)
+            from services.monitoring.prove_it_fires import ProofHistory
+            from tui.backends import extras_for
+
+            prove = run_prove_it_fires(
+                inv,
+                args.setup_cluster,
+                as_json=args.json,
+                out=sys.stdout,
+                params=params,
+                extras_for=lambda cluster, runner: extras_for(cluster, None, runner),
+                history=ProofHistory(),
             )
+            return asyncio.run(prove)
         return asyncio.run(
             run_setup_monitoring(
                 inv, args.setup_cluster, mode=mode, as_json=args.json, out=sys.stdout, params=params

@@ -108,20 +108,28 @@ async def test_aws_opinion_compares_test_metric_filter_with_the_local_evaluator(
 async def test_console_services_reuse_the_pollers_ssh_runner_and_the_lab() -> None:
     from types import SimpleNamespace
 
+    from lab.backends import InProcessLabExtras
     from screens.setup_services import app_services
-    from services.inventory_model import Inventory
+    from services.inventory_model import AwsSettings, Inventory
+    from services.monitoring.prove_it_fires import ProofHistory
 
     runner = object()
-    lab = object()
+    aws = AwsSettings(region="us-east-1", endpoint_url="http://127.0.0.1:5000")
+    evaluator = SimpleNamespace(endpoint_url=aws.endpoint_url)
+    agent = object()
     app = SimpleNamespace(
         current_status_source=SimpleNamespace(runner=runner),
         inventory=Inventory(clusters=(fixed_cluster(),), source="/etc/db2ops/inventory.yaml"),
         settings=None,
-        lab=lab,
+        lab=SimpleNamespace(cloudwatch=evaluator, log_agents={"lab1": agent}),
+        proof_history=ProofHistory(),
     )
     services = app_services(app)
     ctx = await services.make_context(fixed_cluster())
     assert ctx.runner is runner and ctx.inventory_source == "/etc/db2ops/inventory.yaml"
     assert ctx.journal is not None and ctx.journal.path.name == "journal.jsonl"
-    assert services.lab_session is lab
+    assert services.proof_history is app.proof_history  # the console's, shared by every proof it runs
+    extras = services.extras_for(fixed_cluster(aws=aws), runner)  # the console's lab plays CloudWatch
+    assert isinstance(extras, InProcessLabExtras) and extras.evaluator is evaluator and extras.agent is agent
+    assert services.extras_for(fixed_cluster(lab=False), runner).source == "aws"
     await services.close()  # no pool of its own was made: nothing to close, no error
