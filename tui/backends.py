@@ -1,6 +1,9 @@
-"""Which backend answers a cluster's CloudWatch extras (services/cloudwatch_extras.py): the one place that
-decides between real AWS and the lab. The console (tui/app.py, its screens) and the CLI (tui/cli.py) call
-`extras_for`; services only see the protocol. The lab is imported only for a lab cluster.
+"""Which backend answers what moto lacks: the one place that decides between real AWS and the lab.
+
+`extras_for`: a cluster's CloudWatch extras (services/cloudwatch_extras.py: datapoints, alarm history,
+e-mail states, sent messages, the proof's readings). `insights_engine_for`: who evaluates its Logs Insights
+queries (services/logs_insights.py). The console (tui/app.py, its screens) and the CLI (tui/cli.py) call
+these; services only see the protocols. The lab is imported only for a lab cluster.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from typing import Any
 
 from services.cloudwatch_extras import CloudWatchExtras, aws_cloudwatch_extras
 from services.inventory_model import Cluster
+from services.logs_insights import AwsInsights, InsightsEngine
 
 
 def extras_for(cluster: Cluster, lab_session: Any = None, runner: Any = None) -> CloudWatchExtras:
@@ -20,3 +24,13 @@ def extras_for(cluster: Cluster, lab_session: Any = None, runner: Any = None) ->
 
         return cloudwatch_extras_for(cluster, lab_session, runner)
     return aws_cloudwatch_extras()
+
+
+def insights_engine_for(cluster: Cluster) -> InsightsEngine:
+    """Return who evaluates `cluster`'s Logs Insights queries: db2ops itself where its AWS is the lab's moto
+    (which ignores filter/parse/stats), else AWS."""
+    if cluster.aws.is_lab:
+        from lab.insights_local import LabInsights
+
+        return LabInsights()
+    return AwsInsights()
