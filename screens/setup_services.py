@@ -38,6 +38,18 @@ class WizardServices:
     inventory_source: str = ""
     close: Callable[[], Awaitable[None]] | None = None
 
+    def __post_init__(self) -> None:
+        # Every context the wizard makes carries the cluster's CloudWatch backend (the composition root's
+        # choice), whoever supplied `make_context` (the console, or a test).
+        make = self.make_context
+
+        async def make_context(cluster: Cluster) -> PlanContext:
+            ctx = await make(cluster)
+            ctx.extras = self.extras_for(cluster, ctx.runner)
+            return ctx
+
+        self.make_context = make_context
+
 
 def app_services(app: Any) -> WizardServices:
     """Return WizardServices for the running console: its SSH pool (or a new one), the journal, the lab."""

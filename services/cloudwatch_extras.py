@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from services.alarm_model import Source, aware_utc, bucket_points
+from services.inventory_model import Cluster
 
 AwsRead = Callable[..., Awaitable[Any]]  # (service, operation, **params) -> the response dict
 Point = tuple[datetime, float]
@@ -29,6 +30,9 @@ class CloudWatchExtras(Protocol):
     source: Source  # "aws" or "lab": shown next to every value read through this backend
     fast_polls: bool  # answers locally and at once: the alarm screen may poll it often
     note: str  # why the last lab read failed ("" when it worked, always "" on AWS)
+    confirm_email_hint: (
+        str  # how a pending e-mail subscription gets confirmed here, beyond the link ("" on AWS)
+    )
 
     def begin_refresh(self, metrics: Iterable[tuple[str, str]]) -> None:
         """A new screen refresh starts; `metrics` (namespace, name) are the ones it will ask about."""
@@ -60,6 +64,10 @@ class CloudWatchExtras(Protocol):
         """Return {"detail": ...} once an SNS publish for the alarm's ALARM since `start` is seen,
         {"failed": why} when the action failed, None while nothing is seen."""
 
+    async def test_metric_filter(self, read: AwsRead, pattern: str, messages: list[str]) -> int | None:
+        """Return how many of `messages` the backend's own filter-pattern evaluator matches with `pattern`
+        (AWS TestMetricFilter), or None when the backend has none (moto does not emulate it)."""
+
     async def ship_audit_record(self) -> list[str] | None:
         """Make the backend's log agent ship the runbook's test audit record; return its `statement text=`
         lines, or None when this backend has no agent (the cluster's own cron job extracts it)."""
@@ -79,6 +87,7 @@ class AwsCloudWatchExtras:
     source: Source = "aws"
     fast_polls = False
     note = ""
+    confirm_email_hint = ""
 
     def __init__(self) -> None:
         self._confirmed: set[str] = set()  # e-mail subscription ARNs seen confirmed (never pending again)
@@ -186,6 +195,10 @@ class AwsCloudWatchExtras:
                 return {"failed": summary}
         return None
 
+    async def test_metric_filter(self, read: AwsRead, pattern: str, messages: list[str]) -> int | None:
+        answer = await read("logs", "TestMetricFilter", filterPattern=pattern, logEventMessages=messages)
+        return len(answer.get("matches", []))
+
     async def ship_audit_record(self) -> list[str] | None:
         return None  # on AWS the cluster's cron job extracts the audit log and its agent ships it
 
@@ -196,3 +209,7 @@ class AwsCloudWatchExtras:
 def aws_cloudwatch_extras() -> CloudWatchExtras:
     """Return the extras of real AWS (the composition root's choice for a cluster that is not a lab)."""
     return AwsCloudWatchExtras()
+
+
+# The composition root's choice, handed to what builds plan contexts: (cluster, its HostRunner) -> extras.
+ExtrasFor = Callable[[Cluster, Any], CloudWatchExtras]

@@ -10,12 +10,12 @@ failed (the chain broke), 2 bad input (unknown cluster, bad parameter), 3 refuse
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import fields
 from typing import Any, TextIO
 
-from services.cloudwatch_extras import CloudWatchExtras
-from services.inventory_model import Cluster, Inventory
+from services.cloudwatch_extras import ExtrasFor
+from services.inventory_model import Inventory
 from services.monitoring.prove_it_fires import ProofHistory, prove_it_fires
 from services.monitoring_setup import MonitoringParamError, MonitoringParams, build_monitoring_plan
 from services.plans import Journal, WriteRefused
@@ -87,7 +87,7 @@ async def run_prove_it_fires(
     as_json: bool,
     out: TextIO,
     params: dict[str, Any] | None = None,
-    extras_for: Callable[[Cluster, Any], CloudWatchExtras],
+    extras_for: ExtrasFor,
     history: ProofHistory,
     runner: Any = None,
     options: Any = None,
@@ -116,15 +116,13 @@ async def run_prove_it_fires(
         ensure_writable(cluster, apply_requested=True, inventory_source=inventory.source)
     except WriteRefused as exc:
         return _proof_fail(out, as_json, EXIT_REFUSED, str(exc))
-    async with headless_context(inventory, cluster, runner=runner, journal=journal) as ctx:
-        extras = extras_for(cluster, ctx.runner)
+    async with headless_context(
+        inventory, cluster, runner=runner, journal=journal, extras_for=extras_for
+    ) as ctx:
         last = None
-        try:
-            async for event in prove_it_fires(ctx, resolved, extras=extras, history=history, options=options):
-                _print_proof_event(event, out, as_json)
-                last = event
-        finally:
-            await extras.close()
+        async for event in prove_it_fires(ctx, resolved, extras=ctx.extras, history=history, options=options):
+            _print_proof_event(event, out, as_json)
+            last = event
     return EXIT_OK if last is not None and last.stage == "result" and last.status == "ok" else EXIT_FAILED
 
 

@@ -260,9 +260,13 @@ def _dispatch(args: argparse.Namespace) -> int:
             params = parse_param_overrides(args.setup_set)
         except MonitoringParamError as exc:
             raise _UserError(str(exc)) from None
+        from tui.backends import extras_for
+
+        def backend(cluster, runner):  # the CLI has no lab in its process: a lab is reached over SSH
+            return extras_for(cluster, None, runner)
+
         if args.prove:
             from services.monitoring.prove_it_fires import ProofHistory
-            from tui.backends import extras_for
 
             prove = run_prove_it_fires(
                 inv,
@@ -270,15 +274,20 @@ def _dispatch(args: argparse.Namespace) -> int:
                 as_json=args.json,
                 out=sys.stdout,
                 params=params,
-                extras_for=lambda cluster, runner: extras_for(cluster, None, runner),
+                extras_for=backend,
                 history=ProofHistory(),
             )
             return asyncio.run(prove)
-        return asyncio.run(
-            run_setup_monitoring(
-                inv, args.setup_cluster, mode=mode, as_json=args.json, out=sys.stdout, params=params
-            )
+        setup = run_setup_monitoring(
+            inv,
+            args.setup_cluster,
+            mode=mode,
+            as_json=args.json,
+            out=sys.stdout,
+            params=params,
+            extras_for=backend,
         )
+        return asyncio.run(setup)
     if args.cmd == "failover":
         return asyncio.run(_cmd_failover(args))
     if args.cmd == "journal":

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from services.cloudwatch_extras import ExtrasFor
 from services.inventory_model import Cluster, Inventory
 from services.plans.context import PlanContext
 from services.plans.guard import WriteRefused
@@ -84,6 +85,7 @@ async def run_plan_headless(
     journal: Journal | None = None,
     operator: str | None = None,
     state_dir: Path | None = None,
+    extras_for: ExtrasFor | None = None,
 ) -> int:
     """Build the plan for `cluster_name` with `build_plan(cluster)`, run it in `mode` ("check",
     "dry-run" or "apply") and write a text or JSON report to `out`; return the exit code (EXIT_*).
@@ -100,7 +102,9 @@ async def run_plan_headless(
         plan = build_plan(cluster)
     except param_errors as exc:
         return fail(out, as_json, EXIT_USAGE, str(exc))
-    async with headless_context(inventory, cluster, runner=runner, journal=journal, operator=operator) as ctx:
+    async with headless_context(
+        inventory, cluster, runner=runner, journal=journal, operator=operator, extras_for=extras_for
+    ) as ctx:
         return await _run_and_report(plan, ctx, mode=mode, as_json=as_json, out=out, state_dir=state_dir)
 
 
@@ -161,6 +165,7 @@ class HeadlessSetup:
         journal: Journal | None = None,
         operator: str | None = None,
         state_dir: Path | None = None,
+        extras_for: ExtrasFor | None = None,
     ) -> int:
         """Run the plan headless; write text or JSON to `out`; return the exit code.
 
@@ -183,6 +188,7 @@ class HeadlessSetup:
             journal=journal,
             operator=operator,
             state_dir=state_dir,
+            extras_for=extras_for,
         )
 
 
@@ -201,24 +207,31 @@ async def headless_context(
     runner: Any = None,
     journal: Journal | None = None,
     operator: str | None = None,
+    extras_for: ExtrasFor | None = None,
 ) -> AsyncIterator[PlanContext]:
     """Yield the PlanContext a headless command runs `cluster` in: `runner` (default: a new
-    services.ssh.SshPool, closed on the way out), `journal` (default: the operator journal) and
-    `operator` (default: the PlanContext's). Raises nothing of its own."""
+    services.ssh.SshPool, closed on the way out), `journal` (default: the operator journal),
+    `operator` (default: the PlanContext's) and the cluster's CloudWatch backend `extras_for(cluster,
+    runner)` (the composition root's choice; default: AWS), closed on the way out. Raises nothing of its
+    own."""
     own_pool = runner is None
     if own_pool:
         from services.ssh import SshPool  # asyncssh only when a command really reaches hosts
 
         runner = SshPool()
+    ctx = PlanContext(
+        cluster=cluster,
+        runner=runner,
+        journal=journal if journal is not None else journal_for(cluster),
+        inventory_source=inventory.source,
+        **({"operator": operator} if operator else {}),
+    )
+    if extras_for is not None:
+        ctx.extras = extras_for(cluster, runner)
     try:
-        yield PlanContext(
-            cluster=cluster,
-            runner=runner,
-            journal=journal if journal is not None else journal_for(cluster),
-            inventory_source=inventory.source,
-            **({"operator": operator} if operator else {}),
-        )
+        yield ctx
     finally:
+        await ctx.extras.close()
         if own_pool:
             await runner.close()
 

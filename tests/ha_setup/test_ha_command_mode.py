@@ -11,6 +11,7 @@ import screens.setup_monitoring  # noqa: F401  (registers :setup)
 from ha_setup.ha_wizard_app import fixed_cluster
 from screens.setup_ha import SetupHaScreen
 from services.inventory_model import Inventory
+from services.monitoring.proof_history import ProofHistory
 from tui.app import Db2OpsApp
 
 
@@ -19,7 +20,11 @@ class FakeApp(SimpleNamespace):
 
     def __init__(self, cluster) -> None:
         super().__init__(
-            current_cluster=cluster, inventory=Inventory(source="inv.yaml"), lab=None, settings=None
+            current_cluster=cluster,
+            inventory=Inventory(source="inv.yaml"),
+            lab=None,
+            settings=None,
+            proof_history=ProofHistory(),
         )
         self.shown: list = []
         self.notes: list[str] = []

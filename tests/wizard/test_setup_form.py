@@ -99,10 +99,11 @@ async def test_aws_opinion_compares_test_metric_filter_with_the_local_evaluator(
     assert agree.calls[0]["method"] == "test_metric_filter" and agree.calls[0]["logEventMessages"] == messages
     ctx.aws_call = _Aws(3)
     assert (await aws_opinion(ctx, pattern, messages)).endswith("DISAGREES: trust AWS and adjust the pattern")
-    lab = PlanContext(
-        cluster=replace(cluster, aws=replace(cluster.aws, endpoint_url="http://127.0.0.1:1")), runner=None
-    )
-    assert await aws_opinion(lab, pattern, messages) == ""  # moto has no TestMetricFilter
+    from tui.backends import extras_for
+
+    on_lab = replace(cluster, lab=True, aws=replace(cluster.aws, endpoint_url="http://127.0.0.1:1"))
+    lab = PlanContext(cluster=on_lab, runner=None, extras=extras_for(on_lab, None, None))
+    assert await aws_opinion(lab, pattern, messages) == ""  # the lab's backend has no TestMetricFilter (moto)
 
 
 async def test_console_services_reuse_the_pollers_ssh_runner_and_the_lab() -> None:
