@@ -29,7 +29,14 @@ from textual.widgets import DataTable, Footer, Sparkline, Static
 from screens.alarm_dialogs import AlarmHistoryScreen, DeleteAlarmModal, EditAlarmModal, TestFireConfirm
 from screens.alarm_side import side_panel_text, sns_topics
 from services.alarm_steps import AlarmEditError, DeleteAlarmStep, EditAlarmStep, MuteAlarmStep, TestFireStep
-from services.alarms import AlarmService, AlarmServiceError, AlarmView, SubscriptionView, human_age
+from services.alarms import (
+    AlarmReader,
+    AlarmService,
+    AlarmServiceError,
+    AlarmView,
+    SubscriptionView,
+    human_age,
+)
 from services.inventory_model import Cluster
 from services.plans import WriteRefused, ensure_writable
 from tui.screen_registry import ScreenUnavailable, register_screen
@@ -86,7 +93,7 @@ class AlarmsScreen(Screen[None]):
     def __init__(
         self,
         cluster: Cluster,
-        service: AlarmService,
+        service: AlarmReader,
         *,
         poll_interval: float | None = None,
         clock: Callable[[], datetime] | None = None,
@@ -322,8 +329,9 @@ class AlarmsScreen(Screen[None]):
     # ------------------------------------------------------------------ actions
     def _writable(self) -> bool:
         try:
-            source = getattr(self.service, "inventory_source", "")
-            ensure_writable(self.cluster, apply_requested=True, inventory_source=source)
+            ensure_writable(
+                self.cluster, apply_requested=True, inventory_source=self.service.inventory_source
+            )
         except WriteRefused as exc:
             self.notify(str(exc), title="Read-only", severity="error", timeout=8)
             return False

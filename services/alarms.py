@@ -15,7 +15,7 @@ import asyncio
 import math
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from services.alarm_model import (  # re-exported: the screens and tests import them from here
     OURS_PREFIX,
@@ -43,6 +43,7 @@ __all__ = [
     "OURS_TAG",
     "STATE_ORDER",
     "AlarmHistory",
+    "AlarmReader",
     "AlarmService",
     "AlarmServiceError",
     "AlarmView",
@@ -58,6 +59,35 @@ __all__ = [
 
 class AlarmServiceError(Exception):
     """Reading alarms failed; the message says what happened and what to do next."""
+
+
+class AlarmReader(Protocol):
+    """What the alarm screen uses of its service (AlarmService; tests pass a fake with the same shape)."""
+
+    inventory_source: str
+
+    @property
+    def source(self) -> Source: ...  # where datapoints/history/e-mail states come from: "aws" or "lab"
+
+    @property
+    def fast_polls(self) -> bool: ...  # the backend answers locally and at once
+
+    @property
+    def lab_note(self) -> str: ...  # why the lab did not answer the last refresh ("" when it did)
+
+    async def list_alarms(self) -> list[AlarmView]: ...
+
+    async def metric_sparkline(self, alarm: AlarmView, hours: float = 3) -> list[float]: ...
+
+    async def topic_subscriptions(self, topic_arn: str) -> list[SubscriptionView]: ...
+
+    async def alarm_history(self, name: str, max_records: int = 100) -> AlarmHistory: ...
+
+    async def lab_notifications(self, alarm_name: str) -> list[dict[str, Any]]: ...
+
+    async def apply_change(self, step: Any) -> Any: ...
+
+    async def close(self) -> None: ...
 
 
 class AlarmService:
