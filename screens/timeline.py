@@ -56,7 +56,13 @@ def sources_for(app: Any, cluster: Cluster, timeline: Timeline) -> TimelineSourc
     per_app = _SOURCES.setdefault(app, {})
     known = per_app.get(cluster.name)
     if known is None or known.cluster != cluster or known.timeline is not timeline:
-        known = per_app[cluster.name] = TimelineSources(cluster, timeline)
+        from services.alarms import AlarmService
+        from tui.backends import extras_for
+
+        # the alarm history comes from the cluster's CloudWatch backend: AWS, or the lab that plays it
+        runner = getattr(getattr(app, "current_status_source", None), "runner", None)
+        alarms = AlarmService(cluster, extras=extras_for(cluster, getattr(app, "lab", None), runner))
+        known = per_app[cluster.name] = TimelineSources(cluster, timeline, alarms=alarms)
     return known
 
 
