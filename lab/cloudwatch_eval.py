@@ -122,7 +122,6 @@ class LabCloudWatch(AlarmEvaluation):
         """Register this evaluator for its endpoint and run `tick()` every `interval_s` in a daemon thread."""
         with _ACTIVE_LOCK:
             _ACTIVE[self.endpoint_url] = self
-        _register_with_services(self)
         if self.running:
             return
         self._stop.clear()
@@ -138,7 +137,6 @@ class LabCloudWatch(AlarmEvaluation):
         with _ACTIVE_LOCK:
             if _ACTIVE.get(self.endpoint_url) is self:
                 del _ACTIVE[self.endpoint_url]
-        _register_with_services(self, remove=True)
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval_s):
@@ -288,15 +286,3 @@ class LabCloudWatch(AlarmEvaluation):
             "sent_notifications": len(self.sent_notifications),
             "problems": dict(self.problems),
         }
-
-
-def _register_with_services(evaluator: LabCloudWatch, *, remove: bool = False) -> None:
-    # services/alarms.py reads lab values through this registry; the lab depends on services, never the reverse.
-    try:
-        from services import alarms
-    except ImportError:
-        return
-    if remove:
-        alarms.unregister_lab_source(evaluator.endpoint_url, evaluator)
-    else:
-        alarms.register_lab_source(evaluator.endpoint_url, evaluator)

@@ -29,7 +29,14 @@ from textual.widgets import DataTable, Footer, Sparkline, Static
 from screens.alarm_dialogs import AlarmHistoryScreen, DeleteAlarmModal, EditAlarmModal, TestFireConfirm
 from screens.alarm_side import side_panel_text, sns_topics
 from services.alarm_steps import AlarmEditError, DeleteAlarmStep, EditAlarmStep, MuteAlarmStep, TestFireStep
-from services.alarms import AlarmService, AlarmServiceError, AlarmView, SubscriptionView, human_age
+from services.alarms import (
+    AlarmReader,
+    AlarmService,
+    AlarmServiceError,
+    AlarmView,
+    SubscriptionView,
+    human_age,
+)
 from services.inventory_model import Cluster
 from services.plans import WriteRefused, ensure_writable
 from tui.screen_registry import ScreenUnavailable, register_screen
@@ -86,7 +93,7 @@ class AlarmsScreen(Screen[None]):
     def __init__(
         self,
         cluster: Cluster,
-        service: Any,
+        service: AlarmReader,
         *,
         poll_interval: float | None = None,
         clock: Callable[[], datetime] | None = None,
@@ -95,10 +102,11 @@ class AlarmsScreen(Screen[None]):
         super().__init__(name=f"alarms:{cluster.name}")
         self.cluster = cluster
         self.service = service
-        # A lab in another process answers over SSH at each poll: the AWS pace there (r refreshes at once).
-        lab = getattr(service, "source", "aws") == "lab" and getattr(service, "remote_lab", None) is None
+        # A backend that answers locally (the lab in this process) is polled often; AWS, or a lab in
+        # another process asked over SSH, at the AWS pace (r refreshes at once).
+        fast = service.fast_polls
         self.poll_interval = (
-            poll_interval if poll_interval is not None else (LAB_POLL_S if lab else AWS_POLL_S)
+            poll_interval if poll_interval is not None else (LAB_POLL_S if fast else AWS_POLL_S)
         )
         self.poll_once = poll_interval == 0
         self.clock = clock or (lambda: datetime.now(UTC))
@@ -127,7 +135,7 @@ class AlarmsScreen(Screen[None]):
 
     @property
     def lab(self) -> bool:
-        return getattr(self.service, "source", "aws") == "lab"
+        return self.service.source == "lab"  # values are labelled "(lab)"
 
     @property
     def table(self) -> DataTable:
@@ -186,11 +194,9 @@ class AlarmsScreen(Screen[None]):
             except AlarmServiceError as exc:
                 return topic, str(exc)
 
-        sent_by = getattr(self.service, "lab_notifications", None) if self.lab else None
-
         async def sent(alarm: AlarmView) -> tuple[str, list[dict[str, Any]]]:
             try:
-                return alarm.name, await sent_by(alarm.name) if sent_by is not None else []
+                return alarm.name, await self.service.lab_notifications(alarm.name) if self.lab else []
             except AlarmServiceError:  # the lab did not answer: the status line's note says so
                 return alarm.name, []
 
@@ -208,12 +214,10 @@ class AlarmsScreen(Screen[None]):
         self.loaded.set()
 
     async def on_unmount(self) -> None:
-        close = getattr(self.service, "close", None)  # its own SSH pool to a lab in another process, if any
-        if close is not None:
-            try:
-                await close()
-            except Exception:  # closing: nothing left to tell the user
-                pass
+        try:  # its own SSH pool to a lab in another process, if any
+            await self.service.close()
+        except Exception:  # closing: nothing left to tell the user
+            pass
 
     def action_refresh(self) -> None:
         if self.poll_once:
@@ -250,7 +254,7 @@ class AlarmsScreen(Screen[None]):
     def _render_status(self) -> None:
         bits = [f"{len(self.alarms)} alarms", f"{sum(a.state == 'ALARM' for a in self.alarms)} in ALARM"]
         bits.append(f"{sum(a.ours for a in self.alarms)} by db2ops")
-        lab_note = getattr(self.service, "lab_note", "") if self.lab else ""  # a lab in another process
+        lab_note = self.service.lab_note if self.lab else ""  # a lab in another process
         if self.lab and not lab_note:
             bits.append(
                 "lab: states, history, datapoints and e-mail confirmation come from the lab's evaluator (lab)"
@@ -325,8 +329,9 @@ class AlarmsScreen(Screen[None]):
     # ------------------------------------------------------------------ actions
     def _writable(self) -> bool:
         try:
-            source = getattr(self.service, "inventory_source", "")
-            ensure_writable(self.cluster, apply_requested=True, inventory_source=source)
+            ensure_writable(
+                self.cluster, apply_requested=True, inventory_source=self.service.inventory_source
+            )
         except WriteRefused as exc:
             self.notify(str(exc), title="Read-only", severity="error", timeout=8)
             return False
@@ -454,12 +459,13 @@ def _open_alarms(app: Any) -> AlarmsScreen:
     cluster = app.current_cluster
     if cluster is None:
         raise ScreenUnavailable("no cluster selected: pick one on :fleet first, then :alarms")
-    # On the lab, the lab's CloudWatch evaluator registered itself for the cluster's endpoint (services.alarms);
-    # a lab in another process (`db2ops lab --serve`) is asked over SSH, through the session's one SSH pool.
+    # On the lab, the lab's CloudWatch evaluator answers what moto does not (tui/backends.py); a lab in
+    # another process (`db2ops lab --serve`) is asked over SSH, through the session's one SSH pool.
+    from tui.backends import extras_for
+
     context = app.context
-    service = AlarmService(
-        cluster, inventory_source=context.inventory.source, remote_lab=True, runner=context.runner
-    )
+    extras = extras_for(cluster, context.lab, context.runner)
+    service = AlarmService(cluster, extras=extras, inventory_source=context.inventory.source)
     return AlarmsScreen(cluster, service)
 
 

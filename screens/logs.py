@@ -341,8 +341,11 @@ def _open_logs(app: Any) -> LogsScreen:
     if cluster is None:
         raise ScreenUnavailable("no cluster selected: pick one on :fleet first, then :logs")
     from services.cloudwatch_logs import CloudWatchLogs
+    from tui.backends import insights_engine_for
 
-    return LogsScreen(cluster, CloudWatchLogs.for_cluster(cluster))
+    return LogsScreen(
+        cluster, CloudWatchLogs.for_cluster(cluster, insights_engine=insights_engine_for(cluster))
+    )
 
 
 register_screen(

@@ -244,12 +244,21 @@ class SetupMonitoringScreen(WizardScreen):
         self.proof_events = []
         try:
             ctx = await self.services.make_context(self.cluster)
-            from services.monitoring.lab_remote import proof_lab_session
-
-            lab_session = proof_lab_session(self.cluster, ctx.runner, self.services.lab_session)
-            async for event in self.services.prove(ctx, params, options=options, lab_session=lab_session):
-                self.proof_events.append(event)
-                panel.add(event)
+            extras = ctx.extras  # the cluster's CloudWatch backend: AWS, or the lab that plays it
+            try:
+                proof = self.services.prove(
+                    ctx,
+                    params,
+                    extras=extras,
+                    history=self.services.proof_history,
+                    options=options,
+                    state_dir=self.services.state_dir,
+                )
+                async for event in proof:
+                    self.proof_events.append(event)
+                    panel.add(event)
+            finally:
+                await extras.close()
         except Exception as exc:  # never freeze or crash the console on a broken connection
             panel.show_error(f"{type(exc).__name__}: {exc}")
         finally:

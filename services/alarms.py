@@ -2,22 +2,20 @@
 log group behind each, sparklines, SNS subscriptions and history. Changes (mute, test-fire, edit, delete) are
 plan steps (services/alarm_steps.py) run through the plan runner, the write guard and the journal.
 
-On the embedded lab, CloudWatch's evaluator is played by lab/cloudwatch_eval.py, which registers itself here
-(`register_lab_source`; the lab depends on services, never the reverse). Values it provides (state changes,
-history, datapoints, e-mail confirmation, the SNS messages it sent) are marked `source="lab"` so the console
-can say so. A console in another process than the lab (`db2ops lab --serve`) asks the lab for them over SSH
-(`remote_lab=True`: services/monitoring/lab_remote.py, one `db2ops-lab cloudwatch view` per refresh).
-All boto3 calls run in a worker thread (services.aws_clients.call).
+Datapoints, history, e-mail confirmation and the SNS messages an alarm sent are read through a
+CloudWatchExtras backend (services/cloudwatch_extras.py) chosen by the composition root: AWS itself, or a
+lab that plays CloudWatch's evaluator (lab/backends.py). Values carry the backend's `source` ("aws" or
+"lab") so the console can say where they come from. All boto3 calls run in a worker thread
+(services.aws_clients.call).
 """
 
 from __future__ import annotations
 
 import asyncio
 import math
-import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from services.alarm_model import (  # re-exported: the screens and tests import them from here
     OURS_PREFIX,
@@ -35,7 +33,9 @@ from services.alarm_model import (  # re-exported: the screens and tests import 
     is_ours,
     sort_alarms,
 )
+from services.cloudwatch_extras import CloudWatchExtras, aws_cloudwatch_extras
 from services.inventory_model import Cluster
+from services.plans.step import StepFailed
 
 SPARK_POINTS = 60  # at most this many bars per sparkline
 __all__ = [
@@ -43,6 +43,7 @@ __all__ = [
     "OURS_TAG",
     "STATE_ORDER",
     "AlarmHistory",
+    "AlarmReader",
     "AlarmService",
     "AlarmServiceError",
     "AlarmView",
@@ -52,118 +53,97 @@ __all__ = [
     "bucket_points",
     "human_age",
     "is_ours",
-    "lab_source_for",
-    "register_lab_source",
     "sort_alarms",
-    "unregister_lab_source",
 ]
-
-_LAB_SOURCES: dict[str, Any] = {}
-_LAB_LOCK = threading.Lock()
 
 
 class AlarmServiceError(Exception):
     """Reading alarms failed; the message says what happened and what to do next."""
 
 
-def register_lab_source(endpoint_url: str, source: Any) -> None:
-    """Make `source` (a LabCloudWatch) the provider of lab-only values for clusters on `endpoint_url`."""
-    with _LAB_LOCK:
-        _LAB_SOURCES[endpoint_url] = source
+class AlarmReader(Protocol):
+    """What the alarm screen uses of its service (AlarmService; tests pass a fake with the same shape)."""
 
+    inventory_source: str
 
-def unregister_lab_source(endpoint_url: str, source: Any | None = None) -> None:
-    """Forget the lab source of `endpoint_url` (only when it is `source`, if given)."""
-    with _LAB_LOCK:
-        if source is None or _LAB_SOURCES.get(endpoint_url) is source:
-            _LAB_SOURCES.pop(endpoint_url, None)
+    @property
+    def source(self) -> Source: ...  # where datapoints/history/e-mail states come from: "aws" or "lab"
 
+    @property
+    def fast_polls(self) -> bool: ...  # the backend answers locally and at once
 
-def lab_source_for(endpoint_url: str | None) -> Any | None:
-    """Return the registered lab source for `endpoint_url`, or None (real AWS, or no evaluator running)."""
-    if not endpoint_url:
-        return None
-    with _LAB_LOCK:
-        return _LAB_SOURCES.get(endpoint_url)
+    @property
+    def lab_note(self) -> str: ...  # why the lab did not answer the last refresh ("" when it did)
+
+    async def list_alarms(self) -> list[AlarmView]: ...
+
+    async def metric_sparkline(self, alarm: AlarmView, hours: float = 3) -> list[float]: ...
+
+    async def topic_subscriptions(self, topic_arn: str) -> list[SubscriptionView]: ...
+
+    async def alarm_history(self, name: str, max_records: int = 100) -> AlarmHistory: ...
+
+    async def lab_notifications(self, alarm_name: str) -> list[dict[str, Any]]: ...
+
+    async def apply_change(self, step: Any) -> Any: ...
+
+    async def close(self) -> None: ...
 
 
 class AlarmService:
     """Reads one cluster's alarms. `client_factory(service)` returns a boto3 client (default: the cluster's
-    aws settings through services.aws_clients); `lab` overrides the registered lab source. `remote_lab`
-    lets a lab cluster with no lab in this process read the lab-only values from the lab's process over
-    SSH, through `runner` (a HostRunner; default: a private SshPool that `close()` closes)."""
+    aws settings through services.aws_clients); `extras` answers datapoints, history, e-mail states and
+    sent messages (default: AWS itself; the composition root passes the lab's for a lab cluster)."""
 
     def __init__(
         self,
         cluster: Cluster,
         *,
+        extras: CloudWatchExtras | None = None,
         client_factory: Callable[[str], Any] | None = None,
-        lab: Any = None,
         clock: Callable[[], datetime] | None = None,
         inventory_source: str = "",
-        remote_lab: bool = False,
-        runner: Any = None,
     ) -> None:
         self.cluster = cluster
         self.inventory_source = inventory_source
+        self.extras: CloudWatchExtras = extras if extras is not None else aws_cloudwatch_extras()
         self._client_factory = client_factory
-        self._lab = lab
         self.clock = clock or (lambda: datetime.now(UTC))
         self._tags: dict[str, dict[str, str]] = {}  # alarm ARN -> tags (they rarely change)
-        self._confirmed: set[str] = set()  # e-mail subscription ARNs seen confirmed (never pending again)
-        self._remote_wanted = remote_lab
-        self._runner = runner
-        self._remote: Any = None
 
     # ------------------------------------------------------------------ plumbing
     @property
-    def lab(self) -> Any | None:
-        """Return the lab evaluator serving this cluster's endpoint (None on real AWS)."""
-        return self._lab if self._lab is not None else lab_source_for(self.cluster.aws.endpoint_url)
-
-    @property
-    def remote_lab(self) -> Any | None:
-        """Return the RemoteLabAlarmValues of this cluster's lab when it runs in another process: asked for
-        (`remote_lab=True`), no lab evaluator in this process, a lab cluster with AWS (as `setup monitoring
-        --prove` decides). None otherwise (real AWS, or the lab is in this process)."""
-        if not self._remote_wanted or self.lab is not None:
-            return None
-        if not (self.cluster.lab and self.cluster.aws.is_lab):
-            return None
-        if self._remote is None:
-            from services.monitoring.lab_remote import RemoteLabAlarmValues
-
-            self._remote = RemoteLabAlarmValues(self.cluster, self._runner)
-        return self._remote
-
-    @property
     def source(self) -> Source:
-        return "lab" if self.lab is not None or self.remote_lab is not None else "aws"
+        """Where datapoints, history and e-mail states come from: "aws" or "lab" (shown "(lab)")."""
+        return self.extras.source
+
+    @property
+    def fast_polls(self) -> bool:
+        """True when the backend answers locally and at once (the lab in this process)."""
+        return self.extras.fast_polls
 
     @property
     def lab_note(self) -> str:
-        """Return why the lab in another process did not answer the last refresh ("" when it did)."""
-        remote = self.remote_lab
-        return f"lab values unavailable: {remote.note}" if remote is not None and remote.note else ""
+        """Return why the backend did not answer the last refresh ("" when it did)."""
+        note = self.extras.note
+        return f"lab values unavailable: {note}" if note else ""
 
-    async def _lab_values(self, metric: tuple[str, str] | None = None) -> Any | None:
-        """Return what answers lab-only reads now: the lab evaluator of this process, this refresh's values
-        of the lab in another process, or None (real AWS). Raises AlarmServiceError when that lab did not
-        answer (`lab_note` says the same)."""
-        lab, remote = self.lab, self.remote_lab
-        if remote is None:
-            return lab
-        from services.plans import StepFailed
-
+    async def _extra(self, read: Callable[[], Any]) -> Any:
+        """Await one extras read; its StepFailed (the backend did not answer) becomes AlarmServiceError."""
         try:
-            return await remote.values(metric)
+            return await read()
         except StepFailed as exc:
             raise AlarmServiceError(self.lab_note or str(exc)) from exc
 
+    async def _read(self, service: str, operation: str, **params: Any) -> Any:
+        """The extras' AWS reader: `_call` with the API operation name (raises AlarmServiceError)."""
+        from services.plans.context import snake_case
+
+        return await self._call(service, snake_case(operation), **params)
+
     async def close(self) -> None:
-        """Close what reaches a lab in another process (its private SSH pool, if one was made)."""
-        if self._remote is not None:
-            await self._remote.close()
+        """Close what reaches the backend (a private SSH pool to a lab in another process, if one was made)."""
+        await self.extras.close()
 
     def client(self, service: str) -> Any:
         if self._client_factory is not None:
@@ -217,8 +197,8 @@ class AlarmService:
         await self._load_tags([a for a in alarms if not str(a.get("AlarmName", "")).startswith(OURS_PREFIX)])
         source = self.source
         views = [self._view(a, by_metric, source) for a in alarms]
-        if self.remote_lab is not None:  # a new refresh: the next lab read asks the lab once for all of them
-            self.remote_lab.begin_refresh((v.namespace, v.metric_name) for v in views if v.metric_name)
+        # a new refresh: a backend that answers in one go (a lab over SSH) asks once for all of them
+        self.extras.begin_refresh((v.namespace, v.metric_name) for v in views if v.metric_name)
         return sort_alarms(views, self.cluster.name)
 
     async def _load_tags(self, alarms: list[dict]) -> None:
@@ -282,37 +262,14 @@ class AlarmService:
             if alarm.statistic in ("Sum", "Average", "Minimum", "Maximum", "SampleCount")
             else "Sum"
         )
-        lab = await self._lab_values((alarm.namespace, alarm.metric_name))
-        if lab is not None:
-            points = lab.series(alarm.namespace, alarm.metric_name)
-            return bucket_points(points, start_epoch, end_epoch, period, stat)
-        result = await self._call(
-            "cloudwatch",
-            "get_metric_data",
-            MetricDataQueries=[
-                {
-                    "Id": "m0",
-                    "MetricStat": {
-                        "Metric": {
-                            "Namespace": alarm.namespace,
-                            "MetricName": alarm.metric_name,
-                            "Dimensions": list(alarm.raw.get("Dimensions", [])),
-                        },
-                        "Period": period,
-                        "Stat": stat,
-                    },
-                    "ReturnData": True,
-                }
-            ],
-            StartTime=datetime.fromtimestamp(start_epoch, UTC),
-            EndTime=datetime.fromtimestamp(end_epoch, UTC),
+        metric = {
+            "Namespace": alarm.namespace,
+            "MetricName": alarm.metric_name,
+            "Dimensions": list(alarm.raw.get("Dimensions", [])),
+        }
+        return await self._extra(
+            lambda: self.extras.sparkline(self._read, metric, start_epoch, end_epoch, period, stat)
         )
-        series = (result.get("MetricDataResults") or [{}])[0]
-        values = [
-            (aware_utc(ts) or now, float(v))
-            for ts, v in zip(series.get("Timestamps", []), series.get("Values", []), strict=False)
-        ]
-        return bucket_points(values, start_epoch, end_epoch, period, "Sum" if stat == "Sum" else "Maximum")
 
     # ------------------------------------------------------------------ SNS
     async def topic_subscriptions(self, topic_arn: str) -> list[SubscriptionView]:
@@ -321,36 +278,16 @@ class AlarmService:
         subs = await self._pages(
             "sns", "list_subscriptions_by_topic", "Subscriptions", "NextToken", TopicArn=topic_arn
         )
-        try:
-            lab = await self._lab_values()
-        except AlarmServiceError:  # `lab_note` says why; AWS's own pending/confirmed is the next best
-            lab = None
         out = []
         for s in subs:
             arn = str(s.get("SubscriptionArn", ""))
             protocol = str(s.get("Protocol", ""))
-            if lab is not None and arn.startswith("arn:"):
-                status, source = lab.subscription_status(arn, protocol), "lab"
-            elif not arn.startswith("arn:"):  # AWS lists a pending subscription as "PendingConfirmation"
+            if not arn.startswith("arn:"):  # AWS lists a pending subscription as "PendingConfirmation"
                 status, source = "pending", "aws"
             else:
-                status, source = await self._email_status(arn, protocol), "aws"
+                status, source = await self.extras.subscription_status(self._read, arn, protocol)
             out.append(SubscriptionView(str(s.get("Endpoint", "")), protocol, status, arn, source))
         return out
-
-    async def _email_status(self, arn: str, protocol: str) -> str:
-        """Return "pending" or "confirmed" for a listed subscription that has an ARN. An e-mail one may
-        still be pending (subscribed with ReturnSubscriptionArn): ask once, a confirmed one stays so."""
-        if not protocol.startswith("email") or arn in self._confirmed:
-            return "confirmed"
-        try:
-            attrs = await self._call("sns", "get_subscription_attributes", SubscriptionArn=arn)
-        except AlarmServiceError:  # no sns:GetSubscriptionAttributes: the list is all there is to go by
-            return "confirmed"
-        if str(attrs.get("Attributes", {}).get("PendingConfirmation", "false")).lower() == "true":
-            return "pending"
-        self._confirmed.add(arn)
-        return "confirmed"
 
     # ------------------------------------------------------------------ history
     async def alarm_history(self, name: str, max_records: int = 100) -> AlarmHistory:
@@ -359,39 +296,25 @@ class AlarmService:
         Raises AlarmServiceError; when the endpoint does not implement DescribeAlarmHistory (moto answers
         HTTP 500) the message says so.
         """
-        lab, remote = self.lab, self.remote_lab
-        if lab is not None or remote is not None:
-            from services.plans import StepFailed
-
-            try:
-                items = lab.history(name) if lab is not None else await remote.history(name)
-            except StepFailed as exc:
-                raise AlarmServiceError(f"the lab's alarm history is unavailable: {exc}") from exc
-            return AlarmHistory(name, tuple(history_item(i) for i in items[:max_records]), "lab")
         try:
-            page = await self._call(
-                "cloudwatch",
-                "describe_alarm_history",
-                AlarmName=name,
-                MaxRecords=max_records,
-                ScanBy="TimestampDescending",
-            )
+            items = await self.extras.alarm_history(self._read, name, max_records)
+        except StepFailed as exc:
+            raise AlarmServiceError(f"the {self.source}'s alarm history is unavailable: {exc}") from exc
         except AlarmServiceError as exc:
-            if self.cluster.aws.is_lab and ("(500" in str(exc) or "InternalError" in str(exc)):
+            if "(500" in str(exc) or "InternalError" in str(exc):
                 raise AlarmServiceError(
-                    "this AWS endpoint (moto) does not implement DescribeAlarmHistory (HTTP 500); the lab's "
-                    "CloudWatch evaluator keeps the history in the `db2ops lab` process: open :alarms in that "
-                    f"console, or run `db2ops-lab cloudwatch history {name}` on a lab host"
+                    "this AWS endpoint does not implement DescribeAlarmHistory (HTTP 500; moto does not); where "
+                    "the lab plays CloudWatch its evaluator keeps the history in the `db2ops lab` process: open "
+                    f":alarms in that console, or run `db2ops-lab cloudwatch history {name}` on a lab host"
                 ) from exc
             raise
-        return AlarmHistory(name, tuple(history_item(i) for i in page.get("AlarmHistoryItems", [])), "aws")
+        return AlarmHistory(name, tuple(history_item(i) for i in items), self.source)
 
     async def lab_notifications(self, alarm_name: str) -> list[dict[str, Any]]:
-        """Return the SNS messages the lab published for the alarm (newest last; TopicArn, NewStateValue,
-        Timestamp, MessageId): [] on real AWS, which has no such record. Raises AlarmServiceError when the
+        """Return the SNS messages the backend recorded for the alarm (newest last; TopicArn, NewStateValue,
+        Timestamp, MessageId): [] on real AWS, which keeps no such record. Raises AlarmServiceError when the
         lab in another process did not answer."""
-        lab = await self._lab_values()
-        return [] if lab is None else list(lab.notifications_for(alarm_name))
+        return list(await self._extra(lambda: self.extras.notifications(alarm_name)))
 
     # ------------------------------------------------------------------ changes
     async def apply_change(self, step: Any, *, journal: Any = None, operator: str | None = None) -> Any:

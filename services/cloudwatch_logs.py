@@ -2,9 +2,10 @@
 events. The pieces live in services/logs_tail.py (Live Tail / polling) and services/logs_insights.py
 (queries, presets, time ranges); this module binds them to a cluster's AwsSettings. No Textual here.
 
-Where the endpoint is the lab (aws.endpoint_url set), moto ignores Insights `filter`/`stats` and
-mis-evaluates filter patterns, so db2ops evaluates them itself and says so (`evaluated_by`); against real
-AWS it trusts AWS.
+Where the endpoint is the lab (aws.endpoint_url set), moto mis-evaluates filter patterns, so db2ops applies
+them itself. Insights queries are evaluated by the service's InsightsEngine, which the composition root
+picks (tui/backends.py): AWS, or the lab's evaluator where moto ignores `filter`/`stats`; the result says
+which (`evaluated_by`).
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from services.aws_clients import LazyClient
 from services.inventory_model import AwsSettings, Cluster
 from services.log_model import LogEntry, entries_from_event
 from services.logs_insights import (
-    LAB_EVALUATOR,
     PRESETS,
+    AwsInsights,
+    InsightsEngine,
     InsightsError,
     InsightsPreset,
     InsightsResult,
@@ -37,7 +39,6 @@ __all__ = [
     "InsightsError",
     "InsightsPreset",
     "InsightsResult",
-    "LAB_EVALUATOR",
     "PRESETS",
     "TailStatus",
     "TimeRange",
@@ -51,16 +52,27 @@ __all__ = [
 class CloudWatchLogs:
     """The log groups of one cluster (`aws.diag_log_group`, `aws.audit_log_group`)."""
 
-    def __init__(self, aws: AwsSettings, *, client: Any = None, hosts: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        aws: AwsSettings,
+        *,
+        client: Any = None,
+        hosts: dict[str, str] | None = None,
+        insights_engine: InsightsEngine | None = None,
+    ) -> None:
         self.aws = aws
         self._client = client
         self.hosts = hosts or {}  # stream name -> host name, for the host column
+        self.insights_engine: InsightsEngine = insights_engine or AwsInsights()
 
     @classmethod
-    def for_cluster(cls, cluster: Cluster, *, client: Any = None) -> CloudWatchLogs:
-        """Return the service for `cluster`, mapping "Db2 - {instance_id}" streams to its host names."""
+    def for_cluster(
+        cls, cluster: Cluster, *, client: Any = None, insights_engine: InsightsEngine | None = None
+    ) -> CloudWatchLogs:
+        """Return the service for `cluster`, mapping "Db2 - {instance_id}" streams to its host names;
+        `insights_engine` evaluates its queries (default: AWS)."""
         hosts = {f"Db2 - {h.instance_id}": h.name for h in cluster.hosts if h.instance_id}
-        return cls(cluster.aws, client=client, hosts=hosts)
+        return cls(cluster.aws, client=client, hosts=hosts, insights_engine=insights_engine)
 
     client = LazyClient("logs")
 
@@ -154,7 +166,7 @@ class CloudWatchLogs:
 
             raise InsightsError(describe_aws_error(exc, "logs")) from exc
         return await run_query(
-            client, groups, query, time_range, lab=self.is_lab, on_status=on_status, **poll
+            client, groups, query, time_range, engine=self.insights_engine, on_status=on_status, **poll
         )
 
     async def recent_events(self, source: str, since: datetime, limit: int = 1000) -> list[Event]:

@@ -7,7 +7,10 @@ by each headless command (tui/cli), and handed to whoever needs a service: scree
   only place product code builds an SshPool),
 - the status source (a StatusService over that pool, built on first use; tests inject fakes),
 - the journal of each cluster, the lab handle (the LabSession of `db2ops lab`, else None),
-- the per-cluster session state: timelines, their CloudWatch read positions, the failover runs.
+- the per-cluster session state: timelines, their CloudWatch read positions, the failover runs, the
+  end of the last "prove it fires" per cluster (ProofHistory),
+- the choice of each cluster's CloudWatch backend (`extras_for`, given by the composition root: AWS, or the
+  lab that plays it, tui/backends.py; services only see the CloudWatchExtras protocol).
 
 Nothing heavy at import: asyncssh and boto3 load when the pool or the status service is first built, so
 the console still paints its first frame without them. `close()` closes what it built and stops the lab.
@@ -20,8 +23,10 @@ import importlib
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from services.cloudwatch_extras import CloudWatchExtras, ExtrasFor, aws_cloudwatch_extras
 from services.host_runner import HostRunner, ReconnectingRunner
 from services.inventory_model import Cluster, Host, Inventory
+from services.monitoring.proof_history import ProofHistory
 from services.plans.journal import Journal, journal_for
 from services.settings import Settings, SettingsError, load_settings
 from services.timeline import Timeline
@@ -90,6 +95,7 @@ class ConsoleContext:
         status_source: StatusSource | None = None,
         lab: LabHandle | None = None,
         journals: Callable[[Cluster], Journal] = journal_for,
+        extras_for: ExtrasFor | None = None,
     ) -> None:
         self.inventory = inventory
         self.settings = settings if settings is not None else Settings()
@@ -103,16 +109,20 @@ class ConsoleContext:
         self.timelines: dict[str, Timeline] = {}
         self.timeline_sources: dict[str, TimelineSources] = {}
         self.failover_runs: dict[str, FailoverRun] = {}
+        self.proof_history = ProofHistory()
+        self.extras_for: ExtrasFor = extras_for if extras_for is not None else _aws_extras
         self._closed = False
 
     @classmethod
-    def from_settings_file(cls, inventory: Inventory, *, lab: LabHandle | None = None) -> ConsoleContext:
+    def from_settings_file(
+        cls, inventory: Inventory, *, lab: LabHandle | None = None, extras_for: ExtrasFor | None = None
+    ) -> ConsoleContext:
         """Return a context over `inventory` with the user's settings.yaml (defaults when it is missing).
 
         Raises SettingsError (file, line, fix) when settings.yaml cannot be read; its `warnings` (unknown
         keys) are on `context.settings.warnings` for the caller to show.
         """
-        return cls(inventory, load_settings(), lab=lab)
+        return cls(inventory, load_settings(), lab=lab, extras_for=extras_for)
 
     async def __aenter__(self) -> ConsoleContext:
         return self
@@ -203,6 +213,10 @@ class ConsoleContext:
         if isinstance(source, HostKeyHolder) and err in source.pending_host_keys:
             source.pending_host_keys.remove(err)
 
+    def cloudwatch_extras(self, cluster: Cluster) -> CloudWatchExtras:
+        """Return `cluster`'s CloudWatch backend (what moto lacks, on a lab; plain AWS reads otherwise)."""
+        return self.extras_for(cluster, self.runner)
+
     # ------------------------------------------------------------------ journals and session state
 
     def journal(self, cluster: Cluster) -> Journal:
@@ -218,12 +232,15 @@ class ConsoleContext:
     def timeline_sources_for(self, cluster: Cluster) -> TimelineSources:
         """Return the one TimelineSources of `cluster` (its CloudWatch read position survives closing the
         :timeline screen; a changed inventory entry for the cluster starts a new one)."""
-        from services.timeline_sources import TimelineSources  # boto3 behind it: not on the first frame
+        from services.alarms import AlarmService  # boto3 behind these: not on the first frame
+        from services.timeline_sources import TimelineSources
 
         timeline = self.timeline(cluster.name)
         known = self.timeline_sources.get(cluster.name)
         if known is None or known.cluster != cluster or known.timeline is not timeline:
-            known = self.timeline_sources[cluster.name] = TimelineSources(cluster, timeline)
+            # the alarm history comes from the cluster's CloudWatch backend: AWS, or the lab that plays it
+            alarms = AlarmService(cluster, extras=self.cloudwatch_extras(cluster))
+            known = self.timeline_sources[cluster.name] = TimelineSources(cluster, timeline, alarms=alarms)
         return known
 
     # ------------------------------------------------------------------ end
@@ -239,3 +256,9 @@ class ConsoleContext:
         finally:
             if lab is not None:
                 await lab.stop()
+
+
+def _aws_extras(cluster: Cluster, runner: object) -> CloudWatchExtras:
+    """The default backend choice: real AWS for every cluster (a composition root that runs a lab passes
+    its own chooser)."""
+    return aws_cloudwatch_extras()

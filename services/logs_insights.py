@@ -1,9 +1,10 @@
 """CloudWatch Logs Insights: presets, time ranges, and start → poll (with backoff) → results → stop.
 
-Statuses follow AWS: Scheduled → Running → Complete, or Failed / Cancelled / Timeout / Unknown. Against
-the lab (moto: queries run synchronously, only fields/sort/limit understood, malformed queries accepted)
-the events are fetched with a plain query and db2ops evaluates the real query itself
-(services.insights_local); the result says so in `evaluated_by`. No Textual here.
+Statuses follow AWS: Scheduled → Running → Complete, or Failed / Cancelled / Timeout / Unknown. Who
+evaluates the query is an InsightsEngine: AWS itself (AwsInsights), or, where the endpoint cannot (the lab's
+moto: only fields/sort/limit understood, malformed queries accepted), an engine that fetches the events
+with a plain query and evaluates the real one itself (lab/insights_local.py); the result says which in
+`evaluated_by`. The composition root picks the engine (tui/backends.py). No Textual here.
 """
 
 from __future__ import annotations
@@ -14,14 +15,10 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
-
-from services.insights_local import InsightsSyntaxError, evaluate, format_ts
+from typing import Any, Protocol
 
 MAX_ROWS = 10_000
 TERMINAL = ("Complete", "Failed", "Cancelled", "Timeout", "Unknown")
-LAB_EVALUATOR = "db2ops (lab: moto lacks this)"
-_LAB_FETCH = "fields @timestamp, @message, @logStream, @log | sort @timestamp desc | limit 10000"
 
 
 class InsightsError(Exception):
@@ -162,6 +159,46 @@ def _ms(dt: datetime) -> int:
     return int(dt.timestamp() * 1000)
 
 
+def format_ts(ms: int) -> str:
+    """Return epoch milliseconds as Logs Insights prints @timestamp: `2026-11-26 10:00:00.000` (UTC)."""
+    dt = datetime.fromtimestamp(ms / 1000, UTC)
+    return f"{dt:%Y-%m-%d %H:%M:%S}.{ms % 1000:03d}"
+
+
+# ---------------------------------------------------------------------- who evaluates a query
+Row = dict[str, Any]
+
+
+class InsightsEngine(Protocol):
+    """Who evaluates a Logs Insights query: `prepare` the query string to send, then turn the raw rows
+    (`@ptr` dropped) into (fields, rows). `evaluated_by` is shown with the result (None: AWS)."""
+
+    evaluated_by: str | None
+    truncated_note: str  # said when the rows hit MAX_ROWS
+
+    def prepare(self, query: str) -> str:
+        """Return the query string to send; raise InsightsError for a query this engine cannot run."""
+        ...
+
+    def results(self, query: str, raw_rows: list[Row]) -> tuple[tuple[str, ...], tuple[Row, ...]]:
+        """Return the result's (fields, rows) of `query` from the rows the endpoint answered. Raises
+        InsightsError. Called in a worker thread (it may chew 10,000 rows)."""
+        ...
+
+
+class AwsInsights:
+    """AWS evaluates the query: sent as typed, its rows shown as answered."""
+
+    evaluated_by: str | None = None
+    truncated_note = ""
+
+    def prepare(self, query: str) -> str:
+        return query
+
+    def results(self, query: str, raw_rows: list[Row]) -> tuple[tuple[str, ...], tuple[Row, ...]]:
+        return tuple(dict.fromkeys(k for r in raw_rows for k in r)), tuple(raw_rows)
+
+
 # ---------------------------------------------------------------------- running a query
 @dataclass(frozen=True)
 class InsightsResult:
@@ -204,7 +241,7 @@ async def run_query(
     query: str,
     time_range: TimeRange,
     *,
-    lab: bool = False,
+    engine: InsightsEngine | None = None,
     on_status: Callable[[str], None] | None = None,
     poll_initial_s: float = 0.5,
     poll_max_s: float = 5.0,
@@ -214,25 +251,22 @@ async def run_query(
     """Run `query` over `groups` in `time_range`; return the InsightsResult (≤ 10,000 rows).
 
     Polls get_query_results with growing intervals; `on_status` gets each new status. Cancelling the
-    awaiting task calls stop_query (an endpoint that lacks it, like moto, is tolerated). Raises
-    InsightsError for an empty or malformed query, the concurrency limit, missing groups and other AWS
-    errors."""
+    awaiting task calls stop_query (an endpoint that lacks it, like moto, is tolerated). `engine` evaluates
+    the query (default: AWS). Raises InsightsError for an empty or malformed query, the concurrency limit,
+    missing groups and other AWS errors."""
     if not query.strip():
         raise InsightsError(
             "the query is empty: pick a preset or type a query, e.g. fields @timestamp, @message | limit 20"
         )
-    if lab:
-        try:
-            evaluate(query, [])  # moto accepts anything: reject what db2ops cannot read before running
-        except InsightsSyntaxError as exc:
-            raise InsightsError(f"the query cannot run: {exc}") from exc
+    engine = engine if engine is not None else AwsInsights()
+    sent = engine.prepare(query)
     kwargs = {
         "logGroupNames": list(groups),
         # StartQuery takes whole epoch seconds, both ends inclusive: the end rounds up, or "last 15m"
         # left out the events of its last, partial second (a takeover seen a moment ago, say)
         "startTime": math.floor(time_range.start.timestamp()),
         "endTime": math.ceil(time_range.end.timestamp()),
-        "queryString": _LAB_FETCH if lab else query,
+        "queryString": sent,
         "limit": MAX_ROWS,
     }
     try:
@@ -269,8 +303,8 @@ async def run_query(
     except asyncio.CancelledError:
         await asyncio.shield(_stop(client, query_id))
         raise
-    # The lab's own evaluator may chew 10,000 rows with user regexes: never on the event loop.
-    return await asyncio.to_thread(_result, page, status, query_id, query, lab)
+    # A local engine may chew 10,000 rows with user regexes: never on the event loop.
+    return await asyncio.to_thread(_result, page, status, query_id, query, engine)
 
 
 async def _stop(client: Any, query_id: str) -> str:
@@ -282,7 +316,7 @@ async def _stop(client: Any, query_id: str) -> str:
         return f"stop_query failed ({type(exc).__name__}); the query ends by itself"
 
 
-def _result(page: dict, status: str, query_id: str, query: str, lab: bool) -> InsightsResult:
+def _result(page: dict, status: str, query_id: str, query: str, engine: InsightsEngine) -> InsightsResult:
     raw_rows = [
         {f["field"]: f.get("value", "") for f in row if f.get("field") != "@ptr"}
         for row in page.get("results", [])
@@ -298,27 +332,7 @@ def _result(page: dict, status: str, query_id: str, query: str, lab: bool) -> In
         return InsightsResult(
             status, query_id=query_id, message=messages.get(status, status), statistics=stats
         )
-    if lab:
-        for row in raw_rows:  # moto returns @timestamp as epoch ms; AWS as text. Keep ms for the evaluator.
-            ts = str(row.get("@timestamp", ""))
-            row["@timestamp"] = int(ts) if ts.isdigit() else _text_ms(ts)
-        try:
-            fields, rows = evaluate(query, raw_rows)
-        except InsightsSyntaxError as exc:
-            raise InsightsError(f"the query cannot run: {exc}") from exc
-        truncated = len(raw_rows) >= MAX_ROWS
-        note = "first 10,000 events of the range evaluated" if truncated else ""
-        return InsightsResult(
-            status, tuple(fields), tuple(rows), query_id, note, stats, LAB_EVALUATOR, truncated
-        )
-    fields = tuple(dict.fromkeys(k for r in raw_rows for k in r))
-    return InsightsResult(
-        status, fields, tuple(raw_rows), query_id, "", stats, None, len(raw_rows) >= MAX_ROWS
-    )
-
-
-def _text_ms(text: str) -> int:
-    try:
-        return _ms(datetime.strptime(text, "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=UTC))
-    except ValueError:
-        return 0
+    fields, rows = engine.results(query, raw_rows)
+    truncated = len(raw_rows) >= MAX_ROWS
+    note = engine.truncated_note if truncated else ""
+    return InsightsResult(status, fields, rows, query_id, note, stats, engine.evaluated_by, truncated)

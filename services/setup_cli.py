@@ -14,7 +14,10 @@ from collections.abc import Sequence
 from dataclasses import fields
 from typing import Any, TextIO
 
+from services.cloudwatch_extras import ExtrasFor
+from services.context import ConsoleContext
 from services.inventory_model import Inventory
+from services.monitoring.prove_it_fires import ProofHistory, prove_it_fires
 from services.monitoring_setup import MonitoringParamError, MonitoringParams, build_monitoring_plan
 from services.plans import Journal, WriteRefused
 from services.plans.guard import ensure_writable
@@ -85,8 +88,10 @@ async def run_prove_it_fires(
     as_json: bool,
     out: TextIO,
     params: dict[str, Any] | None = None,
+    extras_for: ExtrasFor | None = None,
+    history: ProofHistory | None = None,
+    context: ConsoleContext | None = None,
     runner: Any = None,
-    lab_session: Any = None,
     options: Any = None,
     journal: Journal | None = None,
 ) -> int:
@@ -96,11 +101,12 @@ async def run_prove_it_fires(
     guard (the test statement is a change: read-only clusters refuse it).
 
     `params` overrides MonitoringParams defaults (see parse_param_overrides); `options` is a ProofOptions
-    (default: ProofOptions.for_cluster). On a lab cluster without `lab_session` (the lab runs in another
-    process, `db2ops lab --serve`), the lab's evaluator and agent are reached over SSH (RemoteLab).
-    `runner` defaults to a new SshPool (closed at the end). Never raises for expected problems.
+    (default: ProofOptions.for_cluster). `extras_for(cluster, runner)` returns the cluster's CloudWatch
+    backend (the composition root's choice: AWS, or the lab that plays it, over SSH from another process);
+    `history` bounds the look-back past earlier proofs of this process. Both default to `context`'s; hosts
+    are reached through `runner` (a test's fake), else through `context`'s SSH pool (a context is made from
+    settings.yaml, and closed, when none is given). Never raises for expected problems.
     """
-    from services.monitoring.prove_it_fires import prove_it_fires
 
     cluster = inventory.cluster(cluster_name)
     if cluster is None:
@@ -113,12 +119,13 @@ async def run_prove_it_fires(
         ensure_writable(cluster, apply_requested=True, inventory_source=inventory.source)
     except WriteRefused as exc:
         return _proof_fail(out, as_json, EXIT_REFUSED, str(exc))
-    async with headless_context(inventory, cluster, runner=runner, journal=journal) as ctx:
-        from services.monitoring.lab_remote import proof_lab_session
-
-        lab_session = proof_lab_session(cluster, ctx.runner, lab_session)
+    async with headless_context(
+        inventory, cluster, context=context, runner=runner, journal=journal, extras_for=extras_for
+    ) as ctx:
         last = None
-        async for event in prove_it_fires(ctx, resolved, options=options, lab_session=lab_session):
+        if history is None:
+            history = context.proof_history if context is not None else ProofHistory()
+        async for event in prove_it_fires(ctx, resolved, extras=ctx.extras, history=history, options=options):
             _print_proof_event(event, out, as_json)
             last = event
     return EXIT_OK if last is not None and last.stage == "result" and last.status == "ok" else EXIT_FAILED

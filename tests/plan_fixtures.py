@@ -57,3 +57,17 @@ def lab(aws_endpoint, state_home):
         LabDirectRunner(lab_cluster),
         lab_cluster,
     )
+
+
+def lab_extras(cluster, runner=None):
+    """The CloudWatch backend of a cluster on the lab's moto, as the composition root picks it with no lab
+    in this process (tui/backends.py): plan steps read only its labels and capabilities (no TestMetricFilter,
+    the lab's e-mail confirmation), never the lab process itself."""
+    from lab.backends import RemoteLabExtras
+
+    return RemoteLabExtras(cluster, runner)
+
+
+def lab_extras_for(cluster, runner):
+    """`extras_for` for headless commands on a lab cluster (what tui/cli.py passes)."""
+    return lab_extras(cluster, runner)

@@ -15,9 +15,6 @@ from services.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 PRODUCT = ("services", "tui", "screens", "lab")
-# lab_remote.py still makes a pool of its own when it gets no runner; the alarms screen now always passes the
-# context's. The lead wires it to the context when merging the lab-backend work: then this set empties.
-NOT_YET_WIRED = {"services/monitoring/lab_remote.py"}
 
 SSH_SETTINGS = Settings(
     ssh_connect_timeout_s=1.25, ssh_command_timeout_s=7.5, ssh_keepalive_s=3.0, ssh_max_concurrency=9
@@ -47,9 +44,8 @@ def test_product_code_builds_the_ssh_pool_in_exactly_one_place() -> None:
         if count:
             sites[rel] = count
     assert sites, "the probe found no SshPool construction at all: is it still called SshPool?"
-    wired = {rel: n for rel, n in sites.items() if rel not in NOT_YET_WIRED}
-    assert wired == {"services/context.py": 1}, (
-        f"SshPool built outside services/context.py: {wired}; take the pool from the ConsoleContext "
+    assert sites == {"services/context.py": 1}, (
+        f"SshPool built outside services/context.py: {sites}; take the pool from the ConsoleContext "
         "(app.context.runner, or the context a headless command receives) so settings.yaml applies"
     )
 

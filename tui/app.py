@@ -25,6 +25,7 @@ from services.inventory_model import Cluster, Inventory
 from services.settings import Settings
 from themes.themes import CSS_PATH, THEMES, next_theme, resolve_theme
 from tui import screen_registry
+from tui.backends import extras_chooser
 from tui.event_toasts import EventToasts
 from tui.host_keys import HostKeyQuestions
 from tui.refresh import ClusterFeed, StatusPoller
@@ -84,7 +85,14 @@ class Db2OpsApp(App[int]):
         if context is None:
             if inventory is None:
                 raise TypeError("Db2OpsApp needs an inventory or a context")
-            context = ConsoleContext(inventory, settings, runner=runner, status_source=status_source, lab=lab)
+            context = ConsoleContext(
+                inventory,
+                settings,
+                runner=runner,
+                status_source=status_source,
+                lab=lab,
+                extras_for=extras_chooser(lab),
+            )
         elif any(part is not None for part in (inventory, settings, status_source, lab, runner)):
             raise TypeError("Db2OpsApp: pass either a context or its parts, not both")
         self.context = context
@@ -437,7 +445,8 @@ def run_console(
     With DB2OPS_EXIT_AFTER_FIRST_FRAME=1 the app exits right after painting its first screen and prints
     `DB2OPS_FIRST_FRAME <epoch seconds>` (bench/first_frame.py measures start-up with it).
     """
-    context = ConsoleContext(inventory, settings, lab=lab)  # the console's one composition root
+    # the console's one composition root; its lab (if any) plays CloudWatch for the lab's clusters
+    context = ConsoleContext(inventory, settings, lab=lab, extras_for=extras_chooser(lab))
     app = Db2OpsApp(context=context, start_cluster=start_cluster)
     code = app.run()
     if os.environ.get(EXIT_AFTER_FIRST_FRAME_ENV) and app.first_frame_at is not None:

@@ -327,7 +327,7 @@ def _dispatch(args: argparse.Namespace) -> int:
                 as_json=args.json,
                 out=sys.stdout,
                 params=params,
-                runner=context.runner,
+                context=context,
             )
             return asyncio.run(_closing(context, prove))
         setup = run_setup_monitoring(
@@ -398,9 +398,11 @@ def _console_context(inventory):
     settings' timeouts); use it as `async with`, which closes the pool."""
     from services.context import ConsoleContext
     from services.settings import SettingsError
+    from tui.backends import extras_chooser
 
     try:
-        context = ConsoleContext.from_settings_file(inventory)
+        # the CLI has no lab in its process: a lab cluster's CloudWatch extras are reached over SSH
+        context = ConsoleContext.from_settings_file(inventory, extras_for=extras_chooser(None))
     except SettingsError as exc:
         raise _UserError(str(exc)) from None
     for w in context.settings.warnings:

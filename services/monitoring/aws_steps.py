@@ -98,7 +98,8 @@ class SnsTopicStep(VerifiedByCheck, AwsCallStep):
             detail += f"; {self.params.email}: {facts['subscription_state']}"
             if facts["subscription_state"] != "confirmed":
                 detail += " (the person must click the link in the e-mail from AWS"
-                detail += "; lab: db2ops-lab confirm-email all)" if ctx.is_lab_endpoint else ")"
+                hint = ctx.extras.confirm_email_hint
+                detail += f"; {hint})" if hint else ")"
         return StepState(True, detail)
 
     def calls(self, ctx: PlanContext) -> list[AwsCall]:
@@ -347,7 +348,8 @@ class AlarmStep(VerifiedByCheck, AwsCallStep):
             differs.append(f"AlarmActions (topic {self.params.sns_topic_name} is added)")
         if differs:
             return StepState(False, f"alarm {self.alarm_name} differs in {', '.join(differs)}")
-        lab = " (state set by the lab's evaluator)" if ctx.is_lab_endpoint else ""  # moto evaluates nothing
+        # the label of the backend's values: where the lab plays CloudWatch, its evaluator set the state
+        lab = " (state set by the lab's evaluator)" if ctx.extras.source == "lab" else ""
         return StepState(True, f"alarm {self.alarm_name} is {alarm.get('StateValue', '?')}{lab}")
 
     def _put(self, topic_arn: str, alarm: dict[str, Any] | None) -> dict[str, Any]:

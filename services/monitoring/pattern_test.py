@@ -185,31 +185,27 @@ async def test_pattern(
             report.only_runbook.append(message[:1000])
         if a and not b and len(report.only_ours) < 3:
             report.only_ours.append(message[:1000])
-    if not ctx.is_lab_endpoint:
-        probe = (messages[-40:] if messages else []) + [s.message for s in samples][
-            : 50 - min(40, len(messages))
-        ]
-        try:
-            answer = await ctx.aws_read(
-                "logs", "TestMetricFilter", filterPattern=pattern, logEventMessages=probe
-            )
-        except StepFailed as exc:
-            code = _aws_code(exc.__cause__)
-            if code not in _SECOND_OPINION_UNAVAILABLE:
-                raise  # e.g. InvalidParameterException: AWS refuses the pattern itself
-            # A second opinion only: a role without logs:TestMetricFilter (or throttling) must not block.
-            report.note = (
-                f"AWS TestMetricFilter could not run ({code}): tested with db2ops' evaluator only; allow "
-                "logs:TestMetricFilter to have AWS check the pattern too"
-            )
-            return report
-        report.aws_matched = len(answer.get("matches", []))
-        local = sum(ours.matches(m) for m in probe)
-        if report.aws_matched != local:
-            report.note = (
-                f"AWS matched {report.aws_matched} of the {len(probe)} test events, db2ops' evaluator {local}: "
-                "trust AWS; adjust the pattern parameter before relying on the alarm"
-            )
-    else:
-        report.note = "lab endpoint: TestMetricFilter is not emulated, tested with db2ops' evaluator only"
+    probe = (messages[-40:] if messages else []) + [s.message for s in samples][: 50 - min(40, len(messages))]
+    try:
+        matched = await ctx.extras.test_metric_filter(ctx.aws_read, pattern, probe)
+    except StepFailed as exc:
+        code = _aws_code(exc.__cause__)
+        if code not in _SECOND_OPINION_UNAVAILABLE:
+            raise  # e.g. InvalidParameterException: AWS refuses the pattern itself
+        # A second opinion only: a role without logs:TestMetricFilter (or throttling) must not block.
+        report.note = (
+            f"AWS TestMetricFilter could not run ({code}): tested with db2ops' evaluator only; allow "
+            "logs:TestMetricFilter to have AWS check the pattern too"
+        )
+        return report
+    if matched is None:
+        report.note = f"{ctx.extras.source} endpoint: TestMetricFilter is not emulated, tested with db2ops' evaluator only"
+        return report
+    report.aws_matched = matched
+    local = sum(ours.matches(m) for m in probe)
+    if report.aws_matched != local:
+        report.note = (
+            f"AWS matched {report.aws_matched} of the {len(probe)} test events, db2ops' evaluator {local}: "
+            "trust AWS; adjust the pattern parameter before relying on the alarm"
+        )
     return report

@@ -1,22 +1,17 @@
-"""The reads "prove it fires" polls: the live filter and alarm, the test event in the log group, the
-metric datapoint (lab series or GetMetricData), the alarm state, the SNS publish (lab record or alarm
-history) and pending e-mail subscriptions. Each returns None while the link is not there yet; AWS errors
+"""The reads "prove it fires" polls through the plan context: the live filter and alarm, the test event
+in the log group, the alarm state and pending e-mail subscriptions (the datapoint and the SNS publish are
+the CloudWatch backend's: services/cloudwatch_extras.py). Each returns None while the link is not there yet; AWS errors
 surface as StepFailed (PlanContext.aws_read).
 """
 
 from __future__ import annotations
 
-import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
+from services.cloudwatch_extras import CloudWatchExtras
 from services.monitoring.params import MonitoringParams
 from services.plans import PlanContext, StepFailed
-
-
-def hms(value: Any) -> str:
-    """Return HH:MM:SS of a datetime (other values as text, "?" for None)."""
-    return value.strftime("%H:%M:%S") if isinstance(value, datetime) else str(value or "?")
 
 
 async def live_setup(ctx: PlanContext, params: MonitoringParams) -> dict[str, Any]:
@@ -79,38 +74,6 @@ async def find_event(
             return None
 
 
-async def metric_tick(
-    ctx: PlanContext, live: dict, event_at: datetime, lab_cw: Any
-) -> tuple[datetime, float] | None:
-    since = event_at.replace(second=0, microsecond=0)
-    if lab_cw is not None:
-        # the lab stamps each datapoint with its event's time: only ours counts, not an earlier run's
-        series = await asyncio.to_thread(lab_cw.series, live["namespace"], live["metric"])
-        points = [(t, v) for t, v in series if t >= event_at - timedelta(milliseconds=1) and v > 0]
-        return points[0] if points else None
-    answer = await ctx.aws_read(
-        "cloudwatch",
-        "GetMetricData",
-        MetricDataQueries=[
-            {
-                "Id": "proof",
-                "MetricStat": {
-                    "Metric": {"Namespace": live["namespace"], "MetricName": live["metric"]},
-                    "Period": 60,
-                    "Stat": "Sum",
-                },
-            }
-        ],
-        StartTime=since - timedelta(minutes=1),
-        EndTime=datetime.now(UTC) + timedelta(minutes=1),
-    )
-    for series in answer.get("MetricDataResults", []):
-        for stamp, value in zip(series.get("Timestamps", []), series.get("Values", []), strict=False):
-            if stamp >= since and value > 0:
-                return stamp, float(value)
-    return None
-
-
 async def alarm_in_alarm(ctx: PlanContext, params: MonitoringParams, start: datetime) -> dict | None:
     page = await ctx.aws_read("cloudwatch", "DescribeAlarms", AlarmNames=[params.audit_alarm_name])
     alarm = next(iter(page.get("MetricAlarms", [])), None)
@@ -122,40 +85,7 @@ async def alarm_in_alarm(ctx: PlanContext, params: MonitoringParams, start: date
     return alarm
 
 
-async def notification(
-    ctx: PlanContext, params: MonitoringParams, start: datetime, lab_cw: Any
-) -> dict | None:
-    name = params.audit_alarm_name or ""
-    if lab_cw is not None:
-        sent = await asyncio.to_thread(lab_cw.notifications_for, name)
-        ours = [n for n in sent if n.get("NewStateValue") == "ALARM" and n["Timestamp"] >= start]
-        if not ours:
-            failed = [
-                h
-                for h in await asyncio.to_thread(lab_cw.history, name)
-                if h.get("HistoryItemType") == "Action" and "Failed" in h.get("HistorySummary", "")
-            ]
-            return {"failed": failed[0]["HistorySummary"]} if failed else None
-        n = ours[-1]
-        return {
-            "detail": f"SNS message recorded: {n['Subject']!r} to {n['TopicArn']} (MessageId {n['MessageId']})"
-        }
-    page = await ctx.aws_read(
-        "cloudwatch", "DescribeAlarmHistory", AlarmName=name, HistoryItemType="Action", StartDate=start
-    )
-    for item in page.get("AlarmHistoryItems", []):
-        summary = str(item.get("HistorySummary", ""))
-        if summary.startswith("Successfully executed action"):
-            return {
-                "detail": f"{summary} at {hms(item.get('Timestamp'))} (AWS confirms the publish to SNS; whether "
-                "the e-mail reached an inbox only the recipient can tell)"
-            }
-        if summary.startswith("Failed"):
-            return {"failed": summary}
-    return None
-
-
-async def pending_email(ctx: PlanContext, topic_arn: str | None, lab_cw: Any) -> str:
+async def pending_email(ctx: PlanContext, topic_arn: str | None, extras: CloudWatchExtras) -> str:
     """Return a note when an e-mail subscription of the topic is still pending (nobody gets the mail)."""
     if not topic_arn:
         return ""
@@ -168,10 +98,11 @@ async def pending_email(ctx: PlanContext, topic_arn: str | None, lab_cw: Any) ->
         if sub.get("Protocol") != "email":
             continue
         arn = str(sub.get("SubscriptionArn", ""))
-        if lab_cw is not None:
-            waiting = await asyncio.to_thread(lab_cw.subscription_status, arn) == "pending"
+        if not arn.startswith("arn:"):  # AWS lists a pending subscription as "PendingConfirmation"
+            waiting = True
         else:
-            waiting = not arn.startswith("arn:")
+            status, _ = await extras.subscription_status(ctx.aws_read, arn, "email")
+            waiting = status == "pending"
         if waiting:
             pending.append(str(sub.get("Endpoint", "?")))
     if not pending:

@@ -6,24 +6,28 @@ than the application user, then watch the whole chain, each link shown as it hap
 `prove_it_fires` is an async generator of ProofEvent (the wizard's page and a CLI both consume it). Each
 stage has a time-out; when one runs out the last event says where the chain broke and what to check.
 
-The statement is a change (the runbook's GRANT), so it goes through the write guard like any plan step
-and is journaled. On the embedded lab the simulated host answers the CLP script and the lab's CloudWatch
-agent writes the audit record; the lab's CloudWatch evaluator plays AWS for (b)-(d). Values read from
-the lab are flagged `lab=True` (shown "(lab)"). On real AWS (d) can only be confirmed through the alarm's
+The statement is a change (the runbook's GRANT), so the proof is a plan of one step (ProofStep) run by the
+plan runner like every other plan: its write guard and its journal. The metric, the SNS publish and the
+test record's shipping are read through the cluster's CloudWatchExtras backend (services/
+cloudwatch_extras.py): AWS itself, or the lab that plays CloudWatch's evaluator and agent (lab/backends.py);
+values from a lab backend are flagged `lab=True` (shown "(lab)"). On real AWS (d) can only be confirmed through the alarm's
 history ("Successfully executed action"): whether the e-mail reached an inbox is not visible to AWS APIs.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import posixpath
 import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, Literal
 
+from services.cloudwatch_extras import CloudWatchExtras, hms
 from services.inventory_model import Cluster, Host
 from services.monitoring.db2_text import sql_messages
 from services.monitoring.params import MonitoringParams
@@ -34,26 +38,25 @@ from services.monitoring.proof_diagnosis import (
     notification_diagnosis,
     summarize_event,
 )
-from services.monitoring.proof_probes import (
-    alarm_in_alarm,
-    find_event,
-    hms,
-    live_setup,
-    metric_tick,
-    notification,
-    pending_email,
-)
-from services.plans import PlanContext, StepFailed, WriteRefused, guarded_run
-from services.plans.journal import utc_now_iso
+from services.monitoring.proof_history import ProofHistory
+from services.monitoring.proof_probes import alarm_in_alarm, find_event, live_setup, pending_email
+from services.plans import PlanContext, StepFailed, WriteRefused, run_plan
+from services.plans.step import Action, Plan, Step, StepState, aws_action, ssh_action
 
 PLAN_NAME = "prove-it-fires"
+__all__ = [
+    "PLAN_NAME",
+    "ProofEvent",
+    "ProofHistory",
+    "ProofOptions",
+    "ProofStep",
+    "prove_it_fires",
+    "with_timeouts",
+]
 STAGES = ("statement", "event", "metric", "alarm", "notification")
 GRANT_STATEMENT = "grant select on table {table} to user abcuser, role trole"
 SELECT_STATEMENT = "select count(*) from {table}"
 
-# cluster name -> when this process's last proof on it ended. The next proof looks back a little before its
-# own start (clock skew): never past this, or it takes the previous proof's event and SNS message for its own.
-_LAST_PROOF_END: dict[str, datetime] = {}
 Status = Literal["running", "ok", "failed", "timeout", "info"]
 
 
@@ -124,196 +127,298 @@ async def prove_it_fires(
     ctx: PlanContext,
     params: MonitoringParams,
     *,
+    extras: CloudWatchExtras,
+    history: ProofHistory,
     options: ProofOptions | None = None,
-    lab_session: Any = None,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
     sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+    state_dir: Path | None = None,
 ) -> AsyncIterator[ProofEvent]:
     """Yield ProofEvents while running the test statement and watching the chain; the last event has
     stage "result" (status "ok" when an SNS notification was seen / confirmed, else "failed" with the
-    diagnosis). `params` must be resolved (MonitoringParams.resolve). Never raises for expected problems
-    (read-only cluster, host down, AWS errors): they end the stream with a "failed" result."""
-    cluster = ctx.cluster
-    opts = options or ProofOptions.for_cluster(cluster)
-    clock = _Clock(now, opts.total_timeout_s)
-    lab_cw = _lab_cloudwatch(cluster, lab_session)
-    state: dict[str, Any] = {"trail": []}
+    diagnosis). `params` must be resolved (MonitoringParams.resolve); `extras` is the cluster's CloudWatch
+    backend (AWS, or the lab that plays it), `history` this console's earlier proofs.
 
-    def ev(stage: str, status: Status, detail: str, lab: bool = False, **data: Any) -> ProofEvent:
-        event = ProofEvent(stage, status, now(), detail, lab, data)
-        state["trail"].append(event)
-        return event
-
-    def result(ok: bool, detail: str) -> ProofEvent:
-        event = ev("result", "ok" if ok else "failed", detail)
-        _LAST_PROOF_END[cluster.name] = event.at
-        _journal(ctx, ok, detail, state)
-        return event
-
-    # --- what is live: the filter and alarm the plan created ------------------------------------
-    try:
-        live = await live_setup(ctx, params)
-    except StepFailed as exc:
-        yield result(False, f"could not read the monitoring setup: {exc}")
-        return
-    if live.get("missing"):
-        yield result(False, live["missing"])
-        return
-    yield ev(
-        "statement",
-        "info",
-        f"watching filter {params.audit_filter_name} ({live['pattern']!r}) -> metric "
-        f"{live['namespace']}/{live['metric']} -> alarm {params.audit_alarm_name} ({live['alarm_rule']})",
+    The proof is a one-step plan run by the plan runner in "apply" mode: its write guard (a read-only
+    cluster refuses before anything runs) and its journal (one entry with every change made: the alarm
+    reset, the statement, the extract job). Never raises for expected problems (read-only cluster, host
+    down, AWS errors): they end the stream with a "failed" result.
+    """
+    opts = options or ProofOptions.for_cluster(ctx.cluster)
+    step = ProofStep(ctx.cluster.name, params, opts, extras, history, now, sleep)
+    plan = Plan(
+        PLAN_NAME,
+        ctx.cluster,
+        [step],
+        title="Prove it fires",
+        rerun_hint=f"db2ops setup monitoring --cluster {ctx.cluster.name} --prove",
     )
-    if not live["actions_enabled"]:
-        yield ev(
-            "alarm",
+    queue: asyncio.Queue[ProofEvent | None] = asyncio.Queue()
+    step.emit = queue.put_nowait
+    task = asyncio.ensure_future(run_plan(plan, ctx, mode="apply", state_dir=state_dir))
+    task.add_done_callback(lambda _: queue.put_nowait(None))
+    try:
+        while (event := await queue.get()) is not None:
+            yield event
+        await task
+    except WriteRefused as exc:
+        yield step.result(False, f"the test statement did not run: {exc}")
+    finally:
+        if not task.done():  # the consumer stopped listening (the wizard closed): stop the proof too
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+
+class ProofStep(Step):
+    """The whole proof as one plan step. `check` reads what is live (the filter and alarm the monitoring
+    plan created); `apply` resets the alarm if needed, runs the statement and watches the chain, sending
+    each ProofEvent to `emit`; `verify` is the chain's verdict (the result event's detail when it broke)."""
+
+    id = "test-statement"
+    title = "Prove it fires: the runbook's test statement, then watch the alarm chain"
+    target = "primary"
+    explain = (
+        "Runs the runbook's test statement on the HADR primary and watches event -> metric -> ALARM -> SNS."
+    )
+
+    def __init__(
+        self,
+        cluster_name: str,
+        params: MonitoringParams,
+        opts: ProofOptions,
+        extras: CloudWatchExtras,
+        history: ProofHistory,
+        now: Callable[[], datetime],
+        sleep: Callable[[float], Awaitable[Any]],
+    ) -> None:
+        self.cluster_name = cluster_name
+        self.params, self.opts, self.extras, self.history = params, opts, extras, history
+        self.now, self.sleep = now, sleep
+        self.emit: Callable[[ProofEvent], None] = lambda event: None
+        self.live: dict[str, Any] = {}
+        self.outcome: ProofEvent | None = None
+
+    @property
+    def from_lab(self) -> bool:
+        """Whether the values read through the backend come from the lab (shown "(lab)")."""
+        return self.extras.source == "lab"
+
+    def ev(self, stage: str, status: Status, detail: str, lab: bool = False, **data: Any) -> ProofEvent:
+        event = ProofEvent(stage, status, self.now(), detail, lab, data)
+        self.emit(event)
+        return event
+
+    def result(self, ok: bool, detail: str) -> ProofEvent:
+        """Send (and return) the last event; the runner's verify and journal take the verdict from it."""
+        event = ProofEvent("result", "ok" if ok else "failed", self.now(), detail)
+        self.outcome = event
+        self.history.record(self.cluster_name, event.at)
+        return event
+
+    # --- the plan step ---------------------------------------------------------------------------
+    async def check(self, ctx: PlanContext) -> StepState:
+        """Read the live filter and alarm; never done (a proof is run to be seen). Raises StepFailed
+        (after sending the failed result) when they cannot be read or are missing."""
+        params = self.params
+        try:
+            live = await live_setup(ctx, params)
+        except StepFailed as exc:
+            self.emit(self.result(False, f"could not read the monitoring setup: {exc}"))
+            raise
+        if live.get("missing"):
+            self.emit(self.result(False, live["missing"]))
+            raise StepFailed(live["missing"])
+        self.live = live
+        self.ev(
+            "statement",
             "info",
-            "the alarm's actions are disabled (muted): it will change state but notify nobody",
+            f"watching filter {params.audit_filter_name} ({live['pattern']!r}) -> metric "
+            f"{live['namespace']}/{live['metric']} -> alarm {params.audit_alarm_name} ({live['alarm_rule']})",
         )
-    start = now() - timedelta(seconds=2)  # a little slack for clock skew between here and AWS
-    start = max(start, _LAST_PROOF_END.get(cluster.name, start))
-    if live["state"] == "ALARM":
-        if not opts.reset_alarm:
-            yield result(
-                False,
-                f"alarm {params.audit_alarm_name} is already in ALARM: a new notification is only sent on a "
-                "state change; wait until it is OK again (a quiet minute) or allow the reset",
+        if not live["actions_enabled"]:
+            self.ev(
+                "alarm",
+                "info",
+                "the alarm's actions are disabled (muted): it will change state but notify nobody",
             )
-            return
-        try:
-            await _guarded(ctx, PLAN_NAME, _reset_alarm(ctx, params.audit_alarm_name), state)
-        except (WriteRefused, StepFailed) as exc:
-            yield result(False, f"could not set the alarm to OK before the test: {exc}")
-            return
-        yield ev(
-            "alarm", "info", "the alarm was already in ALARM: set it to OK so the test makes a new transition"
-        )
+        return StepState(False, "the test statement runs on the HADR primary, then the chain is watched")
 
-    if lab_cw is not None:
-        # The lab's evaluator takes data that arrives in the tick where it first sees an alarm (or sees our
+    def describe(self, ctx: PlanContext) -> list[Action]:
+        statement = self.opts.statement_text(self.params)
+        host = next(iter(ctx.cluster.db_hosts), None)
+        name = host.name if host is not None else "primary"
+        path = _script_path(self.params)
+        actions = [
+            aws_action(
+                "cloudwatch",
+                "SetAlarmState",
+                {"AlarmName": self.params.audit_alarm_name, "StateValue": "OK"},
+                note="only when the alarm is already in ALARM",
+            ),
+            ssh_action(name, ["mkdir", "-p", posixpath.dirname(path)], note="on the HADR primary"),
+            ssh_action(name, ["tee", path], input=_script(self.params, statement)),
+            ssh_action(name, ["db2", "-tvf", path]),
+        ]
+        if self.params.script_path:
+            actions.append(
+                ssh_action(name, [self.params.script_path], note="when the backend ships no record")
+            )
+        return actions
+
+    async def apply(self, ctx: PlanContext) -> None:
+        try:
+            await self._prove(ctx)
+        except Exception as exc:  # never crash the stream: say what broke
+            self.emit(self.result(False, f"the proof stopped: {type(exc).__name__}: {exc}"))
+
+    async def verify(self, ctx: PlanContext) -> bool | str:
+        outcome = self.outcome
+        if outcome is None:
+            return "the proof ended without a result"
+        return True if outcome.status == "ok" else outcome.detail
+
+    # --- the proof ---------------------------------------------------------------------------------
+    async def _prove(self, ctx: PlanContext) -> None:
+        cluster, params, opts, extras, live = ctx.cluster, self.params, self.opts, self.extras, self.live
+        ev, lab = self.ev, self.from_lab
+        clock = _Clock(self.now, opts.total_timeout_s)
+        sleep = self.sleep
+
+        def result(ok: bool, detail: str) -> None:
+            self.emit(self.result(ok, detail))
+
+        start = self.now() - timedelta(seconds=2)  # a little slack for clock skew between here and AWS
+        start = self.history.look_back(cluster.name, start)
+        if live["state"] == "ALARM":
+            if not opts.reset_alarm:
+                return result(
+                    False,
+                    f"alarm {params.audit_alarm_name} is already in ALARM: a new notification is only sent on a "
+                    "state change; wait until it is OK again (a quiet minute) or allow the reset",
+                )
+            try:
+                await _reset_alarm(ctx, params.audit_alarm_name)
+            except (WriteRefused, StepFailed) as exc:
+                return result(False, f"could not set the alarm to OK before the test: {exc}")
+            ev(
+                "alarm",
+                "info",
+                "the alarm was already in ALARM: set it to OK so the test makes a new transition",
+            )
+
+        # A lab's evaluator takes data that arrives in the tick where it first sees an alarm (or sees our
         # reset to OK) as already evaluated and then waits a minute: let it catch up before the test event.
-        seen = await _poll(clock, 5.0, 0.2, sleep, lambda: _lab_tracks(lab_cw, params.audit_alarm_name))
+        seen = await _poll(clock, 5.0, 0.2, sleep, lambda: _tracks(extras, params.audit_alarm_name))
         if seen is None:
-            yield ev("alarm", "info", "the lab's CloudWatch evaluator has not picked up the alarm yet", True)
+            ev("alarm", "info", "the lab's CloudWatch evaluator has not picked up the alarm yet", lab)
 
-    # --- the statement ----------------------------------------------------------------------------
-    statement = opts.statement_text(params)
-    yield ev("statement", "running", f"running as a user other than {params.app_user.upper()}: {statement}")
-    try:
-        host, user = await _guarded(ctx, PLAN_NAME, _run_statement(ctx, params, statement), state)
-    except (WriteRefused, StepFailed) as exc:
-        yield result(False, f"the test statement did not run: {exc}")
-        return
-    except Exception as exc:  # SSH errors: the host dropped, refused the key, timed out
-        yield result(False, f"the test statement did not run: {type(exc).__name__}: {exc}")
-        return
-    state["host"] = host
-    yield ev("statement", "ok", f"ran on {host} as {user} (HADR primary)", lab=cluster.lab, host=host)
-    agent = _lab_agent(cluster, lab_session)
-    if agent is not None:
+        # --- the statement ------------------------------------------------------------------------
+        statement = opts.statement_text(params)
+        ev("statement", "running", f"running as a user other than {params.app_user.upper()}: {statement}")
         try:
-            records = await agent.write_audit_test()
+            host, user = await _run_statement(ctx, params, statement)
+        except (WriteRefused, StepFailed) as exc:
+            return result(False, f"the test statement did not run: {exc}")
+        except Exception as exc:  # SSH errors: the host dropped, refused the key, timed out
+            return result(False, f"the test statement did not run: {type(exc).__name__}: {exc}")
+        self.target = host
+        ev("statement", "ok", f"ran on {host} as {user} (HADR primary)", lab=lab, host=host)
+        try:
+            records = await extras.ship_audit_record()
         except Exception as exc:
-            yield ev(
-                "statement", "info", f"the lab's log agent could not write the audit record: {exc}", True
-            )
+            agent = True
+            ev("statement", "info", f"the lab's log agent could not write the audit record: {exc}", True)
         else:
-            shipped = _statement_of(records[0]) if records else ""
-            if shipped and _normal(shipped) != _normal(statement):
-                statement = shipped  # the lab's agent writes the runbook's GRANT record: watch for that one
-            yield ev("statement", "info", "the lab's CloudWatch agent shipped the audit record", lab=True)
-    elif opts.run_extract_now and not cluster.lab:
-        note = await _run_extract(ctx, params, host, state)
-        yield ev("statement", "info", note)
+            agent = records is not None
+            if records is not None:
+                shipped = _statement_of(records[0]) if records else ""
+                if shipped and _normal(shipped) != _normal(statement):
+                    statement = (
+                        shipped  # the lab's agent writes the runbook's GRANT record: watch for that one
+                    )
+                ev("statement", "info", "the lab's CloudWatch agent shipped the audit record", lab=True)
+            elif opts.run_extract_now:
+                ev("statement", "info", await _run_extract(ctx, params, host))
 
-    # --- (a) the event arrives ----------------------------------------------------------------
-    yield ev("event", "running", f"waiting for the audit record in log group {params.audit_log_group}")
-    found = await _poll(
-        clock, opts.event_timeout_s, opts.poll_s, sleep, lambda: find_event(ctx, params, statement, start)
-    )
-    if isinstance(found, Exception):
-        yield result(False, f"could not read log group {params.audit_log_group}: {found}")
-        return
-    if found is None:
-        yield ev("event", "timeout", "no audit record of the test statement arrived")
-        yield result(False, event_diagnosis(params, cluster, agent is not None))
-        return
-    event_at = datetime.fromtimestamp(found["timestamp"] / 1000, UTC)
-    yield ev(
-        "event",
-        "ok",
-        f"arrived in {params.audit_log_group} ({found.get('logStreamName', '?')}) at {event_at:%H:%M:%S}: "
-        f"{summarize_event(found['message'])}",
-        lab=cluster.lab,
-        event_id=found.get("eventId", ""),
-    )
-
-    # --- (b) the metric ticks ------------------------------------------------------------------
-    yield ev("metric", "running", f"waiting for a datapoint of {live['namespace']}/{live['metric']}")
-    tick = await _poll(
-        clock, opts.metric_timeout_s, opts.poll_s, sleep, lambda: metric_tick(ctx, live, event_at, lab_cw)
-    )
-    if isinstance(tick, Exception):
-        yield result(False, f"could not read the metric: {tick}")
-        return
-    if tick is None:
-        yield ev("metric", "timeout", "the metric never ticked", lab=lab_cw is not None)
-        yield result(False, metric_diagnosis(found["message"], live["pattern"], params))
-        return
-    yield ev("metric", "ok", f"datapoint {tick[1]:g} at {tick[0]:%H:%M:%S}", lab=lab_cw is not None)
-
-    # --- (c) the alarm goes to ALARM -----------------------------------------------------------
-    yield ev("alarm", "running", f"waiting for {params.audit_alarm_name} to go to ALARM")
-    alarm = await _poll(
-        clock, opts.alarm_timeout_s, opts.poll_s, sleep, lambda: alarm_in_alarm(ctx, params, start)
-    )
-    if isinstance(alarm, Exception):
-        yield result(False, f"could not read the alarm: {alarm}")
-        return
-    if alarm is None:
-        yield ev("alarm", "timeout", "the alarm did not go to ALARM", lab=lab_cw is not None)
-        yield result(False, alarm_diagnosis(live, params))
-        return
-    alarm_at = alarm.get("StateUpdatedTimestamp")
-    yield ev(
-        "alarm",
-        "ok",
-        f"ALARM at {hms(alarm_at)}: {alarm.get('StateReason', '')}",
-        lab=lab_cw is not None,
-    )
-
-    # --- (d) the SNS message -------------------------------------------------------------------
-    yield ev("notification", "running", "waiting for the alarm action (SNS publish)")
-    sent = await _poll(
-        clock,
-        opts.notification_timeout_s,
-        opts.poll_s,
-        sleep,
-        lambda: notification(ctx, params, start, lab_cw),
-    )
-    if isinstance(sent, Exception):
-        yield result(False, f"could not read the alarm's actions: {sent}")
-        return
-    if sent is None or sent.get("failed"):
-        why = sent.get("failed") if sent else ""
-        yield ev(
-            "notification",
-            "timeout" if sent is None else "failed",
-            why or "no SNS message",
-            lab_cw is not None,
+        # --- (a) the event arrives --------------------------------------------------------------
+        ev("event", "running", f"waiting for the audit record in log group {params.audit_log_group}")
+        found = await _poll(
+            clock, opts.event_timeout_s, opts.poll_s, sleep, lambda: find_event(ctx, params, statement, start)
         )
-        yield result(False, notification_diagnosis(live, params, why))
-        return
-    yield ev("notification", "ok", sent["detail"], lab=lab_cw is not None)
-    pending = await pending_email(ctx, live.get("topic_arn"), lab_cw)
-    if pending:
-        yield ev("notification", "info", pending, lab=lab_cw is not None)
-    yield result(
-        True,
-        "it fires: statement -> log event -> metric -> ALARM -> SNS message "
-        + ("recorded by the lab" if lab_cw is not None else "published (confirmed by the alarm history)"),
-    )
+        if isinstance(found, Exception):
+            return result(False, f"could not read log group {params.audit_log_group}: {found}")
+        if found is None:
+            ev("event", "timeout", "no audit record of the test statement arrived")
+            return result(False, event_diagnosis(params, cluster, agent))
+        event_at = datetime.fromtimestamp(found["timestamp"] / 1000, UTC)
+        ev(
+            "event",
+            "ok",
+            f"arrived in {params.audit_log_group} ({found.get('logStreamName', '?')}) at {event_at:%H:%M:%S}: "
+            f"{summarize_event(found['message'])}",
+            lab=lab,
+            event_id=found.get("eventId", ""),
+        )
+
+        # --- (b) the metric ticks ----------------------------------------------------------------
+        ev("metric", "running", f"waiting for a datapoint of {live['namespace']}/{live['metric']}")
+        tick = await _poll(
+            clock,
+            opts.metric_timeout_s,
+            opts.poll_s,
+            sleep,
+            lambda: extras.metric_tick(ctx.aws_read, live["namespace"], live["metric"], event_at),
+        )
+        if isinstance(tick, Exception):
+            return result(False, f"could not read the metric: {tick}")
+        if tick is None:
+            ev("metric", "timeout", "the metric never ticked", lab=lab)
+            return result(False, metric_diagnosis(found["message"], live["pattern"], params))
+        ev("metric", "ok", f"datapoint {tick[1]:g} at {tick[0]:%H:%M:%S}", lab=lab)
+
+        # --- (c) the alarm goes to ALARM ---------------------------------------------------------
+        ev("alarm", "running", f"waiting for {params.audit_alarm_name} to go to ALARM")
+        alarm = await _poll(
+            clock, opts.alarm_timeout_s, opts.poll_s, sleep, lambda: alarm_in_alarm(ctx, params, start)
+        )
+        if isinstance(alarm, Exception):
+            return result(False, f"could not read the alarm: {alarm}")
+        if alarm is None:
+            ev("alarm", "timeout", "the alarm did not go to ALARM", lab=lab)
+            return result(False, alarm_diagnosis(live, params))
+        ev(
+            "alarm",
+            "ok",
+            f"ALARM at {hms(alarm.get('StateUpdatedTimestamp'))}: {alarm.get('StateReason', '')}",
+            lab=lab,
+        )
+
+        # --- (d) the SNS message -----------------------------------------------------------------
+        ev("notification", "running", "waiting for the alarm action (SNS publish)")
+        name = params.audit_alarm_name or ""
+        sent = await _poll(
+            clock,
+            opts.notification_timeout_s,
+            opts.poll_s,
+            sleep,
+            lambda: extras.alarm_action(ctx.aws_read, name, start),
+        )
+        if isinstance(sent, Exception):
+            return result(False, f"could not read the alarm's actions: {sent}")
+        if sent is None or sent.get("failed"):
+            why = sent.get("failed", "") if sent else ""
+            ev("notification", "timeout" if sent is None else "failed", why or "no SNS message", lab)
+            return result(False, notification_diagnosis(live, params, why))
+        ev("notification", "ok", sent["detail"], lab=lab)
+        pending = await pending_email(ctx, live.get("topic_arn"), extras)
+        if pending:
+            ev("notification", "info", pending, lab=lab)
+        return result(
+            True,
+            "it fires: statement -> log event -> metric -> ALARM -> SNS message "
+            + ("recorded by the lab" if lab else "published (confirmed by the alarm history)"),
+        )
 
 
 # ------------------------------------------------------------------ helpers
@@ -332,23 +437,9 @@ def _normal(text: str) -> str:
     return " ".join(text.lower().split())
 
 
-def _lab_cloudwatch(cluster: Cluster, lab_session: Any) -> Any:
-    if not cluster.lab or lab_session is None:
-        return None
-    return getattr(lab_session, "cloudwatch", None)
-
-
-def _lab_agent(cluster: Cluster, lab_session: Any) -> Any:
-    if not cluster.lab or lab_session is None:
-        return None
-    return (getattr(lab_session, "log_agents", None) or {}).get(cluster.name)
-
-
-async def _lab_tracks(lab_cw: Any, alarm_name: str | None) -> bool | None:
-    """Return True once the lab's evaluator tracks the alarm in a state other than ALARM, else None."""
-    status = await asyncio.to_thread(lab_cw.status)
-    state = status.get("alarms", {}).get(alarm_name)
-    return True if state is not None and state != "ALARM" else None
+async def _tracks(extras: CloudWatchExtras, alarm_name: str | None) -> bool | None:
+    """Return True once the backend's evaluator tracks the alarm in a state other than ALARM, else None."""
+    return True if await extras.evaluator_tracks(alarm_name or "") else None
 
 
 async def _poll(clock: _Clock, stage_s: float, every_s: float, sleep, probe) -> Any:
@@ -367,20 +458,6 @@ async def _poll(clock: _Clock, stage_s: float, every_s: float, sleep, probe) -> 
         await sleep(every_s)
 
 
-async def _guarded(ctx: PlanContext, plan: str, work: Awaitable[Any], state: dict[str, Any]) -> Any:
-    """Await `work` inside the write guard's scope (refused for a read-only cluster); keep its actions."""
-    ctx.performed = []
-    try:
-        with guarded_run(ctx.cluster, plan, inventory_source=ctx.inventory_source):
-            return await work
-    except WriteRefused:
-        if asyncio.iscoroutine(work):
-            work.close()
-        raise
-    finally:
-        state.setdefault("actions", []).extend(ctx.performed)
-
-
 async def _reset_alarm(ctx: PlanContext, name: str) -> None:
     await ctx.aws_write(
         "cloudwatch",
@@ -391,13 +468,17 @@ async def _reset_alarm(ctx: PlanContext, name: str) -> None:
     )
 
 
+def _script_path(params: MonitoringParams) -> str:
+    return posixpath.join(params.instance_home or "/tmp", "dbaudit", "db2ops_prove_it_fires.sql")
+
+
 def _script(params: MonitoringParams, statement: str) -> str:
     return f"CONNECT TO {params.database};\n{statement};\nCONNECT RESET;\n"
 
 
 async def _run_statement(ctx: PlanContext, params: MonitoringParams, statement: str) -> tuple[str, str]:
     """Run the statement in one CLP session on the HADR primary; return (host, user). Raises StepFailed."""
-    path = posixpath.join(params.instance_home or "/tmp", "dbaudit", "db2ops_prove_it_fires.sql")
+    path = _script_path(params)
     refused: list[str] = []
     for host in ctx.cluster.db_hosts:
         user = host.user or "the ssh user"
@@ -421,36 +502,15 @@ async def _run_statement(ctx: PlanContext, params: MonitoringParams, statement: 
     )
 
 
-async def _run_extract(ctx: PlanContext, params: MonitoringParams, host_name: str, state: dict) -> str:
+async def _run_extract(ctx: PlanContext, params: MonitoringParams, host_name: str) -> str:
     host: Host | None = next((h for h in ctx.cluster.db_hosts if h.name == host_name), None)
     if host is None or not params.script_path:
         return "waiting for the cron job to extract the audit log"
     try:
-        await _guarded(ctx, PLAN_NAME, ctx.write(host, [params.script_path]), state)
+        await ctx.write(host, [params.script_path])
     except Exception as exc:
         return f"the extract job did not run now ({exc}); waiting for cron ({params.cron_schedule})"
     return f"ran the extract job {params.script_path} on {host_name} now (no wait for cron)"
-
-
-def _journal(ctx: PlanContext, ok: bool, detail: str, state: dict[str, Any]) -> None:
-    actions = state.get("actions", [])
-    if ctx.journal is None or not actions:
-        return  # nothing was changed: nothing to journal
-    try:
-        ctx.journal.record(
-            who=ctx.operator,
-            cluster=ctx.cluster.name,
-            plan=PLAN_NAME,
-            run_id=utc_now_iso().replace(":", "").replace("-", "") + "-proof",
-            step_id="test-statement",
-            step_title="Prove it fires: the runbook's test statement, then watch the alarm chain",
-            target=state.get("host", "primary"),
-            result="verified" if ok else "failed",
-            message=detail,
-            actions=actions,
-        )
-    except OSError:
-        pass  # the proof's outcome is on screen; a journal that cannot be written must not hide it
 
 
 def with_timeouts(options: ProofOptions, total_s: float) -> ProofOptions:

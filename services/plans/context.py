@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from services.cloudwatch_extras import CloudWatchExtras, aws_cloudwatch_extras
 from services.host_runner import HostRunner
 from services.inventory_model import Cluster, Host
 from services.plans.guard import require_guarded
@@ -134,6 +135,9 @@ class PlanContext:
     params: dict[str, Any] = field(default_factory=dict)
     inventory_source: str = ""
     command_timeout: float | None = None
+    # what the cluster's CloudWatch answers beyond plain AWS (AWS itself, or the lab that plays it): the
+    # composition root sets it (tui/backends.py); steps read its labels and capabilities, never the endpoint
+    extras: CloudWatchExtras = field(default_factory=aws_cloudwatch_extras)
     facts: dict[str, Any] = field(default_factory=dict)
     performed: list[Action] = field(default_factory=list)  # actions of the step being applied
     _clients: dict[str, Any] = field(default_factory=dict, repr=False)
@@ -231,8 +235,3 @@ class PlanContext:
         require_guarded(self.cluster, f"call {service}:{operation}")
         self.performed.append(action)
         return await self._invoke(service, operation, params)
-
-    @property
-    def is_lab_endpoint(self) -> bool:
-        """Return True when AWS is the lab's emulator (moto), where some APIs are missing."""
-        return self.cluster.aws.endpoint_url is not None

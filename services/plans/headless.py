@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from services.cloudwatch_extras import ExtrasFor
 from services.context import ConsoleContext
 from services.host_runner import HostRunner
 from services.inventory_model import Cluster, Inventory
@@ -88,6 +89,7 @@ async def run_plan_headless(
     journal: Journal | None = None,
     operator: str | None = None,
     state_dir: Path | None = None,
+    extras_for: ExtrasFor | None = None,
 ) -> int:
     """Build the plan for `cluster_name` with `build_plan(cluster)`, run it in `mode` ("check",
     "dry-run" or "apply") and write a text or JSON report to `out`; return the exit code (EXIT_*).
@@ -106,7 +108,13 @@ async def run_plan_headless(
     except param_errors as exc:
         return fail(out, as_json, EXIT_USAGE, str(exc))
     async with headless_context(
-        inventory, cluster, context=context, runner=runner, journal=journal, operator=operator
+        inventory,
+        cluster,
+        context=context,
+        runner=runner,
+        journal=journal,
+        operator=operator,
+        extras_for=extras_for,
     ) as ctx:
         return await _run_and_report(plan, ctx, mode=mode, as_json=as_json, out=out, state_dir=state_dir)
 
@@ -169,6 +177,7 @@ class HeadlessSetup:
         journal: Journal | None = None,
         operator: str | None = None,
         state_dir: Path | None = None,
+        extras_for: ExtrasFor | None = None,
     ) -> int:
         """Run the plan headless; write text or JSON to `out`; return the exit code.
 
@@ -191,6 +200,7 @@ class HeadlessSetup:
             journal=journal,
             operator=operator,
             state_dir=state_dir,
+            extras_for=extras_for,
         )
 
 
@@ -210,12 +220,15 @@ async def headless_context(
     runner: HostRunner | None = None,
     journal: Journal | None = None,
     operator: str | None = None,
+    extras_for: ExtrasFor | None = None,
 ) -> AsyncIterator[PlanContext]:
     """Yield the PlanContext a headless command runs `cluster` in.
 
     Hosts are reached through `runner` when given (a test's fake), else through `context`'s SSH pool; with
     no `context`, one is made from the user's settings.yaml (so its SSH timeouts apply) and closed on the
     way out. `journal` defaults to the context's journal of the cluster, `operator` to the PlanContext's.
+    The cluster's CloudWatch backend is `extras_for(cluster, runner)` (the composition root's choice,
+    tui/backends.py; default: the context's `extras_for`), closed on the way out.
     Raises services.settings.SettingsError only when it must read a broken settings.yaml.
     """
     own = context is None
@@ -226,15 +239,21 @@ async def headless_context(
     else:
         session = ConsoleContext.from_settings_file(inventory)
     try:
+        hosts = runner if runner is not None else session.runner
         plan_context = PlanContext(
             cluster=cluster,
-            runner=runner if runner is not None else session.runner,
+            runner=hosts,
             journal=journal if journal is not None else session.journal(cluster),
             inventory_source=inventory.source,
         )
         if operator:
             plan_context.operator = operator
-        yield plan_context
+        # the composition root's backend choice: given, else the context's (AWS unless it runs a lab)
+        plan_context.extras = (extras_for or session.extras_for)(cluster, hosts)
+        try:
+            yield plan_context
+        finally:
+            await plan_context.extras.close()
     finally:
         if own:
             await session.close()

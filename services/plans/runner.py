@@ -156,12 +156,18 @@ async def run_plan(
     """Run `plan` in `mode`; return the PlanResult (per step: already_done, planned, applied, failed,
     skipped). In "apply" mode, `confirm(result)` (sync or async) is asked once after the dry run when
     something is planned; False cancels. Raises WriteRefused (before touching anything) when mode is
-    "apply" and the cluster is read-only; raises ValueError for an unknown mode.
+    "apply" and the cluster is read-only; raises ValueError for an unknown mode, and for "apply" without
+    a journal (ctx.journal): every change is journaled, so there is no apply without one.
     """
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
     apply = mode == "apply"
     ensure_writable(plan.cluster, apply_requested=apply, inventory_source=ctx.inventory_source)
+    if apply and ctx.journal is None:
+        raise ValueError(
+            f"plan {plan.name} cannot apply without a journal: give the PlanContext one "
+            "(services.plans.journal.journal_for(cluster)); nothing was changed"
+        )
 
     def emit(event: StepEvent) -> None:
         if progress is not None:
@@ -323,16 +329,16 @@ def _sent(performed: list[Action]) -> str:
 
 
 def _journal(ctx: PlanContext, run: PlanResult, step: Step, result: StepResult, outcome: str) -> None:
-    if ctx.journal is not None:
-        ctx.journal.record(
-            who=ctx.operator,
-            cluster=run.cluster,
-            plan=run.plan,
-            run_id=run.run_id,
-            step_id=step.id,
-            step_title=step.title,
-            target=step.target,
-            result=outcome,
-            message=result.message,
-            actions=result.performed,
-        )
+    assert ctx.journal is not None  # run_plan refuses "apply" without one
+    ctx.journal.record(
+        who=ctx.operator,
+        cluster=run.cluster,
+        plan=run.plan,
+        run_id=run.run_id,
+        step_id=step.id,
+        step_title=step.title,
+        target=step.target,
+        result=outcome,
+        message=result.message,
+        actions=result.performed,
+    )

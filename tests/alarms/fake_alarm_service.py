@@ -114,6 +114,8 @@ SPARK = [0.0] * 50 + [0, 1, 0, 0, 2, 0, 0, 0, 3, 1]
 class FakeAlarmService:
     def __init__(self, source: str = "lab", *, gate: asyncio.Event | None = None) -> None:
         self.source = source
+        self.fast_polls = source == "lab"  # as the lab in this process: polled often
+        self.lab_note = ""
         self.inventory_source = "/etc/db2ops/inventory.yaml"
         self.alarms = alarms(source)
         self.applied: list = []
@@ -132,6 +134,12 @@ class FakeAlarmService:
             return list(self.alarms)
         finally:
             self.active -= 1
+
+    async def lab_notifications(self, alarm_name: str) -> list[dict]:
+        return []
+
+    async def close(self) -> None:
+        return None
 
     async def metric_sparkline(self, alarm: AlarmView, hours: float = 3) -> list[float]:
         return SPARK if alarm.name == AUDIT else [0.0] * 60

@@ -30,7 +30,7 @@ from services.alarm_steps import (
     put_params,
     run_alarm_change,
 )
-from services.alarms import AlarmService, AlarmServiceError, bucket_points, human_age, lab_source_for
+from services.alarms import AlarmService, AlarmServiceError, bucket_points, human_age
 from services.plans import Journal, WriteRefused
 from services.plans.journal import journal_for
 
@@ -43,10 +43,21 @@ def journal(tmp_path):
 @pytest.fixture
 def lab(monitoring):
     evaluator = LabCloudWatch(monitoring.aws.endpoint_url, "us-east-1")
-    evaluator.start()  # registers with services.alarms; the thread is stopped right away for determinism
+    evaluator.start()  # the thread is stopped right away for determinism
     evaluator._stop.set()
     yield evaluator
     evaluator.stop()
+
+
+def lab_service(cluster, evaluator, **kwargs) -> AlarmService:
+    """The alarm service as the console makes it on `db2ops lab`: the composition root picks the lab's
+    evaluator in this process as the cluster's CloudWatch extras."""
+    from types import SimpleNamespace
+
+    from tui.backends import extras_for
+
+    session = SimpleNamespace(cloudwatch=evaluator, log_agents={})
+    return AlarmService(cluster, extras=extras_for(cluster, session), **kwargs)
 
 
 def alarm_dict(aws, name=ALARM):
@@ -115,14 +126,11 @@ async def test_history_without_the_lab_evaluator_says_moto_lacks_it(monitoring):
 
 
 async def test_console_in_another_process_than_the_lab_sees_pending_email(monitoring, lab):
-    # `db2ops --inventory lab.yaml` next to `db2ops lab --serve`: no lab source in this process, so the
-    # subscription's state must come from AWS (GetSubscriptionAttributes), which the lab keeps truthful.
-    from services.alarms import unregister_lab_source
-
+    # AWS's own answer for a lab cluster (what a lab in another process falls back to when it does not
+    # answer): the subscription's state comes from GetSubscriptionAttributes, which the lab keeps truthful.
     lab.start()
-    unregister_lab_source(monitoring.aws.endpoint_url)
     service = AlarmService(lab_cluster(monitoring.aws))
-    assert service.lab is None
+    assert service.source == "aws"
     subs = await service.topic_subscriptions(monitoring.topic_arn)
     assert [(s.endpoint, s.status, s.source) for s in subs] == [(EMAIL, "pending", "aws")]
     lab.confirm_email("all")
@@ -130,12 +138,11 @@ async def test_console_in_another_process_than_the_lab_sees_pending_email(monito
 
 
 async def test_lab_values_history_sparkline_and_pending_subscription(monitoring, lab):
-    assert lab_source_for(monitoring.aws.endpoint_url) is lab
     now = datetime.now(UTC)
     lab.tick(now=now)
     monitoring.put_event(grant_record(now), now)
     lab.tick(now=now)
-    service = AlarmService(lab_cluster(monitoring.aws), clock=lambda: now)
+    service = lab_service(lab_cluster(monitoring.aws), lab, clock=lambda: now)
     view = (await service.list_alarms())[0]
     assert (view.state, view.source) == ("ALARM", "lab")
     assert view.reason.startswith("Threshold Crossed: 1 datapoint [1.0 (")
@@ -330,7 +337,7 @@ async def test_screen_with_the_real_service_mutes_through_plan_and_journal(
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     lab.tick()
     cluster = lab_cluster(monitoring.aws)
-    screen = AlarmsScreen(cluster, AlarmService(cluster), poll_interval=0)
+    screen = AlarmsScreen(cluster, lab_service(cluster, lab), poll_interval=0)
 
     class Host(App[None]):
         def on_mount(self) -> None:
@@ -359,7 +366,7 @@ async def test_boto3_clients_are_built_off_the_event_loop(monitoring):
         built_in.append(threading.current_thread().name)
         return client(monitoring.aws, service)
 
-    service = AlarmService(lab_cluster(monitoring.aws), client_factory=factory, lab=None)
+    service = AlarmService(lab_cluster(monitoring.aws), client_factory=factory)
     await service.list_alarms()
     assert built_in and threading.current_thread().name not in built_in
 
@@ -388,7 +395,7 @@ async def test_refused_credentials_are_a_sentence_not_an_xml_body(monitoring, mo
             aws_secret_access_key="x",
         )
 
-    service = AlarmService(lab_cluster(aws), client_factory=factory, lab=None)
+    service = AlarmService(lab_cluster(aws), client_factory=factory)
     auth(b"0")  # IAM enforcement on: these keys are unknown to moto's IAM
     try:
         with pytest.raises(AlarmServiceError) as caught:

@@ -28,9 +28,17 @@ from alarms.alarm_fixtures import (
     grant_record,
     runbook_resources,
 )
-from services.alarms import AlarmService, AlarmServiceError, lab_source_for, unregister_lab_source
+from services.alarms import AlarmService, AlarmServiceError
 from services.inventory import load_inventory
 from services.inventory_model import Cluster
+
+
+def console_service(cluster: Cluster, runner: Any, lab_session: Any = None, **kwargs: Any) -> AlarmService:
+    """The alarm service as the console's composition root makes it (tui/backends.py): with no lab in this
+    process, a lab cluster's extras come from the lab process over SSH through `runner`."""
+    from tui.backends import extras_for
+
+    return AlarmService(cluster, extras=extras_for(cluster, lab_session, runner), **kwargs)
 
 
 class CountingRunner:
@@ -78,8 +86,6 @@ async def served_lab(tmp_path):
     evaluator = LabCloudWatch(runtime.endpoint_url, "us-east-1")
     evaluator.start()  # what the lab command reads (lab.cloudwatch_eval.active_evaluators)
     evaluator._stop.set()  # ticked by hand below, for determinism
-    # The console runs in another process: no lab object of its own for services.alarms to find.
-    unregister_lab_source(runtime.endpoint_url)
     try:
         yield ServedLab(cluster, evaluator, topic, subscription)
     finally:
@@ -130,9 +136,8 @@ async def refresh(service: AlarmService) -> tuple[list, dict, list, list]:
 
 async def test_console_in_another_process_reads_the_served_labs_values(served_lab, ssh_runner):
     now = await _fire(served_lab)
-    service = AlarmService(served_lab.cluster, remote_lab=True, runner=ssh_runner, clock=lambda: now)
-    assert lab_source_for(served_lab.cluster.aws.endpoint_url) is None and service.lab is None
-    assert service.remote_lab is not None and service.source == "lab"
+    service = console_service(served_lab.cluster, ssh_runner, clock=lambda: now)
+    assert service.source == "lab" and not service.fast_polls  # asked over SSH, at the AWS pace
 
     views, sparks, subs, sent = await refresh(service)
     assert service.lab_note == ""
@@ -187,7 +192,7 @@ async def test_alarm_screen_labels_the_served_labs_values_and_says_when_it_stops
 
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     now = await _fire(served_lab)
-    service = AlarmService(served_lab.cluster, remote_lab=True, runner=ssh_runner, clock=lambda: now)
+    service = console_service(served_lab.cluster, ssh_runner, clock=lambda: now)
     screen = AlarmsScreen(served_lab.cluster, service, poll_interval=0, clock=lambda: now)
 
     class Console(App[None]):
@@ -303,7 +308,7 @@ async def test_a_bad_answer_from_the_lab_is_a_clear_note_and_aws_still_answers(m
     stdout, expected = BAD_ANSWERS[case]
     url = monitoring.aws.endpoint_url
     runner = ScriptedRunner(stdout.replace("URL", url))
-    service = AlarmService(_remote_cluster(monitoring), remote_lab=True, runner=runner)
+    service = console_service(_remote_cluster(monitoring), runner)
     views = await service.list_alarms()  # moto's part of the refresh is unaffected
     assert [(v.name, v.source) for v in views] == [(ALARM, "lab")]
     with pytest.raises(AlarmServiceError) as caught:
@@ -324,7 +329,7 @@ async def test_malformed_history_and_an_unreachable_lab_say_what_to_check(monito
     from services.ssh_errors import HostUnreachable
 
     cluster = _remote_cluster(monitoring)
-    service = AlarmService(cluster, remote_lab=True, runner=ScriptedRunner('[{"Timestamp": 5}]'))
+    service = console_service(cluster, ScriptedRunner('[{"Timestamp": 5}]'))
     with pytest.raises(AlarmServiceError) as caught:
         await service.alarm_history(ALARM)
     assert str(caught.value) == (
@@ -334,7 +339,7 @@ async def test_malformed_history_and_an_unreachable_lab_say_what_to_check(monito
     )
 
     down = ScriptedRunner(error=HostUnreachable("127.0.0.1:22: connection refused", "db2a"))
-    service = AlarmService(cluster, remote_lab=True, runner=down)
+    service = console_service(cluster, down)
     views = await service.list_alarms()
     with pytest.raises(AlarmServiceError):
         await service.metric_sparkline(views[0])
@@ -352,8 +357,8 @@ async def test_real_aws_and_an_in_process_lab_never_ask_over_ssh(monitoring):
     runner = ScriptedRunner(error=AssertionError("no lab command on real AWS"))
     cluster = _remote_cluster(monitoring)
     aws_cluster = replace(cluster, lab=False)
-    service = AlarmService(aws_cluster, remote_lab=True, runner=runner)
-    assert (service.remote_lab, service.source) == (None, "aws")
+    service = console_service(aws_cluster, runner)
+    assert service.source == "aws"
     views = await service.list_alarms()
     assert await service.lab_notifications(ALARM) == []
     assert [s.source for s in await service.topic_subscriptions(monitoring.topic_arn)] == ["aws"]
@@ -363,8 +368,10 @@ async def test_real_aws_and_an_in_process_lab_never_ask_over_ssh(monitoring):
     evaluator.start()  # the lab in this process (`db2ops lab`): read directly, as before
     evaluator._stop.set()
     try:
-        service = AlarmService(cluster, remote_lab=True, runner=runner)
-        assert service.remote_lab is None and service.source == "lab"
+        from types import SimpleNamespace
+
+        service = console_service(cluster, runner, SimpleNamespace(cloudwatch=evaluator, log_agents={}))
+        assert service.fast_polls and service.source == "lab"
         await asyncio.to_thread(evaluator.tick)
         await service.list_alarms()
         subs = await service.topic_subscriptions(monitoring.topic_arn)

@@ -13,6 +13,7 @@ from screens.logs import LogsScreen
 from services import aws_clients
 from services.cloudwatch_logs import CloudWatchLogs
 from services.inventory_model import AwsSettings, Cluster, Host
+from tui.backends import insights_engine_for
 
 
 @pytest.fixture
@@ -52,7 +53,8 @@ async def test_lab_events_arrive_by_polling_and_the_takeover_shows(lab):
 
     class LabApp(App):
         def on_mount(self):
-            self.push_screen(LogsScreen(cluster, CloudWatchLogs.for_cluster(cluster)))
+            engine = insights_engine_for(cluster)  # as the console's :logs picks it (tui/backends.py)
+            self.push_screen(LogsScreen(cluster, CloudWatchLogs.for_cluster(cluster, insights_engine=engine)))
 
     async with LabApp().run_test(size=(160, 40)) as pilot:
         await pilot.pause()

@@ -2,7 +2,8 @@
 
 from logscreen_data import FakeLogsService, LogsApp, audit_entries, diag_entries
 
-from services.logs_insights import LAB_EVALUATOR, InsightsResult
+from lab.insights_local import LAB_EVALUATOR
+from services.logs_insights import InsightsResult
 
 SIZE = (150, 36)
 

@@ -8,9 +8,10 @@ import pytest
 from logscreen_data import CLUSTER, T0, FakeLogsService, LogsApp, audit_entries, diag_entries
 from rich.style import Style
 
+from lab.insights_local import LAB_EVALUATOR
 from screens.logs import LogsScreen, mode_text
 from services.log_model import MARKER
-from services.logs_insights import LAB_EVALUATOR, InsightsResult
+from services.logs_insights import InsightsResult
 from services.logs_tail import TailStatus
 from tui.screen_registry import ScreenUnavailable, resolve
 from tui.widgets.log_view import LogView

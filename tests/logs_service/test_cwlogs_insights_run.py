@@ -9,8 +9,11 @@ import pytest
 from botocore.exceptions import ClientError
 from cwlogs_helpers import put
 
+from lab.insights_local import LAB_EVALUATOR, LabInsights
 from services.cloudwatch_logs import CloudWatchLogs
-from services.logs_insights import LAB_EVALUATOR, InsightsError, TimeRange, preset, run_query
+from services.inventory_model import Cluster
+from services.logs_insights import InsightsError, TimeRange, preset, run_query
+from tui.backends import insights_engine_for
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 RANGE = TimeRange(NOW - timedelta(hours=1), NOW, "last 1h")
@@ -137,7 +140,7 @@ async def test_client_side_timeout_stops_the_query():
 async def test_lab_rejects_a_malformed_query_before_calling_moto():
     client = FakeInsights(["Complete"])
     with pytest.raises(InsightsError, match="cannot run"):
-        await run_query(client, ["g"], "filter @message like /x", RANGE, lab=True)
+        await run_query(client, ["g"], "filter @message like /x", RANGE, engine=LabInsights())
     assert client.started == {}
 
 
@@ -145,29 +148,29 @@ async def test_the_lab_evaluation_of_10k_rows_runs_off_the_event_loop(monkeypatc
     # db2ops' own Insights evaluator (lab) ran on the event loop: a slow regex over 10,000 rows froze the UI.
     import threading
 
-    from services import logs_insights
+    from lab import insights_local
 
     threads = []
-    real = logs_insights.evaluate
+    real = insights_local.evaluate
 
     def spy(query, rows):
         threads.append(threading.current_thread())
         return real(query, rows)
 
-    monkeypatch.setattr(logs_insights, "evaluate", spy)
+    monkeypatch.setattr(insights_local, "evaluate", spy)
     client = FakeInsights(["Complete"], rows=[{"@timestamp": "1795700000000", "@message": "LEVEL: Error"}])
-    result = await run_query(client, ["g"], "fields @message | limit 5", RANGE, lab=True)
+    result = await run_query(client, ["g"], "fields @message | limit 5", RANGE, engine=LabInsights())
     assert len(result.rows) == 1
     assert threads[0] is threading.main_thread()  # the syntax check before start_query: no rows, instant
     assert threads[-1] is not threading.main_thread()  # the rows
 
 
-@pytest.mark.parametrize("lab", [True, False])
-async def test_an_empty_query_says_what_to_type_and_never_starts(lab):
+@pytest.mark.parametrize("engine", [LabInsights(), None])
+async def test_an_empty_query_says_what_to_type_and_never_starts(engine):
     # The lab used to answer "empty command between `|`: remove the extra `|`" to an empty query box.
     client = FakeInsights(["Complete"])
     with pytest.raises(InsightsError, match=r"^the query is empty: pick a preset or type a query"):
-        await run_query(client, ["g"], "  \n", RANGE, lab=lab)
+        await run_query(client, ["g"], "  \n", RANGE, engine=engine)
     assert client.started == {}
 
 
@@ -185,7 +188,10 @@ async def test_presets_against_moto_are_evaluated_by_db2ops(aws, logs):
         ),
     ]
     put(logs, aws.diag_log_group, "Db2 - i-1", diag)
-    service = CloudWatchLogs(aws)
+    # the engine the composition root picks for a cluster whose AWS is the lab's moto
+    service = CloudWatchLogs(
+        aws, insights_engine=insights_engine_for(Cluster(name="lab1", aws=aws, lab=True))
+    )
     window = TimeRange(
         datetime.now(UTC) - timedelta(minutes=5), datetime.now(UTC) + timedelta(minutes=1), "5m"
     )
@@ -209,7 +215,7 @@ async def test_a_range_ending_now_includes_the_events_of_its_last_partial_second
     stamp_ms = int(end.replace(microsecond=300_000).timestamp() * 1000)
     takeover = "2026-11-26-10.00.02.000000+000 E3E100           LEVEL: Event\nSTART   : Received TAKEOVER HADR command."
     put(logs, aws.diag_log_group, "Db2 - i-1", [(stamp_ms, takeover)])
-    result = await CloudWatchLogs(aws).insights(
+    result = await CloudWatchLogs(aws, insights_engine=LabInsights()).insights(
         preset("takeover"), TimeRange(end - timedelta(minutes=15), end, "15m")
     )
     assert len(result.rows) == 1, result

@@ -10,6 +10,7 @@ from typing import Any
 import boto3
 from botocore.awsrequest import AWSResponse
 from botocore.config import Config
+from plan_fixtures import lab_extras
 
 from plans.conftest import post
 from services.monitoring_setup import MonitoringParams, build_monitoring_plan
@@ -80,6 +81,7 @@ async def test_access_denied_names_the_permission_and_rerun_has_no_duplicates(
         cluster=cluster,
         runner=runner,
         journal=Journal(tmp_path),
+        extras=lab_extras(cluster, runner),
         aws_client_factory=_factory(aws_endpoint, limited),
     )
     first = await run_plan(_aws_only(cluster), ctx, mode="apply")
@@ -98,6 +100,7 @@ async def test_access_denied_names_the_permission_and_rerun_has_no_duplicates(
         cluster=cluster,
         runner=runner,
         journal=Journal(tmp_path),
+        extras=lab_extras(cluster, runner),
         aws_client_factory=_factory(aws_endpoint, admin),
     )
     second = await run_plan(_aws_only(cluster), ctx2, mode="apply")
@@ -121,6 +124,7 @@ async def test_unknown_credentials_say_fix_the_credentials_not_the_iam_policy(
         cluster=cluster,
         runner=runner,
         journal=Journal(tmp_path),
+        extras=lab_extras(cluster, runner),
         aws_client_factory=_factory(aws_endpoint, ("AKIAUNKNOWN000000000", "secret")),
     )
     result = await run_plan(_aws_only(cluster), ctx, mode="dry-run")
@@ -159,6 +163,7 @@ async def test_throttling_gives_a_clear_message_and_retry_creates_no_duplicate(
         cluster=cluster,
         runner=runner,
         journal=Journal(tmp_path),
+        extras=lab_extras(cluster, runner),
         aws_client_factory=lambda service: clients.get(service) or make(service),
     )
     first = await run_plan(_aws_only(cluster), ctx, mode="apply")

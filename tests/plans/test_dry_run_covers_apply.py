@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from plan_fixtures import lab_extras
+
 from lab.db2admin_state import host_state
 from services.alarm_steps import DeleteAlarmStep, EditAlarmStep, MuteAlarmStep, TestFireStep, alarm_plan
 from services.inventory_model import Host
@@ -63,6 +65,7 @@ def _context(cluster, runner, tmp_path) -> RecordingContext:
         aws_call=recorder.aws_call,
         journal=Journal(tmp_path / "journal"),
         operator="alice",
+        extras=lab_extras(cluster, recorder),
     )
     ctx.recorder = recorder
     return ctx

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from moto.logs.metric_filters import MetricFilters
+from plan_fixtures import lab_extras
 
 from lab.moto_patches import patch_moto_metric_filters
 from services.monitoring_setup import MonitoringParams, build_monitoring_plan
@@ -55,7 +56,12 @@ def _aws_only(cluster, **params: Any):
 
 
 def _ctx(cluster, runner, tmp_path) -> PlanContext:
-    return PlanContext(cluster=cluster, runner=runner, journal=Journal(tmp_path / "journal"))
+    return PlanContext(
+        cluster=cluster,
+        runner=runner,
+        journal=Journal(tmp_path / "journal"),
+        extras=lab_extras(cluster, runner),
+    )
 
 
 def _ours(ctx: PlanContext, group: str) -> list[dict]:

@@ -6,6 +6,7 @@ import io
 import json
 
 import pytest
+from plan_fixtures import lab_extras_for
 
 from services.plans import Journal, export_markdown
 from services.setup_cli import run_setup_monitoring
@@ -38,6 +39,7 @@ async def test_setup_monitoring_over_real_ssh_and_moto(lab_runtime, tmp_path) ->
             as_json=True,
             out=out,
             params=params,
+            extras_for=lab_extras_for,
             runner=pool,
             journal=journal,
         )
@@ -53,6 +55,7 @@ async def test_setup_monitoring_over_real_ssh_and_moto(lab_runtime, tmp_path) ->
             as_json=True,
             out=out,
             params=params,
+            extras_for=lab_extras_for,
             runner=pool,
             journal=journal,
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from plan_fixtures import lab_extras
 
 from lab.db2admin_state import catalog, host_state
 from services.monitoring_setup import CRON_MARKER, MonitoringParams, build_monitoring_plan, cron_line
@@ -16,7 +17,11 @@ EMAIL = "dba-team@example.com"
 
 def _ctx(cluster, runner, tmp_path) -> PlanContext:
     return PlanContext(
-        cluster=cluster, runner=runner, journal=Journal(tmp_path / "journal"), operator="alice"
+        cluster=cluster,
+        runner=runner,
+        journal=Journal(tmp_path / "journal"),
+        operator="alice",
+        extras=lab_extras(cluster, runner),
     )
 
 

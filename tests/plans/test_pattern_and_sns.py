@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 import pytest
+from plan_fixtures import lab_extras
 
 from lab.diag_records import audit_execute
 from plans.fakes import make_cluster
@@ -33,7 +34,7 @@ def _record(userid: str, statement: str) -> str:
 
 async def test_audit_filter_is_tested_on_recent_events_of_the_log_group(lab, tmp_path) -> None:
     cluster, runner, _ = lab
-    ctx = PlanContext(cluster=cluster, runner=runner)
+    ctx = PlanContext(cluster=cluster, runner=runner, extras=lab_extras(cluster, runner))
     logs = ctx.client("logs")
     group = cluster.aws.audit_log_group
     logs.create_log_group(logGroupName=group)

@@ -167,7 +167,7 @@ async def test_interrupted_run_is_visible_and_resumable(tmp_path: Path, journal:
     assert after is not None and not after.interrupted and after.outcome == "ok"
 
 
-async def test_interrupted_record_is_closed_when_a_later_run_finds_everything_done(tmp_path) -> None:
+async def test_interrupted_record_is_closed_when_a_later_run_finds_everything_done(tmp_path, journal) -> None:
     from services.plans.progress import PlanProgress, save_progress
 
     cluster = make_cluster()
@@ -177,7 +177,7 @@ async def test_interrupted_record_is_closed_when_a_later_run_finds_everything_do
         runner.files[(step.host.name, step.path)] = step.content  # done by hand meanwhile
     save_progress(PlanProgress("demo", cluster.name, "old-run", "bob", "2025-09-01T00:00:00Z"), tmp_path)
     result = await run_plan(
-        plan, PlanContext(cluster=cluster, runner=runner), mode="apply", state_dir=tmp_path
+        plan, PlanContext(cluster=cluster, runner=runner, journal=journal), mode="apply", state_dir=tmp_path
     )
     assert [r.status for r in result.steps] == ["already_done", "already_done"]
     record = load_progress(cluster.name, "demo", tmp_path)
@@ -185,7 +185,7 @@ async def test_interrupted_record_is_closed_when_a_later_run_finds_everything_do
     assert record.message.startswith("every step found done by run ")
 
 
-async def test_confirm_false_cancels_without_changes(tmp_path: Path) -> None:
+async def test_confirm_false_cancels_without_changes(tmp_path: Path, journal: Journal) -> None:
     cluster = make_cluster()
     runner = FakeRunner()
     seen = []
@@ -195,7 +195,8 @@ async def test_confirm_false_cancels_without_changes(tmp_path: Path) -> None:
         return False
 
     plan = _plan(cluster)
-    result = await run_plan(plan, PlanContext(cluster=cluster, runner=runner), mode="apply", confirm=confirm)
+    ctx = PlanContext(cluster=cluster, runner=runner, journal=journal)
+    result = await run_plan(plan, ctx, mode="apply", confirm=confirm)
     assert result.outcome == "cancelled"
     assert seen and seen[0][0] == "tee /etc/a"
     assert [r.status for r in result.steps] == ["skipped"] * 6
@@ -225,10 +226,12 @@ def test_unknown_mode_and_duplicate_ids_are_rejected() -> None:
         Plan("p", cluster, [WriteFileStep(host, "/x", "1"), WriteFileStep(host, "/x", "2")])
 
 
-async def test_a_channel_closed_without_exit_status_says_the_connection_was_lost(tmp_path: Path) -> None:
+async def test_a_channel_closed_without_exit_status_says_the_connection_was_lost(
+    tmp_path: Path, journal: Journal
+) -> None:
     cluster = make_cluster()
     runner = FakeRunner(drop_on={"/etc/b"})
-    ctx = PlanContext(cluster=cluster, runner=runner)
+    ctx = PlanContext(cluster=cluster, runner=runner, journal=journal)
     first = await run_plan(_plan(cluster, files=("/etc/a", "/etc/b")), ctx, mode="apply", state_dir=tmp_path)
     assert first.failed_step == "write/etc/b@db2a"
     message = first.by_id("write/etc/b@db2a").message
@@ -292,3 +295,18 @@ async def test_boto3_clients_are_built_off_the_event_loop() -> None:
     assert await ctx.aws_read("sns", "ListTopics") == {"Topics": []}
     assert await ctx.aws_read("sns", "ListTopics") == {"Topics": []}
     assert len(built_in) == 1 and built_in[0] != loop_thread  # built once, in a worker thread
+
+
+async def test_apply_without_a_journal_is_refused_before_anything_runs(tmp_path: Path) -> None:
+    cluster = make_cluster()
+    runner = FakeRunner()
+    with pytest.raises(ValueError, match="cannot apply without a journal") as caught:
+        await run_plan(
+            _plan(cluster), PlanContext(cluster=cluster, runner=runner), mode="apply", state_dir=tmp_path
+        )
+    assert "nothing was changed" in str(caught.value)
+    assert runner.ran == [] and runner.files == {}  # not even a check: no host was asked anything
+    assert load_progress(cluster.name, "demo", tmp_path) is None  # no run record either
+    # reading needs no journal: check and dry run still work without one
+    dry = await run_plan(_plan(cluster), PlanContext(cluster=cluster, runner=runner), mode="dry-run")
+    assert dry.ok and runner.files == {}

@@ -6,6 +6,8 @@ import io
 import json
 from dataclasses import replace
 
+from plan_fixtures import lab_extras_for
+
 from services.inventory_model import Inventory
 from services.plans import Journal
 from services.setup_cli import parse_param_overrides, run_setup_monitoring
@@ -15,7 +17,14 @@ from services.ssh_errors import HostUnreachable
 async def _run(inventory, name, runner, tmp_path, **kw) -> tuple[int, str]:
     out = io.StringIO()
     code = await run_setup_monitoring(
-        inventory, name, out=out, runner=runner, journal=Journal(tmp_path / "j"), operator="ci", **kw
+        inventory,
+        name,
+        out=out,
+        runner=runner,
+        journal=Journal(tmp_path / "j"),
+        operator="ci",
+        extras_for=lab_extras_for,
+        **kw,
     )
     return code, out.getvalue()
 
@@ -138,7 +147,13 @@ async def test_ctrl_c_during_apply_says_where_it_stopped_and_how_to_resume(lab, 
     out = io.StringIO()
     task = asyncio.ensure_future(
         run_setup_monitoring(
-            inventory, "lab1", mode="apply", out=out, runner=runner, journal=Journal(tmp_path)
+            inventory,
+            "lab1",
+            mode="apply",
+            out=out,
+            runner=runner,
+            journal=Journal(tmp_path),
+            extras_for=lab_extras_for,
         )
     )
     await hanging.wait()

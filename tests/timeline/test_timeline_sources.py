@@ -26,7 +26,7 @@ from services.plans.journal import Journal
 from services.status_model import Severity
 from services.timeline import Timeline
 from services.timeline_sources import DEFAULT_WINDOW_S, LATE_MS, LOG_PATTERN, TimelineSources
-from timeline.lab_drill import ALARM, kill_primary
+from timeline.lab_drill import ALARM, kill_primary, lab_alarms
 from tui.widgets.header import ConsoleHeader
 
 GROUP = "db2-diagnostics-logs"
@@ -160,7 +160,8 @@ async def test_access_denied_on_the_log_group_is_a_note_and_the_labs_alarm_still
         http_status_code=400,
     )
     tl = Timeline("lab1")
-    sources = TimelineSources(cluster, tl, logs=CloudWatchLogs.for_cluster(cluster, client=logs))
+    logs_service = CloudWatchLogs.for_cluster(cluster, client=logs)
+    sources = TimelineSources(cluster, tl, logs=logs_service, alarms=lab_alarms(cluster, evaluator))
     with stub:
         await sources.poll(force=True)
     assert sources.notes == {

@@ -13,7 +13,7 @@ from services.plans.journal import Journal
 from services.status_model import Severity
 from services.timeline import Timeline
 from services.timeline_sources import TimelineSources
-from timeline.lab_drill import ALARM, kill_primary
+from timeline.lab_drill import ALARM, kill_primary, lab_alarms
 
 
 async def test_takeover_records_and_the_alarm_reach_the_timeline_without_logs_or_alarms_screens(
@@ -22,7 +22,7 @@ async def test_takeover_records_and_the_alarm_reach_the_timeline_without_logs_or
     state, cluster, agent, evaluator = drill_lab
     await kill_primary(state, agent, evaluator)
     tl = Timeline("lab1")
-    sources = TimelineSources(cluster, tl)
+    sources = TimelineSources(cluster, tl, alarms=lab_alarms(cluster, evaluator))
     app = SimpleNamespace(feed=lambda name: SimpleNamespace(events=deque()), screen_stack=[])
     await collect_from_app(app, cluster, tl, journal=Journal(tmp_path / "journal"), sources=sources)
 

@@ -11,8 +11,6 @@ from pathlib import Path
 import pytest
 from plan_fixtures import aws_endpoint, lab, moto_endpoint, state_home
 
-import services.monitoring.prove_it_fires as prove_it_fires_module
-
 sys.path.insert(0, str(Path(__file__).parent))
 
 # pytest takes a conftest's fixtures from its names: importing them is what shares them here
@@ -26,8 +24,6 @@ def _isolated_env(tmp_path, monkeypatch):
     monkeypatch.setenv("TZ", "UTC")
     monkeypatch.delenv("NO_COLOR", raising=False)
     time.tzset()
-    # each test's proofs start afresh: an earlier test's last proof end must not bound this one's look-back
-    monkeypatch.setattr(prove_it_fires_module, "_LAST_PROOF_END", {})
     yield
     monkeypatch.undo()
     time.tzset()

@@ -14,6 +14,7 @@ import pytest
 
 from services.monitoring_setup import MonitoringParams, build_monitoring_plan
 from services.plans import Journal, PlanContext, run_plan
+from tui.backends import extras_for
 
 
 @pytest.fixture(name="lab_session")
@@ -51,6 +52,7 @@ async def applied(
     the plan's context (journal under tmp_path) and the resolved params. Fails the test when it fails."""
     cluster = session.inventory.clusters[0]
     ctx = PlanContext(cluster=cluster, runner=pool, journal=Journal(tmp_path / "journal"), operator="alice")
+    ctx.extras = extras_for(cluster, session, pool)  # as the console's composition root picks it
     result = await run_plan(
         build_monitoring_plan(cluster, params), ctx, mode="apply", state_dir=tmp_path / "p"
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from plan_fixtures import lab_extras
 from textual.widgets import DataTable, Static
 from wizard_app import SIZE, ScreenApp
 
@@ -17,7 +18,9 @@ STAMP = datetime(2026, 11, 26, 15, 0, 0, tzinfo=UTC)
 
 async def _apply_on_lab(lab, journal: Journal, tmp_path) -> None:
     cluster, runner, _ = lab
-    ctx = PlanContext(cluster=cluster, runner=runner, journal=journal, operator="alice")
+    ctx = PlanContext(
+        cluster=cluster, runner=runner, journal=journal, operator="alice", extras=lab_extras(cluster, runner)
+    )
     result = await run_plan(
         build_monitoring_plan(cluster, MonitoringParams()), ctx, mode="apply", state_dir=tmp_path / "p"
     )

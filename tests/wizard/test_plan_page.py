@@ -6,7 +6,7 @@ from plans.fakes import FakeRunner, WriteFileStep, make_cluster
 from textual.app import App, ComposeResult
 from textual.widgets import Static
 
-from services.plans import Plan, PlanContext, run_plan
+from services.plans import Journal, Plan, PlanContext, run_plan
 from tui.widgets.plan_page import PlanPage
 from tui.widgets.plan_view import ConfirmApply
 
@@ -29,7 +29,7 @@ async def test_confirmation_and_export_name_the_plan_being_run(tmp_path) -> None
         return Plan(name="ha-setup", cluster=cluster, steps=[step], title="HA setup (lab1)")
 
     async def make_context(c) -> PlanContext:
-        return PlanContext(cluster=c, runner=runner)
+        return PlanContext(cluster=c, runner=runner, journal=Journal(tmp_path / "journal"))
 
     page = PlanPage(
         cluster,

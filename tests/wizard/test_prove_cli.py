@@ -14,12 +14,26 @@ from pathlib import Path
 import pytest
 
 from services.inventory_model import Inventory
+from services.monitoring.prove_it_fires import ProofHistory
 from services.monitoring_setup import MonitoringParams
 from services.setup_cli import EXIT_FAILED, EXIT_OK, EXIT_REFUSED, EXIT_USAGE, run_prove_it_fires
 from wizard.prove_lab import applied, lab_session_fixture, ssh_pool_fixture  # noqa: F401
 
 pytest.importorskip("moto")
 EMAIL = "dba-team@example.com"
+
+
+def as_the_cli(history: ProofHistory | None = None) -> dict:
+    """What tui/cli.py gives run_prove_it_fires: the composition root's backend choice with no lab in this
+    process (a lab cluster's is reached over SSH), and the run's record of earlier proofs."""
+    from tui.backends import extras_for
+
+    return {
+        "extras_for": lambda cluster, runner: extras_for(cluster, None, runner),
+        "history": history or ProofHistory(),
+    }
+
+
 ALARM = "db2ops-lab1-sensitive-table-access"
 REPO = Path(__file__).resolve().parents[2]
 
@@ -72,7 +86,10 @@ async def test_text_output_over_ssh_and_a_second_proof_resets_the_alarm(
     inventory = lab_session.inventory
     # no lab_session: the CLI path, reaching the lab's evaluator and agent with `db2ops-lab` over SSH
     out = io.StringIO()
-    code = await run_prove_it_fires(inventory, "lab1", as_json=False, out=out, runner=ssh_pool)
+    history = ProofHistory()
+    code = await run_prove_it_fires(
+        inventory, "lab1", as_json=False, out=out, runner=ssh_pool, **as_the_cli(history)
+    )
     text = out.getvalue()
     assert code == EXIT_OK, text
     rows = text.splitlines()
@@ -86,7 +103,9 @@ async def test_text_output_over_ssh_and_a_second_proof_resets_the_alarm(
 
     lab_session.cloudwatch.confirm_email("all")
     again = io.StringIO()
-    code = await run_prove_it_fires(inventory, "lab1", as_json=True, out=again, runner=ssh_pool)
+    code = await run_prove_it_fires(
+        inventory, "lab1", as_json=True, out=again, runner=ssh_pool, **as_the_cli(history)
+    )
     assert code == EXIT_OK, again.getvalue()
     events = [json.loads(line) for line in again.getvalue().splitlines()]
     assert any(e["detail"].startswith("the alarm was already in ALARM: set it to OK") for e in events)
@@ -99,18 +118,26 @@ async def test_read_only_unknown_cluster_and_bad_parameter_run_nothing(lab, tmp_
     cluster, runner, _ = lab
     read_only = Inventory(clusters=(replace(cluster, read_only=True),), source="/etc/db2ops/inventory.yaml")
     out = io.StringIO()
-    assert await run_prove_it_fires(read_only, "lab1", as_json=True, out=out, runner=runner) == EXIT_REFUSED
+    assert (
+        await run_prove_it_fires(read_only, "lab1", as_json=True, out=out, runner=runner, **as_the_cli())
+        == EXIT_REFUSED
+    )
     answer = json.loads(out.getvalue())
     assert (answer["stage"], answer["status"]) == ("result", "refused")
     assert answer["detail"].startswith(
         "cluster lab1 is read-only: set read_only: false for it in /etc/db2ops"
     )
     out = io.StringIO()
-    assert await run_prove_it_fires(read_only, "nope", as_json=False, out=out, runner=runner) == EXIT_USAGE
+    assert (
+        await run_prove_it_fires(read_only, "nope", as_json=False, out=out, runner=runner, **as_the_cli())
+        == EXIT_USAGE
+    )
     assert out.getvalue() == "db2ops: no cluster 'nope' in /etc/db2ops/inventory.yaml (known: lab1)\n"
     writable = Inventory(clusters=(cluster,))
     out = io.StringIO()
-    code = await run_prove_it_fires(writable, "lab1", as_json=False, out=out, runner=runner, params={"x": 1})
+    code = await run_prove_it_fires(
+        writable, "lab1", as_json=False, out=out, runner=runner, params={"x": 1}, **as_the_cli()
+    )
     assert code == EXIT_USAGE and "unknown monitoring parameter(s): x" in out.getvalue()
     assert runner.ran == []
 
@@ -119,7 +146,7 @@ async def test_a_broken_chain_exits_1_with_the_diagnosis(lab, tmp_path) -> None:
     cluster, runner, _ = lab  # nothing applied: no metric filter, no alarm
     out = io.StringIO()
     code = await run_prove_it_fires(
-        Inventory(clusters=(cluster,)), "lab1", as_json=False, out=out, runner=runner
+        Inventory(clusters=(cluster,)), "lab1", as_json=False, out=out, runner=runner, **as_the_cli()
     )
     assert code == EXIT_FAILED
     assert out.getvalue() == (
@@ -140,7 +167,7 @@ async def test_the_wizards_proof_page_reaches_a_lab_of_another_process(
     app = wizard_app(ctx.cluster, services_for(ctx.cluster, ssh_pool, tmp_path), page="proof")
     async with app.run_test(size=(160, 50)) as pilot:
         screen = next(s for s in app.screen_stack if isinstance(s, SetupMonitoringScreen))
-        assert screen.services.lab_session is None and app.lab is None
+        assert app.lab is None  # the wizard's backend: the lab of another process, over SSH
         await pilot.press("f")
         await pilot.pause()
         await app.workers.wait_for_complete()

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.monitoring.prove_it_fires import ProofOptions, prove_it_fires
+from services.monitoring.prove_it_fires import ProofHistory, ProofOptions, prove_it_fires
 from services.monitoring_setup import MonitoringParams
 from services.plans import Journal, PlanContext
 from wizard.prove_lab import applied, lab_session_fixture, ssh_pool_fixture  # noqa: F401
@@ -17,9 +17,18 @@ pytest.importorskip("moto")
 EMAIL = "dba-team@example.com"
 
 
+def on_lab(session, ctx, history: ProofHistory | None = None) -> dict:
+    """The proof's backend as the console's composition root picks it on `db2ops lab`: the lab's evaluator
+    and log agent in this process; `history` is the console's record of earlier proofs."""
+    from tui.backends import extras_for
+
+    return {"extras": extras_for(ctx.cluster, session, ctx.runner), "history": history or ProofHistory()}
+
+
 async def test_on_the_lab_the_chain_ends_with_an_sns_message(lab_session, ssh_pool, tmp_path) -> None:
     ctx, params = await applied(lab_session, ssh_pool, tmp_path, MonitoringParams(email=EMAIL))
-    events = [e async for e in prove_it_fires(ctx, params, lab_session=lab_session)]
+    history = ProofHistory()  # the console's: the second proof below must not look back past the first
+    events = [e async for e in prove_it_fires(ctx, params, **on_lab(lab_session, ctx, history))]
     final = events[-1]
     assert final.stage == "result" and final.status == "ok", "\n".join(e.text for e in events)
     assert "SNS message recorded by the lab" in final.detail
@@ -63,7 +72,7 @@ async def test_on_the_lab_the_chain_ends_with_an_sns_message(lab_session, ssh_po
     def behind() -> datetime:
         return datetime.now(UTC) - timedelta(seconds=30)
 
-    proof = prove_it_fires(ctx, params, options=select, lab_session=lab_session, now=behind)
+    proof = prove_it_fires(ctx, params, options=select, now=behind, **on_lab(lab_session, ctx, history))
     again = [e async for e in proof]
     assert again[-1].status == "ok", "\n".join(e.text for e in again)
     second_event = next(e for e in again if e.stage == "event" and e.status == "ok")
@@ -80,7 +89,7 @@ async def test_a_pattern_that_does_not_match_breaks_the_chain_at_the_metric(
 ) -> None:
     ctx, params = await applied(lab_session, ssh_pool, tmp_path, MonitoringParams(audit_pattern="NOSUCHWORD"))
     options = replace(ProofOptions.for_cluster(ctx.cluster), metric_timeout_s=4)
-    events = [e async for e in prove_it_fires(ctx, params, options=options, lab_session=lab_session)]
+    events = [e async for e in prove_it_fires(ctx, params, options=options, **on_lab(lab_session, ctx))]
     final = events[-1]
     assert final.status == "failed"
     assert [e.stage for e in events if e.status == "ok"] == ["statement", "event"]
@@ -97,7 +106,7 @@ async def test_without_the_plan_applied_it_says_to_apply_it_first(lab_session, s
     cluster = lab_session.inventory.clusters[0]
     ctx = PlanContext(cluster=cluster, runner=ssh_pool, journal=Journal(tmp_path / "journal"))
     events = [
-        e async for e in prove_it_fires(ctx, MonitoringParams().resolve(cluster), lab_session=lab_session)
+        e async for e in prove_it_fires(ctx, MonitoringParams().resolve(cluster), **on_lab(lab_session, ctx))
     ]
     assert len(events) == 1 and events[0].status == "failed"
     assert events[0].detail == (
@@ -112,7 +121,7 @@ async def test_a_read_only_cluster_refuses_the_test_statement(lab_session, ssh_p
     audit_alarm = "db2ops-lab1-sensitive-table-access"
     # Only the audit alarm matters: the lab's routine db2diag records may trip the diag alarm meanwhile.
     before = len(lab_session.cloudwatch.notifications_for(audit_alarm))
-    events = [e async for e in prove_it_fires(ctx, params, lab_session=lab_session)]
+    events = [e async for e in prove_it_fires(ctx, params, **on_lab(lab_session, ctx))]
     assert events[-1].status == "failed"
     assert events[-1].detail.startswith("the test statement did not run: cluster lab1 is read-only")
     assert not any(e.stage == "statement" and e.status == "ok" for e in events)

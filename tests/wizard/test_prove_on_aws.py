@@ -11,6 +11,7 @@ from typing import Any
 
 from wizard_app import fixed_cluster
 
+from services.cloudwatch_extras import AwsCloudWatchExtras
 from services.monitoring.proof_diagnosis import (
     alarm_diagnosis,
     event_diagnosis,
@@ -18,7 +19,7 @@ from services.monitoring.proof_diagnosis import (
     notification_diagnosis,
     summarize_event,
 )
-from services.monitoring.prove_it_fires import ProofOptions, prove_it_fires
+from services.monitoring.prove_it_fires import ProofHistory, ProofOptions, prove_it_fires
 from services.monitoring_setup import MonitoringParams
 from services.plans import Journal, PlanContext
 
@@ -125,6 +126,11 @@ class ScriptedAws:
         }
 
 
+def on_aws() -> dict:
+    """The proof's backend on real AWS (what the composition root picks for a cluster that is not a lab)."""
+    return {"extras": AwsCloudWatchExtras(), "history": ProofHistory()}
+
+
 async def _no_wait(_seconds: float) -> None:
     return None
 
@@ -147,7 +153,7 @@ async def test_on_aws_the_publish_is_confirmed_from_the_alarm_history(tmp_path) 
     ctx = _ctx(tmp_path, aws, hosts)
     params = MonitoringParams().resolve(ctx.cluster)
     options = replace(ProofOptions.for_cluster(ctx.cluster), poll_s=0.01)
-    events = [e async for e in prove_it_fires(ctx, params, options=options, sleep=_no_wait)]
+    events = [e async for e in prove_it_fires(ctx, params, options=options, sleep=_no_wait, **on_aws())]
     assert events[-1].status == "ok", "\n".join(e.text for e in events)
     assert events[-1].detail.endswith("published (confirmed by the alarm history)")
     assert not any(e.lab for e in events)  # nothing here comes from the lab
@@ -178,7 +184,7 @@ async def test_an_alarm_already_in_alarm_is_reset_first_through_the_guard(tmp_pa
     events = [
         e
         async for e in prove_it_fires(
-            ctx, MonitoringParams().resolve(ctx.cluster), options=options, sleep=_no_wait
+            ctx, MonitoringParams().resolve(ctx.cluster), options=options, sleep=_no_wait, **on_aws()
         )
     ]
     reset = next(kw for m, kw in aws.calls if m == "set_alarm_state")
@@ -196,7 +202,7 @@ async def test_a_failed_alarm_action_is_diagnosed_at_the_sns_link(tmp_path) -> N
     events = [
         e
         async for e in prove_it_fires(
-            ctx, MonitoringParams().resolve(ctx.cluster), options=options, sleep=_no_wait
+            ctx, MonitoringParams().resolve(ctx.cluster), options=options, sleep=_no_wait, **on_aws()
         )
     ]
     assert events[-2].stage == "notification" and events[-2].status == "failed"
@@ -212,7 +218,12 @@ async def test_the_application_user_is_refused_as_the_test_user(tmp_path) -> Non
     ctx = _ctx(tmp_path, aws, hosts)
     hosts_as_app = tuple(replace(h, user="appusr") if h.role == "db" else h for h in ctx.cluster.hosts)
     ctx.cluster = replace(ctx.cluster, hosts=hosts_as_app)
-    events = [e async for e in prove_it_fires(ctx, MonitoringParams().resolve(ctx.cluster), sleep=_no_wait)]
+    events = [
+        e
+        async for e in prove_it_fires(
+            ctx, MonitoringParams().resolve(ctx.cluster), sleep=_no_wait, **on_aws()
+        )
+    ]
     assert events[-1].detail.startswith(
         "the test statement did not run: db2a connects as appusr, the application user: its statements are "
         "excluded by design"

@@ -99,26 +99,39 @@ async def test_aws_opinion_compares_test_metric_filter_with_the_local_evaluator(
     assert agree.calls[0]["method"] == "test_metric_filter" and agree.calls[0]["logEventMessages"] == messages
     ctx.aws_call = _Aws(3)
     assert (await aws_opinion(ctx, pattern, messages)).endswith("DISAGREES: trust AWS and adjust the pattern")
-    lab = PlanContext(
-        cluster=replace(cluster, aws=replace(cluster.aws, endpoint_url="http://127.0.0.1:1")), runner=None
-    )
-    assert await aws_opinion(lab, pattern, messages) == ""  # moto has no TestMetricFilter
+    from tui.backends import extras_for
+
+    on_lab = replace(cluster, lab=True, aws=replace(cluster.aws, endpoint_url="http://127.0.0.1:1"))
+    lab = PlanContext(cluster=on_lab, runner=None, extras=extras_for(on_lab, None, None))
+    assert await aws_opinion(lab, pattern, messages) == ""  # the lab's backend has no TestMetricFilter (moto)
 
 
-async def test_console_services_use_the_contexts_runner_journal_and_lab() -> None:
+async def test_console_services_use_the_contexts_runner_journal_lab_and_proofs() -> None:
+    from types import SimpleNamespace
+
+    from lab.backends import InProcessLabExtras
     from screens.setup_services import context_services
     from services.context import ConsoleContext
-    from services.inventory_model import Inventory
+    from services.inventory_model import AwsSettings, Inventory
+    from tui.backends import extras_chooser
 
-    runner, lab = object(), object()
+    runner = object()
+    aws = AwsSettings(region="us-east-1", endpoint_url="http://127.0.0.1:5000")
+    evaluator = SimpleNamespace(endpoint_url=aws.endpoint_url)
+    agent = object()
+    lab = SimpleNamespace(cloudwatch=evaluator, log_agents={"lab1": agent})
     context = ConsoleContext(
         Inventory(clusters=(fixed_cluster(),), source="/etc/db2ops/inventory.yaml"),
         runner=runner,  # type: ignore[arg-type]
         lab=lab,  # type: ignore[arg-type]
+        extras_for=extras_chooser(lab),
     )
     services = context_services(context)
     ctx = await services.make_context(fixed_cluster())
     assert ctx.runner is runner and ctx.inventory_source == "/etc/db2ops/inventory.yaml"
     assert ctx.journal is not None and ctx.journal.path.name == "journal.jsonl"
-    assert services.lab_session is lab
+    assert services.proof_history is context.proof_history  # the console's, shared by every proof it runs
+    extras = services.extras_for(fixed_cluster(aws=aws), runner)  # the console's lab plays CloudWatch
+    assert isinstance(extras, InProcessLabExtras) and extras.evaluator is evaluator and extras.agent is agent
+    assert services.extras_for(fixed_cluster(lab=False), runner).source == "aws"
     assert services.close is None  # the pool is the context's: the wizard closes nothing

@@ -163,7 +163,7 @@ def proof_events(ok: bool = True) -> list[ProofEvent]:
 
 
 def scripted_prove(events: list[ProofEvent]):
-    async def prove(ctx, params, *, options=None, lab_session=None):
+    async def prove(ctx, params, *, extras, history, options=None, state_dir=None):
         for event in events:
             await asyncio.sleep(0)
             yield event

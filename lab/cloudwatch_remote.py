@@ -1,22 +1,17 @@
-"""The embedded lab seen from another process, for "prove it fires" run headless.
+"""The lab's CloudWatch evaluator and agent seen from another process (`db2ops lab --serve`).
 
-`db2ops lab --serve` runs the lab's CloudWatch evaluator (metric filters -> datapoints -> alarms -> SNS)
-and CloudWatch agent in its own process; `db2ops setup monitoring --prove` runs in another, where there is
-no LabSession. moto's own state (log events, alarm state) is plain AWS over HTTP, but what only the lab
-knows (its datapoints, the SNS messages it published, the alarm history, which e-mail subscription is
-confirmed) is read through the lab's control command over SSH: `db2ops-lab cloudwatch ...` and
-`db2ops-lab audit-test` (lab/commands_cloudwatch.py), on any host of the lab cluster.
-
-`RemoteLab` has the two attributes prove_it_fires reads of a LabSession: `cloudwatch` (the evaluator's
-readers) and `log_agents` ({cluster name: agent}). The evaluator's readers are synchronous, because the
-probes call them through `asyncio.to_thread`; they hand the SSH call back to the event loop that owns the
-connection pool. Lab-only: a cluster that is not `lab: true` never gets one.
+A console or `db2ops setup monitoring --prove` in another process than the lab has no LabSession. moto's own
+state (log events, alarm state) is plain AWS over HTTP, but what only the lab knows (its datapoints, the
+SNS messages it published, the alarm history, which e-mail subscription is confirmed) is read through the
+lab's control command over SSH: `db2ops-lab cloudwatch ...` and `db2ops-lab audit-test`
+(lab/commands_cloudwatch.py), on any host of the lab cluster. `RemoteLabExtras` answers the services'
+CloudWatchExtras protocol (services/cloudwatch_extras.py) that way. Lab-only: a cluster that is not
+`lab: true` never gets one.
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -31,17 +26,14 @@ CALL_TIMEOUT_S = 20.0
 
 
 class RemoteLab:
-    """A LabSession stand-in for `prove_it_fires(lab_session=...)` when the lab runs in another process."""
+    """The control command of a lab running in another process, on the hosts of one lab cluster."""
 
-    def __init__(self, cluster: Cluster, runner: Any, *, loop: asyncio.AbstractEventLoop | None = None):
-        """`runner` is the HostRunner (SshPool) of the running event loop (`loop`, default: the current)."""
+    def __init__(self, cluster: Cluster, runner: Any) -> None:
+        """`runner` is the HostRunner (SshPool) that reaches the lab's hosts."""
         if not cluster.lab:
             raise ValueError(f"cluster {cluster.name} is not a lab cluster: there is no lab to ask")
         self.cluster = cluster
         self.runner = runner
-        self.loop = loop or asyncio.get_running_loop()
-        self.cloudwatch = RemoteLabCloudWatch(self)
-        self.log_agents = {cluster.name: RemoteLogAgent(self)}
 
     async def control(self, *args: str, label: str = "") -> Any:
         """Run `db2ops-lab ARGS` on the first lab host that answers; return its JSON output. Messages name
@@ -72,95 +64,12 @@ class RemoteLab:
             "is `db2ops lab --serve` still running?"
         )
 
-    def control_sync(self, *args: str) -> Any:
-        """`control` for a worker thread (asyncio.to_thread): runs it on the loop that owns the SSH pool."""
-        try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if running is self.loop:
-            raise RuntimeError("RemoteLab readers block: call them through asyncio.to_thread")
-        future = asyncio.run_coroutine_threadsafe(self.control(*args), self.loop)
-        try:
-            return future.result(CALL_TIMEOUT_S * max(1, len(self.cluster.hosts)) + 5)
-        except TimeoutError:
-            future.cancel()
-            raise StepFailed(
-                f"the lab did not answer `{LAB_COMMAND} {' '.join(args)}` in time; is `db2ops lab --serve` "
-                "still running?"
-            ) from None
-
-
-def proof_lab_session(cluster: Cluster, runner: Any, lab_session: Any = None) -> Any:
-    """Return the lab session a proof on `cluster` uses: `lab_session` (the lab in this process) when
-    given, else for a lab cluster the lab of another process (`db2ops lab --serve`) reached over SSH with
-    `runner`, else None (real AWS)."""
-    if lab_session is None and cluster.lab:
-        return RemoteLab(cluster, runner)
-    return lab_session
-
 
 def _when(value: Any) -> Any:
     try:
         return datetime.fromisoformat(value) if isinstance(value, str) else value
     except ValueError:
         return value
-
-
-class RemoteLabCloudWatch:
-    """The lab evaluator's readers (LabCloudWatch.status/series/history/notifications_for/
-    subscription_status), answered by the lab process. Each raises StepFailed when the lab does not answer
-    (subscription_status answers "unknown" instead)."""
-
-    is_lab = True
-    source_label = "lab"
-
-    def __init__(self, lab: RemoteLab) -> None:
-        self._lab = lab
-
-    def status(self) -> dict[str, Any]:
-        """Return the status of the evaluator serving this cluster's endpoint (else the first one)."""
-        answers = self._lab.control_sync("cloudwatch") or [{}]
-        endpoint = self._lab.cluster.aws.endpoint_url
-        return next((s for s in answers if s.get("endpoint") == endpoint), answers[0])
-
-    def series(self, namespace: str, metric_name: str) -> list[tuple[datetime, float]]:
-        """Return the lab's datapoints of the metric, oldest first."""
-        points = self._lab.control_sync("cloudwatch", "series", namespace, metric_name)
-        return [(_when(when), float(value)) for when, value in points]
-
-    def history(self, alarm_name: str) -> list[dict]:
-        """Return the alarm history the lab recorded, newest first (Timestamp as datetime)."""
-        items = self._lab.control_sync("cloudwatch", "history", alarm_name)
-        return [{**item, "Timestamp": _when(item.get("Timestamp"))} for item in items]
-
-    def notifications_for(self, alarm_name: str) -> list[dict[str, Any]]:
-        """Return the SNS messages the lab published for the alarm, oldest first (Timestamp as datetime)."""
-        sent = self._lab.control_sync("cloudwatch", "notifications", alarm_name)
-        return [{**n, "Timestamp": _when(n.get("Timestamp"))} for n in sent]
-
-    def subscription_status(self, subscription_arn: str, protocol: str = "email") -> str:
-        """Return "pending", "confirmed" or "unknown" (the lab did not answer)."""
-        if protocol not in ("email", "email-json"):
-            return "confirmed"
-        try:
-            status = self.status()
-        except StepFailed:
-            return "unknown"
-        return "confirmed" if subscription_arn in status.get("confirmed_email", []) else "pending"
-
-
-class RemoteLogAgent:
-    """The lab's CloudWatch agent of this cluster, asked to ship the runbook's test audit record."""
-
-    def __init__(self, lab: RemoteLab) -> None:
-        self._lab = lab
-
-    async def write_audit_test(self) -> list[str]:
-        """Ask the lab to ship the test records; return their `statement text=` lines (the lab process
-        writes the records themselves a moment later). Raises StepFailed when the lab refuses."""
-        answer = await self._lab.control("audit-test")
-        return [f"statement text={s}" for s in answer.get("statements", [])]
 
 
 # ---------------------------------------------------------------------- the alarm screen's lab values
@@ -256,8 +165,8 @@ class RemoteLabAlarmValues:
     One `db2ops-lab cloudwatch view` answers a whole refresh (every alarm's metric, every subscription,
     the last SNS messages): `begin_refresh(metrics)` forgets the last answer and the first `values()` after
     it asks the lab once; callers meanwhile share that one call. `note` says why the last ask failed ("" when
-    it worked). `runner` is the console's HostRunner; without one a private SshPool is made on first use
-    and closed by `close()`. Lab-only: a cluster that is not `lab: true` never gets one.
+    it worked). `runner` is the session's HostRunner (the ConsoleContext's one SSH pool; never closed here).
+    Lab-only: a cluster that is not `lab: true` never gets one.
     """
 
     def __init__(self, cluster: Cluster, runner: Any = None) -> None:
@@ -265,7 +174,6 @@ class RemoteLabAlarmValues:
             raise ValueError(f"cluster {cluster.name} is not a lab cluster: there is no lab to ask")
         self.cluster = cluster
         self._runner = runner
-        self._own_pool: Any = None
         self._metrics: tuple[tuple[str, str], ...] = ()
         self._asked: asyncio.Task[LabAlarmValues] | None = None
         self.note = ""
@@ -311,19 +219,14 @@ class RemoteLabAlarmValues:
         return values
 
     async def _lab(self) -> RemoteLab:
-        runner = self._runner
-        if runner is None:
-            if self._own_pool is None:
-                # asyncssh is imported on first use, off the event loop (it takes a moment)
-                ssh = await asyncio.to_thread(importlib.import_module, "services.ssh")
-                self._own_pool = ssh.SshPool(connect_timeout=5.0, command_timeout=CALL_TIMEOUT_S)
-            runner = self._own_pool
-        return RemoteLab(self.cluster, runner)
+        if self._runner is None:
+            raise StepFailed(
+                f"no SSH connection to reach the lab of {self.cluster.name}: db2ops was started without one "
+                "(open it from the console or a db2ops command, which share their SSH pool)"
+            )
+        return RemoteLab(self.cluster, self._runner)
 
     async def close(self) -> None:
-        """Stop a pending ask and close the private SSH pool (the console's runner is left alone)."""
+        """Stop a pending ask (the session's runner is left alone)."""
         if self._asked is not None and not self._asked.done():
             self._asked.cancel()
-        pool, self._own_pool = self._own_pool, None
-        if pool is not None:
-            await pool.close()
