@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 from pathlib import Path
 
 import pytest
@@ -280,3 +281,32 @@ def test_missing_identity_file_is_a_warning_that_names_the_line_and_the_fix(tmp_
         f"inv.yaml line 4: host 'db2a': identity {tmp_path}/id_missing does not exist; fix the path, or "
         "remove identity: to let ~/.ssh/config and the SSH agent pick the key",
     )
+
+
+def _merge_bomb(depth: int, fanout: int = 9) -> str:
+    """A mapping whose `<<` merges the level below `fanout` times, `depth` levels deep (fanout^depth)."""
+    level = "&a0 {name: db2a}"
+    for i in range(1, depth + 1):
+        level = f"&a{i} {{<<: [{level}" + f", *a{i - 1}" * (fanout - 1) + "]}"
+    return f"clusters:\n  - name: c\n    hosts:\n      - {level}\n"
+
+
+def test_merge_key_bomb_is_resolved_once_per_anchor() -> None:
+    text = _merge_bomb(depth=20)
+    assert len(text) < 2000  # the issue's 1.3 KB reproduction: 9^20 merges before each anchor was memoised
+    started = time.monotonic()
+    inv = load_inventory_text(text)
+    assert time.monotonic() - started < 2
+    assert inv.clusters[0].hosts[0].name == "db2a"
+
+
+def test_merges_past_the_budget_or_depth_are_refused_with_the_line() -> None:
+    keys = ", ".join(f"k{i}: 1" for i in range(60))
+    fan = ", ".join(["*big"] * 199)  # 200 x 60 = 12,000 entries looked at, over the 10,000 budget
+    err = _error(f"clusters:\n  - name: c\n    hosts:\n      - {{<<: [&big {{{keys}}}, {fan}], name: m}}\n")
+    assert err.problem.startswith("merge keys `<<` in host 'm")
+    assert "bring in more than 10000 entries" in err.problem
+    assert err.line == 4 and err.fix == "merge each anchor once, without nesting merges of merges"
+    deep = _merge_bomb(depth=25, fanout=1)
+    err = _error(deep)
+    assert "nest too deeply" in err.problem and err.line == 4
