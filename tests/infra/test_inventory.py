@@ -140,6 +140,28 @@ ERRORS = [  # (inventory text, the error as it reads after "inventory.yaml ": "l
         "line 3: hosts of cluster 'x' must be a list (lines starting with '- '), found a mapping",
     ),
     (
+        VALID.replace("name: db2a,", "name: '-oProxyCommand=touch /tmp/x',"),
+        "line 4: a host of cluster 'prod': name '-oProxyCommand=touch /tmp/x' is not a valid host name (letters, "
+        "digits, '-' and '_' in dot-separated labels, not starting or ending with '-'); use the node name "
+        "Pacemaker uses, e.g. name: db2a",
+    ),
+    (
+        VALID.replace("address: 10.0.1.11,", "address: -oProxyCommand=sh,"),
+        "line 4: host 'db2a': address '-oProxyCommand=sh' is not an IP address or host name (letters, digits, "
+        "'-' and '_' in dot-separated labels, not starting or ending with '-'); e.g. address: 10.0.1.11 or "
+        "address: db2a.example.com",
+    ),
+    (
+        VALID.replace("  - name: prod\n", "  - name: prod\n    instance: ../../tmp/evil\n"),
+        "line 3: cluster 'prod': instance '../../tmp/evil' is not a Db2 instance name (1-8 letters, digits or _, "
+        "starting with a letter); use the instance owner's user name, e.g. instance: db2inst1",
+    ),
+    (
+        VALID.replace("  - name: prod\n", "  - name: prod\n    database: 1SAMPLE\n"),
+        "line 3: cluster 'prod': database '1SAMPLE' is not a Db2 database name (1-8 letters, digits, @, # or $, "
+        "not starting with a digit); use the name `db2 list db directory` shows, e.g. database: HADRDB",
+    ),
+    (
         "clusters:\n  - name: x\n    name: y\n",
         "line 3: key 'name' appears twice in cluster 'x' (first on line 2); keep only one of them",
     ),
@@ -218,17 +240,28 @@ HOSTILE = [
 
 
 @pytest.mark.parametrize("hostile", HOSTILE)
-def test_hostile_names_are_data_and_survive_round_trip(hostile: str) -> None:
+def test_hostile_free_text_is_data_and_survives_round_trip(hostile: str) -> None:
     cluster = Cluster(
         name=hostile,
         environment=hostile,
-        database=hostile,
-        hosts=(Host(name=hostile, address=hostile, user=hostile, identity="/k/" + hostile),),
+        hosts=(Host(name="db2a", address="10.0.0.1", user=hostile, identity="/k/" + hostile),),
         aws=AwsSettings(profile=hostile, audit_log_group=hostile),
     )
     inv = Inventory(clusters=(cluster,))
     again = load_inventory_text(dump_inventory(inv))
     assert again.clusters == inv.clusters
+
+
+@pytest.mark.parametrize("field", ["name", "address", "instance", "database"])
+@pytest.mark.parametrize("hostile", HOSTILE + ["../../tmp/evil", "-l", "db2inst1/../x", "a b"])
+def test_names_that_reach_root_commands_refuse_hostile_values(field: str, hostile: str) -> None:
+    host = Host(name=hostile if field == "name" else "db2a", address=hostile if field == "address" else "db2a")
+    cluster = Cluster(name="c", hosts=(host,))
+    if field in ("instance", "database"):
+        cluster = dataclasses.replace(cluster, **{field: hostile})
+    err = _error(dump_inventory(Inventory(clusters=(cluster,))))
+    assert f": {field} {hostile!r} is not " in err.problem or f": {field} {hostile[:56]!r}" in err.problem
+    assert err.fix
 
 
 def test_dump_round_trips_every_field_of_the_example() -> None:
