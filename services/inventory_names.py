@@ -11,7 +11,17 @@ from __future__ import annotations
 import ipaddress
 import re
 
-__all__ = ["check_address", "check_database", "check_host_name", "check_instance", "is_operand"]
+__all__ = [
+    "UnsafeOperand",
+    "check_address",
+    "check_database",
+    "check_host_name",
+    "check_instance",
+    "database_operand",
+    "instance_home",
+    "is_operand",
+    "operand",
+]
 
 # RFC 1123 labels (letters, digits, '-' inside; '_' accepted as ssh_config aliases and EC2 tags use it).
 _LABEL = r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?"
@@ -79,3 +89,39 @@ def is_operand(value: str) -> bool:
     """True when `value` can stand as a positional operand of a tool without `--`: not empty, not an
     option (leading '-'), no control characters."""
     return bool(value) and not value.startswith("-") and value.isprintable()
+
+
+class UnsafeOperand(ValueError):
+    """A value a command builder would put where the tool reads options or paths; refused before sending."""
+
+
+def operand(value: str, what: str) -> str:
+    """Return `value` for use as a positional operand or an option's value in an argv.
+
+    Raises UnsafeOperand when it starts with '-' (the tool would read an option), is empty or holds
+    control characters. For tools without `--`; the inventory loader refuses such names already, this
+    keeps a Cluster built in code (or a value read from a host) from reaching a root command.
+    """
+    if not is_operand(value):
+        raise UnsafeOperand(
+            f"{what} {_shown(value)} would be read as an option (or is empty): not sent; fix the inventory"
+        )
+    return value
+
+
+def instance_home(instance: str) -> str:
+    """Return /home/<instance> for a valid Db2 instance name; raises UnsafeOperand for any other value
+    (e.g. '../../tmp/evil', which would move a root command's path)."""
+    try:
+        check_instance(instance)
+    except ValueError as exc:
+        raise UnsafeOperand(f"instance {exc.args[0]}: not sent; {exc.args[1]}") from None
+    return f"/home/{instance}"
+
+
+def database_operand(database: str) -> str:
+    """Return `database` when it is a valid Db2 database name; raises UnsafeOperand otherwise."""
+    try:
+        return check_database(database)
+    except ValueError as exc:
+        raise UnsafeOperand(f"database {exc.args[0]}: not sent; {exc.args[1]}") from None

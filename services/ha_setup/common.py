@@ -10,6 +10,7 @@ from typing import Any
 from services.cluster_model import Db2cmList
 from services.ha_setup.params import HaParams
 from services.inventory_model import Cluster, Host
+from services.inventory_names import instance_home
 from services.plans import HostCommand, HostCommandStep, PlanContext, StepFailed, StepState, VerifiedByCheck
 
 PRIMARY_FACT = "ha:primary"  # ctx.facts key: name of the HADR primary host (found once per run)
@@ -27,7 +28,7 @@ def root(params: HaParams, *argv: str) -> tuple[str, ...]:
 
 def db2cm_path(cluster: Cluster) -> str:
     """Return the runbook's db2cm location: /home/<instance>/sqllib/adm/db2cm."""
-    return f"/home/{cluster.instance}/sqllib/adm/db2cm"
+    return f"{instance_home(cluster.instance)}/sqllib/adm/db2cm"  # never a path from an unchecked name
 
 
 def tool_missing(result: Any) -> bool:

@@ -16,6 +16,7 @@ from services.ha_setup.common import db2cm_path, first_line, root
 from services.ha_setup.params import CLUSTER_PACKAGES, DB2_AGENTS, OCF_HEARTBEAT, HaParams
 from services.ha_setup.prereq_steps import DB2_PATH_FACT, MEDIA_FACT
 from services.inventory_model import Cluster, Host
+from services.inventory_names import operand
 from services.plans import HostCommand, HostCommandStep, PlanContext, StepFailed, StepState, VerifiedByCheck
 
 EXTRACTED_FACT = "ha:extracted:"  # + host name -> True when the tarball's directory exists
@@ -167,7 +168,7 @@ class ResourceAgentsStep(_MediaStep):
                     "-copy_resources",
                     f"{p.extract_dir}/Db2agents",
                     "-host",
-                    self.host.name,
+                    operand(self.host.name, "host name"),  # db2cm has no `--`
                 )
             ),
         ]
