@@ -18,6 +18,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from services.filter_regex import MAX_REPEAT, LinearRegex, RegexTooComplex, UnsupportedRegex
+
 __all__ = [
     "CaseSuggestion",
     "FilterPattern",
@@ -61,11 +63,11 @@ class Term:
     op: str = "and"
     is_regex: bool = False
     quoted: bool = False
-    compiled: re.Pattern[str] | None = field(default=None, compare=False, repr=False)
+    compiled: LinearRegex | None = field(default=None, compare=False, repr=False)
 
     def hit(self, message: str) -> bool:
         if self.compiled is not None:
-            return self.compiled.search(message) is not None
+            return self.compiled.matches(message)
         return self.value in message
 
     @property
@@ -151,7 +153,10 @@ def _read_quoted(text: str, i: int) -> tuple[str, int]:
     )
 
 
-def _compile_regex(body: str, pos: int) -> re.Pattern[str]:
+_COUNT = re.compile(r"\{(\d*),?(\d*)\}")
+
+
+def _compile_regex(body: str, pos: int) -> LinearRegex:
     if not body:
         raise FilterPatternError(
             f"empty regex %% at column {pos + 1}: put an expression between the % signs", pos
@@ -169,10 +174,30 @@ def _compile_regex(body: str, pos: int) -> re.Pattern[str]:
             ":_#=@/;,- and the operators ^$?[]{}|\\*+.): use \\s for a space or a character class",
             pos,
         )
+    for m in _COUNT.finditer(body):  # before re.compile, which overflows on {99999999999}
+        counts = [int(g) for g in m.groups() if g]
+        if counts and max(counts) > MAX_REPEAT:
+            raise FilterPatternError(
+                f"regex %{body}% repeats {max(counts)} times in {m.group(0)}; at most {MAX_REPEAT} "
+                "(the limit of linear-time regex engines): use a smaller count or + / *",
+                pos,
+            )
     try:
-        return re.compile(body)
-    except re.error as exc:
-        raise FilterPatternError(f"regex %{body}% is not valid: {exc}; fix the expression", pos) from exc
+        re.compile(body)  # syntax errors in the words Python users know
+    except (re.error, OverflowError, RecursionError) as exc:
+        raise FilterPatternError(f"regex %{body}% is not valid: {exc}; fix the expression", pos) from None
+    try:
+        return LinearRegex(body)
+    except UnsupportedRegex as exc:
+        raise FilterPatternError(
+            f"regex %{body}% uses {exc}, which AWS's regex syntax does not document: use only characters, "
+            ". [...] \\d \\s \\w (and \\D \\S \\W), ^ $ | and the quantifiers ? * + {m,n}",
+            pos,
+        ) from None
+    except RegexTooComplex as exc:
+        raise FilterPatternError(
+            f"regex %{body}% is too large to evaluate: {exc}; use smaller repeat counts", pos
+        ) from None
 
 
 def _tokenize(text: str) -> list[Term]:
