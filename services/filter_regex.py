@@ -49,6 +49,7 @@ class _Atom:
     test: Callable[[str], bool] | None = None
     min: int = 1
     max: int | None = 1  # None: unbounded
+    literal: str = ""  # the one character it matches, when it is a plain character
 
 
 def _class_test(body: str) -> Callable[[str], bool]:
@@ -140,7 +141,7 @@ def parse_regex(body: str) -> list[list[_Atom]]:
             if ch == "{":
                 count = _read_count(body, i)
                 if count is None:  # a literal '{'
-                    atoms.append(_Atom("char", "{".__eq__))
+                    atoms.append(_Atom("char", "{".__eq__, literal="{"))
                     i += 1
                     continue
                 lo, hi, i = count
@@ -156,7 +157,7 @@ def parse_regex(body: str) -> list[list[_Atom]]:
                 raise UnsupportedRegex("a quantifier on an anchor or after another quantifier")
             if hi is not None and lo > hi:
                 raise UnsupportedRegex(f"a repeat count {{{lo},{hi}}} with min above max")
-            atoms[-1] = _Atom("char", last.test, lo, hi)
+            atoms[-1] = _Atom("char", last.test, lo, hi, last.literal)
             continue
         if ch in "^$":
             atoms.append(_Atom(ch))
@@ -180,15 +181,30 @@ def parse_regex(body: str) -> list[list[_Atom]]:
             if nxt in _CLASS_ESCAPES:
                 atoms.append(_Atom("char", _CLASS_ESCAPES[nxt]))
             elif nxt in _CHAR_ESCAPES:
-                atoms.append(_Atom("char", _CHAR_ESCAPES[nxt].__eq__))
+                atoms.append(_Atom("char", _CHAR_ESCAPES[nxt].__eq__, literal=_CHAR_ESCAPES[nxt]))
             elif nxt.isalnum():
                 raise UnsupportedRegex(f"\\{nxt}")
             else:
-                atoms.append(_Atom("char", nxt.__eq__))
+                atoms.append(_Atom("char", nxt.__eq__, literal=nxt))
         else:
-            atoms.append(_Atom("char", ch.__eq__))
+            atoms.append(_Atom("char", ch.__eq__, literal=ch))
             i += 1
     return branches
+
+
+def _longest_literal(branch: list[_Atom]) -> str:
+    """Return the longest run of plain characters every match of `branch` contains ("" when none)."""
+    best, run = "", ""
+    for atom in branch:
+        if atom.literal and (atom.min, atom.max) == (1, 1):
+            run += atom.literal
+        elif atom.literal and atom.min >= 1:  # a+ / a{3}: its first copy follows the run, its last leads on
+            best = max(best, run + atom.literal, key=len)
+            run = atom.literal
+        else:  # optional, a class or an anchor: the run is broken
+            run = ""
+        best = max(best, run, key=len)
+    return best
 
 
 class LinearRegex:
@@ -200,7 +216,12 @@ class LinearRegex:
         # two optional ones, {2,} two required and one starred. Each branch ends with an accept state.
         self._atoms: list[_Atom | None] = []  # None: accept
         self._starts: list[int] = []
-        for branch in parse_regex(body):
+        branches = parse_regex(body)
+        # A text without any branch's longest run of plain characters cannot match: `in` (C speed) says so
+        # for most events before the DFA reads a character.
+        needles = [_longest_literal(branch) for branch in branches]
+        self._needles = tuple(needles) if all(needles) else ()
+        for branch in branches:
             self._starts.append(len(self._atoms))
             for atom in branch:
                 copies = [_Atom(atom.kind, atom.test)] * atom.min
@@ -267,6 +288,8 @@ class LinearRegex:
 
     def matches(self, text: str) -> bool:
         """True when the regex matches somewhere in `text` (as re.search)."""
+        if self._needles and not any(needle in text for needle in self._needles):
+            return False
         if len(self._sets) > _MAX_DFA_STATES:
             self._reset()
         n = len(text)
