@@ -64,3 +64,18 @@ def test_chunks_keep_crlf_and_refuse_only_lines_past_the_limit(tmp_path: Path) -
     path.write_text("a" * 90 + "\n" + "b" * 101)
     with pytest.raises(OutputTooLarge):
         list(iter_text_chunks(path, 7, max_line=100))
+
+
+def test_parse_text_output_is_the_safe_yaml_of_the_json(capsys) -> None:
+    import json
+
+    import yaml
+
+    xml = Path(__file__).resolve().parents[1] / "parsers" / "samples"
+    path = next(
+        p for p in sorted(xml.rglob("*")) if p.is_file() and "crm_mon" in p.name and p.suffix == ".xml"
+    )
+    assert main(["parse", "crm_mon-xml", "--json", str(path)]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert main(["parse", "crm_mon-xml", str(path)]) == 0  # libyaml's emitter: the same text, faster
+    assert capsys.readouterr().out == yaml.safe_dump(data, sort_keys=False).rstrip() + "\n"
