@@ -15,7 +15,8 @@ DBA to confirm on AWS (TestMetricFilter) before trusting an alarm to them.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from services.filter_regex import MAX_REPEAT, LinearRegex, RegexTooComplex, UnsupportedRegex
@@ -25,6 +26,7 @@ __all__ = [
     "FilterPattern",
     "FilterPatternError",
     "Term",
+    "check_cost",
     "compile_pattern",
     "filter_events",
 ]
@@ -350,6 +352,43 @@ def compile_pattern(text: str) -> FilterPattern:
 def _describe(term: Term) -> str:
     shown = f"%{term.value}%" if term.is_regex else repr(term.value)
     return f"NOT {shown}" if term.op == "not" else shown
+
+
+def check_cost(
+    pattern: FilterPattern,
+    texts: Sequence[str],
+    *,
+    budget_s: float = 2.0,
+    sample_s: float = 0.25,
+    clock: Callable[[], float] = time.perf_counter,
+) -> None:
+    """Raise FilterPatternError ("pattern too expensive") when matching `pattern` against every text would
+    take longer than `budget_s`, judged by timing it on the first texts for at most `sample_s`.
+
+    Evaluation is linear in the text, but a regex with large counted repeats can cost thousands of steps
+    per character; a screen calls this before filtering a large log on its event loop.
+    """
+    if not any(t.is_regex for t in pattern.terms):
+        return
+    done = 0
+    start = clock()
+    elapsed = 0.0
+    for text in texts:
+        pattern.matches(text)
+        done += len(text) + 1
+        elapsed = clock() - start
+        if elapsed > sample_s:
+            break
+    else:
+        return
+    total = sum(len(t) + 1 for t in texts)
+    estimate = elapsed * total / done
+    if estimate > budget_s:
+        raise FilterPatternError(
+            f"pattern too expensive: about {estimate:.0f} s to filter {len(texts)} events (budget "
+            f"{budget_s:g} s); simplify the regex (smaller repeat counts, fewer alternatives) or narrow the "
+            "sources and levels first"
+        )
 
 
 def filter_events(pattern: str | FilterPattern, messages: Iterable[str]) -> list[int]:

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from services.filter_pattern import FilterPatternError, compile_pattern
+from services.filter_pattern import FilterPatternError, check_cost, compile_pattern
 from services.filter_regex import LinearRegex
 
 TOKENS = [
@@ -93,3 +93,15 @@ def test_anchors_and_dot_keep_python_re_meaning() -> None:
     assert not LinearRegex("^ERROR").matches("[ERROR 400]")
     assert not LinearRegex("a.b").matches("a\nb")
     assert LinearRegex("^$").matches("")
+
+
+def test_check_cost_refuses_a_pattern_whose_estimate_is_over_the_budget() -> None:
+    ticks = iter(range(1000))
+    pattern = compile_pattern("%a.{0,900}b%")
+    texts = ["x" * 99] * 100  # 10,000 characters
+    # a fake clock: each call one second later, so the first text alone takes past the sample time
+    with pytest.raises(FilterPatternError, match=r"pattern too expensive: about 100 s to filter 100 events"):
+        check_cost(pattern, texts, budget_s=2, sample_s=0.5, clock=lambda: float(next(ticks)))
+    check_cost(pattern, texts[:1], budget_s=2, sample_s=0.5, clock=lambda: float(next(ticks)))  # all sampled
+    check_cost(compile_pattern("Severe"), texts, clock=lambda: float(next(ticks)))  # no regex: never timed
+    check_cost(pattern, texts)  # the real clock: this pattern is cheap here
