@@ -255,7 +255,9 @@ def test_hostile_free_text_is_data_and_survives_round_trip(hostile: str) -> None
 @pytest.mark.parametrize("field", ["name", "address", "instance", "database"])
 @pytest.mark.parametrize("hostile", HOSTILE + ["../../tmp/evil", "-l", "db2inst1/../x", "a b"])
 def test_names_that_reach_root_commands_refuse_hostile_values(field: str, hostile: str) -> None:
-    host = Host(name=hostile if field == "name" else "db2a", address=hostile if field == "address" else "db2a")
+    host = Host(
+        name=hostile if field == "name" else "db2a", address=hostile if field == "address" else "db2a"
+    )
     cluster = Cluster(name="c", hosts=(host,))
     if field in ("instance", "database"):
         cluster = dataclasses.replace(cluster, **{field: hostile})
@@ -343,3 +345,31 @@ def test_merges_past_the_budget_or_depth_are_refused_with_the_line() -> None:
     deep = _merge_bomb(depth=25, fanout=1)
     err = _error(deep)
     assert "nest too deeply" in err.problem and err.line == 4
+
+
+def test_cli_refuses_a_hostile_host_name_with_exit_2_naming_the_field(tmp_path: Path, capsys) -> None:
+    from tui.cli import main
+
+    path = tmp_path / "inventory.yaml"
+    path.write_text(VALID.replace("name: db2b,", "name: '-oProxyCommand=touch /tmp/x',"))
+    assert main(["--inventory", str(path), "status"]) == 2  # refused at load time: no host is contacted
+    err = capsys.readouterr().err
+    assert (
+        f"{path} line 5: a host of cluster 'prod': name '-oProxyCommand=touch /tmp/x' is not a valid" in err
+    )
+    assert "Traceback" not in err
+
+
+YAML_BITS = st.sampled_from(
+    ["clusters:", "\n", "  ", "- ", "name: ", "hosts:", "address: ", "&a ", "*a", "<<: ", "{", "}", "[", "]",
+     ", ", "db2a", "-x", "'", '"', "role: qdevice", "instance: ", "../", "port: ", "70000", "!!str ", "#", ":"]
+)  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(YAML_BITS, max_size=30).map("".join))
+def test_any_text_loads_or_raises_inventory_error_only(text: str) -> None:
+    try:
+        load_inventory_text(text)
+    except InventoryError as exc:
+        assert exc.problem
