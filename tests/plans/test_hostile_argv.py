@@ -5,6 +5,7 @@ a host. Each step's check() reads (recorded at the runner) and its dry-run actio
 
 from __future__ import annotations
 
+import dataclasses
 import shlex
 from collections.abc import Sequence
 from typing import Any
@@ -19,11 +20,11 @@ from services.failover.steps import (
     TakeoverStep,
 )
 from services.ha_setup.common import db2cm_path
-from services.ha_setup.params import HaParamError
+from services.ha_setup.params import HaParamError, HaParams
 from services.ha_setup.plan import build_ha_plan
 from services.inventory_model import AwsSettings, Cluster, Host
 from services.inventory_names import UnsafeOperand
-from services.monitoring.params import MonitoringParamError
+from services.monitoring.params import MonitoringParamError, MonitoringParams
 from services.monitoring_setup import build_monitoring_plan
 from services.plans import Journal, PlanContext, Step
 from services.status import gather_cluster_status
@@ -149,3 +150,31 @@ async def test_failover_steps_refuse_hostile_pacemaker_names(tmp_path) -> None:
         "db2b",
     )
     assert good.takeover_argv()[-6:] == ("HADRDB", "by", "force", "peer", "window", "only")
+
+
+@pytest.mark.parametrize("params_cls", [HaParams, MonitoringParams])
+async def test_every_text_parameter_is_refused_or_never_lands_where_a_tool_reads_options(
+    params_cls: Any, tmp_path
+) -> None:
+    plain = _hostile_cluster(
+        hosts=(
+            Host("db2a", "db2a", instance_id="i-0aaa"),
+            Host("db2b", "db2b", instance_id="i-0bbb"),
+            Host("qdev", "qdev", role="qdevice"),
+        )
+    )
+    build = build_ha_plan if params_cls is HaParams else build_monitoring_plan
+    walked = 0
+    for f in dataclasses.fields(params_cls):
+        default = getattr(params_cls(), f.name)
+        if not (default is None or isinstance(default, str)):
+            continue
+        try:
+            plan = build(plain, params_cls(**{f.name: HOSTILE}))
+        except ValueError:  # HaParamError / MonitoringParamError: refused by the params validation
+            continue
+        argvs, _ = await _walk(plan.steps, plain, tmp_path / f.name)
+        assert argvs
+        assert [a for a in argvs if _exposed(a, HOSTILE)] == [], f.name
+        walked += 1
+    assert walked <= 3  # only names that never reach a host command (IAM role/policy, log stream) pass
