@@ -124,7 +124,7 @@ class Db2cmCopyStep(_MediaStep):
         p = self.params
         return [
             *self._extract(ctx),
-            HostCommand(root(p, "cp", f"{p.extract_dir}/Db2/db2cm", self.target_path)),
+            HostCommand(root(p, "cp", "--", f"{p.extract_dir}/Db2/db2cm", self.target_path)),
             HostCommand(root(p, "chmod", "755", self.target_path)),
         ]
 
@@ -149,7 +149,7 @@ class ResourceAgentsStep(_MediaStep):
         self.paths = [f"{OCF_HEARTBEAT}/{agent}" for agent in DB2_AGENTS]
 
     async def _installed(self, ctx: PlanContext) -> StepState:
-        result = await ctx.read(self.host, ["ls", "-alL", *self.paths])
+        result = await ctx.read(self.host, ["ls", "-alL", "--", *self.paths])
         if result.exit_status == 0:
             return StepState(True, f"{', '.join(DB2_AGENTS)} in {OCF_HEARTBEAT}")
         return StepState(False, f"not all of {', '.join(DB2_AGENTS)} are there: {first_line(result)}")

@@ -178,3 +178,25 @@ async def test_every_text_parameter_is_refused_or_never_lands_where_a_tool_reads
         assert [a for a in argvs if _exposed(a, HOSTILE)] == [], f.name
         walked += 1
     assert walked <= 3  # only names that never reach a host command (IAM role/policy, log stream) pass
+
+
+GETOPT_TOOLS = ("tee", "mkdir", "cp", "ls", "ssh")  # tools that take `--` (GNU coreutils, OpenSSH)
+
+
+async def test_tools_that_take_double_dash_get_it_before_their_operands(tmp_path) -> None:
+    plain = _hostile_cluster(
+        hosts=(
+            Host("db2a", "db2a", instance_id="i-0aaa"),
+            Host("db2b", "db2b", instance_id="i-0bbb"),
+            Host("qdev", "qdev", role="qdevice"),
+        )
+    )
+    seen: set[str] = set()
+    for plan in (build_ha_plan(plain), build_monitoring_plan(plain)):
+        argvs, _ = await _walk(plan.steps, plain, tmp_path / plan.name)
+        for argv in argvs:
+            tool = argv[2] if argv[:2] == ("sudo", "-n") else argv[0]
+            if tool in GETOPT_TOOLS:
+                seen.add(tool)
+                assert "--" in argv, argv
+    assert seen == set(GETOPT_TOOLS)  # each of them was walked at least once
