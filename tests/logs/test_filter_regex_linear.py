@@ -105,3 +105,29 @@ def test_check_cost_refuses_a_pattern_whose_estimate_is_over_the_budget() -> Non
     check_cost(pattern, texts[:1], budget_s=2, sample_s=0.5, clock=lambda: float(next(ticks)))  # all sampled
     check_cost(compile_pattern("Severe"), texts, clock=lambda: float(next(ticks)))  # no regex: never timed
     check_cost(pattern, texts)  # the real clock: this pattern is cheap here
+
+
+WORDS = st.text(alphabet="aZ9_:-.{}*+?|[]^$\\ #=@/;,", min_size=1, max_size=12)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["", "?", "-"]), WORDS), min_size=1, max_size=3))
+def test_case_insensitive_suggestions_compile_and_match_the_original_events(
+    terms: list[tuple[str, str]],
+) -> None:
+    text = " ".join(op + '"' + word.replace("\\", "\\\\").replace('"', '\\"') + '"' for op, word in terms)
+    try:
+        pattern = compile_pattern(text)
+    except FilterPatternError:
+        return
+    suggestion = pattern.suggest_case_insensitive()
+    if suggestion.pattern is None:
+        return
+    rewritten = compile_pattern(suggestion.pattern)  # only FilterPatternError could escape, and it must not
+    if not suggestion.exact:
+        return
+    words = [w for _, w in terms]
+    events = [*words, "\n".join(words), "".join(words), " ".join(reversed(words)), words[0][:1]]
+    for event in [*events, *(e.upper() for e in events), *(e.lower() for e in events)]:
+        in_any_case = any(all(t.value.lower() in event.lower() for t in g) for g in pattern.groups)
+        assert rewritten.matches(event) == in_any_case, (text, suggestion.pattern, event)
