@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import time
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -185,7 +186,11 @@ def _compile_regex(body: str, pos: int) -> LinearRegex:
                 pos,
             )
     try:
-        re.compile(body)  # syntax errors in the words Python users know
+        with (
+            warnings.catch_warnings()
+        ):  # "possible nested set" for [[a]: AWS and the evaluator read '[' literally
+            warnings.simplefilter("ignore", FutureWarning)
+            re.compile(body)  # syntax errors in the words Python users know
     except (re.error, OverflowError, RecursionError) as exc:
         raise FilterPatternError(f"regex %{body}% is not valid: {exc}; fix the expression", pos) from None
     try:

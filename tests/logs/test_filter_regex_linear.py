@@ -131,3 +131,12 @@ def test_case_insensitive_suggestions_compile_and_match_the_original_events(
     for event in [*events, *(e.upper() for e in events), *(e.lower() for e in events)]:
         in_any_case = any(all(t.value.lower() in event.lower() for t in g) for g in pattern.groups)
         assert rewritten.matches(event) == in_any_case, (text, suggestion.pattern, event)
+
+
+def test_python_future_warnings_about_sets_never_reach_the_terminal() -> None:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a FutureWarning would now escape as an exception
+        pattern = compile_pattern("%[[a]%")
+    assert pattern.matches("[") and pattern.matches("a") and not pattern.matches("b")
