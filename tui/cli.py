@@ -424,7 +424,8 @@ def _cmd_parse(args: argparse.Namespace) -> int:
         import yaml
 
         plain = json.loads(json.dumps(_plain(value), default=str))
-        dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml: a 14 MB crm XML 21 s -> 8 s, same text
+        # libyaml's emitter when present: a 14 MB crm XML took 21 s in the pure-Python one, 8 s here; same text
+        dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
         print(yaml.dump(plain, Dumper=dumper, sort_keys=False, allow_unicode=False).rstrip())
     return 0
 
