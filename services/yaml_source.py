@@ -10,6 +10,10 @@ from dataclasses import dataclass
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+MAX_MERGE_DEPTH = 20
+MAX_MERGED_ENTRIES = 10_000  # far above any real inventory; a bomb reaches it within microseconds
+MAX_NODES = 100_000  # distinct YAML values in one file
+
 
 class YamlProblem(Exception):
     """A problem at a place in a YAML text; `line`/`column` are 1-based (0 when unknown)."""
@@ -121,11 +125,6 @@ def mapping_entries(node: Node, what: str) -> list[Entry]:
     `what` names the mapping in the message ("cluster 'prod'", "settings file").
     """
     return _Merger(what).entries(node, depth=0)
-
-
-MAX_MERGE_DEPTH = 20
-MAX_MERGED_ENTRIES = 10_000  # far above any real inventory; a bomb reaches it within microseconds
-MAX_NODES = 100_000  # distinct YAML values in one file
 
 
 class _Merger:
