@@ -15,14 +15,19 @@ DBA to confirm on AWS (TestMetricFilter) before trusting an alarm to them.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+import time
+import warnings
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+
+from services.filter_regex import MAX_REPEAT, LinearRegex, RegexTooComplex, UnsupportedRegex
 
 __all__ = [
     "CaseSuggestion",
     "FilterPattern",
     "FilterPatternError",
     "Term",
+    "check_cost",
     "compile_pattern",
     "filter_events",
 ]
@@ -61,11 +66,11 @@ class Term:
     op: str = "and"
     is_regex: bool = False
     quoted: bool = False
-    compiled: re.Pattern[str] | None = field(default=None, compare=False, repr=False)
+    compiled: LinearRegex | None = field(default=None, compare=False, repr=False)
 
     def hit(self, message: str) -> bool:
         if self.compiled is not None:
-            return self.compiled.search(message) is not None
+            return self.compiled.matches(message)
         return self.value in message
 
     @property
@@ -151,7 +156,10 @@ def _read_quoted(text: str, i: int) -> tuple[str, int]:
     )
 
 
-def _compile_regex(body: str, pos: int) -> re.Pattern[str]:
+_COUNT = re.compile(r"\{(\d*),?(\d*)\}")
+
+
+def _compile_regex(body: str, pos: int) -> LinearRegex:
     if not body:
         raise FilterPatternError(
             f"empty regex %% at column {pos + 1}: put an expression between the % signs", pos
@@ -169,10 +177,34 @@ def _compile_regex(body: str, pos: int) -> re.Pattern[str]:
             ":_#=@/;,- and the operators ^$?[]{}|\\*+.): use \\s for a space or a character class",
             pos,
         )
+    for m in _COUNT.finditer(body):  # before re.compile, which overflows on {99999999999}
+        counts = [int(g) for g in m.groups() if g]
+        if counts and max(counts) > MAX_REPEAT:
+            raise FilterPatternError(
+                f"regex %{body}% repeats {max(counts)} times in {m.group(0)}; at most {MAX_REPEAT} "
+                "(the limit of linear-time regex engines): use a smaller count or + / *",
+                pos,
+            )
     try:
-        return re.compile(body)
-    except re.error as exc:
-        raise FilterPatternError(f"regex %{body}% is not valid: {exc}; fix the expression", pos) from exc
+        with (
+            warnings.catch_warnings()
+        ):  # "possible nested set" for [[a]: AWS and the evaluator read '[' literally
+            warnings.simplefilter("ignore", FutureWarning)
+            re.compile(body)  # syntax errors in the words Python users know
+    except (re.error, OverflowError, RecursionError) as exc:
+        raise FilterPatternError(f"regex %{body}% is not valid: {exc}; fix the expression", pos) from None
+    try:
+        return LinearRegex(body)
+    except UnsupportedRegex as exc:
+        raise FilterPatternError(
+            f"regex %{body}% uses {exc}, which AWS's regex syntax does not document: use only characters, "
+            ". [...] \\d \\s \\w (and \\D \\S \\W), ^ $ | and the quantifiers ? * + {m,n}",
+            pos,
+        ) from None
+    except RegexTooComplex as exc:
+        raise FilterPatternError(
+            f"regex %{body}% is too large to evaluate: {exc}; use smaller repeat counts", pos
+        ) from None
 
 
 def _tokenize(text: str) -> list[Term]:
@@ -325,6 +357,43 @@ def compile_pattern(text: str) -> FilterPattern:
 def _describe(term: Term) -> str:
     shown = f"%{term.value}%" if term.is_regex else repr(term.value)
     return f"NOT {shown}" if term.op == "not" else shown
+
+
+def check_cost(
+    pattern: FilterPattern,
+    texts: Sequence[str],
+    *,
+    budget_s: float = 2.0,
+    sample_s: float = 0.25,
+    clock: Callable[[], float] = time.perf_counter,
+) -> None:
+    """Raise FilterPatternError ("pattern too expensive") when matching `pattern` against every text would
+    take longer than `budget_s`, judged by timing it on the first texts for at most `sample_s`.
+
+    Evaluation is linear in the text, but a regex with large counted repeats can cost thousands of steps
+    per character; a screen calls this before filtering a large log on its event loop.
+    """
+    if not any(t.is_regex for t in pattern.terms):
+        return
+    done = 0
+    start = clock()
+    elapsed = 0.0
+    for text in texts:
+        pattern.matches(text)
+        done += len(text) + 1
+        elapsed = clock() - start
+        if elapsed > sample_s:
+            break
+    else:
+        return
+    total = sum(len(t) + 1 for t in texts)
+    estimate = elapsed * total / done
+    if estimate > budget_s:
+        raise FilterPatternError(
+            f"pattern too expensive: about {estimate:.0f} s to filter {len(texts)} events (budget "
+            f"{budget_s:g} s); simplify the regex (smaller repeat counts, fewer alternatives) or narrow the "
+            "sources and levels first"
+        )
 
 
 def filter_events(pattern: str | FilterPattern, messages: Iterable[str]) -> list[int]:

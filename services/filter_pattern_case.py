@@ -56,13 +56,18 @@ def suggest_case_insensitive(pattern: FilterPattern) -> CaseSuggestion:
     if any(t.op == "not" for t in terms):
         return _approximate_exclusions(pattern)
     alternatives: list[str] = []
+    overlapping: list[str] = []
     try:
         for group in pattern.groups:
-            parts = [_ci_regex(t.value) for t in group]
+            words = _distinct_words([t.value for t in group])
+            parts = [_ci_regex(w) for w in words]
             if len(parts) == 1:
                 alternatives.append(parts[0])
             elif len(parts) == 2:
-                alternatives.append(f"{parts[0]}.*{parts[1]}|{parts[1]}.*{parts[0]}")
+                # [\s\S]* and not .*: a substring test finds words on different lines of a record too
+                alternatives.append(f"{parts[0]}{_GAP}{parts[1]}|{parts[1]}{_GAP}{parts[0]}")
+                if _can_overlap(words[0].lower(), words[1].lower()):
+                    overlapping.append(f"{words[0]} / {words[1]}")
             else:
                 return CaseSuggestion(
                     None,
@@ -81,12 +86,42 @@ def suggest_case_insensitive(pattern: FilterPattern) -> CaseSuggestion:
         return CaseSuggestion(
             None, False, f"not possible: the regex would exceed AWS's {MAX_PATTERN_LENGTH} characters"
         )
+    if overlapping:
+        return CaseSuggestion(
+            suggestion,
+            False,
+            "one standalone regex whose character classes match every letter case; but a regex cannot let "
+            f"two words share letters ({', '.join(overlapping)}), so events where they overlap are missed",
+        )
     return CaseSuggestion(
         suggestion,
         True,
         "one standalone regex (AWS allows two) whose character classes match every letter case; "
         "it finds the same events as the original in any casing",
     )
+
+
+_GAP = "[\\s\\S]*"
+
+
+def _distinct_words(values: list[str]) -> list[str]:
+    """Drop words another word of the group contains in any case ("a" "A" "ab" -> "ab"): a substring test
+    is met by the longer one, and a regex must not ask for them twice."""
+    longest_first: list[str] = []
+    for value in sorted(values, key=len, reverse=True):
+        if not any(value.lower() in kept.lower() for kept in longest_first):
+            longest_first.append(value)
+    out: list[str] = []
+    for value in values:  # back in the order written, each kept word once
+        if value in longest_first:
+            longest_first.remove(value)
+            out.append(value)
+    return out
+
+
+def _can_overlap(a: str, b: str) -> bool:
+    """True when an end of one word is a start of the other ("ab" / "bc" both sit in "abc")."""
+    return any(a.endswith(b[:k]) or b.endswith(a[:k]) for k in range(1, min(len(a), len(b))))
 
 
 def _approximate_exclusions(pattern: FilterPattern) -> CaseSuggestion:

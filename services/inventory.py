@@ -19,6 +19,7 @@ from yaml.nodes import Node
 
 from services import paths
 from services.inventory_model import AwsSettings, Cluster, Host, Inventory
+from services.inventory_names import check_address, check_database, check_host_name, check_instance
 from services.yaml_source import YamlProblem, compose, line_of, mapping_entries, scalar, sequence_items
 
 
@@ -94,8 +95,8 @@ def _url(value: object) -> str | None:
 
 Checker = Callable[[object], Any]
 HOST_KEYS: dict[str, Checker] = {
-    "name": _text,
-    "address": _text,
+    "name": check_host_name,
+    "address": check_address,
     "role": _role,
     "user": _opt_text,
     "port": _port,
@@ -117,8 +118,8 @@ CLUSTER_KEYS: dict[str, Checker | None] = {
     "name": _text,
     "environment": _text,
     "read_only": _bool,
-    "instance": _text,
-    "database": _text,
+    "instance": check_instance,
+    "database": check_database,
     "lab": _bool,
     "hosts": None,  # structured, read below
     "aws": None,
@@ -171,8 +172,15 @@ def _peek_name(node: Node) -> str | None:
     return None
 
 
+def _valid_host_name(name: str | None) -> str | None:
+    try:
+        return check_host_name(name) if name else None
+    except ValueError:  # an invalid name is named once, in its own message, not as the host's label
+        return None
+
+
 def _read_host(node: Node, cluster: str) -> Host:
-    name = _peek_name(node)
+    name = _valid_host_name(_peek_name(node))
     where = f"host '{name}'" if name else f"a host of cluster '{cluster}'"
     values, _ = _read_fields(node, HOST_KEYS, where)
     if "name" not in values:

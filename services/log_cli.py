@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
+from services.capped_read import iter_text_chunks
 from services.filter_pattern import FilterPattern, FilterPatternError, compile_pattern
 from services.parsers.db2audit import AuditRecord, Db2AuditParser
 from services.parsers.db2diag import Db2DiagParser, DiagRecord, looks_like_db2diag
@@ -32,10 +33,8 @@ _SNIFF_CHARS = 1 << 16
 
 
 def _chunks(path: Path) -> Iterator[str]:
-    # newline="" keeps CRLF exactly as written, so offsets and raw text match the file.
-    with path.open("r", encoding="utf-8", errors="replace", newline="") as fh:
-        while chunk := fh.read(CHUNK_CHARS):
-            yield chunk
+    # CRLF kept exactly as written, so offsets and raw text match the file; a line past 16 MB is refused.
+    return iter_text_chunks(path, CHUNK_CHARS)
 
 
 def record_line(record: DiagRecord | AuditRecord) -> str:

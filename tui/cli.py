@@ -482,10 +482,11 @@ def _cmd_parse(args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise _UserError(f"{args.file}: {exc}{_other_kind_hint(args)}") from None
         return 0
+    from services.capped_read import read_text_capped
     from services.parsers import PARSERS
 
     try:
-        text = args.file.read_text(encoding="utf-8", errors="replace")
+        text = read_text_capped(args.file)  # /dev/zero: "output larger than 64 MB", not a MemoryError
     except OSError as exc:
         raise _UserError(f"cannot read {args.file}: {exc.strerror}") from None
     try:

@@ -22,6 +22,7 @@ from services.failover.constraints import (
 from services.failover.observe import FailoverObservation, observe
 from services.failover.preflight import FailoverKind, Preflight, run_preflight
 from services.inventory_model import Cluster, Host
+from services.inventory_names import database_operand, operand
 from services.plans import Action, HostCommand, HostCommandStep, PlanContext, Step, StepFailed, StepState
 from services.plans.step import ssh_action
 from services.status_model import ClusterStatus
@@ -75,11 +76,17 @@ class FailoverSettings:
         return self.kind != "forced"
 
     def pcmk(self, *argv: str) -> tuple[str, ...]:
-        """Return a Pacemaker-changing argv, under `sudo -n` unless the ssh user is root."""
+        """Return a Pacemaker-changing argv, under `sudo -n` unless the ssh user is root.
+
+        Raises UnsafeOperand for a word that starts with '-' (crm reads options anywhere): the resource and
+        node names come from the inventory and from crm_mon's output.
+        """
+        for word in argv:
+            operand(word, "Pacemaker name")
         return ("sudo", "-n", *argv) if self.use_sudo else argv
 
     def takeover_argv(self) -> tuple[str, ...]:
-        argv = ("db2", "takeover", "hadr", "on", "db", self.cluster.database)
+        argv = ("db2", "takeover", "hadr", "on", "db", database_operand(self.cluster.database))
         return argv + ("by", "force", "peer", "window", "only") if self.kind == "forced" else argv
 
 
@@ -117,7 +124,7 @@ async def read_hadr_role(ctx: PlanContext, settings: FailoverSettings, host: Hos
     from services.parsers.db2pd_hadr import parse_db2pd_hadr
     from services.status import db2pd_argv
 
-    result = await ctx.read(host, db2pd_argv(settings.cluster.database))
+    result = await ctx.read(host, db2pd_argv(database_operand(settings.cluster.database)))
     return parse_db2pd_hadr(result.stdout).role
 
 

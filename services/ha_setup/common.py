@@ -8,6 +8,7 @@ from __future__ import annotations
 from services.cluster_model import Db2cmList
 from services.ha_setup.params import HaParams
 from services.inventory_model import Cluster, Host
+from services.inventory_names import instance_home
 from services.plans import HostCommand, HostCommandStep, PlanContext, StepFailed, StepState, VerifiedByCheck
 from services.plans.context import CommandLike
 
@@ -26,7 +27,7 @@ def root(params: HaParams, *argv: str) -> tuple[str, ...]:
 
 def db2cm_path(cluster: Cluster) -> str:
     """Return the runbook's db2cm location: /home/<instance>/sqllib/adm/db2cm."""
-    return f"/home/{cluster.instance}/sqllib/adm/db2cm"
+    return f"{instance_home(cluster.instance)}/sqllib/adm/db2cm"  # never a path from an unchecked name
 
 
 def tool_missing(result: CommandLike) -> bool:

@@ -11,6 +11,7 @@ from services.cluster_model import Db2cmList
 from services.ha_setup.common import PrimaryHostStep, db2cm_path, read_db2cm_list, root, standby_of
 from services.ha_setup.params import HaParams, hadr_resource
 from services.inventory_model import Cluster, Host
+from services.inventory_names import database_operand, operand
 from services.plans import HostCommand, PlanContext, StepFailed, StepState, VerifiedByCheck
 
 LIST_FACT = "ha:db2cm-list"  # ctx.facts: the last db2cm -list read (Db2cmList or why there is none)
@@ -88,11 +89,11 @@ class ClusterCreateStep(_Db2cmStep):
                 "-publicEthernet",
                 nic,
                 "-host",
-                primary.name,
+                operand(primary.name, "host name"),
                 "-publicEthernet",
                 nic,
                 "-host",
-                standby.name,
+                operand(standby.name, "host name"),
             )
         ]
 
@@ -123,7 +124,8 @@ class InstanceResourceStep(_Db2cmStep):
         )
 
     def commands(self, ctx: PlanContext) -> list[HostCommand]:
-        return [self.db2cm("-create", "-instance", self.cluster.instance, "-host", self.instance_host.name)]
+        host = operand(self.instance_host.name, "host name")
+        return [self.db2cm("-create", "-instance", self.cluster.instance, "-host", host)]
 
 
 class DatabaseResourceStep(_Db2cmStep):
@@ -153,7 +155,8 @@ class DatabaseResourceStep(_Db2cmStep):
         return StepState(False, f"no HADR resource for database {self.cluster.database}")
 
     def commands(self, ctx: PlanContext) -> list[HostCommand]:
-        return [self.db2cm("-create", "-db", self.cluster.database, "-instance", self.cluster.instance)]
+        database = database_operand(self.cluster.database)
+        return [self.db2cm("-create", "-db", database, "-instance", self.cluster.instance)]
 
     async def verify(self, ctx: PlanContext) -> bool | str:
         state = await self.check(ctx)

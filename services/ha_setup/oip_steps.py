@@ -167,7 +167,7 @@ class OipResourceStep(PrimaryHostStep):
         name = (ctx.facts.get(self.id) or {}).get("name") or p.oip_resource or ""
         text = render_crm_file(self.cluster, p, self.host.name, standby_of(self.cluster, self.host).name)
         return [
-            HostCommand(root(p, "tee", p.crm_file), input=text, note="the runbook's overlayip.txt"),
+            HostCommand(root(p, "tee", "--", p.crm_file), input=text, note="the runbook's overlayip.txt"),
             HostCommand(root(p, "crm", "configure", "load", "update", p.crm_file)),
             HostCommand(root(p, "crm", "resource", "manage", name)),
         ]

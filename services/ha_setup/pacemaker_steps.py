@@ -16,6 +16,7 @@ from services.ha_setup.common import db2cm_path, first_line, root
 from services.ha_setup.params import CLUSTER_PACKAGES, DB2_AGENTS, OCF_HEARTBEAT, HaParams
 from services.ha_setup.prereq_steps import DB2_PATH_FACT, MEDIA_FACT
 from services.inventory_model import Cluster, Host
+from services.inventory_names import operand
 from services.plans import HostCommand, HostCommandStep, PlanContext, StepFailed, StepState, VerifiedByCheck
 
 EXTRACTED_FACT = "ha:extracted:"  # + host name -> True when the tarball's directory exists
@@ -123,7 +124,7 @@ class Db2cmCopyStep(_MediaStep):
         p = self.params
         return [
             *self._extract(ctx),
-            HostCommand(root(p, "cp", f"{p.extract_dir}/Db2/db2cm", self.target_path)),
+            HostCommand(root(p, "cp", "--", f"{p.extract_dir}/Db2/db2cm", self.target_path)),
             HostCommand(root(p, "chmod", "755", self.target_path)),
         ]
 
@@ -148,7 +149,7 @@ class ResourceAgentsStep(_MediaStep):
         self.paths = [f"{OCF_HEARTBEAT}/{agent}" for agent in DB2_AGENTS]
 
     async def _installed(self, ctx: PlanContext) -> StepState:
-        result = await ctx.read(self.host, ["ls", "-alL", *self.paths])
+        result = await ctx.read(self.host, ["ls", "-alL", "--", *self.paths])
         if result.exit_status == 0:
             return StepState(True, f"{', '.join(DB2_AGENTS)} in {OCF_HEARTBEAT}")
         return StepState(False, f"not all of {', '.join(DB2_AGENTS)} are there: {first_line(result)}")
@@ -167,7 +168,7 @@ class ResourceAgentsStep(_MediaStep):
                     "-copy_resources",
                     f"{p.extract_dir}/Db2agents",
                     "-host",
-                    self.host.name,
+                    operand(self.host.name, "host name"),  # db2cm has no `--`
                 )
             ),
         ]

@@ -22,6 +22,7 @@ from services.ha_setup.common import (
 )
 from services.ha_setup.params import QNETD_PORT, SUPPORTED_OS, HaParams, level_tuple
 from services.inventory_model import Cluster, Host
+from services.inventory_names import operand
 from services.plans import HostCommand, HostCommandStep, PlanContext, StepState, VerifiedByCheck
 
 MEDIA_FACT = "ha:media:"  # + host name -> list of rpm paths (absolute, after extraction)
@@ -162,7 +163,7 @@ class InstanceUserStep(ReadOnlyStep):
         self.explain = "Runbook: instance user id and group id set up as part of the Db2 server install."
 
     async def check(self, ctx: PlanContext) -> StepState:
-        result = await ctx.read(self.host, ["id", self.instance])
+        result = await ctx.read(self.host, ["id", operand(self.instance, "instance owner")])
         if result.exit_status != 0:
             raise _fail(
                 self.host,
@@ -298,12 +299,13 @@ class RootSshStep(ReadOnlyStep):
 
     async def check(self, ctx: PlanContext) -> StepState:
         for other in self.others:
-            argv = ("ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", other, "-l", "root", "ls")
+            # `--` ends ssh's options: a host name can never be read as one (e.g. -oProxyCommand=...)
+            argv = ("ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "-l", "root", "--", other, "ls")
             result = await ctx.read(self.host, root(self.params, *argv))
             if result.exit_status != 0:
                 raise _fail(
                     self.host,
-                    f"`ssh {other} -l root ls` failed as root ({first_line(result)})",
+                    f"`ssh -l root {other} ls` failed as root ({first_line(result)})",
                     f"add root's public key of {self.host.name} to /root/.ssh/authorized_keys on {other} "
                     "and accept its host key once",
                 )

@@ -6,6 +6,7 @@ from a Db2 host; verified with `db2cm -list`, `corosync-qdevice-tool -s` on the 
 from __future__ import annotations
 
 import posixpath
+from typing import TYPE_CHECKING
 
 from services.cluster_model import QdeviceStatus
 from services.ha_setup.common import PrimaryHostStep, db2cm_path, root, rpm_state, tool_missing
@@ -13,7 +14,11 @@ from services.ha_setup.pacemaker_steps import _MediaStep
 from services.ha_setup.params import HaParams
 from services.ha_setup.prereq_steps import MEDIA_FACT, qnetd_port_hint
 from services.inventory_model import Cluster, Host
+from services.inventory_names import operand
 from services.plans import HostCommand, PlanContext, StepFailed, StepState
+
+if TYPE_CHECKING:
+    from services.cluster_model import QdeviceStatus
 
 
 class QnetdInstallStep(_MediaStep):
@@ -82,7 +87,9 @@ class QdeviceStep(PrimaryHostStep):
 
     async def _address(self, ctx: PlanContext) -> str:
         """Return the qdevice host's address as the primary resolves it (qdevice-tool may show either)."""
-        result = await ctx.read(self.host, ["getent", "hosts", self.params.qdevice_host or ""])
+        result = await ctx.read(
+            self.host, ["getent", "hosts", operand(self.params.qdevice_host or "", "qdevice host")]
+        )
         words = result.stdout.split()
         return words[0] if result.exit_status == 0 and words else ""
 
@@ -94,7 +101,7 @@ class QdeviceStep(PrimaryHostStep):
                     db2cm_path(self.cluster),
                     "-create",
                     "-qdevice",
-                    self.params.qdevice_host or "",
+                    operand(self.params.qdevice_host or "", "qdevice host"),
                 )
             )
         ]

@@ -166,12 +166,14 @@ class AgentConfigStep(VerifiedByCheck, HostCommandStep):
         out = []
         if facts.get("existing") is not None:
             out.append(
-                HostCommand(self._root("cp", "-p", p.agent_config_path, p.agent_config_path + ".db2ops-bak"))
+                HostCommand(
+                    self._root("cp", "-p", "--", p.agent_config_path, p.agent_config_path + ".db2ops-bak")
+                )
             )
         else:
-            out.append(HostCommand(self._root("mkdir", "-p", posixpath.dirname(p.agent_config_path))))
+            out.append(HostCommand(self._root("mkdir", "-p", "--", posixpath.dirname(p.agent_config_path))))
         out += [
-            HostCommand(self._root("tee", p.agent_config_path), input=merged, note="merged config"),
+            HostCommand(self._root("tee", "--", p.agent_config_path), input=merged, note="merged config"),
             HostCommand(
                 self._root(
                     p.agent_ctl,

@@ -75,7 +75,7 @@ class AuditPathsStep(VerifiedByCheck, HostCommandStep):
     def commands(self, ctx: PlanContext) -> list[HostCommand]:
         p = self.params
         return [
-            HostCommand(("mkdir", "-p", p.datapath or "", p.archivepath or "")),
+            HostCommand(("mkdir", "-p", "--", p.datapath or "", p.archivepath or "")),
             HostCommand(("db2audit", "configure", "datapath", _dir(p.datapath or ""))),
             HostCommand(("db2audit", "configure", "archivepath", _dir(p.archivepath or ""))),
         ]
@@ -210,8 +210,10 @@ class AuditPoliciesStep(Step):
         host = facts.get("host") or "(the HADR primary)"
         statements = facts.get("statements") or self._statements(set(), set())
         return [
-            ssh_action(host, ["mkdir", "-p", posixpath.dirname(self.script_path)]),
-            ssh_action(host, ["tee", self.script_path], input=self._script(statements), note="CLP script"),
+            ssh_action(host, ["mkdir", "-p", "--", posixpath.dirname(self.script_path)]),
+            ssh_action(
+                host, ["tee", "--", self.script_path], input=self._script(statements), note="CLP script"
+            ),
             ssh_action(host, ["db2", "-tvf", self.script_path], note="one CLP session: connect + statements"),
         ]
 
@@ -221,8 +223,8 @@ class AuditPoliciesStep(Step):
         statements = self._statements(policies, uses)
         if not statements:
             return
-        await ctx.write(host, ["mkdir", "-p", posixpath.dirname(self.script_path)])
-        await ctx.write(host, ["tee", self.script_path], input=self._script(statements))
+        await ctx.write(host, ["mkdir", "-p", "--", posixpath.dirname(self.script_path)])
+        await ctx.write(host, ["tee", "--", self.script_path], input=self._script(statements))
         # A CLP session exists per db2 front-end process, so connect and statements share one `db2 -tvf`.
         result = await ctx.write(host, ["db2", "-tvf", self.script_path], ok_exit=(0, 1, 2, 4, 8))
         errors = [c for c in sql_messages(result.stdout) if c.endswith(("N", "C"))]

@@ -104,8 +104,8 @@ class CronJobStep(VerifiedByCheck, HostCommandStep):
         path = self.params.script_path or ""
         crontab = (ctx.facts.get(self.id) or {}).get("crontab", "")
         return [
-            HostCommand(("mkdir", "-p", posixpath.dirname(path))),
-            HostCommand(("tee", path), input=render_extract_script(self.params)),
+            HostCommand(("mkdir", "-p", "--", posixpath.dirname(path))),
+            HostCommand(("tee", "--", path), input=render_extract_script(self.params)),
             HostCommand(("chmod", "0755", path)),
             HostCommand(
                 ("crontab", "-"),

@@ -13,6 +13,7 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from services.inventory_model import Cluster
+from services.inventory_names import UnsafeOperand, instance_home
 
 # The runbook's filter patterns, kept to show their case trap next to the corrected ones.
 RUNBOOK_AUDIT_PATTERN = "worker -appusr"
@@ -101,7 +102,10 @@ class MonitoringParams:
 
     def resolve(self, cluster: Cluster) -> MonitoringParams:
         """Return a copy with every None filled from `cluster`, validated. Raises MonitoringParamError."""
-        home = self.instance_home or f"/home/{cluster.instance}"
+        try:  # /home/<instance> only for a valid instance name: '../../tmp/evil' would move every path
+            home = self.instance_home or instance_home(cluster.instance)
+        except UnsafeOperand as exc:
+            raise MonitoringParamError(str(exc)) from None
         filled = replace(
             self,
             instance_home=home,

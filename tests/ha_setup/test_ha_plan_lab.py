@@ -43,7 +43,7 @@ async def test_dry_run_on_a_fresh_cluster_lists_every_command_and_call(fresh_lab
     assert f"{PCMK}/RPMS/x86_64/pacemaker-2.1.5-1.db2pcmk.el8.x86_64.rpm" in install[2].split()
     assert len(install[2].split()) == 5 + 16  # sudo -n dnf install -y + every rpm of RPMS/*/
     assert commands(result, "db2cm-copy@db2a")[1:] == [
-        f"sudo -n cp {PCMK}/Db2/db2cm {DB2CM}",
+        f"sudo -n cp -- {PCMK}/Db2/db2cm {DB2CM}",
         f"sudo -n chmod 755 {DB2CM}",
     ]
     assert (
@@ -63,7 +63,7 @@ async def test_dry_run_on_a_fresh_cluster_lists_every_command_and_call(fresh_lab
     assert commands(result, "overlay-address") == ["sudo -n ip address add 192.168.1.81/32 dev eth0"]
     oip = result.by_id("oip-resource").actions
     assert [a.command for a in oip] == [
-        "sudo -n tee /root/overlayip.txt",
+        "sudo -n tee -- /root/overlayip.txt",
         "sudo -n crm configure load update /root/overlayip.txt",
         f"sudo -n crm resource manage {OIP}",
     ]

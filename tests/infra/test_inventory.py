@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 from pathlib import Path
 
 import pytest
@@ -139,6 +140,28 @@ ERRORS = [  # (inventory text, the error as it reads after "inventory.yaml ": "l
         "line 3: hosts of cluster 'x' must be a list (lines starting with '- '), found a mapping",
     ),
     (
+        VALID.replace("name: db2a,", "name: '-oProxyCommand=touch /tmp/x',"),
+        "line 4: a host of cluster 'prod': name '-oProxyCommand=touch /tmp/x' is not a valid host name (letters, "
+        "digits, '-' and '_' in dot-separated labels, not starting or ending with '-'); use the node name "
+        "Pacemaker uses, e.g. name: db2a",
+    ),
+    (
+        VALID.replace("address: 10.0.1.11,", "address: -oProxyCommand=sh,"),
+        "line 4: host 'db2a': address '-oProxyCommand=sh' is not an IP address or host name (letters, digits, "
+        "'-' and '_' in dot-separated labels, not starting or ending with '-'); e.g. address: 10.0.1.11 or "
+        "address: db2a.example.com",
+    ),
+    (
+        VALID.replace("  - name: prod\n", "  - name: prod\n    instance: ../../tmp/evil\n"),
+        "line 3: cluster 'prod': instance '../../tmp/evil' is not a Db2 instance name (1-8 letters, digits or _, "
+        "starting with a letter); use the instance owner's user name, e.g. instance: db2inst1",
+    ),
+    (
+        VALID.replace("  - name: prod\n", "  - name: prod\n    database: 1SAMPLE\n"),
+        "line 3: cluster 'prod': database '1SAMPLE' is not a Db2 database name (1-8 letters, digits, @, # or $, "
+        "not starting with a digit); use the name `db2 list db directory` shows, e.g. database: HADRDB",
+    ),
+    (
         "clusters:\n  - name: x\n    name: y\n",
         "line 3: key 'name' appears twice in cluster 'x' (first on line 2); keep only one of them",
     ),
@@ -217,17 +240,30 @@ HOSTILE = [
 
 
 @pytest.mark.parametrize("hostile", HOSTILE)
-def test_hostile_names_are_data_and_survive_round_trip(hostile: str) -> None:
+def test_hostile_free_text_is_data_and_survives_round_trip(hostile: str) -> None:
     cluster = Cluster(
         name=hostile,
         environment=hostile,
-        database=hostile,
-        hosts=(Host(name=hostile, address=hostile, user=hostile, identity="/k/" + hostile),),
+        hosts=(Host(name="db2a", address="10.0.0.1", user=hostile, identity="/k/" + hostile),),
         aws=AwsSettings(profile=hostile, audit_log_group=hostile),
     )
     inv = Inventory(clusters=(cluster,))
     again = load_inventory_text(dump_inventory(inv))
     assert again.clusters == inv.clusters
+
+
+@pytest.mark.parametrize("field", ["name", "address", "instance", "database"])
+@pytest.mark.parametrize("hostile", HOSTILE + ["../../tmp/evil", "-l", "db2inst1/../x", "a b"])
+def test_names_that_reach_root_commands_refuse_hostile_values(field: str, hostile: str) -> None:
+    host = Host(
+        name=hostile if field == "name" else "db2a", address=hostile if field == "address" else "db2a"
+    )
+    cluster = Cluster(name="c", hosts=(host,))
+    if field in ("instance", "database"):
+        cluster = dataclasses.replace(cluster, **{field: hostile})
+    err = _error(dump_inventory(Inventory(clusters=(cluster,))))
+    assert f": {field} {hostile!r} is not " in err.problem or f": {field} {hostile[:56]!r}" in err.problem
+    assert err.fix
 
 
 def test_dump_round_trips_every_field_of_the_example() -> None:
@@ -280,3 +316,60 @@ def test_missing_identity_file_is_a_warning_that_names_the_line_and_the_fix(tmp_
         f"inv.yaml line 4: host 'db2a': identity {tmp_path}/id_missing does not exist; fix the path, or "
         "remove identity: to let ~/.ssh/config and the SSH agent pick the key",
     )
+
+
+def _merge_bomb(depth: int, fanout: int = 9) -> str:
+    """A mapping whose `<<` merges the level below `fanout` times, `depth` levels deep (fanout^depth)."""
+    level = "&a0 {name: db2a}"
+    for i in range(1, depth + 1):
+        level = f"&a{i} {{<<: [{level}" + f", *a{i - 1}" * (fanout - 1) + "]}"
+    return f"clusters:\n  - name: c\n    hosts:\n      - {level}\n"
+
+
+def test_merge_key_bomb_is_resolved_once_per_anchor() -> None:
+    text = _merge_bomb(depth=20)
+    assert len(text) < 2000  # the issue's 1.3 KB reproduction: 9^20 merges before each anchor was memoised
+    started = time.monotonic()
+    inv = load_inventory_text(text)
+    assert time.monotonic() - started < 2
+    assert inv.clusters[0].hosts[0].name == "db2a"
+
+
+def test_merges_past_the_budget_or_depth_are_refused_with_the_line() -> None:
+    keys = ", ".join(f"k{i}: 1" for i in range(60))
+    fan = ", ".join(["*big"] * 199)  # 200 x 60 = 12,000 entries looked at, over the 10,000 budget
+    err = _error(f"clusters:\n  - name: c\n    hosts:\n      - {{<<: [&big {{{keys}}}, {fan}], name: m}}\n")
+    assert err.problem.startswith("merge keys `<<` in host 'm")
+    assert "bring in more than 10000 entries" in err.problem
+    assert err.line == 4 and err.fix == "merge each anchor once, without nesting merges of merges"
+    deep = _merge_bomb(depth=25, fanout=1)
+    err = _error(deep)
+    assert "nest too deeply" in err.problem and err.line == 4
+
+
+def test_cli_refuses_a_hostile_host_name_with_exit_2_naming_the_field(tmp_path: Path, capsys) -> None:
+    from tui.cli import main
+
+    path = tmp_path / "inventory.yaml"
+    path.write_text(VALID.replace("name: db2b,", "name: '-oProxyCommand=touch /tmp/x',"))
+    assert main(["--inventory", str(path), "status"]) == 2  # refused at load time: no host is contacted
+    err = capsys.readouterr().err
+    assert (
+        f"{path} line 5: a host of cluster 'prod': name '-oProxyCommand=touch /tmp/x' is not a valid" in err
+    )
+    assert "Traceback" not in err
+
+
+YAML_BITS = st.sampled_from(
+    ["clusters:", "\n", "  ", "- ", "name: ", "hosts:", "address: ", "&a ", "*a", "<<: ", "{", "}", "[", "]",
+     ", ", "db2a", "-x", "'", '"', "role: qdevice", "instance: ", "../", "port: ", "70000", "!!str ", "#", ":"]
+)  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(YAML_BITS, max_size=30).map("".join))
+def test_any_text_loads_or_raises_inventory_error_only(text: str) -> None:
+    try:
+        load_inventory_text(text)
+    except InventoryError as exc:
+        assert exc.problem

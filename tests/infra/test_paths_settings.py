@@ -124,3 +124,21 @@ def test_a_bad_value_says_which_values_work(tmp_path: Path, text: str, fix: str)
     with pytest.raises(SettingsError) as err:
         load_settings(path)
     assert str(err.value).endswith(fix)
+
+
+def test_a_merge_key_bomb_in_settings_loads_at_once_or_is_refused(tmp_path: Path) -> None:
+    import time
+
+    level = "&a0 {quit: q}"
+    for i in range(1, 21):  # each level merges the one below 9 times: 9^20 merges before memoising
+        level = f"&a{i} {{<<: [{level}" + f", *a{i - 1}" * 8 + "]}"
+    path = tmp_path / "settings.yaml"
+    path.write_text(f"keymap: {level}\n")
+    started = time.monotonic()
+    assert load_settings(path).keymap == {"quit": "q"}
+    assert time.monotonic() - started < 2
+    fan = ", ".join(["*big"] * 199)
+    keys = ", ".join(f"k{i}: x" for i in range(60))
+    path.write_text(f"keymap: {{<<: [&big {{{keys}}}, {fan}]}}\n")
+    with pytest.raises(SettingsError, match=r"line 1: merge keys `<<` in keymap bring in more than 10000"):
+        load_settings(path)

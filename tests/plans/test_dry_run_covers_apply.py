@@ -151,7 +151,7 @@ async def test_monitoring_plan_resuming_a_half_done_cluster_with_an_agent_config
     assert (
         "db2b",
         "ssh",
-        ("db2b", ("sudo", "-n", "cp", "-p", AGENT_CONFIG, AGENT_CONFIG + ".db2ops-bak"), None),
+        ("db2b", ("sudo", "-n", "cp", "-p", "--", AGENT_CONFIG, AGENT_CONFIG + ".db2ops-bak"), None),
     ) in [(step.split("@")[-1], kind, key) for step, kind, key in ctx.recorder.calls]
 
 

@@ -62,7 +62,7 @@ async def test_text_dry_run_shows_commands_and_file_contents(lab, tmp_path) -> N
     code, text = await _run(Inventory(clusters=(cluster,)), "lab1", runner, tmp_path, mode="dry-run")
     assert code == 0
     assert "[planned] cron@db2a" in text
-    assert "db2a$ tee /home/db2inst1/dbaudit/db2audit_extract.sh" in text
+    assert "db2a$ tee -- /home/db2inst1/dbaudit/db2audit_extract.sh" in text
     assert "                | db2audit flush" in text  # the script that tee writes, shown for review
     assert "aws logs PutMetricFilter" in text
     # a change ticket reviews the alarm's every parameter: nothing is cut short

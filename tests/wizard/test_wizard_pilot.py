@@ -137,7 +137,7 @@ async def test_read_only_cluster_shows_the_guard_refusal_and_applies_nothing(lab
 
 async def test_failure_mid_plan_shows_what_to_do_and_a_rerun_resumes(lab, tmp_path) -> None:
     cluster, runner, lab_cluster = lab
-    runner.fail[("db2b", "tee /home/db2inst1/dbaudit/db2audit_extract.sh")] = HostUnreachable(
+    runner.fail[("db2b", "tee -- /home/db2inst1/dbaudit/db2audit_extract.sh")] = HostUnreachable(
         "connection reset by peer", "db2b"
     )
     app = wizard_app(cluster, services_for(cluster, runner, tmp_path), page="plan")

@@ -404,8 +404,14 @@ class LogView(ScrollView, can_focus=True):
     def set_filter_text(self, text: str) -> None:
         """Hide entries not matching `text` (filter-pattern syntax, `!` inverts, empty clears).
 
-        Raises FilterPatternError for a pattern the evaluator rejects (the filter is then unchanged)."""
-        self._apply_filter(self.store.filter.with_pattern(text))
+        Raises FilterPatternError for a pattern the evaluator rejects or one too expensive to run over this
+        log on the event loop (timed on a sample, at most a quarter second); the filter is then unchanged."""
+        from services.filter_pattern import check_cost
+
+        new = self.store.filter.with_pattern(text)
+        if new.compiled is not None:
+            check_cost(new.compiled, [e.text for e in self.store.entries])
+        self._apply_filter(new)
 
     def action_toggle_level(self, index: int) -> None:
         level = LEVELS[index]
