@@ -66,16 +66,19 @@ def test_chunks_keep_crlf_and_refuse_only_lines_past_the_limit(tmp_path: Path) -
         list(iter_text_chunks(path, 7, max_line=100))
 
 
-def test_parse_text_output_is_the_safe_yaml_of_the_json(capsys) -> None:
+def test_parse_text_output_is_the_summary_and_json_only_with_the_flag(capsys) -> None:
     import json
 
-    import yaml
+    from services.parse_text import render_parse_text
+    from services.parsers import PARSERS
 
     xml = Path(__file__).resolve().parents[1] / "parsers" / "samples"
     path = next(
         p for p in sorted(xml.rglob("*")) if p.is_file() and "crm_mon" in p.name and p.suffix == ".xml"
     )
     assert main(["parse", "crm_mon-xml", "--json", str(path)]) == 0
-    data = json.loads(capsys.readouterr().out)
-    assert main(["parse", "crm_mon-xml", str(path)]) == 0  # libyaml's emitter: the same text, faster
-    assert capsys.readouterr().out == yaml.safe_dump(data, sort_keys=False).rstrip() + "\n"
+    assert isinstance(json.loads(capsys.readouterr().out), dict)
+    assert main(["parse", "crm_mon-xml", str(path)]) == 0  # read through the capped reader, then summarised
+    text = capsys.readouterr().out
+    assert text == render_parse_text("crm_mon-xml", PARSERS["crm_mon-xml"](path.read_text())) + "\n"
+    assert not text.lstrip().startswith("{")
