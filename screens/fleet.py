@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from textual import events
+from textual import events, getters
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
@@ -17,6 +17,9 @@ from tui.screen_registry import register_screen
 from tui.widgets.banner import banner_text
 from tui.widgets.format import fit_text, format_age
 from tui.widgets.header import ConsoleHeader
+
+if TYPE_CHECKING:
+    from tui.app import Db2OpsApp
 
 # what a DBA scans for first (promoted node, HADR) sits left of the long verdict: visible at 80 columns
 COLUMNS = ("Cluster", "Promoted", "HADR", "Data age", "Verdict", "Env", "Mode")
@@ -61,11 +64,9 @@ def fleet_row(
     verdict = Content.styled(fit_text(label, verdict_width), _SEVERITY_STYLE[text.severity])
     promoted = (status.promoted_node if status else None) or ("NONE" if status and status.crm else "—")
     hadr = fleet_hadr(status)
-    age = status and max(0.0, now - status.taken_at)
+    age = max(0.0, now - status.taken_at) if status is not None else None
     stale = feed.poll_error is not None or (age is not None and age > STALE_FACTOR * interval)
-    age_text = Content.styled(
-        ("STALE " if stale else "") + format_age(age if status else None), "$warning" if stale else ""
-    )
+    age_text = Content.styled(("STALE " if stale else "") + format_age(age), "$warning" if stale else "")
     mode = ("read-only" if c.read_only else "read-write") + (" lab" if c.lab else "")
     hadr_style = "$success" if hadr == "PEER" else "$text-muted" if hadr == "—" else "bold $error"
     promoted_cell = Content.styled(promoted, "bold $error" if promoted == "NONE" else "bold")
@@ -89,7 +90,10 @@ class FleetTable(DataTable[Any]):
 class FleetScreen(Screen[None]):
     """Every cluster of the inventory at a glance."""
 
-    HELP = "One row per cluster; the worst verdict first in words. Enter (or a click on the highlighted row) opens the cluster."
+    HELP = "One row per cluster, in inventory order; each row leads with the cluster's worst verdict in words. Enter (or a click on the highlighted row) opens the cluster."
+
+    if TYPE_CHECKING:  # the console's app, for the type checker only (textual's own idiom)
+        app = getters.app(Db2OpsApp)
 
     def __init__(self) -> None:
         super().__init__(name="fleet")
@@ -102,7 +106,7 @@ class FleetScreen(Screen[None]):
     def on_mount(self) -> None:
         self._verdict_width = 0
         self._build_columns(self.app.size.width)
-        self.app.status_signal.subscribe(self, lambda _name: self.refresh_view())  # type: ignore[attr-defined]
+        self.app.status_signal.subscribe(self, lambda _name: self.refresh_view())
         self.set_interval(1.0, self.refresh_view)
         self.refresh_view()
         self.query_one(DataTable).focus()
@@ -113,7 +117,7 @@ class FleetScreen(Screen[None]):
 
     def _build_columns(self, screen_width: int) -> bool:
         """(Re)create the columns so the verdict fills the width; return True when they changed."""
-        app: Any = self.app
+        app = self.app
         hosts = [h.name for c in app.clusters for h in c.db_hosts]
         widths = {
             "Cluster": max([len(c.name) for c in app.clusters] + [len("Cluster")]),
@@ -148,7 +152,7 @@ class FleetScreen(Screen[None]):
 
     def refresh_view(self) -> None:
         """Update every row in place (rows are keyed by cluster name, so the cursor stays put)."""
-        app: Any = self.app
+        app = self.app
         table = self.query_one(DataTable)
         now, interval = app.now(), app.refresh_interval
         header = self.query_one(ConsoleHeader)
@@ -163,7 +167,7 @@ class FleetScreen(Screen[None]):
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
-        self.app.open_cluster(str(event.row_key.value))  # type: ignore[attr-defined]
+        self.app.open_cluster(str(event.row_key.value))
 
 
 register_screen(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.actions import SkipAction
@@ -20,6 +20,7 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
+from services.cluster_model import HadrStatus
 from services.inventory_model import Cluster
 from services.log_model import LEVELS, LogEntry
 from services.logs_insights import (
@@ -34,6 +35,9 @@ from tui.widgets.header import ConsoleHeader
 from tui.widgets.insights_panel import InsightsPanel
 from tui.widgets.log_detail import LogDetail
 from tui.widgets.log_view import LogView
+
+if TYPE_CHECKING:
+    from tui.app import Db2OpsApp
 
 _TAKEOVER_MARKS = (
     "HADR database role set to PRIMARY",
@@ -282,16 +286,19 @@ class LogsScreen(Screen[None]):
 
     def last_failover(self) -> datetime | None:
         """Return the time of the last takeover: from HADR status when polled, else from the log."""
+        from tui.app import Db2OpsApp  # loaded already (the header imports it); here to keep it lazy
+
         latest: float | None = None
-        app: Any = self.app
-        try:
+        app = self.app
+        if isinstance(app, Db2OpsApp):  # else a bare app (tests) polls nothing: the log itself tells
             feed = app.feed(self.cluster.name)
+            now, interval = app.now(), app.refresh_interval
             for host in self.cluster.db_hosts:
-                hadr = feed.view(f"hadr:{host.name}", app.now(), app.refresh_interval).value
-                if hadr is not None and hadr.last_takeover_time:
-                    latest = max(latest or 0.0, hadr.last_takeover_time)
-        except Exception:  # no feed (tests, a bare app): fall back to the log itself
-            latest = None
+                hadr: HadrStatus | None = feed.view(f"hadr:{host.name}", now, interval).value
+                # the takeover time is per HADR stream (db2pd prints one block per standby)
+                for stream in hadr.streams if hadr is not None else ():
+                    if stream.last_takeover_time:
+                        latest = max(latest or 0.0, stream.last_takeover_time)
         if latest:
             return datetime.fromtimestamp(latest, UTC)
         for entry in reversed(self.view.store.entries):
@@ -336,7 +343,7 @@ class LogsScreen(Screen[None]):
         panel.show_results(entries)
 
 
-def _open_logs(app: Any) -> LogsScreen:
+def _open_logs(app: Db2OpsApp) -> LogsScreen:
     cluster = app.current_cluster
     if cluster is None:
         raise ScreenUnavailable("no cluster selected: pick one on :fleet first, then :logs")

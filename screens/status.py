@@ -6,9 +6,9 @@ old or its last fetch failed — it keeps showing the last good value, never a b
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
-from textual import events
+from textual import events, getters
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -34,6 +34,9 @@ from tui.widgets.status_panel import StatusPanel
 from tui.widgets.topology import draw_topology
 from tui.widgets.topology_facts import build_topology, route_target_host, summary_content
 
+if TYPE_CHECKING:
+    from tui.app import Db2OpsApp
+
 # below these sizes the topology picture gives way to a one-line summary and panels stack (80x24 works)
 NARROW_COLUMNS = 110
 SHORT_ROWS = 32
@@ -52,6 +55,9 @@ class StatusScreen(Screen[None]):
         "Click a panel (or Tab to it and Enter) for its full errors and commands; click the banner for "
         "every verdict in full."
     )
+
+    if TYPE_CHECKING:  # the console's app, for the type checker only (textual's own idiom)
+        app = getters.app(Db2OpsApp)
 
     BINDINGS = [
         Binding("K", "drill('kill-primary')", "Kill primary", id="drill.kill_primary"),
@@ -92,7 +98,7 @@ class StatusScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self._fit(self.app.size.width, self.app.size.height)
-        self.app.status_signal.subscribe(self, self._on_status)  # type: ignore[attr-defined]
+        self.app.status_signal.subscribe(self, self._on_status)
         self.set_interval(1.0, self.refresh_view)  # ages keep moving between polls
         self.refresh_view()
 
@@ -117,7 +123,7 @@ class StatusScreen(Screen[None]):
 
         panel = message.panel
         title = f"{panel.border_title} — {self.cluster.name}"
-        self.app.push_screen(PanelDetailScreen(title, panel.views, self.app.now()))  # type: ignore[attr-defined]
+        self.app.push_screen(PanelDetailScreen(title, panel.views, self.app.now()))
 
     def on_verdict_banner_details_requested(self, message: VerdictBanner.DetailsRequested) -> None:
         from screens.panel_detail import VerdictDetailScreen
@@ -134,11 +140,11 @@ class StatusScreen(Screen[None]):
         return True
 
     def action_drill(self, verb: str) -> None:
-        self.app.run_drill(self.cluster, verb)  # type: ignore[attr-defined]
+        self.app.run_drill(self.cluster, verb)
 
     def refresh_view(self) -> None:
         """Re-render every panel from the feed (cheap: a few Content objects)."""
-        app: Any = self.app
+        app = self.app
         feed: ClusterFeed = app.feed(self.cluster.name)
         now = app.now()
         interval = app.refresh_interval
@@ -190,7 +196,7 @@ class StatusScreen(Screen[None]):
         return self.query_one(f"#{name}", StatusPanel)
 
 
-def _open_status(app: Any) -> StatusScreen:
+def _open_status(app: Db2OpsApp) -> StatusScreen:
     cluster = app.current_cluster
     if cluster is None:
         raise ScreenUnavailable("no cluster selected: pick one on :fleet first")

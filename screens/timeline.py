@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Protocol
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -32,6 +32,7 @@ from tui.widgets.header import ConsoleHeader
 from tui.write_export import write_export
 
 if TYPE_CHECKING:
+    from services.events import StatusEvent
     from tui.app import Db2OpsApp
 
 _SEV_LOOK = {
@@ -55,8 +56,22 @@ def default_export_dir() -> Path:
     return data_dir() / "timeline-exports"
 
 
+class _EventFeed(Protocol):
+    @property
+    def events(self) -> Iterable[StatusEvent]: ...
+
+
+class TimelineApp(Protocol):
+    """What collect_from_app reads of the console (Db2OpsApp; a plain namespace in tests)."""
+
+    def feed(self, name: str, /) -> _EventFeed: ...
+
+    @property
+    def screen_stack(self) -> Sequence[object]: ...
+
+
 async def collect_from_app(
-    app: Any,
+    app: TimelineApp,
     cluster: Cluster,
     timeline: Timeline,
     *,
@@ -109,10 +124,10 @@ class TimelineScreen(Screen[None]):
     )
 
     BINDINGS = [
-        Binding("1", "toggle('status')", "Status"),
-        Binding("2", "toggle('journal')", "Journal"),
-        Binding("3", "toggle('alarm')", "Alarms"),
-        Binding("4", "toggle('log')", "Logs"),
+        Binding("1", "toggle_source('status')", "Status"),
+        Binding("2", "toggle_source('journal')", "Journal"),
+        Binding("3", "toggle_source('alarm')", "Alarms"),
+        Binding("4", "toggle_source('log')", "Logs"),
         Binding("e", "export", "Export"),
         Binding("r", "collect", "Collect again"),
     ]
@@ -178,7 +193,8 @@ class TimelineScreen(Screen[None]):
 
     async def _collect(self, logs: bool) -> None:
         try:
-            await self.collect(logs)  # type: ignore[misc]
+            if self.collect is not None:  # _start_collect checked; the attribute is public, so again
+                await self.collect(logs)
         except Exception as exc:  # keep what we have; say why it is incomplete
             self.notify(f"timeline incomplete: {type(exc).__name__}: {exc}", severity="warning")
         note = self.notes() if self.notes is not None else ""
@@ -187,7 +203,8 @@ class TimelineScreen(Screen[None]):
             self.query_one(ConsoleHeader).set_cluster(self.cluster, extra=f"⚠ {note}" if note else "")
         self.redraw()
 
-    def action_toggle(self, source: str) -> None:
+    # not `action_toggle`: textual's DOMNode has an (async) action_toggle of its own
+    def action_toggle_source(self, source: str) -> None:
         if source in self.sources:
             self.sources.discard(source)
         else:

@@ -43,7 +43,9 @@ async def run_session(
     then closed), asyncssh.ChannelOpenError, or the asyncssh/OS error that ended the connection.
     """
     done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-    chan, session = await conn.create_session(lambda: CollectingSession(done), command, encoding=None)
+    # Made here, not in the factory, so it keeps its type: asyncssh returns it as a bare SSHClientSession.
+    session = CollectingSession(done)
+    chan, _ = await conn.create_session(lambda: session, command, encoding=None)
     # Like asyncssh's conn.run(input=...): send it, then EOF; no input sends no EOF. A command that does not
     # read stdin (`true`) may have ended and closed the channel already: its input goes unread, as with
     # OpenSSH, and writing it would raise BrokenPipeError, which is not a lost connection.

@@ -12,14 +12,24 @@ import contextlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar, cast
 
+from services.cluster_model import (
+    CrmStatus,
+    HadrStatus,
+    OverlayRoute,
+    QdeviceStatus,
+    QnetdStatus,
+    QuorumStatus,
+)
 from services.host_runner import HostRunner
 from services.inventory_model import Cluster, Host, Inventory
 from services.part_errors import ErrorKind, PartError, combined, exit_error, one_line, runner_error
 from services.ssh_errors import HostKeyChanged, HostKeyUnknown, SshError
 from services.status_model import ClusterStatus, Part
 from services.verdicts import derive_verdicts
+
+T = TypeVar("T")
 
 CRM_MON = ("crm_mon", "-1", "--output-as=xml")
 QUORUMTOOL = ("corosync-quorumtool", "-s")
@@ -94,11 +104,11 @@ class StatusService:
 
     def _note_host_keys(self, key_errors: list[HostKeyUnknown]) -> None:
         for err in key_errors:
-            bucket: list[Any] = (
-                self.refused_host_keys if isinstance(err, HostKeyChanged) else self.pending_host_keys
-            )
-            if not any(getattr(e, "host", None) == err.host for e in bucket):
-                bucket.append(err)
+            if isinstance(err, HostKeyChanged):
+                if not any(e.host == err.host for e in self.refused_host_keys):
+                    self.refused_host_keys.append(err)
+            elif not any(e.host == err.host for e in self.pending_host_keys):
+                self.pending_host_keys.append(err)
 
 
 class LastGoodParts:
@@ -109,16 +119,14 @@ class LastGoodParts:
     """
 
     def __init__(self) -> None:
-        self._parts: dict[tuple[str, str, str], Part] = {}
+        self._parts: dict[tuple[str, str, str], Part[object]] = {}
 
-    def get(self, cluster: str, kind: str, host: str = "") -> Part | None:
+    def get(self, cluster: str, kind: str, host: str = "") -> Part[object] | None:
         """The last good part of `kind` ("crm", "quorum", "qdevice", "qnetd", "hadr", "route")."""
         return self._parts.get((cluster, kind, host))
 
     def carry(self, status: ClusterStatus) -> ClusterStatus:
-        def keep(kind: str, host: str, part: Part | None) -> Part | None:
-            if part is None:
-                return None
+        def keep_one(kind: str, host: str, part: Part[T]) -> Part[T]:
             key = (status.cluster, kind, host)
             if part.ok:
                 self._parts[key] = part
@@ -126,10 +134,17 @@ class LastGoodParts:
             old = self._parts.get(key)
             if old is None:
                 return part
-            return replace(old, error=part.error or PartError(ErrorKind.NO_ANSWER, "no answer", host=host))
+            # The key names the kind of part, and only a part of that kind is stored under it.
+            last_good = cast(Part[T], old)
+            return replace(
+                last_good, error=part.error or PartError(ErrorKind.NO_ANSWER, "no answer", host=host)
+            )
 
-        def keep_map(kind: str, parts: dict[str, Part]) -> dict[str, Part]:
-            return {h: keep(kind, h, p) for h, p in parts.items()}  # type: ignore[misc]
+        def keep(kind: str, host: str, part: Part[T] | None) -> Part[T] | None:
+            return None if part is None else keep_one(kind, host, part)
+
+        def keep_map(kind: str, parts: dict[str, Part[T]]) -> dict[str, Part[T]]:
+            return {h: keep_one(kind, h, p) for h, p in parts.items()}
 
         return replace(
             status,
@@ -170,13 +185,19 @@ async def _gather(
     key_errors: list[HostKeyUnknown] = []
     # Parsers are pure: an output seen twice in this gather is parsed once. crm_mon prints the same XML on
     # both nodes of a cluster that is not partitioned (the CIB is shared), so this halves crm_mon parsing.
-    parsed: dict[tuple[Callable[[str], Any], str], Any] = {}
+    parsed: dict[tuple[Callable[[str], object], str], object] = {}
 
-    async def part(host: Host, argv: Sequence[str], parse: Callable[[str], Any]) -> Part:
+    def parse_once(parse: Callable[[str], T], text: str) -> T:
+        key = (parse, text)
+        if key not in parsed:
+            parsed[key] = parse(text)
+        return cast(T, parsed[key])  # the key holds `parse`: the value is what `parse` returned
+
+    async def part(host: Host, argv: Sequence[str], parse: Callable[[str], T]) -> Part[T]:
         start = time.perf_counter()
         command = " ".join(argv)
 
-        def failed(error: PartError, command: str, elapsed: float) -> Part:
+        def failed(error: PartError, command: str, elapsed: float) -> Part[T]:
             return Part(
                 source=host.name, fetched_at=clock(), error=error, command=command, duration_s=elapsed
             )
@@ -197,8 +218,7 @@ async def _gather(
             error = exit_error(host.name, res.command, res.exit_status, res.stdout, res.stderr)
             return failed(error, res.command, elapsed)
         try:
-            key = (parse, res.stdout)
-            value = parsed[key] if key in parsed else parsed.setdefault(key, parse(res.stdout))
+            value = parse_once(parse, res.stdout)
         except ValueError as exc:  # ParseError is a ValueError
             error = PartError(ErrorKind.PARSE, one_line(exc), host=host.name, command=res.command)
             return failed(error, res.command, elapsed)
@@ -209,60 +229,82 @@ async def _gather(
     async with launch_turn if launch_turn is not None else contextlib.nullcontext():
         db_hosts = cluster.db_hosts
         qhost = cluster.qdevice_host
-        tasks: dict[tuple[str, str], Any] = {}
+        # One dict of tasks per kind of part, so each keeps its type; all start on the next event-loop pass.
+        crm_tasks: dict[str, asyncio.Task[Part[CrmStatus]]] = {}
+        quorum_tasks: dict[str, asyncio.Task[Part[QuorumStatus]]] = {}
+        qdevice_tasks: dict[str, asyncio.Task[Part[QdeviceStatus]]] = {}
+        hadr_tasks: dict[str, asyncio.Task[Part[HadrStatus]]] = {}
+        qnetd_task: asyncio.Task[Part[QnetdStatus]] | None = None
+        route_task: asyncio.Task[Part[OverlayRoute]] | None = None
         for h in db_hosts:
             # crm_mon runs on both nodes: in a partition each side sees a different cluster (and only one may be
             # quorate), which one node's answer cannot show. When they agree, the output is parsed once (above).
-            tasks[("crm", h.name)] = part(h, CRM_MON, parse_crm_mon_xml)
-            tasks[("quorum", h.name)] = part(h, QUORUMTOOL, parse_quorumtool)
-            tasks[("qdevice", h.name)] = part(h, QDEVICE_TOOL, parse_qdevice_tool)
-            tasks[("hadr", h.name)] = part(h, db2pd_argv(cluster.database), parse_db2pd_hadr)
+            crm_tasks[h.name] = asyncio.ensure_future(part(h, CRM_MON, parse_crm_mon_xml))
+            quorum_tasks[h.name] = asyncio.ensure_future(part(h, QUORUMTOOL, parse_quorumtool))
+            qdevice_tasks[h.name] = asyncio.ensure_future(part(h, QDEVICE_TOOL, parse_qdevice_tool))
+            hadr_tasks[h.name] = asyncio.ensure_future(
+                part(h, db2pd_argv(cluster.database), parse_db2pd_hadr)
+            )
         if qhost is not None:
-            tasks[("qnetd", qhost.name)] = part(qhost, QNETD_TOOL, parse_qnetd_tool)
+            qnetd_task = asyncio.ensure_future(part(qhost, QNETD_TOOL, parse_qnetd_tool))
         if aws_route and cluster.aws.route_table_id and cluster.aws.overlay_ip:
-            tasks[("route", "aws:ec2")] = overlay_route_part(cluster, clock)
-        pending = asyncio.gather(*tasks.values())  # every command starts on the next event-loop pass
+            route_task = asyncio.ensure_future(overlay_route_part(cluster, clock))
+        every: list[asyncio.Task[Any]] = [
+            *crm_tasks.values(),
+            *quorum_tasks.values(),
+            *qdevice_tasks.values(),
+            *hadr_tasks.values(),
+            *([qnetd_task] if qnetd_task is not None else []),
+            *([route_task] if route_task is not None else []),
+        ]
+        pending = asyncio.gather(*every)  # cancelling it cancels every task
         if launch_turn is not None:
             try:
                 await asyncio.sleep(0)  # that pass sends this cluster's requests before the next cluster's
             except BaseException:
                 pending.cancel()
                 raise
-    results = dict(zip(tasks, await pending, strict=True))
+    await pending
 
-    def by(kind: str) -> dict[str, Part]:
-        return {h: p for (k, h), p in results.items() if k == kind}
+    def done(tasks: dict[str, asyncio.Task[Part[T]]]) -> dict[str, Part[T]]:
+        return {h: t.result() for h, t in tasks.items()}
 
-    crm = _pick_crm(by("crm"))
+    quorum, qdevice, hadr = done(quorum_tasks), done(qdevice_tasks), done(hadr_tasks)
+    crm_parts = done(crm_tasks)
+    qnetd = qnetd_task.result() if qnetd_task is not None else None
+    crm = _pick_crm(crm_parts)
     # A host that answered some command is reachable: drop errors that were per-command only.
-    for (_, h), p in results.items():
-        if p.error is None and h in host_errors:
-            del host_errors[h]
+    answered: list[Part[object]] = [*crm_parts.values(), *quorum.values(), *qdevice.values(), *hadr.values()]
+    if qnetd is not None:
+        answered.append(qnetd)
+    for p in answered:
+        if p.error is None:
+            host_errors.pop(p.source, None)
 
     status = ClusterStatus(
         cluster=cluster.name,
         taken_at=clock(),
         crm=crm,
-        quorum=by("quorum"),
-        qdevice=by("qdevice"),
-        qnetd=next(iter(by("qnetd").values()), None),
-        hadr=by("hadr"),
-        overlay_route=next(iter(by("route").values()), None),
+        quorum=quorum,
+        qdevice=qdevice,
+        qnetd=qnetd,
+        hadr=hadr,
+        overlay_route=route_task.result() if route_task is not None else None,
         host_errors=host_errors,
         instance_ids={h.name: h.instance_id for h in cluster.hosts if h.instance_id},
     )
     return replace(status, verdicts=derive_verdicts(status)), key_errors
 
 
-def _pick_crm(parts: dict[str, Part]) -> Part | None:
+def _pick_crm(parts: dict[str, Part[CrmStatus]]) -> Part[CrmStatus] | None:
     """Prefer a node whose Pacemaker is connected and quorate: it speaks for the cluster."""
     if not parts:
         return None
 
-    def rank(p: Part) -> int:
-        if not p.ok:
+    def rank(p: Part[CrmStatus]) -> int:
+        v = p.value if p.ok else None
+        if v is None:
             return 0
-        v = p.value
         return 1 + int(v.connected) + int(bool(v.connected and v.with_quorum))
 
     best = max(parts.values(), key=rank)
@@ -272,19 +314,24 @@ def _pick_crm(parts: dict[str, Part]) -> Part | None:
     return best
 
 
-async def overlay_route_part(cluster: Cluster, clock: Callable[[], float] = time.time) -> Part:
+async def overlay_route_part(cluster: Cluster, clock: Callable[[], float] = time.time) -> Part[OverlayRoute]:
     """Read the overlay IP's route from EC2 (describe_route_tables); errors become the part's error."""
-    from services.cluster_model import OverlayRoute
-
     aws = cluster.aws
     dest = f"{aws.overlay_ip}/32"
     start = time.perf_counter()
     source = "lab:moto ec2" if aws.is_lab else f"aws:ec2 {aws.region}"
     command = f"ec2.describe_route_tables(RouteTableIds=[{aws.route_table_id!r}])"
 
-    def finished(**outcome: Any) -> Part:
+    def finished(value: OverlayRoute | None = None, error: PartError | None = None) -> Part[OverlayRoute]:
         duration_s = time.perf_counter() - start
-        return Part(source=source, fetched_at=clock(), command=command, duration_s=duration_s, **outcome)
+        return Part(
+            source=source,
+            fetched_at=clock(),
+            value=value,
+            error=error,
+            command=command,
+            duration_s=duration_s,
+        )
 
     try:
         from services.aws_clients import call, make_client

@@ -54,7 +54,7 @@ def status_to_dict(s: ClusterStatus, now: float | None = None) -> dict[str, Any]
     services.part_errors.ErrorKind value) and the command that produced it."""
     now = time.time() if now is None else now
 
-    def part(p: Part | None) -> dict[str, Any] | None:
+    def part(p: Part[object] | None) -> dict[str, Any] | None:
         if p is None:
             return None
         return {

@@ -21,11 +21,13 @@ from services.cluster_model import (
 )
 from services.part_errors import PartError
 
-T = TypeVar("T")
+# Covariant: a Part is read-only (frozen), so a Part[HadrStatus] is a Part[object] to code that only reads
+# its source, age or error.
+T_co = TypeVar("T_co", covariant=True)
 
 
 @dataclass(frozen=True)
-class Part(Generic[T]):
+class Part(Generic[T_co]):
     """One gathered fact.
 
     `ok` only when there is a value and no error. A failed refresh keeps the last good `value` with its
@@ -34,7 +36,7 @@ class Part(Generic[T]):
 
     source: str  # host name, or "aws:ec2" / "lab:..." for AWS-side facts
     fetched_at: float  # time.time() when the answer arrived (or the failure happened)
-    value: T | None = None
+    value: T_co | None = None
     error: PartError | None = None  # typed (kind, message, ...); str(error) is the message
     command: str = ""  # the exact command line or API call, for the detail view
     duration_s: float = 0.0
@@ -96,14 +98,15 @@ class ClusterStatus:
 
     @property
     def promoted_node(self) -> str | None:
-        if self.crm is None or not self.crm.ok:
+        crm = self.crm.value if self.crm is not None and self.crm.ok else None
+        if crm is None:
             return None
-        nodes = self.crm.value.promoted_nodes  # type: ignore[union-attr]
+        nodes = crm.promoted_nodes
         return nodes[0] if nodes else None
 
     @property
     def hadr_primary_host(self) -> str | None:
         for host, part in self.hadr.items():
-            if part.ok and part.value.role == "PRIMARY":  # type: ignore[union-attr]
+            if part.ok and part.value is not None and part.value.role == "PRIMARY":
                 return host
         return None

@@ -7,7 +7,7 @@ import time
 from services.status_model import ClusterStatus, Part
 
 
-def _age(p: Part | None, now: float) -> str:
+def _age(p: Part[object] | None, now: float) -> str:
     if p is None:
         return ""
     mark = " STALE" if p.stale else ""
@@ -19,7 +19,7 @@ def render_status_text(s: ClusterStatus, now: float | None = None) -> str:
     connection failed is explained once, in its verdict; its parts say "unreachable (above)"."""
     now = time.time() if now is None else now
 
-    def error(p: Part) -> str:
+    def error(p: Part[object]) -> str:
         down = s.host_errors.get(p.source)
         return "unreachable (above)" if down is not None and p.error == down else str(p.error)
 
@@ -51,17 +51,19 @@ def render_status_text(s: ClusterStatus, now: float | None = None) -> str:
             lines.append(f"  hadr {host} {_age(p, now)} not active: {p.value.message}")
         else:
             lines.append(f"  hadr {host}: {error(p)}")
-    for host, p in sorted(s.quorum.items()):
-        if p.value is not None:
-            q = p.value
+    for host, qp in sorted(s.quorum.items()):
+        if qp.value is not None:
+            q = qp.value
             lines.append(
-                f"  quorum {host} {_age(p, now)} quorate={q.quorate} votes {q.total_votes}/{q.expected_votes}"
+                f"  quorum {host} {_age(qp, now)} quorate={q.quorate} votes {q.total_votes}/{q.expected_votes}"
             )
         else:
-            lines.append(f"  quorum {host}: {error(p)}")
-    for host, p in sorted(s.qdevice.items()):
+            lines.append(f"  quorum {host}: {error(qp)}")
+    for host, dp in sorted(s.qdevice.items()):
         lines.append(
-            f"  qdevice {host} {_age(p, now)} {p.value.state}" if p.value else f"  qdevice {host}: {error(p)}"
+            f"  qdevice {host} {_age(dp, now)} {dp.value.state}"
+            if dp.value
+            else f"  qdevice {host}: {error(dp)}"
         )
     if s.qnetd is not None:
         if s.qnetd.value is not None:

@@ -5,10 +5,10 @@ Each rule looks only at facts in the snapshot, so a dead host lowers confidence 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from services.part_errors import ErrorKind, PartError
-from services.status_model import ClusterStatus, Severity, Verdict
+from services.status_model import ClusterStatus, Part, Severity, Verdict
 
 # A log gap above this while in PEER means the standby is falling behind (bytes).
 LOG_GAP_WARN_BYTES = 64 * 1024 * 1024
@@ -309,7 +309,12 @@ def _unreadable(s: ClusterStatus) -> Iterator[Verdict]:
     offline = {n.name for n in crm.nodes if not n.online or n.unclean} if crm else set()
     # hosts the Pacemaker verdict already calls "not installed": their corosync tools are missing too
     bare = set(_not_installed_on(s.crm.error)) if s.crm and not s.crm.ok else set()
-    for kind, parts in (("quorum", s.quorum), ("qdevice", s.qdevice), ("hadr", s.hadr)):
+    checked: tuple[tuple[str, Mapping[str, Part[object]]], ...] = (
+        ("quorum", s.quorum),
+        ("qdevice", s.qdevice),
+        ("hadr", s.hadr),
+    )
+    for kind, parts in checked:
         for host, part in sorted(parts.items()):
             if part.error is None or host in s.host_errors or host in offline:
                 continue

@@ -231,7 +231,9 @@ def _dash_pattern_is_positional(argv: list[str]) -> list[str]:
             i += 2
             continue
         if token == "filter-test":
-            options, positional, rest = [], [], argv[i + 1 :]
+            options: list[str] = []
+            positional: list[str] = []
+            rest = argv[i + 1 :]
             k = 0
             while k < len(rest):  # filter-test's own option may come anywhere: move it first
                 if rest[k] == "--events" and k + 1 < len(rest):

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from functools import partial
+from typing import TYPE_CHECKING
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+if TYPE_CHECKING:
+    from tui.app import Db2OpsApp
 
 
 @dataclass(frozen=True)
 class ConsoleCommand:
     title: str
     help: str
-    callback: Callable[[], Any]
+    callback: Callable[[], object]
 
 
 def markup_safe(text: str) -> str:
@@ -25,7 +29,11 @@ class ConsoleCommands(Provider):
     """Lists `app.console_commands()`; fuzzy-matches titles."""
 
     def _commands(self) -> list[ConsoleCommand]:
-        return console_commands(self.app)
+        from tui.app import Db2OpsApp
+
+        app = self.app
+        assert isinstance(app, Db2OpsApp)  # only Db2OpsApp lists this provider in its COMMANDS
+        return console_commands(app)
 
     async def discover(self) -> Hits:
         for cmd in self._commands():
@@ -42,7 +50,7 @@ class ConsoleCommands(Provider):
                 yield Hit(score, matcher.highlight(cmd.title), cmd.callback, help=markup_safe(cmd.help))
 
 
-def console_commands(app: Any) -> list[ConsoleCommand]:
+def console_commands(app: Db2OpsApp) -> list[ConsoleCommand]:
     """Return every palette command of `app`: actions, themes, intervals, screens, clusters, drills, keys."""
     from themes.themes import THEME_NAMES
     from tui import screen_registry
@@ -60,12 +68,12 @@ def console_commands(app: Any) -> list[ConsoleCommand]:
         ConsoleCommand("Cycle theme", "dark → light → high contrast (t)", app.action_cycle_theme),
     ]
     cmds += [
-        ConsoleCommand(f"Theme: {t}", "Switch theme (remembered)", lambda t=t: app.set_theme(t))
+        ConsoleCommand(f"Theme: {t}", "Switch theme (remembered)", partial(app.set_theme, t))
         for t in THEME_NAMES
     ]
     cmds += [
         ConsoleCommand(
-            f"Refresh every {s:g} s", "Time between polls ([ and ])", lambda s=s: app.set_refresh_interval(s)
+            f"Refresh every {s:g} s", "Time between polls ([ and ])", partial(app.set_refresh_interval, s)
         )
         for s in app.INTERVAL_STEPS
     ]
@@ -73,13 +81,13 @@ def console_commands(app: Any) -> list[ConsoleCommand]:
         ConsoleCommand(
             e.display_title,
             f"{e.description} ({', '.join(':' + n for n in e.names)})",
-            lambda a=e.alias: app.run_command(a),
+            partial(app.run_command, e.alias),
         )
         for e in screen_registry.entries()
     ]
     cmds += [
         ConsoleCommand(
-            f"Cluster {c.name}", f"Status of {c.name} ({c.environment})", lambda n=c.name: app.open_cluster(n)
+            f"Cluster {c.name}", f"Status of {c.name} ({c.environment})", partial(app.open_cluster, c.name)
         )
         for c in app.clusters
     ]
@@ -89,7 +97,7 @@ def console_commands(app: Any) -> list[ConsoleCommand]:
             ConsoleCommand(
                 f"Lab drill: {label}",
                 f"db2ops-lab {verb} on {cluster.name}",
-                lambda v=verb: app.run_drill(cluster, v),
+                partial(app.run_drill, cluster, verb),
             )
             for verb, (label, _argv) in LAB_DRILLS.items()
         ]

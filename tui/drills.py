@@ -6,9 +6,15 @@ or, failing that, on the first host that answered the last poll.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Protocol
 
+from services.host_runner import HostRunner
 from services.inventory_model import Cluster, Host
+
+if TYPE_CHECKING:
+    from textual.notifications import SeverityLevel
+
+    from services.status_model import ClusterStatus
 
 # verb -> (label, argv after "db2ops-lab")
 LAB_DRILLS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -29,7 +35,22 @@ def drill_host(cluster: Cluster, unreachable: set[str]) -> Host | None:
     return next((h for h in hosts if h.name not in unreachable), hosts[0] if hosts else None)
 
 
-async def run_lab_drill(app: Any, runner: Any, cluster: Cluster, verb: str) -> bool:
+class _Feed(Protocol):
+    @property
+    def status(self) -> ClusterStatus | None: ...
+
+
+class DrillConsole(Protocol):
+    """What a drill needs of the console (Db2OpsApp): the last snapshot, to skip dead hosts, and toasts."""
+
+    def feed(self, name: str, /) -> _Feed: ...
+
+    def notify(
+        self, message: str, *, title: str = "", severity: SeverityLevel = "information", markup: bool = True
+    ) -> None: ...
+
+
+async def run_lab_drill(app: DrillConsole, runner: HostRunner, cluster: Cluster, verb: str) -> bool:
     """Run drill `verb` on `cluster` through `runner`; notify the outcome; return True when it ran (exit 0)."""
     label, argv_tail = LAB_DRILLS[verb]
     status = app.feed(cluster.name).status
@@ -45,7 +66,7 @@ async def run_lab_drill(app: Any, runner: Any, cluster: Cluster, verb: str) -> b
             f"Drill {verb} failed on {host.name}: {exc}", severity="error", title=cluster.name, markup=False
         )
         return False
-    if getattr(result, "exit_status", 0) != 0:
+    if result.exit_status != 0:
         lines = (result.stderr or result.stdout).strip().splitlines()
         detail = lines[-1] if lines else "no output"
         app.notify(

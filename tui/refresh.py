@@ -20,6 +20,7 @@ from services.inventory_model import Cluster
 from services.part_errors import ErrorKind, PartError
 
 if TYPE_CHECKING:  # types only: keeps the first frame's imports small
+    from services.events import StatusEvent
     from services.status_model import ClusterStatus, Part
 
 MAX_EVENTS = 500
@@ -68,12 +69,16 @@ class ClusterFeed:
         self.status: ClusterStatus | None = None
         self.poll_error: str | None = None  # the last poll raised (the snapshot itself failed)
         self.poll_error_at: float | None = None
-        self.events: deque[Any] = deque(maxlen=MAX_EVENTS)
+        self.events: deque[StatusEvent] = deque(maxlen=MAX_EVENTS)
         self.events_total = 0  # grows forever; tells views the deque changed even when full
         self.version = 0  # bumped on every apply/fail
         self._last_seen: dict[str, Part[Any]] = {}
 
-    def apply(self, status: ClusterStatus, diff: Callable[..., list[Any]] | None = None) -> list[Any]:
+    def apply(
+        self,
+        status: ClusterStatus,
+        diff: Callable[[ClusterStatus | None, ClusterStatus], list[StatusEvent]] | None = None,
+    ) -> list[StatusEvent]:
         """Take a new snapshot; return the state-change events `diff(prev, cur)` found (also kept)."""
         previous = self.status
         self.status = status
@@ -107,8 +112,9 @@ class ClusterFeed:
             error = PartError(ErrorKind.POLL_FAILED, f"last poll failed: {self.poll_error}")
         age = None if good is None else good.age(now)
         stale = error is not None or (age is not None and age > STALE_FACTOR * interval)
-        source = (current or good).source if (current or good) is not None else (host or "")
-        command = (current or good).command if (current or good) is not None else ""
+        # `good` is `current` or None: the current part names the source and command
+        source = current.source if current is not None else (host or "")
+        command = current.command if current is not None else ""
         return PartView(key, source, good, error, stale, age, command)
 
     def _missing_reason(self, host: str | None) -> PartError:

@@ -13,12 +13,14 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from typing import Any, TextIO
+from pathlib import Path
+from typing import Any, TextIO, TypeGuard
 
 from services.failover.observe import FailoverObservation
 from services.failover.plan import FailoverPlan, build_failover_plan
-from services.failover.preflight import KINDS, Preflight
+from services.failover.preflight import KINDS, FailoverKind, Preflight
 from services.failover.steps import OBSERVATION, PREFLIGHT
+from services.host_runner import HostRunner
 from services.inventory_model import Cluster, Inventory
 from services.plans import Journal, PlanContext, StepEvent, WriteRefused, ensure_writable, run_plan
 from services.plans.headless import (
@@ -37,6 +39,10 @@ FORCED_WARNING = (
     "still runs, clients can write to both databases (split brain). Use it only when the primary is "
     "really down."
 )
+
+
+def _is_kind(kind: str) -> TypeGuard[FailoverKind]:
+    return kind in KINDS
 
 
 def expected_confirmation(cluster: str, target: str, kind: str) -> str:
@@ -118,9 +124,9 @@ async def run_failover(
     confirm: str | None = None,
     as_json: bool = False,
     out: TextIO,
-    runner: Any = None,
+    runner: HostRunner | None = None,
     journal: Journal | None = None,
-    state_dir: Any = None,
+    state_dir: Path | None = None,
     operator: str | None = None,
     timeout_s: float = 60.0,
     poll_interval_s: float = 0.5,
@@ -136,7 +142,7 @@ async def run_failover(
     if cluster is None:
         return o.finish(EXIT_USAGE, "error", no_such_cluster(inventory, cluster_name))
     db_names = [h.name for h in cluster.db_hosts]
-    if kind not in KINDS:
+    if not _is_kind(kind):
         return o.finish(EXIT_USAGE, "error", f"unknown kind {kind!r}: use one of {', '.join(KINDS)}")
     if target is not None and target not in db_names:
         return o.finish(
@@ -164,17 +170,17 @@ async def _run(
     ctx: PlanContext,
     cluster: Cluster,
     target: str | None,
-    kind: str,
+    kind: FailoverKind,
     apply: bool,
     confirm: str | None,
-    state_dir: Any,
+    state_dir: Path | None,
     timeout_s: float,
     poll_interval_s: float,
 ) -> int:
     from services.status import gather_cluster_status
 
     status = await gather_cluster_status(cluster, ctx.runner)
-    last: list[tuple] = []
+    last: list[tuple[str | None, str | None, str | None, str | None, bool]] = []
 
     def observed(seen: FailoverObservation) -> None:  # print a poll only when something changed
         key = (seen.promoted, seen.hadr_primary, seen.hadr_state, seen.route_host, seen.complete)
@@ -186,7 +192,7 @@ async def _run(
         cluster,
         status,
         target,
-        kind=kind,  # type: ignore[arg-type]
+        kind=kind,
         timeout_s=timeout_s,
         poll_interval_s=poll_interval_s,
         on_observe=observed,
@@ -216,9 +222,13 @@ async def _run(
     return await _dry_run(o, ctx, plan, facts, state_dir)
 
 
-async def _dry_run(o: _Output, ctx: PlanContext, plan: FailoverPlan, facts: dict, state_dir: Any) -> int:
+async def _dry_run(
+    o: _Output, ctx: PlanContext, plan: FailoverPlan, facts: dict[str, str], state_dir: Path | None
+) -> int:
     result = await run_plan(plan, ctx, mode="dry-run", state_dir=state_dir) if plan.settings else None
-    pf: Preflight = ctx.facts.get(PREFLIGHT, plan.preflight)
+    # the preflight step files its fresh judgement; the plan's own is the one made when it was built
+    pf: Preflight | None = ctx.facts.get(PREFLIGHT, plan.preflight)
+    assert pf is not None  # build_failover_plan always judges one
     _show_preflight(o, pf)
     if result is not None:
         o.text("Commands the failover would run:")
@@ -239,7 +249,9 @@ async def _dry_run(o: _Output, ctx: PlanContext, plan: FailoverPlan, facts: dict
     )
 
 
-async def _apply(o: _Output, ctx: PlanContext, plan: FailoverPlan, facts: dict, state_dir: Any) -> int:
+async def _apply(
+    o: _Output, ctx: PlanContext, plan: FailoverPlan, facts: dict[str, str], state_dir: Path | None
+) -> int:
     pf = plan.preflight
     assert pf is not None  # build_failover_plan always judges one
     _show_preflight(o, pf)

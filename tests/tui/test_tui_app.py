@@ -343,3 +343,31 @@ async def test_ctrl_p_palette_finds_a_lab_drill_and_runs_it():
         await pilot.press("down", "enter")
         await until(pilot, lambda: app.drills_done == 1, "drill from the palette")
     assert app.context.runner.commands == [("qnetd", ("db2ops-lab", "kill-primary"))]
+
+
+async def test_since_last_failover_comes_from_the_polled_hadr_takeover_time(monkeypatch):
+    # db2pd's LAST_TAKEOVER_TIME is on each HADR stream, not on the HadrStatus; reading it off the status
+    # raised AttributeError, which was swallowed, so "since last failover" only ever came from the log.
+    from dataclasses import replace
+    from datetime import UTC, datetime
+
+    from screens.logs import LogsScreen
+
+    takeover = fx.T0 - 600
+
+    def taken_over(cluster, t):
+        status = fx.after_failover(cluster, t)
+        part = status.hadr["db2b"]
+        stream = replace(part.value.streams[0], last_takeover_time=takeover)
+        hadr = {**status.hadr, "db2b": replace(part, value=replace(part.value, streams=(stream,)))}
+        return replace(status, hadr=hadr)
+
+    monkeypatch.setitem(fx.SCENARIOS, "taken_over", taken_over)
+    app, _ = make_app("taken_over")
+    async with app.run_test(size=SIZE) as pilot:
+        await polled(pilot, app)
+        screen = LogsScreen(app.inventory.cluster("lab-hadr"), start_tail=False)
+        await app.push_screen(screen)
+        await pilot.pause()
+        assert not screen.view.store.entries  # nothing in the log: the time can only come from HADR
+        assert screen.last_failover() == datetime.fromtimestamp(takeover, UTC)

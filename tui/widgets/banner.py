@@ -52,12 +52,12 @@ def healthy_sentence(status: ClusterStatus) -> str | None:
     if promoted is None:
         return None
     hadr = status.hadr.get(promoted)
-    hadr_state = hadr.value.state if hadr is not None and hadr.ok else None  # type: ignore[union-attr]
-    quorum_parts = [p.value for p in status.quorum.values() if p.ok]
+    hadr_state = hadr.value.state if hadr is not None and hadr.ok and hadr.value is not None else None
+    quorum_parts = [p.value for p in status.quorum.values() if p.ok and p.value is not None]
     if hadr_state is None or not quorum_parts:
         return None
-    quorate = any(q.quorate for q in quorum_parts)  # type: ignore[union-attr]
-    with_qdevice = any(q.has_qdevice for q in quorum_parts)  # type: ignore[union-attr]
+    quorate = any(q.quorate for q in quorum_parts)
+    with_qdevice = any(q.has_qdevice for q in quorum_parts)
     quorum = "quorum with qdevice" if quorate and with_qdevice else "quorum" if quorate else "NO quorum"
     return f"Healthy: {promoted} is primary, HADR {hadr_state}, {quorum}"
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING
 
+from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
@@ -12,17 +13,20 @@ from textual.widgets import Static
 from tui.widgets.banner import short_message
 from tui.widgets.format import format_clock
 
+if TYPE_CHECKING:  # types only: the status model stays off the first frame
+    from services.events import StatusEvent
+
 _SEVERITY_STYLE = {"ok": "$success", "info": "$primary", "warning": "$warning", "critical": "$error bold"}
 _RANK = {"ok": 0, "info": 1, "warning": 2, "critical": 3}
 TOAST_LINES = 3
 
 
-def severity_of(event: Any) -> str:
+def severity_of(event: StatusEvent) -> str:
     """Return the event's severity word: "ok", "info", "warning" or "critical"."""
-    return str(getattr(event.severity, "value", event.severity))
+    return event.severity.value
 
 
-def event_line(event: Any, now: float | None = None) -> Content:
+def event_line(event: StatusEvent, now: float | None = None) -> Content:
     """Return "14:02:11 CRITICAL promoted node changed: db2a → db2b" for one StatusEvent (raw SSH errors
     in the message are shortened: "db2a became unreachable: connection refused")."""
     severity = severity_of(event)
@@ -35,7 +39,7 @@ def event_line(event: Any, now: float | None = None) -> Content:
     )
 
 
-def events_toast(events: list[Any]) -> tuple[str, str]:
+def events_toast(events: list[StatusEvent]) -> tuple[str, str]:
     """Return (worst severity, text) for ONE toast summing up a poll's events: the worst first, at most
     TOAST_LINES lines, then "+N more in the events panel"."""
     ranked = sorted(events, key=lambda e: -_RANK.get(severity_of(e), 1))
@@ -59,10 +63,10 @@ class EventsLog(VerticalScroll):
         self.border_title = "Events"
         self._count = -1
 
-    def compose(self):  # type: ignore[no-untyped-def]
+    def compose(self) -> ComposeResult:
         yield Static(Content.styled("no state changes yet", "$text-muted"), id="events-body")
 
-    def show(self, events: Iterable[Any], version: int, now: float | None = None) -> None:
+    def show(self, events: Iterable[StatusEvent], version: int, now: float | None = None) -> None:
         """Display `events` (oldest first as stored; shown newest first); `version` skips redraws."""
         if version == self._count:
             return

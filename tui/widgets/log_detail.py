@@ -8,6 +8,7 @@ from textual.widgets import Static
 
 from services.log_model import MARKER, LogEntry
 from services.log_summary import visible_controls
+from services.parsers.db2audit import AuditRecord
 
 _DIAG_FIELDS = (
     ("timestamp_text", "Db2 time"),
@@ -57,7 +58,7 @@ def detail_content(entry: LogEntry | None) -> Content:
         data = getattr(record, "data", ())
         if data:
             rows.append(("DATA", f"{len(data)} block(s)"))
-    elif record is not None and entry.source == "audit":
+    elif isinstance(record, AuditRecord):
         rows += [(key, value) for key, value in record.fields.items()]
     width = max(len(label) for label, _ in rows)
     lines = [

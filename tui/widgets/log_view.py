@@ -32,8 +32,8 @@ from services.log_model import (
     LogFilter,
     LogStore,
     export_entries,
-    one_line,
 )
+from services.log_summary import one_line
 from tui.widgets.log_line import detail_line, entry_line, prefix_width
 
 SOURCE_MODES: tuple[str, ...] = ("all", *SOURCES)  # tab cycles merged -> diag only -> audit only

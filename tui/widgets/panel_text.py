@@ -173,9 +173,8 @@ def render_quorum(quorum: QuorumStatus | None, qdevice: QdeviceStatus | None) ->
 
 def render_qnetd(qnetd: QnetdStatus, cluster_name: str | None = None) -> Content:
     """Return the clusters and client votes qnetd knows (only `cluster_name`'s when it is listed)."""
-    clusters = qnetd.clusters
-    if cluster_name and qnetd.cluster(cluster_name) is not None:
-        clusters = (qnetd.cluster(cluster_name),)  # type: ignore[assignment]
+    only = qnetd.cluster(cluster_name) if cluster_name else None
+    clusters = (only,) if only is not None else qnetd.clusters
     if not clusters:
         return _join([[("qnetd has no connected clusters", BAD)]])
     lines: list[Line] = []

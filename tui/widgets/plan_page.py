@@ -172,7 +172,8 @@ class PlanPage(Vertical):
         commands, calls = count_actions(result)
         planned = [s.step_id for s in result.steps if s.status == "planned"]
         question = apply_question(self.cluster, planned, commands, calls, plan_name=result.plan)
-        return bool(await self.app.push_screen_wait(ConfirmApply(question)))
+        answer: bool = await self.app.push_screen_wait(ConfirmApply(question))
+        return answer
 
     def _outcome(self, content: Content) -> None:
         self.query_one("#plan-outcome", Static).update(content)

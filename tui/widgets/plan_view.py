@@ -88,8 +88,8 @@ class PlanSteps(DataTable):
     PlanSteps { height: auto; max-height: 16; }
     """
 
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True, id=id)
         self.statuses: dict[str, str] = {}
         self.phases: dict[str, str] = {}
         self.messages: dict[str, str] = {}

@@ -13,8 +13,9 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
+from textual.widgets.button import ButtonVariant
 
-Buttons = tuple[tuple[str, str, str], ...]
+Buttons = tuple[tuple[str, str, ButtonVariant], ...]
 
 
 def yes_no_css(name: str, width: int = 80, border: str = "$warning") -> str:
@@ -48,7 +49,7 @@ class YesNoModal(ModalScreen[bool]):
             yield Static(self.question, id=self.QUESTION_ID)
             with Horizontal():
                 for label, button_id, variant in self.BUTTONS:
-                    yield Button(label, id=button_id, variant=variant, compact=True)  # type: ignore[arg-type]
+                    yield Button(label, id=button_id, variant=variant, compact=True)
 
     def on_mount(self) -> None:
         self.query_one(f"#{self.SAFE_ID}", Button).focus()
