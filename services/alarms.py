@@ -169,7 +169,9 @@ class AlarmService:
                 raise AlarmServiceError(aws_clients.describe_aws_error(exc, service)) from exc
             raise
 
-    async def _pages(self, service: str, method: str, key: str, token_key: str, **params: Any) -> list[dict[str, Any]]:
+    async def _pages(
+        self, service: str, method: str, key: str, token_key: str, **params: Any
+    ) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
         token: str | None = None
         for _ in range(100):  # a runaway token never loops forever
@@ -218,7 +220,9 @@ class AlarmService:
 
         await asyncio.gather(*(one(arn) for arn in todo))
 
-    def _view(self, a: dict[str, Any], by_metric: dict[tuple[str, str], dict[str, Any]], source: Source) -> AlarmView:
+    def _view(
+        self, a: dict[str, Any], by_metric: dict[tuple[str, str], dict[str, Any]], source: Source
+    ) -> AlarmView:
         f = by_metric.get((a.get("Namespace", ""), a.get("MetricName", ""))) or {}
         return AlarmView(
             name=a["AlarmName"],

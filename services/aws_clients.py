@@ -85,7 +85,8 @@ def _build_client(service: str, aws: AwsSettings) -> Any:
     return session.client(service, endpoint_url=aws.endpoint_url, config=config, **credentials)  # type: ignore[call-overload]
 
 
-_NO_PROXY: dict[str, None] = {"http": None, "https": None}  # botocore treats {} as "use the environment's proxies"
+# botocore treats {} as "use the environment's proxies"
+_NO_PROXY: dict[str, None] = {"http": None, "https": None}
 
 
 def _is_loopback(endpoint_url: str | None) -> bool:

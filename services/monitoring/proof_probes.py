@@ -75,7 +75,9 @@ async def find_event(
             return None
 
 
-async def alarm_in_alarm(ctx: PlanContext, params: MonitoringParams, start: datetime) -> dict[str, Any] | None:
+async def alarm_in_alarm(
+    ctx: PlanContext, params: MonitoringParams, start: datetime
+) -> dict[str, Any] | None:
     page = await ctx.aws_read("cloudwatch", "DescribeAlarms", AlarmNames=[params.audit_alarm_name])
     alarm: dict[str, Any] | None = next(iter(page.get("MetricAlarms", [])), None)
     if alarm is None or alarm.get("StateValue") != "ALARM":
