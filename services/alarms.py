@@ -37,7 +37,7 @@ from services.cloudwatch_extras import CloudWatchExtras, aws_cloudwatch_extras
 from services.inventory_model import Cluster
 from services.plans.step import StepFailed
 
-T = TypeVar("T")
+_T = TypeVar("_T")
 
 SPARK_POINTS = 60  # at most this many bars per sparkline
 __all__ = [
@@ -130,7 +130,7 @@ class AlarmService:
         note = self.extras.note
         return f"lab values unavailable: {note}" if note else ""
 
-    async def _extra(self, read: Callable[[], Awaitable[T]]) -> T:
+    async def _extra(self, read: Callable[[], Awaitable[_T]]) -> _T:
         """Await one extras read; its StepFailed (the backend did not answer) becomes AlarmServiceError."""
         try:
             return await read()
