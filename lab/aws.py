@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -61,9 +62,9 @@ class LabAws:
         self.endpoint_url: str | None = None
         self.clusters: dict[str, ClusterAws] = {}
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lab-aws-route")
-        self._pending: set[Future] = set()
+        self._pending: set[Future[None]] = set()
         self._lock = threading.Lock()
-        self._unsubscribers: list = []
+        self._unsubscribers: list[Callable[[], None]] = []
 
     def start(self) -> str:
         """Start moto on 127.0.0.1 (free port). Blocking. Returns the endpoint URL; raises LabAwsError."""
@@ -196,7 +197,7 @@ class LabAws:
                 except logs.exceptions.ResourceAlreadyExistsException:
                     pass  # another cluster's seeding made it first
 
-    def _on_event(self, cluster: LabCluster, kind: str, details: dict) -> None:
+    def _on_event(self, cluster: LabCluster, kind: str, details: dict[str, Any]) -> None:
         if kind != "promote" or cluster.name not in self.clusters:
             return
         future = self._pool.submit(self._move_route, cluster.name, details["node"])
@@ -204,7 +205,7 @@ class LabAws:
             self._pending.add(future)
         future.add_done_callback(self._done)
 
-    def _done(self, future: Future) -> None:
+    def _done(self, future: Future[None]) -> None:
         with self._lock:
             self._pending.discard(future)
         if future.exception() is not None:

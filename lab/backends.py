@@ -11,15 +11,33 @@ service ever asks whether it talks to the lab.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from lab.cloudwatch_remote import LabViewError, RemoteLabAlarmValues, _list, _utc
 from services.alarm_model import Source, bucket_points
 from services.cloudwatch_extras import AwsCloudWatchExtras, AwsRead, CloudWatchExtras, Point
 from services.inventory_model import Cluster
 from services.plans import StepFailed
+
+if TYPE_CHECKING:  # the evaluator and agents are imported by the LabSession that runs them
+    from lab.cloudwatch_eval import LabCloudWatch
+    from lab.log_agent import LogAgent
+    from services.context import LabHandle
+    from services.host_runner import HostRunner
+
+
+@runtime_checkable
+class InProcessLab(Protocol):
+    """What the extras read of a lab running in this process (lab.session.LabSession): its CloudWatch
+    evaluator (None until started, or without moto) and one log agent per cluster."""
+
+    @property
+    def cloudwatch(self) -> LabCloudWatch | None: ...
+
+    @property
+    def log_agents(self) -> Mapping[str, LogAgent]: ...
 
 
 class _LabExtras:
@@ -77,7 +95,7 @@ class InProcessLabExtras(_LabExtras):
     """The lab's evaluator (lab/cloudwatch_eval.LabCloudWatch) and a cluster's LogAgent in this process.
     Their readers lock and copy: called in a worker thread, never on the event loop."""
 
-    def __init__(self, evaluator: Any, agent: Any = None) -> None:
+    def __init__(self, evaluator: LabCloudWatch, agent: LogAgent | None = None) -> None:
         self.evaluator = evaluator
         self.agent = agent
 
@@ -130,7 +148,7 @@ class RemoteLabExtras(_LabExtras):
 
     fast_polls = False  # each read is an SSH round trip: the AWS pace
 
-    def __init__(self, cluster: Cluster, runner: Any = None) -> None:
+    def __init__(self, cluster: Cluster, runner: HostRunner | None = None) -> None:
         self.cluster = cluster
         self._values = RemoteLabAlarmValues(cluster, runner)
         self._aws = AwsCloudWatchExtras()
@@ -200,19 +218,17 @@ class RemoteLabExtras(_LabExtras):
         await self._values.close()
 
 
-def _serves(evaluator: Any, cluster: Cluster) -> bool:
-    return evaluator is not None and getattr(evaluator, "endpoint_url", None) == cluster.aws.endpoint_url
-
-
-def cloudwatch_extras_for(cluster: Cluster, lab_session: Any = None, runner: Any = None) -> CloudWatchExtras:
+def cloudwatch_extras_for(
+    cluster: Cluster, lab_session: LabHandle | None = None, runner: HostRunner | None = None
+) -> CloudWatchExtras:
     """Return the CloudWatchExtras of a lab cluster: the evaluator (and the cluster's log agent) of
     `lab_session` when it serves the cluster's endpoint, else the lab in another process reached with
     `runner` over SSH. Raises ValueError for a cluster that is not `lab: true` (real AWS is
     services.cloudwatch_extras.aws_cloudwatch_extras)."""
     if not cluster.lab:
         raise ValueError(f"cluster {cluster.name} is not a lab cluster: there is no lab to ask")
-    evaluator = getattr(lab_session, "cloudwatch", None) if lab_session is not None else None
-    if _serves(evaluator, cluster):
-        agents = getattr(lab_session, "log_agents", None) or {}
-        return InProcessLabExtras(evaluator, agents.get(cluster.name))
+    if isinstance(lab_session, InProcessLab):
+        evaluator = lab_session.cloudwatch
+        if evaluator is not None and evaluator.endpoint_url == cluster.aws.endpoint_url:
+            return InProcessLabExtras(evaluator, lab_session.log_agents.get(cluster.name))
     return RemoteLabExtras(cluster, runner)

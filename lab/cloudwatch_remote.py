@@ -16,10 +16,13 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from services.inventory_model import Cluster
 from services.plans import StepFailed
+
+if TYPE_CHECKING:
+    from services.host_runner import HostRunner
 
 LAB_COMMAND = "db2ops-lab"
 CALL_TIMEOUT_S = 20.0
@@ -28,7 +31,7 @@ CALL_TIMEOUT_S = 20.0
 class RemoteLab:
     """The control command of a lab running in another process, on the hosts of one lab cluster."""
 
-    def __init__(self, cluster: Cluster, runner: Any) -> None:
+    def __init__(self, cluster: Cluster, runner: HostRunner) -> None:
         """`runner` is the HostRunner (SshPool) that reaches the lab's hosts."""
         if not cluster.lab:
             raise ValueError(f"cluster {cluster.name} is not a lab cluster: there is no lab to ask")
@@ -146,7 +149,7 @@ def parse_lab_view(answer: Any, endpoint: str | None) -> LabAlarmValues:
         ) from None
 
 
-def _list(value: Any) -> list:
+def _list(value: Any) -> list[Any]:
     if not isinstance(value, list):
         raise TypeError(f"{type(value).__name__} where a list belongs")
     return value
@@ -169,7 +172,7 @@ class RemoteLabAlarmValues:
     Lab-only: a cluster that is not `lab: true` never gets one.
     """
 
-    def __init__(self, cluster: Cluster, runner: Any = None) -> None:
+    def __init__(self, cluster: Cluster, runner: HostRunner | None = None) -> None:
         if not cluster.lab:
             raise ValueError(f"cluster {cluster.name} is not a lab cluster: there is no lab to ask")
         self.cluster = cluster
@@ -193,7 +196,7 @@ class RemoteLabAlarmValues:
             self._asked = asyncio.ensure_future(self._ask(self._metrics))
         return await asyncio.shield(self._asked)
 
-    async def history(self, alarm_name: str) -> list[dict]:
+    async def history(self, alarm_name: str) -> list[dict[str, Any]]:
         """Return the alarm history the lab recorded, newest first (Timestamp as datetime). Raises StepFailed
         (LabViewError for a bad answer)."""
         lab = await self._lab()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from services.logs_insights import InsightsError, format_ts
@@ -96,6 +97,7 @@ def _literal(token: str) -> str:
 
 def _condition(tokens: list[str], i: int) -> tuple[Callable[[Row], bool], int]:
     negate = False
+    test: Callable[[Row], bool]
     if tokens[i].lower() == "not":
         negate, i = True, i + 1
     field = tokens[i]
@@ -156,7 +158,7 @@ def _stats(args: str) -> Callable[[list[Row]], list[Row]]:
     count_name = m.group(1) or "count(*)"
     keys = [k.strip() for k in (m.group(2) or "").split(",") if k.strip()]
 
-    def key_of(row: Row) -> tuple:
+    def key_of(row: Row) -> tuple[str, ...]:
         out = []
         for key in keys:
             b = re.fullmatch(r"bin\((\d+)([smhd])\)", key)
@@ -168,7 +170,7 @@ def _stats(args: str) -> Callable[[list[Row]], list[Row]]:
         return tuple(out)
 
     def run(rows: list[Row]) -> list[Row]:
-        counts: dict[tuple, int] = {}
+        counts: dict[tuple[str, ...], int] = {}
         for row in rows:
             k = key_of(row)
             counts[k] = counts.get(k, 0) + 1
@@ -190,13 +192,13 @@ def evaluate(query: str, rows: list[Row]) -> tuple[list[str], list[Row]]:
             fields = [f.strip() for f in args.split(",") if f.strip()]
         elif name == "filter":
             pred = compile_filter(args)
-            steps.append(lambda rs, p=pred: [r for r in rs if p(r)])
+            steps.append(partial(_kept, pred))
         elif name == "parse":
             m = re.fullmatch(r"(@?\w+)\s+(/.*/)", args.strip())
             if m is None:
                 raise InsightsSyntaxError("the lab evaluates only `parse @field /regex with (?<name>…)/`")
             src, rx = m.group(1), _regex(m.group(2))
-            steps.append(lambda rs, s=src, x=rx: [_parsed(r, s, x) for r in rs])
+            steps.append(partial(_parsed_all, src, rx))
             fields += [n for n in rx.groupindex if n not in fields]
         elif name == "stats":
             steps.append(_stats(args))
@@ -206,11 +208,11 @@ def evaluate(query: str, rows: list[Row]) -> tuple[list[str], list[Row]]:
             if m is None:
                 raise InsightsSyntaxError(f"cannot read `sort {args}`")
             key, desc = m.group(1), (m.group(2) or "asc").lower() == "desc"
-            steps.append(lambda rs, k=key, d=desc: sorted(rs, key=lambda r: _sort_key(r.get(k)), reverse=d))
+            steps.append(partial(_sorted, key, desc))
         elif name == "limit":
             if not args.strip().isdigit():
                 raise InsightsSyntaxError(f"`limit` needs a number, got `{args.strip()}`")
-            steps.append(lambda rs, n=int(args): rs[:n])
+            steps.append(partial(_first, int(args)))
         else:
             raise InsightsSyntaxError(f"the lab cannot evaluate the `{name}` command (real AWS can)")
     for step in steps:
@@ -220,12 +222,28 @@ def evaluate(query: str, rows: list[Row]) -> tuple[list[str], list[Row]]:
     return fields, [{f: _show(f, r.get(f, "")) for f in fields} for r in rows]
 
 
+def _kept(pred: Callable[[Row], bool], rows: list[Row]) -> list[Row]:
+    return [r for r in rows if pred(r)]
+
+
+def _parsed_all(src: str, rx: re.Pattern[str], rows: list[Row]) -> list[Row]:
+    return [_parsed(r, src, rx) for r in rows]
+
+
+def _sorted(key: str, desc: bool, rows: list[Row]) -> list[Row]:
+    return sorted(rows, key=lambda r: _sort_key(r.get(key)), reverse=desc)
+
+
+def _first(n: int, rows: list[Row]) -> list[Row]:
+    return rows[:n]
+
+
 def _parsed(row: Row, src: str, rx: re.Pattern[str]) -> Row:
     m = rx.search(str(row.get(src, "")))
     return {**row, **m.groupdict()} if m else row
 
 
-def _sort_key(value: Any) -> tuple:
+def _sort_key(value: Any) -> tuple[int, float, str]:
     text = str(value if value is not None else "")
     return (0, float(text), "") if re.fullmatch(r"-?\d+(\.\d+)?", text) else (1, 0.0, text)
 

@@ -11,7 +11,24 @@ import asyncio
 import contextlib
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, TypedDict
+
+if TYPE_CHECKING:  # imported when first used: lab.runtime imports asyncssh (keep it off the first frame)
+    from lab.cloudwatch_eval import LabCloudWatch
+    from lab.log_agent import LogAgent
+    from lab.runtime import LabRuntime
+    from services.inventory_model import Inventory
+
+
+class StartOptions(TypedDict):
+    """The keyword arguments LabRuntime.start() gets from the session."""
+
+    clusters: int
+    base_dir: Path | None
+    failover_delay_s: float
+    latency_ms: int
+    with_aws: bool
+    fresh_ha: bool
 
 
 class LabSession:
@@ -26,10 +43,8 @@ class LabSession:
         log_agents: bool = True,
         fresh_ha: bool = False,
     ) -> None:
-        self._runtime: Any = (
-            None  # created on first use: lab.runtime imports asyncssh (keep it off the first frame)
-        )
-        self.options = dict(
+        self._runtime: LabRuntime | None = None  # created on first use (see the imports above)
+        self.options = StartOptions(
             clusters=clusters,
             base_dir=base_dir,
             failover_delay_s=failover_delay_s,
@@ -38,14 +53,14 @@ class LabSession:
             fresh_ha=fresh_ha,  # not yet clustered: for the HA setup plan (lab/ha_state.start_fresh)
         )
         self.log_agents_enabled = log_agents and with_aws
-        self.log_agents: dict[str, Any] = {}
-        self.cloudwatch: Any = None
-        self.inventory: Any = None  # services.inventory_model.Inventory once started
+        self.log_agents: dict[str, LogAgent] = {}
+        self.cloudwatch: LabCloudWatch | None = None
+        self.inventory: Inventory | None = None  # once started
         self.inventory_path: Path | None = None
         self.warnings: list[str] = []
 
     @property
-    def runtime(self) -> Any:
+    def runtime(self) -> LabRuntime:
         """The LabRuntime (SSH hosts + moto), created on first use."""
         if self._runtime is None:
             from lab.runtime import LabRuntime
@@ -57,19 +72,20 @@ class LabSession:
         """Start every part; raises what LabRuntime.start raises (bad count, moto missing)."""
         # moto's HTTP server logs every request to stderr: that would scribble over the console.
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        await self.runtime.start(**self.options)  # type: ignore[arg-type]
-        self.inventory = self.runtime.inventory()
+        await self.runtime.start(**self.options)
+        self.inventory = inventory = self.runtime.inventory()
         self.inventory_path = self.runtime.inventory_path
-        if self.runtime.endpoint_url is None:
+        endpoint_url = self.runtime.endpoint_url
+        if endpoint_url is None:
             return
         if self.log_agents_enabled:
-            await asyncio.to_thread(self._start_log_agents)
-        await asyncio.to_thread(self._start_cloudwatch)
+            await asyncio.to_thread(self._start_log_agents, inventory)
+        await asyncio.to_thread(self._start_cloudwatch, endpoint_url)
 
-    def _start_log_agents(self) -> None:
+    def _start_log_agents(self, inventory: Inventory) -> None:
         from lab.log_agent import LogAgent
 
-        for cluster in self.inventory.clusters:
+        for cluster in inventory.clusters:
             agent = LogAgent(self.runtime.clusters[cluster.name], cluster.aws)
             try:
                 agent.start()
@@ -78,13 +94,13 @@ class LabSession:
                 continue
             self.log_agents[cluster.name] = agent
 
-    def _start_cloudwatch(self) -> None:
+    def _start_cloudwatch(self, endpoint_url: str) -> None:
         try:
             from lab.cloudwatch_eval import LabCloudWatch
         except ImportError:
             return
         try:
-            self.cloudwatch = LabCloudWatch(self.runtime.endpoint_url, "us-east-1")
+            self.cloudwatch = LabCloudWatch(endpoint_url, "us-east-1")
             self.cloudwatch.start()
         except Exception as exc:
             self.warnings.append(f"lab CloudWatch evaluator did not start: {exc}")

@@ -90,8 +90,10 @@ class ProofPanel(VerticalScroll):
     ProofPanel #proof-verdict { margin: 1 0; height: auto; }
     """
 
-    def __init__(self, cluster: Cluster, defaults: ProofOptions, **kwargs: str) -> None:
-        super().__init__(**kwargs)
+    def __init__(
+        self, cluster: Cluster, defaults: ProofOptions, *, id: str | None = None, classes: str | None = None
+    ) -> None:
+        super().__init__(id=id, classes=classes)
         self.cluster = cluster
         self.defaults = defaults
         self.events: list[ProofEvent] = []

@@ -72,8 +72,9 @@ def check_period(period: int) -> int:
     )
 
 
-def check_threshold(threshold: float) -> float:
-    """Return `threshold` as a float; raise AlarmEditError when it is not a finite number."""
+def check_threshold(threshold: float | str) -> float:
+    """Return `threshold` (a number, or the text the DBA typed) as a float; raise AlarmEditError when it is
+    not a finite number."""
     try:
         value = float(threshold)
     except (TypeError, ValueError):

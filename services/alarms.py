@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from services.alarm_model import (  # re-exported: the screens and tests import them from here
     OURS_PREFIX,
@@ -36,6 +36,8 @@ from services.alarm_model import (  # re-exported: the screens and tests import 
 from services.cloudwatch_extras import CloudWatchExtras, aws_cloudwatch_extras
 from services.inventory_model import Cluster
 from services.plans.step import StepFailed
+
+_T = TypeVar("_T")
 
 SPARK_POINTS = 60  # at most this many bars per sparkline
 __all__ = [
@@ -128,7 +130,7 @@ class AlarmService:
         note = self.extras.note
         return f"lab values unavailable: {note}" if note else ""
 
-    async def _extra(self, read: Callable[[], Any]) -> Any:
+    async def _extra(self, read: Callable[[], Awaitable[_T]]) -> _T:
         """Await one extras read; its StepFailed (the backend did not answer) becomes AlarmServiceError."""
         try:
             return await read()
@@ -167,8 +169,10 @@ class AlarmService:
                 raise AlarmServiceError(aws_clients.describe_aws_error(exc, service)) from exc
             raise
 
-    async def _pages(self, service: str, method: str, key: str, token_key: str, **params: Any) -> list[dict]:
-        items: list[dict] = []
+    async def _pages(
+        self, service: str, method: str, key: str, token_key: str, **params: Any
+    ) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
         token: str | None = None
         for _ in range(100):  # a runaway token never loops forever
             page = await self._call(service, method, **params, **({token_key: token} if token else {}))
@@ -190,7 +194,7 @@ class AlarmService:
             ),
             self._pages("logs", "describe_metric_filters", "metricFilters", "nextToken"),
         )
-        by_metric: dict[tuple[str, str], dict] = {}
+        by_metric: dict[tuple[str, str], dict[str, Any]] = {}
         for f in filters:
             for t in f.get("metricTransformations", []):
                 by_metric.setdefault((t.get("metricNamespace", ""), t.get("metricName", "")), f)
@@ -201,7 +205,7 @@ class AlarmService:
         self.extras.begin_refresh((v.namespace, v.metric_name) for v in views if v.metric_name)
         return sort_alarms(views, self.cluster.name)
 
-    async def _load_tags(self, alarms: list[dict]) -> None:
+    async def _load_tags(self, alarms: list[dict[str, Any]]) -> None:
         todo = [a["AlarmArn"] for a in alarms if a.get("AlarmArn") and a["AlarmArn"] not in self._tags]
         limit = asyncio.Semaphore(4)
 
@@ -216,7 +220,9 @@ class AlarmService:
 
         await asyncio.gather(*(one(arn) for arn in todo))
 
-    def _view(self, a: dict, by_metric: dict[tuple[str, str], dict], source: Source) -> AlarmView:
+    def _view(
+        self, a: dict[str, Any], by_metric: dict[tuple[str, str], dict[str, Any]], source: Source
+    ) -> AlarmView:
         f = by_metric.get((a.get("Namespace", ""), a.get("MetricName", ""))) or {}
         return AlarmView(
             name=a["AlarmName"],
@@ -279,6 +285,8 @@ class AlarmService:
             "sns", "list_subscriptions_by_topic", "Subscriptions", "NextToken", TopicArn=topic_arn
         )
         out = []
+        status: str
+        source: Source
         for s in subs:
             arn = str(s.get("SubscriptionArn", ""))
             protocol = str(s.get("Protocol", ""))

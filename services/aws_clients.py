@@ -68,7 +68,8 @@ def _build_client(service: str, aws: AwsSettings) -> Any:
         inject_host_prefix=not aws.is_lab,
         # A jump host's HTTP(S)_PROXY is for AWS; the lab's moto on 127.0.0.1 is never behind it (without
         # this, a proxy and no NO_PROXY sent every lab call to the proxy and the lab looked down).
-        proxies=_NO_PROXY if _is_loopback(aws.endpoint_url) else None,
+        # botocore-stubs say Mapping[str, str], but botocore reads a None value as "no proxy for this scheme".
+        proxies=_NO_PROXY if _is_loopback(aws.endpoint_url) else None,  # type: ignore[arg-type]
     )
     credentials: dict[str, str] = {}
     botocore_session = None
@@ -79,10 +80,13 @@ def _build_client(service: str, aws: AwsSettings) -> Any:
     session = boto3.session.Session(
         profile_name=aws.profile, region_name=aws.region, botocore_session=botocore_session
     )
-    return session.client(service, endpoint_url=aws.endpoint_url, config=config, **credentials)
+    # boto3-stubs overload client() on literal service names only; ours come from plans and inventories at
+    # run time, and boto3 itself rejects an unknown one (UnknownServiceError).
+    return session.client(service, endpoint_url=aws.endpoint_url, config=config, **credentials)  # type: ignore[call-overload]
 
 
-_NO_PROXY = {"http": None, "https": None}  # botocore treats {} as "use the environment's proxies"
+# botocore treats {} as "use the environment's proxies"
+_NO_PROXY: dict[str, None] = {"http": None, "https": None}
 
 
 def _is_loopback(endpoint_url: str | None) -> bool:

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from services.alarm_model import Source, aware_utc, bucket_points
+from services.host_runner import HostRunner
 from services.inventory_model import Cluster
 
 AwsRead = Callable[..., Awaitable[Any]]  # (service, operation, **params) -> the response dict
@@ -29,10 +30,14 @@ class CloudWatchExtras(Protocol):
 
     source: Source  # "aws" or "lab": shown next to every value read through this backend
     fast_polls: bool  # answers locally and at once: the alarm screen may poll it often
-    note: str  # why the last lab read failed ("" when it worked, always "" on AWS)
     confirm_email_hint: (
         str  # how a pending e-mail subscription gets confirmed here, beyond the link ("" on AWS)
     )
+
+    @property
+    def note(self) -> str:
+        """Why the last lab read failed ("" when it worked, always "" on AWS). Read-only: a backend may
+        derive it (RemoteLabExtras asks its RemoteLabAlarmValues)."""
 
     def begin_refresh(self, metrics: Iterable[tuple[str, str]]) -> None:
         """A new screen refresh starts; `metrics` (namespace, name) are the ones it will ask about."""
@@ -212,4 +217,4 @@ def aws_cloudwatch_extras() -> CloudWatchExtras:
 
 
 # The composition root's choice, handed to what builds plan contexts: (cluster, its HostRunner) -> extras.
-ExtrasFor = Callable[[Cluster, Any], CloudWatchExtras]
+ExtrasFor = Callable[[Cluster, HostRunner | None], CloudWatchExtras]

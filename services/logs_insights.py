@@ -207,7 +207,7 @@ class InsightsResult:
     rows: tuple[dict[str, str], ...] = ()
     query_id: str = ""
     message: str = ""
-    statistics: dict | None = None
+    statistics: dict[str, Any] | None = None
     evaluated_by: str | None = None  # None: AWS evaluated the query
     truncated: bool = False  # hit the 10,000-row limit
 
@@ -316,7 +316,9 @@ async def _stop(client: Any, query_id: str) -> str:
         return f"stop_query failed ({type(exc).__name__}); the query ends by itself"
 
 
-def _result(page: dict, status: str, query_id: str, query: str, engine: InsightsEngine) -> InsightsResult:
+def _result(
+    page: dict[str, Any], status: str, query_id: str, query: str, engine: InsightsEngine
+) -> InsightsResult:
     raw_rows = [
         {f["field"]: f.get("value", "") for f in row if f.get("field") != "@ptr"}
         for row in page.get("results", [])

@@ -8,14 +8,20 @@ these; services only see the protocols. The lab is imported only for a lab clust
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from services.cloudwatch_extras import CloudWatchExtras, ExtrasFor, aws_cloudwatch_extras
 from services.inventory_model import Cluster
 from services.logs_insights import AwsInsights, InsightsEngine
 
+if TYPE_CHECKING:
+    from services.context import LabHandle
+    from services.host_runner import HostRunner
 
-def extras_for(cluster: Cluster, lab_session: Any = None, runner: Any = None) -> CloudWatchExtras:
+
+def extras_for(
+    cluster: Cluster, lab_session: LabHandle | None = None, runner: HostRunner | None = None
+) -> CloudWatchExtras:
     """Return the CloudWatchExtras of `cluster`: for a lab cluster whose AWS is the lab's moto, the lab's
     evaluator (`lab_session`, the lab in this process, else the lab in another process reached with
     `runner` over SSH); otherwise real AWS."""
@@ -36,11 +42,11 @@ def insights_engine_for(cluster: Cluster) -> InsightsEngine:
     return AwsInsights()
 
 
-def extras_chooser(lab_session: Any = None) -> ExtrasFor:
+def extras_chooser(lab_session: LabHandle | None = None) -> ExtrasFor:
     """Return the ConsoleContext's `extras_for`: `extras_for` with this process's lab (None: a lab cluster
     is then reached over SSH, in whatever process serves it)."""
 
-    def choose(cluster: Cluster, runner: Any) -> CloudWatchExtras:
+    def choose(cluster: Cluster, runner: HostRunner | None) -> CloudWatchExtras:
         return extras_for(cluster, lab_session, runner)
 
     return choose

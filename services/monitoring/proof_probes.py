@@ -55,7 +55,7 @@ def _normal(text: str) -> str:
 
 async def find_event(
     ctx: PlanContext, params: MonitoringParams, statement: str, start: datetime
-) -> dict | None:
+) -> dict[str, Any] | None:
     wanted = _normal(statement)
     token = None
     while True:
@@ -66,6 +66,7 @@ async def find_event(
         if token:
             kwargs["nextToken"] = token
         page = await ctx.aws_read("logs", "FilterLogEvents", **kwargs)
+        event: dict[str, Any]
         for event in page.get("events", []):
             if wanted in _normal(str(event.get("message", ""))):
                 return event
@@ -74,9 +75,11 @@ async def find_event(
             return None
 
 
-async def alarm_in_alarm(ctx: PlanContext, params: MonitoringParams, start: datetime) -> dict | None:
+async def alarm_in_alarm(
+    ctx: PlanContext, params: MonitoringParams, start: datetime
+) -> dict[str, Any] | None:
     page = await ctx.aws_read("cloudwatch", "DescribeAlarms", AlarmNames=[params.audit_alarm_name])
-    alarm = next(iter(page.get("MetricAlarms", [])), None)
+    alarm: dict[str, Any] | None = next(iter(page.get("MetricAlarms", [])), None)
     if alarm is None or alarm.get("StateValue") != "ALARM":
         return None
     stamp = alarm.get("StateUpdatedTimestamp")

@@ -25,7 +25,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from services.cloudwatch_extras import CloudWatchExtras, hms
 from services.inventory_model import Cluster, Host
@@ -288,6 +288,9 @@ class ProofStep(Step):
         def result(ok: bool, detail: str) -> None:
             self.emit(self.result(ok, detail))
 
+        alarm_name = params.audit_alarm_name  # MonitoringParams.resolve() always names it
+        if not alarm_name:
+            return result(False, "no alarm name: resolve the monitoring settings for the cluster first")
         start = self.now() - timedelta(seconds=2)  # a little slack for clock skew between here and AWS
         start = self.history.look_back(cluster.name, start)
         if live["state"] == "ALARM":
@@ -298,7 +301,7 @@ class ProofStep(Step):
                     "state change; wait until it is OK again (a quiet minute) or allow the reset",
                 )
             try:
-                await _reset_alarm(ctx, params.audit_alarm_name)
+                await _reset_alarm(ctx, alarm_name)
             except (WriteRefused, StepFailed) as exc:
                 return result(False, f"could not set the alarm to OK before the test: {exc}")
             ev(
@@ -309,7 +312,7 @@ class ProofStep(Step):
 
         # A lab's evaluator takes data that arrives in the tick where it first sees an alarm (or sees our
         # reset to OK) as already evaluated and then waits a minute: let it catch up before the test event.
-        seen = await _poll(clock, 5.0, 0.2, sleep, lambda: _tracks(extras, params.audit_alarm_name))
+        seen = await _poll(clock, 5.0, 0.2, sleep, lambda: _tracks(extras, alarm_name))
         if seen is None:
             ev("alarm", "info", "the lab's CloudWatch evaluator has not picked up the alarm yet", lab)
 
@@ -396,7 +399,7 @@ class ProofStep(Step):
 
         # --- (d) the SNS message -----------------------------------------------------------------
         ev("notification", "running", "waiting for the alarm action (SNS publish)")
-        name = params.audit_alarm_name or ""
+        name = alarm_name
         sent = await _poll(
             clock,
             opts.notification_timeout_s,
@@ -437,12 +440,21 @@ def _normal(text: str) -> str:
     return " ".join(text.lower().split())
 
 
-async def _tracks(extras: CloudWatchExtras, alarm_name: str | None) -> bool | None:
+async def _tracks(extras: CloudWatchExtras, alarm_name: str) -> bool | None:
     """Return True once the backend's evaluator tracks the alarm in a state other than ALARM, else None."""
-    return True if await extras.evaluator_tracks(alarm_name or "") else None
+    return True if await extras.evaluator_tracks(alarm_name) else None
 
 
-async def _poll(clock: _Clock, stage_s: float, every_s: float, sleep, probe) -> Any:
+_T = TypeVar("_T")
+
+
+async def _poll(
+    clock: _Clock,
+    stage_s: float,
+    every_s: float,
+    sleep: Callable[[float], Awaitable[Any]],
+    probe: Callable[[], Awaitable[_T | None]],
+) -> _T | StepFailed | None:
     """Return the first non-None probe() within the stage time-out (and the total), None on time-out,
     or the StepFailed a probe raised (AWS refused the read)."""
     deadline = time.monotonic() + max(0.0, min(stage_s, clock.remaining()))

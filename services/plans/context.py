@@ -49,10 +49,17 @@ _XML_MESSAGE = re.compile(r"<Message>([^<]*)</Message>")
 
 
 class CommandLike(Protocol):
-    exit_status: int
-    stdout: str
-    stderr: str
-    command: str
+    """What a step reads of a command's result. Read-only, so a frozen CommandResult (and any test double
+    with plain attributes) satisfies it."""
+
+    @property
+    def exit_status(self) -> int: ...
+    @property
+    def stdout(self) -> str: ...
+    @property
+    def stderr(self) -> str: ...
+    @property
+    def command(self) -> str: ...
 
 
 def snake_case(operation: str) -> str:
