@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from lab.commands import CommandContext, Result
+from lab.command_registry import CommandContext, Result
 from lab.db2admin_state import AGENT_VERSION, HostDb2Admin, host_state, now_stamp
 
 

@@ -152,7 +152,7 @@ def _lab_aws_command(ctx: Any) -> tuple[int, str, str]:
 
 def _register_lab_command() -> None:
     try:
-        from lab.commands import register_command
+        from lab.command_registry import register_command
     except ImportError:  # pragma: no cover - part of the lab package
         return
     # A sub-verb of db2ops-lab: this handler answers only its verbs and leaves the drills to lab/commands.py.

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from lab.cloudwatch_agent_ctl import agent_ctl
 from lab.clp_script import run_script
-from lab.commands import CommandContext, Result, register_command
+from lab.command_registry import CommandContext, Result, register_command
 from lab.db2admin_state import HostDb2Admin, add_dir, host_state, normpath, parent_exists
 from lab.render_db2 import _cfg
 

@@ -16,7 +16,7 @@ import posixpath
 import time
 
 from lab import ha_state as ha
-from lab.commands import CommandContext, Result, not_found, register_command, run_command
+from lab.command_registry import CommandContext, Result, not_found, register_command, run_command
 from lab.db2admin_state import host_state, normpath
 
 OS_RELEASE = """NAME="Red Hat Enterprise Linux"

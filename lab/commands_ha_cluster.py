@@ -15,7 +15,7 @@ import re
 
 from lab import ha_render, render_corosync, render_db2, render_pacemaker
 from lab import ha_state as ha
-from lab.commands import CommandContext, Handler, Result, not_found, register_command
+from lab.command_registry import CommandContext, Handler, Result, not_found, register_command
 from lab.db2admin_state import normpath
 
 DB = ("db",)

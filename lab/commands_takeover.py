@@ -14,7 +14,7 @@ import threading
 import weakref
 from dataclasses import dataclass
 
-from lab.commands import CommandContext, Result, register_command
+from lab.command_registry import CommandContext, Result, register_command
 from lab.state import LabCluster, LabEvents
 
 DB = ("db",)
