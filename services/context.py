@@ -188,7 +188,7 @@ class ConsoleContext:
     def _build_status(self) -> StatusSource:
         from services.status import StatusService
 
-        return StatusService(self.inventory, self.runner)
+        return StatusService(self.inventory, self.runner, deadline_s=self.settings.status_deadline_s)
 
     async def snapshot(self, cluster: Cluster) -> ClusterStatus:
         """Return a fresh ClusterStatus of `cluster` from the status source."""
