@@ -76,6 +76,7 @@ def build_ssh_pool(settings: Settings) -> SshPool:
         command_timeout=settings.ssh_command_timeout_s,
         keepalive_interval=settings.ssh_keepalive_s,
         max_concurrency=settings.ssh_max_concurrency,
+        max_output_bytes=int(settings.ssh_max_output_mb * 1024 * 1024),
     )
 
 
