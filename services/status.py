@@ -220,7 +220,7 @@ async def _gather(
             source=host.name, fetched_at=clock(), value=value, command=res.command, duration_s=elapsed
         )
 
-    async def host_part(host: Host, argv: Sequence[str], parse: Callable[[str], Any]) -> Part:
+    async def host_part(host: Host, argv: Sequence[str], parse: Callable[[str], Any]) -> Part[Any]:
         if deadline_s is None:
             return await part(host, argv, parse)
         try:
