@@ -18,9 +18,14 @@ from services.inventory_model import AwsSettings
 MAX_ATTEMPTS = 5
 CONNECT_TIMEOUT_S = 5
 READ_TIMEOUT_S = 30
+# Status reads (make_read_client): a refresh asks again in a few seconds, so one slow answer is not worth
+# 5 x 30 s; the status deadline (status_deadline_s) bounds the whole read anyway. Writes keep the above.
+STATUS_READ_ATTEMPTS = 2
+STATUS_CONNECT_TIMEOUT_S = 3
+STATUS_READ_TIMEOUT_S = 5
 LAB_CREDENTIALS = ("lab-access-key", "lab-secret-key")  # moto accepts any; never sent to real AWS
 
-_clients: dict[tuple[str, AwsSettings], Any] = {}
+_clients: dict[tuple[str, AwsSettings, bool], Any] = {}
 _lock = threading.Lock()  # boto3 sessions are not thread-safe; the clients they build are
 
 
@@ -32,11 +37,22 @@ def make_client(service: str, aws: AwsSettings) -> Any:
     a profile is given, so the credential chain never probes the network. Raises botocore's
     ProfileNotFound when aws.profile does not exist (describe_aws_error() explains it).
     """
-    key = (service, aws)
+    return _cached_client(service, aws, status_read=False)
+
+
+def make_read_client(service: str, aws: AwsSettings) -> Any:
+    """Return a cached boto3 client like make_client's, for status reads: short connect/read timeouts and
+    2 attempts (STATUS_*), so an endpoint that accepts TCP and never answers costs seconds, not minutes.
+    Never use it for writes (they keep standard retries)."""
+    return _cached_client(service, aws, status_read=True)
+
+
+def _cached_client(service: str, aws: AwsSettings, *, status_read: bool) -> Any:
+    key = (service, aws, status_read)
     with _lock:
         client = _clients.get(key)
         if client is None:
-            client = _clients[key] = _build_client(service, aws)
+            client = _clients[key] = _build_client(service, aws, status_read=status_read)
     return client
 
 
@@ -55,16 +71,21 @@ class LazyClient:
         return obj._client
 
 
-def _build_client(service: str, aws: AwsSettings) -> Any:
+def _build_client(service: str, aws: AwsSettings, *, status_read: bool = False) -> Any:
     import boto3
     import botocore.session
     from botocore.config import Config
 
+    attempts, connect_s, read_s = (
+        (STATUS_READ_ATTEMPTS, STATUS_CONNECT_TIMEOUT_S, STATUS_READ_TIMEOUT_S)
+        if status_read
+        else (MAX_ATTEMPTS, CONNECT_TIMEOUT_S, READ_TIMEOUT_S)
+    )
     config = Config(
         region_name=aws.region,
-        retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
-        connect_timeout=CONNECT_TIMEOUT_S,
-        read_timeout=READ_TIMEOUT_S,
+        retries={"mode": "standard", "total_max_attempts": attempts},
+        connect_timeout=connect_s,
+        read_timeout=read_s,
         inject_host_prefix=not aws.is_lab,
         # A jump host's HTTP(S)_PROXY is for AWS; the lab's moto on 127.0.0.1 is never behind it (without
         # this, a proxy and no NO_PROXY sent every lab call to the proxy and the lab looked down).
@@ -114,6 +135,39 @@ def clear_client_cache() -> None:
 async def call(client: Any, method: str, **kwargs: Any) -> Any:
     """Return `client.<method>(**kwargs)` run in a worker thread (boto3 blocks); raises what boto3 raises."""
     return await asyncio.to_thread(getattr(client, method), **kwargs)
+
+
+async def call_abandonable(client: Any, method: str, **kwargs: Any) -> Any:
+    """Return `client.<method>(**kwargs)` run in a daemon thread; raises what boto3 raises.
+
+    For reads under a deadline: when the awaiting task is cancelled (the deadline passed), the call is
+    abandoned, not waited for. asyncio.to_thread's executor threads are joined when asyncio.run() ends and
+    at interpreter exit, so a stalled endpoint would hold `db2ops status` until boto3's own timeouts; a
+    daemon thread holds nothing. Never for writes: an abandoned write may still happen.
+    """
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[Any] = loop.create_future()
+
+    def settle(outcome: Any, error: BaseException | None) -> None:
+        if future.done():  # abandoned (cancelled) meanwhile
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(outcome)
+
+    def work() -> None:
+        try:
+            outcome, error = getattr(client, method)(**kwargs), None
+        except BaseException as exc:  # handed to the awaiting task, which decides
+            outcome, error = None, exc
+        try:
+            loop.call_soon_threadsafe(settle, outcome, error)
+        except RuntimeError:  # the event loop is closed: nobody waits any more
+            pass
+
+    threading.Thread(target=work, name=f"aws-{method}", daemon=True).start()
+    return await future
 
 
 _THROTTLING = {

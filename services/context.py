@@ -76,6 +76,7 @@ def build_ssh_pool(settings: Settings) -> SshPool:
         command_timeout=settings.ssh_command_timeout_s,
         keepalive_interval=settings.ssh_keepalive_s,
         max_concurrency=settings.ssh_max_concurrency,
+        max_output_bytes=int(settings.ssh_max_output_mb * 1024 * 1024),
     )
 
 
@@ -188,7 +189,7 @@ class ConsoleContext:
     def _build_status(self) -> StatusSource:
         from services.status import StatusService
 
-        return StatusService(self.inventory, self.runner)
+        return StatusService(self.inventory, self.runner, deadline_s=self.settings.status_deadline_s)
 
     async def snapshot(self, cluster: Cluster) -> ClusterStatus:
         """Return a fresh ClusterStatus of `cluster` from the status source."""

@@ -26,6 +26,7 @@ class ErrorKind(StrEnum):
     NOT_INSTALLED = "not_installed"  # the shell did not find the command (exit 127)
     EXIT_CODE = "exit_code"  # the command ran and exited with a status that carries no answer
     PARSE = "parse"  # the command answered, but its output could not be read
+    OUTPUT_TOO_LARGE = "output_too_large"  # the command sent more output than ssh_max_output_mb
     AWS_DENIED = "aws_denied"  # AWS refused the call for lack of an IAM permission
     AWS_ERROR = "aws_error"  # any other failed AWS call (credentials, network, throttling, ids)
     NOT_FOUND = "not_found"  # the call worked but the fact is absent (no route for the overlay IP)

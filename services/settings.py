@@ -47,6 +47,19 @@ class Settings:
     """Most remote commands in flight at once, over all hosts (each host also has its own cap of 8, under
     OpenSSH's MaxSessions), so a fleet refresh of 20 clusters stays one round trip."""
 
+    ssh_max_output_mb: float = 16.0
+    """Most output (stdout and stderr together, in MB) one remote command may send; a command that sends
+    more fails with an "output larger than N MB" error instead of filling memory."""
+
+    status_deadline_s: float = 10.0
+    """Seconds one status refresh (the console's, or `db2ops status`) waits for each part: a host or AWS
+    endpoint with no answer by then is shown timed out (the other parts are not held up); the next refresh
+    asks again."""
+
+    command_deadline_s: float = 60.0
+    """Seconds a headless read command (`db2ops status`, `db2ops trust`) may take in all before it stops
+    with exit 2 and says what did not answer. Plans (`setup`, `failover`) are not cut short by it."""
+
     ssh_keepalive_s: float = 15.0
     """Seconds between SSH keepalive probes on idle connections (0 turns them off)."""
 
@@ -66,7 +79,15 @@ class Settings:
     """Not a setting: messages about unknown keys found by load_settings (never saved)."""
 
 
-_POSITIVE = {"refresh_interval_s", "ssh_connect_timeout_s", "ssh_command_timeout_s", "ssh_max_concurrency"}
+_POSITIVE = {
+    "refresh_interval_s",
+    "ssh_connect_timeout_s",
+    "ssh_command_timeout_s",
+    "ssh_max_concurrency",
+    "ssh_max_output_mb",
+    "status_deadline_s",
+    "command_deadline_s",
+}
 _NON_NEGATIVE = {"ssh_keepalive_s", "log_max_lines"}
 
 

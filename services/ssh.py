@@ -36,17 +36,22 @@ from services.inventory_model import Host
 from services.ssh_errors import (
     AuthenticationFailed,
     CommandFailed,
+    CommandOutputTooLarge,
     CommandTimeout,
     HostKeyChanged,
     HostKeyUnknown,
     HostUnreachable,
     SshError,
 )
-from services.ssh_session import run_session
+from services.ssh_session import OutputTooLarge, run_session
+
+MB = 1024 * 1024
+DEFAULT_MAX_OUTPUT_BYTES = 16 * MB  # settings' ssh_max_output_mb
 
 __all__ = [
     "AuthenticationFailed",
     "CommandFailed",
+    "CommandOutputTooLarge",
     "CommandResult",
     "CommandTimeout",
     "HostKeyChanged",
@@ -91,6 +96,7 @@ class SshPool:
         keepalive_interval: float = 15.0,
         max_concurrency: int = 256,
         per_host_concurrency: int = 8,
+        max_output_bytes: int = DEFAULT_MAX_OUTPUT_BYTES,
         reconnect_backoff: tuple[float, float] = (0.5, 8.0),
         known_hosts: Path | None = None,
         config_paths: Sequence[str | Path] | None = None,
@@ -98,6 +104,7 @@ class SshPool:
     ) -> None:
         self.connect_timeout = connect_timeout
         self.command_timeout = command_timeout
+        self.max_output_bytes = max_output_bytes  # stdout + stderr of one command
         self.keepalive_interval = keepalive_interval
         self.reconnect_backoff = reconnect_backoff
         self.known_hosts = known_hosts
@@ -136,7 +143,8 @@ class SshPool:
 
         Returns the CommandResult (any exit status unless check=True). Raises HostUnreachable,
         AuthenticationFailed, HostKeyUnknown, HostKeyChanged, CommandTimeout (after `timeout`, default
-        the pool's command_timeout), or CommandFailed when check=True and the exit status is not 0.
+        the pool's command_timeout), CommandOutputTooLarge (more than max_output_bytes of stdout + stderr),
+        or CommandFailed when check=True and the exit status is not 0.
         """
         if self._closed:
             raise SshError("the SSH pool is closed; start a new one", host.name)
@@ -150,7 +158,16 @@ class SshPool:
             conn = await self._connection(host)
             started = time.monotonic()
             try:
-                session = await run_session(conn, command, input, limit)
+                session = await run_session(conn, command, input, limit, self.max_output_bytes)
+            except OutputTooLarge:
+                mb = self.max_output_bytes / MB
+                raise CommandOutputTooLarge(
+                    f"{host.name}: output of `{command}` on {host.name} larger than {mb:.3g} MB; the command "
+                    f"was stopped (raise ssh_max_output_mb in settings if this output is expected)",
+                    host.name,
+                    command,
+                    self.max_output_bytes,
+                ) from None
             except TimeoutError:
                 raise CommandTimeout(
                     f"{host.name}: `{command}` did not finish within {limit:g}s; the host may be overloaded "

@@ -135,3 +135,18 @@ class HostKeyChanged(HostKeyUnknown):
             f"change is expected, remove the old line with `ssh-keygen -R '{pattern}' -f {self.known_hosts}` "
             f"and connect again"
         )
+
+
+class CommandOutputTooLarge(SshError):
+    """A remote command sent more output than the pool's cap (ssh_max_output_mb); its session was closed and
+    the connection stays usable."""
+
+    kind = ErrorKind.OUTPUT_TOO_LARGE
+
+    def __init__(self, message: str, host: str = "", command: str = "", limit_bytes: int = 0) -> None:
+        super().__init__(message, host)
+        self.command = command
+        self.limit_bytes = limit_bytes
+
+    def part_error(self, host: str | None = None, command: str = "") -> PartError:
+        return super().part_error(host, command or self.command)

@@ -66,11 +66,13 @@ class StatusService:
         *,
         aws_route: bool = True,
         clock: Callable[[], float] = time.time,
+        deadline_s: float | None = None,
     ):
         self.inventory = inventory
         self.runner = runner
         self.aws_route = aws_route
         self.clock = clock
+        self.deadline_s = deadline_s  # settings' status_deadline_s: each part's answer, else timed out
         self.pending_host_keys: list[HostKeyUnknown] = []
         self.refused_host_keys: list[HostKeyChanged] = []
         self.last_good = LastGoodParts()
@@ -83,7 +85,12 @@ class StatusService:
     async def snapshot(self, cluster: Cluster) -> ClusterStatus:
         """Return a fresh ClusterStatus for `cluster`; never raises for host or AWS failures."""
         status, key_errors = await _gather(
-            cluster, self.runner, aws_route=self.aws_route, clock=self.clock, launch_turn=self._turn()
+            cluster,
+            self.runner,
+            aws_route=self.aws_route,
+            clock=self.clock,
+            launch_turn=self._turn(),
+            deadline_s=self.deadline_s,
         )
         self._note_host_keys(key_errors)
         return self.last_good.carry(status)
@@ -158,14 +165,20 @@ class LastGoodParts:
 
 
 async def gather_cluster_status(
-    cluster: Cluster, runner: HostRunner, *, aws_route: bool = True, clock: Callable[[], float] = time.time
+    cluster: Cluster,
+    runner: HostRunner,
+    *,
+    aws_route: bool = True,
+    clock: Callable[[], float] = time.time,
+    deadline_s: float | None = None,
 ) -> ClusterStatus:
     """Run every status command on every host of `cluster` at once and build the snapshot.
 
     Returns a ClusterStatus whose parts carry their source host, time and error; verdicts are derived.
-    Never raises for host failures: those become `host_errors` and part errors.
+    Never raises for host failures: those become `host_errors` and part errors. A part with no answer
+    within `deadline_s` (None: no deadline) is abandoned and marked ErrorKind.TIMEOUT.
     """
-    status, _ = await _gather(cluster, runner, aws_route=aws_route, clock=clock)
+    status, _ = await _gather(cluster, runner, aws_route=aws_route, clock=clock, deadline_s=deadline_s)
     return status
 
 
@@ -176,6 +189,7 @@ async def _gather(
     aws_route: bool,
     clock: Callable[[], float],
     launch_turn: asyncio.Lock | None = None,
+    deadline_s: float | None = None,
 ) -> tuple[ClusterStatus, list[HostKeyUnknown]]:
     from services.parsers.corosync import parse_qdevice_tool, parse_qnetd_tool, parse_quorumtool
     from services.parsers.crm_mon_xml import parse_crm_mon_xml
@@ -226,6 +240,23 @@ async def _gather(
             source=host.name, fetched_at=clock(), value=value, command=res.command, duration_s=elapsed
         )
 
+    async def host_part(host: Host, argv: Sequence[str], parse: Callable[[str], T]) -> Part[T]:
+        if deadline_s is None:
+            return await part(host, argv, parse)
+        try:
+            async with asyncio.timeout(deadline_s):  # cancelling closes the command's SSH channel
+                return await part(host, argv, parse)
+        except TimeoutError:
+            error = _timed_out(host.name, " ".join(argv), deadline_s)
+            host_errors.setdefault(host.name, error)  # dropped below when another command answered
+            return Part(
+                source=host.name,
+                fetched_at=clock(),
+                error=error,
+                command=error.command,
+                duration_s=deadline_s,
+            )
+
     async with launch_turn if launch_turn is not None else contextlib.nullcontext():
         db_hosts = cluster.db_hosts
         qhost = cluster.qdevice_host
@@ -239,16 +270,16 @@ async def _gather(
         for h in db_hosts:
             # crm_mon runs on both nodes: in a partition each side sees a different cluster (and only one may be
             # quorate), which one node's answer cannot show. When they agree, the output is parsed once (above).
-            crm_tasks[h.name] = asyncio.ensure_future(part(h, CRM_MON, parse_crm_mon_xml))
-            quorum_tasks[h.name] = asyncio.ensure_future(part(h, QUORUMTOOL, parse_quorumtool))
-            qdevice_tasks[h.name] = asyncio.ensure_future(part(h, QDEVICE_TOOL, parse_qdevice_tool))
+            crm_tasks[h.name] = asyncio.ensure_future(host_part(h, CRM_MON, parse_crm_mon_xml))
+            quorum_tasks[h.name] = asyncio.ensure_future(host_part(h, QUORUMTOOL, parse_quorumtool))
+            qdevice_tasks[h.name] = asyncio.ensure_future(host_part(h, QDEVICE_TOOL, parse_qdevice_tool))
             hadr_tasks[h.name] = asyncio.ensure_future(
-                part(h, db2pd_argv(cluster.database), parse_db2pd_hadr)
+                host_part(h, db2pd_argv(cluster.database), parse_db2pd_hadr)
             )
         if qhost is not None:
-            qnetd_task = asyncio.ensure_future(part(qhost, QNETD_TOOL, parse_qnetd_tool))
+            qnetd_task = asyncio.ensure_future(host_part(qhost, QNETD_TOOL, parse_qnetd_tool))
         if aws_route and cluster.aws.route_table_id and cluster.aws.overlay_ip:
-            route_task = asyncio.ensure_future(overlay_route_part(cluster, clock))
+            route_task = asyncio.ensure_future(overlay_route_part(cluster, clock, deadline_s=deadline_s))
         every: list[asyncio.Task[Any]] = [
             *crm_tasks.values(),
             *quorum_tasks.values(),
@@ -314,8 +345,37 @@ def _pick_crm(parts: dict[str, Part[CrmStatus]]) -> Part[CrmStatus] | None:
     return best
 
 
-async def overlay_route_part(cluster: Cluster, clock: Callable[[], float] = time.time) -> Part[OverlayRoute]:
-    """Read the overlay IP's route from EC2 (describe_route_tables); errors become the part's error."""
+def _timed_out(host: str, command: str, deadline_s: float) -> PartError:
+    """The TIMEOUT error of a host part with no answer within the status deadline."""
+    return PartError(
+        ErrorKind.TIMEOUT,
+        f"{host} did not answer `{command}` within {deadline_s:g} s; check the host is up and not "
+        f"overloaded (status_deadline_s in settings if it is slow but healthy)",
+        host=host,
+        command=command,
+    )
+
+
+def _aws_timed_out(cluster: Cluster, command: str, deadline_s: float) -> PartError:
+    """The TIMEOUT error of an AWS part with no answer within the status deadline."""
+    aws = cluster.aws
+    endpoint = aws.endpoint_url or f"the EC2 endpoint of {aws.region}"
+    lab_hint = " (for the lab: is `db2ops lab` still running?)" if aws.is_lab else ""
+    return PartError(
+        ErrorKind.TIMEOUT,
+        f"{endpoint} did not answer {command} within {deadline_s:g} s; check the network, proxy and VPC "
+        f"endpoints from this machine{lab_hint}",
+        command=command,
+    )
+
+
+async def overlay_route_part(
+    cluster: Cluster, clock: Callable[[], float] = time.time, *, deadline_s: float | None = None
+) -> Part[OverlayRoute]:
+    """Read the overlay IP's route from EC2 (describe_route_tables); errors become the part's error.
+
+    With a short-timeout client (make_read_client) in a thread that is abandoned, not waited for, when
+    `deadline_s` passes (the part is then ErrorKind.TIMEOUT)."""
     aws = cluster.aws
     dest = f"{aws.overlay_ip}/32"
     start = time.perf_counter()
@@ -333,12 +393,15 @@ async def overlay_route_part(cluster: Cluster, clock: Callable[[], float] = time
             duration_s=duration_s,
         )
 
-    try:
-        from services.aws_clients import call, make_client
+    from services.aws_clients import call_abandonable, make_read_client
 
-        client = await asyncio.to_thread(make_client, "ec2", aws)
-        resp = await call(client, "describe_route_tables", RouteTableIds=[aws.route_table_id])
+    try:
+        async with asyncio.timeout(deadline_s) as budget:
+            client = await asyncio.to_thread(make_read_client, "ec2", aws)
+            resp = await call_abandonable(client, "describe_route_tables", RouteTableIds=[aws.route_table_id])
     except Exception as exc:
+        if deadline_s is not None and budget.expired():
+            return finished(error=_aws_timed_out(cluster, command, deadline_s))
         return finished(error=PartError(_aws_kind(exc), _describe_aws(exc), command=command))
     for table in resp.get("RouteTables", []):
         for r in table.get("Routes", []):

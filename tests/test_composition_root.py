@@ -17,7 +17,12 @@ ROOT = Path(__file__).resolve().parents[1]
 PRODUCT = ("services", "tui", "screens", "lab")
 
 SSH_SETTINGS = Settings(
-    ssh_connect_timeout_s=1.25, ssh_command_timeout_s=7.5, ssh_keepalive_s=3.0, ssh_max_concurrency=9
+    ssh_connect_timeout_s=1.25,
+    ssh_command_timeout_s=7.5,
+    ssh_keepalive_s=3.0,
+    ssh_max_concurrency=9,
+    ssh_max_output_mb=0.5,
+    status_deadline_s=4.5,
 )
 
 
@@ -124,6 +129,8 @@ async def test_every_console_service_shares_the_contexts_one_pool_with_the_setti
     assert (pool.connect_timeout, pool.command_timeout, pool.keepalive_interval) == (1.25, 7.5, 3.0)
     status = await context.status()
     assert status.runner is pool  # type: ignore[attr-defined]  # the poller's StatusService
+    assert pool.max_output_bytes == 512 * 1024
+    assert status.deadline_s == 4.5  # type: ignore[attr-defined]
     wizard_ctx = await wizard_services(context).make_context(cluster)
     failover = failover_services(context, cluster)
     failover_ctx = await failover.make_context(cluster)

@@ -111,7 +111,12 @@ class Db2OpsApp(App[int]):
         self.status_signal: Signal[str] = Signal(self, "status")
         self.console_state_signal: Signal[None] = Signal(self, "console-state")
         self.poller = StatusPoller(
-            self.context.status, self._on_status, self._on_poll_error, self.refresh_interval
+            self.context.status,
+            self._on_status,
+            self._on_poll_error,
+            self.refresh_interval,
+            # twice the parts' own deadline: a part times out (and is shown so) before the poll would
+            deadline=2 * self.settings.status_deadline_s,
         )
         for theme in THEMES:
             self.register_theme(theme)

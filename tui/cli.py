@@ -11,8 +11,11 @@ import json
 import sys
 from collections.abc import Awaitable
 from pathlib import Path
+from typing import TypeVar
 
 from lab.arguments import cluster_count
+
+T = TypeVar("T")
 
 PARSE_KINDS = (
     "crm_mon-xml",
@@ -418,6 +421,21 @@ async def _closing(context, command: Awaitable[int]) -> int:
         return await command
 
 
+async def _within_command_deadline(deadline_s: float, work: Awaitable[T], what: str) -> T:
+    """Return what `work` returns, or stop with exit 2 after `deadline_s` (settings' command_deadline_s):
+    a headless read never hangs on a host or endpoint that accepts connections and never answers."""
+    try:
+        async with asyncio.timeout(deadline_s) as budget:
+            return await work
+    except TimeoutError:
+        if not budget.expired():
+            raise
+        raise _UserError(
+            f"{what} did not come back within {deadline_s:g} s; check that the hosts and AWS endpoints answer "
+            f"from this machine (command_deadline_s in settings)"
+        ) from None
+
+
 async def _cmd_trust(args: argparse.Namespace) -> int:
     from services.ssh import HostKeyChanged, HostKeyUnknown, SshError, trust_host_key
 
@@ -435,7 +453,9 @@ async def _cmd_trust(args: argparse.Namespace) -> int:
     _, host = found[0]
     async with _console_context(inv) as context:
         try:
-            await context.runner.run(host, ["true"])
+            await _within_command_deadline(
+                context.settings.command_deadline_s, context.runner.run(host, ["true"]), f"{host.name}'s key"
+            )
         except HostKeyChanged as exc:
             print(f"db2ops: REFUSED: {exc}", file=sys.stderr)
             return 3
@@ -518,7 +538,11 @@ async def _cmd_status(args: argparse.Namespace) -> int:
             raise _UserError(f"no cluster {args.status_cluster!r} in {inv.source}; known: {names}")
         clusters = [c]
     async with _console_context(inv) as context:
-        statuses = list(await asyncio.gather(*(context.snapshot(c) for c in clusters)))
+        statuses = await _within_command_deadline(
+            context.settings.command_deadline_s,
+            asyncio.gather(*(context.snapshot(c) for c in clusters)),
+            "the status of " + ", ".join(c.name for c in clusters),
+        )
         unknown_keys = context.unknown_host_keys()
     code = status_exit_code(statuses)
     code = EXIT_UNREACHABLE if unknown_keys and code == 0 else code

@@ -133,8 +133,12 @@ class StatusPoller:
         on_error: Callable[[Cluster, BaseException], None],
         interval: float = 2.0,
         clock: Callable[[], float] = time.monotonic,
+        deadline: float | None = None,
     ) -> None:
         self._get_source = get_source
+        # a backstop over the whole snapshot (the status service bounds each part itself): a poll that
+        # never ends would freeze the cluster's panels and stop its loop
+        self.deadline = deadline
         self._on_status = on_status
         self._on_error = on_error
         self.interval = interval
@@ -153,9 +157,18 @@ class StatusPoller:
         while True:
             self._forced.discard(name)
             try:
-                status = await source.snapshot(cluster)
+                async with asyncio.timeout(self.deadline) as budget:
+                    status = await source.snapshot(cluster)
             except asyncio.CancelledError:
                 raise
+            except TimeoutError as exc:
+                if not budget.expired():
+                    self._on_error(cluster, exc)
+                else:
+                    self._on_error(
+                        cluster,
+                        TimeoutError(f"no status within {self.deadline:g} s (status_deadline_s in settings)"),
+                    )
             except Exception as exc:  # one failed poll must not stop the console
                 self._on_error(cluster, exc)
             else:

@@ -26,8 +26,8 @@ class _CountingServer(asyncssh.SSHServer):
 
 
 class TestSshd:
-    """Commands: `argv ...` prints its arguments as JSON, `cat` echoes stdin, `exit N`, `sleep S`,
-    `gate` waits for `release` (counting how many run at once)."""
+    """Commands: `argv ...` prints its arguments as JSON, `bytes N [stderr]` sends N bytes, `cat` echoes
+    stdin, `exit N`, `sleep S`, `gate` waits for `release` (counting how many run at once)."""
 
     __test__ = False  # not a pytest test class
 
@@ -41,6 +41,7 @@ class TestSshd:
         self.auths = 0
         self.active = 0
         self.max_active = 0
+        self.cut_short = 0  # `bytes` commands whose channel the client closed before all was sent
         self.release = asyncio.Event()
         self.live: list[asyncssh.SSHServerConnection] = []
         self.port = 0
@@ -80,6 +81,18 @@ class TestSshd:
         status = 0
         if name == "argv":
             process.stdout.write(json.dumps(args))
+        elif name == "bytes":  # `bytes N [stderr]`: N bytes on stdout (or stderr), in 64 KiB writes
+            stream = process.stderr if args[1:] == ["stderr"] else process.stdout
+            left = int(args[0])
+            try:
+                while left > 0:
+                    chunk = min(left, 1 << 16)
+                    stream.write("x" * chunk)
+                    left -= chunk
+                    await stream.drain()
+            except (OSError, asyncssh.Error):  # the client closed the channel (its output cap)
+                self.cut_short += 1
+                return
         elif name == "cat":
             process.stdout.write(await process.stdin.read())
         elif name == "exit":

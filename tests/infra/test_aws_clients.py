@@ -16,7 +16,13 @@ from botocore.exceptions import (
 from botocore.retries.standard import ExponentialBackoff
 
 from infra.conftest import FaultyMotoServer
-from services.aws_clients import call, clear_client_cache, describe_aws_error, make_client
+from services.aws_clients import (
+    call,
+    clear_client_cache,
+    describe_aws_error,
+    make_client,
+    make_read_client,
+)
 from services.inventory_model import AwsSettings
 
 
@@ -44,6 +50,17 @@ def test_lab_client_uses_standard_retries_timeouts_and_no_host_prefix(moto: Faul
     assert config.inject_host_prefix is False
     assert client.meta.endpoint_url == moto.url
     assert client.meta.region_name == "eu-west-1"
+
+
+def test_status_read_client_has_short_timeouts_and_two_attempts_writes_keep_standard(
+    moto: FaultyMotoServer,
+) -> None:
+    aws = lab(moto)
+    read = make_read_client("ec2", aws)
+    assert read.meta.config.retries == {"mode": "standard", "total_max_attempts": 2}
+    assert (read.meta.config.connect_timeout, read.meta.config.read_timeout) == (3, 5)
+    assert read is make_read_client("ec2", aws) and read is not make_client("ec2", aws)
+    assert make_client("ec2", aws).meta.config.retries["total_max_attempts"] == 5
 
 
 def test_real_aws_client_keeps_host_prefix_and_default_endpoint() -> None:

@@ -55,6 +55,21 @@ def test_missing_settings_file_gives_defaults(home: Path) -> None:
     assert settings.ssh_max_concurrency == 256
 
 
+def test_deadlines_and_output_cap_are_typed_settings(tmp_path: Path) -> None:
+    assert (Settings().status_deadline_s, Settings().command_deadline_s, Settings().ssh_max_output_mb) == (
+        10.0,
+        60.0,
+        16.0,
+    )
+    path = tmp_path / "s.yaml"
+    path.write_text("status_deadline_s: 4\ncommand_deadline_s: 30\nssh_max_output_mb: 0.5\n")
+    loaded = load_settings(path)
+    assert (loaded.status_deadline_s, loaded.command_deadline_s, loaded.ssh_max_output_mb) == (4.0, 30.0, 0.5)
+    path.write_text("status_deadline_s: 0\n")
+    with pytest.raises(SettingsError, match="'status_deadline_s' must be greater than 0"):
+        load_settings(path)
+
+
 def test_settings_round_trip_through_save(home: Path) -> None:
     wanted = Settings(theme="db2ops-light", refresh_interval_s=5, log_follow=False, keymap={"refresh": "f5"})
     written = save_settings(wanted)

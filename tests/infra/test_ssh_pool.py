@@ -16,9 +16,11 @@ import pytest
 
 from infra.sshd_fixture import TestSshd
 from services.inventory_model import Host
+from services.part_errors import ErrorKind
 from services.ssh import (
     AuthenticationFailed,
     CommandFailed,
+    CommandOutputTooLarge,
     CommandTimeout,
     HostKeyChanged,
     HostKeyUnknown,
@@ -134,6 +136,30 @@ async def test_timeout_raises_and_connection_stays_usable(sshd: TestSshd, tmp_pa
     assert err.value.command == "sleep 30"
     assert err.value.timeout_s == 0.2
     assert "did not finish within 0.2s" in str(err.value)
+    assert after.stdout == '["still here"]'
+    assert sshd.connections == 1
+
+
+@pytest.mark.parametrize("stream", ["stdout", "stderr"])
+async def test_output_over_the_cap_fails_the_command_and_connection_stays_usable(
+    sshd: TestSshd, tmp_path: Path, stream: str
+) -> None:
+    host = host_for(sshd, tmp_path / "known_hosts")
+    cap = 256 * 1024
+    async with SshPool(config_paths=[], max_output_bytes=cap) as pool:
+        exact = await pool.run(host, ["bytes", str(cap), stream])  # the cap itself is allowed
+        with pytest.raises(CommandOutputTooLarge) as err:
+            await pool.run(host, ["bytes", str(64 * cap), stream])
+        after = await pool.run(host, ["argv", "still here"])
+    assert len(exact.stdout if stream == "stdout" else exact.stderr) == cap
+    command = f"bytes {64 * cap} {stream}"
+    assert str(err.value).startswith(f"db2t: output of `{command}` on db2t larger than 0.25 MB;")
+    assert "ssh_max_output_mb in settings" in str(err.value)
+    assert (err.value.command, err.value.limit_bytes) == (command, cap)
+    part = err.value.part_error()
+    assert part.kind is ErrorKind.OUTPUT_TOO_LARGE and part.kind.value == "output_too_large"
+    assert part.message.startswith(f"output of `{command}` on db2t larger than 0.25 MB")
+    assert (part.host, part.command) == ("db2t", command)
     assert after.stdout == '["still here"]'
     assert sshd.connections == 1
 
