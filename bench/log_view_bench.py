@@ -27,9 +27,9 @@ from parse_bench import generate_db2diag  # noqa: E402
 from textual.app import App, ComposeResult  # noqa: E402
 from textual.widgets import DataTable  # noqa: E402
 
-from services.cloudwatch_logs import CloudWatchLogs  # noqa: E402
-from services.inventory_model import AwsSettings  # noqa: E402
-from services.log_model import LogEntry, entries_from_text  # noqa: E402
+from services.inventory.model import AwsSettings  # noqa: E402
+from services.logs.cloudwatch import CloudWatchLogs  # noqa: E402
+from services.logs.model import LogEntry, entries_from_text  # noqa: E402
 from tui.widgets.log_view import LogView  # noqa: E402
 
 SIZE = (160, 50)

@@ -2,7 +2,7 @@
 how long Pacemaker's own `crm_mon --output-as=xml` (polled back to back on the node itself) takes to show it.
 
 Baseline, measured in the same run: crm_mon's view, a tight loop on a cluster node. db2ops: the status
-service (services.status.gather_cluster_status over services.ssh.SshPool, all commands on all hosts)
+service (services.status.service.gather_cluster_status over services.ssh.pool.SshPool, all commands on all hosts)
 polled back to back from the root namespace. Both clocks are the same kernel clock. Prints every run, the
 medians and the ratio db2ops / crm_mon (1.0 = db2ops sees it as soon as Pacemaker does; the excess is about
 one snapshot round trip).
@@ -32,9 +32,9 @@ from lab.pacemaker import (  # noqa: E402
     start_pacemaker_lab,
     stop_pacemaker_lab,
 )
-from services.inventory import load_inventory  # noqa: E402
-from services.ssh import SshPool  # noqa: E402
-from services.status import gather_cluster_status  # noqa: E402
+from services.inventory.loader import load_inventory  # noqa: E402
+from services.ssh.pool import SshPool  # noqa: E402
+from services.status.service import gather_cluster_status  # noqa: E402
 
 # Runs on the node: crm_mon back to back until NODE ($1) holds the promoted role; prints the epoch then.
 # Only the HADR clone is promotable, so the line after role="Promoted" names its node.

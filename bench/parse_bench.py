@@ -31,8 +31,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from lab.diag_records import HostDiagLog  # noqa: E402
-from services.diag_entries import FEED_SIZE, DiagEntryParser  # noqa: E402
-from services.log_model import LogStore, gc_paused  # noqa: E402
+from services.logs.diag_entries import FEED_SIZE, DiagEntryParser  # noqa: E402
+from services.logs.model import LogStore, gc_paused  # noqa: E402
 from services.parsers.db2diag import Db2DiagParser  # noqa: E402
 
 GREP_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}-[0-9]{2}\.[0-9]{2}\.[0-9]{2}\.[0-9]{6}[+-][0-9]{3} "

@@ -26,9 +26,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from services.inventory import load_inventory  # noqa: E402
-from services.ssh import SshPool  # noqa: E402
-from services.status import CRM_MON, QDEVICE_TOOL, QNETD_TOOL, QUORUMTOOL, StatusService, db2pd_argv  # noqa: E402
+from services.inventory.loader import load_inventory  # noqa: E402
+from services.ssh.pool import SshPool  # noqa: E402
+from services.status.service import CRM_MON, QDEVICE_TOOL, QNETD_TOOL, QUORUMTOOL, StatusService, db2pd_argv  # noqa: E402
 
 
 def _ssh_argv(host, command: list[str]) -> list[str]:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lab.state import LabCluster
-from services.inventory_model import AwsSettings
+from services.inventory.model import AwsSettings
 
 log = logging.getLogger(__name__)
 

@@ -16,16 +16,16 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from lab.cloudwatch_remote import LabViewError, RemoteLabAlarmValues, _list, _utc
-from services.alarm_model import Source, bucket_points
+from services.alarms.model import Source, bucket_points
 from services.cloudwatch_extras import AwsCloudWatchExtras, AwsRead, CloudWatchExtras, Point
-from services.inventory_model import Cluster
+from services.inventory.model import Cluster
 from services.plans import StepFailed
 
 if TYPE_CHECKING:  # the evaluator and agents are imported by the LabSession that runs them
     from lab.cloudwatch_eval import LabCloudWatch
     from lab.log_agent import LogAgent
     from services.context import LabHandle
-    from services.host_runner import HostRunner
+    from services.ssh.runner import HostRunner
 
 
 @runtime_checkable

@@ -3,7 +3,7 @@
 moto stores metric filters and alarms but never turns log events into datapoints, never evaluates alarms,
 never runs alarm actions, has no alarm history and confirms e-mail subscriptions at once. In the lab process
 only, `LabCloudWatch` plays that part: every tick it reads the new events of each log group that has metric
-filters, applies each filter (services/filter_pattern.py, the evaluator the product uses), publishes the
+filters, applies each filter (services/logs/filter_pattern.py, the evaluator the product uses), publishes the
 datapoints (put_metric_data), evaluates every metric alarm (lab/cloudwatch_alarm_eval.py with the rules of
 lab/cloudwatch_rules.py), sets its state with AWS's reason text, records the alarm history and publishes the
 alarm's SNS message. E-mail subscriptions are reported pending until `confirm_email()` (lab command:
@@ -27,7 +27,7 @@ from lab import cloudwatch_rules as rules
 from lab.cloudwatch_alarm_eval import AlarmEvaluation, AlarmTrack
 from lab.moto_patches import apply_lab_patches
 from lab.sns_email import EmailConfirmations
-from services.filter_pattern import FilterPatternError, compile_pattern
+from services.logs.filter_pattern import FilterPatternError, compile_pattern
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +108,7 @@ class LabCloudWatch(AlarmEvaluation):
                 self._clients[service] = self._client_factory(service)
             else:
                 from services.aws_clients import make_client
-                from services.inventory_model import AwsSettings
+                from services.inventory.model import AwsSettings
 
                 settings = AwsSettings(region=self.region, endpoint_url=self.endpoint_url)
                 self._clients[service] = make_client(service, settings)

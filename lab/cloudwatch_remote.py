@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from services.inventory_model import Cluster
+from services.inventory.model import Cluster
 from services.plans import StepFailed
 
 if TYPE_CHECKING:
-    from services.host_runner import HostRunner
+    from services.ssh.runner import HostRunner
 
 LAB_COMMAND = "db2ops-lab"
 CALL_TIMEOUT_S = 20.0

@@ -4,7 +4,7 @@ Supports the subset the presets (and simple hand-written queries) use: `fields`/
 `like /re/`, `like "text"`, `not like`, `=~`, `=`, `!=`, `in [...]` joined by `and`/`or`/`not`, `parse
 @message /re with (?<name>...)/`, `stats count(*) [as n] by bin(5m)[, field]`, `sort f [asc|desc]`,
 `limit N`. Anything else raises InsightsSyntaxError saying what the lab cannot evaluate. `LabInsights` is
-the services' InsightsEngine (services/logs_insights.py) built on it, which the composition root gives a
+the services' InsightsEngine (services/logs/insights.py) built on it, which the composition root gives a
 lab cluster's log service. Against real AWS none of this runs: AWS evaluates the query.
 """
 
@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
-from services.logs_insights import InsightsError, format_ts
+from services.logs.insights import InsightsError, format_ts
 
 Row = dict[str, Any]
 LAB_EVALUATOR = "db2ops (lab: moto lacks this)"
@@ -260,6 +260,7 @@ class LabInsights:
 
     evaluated_by: str | None = LAB_EVALUATOR
     truncated_note = "first 10,000 events of the range evaluated"
+    filters_locally = True  # moto ignores filter patterns
 
     def prepare(self, query: str) -> str:
         try:

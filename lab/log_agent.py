@@ -33,7 +33,7 @@ from lab.diag_records import (
     audit_execute,
 )
 from services.aws_clients import LazyClient
-from services.inventory_model import AwsSettings
+from services.inventory.model import AwsSettings
 
 log = logging.getLogger(__name__)
 _US = timedelta(microseconds=1)

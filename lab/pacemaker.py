@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from services.inventory import dump_inventory
-from services.inventory_model import AwsSettings, Cluster, Host, HostRole, Inventory
+from services.inventory.loader import dump_inventory
+from services.inventory.model import AwsSettings, Cluster, Host, HostRole, Inventory
 
 SCRIPT = Path(__file__).resolve().parent / "data" / "pcmk-lab.sh"
 DEFAULT_ROOT = Path("/run/db2ops-pcmk")

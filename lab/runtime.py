@@ -26,7 +26,7 @@ from lab.state import LabCluster
 
 if TYPE_CHECKING:  # moto (behind lab.aws) is imported only when the lab runs with AWS
     from lab.aws import LabAws
-    from services.inventory_model import Inventory
+    from services.inventory.model import Inventory
 
 MAX_CLUSTERS = 200
 LAB_USER = "db2inst1"
@@ -134,8 +134,8 @@ class LabRuntime:
         self.known_hosts_path.write_text("\n".join(lines) + "\n")
 
     def inventory(self) -> Inventory:
-        """The lab's `services.inventory_model.Inventory` (what inventory.yaml holds)."""
-        from services.inventory_model import AwsSettings, Cluster, Host, Inventory
+        """The lab's `services.inventory.model.Inventory` (what inventory.yaml holds)."""
+        from services.inventory.model import AwsSettings, Cluster, Host, Inventory
 
         clusters = []
         for cluster in self.clusters.values():
@@ -177,7 +177,7 @@ class LabRuntime:
 
     def _write_inventory(self) -> None:
         assert self.base_dir is not None
-        from services.inventory import dump_inventory
+        from services.inventory.loader import dump_inventory
 
         self.inventory_path = self.base_dir / "inventory.yaml"
         self.inventory_path.write_text(dump_inventory(self.inventory()))

@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # imported when first used: lab.runtime imports asyncssh (kee
     from lab.cloudwatch_eval import LabCloudWatch
     from lab.log_agent import LogAgent
     from lab.runtime import LabRuntime
-    from services.inventory_model import Inventory
+    from services.inventory.model import Inventory
 
 
 class StartOptions(TypedDict):

@@ -15,8 +15,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Input, Label, Static
 
-from services.alarm_steps import AlarmEditError, check_period, check_threshold
-from services.alarms import AlarmHistory, AlarmServiceError, AlarmView, SubscriptionView
+from services.alarms.service import AlarmHistory, AlarmServiceError, AlarmView, SubscriptionView
+from services.alarms.steps import AlarmEditError, check_period, check_threshold
 
 DIALOG_CSS = """
 .alarm-dialog { width: 78; height: auto; max-height: 90%; padding: 1 2; border: thick $warning;

@@ -8,7 +8,7 @@ from typing import Any
 
 from rich.text import Text
 
-from services.alarms import AlarmView, SubscriptionView
+from services.alarms.service import AlarmView, SubscriptionView
 
 
 def sns_topics(alarm: AlarmView) -> list[str]:

@@ -28,8 +28,7 @@ from textual.widgets import DataTable, Footer, Sparkline, Static
 
 from screens.alarm_dialogs import AlarmHistoryScreen, DeleteAlarmModal, EditAlarmModal, TestFireConfirm
 from screens.alarm_side import side_panel_text, sns_topics
-from services.alarm_steps import AlarmEditError, DeleteAlarmStep, EditAlarmStep, MuteAlarmStep, TestFireStep
-from services.alarms import (
+from services.alarms.service import (
     AlarmReader,
     AlarmService,
     AlarmServiceError,
@@ -37,7 +36,8 @@ from services.alarms import (
     SubscriptionView,
     human_age,
 )
-from services.inventory_model import Cluster
+from services.alarms.steps import AlarmEditError, DeleteAlarmStep, EditAlarmStep, MuteAlarmStep, TestFireStep
+from services.inventory.model import Cluster
 from services.plans import WriteRefused, ensure_writable
 from tui.screen_registry import ScreenUnavailable, register_screen
 from tui.widgets.header import ConsoleHeader

@@ -36,9 +36,9 @@ from services.failover import (
     build_failover_plan,
 )
 from services.failover.run import FailoverRun
-from services.inventory_model import Cluster
+from services.inventory.model import Cluster
 from services.plans import PlanResult, StepEvent, WriteRefused, ensure_writable
-from services.status_model import ClusterStatus
+from services.status.model import ClusterStatus
 from tui.screen_registry import ScreenUnavailable, register_screen
 from tui.widgets.header import ConsoleHeader
 from tui.widgets.plan_view import PlanSteps, render_dry_run

@@ -10,10 +10,10 @@ from pathlib import Path
 
 from services.context import ConsoleContext
 from services.failover.run import FailoverRun
-from services.inventory_model import Cluster
+from services.inventory.model import Cluster
 from services.plans import PlanContext, PlanResult, run_plan
-from services.status_model import ClusterStatus
-from services.timeline import Timeline
+from services.status.model import ClusterStatus
+from services.timeline.model import Timeline
 
 
 @dataclass

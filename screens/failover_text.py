@@ -13,7 +13,7 @@ from textual.content import Content
 
 from services.failover import EXPECTED_SECONDS, Preflight
 from services.failover.run import FailoverRun
-from services.timeline import TimelineEntry
+from services.timeline.model import TimelineEntry
 from tui.widgets.yes_no_modal import YesNoModal, yes_no_css
 
 _MARK = {

@@ -11,8 +11,8 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer
 
-from services.status_model import ClusterStatus, Severity
-from tui.refresh import STALE_FACTOR, ClusterFeed
+from services.status.model import ClusterStatus, Severity
+from services.status.poll import STALE_FACTOR, ClusterFeed
 from tui.screen_registry import register_screen
 from tui.widgets.banner import banner_text
 from tui.widgets.format import fit_text, format_age

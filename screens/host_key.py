@@ -15,10 +15,12 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from services.ssh.errors import HostKeyChanged
 
-def is_changed_key(err: Any) -> bool:
-    """Return True when `err` is a HostKeyChanged (checked by class name: services.ssh may be unloaded)."""
-    return any(cls.__name__ == "HostKeyChanged" for cls in type(err).__mro__)
+
+def is_changed_key(err: object) -> bool:
+    """Return True when `err` is a HostKeyChanged (services/ssh/errors.py loads without asyncssh)."""
+    return isinstance(err, HostKeyChanged)
 
 
 def known_hosts_pattern(err: Any) -> str:

@@ -21,15 +21,15 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
 from services.cluster_model import HadrStatus
-from services.inventory_model import Cluster
-from services.log_model import LEVELS, LogEntry
-from services.logs_insights import (
+from services.inventory.model import Cluster
+from services.logs.insights import (
     InsightsError,
     TimeRangeError,
     parse_instant,
     parse_time_range,
 )
-from services.logs_tail import TailStatus
+from services.logs.model import LEVELS, LogEntry
+from services.logs.tail import TailStatus
 from tui.screen_registry import ScreenUnavailable, register_screen
 from tui.widgets.header import ConsoleHeader
 from tui.widgets.insights_panel import InsightsPanel
@@ -44,7 +44,7 @@ _TAKEOVER_MARKS = (
     "HADR role set to Primary",
     "Received TAKEOVER HADR command",
 )
-# "polling every 1 s: <why>" / "polling every 1 s while Live Tail starts" (services/logs_tail.py)
+# "polling every 1 s: <why>" / "polling every 1 s while Live Tail starts" (services/logs/tail.py)
 _POLL_REASON = re.compile(r"polling every (?P<every>\S+ s)(?::\s*|\s+)?(?P<rest>.*)$", re.DOTALL)
 _PROMPTS = {
     "filter": "filter: CloudWatch filter pattern (e.g. ?Error ?Severe, worker -APPUSR); ! inverts; empty clears",
@@ -236,7 +236,7 @@ class LogsScreen(Screen[None]):
 
     def apply_prompt(self, kind: str, text: str) -> bool:
         """Apply a filter/search/time-jump text; return False (and say why) when it cannot be used."""
-        from services.filter_pattern import FilterPatternError
+        from services.logs.filter_pattern import FilterPatternError
 
         view = self.view
         if kind == "filter":
@@ -347,12 +347,8 @@ def _open_logs(app: Db2OpsApp) -> LogsScreen:
     cluster = app.current_cluster
     if cluster is None:
         raise ScreenUnavailable("no cluster selected: pick one on :fleet first, then :logs")
-    from services.cloudwatch_logs import CloudWatchLogs
-    from tui.backends import insights_engine_for
-
-    return LogsScreen(
-        cluster, CloudWatchLogs.for_cluster(cluster, insights_engine=insights_engine_for(cluster))
-    )
+    # the context's CloudWatchLogs: Insights evaluated by the backend the composition root chose
+    return LogsScreen(cluster, app.context.logs(cluster))
 
 
 register_screen(

@@ -12,7 +12,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from tui.refresh import PartView
+from services.status.poll import PartView
 from tui.widgets.banner import BannerText
 from tui.widgets.format import format_age, format_clock
 

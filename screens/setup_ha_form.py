@@ -14,7 +14,7 @@ from typing import Any
 from screens.wizard_form import FieldSpec, WizardForm, convert_text, field_types
 from services.ha_setup.oip_steps import render_crm_file
 from services.ha_setup.params import INSTALL_METHODS, HaParamError, HaParams, policy_document
-from services.inventory_model import Cluster
+from services.inventory.model import Cluster
 
 PAGES: tuple[tuple[str, str], ...] = (
     ("prereq", "1 Prerequisites"),

@@ -33,9 +33,9 @@ from screens.setup_pages import (
 from screens.setup_proof import ProofPanel
 from screens.setup_services import WizardServices
 from screens.wizard_base import WizardScreen, wizard_opener
-from services.inventory_model import Cluster
+from services.inventory.model import Cluster
+from services.monitoring.plan import MonitoringParamError, build_monitoring_plan
 from services.monitoring.prove_it_fires import ProofEvent, ProofOptions
-from services.monitoring_setup import MonitoringParamError, build_monitoring_plan
 from services.plans import Plan
 from tui.screen_registry import register_screen
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from textual.content import Content
 
-from services.inventory_model import Cluster
+from services.inventory.model import Cluster
 from services.monitoring.agent_steps import IAM_EXPLAIN, collect_entries, merge_agent_config
 from services.monitoring.aws_steps import ALARM_EXPLAIN
 from services.monitoring.cron_step import cron_line, render_extract_script
@@ -245,7 +245,7 @@ def check_pattern(
     kind: str, params: MonitoringParams, messages: Sequence[str] | None = None, note: str = ""
 ) -> PatternCheck:
     """Return the PatternCheck of the `kind` pattern of `params` on samples and `messages` (None: not read)."""
-    from services.filter_pattern import FilterPatternError, compile_pattern
+    from services.logs.filter_pattern import FilterPatternError, compile_pattern
 
     if kind == "audit":
         pattern, runbook = params.effective_audit_pattern, RUNBOOK_AUDIT_PATTERN
@@ -345,7 +345,7 @@ def pattern_content(check: PatternCheck, max_events: int = 12) -> Content:
 async def aws_opinion(ctx: PlanContext, pattern: str, messages: Sequence[str]) -> str:
     """Return what AWS's TestMetricFilter says of `pattern` on the newest 50 `messages` next to db2ops'
     evaluator ("" on the lab, where moto does not implement it, or when there is nothing to test)."""
-    from services.filter_pattern import FilterPatternError, compile_pattern
+    from services.logs.filter_pattern import FilterPatternError, compile_pattern
 
     probe = list(messages)[-50:]
     if not probe:

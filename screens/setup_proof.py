@@ -12,7 +12,7 @@ from textual.content import Content
 from textual.widgets import Button, Input, Label, Static
 
 from screens.setup_form import PAGE_INTRO
-from services.inventory_model import Cluster
+from services.inventory.model import Cluster
 from services.monitoring.prove_it_fires import STAGES, ProofEvent, ProofOptions
 
 STAGE_LABEL = {

@@ -13,7 +13,7 @@ from typing import Any
 
 from services.cloudwatch_extras import CloudWatchExtras
 from services.context import ConsoleContext
-from services.inventory_model import Cluster
+from services.inventory.model import Cluster
 from services.monitoring.prove_it_fires import ProofEvent, ProofHistory, ProofOptions, prove_it_fires
 from services.plans import PlanContext, PlanResult, run_plan
 

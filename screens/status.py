@@ -15,8 +15,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from services.inventory_model import Cluster
-from tui.refresh import ClusterFeed
+from services.inventory.model import Cluster
+from services.status.poll import ClusterFeed
 from tui.screen_registry import ScreenUnavailable, register_screen
 from tui.widgets.banner import VerdictBanner, banner_text
 from tui.widgets.events_log import EventsLog

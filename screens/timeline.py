@@ -3,7 +3,7 @@ alarm state changes and db2diag records of interest, merged in time order for th
 
 1-4 toggle the sources (status, journal, alarm, log), `e` exports what is shown as a Markdown incident
 report (the path is shown in a toast), `r` collects again. Log records and alarm changes are read from
-CloudWatch by the timeline itself (services/timeline_sources.py), no :logs or :alarms screen needed; why a
+CloudWatch by the timeline itself (services/timeline/sources.py), no :logs or :alarms screen needed; why a
 source is missing shows on the header line.
 """
 
@@ -23,16 +23,16 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from services.inventory_model import Cluster
+from services.inventory.model import Cluster
 from services.plans.journal import Journal, journal_for
-from services.timeline import SOURCES, Timeline, TimelineEntry
-from services.timeline_sources import TimelineSources
+from services.timeline.model import SOURCES, Timeline, TimelineEntry
+from services.timeline.sources import TimelineSources
 from tui.screen_registry import ScreenUnavailable, register_screen
 from tui.widgets.header import ConsoleHeader
 from tui.write_export import write_export
 
 if TYPE_CHECKING:
-    from services.events import StatusEvent
+    from services.status.events import StatusEvent
     from tui.app import Db2OpsApp
 
 _SEV_LOOK = {
@@ -157,7 +157,7 @@ class TimelineScreen(Screen[None]):
         self.export_dir = export_dir
         self.clock = clock
         self.poll_interval = poll_interval
-        self.notes = notes  # why a source is missing (services.timeline_sources), for the header line
+        self.notes = notes  # why a source is missing (services.timeline.sources), for the header line
         self.note = ""
         self.sources: set[str] = set(SOURCES)
         self.shown: list[TimelineEntry] = []

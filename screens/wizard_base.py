@@ -22,7 +22,7 @@ from textual.widgets.option_list import Option
 
 from screens.setup_services import WizardServices, context_services
 from screens.wizard_form import FieldSpec, WizardForm
-from services.inventory_model import Cluster
+from services.inventory.model import Cluster
 from services.plans import Plan
 from tui.screen_registry import ScreenUnavailable
 from tui.widgets.header import ConsoleHeader

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any, ClassVar, Generic, TypeVar
 
-from services.inventory_model import Cluster
+from services.inventory.model import Cluster
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import re
 import threading
 from typing import Any
 
-from services.inventory_model import AwsSettings
+from services.inventory.model import AwsSettings
 
 # Attempts per call, first one included: 1 call + 4 retries in botocore's "standard" mode (exponential
 # backoff with jitter). botocore's own `max_attempts` key counts retries only, hence total_max_attempts.

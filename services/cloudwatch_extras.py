@@ -17,9 +17,9 @@ from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from services.alarm_model import Source, aware_utc, bucket_points
-from services.host_runner import HostRunner
-from services.inventory_model import Cluster
+from services.alarms.model import Source, aware_utc, bucket_points
+from services.inventory.model import Cluster
+from services.ssh.runner import HostRunner
 
 AwsRead = Callable[..., Awaitable[Any]]  # (service, operation, **params) -> the response dict
 Point = tuple[datetime, float]

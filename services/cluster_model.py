@@ -1,7 +1,7 @@
 """Typed results of parsing the cluster tools' outputs.
 
 These dataclasses are the contract between parsers (services/parsers), the status service, the lab and the
-screens. They hold facts as the tools report them; judgements live in services/verdicts.py.
+screens. They hold facts as the tools report them; judgements live in services/status/verdicts.py.
 """
 
 from __future__ import annotations

@@ -9,8 +9,9 @@ by each headless command (tui/cli), and handed to whoever needs a service: scree
 - the journal of each cluster, the lab handle (the LabSession of `db2ops lab`, else None),
 - the per-cluster session state: timelines, their CloudWatch read positions, the failover runs, the
   end of the last "prove it fires" per cluster (ProofHistory),
-- the choice of each cluster's CloudWatch backend (`extras_for`, given by the composition root: AWS, or the
-  lab that plays it, tui/backends.py; services only see the CloudWatchExtras protocol).
+- the choice of each cluster's backends, given by the composition root (tui/backends.py: AWS, or the lab
+  that plays it): `extras_for` (CloudWatchExtras) and `insights_for` (who evaluates Logs Insights queries and,
+  where the endpoint ignores them, filter patterns); services only see the protocols.
 
 Nothing heavy at import: asyncssh and boto3 load when the pool or the status service is first built, so
 the console still paints its first frame without them. `close()` closes what it built and stops the lab.
@@ -24,19 +25,21 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from services.cloudwatch_extras import CloudWatchExtras, ExtrasFor, aws_cloudwatch_extras
-from services.host_runner import HostRunner, ReconnectingRunner
-from services.inventory_model import Cluster, Host, Inventory
+from services.inventory.model import Cluster, Host, Inventory
 from services.monitoring.proof_history import ProofHistory
 from services.plans.journal import Journal, journal_for
 from services.settings import Settings, SettingsError, load_settings
-from services.timeline import Timeline
+from services.ssh.runner import HostRunner, ReconnectingRunner
+from services.timeline.model import Timeline
 
 if TYPE_CHECKING:
     from services.failover.run import FailoverRun
-    from services.ssh import SshPool
-    from services.ssh_errors import HostKeyChanged, HostKeyUnknown
-    from services.status_model import ClusterStatus
-    from services.timeline_sources import TimelineSources
+    from services.logs.cloudwatch import CloudWatchLogs
+    from services.logs.insights import InsightsEngine
+    from services.ssh.errors import HostKeyChanged, HostKeyUnknown
+    from services.ssh.pool import SshPool
+    from services.status.model import ClusterStatus
+    from services.timeline.sources import TimelineSources
 
 __all__ = ["ConsoleContext", "LabHandle", "SettingsError", "StatusSource", "build_ssh_pool"]
 
@@ -69,7 +72,7 @@ class LabHandle(Protocol):
 def build_ssh_pool(settings: Settings) -> SshPool:
     """Return a new SshPool with the SSH settings of settings.yaml. The only SshPool construction in
     product code (tests/test_composition_root.py checks it): every command of a session shares it."""
-    from services.ssh import SshPool  # asyncssh only when a host is really reached
+    from services.ssh.pool import SshPool  # asyncssh only when a host is really reached
 
     return SshPool(
         connect_timeout=settings.ssh_connect_timeout_s,
@@ -97,6 +100,7 @@ class ConsoleContext:
         lab: LabHandle | None = None,
         journals: Callable[[Cluster], Journal] = journal_for,
         extras_for: ExtrasFor | None = None,
+        insights_for: Callable[[Cluster], InsightsEngine] | None = None,
     ) -> None:
         self.inventory = inventory
         self.settings = settings if settings is not None else Settings()
@@ -112,18 +116,26 @@ class ConsoleContext:
         self.failover_runs: dict[str, FailoverRun] = {}
         self.proof_history = ProofHistory()
         self.extras_for: ExtrasFor = extras_for if extras_for is not None else _aws_extras
+        self.insights_for: Callable[[Cluster], InsightsEngine] = (
+            insights_for if insights_for is not None else _aws_insights
+        )
         self._closed = False
 
     @classmethod
     def from_settings_file(
-        cls, inventory: Inventory, *, lab: LabHandle | None = None, extras_for: ExtrasFor | None = None
+        cls,
+        inventory: Inventory,
+        *,
+        lab: LabHandle | None = None,
+        extras_for: ExtrasFor | None = None,
+        insights_for: Callable[[Cluster], InsightsEngine] | None = None,
     ) -> ConsoleContext:
         """Return a context over `inventory` with the user's settings.yaml (defaults when it is missing).
 
         Raises SettingsError (file, line, fix) when settings.yaml cannot be read; its `warnings` (unknown
         keys) are on `context.settings.warnings` for the caller to show.
         """
-        return cls(inventory, load_settings(), lab=lab, extras_for=extras_for)
+        return cls(inventory, load_settings(), lab=lab, extras_for=extras_for, insights_for=insights_for)
 
     async def __aenter__(self) -> ConsoleContext:
         return self
@@ -152,7 +164,7 @@ class ConsoleContext:
     async def host_runner(self) -> HostRunner:
         """Return `runner`, importing asyncssh off the event loop first (it takes a moment)."""
         if self._runner is None and self._pool is None:
-            await asyncio.to_thread(importlib.import_module, "services.ssh")
+            await asyncio.to_thread(importlib.import_module, "services.ssh.pool")
         return self.runner
 
     def retry_hosts_now(self, hosts: Iterable[Host] | None = None) -> None:
@@ -187,7 +199,7 @@ class ConsoleContext:
             return self._built_status
 
     def _build_status(self) -> StatusSource:
-        from services.status import StatusService
+        from services.status.service import StatusService
 
         return StatusService(self.inventory, self.runner, deadline_s=self.settings.status_deadline_s)
 
@@ -218,6 +230,13 @@ class ConsoleContext:
         """Return `cluster`'s CloudWatch backend (what moto lacks, on a lab; plain AWS reads otherwise)."""
         return self.extras_for(cluster, self.runner)
 
+    def logs(self, cluster: Cluster) -> CloudWatchLogs:
+        """Return a CloudWatchLogs of `cluster` whose Insights queries (and, where the endpoint ignores
+        them, filter patterns) are evaluated by the backend the composition root chose."""
+        from services.logs.cloudwatch import CloudWatchLogs  # boto3 behind it: not on the first frame
+
+        return CloudWatchLogs.for_cluster(cluster, insights_engine=self.insights_for(cluster))
+
     # ------------------------------------------------------------------ journals and session state
 
     def journal(self, cluster: Cluster) -> Journal:
@@ -233,15 +252,17 @@ class ConsoleContext:
     def timeline_sources_for(self, cluster: Cluster) -> TimelineSources:
         """Return the one TimelineSources of `cluster` (its CloudWatch read position survives closing the
         :timeline screen; a changed inventory entry for the cluster starts a new one)."""
-        from services.alarms import AlarmService  # boto3 behind these: not on the first frame
-        from services.timeline_sources import TimelineSources
+        from services.alarms.service import AlarmService  # boto3 behind these: not on the first frame
+        from services.timeline.sources import TimelineSources
 
         timeline = self.timeline(cluster.name)
         known = self.timeline_sources.get(cluster.name)
         if known is None or known.cluster != cluster or known.timeline is not timeline:
             # the alarm history comes from the cluster's CloudWatch backend: AWS, or the lab that plays it
             alarms = AlarmService(cluster, extras=self.cloudwatch_extras(cluster))
-            known = self.timeline_sources[cluster.name] = TimelineSources(cluster, timeline, alarms=alarms)
+            known = self.timeline_sources[cluster.name] = TimelineSources(
+                cluster, timeline, logs=self.logs(cluster), alarms=alarms
+            )
         return known
 
     # ------------------------------------------------------------------ end
@@ -263,3 +284,10 @@ def _aws_extras(cluster: Cluster, runner: object) -> CloudWatchExtras:
     """The default backend choice: real AWS for every cluster (a composition root that runs a lab passes
     its own chooser)."""
     return aws_cloudwatch_extras()
+
+
+def _aws_insights(cluster: Cluster) -> InsightsEngine:
+    """The default Insights engine: AWS evaluates every cluster's queries."""
+    from services.logs.insights import AwsInsights
+
+    return AwsInsights()

@@ -1,6 +1,6 @@
 """Why a status part (or a whole host) has no fresh answer, as a typed value: `PartError`.
 
-The runner (services/ssh.py) raises typed exceptions and returns exit statuses; services/status.py turns
+The runner (services/ssh/pool.py) raises typed exceptions and returns exit statuses; services/status/service.py turns
 each into a `PartError` once, and verdicts decide on its `kind`, never on the wording of its `message`
 (the text shown to the user, which may change). No asyncssh or boto3 here: screens and tests import it.
 """

@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 
 from services import paths
-from services.yaml_source import YamlProblem, compose, line_of, mapping_entries, scalar
+from services.inventory.yaml_source import YamlProblem, compose, line_of, mapping_entries, scalar
 
 
 class SettingsError(Exception):

@@ -7,12 +7,12 @@ import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from services.inventory_model import AwsSettings, Cluster, Host
+from services.inventory.model import AwsSettings, Cluster, Host
 
 
 @dataclass(frozen=True)
 class Result:
-    """services.ssh.CommandResult without the duration: what the fake runners return."""
+    """services.ssh.pool.CommandResult without the duration: what the fake runners return."""
 
     host: str
     argv: tuple[str, ...]

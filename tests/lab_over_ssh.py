@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from lab.runtime import LabRuntime
-from services.ssh import SshPool
-from services.status import StatusService
+from services.ssh.pool import SshPool
+from services.status.service import StatusService
 
 
 def _ssh_pool() -> SshPool:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from services.context import ConsoleContext
-from services.inventory_model import Cluster, Host, Inventory
+from services.inventory.model import Cluster, Host, Inventory
 from services.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -119,7 +119,7 @@ class _Lab:
 async def test_every_console_service_shares_the_contexts_one_pool_with_the_settings() -> None:
     from screens.failover_services import context_services as failover_services
     from screens.setup_services import context_services as wizard_services
-    from services.ssh import SshPool
+    from services.ssh.pool import SshPool
 
     cluster = _cluster()
     lab = _Lab()
@@ -146,7 +146,7 @@ def test_setup_apply_reaches_hosts_through_a_pool_with_the_settings_yaml_timeout
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """`db2ops setup ha --apply` used SshPool() with defaults: settings.yaml's SSH timeouts were ignored."""
-    from services import ssh
+    from services.ssh import pool as ssh
     from tui.cli import main
 
     config = tmp_path / "cfg" / "db2ops"
@@ -219,3 +219,21 @@ def test_screens_and_the_console_keep_no_session_state_in_module_globals() -> No
         "_RUNS: dict[str, object] = {}\n_TIMELINES = weakref.WeakKeyDictionary()\n_LOOK = {'a': 1}"
     )
     assert _module_level_containers("x.py", old) == [("x.py", "_RUNS"), ("x.py", "_TIMELINES")]
+
+
+# Memo caches of pure functions of their key: what a session did never changes what they answer. The boto3
+# client cache holds one client per (service, AWS settings, read kind): clients are stateless and thread-safe.
+_PURE_CACHES = {
+    ("services/aws_clients.py", "_clients"),
+    ("services/parsers/db2diag.py", "_TZ_CACHE"),
+    ("services/logs/diag_entries.py", "_MINUTE_US"),
+    ("services/logs/diag_header.py", "_MINUTES"),
+}
+
+
+def test_services_keep_no_session_state_in_module_globals() -> None:
+    """The lab registry (_LAB_SOURCES) and the proofs' look-back (_LAST_PROOF_END) were module globals in
+    services/; a session's state lives on its ConsoleContext, so services/ keeps only pure caches."""
+    found = {pair for rel, tree in _sources("services") for pair in _module_level_containers(rel, tree)}
+    assert found - _PURE_CACHES == set()
+    assert _PURE_CACHES <= found, "a listed cache is gone: drop it from _PURE_CACHES"

@@ -14,7 +14,7 @@ from textual.screen import Screen
 from textual.widgets import Input, Static
 
 from screens.setup_services import WizardServices
-from services.inventory_model import AwsSettings, Cluster, Host
+from services.inventory.model import AwsSettings, Cluster, Host
 from services.plans import Journal, PlanContext, PlanResult, StepResult
 from themes.themes import CSS_PATH, THEMES, resolve_theme
 from tui.widgets.plan_view import ConfirmApply, ConfirmLeave

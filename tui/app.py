@@ -20,18 +20,18 @@ from textual.screen import ModalScreen, Screen
 from textual.signal import Signal
 
 from services.context import ConsoleContext, LabHandle, StatusSource
-from services.host_runner import HostRunner
-from services.inventory_model import Cluster, Inventory
+from services.inventory.model import Cluster, Inventory
 from services.settings import Settings
+from services.ssh.runner import HostRunner
+from services.status.poll import ClusterFeed, StatusPoller
 from themes.themes import CSS_PATH, THEMES, next_theme, resolve_theme
 from tui import screen_registry
-from tui.backends import extras_chooser
+from tui.backends import extras_chooser, insights_engine_for
 from tui.event_toasts import EventToasts
 from tui.host_keys import HostKeyQuestions
-from tui.refresh import ClusterFeed, StatusPoller
 
 if TYPE_CHECKING:
-    from services.status_model import ClusterStatus
+    from services.status.model import ClusterStatus
 
 
 def _console_commands_provider() -> type:
@@ -92,6 +92,7 @@ class Db2OpsApp(App[int]):
                 status_source=status_source,
                 lab=lab,
                 extras_for=extras_chooser(lab),
+                insights_for=insights_engine_for,
             )
         elif any(part is not None for part in (inventory, settings, status_source, lab, runner)):
             raise TypeError("Db2OpsApp: pass either a context or its parts, not both")
@@ -225,7 +226,7 @@ class Db2OpsApp(App[int]):
             await lab.start()
             inventory = lab.inventory
             if not isinstance(inventory, Inventory):
-                from services.inventory import load_inventory
+                from services.inventory.loader import load_inventory
 
                 inventory = await asyncio.to_thread(load_inventory, Path(inventory))
         except Exception as exc:  # show it on screen: the user needs to know why nothing comes
@@ -259,7 +260,7 @@ class Db2OpsApp(App[int]):
     # ------------------------------------------------------------------ polling results
 
     def _on_status(self, cluster: Cluster, status: ClusterStatus) -> None:
-        from services.events import diff_snapshots
+        from services.status.events import diff_snapshots
 
         events = self.feed(cluster.name).apply(status, diff_snapshots)
         if self._toasts:
@@ -451,7 +452,9 @@ def run_console(
     `DB2OPS_FIRST_FRAME <epoch seconds>` (bench/first_frame.py measures start-up with it).
     """
     # the console's one composition root; its lab (if any) plays CloudWatch for the lab's clusters
-    context = ConsoleContext(inventory, settings, lab=lab, extras_for=extras_chooser(lab))
+    context = ConsoleContext(
+        inventory, settings, lab=lab, extras_for=extras_chooser(lab), insights_for=insights_engine_for
+    )
     app = Db2OpsApp(context=context, start_cluster=start_cluster)
     code = app.run()
     if os.environ.get(EXIT_AFTER_FIRST_FRAME_ENV) and app.first_frame_at is not None:

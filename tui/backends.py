@@ -2,7 +2,7 @@
 
 `extras_for`: a cluster's CloudWatch extras (services/cloudwatch_extras.py: datapoints, alarm history,
 e-mail states, sent messages, the proof's readings). `insights_engine_for`: who evaluates its Logs Insights
-queries (services/logs_insights.py). The console (tui/app.py, its screens) and the CLI (tui/cli.py) call
+queries (services/logs/insights.py). The console (tui/app.py, its screens) and the CLI (tui/cli.py) call
 these; services only see the protocols. The lab is imported only for a lab cluster.
 """
 
@@ -11,12 +11,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from services.cloudwatch_extras import CloudWatchExtras, ExtrasFor, aws_cloudwatch_extras
-from services.inventory_model import Cluster
-from services.logs_insights import AwsInsights, InsightsEngine
+from services.inventory.model import Cluster
+from services.logs.insights import AwsInsights, InsightsEngine
 
 if TYPE_CHECKING:
     from services.context import LabHandle
-    from services.host_runner import HostRunner
+    from services.ssh.runner import HostRunner
 
 
 def extras_for(

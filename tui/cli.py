@@ -307,7 +307,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.cmd == "parse":
         return _cmd_parse(args)
     if args.cmd == "filter-test":
-        from services.log_cli import filter_test
+        from services.logs.cli import filter_test
 
         return filter_test(args.pattern, args.file, sys.stdout, mode=args.events)
     if args.cmd == "status":
@@ -315,8 +315,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.cmd == "setup" and args.what == "ha":
         return _cmd_setup_ha(args)
     if args.cmd == "setup":
-        from services.monitoring_setup import MonitoringParamError
-        from services.setup_cli import parse_param_overrides, run_prove_it_fires, run_setup_monitoring
+        from services.monitoring.cli import parse_param_overrides, run_prove_it_fires, run_setup_monitoring
+        from services.monitoring.plan import MonitoringParamError
 
         mode = "apply" if args.apply else "dry-run"
         inv = _load_inventory(args.inventory)
@@ -386,7 +386,7 @@ def _journal_entries(inventory: Path | None, cluster: str | None) -> list:
 
 
 def _load_inventory(path: Path | None):
-    from services.inventory import InventoryError, load_inventory
+    from services.inventory.loader import InventoryError, load_inventory
     from services.paths import default_inventory_path
 
     try:
@@ -403,11 +403,13 @@ def _console_context(inventory):
     settings' timeouts); use it as `async with`, which closes the pool."""
     from services.context import ConsoleContext
     from services.settings import SettingsError
-    from tui.backends import extras_chooser
+    from tui.backends import extras_chooser, insights_engine_for
 
     try:
         # the CLI has no lab in its process: a lab cluster's CloudWatch extras are reached over SSH
-        context = ConsoleContext.from_settings_file(inventory, extras_for=extras_chooser(None))
+        context = ConsoleContext.from_settings_file(
+            inventory, extras_for=extras_chooser(None), insights_for=insights_engine_for
+        )
     except SettingsError as exc:
         raise _UserError(str(exc)) from None
     for w in context.settings.warnings:
@@ -437,7 +439,7 @@ async def _within_command_deadline(deadline_s: float, work: Awaitable[T], what: 
 
 
 async def _cmd_trust(args: argparse.Namespace) -> int:
-    from services.ssh import HostKeyChanged, HostKeyUnknown, SshError, trust_host_key
+    from services.ssh.pool import HostKeyChanged, HostKeyUnknown, SshError, trust_host_key
 
     inv = _load_inventory(args.inventory)
     found = [
@@ -493,7 +495,7 @@ def _other_kind_hint(args: argparse.Namespace, text: str | None = None) -> str:
 
 def _cmd_parse(args: argparse.Namespace) -> int:
     if args.kind in ("db2diag", "db2audit"):
-        from services.log_cli import parse_log_file
+        from services.logs.cli import parse_log_file
 
         try:
             parse_log_file(args.kind, args.file, sys.stdout, as_json=args.json)
@@ -516,18 +518,18 @@ def _cmd_parse(args: argparse.Namespace) -> int:
     except ValueError as exc:  # ParseError
         raise _UserError(f"{args.file}: {exc}{_other_kind_hint(args, text)}") from None
     if args.json:
-        from services.status_json import _plain
+        from services.status.render_json import _plain
 
         print(json.dumps(_plain(value), indent=2, default=str))
     else:  # a few lines to read; --json has every field
-        from services.parse_text import render_parse_text
+        from services.parsers.text_summary import render_parse_text
 
         print(render_parse_text(args.kind, value))
     return 0
 
 
 async def _cmd_status(args: argparse.Namespace) -> int:
-    from services.status_json import EXIT_UNREACHABLE, status_document, status_exit_code
+    from services.status.render_json import EXIT_UNREACHABLE, status_document, status_exit_code
 
     inv = _load_inventory(args.inventory)
     clusters = list(inv.clusters)
@@ -549,7 +551,7 @@ async def _cmd_status(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(status_document(statuses, exit_code=code), indent=2, default=str))
     else:
-        from services.status_text import render_status_text
+        from services.status.render_text import render_status_text
 
         for s in statuses:
             print(render_status_text(s))

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
-from services.host_runner import HostRunner
-from services.inventory_model import Cluster, Host
+from services.inventory.model import Cluster, Host
+from services.ssh.runner import HostRunner
 
 if TYPE_CHECKING:
     from textual.notifications import SeverityLevel
 
-    from services.status_model import ClusterStatus
+    from services.status.model import ClusterStatus
 
 # verb -> (label, argv after "db2ops-lab")
 LAB_DRILLS: dict[str, tuple[str, tuple[str, ...]]] = {

@@ -1,6 +1,6 @@
 """Asks the user about SSH host keys the status service could not verify, one dialog at a time.
 
-Unknown keys: Trust (written to known_hosts by services.ssh.trust_host_key) or Don't trust.
+Unknown keys: Trust (written to known_hosts by services.ssh.pool.trust_host_key) or Don't trust.
 Changed keys: a warning only; the console never trusts a changed key.
 """
 
@@ -11,7 +11,7 @@ import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from services.ssh_errors import HostKeyChanged, HostKeyUnknown
+    from services.ssh.errors import HostKeyChanged, HostKeyUnknown
     from tui.app import Db2OpsApp
 
 
@@ -64,7 +64,7 @@ class HostKeyQuestions:
         self.ask()
 
     async def _trust(self, err: HostKeyUnknown) -> None:
-        ssh = await asyncio.to_thread(importlib.import_module, "services.ssh")
+        ssh = await asyncio.to_thread(importlib.import_module, "services.ssh.pool")
         try:
             path = await asyncio.to_thread(ssh.trust_host_key, err)
         except Exception as exc:  # show it: the user asked for this write

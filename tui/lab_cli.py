@@ -22,7 +22,7 @@ def run_lab(args: argparse.Namespace) -> int:
     )
     if args.serve:
         return asyncio.run(_serve(session))
-    from services.inventory_model import Inventory
+    from services.inventory.model import Inventory
     from services.settings import load_settings
     from tui.app import run_console
 
@@ -77,7 +77,7 @@ def _run_pacemaker_lab(args: argparse.Namespace) -> int:
         print(f"real Pacemaker lab running: try  db2ops --inventory {path} status --json")
         print("stop it with: db2ops lab --pacemaker --down  (or the lab script's `down`)")
         return 0
-    from services.inventory import load_inventory
+    from services.inventory.loader import load_inventory
     from services.settings import load_settings
     from tui.app import run_console
 

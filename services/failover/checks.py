@@ -10,9 +10,9 @@ from typing import Literal, TypeVar
 
 from services.cluster_model import CrmStatus
 from services.failover.constraints import LocationConstraint
-from services.inventory_model import Cluster
-from services.status_model import ClusterStatus, Part
-from services.verdicts import LOG_GAP_WARN_BYTES
+from services.inventory.model import Cluster
+from services.status.model import ClusterStatus, Part
+from services.status.verdicts import LOG_GAP_WARN_BYTES
 
 CheckState = Literal["pass", "fail", "warn", "pending"]
 

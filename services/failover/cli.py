@@ -20,8 +20,7 @@ from services.failover.observe import FailoverObservation
 from services.failover.plan import FailoverPlan, build_failover_plan
 from services.failover.preflight import KINDS, FailoverKind, Preflight
 from services.failover.steps import OBSERVATION, PREFLIGHT
-from services.host_runner import HostRunner
-from services.inventory_model import Cluster, Inventory
+from services.inventory.model import Cluster, Inventory
 from services.plans import Journal, PlanContext, StepEvent, WriteRefused, ensure_writable, run_plan
 from services.plans.headless import (
     EXIT_FAILED,
@@ -31,6 +30,7 @@ from services.plans.headless import (
     headless_context,
     no_such_cluster,
 )
+from services.ssh.runner import HostRunner
 
 EXIT_INTERRUPTED = 130  # what the CLI exits with on Ctrl-C
 _MARK = {"pass": "✔", "fail": "✖", "warn": "⚠", "pending": "…"}
@@ -134,7 +134,7 @@ async def run_failover(
     """Run the guided failover headless (dry run, or apply with `confirm`); write to `out`; return the
     exit code (0 ok, 1 refused by the preflight or a failed step, 2 bad input, 3 read-only cluster).
 
-    `runner` defaults to a new services.ssh.SshPool (closed at the end), `journal` to the operator
+    `runner` defaults to a new services.ssh.pool.SshPool (closed at the end), `journal` to the operator
     journal. Never raises for expected problems: they become exit codes with the message on `out`.
     """
     o = _Output(out, as_json)
@@ -177,7 +177,7 @@ async def _run(
     timeout_s: float,
     poll_interval_s: float,
 ) -> int:
-    from services.status import gather_cluster_status
+    from services.status.service import gather_cluster_status
 
     status = await gather_cluster_status(cluster, ctx.runner)
     last: list[tuple[str | None, str | None, str | None, str | None, bool]] = []

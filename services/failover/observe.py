@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from services.inventory_model import Cluster
-from services.status_model import ClusterStatus
+from services.inventory.model import Cluster
+from services.status.model import ClusterStatus
 
 EXPECTED_SECONDS = (1.0, 10.0)  # a planned takeover under Pacemaker settles in about 1-10 s
 

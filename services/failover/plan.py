@@ -28,9 +28,9 @@ from services.failover.steps import (
     WaitForTargetStep,
     gather_snapshot,
 )
-from services.inventory_model import Cluster
+from services.inventory.model import Cluster
 from services.plans import Plan, Step
-from services.status_model import ClusterStatus
+from services.status.model import ClusterStatus
 
 PLAN_NAME = "failover"
 

@@ -27,8 +27,8 @@ from services.failover.checks import (
     target_check,
 )
 from services.failover.constraints import LocationConstraint, cli_constraints_for
-from services.inventory_model import Cluster
-from services.status_model import ClusterStatus
+from services.inventory.model import Cluster
+from services.status.model import ClusterStatus
 
 FailoverKind = Literal["planned", "forced", "pacemaker"]
 KINDS: tuple[str, ...] = ("planned", "forced", "pacemaker")

@@ -21,11 +21,11 @@ from services.failover.constraints import (
 )
 from services.failover.observe import FailoverObservation, observe
 from services.failover.preflight import FailoverKind, Preflight, run_preflight
-from services.inventory_model import Cluster, Host
-from services.inventory_names import database_operand, operand
+from services.inventory.model import Cluster, Host
+from services.inventory.names import database_operand, operand
 from services.plans import Action, HostCommand, HostCommandStep, PlanContext, Step, StepFailed, StepState
 from services.plans.step import ssh_action
-from services.status_model import ClusterStatus
+from services.status.model import ClusterStatus
 
 SnapshotFn = Callable[[PlanContext], Awaitable[ClusterStatus]]
 ObserveFn = Callable[[FailoverObservation], None]
@@ -39,7 +39,7 @@ NEW_FAILED = "failover.new_failed"
 
 async def gather_snapshot(ctx: PlanContext) -> ClusterStatus:
     """Return a fresh ClusterStatus of ctx.cluster over ctx.runner (the status service's gatherer)."""
-    from services.status import gather_cluster_status
+    from services.status.service import gather_cluster_status
 
     return await gather_cluster_status(ctx.cluster, ctx.runner)
 
@@ -111,7 +111,7 @@ async def read_constraints(
 async def read_crm(ctx: PlanContext, settings: FailoverSettings) -> CrmStatus:
     """Return crm_mon's view from the target host; StepFailed when it does not answer."""
     from services.parsers.crm_mon_xml import parse_crm_mon_xml
-    from services.status import CRM_MON
+    from services.status.service import CRM_MON
 
     result = await ctx.read(settings.target_host, CRM_MON)
     if result.exit_status != 0:
@@ -122,7 +122,7 @@ async def read_crm(ctx: PlanContext, settings: FailoverSettings) -> CrmStatus:
 async def read_hadr_role(ctx: PlanContext, settings: FailoverSettings, host: Host) -> str | None:
     """Return the HADR role `db2pd -hadr` reports on `host` (None when the database is not active)."""
     from services.parsers.db2pd_hadr import parse_db2pd_hadr
-    from services.status import db2pd_argv
+    from services.status.service import db2pd_argv
 
     result = await ctx.read(host, db2pd_argv(database_operand(settings.cluster.database)))
     return parse_db2pd_hadr(result.stdout).role

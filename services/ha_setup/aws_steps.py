@@ -14,7 +14,7 @@ from urllib.parse import unquote
 
 from services.ha_setup.common import find_primary
 from services.ha_setup.params import HaParams, policy_document, policy_json
-from services.inventory_model import Cluster, Host
+from services.inventory.model import Cluster, Host
 from services.plans import AwsCall, AwsCallStep, PlanContext, StepFailed, StepState, VerifiedByCheck
 
 _DENIED = ("AccessDenied", "UnauthorizedOperation")

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from services.cluster_model import Db2cmList
 from services.ha_setup.params import HaParams
-from services.inventory_model import Cluster, Host
-from services.inventory_names import instance_home
+from services.inventory.model import Cluster, Host
+from services.inventory.names import instance_home
 from services.plans import HostCommand, HostCommandStep, PlanContext, StepFailed, StepState, VerifiedByCheck
 from services.plans.context import CommandLike
 
@@ -83,7 +83,7 @@ class PrimaryHostStep(HostCommandStep):
 async def hadr_role(ctx: PlanContext, host: Host) -> tuple[str | None, str | None]:
     """Return (role, state) that `db2pd -hadr -db DB` reports on `host` ((None, None): not active)."""
     from services.parsers.db2pd_hadr import parse_db2pd_hadr
-    from services.status import db2pd_argv
+    from services.status.service import db2pd_argv
 
     result = await ctx.read(host, db2pd_argv(ctx.cluster.database))
     status = parse_db2pd_hadr(result.stdout)

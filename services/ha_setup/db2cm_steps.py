@@ -10,8 +10,8 @@ from abc import abstractmethod
 from services.cluster_model import Db2cmList
 from services.ha_setup.common import PrimaryHostStep, db2cm_path, read_db2cm_list, root, standby_of
 from services.ha_setup.params import HaParams, hadr_resource
-from services.inventory_model import Cluster, Host
-from services.inventory_names import database_operand, operand
+from services.inventory.model import Cluster, Host
+from services.inventory.names import database_operand, operand
 from services.plans import HostCommand, PlanContext, StepFailed, StepState, VerifiedByCheck
 
 LIST_FACT = "ha:db2cm-list"  # ctx.facts: the last db2cm -list read (Db2cmList or why there is none)

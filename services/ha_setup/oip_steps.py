@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from services.ha_setup.common import PrimaryHostStep, read_crm_config, root, standby_of
 from services.ha_setup.params import HaParams, hadr_resource
-from services.inventory_model import Cluster
+from services.inventory.model import Cluster
 from services.plans import HostCommand, PlanContext, StepFailed, StepState, VerifiedByCheck
 
 AGENT = "aws-vpc-move-ip"

@@ -15,8 +15,8 @@ from abc import abstractmethod
 from services.ha_setup.common import db2cm_path, first_line, root
 from services.ha_setup.params import CLUSTER_PACKAGES, DB2_AGENTS, OCF_HEARTBEAT, HaParams
 from services.ha_setup.prereq_steps import DB2_PATH_FACT, MEDIA_FACT
-from services.inventory_model import Cluster, Host
-from services.inventory_names import operand
+from services.inventory.model import Cluster, Host
+from services.inventory.names import operand
 from services.plans import HostCommand, HostCommandStep, PlanContext, StepFailed, StepState, VerifiedByCheck
 
 EXTRACTED_FACT = "ha:extracted:"  # + host name -> True when the tarball's directory exists

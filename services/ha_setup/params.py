@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-from services.inventory_model import Cluster
+from services.inventory.model import Cluster
 
 # The runbook's values (Field Notes: Set Up a Highly Available Database on AWS with IBM Db2 Pacemaker).
 RUNBOOK_TARBALL = "Db2_v11.5.5.0_Pacemaker_20201118_RHEL8.1_x86_64.tar.gz"

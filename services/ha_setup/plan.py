@@ -32,7 +32,7 @@ from services.ha_setup.prereq_steps import (
 )
 from services.ha_setup.qdevice_steps import QdeviceStep, QnetdInstallStep
 from services.ha_setup.verify_step import StatusSnapshotStep
-from services.inventory_model import Cluster
+from services.inventory.model import Cluster
 from services.plans import Plan, Step
 
 PLAN_NAME = "ha"

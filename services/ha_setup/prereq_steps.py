@@ -21,8 +21,8 @@ from services.ha_setup.common import (
     tool_missing,
 )
 from services.ha_setup.params import QNETD_PORT, SUPPORTED_OS, HaParams, level_tuple
-from services.inventory_model import Cluster, Host
-from services.inventory_names import operand
+from services.inventory.model import Cluster, Host
+from services.inventory.names import operand
 from services.plans import HostCommand, HostCommandStep, PlanContext, StepState, VerifiedByCheck
 
 MEDIA_FACT = "ha:media:"  # + host name -> list of rpm paths (absolute, after extraction)

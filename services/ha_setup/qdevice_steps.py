@@ -13,8 +13,8 @@ from services.ha_setup.common import PrimaryHostStep, db2cm_path, root, rpm_stat
 from services.ha_setup.pacemaker_steps import _MediaStep
 from services.ha_setup.params import HaParams
 from services.ha_setup.prereq_steps import MEDIA_FACT, qnetd_port_hint
-from services.inventory_model import Cluster, Host
-from services.inventory_names import operand
+from services.inventory.model import Cluster, Host
+from services.inventory.names import operand
 from services.plans import HostCommand, PlanContext, StepFailed, StepState
 
 if TYPE_CHECKING:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 
 from services.plans import Action, PlanContext, Step, StepState
-from services.status_model import ClusterStatus
+from services.status.model import ClusterStatus
 
 SNAPSHOT_ATTEMPTS = 5  # x 2 s: a just-started resource or a reconnecting qdevice settles quickly
 
@@ -33,7 +33,7 @@ class StatusSnapshotStep(Step):
         )
 
     async def _snapshot(self, ctx: PlanContext) -> ClusterStatus:
-        from services.status import gather_cluster_status
+        from services.status.service import gather_cluster_status
 
         aws_route = bool(ctx.cluster.aws.route_table_id and ctx.cluster.aws.overlay_ip)
         return await gather_cluster_status(ctx.cluster, ctx.runner, aws_route=aws_route)

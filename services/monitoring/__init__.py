@@ -1,1 +1,1 @@
-"""The monitoring runbook as plan steps (see services/monitoring_setup.py for the plan builder)."""
+"""The monitoring runbook as plan steps (see services/monitoring/plan.py for the plan builder)."""

@@ -11,7 +11,7 @@ import json
 import posixpath
 from typing import Any
 
-from services.inventory_model import Host
+from services.inventory.model import Host
 from services.monitoring.params import AUDIT_RECORD_START_PATTERN, DB2DIAG_START_PATTERN, MonitoringParams
 from services.plans import HostCommand, HostCommandStep, PlanContext, StepFailed, StepState, VerifiedByCheck
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import posixpath
 
-from services.inventory_model import Host
+from services.inventory.model import Host
 from services.monitoring.db2_text import parse_audit_buf_sz, parse_audit_paths, parse_clp_table, sql_messages
 from services.monitoring.params import MonitoringParams
 from services.plans import (
@@ -18,7 +18,7 @@ from services.plans import (
     VerifiedByCheck,
     ssh_action,
 )
-from services.ssh_errors import CommandTimeout, HostUnreachable
+from services.ssh.errors import CommandTimeout, HostUnreachable
 
 ADMIN_AUTHORITIES = ("DBADM", "SYSADM", "SECADM")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import posixpath
 import shlex
 
-from services.inventory_model import Host
+from services.inventory.model import Host
 from services.monitoring.params import MonitoringParams
 from services.plans import HostCommand, HostCommandStep, PlanContext, StepFailed, StepState, VerifiedByCheck
 

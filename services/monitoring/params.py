@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-from services.inventory_model import Cluster
-from services.inventory_names import UnsafeOperand, instance_home
+from services.inventory.model import Cluster
+from services.inventory.names import UnsafeOperand, instance_home
 
 # The runbook's filter patterns, kept to show their case trap next to the corrected ones.
 RUNBOOK_AUDIT_PATTERN = "worker -appusr"
@@ -239,7 +239,7 @@ class MonitoringParams:
 
 def _check_pattern(name: str, value: str) -> None:
     # The same evaluator that tests the pattern and plays CloudWatch in the lab: refuse it here, on its field.
-    from services.filter_pattern import FilterPatternError, compile_pattern
+    from services.logs.filter_pattern import FilterPatternError, compile_pattern
 
     try:
         compile_pattern(value)

@@ -161,7 +161,7 @@ async def test_pattern(
 ) -> PatternReport:
     """Return the PatternReport of `pattern` on samples + messages. Raises StepFailed when the pattern is
     invalid (locally, or for AWS's TestMetricFilter on real AWS)."""
-    from services.filter_pattern import FilterPatternError, compile_pattern
+    from services.logs.filter_pattern import FilterPatternError, compile_pattern
 
     try:
         ours = compile_pattern(pattern)

@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from services.inventory_model import Cluster
-from services.log_summary import visible_controls
+from services.inventory.model import Cluster
+from services.logs.summary import visible_controls
 from services.monitoring.params import MonitoringParams
 
 _AUDIT_FIELD = re.compile(r"^\s*(userid|authid|statement text)=(.*?);?\s*$", re.MULTILINE)
@@ -59,7 +59,7 @@ def event_diagnosis(params: MonitoringParams, cluster: Cluster, lab_agent: bool)
 
 def metric_diagnosis(message: str, pattern: str, params: MonitoringParams) -> str:
     """Return why the event arrived but the metric never ticked (the filter did not match it)."""
-    from services.filter_pattern import FilterPatternError, compile_pattern
+    from services.logs.filter_pattern import FilterPatternError, compile_pattern
 
     try:
         compiled = compile_pattern(pattern)

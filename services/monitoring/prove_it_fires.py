@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from services.cloudwatch_extras import CloudWatchExtras, hms
-from services.inventory_model import Cluster, Host
+from services.inventory.model import Cluster, Host
 from services.monitoring.db2_text import sql_messages
 from services.monitoring.params import MonitoringParams
 from services.monitoring.proof_diagnosis import (

@@ -29,7 +29,7 @@ PARSERS: dict[str, Callable[[str], object]] = {
     "db2cm-list": _lazy("db2cm", "parse_db2cm_list"),
     "dbcfg-hadr": _lazy("dbcfg", "parse_dbcfg_hadr"),
     "db2audit-describe": _lazy("db2audit", "parse_db2audit_describe"),
-    # "db2diag" and "db2audit" stream through services.log_cli (one JSON object per record).
+    # "db2diag" and "db2audit" stream through services.logs.cli (one JSON object per record).
 }
 
 

@@ -28,7 +28,7 @@ __all__ = [
     "ParseError",
 ]
 
-# Regex text of a Db2 timestamp `YYYY-MM-DD-HH.MM.SS.ffffff±MMM` (public for services.diag_entries).
+# Regex text of a Db2 timestamp `YYYY-MM-DD-HH.MM.SS.ffffff±MMM` (public for services.logs.diag_entries).
 TIMESTAMP = _TS = r"[0-9]{4}-[0-9]{2}-[0-9]{2}-[0-9]{2}\.[0-9]{2}\.[0-9]{2}\.[0-9]{6}[+-][0-9]{3}"
 # The newline before a record header; the lookahead keeps the header in the next piece.
 # `(?=[0-9 \t])` first: most lines start with a letter, and that cheap test rejects them ~10% faster.
@@ -243,7 +243,7 @@ _Out = TypeVar("_Out")
 class DiagSplitter(Generic[_Out]):
     """Incremental db2diag splitter that returns `_Out` objects: `feed()` text, `flush()` at the end.
 
-    Db2DiagParser returns DiagRecords; services.diag_entries.DiagEntryParser returns log-view entries.
+    Db2DiagParser returns DiagRecords; services.logs.diag_entries.DiagEntryParser returns log-view entries.
 
     A record is complete when the next record header arrives (or at flush). Chunks may cut anywhere.
     Text before the first header is kept verbatim in `preamble` (with `skipped_lines` non-blank lines);
@@ -251,7 +251,7 @@ class DiagSplitter(Generic[_Out]):
 
     Subclasses turn pieces into `_Out` objects (`_emit_ordinary`, `_convert`) and may split with a
     pattern that also captures header fields at each split point (`_split_re` with `_groups` groups,
-    `_layout_group` None unless the header is in Db2's layout); services.diag_entries does, to build
+    `_layout_group` None unless the header is in Db2's layout); services.logs.diag_entries does, to build
     log-view entries without DiagRecords.
     """
 

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from services.cloudwatch_extras import CloudWatchExtras, aws_cloudwatch_extras
-from services.host_runner import HostRunner
-from services.inventory_model import Cluster, Host
+from services.inventory.model import Cluster, Host
 from services.plans.guard import require_guarded
 from services.plans.step import Action, StepFailed, aws_action, ssh_action
+from services.ssh.runner import HostRunner
 
 if TYPE_CHECKING:
     from services.plans.journal import Journal
@@ -181,7 +181,9 @@ class PlanContext:
         if result.exit_status not in ok_exit:
             out = (result.stderr.strip() or result.stdout.strip()).splitlines()
             tail = " | ".join(out[-3:])
-            if result.exit_status == 255 and not out:  # services.ssh: the channel closed without a status
+            if (
+                result.exit_status == 255 and not out
+            ):  # services.ssh.pool: the channel closed without a status
                 raise StepFailed(
                     f"{host.name}: `{action.command}` ended without an exit status (status 255, no output): "
                     f"the connection was lost or the command was killed; check that {host.name} is up (ssh "

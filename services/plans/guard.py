@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from services.inventory_model import Cluster
+from services.inventory.model import Cluster
 
 
 class WriteRefused(Exception):

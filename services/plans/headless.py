@@ -21,13 +21,13 @@ from typing import Any, TextIO
 
 from services.cloudwatch_extras import ExtrasFor
 from services.context import ConsoleContext
-from services.host_runner import HostRunner
-from services.inventory_model import Cluster, Inventory
+from services.inventory.model import Cluster, Inventory
 from services.plans.context import PlanContext
 from services.plans.guard import WriteRefused
 from services.plans.journal import Journal
 from services.plans.runner import PlanResult, StepEvent, run_plan
 from services.plans.step import Plan
+from services.ssh.runner import HostRunner
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_REFUSED = 0, 1, 2, 3
 _STATUS_WORD = {

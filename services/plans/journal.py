@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from services.plans.step import Action
 
 if TYPE_CHECKING:
-    from services.inventory_model import Cluster
+    from services.inventory.model import Cluster
 
 log = logging.getLogger(__name__)
 

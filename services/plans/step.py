@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from services.inventory_model import Cluster, Host
+from services.inventory.model import Cluster, Host
 
 if TYPE_CHECKING:
     from services.plans.context import PlanContext

@@ -16,7 +16,7 @@ from moto_server import reset_moto
 
 from lab.diag_records import GRANT_TEST_STATEMENT, audit_execute
 from services import aws_clients
-from services.inventory_model import AwsSettings, Cluster, Host
+from services.inventory.model import AwsSettings, Cluster, Host
 
 AUDIT_GROUP = "db2-db-worker-audit-log"
 STREAM = "Db2 - i-0db2a00000000001"

@@ -1,4 +1,4 @@
-"""A deterministic stand-in for services.alarms.AlarmService, for the alarm screen's pilot and snapshot tests."""
+"""A deterministic stand-in for services.alarms.service.AlarmService, for the alarm screen's pilot and snapshot tests."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import asyncio
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from services.alarms import AlarmHistory, AlarmView, HistoryItem, SubscriptionView
-from services.inventory_model import AwsSettings, Cluster, Host
+from services.alarms.service import AlarmHistory, AlarmView, HistoryItem, SubscriptionView
+from services.inventory.model import AwsSettings, Cluster, Host
 from services.plans import PlanResult, StepResult
 
 NOW = datetime(2026, 11, 26, 15, 0, 0, tzinfo=UTC)

@@ -12,9 +12,9 @@ from textual.widgets import Button, DataTable, Input, Static
 from alarms.fake_alarm_service import AUDIT, DIAG, NOW, OTHER, FakeAlarmService, cluster
 from screens.alarm_dialogs import AlarmHistoryScreen, DeleteAlarmModal, EditAlarmModal, TestFireConfirm
 from screens.alarms import AlarmsScreen, mini_spark
-from services.alarm_steps import DeleteAlarmStep, EditAlarmStep, MuteAlarmStep, TestFireStep
+from services.alarms.steps import DeleteAlarmStep, EditAlarmStep, MuteAlarmStep, TestFireStep
 from services.context import ConsoleContext
-from services.inventory_model import Inventory
+from services.inventory.model import Inventory
 from tui import screen_registry
 
 

@@ -1,4 +1,4 @@
-"""services/alarms.py and services/alarm_steps.py against a real moto server (with and without the lab's
+"""services/alarms/service.py and services/alarms/steps.py against a real moto server (with and without the lab's
 CloudWatch evaluator)."""
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from alarms.alarm_fixtures import (
     sns_message,
 )
 from lab.cloudwatch_eval import LabCloudWatch
-from services.alarm_steps import (
+from services.alarms.service import AlarmService, AlarmServiceError, bucket_points, human_age
+from services.alarms.steps import (
     AlarmEditError,
     DeleteAlarmStep,
     EditAlarmStep,
@@ -30,7 +31,6 @@ from services.alarm_steps import (
     put_params,
     run_alarm_change,
 )
-from services.alarms import AlarmService, AlarmServiceError, bucket_points, human_age
 from services.plans import Journal, WriteRefused
 from services.plans.journal import journal_for
 
@@ -374,7 +374,7 @@ async def test_boto3_clients_are_built_off_the_event_loop(monitoring):
 async def test_refused_credentials_are_a_sentence_not_an_xml_body(monitoring, moto_url):
     import urllib.request
 
-    from services.inventory_model import AwsSettings
+    from services.inventory.model import AwsSettings
 
     def auth(body: bytes) -> None:
         request = urllib.request.Request(

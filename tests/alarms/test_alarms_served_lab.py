@@ -4,7 +4,7 @@ the lab sent) come over SSH from the served lab, one `db2ops-lab cloudwatch view
 
 The lab here is a served LabRuntime (serve_forever, as `db2ops lab --serve` runs it) with its CloudWatch
 evaluator ticked by hand; the service reads only the inventory file the lab printed, and no lab object of
-this process is registered with services.alarms (the evaluator's registration is removed).
+this process is registered with services.alarms.service (the evaluator's registration is removed).
 """
 
 from __future__ import annotations
@@ -28,9 +28,9 @@ from alarms.alarm_fixtures import (
     grant_record,
     runbook_resources,
 )
-from services.alarms import AlarmService, AlarmServiceError
-from services.inventory import load_inventory
-from services.inventory_model import Cluster
+from services.alarms.service import AlarmService, AlarmServiceError
+from services.inventory.loader import load_inventory
+from services.inventory.model import Cluster
 
 
 def console_service(cluster: Cluster, runner: Any, lab_session: Any = None, **kwargs: Any) -> AlarmService:
@@ -97,7 +97,7 @@ async def served_lab(tmp_path):
 
 @pytest.fixture
 async def ssh_runner():
-    from services.ssh import SshPool
+    from services.ssh.pool import SshPool
 
     pool = SshPool(connect_timeout=5, command_timeout=20)
     try:
@@ -239,7 +239,7 @@ class ScriptedRunner:
         self.sent: list[list[str]] = []
 
     async def run(self, host, argv, **kwargs):
-        from services.ssh import CommandResult
+        from services.ssh.pool import CommandResult
 
         self.sent.append(list(argv))
         if self.error is not None:
@@ -326,7 +326,7 @@ async def test_a_bad_answer_from_the_lab_is_a_clear_note_and_aws_still_answers(m
 
 
 async def test_malformed_history_and_an_unreachable_lab_say_what_to_check(monitoring):
-    from services.ssh_errors import HostUnreachable
+    from services.ssh.errors import HostUnreachable
 
     cluster = _remote_cluster(monitoring)
     service = console_service(cluster, ScriptedRunner('[{"Timestamp": 5}]'))

@@ -10,7 +10,7 @@ from moto.sns.models import sns_backends
 
 from alarms.alarm_fixtures import ALARM, METRIC, NAMESPACE, client, grant_record, put_alarm, sns_message
 from lab.cloudwatch_eval import LabCloudWatch
-from services.filter_pattern import compile_pattern
+from services.logs.filter_pattern import compile_pattern
 
 
 @pytest.fixture

@@ -8,10 +8,10 @@ from dataclasses import dataclass, field, replace
 from in_process_lab import Result, lab_inventory_cluster, run_on_lab
 
 from lab.state import LabCluster
-from services.inventory_model import Cluster, Host
+from services.inventory.model import Cluster, Host
 from services.plans import PlanContext
-from services.status import gather_cluster_status
-from services.status_model import ClusterStatus
+from services.status.model import ClusterStatus
+from services.status.service import gather_cluster_status
 
 
 @dataclass

@@ -13,8 +13,8 @@ from failover.helpers import InProcessLabRunner, in_process
 from screens.failover import FailoverScreen
 from screens.failover_services import FailoverServices
 from services.plans import Journal, PlanContext, run_plan
-from services.status import gather_cluster_status
-from services.timeline import Timeline
+from services.status.service import gather_cluster_status
+from services.timeline.model import Timeline
 
 WALL = 1_790_000_000.0  # a fixed wall clock: 2026-09-21 ... UTC, so snapshots are stable
 

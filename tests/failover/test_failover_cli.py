@@ -15,10 +15,10 @@ from lab_over_ssh import lab_fixture, pool_fixture  # noqa: F401  (the lab and p
 
 from lab.runtime import LabRuntime
 from services.failover.cli import EXIT_FAILED, EXIT_OK, EXIT_REFUSED, EXIT_USAGE, run_failover
-from services.inventory import load_inventory
+from services.inventory.loader import load_inventory
 from services.plans import Journal
-from services.ssh import SshPool
-from services.status import gather_cluster_status
+from services.ssh.pool import SshPool
+from services.status.service import gather_cluster_status
 
 pytest.importorskip("moto")
 REPO = Path(__file__).resolve().parents[2]

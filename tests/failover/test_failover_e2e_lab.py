@@ -13,8 +13,8 @@ from lab_over_ssh import lab_fixture, service_fixture  # noqa: F401  (the lab an
 from lab.runtime import LabRuntime
 from services.failover import OBSERVATION, build_failover_plan
 from services.plans import Journal, PlanContext, WriteRefused, run_plan
-from services.status import StatusService
-from services.timeline import Timeline
+from services.status.service import StatusService
+from services.timeline.model import Timeline
 
 pytest.importorskip("moto")
 

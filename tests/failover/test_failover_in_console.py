@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from failover.helpers import InProcessLabRunner, in_process
 from screens.failover import FailoverScreen
 from screens.timeline import TimelineScreen
-from services.inventory_model import Inventory
+from services.inventory.model import Inventory
 from services.settings import Settings
-from services.status import gather_cluster_status
+from services.status.service import gather_cluster_status
 from tui.app import Db2OpsApp
 
 

@@ -7,7 +7,7 @@ import pytest
 from failover.helpers import in_process, snapshot
 from services.failover import OBSERVATION, build_failover_plan
 from services.plans import Journal, PlanContext, WriteRefused, run_plan
-from services.status import gather_cluster_status
+from services.status.service import gather_cluster_status
 
 
 async def status_of(cluster, runner):

@@ -16,7 +16,7 @@ from services.cluster_model import (
     QuorumStatus,
 )
 from services.failover import LocationConstraint, build_failover_plan, default_target, run_preflight
-from services.inventory_model import AwsSettings, Cluster, Host
+from services.inventory.model import AwsSettings, Cluster, Host
 
 CLUSTER = Cluster(
     name="lab",

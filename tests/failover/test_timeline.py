@@ -8,12 +8,12 @@ from datetime import UTC, datetime
 from corpus import CORPUS, corpus_files
 from status.status_builders import IDS, crm, hadr, healthy, part, with_verdicts
 
-from services.alarms import AlarmHistory, AlarmView, HistoryItem
+from services.alarms.service import AlarmHistory, AlarmView, HistoryItem
 from services.cluster_model import OverlayRoute
-from services.log_model import entries_from_text
+from services.logs.model import entries_from_text
 from services.plans.journal import JournalEntry
-from services.status_model import Severity
-from services.timeline import Timeline, TimelineEntry, parse_utc
+from services.status.model import Severity
+from services.timeline.model import Timeline, TimelineEntry, parse_utc
 
 corpus_files("db2diag/pcmk-takeover-*")
 T0 = parse_utc("2023-06-10T03:26:00Z")
@@ -201,7 +201,7 @@ def test_live_step_events_keep_their_exact_time_and_the_journal_copy_is_skipped(
 
 
 def test_one_change_seen_by_two_pollers_is_one_entry():
-    from services.events import StatusEvent
+    from services.status.events import StatusEvent
 
     tl = Timeline("lab")
     msg = "promoted node changed: db2a -> db2b"
@@ -218,8 +218,8 @@ def test_one_change_seen_by_two_pollers_is_one_entry():
 
 
 def test_timeline_shows_control_characters_instead_of_sending_them_to_the_terminal():
-    from services.status_model import Severity
-    from services.timeline import Timeline, TimelineEntry
+    from services.status.model import Severity
+    from services.timeline.model import Timeline, TimelineEntry
 
     t = Timeline("lab1")
     t.add(TimelineEntry(1.0, "log", Severity.INFO, "grant by \x1b]0;owned\x07", "before\x1b[2Jafter"))

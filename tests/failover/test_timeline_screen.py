@@ -9,12 +9,12 @@ from textual.widgets import DataTable, Static
 
 from failover.screen_fixtures import ScreenApp
 from screens.timeline import TimelineScreen, collect_from_app, export_file_name
-from services.events import StatusEvent
-from services.inventory_model import Cluster
-from services.log_model import LogStore, entries_from_text
+from services.inventory.model import Cluster
+from services.logs.model import LogStore, entries_from_text
 from services.plans.journal import Journal
-from services.status_model import Severity
-from services.timeline import Timeline, TimelineEntry
+from services.status.events import StatusEvent
+from services.status.model import Severity
+from services.timeline.model import Timeline, TimelineEntry
 from tui import screen_registry
 
 T0 = 1_790_000_000.0

@@ -12,7 +12,7 @@ from wizard_harness import SIZE, ScreenApp
 
 from screens.setup_ha import SetupHaScreen
 from screens.setup_services import WizardServices
-from services.inventory_model import AwsSettings, Cluster
+from services.inventory.model import AwsSettings, Cluster
 
 __all__ = ["SIZE", "HaWizardApp", "fixed_cluster", "services_for"]
 

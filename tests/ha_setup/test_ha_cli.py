@@ -7,7 +7,7 @@ import io
 import json
 
 from services.ha_setup.cli import run_setup_ha
-from services.inventory_model import Inventory
+from services.inventory.model import Inventory
 from tui.cli import build_parser
 
 

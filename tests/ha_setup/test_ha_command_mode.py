@@ -11,7 +11,7 @@ import screens.setup_monitoring  # noqa: F401  (registers :setup)
 from ha_setup.ha_wizard_app import fixed_cluster
 from screens.setup_ha import SetupHaScreen
 from services.context import ConsoleContext
-from services.inventory_model import Inventory
+from services.inventory.model import Inventory
 from tui.app import Db2OpsApp
 
 

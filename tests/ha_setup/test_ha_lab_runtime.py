@@ -12,7 +12,7 @@ import pytest
 
 from services.ha_setup.cli import run_setup_ha
 from services.plans import Journal
-from services.ssh import SshPool
+from services.ssh.pool import SshPool
 
 
 @pytest.fixture

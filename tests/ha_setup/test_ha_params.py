@@ -10,7 +10,7 @@ import pytest
 from services.ha_setup.cli import parse_ha_overrides
 from services.ha_setup.params import HaParamError, HaParams, policy_document, policy_json
 from services.ha_setup.plan import build_ha_plan
-from services.inventory_model import AwsSettings, Cluster, Host
+from services.inventory.model import AwsSettings, Cluster, Host
 
 
 def cluster(**aws) -> Cluster:

@@ -23,7 +23,7 @@ from services.aws_clients import (
     make_client,
     make_read_client,
 )
-from services.inventory_model import AwsSettings
+from services.inventory.model import AwsSettings
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.inventory import InventoryError, dump_inventory, load_inventory, load_inventory_text
-from services.inventory_model import AwsSettings, Cluster, Host, Inventory
+from services.inventory.loader import InventoryError, dump_inventory, load_inventory, load_inventory_text
+from services.inventory.model import AwsSettings, Cluster, Host, Inventory
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "inventory.yaml"
 

@@ -15,9 +15,9 @@ import asyncssh
 import pytest
 
 from infra.sshd_fixture import TestSshd
-from services.inventory_model import Host
+from services.inventory.model import Host
 from services.part_errors import ErrorKind
-from services.ssh import (
+from services.ssh.pool import (
     AuthenticationFailed,
     CommandFailed,
     CommandOutputTooLarge,

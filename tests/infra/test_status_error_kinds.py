@@ -16,12 +16,12 @@ import pytest
 from infra.conftest import FaultyMotoServer
 from infra.sshd_fixture import TestSshd
 from services.aws_clients import make_client
-from services.inventory_model import AwsSettings, Cluster, Host, Inventory
+from services.inventory.model import AwsSettings, Cluster, Host, Inventory
 from services.part_errors import ErrorKind
-from services.ssh import CommandResult, SshPool
-from services.status import StatusService, gather_cluster_status, overlay_route_part
-from services.status_model import ClusterStatus
-from services.verdicts import derive_verdicts
+from services.ssh.pool import CommandResult, SshPool
+from services.status.model import ClusterStatus
+from services.status.service import StatusService, gather_cluster_status, overlay_route_part
+from services.status.verdicts import derive_verdicts
 
 
 @pytest.fixture(autouse=True)

@@ -14,8 +14,8 @@ import pytest
 
 from lab.runtime import LabRuntime, serve_forever
 from services import paths
-from services.inventory import load_inventory
-from services.inventory_model import Cluster, Host
+from services.inventory.loader import load_inventory
+from services.inventory.model import Cluster, Host
 from services.plans.journal import Journal, journal_dir_for, journal_for
 
 
@@ -75,7 +75,7 @@ async def test_a_new_lab_run_starts_with_an_empty_journal(tmp_path, xdg_state):
 async def test_failover_on_the_lab_journals_to_the_lab_not_the_users_journal(tmp_path, xdg_state):
     pytest.importorskip("moto")
     from services.failover.cli import EXIT_OK, run_failover
-    from services.ssh import SshPool
+    from services.ssh.pool import SshPool
 
     runtime = LabRuntime()
     await runtime.start(1, base_dir=tmp_path / "lab", failover_delay_s=0)

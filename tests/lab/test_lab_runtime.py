@@ -11,7 +11,7 @@ import stat
 import pytest
 
 from lab.runtime import LabRuntime, serve_forever
-from services.inventory import load_inventory
+from services.inventory.loader import load_inventory
 
 
 async def test_files_written_and_inventory_reads_back(lab):

@@ -237,7 +237,7 @@ async def test_input_to_a_command_that_ignores_it_keeps_the_pooled_connection(la
     # `true` reads no stdin: with no latency the lab answers while handling the exec request, so the channel
     # is closed before the client writes its input (a real sshd does the same). Was: the pool's write raised
     # BrokenPipeError, `true` failed as HostUnreachable and the connection was dropped.
-    from services.ssh import SshPool
+    from services.ssh.pool import SshPool
 
     assert lab.control("lab1", "latency", str(latency_ms))[0] == 0
     host, endpoint = _host(lab, A), lab.host("lab1", A)

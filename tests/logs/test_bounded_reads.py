@@ -69,8 +69,8 @@ def test_chunks_keep_crlf_and_refuse_only_lines_past_the_limit(tmp_path: Path) -
 def test_parse_text_output_is_the_summary_and_json_only_with_the_flag(capsys) -> None:
     import json
 
-    from services.parse_text import render_parse_text
     from services.parsers import PARSERS
+    from services.parsers.text_summary import render_parse_text
 
     xml = Path(__file__).resolve().parents[1] / "parsers" / "samples"
     path = next(

@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lab.diag_records import HostDiagLog
-from services.diag_entries import FEED_SIZE, DiagEntryParser, diag_entries_from_text
-from services.log_model import LogEntry, entries_from_text
+from services.logs.diag_entries import FEED_SIZE, DiagEntryParser, diag_entries_from_text
+from services.logs.model import LogEntry, entries_from_text
 from services.parsers.db2diag import (
     _HEADER_START_RE,
     _SPLIT_RE,

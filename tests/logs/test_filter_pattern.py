@@ -7,7 +7,7 @@ import re
 import pytest
 from corpus import CORPUS, corpus_files
 
-from services.filter_pattern import FilterPatternError, compile_pattern, filter_events
+from services.logs.filter_pattern import FilterPatternError, compile_pattern, filter_events
 from services.parsers.db2audit import parse_db2audit
 from services.parsers.db2diag import parse_db2diag
 

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from services.filter_pattern import FilterPatternError, check_cost, compile_pattern
-from services.filter_regex import LinearRegex
+from services.logs.filter_pattern import FilterPatternError, check_cost, compile_pattern
+from services.logs.filter_regex import LinearRegex
 
 TOKENS = [
     "a", "b", "-", ":", ".", "\\d", "\\s", "\\w", "\\W", "\\S", "\\.", "[ab]", "[^a]", "[a-c]", "[]a]",

@@ -9,8 +9,8 @@ import shutil
 import pytest
 from corpus import CORPUS, corpus_files
 
-from services import log_cli
-from services.log_cli import filter_test, iter_events, parse_log_file_to_json_lines
+from services.logs import cli as log_cli
+from services.logs.cli import filter_test, iter_events, parse_log_file_to_json_lines
 from services.parsers.errors import ParseError
 
 corpus_files("db2diag/*.txt")  # fails the module when the corpus is missing

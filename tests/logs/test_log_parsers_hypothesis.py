@@ -7,7 +7,7 @@ from corpus import corpus_files
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from services.filter_pattern import FilterPatternError, compile_pattern
+from services.logs.filter_pattern import FilterPatternError, compile_pattern
 from services.parsers.db2audit import Db2AuditParser, parse_db2audit
 from services.parsers.db2diag import Db2DiagParser, parse_db2diag
 from services.parsers.errors import ParseError

@@ -9,10 +9,10 @@ from textual.app import App
 
 from lab.diag_records import HostDiagLog, audit_execute
 from screens.logs import LogsScreen
-from services.cloudwatch_logs import CloudWatchLogs
-from services.inventory_model import AwsSettings, Cluster, Host
-from services.log_model import LogEntry, entries_from_text
-from services.logs_insights import InsightsError, InsightsResult
+from services.inventory.model import AwsSettings, Cluster, Host
+from services.logs.cloudwatch import CloudWatchLogs
+from services.logs.insights import InsightsError, InsightsResult
+from services.logs.model import LogEntry, entries_from_text
 
 T0 = datetime(2026, 11, 26, 10, 0, 0, tzinfo=UTC)
 CLUSTER = Cluster(

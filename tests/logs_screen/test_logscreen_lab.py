@@ -11,8 +11,8 @@ from lab.log_agent import LogAgent
 from lab.state import LabCluster
 from screens.logs import LogsScreen
 from services import aws_clients
-from services.cloudwatch_logs import CloudWatchLogs
-from services.inventory_model import AwsSettings, Cluster, Host
+from services.inventory.model import AwsSettings, Cluster, Host
+from services.logs.cloudwatch import CloudWatchLogs
 from tui.backends import insights_engine_for
 
 

@@ -3,7 +3,7 @@
 from logscreen_data import FakeLogsService, LogsApp, audit_entries, diag_entries
 
 from lab.insights_local import LAB_EVALUATOR
-from services.logs_insights import InsightsResult
+from services.logs.insights import InsightsResult
 
 SIZE = (150, 36)
 

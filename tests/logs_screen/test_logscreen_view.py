@@ -10,9 +10,9 @@ from rich.style import Style
 
 from lab.insights_local import LAB_EVALUATOR
 from screens.logs import LogsScreen, mode_text
-from services.log_model import MARKER
-from services.logs_insights import InsightsResult
-from services.logs_tail import TailStatus
+from services.logs.insights import InsightsResult
+from services.logs.model import MARKER
+from services.logs.tail import TailStatus
 from tui.screen_registry import ScreenUnavailable, resolve
 from tui.widgets.log_view import LogView
 
@@ -271,14 +271,21 @@ def test_logs_screen_is_registered_for_the_command_mode():
     with pytest.raises(ScreenUnavailable, match="pick one on :fleet first"):
         entry.factory(NoCluster())
 
+    from services.context import ConsoleContext
+    from services.inventory.model import Inventory
+    from services.logs.insights import AwsInsights
+
     class WithCluster:
         current_cluster = CLUSTER
+        context = ConsoleContext(Inventory(clusters=(CLUSTER,)), insights_for=lambda cluster: AwsInsights())
 
     screen = entry.factory(WithCluster())
     assert isinstance(screen, LogsScreen) and screen.service.hosts == {
         "Db2 - i-0aaa": "db2a",
         "Db2 - i-0bbb": "db2b",
     }
+    # the context's backend choice reaches the screen's service (AWS here: the endpoint filters itself)
+    assert isinstance(screen.service.insights_engine, AwsInsights) and not screen.service.filters_locally
 
 
 HOSTILE = (
@@ -291,7 +298,7 @@ HOSTILE = (
 def test_control_characters_in_a_record_never_reach_the_terminal():
     # A db2diag MESSAGE or an audited statement is text any database user can shape: the detail panel
     # used to pass ESC sequences through, which retitled the terminal and cleared the screen.
-    from services.log_model import entries_from_text
+    from services.logs.model import entries_from_text
     from tui.widgets.log_detail import detail_content
     from tui.widgets.log_line import entry_line
 

@@ -6,7 +6,7 @@ import pytest
 from moto_server import moto_url, reset_moto  # noqa: F401
 
 from services import aws_clients
-from services.inventory_model import AwsSettings
+from services.inventory.model import AwsSettings
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 import pytest
 
 from lab.insights_local import InsightsSyntaxError, evaluate, split_commands
-from services.logs_insights import PRESETS, preset
+from services.logs.insights import PRESETS, preset
 
 T0 = 1_795_700_000_000  # 2026-11-26 13:33:20 UTC, in ms
 DIAG = {

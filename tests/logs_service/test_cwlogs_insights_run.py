@@ -10,9 +10,9 @@ from botocore.exceptions import ClientError
 from cwlogs_helpers import put
 
 from lab.insights_local import LAB_EVALUATOR, LabInsights
-from services.cloudwatch_logs import CloudWatchLogs
-from services.inventory_model import Cluster
-from services.logs_insights import InsightsError, TimeRange, preset, run_query
+from services.inventory.model import Cluster
+from services.logs.cloudwatch import CloudWatchLogs
+from services.logs.insights import InsightsError, TimeRange, preset, run_query
 from tui.backends import insights_engine_for
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from lab.diag_records import GRANT_TEST_STATEMENT, HostDiagLog, audit_execute
 from lab.log_agent import LogAgent
 from lab.state import LabCluster
-from services.filter_pattern import compile_pattern
+from services.logs.filter_pattern import compile_pattern
 from services.parsers.db2audit import parse_db2audit
 from services.parsers.db2diag import parse_db2diag
 

@@ -5,8 +5,8 @@ from datetime import UTC, datetime
 import pytest
 from corpus import CORPUS, corpus_files
 
-from services.filter_pattern import FilterPatternError
-from services.log_model import (
+from services.logs.filter_pattern import FilterPatternError
+from services.logs.model import (
     LogEntry,
     LogFilter,
     LogStore,
@@ -179,7 +179,7 @@ def test_to_us_and_from_us_round_trip_naive_as_utc():
 
 
 def test_fast_header_agrees_with_the_parser_on_every_corpus_record():
-    from services.log_model import fast_diag_header
+    from services.logs.model import fast_diag_header
     from services.parsers.db2diag import parse_db2diag
 
     checked = 0
@@ -194,7 +194,7 @@ def test_fast_header_agrees_with_the_parser_on_every_corpus_record():
 
 
 def test_fast_header_rejects_impossible_times():
-    from services.log_model import fast_diag_header
+    from services.logs.model import fast_diag_header
 
     good = "2026-11-26-10.00.00.000000+000 I1E100           LEVEL: Warning\nPID : 1"
     assert fast_diag_header(good) == (to_us(datetime(2026, 11, 26, 10, tzinfo=UTC)), "Warning")

@@ -10,8 +10,8 @@ import pytest
 from botocore.exceptions import ClientError
 from cwlogs_helpers import put
 
-from services.inventory_model import AwsSettings
-from services.logs_tail import LogTail, group_arns
+from services.inventory.model import AwsSettings
+from services.logs.tail import LogTail, group_arns
 
 STREAM = "Db2 - i-0abc"
 
@@ -251,7 +251,7 @@ def missing_profile(monkeypatch, tmp_path):
 async def test_a_missing_profile_stops_the_feed_with_the_fix_instead_of_raising(missing_profile):
     # CloudWatchLogs.tail() used to build the boto3 client on the event loop: the log screen's on_mount
     # raised ProfileNotFound (a traceback) and, with a working profile, blocked on the credential chain.
-    from services.cloudwatch_logs import CloudWatchLogs
+    from services.logs.cloudwatch import CloudWatchLogs
 
     statuses = []
     tail = CloudWatchLogs(missing_profile).tail(lambda entries: None, statuses.append)
@@ -262,8 +262,8 @@ async def test_a_missing_profile_stops_the_feed_with_the_fix_instead_of_raising(
 
 
 async def test_insights_with_a_missing_profile_is_an_insights_error(missing_profile):
-    from services.cloudwatch_logs import CloudWatchLogs, parse_time_range
-    from services.logs_insights import InsightsError
+    from services.logs.cloudwatch import CloudWatchLogs, parse_time_range
+    from services.logs.insights import InsightsError
 
     now = datetime.now(UTC)
     with pytest.raises(InsightsError, match="AWS profile 'db2ops-no-such-profile' is not configured"):

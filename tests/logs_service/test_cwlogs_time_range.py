@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.logs_insights import TimeRangeError, parse_instant, parse_time_range
+from services.logs.insights import TimeRangeError, parse_instant, parse_time_range
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 

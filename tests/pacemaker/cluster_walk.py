@@ -2,7 +2,7 @@
 
 The walk runs once per test session (conftest.py): for every state it makes the change on the real cluster
 (over the same SSH db2ops uses, or by the lab script for crashes), then polls
-services.status.gather_cluster_status until the expected picture appears or 45 s pass, and records the
+services.status.service.gather_cluster_status until the expected picture appears or 45 s pass, and records the
 last snapshot with whatever still differed. Tests assert on the recorded observations, so a wrong report
 fails with the exact difference; nothing here sleeps a fixed time.
 """
@@ -16,10 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from services.inventory_model import Cluster
-from services.ssh import SshPool
-from services.status import gather_cluster_status
-from services.status_model import ClusterStatus
+from services.inventory.model import Cluster
+from services.ssh.pool import SshPool
+from services.status.model import ClusterStatus
+from services.status.service import gather_cluster_status
 
 CLONE = "db2_db2inst1_db2inst1_HADRDB-clone"
 # in walk order; the -cleared/-rejoined ones check the cluster is healthy again before the next change

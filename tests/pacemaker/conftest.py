@@ -22,8 +22,8 @@ from lab.pacemaker import (
     start_pacemaker_lab,
     stop_pacemaker_lab,
 )
-from services.inventory import load_inventory
-from services.inventory_model import Cluster
+from services.inventory.loader import load_inventory
+from services.inventory.model import Cluster
 
 from .cluster_walk import Observation, Walk
 

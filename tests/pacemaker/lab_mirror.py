@@ -16,9 +16,9 @@ import pytest
 state_mod = pytest.importorskip("lab.state", reason="the embedded lab (lab/state.py) is not available")
 commands = pytest.importorskip("lab.commands", reason="the embedded lab's commands are not available")
 
-from services.inventory_model import Host  # noqa: E402
-from services.ssh import CommandResult, HostUnreachable  # noqa: E402
-from services.status_model import ClusterStatus  # noqa: E402
+from services.inventory.model import Host  # noqa: E402
+from services.ssh.pool import CommandResult, HostUnreachable  # noqa: E402
+from services.status.model import ClusterStatus  # noqa: E402
 
 REAL_TO_LAB = {"db2a": "db2a", "db2b": "db2b", "qnetd": "qdev"}
 # verdicts that depend on whether a crashed host still answers SSH (lab: no, real: yes)

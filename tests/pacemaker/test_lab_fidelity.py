@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from services.status import gather_cluster_status
+from services.status.service import gather_cluster_status
 
 from .lab_mirror import LabRunner, lab_in_state, shape
 

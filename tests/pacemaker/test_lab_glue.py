@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from lab import pacemaker
-from services.inventory import load_inventory
+from services.inventory.loader import load_inventory
 
 
 def test_not_root_is_named(monkeypatch) -> None:

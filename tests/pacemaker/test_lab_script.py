@@ -15,7 +15,7 @@ from services.parsers.crm_mon_xml import parse_crm_mon_xml
 from services.parsers.db2cm import parse_db2cm_list
 from services.parsers.db2pd_hadr import parse_db2pd_hadr
 from services.parsers.dbcfg import parse_dbcfg_hadr
-from services.ssh import SshPool
+from services.ssh.pool import SshPool
 
 from .conftest import require_pacemaker_lab
 

@@ -9,7 +9,7 @@ import asyncio
 import pytest
 
 from services.part_errors import ErrorKind
-from services.ssh import HostKeyUnknown, SshPool
+from services.ssh.pool import HostKeyUnknown, SshPool
 
 from .cluster_walk import STATES
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 # lab_inventory_cluster: plans/ and wizard/ conftest import it from here
 from in_process_lab import Result, lab_inventory_cluster, run_on_lab  # noqa: F401
 
-from services.inventory_model import AwsSettings, Cluster, Host
+from services.inventory.model import AwsSettings, Cluster, Host
 from services.plans import HostCommand, HostCommandStep, PlanContext, StepState
 
 

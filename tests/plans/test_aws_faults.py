@@ -13,7 +13,7 @@ from botocore.config import Config
 from plan_fixtures import lab_extras
 
 from plans.conftest import post
-from services.monitoring_setup import MonitoringParams, build_monitoring_plan
+from services.monitoring.plan import MonitoringParams, build_monitoring_plan
 from services.plans import Journal, PlanContext, run_plan
 
 EMAIL = "dba-team@example.com"

@@ -10,9 +10,9 @@ from typing import Any
 from plan_fixtures import lab_extras
 
 from lab.db2admin_state import host_state
-from services.alarm_steps import DeleteAlarmStep, EditAlarmStep, MuteAlarmStep, TestFireStep, alarm_plan
-from services.inventory_model import Host
-from services.monitoring_setup import MonitoringParams, build_monitoring_plan
+from services.alarms.steps import DeleteAlarmStep, EditAlarmStep, MuteAlarmStep, TestFireStep, alarm_plan
+from services.inventory.model import Host
+from services.monitoring.plan import MonitoringParams, build_monitoring_plan
 from services.plans import Journal, Plan, PlanContext, StepEvent, run_plan
 from services.plans.context import snake_case
 

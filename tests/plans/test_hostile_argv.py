@@ -22,12 +22,12 @@ from services.failover.steps import (
 from services.ha_setup.common import db2cm_path
 from services.ha_setup.params import HaParamError, HaParams
 from services.ha_setup.plan import build_ha_plan
-from services.inventory_model import AwsSettings, Cluster, Host
-from services.inventory_names import UnsafeOperand
+from services.inventory.model import AwsSettings, Cluster, Host
+from services.inventory.names import UnsafeOperand
 from services.monitoring.params import MonitoringParamError, MonitoringParams
-from services.monitoring_setup import build_monitoring_plan
+from services.monitoring.plan import build_monitoring_plan
 from services.plans import Journal, PlanContext, Step
-from services.status import gather_cluster_status
+from services.status.service import gather_cluster_status
 
 HOSTILE = "-oProxyCommand=touch /tmp/x"  # the reproduction: one shlex word, still an ssh option
 NAMES = (HOSTILE + "a", HOSTILE + "b", HOSTILE + "q")

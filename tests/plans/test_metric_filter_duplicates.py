@@ -13,7 +13,7 @@ from moto.logs.metric_filters import MetricFilters
 from plan_fixtures import lab_extras
 
 from lab.moto_patches import patch_moto_metric_filters
-from services.monitoring_setup import MonitoringParams, build_monitoring_plan
+from services.monitoring.plan import MonitoringParams, build_monitoring_plan
 from services.plans import Journal, PlanContext, run_plan
 
 FILTER = "db2ops-sensitive-table-access"

@@ -8,9 +8,9 @@ import json
 import pytest
 from plan_fixtures import lab_extras_for
 
+from services.monitoring.cli import run_setup_monitoring
 from services.plans import Journal, export_markdown
-from services.setup_cli import run_setup_monitoring
-from services.ssh import SshPool
+from services.ssh.pool import SshPool
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ import pytest
 from corpus import read
 
 from plans.fakes import make_cluster
-from services.filter_pattern import compile_pattern
+from services.logs.filter_pattern import compile_pattern
 from services.monitoring.agent_steps import AgentConfigError, collect_entries
-from services.monitoring_setup import (
+from services.monitoring.plan import (
     MonitoringParamError,
     MonitoringParams,
     build_monitoring_plan,

@@ -8,9 +8,9 @@ import pytest
 from plan_fixtures import lab_extras
 
 from lab.db2admin_state import catalog, host_state
-from services.monitoring_setup import CRON_MARKER, MonitoringParams, build_monitoring_plan, cron_line
+from services.monitoring.plan import CRON_MARKER, MonitoringParams, build_monitoring_plan, cron_line
 from services.plans import Journal, PlanContext, WriteRefused, run_plan
-from services.ssh_errors import HostUnreachable
+from services.ssh.errors import HostUnreachable
 
 EMAIL = "dba-team@example.com"
 

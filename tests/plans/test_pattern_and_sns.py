@@ -14,7 +14,7 @@ from plans.fakes import make_cluster
 from services.monitoring.aws_steps import subscription_state
 from services.monitoring.pattern_test import audit_samples
 from services.monitoring.pattern_test import test_pattern as pattern_report
-from services.monitoring_setup import MonitoringParams, build_monitoring_plan
+from services.monitoring.plan import MonitoringParams, build_monitoring_plan
 from services.plans import PlanContext, StepFailed, run_plan
 
 

@@ -8,10 +8,10 @@ from dataclasses import replace
 
 from plan_fixtures import lab_extras_for
 
-from services.inventory_model import Inventory
+from services.inventory.model import Inventory
+from services.monitoring.cli import parse_param_overrides, run_setup_monitoring
 from services.plans import Journal
-from services.setup_cli import parse_param_overrides, run_setup_monitoring
-from services.ssh_errors import HostUnreachable
+from services.ssh.errors import HostUnreachable
 
 
 async def _run(inventory, name, runner, tmp_path, **kw) -> tuple[int, str]:
@@ -121,7 +121,7 @@ def test_param_overrides_are_typed() -> None:
     }
     import pytest
 
-    from services.monitoring_setup import MonitoringParamError
+    from services.monitoring.plan import MonitoringParamError
 
     with pytest.raises(MonitoringParamError, match="audit_buf_sz='lots': not a valid int"):
         parse_param_overrides(["audit_buf_sz=lots"])

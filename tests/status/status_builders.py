@@ -16,8 +16,8 @@ from services.cluster_model import (
     QuorumStatus,
 )
 from services.part_errors import ErrorKind, PartError, combined, exit_error
-from services.status_model import ClusterStatus, Part
-from services.verdicts import derive_verdicts
+from services.status.model import ClusterStatus, Part
+from services.status.verdicts import derive_verdicts
 
 CLONE = "db2_db2inst1_db2inst1_HADRDB-clone"
 IDS = {"db2a": "i-0aaa", "db2b": "i-0bbb", "qdev": "i-0qqq"}

@@ -5,8 +5,8 @@ from dataclasses import replace
 from status_builders import IDS, crm, down, hadr, healthy, part, with_verdicts
 
 from services.cluster_model import OverlayRoute, QdeviceStatus
-from services.events import diff_snapshots
 from services.part_errors import ErrorKind, PartError
+from services.status.events import diff_snapshots
 
 
 def kinds(events) -> list[str]:

@@ -21,11 +21,11 @@ from corpus import CORPUS, LAB, corpus_files, read  # noqa: E402
 from installed_cli import run_db2ops  # noqa: E402
 
 from services import aws_clients  # noqa: E402
-from services.inventory_model import AwsSettings, Cluster, Host, Inventory  # noqa: E402
+from services.inventory.model import AwsSettings, Cluster, Host, Inventory  # noqa: E402
 from services.part_errors import ErrorKind  # noqa: E402
-from services.ssh import CommandResult  # noqa: E402
-from services.status import StatusService  # noqa: E402
-from tui.refresh import StatusPoller  # noqa: E402
+from services.ssh.pool import CommandResult  # noqa: E402
+from services.status.poll import StatusPoller  # noqa: E402
+from services.status.service import StatusService  # noqa: E402
 
 corpus_files("pacemaker-lab/01-healthy/*corosync-quorumtool_-s.txt")
 HEALTHY = LAB / "01-healthy"

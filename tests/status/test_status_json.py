@@ -8,7 +8,7 @@ from dataclasses import replace
 from status_builders import down as unreachable
 from status_builders import hadr, healthy, part, with_verdicts
 
-from services.status_json import status_document, status_to_dict
+from services.status.render_json import status_document, status_to_dict
 
 
 def test_each_part_says_where_when_and_how_long():

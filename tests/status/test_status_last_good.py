@@ -10,11 +10,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from corpus import CORPUS, LAB, corpus_files, read  # noqa: E402
 
-from services.inventory_model import Cluster, Host, Inventory  # noqa: E402
+from services.inventory.model import Cluster, Host, Inventory  # noqa: E402
 from services.part_errors import ErrorKind  # noqa: E402
-from services.ssh import CommandResult, HostUnreachable  # noqa: E402
-from services.status import StatusService  # noqa: E402
-from tui.refresh import ClusterFeed  # noqa: E402
+from services.ssh.pool import CommandResult, HostUnreachable  # noqa: E402
+from services.status.poll import ClusterFeed  # noqa: E402
+from services.status.service import StatusService  # noqa: E402
 
 corpus_files("pacemaker-lab/01-healthy/*corosync-quorumtool_-s.txt")
 HEALTHY = LAB / "01-healthy"

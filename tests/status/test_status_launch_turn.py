@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from services.inventory_model import Cluster, Host, Inventory
-from services.ssh import CommandResult
-from services.status import StatusService
+from services.inventory.model import Cluster, Host, Inventory
+from services.ssh.pool import CommandResult
+from services.status.service import StatusService
 
 
 def _cluster(name: str) -> Cluster:

@@ -12,8 +12,8 @@ import pytest
 from lab_over_ssh import lab_fixture, service_fixture  # noqa: F401  (the lab and service fixtures)
 
 from lab.runtime import LabRuntime
-from services.status import StatusService
-from services.status_json import status_exit_code
+from services.status.render_json import status_exit_code
+from services.status.service import StatusService
 
 pytest.importorskip("moto")
 

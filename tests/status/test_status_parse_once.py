@@ -12,9 +12,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from corpus import LAB, corpus_files, read  # noqa: E402
 
 import services.parsers.crm_mon_xml as crm_mon_xml  # noqa: E402
-from services.inventory_model import Cluster, Host  # noqa: E402
-from services.ssh import CommandResult  # noqa: E402
-from services.status import gather_cluster_status  # noqa: E402
+from services.inventory.model import Cluster, Host  # noqa: E402
+from services.ssh.pool import CommandResult  # noqa: E402
+from services.status.service import gather_cluster_status  # noqa: E402
 
 corpus_files("pacemaker-lab/01-healthy/*crm_mon_-1_--output-as=xml.xml")
 HEALTHY = LAB / "01-healthy"

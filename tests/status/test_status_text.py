@@ -7,8 +7,8 @@ from dataclasses import replace
 from status_builders import down as unreachable
 from status_builders import exited, healthy, with_verdicts
 
-from services.status_model import Part
-from services.status_text import render_status_text
+from services.status.model import Part
+from services.status.render_text import render_status_text
 
 
 def test_an_unreachable_host_is_explained_once_not_on_every_part():

@@ -17,8 +17,8 @@ from status_builders import (
 
 from services.cluster_model import CrmFailedAction, OverlayRoute, QdeviceStatus, QuorumStatus
 from services.part_errors import ErrorKind, PartError
-from services.status_json import status_exit_code
-from services.status_model import Part, Severity
+from services.status.model import Part, Severity
+from services.status.render_json import status_exit_code
 
 
 def codes(s) -> set[str]:
@@ -187,7 +187,7 @@ def test_host_key_problems_say_how_to_trust_or_refuse_not_to_check_ec2():
     # The hint used to be "check the EC2 instance of db2a and that sshd answers" for an unknown host key.
     from pathlib import Path
 
-    from services.ssh_errors import HostKeyChanged, HostKeyUnknown
+    from services.ssh.errors import HostKeyChanged, HostKeyUnknown
 
     args = ("db2a", "10.0.1.11", 22, "SHA256:abc", "ssh-ed25519", "line", Path("/k/known_hosts"))
     unknown = with_verdicts(replace(healthy(), host_errors={"db2a": HostKeyUnknown(*args).part_error()}))

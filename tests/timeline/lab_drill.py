@@ -12,7 +12,7 @@ from alarms.alarm_fixtures import client, put_alarm
 from lab.cloudwatch_eval import LabCloudWatch
 from lab.log_agent import LogAgent
 from lab.state import LabCluster
-from services.inventory_model import Cluster, Host
+from services.inventory.model import Cluster, Host
 
 ALARM = "db2ops-lab1-diag-severe"
 
@@ -48,7 +48,7 @@ def drill_lab(aws):
     )
     evaluator = LabCloudWatch(aws.endpoint_url, "us-east-1", interval_s=3600)
     agent.start()
-    evaluator.start()  # registers with services.alarms: the timeline's AlarmService finds it
+    evaluator.start()  # registers with services.alarms.service: the timeline's AlarmService finds it
     yield state, cluster, agent, evaluator
     agent.stop()
     evaluator.stop()
@@ -69,7 +69,7 @@ def lab_alarms(cluster, evaluator):
     this process answers the alarm history moto lacks (tui/backends.py)."""
     from types import SimpleNamespace
 
-    from services.alarms import AlarmService
+    from services.alarms.service import AlarmService
     from tui.backends import extras_for
 
     return AlarmService(

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from services.log_model import LogEntry
-from services.timeline import REPEAT_WINDOW_S, Timeline
+from services.logs.model import LogEntry
+from services.timeline.model import REPEAT_WINDOW_S, Timeline
 
 T0 = datetime(2026, 11, 26, 18, 48, 53, tzinfo=UTC).timestamp()
 SQLCA = 'sqleriar_database: ZRC=0x8005006D=-2147155859=SQLE_CA_BUILT "SQLCA has been built"'

@@ -1,4 +1,4 @@
-"""The timeline's own sources (services/timeline_sources.py): what is asked of CloudWatch on real AWS
+"""The timeline's own sources (services/timeline/sources.py): what is asked of CloudWatch on real AWS
 (stubbed botocore clients: no network), incremental non-overlapping polls, the window reaching back to an
 older journal step, and AWS errors (AccessDenied, a missing log group, no alarm history) as notes on the
 header line while the other sources still show."""
@@ -18,14 +18,14 @@ from failover.screen_fixtures import ScreenApp
 from textual.widgets import DataTable
 
 from screens.timeline import TimelineScreen, collect_from_app
-from services.alarms import AlarmService, AlarmServiceError, AlarmView
-from services.cloudwatch_logs import CloudWatchLogs
-from services.events import StatusEvent
-from services.inventory_model import Cluster, Host
+from services.alarms.service import AlarmService, AlarmServiceError, AlarmView
+from services.inventory.model import Cluster, Host
+from services.logs.cloudwatch import CloudWatchLogs
 from services.plans.journal import Journal
-from services.status_model import Severity
-from services.timeline import Timeline
-from services.timeline_sources import DEFAULT_WINDOW_S, LATE_MS, LOG_PATTERN, TimelineSources
+from services.status.events import StatusEvent
+from services.status.model import Severity
+from services.timeline.model import Timeline
+from services.timeline.sources import DEFAULT_WINDOW_S, LATE_MS, LOG_PATTERN, TimelineSources
 from timeline.lab_drill import ALARM, kill_primary, lab_alarms
 from tui.widgets.header import ConsoleHeader
 

@@ -8,11 +8,11 @@ from collections import deque
 from types import SimpleNamespace
 
 from screens.timeline import collect_from_app
-from services.inventory_model import Cluster
+from services.inventory.model import Cluster
 from services.plans.journal import Journal
-from services.status_model import Severity
-from services.timeline import Timeline
-from services.timeline_sources import TimelineSources
+from services.status.model import Severity
+from services.timeline.model import Timeline
+from services.timeline.sources import TimelineSources
 from timeline.lab_drill import ALARM, kill_primary, lab_alarms
 
 

@@ -8,8 +8,8 @@ from types import SimpleNamespace
 from lab.backends import InProcessLabExtras, RemoteLabExtras
 from lab.insights_local import LabInsights
 from services.cloudwatch_extras import AwsCloudWatchExtras
-from services.inventory_model import AwsSettings, Cluster, Host
-from services.logs_insights import AwsInsights
+from services.inventory.model import AwsSettings, Cluster, Host
+from services.logs.insights import AwsInsights
 from tui.backends import extras_for, insights_engine_for
 
 MOTO = "http://127.0.0.1:5000"

@@ -32,7 +32,7 @@ def test_importing_the_app_and_its_first_screens_loads_no_ssh_or_aws_library():
 
 def test_building_the_app_for_the_lab_loads_no_ssh_or_aws_library():
     modules = _modules_after(
-        "from services.inventory_model import Inventory\n"
+        "from services.inventory.model import Inventory\n"
         "from services.settings import Settings\n"
         "from tui.app import Db2OpsApp\n"
         "app = Db2OpsApp(Inventory(), Settings(), lab=object())"

@@ -268,7 +268,7 @@ async def test_lab_clusters_arrive_after_the_first_frame():
         async def stop(self):
             self.stopped = True
 
-    from services.inventory_model import Inventory
+    from services.inventory.model import Inventory
 
     lab = FakeLab()
     source = fx.FakeStatusSource("healthy")

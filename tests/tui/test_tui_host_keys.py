@@ -9,6 +9,7 @@ from textual.widgets import Button
 
 from screens.host_key import HostKeyChangedDialog, HostKeyDialog
 from screens.status import StatusScreen
+from services.ssh.errors import HostKeyChanged, HostKeyUnknown
 from tui.app import Db2OpsApp
 
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHd0ZXN0a2V5Zm9yZGIyb3BzbGFidGVzdHMwMDAwMDAwMDAw"
@@ -17,7 +18,7 @@ FP = "SHA256:3q2+7wQk1m8yJk0rQ9bX1c2d3e4f5g6h7i8j9k0l1m2"
 
 def make(tmp_path, changed=False):
     source = fx.FakeStatusSource("healthy")
-    cls = fx.HostKeyChanged if changed else fx.FakeHostKey
+    cls = HostKeyChanged if changed else HostKeyUnknown
     err = cls("db2b", "127.0.0.1", 22012, FP, "ssh-ed25519", f"{KEY} root@db2b", tmp_path / "known_hosts")
     (source.refused_host_keys if changed else source.pending_host_keys).append(err)
     app = Db2OpsApp(fx.inventory(), fx.settings(), status_source=source, clock=lambda: fx.NOW)

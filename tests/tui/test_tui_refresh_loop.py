@@ -9,8 +9,8 @@ import pytest
 import tui_fixtures as fx
 
 from services.part_errors import ErrorKind, PartError
-from services.status import LastGoodParts
-from tui.refresh import MAX_EVENTS, ClusterFeed, StatusPoller
+from services.status.poll import MAX_EVENTS, ClusterFeed, StatusPoller
+from services.status.service import LastGoodParts
 
 
 def _poller(source, interval=0.001, statuses=None, errors=None):

@@ -9,19 +9,19 @@ import pytest
 import tui_fixtures as fx
 from textual.content import Content
 
-from services.events import StatusEvent, diff_snapshots
 from services.part_errors import ErrorKind, PartError
-from services.status_model import Part, Severity
-from services.verdicts import derive_verdicts
+from services.status.events import StatusEvent, diff_snapshots
+from services.status.model import Part, Severity
+from services.status.poll import ClusterFeed
+from services.status.verdicts import derive_verdicts
 from tui import screen_registry
-from tui.refresh import ClusterFeed
 from tui.widgets.banner import banner_text, short_message
 from tui.widgets.events_log import events_toast
 from tui.widgets.format import fit_text, short_error
 from tui.widgets.topology import draw_topology
 from tui.widgets.topology_facts import build_topology, summary_content
 
-# the texts SshPool really raises (services/ssh.py), after the status service took the host prefix off
+# the texts SshPool really raises (services/ssh/pool.py), after the status service took the host prefix off
 REFUSED = fx.ssh_refused("127.0.0.1")
 IN_BACKOFF = f"not retrying for 2.0s after: {REFUSED}"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import tui_fixtures as fx
 
-from services.status_model import Severity
+from services.status.model import Severity
 from tui import screen_registry
 from tui.widgets.banner import banner_text, healthy_sentence
 from tui.widgets.format import format_age, format_bytes

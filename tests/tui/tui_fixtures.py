@@ -9,20 +9,19 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 from corpus import CORPUS, LAB
 
 from services.cluster_model import HadrStatus, OverlayRoute
-from services.inventory_model import AwsSettings, Cluster, Host, Inventory
+from services.inventory.model import AwsSettings, Cluster, Host, Inventory
 from services.parsers.corosync import parse_qdevice_tool, parse_qnetd_tool, parse_quorumtool
 from services.parsers.crm_mon_xml import parse_crm_mon_xml
 from services.parsers.db2pd_hadr import parse_db2pd_hadr
 from services.part_errors import ErrorKind, PartError
 from services.settings import Settings
-from services.status_model import ClusterStatus, Part
-from services.verdicts import derive_verdicts
+from services.status.model import ClusterStatus, Part
+from services.status.verdicts import derive_verdicts
 
 T0 = 1_795_705_146.0  # 2026-11-26 14:59:06 UTC, when the lab captures were taken
 NOW = T0 + 1.5
@@ -68,7 +67,9 @@ def _finish(status: ClusterStatus) -> ClusterStatus:
     return replace(status, verdicts=derive_verdicts(status), instance_ids=dict(IDS))
 
 
-def _capture(state: str, host: str, tool: str, parse: Any, t: float, error: PartError | None = None) -> Part[Any]:
+def _capture(
+    state: str, host: str, tool: str, parse: Any, t: float, error: PartError | None = None
+) -> Part[Any]:
     """The part `host` answered with in capture `state` (e.g. "01-healthy") of the lab, parsed."""
     return _p(parse(_read(f"{state}/{host}__{tool}")), host, t, error)
 
@@ -254,23 +255,6 @@ class FakeLabRunner:
         if verb in self.EFFECTS:
             self.source.scenario = self.EFFECTS[verb]
         return FakeResult()
-
-
-@dataclass
-class FakeHostKey:
-    """Shaped like services.ssh.HostKeyUnknown (what trust_host_key reads)."""
-
-    host: str
-    address: str
-    port: int
-    fingerprint: str
-    key_type: str
-    public_key_line: str
-    known_hosts: Path
-
-
-class HostKeyChanged(FakeHostKey):
-    """Same fields; the console recognises a changed key by this class name."""
 
 
 def settings(**changes: Any) -> Settings:

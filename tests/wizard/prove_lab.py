@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from services.monitoring_setup import MonitoringParams, build_monitoring_plan
+from services.monitoring.plan import MonitoringParams, build_monitoring_plan
 from services.plans import Journal, PlanContext, run_plan
 from tui.backends import extras_for
 
@@ -36,7 +36,7 @@ async def lab_session_fixture(tmp_path: Path) -> AsyncIterator:
 @pytest.fixture(name="ssh_pool")
 async def ssh_pool_fixture() -> AsyncIterator:
     """An SshPool (5 s to connect, 20 s a command), closed after the test."""
-    from services.ssh import SshPool
+    from services.ssh.pool import SshPool
 
     pool = SshPool(connect_timeout=5, command_timeout=20)
     try:

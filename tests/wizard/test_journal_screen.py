@@ -10,7 +10,7 @@ from textual.widgets import DataTable, Static
 from wizard_app import SIZE, ScreenApp
 
 from screens.journal import JournalScreen, export_file_name
-from services.monitoring_setup import MonitoringParams, build_monitoring_plan
+from services.monitoring.plan import MonitoringParams, build_monitoring_plan
 from services.plans import Journal, PlanContext, run_plan
 
 STAMP = datetime(2026, 11, 26, 15, 0, 0, tzinfo=UTC)

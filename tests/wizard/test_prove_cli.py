@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from services.inventory_model import Inventory
+from services.inventory.model import Inventory
+from services.monitoring.cli import EXIT_FAILED, EXIT_OK, EXIT_REFUSED, EXIT_USAGE, run_prove_it_fires
+from services.monitoring.plan import MonitoringParams
 from services.monitoring.prove_it_fires import ProofHistory
-from services.monitoring_setup import MonitoringParams
-from services.setup_cli import EXIT_FAILED, EXIT_OK, EXIT_REFUSED, EXIT_USAGE, run_prove_it_fires
 from wizard.prove_lab import applied, lab_session_fixture, ssh_pool_fixture  # noqa: F401
 
 pytest.importorskip("moto")

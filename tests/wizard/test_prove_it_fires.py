@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from services.monitoring.plan import MonitoringParams
 from services.monitoring.prove_it_fires import ProofHistory, ProofOptions, prove_it_fires
-from services.monitoring_setup import MonitoringParams
 from services.plans import Journal, PlanContext
 from wizard.prove_lab import applied, lab_session_fixture, ssh_pool_fixture  # noqa: F401
 

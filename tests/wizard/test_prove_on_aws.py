@@ -12,6 +12,7 @@ from typing import Any
 from wizard_app import fixed_cluster
 
 from services.cloudwatch_extras import AwsCloudWatchExtras
+from services.monitoring.plan import MonitoringParams
 from services.monitoring.proof_diagnosis import (
     alarm_diagnosis,
     event_diagnosis,
@@ -20,7 +21,6 @@ from services.monitoring.proof_diagnosis import (
     summarize_event,
 )
 from services.monitoring.prove_it_fires import ProofHistory, ProofOptions, prove_it_fires
-from services.monitoring_setup import MonitoringParams
 from services.plans import Journal, PlanContext
 
 TOPIC = "arn:aws:sns:us-east-1:111122223333:db2-alerts"

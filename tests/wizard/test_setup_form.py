@@ -112,7 +112,7 @@ async def test_console_services_use_the_contexts_runner_journal_lab_and_proofs()
     from lab.backends import InProcessLabExtras
     from screens.setup_services import context_services
     from services.context import ConsoleContext
-    from services.inventory_model import AwsSettings, Inventory
+    from services.inventory.model import AwsSettings, Inventory
     from tui.backends import extras_chooser
 
     runner = object()

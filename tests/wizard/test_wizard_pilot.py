@@ -14,7 +14,7 @@ from screens.setup_monitoring import SetupMonitoringScreen
 from screens.setup_pages import RUNBOOK_ALARM_TRAP
 from services.monitoring.params import RUNBOOK_AUDIT_PATTERN, corrected_audit_pattern
 from services.plans import Journal
-from services.ssh_errors import HostUnreachable
+from services.ssh.errors import HostUnreachable
 from tui.widgets.plan_page import PlanPage
 from tui.widgets.plan_view import ConfirmApply, PlanSteps
 

@@ -14,7 +14,7 @@ from wizard_harness import SIZE, ScreenApp, failed_run
 
 from screens.setup_monitoring import SetupMonitoringScreen
 from screens.setup_services import WizardServices
-from services.inventory_model import Cluster
+from services.inventory.model import Cluster
 from services.monitoring.prove_it_fires import ProofEvent, ProofOptions
 from services.plans import PlanResult, StepEvent, StepResult
 from services.plans.step import aws_action, ssh_action

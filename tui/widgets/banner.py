@@ -8,7 +8,7 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Static
 
-from services.status_model import ClusterStatus, Severity
+from services.status.model import ClusterStatus, Severity
 from tui.widgets.format import fit_text, short_error
 
 _LABELS = {

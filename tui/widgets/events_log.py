@@ -14,7 +14,7 @@ from tui.widgets.banner import short_message
 from tui.widgets.format import format_clock
 
 if TYPE_CHECKING:  # types only: the status model stays off the first frame
-    from services.events import StatusEvent
+    from services.status.events import StatusEvent
 
 _SEVERITY_STYLE = {"ok": "$success", "info": "$primary", "warning": "$warning", "critical": "$error bold"}
 _RANK = {"ok": 0, "info": 1, "warning": 2, "critical": 3}

@@ -8,7 +8,7 @@ from __future__ import annotations
 from textual.content import Content
 from textual.widgets import Static
 
-from services.inventory_model import Cluster
+from services.inventory.model import Cluster
 from tui.app import Db2OpsApp
 
 

@@ -12,8 +12,8 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Button, Input, Select, Static
 
-from services.log_model import LogEntry
-from services.logs_insights import PRESETS, preset
+from services.logs.insights import PRESETS, preset
+from services.logs.model import LogEntry
 from tui.widgets.log_view import LogView
 
 RANGE_HINT = "15m · 2h · 1d · since last failover · 2026-11-26 10:00..2026-11-26 11:00 (UTC)"

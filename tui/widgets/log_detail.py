@@ -6,8 +6,8 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
-from services.log_model import MARKER, LogEntry
-from services.log_summary import visible_controls
+from services.logs.model import MARKER, LogEntry
+from services.logs.summary import visible_controls
 from services.parsers.db2audit import AuditRecord
 
 _DIAG_FIELDS = (

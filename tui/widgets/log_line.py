@@ -10,8 +10,8 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
 
-from services.log_model import LEVELS, MARKER, LogEntry, from_us
-from services.log_summary import one_line
+from services.logs.model import LEVELS, MARKER, LogEntry, from_us
+from services.logs.summary import one_line
 
 TIME_WIDTH = 23  # "2026-11-26 10:00:00.123"
 LEVEL_WIDTH = 8

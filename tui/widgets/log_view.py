@@ -24,7 +24,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from services import paths
-from services.log_model import (
+from services.logs.model import (
     LEVELS,
     MARKER,
     SOURCES,
@@ -33,7 +33,7 @@ from services.log_model import (
     LogStore,
     export_entries,
 )
-from services.log_summary import one_line
+from services.logs.summary import one_line
 from tui.widgets.log_line import detail_line, entry_line, prefix_width
 
 SOURCE_MODES: tuple[str, ...] = ("all", *SOURCES)  # tab cycles merged -> diag only -> audit only
@@ -406,7 +406,7 @@ class LogView(ScrollView, can_focus=True):
 
         Raises FilterPatternError for a pattern the evaluator rejects or one too expensive to run over this
         log on the event loop (timed on a sample, at most a quarter second); the filter is then unchanged."""
-        from services.filter_pattern import check_cost
+        from services.logs.filter_pattern import check_cost
 
         new = self.store.filter.with_pattern(text)
         if new.compiled is not None:

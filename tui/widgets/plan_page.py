@@ -18,7 +18,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.widgets import Button, DataTable, Static, TextArea
 
-from services.inventory_model import Cluster
+from services.inventory.model import Cluster
 from services.plans import Plan, PlanContext, PlanResult, StepEvent, WriteRefused, ensure_writable
 from tui.widgets.plan_view import (
     ConfirmApply,

@@ -13,7 +13,7 @@ from textual.binding import Binding
 from textual.content import Content
 from textual.widgets import DataTable
 
-from services.inventory_model import Cluster
+from services.inventory.model import Cluster
 from services.plans import Plan, PlanResult, StepEvent, StepResult
 from services.plans.step import Action, redact
 from tui.widgets.yes_no_modal import YesNoModal, yes_no_css

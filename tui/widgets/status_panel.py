@@ -14,7 +14,7 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Static
 
-from tui.refresh import PartView
+from services.status.poll import PartView
 from tui.widgets.format import format_age, short_error
 
 

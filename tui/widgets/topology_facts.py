@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from textual.content import Content
 
-from services.inventory_model import Cluster
-from tui.refresh import ClusterFeed, PartView
+from services.inventory.model import Cluster
+from services.status.poll import ClusterFeed, PartView
 from tui.widgets.panel_text import node_state
 from tui.widgets.topology import Topology, TopoNode
 
