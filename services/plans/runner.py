@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from services.plans.cluster_lock import cluster_lock
 from services.plans.context import PlanContext
 from services.plans.guard import ensure_writable, guarded_run
 from services.plans.journal import INTENT, JournalEntry, utc_now_iso
@@ -162,7 +163,8 @@ async def run_plan(
     """Run `plan` in `mode`; return the PlanResult (per step: already_done, planned, applied, failed,
     skipped). In "apply" mode, `confirm(result)` (sync or async) is asked once after the dry run when
     something is planned; False cancels. Raises WriteRefused (before touching anything) when mode is
-    "apply" and the cluster is read-only; raises ValueError for an unknown mode, and for "apply" without
+    "apply" and the cluster is read-only, ClusterBusy (a WriteRefused) when another apply holds the
+    cluster's lock (services.plans.cluster_lock); raises ValueError for an unknown mode, and for "apply" without
     a journal (ctx.journal): every change is journaled, so there is no apply without one.
     """
     if mode not in MODES:
@@ -174,6 +176,23 @@ async def run_plan(
             f"plan {plan.name} cannot apply without a journal: give the PlanContext one "
             "(services.plans.journal.journal_for(cluster)); nothing was changed"
         )
+
+    if not apply:
+        return await _run(plan, ctx, mode, confirm, progress, state_dir)
+    # one apply at a time per cluster: a second one is refused (ClusterBusy) naming the holder
+    with cluster_lock(plan.cluster.name, plan.name, operator=ctx.operator, directory=state_dir):
+        return await _run(plan, ctx, mode, confirm, progress, state_dir)
+
+
+async def _run(
+    plan: Plan,
+    ctx: PlanContext,
+    mode: Mode,
+    confirm: Confirm | None,
+    progress: Progress | None,
+    state_dir: Path | None,
+) -> PlanResult:
+    apply = mode == "apply"
 
     def emit(event: StepEvent) -> None:
         if progress is not None:
