@@ -5,8 +5,8 @@ API calls) to which host / service; once it ends, an outcome line ("verified", "
 by Ctrl-C / SIGTERM / SIGHUP) carries the same `intent_id`. An intent with no outcome is a step a killed
 process (SIGKILL, power loss) was applying: JournalRead.unfinished lists them so the next run says so.
 
-File: services.paths.journal_dir()/journal.jsonl; a lab cluster's steps go to its lab's own journal
-(`journal_for(cluster)`, services.paths.lab_journal_dir()), so a lab run never mixes with real ones.
+File: services.paths.journal_dir()/journal.jsonl; an embedded lab's cluster's steps go to its lab's own
+journal (`journal_for(cluster)`, services.paths.lab_journal_dir()), so a lab run never mixes with real ones.
 Each line says who, when (UTC), cluster, plan, run, step and the exact commands / API calls (secrets
 redacted by Action.to_dict). Reading never fails on a bad line: it is reported in
 `JournalRead.problems` and skipped, the other lines are kept.
@@ -48,16 +48,19 @@ def default_journal_dir() -> Path:
 def journal_dir_for(cluster: Cluster) -> Path:
     """Return where `cluster`'s steps are journaled.
 
-    A lab cluster (`cluster.lab`) writes to its lab's own journal, services.paths.lab_journal_dir() of the
-    directory holding the known_hosts the lab wrote (any process that loads the lab's inventory finds the
-    same one); every other cluster to the operator journal, default_journal_dir().
+    A cluster of the embedded lab writes to its lab's own journal, services.paths.lab_journal_dir() of the
+    directory holding the known_hosts the lab wrote, when the lab's marker there names the cluster (any
+    process that loads the lab's inventory finds the same one); every other cluster to the operator
+    journal, default_journal_dir(). The inventory's `lab: true` alone never moves a journal: a real cluster
+    marked so by mistake would lose its records into a lab folder that each lab run empties.
     """
-    if not cluster.lab:
-        return default_journal_dir()
-    from services.paths import lab_journal_dir
+    from services.paths import lab_base_of, lab_journal_dir
 
-    known = next((h.known_hosts for h in cluster.hosts if h.known_hosts), None)
-    return lab_journal_dir(Path(known).parent if known else None)
+    for host in cluster.hosts:
+        base = lab_base_of(host.known_hosts, cluster.name)
+        if base is not None:
+            return lab_journal_dir(base)
+    return default_journal_dir()
 
 
 def journal_for(cluster: Cluster) -> Journal:
