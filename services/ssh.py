@@ -40,7 +40,9 @@ from services.ssh_errors import (
     HostKeyChanged,
     HostKeyUnknown,
     HostUnreachable,
+    IdentityUnusable,
     SshError,
+    identity_error,
 )
 from services.ssh_session import run_session
 
@@ -53,6 +55,7 @@ __all__ = [
     "HostKeyUnknown",
     "HostRunner",
     "HostUnreachable",
+    "IdentityUnusable",
     "SshError",
     "SshPool",
     "trust_host_key",
@@ -295,6 +298,8 @@ class SshPool:
                 f"authorized_keys on the host",
                 host.name,
             ) from None
+        except asyncssh.KeyImportError as exc:  # the key file, not the host: say what it is
+            raise identity_error(host.name, host.identity, str(exc)) from None
         except SshError:
             raise
         except TimeoutError:
@@ -304,6 +309,9 @@ class SshPool:
                 host.name,
             ) from None
         except (asyncssh.Error, OSError, ValueError) as exc:
+            missing = isinstance(exc, FileNotFoundError) and host.identity
+            if missing and exc.filename == os.path.expanduser(host.identity or ""):
+                raise identity_error(host.name, host.identity, "No such file") from None
             raise HostUnreachable(
                 f"{host.name}: cannot connect to {host.address}:{host.port or 22} ({_reason(exc)}); check the "
                 f"address in the inventory and that sshd runs there",
