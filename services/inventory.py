@@ -20,6 +20,7 @@ from yaml.nodes import Node
 from services import paths
 from services.inventory_model import AwsSettings, Cluster, Host, Inventory
 from services.inventory_names import check_address, check_database, check_host_name, check_instance
+from services.text_safety import safe_line
 from services.yaml_source import YamlProblem, compose, line_of, mapping_entries, scalar, sequence_items
 
 
@@ -42,6 +43,11 @@ class InventoryError(Exception):
 def _text(value: object) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValueError("must be non-empty text", "write it as text (in quotes if it looks like a number)")
+    if safe_line(value) != value:  # an escape sequence in a name would drive the operator's terminal
+        raise ValueError(
+            "contains control characters or terminal escape sequences",
+            "remove them (plain printable text only)",
+        )
     return value
 
 

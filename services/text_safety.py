@@ -32,3 +32,23 @@ def safe_text(text: object) -> str:
 def safe_line(text: object) -> str:
     """Return safe_text(text) on one line: newlines and tabs become spaces (a name, a table cell)."""
     return safe_text(text).replace("\n", " ").replace("\t", " ")
+
+
+class SafeStream:
+    """A text stream that writes safe_text() of everything to `stream`: the CLI's stdout/stderr, so no
+    name, remote stderr or journal line printed by a headless command can drive the terminal. Every other
+    attribute (flush, isatty, encoding, fileno...) is the wrapped stream's."""
+
+    def __init__(self, stream) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        self.stream.write(safe_text(text))
+        return len(text)  # what the caller gave, as io.TextIOBase.write does
+
+    def writelines(self, lines) -> None:
+        for line in lines:
+            self.write(line)
+
+    def __getattr__(self, name: str):
+        return getattr(self.stream, name)

@@ -210,6 +210,19 @@ def main(argv: list[str] | None = None) -> int:
     from services.quiet_warnings import quiet_dependency_warnings
 
     quiet_dependency_warnings()  # before any command imports asyncssh (the console, the lab, SSH)
+    headless = args.cmd is not None and not (args.cmd == "lab" and not args.serve)
+    streams = (sys.stdout, sys.stderr)
+    if headless:  # names, remote stderr and journal lines reach the terminal without escape sequences
+        from services.text_safety import SafeStream
+
+        sys.stdout, sys.stderr = SafeStream(sys.stdout), SafeStream(sys.stderr)
+    try:
+        return _main(args)
+    finally:
+        sys.stdout, sys.stderr = streams
+
+
+def _main(args: argparse.Namespace) -> int:
     try:
         return _dispatch(args)
     except KeyboardInterrupt:
