@@ -15,7 +15,8 @@ import re
 # The C1 forms (0x9b CSI, 0x9d OSC, ...) are matched the same way.
 _ESCAPES = re.compile(
     r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?"  # CSI: parameters, intermediates, final byte
-    r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]{0,4096}(?:\x07|\x1b\\|\x9c)?"  # OSC/DCS/...
+    # OSC/DCS/...: a string up to its terminator, never past a line end (the next line is kept)
+    r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c\n]{0,4096}(?:\x07|\x1b\\|\x9c)?"
     r"|\x1b[ -/]*[0-~]?"  # any other ESC sequence (charset selection, keypad mode, ...)
 )
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -24,7 +25,7 @@ _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 def safe_text(text: object) -> str:
     """Return `text` (str() of it) without escape sequences and C0/C1 controls other than \\n and \\t."""
     value = text if isinstance(text, str) else str(text)
-    if value.isprintable():  # the usual case: nothing to strip
+    if _CONTROLS.search(value) is None:  # the usual case (one scan, no copy): nothing to strip
         return value
     return _CONTROLS.sub("", _ESCAPES.sub("", value))
 
