@@ -178,9 +178,13 @@ class LabRuntime:
     def _write_inventory(self) -> None:
         assert self.base_dir is not None
         from services.inventory.loader import dump_inventory
+        from services.paths import write_lab_marker
 
         self.inventory_path = self.base_dir / "inventory.yaml"
-        self.inventory_path.write_text(dump_inventory(self.inventory()))
+        inventory = self.inventory()
+        self.inventory_path.write_text(dump_inventory(inventory))
+        # journal_dir_for trusts this marker, not the inventory's `lab: true`, to use this lab's journal
+        write_lab_marker(self.base_dir, [c.name for c in inventory.clusters])
 
     def host(self, cluster: str, host: str) -> LabSshHost:
         """The SSH endpoint of one host. Raises KeyError for unknown names."""

@@ -60,7 +60,7 @@ class TestFireConfirm(ModalScreen[bool]):
         else:
             who = "It has no SNS subscribers that db2ops can see."
         with Vertical(classes="alarm-dialog"):
-            yield Label(f"TEST-FIRE alarm {a.name}?", classes="title")
+            yield Label(f"TEST-FIRE alarm {a.name}?", classes="title", markup=False)
             yield Static(
                 "This is a TEST. db2ops sets the alarm to ALARM now (SetAlarmState, reason "
                 '"db2ops test-fire by <you>"); when that changes its state CloudWatch runs its actions. '
@@ -96,8 +96,8 @@ class EditAlarmModal(ModalScreen[tuple[float, int] | None]):
     def compose(self) -> ComposeResult:
         a = self.alarm
         with Vertical(classes="alarm-dialog"):
-            yield Label(f"Edit alarm {a.name}", classes="title")
-            yield Static(f"Now: {a.condition}. Every other setting is kept (PutMetricAlarm).")
+            yield Label(f"Edit alarm {a.name}", classes="title", markup=False)
+            yield Static(f"Now: {a.condition}. Every other setting is kept (PutMetricAlarm).", markup=False)
             yield Label("Threshold")
             yield Input(f"{a.threshold:g}", id="threshold")
             yield Label("Period (seconds): 10, 20, 30 or a multiple of 60")
@@ -167,7 +167,7 @@ class DeleteAlarmModal(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="alarm-dialog"):
-            yield Label(f"Delete alarm {self.alarm.name}?", classes="title")
+            yield Label(f"Delete alarm {self.alarm.name}?", classes="title", markup=False)
             yield Static(
                 "DeleteAlarms removes the alarm; its metric filter, metric and SNS topic stay. "
                 "`db2ops setup monitoring` re-creates db2ops's alarms. Type the alarm's name to confirm:"
@@ -217,7 +217,7 @@ class AlarmHistoryScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="alarm-dialog"):
-            yield Label(f"History of {self.alarm_name}", classes="title", id="history-title")
+            yield Label(f"History of {self.alarm_name}", classes="title", id="history-title", markup=False)
             yield Static("loading…", id="history-status")
             yield DataTable(id="history-table", cursor_type="row", zebra_stripes=True)
             yield Static("", id="history-detail")

@@ -21,6 +21,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from services.plans.journal import Journal, JournalEntry, JournalRead, export_markdown, journal_for
+from services.private_file import write_private_text
 from tui.screen_registry import register_screen
 from tui.widgets.header import ConsoleHeader
 
@@ -223,8 +224,7 @@ class JournalScreen(Screen[None]):
         path = directory / export_file_name(self.cluster_filter, self.clock())
 
         def write() -> None:
-            directory.mkdir(parents=True, exist_ok=True)
-            path.write_text(export_markdown(entries, title=title), encoding="utf-8")
+            write_private_text(path, export_markdown(entries, title=title))  # 0600, like the journal
 
         try:
             await asyncio.to_thread(write)

@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from services.text_safety import safe_text
+
 EXIT_NOT_FOUND = 127  # what a POSIX shell returns when the command is not installed (not on PATH)
 
 
@@ -84,8 +86,9 @@ def exit_error(host: str, command: str, exit_status: int, stdout: str, stderr: s
 
 
 def one_line(exc: BaseException, host: str = "") -> str:
-    """The first line of an error, without a leading "host: " (the UI already says which host)."""
-    text = str(exc).strip() or type(exc).__name__
+    """The first line of an error, without a leading "host: " (the UI already says which host), without
+    terminal escape sequences (services.text_safety)."""
+    text = safe_text(str(exc)).strip() or type(exc).__name__  # remote stderr: no escape sequences
     line = text.splitlines()[0]
     return line[len(host) + 2 :] if host and line.startswith(f"{host}: ") else line
 

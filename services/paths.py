@@ -70,6 +70,34 @@ def lab_journal_dir(lab_base: Path | None = None) -> Path:
     return (lab_base if lab_base is not None else lab_dir()) / "journal"
 
 
+LAB_MARKER = "db2ops-lab.json"  # written by the embedded lab in its directory: the clusters it runs
+
+
+def write_lab_marker(lab_base: Path, clusters: list[str]) -> Path:
+    """Write the marker saying `lab_base` is an embedded lab's directory running `clusters`; return it."""
+    import json
+
+    path = lab_base / LAB_MARKER
+    path.write_text(json.dumps({"clusters": sorted(clusters)}), encoding="utf-8")
+    return path
+
+
+def lab_base_of(known_hosts: str | None, cluster: str) -> Path | None:
+    """Return the embedded lab directory whose known_hosts is `known_hosts` when that lab runs `cluster`
+    (its marker names it), else None. The inventory's `lab: true` is not trusted for this: a real cluster
+    marked `lab: true` by mistake must keep its journal in the operator journal."""
+    import json
+
+    if not known_hosts:
+        return None
+    base = Path(known_hosts).parent
+    try:
+        names = json.loads((base / LAB_MARKER).read_text(encoding="utf-8")).get("clusters", [])
+    except (OSError, ValueError, AttributeError):
+        return None
+    return base if isinstance(names, list) and cluster in names else None
+
+
 def known_hosts_path() -> Path:
     """Return the user's OpenSSH known_hosts (~/.ssh/known_hosts), used unless a host overrides it."""
     return Path.home() / ".ssh" / "known_hosts"

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from textual.app import App
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 from textual.signal import Signal
 
@@ -24,6 +25,7 @@ from services.inventory.model import Cluster, Inventory
 from services.settings import Settings
 from services.ssh.runner import HostRunner
 from services.status.poll import ClusterFeed, StatusPoller
+from services.text_safety import safe_line, safe_text
 from themes.themes import CSS_PATH, THEMES, next_theme, resolve_theme
 from tui import screen_registry
 from tui.backends import extras_chooser, insights_engine_for
@@ -66,6 +68,21 @@ class Db2OpsApp(App[int]):
         Binding("right_square_bracket", "slower", "Slower refresh", id="app.slower", show=False),
         Binding("left_square_bracket", "faster", "Faster refresh", id="app.faster", show=False),
     ]
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Show a toast; its text is always plain: names, remote errors and filter patterns (`[w1, w2]`)
+        are never read as markup, and escape sequences in them never reach the terminal (text_safety)."""
+        super().notify(
+            safe_text(message), title=safe_line(title), severity=severity, timeout=timeout, markup=False
+        )
 
     def __init__(
         self,

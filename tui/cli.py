@@ -202,7 +202,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     jo = sub.add_parser("journal", help="print the operator journal")
     jo.add_argument("--cluster", dest="journal_cluster")
-    jo.add_argument("--markdown", action="store_true", help="export as a Markdown runbook")
+    jo_format = jo.add_mutually_exclusive_group()
+    jo_format.add_argument("--markdown", action="store_true", help="export as a Markdown runbook")
+    jo_format.add_argument("--json", action="store_true", help="one JSON object per line, as stored")
     return p
 
 
@@ -211,6 +213,19 @@ def main(argv: list[str] | None = None) -> int:
     from services.quiet_warnings import quiet_dependency_warnings
 
     quiet_dependency_warnings()  # before any command imports asyncssh (the console, the lab, SSH)
+    headless = args.cmd is not None and not (args.cmd == "lab" and not args.serve)
+    streams = (sys.stdout, sys.stderr)
+    if headless:  # names, remote stderr and journal lines reach the terminal without escape sequences
+        from services.text_safety import SafeStream
+
+        sys.stdout, sys.stderr = SafeStream(sys.stdout), SafeStream(sys.stderr)
+    try:
+        return _main(args)
+    finally:
+        sys.stdout, sys.stderr = streams
+
+
+def _main(args: argparse.Namespace) -> int:
     try:
         return _dispatch(args)
     except KeyboardInterrupt:
@@ -276,7 +291,7 @@ def _cmd_setup_ha(args: argparse.Namespace) -> int:
     setup = run_setup_ha(
         inv, args.setup_cluster, mode=mode, as_json=args.json, out=sys.stdout, params=params, context=context
     )
-    return asyncio.run(_closing(context, setup))
+    return _run_stoppable(_closing(context, setup))
 
 
 async def _cmd_failover(args: argparse.Namespace) -> int:
@@ -334,7 +349,7 @@ def _dispatch(args: argparse.Namespace) -> int:
                 params=params,
                 context=context,
             )
-            return asyncio.run(_closing(context, prove))
+            return _run_stoppable(_closing(context, prove))
         setup = run_setup_monitoring(
             inv,
             args.setup_cluster,
@@ -344,19 +359,11 @@ def _dispatch(args: argparse.Namespace) -> int:
             params=params,
             context=context,
         )
-        return asyncio.run(_closing(context, setup))
+        return _run_stoppable(_closing(context, setup))
     if args.cmd == "failover":
-        return asyncio.run(_cmd_failover(args))
+        return _run_stoppable(_cmd_failover(args))
     if args.cmd == "journal":
-        from services.plans.journal import export_markdown
-
-        entries = _journal_entries(args.inventory, args.journal_cluster)
-        if args.markdown:
-            print(export_markdown(entries))
-        else:
-            for e in entries:
-                print(json.dumps(e.to_dict() if hasattr(e, "to_dict") else e.__dict__, default=str))
-        return 0
+        return _cmd_journal(args)
     if args.cmd == "trust":
         return asyncio.run(_cmd_trust(args))
     if args.cmd == "lab":
@@ -366,11 +373,41 @@ def _dispatch(args: argparse.Namespace) -> int:
     return _run_console(args)
 
 
-def _journal_entries(inventory: Path | None, cluster: str | None) -> list:
-    """Return the journal entries of `cluster` (or all), oldest first: the operator journal, plus the lab's own
-    journal for the lab clusters of the inventory (given, or the default one when it exists)."""
+def _cmd_journal(args: argparse.Namespace) -> int:
+    """`db2ops journal`: every record (intents, outcomes, interrupted) as text, Markdown or JSON lines; the
+    intents with no outcome (a killed run) are reported at the end ("unfinished: ...")."""
+    from services.plans.journal import export_markdown
+    from services.plans.journal_text import render_journal_text
+
+    records, unfinished = _journal_records(args.inventory, args.journal_cluster)
+    if args.markdown:
+        print(export_markdown(records, unfinished=unfinished))
+    elif args.json:  # as stored: JSON escapes every control character, nothing raw reaches the terminal
+        for e in records:
+            print(json.dumps(e.to_dict(), default=str))
+    else:
+        print(render_journal_text(records, unfinished))
+    return 0
+
+
+def _journal_records(inventory: Path | None, cluster: str | None) -> tuple[list, list]:
+    """Return (records, unfinished intents) of `cluster` (or all), oldest first, from _journal_dirs."""
+    from services.plans.journal import Journal
+
+    records, unfinished = [], []
+    for directory in _journal_dirs(inventory, cluster):
+        read = Journal(directory).read(cluster)
+        records += read.intents + read.entries
+        unfinished += read.unfinished
+    key = lambda e: e.when  # noqa: E731 - stable: file order within the same second
+    return sorted(records, key=key), sorted(unfinished, key=key)
+
+
+def _journal_dirs(inventory: Path | None, cluster: str | None) -> list[Path]:
+    """Return the journal directories to read: the operator journal's, plus the lab journals of the
+    inventory's lab clusters (given, or the default inventory when it exists)."""
     from services.paths import default_inventory_path
-    from services.plans.journal import default_journal_dir, journal_dir_for, read_journal
+    from services.plans.journal import default_journal_dir, journal_dir_for
 
     directories = [default_journal_dir()]
     if inventory is not None or default_inventory_path().exists():
@@ -381,8 +418,7 @@ def _journal_entries(inventory: Path | None, cluster: str | None) -> list:
         for c in inv.clusters:
             if cluster in (None, c.name) and journal_dir_for(c) not in directories:
                 directories.append(journal_dir_for(c))
-    entries = [e for d in directories for e in read_journal(cluster, directory=d)]
-    return sorted(entries, key=lambda e: e.when)
+    return directories
 
 
 def _load_inventory(path: Path | None):
@@ -415,6 +451,49 @@ def _console_context(inventory):
     for w in context.settings.warnings:
         print(f"db2ops: warning: {w}", file=sys.stderr)
     return context
+
+
+STOP_SIGNALS = ("SIGTERM", "SIGHUP")  # a `kill`, a dropped jump-host session: handled like Ctrl-C
+
+
+def _run_stoppable(command: Awaitable[int]) -> int:
+    """Run a headless command that may change hosts; SIGTERM and SIGHUP cancel it as Ctrl-C does, so it
+    journals an "interrupted" outcome for the step it was applying and says where it stopped. Returns the
+    command's exit code, or 128 + the signal's number when a signal stopped it (130 for Ctrl-C, in main)."""
+    import signal
+
+    received: list[int] = []
+
+    async def guarded() -> int:
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        assert task is not None
+        names = [getattr(signal, name) for name in STOP_SIGNALS if hasattr(signal, name)]
+
+        def stop(signum: int) -> None:
+            if not received:  # a second signal while the first one's cancellation unwinds: ignored
+                received.append(signum)
+                task.cancel()
+
+        for signum in names:
+            loop.add_signal_handler(signum, stop, signum)
+        try:
+            return await command
+        finally:
+            for signum in names:
+                loop.remove_signal_handler(signum)
+
+    try:
+        return asyncio.run(guarded())
+    except asyncio.CancelledError:
+        if not received:
+            raise
+        name = signal.Signals(received[0]).name
+        try:
+            print(f"db2ops: stopped by {name}", file=sys.stderr, flush=True)
+        except OSError:  # SIGHUP: the terminal may be gone
+            pass
+        return 128 + received[0]
 
 
 async def _closing(context, command: Awaitable[int]) -> int:

@@ -5,15 +5,13 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from services.private_file import write_private_text
+
 
 async def write_export(path: Path, text: str) -> None:
-    """Write `text` to `path` (UTF-8) in a thread, creating its folder first. Returns None.
+    """Write `text` to `path` (UTF-8, mode 0600 like the journal) in a thread, creating its folder first.
 
     Raises OSError when the folder cannot be created or the file written (the caller says what to check).
     """
 
-    def write() -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-
-    await asyncio.to_thread(write)
+    await asyncio.to_thread(write_private_text, path, text)

@@ -28,6 +28,7 @@ from services.inventory.yaml_source import (
     scalar,
     sequence_items,
 )
+from services.text_safety import safe_line
 
 
 class InventoryError(Exception):
@@ -49,6 +50,11 @@ class InventoryError(Exception):
 def _text(value: object) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValueError("must be non-empty text", "write it as text (in quotes if it looks like a number)")
+    if safe_line(value) != value:  # an escape sequence in a name would drive the operator's terminal
+        raise ValueError(
+            "contains control characters or terminal escape sequences",
+            "remove them (plain printable text only)",
+        )
     return value
 
 

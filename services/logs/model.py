@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Self, cast
 
 from services.logs.diag_header import clean_record_text, fast_diag_header, has_junk_tail
 from services.logs.summary import audit_level, audit_summary, diag_summary, one_line
+from services.private_file import open_private
 
 if TYPE_CHECKING:  # the parsers are imported when first needed: opening the console does not parse logs
     from services.logs.filter_pattern import FilterPattern
@@ -465,7 +466,7 @@ def export_entries(entries: list[LogEntry], path: Path) -> int:
     its directory. Returns the number of records written; raises OSError when it cannot write."""
     path.parent.mkdir(parents=True, exist_ok=True)
     records = [e for e in entries if e.source != MARKER]
-    with path.open("w", encoding="utf-8") as out:
+    with open_private(path) as out:  # 0600: log lines stay the operator's, like the journal
         for e in records:
             out.write(e.text.rstrip("\n") + "\n\n")
     return len(records)

@@ -7,6 +7,7 @@ Typical use::
     result = await run_plan(plan, ctx, mode="dry-run")
 """
 
+from services.plans.cluster_lock import ClusterBusy
 from services.plans.context import PlanContext, describe_aws_error
 from services.plans.guard import WriteRefused, ensure_writable, guarded_run, require_guarded
 from services.plans.journal import Journal, JournalEntry, JournalRead, export_markdown, read_journal
@@ -28,6 +29,7 @@ from services.plans.step import (
 )
 
 __all__ = [
+    "ClusterBusy",
     "MODES",
     "Action",
     "AwsCall",

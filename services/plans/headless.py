@@ -24,7 +24,7 @@ from services.context import ConsoleContext
 from services.inventory.model import Cluster, Inventory
 from services.plans.context import PlanContext
 from services.plans.guard import WriteRefused
-from services.plans.journal import Journal
+from services.plans.journal import Journal, unfinished_line
 from services.plans.runner import PlanResult, StepEvent, run_plan
 from services.plans.step import Plan
 from services.ssh.runner import HostRunner
@@ -51,6 +51,7 @@ def print_plan_report(result: PlanResult, out: TextIO, *, with_actions: bool) ->
             f"{result.previous.current_step!r}; this run re-checks every step and resumes",
             file=out,
         )
+    print_unfinished(result, out)
     for step in result.steps:
         print(f"[{_STATUS_WORD[step.status]}] {step.step_id:<22} {step.title}", file=out)
         if step.message:
@@ -73,6 +74,27 @@ def print_plan_report(result: PlanResult, out: TextIO, *, with_actions: bool) ->
     print(f"Result: {result.outcome}", file=out)
     if result.next_hint:
         print(result.next_hint, file=out)
+
+
+def print_unfinished(result: PlanResult, out: TextIO, verify_hint: str = "") -> None:
+    """Write one line per unfinished step of an earlier run (its intent was journaled, its outcome never
+    was: the process was killed mid-step), with what this run's check of that step says now: the verify."""
+    by_id = {s.step_id: s for s in result.steps}
+    for intent in result.unfinished:
+        print(unfinished_line(intent, verify_hint or _dry_run_hint(result)), file=out)
+        step = by_id.get(intent.step_id)
+        if step is not None and step.status in ("already_done", "planned", "failed"):
+            now = {"already_done": "done", "planned": "not done (apply sends it again)", "failed": "FAILED"}
+            detail = f": {step.message}" if step.message else ""
+            print(f"  its check now: {now[step.status]}{detail}", file=out)
+
+
+def _dry_run_hint(result: PlanResult) -> str:
+    command = result.rerun_hint.strip("`")
+    if " --apply" in command:
+        dry = command.split(" --apply")[0] + " --dry-run"
+        return f"{dry} shows its state"
+    return f"db2ops status --cluster {result.cluster} shows the cluster's state"
 
 
 async def run_plan_headless(

@@ -1,7 +1,12 @@
-"""The operator journal: one JSON line per applied (or failed) step, append-only.
+"""The operator journal: append-only JSON lines, written ahead of every change.
 
-File: services.paths.journal_dir()/journal.jsonl; a lab cluster's steps go to its lab's own journal
-(`journal_for(cluster)`, services.paths.lab_journal_dir()), so a lab run never mixes with real ones.
+Before a step sends anything, an "intent" line says what is about to be sent (the dry run's commands and
+API calls) to which host / service; once it ends, an outcome line ("verified", "failed", or "interrupted"
+by Ctrl-C / SIGTERM / SIGHUP) carries the same `intent_id`. An intent with no outcome is a step a killed
+process (SIGKILL, power loss) was applying: JournalRead.unfinished lists them so the next run says so.
+
+File: services.paths.journal_dir()/journal.jsonl; an embedded lab's cluster's steps go to its lab's own
+journal (`journal_for(cluster)`, services.paths.lab_journal_dir()), so a lab run never mixes with real ones.
 Each line says who, when (UTC), cluster, plan, run, step and the exact commands / API calls (secrets
 redacted by Action.to_dict). Reading never fails on a bad line: it is reported in
 `JournalRead.problems` and skipped, the other lines are kept.
@@ -26,7 +31,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 JOURNAL_FILE = "journal.jsonl"
-RESULTS = ("applied", "verified", "failed")
+INTENT = "intent"
+RESULTS = (INTENT, "applied", "verified", "failed", "interrupted")
 
 
 def default_journal_dir() -> Path:
@@ -42,16 +48,19 @@ def default_journal_dir() -> Path:
 def journal_dir_for(cluster: Cluster) -> Path:
     """Return where `cluster`'s steps are journaled.
 
-    A lab cluster (`cluster.lab`) writes to its lab's own journal, services.paths.lab_journal_dir() of the
-    directory holding the known_hosts the lab wrote (any process that loads the lab's inventory finds the
-    same one); every other cluster to the operator journal, default_journal_dir().
+    A cluster of the embedded lab writes to its lab's own journal, services.paths.lab_journal_dir() of the
+    directory holding the known_hosts the lab wrote, when the lab's marker there names the cluster (any
+    process that loads the lab's inventory finds the same one); every other cluster to the operator
+    journal, default_journal_dir(). The inventory's `lab: true` alone never moves a journal: a real cluster
+    marked so by mistake would lose its records into a lab folder that each lab run empties.
     """
-    if not cluster.lab:
-        return default_journal_dir()
-    from services.paths import lab_journal_dir
+    from services.paths import lab_base_of, lab_journal_dir
 
-    known = next((h.known_hosts for h in cluster.hosts if h.known_hosts), None)
-    return lab_journal_dir(Path(known).parent if known else None)
+    for host in cluster.hosts:
+        base = lab_base_of(host.known_hosts, cluster.name)
+        if base is not None:
+            return lab_journal_dir(base)
+    return default_journal_dir()
 
 
 def journal_for(cluster: Cluster) -> Journal:
@@ -76,9 +85,14 @@ class JournalEntry:
     step_id: str
     step_title: str
     target: str
-    result: str  # "applied", "verified" (applied and verified) or "failed"
+    result: str  # "intent" (about to send), "verified" (applied and verified), "failed", "interrupted"
     message: str = ""
     actions: tuple[Mapping[str, Any], ...] = field(default=())
+    intent_id: str = ""  # links an outcome to its intent; "" in lines written before write-ahead
+
+    @property
+    def is_intent(self) -> bool:
+        return self.result == INTENT
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON-ready dict written as one line."""
@@ -94,6 +108,7 @@ class JournalEntry:
             "result": self.result,
             "message": self.message,
             "actions": [dict(a) for a in self.actions],
+            "intent_id": self.intent_id,
         }
 
     @classmethod
@@ -113,15 +128,51 @@ class JournalEntry:
         if not isinstance(actions, list) or not all(isinstance(a, dict) for a in actions):
             raise ValueError("field 'actions' is not a list of objects")
         message = data.get("message", "")
-        return cls(**values, message=str(message), actions=tuple(actions))
+        intent_id = data.get("intent_id", "")
+        return cls(**values, message=str(message), actions=tuple(actions), intent_id=str(intent_id or ""))
 
 
 @dataclass(frozen=True)
 class JournalRead:
-    """Entries read (file order) and one message per skipped line ("journal.jsonl line 7: ...")."""
+    """Entries read (file order) and one message per skipped line ("journal.jsonl line 7: ...").
+
+    `entries` are the outcomes (what the journal screen and timeline show); `intents` the write-ahead
+    lines, kept apart so each change is listed once.
+    """
 
     entries: list[JournalEntry]
     problems: list[str]
+    intents: list[JournalEntry] = field(default_factory=list)
+
+    unfinished: list[JournalEntry] = field(default_factory=list)  # see unfinished_intents
+
+    def all_records(self) -> list[JournalEntry]:
+        """Return intents and outcomes together, oldest first (file order within the same second)."""
+        return sorted([*self.intents, *self.entries], key=lambda e: e.when)
+
+
+def unfinished_intents(records: Sequence[JournalEntry]) -> list[JournalEntry]:
+    """Return the intents of `records` (in file order) that no outcome closes: no line with their
+    intent_id, and no later outcome of the same step on the same cluster (a re-run that applied it, or
+    found it done, closes it too)."""
+    open_: dict[tuple[str, str, str], list[JournalEntry]] = {}
+    for e in records:
+        key = (e.cluster, e.plan, e.step_id)
+        if e.is_intent:
+            open_.setdefault(key, []).append(e)
+        else:  # an outcome closes its own intent and every earlier one of the same step
+            open_.pop(key, None)
+    return sorted((i for intents in open_.values() for i in intents), key=lambda e: e.when)
+
+
+def unfinished_line(intent: JournalEntry, verify_hint: str = "") -> str:
+    """Return the operator's line for an intent with no outcome: what was being applied, where, when."""
+    where = intent.target or ", ".join(sorted({str(a.get("host", "")) for a in intent.actions} - {""})) or "?"
+    text = (
+        f"unfinished: step {intent.step_id} on {where} was being applied at {intent.when} "
+        f"(run {intent.run_id}, by {intent.who}) and no outcome was recorded; the process may have been killed"
+    )
+    return text + (f"; verify it: {verify_hint}" if verify_hint else "")
 
 
 class Journal:
@@ -163,6 +214,7 @@ class Journal:
         result: str,
         message: str = "",
         actions: Sequence[Action] = (),
+        intent_id: str = "",
     ) -> JournalEntry:
         """Build an entry stamped now (UTC), append it and return it."""
         entry = JournalEntry(
@@ -177,6 +229,7 @@ class Journal:
             result=result,
             message=message,
             actions=tuple(a.to_dict() for a in actions),
+            intent_id=intent_id,
         )
         self.append(entry)
         return entry
@@ -184,6 +237,8 @@ class Journal:
     def read(self, cluster: str | None = None) -> JournalRead:
         """Return the entries (only `cluster`'s when given) and problems; a missing file is empty."""
         entries: list[JournalEntry] = []
+        intents: list[JournalEntry] = []
+        ordered: list[JournalEntry] = []
         problems: list[str] = []
         try:
             raw = self.path.read_bytes()
@@ -198,10 +253,11 @@ class Journal:
                 problems.append(f"{self.path} line {number}: skipped, {_short(exc)}")
                 continue
             if cluster is None or entry.cluster == cluster:
-                entries.append(entry)
+                (intents if entry.is_intent else entries).append(entry)
+                ordered.append(entry)
         for problem in problems:
             log.warning("operator journal: %s", problem)
-        return JournalRead(entries, problems)
+        return JournalRead(entries, problems, intents, unfinished_intents(ordered))
 
 
 def _ends_with_newline(path: Path) -> bool:
@@ -261,13 +317,22 @@ def _action_markdown(action: Mapping[str, Any]) -> str:
     )
 
 
-def export_markdown(entries: Sequence[JournalEntry], *, title: str = "db2ops operator journal") -> str:
+def export_markdown(
+    entries: Sequence[JournalEntry],
+    *,
+    title: str = "db2ops operator journal",
+    unfinished: Sequence[JournalEntry] = (),
+) -> str:
     """Return a Markdown runbook: one section per plan run (in order), one sub-section per step with its
-    result, message and the commands (fenced sh, stdin data as a heredoc) and API calls (fenced JSON)."""
+    result, message and the commands (fenced sh, stdin data as a heredoc) and API calls (fenced JSON).
+    `entries` may hold intent lines (shown as "about to send"); `unfinished` intents get a closing
+    section. Escape sequences and control characters are removed (services.text_safety)."""
+    from services.text_safety import safe_text
+
     lines = [f"# {title}", ""]
     if not entries:
         lines.append("_No changes recorded._")
-        return "\n".join(lines) + "\n"
+        return safe_text("\n".join(lines) + "\n")
     runs: dict[str, list[JournalEntry]] = {}
     for entry in entries:
         runs.setdefault(entry.run_id, []).append(entry)
@@ -280,10 +345,14 @@ def export_markdown(entries: Sequence[JournalEntry], *, title: str = "db2ops ope
             "",
         ]
         for entry in run:
-            lines += [f"### {entry.step_title} [{entry.result}]", ""]
+            word = "intent: about to send" if entry.is_intent else entry.result
+            lines += [f"### {entry.step_title} [{word}]", ""]
             lines += [f"Target: `{entry.target}` · step `{entry.step_id}` · {entry.when}", ""]
-            if entry.message:
+            if entry.message and not entry.is_intent:
                 lines += [entry.message, ""]
             for action in entry.actions:
                 lines += [_action_markdown(action), ""]
-    return "\n".join(lines).rstrip("\n") + "\n"
+    if unfinished:
+        lines += ["## Unfinished", ""]
+        lines += [f"- {unfinished_line(intent)}" for intent in unfinished]
+    return safe_text("\n".join(lines).rstrip("\n") + "\n")

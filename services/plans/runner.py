@@ -16,9 +16,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from services.plans.cluster_lock import cluster_lock
 from services.plans.context import PlanContext
 from services.plans.guard import ensure_writable, guarded_run
-from services.plans.journal import utc_now_iso
+from services.plans.journal import INTENT, JournalEntry, utc_now_iso
 from services.plans.progress import PlanProgress, load_progress, save_progress
 from services.plans.step import Action, Plan, Step, StepFailed
 
@@ -78,6 +79,8 @@ class PlanResult:
     failed_step: str = ""
     next_hint: str = ""
     previous: PlanProgress | None = None  # the last apply run's record (interrupted runs show here)
+    unfinished: list[JournalEntry] = field(default_factory=list)  # intents of a killed run, no outcome
+    rerun_hint: str = ""  # the plan's command (e.g. `db2ops setup monitoring --cluster C --apply`)
 
     @property
     def ok(self) -> bool:
@@ -110,6 +113,10 @@ class PlanResult:
             "failed_step": self.failed_step,
             "next": self.next_hint,
             "previous_run": previous,
+            "unfinished": [
+                {"step_id": i.step_id, "target": i.target, "when": i.when, "run_id": i.run_id, "who": i.who}
+                for i in self.unfinished
+            ],
             "steps": [s.to_dict() for s in self.steps],
         }
 
@@ -156,7 +163,8 @@ async def run_plan(
     """Run `plan` in `mode`; return the PlanResult (per step: already_done, planned, applied, failed,
     skipped). In "apply" mode, `confirm(result)` (sync or async) is asked once after the dry run when
     something is planned; False cancels. Raises WriteRefused (before touching anything) when mode is
-    "apply" and the cluster is read-only; raises ValueError for an unknown mode, and for "apply" without
+    "apply" and the cluster is read-only, ClusterBusy (a WriteRefused) when another apply holds the
+    cluster's lock (services.plans.cluster_lock); raises ValueError for an unknown mode, and for "apply" without
     a journal (ctx.journal): every change is journaled, so there is no apply without one.
     """
     if mode not in MODES:
@@ -169,6 +177,23 @@ async def run_plan(
             "(services.plans.journal.journal_for(cluster)); nothing was changed"
         )
 
+    if not apply:
+        return await _run(plan, ctx, mode, confirm, progress, state_dir)
+    # one apply at a time per cluster: a second one is refused (ClusterBusy) naming the holder
+    with cluster_lock(plan.cluster.name, plan.name, operator=ctx.operator, directory=state_dir):
+        return await _run(plan, ctx, mode, confirm, progress, state_dir)
+
+
+async def _run(
+    plan: Plan,
+    ctx: PlanContext,
+    mode: Mode,
+    confirm: Confirm | None,
+    progress: Progress | None,
+    state_dir: Path | None,
+) -> PlanResult:
+    apply = mode == "apply"
+
     def emit(event: StepEvent) -> None:
         if progress is not None:
             progress(event)
@@ -180,6 +205,8 @@ async def run_plan(
         run_id=_new_run_id(),
         steps=[StepResult(s.id, s.title, s.target, s.explain) for s in plan.steps],
         previous=load_progress(plan.cluster.name, plan.name, state_dir),
+        unfinished=_unfinished_of(ctx, plan),
+        rerun_hint=plan.rerun_hint,
     )
     for step, result in zip(plan.steps, run.steps, strict=True):
         emit(StepEvent(step.id, step.title, "checking"))
@@ -195,6 +222,7 @@ async def run_plan(
                 f"Fix the problem of step {first_bad.step_id!r} ({first_bad.message}) and check again."
             )
         return run
+    _close_unfinished(ctx, run)
     if not any(r.status == "planned" for r in run.steps) and first_bad is None:
         # Everything already done: nothing to confirm or journal; an interrupted record is now complete.
         if run.previous is not None and run.previous.interrupted:
@@ -284,14 +312,17 @@ async def _apply_one(
     step: Step, ctx: PlanContext, run: PlanResult, result: StepResult, emit: Progress
 ) -> bool:
     ctx.performed = []
+    # Write-ahead: the intent is on disk before anything is sent, so a process killed mid-step (SIGKILL,
+    # a host crash) still leaves a trace the next run reports (JournalRead.unfinished).
+    _journal_intent(ctx, run, step, result)
     emit(StepEvent(step.id, step.title, "applying"))
     verdict: bool | str
     try:
         await step.apply(ctx)
-    except asyncio.CancelledError:  # Ctrl-C / the console closed: what was sent may have changed the host
+    except asyncio.CancelledError:  # Ctrl-C, SIGTERM/SIGHUP, the console closed: sent may have changed it
         result.performed, result.target = list(ctx.performed), step.target
         result.status, result.message = "failed", INTERRUPTED + _sent(result.performed)
-        _journal(ctx, run, step, result, "failed")
+        _journal(ctx, run, step, result, "interrupted")
         raise
     except Exception as exc:
         verdict = f"apply failed: {_error_text(exc) or type(exc).__name__}"
@@ -302,7 +333,7 @@ async def _apply_one(
         except asyncio.CancelledError:  # applied, not verified: the journal must still say what ran
             result.performed, result.target = list(ctx.performed), step.target
             result.status, result.message = "failed", INTERRUPTED + "applied, not verified yet"
-            _journal(ctx, run, step, result, "failed")
+            _journal(ctx, run, step, result, "interrupted")
             raise
         except Exception as exc:
             verdict = f"could not verify: {_error_text(exc) or type(exc).__name__}"
@@ -328,9 +359,66 @@ def _sent(performed: list[Action]) -> str:
     return f"{len(performed)} command(s)/call(s) were sent (listed here); a re-run checks the step again"
 
 
+def intent_id(run: PlanResult, step: Step) -> str:
+    """Return the id linking a step's intent line to its outcome line in the journal."""
+    return f"{run.run_id}/{step.id}"
+
+
+def _journal_intent(ctx: PlanContext, run: PlanResult, step: Step, result: StepResult) -> None:
+    assert ctx.journal is not None  # run_plan refuses "apply" without one
+    ctx.journal.record(
+        who=ctx.operator,
+        cluster=run.cluster,
+        plan=run.plan,
+        run_id=run.run_id,
+        step_id=step.id,
+        step_title=step.title,
+        target=step.target,
+        result=INTENT,
+        message="about to send what the dry run shows (listed here)",
+        actions=result.actions,
+        intent_id=intent_id(run, step),
+    )
+
+
+def _unfinished_of(ctx: PlanContext, plan: Plan) -> list[JournalEntry]:
+    """Return the journal's intents of `plan` on its cluster that have no outcome (never raises)."""
+    if ctx.journal is None:
+        return []
+    try:
+        read = ctx.journal.read(plan.cluster.name)
+    except OSError:  # an unreadable journal must not stop a dry run; apply fails on writing it anyway
+        return []
+    return [i for i in read.unfinished if i.plan == plan.name]
+
+
+def _close_unfinished(ctx: PlanContext, run: PlanResult) -> None:
+    """Close the unfinished intents of `plan` whose step this run's check found done: the change of the
+    killed run is in place, and the journal says so (an outcome line linked to that intent)."""
+    assert ctx.journal is not None
+    results = {r.step_id: r for r in run.steps}
+    for intent in run.unfinished:
+        found = results.get(intent.step_id)
+        if found is None or found.status != "already_done":
+            continue
+        ctx.journal.record(
+            who=ctx.operator,
+            cluster=run.cluster,
+            plan=run.plan,
+            run_id=run.run_id,
+            step_id=intent.step_id,
+            step_title=intent.step_title,
+            target=found.target,
+            result="verified",
+            message=f"unfinished step of run {intent.run_id}: checked by run {run.run_id}, found done",
+            intent_id=intent.intent_id,
+        )
+
+
 def _journal(ctx: PlanContext, run: PlanResult, step: Step, result: StepResult, outcome: str) -> None:
     assert ctx.journal is not None  # run_plan refuses "apply" without one
     ctx.journal.record(
+        intent_id=intent_id(run, step),
         who=ctx.operator,
         cluster=run.cluster,
         plan=run.plan,

@@ -49,6 +49,36 @@ class AuthenticationFailed(SshError):
     kind = ErrorKind.AUTH
 
 
+class IdentityUnusable(AuthenticationFailed):
+    """The identity (private key file) cannot be used as it is: passphrase-protected, not a private key
+    (a .pub, another format), or missing. Nothing reached the host: not an address or sshd problem."""
+
+
+def identity_error(host: str, identity: str | None, reason: str) -> IdentityUnusable:
+    """Return the error for an identity asyncssh could not load (`reason`: its KeyImportError text or
+    the OS error), saying what the file is and what to do. `identity` is the inventory's path, or None
+    when the key came from ~/.ssh/config or the default keys."""
+    where = f"the identity {identity}" if identity else "an identity from ~/.ssh/config or ~/.ssh/id_*"
+    path = identity or "KEYFILE"
+    lowered = reason.lower()
+    if "passphrase" in lowered or "encrypt" in lowered or "bcrypt" in lowered:
+        text = (
+            f"{host}: {where} is passphrase-protected and db2ops never asks for passphrases: load it into "
+            f"ssh-agent (`ssh-add {path}`) and remove `identity:` from this host in the inventory (with an "
+            f"identity set, only that file is offered, not the agent), or point `identity:` at a key "
+            f"without a passphrase kept 0600"
+        )
+    elif "no such file" in lowered:
+        text = f"{host}: {where} does not exist; fix `identity:` in the inventory (or the IdentityFile)"
+    else:
+        text = (
+            f"{host}: {where} is not a private key db2ops can use ({reason}); point `identity:` at the "
+            f"private key file (not the .pub) in OpenSSH or PEM format: `ssh-keygen -y -f {path}` prints "
+            f"its public key when it is one"
+        )
+    return IdentityUnusable(text, host)
+
+
 class CommandTimeout(SshError):
     """A remote command ran longer than its timeout; the connection stays usable."""
 

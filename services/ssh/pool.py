@@ -40,7 +40,9 @@ from services.ssh.errors import (
     HostKeyChanged,
     HostKeyUnknown,
     HostUnreachable,
+    IdentityUnusable,
     SshError,
+    identity_error,
 )
 from services.ssh.runner import CommandResult, HostRunner
 from services.ssh.session import OutputTooLarge, run_session
@@ -58,6 +60,7 @@ __all__ = [
     "HostKeyUnknown",
     "HostRunner",
     "HostUnreachable",
+    "IdentityUnusable",
     "SshError",
     "SshPool",
     "trust_host_key",
@@ -312,6 +315,8 @@ class SshPool:
                 f"authorized_keys on the host",
                 host.name,
             ) from None
+        except asyncssh.KeyImportError as exc:  # the key file, not the host: say what it is
+            raise identity_error(host.name, host.identity, str(exc)) from None
         except SshError:
             raise
         except TimeoutError:
@@ -321,6 +326,12 @@ class SshPool:
                 host.name,
             ) from None
         except (asyncssh.Error, OSError, ValueError) as exc:
+            if (
+                isinstance(exc, FileNotFoundError)
+                and host.identity
+                and exc.filename == os.path.expanduser(host.identity)
+            ):
+                raise identity_error(host.name, host.identity, "No such file") from None
             raise HostUnreachable(
                 f"{host.name}: cannot connect to {host.address}:{host.port or 22} ({_reason(exc)}); check the "
                 f"address in the inventory and that sshd runs there",

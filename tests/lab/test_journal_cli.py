@@ -47,9 +47,9 @@ def steps(out: str) -> list[tuple[str, str]]:
 
 async def test_journal_of_a_lab_cluster_comes_from_the_lab(lab_with_journals, capsys) -> None:
     inventory = str(lab_with_journals.inventory_path)
-    assert cli.main(["--inventory", inventory, "journal", "--cluster", "lab1"]) == 0
+    assert cli.main(["--inventory", inventory, "journal", "--cluster", "lab1", "--json"]) == 0
     assert steps(capsys.readouterr().out) == [("lab1", "takeover")]
-    assert cli.main(["--inventory", inventory, "journal"]) == 0
+    assert cli.main(["--inventory", inventory, "journal", "--json"]) == 0
     assert sorted(steps(capsys.readouterr().out)) == [
         ("lab1", "takeover"),
         ("lab2", "preflight"),
@@ -58,7 +58,7 @@ async def test_journal_of_a_lab_cluster_comes_from_the_lab(lab_with_journals, ca
 
 
 async def test_without_an_inventory_only_the_operator_journal(lab_with_journals, capsys) -> None:
-    assert cli.main(["journal"]) == 0
+    assert cli.main(["journal", "--json"]) == 0
     assert steps(capsys.readouterr().out) == [("prod1", "mute")]
 
 

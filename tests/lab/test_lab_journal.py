@@ -39,7 +39,9 @@ def record(journal: Journal, cluster: str, step: str) -> None:
     )
 
 
-async def test_lab_clusters_journal_in_the_lab_dir_and_real_clusters_in_the_real_journal(lab, xdg_state):
+async def test_lab_clusters_journal_in_the_lab_dir_and_real_clusters_in_the_real_journal(
+    lab, xdg_state, tmp_path
+):
     assert lab.journal_dir == lab.base_dir / "journal" and lab.journal_dir.is_dir()
     lab1 = lab.inventory().cluster("lab1")
     assert journal_dir_for(lab1) == lab.journal_dir
@@ -48,7 +50,16 @@ async def test_lab_clusters_journal_in_the_lab_dir_and_real_clusters_in_the_real
     assert journal_for(reloaded).path == lab.journal_dir / "journal.jsonl"
     real = Cluster(name="lab1", environment="prod", hosts=(Host("db2a", "10.0.0.5", known_hosts="/tmp/kh"),))
     assert journal_dir_for(real) == xdg_state
-    assert journal_dir_for(Cluster(name="other", lab=True)) == paths.lab_dir() / "journal"
+    # `lab: true` alone never moves a journal: a real cluster marked so by mistake keeps the operator's
+    assert journal_dir_for(Cluster(name="other", lab=True)) == xdg_state
+    kh = str(tmp_path / "ssh" / "known_hosts")
+    prod = Cluster(name="prod", lab=True, hosts=(Host("db2a", "10.0.0.5", known_hosts=kh),))
+    assert journal_dir_for(prod) == xdg_state
+    # nor does a known_hosts in the lab's folder for a cluster the lab does not run
+    in_lab = Cluster(
+        name="prod", lab=True, hosts=(Host("db2a", "10.0.0.5", known_hosts=str(lab.known_hosts_path)),)
+    )
+    assert journal_dir_for(in_lab) == xdg_state
 
 
 async def test_a_new_lab_run_starts_with_an_empty_journal(tmp_path, xdg_state):

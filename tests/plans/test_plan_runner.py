@@ -268,10 +268,14 @@ async def test_ctrl_c_mid_step_journals_what_was_sent_and_marks_the_run_interrup
     run.cancel()
     with pytest.raises(asyncio.CancelledError):
         await run
-    last = journal.read().entries[-1]
-    assert (last.step_id, last.result, last.who) == (victim.id, "failed", "alice")
+    read = journal.read()
+    last = read.entries[-1]
+    assert (last.step_id, last.result, last.who) == (victim.id, "interrupted", "alice")
     assert last.message.startswith("interrupted while applying: ")
     assert [a["command"] for a in last.actions] == ["tee /tmp/partial"]
+    # the intent written before anything was sent is closed by that outcome (same intent_id)
+    intent = read.intents[-1]
+    assert (intent.step_id, intent.intent_id) == (victim.id, last.intent_id) and not read.unfinished
     record = load_progress(cluster.name, "demo", tmp_path)
     assert record is not None and record.interrupted and record.outcome == "interrupted"
     assert record.current_step == victim.id and record.steps[victim.id] == "applying"

@@ -80,6 +80,7 @@ async def test_cluster_filter_and_markdown_export(lab, tmp_path) -> None:
         assert screen.last_export == tmp_path / "exports" / "db2ops-journal-lab1-20261126T150000Z.md"
         assert any(str(screen.last_export) in n.message for n in pilot.app._notifications)
     text = screen.last_export.read_text(encoding="utf-8")
+    assert screen.last_export.stat().st_mode & 0o777 == 0o600  # the journal's mode, not the umask's 0644
     assert text.startswith("# db2ops operator journal: lab1\n")
     assert "## monitoring on lab1 (" in text
     assert "### Audit data and archive paths on db2a [verified]" in text

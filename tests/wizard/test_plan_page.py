@@ -59,4 +59,5 @@ async def test_confirmation_and_export_name_the_plan_being_run(tmp_path) -> None
         await app.workers.wait_for_complete()
     [exported] = (tmp_path / "exports").iterdir()
     assert exported.name.startswith("ha-setup-lab1-") and exported.suffix == ".txt"
+    assert exported.stat().st_mode & 0o777 == 0o600  # like the journal: only the operator reads it
     assert "write /etc/corosync/corosync.conf" in exported.read_text(encoding="utf-8")
