@@ -41,6 +41,7 @@ from fault_proxy import ProxiedLab  # noqa: E402
 
 from services.context import ConsoleContext  # noqa: E402
 from services.part_errors import ErrorKind  # noqa: E402
+from services.quiet_warnings import quiet_dependency_warnings  # noqa: E402
 from services.settings import Settings  # noqa: E402
 from services.status.poll import ClusterFeed, StatusPoller, iter_parts  # noqa: E402
 
@@ -344,6 +345,7 @@ def main(argv: list[str] | None = None) -> int:
         "--feed", nargs=4, metavar=("ENDPOINT", "GROUP", "RATE", "SECONDS"), help=argparse.SUPPRESS
     )
     args = parser.parse_args(argv)
+    quiet_dependency_warnings()
     if args.feed:
         feeder(args.feed[0], args.feed[1], int(args.feed[2]), float(args.feed[3]))
         return 0
