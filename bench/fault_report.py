@@ -339,7 +339,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--minutes", type=float, default=2.0, help="soak duration (compressed)")
     parser.add_argument("--rate", type=int, default=5000, help="log feed, records/s")
     parser.add_argument("--clusters", type=int, default=20)
-    parser.add_argument("--log-cap", type=int, default=100_000)
+    parser.add_argument("--log-cap", type=int, default=20_000, help="entries the log tail keeps (filled in warm-up)")
     parser.add_argument("--no-soak", action="store_true")
     parser.add_argument(
         "--feed", nargs=4, metavar=("ENDPOINT", "GROUP", "RATE", "SECONDS"), help=argparse.SUPPRESS
