@@ -11,6 +11,7 @@ from collections import Counter
 
 import boto3
 import pytest
+from botocore.retries.standard import ExponentialBackoff
 from fault_proxy import ProxiedLab
 from plan_fixtures import lab_extras_for
 
@@ -37,9 +38,15 @@ async def _apply(proxied: ProxiedLab, pool: SshPool, journal: Journal) -> tuple[
     return code, json.loads(out.getvalue())
 
 
+@pytest.fixture
+def short_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the retries stay real (count, retry quota); only botocore's 1-20 s jittered sleeps are shortened
+    monkeypatch.setattr(ExponentialBackoff, "delay_amount", lambda self, context: 0.05)
+
+
 @pytest.mark.parametrize("fault", ["throttle", "500"])
 async def test_apply_under_aws_faults_then_rerun_has_no_duplicates(
-    proxied: ProxiedLab, tmp_path, fault
+    proxied: ProxiedLab, tmp_path, fault, short_backoff
 ) -> None:
     assert proxied.aws is not None and proxied.aws.http is not None
     if fault == "throttle":
