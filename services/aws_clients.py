@@ -25,7 +25,7 @@ STATUS_CONNECT_TIMEOUT_S = 3
 STATUS_READ_TIMEOUT_S = 5
 LAB_CREDENTIALS = ("lab-access-key", "lab-secret-key")  # moto accepts any; never sent to real AWS
 
-_clients: dict[tuple[str, AwsSettings, bool], Any] = {}
+_clients: dict[tuple[str, str, str | None, str | None, bool], Any] = {}
 _lock = threading.Lock()  # boto3 sessions are not thread-safe; the clients they build are
 
 
@@ -48,7 +48,9 @@ def make_read_client(service: str, aws: AwsSettings) -> Any:
 
 
 def _cached_client(service: str, aws: AwsSettings, *, status_read: bool) -> Any:
-    key = (service, aws, status_read)
+    # Keyed by what shapes the client only (not route tables or log groups): each client loads its own
+    # copy of the service model (EC2's is ~30 MB), so one per cluster made 20 lab clusters cost 700 MB.
+    key = (service, aws.region, aws.profile, aws.endpoint_url, status_read)
     with _lock:
         client = _clients.get(key)
         if client is None:

@@ -401,6 +401,9 @@ class LogStore:
         drop = max(1, len(self.entries) - self.max_entries + self.max_entries // 10)
         for e in self.entries[:drop]:
             self.level_counts[e.level] -= 1
+            # the dedup set follows the entries kept: a live tail's ids would otherwise grow it forever
+            if e.event_id is not None:
+                self._seen_ids.discard(e.event_id)
         del self.entries[:drop]
         del self._keys[:drop]
         self.refilter()

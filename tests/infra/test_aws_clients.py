@@ -75,6 +75,15 @@ def test_clients_are_cached_per_service_and_settings(moto: FaultyMotoServer) -> 
     assert make_client("ec2", aws) is make_client("ec2", AwsSettings(endpoint_url=moto.url))
     assert make_client("ec2", aws) is not make_client("logs", aws)
     assert make_client("ec2", aws) is not make_client("ec2", lab(moto, region="eu-west-1"))
+    # clusters that differ only in their resources (route table, log groups) share one client: each
+    # client holds its own copy of the service model (the fault report's soak: 20 clusters, 700 MB)
+    other = AwsSettings(
+        endpoint_url=moto.url, route_table_id="rtb-2", audit_log_group="g2", overlay_ip="10.0.0.9"
+    )
+    assert make_read_client("ec2", aws) is make_read_client("ec2", other)
+    assert make_read_client("ec2", aws) is not make_read_client(
+        "ec2", AwsSettings(endpoint_url=moto.url + "/")
+    )
 
 
 async def test_call_runs_boto3_in_a_thread_against_moto(moto: FaultyMotoServer) -> None:

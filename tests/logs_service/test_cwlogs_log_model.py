@@ -173,6 +173,17 @@ def test_bulk_load_sorts_and_trimming_keeps_the_newest():
     assert store.entries[0].ts_us > 1_501_000_000
 
 
+def test_trimming_forgets_the_event_ids_of_dropped_entries():
+    """A live tail adds ids forever: the dedup set must stay bounded by the entries kept (the fault
+    report's soak found it growing after the store was full)."""
+    store = LogStore(max_entries=1000)
+    for i in range(10_000):
+        store.add(entry(i, event_id=f"e{i}"))
+    assert len(store) <= 1000
+    assert len(store._seen_ids) == len(store)
+    assert store.add(entry(99_999, event_id="e9999")) == -1  # a kept entry is still deduplicated
+
+
 def test_to_us_and_from_us_round_trip_naive_as_utc():
     naive = datetime(2026, 11, 26, 10, 0, 0, 123456)
     assert from_us(to_us(naive)) == naive.replace(tzinfo=UTC)
