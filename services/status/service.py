@@ -289,6 +289,9 @@ async def _gather(
             *([route_task] if route_task is not None else []),
         ]
         pending = asyncio.gather(*every)  # cancelling it cancels every task
+        # A poll cancelled mid-snapshot never awaits `pending`: read its outcome here so asyncio does not log
+        # "_GatheringFuture exception was never retrieved" at shutdown.
+        pending.add_done_callback(_retrieved)
         if launch_turn is not None:
             try:
                 await asyncio.sleep(0)  # that pass sends this cluster's requests before the next cluster's
@@ -325,6 +328,12 @@ async def _gather(
         instance_ids={h.name: h.instance_id for h in cluster.hosts if h.instance_id},
     )
     return replace(status, verdicts=derive_verdicts(status)), key_errors
+
+
+def _retrieved(future: asyncio.Future[list[Any]]) -> None:
+    """Mark a finished gather's exception as seen (its tasks' parts are read elsewhere, or were abandoned)."""
+    if not future.cancelled():
+        future.exception()
 
 
 def _pick_crm(parts: dict[str, Part[CrmStatus]]) -> Part[CrmStatus] | None:
