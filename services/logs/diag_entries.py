@@ -17,6 +17,7 @@ from typing import cast
 from services.logs.diag_header import clean_record_text, fast_diag_header, has_junk_tail
 from services.logs.model import LogEntry
 from services.parsers.db2diag import HEADER_LAYOUT, TIMESTAMP, DiagRecord, DiagSplitter
+from services.text_safety import is_safe, safe_text
 
 _LEVELS = ("Critical", "Severe", "Error", "Warning", "Event", "Info", "Alert", "Debug")
 _LEVEL = {name: name for name in _LEVELS}  # captured text -> the one shared string
@@ -68,7 +69,15 @@ def _minute_bases(keys: list[str], pieces: list[str], fracs: list[int]) -> None:
 
 
 def _texts(pieces: list[str], tails: list[str | None]) -> list[str]:
-    """The entry text of each piece: the piece, cleaned where has_junk_tail says so (as from_diag)."""
+    """The entry text of each piece: the piece, cleaned where has_junk_tail says so, then without
+    escape sequences and control characters (as LogEntry.__init__ makes from_diag's)."""
+    texts = _junk_cleaned(pieces, tails)
+    if all(map(is_safe, texts)):  # the usual case: one C-level check per piece, no copy
+        return texts
+    return list(map(safe_text, texts))
+
+
+def _junk_cleaned(pieces: list[str], tails: list[str | None]) -> list[str]:
     if None in tails:
         return [clean_record_text(p) if has_junk_tail(p) else p for p in pieces]
     known = cast("list[str]", tails)  # no None: checked above, without a per-item loop
