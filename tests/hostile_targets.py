@@ -461,8 +461,24 @@ class Figures:
     slowest_input: str = ""
 
 
+def _short(value: object) -> str:
+    """repr() of `value`, dataclasses with only their fields that differ from the defaults."""
+    if isinstance(value, tuple):
+        return "(" + ", ".join(map(_short, value)) + ")"
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changed = []
+        for f in dataclasses.fields(value):
+            current = getattr(value, f.name)
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                changed.append(f"{f.name}={_short(current)}")
+            elif current != (f.default if f.default is not dataclasses.MISSING else f.default_factory()):
+                changed.append(f"{f.name}={_short(current)}")
+        return f"{type(value).__name__}({', '.join(changed)})"
+    return repr(value)
+
+
 def _describe(value: object, limit: int = 300) -> str:
-    text = repr(value)
+    text = _short(value)
     return text if len(text) <= limit else text[:limit] + f"… ({len(text)} chars)"
 
 
@@ -480,7 +496,7 @@ def run_target(
     def fail(value: object, what: str) -> None:
         figures.failure_count += 1
         if len(figures.failures) < 20:
-            figures.failures.append(f"{what}\n  input: {_describe(value)}")
+            figures.failures.append(f"{what}\n  input: {_describe(value, 1500)}")
 
     @settings(
         max_examples=cases,
