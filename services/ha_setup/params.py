@@ -28,7 +28,9 @@ OCF_HEARTBEAT = "/usr/lib/ocf/resource.d/heartbeat"
 DB2_AGENTS = ("db2hadr", "db2inst", "db2ethmon")  # what `db2cm -copy_resources` / `db2cppcmk -i` install
 CLUSTER_PACKAGES = ("pacemaker", "corosync", "crmsh", "corosync-qdevice")
 
-_PATH = re.compile(r"^/(?:[A-Za-z0-9._+-]+/?)*$")
+# Segments that end in "/" then an optional last one: the same paths as (?:[...]+/?)*, without its
+# exponential backtracking on a near miss (a 40-character value with "=" took seconds).
+_PATH = re.compile(r"^/(?:[A-Za-z0-9._+-]+/)*[A-Za-z0-9._+-]*$")
 _FILE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,254}$")
 _DOMAIN = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,31}$")  # corosync cluster_name, a crm property value
 _NIC = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,14}$")  # Linux IFNAMSIZ: 15 characters

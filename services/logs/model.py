@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Self, cast
 from services.logs.diag_header import clean_record_text, fast_diag_header, has_junk_tail
 from services.logs.summary import audit_level, audit_summary, diag_summary, one_line
 from services.private_file import open_private
+from services.text_safety import safe_line, safe_text
 
 if TYPE_CHECKING:  # the parsers are imported when first needed: opening the console does not parse logs
     from services.logs.filter_pattern import FilterPattern
@@ -54,7 +55,9 @@ def from_us(ts_us: int) -> datetime:
 
 class LogEntry:
     """One line of the log view. `ts_us` is UTC microseconds (the sort key); `text` is the full record as
-    written (it may end with a newline).
+    written (it may end with a newline), less any terminal escape sequence or control character other than
+    newline and tab (services/text_safety.py): remote db2diag or CloudWatch text never drives the terminal,
+    in a row, in the detail panel or in an export. Host and summary are cleaned the same way.
 
     Plain class with slots (identity equality) so the view can key caches and expansions by entry.
     """
@@ -74,15 +77,18 @@ class LogEntry:
         event_id: str | None = None,
         record: Record | None = None,
     ) -> None:
+        clean = safe_text(text)
         self.ts_us = ts_us
         self.source = source
         self.level = level
-        self._host = host  # None: worked out from the record when first shown
+        self._host = None if host is None else safe_line(host)  # None: from the record when first shown
         self.stream = stream
-        self._summary = summary  # None: likewise (parsing every field of 100k records up front is slow)
-        self.text = text
+        # None: likewise (parsing every field of 100k records up front is slow)
+        self._summary = None if summary is None else safe_line(summary)
+        self.text = clean
         self.event_id = event_id
-        self._record = record
+        # a record parsed from text that held escapes is dropped: re-parsed from the clean text when needed
+        self._record = record if clean is text else None
 
     def __repr__(self) -> str:
         return (
@@ -111,12 +117,12 @@ class LogEntry:
         if self._host is None:
             record = self.record
             found = "" if record is None else record.hostname  # both record kinds have one ("" if none)
-            self._host = sys.intern(found or self.stream)
+            self._host = sys.intern(safe_line(found or self.stream))
         return self._host
 
     @host.setter
     def host(self, value: str) -> None:
-        self._host = value
+        self._host = safe_line(value)
 
     @property
     def summary(self) -> str:
@@ -124,11 +130,12 @@ class LogEntry:
         if self._summary is None:
             record = self.record
             if record is None:
-                self._summary = one_line(self.text.strip().split("\n", 1)[0])
+                summary = one_line(self.text.strip().split("\n", 1)[0])
             elif self.source == "diag":  # the source names the record's kind
-                self._summary = diag_summary(cast("DiagRecord", record))
+                summary = diag_summary(cast("DiagRecord", record))
             else:
-                self._summary = audit_summary(cast("AuditRecord", record))
+                summary = audit_summary(cast("AuditRecord", record))
+            self._summary = safe_line(summary)
         return self._summary
 
     @classmethod

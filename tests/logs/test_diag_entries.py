@@ -177,6 +177,19 @@ def test_an_odd_record_between_ordinary_ones_gives_what_from_diag_gives(odd):
     assert len(entries) == len(parse_db2diag(text)) >= 3
 
 
+def test_escape_sequences_are_cleaned_alike_on_the_bulk_and_the_record_path():
+    # a db2diag MESSAGE carries text a database user shapes: no path may hand the terminal its escapes
+    text = DIAG_TEXTS["rsyslog-pmdb2diag-test-all-levels.FIXTURE.txt"]
+    at = [i for i in range(len(text)) if text.startswith("DB   : ", i)][2] + len("DB   : ")
+    text = text[:at] + "a\x1b]0;pwned\x07b\x1b[2Jc\x9b31md\x00" + text[at:]
+    fast = diag_entries_from_text(text)
+    assert [_view(e) for e in fast] == _slow_entries(text)
+    (hostile,) = [e for e in fast if "abcd" in e.text]
+    assert type(hostile) is not LogEntry  # the bulk path built it
+    assert "pwned" not in hostile.text and "\x1b" not in hostile.text and "\x9b" not in hostile.text
+    assert [_view(e) for e in entries_from_text(text, "diag", keep=True)] == [_view(e) for e in fast]
+
+
 def test_impossible_date_falls_back_to_zero_time_like_from_diag():
     odd = "2023-13-45-10.26.08.204400-420 I2E2           LEVEL: Severe\nMESSAGE : impossible date\n"
     entries = diag_entries_from_text(_HEAD + "\n" + odd + "\n" + _HEAD)
@@ -259,6 +272,7 @@ _NORMAL = [
     "DATA #1 : String, 23 bytes",
     "1797043",
     "",
+    "MESSAGE : any user can shape this\x1b]0;pwned\x07 \x1b[2Jcleared\x9b31m red",  # escapes: cleaned alike
 ]
 _ODD = [
     "LEVEL: Info",

@@ -297,7 +297,8 @@ HOSTILE = (
 
 def test_control_characters_in_a_record_never_reach_the_terminal():
     # A db2diag MESSAGE or an audited statement is text any database user can shape: the detail panel
-    # used to pass ESC sequences through, which retitled the terminal and cleared the screen.
+    # used to pass ESC sequences through, which retitled the terminal and cleared the screen. The entry
+    # drops them whole (services/text_safety.py), parameters included.
     from services.logs.model import entries_from_text
     from tui.widgets.log_detail import detail_content
     from tui.widgets.log_line import entry_line
@@ -305,12 +306,36 @@ def test_control_characters_in_a_record_never_reach_the_terminal():
     (entry,) = entries_from_text(HOSTILE, "diag")
     shown = detail_content(entry).plain
     assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", shown)
-    assert "x\\x1b]2;PWNED\\x07 \\x1b[31mred\\x9b2J \\x1b[2J end" in shown  # visible, not obeyed
+    assert "x red  end" in shown and "PWNED" not in shown and "\\x1b" not in shown
     assert "\\x0d" not in shown  # CRLF line ends are line ends
     entry.host = "db2\x1b[2Ja"
     row = entry_line(entry, lambda _name: Style(), None, (8, 40), False)
     assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", row.text)
-    assert "db2[2Ja" in row.text and "x]2;PWNED" in row.text
+    assert "db2a" in row.text and "PWNED" not in row.text
+
+
+async def test_escape_sequences_in_a_db2diag_record_reach_neither_the_row_nor_the_detail_panel():
+    # the bulk path (records in the middle of a load) and the record path (the first one) alike
+    from services.logs.model import entries_from_text
+
+    plain = HOSTILE.replace("\x1b]2;PWNED\x07 \x1b[31mred\x9b2J \x1b[2J end", "plain")
+    text = "".join(
+        (HOSTILE if i in (0, 3) else plain).replace("I1E100", f"I{i}E100").replace("10.00.00", f"10.00.0{i}")
+        for i in range(6)
+    )
+    entries = entries_from_text(text, "diag")
+    assert len(entries) == 6 and {type(e).__name__ for e in entries} == {"LogEntry", "_TextDiagEntry"}
+    async with LogsApp().run_test(size=(160, 40)) as pilot:
+        screen, view = await started(pilot, entries)
+        rows = [row_text(view, y) for y in range(6)]
+        assert all("x red  end" in rows[i] for i in (0, 3)) and "plain" in rows[1]
+        for y in (0, 3):
+            view.cursor = y
+            await pilot.pause()
+            body = str(screen.query_one("#detail-body").render())
+            assert "x red  end" in body and "PWNED" not in body
+            assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", body)
+        assert not any(re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]|PWNED", row) for row in rows)
 
 
 @pytest.mark.parametrize(("width", "detail"), [(100, 40), (80, 32), (200, 64)])

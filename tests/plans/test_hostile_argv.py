@@ -6,13 +6,11 @@ a host. Each step's check() reads (recorded at the runner) and its dry-run actio
 from __future__ import annotations
 
 import dataclasses
-import shlex
-from collections.abc import Sequence
 from typing import Any
 
 import pytest
+from builder_walk import RecordingRunner, exposed, walk
 
-from plans.fakes import Result
 from services.failover.steps import (
     ClearConstraintsStep,
     FailoverSettings,
@@ -26,7 +24,6 @@ from services.inventory.model import AwsSettings, Cluster, Host
 from services.inventory.names import UnsafeOperand
 from services.monitoring.params import MonitoringParamError, MonitoringParams
 from services.monitoring.plan import build_monitoring_plan
-from services.plans import Journal, PlanContext, Step
 from services.status.service import gather_cluster_status
 
 HOSTILE = "-oProxyCommand=touch /tmp/x"  # the issue's reproduction: one shlex word, still an ssh option
@@ -50,58 +47,11 @@ def _hostile_cluster(**changes: Any) -> Cluster:
     return Cluster(**values)
 
 
-class RecordingRunner:
-    """Answers every command with exit 0 and no output; records every argv."""
-
-    def __init__(self) -> None:
-        self.argvs: list[tuple[str, ...]] = []
-
-    async def run(self, host: Host, argv: Sequence[str], **_: Any) -> Result:
-        args = tuple(argv)
-        self.argvs.append(args)
-        return Result(host.name, args, shlex.join(args), 0, "", "")
-
-
-async def _no_aws(client: Any, method: str, **params: Any) -> Any:
-    raise RuntimeError("no AWS in this test")
-
-
-def _exposed(argv: Sequence[str], marker: str) -> list[str]:
-    """Words holding `marker` that a getopt-style tool reads as options: starting with '-', before `--`."""
-    end = list(argv).index("--") if "--" in argv else len(argv)
-    return [w for w in argv[:end] if marker in w and w.startswith("-")]
-
-
-async def _walk(steps: Sequence[Step], cluster: Cluster, tmp_path: Any) -> tuple[list[tuple[str, ...]], int]:
-    """Run every step's check() and describe(); return (every argv read or listed, steps refused)."""
-    runner = RecordingRunner()
-    ctx = PlanContext(
-        cluster=cluster, runner=runner, aws_call=_no_aws, journal=Journal(tmp_path / "j"), operator="t"
-    )
-    listed: list[tuple[str, ...]] = []
-    refused = 0
-    for step in steps:
-        try:
-            await step.check(ctx)
-        except UnsafeOperand:
-            refused += 1
-        except Exception:  # noqa: BLE001 - canned empty output breaks many checks; the argv is what counts
-            pass
-        try:
-            listed.extend(tuple(a.argv) for a in step.describe(ctx) if a.kind == "ssh")
-        except UnsafeOperand:
-            refused += 1
-        except Exception:  # noqa: BLE001
-            pass
-    return runner.argvs + listed, refused
-
-
 async def test_ha_plan_puts_no_hostile_host_name_where_a_tool_reads_options(tmp_path) -> None:
     cluster = _hostile_cluster()
-    argvs, refused = await _walk(build_ha_plan(cluster).steps, cluster, tmp_path)
+    argvs, refused = await walk(build_ha_plan(cluster).steps, cluster, tmp_path)
     assert len(argvs) >= 40, "the walk reached too few commands to mean anything"
-    exposed = [(argv, _exposed(argv, HOSTILE)) for argv in argvs if _exposed(argv, HOSTILE)]
-    assert exposed == []
+    assert [(argv, exposed(argv, HOSTILE)) for argv in argvs if exposed(argv, HOSTILE)] == []
     ssh = [argv for argv in argvs if "ssh" in argv]
     assert len(ssh) == 4  # prereq-ssh on both Db2 hosts reads root ssh to the two other hosts
     assert all(argv[argv.index("--") + 1].startswith(HOSTILE) for argv in ssh)
@@ -110,9 +60,9 @@ async def test_ha_plan_puts_no_hostile_host_name_where_a_tool_reads_options(tmp_
 
 async def test_monitoring_plan_and_status_put_no_hostile_value_where_a_tool_reads_options(tmp_path) -> None:
     cluster = _hostile_cluster()
-    argvs, _ = await _walk(build_monitoring_plan(cluster).steps, cluster, tmp_path)
+    argvs, _ = await walk(build_monitoring_plan(cluster).steps, cluster, tmp_path)
     assert len(argvs) >= 10
-    assert [a for a in argvs if _exposed(a, HOSTILE)] == []
+    assert [a for a in argvs if exposed(a, HOSTILE)] == []
     runner = RecordingRunner()
     await gather_cluster_status(_hostile_cluster(database="-x"), runner, aws_route=False)
     assert len(runner.argvs) == 9  # crm_mon, quorumtool, qdevice-tool, db2pd on each Db2 host; qnetd-tool
@@ -135,9 +85,9 @@ async def test_failover_steps_refuse_hostile_pacemaker_names(tmp_path) -> None:
     cluster = _hostile_cluster(database="-x")
     settings = FailoverSettings(cluster=cluster, target=NAMES[1], kind="pacemaker", clone="-rsc-clone")
     steps = [MoveStep(settings), ClearConstraintsStep(settings, after_move=True), TakeoverStep(settings)]
-    argvs, refused = await _walk(steps, cluster, tmp_path)
+    argvs, refused = await walk(steps, cluster, tmp_path)
     assert refused >= 3  # crm resource move/clear and db2 takeover: never sent with these names
-    assert [a for a in argvs if _exposed(a, "-x") or _exposed(a, "-rsc") or _exposed(a, HOSTILE)] == []
+    assert [a for a in argvs if exposed(a, "-x") or exposed(a, "-rsc") or exposed(a, HOSTILE)] == []
     plain = Cluster(name="c", database="HADRDB", hosts=(Host("db2a", "db2a"), Host("db2b", "db2b")))
     good = FailoverSettings(cluster=plain, target="db2b", kind="forced", clone="db2_x-clone")
     assert good.pcmk("crm", "resource", "move", "db2_x-clone", "db2b") == (
@@ -173,9 +123,9 @@ async def test_every_text_parameter_is_refused_or_never_lands_where_a_tool_reads
             plan = build(plain, params_cls(**{f.name: HOSTILE}))
         except ValueError:  # HaParamError / MonitoringParamError: refused by the params validation
             continue
-        argvs, _ = await _walk(plan.steps, plain, tmp_path / f.name)
+        argvs, _ = await walk(plan.steps, plain, tmp_path / f.name)
         assert argvs
-        assert [a for a in argvs if _exposed(a, HOSTILE)] == [], f.name
+        assert [a for a in argvs if exposed(a, HOSTILE)] == [], f.name
         walked += 1
     assert walked <= 3  # only names that never reach a host command (IAM role/policy, log stream) pass
 
@@ -193,7 +143,7 @@ async def test_tools_that_take_double_dash_get_it_before_their_operands(tmp_path
     )
     seen: set[str] = set()
     for plan in (build_ha_plan(plain), build_monitoring_plan(plain)):
-        argvs, _ = await _walk(plan.steps, plain, tmp_path / plan.name)
+        argvs, _ = await walk(plan.steps, plain, tmp_path / plan.name)
         for argv in argvs:
             tool = argv[2] if argv[:2] == ("sudo", "-n") else argv[0]
             if tool in GETOPT_TOOLS:
