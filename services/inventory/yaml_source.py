@@ -13,6 +13,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 MAX_MERGE_DEPTH = 20
 MAX_MERGED_ENTRIES = 10_000  # far above any real inventory; a bomb reaches it within microseconds
 MAX_NODES = 100_000  # distinct YAML values in one file
+MAX_DEPTH = 64  # nesting levels: an inventory needs 5, settings 2; the readers walk nodes recursively
 
 
 class YamlProblem(Exception):
@@ -40,10 +41,17 @@ def compose(text: str) -> Node | None:
     """Return the root node of one YAML document, or None for an empty document.
 
     Raises YamlProblem (with the line/column from the parser's mark) for any YAML syntax error, a tab used
-    for indentation, more than one document, or more than MAX_NODES values.
+    for indentation, more than one document, more than MAX_NODES values or more than MAX_DEPTH levels.
     """
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except RecursionError:  # PyYAML's composer recurses once per nesting level
+        raise YamlProblem(
+            f"the YAML is nested too deeply (more than {MAX_DEPTH} levels)",
+            0,
+            0,
+            "this is not an inventory or settings file; check the path",
+        ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 0
@@ -62,14 +70,22 @@ def compose(text: str) -> Node | None:
 
 def _check_size(root: Node) -> None:
     """Raise YamlProblem when the document holds more than MAX_NODES distinct values (aliases count once:
-    they are the same node, and the readers never expand them except through `<<` merges)."""
+    they are the same node, and the readers never expand them except through `<<` merges) or nests them
+    more than MAX_DEPTH levels deep."""
     seen: set[int] = set()
-    stack = [root]
+    stack = [(root, 1)]
     while stack:
-        node = stack.pop()
+        node, depth = stack.pop()
         if id(node) in seen:
             continue
         seen.add(id(node))
+        if depth > MAX_DEPTH:
+            raise YamlProblem(
+                f"the YAML is nested too deeply (more than {MAX_DEPTH} levels)",
+                line_of(node),
+                column_of(node),
+                "this is not an inventory or settings file; check the path",
+            )
         if len(seen) > MAX_NODES:
             raise YamlProblem(
                 f"the YAML holds more than {MAX_NODES} values",
@@ -78,10 +94,10 @@ def _check_size(root: Node) -> None:
                 "this is not an inventory or settings file; check the path",
             )
         if isinstance(node, SequenceNode):
-            stack.extend(node.value)
+            stack.extend((item, depth + 1) for item in node.value)
         elif isinstance(node, MappingNode):
             for key, value in node.value:
-                stack.extend((key, value))
+                stack.extend(((key, depth + 1), (value, depth + 1)))
 
 
 _constructor = yaml.constructor.SafeConstructor()

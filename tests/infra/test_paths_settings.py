@@ -157,3 +157,21 @@ def test_a_merge_key_bomb_in_settings_loads_at_once_or_is_refused(tmp_path: Path
     path.write_text(f"keymap: {{<<: [&big {{{keys}}}, {fan}]}}\n")
     with pytest.raises(SettingsError, match=r"line 1: merge keys `<<` in keymap bring in more than 10000"):
         load_settings(path)
+
+
+@pytest.mark.parametrize("depth", [150, 5000])
+def test_deeply_nested_yaml_is_a_settings_or_inventory_error_not_a_recursion_error(
+    tmp_path: Path, depth: int
+) -> None:
+    """Found by bench/hostile_report.py: PyYAML's composer recursed into a RecursionError at ~150 levels."""
+    from services.inventory.loader import InventoryError, load_inventory
+
+    nested = "{x: " * depth + "1" + "}" * depth
+    path = tmp_path / "settings.yaml"
+    path.write_text(f"keymap: {nested}\n")
+    with pytest.raises(SettingsError, match="nested too deeply"):
+        load_settings(path)
+    inventory = tmp_path / "inventory.yaml"
+    inventory.write_text(f"clusters: {nested}\n")
+    with pytest.raises(InventoryError, match="nested too deeply"):
+        load_inventory(inventory)
