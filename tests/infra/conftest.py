@@ -1,10 +1,12 @@
-"""Fixtures for tests/infra: a moto server on 127.0.0.1 with a fault-injecting WSGI middleware."""
+"""Fixtures for tests/infra: a moto server on 127.0.0.1 with a fault-injecting WSGI middleware, and the
+real asyncssh test server (`sshd`) with `no_agent` for the modules that connect to it."""
 
 from __future__ import annotations
 
 import json
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +14,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 from moto.server import ThreadedMotoServer
 from werkzeug.serving import make_server
 
+from infra.sshd_fixture import TestSshd
 from services import aws_clients
 
 EC2_THROTTLED = (
@@ -78,3 +81,17 @@ def moto(moto_server: FaultyMotoServer) -> Iterator[FaultyMotoServer]:
     yield moto_server
     moto_server.throttle_next = 0
     aws_clients.clear_client_cache()
+
+
+@pytest.fixture
+def no_agent(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only the test's identity is offered (an ssh-agent of the machine running the tests is not asked)."""
+    monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
+
+
+@pytest.fixture
+async def sshd(tmp_path: Path) -> AsyncIterator[TestSshd]:
+    server = TestSshd(tmp_path)
+    await server.start()
+    yield server
+    await server.stop()

@@ -6,28 +6,17 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncssh
 import pytest
 
+from infra.sshd_fixture import TestSshd
 from services.inventory.model import Host
 from services.ssh.pool import AuthenticationFailed, IdentityUnusable, SshPool
-from tests.infra.sshd_fixture import TestSshd
 
-
-@pytest.fixture(autouse=True)
-def no_agent(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
-
-
-@pytest.fixture
-async def sshd(tmp_path: Path) -> AsyncIterator[TestSshd]:
-    server = TestSshd(tmp_path)
-    await server.start()
-    yield server
-    await server.stop()
+# sshd and no_agent: tests/infra/conftest.py (the test server; only the test's identity is offered)
+pytestmark = pytest.mark.usefixtures("no_agent")
 
 
 def _host(sshd: TestSshd, tmp_path: Path, identity: Path) -> Host:

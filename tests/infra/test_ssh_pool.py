@@ -7,7 +7,6 @@ import json
 import shlex
 import socket
 import stat
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -30,18 +29,8 @@ from services.ssh.pool import (
     trust_host_key,
 )
 
-
-@pytest.fixture(autouse=True)
-def no_agent(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)  # only the test's identity is offered
-
-
-@pytest.fixture
-async def sshd(tmp_path: Path) -> AsyncIterator[TestSshd]:
-    server = TestSshd(tmp_path)
-    await server.start()
-    yield server
-    await server.stop()
+# sshd and no_agent: tests/infra/conftest.py (the test server; only the test's identity is offered)
+pytestmark = pytest.mark.usefixtures("no_agent")
 
 
 def host_for(sshd: TestSshd, known_hosts: Path, trusted: bool = True) -> Host:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import socket
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -23,18 +23,8 @@ from services.status.model import ClusterStatus
 from services.status.service import StatusService, gather_cluster_status, overlay_route_part
 from services.status.verdicts import derive_verdicts
 
-
-@pytest.fixture(autouse=True)
-def no_agent(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)  # only the test's identity is offered
-
-
-@pytest.fixture
-async def sshd(tmp_path: Path) -> AsyncIterator[TestSshd]:
-    server = TestSshd(tmp_path)
-    await server.start()
-    yield server
-    await server.stop()
+# sshd and no_agent: tests/infra/conftest.py (the test server; only the test's identity is offered)
+pytestmark = pytest.mark.usefixtures("no_agent")
 
 
 def db_host(sshd: TestSshd, known_hosts: Path, *, trusted: bool = True, port: int | None = None) -> Host:

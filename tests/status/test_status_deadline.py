@@ -79,10 +79,10 @@ def closed_port() -> int:
         return s.getsockname()[1]
 
 
-def test_status_json_with_a_stalled_aws_endpoint_returns_well_under_20s(
-    stalled: StalledEndpoint, tmp_path: Path
-) -> None:
-    port = closed_port()  # the SSH hosts refuse at once: only the AWS part could hold the command
+def _stalled_inventory(tmp_path: Path, endpoint_url: str) -> Path:
+    """An inventory whose SSH hosts refuse at once (a closed port) and whose AWS endpoint is `endpoint_url`:
+    only the AWS part could hold a command."""
+    port = closed_port()
     inventory = tmp_path / "inventory.yaml"
     inventory.write_text(
         f"""clusters:
@@ -95,11 +95,18 @@ def test_status_json_with_a_stalled_aws_endpoint_returns_well_under_20s(
       - {{name: qdev, address: 127.0.0.1, port: {port}, role: qdevice}}
     aws:
       region: us-east-1
-      endpoint_url: {stalled.url}
+      endpoint_url: {endpoint_url}
       route_table_id: rtb-0123456789abcdef0
       overlay_ip: 192.168.1.81
 """
     )
+    return inventory
+
+
+def test_status_json_with_a_stalled_aws_endpoint_returns_well_under_20s(
+    stalled: StalledEndpoint, tmp_path: Path
+) -> None:
+    inventory = _stalled_inventory(tmp_path, stalled.url)
     started = time.monotonic()
     # default settings (no settings.yaml): before the deadline this took 151 s (5 attempts x 30 s)
     proc = run_db2ops(tmp_path, "--inventory", str(inventory), "status", "--json", timeout=60)
@@ -216,23 +223,7 @@ async def test_abandoned_aws_read_runs_in_a_daemon_thread(stalled: StalledEndpoi
 
 def test_status_stops_at_the_command_deadline_with_exit_2(stalled: StalledEndpoint, tmp_path: Path) -> None:
     """command_deadline_s bounds the whole headless command, even when a part's own deadline is longer."""
-    port = closed_port()
-    inventory = tmp_path / "inventory.yaml"
-    inventory.write_text(
-        f"""clusters:
-  - name: stalled
-    instance: db2inst1
-    database: HADRDB
-    hosts:
-      - {{name: db2a, address: 127.0.0.1, port: {port}, role: db}}
-      - {{name: db2b, address: 127.0.0.1, port: {port}, role: db}}
-      - {{name: qdev, address: 127.0.0.1, port: {port}, role: qdevice}}
-    aws:
-      endpoint_url: {stalled.url}
-      route_table_id: rtb-0123456789abcdef0
-      overlay_ip: 192.168.1.81
-"""
-    )
+    inventory = _stalled_inventory(tmp_path, stalled.url)
     settings = tmp_path / "cfg" / "db2ops" / "settings.yaml"
     settings.parent.mkdir(parents=True)
     settings.write_text("status_deadline_s: 120\ncommand_deadline_s: 1.5\n")
