@@ -37,7 +37,7 @@ def alarm_verdicts(s: ClusterStatus) -> Iterator[Verdict]:
     if not firing:
         return
     listed = ", ".join(f"{a.name} ({alarm_age(a, s.taken_at)})" for a in firing)
-    count = plural(len(firing), "CloudWatch alarm")
+    count = plural(len(firing), "alarm")
     first = firing[0].name
     yield Verdict(
         ALARM_CODE,
