@@ -1,11 +1,11 @@
 """Pilot tests of `:fleet`: worst cluster first (then by name), counted nouns, the alarms column, and columns
-that give way to the verdict on 100- and 80-column terminals."""
+that give way to the verdict on 100- and 80-column terminals; and an alarm in ALARM on the status banner."""
 
 from __future__ import annotations
 
 import pytest
 import tui_fixtures as fx
-from test_tui_app import header, make_app, polled, until
+from test_tui_app import banner, header, make_app, polled, until
 
 from screens.fleet import COLUMNS, MIN_VERDICT_WIDTH, VERDICT_WIDTH, FleetScreen, fleet_columns
 from tui.widgets.banner import banner_text
@@ -151,3 +151,14 @@ def test_fleet_columns_drop_in_order_and_give_the_rest_to_the_verdict():
     assert list(tiny) == ["Cluster", "Promoted", "HADR", "Verdict"]  # Alarms went only when it had to
     assert tiny["Verdict"] >= MIN_VERDICT_WIDTH
     assert fleet_columns(widths, 30) == {"Cluster": 9, "Verdict": MIN_VERDICT_WIDTH}
+
+
+async def test_the_status_banner_names_an_alarm_in_alarm_with_its_age():
+    app, _ = make_app("alarm_in_alarm")
+    async with app.run_test(size=(160, 50)) as pilot:
+        await polled(pilot, app)
+        text = banner(app)
+        # an otherwise healthy cluster is degraded by its alarm, named with how long it has been in ALARM
+        assert text.startswith(" WARNING   1 alarm in ALARM: db2ops-lab-hadr-sensitive-table-access (for 2m)")
+        assert "see why on `:alarms`" in text
+        assert "db2diag-error-severe" not in text  # that one is OK
