@@ -293,7 +293,9 @@ async def _gather(
             qnetd_task = asyncio.ensure_future(host_part(qhost, QNETD_TOOL, parse_qnetd_tool))
         if aws_route and cluster.aws.route_table_id and cluster.aws.overlay_ip:
             route_task = asyncio.ensure_future(overlay_route_part(cluster, clock, deadline_s=deadline_s))
-        if aws_route and alarm_reads is not None:
+        # a lab without moto (`db2ops lab --no-aws`) has no CloudWatch: never read a real account's instead
+        no_cloudwatch = cluster.lab and not cluster.aws.is_lab
+        if aws_route and alarm_reads is not None and not no_cloudwatch:
             alarms_task = asyncio.ensure_future(
                 alarms_part(
                     cluster, alarm_reads, clock=clock, deadline_s=deadline_s, cluster_names=cluster_names

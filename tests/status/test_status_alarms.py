@@ -129,6 +129,20 @@ def test_text_names_the_alarms_in_alarm():
     assert "  alarms [aws:cloudwatch us-east-1, 0.0s] 1 of 2 alarms in ALARM: db2ops-c-a (for 1m)" in text
 
 
+def test_an_alarm_going_into_and_out_of_alarm_is_an_event():
+    from services.status.events import diff_snapshots
+
+    ok = with_alarms(ClusterAlarm("db2ops-c-a", "OK", T - 60), ClusterAlarm("db2ops-c-b", "OK", T - 60))
+    fired = with_alarms(ClusterAlarm("db2ops-c-a", "ALARM", T), ClusterAlarm("db2ops-c-b", "OK", T - 60))
+    events = diff_snapshots(ok, fired)
+    assert [(e.kind, e.message, e.severity) for e in events] == [
+        ("alarm_fired", "alarm db2ops-c-a went into ALARM (was OK)", Severity.WARNING)
+    ]
+    assert [e.kind for e in diff_snapshots(fired, ok)] == ["alarm_cleared"]
+    unread = with_alarms(error=PartError(ErrorKind.AWS_ERROR, "no answer"))
+    assert diff_snapshots(ok, unread) == [] and diff_snapshots(unread, fired) == []  # not observed: no change
+
+
 # ------------------------------------------------------------------ the read, against moto
 
 
@@ -197,6 +211,9 @@ async def test_status_service_snapshot_carries_the_alarms_part_and_verdict(aws: 
     assert "alarm_in_alarm" in {v.code for v in s.verdicts}
     quiet = StatusService(Inventory(clusters=(cluster,)), NoHosts(), aws_route=False)
     assert (await quiet.snapshot(cluster)).alarms is None  # no AWS read at all
+    # `db2ops lab --no-aws`: a lab cluster with no moto behind it never reads a real account's alarms
+    bare_lab = Cluster(name="east", aws=AwsSettings(), lab=True)
+    assert (await StatusService(Inventory(clusters=(bare_lab,)), NoHosts()).snapshot(bare_lab)).alarms is None
 
 
 async def test_an_endpoint_that_refuses_is_a_part_error_not_a_crash():
