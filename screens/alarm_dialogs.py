@@ -17,6 +17,7 @@ from textual.widgets import Button, DataTable, Input, Label, Static
 
 from services.alarms.service import AlarmHistory, AlarmServiceError, AlarmView, SubscriptionView
 from services.alarms.steps import AlarmEditError, check_period, check_threshold
+from services.words import plural
 
 DIALOG_CSS = """
 .alarm-dialog { width: 78; height: auto; max-height: 90%; padding: 1 2; border: thick $warning;
@@ -242,7 +243,9 @@ class AlarmHistoryScreen(ModalScreen[None]):
         """Fill the table with `history` (newest first)."""
         self.history = history
         lab = " (lab: recorded by the lab's CloudWatch evaluator)" if history.source == "lab" else ""
-        self.query_one("#history-status", Static).update(f"{len(history.items)} entries, newest first{lab}")
+        self.query_one("#history-status", Static).update(
+            f"{plural(len(history.items), 'entry', 'entries')}, newest first{lab}"
+        )
         table = self.query_one(DataTable)
         table.clear()
         for i, item in enumerate(history.items):

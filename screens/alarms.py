@@ -39,6 +39,7 @@ from services.alarms.service import (
 from services.alarms.steps import AlarmEditError, DeleteAlarmStep, EditAlarmStep, MuteAlarmStep, TestFireStep
 from services.inventory.model import Cluster
 from services.plans import WriteRefused, ensure_writable
+from services.words import plural
 from tui.screen_registry import ScreenUnavailable, register_screen
 from tui.widgets.header import ConsoleHeader
 
@@ -252,7 +253,7 @@ class AlarmsScreen(Screen[None]):
         self._render_selected()
 
     def _render_status(self) -> None:
-        bits = [f"{len(self.alarms)} alarms", f"{sum(a.state == 'ALARM' for a in self.alarms)} in ALARM"]
+        bits = [plural(len(self.alarms), "alarm"), f"{sum(a.state == 'ALARM' for a in self.alarms)} in ALARM"]
         bits.append(f"{sum(a.ours for a in self.alarms)} by db2ops")
         lab_note = self.service.lab_note if self.lab else ""  # a lab in another process
         if self.lab and not lab_note:

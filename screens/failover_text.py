@@ -14,6 +14,7 @@ from textual.content import Content
 from services.failover import EXPECTED_SECONDS, Preflight
 from services.failover.run import FailoverRun
 from services.timeline.model import TimelineEntry
+from services.words import plural
 from tui.widgets.yes_no_modal import YesNoModal, yes_no_css
 
 _MARK = {
@@ -42,7 +43,7 @@ def checklist_content(preflight: Preflight | None) -> Content:
     elif not preflight.runnable:
         lines.append(
             Content.styled(
-                f"\nRefused: {len(preflight.failures)} blocking check(s) failed.", "bold $text-error"
+                f"\nRefused: {plural(len(preflight.failures), 'blocking check')} failed.", "bold $text-error"
             )
         )
     else:

@@ -1,4 +1,5 @@
-"""The fleet screen: one row per cluster (verdict, promoted node, HADR state, data age); Enter opens it."""
+"""The fleet screen: one row per cluster, worst first (verdict, promoted node, HADR state, alarms in ALARM,
+data age); Enter opens it."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer
 
+from services.alarms.model import cluster_alarm_prefix
 from services.status.model import ClusterStatus, Severity
 from services.status.poll import STALE_FACTOR, ClusterFeed
+from services.words import plural
 from tui.screen_registry import register_screen
 from tui.widgets.banner import banner_text
 from tui.widgets.format import fit_text, format_age
@@ -21,12 +24,17 @@ from tui.widgets.header import ConsoleHeader
 if TYPE_CHECKING:
     from tui.app import Db2OpsApp
 
-# what a DBA scans for first (promoted node, HADR) sits left of the long verdict: visible at 80 columns
-COLUMNS = ("Cluster", "Promoted", "HADR", "Data age", "Verdict", "Env", "Mode")
-_RIGHT = ("Env", "Mode")  # may scroll off a narrow terminal; everything left of them may not
-VERDICT_WIDTH = 70  # the verdict column's width at most; it shrinks to fit the terminal
-MIN_VERDICT_WIDTH = 24
+# what a DBA scans for first (promoted node, HADR, alarms) sits left of the verdict, which takes the rest
+COLUMNS = ("Cluster", "Promoted", "HADR", "Alarms", "Data age", "Verdict", "Env", "Mode")
+# On a narrow terminal these give way to the verdict, in this order: the first three while the verdict
+# is under VERDICT_WIDTH, the others only while it is under MIN_VERDICT_WIDTH. Cluster and Verdict stay.
+DROP_ORDER = ("Mode", "Env", "Data age", "Alarms", "Promoted", "HADR")
+_OPTIONAL = ("Mode", "Env", "Data age")
+VERDICT_WIDTH = 40  # the verdict's width worth dropping Mode, Env and Data age for
+MIN_VERDICT_WIDTH = 24  # below this the verdict says too little: Alarms, Promoted and HADR go too
 HADR_WIDTH = 17  # DISCONNECTED_PEER; REMOTE_CATCHUP_PENDING is cut with "…"
+HADR_NARROW_WIDTH = 12  # DISCONNECTED; longer states are cut with "…"
+ALARMS_WIDTH = 7  # "2 ALARM"
 _SEVERITY_STYLE = {
     Severity.OK: "$success",
     Severity.INFO: "$primary",
@@ -47,38 +55,99 @@ def fleet_hadr(status: ClusterStatus | None) -> str:
     return fresh[0].state or "—"
 
 
+def fleet_alarms(status: ClusterStatus | None) -> str:
+    """Return the Alarms cell: "2 ALARM" (that many of the cluster's alarms in ALARM), "OK" (none of
+    them), "none" (the cluster has no alarms), "?" (CloudWatch did not answer), "—" (not read)."""
+    part = status.alarms if status is not None else None
+    if part is None:
+        return "—"
+    if not part.ok or part.value is None:
+        return "?"
+    if not part.value:
+        return "none"
+    firing = sum(a.state == "ALARM" for a in part.value)
+    return f"{firing} ALARM" if firing else "OK"
+
+
+def fleet_rank(feed: ClusterFeed) -> tuple[int, str]:
+    """Return the sort key of a cluster's row: worst severity first, then by name."""
+    return (-banner_text(feed.status, feed.poll_error).severity.rank, feed.cluster.name)
+
+
+def fleet_columns(widths: dict[str, int], screen_width: int) -> dict[str, int]:
+    """Return the columns shown at `screen_width` with their widths, in COLUMNS order: the verdict takes
+    what the others leave. While it is under VERDICT_WIDTH, Mode, Env and Data age drop and HADR narrows to
+    HADR_NARROW_WIDTH; while it is under MIN_VERDICT_WIDTH, Alarms, Promoted and HADR drop too.
+    `widths` holds every column but the verdict."""
+    shown = {c: widths.get(c, 0) for c in COLUMNS}
+
+    # DataTable pads each cell by one column on both sides; 2 more for the scrollbar
+    def room() -> int:
+        return screen_width - sum(w + 2 for c, w in shown.items() if c != "Verdict") - 2 - 2
+
+    for column in DROP_ORDER:
+        if column == "Alarms" and room() < VERDICT_WIDTH:
+            shown["HADR"] = min(shown["HADR"], HADR_NARROW_WIDTH)
+        if room() >= (VERDICT_WIDTH if column in _OPTIONAL else MIN_VERDICT_WIDTH):
+            continue
+        del shown[column]
+    shown["Verdict"] = max(MIN_VERDICT_WIDTH, room())
+    return shown
+
+
+def fit_verdict(label: str, width: int) -> str:
+    """Return `label` cut to `width` with "…": at a word boundary, unless that loses a long last word (an
+    alarm's name) that a cut inside it would partly show."""
+    cut = fit_text(label, width)
+    if len(cut) >= width - 5 or len(label) <= width:
+        return cut
+    return label[: width - 1].rstrip(" ,;:·-") + "…"
+
+
 def fleet_row(
-    feed: ClusterFeed, now: float, interval: float, verdict_width: int = VERDICT_WIDTH
+    feed: ClusterFeed, now: float, interval: float, layout: dict[str, int] | None = None
 ) -> tuple[Content | str, ...]:
-    """Return the cells of one cluster's row (in COLUMNS order): words first, colour second (NO_COLOR keeps
-    the meaning)."""
+    """Return the cells of one cluster's row for `layout` (fleet_columns: the columns shown and their
+    widths; None: every column, the verdict 70 wide): words first, colour second (NO_COLOR keeps the
+    meaning). Without the Data age column a stale row says so in its verdict."""
+    layout = layout or dict.fromkeys(COLUMNS, 0) | {"HADR": HADR_WIDTH, "Verdict": 70}
+    verdict_width, hadr_width = layout["Verdict"], layout.get("HADR", HADR_WIDTH)
     c = feed.cluster
     status = feed.status
     text = banner_text(status, feed.poll_error)
+    age = max(0.0, now - status.taken_at) if status is not None else None
+    stale = feed.poll_error is not None or (age is not None and age > STALE_FACTOR * interval)
     # the healthy headline already starts with "Healthy:"; other severities say theirs first
     label = (
         text.headline if text.severity is Severity.OK else f"{text.severity.value.upper()}: {text.headline}"
     )
     if text.severity is Severity.OK and len(label) > verdict_width:
         label = "Healthy"  # the promoted node and HADR state have their own columns
-    verdict = Content.styled(fit_text(label, verdict_width), _SEVERITY_STYLE[text.severity])
+    # the row names the cluster: its alarms' "db2ops-<cluster>-" says it again, at the verdict's expense
+    label = label.replace(cluster_alarm_prefix(c.name), "")
+    if stale and "Data age" not in layout:
+        label = f"STALE {format_age(age)} · {label}"
     promoted = (status.promoted_node if status else None) or ("NONE" if status and status.crm else "—")
     hadr = fleet_hadr(status)
-    age = max(0.0, now - status.taken_at) if status is not None else None
-    stale = feed.poll_error is not None or (age is not None and age > STALE_FACTOR * interval)
-    age_text = Content.styled(("STALE " if stale else "") + format_age(age), "$warning" if stale else "")
+    alarms = fleet_alarms(status)
     mode = ("read-only" if c.read_only else "read-write") + (" lab" if c.lab else "")
     hadr_style = "$success" if hadr == "PEER" else "$text-muted" if hadr == "—" else "bold $error"
-    promoted_cell = Content.styled(promoted, "bold $error" if promoted == "NONE" else "bold")
-    return (
-        Content.styled(c.name, "bold"),
-        promoted_cell,
-        Content.styled(fit_text(hadr, HADR_WIDTH), hadr_style),
-        age_text,
-        verdict,
-        c.environment,
-        mode,
+    alarms_style = (
+        "bold $error" if alarms.endswith("ALARM") else "$success" if alarms == "OK" else "$text-muted"
     )
+    cells: dict[str, Content | str] = {
+        "Cluster": Content.styled(c.name, "bold"),
+        "Promoted": Content.styled(promoted, "bold $error" if promoted == "NONE" else "bold"),
+        "HADR": Content.styled(fit_text(hadr, hadr_width), hadr_style),
+        "Alarms": Content.styled(alarms, alarms_style),
+        "Data age": Content.styled(
+            ("STALE " if stale else "") + format_age(age), "$warning" if stale else ""
+        ),
+        "Verdict": Content.styled(fit_verdict(label, verdict_width), _SEVERITY_STYLE[text.severity]),
+        "Env": c.environment,
+        "Mode": mode,
+    }
+    return tuple(cells[column] for column in layout)
 
 
 class FleetTable(DataTable[Any]):
@@ -90,7 +159,13 @@ class FleetTable(DataTable[Any]):
 class FleetScreen(Screen[None]):
     """Every cluster of the inventory at a glance."""
 
-    HELP = "One row per cluster, in inventory order; each row leads with the cluster's worst verdict in words. Enter (or a click on the highlighted row) opens the cluster."
+    HELP = (
+        "One row per cluster, worst first (critical, warning, note, healthy), then by name; each row says "
+        "the cluster's worst verdict in words. Alarms: how many of the cluster's CloudWatch alarms are in "
+        "ALARM (OK: none; none: no alarms set up; ?: CloudWatch did not answer). On a narrow terminal Mode, "
+        "Env and Data age give way to the verdict first (a stale row then starts with STALE). Enter (or a "
+        "click on the highlighted row) opens the cluster."
+    )
 
     if TYPE_CHECKING:  # the console's app, for the type checker only (textual's own idiom)
         app = getters.app(Db2OpsApp)
@@ -104,7 +179,7 @@ class FleetScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self._verdict_width = 0
+        self._layout: dict[str, int] = {}
         self._build_columns(self.app.size.width)
         self.app.status_signal.subscribe(self, lambda _name: self.refresh_view())
         self.set_interval(1.0, self.refresh_view)
@@ -116,32 +191,28 @@ class FleetScreen(Screen[None]):
             self.refresh_view()
 
     def _build_columns(self, screen_width: int) -> bool:
-        """(Re)create the columns so the verdict fills the width; return True when they changed."""
+        """(Re)create the columns for `screen_width` (fleet_columns); return True when they changed."""
         app = self.app
         hosts = [h.name for c in app.clusters for h in c.db_hosts]
         widths = {
             "Cluster": max([len(c.name) for c in app.clusters] + [len("Cluster")]),
             "Promoted": min(max([len(h) for h in hosts] + [len("Promoted")]), 24),
             "HADR": HADR_WIDTH,
+            "Alarms": ALARMS_WIDTH,
             "Data age": 11,  # STALE 3m04s
             "Env": max([len(c.environment) for c in app.clusters] + [len("Env")]),
             "Mode": 16,
         }
-        # DataTable pads each cell by one column on both sides; 2 more for the scrollbar
-        room = screen_width - sum(widths.values()) - 2 * len(COLUMNS) - 2
-        if room < 40:  # narrow: the verdict takes the rest of the screen, Env and Mode scroll off
-            room += sum(widths[c] + 2 for c in _RIGHT)
-        verdict = max(MIN_VERDICT_WIDTH, min(VERDICT_WIDTH, room))
-        if verdict == self._verdict_width:
+        layout = fleet_columns(widths, screen_width)
+        if layout == self._layout:
             return False
-        self._verdict_width = verdict
-        widths["Verdict"] = verdict
+        self._layout = layout
         table = self.query_one(DataTable)
         had_rows, row = table.row_count > 0, table.cursor_row
         table.clear(columns=True)
         # explicit widths: DataTable does not measure Content cells, so auto width would truncate them
-        for label in COLUMNS:
-            table.add_column(label, width=widths[label], key=label)
+        for label, width in layout.items():
+            table.add_column(label, width=width, key=label)
         if had_rows:  # rebuilt on a resize: rows back, cursor where it was
             self.refresh_view()
             table.move_cursor(row=row)
@@ -151,19 +222,28 @@ class FleetScreen(Screen[None]):
         self.refresh_view()
 
     def refresh_view(self) -> None:
-        """Update every row in place (rows are keyed by cluster name, so the cursor stays put)."""
+        """Update every row in place (rows are keyed by cluster name), then keep them worst first; the
+        cursor stays on the cluster it was on."""
         app = self.app
         table = self.query_one(DataTable)
         now, interval = app.now(), app.refresh_interval
         header = self.query_one(ConsoleHeader)
-        header.set_cluster(None, extra=f"{len(app.clusters)} clusters")
-        for cluster in app.clusters:
-            cells = fleet_row(app.feed(cluster.name), now, interval, self._verdict_width)
-            if cluster.name not in table.rows:
-                table.add_row(*cells, key=cluster.name)
+        header.set_cluster(None, extra=f"{plural(len(app.clusters), 'cluster')}, worst first")
+        feeds = {cluster.name: app.feed(cluster.name) for cluster in app.clusters}
+        for name, feed in feeds.items():
+            cells = fleet_row(feed, now, interval, self._layout)
+            if name not in table.rows:
+                table.add_row(*cells, key=name)
             else:
                 for column, value in zip(table.columns, cells, strict=True):
-                    table.update_cell(cluster.name, column, value)
+                    table.update_cell(name, column, value)
+        ranks = {name: fleet_rank(feed) for name, feed in feeds.items()}
+        shown = [str(row.key.value) for row in table.ordered_rows]
+        if shown != sorted(shown, key=ranks.__getitem__):
+            on = shown[table.cursor_row] if 0 <= table.cursor_row < len(shown) else None
+            table.sort("Cluster", key=lambda cell: ranks[cell.plain if isinstance(cell, Content) else cell])
+            if on is not None:
+                table.move_cursor(row=table.get_row_index(on), animate=False)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
@@ -171,5 +251,9 @@ class FleetScreen(Screen[None]):
 
 
 register_screen(
-    "fleet", lambda app: FleetScreen(), "Every cluster at a glance", aliases=("clusters", "ls"), title="Fleet"
+    "fleet",
+    lambda app: FleetScreen(),
+    "Every cluster at a glance, worst first",
+    aliases=("clusters", "ls"),
+    title="Fleet",
 )

@@ -22,6 +22,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from services.plans.journal import Journal, JournalEntry, JournalRead, export_markdown, journal_for
 from services.private_file import write_private_text
+from services.words import plural
 from tui.screen_registry import register_screen
 from tui.widgets.header import ConsoleHeader
 
@@ -184,12 +185,12 @@ class JournalScreen(Screen[None]):
     def _summary(self) -> None:
         where = f"cluster {self.cluster_filter}" if self.cluster_filter else "all clusters"
         bits = [
-            f"{len(self.shown)} of {len(self.all_entries)} entries",
+            f"{len(self.shown)} of {plural(len(self.all_entries), 'entry', 'entries')}",
             where,
             f"file {_short(self.journal.path)}",
         ]
         if self.problems:
-            bits.append(f"⚠ {len(self.problems)} unreadable line(s) skipped: {self.problems[0]}")
+            bits.append(f"⚠ {plural(len(self.problems), 'unreadable line')} skipped: {self.problems[0]}")
         self.query_one("#journal-summary", Static).update(" · ".join(bits))
 
     def _show_detail(self, entry: JournalEntry | None) -> None:
@@ -234,7 +235,7 @@ class JournalScreen(Screen[None]):
             )
             return
         self.last_export = path
-        self.notify(f"Exported {len(entries)} step(s) to {path}", title="Journal", timeout=10)
+        self.notify(f"Exported {plural(len(entries), 'step')} to {path}", title="Journal", timeout=10)
 
 
 def _open_journal(app: Any) -> JournalScreen:

@@ -30,6 +30,7 @@ from services.logs.insights import (
 )
 from services.logs.model import LEVELS, LogEntry
 from services.logs.tail import TailStatus
+from services.words import plural
 from tui.screen_registry import ScreenUnavailable, register_screen
 from tui.widgets.header import ConsoleHeader
 from tui.widgets.insights_panel import InsightsPanel
@@ -87,7 +88,10 @@ def mode_text(status: TailStatus, lab: bool) -> Content:
 def view_text(view: LogView) -> Content:
     """Return the second status line: counts, follow/pending, source mode, filter and hidden levels."""
     store = view.store
-    bits = [f"{len(store.visible):,} of {len(store):,} entries", f"source: {view.source_mode}"]
+    bits = [
+        f"{len(store.visible):,} of {plural(len(store), 'entry', 'entries')}",
+        f"source: {view.source_mode}",
+    ]
     if view.follow:
         bits.append("following")
     else:
@@ -334,7 +338,7 @@ class LogsScreen(Screen[None]):
             panel.show_status(str(exc), "error")
             return
         entries = self.service.result_entries(result, source)
-        bits = [" → ".join(trail) or result.status, f"{len(result.rows):,} rows", time_range.label]
+        bits = [" → ".join(trail) or result.status, plural(len(result.rows), "row"), time_range.label]
         if result.evaluated_by:
             bits.append(f"evaluated by {result.evaluated_by}")
         if result.message:

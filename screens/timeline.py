@@ -27,6 +27,7 @@ from services.inventory.model import Cluster
 from services.plans.journal import Journal, journal_for
 from services.timeline.model import SOURCES, Timeline, TimelineEntry
 from services.timeline.sources import TimelineSources
+from services.words import plural
 from tui.screen_registry import ScreenUnavailable, register_screen
 from tui.widgets.header import ConsoleHeader
 from tui.write_export import write_export
@@ -220,7 +221,12 @@ class TimelineScreen(Screen[None]):
                 (f"[{key}] {source} {'on' if on else 'off'}", "bold $accent" if on else "$text-muted")
             )
             parts.append("  ")
-        parts.append((f"{len(self.shown)} of {len(self.timeline)} entries · e export", "$text-muted"))
+        parts.append(
+            (
+                f"{len(self.shown)} of {plural(len(self.timeline), 'entry', 'entries')} · e export",
+                "$text-muted",
+            )
+        )
         return Content.assemble(*parts)
 
     def redraw(self) -> None:

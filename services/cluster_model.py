@@ -319,6 +319,18 @@ class OverlayRoute:
     state: str = ""  # active / blackhole
 
 
+@dataclass(frozen=True)
+class ClusterAlarm:
+    """One CloudWatch alarm of the cluster as status shows it (`status --json`: {"name", "state", "since"})."""
+
+    name: str
+    state: str  # "ALARM" | "OK" | "INSUFFICIENT_DATA"
+    since: float | None = None  # when it entered `state` (epoch seconds); None when CloudWatch did not say
+
+    def age(self, now: float) -> float | None:
+        return None if self.since is None else max(0.0, now - self.since)
+
+
 def utc_from_epoch(epoch: float | None) -> datetime | None:
     from datetime import UTC
 

@@ -113,7 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Print one snapshot per cluster of the inventory. Exit 0 healthy, 1 degraded, 2 unreachable.",
         epilog="--json prints one object, the same shape for one cluster, several or --cluster NAME: "
         '{"schema_version": 1, "exit_code": 0|1|2, "clusters": [{"cluster": NAME, "severity": ..., '
-        '"verdicts": [...], "crm": {...}, "hadr": {HOST: {...}}, ...}]}. exit_code is the worst cluster\'s '
+        '"verdicts": [...], "crm": {...}, "hadr": {HOST: {...}}, "alarms": {"value": [{"name", "state", '
+        '"since"}], ...}, ...}]}. exit_code is the worst cluster\'s '
         "and the process exit status; each cluster also has its own exit_code.",
     )
     st.add_argument("--cluster", dest="status_cluster", metavar="NAME", help="only this cluster")

@@ -115,12 +115,29 @@ def is_ours(alarm: dict[str, Any], tags: dict[str, str] | None = None) -> bool:
     return str(alarm.get("AlarmName", "")).startswith(OURS_PREFIX) or bool(tags and OURS_TAG in tags)
 
 
+def cluster_alarm_prefix(cluster_name: str) -> str:
+    """Return the name prefix of a cluster's own alarms, "db2ops-<cluster>-": `setup monitoring` names its
+    alarms so (services/monitoring/params.py), the alarm screen lists them first and status reads them."""
+    return f"{OURS_PREFIX}{cluster_name}-"
+
+
+def belongs_to_cluster(alarm_name: str, cluster_name: str, cluster_names: Iterable[str] = ()) -> bool:
+    """Return True when `alarm_name` is one of `cluster_name`'s alarms: it starts with the cluster's prefix
+    and not with the longer prefix of another cluster in `cluster_names` ("db2ops-prod-dr-..." is cluster
+    "prod-dr"'s, not "prod"'s, when both are in the inventory)."""
+    mine = cluster_alarm_prefix(cluster_name)
+    if not alarm_name.startswith(mine):
+        return False
+    longer = (cluster_alarm_prefix(n) for n in cluster_names if n != cluster_name)
+    return not any(p.startswith(mine) and alarm_name.startswith(p) for p in longer)
+
+
 def sort_alarms(views: Iterable[AlarmView], cluster_name: str) -> list[AlarmView]:
     """Return `views` ordered: this cluster's db2ops alarms, other db2ops alarms, the rest; then by state
     (ALARM first) and name."""
 
     def key(v: AlarmView) -> tuple[int, int, str]:
-        mine = v.name.startswith(f"{OURS_PREFIX}{cluster_name}-")
+        mine = v.name.startswith(cluster_alarm_prefix(cluster_name))
         group = 0 if v.ours and mine else 1 if v.ours else 2
         return (group, STATE_ORDER.get(v.state, 3), v.name)
 

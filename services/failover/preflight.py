@@ -29,6 +29,7 @@ from services.failover.checks import (
 from services.failover.constraints import LocationConstraint, cli_constraints_for
 from services.inventory.model import Cluster
 from services.status.model import ClusterStatus
+from services.words import plural
 
 FailoverKind = Literal["planned", "forced", "pacemaker"]
 KINDS: tuple[str, ...] = ("planned", "forced", "pacemaker")
@@ -75,9 +76,11 @@ class Preflight:
         if not self.runnable:
             return self.refusal
         passed = sum(1 for c in self.checks if c.state == "pass")
-        text = f"{passed} checks passed"
+        text = f"{plural(passed, 'check')} passed"
         if self.warnings:
-            text += f", {len(self.warnings)} warning(s): " + "; ".join(c.message for c in self.warnings)
+            text += f", {plural(len(self.warnings), 'warning')}: " + "; ".join(
+                c.message for c in self.warnings
+            )
         return text
 
 

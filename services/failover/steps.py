@@ -26,6 +26,7 @@ from services.inventory.names import database_operand, operand
 from services.plans import Action, HostCommand, HostCommandStep, PlanContext, Step, StepFailed, StepState
 from services.plans.step import ssh_action
 from services.status.model import ClusterStatus
+from services.words import plural
 
 SnapshotFn = Callable[[PlanContext], Awaitable[ClusterStatus]]
 ObserveFn = Callable[[FailoverObservation], None]
@@ -350,7 +351,9 @@ class CleanupFailedActionsStep(Step):
             return StepState(False, "runs after the takeover (only if new failed actions appear)")
         new = sorted(_failed_keys(await read_crm(ctx, self.s)) - self.s.baseline_failed)
         ctx.facts[NEW_FAILED] = new
-        return StepState(not new, "no new failed actions" if not new else f"{len(new)} new failed action(s)")
+        return StepState(
+            not new, "no new failed actions" if not new else plural(len(new), "new failed action")
+        )
 
     def _argv(self, resource: str, node: str) -> tuple[str, ...]:
         return self.s.pcmk("crm", "resource", "cleanup", resource.split(":", 1)[0], node)

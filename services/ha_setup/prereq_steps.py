@@ -24,6 +24,7 @@ from services.ha_setup.params import QNETD_PORT, SUPPORTED_OS, HaParams, level_t
 from services.inventory.model import Cluster, Host
 from services.inventory.names import operand
 from services.plans import HostCommand, HostCommandStep, PlanContext, StepState, VerifiedByCheck
+from services.words import plural
 
 MEDIA_FACT = "ha:media:"  # + host name -> list of rpm paths (absolute, after extraction)
 DB2_PATH_FACT = "ha:db2path:"  # + host name -> Db2 install path from db2ls
@@ -282,7 +283,7 @@ class MediaStep(ReadOnlyStep):
             if not any(suffix in m for m in members):
                 raise _fail(self.host, f"the tarball has no ...{suffix}", "download the tarball again")
         ctx.facts[MEDIA_FACT + self.host.name] = rpms
-        return StepState(True, f"{len(rpms)} rpm(s) in the media")
+        return StepState(True, f"{plural(len(rpms), 'rpm')} in the media")
 
 
 class RootSshStep(ReadOnlyStep):

@@ -16,6 +16,7 @@ from services.ha_setup.prereq_steps import MEDIA_FACT, qnetd_port_hint
 from services.inventory.model import Cluster, Host
 from services.inventory.names import operand
 from services.plans import HostCommand, PlanContext, StepFailed, StepState
+from services.words import plural
 
 if TYPE_CHECKING:
     from services.cluster_model import QdeviceStatus
@@ -122,5 +123,5 @@ class QdeviceStep(PrimaryHostStep):
             return f"corosync-qnetd-tool -l on {qhost.name} exited {result.exit_status}: is corosync-qnetd running?"
         clients = {c.node_id for cl in parse_qnetd_tool(result.stdout).clusters for c in cl.clients}
         if len(clients) < len(self.cluster.db_hosts):
-            return f"qnetd on {qhost.name} sees {len(clients)} node(s), wanted {len(self.cluster.db_hosts)}"
+            return f"qnetd on {qhost.name} sees {plural(len(clients), 'node')}, wanted {len(self.cluster.db_hosts)}"
         return True

@@ -17,6 +17,7 @@ from services.logs.filter_pattern import FilterPattern, FilterPatternError, comp
 from services.parsers.db2audit import AuditRecord, Db2AuditParser
 from services.parsers.db2diag import Db2DiagParser, DiagRecord, looks_like_db2diag
 from services.parsers.errors import ParseError
+from services.words import plural
 
 __all__ = [
     "LOG_KINDS",
@@ -85,7 +86,8 @@ def parse_log_file(
                 hint=f"is {path} a {kind} file? try the other kind or check the file",
             )
         print(
-            f"{path}: {parser.skipped_lines} line(s) outside {kind} records were not parsed",
+            f"{path}: {plural(parser.skipped_lines, 'line')} outside {kind} records "
+            f"{'was' if parser.skipped_lines == 1 else 'were'} not parsed",
             file=err or sys.stderr,
         )
     return count
@@ -175,5 +177,5 @@ def filter_test(pattern: str, path: Path, out: TextIO, err: TextIO | None = None
             file=err,
         )
         return 2
-    print(f"filter-test: {matched} of {total} event(s) matched {pattern!r}", file=err)
+    print(f"filter-test: {matched} of {plural(total, 'event')} matched {pattern!r}", file=err)
     return 0 if matched else 1

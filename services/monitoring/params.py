@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
+from services.alarms.model import cluster_alarm_prefix
 from services.inventory.model import Cluster
 from services.inventory.names import UnsafeOperand, instance_home
 
@@ -108,6 +109,7 @@ class MonitoringParams:
             home = self.instance_home or instance_home(cluster.instance)
         except UnsafeOperand as exc:
             raise MonitoringParamError(str(exc)) from None
+        prefix = cluster_alarm_prefix(cluster.name)
         filled = replace(
             self,
             instance_home=home,
@@ -119,8 +121,9 @@ class MonitoringParams:
             audit_log_group=self.audit_log_group or cluster.aws.audit_log_group,
             diag_log_group=self.diag_log_group or cluster.aws.diag_log_group,
             sns_topic_name=self.sns_topic_name or cluster.aws.sns_topic_name,
-            audit_alarm_name=self.audit_alarm_name or f"db2ops-{cluster.name}-sensitive-table-access",
-            diag_alarm_name=self.diag_alarm_name or f"db2ops-{cluster.name}-db2diag-error-severe",
+            # the cluster's prefix: status and the alarm screen find the cluster's alarms by it
+            audit_alarm_name=self.audit_alarm_name or f"{prefix}sensitive-table-access",
+            diag_alarm_name=self.diag_alarm_name or f"{prefix}db2diag-error-severe",
         )
         filled.validate()
         return filled

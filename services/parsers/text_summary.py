@@ -25,6 +25,7 @@ from services.cluster_model import (
     QuorumStatus,
 )
 from services.parsers.db2audit import AuditDescribe
+from services.words import plural
 
 __all__ = ["render_parse_text"]
 
@@ -96,7 +97,9 @@ def _crm_text(s: CrmStatus) -> str:
         )
     lines.append(f"nodes ({s.nodes_configured} configured):")
     width = max((len(n.name) for n in s.nodes), default=0)
-    lines += [f"  {n.name:<{width}}  {_node_words(n)}, {n.resources_running} resource(s)" for n in s.nodes]
+    lines += [
+        f"  {n.name:<{width}}  {_node_words(n)}, {plural(n.resources_running, 'resource')}" for n in s.nodes
+    ]
     lines.append(f"resources ({s.resources_configured} configured):")
     lines += [f"  {r.id}  {r.agent}  {_where(r)}" for r in s.resources]
     lines += [_clone_line(c) for c in s.clones]
@@ -125,7 +128,7 @@ def _quorum_text(q: QuorumStatus) -> str:
         state += ", activity blocked"
     lines = [
         f"quorum: {state}; votes {q.total_votes} of {q.expected_votes} expected, {q.quorum} needed",
-        f"this node {q.node_id if q.node_id is not None else '?'}; {q.nodes} node(s) in the membership, "
+        f"this node {q.node_id if q.node_id is not None else '?'}; {plural(q.nodes, 'node')} in the membership, "
         f"ring {q.ring_id or '?'}" + (f", flags {' '.join(q.flags)}" if q.flags else ""),
     ]
     if q.members:
@@ -164,10 +167,12 @@ def _qdevice_text(q: QdeviceStatus) -> str:
 def _qnetd_text(q: QnetdStatus) -> str:
     if not q.clusters:
         return "qnetd: no cluster connected"
-    lines = [f"qnetd: {len(q.clusters)} cluster(s)"]
+    lines = [f"qnetd: {plural(len(q.clusters), 'cluster')}"]
     for c in q.clusters:
         how = ", ".join(p for p in (c.algorithm, c.tie_breaker) if p)
-        lines.append(f"cluster {c.name}" + (f" ({how})" if how else "") + f": {len(c.clients)} client(s)")
+        lines.append(
+            f"cluster {c.name}" + (f" ({how})" if how else "") + f": {plural(len(c.clients), 'client')}"
+        )
         for client in c.clients:
             lines.append(
                 f"  node {client.node_id}  {client.client_address or '?'}  vote {client.vote or '?'}  "

@@ -13,6 +13,7 @@ from typing import Any
 
 from services.plans.journal import JournalEntry, unfinished_line
 from services.text_safety import safe_line, safe_text
+from services.words import plural
 
 _WORD = {
     "intent": "INTENT      about to send",
@@ -28,7 +29,7 @@ def action_line(action: Mapping[str, Any]) -> str:
     if action.get("kind") == "ssh":
         text = f"{action.get('host', '?')}$ {action.get('command', '')}"
         if action.get("input") is not None:
-            text += f"  (stdin: {len(str(action['input']))} characters)"
+            text += f"  (stdin: {plural(len(str(action['input'])), 'character')})"
     else:
         params = json.dumps(action.get("params", {}), sort_keys=True, default=str)
         text = f"aws {action.get('service', '?')} {action.get('operation', '?')} {params}"

@@ -22,6 +22,7 @@ from services.plans.guard import ensure_writable, guarded_run
 from services.plans.journal import INTENT, JournalEntry, utc_now_iso
 from services.plans.progress import PlanProgress, load_progress, save_progress
 from services.plans.step import Action, Plan, Step, StepFailed
+from services.words import plural
 
 Mode = Literal["check", "dry-run", "apply"]
 StepStatus = Literal["already_done", "planned", "applied", "failed", "skipped"]
@@ -297,7 +298,7 @@ async def _apply_steps(
         again = plan.rerun_hint or "the plan"
         run.next_hint = (
             f"Step {stopped.step_id!r} ({stopped.target}) failed: {stopped.message}. Fix that, then re-run "
-            f"{again}: the {done} step(s) already done are skipped and it continues from this step."
+            f"{again}: {_already_done(done)} and it continues from this step."
         )
         record.outcome = "failed"
         record.current_step = stopped.step_id
@@ -353,10 +354,18 @@ async def _apply_one(
 INTERRUPTED = "interrupted while applying: "
 
 
+def _already_done(done: int) -> str:
+    """Return "the 2 steps already done are skipped" ("the 1 step already done is skipped")."""
+    if done == 1:
+        return "the 1 step already done is skipped"
+    return f"the {done} steps already done are skipped"
+
+
 def _sent(performed: list[Action]) -> str:
     if not performed:
         return "nothing was sent yet"
-    return f"{len(performed)} command(s)/call(s) were sent (listed here); a re-run checks the step again"
+    sent = plural(len(performed), "command or call", "commands or calls")
+    return f"{sent} {'was' if len(performed) == 1 else 'were'} sent (listed here); a re-run checks the step again"
 
 
 def intent_id(run: PlanResult, step: Step) -> str:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from services.inventory.model import Cluster, Host
+from services.words import plural
 
 if TYPE_CHECKING:
     from services.plans.context import PlanContext
@@ -81,7 +82,7 @@ class Action:
         if self.kind == "ssh":
             text = f"{self.host}$ {self.command}"
             if self.input is not None:
-                text += f"  (stdin: {len(self.input)} characters)"
+                text += f"  (stdin: {plural(len(self.input), 'character')})"
         else:
             text = f"aws {self.service} {self.operation} {_short_json(redact(self.params))}"
         return text + (f"  # {self.note}" if self.note else "")

@@ -120,3 +120,20 @@ def _changes(a: ClusterStatus, b: ClusterStatus) -> Iterator[tuple[str, str, Sev
             f"overlay IP {rb_.destination} moved: {owner(ra_.instance_id)} -> {owner(rb_.instance_id)}",
             Severity.WARNING,
         )
+
+    yield from _alarm_changes(a, b)
+
+
+def _alarm_changes(a: ClusterStatus, b: ClusterStatus) -> Iterator[tuple[str, str, Severity]]:
+    """An alarm of the cluster that entered ALARM, or left it, between two snapshots that both read them."""
+    if not (a.alarms and a.alarms.ok and b.alarms and b.alarms.ok):
+        return
+    before = {x.name: x.state for x in a.alarms.value or ()}
+    for alarm in b.alarms.value or ():
+        was = before.get(alarm.name)
+        if was is None or was == alarm.state:
+            continue
+        if alarm.state == "ALARM":
+            yield "alarm_fired", f"alarm {alarm.name} went into ALARM (was {was})", Severity.WARNING
+        elif was == "ALARM":
+            yield "alarm_cleared", f"alarm {alarm.name} left ALARM ({alarm.state})", Severity.INFO

@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Generic, TypeVar
 
 from services.cluster_model import (
+    ClusterAlarm,
     CrmStatus,
     HadrStatus,
     OverlayRoute,
@@ -84,6 +85,8 @@ class ClusterStatus:
     qnetd: Part[QnetdStatus] | None = None
     hadr: dict[str, Part[HadrStatus]] = field(default_factory=dict)  # per db host
     overlay_route: Part[OverlayRoute] | None = None
+    # the cluster's CloudWatch alarms (services/status/alarms_part.py); None when AWS is not read
+    alarms: Part[tuple[ClusterAlarm, ...]] | None = None
     # host -> why it ran no command at all (a connection-level PartError, also on each of its parts)
     host_errors: dict[str, PartError] = field(default_factory=dict)
     verdicts: tuple[Verdict, ...] = ()

@@ -49,13 +49,15 @@ class PartView:
 
 
 def iter_parts(status: ClusterStatus) -> Iterator[tuple[str, Part[Any]]]:
-    """Yield (key, part) for every part of a snapshot: "crm", "qnetd", "route", "hadr:db2a", ..."""
+    """Yield (key, part) for every part of a snapshot: "crm", "qnetd", "route", "alarms", "hadr:db2a", ..."""
     if status.crm is not None:
         yield "crm", status.crm
     if status.qnetd is not None:
         yield "qnetd", status.qnetd
     if status.overlay_route is not None:
         yield "route", status.overlay_route
+    if status.alarms is not None:
+        yield "alarms", status.alarms
     for prefix, parts in (("quorum", status.quorum), ("qdevice", status.qdevice), ("hadr", status.hadr)):
         for host, part in parts.items():
             yield f"{prefix}:{host}", part

@@ -87,6 +87,7 @@ def status_to_dict(s: ClusterStatus, now: float | None = None) -> dict[str, Any]
         "qnetd": part(s.qnetd),
         "hadr": {h: part(p) for h, p in s.hadr.items()},
         "overlay_route": part(s.overlay_route),
+        "alarms": part(s.alarms),  # value: [{"name", "state", "since"}, ...]; null when AWS is not read
         "instance_ids": dict(s.instance_ids),
     }
 

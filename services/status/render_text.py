@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import time
 
+from services.cluster_model import ClusterAlarm
+from services.status.alarm_verdicts import alarm_age, firing_alarms
 from services.status.model import ClusterStatus, Part
+from services.words import plural
 
 
 def _age(p: Part[object] | None, now: float) -> str:
@@ -12,6 +15,21 @@ def _age(p: Part[object] | None, now: float) -> str:
         return ""
     mark = " STALE" if p.stale else ""
     return f"[{p.source}, {p.age(now):.1f}s{mark}]"
+
+
+def alarms_line(p: Part[tuple[ClusterAlarm, ...]], now: float) -> str:
+    """Return "  alarms [source, age] 1 of 2 in ALARM: name (for 3m)" (or the error)."""
+    if p.value is None:
+        return f"  alarms: {p.error}"
+    firing = firing_alarms(p.value)
+    if not p.value:
+        summary = "none for this cluster (`setup monitoring` creates them)"
+    elif firing:
+        listed = ", ".join(f"{a.name} ({alarm_age(a, now)})" for a in firing)
+        summary = f"{len(firing)} of {plural(len(p.value), 'alarm')} in ALARM: {listed}"
+    else:
+        summary = f"{plural(len(p.value), 'alarm')}, none in ALARM"
+    return f"  alarms {_age(p, now)} {summary}"
 
 
 def render_status_text(s: ClusterStatus, now: float | None = None) -> str:
@@ -77,4 +95,6 @@ def render_status_text(s: ClusterStatus, now: float | None = None) -> str:
         r = s.overlay_route
         target = r.value.instance_id if r.value else r.error
         lines.append(f"  overlay route {_age(r, now)} -> {target}")
+    if s.alarms is not None:
+        lines.append(alarms_line(s.alarms, now))
     return "\n".join(lines)

@@ -15,6 +15,7 @@ from dataclasses import replace
 from typing import Any, TypeVar, cast
 
 from services.cluster_model import (
+    ClusterAlarm,
     CrmStatus,
     HadrStatus,
     OverlayRoute,
@@ -26,6 +27,8 @@ from services.inventory.model import Cluster, Host, Inventory
 from services.part_errors import ErrorKind, PartError, combined, exit_error, one_line, runner_error
 from services.ssh.errors import HostKeyChanged, HostKeyUnknown, SshError
 from services.ssh.runner import HostRunner
+from services.status.alarms_part import AlarmReads, alarms_part
+from services.status.aws_part_errors import aws_part_error, aws_timed_out
 from services.status.model import ClusterStatus, Part
 from services.status.verdicts import derive_verdicts
 
@@ -70,12 +73,13 @@ class StatusService:
     ):
         self.inventory = inventory
         self.runner = runner
-        self.aws_route = aws_route
+        self.aws_route = aws_route  # read AWS: the overlay route and the cluster's alarms
         self.clock = clock
         self.deadline_s = deadline_s  # settings' status_deadline_s: each part's answer, else timed out
         self.pending_host_keys: list[HostKeyUnknown] = []
         self.refused_host_keys: list[HostKeyChanged] = []
         self.last_good = LastGoodParts()
+        self.alarm_reads = AlarmReads()  # one DescribeAlarms per account/region, shared by the clusters
         # Clusters polled together start their commands one event-loop pass apart, not all in one pass:
         # the first cluster's channel-open answers are then handled (and its commands sent, and their
         # latency started) while later clusters are still opening channels. A 20-cluster refresh with 50 ms
@@ -91,6 +95,8 @@ class StatusService:
             clock=self.clock,
             launch_turn=self._turn(),
             deadline_s=self.deadline_s,
+            alarm_reads=self.alarm_reads,
+            cluster_names=tuple(c.name for c in self.inventory.clusters),
         )
         self._note_host_keys(key_errors)
         return self.last_good.carry(status)
@@ -129,7 +135,7 @@ class LastGoodParts:
         self._parts: dict[tuple[str, str, str], Part[object]] = {}
 
     def get(self, cluster: str, kind: str, host: str = "") -> Part[object] | None:
-        """The last good part of `kind` ("crm", "quorum", "qdevice", "qnetd", "hadr", "route")."""
+        """The last good part of `kind` ("crm", "quorum", "qdevice", "qnetd", "hadr", "route", "alarms")."""
         return self._parts.get((cluster, kind, host))
 
     def carry(self, status: ClusterStatus) -> ClusterStatus:
@@ -161,6 +167,7 @@ class LastGoodParts:
             qnetd=keep("qnetd", "", status.qnetd),
             hadr=keep_map("hadr", status.hadr),
             overlay_route=keep("route", "", status.overlay_route),
+            alarms=keep("alarms", "", status.alarms),
         )
 
 
@@ -176,9 +183,12 @@ async def gather_cluster_status(
 
     Returns a ClusterStatus whose parts carry their source host, time and error; verdicts are derived.
     Never raises for host failures: those become `host_errors` and part errors. A part with no answer
-    within `deadline_s` (None: no deadline) is abandoned and marked ErrorKind.TIMEOUT.
+    within `deadline_s` (None: no deadline) is abandoned and marked ErrorKind.TIMEOUT. `aws_route` False:
+    no AWS read at all (neither the overlay route nor the alarms).
     """
-    status, _ = await _gather(cluster, runner, aws_route=aws_route, clock=clock, deadline_s=deadline_s)
+    status, _ = await _gather(
+        cluster, runner, aws_route=aws_route, clock=clock, deadline_s=deadline_s, alarm_reads=AlarmReads()
+    )
     return status
 
 
@@ -190,6 +200,8 @@ async def _gather(
     clock: Callable[[], float],
     launch_turn: asyncio.Lock | None = None,
     deadline_s: float | None = None,
+    alarm_reads: AlarmReads | None = None,
+    cluster_names: tuple[str, ...] = (),
 ) -> tuple[ClusterStatus, list[HostKeyUnknown]]:
     from services.parsers.corosync import parse_qdevice_tool, parse_qnetd_tool, parse_quorumtool
     from services.parsers.crm_mon_xml import parse_crm_mon_xml
@@ -267,6 +279,7 @@ async def _gather(
         hadr_tasks: dict[str, asyncio.Task[Part[HadrStatus]]] = {}
         qnetd_task: asyncio.Task[Part[QnetdStatus]] | None = None
         route_task: asyncio.Task[Part[OverlayRoute]] | None = None
+        alarms_task: asyncio.Task[Part[tuple[ClusterAlarm, ...]]] | None = None
         for h in db_hosts:
             # crm_mon runs on both nodes: in a partition each side sees a different cluster (and only one may be
             # quorate), which one node's answer cannot show. When they agree, the output is parsed once (above).
@@ -280,6 +293,14 @@ async def _gather(
             qnetd_task = asyncio.ensure_future(host_part(qhost, QNETD_TOOL, parse_qnetd_tool))
         if aws_route and cluster.aws.route_table_id and cluster.aws.overlay_ip:
             route_task = asyncio.ensure_future(overlay_route_part(cluster, clock, deadline_s=deadline_s))
+        # a lab without moto (`db2ops lab --no-aws`) has no CloudWatch: never read a real account's instead
+        no_cloudwatch = cluster.lab and not cluster.aws.is_lab
+        if aws_route and alarm_reads is not None and not no_cloudwatch:
+            alarms_task = asyncio.ensure_future(
+                alarms_part(
+                    cluster, alarm_reads, clock=clock, deadline_s=deadline_s, cluster_names=cluster_names
+                )
+            )
         every: list[asyncio.Task[Any]] = [
             *crm_tasks.values(),
             *quorum_tasks.values(),
@@ -287,6 +308,7 @@ async def _gather(
             *hadr_tasks.values(),
             *([qnetd_task] if qnetd_task is not None else []),
             *([route_task] if route_task is not None else []),
+            *([alarms_task] if alarms_task is not None else []),
         ]
         pending = asyncio.gather(*every)  # cancelling it cancels every task
         # A poll cancelled mid-snapshot never awaits `pending`: read its outcome here so asyncio does not log
@@ -324,6 +346,7 @@ async def _gather(
         qnetd=qnetd,
         hadr=hadr,
         overlay_route=route_task.result() if route_task is not None else None,
+        alarms=alarms_task.result() if alarms_task is not None else None,
         host_errors=host_errors,
         instance_ids={h.name: h.instance_id for h in cluster.hosts if h.instance_id},
     )
@@ -365,19 +388,6 @@ def _timed_out(host: str, command: str, deadline_s: float) -> PartError:
     )
 
 
-def _aws_timed_out(cluster: Cluster, command: str, deadline_s: float) -> PartError:
-    """The TIMEOUT error of an AWS part with no answer within the status deadline."""
-    aws = cluster.aws
-    endpoint = aws.endpoint_url or f"the EC2 endpoint of {aws.region}"
-    lab_hint = " (for the lab: is `db2ops lab` still running?)" if aws.is_lab else ""
-    return PartError(
-        ErrorKind.TIMEOUT,
-        f"{endpoint} did not answer {command} within {deadline_s:g} s; check the network, proxy and VPC "
-        f"endpoints from this machine{lab_hint}",
-        command=command,
-    )
-
-
 async def overlay_route_part(
     cluster: Cluster, clock: Callable[[], float] = time.time, *, deadline_s: float | None = None
 ) -> Part[OverlayRoute]:
@@ -410,8 +420,8 @@ async def overlay_route_part(
             resp = await call_abandonable(client, "describe_route_tables", RouteTableIds=[aws.route_table_id])
     except Exception as exc:
         if deadline_s is not None and budget.expired():
-            return finished(error=_aws_timed_out(cluster, command, deadline_s))
-        return finished(error=PartError(_aws_kind(exc), _describe_aws(exc), command=command))
+            return finished(error=aws_timed_out(aws, command, deadline_s))
+        return finished(error=aws_part_error(exc, command))
     for table in resp.get("RouteTables", []):
         for r in table.get("Routes", []):
             if r.get("DestinationCidrBlock") == dest:
@@ -425,21 +435,3 @@ async def overlay_route_part(
                 return finished(value=route)
     missing = f"no route for {dest} in {aws.route_table_id}: create it (HA setup, overlay IP step)"
     return finished(error=PartError(ErrorKind.NOT_FOUND, missing, command=command))
-
-
-def _describe_aws(exc: BaseException) -> str:
-    try:
-        from services.aws_clients import describe_aws_error
-
-        return describe_aws_error(exc)
-    except Exception:
-        return one_line(exc)
-
-
-def _aws_kind(exc: BaseException) -> ErrorKind:
-    """AWS_DENIED when AWS refused the call for lack of a permission, else AWS_ERROR."""
-    from services.aws_clients import _ACCESS_DENIED  # the codes describe_aws_error calls a denial
-
-    response = getattr(exc, "response", None)
-    code = response.get("Error", {}).get("Code") if isinstance(response, dict) else None
-    return ErrorKind.AWS_DENIED if code in _ACCESS_DENIED else ErrorKind.AWS_ERROR

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 from services.part_errors import ErrorKind, PartError
+from services.status.alarm_verdicts import alarm_verdicts
 from services.status.model import ClusterStatus, Part, Severity, Verdict
 
 # A log gap above this while in PEER means the standby is falling behind (bytes).
@@ -28,6 +29,7 @@ def _all_rules(s: ClusterStatus) -> Iterator[Verdict]:
     yield from _hadr(s)
     yield from _unreadable(s)
     yield from _overlay(s)
+    yield from alarm_verdicts(s)
 
 
 def _hosts(s: ClusterStatus) -> Iterator[Verdict]:

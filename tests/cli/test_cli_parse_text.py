@@ -29,7 +29,7 @@ EXPECTED = {
     "crm_mon-xml": [
         "pacemaker: connected, with quorum, DC db2a (2.1.5-a3f44794f94), stack corosync",
         "promoted on: db2a",
-        "  db2b  OFFLINE, 0 resource(s)",
+        "  db2b  OFFLINE, 0 resources",
         "  promotable clone db2_db2inst1_db2inst1_HADRDB-clone: Promoted on db2a; Stopped",
     ],
     "quorum": [
@@ -41,7 +41,7 @@ EXPECTED = {
         "configured nodes 1, 2; membership 1, 2",
     ],
     "qnetd": [
-        "cluster db2domain (LMS, Node with lowest node ID): 2 client(s)",
+        "cluster db2domain (LMS, Node with lowest node ID): 2 clients",
         "  node 2  ::ffff:10.11.71.180:48260  vote ACK (ACK)  membership 1, 2",
     ],
     "db2pd-hadr": [

@@ -72,7 +72,7 @@ async def test_hadr_not_peer_shows_the_refusal_and_never_enables_the_button(tmp_
         assert (
             "✖ HADR in PEER and CONNECTED HADR not in PEER: db2a is DISCONNECTED (DISCONNECTED)" in checklist
         )
-        assert "Refused: 1 blocking check(s) failed." in checklist
+        assert "Refused: 1 blocking check failed." in checklist
         await type_names(pilot, "lab1", "db2b")
         assert screen.query_one("#fo-go", Button).disabled
         assert runner.writes() == []

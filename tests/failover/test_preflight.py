@@ -122,7 +122,7 @@ def test_big_log_gap_is_a_warning_not_a_refusal():
     s = with_hadr(healthy(), gap=200 * 1024 * 1024)
     pf = run_preflight(CLUSTER, s, constraints=())
     assert check(pf, "log_gap").state == "warn" and check(pf, "log_gap").message == "log gap 200.0 MiB"
-    assert pf.runnable and "1 warning(s): log gap 200.0 MiB" in pf.summary()
+    assert pf.runnable and "1 warning: log gap 200.0 MiB" in pf.summary()
 
 
 def test_no_quorum_and_qdevice_down_refuse():

@@ -79,7 +79,7 @@ def test_parse_reports_lines_outside_records(tmp_path):
     path.write_text("$ tail db2diag.log\n" + path.read_text())
     out, err = io.StringIO(), io.StringIO()
     assert parse_log_file_to_json_lines("db2diag", path, out, err) == 1
-    assert "1 line(s) outside db2diag records" in err.getvalue()
+    assert "1 line outside db2diag records was not parsed" in err.getvalue()
 
 
 def test_filter_test_prints_whole_db2diag_records():
@@ -89,14 +89,14 @@ def test_filter_test_prints_whole_db2diag_records():
     printed = out.getvalue()
     assert printed.count("LEVEL: Severe") == 2 and "LEVEL: Error" not in printed
     assert "0x0000007FBFFFADD4 : 1900 0F81 ...." in printed  # the whole record, not just the header line
-    assert "2 of 3 event(s) matched" in err.getvalue()
+    assert "2 of 3 events matched" in err.getvalue()
 
 
 def test_filter_test_lines_for_audit_and_exit_1_when_nothing_matches():
     out, err = io.StringIO(), io.StringIO()
     assert filter_test("worker -appusr", AUDIT, out, err) == 1
     assert out.getvalue() == ""
-    assert "0 of 40 event(s)" in err.getvalue()  # one event per non-empty line, like the runbook's agent
+    assert "0 of 40 events" in err.getvalue()  # one event per non-empty line, like the runbook's agent
     assert "-appusr is case-sensitive" in err.getvalue()
     out = io.StringIO()
     assert filter_test("LOGALL", AUDIT, out, io.StringIO()) == 0
@@ -136,7 +136,7 @@ def test_cli_filter_test_accepts_a_pattern_that_starts_with_minus(capsys):
     assert main(["filter-test", "-appusr", str(AUDIT)]) == 0
     captured = capsys.readouterr()
     assert captured.out.splitlines()[0] == "timestamp=2025-09-01-04.59.54.866271;"
-    assert "40 of 40 event(s) matched '-appusr'" in captured.err
+    assert "40 of 40 events matched '-appusr'" in captured.err
     assert main(["--inventory", "x.yaml", "filter-test", "-LOGALL -appusr", str(AUDIT)]) == 0
     assert "LOGALL" not in capsys.readouterr().out
     assert main(["filter-test", "--", "-LOGALL", str(AUDIT)]) == 0  # the explicit form keeps working
@@ -184,10 +184,10 @@ def test_cli_filter_test_can_count_events_like_the_runbooks_line_agent(capsys):
     assert captured.out.splitlines() == [
         line.rstrip() for line in (CORPUS / path).read_text().splitlines() if "Severe" in line
     ]
-    assert "of 3 event(s)" not in captured.err  # lines, not the 3 records
+    assert "of 3 events" not in captured.err  # lines, not the 3 records
     assert main(["filter-test", "Severe", path]) == 0
-    assert "2 of 3 event(s) matched 'Severe'" in capsys.readouterr().err
+    assert "2 of 3 events matched 'Severe'" in capsys.readouterr().err
     assert main(["filter-test", "--events=record", "-Severe", path]) == 0  # option, then a '-' pattern
-    assert "1 of 3 event(s) matched '-Severe'" in capsys.readouterr().err
+    assert "1 of 3 events matched '-Severe'" in capsys.readouterr().err
     assert main(["filter-test", "-Severe", path, "--events", "line"]) == 0  # the option after the file
-    assert "event(s) matched '-Severe'" in capsys.readouterr().err
+    assert "events matched '-Severe'" in capsys.readouterr().err

@@ -203,7 +203,7 @@ async def test_insights_panel_runs_a_preset_and_shows_rows_and_who_evaluated():
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
         status = str(screen.query_one("#insights-status").render())
-        assert "Scheduled → Running → Complete" in status and "1 rows" in status
+        assert "Scheduled → Running → Complete · 1 row · " in status
         assert "evaluated by db2ops (lab: moto lacks this)" in status
         results = screen.query_one("#insights-results", LogView)
         assert [e.level for e in results.store.visible] == ["Severe"]

@@ -122,7 +122,10 @@ async def test_failure_stops_the_run_and_a_rerun_resumes(tmp_path: Path, journal
     ]
     failed = first.by_id("write/etc/b@db2a")
     assert "`tee /etc/b` exited with status 1: tee: /etc/b: Permission denied" in failed.message
-    assert "db2ops setup demo --apply" in first.next_hint and "2 step(s) already done" in first.next_hint
+    assert (
+        "db2ops setup demo --apply" in first.next_hint
+        and "the 2 steps already done are skipped" in first.next_hint
+    )
     record = load_progress(cluster.name, "demo", tmp_path)
     assert record is not None and record.outcome == "failed" and record.current_step == "write/etc/b@db2a"
     assert [e.result for e in journal.read().entries] == ["verified", "verified", "failed"]

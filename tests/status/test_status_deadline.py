@@ -181,6 +181,9 @@ async def test_console_refresh_marks_stalled_parts_timed_out_and_keeps_the_other
     assert route.error is not None and route.error.kind is ErrorKind.TIMEOUT
     assert route.error.message.startswith(f"{stalled.url} did not answer ec2.describe_route_tables(")
     assert "within 0.5 s" in route.error.message
+    alarms = status.alarms  # the alarms' read has its own deadline, with CloudWatch's words
+    assert alarms.error is not None and alarms.error.kind is ErrorKind.TIMEOUT
+    assert alarms.error.message.startswith(f"{stalled.url} did not answer cloudwatch.describe_alarms(")
     hung = status.hadr["db2b"]
     assert hung.error is not None and hung.error.kind is ErrorKind.TIMEOUT and hung.error.host == "db2b"
     assert hung.error.message.startswith("db2b did not answer `db2pd -hadr -db HADRDB` within 0.5 s;")

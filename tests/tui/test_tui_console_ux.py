@@ -164,15 +164,16 @@ async def test_fleet_puts_promoted_and_hadr_on_screen_at_80_columns():
         await polled(pilot, app, "west")
         table = app.screen.query_one("#fleet-table")
         widths = {str(c.key.value): c.width for c in table.columns.values()}
-        assert list(widths) == list(COLUMNS)
-        left = sum(widths[c] + 2 for c in ("Cluster", "Promoted", "HADR", "Data age"))
-        assert left + widths["Verdict"] + 2 <= 80  # the verdict is cut to fit, never pushed off
+        # Data age, Env and Mode gave way to the verdict
+        assert list(widths) == ["Cluster", "Promoted", "HADR", "Alarms", "Verdict"]
+        assert sum(w + 2 for w in widths.values()) + 2 <= 80  # the verdict is cut to fit, never pushed off
         row = table.get_row("east")
         assert [str(row[1]), str(row[2]), str(row[4])] == ["db2a", "PEER", "Healthy"]
         await pilot.resize_terminal(200, 24)
         await pilot.pause()
         assert isinstance(app.screen, FleetScreen)
-        assert str(table.get_row("east")[4]).startswith("Healthy: db2a is primary")
+        assert [str(c.key.value) for c in table.columns.values()] == list(COLUMNS)
+        assert str(table.get_row("east")[COLUMNS.index("Verdict")]).startswith("Healthy: db2a is primary")
 
 
 async def test_no_color_keeps_every_badge_and_state_in_words():

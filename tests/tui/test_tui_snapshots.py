@@ -80,17 +80,29 @@ def test_snapshot_no_quorum(snap_compare):
     assert snap_compare(app, terminal_size=SIZE, run_before=after_polls(app))
 
 
+FLEET_OF_FIVE = {
+    "prod-hadr": "healthy",
+    "dr-hadr": "after_failover",
+    "test-hadr": "host_unreachable",
+    "dev-hadr": "no_quorum",
+    "lab-hadr": "healthy",
+}
+
+
 def test_snapshot_fleet_of_five(snap_compare):
-    names = ("prod-hadr", "dr-hadr", "test-hadr", "dev-hadr", "lab-hadr")
-    app, source = app_for("healthy", *names)
-    source.scenario = {
-        "prod-hadr": "healthy",
-        "dr-hadr": "after_failover",
-        "test-hadr": "host_unreachable",
-        "dev-hadr": "no_quorum",
-        "lab-hadr": "healthy",
-    }
-    assert snap_compare(app, terminal_size=(160, 20), run_before=after_polls(app, names))
+    """Worst first (the two critical ones by name), then the healthy ones by name."""
+    app, source = app_for("healthy", *FLEET_OF_FIVE)
+    source.scenario = dict(FLEET_OF_FIVE)
+    assert snap_compare(app, terminal_size=(160, 20), run_before=after_polls(app, FLEET_OF_FIVE))
+
+
+@pytest.mark.parametrize("size", [(100, 30), (80, 24)], ids=["100x30", "80x24"])
+def test_snapshot_fleet_narrow(snap_compare, size):
+    """Mode, Env and Data age give way to the verdict; an alarm in ALARM keeps its column."""
+    scenarios = {**FLEET_OF_FIVE, "lab-hadr": "alarm_in_alarm"}
+    app, source = app_for("healthy", *scenarios)
+    source.scenario = scenarios
+    assert snap_compare(app, terminal_size=size, run_before=after_polls(app, scenarios))
 
 
 def test_snapshot_help_screen(snap_compare):

@@ -1,7 +1,8 @@
 """ClusterStatus snapshots for the console tests, built from the real Pacemaker lab captures.
 
 Scenarios (pacemaker-lab state in brackets): healthy [01-healthy], after_failover [02-after-move: db2b
-promoted], host_unreachable [04-node-down: db2b crashed, seen from db2a], no_quorum [06-no-quorum].
+promoted], host_unreachable [04-node-down: db2b crashed, seen from db2a], no_quorum [06-no-quorum],
+alarm_in_alarm [01-healthy, one of the cluster's CloudWatch alarms in ALARM].
 Times are fixed (T0) and the app gets a frozen clock, so ages in snapshots are deterministic.
 """
 
@@ -13,7 +14,7 @@ from typing import Any
 
 from corpus import CORPUS, LAB
 
-from services.cluster_model import HadrStatus, OverlayRoute
+from services.cluster_model import ClusterAlarm, HadrStatus, OverlayRoute
 from services.inventory.model import AwsSettings, Cluster, Host, Inventory
 from services.parsers.corosync import parse_qdevice_tool, parse_qnetd_tool, parse_quorumtool
 from services.parsers.crm_mon_xml import parse_crm_mon_xml
@@ -172,11 +173,21 @@ def no_quorum(cluster: str = "lab-hadr", t: float = T0) -> ClusterStatus:
     )
 
 
+def alarm_in_alarm(cluster: str = "lab-hadr", t: float = T0) -> ClusterStatus:
+    """Healthy, but the cluster's audit alarm has been in ALARM for 2m05s (its diag alarm is OK)."""
+    alarms = (
+        ClusterAlarm(f"db2ops-{cluster}-db2diag-error-severe", "OK", t - 3600),
+        ClusterAlarm(f"db2ops-{cluster}-sensitive-table-access", "ALARM", t - 125),
+    )
+    return _finish(replace(healthy(cluster, t), alarms=_p(alarms, "aws:cloudwatch us-east-1", t)))
+
+
 SCENARIOS = {
     "healthy": healthy,
     "after_failover": after_failover,
     "host_unreachable": host_unreachable,
     "no_quorum": no_quorum,
+    "alarm_in_alarm": alarm_in_alarm,
 }
 
 

@@ -103,7 +103,7 @@ async def test_a_damaged_line_is_reported_and_the_rest_shown(tmp_path) -> None:
         screen = await _loaded(pilot)
         assert [e.step_id for e in screen.shown] == ["sns-topic"]
         summary = str(screen.query_one("#journal-summary", Static).render())
-        assert "1 of 1 entries" in summary and "1 unreadable line(s) skipped" in summary
+        assert "1 of 1 entry" in summary and "1 unreadable line skipped" in summary
         detail = str(screen.query_one("#journal-detail", Static).render())
         assert "result ✗ failed" in detail and "AccessDenied" in detail and "none recorded" in detail
 

@@ -82,7 +82,7 @@ async def scripted_run_plan(plan, ctx, *, mode, progress=None, confirm=None, sta
         steps,
         "cron@db2b",
         "Step 'cron@db2b' (db2b) failed: apply failed: db2b: host unreachable. Fix that, then re-run "
-        "db2ops setup monitoring --cluster lab1 --apply: the 6 step(s) already done are skipped and it "
+        "db2ops setup monitoring --cluster lab1 --apply: the 6 steps already done are skipped and it "
         "continues from this step.",
     )
 

@@ -9,6 +9,7 @@ from textual.widgets import Static
 from services.logs.model import MARKER, LogEntry
 from services.logs.summary import visible_controls
 from services.parsers.db2audit import AuditRecord
+from services.words import plural
 
 _DIAG_FIELDS = (
     ("timestamp_text", "Db2 time"),
@@ -57,7 +58,7 @@ def detail_content(entry: LogEntry | None) -> Content:
                 rows.append((label, str(value)))
         data = getattr(record, "data", ())
         if data:
-            rows.append(("DATA", f"{len(data)} block(s)"))
+            rows.append(("DATA", plural(len(data), "block")))
     elif isinstance(record, AuditRecord):
         rows += [(key, value) for key, value in record.fields.items()]
     width = max(len(label) for label, _ in rows)

@@ -34,6 +34,7 @@ from services.logs.model import (
     export_entries,
 )
 from services.logs.summary import one_line
+from services.words import plural
 from tui.widgets.log_line import detail_line, entry_line, prefix_width
 
 SOURCE_MODES: tuple[str, ...] = ("all", *SOURCES)  # tab cycles merged -> diag only -> audit only
@@ -485,6 +486,8 @@ class LogView(ScrollView, can_focus=True):
                     self.notify, f"Export failed: {exc}. Check the data dir is writable.", severity="error"
                 )
                 return
-            self.app.call_from_thread(self.notify, f"Exported {count} entries to {path}", title="Export")
+            self.app.call_from_thread(
+                self.notify, f"Exported {plural(count, 'entry', 'entries')} to {path}", title="Export"
+            )
 
         self.run_worker(write, thread=True, group="log-export", description="export log entries")

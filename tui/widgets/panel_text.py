@@ -19,6 +19,7 @@ from services.cluster_model import (
     QnetdStatus,
     QuorumStatus,
 )
+from services.words import plural
 from tui.widgets.format import format_bytes, format_clock
 
 OK = "$success"
@@ -219,7 +220,7 @@ def render_hadr(hadr: HadrStatus, now: float | None = None) -> Content:
         [("last takeover   ", KEY), format_clock(s.last_takeover_time, now) if s.last_takeover_time else "—"],
     ]
     if len(hadr.streams) > 1:
-        lines.append([(f"+{len(hadr.streams) - 1} more standby stream(s)", MUTED)])
+        lines.append([(f"+{plural(len(hadr.streams) - 1, 'more standby stream')}", MUTED)])
     return _join(lines)
 
 

@@ -16,6 +16,7 @@ from textual.widgets import DataTable
 from services.inventory.model import Cluster
 from services.plans import Plan, PlanResult, StepEvent, StepResult
 from services.plans.step import Action, redact
+from services.words import plural
 from tui.widgets.yes_no_modal import YesNoModal, yes_no_css
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
@@ -218,8 +219,10 @@ def apply_question(
             (f"Apply the {plan_name} plan to ", "bold"), (cluster.name, "bold $accent"), f" ({env})?"
         ),
         Content(""),
-        Content(f"{len(planned)} step(s) will change the cluster: {', '.join(planned)}."),
-        Content(f"{commands} host command(s) and {calls} AWS call(s), as listed in the dry run."),
+        Content(f"{plural(len(planned), 'step')} will change the cluster: {', '.join(planned)}."),
+        Content(
+            f"{plural(commands, 'host command')} and {plural(calls, 'AWS call')}, as listed in the dry run."
+        ),
         Content.styled(
             "Each step is verified and written to the operator journal (:journal).", "$text-muted"
         ),

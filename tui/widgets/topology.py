@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from textual.content import Content
 
+from services.words import plural
 from tui.widgets.format import fit_text
 
 BOX_W = 20
@@ -188,5 +189,5 @@ def draw_topology(topo: Topology) -> Content:
             grid.put(10, right, "├", q_style)
             grid.put(10, right + 1, "─" * (centers[1] - right - 1) + "┘", "$text-muted")
     if topo.extra_nodes:
-        grid.put(12, 0, f"+{topo.extra_nodes} more db host(s) not drawn", "$text-muted")
+        grid.put(12, 0, f"+{plural(topo.extra_nodes, 'more db host')} not drawn", "$text-muted")
     return grid.content()
