@@ -11,6 +11,7 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer
 
+from services.status.incident import build_headline
 from services.status.model import ClusterStatus, Severity
 from services.status.poll import STALE_FACTOR, ClusterFeed
 from tui.screen_registry import register_screen
@@ -54,11 +55,11 @@ def fleet_row(
     the meaning)."""
     c = feed.cluster
     status = feed.status
-    text = banner_text(status, feed.poll_error)
+    text = banner_text(status, feed.poll_error, now)
+    # the incident headline in a few words (services/status/incident.py, as the banner and `status`)
+    summary = build_headline(status, now).brief if status is not None else text.headline
     # the healthy headline already starts with "Healthy:"; other severities say theirs first
-    label = (
-        text.headline if text.severity is Severity.OK else f"{text.severity.value.upper()}: {text.headline}"
-    )
+    label = summary if text.severity is Severity.OK else f"{text.severity.value.upper()}: {summary}"
     if text.severity is Severity.OK and len(label) > verdict_width:
         label = "Healthy"  # the promoted node and HADR state have their own columns
     verdict = Content.styled(fit_text(label, verdict_width), _SEVERITY_STYLE[text.severity])

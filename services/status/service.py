@@ -326,6 +326,8 @@ async def _gather(
         overlay_route=route_task.result() if route_task is not None else None,
         host_errors=host_errors,
         instance_ids={h.name: h.instance_id for h in cluster.hosts if h.instance_id},
+        instance=cluster.instance or "",
+        database=cluster.database or "",
     )
     return replace(status, verdicts=derive_verdicts(status)), key_errors
 
