@@ -23,7 +23,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from services.cluster_model import CrmOperation, CrmStatus
+from services.cluster_model import CrmOperation, CrmResource, CrmStatus
 from services.status.model import ClusterStatus, Part, Severity, Verdict
 
 FAILOVER_IN_PROGRESS = "failover_in_progress"
@@ -262,18 +262,19 @@ def find_failover(s: ClusterStatus) -> Failover | None:
 
 
 def _in_progress(
-    s: ClusterStatus, crm: CrmStatus, instances: Iterable[object], nodes: list[str]
+    s: ClusterStatus, crm: CrmStatus, instances: Iterable[CrmResource], nodes: list[str]
 ) -> Failover | None:
     running: dict[str, str] = {}  # node -> role or pending action of its clone instance
     for r in instances:
-        for n in getattr(r, "nodes", ()):
-            running[n] = getattr(r, "pending", "") or getattr(r, "role", "")
+        for n in r.nodes:
+            running[n] = r.pending or r.role
+
+    def can_serve(name: str) -> bool:
+        node = crm.node(name)
+        return node is None or (node.online and not node.standby)
+
     candidates = [
-        n
-        for n, role in running.items()
-        if role in ("Unpromoted", "Promoting", "Started")
-        and (crm.node(n) is None or crm.node(n).online)  # type: ignore[union-attr]
-        and not (crm.node(n) and crm.node(n).standby)  # type: ignore[union-attr]
+        n for n, role in running.items() if role in ("Unpromoted", "Promoting", "Started") and can_serve(n)
     ]
     if not candidates:
         return None
@@ -290,11 +291,10 @@ def _in_progress(
     if cause is None and not planned:
         return None
     lost_at = _latest(_last_seen(s, old) if old else None, _disconnected_since(s, new))
-    if planned:
+    if planned and s.crm is not None:
         demote = _last_op(crm, old, "demote") if old else None
-        lost_at = (crm_epoch(s.crm, demote.last_rc_change) if demote and s.crm else None) or (  # type: ignore[arg-type]
-            crm_epoch(s.crm, crm.last_change) if s.crm else None  # type: ignore[arg-type]
-        )
+        when = demote.last_rc_change if demote is not None else crm.last_change
+        lost_at = crm_epoch(s.crm, when)
     if lost_at is not None and s.taken_at - lost_at > PROMOTION_WINDOW_S:
         return None
     return Failover(False, new, old, lost_at, None, cause or "being demoted", "", planned)
@@ -310,7 +310,7 @@ def _completed(s: ClusterStatus, crm: CrmStatus, new: str, nodes: list[str]) -> 
     if primary not in (None, "PRIMARY"):
         return None  # Pacemaker and HADR disagree: the mismatch verdict speaks
     promote = _last_op(crm, new, "promote")
-    promoted_at = crm_epoch(s.crm, promote.last_rc_change) if promote and s.crm else None  # type: ignore[arg-type]
+    promoted_at = crm_epoch(s.crm, promote.last_rc_change) if promote and s.crm else None
     # the loss is after the last answer; HADR's disconnect time dates it exactly when it precedes the promote
     since = _disconnected_since(s, new)
     if since is not None and promoted_at is not None and since >= promoted_at:

@@ -78,9 +78,11 @@ def banner_text(
         details.insert(0, f"→ {head.hint}")
     by_message = {v.message: v for v in bad}
     for line in head.consequences:
-        v = by_message.get(line)
+        same = by_message.get(line)
         details.append(
-            f"· {v.severity.value}: {short_message(line)}" if v is not None else f"· {short_message(line)}"
+            f"· {same.severity.value}: {short_message(line)}"
+            if same is not None
+            else f"· {short_message(line)}"
         )
     # an event's title is ours (no raw error in it): shown whole, the banner wraps it
     title = head.title if head.code in incident.INCIDENT_CODES else short_message(head.title)
