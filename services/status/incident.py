@@ -290,7 +290,10 @@ def _in_progress(
     planned = cause is None and old is not None and old in running
     if cause is None and not planned:
         return None
-    lost_at = _latest(_last_seen(s, old) if old else None, _disconnected_since(s, new))
+    since = _disconnected_since(s, new)
+    if since is not None and s.taken_at - since > PROMOTION_WINDOW_S:
+        since = None  # HADR broke long before (a link down, then the primary lost): it does not date this
+    lost_at = _latest(_last_seen(s, old) if old else None, since)
     if planned and s.crm is not None:
         demote = _last_op(crm, old, "demote") if old else None
         when = demote.last_rc_change if demote is not None else crm.last_change
@@ -315,6 +318,8 @@ def _completed(s: ClusterStatus, crm: CrmStatus, new: str, nodes: list[str]) -> 
     since = _disconnected_since(s, new)
     if since is not None and promoted_at is not None and since >= promoted_at:
         since = None  # reset by the takeover itself: it dates the promote, not the loss
+    if since is not None and promoted_at is not None and promoted_at - since > PROMOTION_WINDOW_S:
+        since = None  # HADR broke long before the promote: not the loss that caused it
     lost_at = _latest(_last_seen(s, old), since)
     # A takeover when the old node was the primary when last seen, or the promote followed its loss, or
     # (nothing else dating it) the promote is recent. Otherwise the standby died: node_offline says so.
