@@ -61,8 +61,16 @@ STATES: dict[str, Check] = {
     "node_online_per_pacemaker": lambda s, v: bool(v.get("node")) and _node_online(s, v["node"]),
     "qnetd_down": _qnetd_down,
     "no_quorum": lambda s, v: _no_quorum(s),
+    "both_nodes_up": lambda s, v: _both_up(s),
     "peer_in_standby": lambda s, v: bool(v.get("peer")) and _node_standby(s, v["peer"]),
 }
+
+
+def _both_up(s: ClusterStatus) -> bool:
+    crm = s.crm.value if s.crm is not None and s.crm.ok else None
+    if crm is None or not crm.connected or not crm.nodes:
+        return False
+    return all(n.online and not n.unclean and n.name not in s.host_errors for n in crm.nodes)
 
 
 def _no_quorum(s: ClusterStatus) -> bool:
@@ -92,6 +100,12 @@ _WAIT = "wait: Pacemaker is acting (watch `crm_mon -1`); no `crm resource cleanu
 
 HINTS: tuple[Hint, ...] = (
     # ---- the event itself
+    Hint(
+        "failover_in_progress",
+        "both_nodes_up",
+        "wait for Pacemaker to finish moving the primary role to {new} (watch `crm_mon -1`); no `crm "
+        "resource cleanup` until {new} is Promoted",
+    ),
     Hint(
         "failover_in_progress",
         "any",

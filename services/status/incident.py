@@ -257,8 +257,35 @@ def find_failover(s: ClusterStatus) -> Failover | None:
     if len(promoted) > 1:
         return None
     if promoted:
+        demoting = any(r.pending == "Demoting" for r in clone.instances if promoted[0] in r.nodes)
+        if demoting:  # a switchover's first step: the primary is being demoted
+            return _demoting(s, crm, promoted[0], clone.instances)
         return _completed(s, crm, promoted[0], db_nodes)
     return _in_progress(s, crm, clone.instances, db_nodes)
+
+
+def _switch_started(s: ClusterStatus, crm: CrmStatus, old: str | None) -> float | None:
+    """When a switchover began: the old primary's demote, else a `crm resource move` (last_change by
+    crm_resource); None when neither is recent."""
+    if s.crm is None:
+        return None
+    demote = _last_op(crm, old, "demote") if old else None
+    when = demote.last_rc_change if demote is not None else ""
+    if not when and "crm_resource" in crm.last_change_by:
+        when = crm.last_change
+    started = crm_epoch(s.crm, when) if when else None
+    if started is None or s.taken_at - started > PROMOTION_WINDOW_S:
+        return None
+    return started
+
+
+def _demoting(
+    s: ClusterStatus, crm: CrmStatus, old: str, instances: Iterable[CrmResource]
+) -> Failover | None:
+    others = [n for r in instances if r.role == "Unpromoted" for n in r.nodes if n != old]
+    if not others:
+        return None
+    return Failover(False, others[0], old, _switch_started(s, crm, old), None, "being demoted", "", True)
 
 
 def _in_progress(
@@ -287,20 +314,17 @@ def _in_progress(
     others = [n for n in nodes if n != new]
     old = others[0] if others else None
     cause = _down_cause(s, old) if old else None
-    planned = cause is None and old is not None and old in running
-    if cause is None and not planned:
-        return None
+    # both nodes up and none promoted: a switchover (dated by the demote or the move) or a promotion
+    planned = cause is None and old is not None
     since = _disconnected_since(s, new)
     if since is not None and s.taken_at - since > PROMOTION_WINDOW_S:
         since = None  # HADR broke long before (a link down, then the primary lost): it does not date this
     lost_at = _latest(_last_seen(s, old) if old else None, since)
-    if planned and s.crm is not None:
-        demote = _last_op(crm, old, "demote") if old else None
-        when = demote.last_rc_change if demote is not None else crm.last_change
-        lost_at = crm_epoch(s.crm, when)
+    if planned:
+        lost_at = _switch_started(s, crm, old)
     if lost_at is not None and s.taken_at - lost_at > PROMOTION_WINDOW_S:
         return None
-    return Failover(False, new, old, lost_at, None, cause or "being demoted", "", planned)
+    return Failover(False, new, old, lost_at, None, cause or "up", "", planned)
 
 
 def _completed(s: ClusterStatus, crm: CrmStatus, new: str, nodes: list[str]) -> Failover | None:
@@ -350,8 +374,10 @@ def _ago(seconds: float) -> str:
 def failover_message(f: Failover, now: float) -> str:
     """The first line of the headline for failover `f` at time `now`."""
     if not f.done:
-        if f.planned:
+        if f.planned and f.lost_at is not None:
             head = f"switchover in progress: Pacemaker is moving the primary role from {f.old_primary} to {f.new_primary}"
+        elif f.planned:
+            head = f"promotion in progress: Pacemaker is promoting {f.new_primary} ({f.old_primary} is up)"
         else:
             head = f"failover in progress: Pacemaker is promoting {f.new_primary} after {f.old_primary} stopped answering"
         return head + (f", started {_ago(now - f.lost_at)}" if f.lost_at is not None else "")
@@ -478,7 +504,7 @@ def build_headline(status: ClusterStatus | None, now: float | None = None) -> He
         return Headline(lead.severity, lead.code, title or lead.message, rest, lead.hint)
     title = failover_message(f, now)
     lines: list[str] = []
-    if f.old_primary:
+    if f.old_primary and not f.planned:
         lines.append(f"{f.old_primary}: {f.old_down}")
     lines += [v.message for v in ranked[1:] if not _explained_by(f, v)]
     since = f.lost_at if not f.done else (f.promoted_at or f.lost_at)
@@ -489,6 +515,7 @@ def build_headline(status: ClusterStatus | None, now: float | None = None) -> He
 def _short(f: Failover, now: float) -> str:
     if not f.done:
         started = f", started {_ago(now - f.lost_at)}" if f.lost_at is not None else ""
-        return f"failover in progress: promoting {f.new_primary}{started}"
+        what = "switchover" if f.planned else "failover"
+        return f"{what} in progress: promoting {f.new_primary}{started}"
     when = f" at {clock_time(f.promoted_at)}" if f.promoted_at is not None else ""
     return f"{f.new_primary} took over{when}; {f.old_primary} down; no standby"

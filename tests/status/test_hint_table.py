@@ -89,6 +89,7 @@ EXAMPLES = {
     "peer_in_standby": _peer_standby,
     "no_quorum": _no_quorum,
     "qnetd_down": _qnetd_down,
+    "both_nodes_up": lambda: _named(healthy()),
 }
 
 

@@ -255,3 +255,32 @@ def test_mid_promotion_says_failover_in_progress_and_never_cleanup() -> None:
     )
     [after] = [v for v in settled.verdicts if v.code == "failed_action"]
     assert after.hint == "fix the cause, then `crm resource cleanup db2_db2inst1_db2inst1_HADRDB`"
+
+
+def test_a_switchover_caught_mid_way_is_in_progress_without_cleanup() -> None:
+    """02-after-move while `crm resource move` runs: first db2a being demoted, then db2b being promoted."""
+    healthy_xml = (LAB / "01-healthy" / "db2a__crm_mon_-1_--output-as=xml.xml").read_text()
+    moved_xml = (LAB / "02-after-move" / "db2b__crm_mon_-1_--output-as=xml.xml").read_text()
+    rsc = (
+        '<resource id="db2_db2inst1_db2inst1_HADRDB" resource_agent="ocf:pacemaker:Stateful" role="Promoted"'
+    )
+    assert rsc in healthy_xml and rsc in moved_xml
+    demoting = healthy_xml.replace(rsc, rsc + ' pending="Demoting"').replace(
+        'client="cibadmin" origin="db2a"', 'client="crm_resource" origin="db2a"'
+    )
+    promoting = moved_xml.replace(
+        rsc, rsc.replace('role="Promoted"', 'role="Unpromoted" pending="Promoting"')
+    )
+    for label, state, xml, started in (
+        ("demoting", "01-healthy", demoting, "started 10 s ago"),  # last_change 14:58:56, update 14:59:06
+        ("promoting", "02-after-move", promoting, "started 4 s ago"),  # demote 14:59:26, update 14:59:30
+    ):
+        s = corpus_status(state, "db2a" if state == "01-healthy" else "db2b", xml)
+        head = check_same_everywhere(s, s.taken_at, CLUSTER, label)
+        check_advice(s, head, label)
+        assert head.code == "failover_in_progress", (label, head.title)
+        assert head.title == (
+            f"switchover in progress: Pacemaker is moving the primary role from db2a to db2b, {started}"
+        )
+        assert head.hint.startswith("wait for Pacemaker to finish moving the primary role to db2b")
+        assert not any(recommends_cleanup(h) for h in [head.hint, *(v.hint for v in s.verdicts)])
