@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from services.status.incident import build_headline
+from services.status.incident import INCIDENT_CODES, build_headline
 from services.status.model import ClusterStatus, Part
 
 
@@ -33,8 +33,8 @@ def render_status_text(s: ClusterStatus, now: float | None = None) -> str:
     if head.hint:
         lines.append(f"  -> {head.hint}")
     for v in s.verdicts:
-        if v.message in said:
-            continue
+        if v.message in said or (v.code == head.code and v.code in INCIDENT_CODES):
+            continue  # the headline says it (with ages at `now`)
         lines.append(f"  ! {v.severity.value:<8} {v.message}" + (f"  -> {v.hint}" if v.hint else ""))
     if s.crm is not None and s.crm.value is not None:
         crm = s.crm.value

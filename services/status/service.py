@@ -93,7 +93,10 @@ class StatusService:
             deadline_s=self.deadline_s,
         )
         self._note_host_keys(key_errors)
-        return self.last_good.carry(status)
+        carried = self.last_good.carry(status)
+        # again with the last good parts: a lost host's last answer dates the failover (incident.py);
+        # the other rules read only fresh parts, so their verdicts do not change
+        return replace(carried, verdicts=derive_verdicts(carried))
 
     def _turn(self) -> asyncio.Lock:
         loop = asyncio.get_running_loop()  # a lock belongs to one event loop; a service may outlive one

@@ -24,6 +24,7 @@ from services.ssh.errors import HostUnreachable  # noqa: E402
 from services.status import service as status_service  # noqa: E402
 from services.status.model import ClusterStatus, Part  # noqa: E402
 from services.status.service import LastGoodParts, gather_cluster_status  # noqa: E402
+from services.status.verdicts import derive_verdicts  # noqa: E402
 
 START = 1_796_000_000.0  # a fixed moment (2026-11-30), so every time in a headline is reproducible
 
@@ -81,4 +82,7 @@ class DrillWalk:
 
     async def snap(self) -> ClusterStatus:
         status = await gather_cluster_status(self.cluster, self.runner, clock=self.clock)
-        return self.last_good.carry(status)
+        carried = self.last_good.carry(
+            status
+        )  # as StatusService.snapshot: verdicts again with last good parts
+        return replace(carried, verdicts=derive_verdicts(carried))

@@ -238,3 +238,22 @@ async def test_no_snapshot_during_the_promotion_recommends_a_cleanup(monkeypatch
         assert not any(recommends_cleanup(v.hint) for v in s.verdicts), [v.hint for v in s.verdicts]
         assert not recommends_cleanup(head.hint)
     assert seen == {"failover_in_progress", "failover_completed"}
+
+
+async def test_the_status_service_dates_the_takeover_from_the_lost_hosts_last_answer(monkeypatch) -> None:
+    """StatusService (the console's and `status`'s source) derives the verdicts again with the last good
+    parts, so the takeover verdict itself, not only the banner, says how long the promotion took."""
+    from services.inventory.model import Inventory
+    from services.status.service import StatusService
+
+    walk = DrillWalk(failover_delay_s=8.0, monkeypatch=monkeypatch)
+    service = StatusService(Inventory((walk.cluster,)), walk.runner, clock=walk.clock)
+    await service.snapshot(walk.cluster)
+    walk.advance(3)
+    walk.lab.kill_primary()
+    walk.advance(9)
+    s = await service.snapshot(walk.cluster)
+    first = s.verdicts[0]
+    assert first.code == "failover_completed"
+    assert "(Pacemaker promoted it 12 s after db2a stopped answering)" in first.message, first.message
+    assert s.hadr["db2a"].stale  # the last answer it is dated from
