@@ -140,6 +140,12 @@ HINTS: tuple[Hint, ...] = (
     Hint("failed_action", "any", "fix the cause, then `crm resource cleanup {resource}`"),
     Hint(
         "node_offline",
+        "transition_pending",
+        "running without a standby: let Pacemaker finish first (watch `crm_mon -1`), then bring {node} back "
+        "as standby",
+    ),
+    Hint(
+        "node_offline",
         "any",
         "running without a standby: one more failure stops the database. Bring {node} back (start EC2 "
         "instance {node_instance_id}, then `crm cluster start` on it)",
@@ -151,6 +157,11 @@ HINTS: tuple[Hint, ...] = (
         "host, then `crm cluster start` on it)",
     ),
     # ---- hosts
+    Hint(
+        "host_unreachable",
+        "transition_pending",
+        "let Pacemaker finish first (watch `crm_mon -1`); then check {node} (its EC2 instance and sshd)",
+    ),
     Hint(
         "host_unreachable",
         "node_known_down",

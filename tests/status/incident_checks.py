@@ -31,6 +31,9 @@ def check_advice(s: ClusterStatus, head: Headline, where: str) -> None:
     if transition_pending(s):
         bad = [h for h in hints if recommends_cleanup(h)]
         assert not bad, f"{where}: cleanup advised while Pacemaker acts: {bad}"
+        # nor starting the lost node while Pacemaker promotes the other (the in-progress hint says wait)
+        starts = [h for h in hints if h.startswith("start ") or "`crm cluster start`" in h]
+        assert not starts, f"{where}: a start advised while Pacemaker acts: {starts}"
     for v in s.verdicts:
         if v.code != "hadr_disconnected":
             continue
