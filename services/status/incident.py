@@ -339,20 +339,23 @@ def _completed(s: ClusterStatus, crm: CrmStatus, new: str, nodes: list[str]) -> 
     promote = _last_op(crm, new, "promote")
     promoted_at = crm_epoch(s.crm, promote.last_rc_change) if promote and s.crm else None
     # the loss is after the last answer; HADR's disconnect time dates it exactly when it precedes the promote
-    since = _disconnected_since(s, new)
+    since = raw_since = _disconnected_since(s, new)
+    # HADR disconnected since the very promote: it became primary without a peer (a forced takeover)
+    took_over_alone = raw_since is not None and promoted_at is not None and abs(raw_since - promoted_at) <= 5
     if since is not None and promoted_at is not None and since >= promoted_at:
         since = None  # reset by the takeover itself: it dates the promote, not the loss
     if since is not None and promoted_at is not None and promoted_at - since > PROMOTION_WINDOW_S:
         since = None  # HADR broke long before the promote: not the loss that caused it
     lost_at = _latest(_last_seen(s, old), since)
     # A takeover when the old node was the primary when last seen, or the promote followed its loss, or
-    # (nothing else dating it) the promote is recent. Otherwise the standby died: node_offline says so.
+    # HADR has had no peer since the promote, or (nothing else dating it) the promote is recent.
+    # Otherwise the standby died: node_offline says so.
     last_role = _hadr_role(s, old, stale_ok=True)
     after_loss = lost_at is not None and promoted_at is not None and promoted_at >= lost_at - 1
     recent = promoted_at is not None and s.taken_at - promoted_at <= RECENT_PROMOTE_S
     if last_role is not None and last_role != "PRIMARY":
         return None  # it was the standby when last seen: node_offline / host_unreachable say so
-    if not (last_role == "PRIMARY" or after_loss or (lost_at is None and recent)):
+    if not (last_role == "PRIMARY" or after_loss or took_over_alone or (lost_at is None and recent)):
         return None
     return Failover(True, new, old, lost_at, promoted_at, cause, _route(s, new))
 

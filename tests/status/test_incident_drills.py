@@ -257,3 +257,27 @@ async def test_the_status_service_dates_the_takeover_from_the_lost_hosts_last_an
     assert first.code == "failover_completed"
     assert "(Pacemaker promoted it 12 s after db2a stopped answering)" in first.message, first.message
     assert s.hadr["db2a"].stale  # the last answer it is dated from
+
+
+async def test_a_headless_status_an_hour_after_the_takeover_still_names_it(monkeypatch) -> None:
+    """No earlier snapshot and a promote an hour old: HADR has had no peer since that promote, so the new
+    primary took over alone (a standby that died later would have a later disconnect time)."""
+    walk = DrillWalk(failover_delay_s=8.0, monkeypatch=monkeypatch)
+    walk.lab.kill_primary()
+    walk.advance(10)
+    walk.lab.tick()  # Pacemaker promotes db2b
+    walk.advance(3600)
+    s = await walk.snap()  # a fresh harness cache: nothing stale to lean on
+    head = check_same_everywhere(s, walk.clock.now, walk.cluster, "an hour later")
+    assert head.code == "failover_completed", head.title
+    assert head.title.startswith(f"db2b took over as HADR primary at {clock_time(walk.clock.now - 3600)}")
+
+
+async def test_a_standby_lost_after_an_old_promote_is_no_takeover(monkeypatch) -> None:
+    walk = DrillWalk(failover_delay_s=8.0, monkeypatch=monkeypatch)
+    walk.advance(3600)
+    walk.lab.kill_node("db2b")
+    walk.advance(5)
+    s = await walk.snap()
+    assert [v.code for v in s.verdicts][:2] == ["host_unreachable", "node_offline"], s.verdicts
+    assert check_same_everywhere(s, walk.clock.now, walk.cluster, "standby lost").code == "host_unreachable"
