@@ -62,8 +62,20 @@ STATES: dict[str, Check] = {
     "qnetd_down": _qnetd_down,
     "no_quorum": lambda s, v: _no_quorum(s),
     "both_nodes_up": lambda s, v: _both_up(s),
+    "quorum_host_down": lambda s, v: bool(v.get("node")) and _quorum_host_down(s, v["node"]),
     "peer_in_standby": lambda s, v: bool(v.get("peer")) and _node_standby(s, v["peer"]),
 }
+
+
+def _quorum_host_down(s: ClusterStatus, host: str) -> bool:
+    """`host` runs qnetd and no node's qdevice reaches it: the host, not only SSH, is down."""
+    qdevices = [p.value for p in s.qdevice.values() if p.ok and p.value is not None]
+    return (
+        s.qnetd is not None
+        and s.qnetd.source == host
+        and bool(qdevices)
+        and not any(q.connected for q in qdevices)
+    )
 
 
 def _both_up(s: ClusterStatus) -> bool:
@@ -168,6 +180,18 @@ HINTS: tuple[Hint, ...] = (
         "start EC2 instance {node_instance_id} of {node}; Pacemaker rejoins it when it boots",
     ),
     Hint("host_unreachable", "node_known_down", "start {node}; Pacemaker rejoins it when it boots"),
+    Hint(
+        "host_unreachable",
+        "quorum_host_down",
+        "start EC2 instance {node_instance_id} of {node}, then check `systemctl status corosync-qnetd` there; "
+        "until then one more failure stops the database",
+    ),
+    Hint(
+        "host_unreachable",
+        "quorum_host_down",
+        "start {node}, then check `systemctl status corosync-qnetd` there; until then one more failure stops "
+        "the database",
+    ),
     Hint(
         "host_unreachable",
         "node_online_per_pacemaker",

@@ -73,7 +73,10 @@ def _unreachable_message(s: ClusterStatus, host: str, err: PartError) -> str:
         return f"{host} is down (host down / instance stopped): Pacemaker reports it offline; SSH: {why}"
     qdevices = [p.value for p in s.qdevice.values() if p.ok and p.value is not None]
     if s.qnetd is not None and s.qnetd.source == host and qdevices and not any(q.connected for q in qdevices):
-        return f"{host} is down (host down / instance stopped): no node's qdevice reaches it; SSH: {why}"
+        return (
+            f"{host} is down (host down / instance stopped): no node's qdevice reaches it, so one more "
+            f"failure stops the database; SSH: {why}"
+        )
     if node is not None and node.online:
         return f"{host} is unreachable over SSH although Pacemaker sees it online: {err}"
     return f"{host} is unreachable: {err}"

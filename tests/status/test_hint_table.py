@@ -15,13 +15,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from incident_checks import recommends_cleanup  # noqa: E402
 from status_builders import crm, hadr, healthy, part, with_verdicts  # noqa: E402
 
-from services.cluster_model import CrmResource, HadrStatus  # noqa: E402
+from services.cluster_model import CrmResource, HadrStatus, QdeviceStatus  # noqa: E402
 from services.part_errors import ErrorKind, PartError  # noqa: E402
 from services.status.hints import HINTS, STATES, _fields, hint_for  # noqa: E402
 from services.status.model import ClusterStatus  # noqa: E402
 
 VALUES = {
-    "node": "db2b",
+    "node": "db2b",  # "qdev" for the quorum host's rows (see _values)
     "peer": "db2b",
     "host": "db2a",
     "new": "db2b",
@@ -72,6 +72,13 @@ def _no_quorum() -> ClusterStatus:
     return _named(with_verdicts(replace(healthy(), crm=part(crm(promoted=None, quorum=False)))))
 
 
+def _quorum_host_down() -> ClusterStatus:
+    s = _qnetd_down()
+    off = {h: part(QdeviceStatus(state="Connect failed"), h) for h in s.qdevice}
+    err = PartError(ErrorKind.UNREACHABLE, "connection refused", host="qdev")
+    return _named(with_verdicts(replace(s, qdevice=off, host_errors={"qdev": err})))
+
+
 def _qnetd_down() -> ClusterStatus:
     err = PartError(ErrorKind.EXIT_CODE, "corosync-qnetd-tool exited 3", host="qdev", exit_status=3)
     return _named(with_verdicts(replace(healthy(), qnetd=part(None, "qdev", error=err))))
@@ -90,19 +97,24 @@ EXAMPLES = {
     "no_quorum": _no_quorum,
     "qnetd_down": _qnetd_down,
     "both_nodes_up": lambda: _named(healthy()),
+    "quorum_host_down": lambda: _quorum_host_down(),
 }
+
+
+def _values(state: str) -> dict[str, str]:
+    return {**VALUES, "node": "qdev"} if state == "quorum_host_down" else VALUES
 
 
 def test_every_state_of_the_table_has_an_example_and_holds_there() -> None:
     assert set(EXAMPLES) == set(STATES)
     for name, check in STATES.items():
-        assert check(EXAMPLES[name](), VALUES), name
+        assert check(EXAMPLES[name](), _values(name)), name
 
 
 @pytest.mark.parametrize("row", HINTS, ids=lambda h: f"{h.code}/{h.state}")
 def test_each_row_fills_with_known_values_and_is_safe_in_its_state(row) -> None:
     s = EXAMPLES[row.state]()
-    assert STATES[row.state](s, VALUES)
+    assert STATES[row.state](s, _values(row.state))
     known = {
         **VALUES,
         "cluster": s.cluster,

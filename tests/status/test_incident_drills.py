@@ -168,6 +168,23 @@ SCENARIOS = (
         ),
     ),
     Scenario(
+        "quorum host killed",
+        (
+            Moment(
+                "just after",
+                0.5,
+                "host_unreachable",
+                (
+                    "qdev is down (host down / instance stopped): no node's qdevice reaches it, so one more failure",
+                ),
+                ("start EC2 instance i-0", "one more failure stops the database"),
+                absent=(ADDRESS,),
+                action=lambda w: w.lab.kill_node("qdev"),
+            ),
+            Moment("after restore", 30, "healthy", HEALTHY_A, action=restore),
+        ),
+    ),
+    Scenario(
         "K then R during the promotion",
         (
             Moment("just after", 1, "failover_in_progress", ("promoting db2b",), action=kill),
