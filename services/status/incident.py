@@ -265,15 +265,15 @@ def find_failover(s: ClusterStatus) -> Failover | None:
 
 
 def _switch_started(s: ClusterStatus, crm: CrmStatus, old: str | None) -> float | None:
-    """When a switchover began: the old primary's demote, else a `crm resource move` (last_change by
-    crm_resource); None when neither is recent."""
+    """When a switchover began: the later of the old primary's last demote and a `crm resource move`
+    (last_change by crm_resource); None when neither is recent."""
     if s.crm is None:
         return None
     demote = _last_op(crm, old, "demote") if old else None
-    when = demote.last_rc_change if demote is not None else ""
-    if not when and "crm_resource" in crm.last_change_by:
-        when = crm.last_change
-    started = crm_epoch(s.crm, when) if when else None
+    times = [crm_epoch(s.crm, demote.last_rc_change) if demote is not None else None]
+    if "crm_resource" in crm.last_change_by:
+        times.append(crm_epoch(s.crm, crm.last_change))
+    started = _latest(*times)
     if started is None or s.taken_at - started > PROMOTION_WINDOW_S:
         return None
     return started

@@ -123,8 +123,6 @@ async def test_headline_during_and_after_crm_resource_move(walk: Walk) -> None:
             )
         ), _report(seen)
         assert head.hint.startswith(f"wait for Pacemaker to finish moving the primary role to {target}")
-    # never two healthy pictures naming different primaries without the move in between being stated
-    assert any(s.promoted_node == primary for s, _ in seen), _report(seen)
 
 
 async def test_headline_during_and_after_a_crash_of_the_promoted_node(walk: Walk) -> None:
