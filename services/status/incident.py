@@ -195,7 +195,7 @@ def _down_cause(s: ClusterStatus, host: str) -> str | None:
         return "UNCLEAN per Pacemaker (fencing pending)"
     if node is not None and not node.online:
         return "host down or instance stopped (Pacemaker reports it offline)"
-    if unreachable:
+    if node is None and unreachable:  # Pacemaker seeing it online outweighs a failed SSH login
         return "does not answer SSH"
     return None
 
