@@ -161,3 +161,14 @@ def test_the_risk_is_said_when_redundancy_is_gone() -> None:
     assert "one more failure stops the database" in hint_for("node_offline", _peer_down(), node="db2b")
     qnetd = [v for v in _qnetd_down().verdicts if v.code == "qnetd_down"]
     assert qnetd and "one more failure stops the database" in qnetd[0].message
+
+
+def test_ssh_failing_to_a_node_pacemaker_sees_online_is_an_ssh_problem_not_a_down_host() -> None:
+    err = PartError(
+        ErrorKind.UNREACHABLE, "db2b: cannot connect (Connection refused); check the address", host="db2b"
+    )
+    s = _named(with_verdicts(replace(healthy(), host_errors={"db2b": err})))
+    [v] = [v for v in s.verdicts if v.code == "host_unreachable"]
+    assert v.message.startswith("db2b is unreachable over SSH although Pacemaker sees it online")
+    assert v.hint.startswith("Pacemaker sees db2b online, so only SSH fails: check sshd on db2b")
+    assert "failover_completed" not in {x.code for x in s.verdicts}
