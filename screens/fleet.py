@@ -13,6 +13,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer
 
 from services.alarms.model import cluster_alarm_prefix
+from services.status.incident import build_headline
 from services.status.model import ClusterStatus, Severity
 from services.status.poll import STALE_FACTOR, ClusterFeed
 from services.words import plural
@@ -114,13 +115,13 @@ def fleet_row(
     verdict_width, hadr_width = layout["Verdict"], layout.get("HADR", HADR_WIDTH)
     c = feed.cluster
     status = feed.status
-    text = banner_text(status, feed.poll_error)
+    text = banner_text(status, feed.poll_error, now)
+    # the incident headline in a few words (services/status/incident.py, as the banner and `status`)
+    summary = build_headline(status, now).brief if status is not None else text.headline
     age = max(0.0, now - status.taken_at) if status is not None else None
     stale = feed.poll_error is not None or (age is not None and age > STALE_FACTOR * interval)
     # the healthy headline already starts with "Healthy:"; other severities say theirs first
-    label = (
-        text.headline if text.severity is Severity.OK else f"{text.severity.value.upper()}: {text.headline}"
-    )
+    label = summary if text.severity is Severity.OK else f"{text.severity.value.upper()}: {summary}"
     if text.severity is Severity.OK and len(label) > verdict_width:
         label = "Healthy"  # the promoted node and HADR state have their own columns
     # the row names the cluster: its alarms' "db2ops-<cluster>-" says it again, at the verdict's expense

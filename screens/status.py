@@ -154,7 +154,9 @@ class StatusScreen(Screen[None]):
             keys += [f"hadr:{host.name}", f"quorum:{host.name}", f"qdevice:{host.name}"]
         views = {k: feed.view(k, now, interval) for k in keys}
         max_details = 1 if self.has_class("-short") else 2 if self.compact else 4
-        self.query_one(VerdictBanner).show(banner_text(feed.status, feed.poll_error), max_details)
+        self.query_one(VerdictBanner).show(
+            banner_text(feed.status, feed.poll_error, self.app.now()), max_details
+        )
         crm_view = views["crm"]
         crm = crm_view.value
         node_names = [h.name for h in c.db_hosts] or ([n.name for n in crm.nodes] if crm else [])

@@ -40,6 +40,28 @@ class CrmResource:
     failed: bool = False
     blocked: bool = False
     nodes: tuple[str, ...] = ()
+    pending: str = ""  # an action under way (record-pending), e.g. "Promoting"; "" when none
+
+
+@dataclass(frozen=True)
+class CrmOperation:
+    """One `<operation_history>` entry of crm_mon's `<node_history>`: what Pacemaker last did to a resource
+    on a node (start, promote, demote, monitor...) and when, as the node's local `last-rc-change` time."""
+
+    node: str
+    resource: str
+    task: str
+    rc: int | None = None
+    rc_text: str = ""
+    call: int | None = None
+    interval_ms: int | None = None
+    last_rc_change: str = ""  # "Thu Nov 26 15:00:07 2026" (the node's local time, like last_update)
+    status: str = ""  # "pending" for an operation still running (record-pending), else "" / "complete"
+
+    @property
+    def pending(self) -> bool:
+        # rc 193 is Pacemaker's "pending" execution status, shown while the action still runs
+        return self.status == "pending" or self.rc == 193
 
 
 @dataclass(frozen=True)
@@ -113,6 +135,7 @@ class CrmStatus:
     clones: tuple[CrmClone, ...] = ()
     groups: tuple[CrmGroup, ...] = ()
     failed_actions: tuple[CrmFailedAction, ...] = ()
+    operations: tuple[CrmOperation, ...] = ()  # <node_history>, in document order
     bans: tuple[CrmBan, ...] = ()
     node_attributes: dict[str, dict[str, str]] = field(default_factory=dict)
     status_errors: tuple[str, ...] = ()  # <status><errors><error> texts, e.g. why it is not connected

@@ -12,6 +12,7 @@ from services.cluster_model import (
     CrmFailedAction,
     CrmGroup,
     CrmNode,
+    CrmOperation,
     CrmResource,
     CrmStatus,
 )
@@ -79,6 +80,7 @@ def parse_crm_mon_xml(text: str) -> CrmStatus:
         clones=clones,
         groups=groups,
         failed_actions=tuple(_failure(el) for el in _children(root, "failures", "failure")),
+        operations=_operations(root.find("node_history")),
         bans=tuple(_ban(el) for el in _children(root, "bans", "ban")),
         node_attributes=_node_attributes(root.find("node_attributes")),
         **summary_facts,
@@ -248,6 +250,7 @@ def _primitive(el: ET.Element) -> CrmResource:
         failed=_bool(el, "failed"),
         blocked=_bool(el, "blocked"),
         nodes=tuple(n.get("name", "") for n in el.findall("node") if n.get("name")),
+        pending=normalise_role(el.get("pending", "")),
     )
 
 
@@ -316,6 +319,30 @@ def _ban(el: ET.Element) -> CrmBan:
         weight=_int(el, "weight", 0),
         promoted_only=promoted_only,
     )
+
+
+def _operations(el: ET.Element | None) -> tuple[CrmOperation, ...]:
+    """Every <operation_history> of <node_history> (1.1 writes the same elements)."""
+    if el is None:
+        return ()
+    ops: list[CrmOperation] = []
+    for node in el.findall("node"):
+        for rsc in node.findall("resource_history"):
+            for op in rsc.findall("operation_history"):
+                ops.append(
+                    CrmOperation(
+                        node=node.get("name", ""),
+                        resource=rsc.get("id", ""),
+                        task=op.get("task", ""),
+                        rc=_int(op, "rc", None),
+                        rc_text=op.get("rc_text", ""),
+                        call=_int(op, "call", None),
+                        interval_ms=_int(op, "interval", None),
+                        last_rc_change=op.get("last-rc-change", ""),
+                        status=op.get("status", ""),
+                    )
+                )
+    return tuple(ops)
 
 
 def _node_attributes(el: ET.Element | None) -> dict[str, dict[str, str]]:

@@ -92,6 +92,9 @@ class ClusterStatus:
     verdicts: tuple[Verdict, ...] = ()
     # host name -> EC2 instance id, copied from the inventory so verdicts/screens need nothing else
     instance_ids: dict[str, str] = field(default_factory=dict)
+    # the inventory's Db2 instance and database, so hints can carry the real names (never "...")
+    instance: str = ""
+    database: str = ""
 
     @property
     def severity(self) -> Severity:

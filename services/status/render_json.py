@@ -14,6 +14,7 @@ import dataclasses
 import time
 from typing import Any
 
+from services.status.incident import build_headline
 from services.status.model import ClusterStatus, Part, Severity
 
 EXIT_HEALTHY, EXIT_DEGRADED, EXIT_UNREACHABLE = 0, 1, 2
@@ -51,7 +52,9 @@ def status_document(
 def status_to_dict(s: ClusterStatus, now: float | None = None) -> dict[str, Any]:
     """Return `s` as JSON-ready dicts: verdicts with stable codes, this cluster's exit code, and every
     part with its source, age (at `now`), fetch time, duration, error (its message, and `error_kind`: a
-    services.part_errors.ErrorKind value) and the command that produced it."""
+    services.part_errors.ErrorKind value) and the command that produced it. `headline` is what the
+    console's banner says first (services/status/incident.Headline: severity, code, title, short,
+    consequences, hint, since)."""
     now = time.time() if now is None else now
 
     def part(p: Part[object] | None) -> dict[str, Any] | None:
@@ -75,6 +78,7 @@ def status_to_dict(s: ClusterStatus, now: float | None = None) -> dict[str, Any]
         "taken_at": s.taken_at,
         "severity": s.severity.value,
         "healthy": not s.verdicts,
+        "headline": build_headline(s, now).as_dict(),
         "exit_code": status_exit_code([s]),
         "promoted_node": s.promoted_node,
         "hadr_primary": s.hadr_primary_host,

@@ -6,6 +6,7 @@ import time
 
 from services.cluster_model import ClusterAlarm
 from services.status.alarm_verdicts import alarm_age, firing_alarms
+from services.status.incident import INCIDENT_CODES, build_headline
 from services.status.model import ClusterStatus, Part
 from services.words import plural
 
@@ -33,16 +34,25 @@ def alarms_line(p: Part[tuple[ClusterAlarm, ...]], now: float) -> str:
 
 
 def render_status_text(s: ClusterStatus, now: float | None = None) -> str:
-    """Return the snapshot as text: the verdicts (worst first), then one line per part. A host whose
-    connection failed is explained once, in its verdict; its parts say "unreachable (above)"."""
+    """Return the snapshot as text: the headline (what happened, its consequences, what to do), the other
+    verdicts, then one line per part. A host whose connection failed is explained once, in its verdict;
+    its parts say "unreachable (above)"."""
     now = time.time() if now is None else now
 
     def error(p: Part[object]) -> str:
         down = s.host_errors.get(p.source)
         return "unreachable (above)" if down is not None and p.error == down else str(p.error)
 
-    lines = [f"cluster {s.cluster}: {s.severity.value.upper()}"]
+    head = build_headline(s, now)
+    lines = [f"cluster {s.cluster}: {s.severity.value.upper()}: {head.title}"]
+    said = {head.title}
+    messages = {v.message for v in s.verdicts}
+    lines += [f"  · {c}" for c in head.consequences if c not in messages]
+    if head.hint:
+        lines.append(f"  -> {head.hint}")
     for v in s.verdicts:
+        if v.message in said or (v.code == head.code and v.code in INCIDENT_CODES):
+            continue  # the headline says it (with ages at `now`)
         lines.append(f"  ! {v.severity.value:<8} {v.message}" + (f"  -> {v.hint}" if v.hint else ""))
     if s.crm is not None and s.crm.value is not None:
         crm = s.crm.value

@@ -99,7 +99,10 @@ class StatusService:
             cluster_names=tuple(c.name for c in self.inventory.clusters),
         )
         self._note_host_keys(key_errors)
-        return self.last_good.carry(status)
+        carried = self.last_good.carry(status)
+        # again with the last good parts: a lost host's last answer dates the failover (incident.py);
+        # the other rules read only fresh parts, so their verdicts do not change
+        return replace(carried, verdicts=derive_verdicts(carried))
 
     def _turn(self) -> asyncio.Lock:
         loop = asyncio.get_running_loop()  # a lock belongs to one event loop; a service may outlive one
@@ -349,6 +352,8 @@ async def _gather(
         alarms=alarms_task.result() if alarms_task is not None else None,
         host_errors=host_errors,
         instance_ids={h.name: h.instance_id for h in cluster.hosts if h.instance_id},
+        instance=cluster.instance or "",
+        database=cluster.database or "",
     )
     return replace(status, verdicts=derive_verdicts(status)), key_errors
 

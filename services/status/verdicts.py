@@ -9,6 +9,8 @@ from collections.abc import Iterator, Mapping
 
 from services.part_errors import ErrorKind, PartError
 from services.status.alarm_verdicts import alarm_verdicts
+from services.status.hints import hint_for
+from services.status.incident import incident_verdicts, rank_verdicts
 from services.status.model import ClusterStatus, Part, Severity, Verdict
 
 # A log gap above this while in PEER means the standby is falling behind (bytes).
@@ -16,13 +18,13 @@ LOG_GAP_WARN_BYTES = 64 * 1024 * 1024
 
 
 def derive_verdicts(status: ClusterStatus) -> tuple[Verdict, ...]:
-    """Return every verdict for `status`, worst first. An empty tuple means healthy."""
-    found = list(_all_rules(status))
-    found.sort(key=lambda v: -v.severity.rank)
-    return tuple(found)
+    """Return every verdict for `status` in headline order (services/status/incident.rank_verdicts: the
+    event first, then worst first). An empty tuple means healthy."""
+    return rank_verdicts(_all_rules(status))
 
 
 def _all_rules(s: ClusterStatus) -> Iterator[Verdict]:
+    yield from incident_verdicts(s)
     yield from _hosts(s)
     yield from _pacemaker(s)
     yield from _quorum(s)
@@ -55,9 +57,31 @@ def _hosts(s: ClusterStatus) -> Iterator[Verdict]:
         yield Verdict(
             "host_unreachable",
             Severity.CRITICAL,
-            f"{host} is unreachable: {err}",
-            f"check the EC2 instance of {host} and that sshd answers; other panels show the last data",
+            _unreachable_message(s, host, err),
+            hint_for("host_unreachable", s, node=host),
         )
+
+
+def _unreachable_message(s: ClusterStatus, host: str, err: PartError) -> str:
+    """ "db2a does not answer: host down or instance stopped (Pacemaker reports it offline)" when another
+    source knows the host; the connection error (with its advice on the address) only when none does."""
+    crm = s.crm.value if s.crm is not None and s.crm.ok else None
+    node = crm.node(host) if crm is not None and crm.connected else None
+    # the error's own advice ("check the address in the inventory...") is wrong when the host is known down
+    why = err.message.removeprefix(f"{host}: ").split("; check ")[0]
+    if node is not None and node.unclean:
+        return f"{host} is down or cut off: Pacemaker reports the node UNCLEAN; SSH: {why}"
+    if node is not None and not node.online:
+        return f"{host} is down (host down / instance stopped): Pacemaker reports it offline; SSH: {why}"
+    qdevices = [p.value for p in s.qdevice.values() if p.ok and p.value is not None]
+    if s.qnetd is not None and s.qnetd.source == host and qdevices and not any(q.connected for q in qdevices):
+        return (
+            f"{host} is down (host down / instance stopped): no node's qdevice reaches it, so one more "
+            f"failure stops the database; SSH: {why}"
+        )
+    if node is not None and node.online:
+        return f"{host} is unreachable over SSH although Pacemaker sees it online: {err}"
+    return f"{host} is unreachable: {err}"
 
 
 def _not_installed_on(err: PartError | None) -> list[str]:
@@ -118,7 +142,7 @@ def _pacemaker(s: ClusterStatus) -> Iterator[Verdict]:
                 "node_offline",
                 Severity.WARNING,
                 f"node {node.name} is offline: the cluster runs without a standby",
-                f"bring {node.name} back (start the instance, then `crm cluster start` on it)",
+                hint_for("node_offline", s, node=node.name),
             )
         elif node.standby:
             yield Verdict(
@@ -142,7 +166,7 @@ def _pacemaker(s: ClusterStatus) -> Iterator[Verdict]:
             "no_promoted_node",
             Severity.CRITICAL,
             f"no node is Promoted for {clones[0].id}: no HADR primary per Pacemaker",
-            "look at failed actions and `crm status`; clear them with `crm resource cleanup`",
+            hint_for("no_promoted_node", s, clone=clones[0].id),
         )
     elif clones and len(clones[0].promoted_nodes) > 1:
         yield Verdict(
@@ -161,7 +185,7 @@ def _pacemaker(s: ClusterStatus) -> Iterator[Verdict]:
                 if fa.rc is not None
                 else ""
             ),
-            f"fix the cause, then `crm resource cleanup {fa.resource}`",
+            hint_for("failed_action", s, resource=fa.resource, node=fa.node),
         )
 
 
@@ -182,7 +206,7 @@ def _quorum(s: ClusterStatus) -> Iterator[Verdict]:
                 "qdevice_disconnected",
                 Severity.WARNING,
                 f"qdevice on {host} is not connected to qnetd ({part.value.state})",  # type: ignore[union-attr]
-                "check corosync-qnetd on the quorum host and port 5403 between them",
+                hint_for("qdevice_disconnected", s, node=host),
             )
     if s.qnetd is not None and s.qnetd.ok:
         qnetd = s.qnetd.value
@@ -214,8 +238,9 @@ def _quorum(s: ClusterStatus) -> Iterator[Verdict]:
         yield Verdict(
             "qnetd_down",
             Severity.WARNING,
-            f"corosync-qnetd on {s.qnetd.source} does not answer: {s.qnetd.error}",
-            "start corosync-qnetd on the quorum host; without it one more failure loses quorum",
+            f"corosync-qnetd on {s.qnetd.source} is down: one more failure stops the database "
+            f"({s.qnetd.error})",
+            hint_for("qnetd_down", s),
         )
 
 
@@ -257,7 +282,7 @@ def _hadr(s: ClusterStatus) -> Iterator[Verdict]:
                     "hadr_disconnected",
                     Severity.CRITICAL,
                     f"HADR on {host} is {st.connect_status}: the {st.role.lower()} has no peer",
-                    "start the standby instance and `db2 start hadr on db ... as standby`",
+                    hint_for("hadr_disconnected", s, host=host, peer=_peer(s, host)),
                 )
             elif st.state != "PEER":
                 yield Verdict(
@@ -273,6 +298,13 @@ def _hadr(s: ClusterStatus) -> Iterator[Verdict]:
                     f"HADR log gap on {host} is {st.log_gap_bytes / 1048576:.0f} MiB",
                     "the standby is falling behind: check its disk and network",
                 )
+
+
+def _peer(s: ClusterStatus, host: str) -> str:
+    """The other Db2 host of the pair ("" when the snapshot does not name one)."""
+    crm = s.crm.value if s.crm is not None and s.crm.ok else None
+    names = [n.name for n in crm.nodes] if crm is not None and crm.nodes else list(s.hadr)
+    return next((n for n in names if n != host), "")
 
 
 def _overlay(s: ClusterStatus) -> Iterator[Verdict]:

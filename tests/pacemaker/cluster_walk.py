@@ -258,7 +258,8 @@ class Walk:
                 promoted=b,
                 online={a: False, b: True},
                 quorate=True,
-                verdicts=frozenset({"node_offline", "hadr_disconnected"}),
+                # the takeover itself leads (services/status/incident.py), its symptoms follow
+                verdicts=frozenset({"failover_completed", "node_offline", "hadr_disconnected"}),
                 qdevice_connected={b: True},
                 qnetd_clients=1,
                 hadr_roles={a: None, b: "PRIMARY"},

@@ -178,7 +178,8 @@ async def test_unreachable_host_greys_its_panels_and_keeps_last_values():
         assert "Errno 111" not in plain
         # fetched 30 s before T0; now is T0 + 1.5
         assert str(hadr_b.border_subtitle).startswith("STALE · db2b 31s")
-        assert banner(app).startswith(" CRITICAL   db2b is unreachable")
+        # Pacemaker reports db2b offline: the banner says the cause (issue 9), not "unreachable"
+        assert banner(app).startswith(" CRITICAL   db2b is down (host down / instance stopped)")
 
 
 async def test_old_data_turns_every_panel_stale_after_three_intervals():

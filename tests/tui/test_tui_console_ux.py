@@ -50,7 +50,7 @@ async def test_small_terminal_shows_banner_then_primary_and_hadr_first(size):
             assert summary.region.y == banner_box.region.bottom  # right under the banner, on screen
             assert summary.region.bottom < size[1] // 2
             assert summary.render().plain.startswith("primary db2a · HADR DISCONNECTED · db2b OFFLINE")
-            assert banner(app).startswith(" CRITICAL   db2b is unreachable: connection refused")
+            assert banner(app).startswith(" CRITICAL   db2b is down (host down / instance stopped)")
             assert banner_box.region.height <= 5
         else:  # 120x40 keeps the picture
             assert not screen.has_class("-narrow") and screen.query_one("#topology").display
@@ -104,7 +104,7 @@ async def test_clicking_the_banner_lists_every_verdict_with_its_hint():
         assert isinstance(app.screen, VerdictDetailScreen)
         text = app.screen.query_one("#detail-text").render().plain
         assert "CRITICAL: partition WITHOUT quorum (seen on db2b)" in text
-        assert "→ start corosync-qnetd on the quorum host" in text
+        assert "→ start it on qnetd: `systemctl start corosync-qnetd`" in text
         assert "Errno 111" in text  # the full SSH error, shortened in the banner itself
 
 

@@ -48,7 +48,9 @@ def test_banner_says_healthy_in_words_only_with_the_data():
 def test_banner_shows_the_worst_verdict_with_its_hint_first():
     text = banner_text(fx.no_quorum())
     assert text.severity is Severity.CRITICAL
-    assert text.headline.startswith("db2a is unreachable")
+    # the database is stopped (no quorum): that leads, db2a's state follows as a detail
+    assert text.headline.startswith("partition WITHOUT quorum"), text.headline
+    assert any("db2a is down (host down / instance stopped)" in d for d in text.details)
     assert text.details[0].startswith("→ ")
     assert any("quorum" in d for d in text.details)
 

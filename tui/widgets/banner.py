@@ -8,6 +8,7 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Static
 
+from services.status import incident
 from services.status.model import ClusterStatus, Severity
 from tui.widgets.format import fit_text, short_error
 
@@ -48,50 +49,44 @@ def short_message(message: str, width: int = HEADLINE_WIDTH) -> str:
 
 def healthy_sentence(status: ClusterStatus) -> str | None:
     """Return "Healthy: db2a is primary, HADR PEER, quorum with qdevice", or None when data is missing."""
-    promoted = status.promoted_node
-    if promoted is None:
-        return None
-    hadr = status.hadr.get(promoted)
-    hadr_state = hadr.value.state if hadr is not None and hadr.ok and hadr.value is not None else None
-    quorum_parts = [p.value for p in status.quorum.values() if p.ok and p.value is not None]
-    if hadr_state is None or not quorum_parts:
-        return None
-    quorate = any(q.quorate for q in quorum_parts)
-    with_qdevice = any(q.has_qdevice for q in quorum_parts)
-    quorum = "quorum with qdevice" if quorate and with_qdevice else "quorum" if quorate else "NO quorum"
-    return f"Healthy: {promoted} is primary, HADR {hadr_state}, {quorum}"
+    return incident.healthy_sentence(status)
 
 
-def banner_text(status: ClusterStatus | None, poll_error: str | None = None) -> BannerText:
-    """Return the banner for a snapshot: the worst verdict first; never "healthy" without the data."""
+def banner_text(
+    status: ClusterStatus | None, poll_error: str | None = None, now: float | None = None
+) -> BannerText:
+    """Return the banner for a snapshot: the incident headline (services/status/incident.py, the same
+    the fleet row and `db2ops status` show) with its hint and consequences; never "healthy" without the
+    data."""
     if status is None:
         if poll_error:
             message = f"No status yet: {poll_error}"
             return BannerText(Severity.CRITICAL, short_message(message), full=(message,))
         return BannerText(Severity.INFO, "Waiting for the first status…")
-    verdicts = sorted(status.verdicts, key=lambda v: -v.severity.rank)
+    head = incident.build_headline(status, now)
     details: list[str] = []
     full: list[str] = []
     if poll_error:
         details.append(short_message(f"last poll failed, showing older data: {poll_error}"))
         full.append(f"last poll failed, showing older data: {poll_error}")
-    bad = [v for v in verdicts if v.severity is not Severity.OK]
+    bad = [v for v in status.verdicts if v.severity is not Severity.OK]
     for v in bad:
         full.append(f"{v.severity.value.upper()}: {v.message}" + (f"\n  → {v.hint}" if v.hint else ""))
-    if bad:
-        worst = bad[0]
-        if worst.hint:
-            details.insert(0, f"→ {worst.hint}")
-        details += [f"· {v.severity.value}: {short_message(v.message)}" for v in bad[1:]]
-        return BannerText(worst.severity, short_message(worst.message), tuple(details), tuple(full))
-    sentence = healthy_sentence(status)
-    if sentence is None:
-        missing = (
-            ", ".join(f"{h}: {e.message}" for h, e in status.host_errors.items()) or "no Pacemaker/HADR data"
+    if head.code == "unknown":
+        return BannerText(head.severity, short_message(head.title), tuple(details), (head.title, *full))
+    if head.hint:
+        details.insert(0, f"→ {head.hint}")
+    by_message = {v.message: v for v in bad}
+    for line in head.consequences:
+        same = by_message.get(line)
+        details.append(
+            f"· {same.severity.value}: {short_message(line)}"
+            if same is not None
+            else f"· {short_message(line)}"
         )
-        message = f"Status unknown: {missing}"
-        return BannerText(Severity.WARNING, short_message(message), tuple(details), (message, *full))
-    return BannerText(Severity.OK, sentence, tuple(details), tuple(full))
+    # an event's title is ours (no raw error in it): shown whole, the banner wraps it
+    title = head.title if head.code in incident.INCIDENT_CODES else short_message(head.title)
+    return BannerText(head.severity, title, tuple(details), tuple(full))
 
 
 class VerdictBanner(Static):
