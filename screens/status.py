@@ -15,13 +15,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from services.inventory.model import Cluster
 from services.status.poll import ClusterFeed
 from tui.screen_registry import ScreenUnavailable, register_screen
 from tui.widgets.banner import VerdictBanner, banner_text
 from tui.widgets.events_log import EventsLog
+from tui.widgets.fitted_footer import FittedFooter
 from tui.widgets.header import ConsoleHeader
 from tui.widgets.stale_text import hadr_role_note
 from tui.widgets.panel_text import (
@@ -97,7 +98,7 @@ class StatusScreen(Screen[None]):
                 q = c.qdevice_host
                 yield StatusPanel(f"qnetd on {q.name if q else '?'}", id="qnetd", classes="quorum")
             yield EventsLog(id="events")
-        yield Footer()
+        yield FittedFooter()
 
     def on_mount(self) -> None:
         self._fit(self.app.size.width, self.app.size.height)
