@@ -34,7 +34,10 @@ from services.logs.model import (
     export_entries,
 )
 from services.logs.summary import one_line
-from tui.widgets.log_line import detail_line, entry_line, prefix_width
+from tui.widgets.log_line import SHORT_TIME_WIDTH, TIME_WIDTH, detail_line, entry_line, prefix_width
+
+# a view narrower than this shows times without the date, so the message column keeps the width
+FULL_TIME_MIN_WIDTH = 110
 
 SOURCE_MODES: tuple[str, ...] = ("all", *SOURCES)  # tab cycles merged -> diag only -> audit only
 _COMPONENTS = ("time", "host", "source", *(v.lower() for v in LEVELS), "detail", "cursor", "match", "marker")
@@ -128,6 +131,7 @@ class LogView(ScrollView, can_focus=True):
         self._cache: LRUCache[tuple, Strip] = LRUCache(2048)
         self._generation = self.store.generation
         self._host_width = 4
+        self._time_width = TIME_WIDTH
         self._text_width = 0
         self._styles: dict[str, Style] = {}
 
@@ -200,6 +204,11 @@ class LogView(ScrollView, can_focus=True):
             self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True, force=True)
 
     def on_resize(self) -> None:
+        time_width = TIME_WIDTH if self.size.width >= FULL_TIME_MIN_WIDTH else SHORT_TIME_WIDTH
+        if time_width != self._time_width:
+            self._time_width = time_width
+            self._cache.clear()
+            self._update_virtual_size()
         if self.follow:
             self._stick_to_end()
 
@@ -221,7 +230,7 @@ class LogView(ScrollView, can_focus=True):
     # ----- geometry ----------------------------------------------------------------------------------
     @property
     def _prefix_width(self) -> int:
-        return prefix_width(self._host_width)
+        return prefix_width(self._host_width, self._time_width)
 
     def _expanded_rows(self) -> list[tuple[int, int]]:
         if self._exp_rows is None:
@@ -297,7 +306,7 @@ class LogView(ScrollView, can_focus=True):
         if entry.source != MARKER:
             self._measure(entry)
         layout = (self._host_width, self._prefix_width)
-        return entry_line(entry, self._style, self._search_re, layout, expanded is not None)
+        return entry_line(entry, self._style, self._search_re, layout, expanded is not None, self._time_width)
 
     # ----- cursor and scrolling ----------------------------------------------------------------------
     @property
