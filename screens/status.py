@@ -24,7 +24,6 @@ from tui.widgets.banner import VerdictBanner, banner_text
 from tui.widgets.events_log import EventsLog
 from tui.widgets.fitted_footer import FittedFooter
 from tui.widgets.header import ConsoleHeader
-from tui.widgets.stale_text import hadr_role_note
 from tui.widgets.panel_text import (
     render_failed_actions,
     render_hadr,
@@ -34,6 +33,7 @@ from tui.widgets.panel_text import (
     render_resources,
     render_route,
 )
+from tui.widgets.stale_text import hadr_role_note
 from tui.widgets.status_panel import StatusPanel
 from tui.widgets.topology import draw_topology
 from tui.widgets.topology_facts import build_topology, route_target_host, summary_content
@@ -163,9 +163,7 @@ class StatusScreen(Screen[None]):
         crm = crm_view.value
         node_names = [h.name for h in c.db_hosts] or ([n.name for n in crm.nodes] if crm else [])
         self._panel("nodes").show(render_nodes(crm) if crm else None, [crm_view], now=now)
-        self._panel("resources").show(
-            render_resources(crm, node_names) if crm else None, [crm_view], now=now
-        )
+        self._panel("resources").show(render_resources(crm, node_names) if crm else None, [crm_view], now=now)
         self._panel("failed").show(render_failed_actions(crm) if crm else None, [crm_view], now=now)
         # per-host HADR staleness shows on the node boxes and the HADR panels, not on the whole picture
         topo_views = [crm_view, views["route"], views["qnetd"]]
@@ -200,9 +198,7 @@ class StatusScreen(Screen[None]):
         cluster_name = next(
             (v.value.cluster_name for k, v in views.items() if k.startswith("qdevice:") and v.value), None
         )
-        self._panel("qnetd").show(
-            render_qnetd(qn.value, cluster_name) if qn.value else None, [qn], now=now
-        )
+        self._panel("qnetd").show(render_qnetd(qn.value, cluster_name) if qn.value else None, [qn], now=now)
         self.query_one(EventsLog).show(feed.events, feed.events_total, now)
 
     def _live_first(self, kind: str) -> None:

@@ -20,7 +20,9 @@ from tui.widgets.stale_text import format_ago, hadr_role_note, last_seen_line
 from tui.widgets.status_panel import LAST_KNOWN, StatusPanel
 
 SIZES = [(160, 50), (100, 30), (80, 24)]
-KEYS = ["crm", "qnetd", "route"] + [f"{k}:{h}" for h in ("db2a", "db2b") for k in ("hadr", "quorum", "qdevice")]
+KEYS = ["crm", "qnetd", "route"] + [
+    f"{k}:{h}" for h in ("db2a", "db2b") for k in ("hadr", "quorum", "qdevice")
+]
 
 
 def primary_gone(cluster: str, t: float):
@@ -43,7 +45,12 @@ def struck_lines(content: Content) -> list[str]:
 
 
 def test_ago_is_whole_units():
-    assert [format_ago(s) for s in (0.4, 40.9, 184, 7400)] == ["0 s ago", "40 s ago", "3 min 04 s ago", "2h03m ago"]
+    assert [format_ago(s) for s in (0.4, 40.9, 184, 7400)] == [
+        "0 s ago",
+        "40 s ago",
+        "3 min 04 s ago",
+        "2h03m ago",
+    ]
 
 
 def test_last_seen_names_the_clock_time_and_the_age_of_the_oldest_stale_value():
@@ -72,7 +79,11 @@ def test_a_dead_standby_contradicts_nothing():
 def make_app(now):
     source = fx.FakeStatusSource("healthy", clock=lambda: now[0])
     app = Db2OpsApp(
-        fx.inventory(), fx.settings(), status_source=source, runner=fx.FakeLabRunner(source), clock=lambda: now[0]
+        fx.inventory(),
+        fx.settings(),
+        status_source=source,
+        runner=fx.FakeLabRunner(source),
+        clock=lambda: now[0],
     )
     return app, source
 

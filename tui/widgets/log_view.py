@@ -36,7 +36,7 @@ from services.logs.model import (
 from services.logs.summary import one_line
 from tui.widgets.log_line import SHORT_TIME_WIDTH, TIME_WIDTH, detail_line, entry_line, prefix_width
 
-# a view narrower than this shows times without the date, so the message column keeps the width
+# on a terminal narrower than this the times lose their date, so the message column keeps the width
 FULL_TIME_MIN_WIDTH = 110
 
 SOURCE_MODES: tuple[str, ...] = ("all", *SOURCES)  # tab cycles merged -> diag only -> audit only
@@ -204,7 +204,7 @@ class LogView(ScrollView, can_focus=True):
             self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True, force=True)
 
     def on_resize(self) -> None:
-        time_width = TIME_WIDTH if self.size.width >= FULL_TIME_MIN_WIDTH else SHORT_TIME_WIDTH
+        time_width = TIME_WIDTH if self.app.size.width >= FULL_TIME_MIN_WIDTH else SHORT_TIME_WIDTH
         if time_width != self._time_width:
             self._time_width = time_width
             self._cache.clear()
