@@ -198,3 +198,37 @@ def test_panel_never_shows_a_stale_value_unstruck():
     fresh = replace(views["hadr:db2b"])
     panel.show(render_hadr(fresh.value), [fresh], now=fx.T0 + 9)
     assert not struck_lines(panel.render()) and "last seen" not in panel.render().plain
+
+
+def _fill_of(svg: str, text: str) -> tuple[str, str]:
+    """Return (fill colour, text-decoration) of the first SVG text run starting with `text`."""
+    import html
+    import re
+
+    for cls, body in re.findall(r'<text class="([^"]+)"[^>]*>([^<]*)</text>', svg):
+        if html.unescape(body).replace("\xa0", " ").startswith(text):
+            rule = re.search(r"\." + re.escape(cls) + r" \{([^}]*)\}", svg)
+            assert rule is not None
+            fill = re.search(r"fill: (#[0-9a-f]{6})", rule.group(1))
+            deco = re.search(r"text-decoration: ([\w-]+)", rule.group(1))
+            return (fill.group(1) if fill else "", deco.group(1) if deco else "")
+    raise AssertionError(f"no text run starts with {text!r}")
+
+
+async def test_old_values_are_drawn_dimmer_than_live_ones_and_struck():
+    """As drawn, not as styled: the struck old values are darker than the live panel's text."""
+    now = [fx.NOW]
+    app, source = make_app(now)
+    source.scenario = "failover_stale"
+    async with app.run_test(size=(160, 50)) as pilot:
+        await asyncio.wait_for(app.poller.wait_polls("lab-hadr", 1), 10)
+        await pilot.pause()
+        svg = app.export_screenshot()
+    old_fill, old_deco = _fill_of(svg, "role     PRIMARY   state PEER")
+    live_fill, _ = _fill_of(svg, "NEARSYNC")  # a value of the live panel (its own text run)
+    assert old_deco == "line-through"
+
+    def brightness(colour: str) -> int:
+        return sum(int(colour[i : i + 2], 16) for i in (1, 3, 5))
+
+    assert brightness(old_fill) < brightness(live_fill)

@@ -98,9 +98,10 @@ class StatusPanel(Static, can_focus=True):
                 lines.append(Content.styled(seen, "$warning bold"))
             if note:
                 lines.append(Content.styled(note, "$warning bold"))
-            # old values lose their colours and are struck: an old green "PEER" must not read as live
-            lines.append(Content.styled(LAST_KNOWN, "$text-muted underline"))
-            lines.append(Content.styled(body.plain, "$text-muted strike"))
+            # old values lose their colours, dimmed and struck: an old green "PEER" must not read as live
+            # ($foreground-muted: "$text-muted" in a Content style draws full white, not dimmed)
+            lines.append(Content.styled(LAST_KNOWN, "$foreground-muted underline"))
+            lines.append(Content.styled(body.plain, "$foreground-muted strike"))
         self.update(Content("\n").join(lines))
 
     def on_click(self) -> None:
