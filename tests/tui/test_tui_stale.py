@@ -232,3 +232,14 @@ async def test_old_values_are_drawn_dimmer_than_live_ones_and_struck():
         return sum(int(colour[i : i + 2], 16) for i in (1, 3, 5))
 
     assert brightness(old_fill) < brightness(live_fill)
+
+
+def test_the_panel_detail_says_last_seen_and_not_live():
+    from screens.panel_detail import detail_content
+
+    views = views_of(fx.healthy(), primary_gone("lab-hadr", fx.T0 + 40), now=fx.T0 + 40)
+    text = detail_content("HADR on db2a — lab-hadr", [views["hadr:db2a"]], fx.T0 + 40).plain
+    assert "hadr:db2a  STALE: the values are the last known, not live" in text
+    assert "last seen 14:59:06 (40s ago)" in text
+    live = detail_content("HADR on db2b — lab-hadr", [views["hadr:db2b"]], fx.T0 + 40).plain
+    assert "hadr:db2b  fresh" in live and "fetched   14:59:46 (0.0s ago)" in live
