@@ -19,12 +19,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from rich.text import Text
-from textual import work
+from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Sparkline, Static
+from textual.widgets import DataTable, Sparkline, Static
 
 from screens.alarm_dialogs import AlarmHistoryScreen, DeleteAlarmModal, EditAlarmModal, TestFireConfirm
 from screens.alarm_side import side_panel_text, sns_topics
@@ -41,6 +41,8 @@ from services.inventory.model import Cluster
 from services.plans import WriteRefused, ensure_writable
 from services.words import plural
 from tui.screen_registry import ScreenUnavailable, register_screen
+from tui.widgets.fit_size import fit_size
+from tui.widgets.fitted_footer import FittedFooter
 from tui.widgets.header import ConsoleHeader
 
 STATE_STYLE = {
@@ -89,6 +91,9 @@ class AlarmsScreen(Screen[None]):
     AlarmsScreen #alarm-spark { height: 3; }
     AlarmsScreen #alarm-spark-label { color: $text-muted; }
     AlarmsScreen #alarms-side { width: 56; height: auto; padding: 0 1; border-left: solid $panel; }
+    /* narrow terminals: the detail keeps at least half the width (the subscriptions wrap) */
+    AlarmsScreen.-narrow #alarms-side { width: 45%; }
+    AlarmsScreen.-narrow #alarms-status { height: auto; }
     """
 
     def __init__(
@@ -132,7 +137,7 @@ class AlarmsScreen(Screen[None]):
                 yield Static("", id="alarm-spark-label")
                 yield Sparkline([], id="alarm-spark")
             yield Static("", id="alarms-side")
-        yield Footer()
+        yield FittedFooter()
 
     @property
     def lab(self) -> bool:
@@ -143,18 +148,30 @@ class AlarmsScreen(Screen[None]):
         return self.query_one("#alarms-table", DataTable)
 
     def on_mount(self) -> None:
-        lab = " (lab)" if self.lab else ""
-        self.table.add_columns(
-            f"State{lab}",
-            "Since",
-            "Alarm",
-            "Actions",
-            f"Last {self.spark_hours:g}h{lab}",
-            "Log group: filter pattern",
-            "Reason",
-        )
+        fit_size(self, self.app.size.width, self.app.size.height)
+        self._add_columns()
         self.table.focus()
         self._start_polling()
+
+    @property
+    def with_spark_column(self) -> bool:
+        """Below 90 columns the sparkline column goes first (the detail under the table still draws it)."""
+        return not self.has_class("-tiny")
+
+    def _add_columns(self) -> None:
+        lab = " (lab)" if self.lab else ""
+        spark = [f"Last {self.spark_hours:g}h{lab}"] if self.with_spark_column else []
+        self.table.clear(columns=True)
+        self.table.add_columns(
+            f"State{lab}", "Since", "Alarm", "Actions", *spark, "Log group: filter pattern", "Reason"
+        )
+
+    def on_resize(self, event: events.Resize) -> None:
+        before = self.with_spark_column
+        fit_size(self, event.size.width, event.size.height)
+        if before != self.with_spark_column:
+            self._add_columns()
+            self._render_all()
 
     # ------------------------------------------------------------------ polling
     def _start_polling(self) -> None:
@@ -237,12 +254,13 @@ class AlarmsScreen(Screen[None]):
             actions = Text("on", "green") if a.actions_enabled else Text("MUTED", "bold yellow")
             filt = _short(f"{a.log_group}: {a.filter_pattern}", 44) if a.filter_name else "—"
             name = Text(a.name, "bold" if a.ours else "")
+            spark = [mini_spark(self.sparks.get(a.name, []))] if self.with_spark_column else []
             table.add_row(
                 Text(label, style),
                 human_age(a.age(now)),
                 name,
                 actions,
-                mini_spark(self.sparks.get(a.name, [])),
+                *spark,
                 filt,
                 _short(a.reason, 60),
                 key=a.name,

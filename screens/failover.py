@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Button, Checkbox, Footer, Input, Select, Static
+from textual.widgets import Button, Checkbox, Input, Select, Static
 
 from screens.failover_services import FailoverServices, context_services
 from screens.failover_text import (
@@ -40,6 +41,8 @@ from services.inventory.model import Cluster
 from services.plans import PlanResult, StepEvent, WriteRefused, ensure_writable
 from services.status.model import ClusterStatus
 from tui.screen_registry import ScreenUnavailable, register_screen
+from tui.widgets.fit_size import fit_size
+from tui.widgets.fitted_footer import FittedFooter
 from tui.widgets.header import ConsoleHeader
 from tui.widgets.plan_view import PlanSteps, render_dry_run
 
@@ -85,6 +88,9 @@ class FailoverScreen(Screen[None]):
     FailoverScreen.-done #fo-summary { display: block; }
     FailoverScreen.-ran #fo-confirm, FailoverScreen.-ran #fo-options { display: none; }
     FailoverScreen.-ran #fo-checklist, FailoverScreen.-ran #fo-dryrun { display: none; }
+    FailoverScreen.-tiny #fo-options Select { width: 1fr; }
+    FailoverScreen.-tiny #fo-options #fo-target { width: 12; }
+    FailoverScreen.-tiny #fo-confirm Input { width: 22; }
     """
 
     def __init__(self, cluster: Cluster, services: FailoverServices) -> None:
@@ -134,9 +140,16 @@ class FailoverScreen(Screen[None]):
                 yield Input(placeholder="target node", id="fo-type-target")
                 yield Button("Fail over", id="fo-go", variant="error", disabled=True, compact=True)
             yield Static("", id="fo-refusal")
-        yield Footer()
+        yield FittedFooter()
+
+    def on_resize(self, event: events.Resize) -> None:
+        narrow = self.has_class("-narrow")
+        fit_size(self, event.size.width, event.size.height)
+        if narrow != self.has_class("-narrow"):
+            self.redraw()
 
     def on_mount(self) -> None:
+        fit_size(self, self.app.size.width, self.app.size.height)
         self.query_one("#fo-checklist").border_title = "Preflight"
         self.query_one("#fo-dryrun").border_title = "Dry run"
         self.query_one("#fo-progress").border_title = "Act → verify"
@@ -325,7 +338,7 @@ class FailoverScreen(Screen[None]):
             self.query_one("#fo-kind", Select).value = self.kind
         finally:
             self._syncing = False
-        self.query_one("#fo-checklist", Static).update(checklist_content(pf))
+        self.query_one("#fo-checklist", Static).update(checklist_content(pf, self.has_class("-narrow")))
         if self.dry is not None:
             dry = Content(render_dry_run(self.dry, title))  # plain text: "[planned]" is not markup
         else:

@@ -25,17 +25,25 @@ _MARK = {
 }
 
 
-def checklist_content(preflight: Preflight | None) -> Content:
-    """Return the ✔/✖ preflight list: one line per check, with the reason and what to do when not passed."""
+def checklist_content(preflight: Preflight | None, narrow: bool = False) -> Content:
+    """Return the ✔/✖ preflight list: one line per check, with the reason and what to do when not passed.
+
+    `narrow` (a terminal under 110 columns): a passed check is its title alone and a failed one has its
+    reason on the next line, so no reason wraps into the title column (the detail is in the dry run)."""
     if preflight is None:
         return Content.styled("Reading the cluster status…", "$text-muted")
     lines: list[Content] = []
     width = max((len(c.title) for c in preflight.checks), default=0) + 2
     for check in preflight.checks:
         mark, style = _MARK[check.state]
-        lines.append(
-            Content.assemble((f" {mark} ", style), (f"{check.title:<{width}}", "bold"), check.message)
-        )
+        if narrow:
+            lines.append(Content.assemble((f" {mark} ", style), (check.title, "bold")))
+            if check.state != "pass":
+                lines.append(Content(f"     {check.message}"))
+        else:
+            lines.append(
+                Content.assemble((f" {mark} ", style), (f"{check.title:<{width}}", "bold"), check.message)
+            )
         if check.state in ("fail", "warn") and check.hint:
             lines.append(Content.styled(f"     → {check.hint}", style))
     if preflight.already_done:

@@ -12,18 +12,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from textual import work
+from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from services.plans.journal import Journal, JournalEntry, JournalRead, export_markdown, journal_for
 from services.private_file import write_private_text
 from services.words import plural
 from tui.screen_registry import register_screen
+from tui.widgets.fit_size import fit_size
+from tui.widgets.fitted_footer import FittedFooter
 from tui.widgets.header import ConsoleHeader
 
 _RESULT_STYLE = {"verified": "$text-success", "applied": "$text-success", "failed": "bold $text-error"}
@@ -116,6 +118,12 @@ class JournalScreen(Screen[None]):
     JournalScreen #journal-body { height: 1fr; }
     JournalScreen #journal-table { width: 3fr; height: 1fr; }
     JournalScreen #journal-detail-scroll { width: 2fr; height: 1fr; border-left: vkey $primary 50%; padding: 0 1; }
+    /* narrow terminals: the detail goes under the table, which keeps the full width */
+    JournalScreen.-narrow #journal-body { layout: vertical; }
+    JournalScreen.-narrow #journal-table { width: 1fr; }
+    JournalScreen.-narrow #journal-detail-scroll {
+        width: 1fr; height: 45%; border-left: none; border-top: hkey $primary 50%;
+    }
     """
 
     def __init__(
@@ -145,9 +153,13 @@ class JournalScreen(Screen[None]):
             yield DataTable(id="journal-table", cursor_type="row", zebra_stripes=True)
             with VerticalScroll(id="journal-detail-scroll"):
                 yield Static(entry_detail(None), id="journal-detail")
-        yield Footer()
+        yield FittedFooter()
+
+    def on_resize(self, event: events.Resize) -> None:
+        fit_size(self, event.size.width, event.size.height)
 
     def on_mount(self) -> None:
+        fit_size(self, self.app.size.width, self.app.size.height)
         table = self.query_one("#journal-table", DataTable)
         table.add_columns("When (UTC)", "Who", "Cluster", "Plan", "Step", "Target")
         table.add_column("Result", width=11)

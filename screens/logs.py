@@ -11,14 +11,14 @@ import re
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from textual import work
+from textual import events, work
 from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from services.cluster_model import HadrStatus
 from services.inventory.model import Cluster
@@ -32,6 +32,8 @@ from services.logs.model import LEVELS, LogEntry
 from services.logs.tail import TailStatus
 from services.words import plural
 from tui.screen_registry import ScreenUnavailable, register_screen
+from tui.widgets.fit_size import fit_size
+from tui.widgets.fitted_footer import FittedFooter
 from tui.widgets.header import ConsoleHeader
 from tui.widgets.insights_panel import InsightsPanel
 from tui.widgets.log_detail import LogDetail
@@ -142,7 +144,7 @@ class LogsScreen(Screen[None]):
                 yield InsightsPanel(id="insights")
             yield LogDetail(id="log-detail")
         yield Input(id="logs-prompt", classes="-hidden")
-        yield Footer()
+        yield FittedFooter()
 
     DEFAULT_CSS = """
     LogsScreen #logs-mode, LogsScreen #logs-counts { height: 1; padding: 0 1; }
@@ -156,13 +158,23 @@ class LogsScreen(Screen[None]):
     LogsScreen.-no-detail #log-detail { display: none; }
     LogsScreen #logs-prompt { dock: bottom; margin-bottom: 1; }
     LogsScreen #logs-prompt.-hidden { display: none; }
+    /* narrow terminals: the detail goes under the list so the message column keeps the full width */
+    LogsScreen.-narrow #logs-body { layout: vertical; }
+    LogsScreen.-tiny #logs-mode { height: auto; }
+    LogsScreen.-narrow #log-detail {
+        width: 100%; max-width: 100%; height: 40%; border-left: none; border-top: hkey $primary 40%;
+    }
     """
 
     @property
     def view(self) -> LogView:
         return self.query_one("#log-view", LogView)
 
+    def on_resize(self, event: events.Resize) -> None:
+        fit_size(self, event.size.width, event.size.height)
+
     def on_mount(self) -> None:
+        fit_size(self, self.app.size.width, self.app.size.height)
         self.view.focus()
         self._show_counts()
         if self.start_tail:

@@ -21,11 +21,16 @@ def detail_content(title: str, views: Sequence[PartView], now: float) -> Content
     """Return the detail text of a panel titled `title` built from its part views."""
     lines: list[Content] = [Content.styled(title, "bold $primary"), Content("")]
     for view in views:
-        state = ("STALE", "bold $warning") if view.stale else ("fresh", "$success")
+        state = (
+            ("STALE: the values are the last known, not live", "bold $warning")
+            if view.stale
+            else ("fresh", "$success")
+        )
         lines.append(Content.assemble((view.key, "bold"), "  ", state))
         fetched = "never" if view.shown is None else format_clock(view.shown.fetched_at, now)
         age = "" if view.age is None else f" ({format_age(view.age)} ago)"
-        rows = [("source", view.source or "?"), ("last good", f"{fetched}{age}")]
+        # a stale part's time is when its host last answered; a fresh one's, when this value arrived
+        rows = [("source", view.source or "?"), ("last seen" if view.stale else "fetched", f"{fetched}{age}")]
         if view.command:
             rows.append(("command", view.command))
         for key, value in rows:

@@ -1,7 +1,9 @@
 """The cluster status screen: verdict banner, topology, nodes, resources, quorum, HADR, overlay route, events.
 
-Every panel names its source host and the age of its data and greys out (class `-stale`) when that data is
-old or its last fetch failed — it keeps showing the last good value, never a blank.
+Every panel names its source host and the age of its data and turns stale (class `-stale`) when that data
+is old or its last fetch failed: it says when the host was last seen and keeps the last good values under
+a "last known" heading, never a blank and never in the form of a live value. Per-host rows put live panels
+first, so the first HADR panel a reader meets is a live one.
 """
 
 from __future__ import annotations
@@ -13,13 +15,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from services.inventory.model import Cluster
 from services.status.poll import ClusterFeed
 from tui.screen_registry import ScreenUnavailable, register_screen
 from tui.widgets.banner import VerdictBanner, banner_text
 from tui.widgets.events_log import EventsLog
+from tui.widgets.fitted_footer import FittedFooter
 from tui.widgets.header import ConsoleHeader
 from tui.widgets.panel_text import (
     render_failed_actions,
@@ -30,6 +33,7 @@ from tui.widgets.panel_text import (
     render_resources,
     render_route,
 )
+from tui.widgets.stale_text import hadr_role_note
 from tui.widgets.status_panel import StatusPanel
 from tui.widgets.topology import draw_topology
 from tui.widgets.topology_facts import build_topology, route_target_host, summary_content
@@ -94,7 +98,7 @@ class StatusScreen(Screen[None]):
                 q = c.qdevice_host
                 yield StatusPanel(f"qnetd on {q.name if q else '?'}", id="qnetd", classes="quorum")
             yield EventsLog(id="events")
-        yield Footer()
+        yield FittedFooter()
 
     def on_mount(self) -> None:
         self._fit(self.app.size.width, self.app.size.height)
@@ -160,9 +164,9 @@ class StatusScreen(Screen[None]):
         crm_view = views["crm"]
         crm = crm_view.value
         node_names = [h.name for h in c.db_hosts] or ([n.name for n in crm.nodes] if crm else [])
-        self._panel("nodes").show(render_nodes(crm) if crm else None, [crm_view])
-        self._panel("resources").show(render_resources(crm, node_names) if crm else None, [crm_view])
-        self._panel("failed").show(render_failed_actions(crm) if crm else None, [crm_view])
+        self._panel("nodes").show(render_nodes(crm) if crm else None, [crm_view], now=now)
+        self._panel("resources").show(render_resources(crm, node_names) if crm else None, [crm_view], now=now)
+        self._panel("failed").show(render_failed_actions(crm) if crm else None, [crm_view], now=now)
         # per-host HADR staleness shows on the node boxes and the HADR panels, not on the whole picture
         topo_views = [crm_view, views["route"], views["qnetd"]]
         topology = build_topology(c, feed, views)
@@ -178,21 +182,41 @@ class StatusScreen(Screen[None]):
             body = render_route(route.value, target, promoted, c.aws.overlay_ip)
         else:
             body = None
-        self._panel("route").show(body, [route])
+        self._panel("route").show(body, [route], now=now)
         for host in c.db_hosts:
             hv = views[f"hadr:{host.name}"]
             self._panel(f"hadr-{css_id(host.name)}").show(
-                render_hadr(hv.value, now) if hv.value else None, [hv]
+                render_hadr(hv.value, now) if hv.value else None,
+                [hv],
+                now=now,
+                note=hadr_role_note(host.name, views, promoted),
             )
             qv, dv = views[f"quorum:{host.name}"], views[f"qdevice:{host.name}"]
             body = render_quorum(qv.value, dv.value) if (qv.value or dv.value) else None
-            self._panel(f"quorum-{css_id(host.name)}").show(body, [qv, dv])
+            self._panel(f"quorum-{css_id(host.name)}").show(body, [qv, dv], now=now)
+        self._live_first("hadr")
+        self._live_first("quorum")
         qn = views["qnetd"]
         cluster_name = next(
             (v.value.cluster_name for k, v in views.items() if k.startswith("qdevice:") and v.value), None
         )
-        self._panel("qnetd").show(render_qnetd(qn.value, cluster_name) if qn.value else None, [qn])
+        self._panel("qnetd").show(render_qnetd(qn.value, cluster_name) if qn.value else None, [qn], now=now)
         self.query_one(EventsLog).show(feed.events, feed.events_total, now)
+
+    def _live_first(self, kind: str) -> None:
+        """Order the per-host panels of class `kind` live first, stale after, inventory order within
+        each (a dead old primary's panel must not be the first HADR panel read)."""
+        panels = list(self.query(f"StatusPanel.{kind}").results(StatusPanel))
+        if not panels or panels[0].parent is None:
+            return
+        row = panels[0].parent
+        ids = [f"{kind}-{css_id(h.name)}" for h in self.cluster.db_hosts]
+        per_host = [p for p in panels if p.id in ids]
+        wanted = sorted(per_host, key=lambda p: (p.has_class("-stale"), ids.index(p.id or "")))
+        if [p for p in row.children if p in per_host] == wanted:
+            return
+        for panel in reversed(wanted):
+            row.move_child(panel, before=0)
 
     def _panel(self, name: str) -> StatusPanel:
         return self.query_one(f"#{name}", StatusPanel)

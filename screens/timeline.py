@@ -16,12 +16,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from services.inventory.model import Cluster
 from services.plans.journal import Journal, journal_for
@@ -29,6 +30,8 @@ from services.timeline.model import SOURCES, Timeline, TimelineEntry
 from services.timeline.sources import TimelineSources
 from services.words import plural
 from tui.screen_registry import ScreenUnavailable, register_screen
+from tui.widgets.fit_size import fit_size
+from tui.widgets.fitted_footer import FittedFooter
 from tui.widgets.header import ConsoleHeader
 from tui.write_export import write_export
 
@@ -138,6 +141,13 @@ class TimelineScreen(Screen[None]):
     TimelineScreen #tl-body { height: 1fr; }
     TimelineScreen #tl-table { width: 1fr; height: 1fr; }
     TimelineScreen #tl-detail { width: 44; height: 1fr; padding: 0 1; border-left: vkey $primary 40%; }
+    /* narrow terminals: the detail goes under the table and times lose their date (the detail keeps it),
+       so the What column gets the width */
+    TimelineScreen.-narrow #tl-body { layout: vertical; }
+    TimelineScreen.-narrow #tl-detail {
+        width: 100%; height: 35%; border-left: none; border-top: hkey $primary 40%;
+    }
+    TimelineScreen.-tiny #tl-filters { height: auto; }
     """
 
     def __init__(
@@ -170,18 +180,32 @@ class TimelineScreen(Screen[None]):
         with Horizontal(id="tl-body"):
             yield DataTable(id="tl-table", cursor_type="row", zebra_stripes=True)
             yield Static("", id="tl-detail")
-        yield Footer()
+        yield FittedFooter()
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        table.add_column("Time (UTC)", key="time", width=24)
-        table.add_column("Source", key="source", width=8)
-        table.add_column("Severity", key="sev", width=8)
-        table.add_column("What", key="what")
+        fit_size(self, self.app.size.width, self.app.size.height)
+        self._add_columns()
         self.redraw()
         self.action_collect()
         if self.poll_interval > 0:
             self.set_interval(self.poll_interval, lambda: self._start_collect(logs=False))
+
+    def _add_columns(self) -> None:
+        table = self.query_one(DataTable)
+        table.clear(columns=True)
+        narrow = self.has_class("-narrow")
+        table.add_column("Time (UTC)", key="time", width=13 if narrow else 24)
+        table.add_column("Source", key="source", width=7 if narrow else 8)
+        table.add_column("Sev" if narrow else "Severity", key="sev", width=6 if narrow else 8)
+        table.add_column("What", key="what")
+        self._drawn = (-1, frozenset())  # the rows go with the columns: draw them again
+
+    def on_resize(self, event: events.Resize) -> None:
+        narrow = self.has_class("-narrow")
+        fit_size(self, event.size.width, event.size.height)
+        if narrow != self.has_class("-narrow"):
+            self._add_columns()
+            self.redraw()
 
     def action_collect(self) -> None:
         self._start_collect(logs=True)
@@ -237,9 +261,11 @@ class TimelineScreen(Screen[None]):
             self.shown = self.timeline.entries(sources=self.sources)
             table = self.query_one(DataTable)
             table.clear()
+            narrow = self.has_class("-narrow")
             for i, e in enumerate(self.shown):
                 word, style = _SEV_LOOK.get(e.severity.value, (e.severity.value, ""))
-                table.add_row(e.stamp(), e.source, Content.styled(word, style), e.title, key=str(i))
+                stamp = e.stamp().partition(" ")[2] if narrow else e.stamp()  # the detail keeps the date
+                table.add_row(stamp, e.source, Content.styled(word, style), e.title, key=str(i))
             if self.shown:
                 table.move_cursor(row=len(self.shown) - 1)
         self.query_one("#tl-filters", Static).update(self.filters_content())

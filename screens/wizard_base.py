@@ -13,11 +13,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import ContentSwitcher, Footer, Input, Label, OptionList, Static
+from textual.widgets import ContentSwitcher, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from screens.setup_services import WizardServices, context_services
@@ -25,6 +26,8 @@ from screens.wizard_form import FieldSpec, WizardForm
 from services.inventory.model import Cluster
 from services.plans import Plan
 from tui.screen_registry import ScreenUnavailable
+from tui.widgets.fit_size import fit_size
+from tui.widgets.fitted_footer import FittedFooter
 from tui.widgets.header import ConsoleHeader
 from tui.widgets.plan_page import PlanPage
 
@@ -98,6 +101,9 @@ class WizardScreen(Screen[None]):
     WizardScreen .page-intro { color: $text-muted; margin: 0 0 1 0; }
     WizardScreen .preview { margin: 1 0 0 0; padding: 0 1; border-left: outer $primary 40%; }
     WizardScreen #wizard-error { height: auto; padding: 0 1; color: $text-error; }
+    /* 80 columns: each label goes above its input, so a path or pattern is not cut at 28 columns */
+    WizardScreen.-tiny ParamField { layout: vertical; }
+    WizardScreen.-tiny ParamField > Label { width: 1fr; }
     """
 
     # What each wizard names: its header, the prefix of its screen name, its pages (key, label; the
@@ -171,9 +177,13 @@ class WizardScreen(Screen[None]):
                 )
                 yield from self.extra_pages()
         yield Static("", id="wizard-error")
-        yield Footer()
+        yield FittedFooter()
+
+    def on_resize(self, event: events.Resize) -> None:
+        fit_size(self, event.size.width, event.size.height)
 
     def on_mount(self) -> None:
+        fit_size(self, self.app.size.width, self.app.size.height)
         pages = self.query_one("#wizard-pages", OptionList)
         pages.highlighted = [key for key, _ in self.PAGES].index(self.page)
         self.refresh_form()

@@ -295,6 +295,13 @@ def test_snapshot_edit_dialog_refusing_45s(snap_compare, source):
     assert snap_compare(app, terminal_size=SIZE, run_before=before)
 
 
+@pytest.mark.parametrize("size", [(100, 30), (80, 24)], ids=["100x30", "80x24"])
+def test_snapshot_alarm_screen_narrow(snap_compare, size):
+    """At 80 columns the sparkline column gives way to the name (the detail still draws it)."""
+    app, _ = make()
+    assert snap_compare(app, terminal_size=size, run_before=loaded)
+
+
 def test_alarms_alias_is_registered_and_needs_a_cluster():
     entry = screen_registry.resolve("alarm")
     assert entry is not None and entry.alias == "alarms"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from textual.widgets import Button, Static
 
 from failover.screen_fixtures import Gate, confirmed, failed_over, make, prepared, type_names
@@ -169,15 +170,14 @@ def test_snapshot_typed_confirmation(snap_compare, tmp_path):
     assert snap_compare(app, terminal_size=SNAP, run_before=before)
 
 
-def test_snapshot_progress(snap_compare, tmp_path):
-    gate = Gate()
-    app, screen, lab, runner = make(tmp_path, gate=gate)
+def progress_before(screen, gate):
+    """snap_compare's run_before: the run as it looks while verify polls, the takeover done."""
 
     async def before(pilot) -> None:
         await confirmed(pilot)
         screen.start_failover()
         await gate.entered.wait()
-        run = screen.services.runs.get("lab1")  # as it looks while verify polls, the takeover done
+        run = screen.services.runs.get("lab1")
         run.events += [
             StepEvent("preflight", "Preflight", "finished", "applied", "applied and verified"),
             StepEvent("takeover", "Takeover", "finished", "applied", "applied and verified"),
@@ -197,9 +197,32 @@ def test_snapshot_progress(snap_compare, tmp_path):
         screen.refresh_run()
         await pilot.pause()
 
-    assert snap_compare(app, terminal_size=SNAP, run_before=before)
+    return before
+
+
+def test_snapshot_progress(snap_compare, tmp_path):
+    gate = Gate()
+    app, screen, lab, runner = make(tmp_path, gate=gate)
+    assert snap_compare(app, terminal_size=SNAP, run_before=progress_before(screen, gate))
 
 
 def test_snapshot_summary(snap_compare, tmp_path):
     app, screen, lab, runner = make(tmp_path)
     assert snap_compare(app, terminal_size=SNAP, run_before=failed_over)
+
+
+NARROW = [(100, 30), (80, 24)]
+
+
+@pytest.mark.parametrize("size", NARROW, ids=["100x30", "80x24"])
+def test_snapshot_preflight_narrow(snap_compare, tmp_path, size):
+    """Passed checks are their title alone; the typed confirmation stays on screen."""
+    app, screen, lab, runner = make(tmp_path)
+    assert snap_compare(app, terminal_size=size, run_before=prepared)
+
+
+@pytest.mark.parametrize("size", NARROW, ids=["100x30", "80x24"])
+def test_snapshot_progress_narrow(snap_compare, tmp_path, size):
+    gate = Gate()
+    app, screen, lab, runner = make(tmp_path, gate=gate)
+    assert snap_compare(app, terminal_size=size, run_before=progress_before(screen, gate))

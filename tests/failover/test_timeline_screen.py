@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import deque
 from types import SimpleNamespace
 
+import pytest
 from textual.widgets import DataTable, Static
 
 from failover.screen_fixtures import ScreenApp
@@ -163,3 +164,10 @@ def test_timeline_alias_is_registered():
 def test_snapshot_timeline(snap_compare, tmp_path):
     app, screen = make(tmp_path)
     assert snap_compare(app, terminal_size=SIZE)
+
+
+@pytest.mark.parametrize("size", [(100, 30), (80, 24)], ids=["100x30", "80x24"])
+def test_snapshot_timeline_narrow(snap_compare, tmp_path, size):
+    """The detail under the table and times without the date: What gets the width (it had 9 columns)."""
+    app, screen = make(tmp_path)
+    assert snap_compare(app, terminal_size=size)

@@ -1,5 +1,6 @@
 """SVG snapshots of the log screen with deterministic data (update with --snapshot-update)."""
 
+import pytest
 from logscreen_data import FakeLogsService, LogsApp, audit_entries, diag_entries
 
 from lab.insights_local import LAB_EVALUATOR
@@ -57,3 +58,9 @@ def test_snapshot_insights_results(snap_compare):
         await pilot.pause()
 
     assert snap_compare(LogsApp(FakeLogsService(result)), terminal_size=SIZE, run_before=run)
+
+
+@pytest.mark.parametrize("size", [(100, 30), (80, 24)], ids=["100x30", "80x24"])
+def test_snapshot_follow_narrow(snap_compare, size):
+    """Narrow terminals: the detail under the list, times without the date, the message gets the rest."""
+    assert snap_compare(LogsApp(), terminal_size=size, run_before=_load)

@@ -338,12 +338,25 @@ async def test_escape_sequences_in_a_db2diag_record_reach_neither_the_row_nor_th
         assert not any(re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]|PWNED", row) for row in rows)
 
 
-@pytest.mark.parametrize(("width", "detail"), [(100, 40), (80, 32), (200, 64)])
-async def test_the_detail_panel_leaves_the_list_most_of_a_narrow_terminal(width, detail):
-    # The panel was 64 columns at any size: on a 100-column terminal the list kept 36, too few to show
-    # any summary after its 40-column time/level/host prefix.
+@pytest.mark.parametrize("width", [100, 80])
+async def test_on_a_narrow_terminal_the_detail_goes_under_the_list_and_the_message_keeps_the_width(width):
+    # The detail beside the list left a 100-column terminal ~10 columns of message after the 40-column
+    # time/level/host prefix; under the list, and with times lost their date, the message gets the rest.
     async with LogsApp(FakeLogsService()).run_test(size=(width, 30)) as pilot:
         screen, view = await started(pilot)
         panel = screen.query_one("#log-detail")
-        assert panel.size.width + panel.styles.gutter.width == detail
-        assert view.size.width >= width - detail - 1
+        assert panel.region.y >= view.region.bottom and panel.region.width == width
+        assert view.size.width >= width - 1 and view.size.height >= 12
+        row = row_text(view, 0)
+        assert re.match(r"^\d\d:\d\d:\d\d\.\d{3} [DA]", row), row  # no date: the detail has it
+        prefix = len("10:00:00.000 D Event    db2a ")
+        assert len(row.rstrip()) > prefix + width // 2  # the message fills the rest
+
+
+async def test_the_detail_panel_stays_beside_the_list_on_a_wide_terminal():
+    async with LogsApp(FakeLogsService()).run_test(size=(200, 30)) as pilot:
+        screen, view = await started(pilot)
+        panel = screen.query_one("#log-detail")
+        assert panel.size.width + panel.styles.gutter.width == 64
+        assert view.size.width >= 200 - 64 - 1
+        assert re.match(r"^2026-11-26 \d\d:\d\d:\d\d\.\d{3} [DA]", row_text(view, 0))

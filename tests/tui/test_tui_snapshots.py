@@ -123,3 +123,31 @@ def test_snapshot_small_terminal_80x24(snap_compare):
     """80x24: the banner, then one summary line (primary, HADR, what is down), then stacked panels."""
     app, _ = app_for("host_unreachable")
     assert snap_compare(app, terminal_size=(80, 24), run_before=after_polls(app))
+
+
+# ---------------------------------------------------------------- incident moments and narrow terminals
+# 160x48 (a large terminal), 100x30 and 80x24: the status screen must stay readable at each size, a dead
+# host's panels must read as "last known" (never as a second primary), and live panels come first.
+NARROW_SIZES = [(100, 30), (80, 24)]
+SIZE_IDS = ["100x30", "80x24"]
+
+
+@pytest.mark.parametrize("size", NARROW_SIZES, ids=SIZE_IDS)
+def test_snapshot_healthy_narrow(snap_compare, size):
+    app, _ = app_for("healthy")
+    assert snap_compare(app, terminal_size=size, run_before=after_polls(app))
+
+
+@pytest.mark.parametrize("size", [(160, 48), *NARROW_SIZES], ids=["160x48", *SIZE_IDS])
+def test_snapshot_mid_failover(snap_compare, size):
+    """db2a stopped answering 3 s ago; Pacemaker has not promoted db2b yet."""
+    app, _ = app_for("mid_failover")
+    assert snap_compare(app, terminal_size=size, run_before=after_polls(app))
+
+
+@pytest.mark.parametrize("size", [(160, 48), *NARROW_SIZES], ids=["160x48", *SIZE_IDS])
+def test_snapshot_after_failover_with_stale_host(snap_compare, size):
+    """db2b promoted; db2a silent for 40 s: its panels say "last seen … (40 s ago)", come last, and its
+    old PRIMARY/PEER and votes 3/3 stand struck under "last known"."""
+    app, _ = app_for("failover_stale")
+    assert snap_compare(app, terminal_size=size, run_before=after_polls(app))

@@ -2,7 +2,9 @@
 
 Scenarios (pacemaker-lab state in brackets): healthy [01-healthy], after_failover [02-after-move: db2b
 promoted], host_unreachable [04-node-down: db2b crashed, seen from db2a], no_quorum [06-no-quorum],
-alarm_in_alarm [01-healthy, one of the cluster's CloudWatch alarms in ALARM].
+alarm_in_alarm [01-healthy, one of the cluster's CloudWatch alarms in ALARM];
+failover_stale and mid_failover [04-node-down mirrored: db2a, the primary, crashed, seen from db2b] — after
+Pacemaker promoted db2b, and during the promotion (db2b not yet promoted, route still to db2a).
 Times are fixed (T0) and the app gets a frozen clock, so ages in snapshots are deterministic.
 """
 
@@ -73,6 +75,17 @@ def _capture(
 ) -> Part[Any]:
     """The part `host` answered with in capture `state` (e.g. "01-healthy") of the lab, parsed."""
     return _p(parse(_read(f"{state}/{host}__{tool}")), host, t, error)
+
+
+def _mirrored(text: str) -> str:
+    """The capture with db2a and db2b swapped: a crash of db2a seen from db2b (the lab crashed db2b)."""
+    return text.replace("db2a", "\0").replace("db2b", "db2a").replace("\0", "db2b")
+
+
+def _mirror(state: str, host: str, tool: str, parse: Any, t: float) -> Part[Any]:
+    """What `host` would have answered in `state` with the roles of db2a and db2b swapped, parsed."""
+    other = {"db2a": "db2b", "db2b": "db2a"}.get(host, host)
+    return _p(parse(_mirrored(_read(f"{state}/{other}__{tool}"))), host, t)
 
 
 def _crm(state: str, host: str, t: float) -> Part[Any]:
@@ -182,12 +195,61 @@ def alarm_in_alarm(cluster: str = "lab-hadr", t: float = T0) -> ClusterStatus:
     return _finish(replace(healthy(cluster, t), alarms=_p(alarms, "aws:cloudwatch us-east-1", t)))
 
 
+def _primary_crashed(cluster: str, t: float, seen_for: float, promoted: bool) -> ClusterStatus:
+    """db2a (the primary) crashed `seen_for` s before `t`: its parts keep their healthy values with the
+    connection error; db2b answers as the lone node, promoted (or not yet) with the route following."""
+    err = refused("db2a", "10.99.0.11")
+    old = t - seen_for
+    down = "04-node-down"
+    crm = _mirror(down, "db2b", "crm_mon_-1_--output-as=xml.xml", parse_crm_mon_xml, t)
+    if not promoted:  # Pacemaker has not promoted db2b yet: its clone instance is still Unpromoted
+        xml = _mirrored(_read(f"{down}/db2a__crm_mon_-1_--output-as=xml.xml"))
+        crm = _p(parse_crm_mon_xml(xml.replace('role="Promoted"', 'role="Unpromoted"')), "db2b", t)
+    hadr_b = (
+        _hadr("PRIMARY", "DISCONNECTED", "DISCONNECTED")
+        if promoted
+        else _hadr("STANDBY", "DISCONNECTED", "DISCONNECTED")
+    )
+    return _finish(
+        ClusterStatus(
+            cluster=cluster,
+            taken_at=t,
+            crm=crm,
+            quorum={
+                "db2a": _quorum("01-healthy", "db2a", old, err),
+                "db2b": _mirror(down, "db2b", "corosync-quorumtool_-s.txt", parse_quorumtool, t),
+            },
+            qdevice={
+                "db2a": _qdevice("01-healthy", "db2a", old, err),
+                "db2b": _mirror(down, "db2b", "corosync-qdevice-tool_-s.txt", parse_qdevice_tool, t),
+            },
+            qnetd=_qnetd(down, t),
+            hadr={"db2a": _p(_hadr("PRIMARY"), "db2a", old, err), "db2b": _p(hadr_b, "db2b", t)},
+            overlay_route=_route("db2b" if promoted else "db2a", t),
+            host_errors={"db2a": err},
+        )
+    )
+
+
+def failover_stale(cluster: str = "lab-hadr", t: float = T0, seen_for: float = 38.5) -> ClusterStatus:
+    """db2a crashed 40 s before the frozen clock; db2b promoted, HADR PRIMARY (no standby), route to db2b. db2a's panels hold
+    its last answer: PRIMARY in PEER, votes 3/3 — the values that must not read as a second primary."""
+    return _primary_crashed(cluster, t, seen_for, promoted=True)
+
+
+def mid_failover(cluster: str = "lab-hadr", t: float = T0, seen_for: float = 3.0) -> ClusterStatus:
+    """db2a stopped answering 3 s ago; Pacemaker sees it OFFLINE but has not promoted db2b yet."""
+    return _primary_crashed(cluster, t, seen_for, promoted=False)
+
+
 SCENARIOS = {
     "healthy": healthy,
     "after_failover": after_failover,
     "host_unreachable": host_unreachable,
     "no_quorum": no_quorum,
     "alarm_in_alarm": alarm_in_alarm,
+    "failover_stale": failover_stale,
+    "mid_failover": mid_failover,
 }
 
 

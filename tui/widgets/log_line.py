@@ -14,13 +14,14 @@ from services.logs.model import LEVELS, MARKER, LogEntry, from_us
 from services.logs.summary import one_line
 
 TIME_WIDTH = 23  # "2026-11-26 10:00:00.123"
+SHORT_TIME_WIDTH = 12  # "10:00:00.123": on a narrow view the date goes first (the detail keeps it)
 LEVEL_WIDTH = 8
 StyleOf = Callable[[str], Style]  # component name ("time", "error", "match", ...) -> Rich style
 
 
-def prefix_width(host_width: int) -> int:
+def prefix_width(host_width: int, time_width: int = TIME_WIDTH) -> int:
     """Return the cells before the summary: time, source tag + expand mark, level, host."""
-    return TIME_WIDTH + 3 + LEVEL_WIDTH + 1 + host_width + 1
+    return time_width + 3 + LEVEL_WIDTH + 1 + host_width + 1
 
 
 def highlighted(text: str, style: Style, style_of: StyleOf, search: re.Pattern[str] | None) -> list[Segment]:
@@ -50,14 +51,16 @@ def entry_line(
     search: re.Pattern[str] | None,
     layout: tuple[int, int],
     expanded: bool,
+    time_width: int = TIME_WIDTH,
 ) -> Strip:
-    """Return the one-line row of `entry`; layout is (host width, prefix width)."""
+    """Return the one-line row of `entry`; layout is (host width, prefix width); `time_width`
+    SHORT_TIME_WIDTH drops the date."""
     host_width, prefix = layout
     if entry.source == MARKER:
         label = f" {entry.summary} "
         rule = "─" * 4 + label + "─" * max(0, prefix + 40 - len(label))
         return Strip([Segment(rule, style_of("marker"))])
-    stamp = from_us(entry.ts_us).strftime("%Y-%m-%d %H:%M:%S.%f")[:TIME_WIDTH]
+    stamp = from_us(entry.ts_us).strftime("%Y-%m-%d %H:%M:%S.%f")[:TIME_WIDTH][-time_width:]
     tag = "A" if entry.source == "audit" else "D"
     level_style = style_of(entry.level.lower()) if entry.level in LEVELS else Style()
     segments = [

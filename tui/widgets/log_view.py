@@ -35,7 +35,10 @@ from services.logs.model import (
 )
 from services.logs.summary import one_line
 from services.words import plural
-from tui.widgets.log_line import detail_line, entry_line, prefix_width
+from tui.widgets.log_line import SHORT_TIME_WIDTH, TIME_WIDTH, detail_line, entry_line, prefix_width
+
+# on a terminal narrower than this the times lose their date, so the message column keeps the width
+FULL_TIME_MIN_WIDTH = 110
 
 SOURCE_MODES: tuple[str, ...] = ("all", *SOURCES)  # tab cycles merged -> diag only -> audit only
 _COMPONENTS = ("time", "host", "source", *(v.lower() for v in LEVELS), "detail", "cursor", "match", "marker")
@@ -129,6 +132,7 @@ class LogView(ScrollView, can_focus=True):
         self._cache: LRUCache[tuple, Strip] = LRUCache(2048)
         self._generation = self.store.generation
         self._host_width = 4
+        self._time_width = TIME_WIDTH
         self._text_width = 0
         self._styles: dict[str, Style] = {}
 
@@ -201,6 +205,11 @@ class LogView(ScrollView, can_focus=True):
             self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True, force=True)
 
     def on_resize(self) -> None:
+        time_width = TIME_WIDTH if self.app.size.width >= FULL_TIME_MIN_WIDTH else SHORT_TIME_WIDTH
+        if time_width != self._time_width:
+            self._time_width = time_width
+            self._cache.clear()
+            self._update_virtual_size()
         if self.follow:
             self._stick_to_end()
 
@@ -222,7 +231,7 @@ class LogView(ScrollView, can_focus=True):
     # ----- geometry ----------------------------------------------------------------------------------
     @property
     def _prefix_width(self) -> int:
-        return prefix_width(self._host_width)
+        return prefix_width(self._host_width, self._time_width)
 
     def _expanded_rows(self) -> list[tuple[int, int]]:
         if self._exp_rows is None:
@@ -298,7 +307,7 @@ class LogView(ScrollView, can_focus=True):
         if entry.source != MARKER:
             self._measure(entry)
         layout = (self._host_width, self._prefix_width)
-        return entry_line(entry, self._style, self._search_re, layout, expanded is not None)
+        return entry_line(entry, self._style, self._search_re, layout, expanded is not None, self._time_width)
 
     # ----- cursor and scrolling ----------------------------------------------------------------------
     @property

@@ -17,6 +17,7 @@ from services.inventory.model import Cluster
 from services.plans import Plan, PlanResult, StepEvent, StepResult
 from services.plans.step import Action, redact
 from services.words import plural
+from tui.widgets.fit_size import NARROW_COLUMNS
 from tui.widgets.yes_no_modal import YesNoModal, yes_no_css
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
@@ -102,11 +103,32 @@ class PlanSteps(DataTable):
             self._add_columns()
 
     def _add_columns(self) -> None:
-        self.add_column("Status", key="status", width=16)
-        self.add_column("Step", key="step", width=24)
-        self.add_column("Target", key="target", width=10)
+        widths = self._widths()
+        self.add_column("Status", key="status", width=widths["status"])
+        self.add_column("Step", key="step", width=widths["step"])
+        self.add_column("Target", key="target", width=widths["target"])
         self.add_column("What", key="title")
         self._columns_added = True
+
+    def _widths(self) -> dict[str, int]:
+        """Column widths: below 110 columns the step id and target shrink so What keeps the width."""
+        if self.app.size.width < NARROW_COLUMNS:
+            return {"status": 14, "step": 16, "target": 8}
+        return {"status": 16, "step": 24, "target": 10}
+
+    def on_resize(self) -> None:
+        if not self._columns_added:
+            return
+        widths = self._widths()
+        changed = False
+        for key, column in self.columns.items():
+            width = widths.get(str(key.value))
+            if width is not None and column.width != width:
+                column.width = width
+                changed = True
+        if changed:  # DataTable keeps no public setter for a width: this is what add_column sets
+            self._require_update_dimensions = True
+            self.refresh()
 
     def show_plan(self, plan: Plan) -> None:
         """Show the plan's steps, none checked yet."""

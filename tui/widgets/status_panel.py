@@ -1,8 +1,10 @@
-"""A bordered panel that always says where its data came from and how old it is, and greys out
+"""A bordered panel that always says where its data came from and how old it is, and turns stale
 (CSS class `-stale`) instead of blanking when its data is old or the last fetch failed.
 
-Errors show in a short form ("db2b unreachable: connection refused · last good 31s ago"); the full text
-and the commands behind the panel are one click (or Enter) away in its detail view.
+A stale panel never shows its old values in the form of live ones: it says when its host was last seen
+("last seen 12:03:41 (40 s ago)"), then the old values under a "last known" heading, dimmed and struck.
+Errors show in a short form ("db2b unreachable: connection refused"); the full text and the commands
+behind the panel are one click (or Enter) away in its detail view.
 """
 
 from __future__ import annotations
@@ -16,6 +18,9 @@ from textual.widgets import Static
 
 from services.status.poll import PartView
 from tui.widgets.format import format_age, short_error
+from tui.widgets.stale_text import last_seen_line
+
+LAST_KNOWN = "last known values, not live:"
 
 
 def panel_subtitle(views: Sequence[PartView]) -> str:
@@ -29,13 +34,12 @@ def panel_subtitle(views: Sequence[PartView]) -> str:
 
 
 def error_line(view: PartView, has_body: bool) -> str:
-    """Return "db2b unreachable: connection refused · last good 31s ago" for a view with an error."""
+    """Return "db2b unreachable: connection refused" for a view with an error (the age of the last good
+    value is the panel's "last seen" line; " · no data yet" when there never was one)."""
     short = short_error(view.error.message if view.error is not None else "")
     # "unreachable: ..." reads as a sentence after the host name; other errors keep the colon
     text = f"{view.source} {short}" if short.startswith("unreachable") else f"{view.source}: {short}"
-    if has_body and view.age is not None:
-        text += f" · last good {format_age(view.age)} ago"
-    elif not has_body:
+    if not has_body:
         text += " · no data yet"
     return text
 
@@ -62,21 +66,42 @@ class StatusPanel(Static, can_focus=True):
         self.border_title = title
         self.views: tuple[PartView, ...] = ()
 
-    def show(self, body: Content | None, views: Sequence[PartView], *, grey_stale: bool = True) -> None:
+    def show(
+        self,
+        body: Content | None,
+        views: Sequence[PartView],
+        *,
+        grey_stale: bool = True,
+        now: float | None = None,
+        note: str = "",
+    ) -> None:
         """Display `body` (rendered from the freshest good values) with source, age and any error.
-        `grey_stale=False` keeps the body's colours when stale (the topology marks stale parts itself)."""
+
+        Stale: the errors and "last seen <time> (<age>)" (with `now`) come first, then `note` (e.g. "last
+        known PRIMARY — db2b is primary now"), then the body under a "last known" heading, dimmed and
+        struck. `grey_stale=False` keeps the body as drawn (the topology marks stale parts itself)."""
         self.views = tuple(views)
         stale = any(v.stale for v in views)
         self.set_class(stale, "-stale")
         self.border_subtitle = panel_subtitle(views)
         lines: list[Content] = []
-        if body is not None:
-            # stale values lose their colours: an old green "PEER" must not read as a current one
-            lines.append(Content.styled(body.plain, "$text-muted italic") if stale and grey_stale else body)
-        elif not any(v.error for v in views):
-            lines.append(Content.styled("no data yet", "$text-muted"))
         for text in dict.fromkeys(error_line(v, body is not None) for v in views if v.error):
             lines.append(Content.styled(f"⚠ {text}", "$warning"))
+        if body is None:
+            if not any(v.error for v in views):
+                lines.append(Content.styled("no data yet", "$text-muted"))
+        elif not stale or not grey_stale:
+            lines.append(body)
+        else:
+            seen = last_seen_line(views, now) if now is not None else ""
+            if seen:
+                lines.append(Content.styled(seen, "$warning bold"))
+            if note:
+                lines.append(Content.styled(note, "$warning bold"))
+            # old values lose their colours, dimmed and struck: an old green "PEER" must not read as live
+            # ($foreground-muted: "$text-muted" in a Content style draws full white, not dimmed)
+            lines.append(Content.styled(LAST_KNOWN, "$foreground-muted underline"))
+            lines.append(Content.styled(body.plain, "$foreground-muted strike"))
         self.update(Content("\n").join(lines))
 
     def on_click(self) -> None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from textual.content import Content
 
 from services.words import plural
-from tui.widgets.format import fit_text
+from tui.widgets.format import fit_text, format_age
 
 BOX_W = 20
 GAP = 14
@@ -35,6 +35,7 @@ class TopoNode:
     promoted: bool = False
     stale: bool = False
     unreachable: bool = False  # SSH to the host failed in the last poll
+    seen_age: float | None = None  # seconds since the host last answered, when it no longer does
 
     @property
     def down(self) -> bool:
@@ -42,9 +43,10 @@ class TopoNode:
 
     @property
     def hadr_line(self) -> str:
-        """The box's third line: the HADR role, or why there is no current one."""
+        """The box's third line: the HADR role, or why there is no current one ("unreachable 40s": how
+        long ago it last answered). A stale role is never drawn: it could read as a second primary."""
         if self.unreachable:
-            return "unreachable"
+            return "unreachable" + (f" {format_age(self.seen_age)}" if self.seen_age is not None else "")
         if self.stale or self.hadr_role == "?":
             return "HADR unknown"
         return f"HADR {self.hadr_role}"

@@ -70,6 +70,7 @@ def build_topology(cluster: Cluster, feed: ClusterFeed, views: dict[str, PartVie
                 host.name in promoted,
                 stale=stale,
                 unreachable=host.name in unreachable,
+                seen_age=hadr.age if hadr is not None and hadr.stale else None,
             )
         )
     hadr_state, link = hadr_link(nodes, views)
