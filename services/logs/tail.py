@@ -18,6 +18,8 @@ from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any, TypeVar
 
+from services.logs.streams import MAX_STREAM_NAMES, StreamScope, read_events
+
 LIVE_TAIL_MAX_GROUPS = 10  # AWS limit for logGroupIdentifiers
 QUICK_END_S = 10.0  # a session that ends sooner than this "without a reason" is not a real Live Tail
 POLL_LOOKBACK_MS = 5_000  # re-read this much before the newest event: agents deliver a little late
@@ -97,6 +99,7 @@ class LogTail:
         local_filter: bool = False,
         clock: Callable[[], float] = time.time,
         client_factory: Callable[[], Any] | None = None,
+        scope: StreamScope | None = None,
     ) -> None:
         if not groups:
             raise ValueError("no log group to follow: set aws.diag_log_group / aws.audit_log_group")
@@ -127,8 +130,11 @@ class LogTail:
         self._task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop = threading.Event()
-        self._stream: Any = None
+        self._streams: set[Any] = set()  # open Live Tail response streams (one per group when scoped)
+        self._live_off = threading.Event()  # set when Live Tail gave up: sessions still open end
         self._arn_to_name: dict[str, str] = {}
+        # Whose streams are followed (services/logs/streams.py); None: every stream of the groups.
+        self.scope = scope if scope is not None and scope.streams.scoped else None
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> asyncio.Task[None]:
@@ -141,8 +147,8 @@ class LogTail:
     async def stop(self) -> None:
         """Stop following; closes a Live Tail stream and waits for the task to end."""
         self._stop.set()
-        stream, self._stream = self._stream, None
-        if stream is not None:
+        streams, self._streams = list(self._streams), set()
+        for stream in streams:
             await asyncio.to_thread(_close_quietly, stream)
         if self._task is not None:
             self._task.cancel()
@@ -168,6 +174,8 @@ class LogTail:
                 continue
             self._seen[key] = ts
             self._last_ts[group] = max(self._last_ts.get(group, 0), ts)
+            if self.scope is not None and not self.scope.streams.keeps(str(event.get("logStreamName", ""))):
+                continue  # a longer name a Live Tail prefix matched: not one of this cluster's streams
             if self._local is not None and not self._local.matches(str(event.get("message", ""))):
                 continue
             fresh.append({**event, "logGroupName": group, "eventId": event.get("eventId") or key})
@@ -218,10 +226,28 @@ class LogTail:
         except Exception as exc:
             return f"could not resolve log group ARNs ({_describe(exc)})"
         self._arn_to_name = {arn: name for name, arn in arns.items()}
+        self._live_off.clear()
+        if self.scope is None:
+            return await self._live_tail_sessions(list(arns.values()))
+        # StartLiveTail takes stream names (or prefixes) only with a single log group: a session per group.
+        loops = [asyncio.ensure_future(self._live_tail_sessions([arn])) for arn in arns.values()]
+        try:
+            done, _ = await asyncio.wait(loops, return_when=asyncio.FIRST_COMPLETED)
+            return next(iter(done)).result()
+        finally:
+            # one group gave up: all poll (the sessions still open end, their threads with them)
+            self._live_off.set()
+            for loop in loops:
+                loop.cancel()
+            for stream in list(self._streams):
+                await asyncio.to_thread(_close_quietly, stream)
+
+    async def _live_tail_sessions(self, arns: list[str]) -> str:
+        """Run Live Tail sessions over `arns` until stopped; return why they gave up."""
         quick_ends = 0
         while not self._stop.is_set():
             started = self.clock()
-            outcome, detail = await _in_daemon_thread(self._live_tail_session, list(arns.values()))
+            outcome, detail = await _in_daemon_thread(self._live_tail_session, arns)
             if self._stop.is_set():
                 return "stopped"
             if self.status.mode == "live-tail":
@@ -245,17 +271,22 @@ class LogTail:
         """Blocking: iterate one Live Tail session in this worker thread. Returns (outcome, detail) where
         outcome is "failed" (StartLiveTail refused), "timeout" (3-hour end), "closed" or "error"."""
         kwargs: dict[str, Any] = {"logGroupIdentifiers": arns}
+        if self.scope is not None:
+            # Prefixes, not names: a stream the agent creates after the session started is followed too;
+            # a longer name they also match is dropped in _deliver.
+            kwargs["logStreamNamePrefixes"] = list(self.scope.streams.names[:MAX_STREAM_NAMES])
         if self._pattern_text and self._local is None:
             kwargs["logEventFilterPattern"] = self._pattern_text
         try:
             response = self.client.start_live_tail(**kwargs)
         except Exception as exc:
             return "failed", _short_reason(exc)
-        stream = self._stream = response["responseStream"]
+        stream = response["responseStream"]
+        self._streams.add(stream)
         updates = 0
         try:
             for event in stream:
-                if self._stop.is_set():
+                if self._stop.is_set() or self._live_off.is_set():
                     break
                 if "sessionStart" in event:
                     self._call_soon(
@@ -273,7 +304,7 @@ class LogTail:
                 return "timeout", "session timeout"
             return "error", _describe(exc)
         finally:
-            self._stream = None
+            self._streams.discard(stream)
             _close_quietly(stream)
         return "closed", f"the endpoint closed the stream after {updates} update(s); moto does this"
 
@@ -331,6 +362,9 @@ class LogTail:
         kwargs: dict[str, Any] = {"logGroupName": group, "startTime": max(0, since_ms)}
         if self._pattern_text and self._local is None:
             kwargs["filterPattern"] = self._pattern_text
+        if self.scope is not None:  # this cluster's streams that exist (listed again now and then)
+            self._deliver(group, await asyncio.to_thread(read_events, self.client, self.scope, group, kwargs))
+            return
         while True:
             page = await asyncio.to_thread(partial(self.client.filter_log_events, **kwargs))
             self._deliver(group, page.get("events", []))
