@@ -143,6 +143,7 @@ class CloudWatchLogs:
         history_minutes: int = 15,
         filter_pattern: str = "",
         poll_interval_s: float = 1.0,
+        history_ms: int | None = None,
     ) -> LogTail:
         """Return a LogTail (not started: call `.start()` on the event loop) whose events arrive as
         LogEntry batches. Raises FilterPatternError for a bad `filter_pattern` where db2ops filters locally (AWS checks it
@@ -152,7 +153,7 @@ class CloudWatchLogs:
             [self.group_for(s) for s in sources],
             lambda events: on_entries(self.to_entries(events)),
             on_status,
-            history_ms=history_minutes * 60_000,
+            history_ms=history_minutes * 60_000 if history_ms is None else history_ms,
             poll_interval_s=poll_interval_s,
             filter_pattern=filter_pattern,
             local_filter=self.filters_locally,
