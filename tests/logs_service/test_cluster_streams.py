@@ -224,3 +224,31 @@ async def test_db2ops_logs_follow_prints_new_records_and_ends_cleanly_when_stopp
     assert {r["host"] for r in records} == three.hosts_of("lab2")
     # Live Tail was tried per log group with the stream prefixes (moto refuses them with several groups)
     assert "Live Tail unavailable" not in err.getvalue() and "closed the stream" in err.getvalue()
+
+
+@pytest.mark.parametrize("signame", ["SIGTERM", "SIGINT"])
+def test_db2ops_logs_follow_in_a_process_ends_cleanly_on_a_signal(three, tmp_path, signame) -> None:
+    import signal
+    import subprocess
+
+    from installed_cli import cli_env, db2ops_script
+
+    inventory = three.inventory_file(tmp_path)
+    proc = subprocess.Popen(
+        [db2ops_script(), "--inventory", str(inventory), "logs", "--cluster", "lab2", "--follow", "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=cli_env(tmp_path),
+        cwd=tmp_path,
+    )
+    try:
+        first = json.loads(proc.stdout.readline())  # the history: the follow is running
+        assert first["cluster"] == "lab2" and first["host"] in three.hosts_of("lab2")
+        proc.send_signal(getattr(signal, signame))
+        out, err = proc.communicate(timeout=20)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err
+    assert all(json.loads(line)["host"] in three.hosts_of("lab2") for line in out.splitlines())
