@@ -95,7 +95,7 @@ class StreamMap:
         """One line for notes and stderr: whose streams are read."""
         if not self.scoped:
             return (
-                f"every stream of the log group: no host of {self.cluster} has an instance_id in the "
+                f"every stream of the log group: no host of {self.cluster or 'the cluster'} has an instance_id in the "
                 "inventory, so other clusters' records may show; add instance_id to the hosts"
             )
         hosts = sorted(set(self.hosts.values()))

@@ -41,6 +41,7 @@ class TailStatus:
     events: int = 0
     error: str | None = None
     filter_by: str | None = None  # who evaluates the filter pattern: None (AWS) or "db2ops (lab: …)"
+    unscoped: str = ""  # why every stream of the groups is read (no instance id known), else ""
 
 
 def event_key(group: str, event: Event) -> str:
@@ -135,6 +136,8 @@ class LogTail:
         self._arn_to_name: dict[str, str] = {}
         # Whose streams are followed (services/logs/streams.py); None: every stream of the groups.
         self.scope = scope if scope is not None and scope.streams.scoped else None
+        if scope is not None and self.scope is None:
+            self.status = replace(self.status, unscoped=f"reading {scope.streams.describe()}")
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> asyncio.Task[None]:

@@ -72,3 +72,18 @@ async def test_the_log_screen_of_lab2_shows_no_other_clusters_record(three) -> N
         assert results and foreign(results) == []
         assert {e.host for e in results} <= three.hosts_of("lab2")
     await asyncio.sleep(0)
+
+
+def test_a_cluster_without_instance_ids_says_on_the_log_screen_that_every_stream_is_read() -> None:
+    from screens.logs import mode_text
+    from services.inventory.model import Cluster, Host
+
+    bare = Cluster(name="old", hosts=(Host("db2a", "10.0.0.1"), Host("db2b", "10.0.0.2")))
+    tail = CloudWatchLogs.for_cluster(bare).tail(lambda entries: None)
+    assert tail.scope is None
+    line = str(mode_text(tail.status, lab=False))
+    assert "⚠ reading every stream of the log group: no host of old has an instance_id" in line
+    scoped = CloudWatchLogs.for_cluster(
+        Cluster(name="new", hosts=(Host("db2a", "10.0.0.1", instance_id="i-1"),))
+    ).tail(lambda entries: None)
+    assert scoped.status.unscoped == "" and "⚠" not in str(mode_text(scoped.status, lab=False))
