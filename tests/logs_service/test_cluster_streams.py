@@ -246,9 +246,33 @@ def test_db2ops_logs_follow_in_a_process_ends_cleanly_on_a_signal(three, tmp_pat
         first = json.loads(proc.stdout.readline())  # the history: the follow is running
         assert first["cluster"] == "lab2" and first["host"] in three.hosts_of("lab2")
         proc.send_signal(getattr(signal, signame))
-        out, err = proc.communicate(timeout=20)
+        # read through the same buffered streams (communicate() would skip what readline() buffered)
+        out, err = proc.stdout.read(), proc.stderr.read()
+        proc.wait(20)
     finally:
         proc.kill()
     assert proc.returncode == 0, err
     assert "Traceback" not in err
     assert all(json.loads(line)["host"] in three.hosts_of("lab2") for line in out.splitlines())
+
+
+def test_setup_monitoring_writes_only_a_stream_name_the_console_reads() -> None:
+    from services.monitoring.params import MonitoringParamError, MonitoringParams
+
+    assert MonitoringParams().log_stream_name == "{instance_id}"
+    MonitoringParams(log_stream_name="Db2 - {instance_id}").resolve(CLUSTER)  # the runbook's: accepted
+    with pytest.raises(
+        MonitoringParamError, match="the console reads a cluster's logs by these stream names"
+    ):
+        MonitoringParams(log_stream_name="{hostname}-db2").resolve(CLUSTER)
+
+
+def test_db2ops_logs_names_a_missing_log_group_and_what_to_do(three, tmp_path, capsys) -> None:
+    from dataclasses import replace
+
+    lab2 = three.clusters["lab2"]
+    three.clusters["lab2"] = replace(lab2, aws=replace(lab2.aws, diag_log_group="no-such-group"))
+    inventory = three.inventory_file(tmp_path)
+    assert main(["--inventory", str(inventory), "logs", "--cluster", "lab2", "--group", "diag"]) == 2
+    err = capsys.readouterr().err
+    assert "log group not found (no-such-group)" in err and "setup monitoring --apply" in err
