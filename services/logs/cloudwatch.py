@@ -1,6 +1,7 @@
 """CloudWatch Logs for one cluster: follow its diag and audit log groups, run Logs Insights, read recent
 events. The pieces live in services/logs/tail.py (Live Tail / polling) and services/logs/insights.py
-(queries, presets, time ranges); this module binds them to a cluster's AwsSettings. No Textual here.
+(queries, presets, time ranges); this module binds them to a cluster's AwsSettings and its own streams
+(services/logs/streams.py: the log groups are shared by every cluster of the runbook). No Textual here.
 
 Where the endpoint is the lab (aws.endpoint_url set), moto mis-evaluates filter patterns, so db2ops applies
 them itself. Insights queries are evaluated by the service's InsightsEngine, which the composition root

@@ -4,7 +4,11 @@ Live Tail (`start_live_tail`) is a blocking event stream, so it is iterated in a
 update is handed to the asyncio side with `loop.call_soon_threadsafe`. A session ends after 3 hours (or
 the stream closes): it is restarted. A stream that ends within seconds without AWS saying why (moto sends
 one start + one update of stored events, then closes) or a StartLiveTail that fails (not implemented,
-AccessDenied) switches to polling. The mode and the reason are exposed for the UI. No Textual here.
+AccessDenied) switches to polling. The mode and the reason are exposed for the UI.
+
+With a StreamScope (services/logs/streams.py) only one cluster's streams are followed: polling asks for
+the ones that exist by name, and as StartLiveTail takes stream names only with a single log group, Live Tail
+runs one session per group with the names as prefixes. No Textual here.
 """
 
 from __future__ import annotations
