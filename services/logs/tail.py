@@ -132,6 +132,9 @@ class LogTail:
         self.status = TailStatus(filter_by="db2ops (lab: moto lacks this)" if self._local else None)
         self._seen: dict[str, int] = {}
         self._last_ts: dict[str, int] = {}
+        # Nothing older than the history asked for: moto's Live Tail replays every stored event of a stream
+        # (AWS sends only new ones), and `db2ops logs --since 10s` must not print an hour.
+        self._floor_ms = 0
         self._task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop = threading.Event()
@@ -177,7 +180,7 @@ class LogTail:
         for event in events:
             key = event_key(group, event)
             ts = int(event.get("timestamp", 0))
-            if key in self._seen:
+            if key in self._seen or ts < self._floor_ms:
                 continue
             self._seen[key] = ts
             self._last_ts[group] = max(self._last_ts.get(group, 0), ts)
@@ -201,6 +204,7 @@ class LogTail:
     # ------------------------------------------------------------------ main task
     async def _run(self) -> None:
         now_ms = int(self.clock() * 1000)
+        self._floor_ms = now_ms - self.history_ms
         try:
             if self.client is None and self._client_factory is not None:
                 self.client = await asyncio.to_thread(self._client_factory)
