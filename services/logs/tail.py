@@ -300,10 +300,7 @@ class LogTail:
                 if self._stop.is_set() or self._live_off.is_set():
                     break
                 if "sessionStart" in event:
-                    self._call_soon(
-                        self._set_status, mode="live-tail", reason="Live Tail session started", error=None
-                    )
-                    self._call_soon(self._catch_up)
+                    self._call_soon(self._session_started)
                 elif "sessionUpdate" in event:
                     updates += 1
                     update = event["sessionUpdate"]
@@ -326,6 +323,14 @@ class LogTail:
             self._loop.call_soon_threadsafe(lambda: fn(*args, **kwargs))
         except RuntimeError:  # the loop closed (app quit) while the session was still open
             pass
+
+    def _session_started(self) -> None:
+        # Run on the loop, where Live Tail may have given up meanwhile (another group's session ended, or
+        # stop()): a late start must not put the mode back to live-tail, or polling would never resume.
+        if self._stop.is_set() or self._live_off.is_set():
+            return
+        self._set_status(mode="live-tail", reason="Live Tail session started", error=None)
+        self._catch_up()
 
     def _catch_up(self) -> None:
         # Live Tail starts "now": one poll covers what arrived since the history load / previous session.

@@ -27,7 +27,7 @@ def three(aws):  # noqa: F811
     shared.stop()
 
 
-async def until(pilot, predicate, timeout=15.0):
+async def until(pilot, predicate, timeout=30.0):
     deadline = time.monotonic() + timeout
     while not predicate():
         assert time.monotonic() < deadline, "condition not reached"
