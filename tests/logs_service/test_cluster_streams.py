@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 from botocore.exceptions import ClientError
@@ -279,3 +281,67 @@ def test_db2ops_logs_names_a_missing_log_group_and_what_to_do(three, tmp_path, c
     assert main(["--inventory", str(inventory), "logs", "--cluster", "lab2", "--group", "diag"]) == 2
     err = capsys.readouterr().err
     assert "log group not found (no-such-group)" in err and "setup monitoring --apply" in err
+
+
+class FakeLiveTail(FakeLogs):
+    """FakeLogs plus StartLiveTail as AWS takes it: stream names or prefixes only with one log group."""
+
+    def __init__(self, streams: dict[str, list[dict]]) -> None:
+        super().__init__(streams)
+        self.sessions: list[dict] = []
+
+    def get_paginator(self, name):
+        assert name == "describe_log_groups"
+        arn = "arn:aws:logs:us-east-1:1:log-group:{}"
+        return SimpleNamespace(
+            paginate=lambda logGroupNamePrefix: [
+                {
+                    "logGroups": [
+                        {"logGroupName": logGroupNamePrefix, "logGroupArn": arn.format(logGroupNamePrefix)}
+                    ]
+                }
+            ]
+        )
+
+    def start_live_tail(self, **kw):
+        self.sessions.append(kw)
+        if len(kw["logGroupIdentifiers"]) != 1 and ("logStreamNames" in kw or "logStreamNamePrefixes" in kw):
+            raise AssertionError("AWS: InvalidParameterException (stream filters need a single log group)")
+        update = {
+            "sessionResults": [
+                {
+                    "logGroupIdentifier": kw["logGroupIdentifiers"][0],
+                    "logStreamName": "Db2 - i-0zzz",
+                    "message": "theirs",
+                    "timestamp": int(time.time() * 1000),
+                }
+            ]
+        }
+        return {"responseStream": iter([{"sessionStart": {}}, {"sessionUpdate": update}])}
+
+
+async def test_live_tail_runs_one_session_per_group_with_the_clusters_stream_prefixes() -> None:
+    client = FakeLiveTail({"i-0aaa": [{"message": "mine", "timestamp": int(time.time() * 1000)}]})
+    service = CloudWatchLogs.for_cluster(CLUSTER, client=client)
+    got: list = []
+    tail = service.tail(got.extend, sources=("diag", "audit"))
+    tail.start()
+    deadline = time.monotonic() + 10
+    while tail.status.mode != "polling" or "closed" not in tail.status.reason:
+        assert time.monotonic() < deadline, tail.status
+        await asyncio.sleep(0.02)
+    await tail.stop()
+    groups = sorted(s["logGroupIdentifiers"][0].rsplit(":", 1)[-1] for s in client.sessions)
+    assert groups == sorted({service.group_for("diag"), service.group_for("audit")})
+    assert all(s["logStreamNamePrefixes"] == list(stream_map(CLUSTER).names) for s in client.sessions)
+    assert {e.text for e in got} == {"mine"}  # "theirs" came by Live Tail from another cluster's stream
+
+
+async def test_a_live_tail_start_after_live_tail_gave_up_does_not_stop_polling() -> None:
+    from services.logs.tail import LogTail
+
+    tail = LogTail(None, ["g"], lambda events: None)
+    tail._set_status(mode="polling", reason="polling every 1 s: Live Tail stream closed")
+    tail._live_off.set()  # another group's session ended: Live Tail gave up
+    tail._session_started()  # this group's session start arrives late, on the loop
+    assert tail.status.mode == "polling"
