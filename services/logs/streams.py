@@ -154,6 +154,12 @@ class StreamScope:
             else:
                 self._existing.pop(group, None)
 
+    def cached(self, group: str) -> tuple[str, ...] | None:
+        """Return the streams last listed for `group` (None: not listed yet). Never calls AWS."""
+        with self._lock:
+            known = self._existing.get(group)
+        return None if known is None else known[1]
+
     def existing(self, client: Any, group: str) -> tuple[str, ...]:
         """Return the candidate streams that exist in `group` (blocking; cached for `refresh_s`). Raises
         botocore errors (ResourceNotFoundException when the group does not exist)."""

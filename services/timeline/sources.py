@@ -157,6 +157,11 @@ class TimelineSources:
         streams = self.logs.streams
         if not streams.scoped:  # said where the DBA looks: these records may be another cluster's
             self.notes["logs"] = f"reading {streams.describe()}"
+        elif self.logs.scope.cached(group) == ():  # listed, none of them there
+            self.notes["logs"] = (
+                f"no log stream of {', '.join(sorted(set(streams.hosts.values())))} in {group} yet (looked for "
+                f"{', '.join(streams.names)}): check the CloudWatch agent on the hosts, or run setup monitoring"
+            )
         return self.timeline.add_log_entries(entries)
 
     def _read(
@@ -172,8 +177,8 @@ class TimelineSources:
         for kind, job in jobs:
             # this cluster's streams only (listed once a minute); none yet: nothing to read in this window
             scoped = scope.filter_kwargs(client, job["logGroupName"], dict(job))
-            if scoped is None:
-                forward_done = forward_done or kind == "forward"
+            if scoped is None:  # kept from where it starts: read in full once the agent made a stream
+                left.append((kind, job))
                 continue
             kwargs = scoped
             while True:

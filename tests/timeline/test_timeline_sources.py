@@ -284,3 +284,27 @@ async def test_without_alarm_history_the_states_seen_show_and_other_clusters_ala
         "alarms: no alarm history, showing the state changes seen (this AWS endpoint (moto) does not "
         "implement DescribeAlarmHistory (HTTP 500))"
     )
+
+
+async def test_before_the_agent_made_a_stream_nothing_is_read_and_the_window_waits_for_it():
+    logs, stub = stubbed("logs")
+    start = int((NOW - DEFAULT_WINDOW_S) * 1000)
+    lists_streams(stub, existing=())  # neither name exists yet: FilterLogEvents is not called at all
+    lists_streams(stub)  # a minute later the agent's stream is there
+    ms = int(T_TAKEOVER * 1000)
+    stub.add_response("filter_log_events", {"events": [event(TAKEOVER, ms, 1)]}, reads(start))
+    now = [NOW]
+    tl = Timeline("prod1")
+    service = CloudWatchLogs.for_cluster(PROD, client=logs)
+    sources = TimelineSources(PROD, tl, logs=service, alarms=NoAlarms(), clock=lambda: now[0])  # type: ignore[arg-type]
+    with stub:
+        assert await sources.poll(force=True) == 0
+        assert sources.notes["logs"] == (
+            "no log stream of pcmk1 in db2-diagnostics-logs yet (looked for Db2 - i-0aaa00000000000001, "
+            "i-0aaa00000000000001): check the CloudWatch agent on the hosts, or run setup monitoring"
+        )
+        service.scope.forget()  # the scope's minute is up
+        now[0] = NOW + 60
+        assert await sources.poll(force=True) == 1  # read from the window's start, not from a minute ago
+        stub.assert_no_pending_responses()
+    assert "logs" not in sources.notes
