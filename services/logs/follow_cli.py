@@ -123,10 +123,17 @@ async def _read_once(
     entries = logs.to_entries(events)
     write(entries)
     if not entries:
+        groups = [logs.group_for(s) for s in sources]
+        if logs.streams.scoped and all(logs.scope.cached(g) == () for g in groups):
+            why = (
+                f"none of its streams exists in {', '.join(groups)} (looked for {', '.join(logs.streams.names)}): "
+                "check the CloudWatch agent on the hosts, or run `db2ops setup monitoring`"
+            )
+        else:
+            why = f"read {logs.streams.describe()}"
         print(
             f"db2ops logs: no record of {cluster.name} between {since:%Y-%m-%d %H:%M:%S} and "
-            f"{until:%H:%M:%S} UTC in {', '.join(logs.group_for(s) for s in sources)} "
-            f"(read {logs.streams.describe()})",
+            f"{until:%H:%M:%S} UTC in {', '.join(groups)}; {why}",
             file=err,
         )
         return EXIT_NOTHING
@@ -147,7 +154,12 @@ async def _follow(
     stop: asyncio.Event,
 ) -> int:
     broken: list[BrokenPipeError] = []
-    said: list[tuple[str, str, str | None]] = []
+    # what was said last on `err`: the feed (mode, reason, error) and the scope note (the unscoped warning
+    # was printed before the follow started)
+    last: dict[str, Any] = {
+        "feed": None,
+        "note": "" if logs.streams.scoped else f"reading {logs.streams.describe()}",
+    }
 
     def on_entries(entries: list[LogEntry]) -> None:
         if broken:
@@ -159,15 +171,23 @@ async def _follow(
             stop.set()
 
     def on_status(status: TailStatus) -> None:
-        key = (status.mode, status.reason, status.error)
-        if said and said[-1] == key or status.mode == "stopped" and status.reason == "stopped":
+        if status.scope_note != last["note"]:  # none of the cluster's streams yet, or there now
+            last["note"] = status.scope_note
+            text = (
+                f"warning: {status.scope_note}"
+                if status.scope_note
+                else "the cluster's streams are there now"
+            )
+            print(f"db2ops logs: {text}", file=err)
+        feed = (status.mode, status.reason, status.error)
+        if feed == last["feed"] or status.mode == "stopped" and status.reason == "stopped":
             return
-        said.append(key)
-        text = {"live-tail": "following by Live Tail", "polling": "following by polling"}.get(
+        last["feed"] = feed
+        how = {"live-tail": "following by Live Tail", "polling": "following by polling"}.get(
             status.mode, "stopped"
         )
         print(
-            f"db2ops logs: {text}: {status.reason}" + (f" ({status.error})" if status.error else ""), file=err
+            f"db2ops logs: {how}: {status.reason}" + (f" ({status.error})" if status.error else ""), file=err
         )
 
     history_ms = max(0, int((now - since).total_seconds() * 1000))

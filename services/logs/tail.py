@@ -45,7 +45,9 @@ class TailStatus:
     events: int = 0
     error: str | None = None
     filter_by: str | None = None  # who evaluates the filter pattern: None (AWS) or "db2ops (lab: …)"
-    unscoped: str = ""  # why every stream of the groups is read (no instance id known), else ""
+    # what the DBA must know about whose streams are read: every stream (no instance id known), or none of
+    # the cluster's streams exists yet; "" when the cluster's streams are read
+    scope_note: str = ""
 
 
 def event_key(group: str, event: Event) -> str:
@@ -144,7 +146,7 @@ class LogTail:
         # Whose streams are followed (services/logs/streams.py); None: every stream of the groups.
         self.scope = scope if scope is not None and scope.streams.scoped else None
         if scope is not None and self.scope is None:
-            self.status = replace(self.status, unscoped=f"reading {scope.streams.describe()}")
+            self.status = replace(self.status, scope_note=f"reading {scope.streams.describe()}")
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> asyncio.Task[None]:
@@ -324,6 +326,19 @@ class LogTail:
         except RuntimeError:  # the loop closed (app quit) while the session was still open
             pass
 
+    def _note_missing_streams(self) -> None:
+        assert self.scope is not None
+        empty = [g for g in self.groups if self.scope.cached(g) == ()]
+        streams = self.scope.streams
+        note = (
+            f"no log stream of {', '.join(sorted(set(streams.hosts.values())))} in {', '.join(empty)} yet: "
+            "check the CloudWatch agent on the hosts, or run setup monitoring"
+            if empty
+            else ""
+        )
+        if note != self.status.scope_note:
+            self._set_status(scope_note=note)
+
     def _session_started(self) -> None:
         # Run on the loop, where Live Tail may have given up meanwhile (another group's session ended, or
         # stop()): a late start must not put the mode back to live-tail, or polling would never resume.
@@ -380,6 +395,7 @@ class LogTail:
             kwargs["filterPattern"] = self._pattern_text
         if self.scope is not None:  # this cluster's streams that exist (listed again now and then)
             self._deliver(group, await asyncio.to_thread(read_events, self.client, self.scope, group, kwargs))
+            self._note_missing_streams()
             return
         while True:
             page = await asyncio.to_thread(partial(self.client.filter_log_events, **kwargs))

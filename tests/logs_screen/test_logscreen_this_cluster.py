@@ -86,4 +86,4 @@ def test_a_cluster_without_instance_ids_says_on_the_log_screen_that_every_stream
     scoped = CloudWatchLogs.for_cluster(
         Cluster(name="new", hosts=(Host("db2a", "10.0.0.1", instance_id="i-1"),))
     ).tail(lambda entries: None)
-    assert scoped.status.unscoped == "" and "⚠" not in str(mode_text(scoped.status, lab=False))
+    assert scoped.status.scope_note == "" and "⚠" not in str(mode_text(scoped.status, lab=False))

@@ -345,3 +345,40 @@ async def test_a_live_tail_start_after_live_tail_gave_up_does_not_stop_polling()
     tail._live_off.set()  # another group's session ended: Live Tail gave up
     tail._session_started()  # this group's session start arrives late, on the loop
     assert tail.status.mode == "polling"
+
+
+async def test_the_tail_says_when_none_of_the_clusters_streams_exists_yet() -> None:
+    client = FakeLiveTail({"Db2 - i-0zzz": [{"message": "theirs", "timestamp": int(time.time() * 1000)}]})
+    service = CloudWatchLogs.for_cluster(CLUSTER, client=client)
+    got: list = []
+    tail = service.tail(got.extend, sources=("diag",), poll_interval_s=0.05)
+    tail.start()
+    deadline = time.monotonic() + 10
+    while not tail.status.scope_note:
+        assert time.monotonic() < deadline, tail.status
+        await asyncio.sleep(0.02)
+    assert tail.status.scope_note == (
+        "no log stream of db2a, db2b in db2-diagnostics-logs yet: check the CloudWatch agent on the hosts, "
+        "or run setup monitoring"
+    )
+    client.streams["i-0aaa"] = [{"message": "mine", "timestamp": int(time.time() * 1000)}]
+    service.scope.forget()  # the scope's minute is up: the agent's new stream is found
+    while tail.status.scope_note or not got:
+        assert time.monotonic() < deadline, tail.status
+        await asyncio.sleep(0.02)
+    await tail.stop()
+    assert {e.text for e in got} == {"mine"}
+
+
+def test_db2ops_logs_says_when_none_of_the_clusters_streams_exists(three, tmp_path, capsys) -> None:
+    from dataclasses import replace
+
+    lab2 = three.clusters["lab2"]  # hosts whose agent never shipped: instance ids nobody writes under
+    hosts = tuple(replace(h, instance_id=f"i-0new{i}") for i, h in enumerate(lab2.hosts))
+    three.clusters["lab2"] = replace(lab2, hosts=hosts)
+    inventory = three.inventory_file(tmp_path)
+    assert main(["--inventory", str(inventory), "logs", "--cluster", "lab2", "--json"]) == 1
+    out, err = capsys.readouterr()
+    assert out == ""  # not one of lab1's or lab3's records instead
+    assert "none of its streams exists in db2-diagnostics-logs, db2-db-worker-audit-log (looked for " in err
+    assert "Db2 - i-0new0" in err and "run `db2ops setup monitoring`" in err
