@@ -184,10 +184,10 @@ class LogTail:
             ts = int(event.get("timestamp", 0))
             if key in self._seen or ts < self._floor_ms:
                 continue
-            self._seen[key] = ts
-            self._last_ts[group] = max(self._last_ts.get(group, 0), ts)
             if self.scope is not None and not self.scope.streams.keeps(str(event.get("logStreamName", ""))):
                 continue  # a longer name a Live Tail prefix matched: not one of this cluster's streams
+            self._seen[key] = ts
+            self._last_ts[group] = max(self._last_ts.get(group, 0), ts)
             if self._local is not None and not self._local.matches(str(event.get("message", ""))):
                 continue
             fresh.append({**event, "logGroupName": group, "eventId": event.get("eventId") or key})
