@@ -79,6 +79,9 @@ class LabAws:
         # HTTP 500 and the lab did not start. This process talks to no AWS but its own moto.
         for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
             os.environ.pop(name, None)
+        from lab.moto_patches import apply_lab_patches
+
+        apply_lab_patches()  # where moto answers unlike AWS (stream filters, alarm actions, ...)
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self._server.start()
         host, port = self._server.get_host_and_port()

@@ -90,8 +90,9 @@ def _regex(token: str) -> re.Pattern[str]:
 
 
 def _literal(token: str) -> str:
-    if token[:1] in "\"'" and token[-1:] == token[:1]:
-        return token[1:-1]
+    if token[:1] in "\"'" and token[-1:] == token[:1] and len(token) >= 2:
+        # a backslash escapes the next character, as in Insights' strings (a stream name may hold a quote)
+        return re.sub(r"\\(.)", r"\1", token[1:-1], flags=re.DOTALL)
     return token
 
 

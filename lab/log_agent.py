@@ -1,5 +1,7 @@
 """The lab's CloudWatch agent: writes db2diag and db2audit records of the simulated hosts into moto's log
-groups (stream "Db2 - {instance_id}" per host, as the runbook's agent config names them).
+groups, one stream per host named as the host's agent config says: the `log_stream_name` of the collect_list
+entry for that group once `setup monitoring` ran fetch-config there (`{instance_id}`), else "Db2 - {instance_id}"
+as the runbook's agent config names them (`stream_template`).
 
 Normal life is a modest trickle (db2havend monitor calls, log archives, STMM changes, auth warnings, an
 application error now and then; application statements on the audited table). Lab state changes
@@ -34,6 +36,7 @@ from lab.diag_records import (
 )
 from services.aws_clients import LazyClient
 from services.inventory.model import AwsSettings
+from services.logs.streams import RUNBOOK_STREAM_TEMPLATE, expand_template
 
 log = logging.getLogger(__name__)
 _US = timedelta(microseconds=1)
@@ -67,8 +70,10 @@ class LogAgent:
         utc_offset_minutes: int = 0,
         seed: int | None = None,
         client: Any = None,
+        stream_template: str = RUNBOOK_STREAM_TEMPLATE,
     ) -> None:
         self.cluster = cluster_state
+        self.stream_template = stream_template
         self.aws = aws_settings
         self.interval_s = interval_s
         self.diag_rate = diag_per_host_per_s
@@ -298,8 +303,20 @@ class LogAgent:
 
     def _add(self, batches: Batches, source: str, host: str, when: datetime, text: str) -> None:
         group = self.aws.diag_log_group if source == "diag" else self.aws.audit_log_group
-        stream = f"Db2 - {self.cluster.hosts[host].instance_id}"
-        batches.setdefault((group, stream), []).append((when, text))
+        batches.setdefault((group, self.stream_name(group, host)), []).append((when, text))
+
+    def stream_name(self, group: str, host: str) -> str:
+        """Return the stream `host` ships `group` to: its agent config's log_stream_name for that group (as
+        `setup monitoring` wrote it), else `stream_template`; placeholders filled as the agent does."""
+        from lab.db2admin_state import agent_collect_list  # imports lab.state: late, like its callers
+
+        lab_host = self.cluster.hosts[host]
+        template = self.stream_template
+        for item in agent_collect_list(self.cluster, lab_host):
+            if item.get("log_group_name") == group and isinstance(item.get("log_stream_name"), str):
+                template = item["log_stream_name"]
+                break
+        return expand_template(template, lab_host.instance_id, host) or template
 
     def _put_all(self, batches: Batches) -> int:
         total = 0

@@ -1,6 +1,6 @@
 """Lab-only fixes to the in-process moto server, for AWS calls the product makes that moto does not answer
 (EnableAlarmActions / DisableAlarmActions) or answers unlike AWS (PutMetricFilter keeps duplicates, e-mail
-subscriptions are confirmed at once).
+subscriptions are confirmed at once, FilterLogEvents ignores logStreamNamePrefix and unknown stream names).
 
 Each patch is applied only when the installed moto lacks the call or shows the fault (newer moto versions
 may be fixed), and only in the lab process (the ThreadedMotoServer runs in it). The product code stays the
@@ -18,6 +18,7 @@ def apply_lab_patches() -> None:
     patch_moto_alarm_actions()
     patch_moto_metric_filters()
     patch_moto_email_pending()
+    patch_moto_filter_log_streams()
 
 
 def _keeps_duplicate_filters(store_class: Any) -> bool:
@@ -153,4 +154,64 @@ def patch_moto_email_pending() -> bool:
     # Monkeypatching moto's classes is the point of this module: mypy rightly flags assigning to methods.
     SNSBackend.get_subscription_attributes = get_subscription_attributes  # type: ignore[method-assign]
     SNSBackend._db2ops_lab_pending = True  # type: ignore[attr-defined]  # marks the patch as applied
+    return True
+
+
+def patch_moto_filter_log_streams() -> bool:
+    """Make this process's moto answer FilterLogEvents' stream parameters as AWS does: logStreamNamePrefix
+    narrows the streams (moto 5.2 ignores it and returns every stream), a logStreamNames entry that does not
+    exist is a ResourceNotFoundException (moto skips it), and both together an InvalidParameterException.
+    Return True when the patch is in place. Lab-only: it changes the in-process moto, so the tests of "this
+    cluster's streams only" fail on the lab as they would on AWS."""
+    try:
+        from moto.logs.exceptions import InvalidParameterException, ResourceNotFoundException
+        from moto.logs.responses import LogsResponse
+    except ImportError:
+        return False
+    if getattr(LogsResponse, "_db2ops_lab_streams", False):
+        return True
+    try:
+        import inspect
+
+        lacking = "logStreamNamePrefix" not in inspect.getsource(LogsResponse.filter_log_events)
+    except (OSError, TypeError, AttributeError):
+        lacking = True
+    if not lacking:
+        return True
+
+    def filter_log_events(self: Any) -> str:
+        import json
+
+        group_name = self._get_param("logGroupName")
+        names = self._get_param("logStreamNames")
+        prefix = self._get_param("logStreamNamePrefix")
+        if names is not None and prefix is not None:
+            raise InvalidParameterException(
+                msg="Cannot specify both logStreamNames and logStreamNamePrefix in the same request."
+            )
+        group = self.logs_backend.groups.get(group_name)
+        if group is None:
+            raise ResourceNotFoundException()
+        if names is not None:
+            if not names or any(n not in group.streams for n in names):
+                raise ResourceNotFoundException(msg="The specified log stream does not exist.")
+        elif prefix is not None:
+            names = [n for n in group.streams if n.startswith(prefix)]
+            if not names:  # moto reads an empty list as "every stream"
+                return json.dumps({"events": [], "searchedLogStreams": []})
+        events, next_token, searched = self.logs_backend.filter_log_events(
+            group_name,
+            names or [],
+            self._get_param("startTime"),
+            self._get_param("endTime"),
+            self._get_param("limit"),
+            self._get_param("nextToken"),
+            self._get_param("filterPattern"),
+            self._get_param("interleaved", False),
+        )
+        return json.dumps({"events": events, "nextToken": next_token, "searchedLogStreams": searched})
+
+    # Monkeypatching moto's classes is the point of this module: mypy rightly flags assigning to methods.
+    LogsResponse.filter_log_events = filter_log_events  # type: ignore[method-assign]
+    LogsResponse._db2ops_lab_streams = True  # type: ignore[attr-defined]  # marks the patch as applied
     return True

@@ -78,6 +78,8 @@ def mode_text(status: TailStatus, lab: bool) -> Content:
         )
     if status.error:
         parts.append(Content.styled(f" · ⚠ {status.error}", "$text-error"))
+    if status.scope_note:  # whose streams are read (all, or none yet): said before the reason is cut
+        parts.append(Content.styled(f" · ⚠ {status.scope_note}", "bold $text-warning"))
     if lab:
         parts.append(
             Content.styled(" · lab: moto (filters and Insights evaluated by db2ops)", "$text-accent")

@@ -4,7 +4,11 @@ Live Tail (`start_live_tail`) is a blocking event stream, so it is iterated in a
 update is handed to the asyncio side with `loop.call_soon_threadsafe`. A session ends after 3 hours (or
 the stream closes): it is restarted. A stream that ends within seconds without AWS saying why (moto sends
 one start + one update of stored events, then closes) or a StartLiveTail that fails (not implemented,
-AccessDenied) switches to polling. The mode and the reason are exposed for the UI. No Textual here.
+AccessDenied) switches to polling. The mode and the reason are exposed for the UI.
+
+With a StreamScope (services/logs/streams.py) only one cluster's streams are followed: polling asks for
+the ones that exist by name, and as StartLiveTail takes stream names only with a single log group, Live Tail
+runs one session per group with the names as prefixes. No Textual here.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any, TypeVar
+
+from services.logs.streams import MAX_STREAM_NAMES, StreamScope, read_events
 
 LIVE_TAIL_MAX_GROUPS = 10  # AWS limit for logGroupIdentifiers
 QUICK_END_S = 10.0  # a session that ends sooner than this "without a reason" is not a real Live Tail
@@ -39,6 +45,9 @@ class TailStatus:
     events: int = 0
     error: str | None = None
     filter_by: str | None = None  # who evaluates the filter pattern: None (AWS) or "db2ops (lab: …)"
+    # what the DBA must know about whose streams are read: every stream (no instance id known), or none of
+    # the cluster's streams exists yet; "" when the cluster's streams are read
+    scope_note: str = ""
 
 
 def event_key(group: str, event: Event) -> str:
@@ -97,6 +106,7 @@ class LogTail:
         local_filter: bool = False,
         clock: Callable[[], float] = time.time,
         client_factory: Callable[[], Any] | None = None,
+        scope: StreamScope | None = None,
     ) -> None:
         if not groups:
             raise ValueError("no log group to follow: set aws.diag_log_group / aws.audit_log_group")
@@ -124,11 +134,19 @@ class LogTail:
         self.status = TailStatus(filter_by="db2ops (lab: moto lacks this)" if self._local else None)
         self._seen: dict[str, int] = {}
         self._last_ts: dict[str, int] = {}
+        # Nothing older than the history asked for: moto's Live Tail replays every stored event of a stream
+        # (AWS sends only new ones), and `db2ops logs --since 10s` must not print an hour.
+        self._floor_ms = 0
         self._task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop = threading.Event()
-        self._stream: Any = None
+        self._streams: set[Any] = set()  # open Live Tail response streams (one per group when scoped)
+        self._live_off = threading.Event()  # set when Live Tail gave up: sessions still open end
         self._arn_to_name: dict[str, str] = {}
+        # Whose streams are followed (services/logs/streams.py); None: every stream of the groups.
+        self.scope = scope if scope is not None and scope.streams.scoped else None
+        if scope is not None and self.scope is None:
+            self.status = replace(self.status, scope_note=f"reading {scope.streams.describe()}")
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> asyncio.Task[None]:
@@ -141,8 +159,8 @@ class LogTail:
     async def stop(self) -> None:
         """Stop following; closes a Live Tail stream and waits for the task to end."""
         self._stop.set()
-        stream, self._stream = self._stream, None
-        if stream is not None:
+        streams, self._streams = list(self._streams), set()
+        for stream in streams:
             await asyncio.to_thread(_close_quietly, stream)
         if self._task is not None:
             self._task.cancel()
@@ -164,8 +182,10 @@ class LogTail:
         for event in events:
             key = event_key(group, event)
             ts = int(event.get("timestamp", 0))
-            if key in self._seen:
+            if key in self._seen or ts < self._floor_ms:
                 continue
+            if self.scope is not None and not self.scope.streams.keeps(str(event.get("logStreamName", ""))):
+                continue  # a longer name a Live Tail prefix matched: not one of this cluster's streams
             self._seen[key] = ts
             self._last_ts[group] = max(self._last_ts.get(group, 0), ts)
             if self._local is not None and not self._local.matches(str(event.get("message", ""))):
@@ -186,6 +206,7 @@ class LogTail:
     # ------------------------------------------------------------------ main task
     async def _run(self) -> None:
         now_ms = int(self.clock() * 1000)
+        self._floor_ms = now_ms - self.history_ms
         try:
             if self.client is None and self._client_factory is not None:
                 self.client = await asyncio.to_thread(self._client_factory)
@@ -218,10 +239,28 @@ class LogTail:
         except Exception as exc:
             return f"could not resolve log group ARNs ({_describe(exc)})"
         self._arn_to_name = {arn: name for name, arn in arns.items()}
+        self._live_off.clear()
+        if self.scope is None:
+            return await self._live_tail_sessions(list(arns.values()))
+        # StartLiveTail takes stream names (or prefixes) only with a single log group: a session per group.
+        loops = [asyncio.ensure_future(self._live_tail_sessions([arn])) for arn in arns.values()]
+        try:
+            done, _ = await asyncio.wait(loops, return_when=asyncio.FIRST_COMPLETED)
+            return next(iter(done)).result()
+        finally:
+            # one group gave up: all poll (the sessions still open end, their threads with them)
+            self._live_off.set()
+            for loop in loops:
+                loop.cancel()
+            for stream in list(self._streams):
+                await asyncio.to_thread(_close_quietly, stream)
+
+    async def _live_tail_sessions(self, arns: list[str]) -> str:
+        """Run Live Tail sessions over `arns` until stopped; return why they gave up."""
         quick_ends = 0
         while not self._stop.is_set():
             started = self.clock()
-            outcome, detail = await _in_daemon_thread(self._live_tail_session, list(arns.values()))
+            outcome, detail = await _in_daemon_thread(self._live_tail_session, arns)
             if self._stop.is_set():
                 return "stopped"
             if self.status.mode == "live-tail":
@@ -245,23 +284,25 @@ class LogTail:
         """Blocking: iterate one Live Tail session in this worker thread. Returns (outcome, detail) where
         outcome is "failed" (StartLiveTail refused), "timeout" (3-hour end), "closed" or "error"."""
         kwargs: dict[str, Any] = {"logGroupIdentifiers": arns}
+        if self.scope is not None:
+            # Prefixes, not names: a stream the agent creates after the session started is followed too;
+            # a longer name they also match is dropped in _deliver.
+            kwargs["logStreamNamePrefixes"] = list(self.scope.streams.names[:MAX_STREAM_NAMES])
         if self._pattern_text and self._local is None:
             kwargs["logEventFilterPattern"] = self._pattern_text
         try:
             response = self.client.start_live_tail(**kwargs)
         except Exception as exc:
             return "failed", _short_reason(exc)
-        stream = self._stream = response["responseStream"]
+        stream = response["responseStream"]
+        self._streams.add(stream)
         updates = 0
         try:
             for event in stream:
-                if self._stop.is_set():
+                if self._stop.is_set() or self._live_off.is_set():
                     break
                 if "sessionStart" in event:
-                    self._call_soon(
-                        self._set_status, mode="live-tail", reason="Live Tail session started", error=None
-                    )
-                    self._call_soon(self._catch_up)
+                    self._call_soon(self._session_started)
                 elif "sessionUpdate" in event:
                     updates += 1
                     update = event["sessionUpdate"]
@@ -273,7 +314,7 @@ class LogTail:
                 return "timeout", "session timeout"
             return "error", _describe(exc)
         finally:
-            self._stream = None
+            self._streams.discard(stream)
             _close_quietly(stream)
         return "closed", f"the endpoint closed the stream after {updates} update(s); moto does this"
 
@@ -284,6 +325,27 @@ class LogTail:
             self._loop.call_soon_threadsafe(lambda: fn(*args, **kwargs))
         except RuntimeError:  # the loop closed (app quit) while the session was still open
             pass
+
+    def _note_missing_streams(self) -> None:
+        assert self.scope is not None
+        empty = [g for g in self.groups if self.scope.cached(g) == ()]
+        streams = self.scope.streams
+        note = (
+            f"no log stream of {', '.join(sorted(set(streams.hosts.values())))} in {', '.join(empty)} yet: "
+            "check the CloudWatch agent on the hosts, or run setup monitoring"
+            if empty
+            else ""
+        )
+        if note != self.status.scope_note:
+            self._set_status(scope_note=note)
+
+    def _session_started(self) -> None:
+        # Run on the loop, where Live Tail may have given up meanwhile (another group's session ended, or
+        # stop()): a late start must not put the mode back to live-tail, or polling would never resume.
+        if self._stop.is_set() or self._live_off.is_set():
+            return
+        self._set_status(mode="live-tail", reason="Live Tail session started", error=None)
+        self._catch_up()
 
     def _catch_up(self) -> None:
         # Live Tail starts "now": one poll covers what arrived since the history load / previous session.
@@ -331,6 +393,10 @@ class LogTail:
         kwargs: dict[str, Any] = {"logGroupName": group, "startTime": max(0, since_ms)}
         if self._pattern_text and self._local is None:
             kwargs["filterPattern"] = self._pattern_text
+        if self.scope is not None:  # this cluster's streams that exist (listed again now and then)
+            self._deliver(group, await asyncio.to_thread(read_events, self.client, self.scope, group, kwargs))
+            self._note_missing_streams()
+            return
         while True:
             page = await asyncio.to_thread(partial(self.client.filter_log_events, **kwargs))
             self._deliver(group, page.get("events", []))

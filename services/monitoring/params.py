@@ -15,6 +15,7 @@ from typing import Any
 from services.alarms.model import cluster_alarm_prefix
 from services.inventory.model import Cluster
 from services.inventory.names import UnsafeOperand, instance_home
+from services.logs.streams import SETUP_STREAM_TEMPLATE, STREAM_TEMPLATES
 
 # The runbook's filter patterns, kept to show their case trap next to the corrected ones.
 RUNBOOK_AUDIT_PATTERN = "worker -appusr"
@@ -72,7 +73,7 @@ class MonitoringParams:
     use_sudo: bool = True  # the agent config is root's: commands run with `sudo -n`
     audit_log_group: str | None = None  # cluster.aws.audit_log_group
     diag_log_group: str | None = None  # cluster.aws.diag_log_group
-    log_stream_name: str = "{instance_id}"  # the runbook writes "Db2 - {instance_id}"
+    log_stream_name: str = SETUP_STREAM_TEMPLATE  # "{instance_id}"; the runbook writes "Db2 - {instance_id}"
     sns_topic_name: str | None = None  # cluster.aws.sns_topic_name
     email: str | None = None  # no email: the topic is created without a subscription
     metric_namespace: str = "Db2/Monitoring"
@@ -187,13 +188,12 @@ class MonitoringParams:
             raise MonitoringParamError(f"agent_mode {self.agent_mode!r} must be ec2 or onPremise")
         for name in ("audit_log_group", "diag_log_group"):
             _check(name, getattr(self, name), _LOG_GROUP, "a log group name: letters, digits and . - _ / #")
-        if (
-            not self.log_stream_name
-            or len(self.log_stream_name) > 512
-            or set(self.log_stream_name) & {":", "*"}
-        ):
+        if self.log_stream_name not in STREAM_TEMPLATES:
+            # the console finds a cluster's records by these names only (services/logs/streams.py): any
+            # other name would hide this cluster's logs from the log view, Insights and the timeline
             raise MonitoringParamError(
-                f"log_stream_name {self.log_stream_name!r}: 1-512 characters, no : or *"
+                f"log_stream_name {self.log_stream_name!r}: use {' or '.join(map(repr, STREAM_TEMPLATES))}; "
+                "the console reads a cluster's logs by these stream names (the agent fills in {instance_id})"
             )
         _check("sns_topic_name", self.sns_topic_name, _TOPIC, "letters, digits, - and _ (up to 256)")
         if self.email is not None:

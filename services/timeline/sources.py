@@ -8,7 +8,8 @@ DEFAULT_WINDOW_S and at most MAX_WINDOW_S. Each poll reads the log group from wh
 back to it once. Polls never overlap (a poll asked for while one runs waits for it), every
 boto3 call runs in a worker thread, and AWS errors become `notes` (one per source), never exceptions.
 
-Against real AWS the filter pattern LOG_PATTERN narrows what CloudWatch returns; on the lab (moto
+Only the cluster's own streams are read (services/logs/streams.py: the log groups are shared by every
+cluster of the runbook). Against real AWS the filter pattern LOG_PATTERN narrows what CloudWatch returns; on the lab (moto
 mis-evaluates patterns) db2ops applies the same pattern itself, as services/logs/tail.py does. Either way
 services.timeline.model keeps only the records `Timeline.add_log_entries` finds of interest.
 """
@@ -25,6 +26,7 @@ from services.alarms.service import OURS_PREFIX, AlarmService, AlarmServiceError
 from services.inventory.model import Cluster
 from services.logs.cloudwatch import CloudWatchLogs
 from services.logs.model import LogEntry
+from services.logs.streams import is_missing_stream
 from services.timeline.model import Timeline
 
 # Levels by their header text (a bare "Error" would match any record that mentions one); HADR / takeover in
@@ -39,6 +41,7 @@ LOG_INTERVAL_S = 5.0  # the screen asks every 2 s; CloudWatch is read at most th
 ALARM_INTERVAL_S = 15.0  # ...and the alarms (one history call per changed alarm) this often
 HISTORY_RETRY_S = 300.0  # after the alarm history failed, use the alarm list's states for this long
 MAX_PAGES_PER_POLL = 50  # a busy window is read over several polls (the page token is kept)
+_SCOPE_KEYS = ("logStreamNames", "nextToken")  # what a job read again from its start drops
 
 
 class TimelineSources:
@@ -151,6 +154,14 @@ class TimelineSources:
         if forward_done:
             self._next_ms = int(now * 1000) - LATE_MS
         self.notes.pop("logs", None)
+        streams = self.logs.streams
+        if not streams.scoped:  # said where the DBA looks: these records may be another cluster's
+            self.notes["logs"] = f"reading {streams.describe()}"
+        elif self.logs.scope.cached(group) == ():  # listed, none of them there
+            self.notes["logs"] = (
+                f"no log stream of {', '.join(sorted(set(streams.hosts.values())))} in {group} yet (looked for "
+                f"{', '.join(streams.names)}): check the CloudWatch agent on the hosts, or run setup monitoring"
+            )
         return self.timeline.add_log_entries(entries)
 
     def _read(
@@ -162,20 +173,34 @@ class TimelineSources:
         left: list[tuple[str, dict[str, Any]]] = []
         forward_done = False
         budget = MAX_PAGES_PER_POLL
+        scope = self.logs.scope
         for kind, job in jobs:
-            kwargs = dict(job)
+            # this cluster's streams only (listed once a minute); none yet: nothing to read in this window
+            scoped = scope.filter_kwargs(client, job["logGroupName"], dict(job))
+            if scoped is None:  # kept from where it starts: read in full once the agent made a stream
+                left.append((kind, job))
+                continue
+            kwargs = scoped
             while True:
                 if budget <= 0:
                     left.append((kind, kwargs))
                     break
                 budget -= 1
-                page = client.filter_log_events(**kwargs)
+                try:
+                    page = client.filter_log_events(**kwargs)
+                except Exception as exc:
+                    if not is_missing_stream(exc):
+                        raise
+                    scope.forget(job["logGroupName"])  # a listed stream went away: list again, read again
+                    left.append((kind, {k: v for k, v in job.items() if k not in _SCOPE_KEYS}))
+                    break
                 events.extend(page.get("events", []))
                 token = page.get("nextToken")
                 if not token or token == kwargs.get("nextToken"):
                     forward_done = forward_done or kind == "forward"
                     break
                 kwargs["nextToken"] = token
+        events = [e for e in events if scope.streams.keeps(str(e.get("logStreamName", "")))]
         if self._local is not None:
             events = [e for e in events if self._local.matches(str(e.get("message", "")))]
         group = jobs[0][1]["logGroupName"] if jobs else ""

@@ -281,8 +281,10 @@ def test_logs_screen_is_registered_for_the_command_mode():
 
     screen = entry.factory(WithCluster())
     assert isinstance(screen, LogsScreen) and screen.service.hosts == {
-        "Db2 - i-0aaa": "db2a",
+        "Db2 - i-0aaa": "db2a",  # the runbook's stream name
         "Db2 - i-0bbb": "db2b",
+        "i-0aaa": "db2a",  # what setup monitoring writes
+        "i-0bbb": "db2b",
     }
     # the context's backend choice reaches the screen's service (AWS here: the endpoint filters itself)
     assert isinstance(screen.service.insights_engine, AwsInsights) and not screen.service.filters_locally

@@ -58,13 +58,32 @@ class NoAlarms:
 
 
 def reads(start_ms: int, **extra) -> dict:
-    return {"logGroupName": GROUP, "filterPattern": LOG_PATTERN, "startTime": start_ms, **extra}
+    """FilterLogEvents as asked on AWS: the pattern, and only the cluster's stream that exists."""
+    return {
+        "logGroupName": GROUP,
+        "filterPattern": LOG_PATTERN,
+        "startTime": start_ms,
+        "logStreamNames": [STREAM],
+        **extra,
+    }
+
+
+def lists_streams(stub: Stubber, cluster: Cluster = PROD, existing: tuple[str, ...] = (STREAM,)) -> None:
+    """DescribeLogStreams by prefix for each candidate stream of `cluster` (both styles), `existing` found:
+    FilterLogEvents refuses a logStreamNames entry that does not exist, so the timeline asks first."""
+    from services.logs.streams import stream_map
+
+    for name in stream_map(cluster).names:
+        found = [{"logStreamName": name}] if name in existing else []
+        expected = {"logGroupName": GROUP, "logStreamNamePrefix": name, "limit": 50}
+        stub.add_response("describe_log_streams", {"logStreams": found}, expected)
 
 
 async def test_on_aws_the_pattern_narrows_pages_are_followed_and_polls_neither_overlap_nor_repeat():
     logs, stub = stubbed("logs")
     start = int((NOW - DEFAULT_WINDOW_S) * 1000)
     ms = int(T_TAKEOVER * 1000)
+    lists_streams(stub)
     stub.add_response(
         "filter_log_events", {"events": [event(TAKEOVER, ms, 1)], "nextToken": "page2"}, reads(start)
     )
@@ -105,6 +124,7 @@ async def test_on_aws_the_pattern_narrows_pages_are_followed_and_polls_neither_o
 async def test_an_older_journal_step_makes_the_next_poll_read_back_to_it_once():
     logs, stub = stubbed("logs")
     start = int((NOW - DEFAULT_WINDOW_S) * 1000)
+    lists_streams(stub)
     stub.add_response("filter_log_events", {"events": []}, reads(start))
     older = float(int(NOW - 5 * 3600))  # the journal stamps whole seconds
     back = {"startTime": int(older * 1000), "endTime": start + LATE_MS}
@@ -152,6 +172,7 @@ async def test_access_denied_on_the_log_group_is_a_note_and_the_labs_alarm_still
     state, cluster, agent, evaluator = drill_lab
     await kill_primary(state, agent, evaluator)
     logs, stub = stubbed("logs")
+    lists_streams(stub, cluster, existing=tuple(f"Db2 - {h.instance_id}" for h in cluster.db_hosts))
     stub.add_client_error(
         "filter_log_events",
         service_error_code="AccessDeniedException",
@@ -239,6 +260,7 @@ async def test_without_alarm_history_the_states_seen_show_and_other_clusters_ala
             )
 
     logs, stub = stubbed("logs")
+    lists_streams(stub)
     stub.add_response("filter_log_events", {"events": []})
     stub.add_response("filter_log_events", {"events": []})
     alarms = NoHistory()
@@ -262,3 +284,27 @@ async def test_without_alarm_history_the_states_seen_show_and_other_clusters_ala
         "alarms: no alarm history, showing the state changes seen (this AWS endpoint (moto) does not "
         "implement DescribeAlarmHistory (HTTP 500))"
     )
+
+
+async def test_before_the_agent_made_a_stream_nothing_is_read_and_the_window_waits_for_it():
+    logs, stub = stubbed("logs")
+    start = int((NOW - DEFAULT_WINDOW_S) * 1000)
+    lists_streams(stub, existing=())  # neither name exists yet: FilterLogEvents is not called at all
+    lists_streams(stub)  # a minute later the agent's stream is there
+    ms = int(T_TAKEOVER * 1000)
+    stub.add_response("filter_log_events", {"events": [event(TAKEOVER, ms, 1)]}, reads(start))
+    now = [NOW]
+    tl = Timeline("prod1")
+    service = CloudWatchLogs.for_cluster(PROD, client=logs)
+    sources = TimelineSources(PROD, tl, logs=service, alarms=NoAlarms(), clock=lambda: now[0])  # type: ignore[arg-type]
+    with stub:
+        assert await sources.poll(force=True) == 0
+        assert sources.notes["logs"] == (
+            "no log stream of pcmk1 in db2-diagnostics-logs yet (looked for Db2 - i-0aaa00000000000001, "
+            "i-0aaa00000000000001): check the CloudWatch agent on the hosts, or run setup monitoring"
+        )
+        service.scope.forget()  # the scope's minute is up
+        now[0] = NOW + 60
+        assert await sources.poll(force=True) == 1  # read from the window's start, not from a minute ago
+        stub.assert_no_pending_responses()
+    assert "logs" not in sources.notes
