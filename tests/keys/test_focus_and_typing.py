@@ -98,6 +98,9 @@ async def test_logs_prompt_and_insights_range_take_hotkey_letters(tmp_path):
         rng = screen.query_one("#insights-range", Input)
         assert app.focused is rng
         await typed_into(pilot, app, rng)
+        await pilot.press("escape")  # leaves the field, not the screen with what was typed
+        await pilot.pause()
+        assert app.screen is screen and app.focused is screen.view and rng.value.endswith(HOTKEY_TEXT)
 
 
 async def test_mute_dialog_fields_take_hotkey_letters_and_cancel_sends_nothing(tmp_path):
