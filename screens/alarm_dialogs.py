@@ -15,6 +15,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Input, Label, Static
 
+from services.alarms.mute import MuteRequest, MuteRequestError, format_utc, make_mute_request
 from services.alarms.service import AlarmHistory, AlarmServiceError, AlarmView, SubscriptionView
 from services.alarms.steps import AlarmEditError, check_period, check_threshold
 from services.words import plural
@@ -77,6 +78,119 @@ class TestFireConfirm(ModalScreen[bool]):
 
     @on(Button.Pressed, "#fire")
     def _fire(self) -> None:
+        self.dismiss(True)
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+
+class MuteAlarmModal(ModalScreen[MuteRequest | None]):
+    """Ask why (required) and until when (optional) before muting; dismisses the MuteRequest or None."""
+
+    DEFAULT_CSS = DIALOG_CSS + "MuteAlarmModal { align: center middle; }"
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, alarm: AlarmView, now: Callable[[], datetime]) -> None:
+        super().__init__()
+        self.alarm = alarm
+        self.now = now
+
+    def compose(self) -> ComposeResult:
+        a = self.alarm
+        with Vertical(classes="alarm-dialog"):
+            yield Label(f"MUTE alarm {a.name}?", classes="title", markup=False)
+            yield Static(
+                f"It is {a.state} now. Muted, it still changes state but NOBODY IS PAGED (DisableAlarmActions) "
+                "until it is unmuted. Who, why and until when go to the operator journal and the alarm screen. "
+                "db2ops does not unmute by itself: past the expiry the alarm screen shows the mute EXPIRED "
+                "and m unmutes it.",
+                markup=False,
+            )
+            yield Label("Reason (required)")
+            yield Input(placeholder="e.g. planned failover drill, CHG0012345", id="mute-reason")
+            yield Label("Until (optional): 30m, 2h, 1d or a UTC time; empty: until unmuted")
+            yield Input(placeholder="empty: no expiry", id="mute-until")
+            yield Static("", id="mute-error", classes="error")
+            with Horizontal(classes="buttons"):
+                yield Button("Cancel", id="cancel")
+                yield Button("Mute (nobody is paged)", id="mute", variant="warning", disabled=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#mute-reason", Input).focus()
+
+    def request(self) -> MuteRequest | None:
+        """Return the request the two fields make (None, and why on screen, when they do not)."""
+        try:
+            request = make_mute_request(
+                self.query_one("#mute-reason", Input).value,
+                self.query_one("#mute-until", Input).value,
+                self.now(),
+            )
+        except MuteRequestError as exc:
+            self.query_one("#mute-error", Static).update(str(exc))
+            self.query_one("#mute", Button).disabled = True
+            return None
+        until = f"muted until {format_utc(request.until)}" if request.until else "muted until unmuted"
+        self.query_one("#mute-error", Static).update(until)
+        self.query_one("#mute", Button).disabled = False
+        return request
+
+    @on(Input.Changed)
+    def _changed(self) -> None:
+        self.request()
+
+    @on(Input.Submitted, "#mute-reason")
+    def _next(self) -> None:
+        self.query_one("#mute-until", Input).focus()
+
+    @on(Input.Submitted, "#mute-until")
+    @on(Button.Pressed, "#mute")
+    def _mute(self) -> None:
+        request = self.request()
+        if request is not None:
+            self.dismiss(request)
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class UnmuteConfirm(ModalScreen[bool]):
+    """Ask before unmuting: the pager comes back (and says so when the alarm is in ALARM now)."""
+
+    DEFAULT_CSS = DIALOG_CSS + "UnmuteConfirm { align: center middle; }"
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, alarm: AlarmView, muted_note: str = "") -> None:
+        super().__init__()
+        self.alarm = alarm
+        self.muted_note = muted_note
+
+    def compose(self) -> ComposeResult:
+        a = self.alarm
+        now = (
+            "It is IN ALARM now: CloudWatch pages only on a state change, so nobody is paged until it "
+            "changes state again."
+            if a.state == "ALARM"
+            else f"It is {a.state} now: its next change of state pages its subscribers."
+        )
+        with Vertical(classes="alarm-dialog"):
+            yield Label(f"Unmute alarm {a.name}?", classes="title", markup=False)
+            yield Static(
+                f"{self.muted_note + ' ' if self.muted_note else ''}Its actions are enabled again "
+                f"(EnableAlarmActions). {now} The change is written to the operator journal.",
+                markup=False,
+            )
+            with Horizontal(classes="buttons"):
+                yield Button("Cancel", id="cancel")
+                yield Button("Unmute", id="unmute", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#cancel", Button).focus()
+
+    @on(Button.Pressed, "#unmute")
+    def _unmute(self) -> None:
         self.dismiss(True)
 
     @on(Button.Pressed, "#cancel")

@@ -26,8 +26,16 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Sparkline, Static
 
-from screens.alarm_dialogs import AlarmHistoryScreen, DeleteAlarmModal, EditAlarmModal, TestFireConfirm
+from screens.alarm_dialogs import (
+    AlarmHistoryScreen,
+    DeleteAlarmModal,
+    EditAlarmModal,
+    MuteAlarmModal,
+    TestFireConfirm,
+    UnmuteConfirm,
+)
 from screens.alarm_side import side_panel_text, sns_topics
+from services.alarms.mute import MuteNote, MuteRequest, format_utc
 from services.alarms.service import (
     AlarmReader,
     AlarmService,
@@ -70,7 +78,8 @@ class AlarmsScreen(Screen[None]):
     """Alarms of one cluster's account/region, with mute, test-fire, logs, history, edit and delete."""
 
     HELP = (
-        "The CloudWatch alarms db2ops knows, its own first. m mutes/unmutes actions, f test-fires (a "
+        "The CloudWatch alarms db2ops knows, its own first. m mutes (asks why and until when) or unmutes "
+        "actions, f test-fires (a "
         "test: subscribers are notified), l shows the matching log events, h the history, e edits "
         "threshold/period, d deletes (type the name), r refreshes. Changes go through plans and the journal."
     )
@@ -121,6 +130,7 @@ class AlarmsScreen(Screen[None]):
         self.sparks: dict[str, list[float]] = {}
         self.subs: dict[str, list[SubscriptionView] | str] = {}  # topic -> subscriptions or error text
         self.sent: dict[str, list[dict[str, Any]]] = {}  # alarm -> SNS messages the lab sent (lab only)
+        self.mutes: dict[str, MuteNote] = {}  # alarm -> who muted it, why, until when (the journal's)
         self.error = ""
         self.loaded_at: datetime | None = None
         self.loaded = asyncio.Event()
@@ -219,13 +229,14 @@ class AlarmsScreen(Screen[None]):
                 return alarm.name, []
 
         topics = sorted({t for a in alarms for t in sns_topics(a)})
-        sparks, subscriptions, messages = await asyncio.gather(
+        sparks, subscriptions, messages, mutes = await asyncio.gather(
             asyncio.gather(*(spark(a) for a in alarms)),
             asyncio.gather(*(subs(t) for t in topics)),
             asyncio.gather(*(sent(a) for a in alarms)),
+            self.service.mute_notes(),
         )
         self.alarms, self.sparks, self.subs = alarms, dict(sparks), dict(subscriptions)
-        self.sent = dict(messages)
+        self.sent, self.mutes = dict(messages), mutes
         self.error = ""
         self.loaded_at = self.clock()
         self._render_all()
@@ -251,7 +262,7 @@ class AlarmsScreen(Screen[None]):
         now = self.clock()
         for a in self.alarms:
             label, style = STATE_STYLE.get(a.state, (a.state, ""))
-            actions = Text("on", "green") if a.actions_enabled else Text("MUTED", "bold yellow")
+            actions = self._actions_cell(a, now)
             filt = _short(f"{a.log_group}: {a.filter_pattern}", 44) if a.filter_name else "—"
             name = Text(a.name, "bold" if a.ours else "")
             spark = [mini_spark(self.sparks.get(a.name, []))] if self.with_spark_column else []
@@ -270,6 +281,44 @@ class AlarmsScreen(Screen[None]):
         self._render_status()
         self._render_selected()
 
+    def mute_of(self, alarm: AlarmView) -> MuteNote | None:
+        """Return the journal's note of `alarm`'s mute (None when not muted or muted elsewhere)."""
+        return None if alarm.actions_enabled else self.mutes.get(alarm.name)
+
+    def _actions_cell(self, a: AlarmView, now: Any) -> Text:
+        if a.actions_enabled:
+            return Text("on", "green")
+        note = self.mute_of(a)
+        if note is not None and note.expired(now):
+            return Text("MUTED, EXPIRED", "bold red")
+        if note is not None and note.until is not None:
+            return Text(f"MUTED to {note.until.strftime('%H:%M')}", "bold yellow")
+        return Text("MUTED", "bold yellow")
+
+    def _mute_line(self, a: AlarmView) -> Text:
+        """Return who muted `a`, why and until when (or that an expiry passed), as far as the journal knows."""
+        now = self.clock()
+        note = self.mute_of(a)
+        if note is None:
+            return Text(
+                "muted: no mute of it in this machine's journal (muted elsewhere or by hand): who/why unknown",
+                "dim",
+            )
+        line = Text(
+            f"muted by {note.who} at {note.when.strftime('%H:%M')} UTC: {note.reason or '(no reason)'}; "
+        )
+        if note.until is None:
+            line.append("no expiry")
+        elif note.expired(now):
+            line.append(
+                f"EXPIRED at {format_utc(note.until)} ({human_age(now - note.until)} ago): still muted, "
+                "nobody is paged; m unmutes (db2ops never unmutes by itself)",
+                "bold red",
+            )
+        else:
+            line.append(f"until {format_utc(note.until)} (in {human_age(note.until - now)})")
+        return line
+
     def _render_status(self) -> None:
         bits = [plural(len(self.alarms), "alarm"), f"{sum(a.state == 'ALARM' for a in self.alarms)} in ALARM"]
         bits.append(f"{sum(a.ours for a in self.alarms)} by db2ops")
@@ -283,6 +332,11 @@ class AlarmsScreen(Screen[None]):
         if self.loaded_at is not None:
             bits.append(f"read {self.loaded_at.strftime('%H:%M:%S')} UTC")
         text = Text()
+        now = self.clock()
+        expired = [a.name for a in self.alarms if (n := self.mute_of(a)) is not None and n.expired(now)]
+        if expired:
+            text.append(f"⚠ mute expired: {', '.join(expired)} (m unmutes)", "bold red")
+            text.append(" · ")
         for problem in (self.error, lab_note):  # first: the line is cut at the screen's edge
             if problem:
                 text.append(f"⚠ {problem}", "bold red")
@@ -330,6 +384,9 @@ class AlarmsScreen(Screen[None]):
             "enabled" if a.actions_enabled else "MUTED", "green" if a.actions_enabled else "bold yellow"
         )
         text.append("\n")
+        if not a.actions_enabled:
+            text.append_text(self._mute_line(a))
+            text.append("\n")
         if a.filter_name:
             text.append(f"Filter: {a.filter_name}  pattern: {a.filter_pattern}  log group: {a.log_group}")
         else:
@@ -363,10 +420,25 @@ class AlarmsScreen(Screen[None]):
         return alarm
 
     def action_mute(self) -> None:
+        """Ask first: a mute takes a reason and an optional expiry; an unmute is confirmed."""
         alarm = self._target()
-        if alarm is not None and self._writable():
-            verb = "Muted" if alarm.actions_enabled else "Unmuted"
-            self.apply_step(MuteAlarmStep(alarm.name, mute=alarm.actions_enabled), f"{verb} {alarm.name}")
+        if alarm is None or not self._writable():
+            return
+        if alarm.actions_enabled:
+
+            def muted(request: MuteRequest | None) -> None:
+                if request is not None:
+                    step = MuteAlarmStep(alarm.name, mute=True, request=request)
+                    self.apply_step(step, f"Muted {alarm.name}")
+
+            self.app.push_screen(MuteAlarmModal(alarm, self.clock), muted)
+            return
+
+        def unmuted(go: bool | None) -> None:
+            if go:
+                self.apply_step(MuteAlarmStep(alarm.name, mute=False), f"Unmuted {alarm.name}")
+
+        self.app.push_screen(UnmuteConfirm(alarm, self._mute_line(alarm).plain), unmuted)
 
     def action_test_fire(self) -> None:
         alarm = self._target()

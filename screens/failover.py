@@ -160,6 +160,8 @@ class FailoverScreen(Screen[None]):
             self.target, self.kind = run.target, run.kind
         self.redraw()
         if run is None or not run.running:
+            # the first input has the focus: typed text goes to the confirmation, never to hotkeys
+            self.query_one("#fo-type-cluster", Input).focus()
             self.action_recheck()
         else:
             self.refresh_run()
@@ -363,6 +365,10 @@ class FailoverScreen(Screen[None]):
         self.set_class(run is not None and not run.running, "-done")
         if run is None:
             return
+        focused = self.focused
+        if focused is not None and focused.id in ("fo-type-cluster", "fo-type-target", "fo-go"):
+            # the confirmation is hidden once a run exists: a hidden input must not swallow r or -
+            self.query_one("#fo-body", VerticalScroll).focus()
         steps = self.query_one(PlanSteps)
         if not steps.statuses and self.plan is not None:
             steps.show_plan(self.plan)

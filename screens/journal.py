@@ -232,6 +232,12 @@ class JournalScreen(Screen[None]):
     async def export(self) -> None:
         """Write the shown entries (oldest first) as a Markdown runbook; toast the path or the error."""
         entries = list(reversed(self.shown))
+        if not entries:  # an empty runbook is no runbook: say why instead of writing one
+            where = f" for {self.cluster_filter} (f changes the filter)" if self.cluster_filter else ""
+            self.notify(
+                f"Nothing to export: the journal has no steps{where}.", title="Journal", severity="warning"
+            )
+            return
         title = f"db2ops operator journal: {self.cluster_filter or 'all clusters'}"
         directory = self.export_dir if self.export_dir is not None else default_export_dir()
         path = directory / export_file_name(self.cluster_filter, self.clock())

@@ -240,6 +240,10 @@ class LogsScreen(Screen[None]):
     def action_close_prompt(self) -> None:
         prompt = self.query_one("#logs-prompt", Input)
         if prompt.has_class("-hidden"):
+            if isinstance(self.focused, Input):
+                # in an Insights field escape leaves the field, not the screen (and what was typed there)
+                self.view.focus()
+                return
             raise SkipAction()  # no prompt open: escape means the app's "back"
         prompt.add_class("-hidden")
         self.prompt_kind = ""

@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.content import Content
-from textual.widgets import Button, Static
+from textual.widgets import Button, Input, Static
 
 from screens.setup_form import PAGE_FIELDS, PAGE_INTRO, PAGES, ParamForm
 from screens.setup_pages import (
@@ -228,7 +228,16 @@ class SetupMonitoringScreen(WizardScreen):
         return self.services.proof_options or ProofOptions.for_cluster(self.cluster)
 
     def action_prove(self) -> None:
-        self.prove()
+        """Ask first (it pages the subscribers), then run the proof."""
+        from screens.setup_proof import ConfirmProve
+
+        statement = self.query_one("#proof-statement", Input).value.strip() or "grant"
+
+        def answered(go: bool | None) -> None:
+            if go:
+                self.prove()
+
+        self.app.push_screen(ConfirmProve(self.cluster, statement), answered)
 
     @work(exclusive=True, group="wizard-proof", exit_on_error=False)
     async def prove(self) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.widgets import Button, Input, Label, Static
@@ -14,6 +15,7 @@ from textual.widgets import Button, Input, Label, Static
 from screens.setup_form import PAGE_INTRO
 from services.inventory.model import Cluster
 from services.monitoring.prove_it_fires import STAGES, ProofEvent, ProofOptions
+from tui.widgets.yes_no_modal import YesNoModal, yes_no_css
 
 STAGE_LABEL = {
     "statement": "test statement",
@@ -162,3 +164,24 @@ class ProofPanel(VerticalScroll):
         if self.running:
             lines.append(Content.styled("  watching…", "$text-warning"))
         self.query_one("#proof-timeline", Static).update(Content("\n").join(lines))
+
+
+class ConfirmProve(YesNoModal):
+    """Ask before "prove it fires": it runs a statement on the database and pages the alarm's subscribers.
+    y: run it; n / escape: cancel (the focused, safe answer)."""
+
+    BINDINGS = [
+        Binding("y", "answer(True)", "Run the test"),
+        Binding("n,escape", "answer(False)", "Cancel"),
+    ]
+    DEFAULT_CSS = yes_no_css("ConfirmProve")
+    BUTTONS = (("Run the test (y)", "prove-yes", "warning"), ("Cancel (n)", "prove-no", "default"))
+    YES_ID, SAFE_ID = "prove-yes", "prove-no"
+
+    def __init__(self, cluster: Cluster, statement: str) -> None:
+        super().__init__(
+            f"Prove it fires on {cluster.name}? This is a TEST that changes things: it runs the test "
+            f"statement ({statement.upper()}) on the database, which writes an audit record; the alarm goes "
+            "to ALARM and its SNS subscribers ARE NOTIFIED. An alarm already in ALARM is set to OK first. "
+            "Every step is written to the operator journal."
+        )

@@ -97,7 +97,9 @@ class StatusScreen(Screen[None]):
                     )
                 q = c.qdevice_host
                 yield StatusPanel(f"qnetd on {q.name if q else '?'}", id="qnetd", classes="quorum")
-            yield EventsLog(id="events")
+        # below the scrolling panels, not at their end: after a kill the stale panels grow and the events
+        # were pushed to one row above the footer (160x48); here they keep their rows and scroll
+        yield EventsLog(id="events")
         yield FittedFooter()
 
     def on_mount(self) -> None:

@@ -283,6 +283,10 @@ class TimelineScreen(Screen[None]):
         self.run_worker(self._export(), group="timeline-export", exclusive=True, exit_on_error=False)
 
     async def _export(self) -> None:
+        if not self.shown:  # an empty report is no report: say why instead of writing one
+            why = "no entries yet" if not len(self.timeline) else "the sources shown (1-4) hide every entry"
+            self.notify(f"Nothing to export: {why}.", title="Export", severity="warning")
+            return
         now = self.clock()
         text = self.timeline.to_markdown(sources=self.sources, now=now)
         folder = self.export_dir or default_export_dir()

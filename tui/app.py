@@ -58,7 +58,8 @@ class Db2OpsApp(App[int]):
     CSS_PATH = CSS_PATH
     COMMANDS = App.COMMANDS | {_console_commands_provider}
     BINDINGS = [
-        Binding("question_mark", "help", "Help", id="app.help"),
+        # f1 too: with a text field focused, `?` is text (a search, a reason), f1 still opens the help
+        Binding("question_mark,f1", "help", "Help", id="app.help"),
         # priority: handled on arrival, so keys typed right after ":" reach the prompt (see check_action)
         Binding("colon", "command_prompt", "Command", id="app.command", priority=True),
         Binding("minus,escape", "back", "Back", id="app.back"),
@@ -83,6 +84,17 @@ class Db2OpsApp(App[int]):
         super().notify(
             safe_text(message), title=safe_line(title), severity=severity, timeout=timeout, markup=False
         )
+
+    def _refresh_notifications(self) -> None:
+        super()._refresh_notifications()
+        self.call_after_refresh(self.place_toasts)
+
+    def place_toasts(self) -> None:
+        """Keep the toasts off the inputs and the banner of the screen on top (tui/toast_place.py)."""
+        from tui.toast_place import place_toasts
+
+        if self._notifications and self.screen_stack:
+            place_toasts(self.screen)
 
     def __init__(
         self,
@@ -204,6 +216,8 @@ class Db2OpsApp(App[int]):
                 StartingScreen(f"No clusters in {where}: add one (see `db2ops locate`).", busy=False)
             )
         self.call_after_refresh(self._after_first_frame)
+        # inputs appear and move while a toast is up (a prompt opens, a dialog, a resize): follow them
+        self.set_interval(0.5, self.place_toasts)
 
     def _push_home(self) -> None:
         from screens.fleet import FleetScreen

@@ -33,6 +33,7 @@ from services.alarms.model import (  # re-exported: the screens and tests import
     is_ours,
     sort_alarms,
 )
+from services.alarms.mute import MuteNote, mute_notes
 from services.cloudwatch_extras import CloudWatchExtras, aws_cloudwatch_extras
 from services.inventory.model import Cluster
 from services.plans.step import StepFailed
@@ -88,6 +89,8 @@ class AlarmReader(Protocol):
     async def lab_notifications(self, alarm_name: str) -> list[dict[str, Any]]: ...
 
     async def apply_change(self, step: Any) -> Any: ...
+
+    async def mute_notes(self) -> dict[str, MuteNote]: ...  # who muted which alarm, why, until when
 
     async def close(self) -> None: ...
 
@@ -325,6 +328,19 @@ class AlarmService:
         return list(await self._extra(lambda: self.extras.notifications(alarm_name)))
 
     # ------------------------------------------------------------------ changes
+    async def mute_notes(self) -> dict[str, MuteNote]:
+        """Return the mutes in force per alarm as this machine's journal recorded them (reason, expiry);
+        {} when the journal cannot be read (the screen then shows MUTED without who/why)."""
+        from services.plans.journal import journal_for
+
+        def read() -> dict[str, MuteNote]:
+            try:
+                return mute_notes(journal_for(self.cluster).read(self.cluster.name).entries)
+            except OSError:
+                return {}
+
+        return await asyncio.to_thread(read)
+
     async def apply_change(self, step: Any, *, journal: Any = None, operator: str | None = None) -> Any:
         """Run one alarm step (services/alarms/steps.py) through the plan runner, guard and journal; return
         the PlanResult. Raises services.plans.WriteRefused on a read-only cluster (nothing is called)."""

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from services.alarms.mute import MuteRequest, format_utc, mute_details
 from services.inventory.model import Cluster
 from services.plans import (
     AwsCall,
@@ -120,17 +121,28 @@ class _AlarmStep(AwsCallStep):
 
 
 class MuteAlarmStep(_AlarmStep):
-    """Disable (mute) or enable the alarm's actions: the state still changes, nobody is notified."""
+    """Disable (mute) or enable the alarm's actions: the state still changes, nobody is notified.
 
-    def __init__(self, alarm_name: str, *, mute: bool) -> None:
+    A mute from the console carries `request` (why, and until when): it is in the step's title and in the
+    journal lines' details, where the alarm screen reads who muted it, why and until when."""
+
+    def __init__(self, alarm_name: str, *, mute: bool, request: MuteRequest | None = None) -> None:
         verb = "Mute" if mute else "Unmute"
+        title = f"{verb} the actions of alarm {alarm_name}"
+        if mute and request is not None:
+            until = f"until {format_utc(request.until)}" if request.until else "no expiry"
+            title += f" ({until}): {request.reason}"
         super().__init__(
             id="alarm-mute" if mute else "alarm-unmute",
-            title=f"{verb} the actions of alarm {alarm_name}",
+            title=title,
             alarm_name=alarm_name,
             explain="A muted alarm still changes state but sends no SNS notification until unmuted.",
         )
         self.mute = mute
+        self.request = request if mute else None
+
+    def journal_details(self) -> dict[str, Any]:
+        return mute_details(self.alarm_name, self.request)
 
     async def check(self, ctx: PlanContext) -> StepState:
         alarm = await self.existing(ctx)
@@ -141,7 +153,11 @@ class MuteAlarmStep(_AlarmStep):
 
     def calls(self, ctx: PlanContext) -> list[AwsCall]:
         op = "DisableAlarmActions" if self.mute else "EnableAlarmActions"
-        return [AwsCall("cloudwatch", op, {"AlarmNames": [self.alarm_name]})]
+        note = ""
+        if self.request is not None:
+            until = f"until {format_utc(self.request.until)}" if self.request.until else "no expiry"
+            note = f"muted by {ctx.operator} ({until}): {self.request.reason}"
+        return [AwsCall("cloudwatch", op, {"AlarmNames": [self.alarm_name]}, note=note)]
 
 
 class TestFireStep(_AlarmStep):

@@ -89,6 +89,8 @@ class JournalEntry:
     message: str = ""
     actions: tuple[Mapping[str, Any], ...] = field(default=())
     intent_id: str = ""  # links an outcome to its intent; "" in lines written before write-ahead
+    # what the step's title says, as data a screen can read back (a mute's reason and expiry); {} mostly
+    details: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def is_intent(self) -> bool:
@@ -109,6 +111,7 @@ class JournalEntry:
             "message": self.message,
             "actions": [dict(a) for a in self.actions],
             "intent_id": self.intent_id,
+            **({"details": dict(self.details)} if self.details else {}),
         }
 
     @classmethod
@@ -129,7 +132,16 @@ class JournalEntry:
             raise ValueError("field 'actions' is not a list of objects")
         message = data.get("message", "")
         intent_id = data.get("intent_id", "")
-        return cls(**values, message=str(message), actions=tuple(actions), intent_id=str(intent_id or ""))
+        details = data.get("details") or {}
+        if not isinstance(details, dict):
+            raise ValueError("field 'details' is not an object")
+        return cls(
+            **values,
+            message=str(message),
+            actions=tuple(actions),
+            intent_id=str(intent_id or ""),
+            details=details,
+        )
 
 
 @dataclass(frozen=True)
@@ -215,6 +227,7 @@ class Journal:
         message: str = "",
         actions: Sequence[Action] = (),
         intent_id: str = "",
+        details: Mapping[str, Any] | None = None,
     ) -> JournalEntry:
         """Build an entry stamped now (UTC), append it and return it."""
         entry = JournalEntry(
@@ -230,6 +243,7 @@ class Journal:
             message=message,
             actions=tuple(a.to_dict() for a in actions),
             intent_id=intent_id,
+            details=dict(details or {}),
         )
         self.append(entry)
         return entry

@@ -387,6 +387,7 @@ def _journal_intent(ctx: PlanContext, run: PlanResult, step: Step, result: StepR
         message="about to send what the dry run shows (listed here)",
         actions=result.actions,
         intent_id=intent_id(run, step),
+        details=step.journal_details(),
     )
 
 
@@ -438,4 +439,5 @@ def _journal(ctx: PlanContext, run: PlanResult, step: Step, result: StepResult, 
         result=outcome,
         message=result.message,
         actions=result.performed,
+        details=step.journal_details(),
     )

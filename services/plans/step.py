@@ -186,6 +186,10 @@ class Step(ABC):
     async def verify(self, ctx: PlanContext) -> bool | str:
         """Return True when the change is in place, else a message saying what is still wrong."""
 
+    def journal_details(self) -> dict[str, Any]:
+        """Return data written with the step's journal lines for screens to read back ({} by default)."""
+        return {}
+
 
 class _Checks(Protocol):
     async def check(self, ctx: PlanContext) -> StepState: ...

@@ -123,6 +123,7 @@ class FakeAlarmService:
         self.active = 0
         self.max_active = 0
         self.gate = gate
+        self.notes: dict = {}  # alarm -> MuteNote, as the journal would give them
 
     async def list_alarms(self) -> list[AlarmView]:
         self.list_calls += 1
@@ -164,11 +165,15 @@ class FakeAlarmService:
         )
         return AlarmHistory(name, items, self.source)
 
+    async def mute_notes(self) -> dict:
+        return dict(self.notes)
+
     async def apply_change(self, step) -> PlanResult:
         self.applied.append(step)
-        if step.id.startswith("alarm-mute"):
+        if step.id in ("alarm-mute", "alarm-unmute"):
+            muted = step.id == "alarm-mute"
             self.alarms = [
-                replace(a, actions_enabled=False) if a.name == step.alarm_name else a for a in self.alarms
+                replace(a, actions_enabled=not muted) if a.name == step.alarm_name else a for a in self.alarms
             ]
         result = StepResult(step.id, step.title, "aws", "", status="applied", message="applied and verified")
         return PlanResult(plan=step.id, cluster="lab1", mode="apply", run_id="r1", steps=[result])

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 from textual.app import App
@@ -10,8 +12,16 @@ from textual.screen import Screen
 from textual.widgets import Button, DataTable, Input, Static
 
 from alarms.fake_alarm_service import AUDIT, DIAG, NOW, OTHER, FakeAlarmService, cluster
-from screens.alarm_dialogs import AlarmHistoryScreen, DeleteAlarmModal, EditAlarmModal, TestFireConfirm
+from screens.alarm_dialogs import (
+    AlarmHistoryScreen,
+    DeleteAlarmModal,
+    EditAlarmModal,
+    MuteAlarmModal,
+    TestFireConfirm,
+    UnmuteConfirm,
+)
 from screens.alarms import AlarmsScreen, mini_spark
+from services.alarms.mute import MuteNote
 from services.alarms.steps import DeleteAlarmStep, EditAlarmStep, MuteAlarmStep, TestFireStep
 from services.context import ConsoleContext
 from services.inventory.model import Inventory
@@ -103,14 +113,24 @@ async def test_test_fire_asks_and_says_it_is_a_test():
         assert service.applied[0].alarm_name == AUDIT
 
 
-async def test_mute_runs_a_step_and_read_only_refuses_before_any_call():
+async def test_mute_asks_why_and_until_when_then_runs_a_step_and_read_only_refuses_before_any_call():
     app, service = make()
     async with app.run_test(size=SIZE) as pilot:
-        await loaded(pilot)
-        await pilot.press("m")
+        dialog = await pressed(pilot, "m")
+        assert isinstance(dialog, MuteAlarmModal) and service.applied == []  # asked, nothing sent yet
+        assert app.focused is dialog.query_one("#mute-reason", Input)
+        assert dialog.query_one("#mute", Button).disabled  # no reason yet
+        await pilot.press(*"drill -p", "enter", *"2h", "enter")
         await app.workers.wait_for_complete()
         step = service.applied[0]
         assert isinstance(step, MuteAlarmStep) and step.mute is True and step.alarm_name == AUDIT
+        assert step.request.reason == "drill -p" and step.request.until == NOW + timedelta(hours=2)
+        assert "until 2026-11-26 17:00 UTC" in step.title and "drill -p" in step.title
+        assert step.journal_details() == {
+            "alarm": AUDIT,
+            "reason": "drill -p",
+            "until": "2026-11-26T17:00:00Z",
+        }
         await pilot.pause()
         assert str(app.alarms_screen.query_one(DataTable).get_row_at(0)[3]) == "MUTED"
     app, service = make(read_only=True)
@@ -124,6 +144,79 @@ async def test_mute_runs_a_step_and_read_only_refuses_before_any_call():
         assert any("read-only" in n.message for n in app._notifications)
         # the file to edit, not "the inventory"
         assert any("in /etc/db2ops/inventory.yaml" in n.message for n in app._notifications)
+
+
+@pytest.mark.parametrize("cancel", ["escape", "button"])
+async def test_cancelling_the_mute_or_unmute_sends_nothing(cancel):
+    app, service = make()
+    async with app.run_test(size=SIZE) as pilot:
+        dialog = await pressed(pilot, "m")
+        await pilot.press(*"maintenance", "tab", *"1h")
+        if cancel == "escape":
+            await pilot.press("escape")
+        else:
+            await pilot.click("#cancel")
+        await pilot.pause()
+        assert isinstance(app.screen, AlarmsScreen) and not isinstance(dialog, AlarmsScreen)
+        await pilot.press("down")  # DIAG: muted already, m asks to unmute
+        unmute = await pressed(pilot, "m")
+        assert isinstance(unmute, UnmuteConfirm) and app.focused is unmute.query_one("#cancel", Button)
+        await pilot.press("enter")  # the focused answer is Cancel
+        await app.workers.wait_for_complete()
+        assert service.applied == []
+        unmute = await pressed(pilot, "m")
+        await pilot.click("#unmute")
+        await app.workers.wait_for_complete()
+        assert [(type(s), s.mute, s.alarm_name) for s in service.applied] == [(MuteAlarmStep, False, DIAG)]
+
+
+async def test_mute_refuses_a_past_or_unreadable_expiry_and_an_empty_reason():
+    app, service = make()
+    async with app.run_test(size=SIZE) as pilot:
+        dialog = await pressed(pilot, "m")
+        error = dialog.query_one("#mute-error", Static)
+        await pilot.press("space", "tab", *"soon", "enter")
+        await pilot.pause()
+        assert "say why the alarm is muted" in text_of(error) and isinstance(app.screen, MuteAlarmModal)
+        dialog.query_one("#mute-reason", Input).value = "CHG42"
+        await pilot.pause()
+        assert "cannot read the expiry 'soon'" in text_of(error)
+        dialog.query_one("#mute-until", Input).value = "9d"
+        await pilot.pause()
+        assert "more than 7 days" in text_of(error) and dialog.query_one("#mute", Button).disabled
+        dialog.query_one("#mute-until", Input).value = ""
+        await pilot.pause()
+        assert text_of(error) == "muted until unmuted" and not dialog.query_one("#mute", Button).disabled
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        assert service.applied[0].request.until is None and "(no expiry): CHG42" in service.applied[0].title
+
+
+async def test_alarm_screen_says_who_muted_why_until_when_and_an_expired_mute_in_red():
+    app, service = make()
+    service.notes = {
+        DIAG: MuteNote(DIAG, "alice", NOW - timedelta(hours=2), "CHG42 patching", NOW - timedelta(minutes=10))
+    }
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await loaded(pilot)
+        table = screen.query_one(DataTable)
+        assert str(table.get_row_at(1)[3]) == "MUTED, EXPIRED"
+        assert "mute expired: " + DIAG in text_of(screen.query_one("#alarms-status", Static))
+        await pilot.press("down")
+        await pilot.pause()
+        detail = text_of(screen.query_one("#alarm-detail-text", Static))
+        assert "muted by alice at 13:00 UTC: CHG42 patching" in detail
+        assert "EXPIRED at 2026-11-26 14:50 UTC (10m ago): still muted" in detail
+    service.notes[DIAG] = replace(service.notes[DIAG], until=NOW + timedelta(minutes=30))
+    app2 = AlarmsApp(AlarmsScreen(cluster(), service, poll_interval=0, clock=lambda: NOW))
+    async with app2.run_test(size=SIZE) as pilot:
+        screen = await loaded(pilot)
+        assert str(screen.query_one(DataTable).get_row_at(1)[3]) == "MUTED to 15:30"
+        await pilot.press("down")
+        await pilot.pause()
+        assert "until 2026-11-26 15:30 UTC (in 30m)" in text_of(
+            screen.query_one("#alarm-detail-text", Static)
+        )
 
 
 async def test_edit_validates_period_like_aws():

@@ -349,11 +349,21 @@ async def test_screen_with_the_real_service_mutes_through_plan_and_journal(
         await pilot.pause()
         assert str(screen.query_one("DataTable").get_row_at(0)[0]) == "? NO DATA"
         assert screen.lab  # values labelled "(lab)"
-        await pilot.press("m")
+        await pilot.press("m", *"failover drill", "enter", *"30m", "enter")
         await app.workers.wait_for_complete()
-    assert alarm_dict(monitoring.aws)["ActionsEnabled"] is False
+        screen.action_refresh()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert alarm_dict(monitoring.aws)["ActionsEnabled"] is False
+        # the screen reads who/why/until back from the journal
+        assert str(screen.query_one("DataTable").get_row_at(0)[3]).startswith("MUTED to ")
+        assert "failover drill; until " in str(screen.query_one("#alarm-detail-text").render())
     entries = journal_for(cluster).read().entries
     assert [(e.step_id, e.result) for e in entries] == [("alarm-mute", "verified")]
+    assert entries[0].details["reason"] == "failover drill" and entries[0].details["until"].endswith("Z")
+    intent = journal_for(cluster).read().intents[0]
+    assert intent.details == entries[0].details  # written ahead of the call too
+    assert "muted by " in intent.actions[0]["note"] and "failover drill" in intent.actions[0]["note"]
     # `lab: true` alone does not move a journal (only a running lab's marker does): this in-process lab
     # cluster has none, so its steps are in the operator journal (under this test's XDG_STATE_HOME)
     assert journal_for(cluster).directory == Journal().directory

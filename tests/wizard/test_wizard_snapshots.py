@@ -77,7 +77,7 @@ def test_snapshot_plan_page_of_a_read_only_cluster(snap_compare, tmp_path) -> No
 @pytest.mark.parametrize("ok", [True, False], ids=["fires", "breaks-at-metric"])
 def test_snapshot_prove_it_fires(snap_compare, tmp_path, ok) -> None:
     async def prove(pilot) -> None:
-        await pilot.press("f")
+        await pilot.press("f", "y")
         await _settle(pilot)
 
     app = _app(tmp_path, "proof", prove=scripted_prove(proof_events(ok=ok)))

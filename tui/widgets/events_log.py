@@ -51,10 +51,10 @@ def events_toast(events: list[StatusEvent]) -> tuple[str, str]:
 
 
 class EventsLog(VerticalScroll):
-    """Scrollable list of events, newest on top."""
+    """Scrollable list of events, newest on top: at least 5 rows (3 on a short terminal), at most 10."""
 
     DEFAULT_CSS = """
-    EventsLog { height: auto; max-height: 14; border: round $primary 50%; padding: 0 1; }
+    EventsLog { height: auto; min-height: 7; max-height: 12; border: round $primary 50%; padding: 0 1; }
     EventsLog > Static { height: auto; }
     """
 
@@ -72,6 +72,7 @@ class EventsLog(VerticalScroll):
             return
         self._count = version
         items = list(events)
+        self.set_class(not items, "-empty")  # a short terminal hides the panel until something happened
         self.border_title = f"Events ({len(items)})"
         body = self.query_one("#events-body", Static)
         if not items:

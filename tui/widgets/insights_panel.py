@@ -6,6 +6,7 @@ The panel only collects input and displays; the screen runs the query through th
 
 from __future__ import annotations
 
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
@@ -16,7 +17,28 @@ from services.logs.insights import PRESETS, preset
 from services.logs.model import LogEntry
 from tui.widgets.log_view import LogView
 
-RANGE_HINT = "15m · 2h · 1d · since last failover · 2026-11-26 10:00..2026-11-26 11:00 (UTC)"
+RANGE_HINT = "type a range: 15m · 2h · 1d · since last failover · 2026-11-26 10:00..2026-11-26 11:00 (UTC)"
+DEFAULT_RANGE = "1h"
+
+
+def first_text_line(text: str) -> str:
+    """Return the first line of `text` that holds anything, stripped ("" when none)."""
+    return next((line.strip() for line in text.splitlines() if line.strip()), "")
+
+
+class OneLineInput(Input):
+    """An Input that keeps the first non-blank line of a paste. Textual's Input keeps the first line as
+    is, so a paste that starts with a line break (a terminal selection begun at the end of the line above)
+    replaced the range with nothing, and the query then failed with "no time range given"."""
+
+    def _on_paste(self, event: events.Paste) -> None:
+        line = first_text_line(event.text)
+        if line:
+            if self.selection.is_empty:
+                self.insert_text_at_cursor(line)
+            else:
+                self.replace(line, *self.selection)
+        event.stop()
 
 
 class InsightsPanel(Vertical):
@@ -49,9 +71,9 @@ class InsightsPanel(Vertical):
                 allow_blank=False,
                 id="insights-preset",
             )
-            yield Input(value="1h", placeholder=RANGE_HINT, id="insights-range")
+            yield OneLineInput(value=DEFAULT_RANGE, placeholder=RANGE_HINT, id="insights-range")
             yield Button("Run", id="insights-run", variant="primary")
-        yield Input(value=PRESETS[0].query, placeholder="Logs Insights query", id="insights-query")
+        yield OneLineInput(value=PRESETS[0].query, placeholder="Logs Insights query", id="insights-query")
         yield Static(
             Content.styled("Pick a preset and a range, then Run (Enter).", "$text-muted"),
             id="insights-status",
@@ -80,10 +102,17 @@ class InsightsPanel(Vertical):
             event.stop()
             self.request_run()
 
+    last_range = DEFAULT_RANGE  # the range of the last query asked for; an emptied field falls back to it
+
     def request_run(self) -> None:
-        """Post RunRequested with the current inputs."""
+        """Post RunRequested with the current inputs. An empty range field is put back to the last range
+        asked for (shown in the field, and in the status once the query runs), not sent empty."""
         query = self.query_one("#insights-query", Input).value.strip()
-        range_text = self.query_one("#insights-range", Input).value
+        field = self.query_one("#insights-range", Input)
+        range_text = field.value.strip()
+        if not range_text:
+            range_text = field.value = self.last_range
+        self.last_range = range_text
         self.post_message(self.RunRequested(query, range_text, self.source))
 
     def show_status(self, text: str, style: str = "") -> None:

@@ -486,6 +486,10 @@ class LogView(ScrollView, can_focus=True):
     def export_to(self, path: Path) -> None:
         """Write the visible entries to `path` in a thread; a toast names the file (or the error)."""
         visible = list(self.store.visible)  # a snapshot: the feed keeps changing the store
+        if not visible:  # an empty file is no export: say why instead of writing one
+            why = "the filter or the hidden levels hide every entry" if len(self.store) else "no entries yet"
+            self.notify(f"Nothing to export: {why}.", title="Export", severity="warning")
+            return
 
         def write() -> None:
             try:
