@@ -17,6 +17,7 @@ from textual.widgets import Button, DataTable, Input, Label, Static
 
 from services.alarms.service import AlarmHistory, AlarmServiceError, AlarmView, SubscriptionView
 from services.alarms.steps import AlarmEditError, check_period, check_threshold
+from tui.widgets.plain_text import plain_cells
 
 DIALOG_CSS = """
 .alarm-dialog { width: 78; height: auto; max-height: 90%; padding: 1 2; border: thick $warning;
@@ -65,7 +66,8 @@ class TestFireConfirm(ModalScreen[bool]):
                 "This is a TEST. db2ops sets the alarm to ALARM now (SetAlarmState, reason "
                 '"db2ops test-fire by <you>"); when that changes its state CloudWatch runs its actions. '
                 f"{who} CloudWatch puts the alarm back at its next evaluation (about a minute). "
-                "The change is written to the operator journal."
+                "The change is written to the operator journal.",
+                markup=False,  # subscription endpoints come from AWS
             )
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="cancel")
@@ -102,7 +104,7 @@ class EditAlarmModal(ModalScreen[tuple[float, int] | None]):
             yield Input(f"{a.threshold:g}", id="threshold")
             yield Label("Period (seconds): 10, 20, 30 or a multiple of 60")
             yield Input(str(a.period), id="period")
-            yield Static("", id="edit-error", classes="error")
+            yield Static("", id="edit-error", classes="error", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="cancel")
                 yield Button("Save", id="save", variant="primary")
@@ -218,9 +220,9 @@ class AlarmHistoryScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="alarm-dialog"):
             yield Label(f"History of {self.alarm_name}", classes="title", id="history-title", markup=False)
-            yield Static("loading…", id="history-status")
+            yield Static("loading…", id="history-status", markup=False)
             yield DataTable(id="history-table", cursor_type="row", zebra_stripes=True)
-            yield Static("", id="history-detail")
+            yield Static("", id="history-detail", markup=False)
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
@@ -247,7 +249,7 @@ class AlarmHistoryScreen(ModalScreen[None]):
         table.clear()
         for i, item in enumerate(history.items):
             when = _utc(item.timestamp)
-            table.add_row(when, item.kind, item.summary, key=str(i))
+            table.add_row(*plain_cells(when, item.kind, item.summary), key=str(i))
         if history.items:
             table.focus()
 

@@ -41,6 +41,7 @@ from services.inventory.model import Cluster
 from services.plans import WriteRefused, ensure_writable
 from tui.screen_registry import ScreenUnavailable, register_screen
 from tui.widgets.header import ConsoleHeader
+from tui.widgets.plain_text import plain_cells
 
 STATE_STYLE = {
     "ALARM": ("▲ ALARM", "bold red"),
@@ -128,7 +129,7 @@ class AlarmsScreen(Screen[None]):
         with Horizontal(id="alarm-bottom"):
             with Vertical(id="alarm-detail"):
                 yield Static("", id="alarm-detail-text")
-                yield Static("", id="alarm-spark-label")
+                yield Static("", id="alarm-spark-label", markup=False)
                 yield Sparkline([], id="alarm-spark")
             yield Static("", id="alarms-side")
         yield Footer()
@@ -237,13 +238,15 @@ class AlarmsScreen(Screen[None]):
             filt = _short(f"{a.log_group}: {a.filter_pattern}", 44) if a.filter_name else "—"
             name = Text(a.name, "bold" if a.ours else "")
             table.add_row(
-                Text(label, style),
-                human_age(a.age(now)),
-                name,
-                actions,
-                mini_spark(self.sparks.get(a.name, [])),
-                filt,
-                _short(a.reason, 60),
+                *plain_cells(
+                    Text(label, style),
+                    human_age(a.age(now)),
+                    name,
+                    actions,
+                    mini_spark(self.sparks.get(a.name, [])),
+                    filt,
+                    _short(a.reason, 60),
+                ),
                 key=a.name,
             )
         if keep is not None and keep in {a.name for a in self.alarms}:

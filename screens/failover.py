@@ -111,7 +111,7 @@ class FailoverScreen(Screen[None]):
         c = self.cluster
         yield ConsoleHeader("failover", c)
         with VerticalScroll(id="fo-body"):
-            yield Static("", id="fo-title")
+            yield Static("", id="fo-title", markup=False)
             with Vertical(id="fo-options"):
                 with Horizontal():
                     hosts = [(h.name, h.name) for h in c.db_hosts]

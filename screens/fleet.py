@@ -17,6 +17,7 @@ from tui.screen_registry import register_screen
 from tui.widgets.banner import banner_text
 from tui.widgets.format import fit_text, format_age
 from tui.widgets.header import ConsoleHeader
+from tui.widgets.plain_text import plain_cells
 
 if TYPE_CHECKING:
     from tui.app import Db2OpsApp
@@ -160,9 +161,9 @@ class FleetScreen(Screen[None]):
         for cluster in app.clusters:
             cells = fleet_row(app.feed(cluster.name), now, interval, self._verdict_width)
             if cluster.name not in table.rows:
-                table.add_row(*cells, key=cluster.name)
+                table.add_row(*plain_cells(*cells), key=cluster.name)
             else:
-                for column, value in zip(table.columns, cells, strict=True):
+                for column, value in zip(table.columns, plain_cells(*cells), strict=True):
                     table.update_cell(cluster.name, column, value)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:

@@ -122,7 +122,7 @@ class StatusScreen(Screen[None]):
         from screens.panel_detail import PanelDetailScreen
 
         panel = message.panel
-        title = f"{panel.border_title} — {self.cluster.name}"
+        title = f"{panel.title_text} — {self.cluster.name}"
         self.app.push_screen(PanelDetailScreen(title, panel.views, self.app.now()))
 
     def on_verdict_banner_details_requested(self, message: VerdictBanner.DetailsRequested) -> None:

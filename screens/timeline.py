@@ -29,6 +29,7 @@ from services.timeline.model import SOURCES, Timeline, TimelineEntry
 from services.timeline.sources import TimelineSources
 from tui.screen_registry import ScreenUnavailable, register_screen
 from tui.widgets.header import ConsoleHeader
+from tui.widgets.plain_text import plain_cells
 from tui.write_export import write_export
 
 if TYPE_CHECKING:
@@ -233,7 +234,9 @@ class TimelineScreen(Screen[None]):
             table.clear()
             for i, e in enumerate(self.shown):
                 word, style = _SEV_LOOK.get(e.severity.value, (e.severity.value, ""))
-                table.add_row(e.stamp(), e.source, Content.styled(word, style), e.title, key=str(i))
+                table.add_row(
+                    *plain_cells(e.stamp(), e.source, Content.styled(word, style), e.title), key=str(i)
+                )
             if self.shown:
                 table.move_cursor(row=len(self.shown) - 1)
         self.query_one("#tl-filters", Static).update(self.filters_content())

@@ -16,6 +16,7 @@ from textual.widgets import Static
 
 from services.status.poll import PartView
 from tui.widgets.format import format_age, short_error
+from tui.widgets.plain_text import plain
 
 
 def panel_subtitle(views: Sequence[PartView]) -> str:
@@ -59,7 +60,8 @@ class StatusPanel(Static, can_focus=True):
 
     def __init__(self, title: str, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
-        self.border_title = title
+        self.title_text = title  # as given, for the detail view's title
+        self.border_title = plain(title)
         self.views: tuple[PartView, ...] = ()
 
     def show(self, body: Content | None, views: Sequence[PartView], *, grey_stale: bool = True) -> None:
@@ -68,7 +70,7 @@ class StatusPanel(Static, can_focus=True):
         self.views = tuple(views)
         stale = any(v.stale for v in views)
         self.set_class(stale, "-stale")
-        self.border_subtitle = panel_subtitle(views)
+        self.border_subtitle = plain(panel_subtitle(views))
         lines: list[Content] = []
         if body is not None:
             # stale values lose their colours: an old green "PEER" must not read as a current one
