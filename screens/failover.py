@@ -41,6 +41,7 @@ from services.plans import PlanResult, StepEvent, WriteRefused, ensure_writable
 from services.status.model import ClusterStatus
 from tui.screen_registry import ScreenUnavailable, register_screen
 from tui.widgets.header import ConsoleHeader
+from tui.widgets.plain_text import plain
 from tui.widgets.plan_view import PlanSteps, render_dry_run
 
 if TYPE_CHECKING:
@@ -114,7 +115,7 @@ class FailoverScreen(Screen[None]):
             yield Static("", id="fo-title", markup=False)
             with Vertical(id="fo-options"):
                 with Horizontal():
-                    hosts = [(h.name, h.name) for h in c.db_hosts]
+                    hosts = [(plain(h.name), h.name) for h in c.db_hosts]  # a prompt str is markup
                     yield Select(hosts, id="fo-target", prompt="target", compact=True)
                     yield Select(KIND_OPTIONS, id="fo-kind", value="planned", allow_blank=False, compact=True)
                 with Horizontal():

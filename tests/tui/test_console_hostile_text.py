@@ -1,0 +1,261 @@
+"""Every screen of the console shows outside text (node, resource and host names, parsed tool values, remote
+stderr, AWS alarm names and reasons, journal and timeline lines) as text: nothing drawn carries an escape
+sequence, a C0/C1 control or a bidi override, and markup in a name ("[red]x[/]", "[@click=app.quit]",
+"[link=...]") is shown literally, never applied.
+
+The screens run inside the real Db2OpsApp (its render filter is part of what is proved) on data where every
+name and message carries those sequences; what is checked is the screen as drawn (the compositor's output,
+as in a screenshot), so a new widget that shows outside text is covered without being named here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import io
+import re
+from enum import Enum
+from typing import Any
+
+import tui_fixtures as fx
+from rich.console import Console
+from textual.pilot import Pilot
+
+from services.inventory.model import Cluster, Inventory
+from services.plans.journal import Journal
+from services.status.model import Severity
+from services.timeline.model import Timeline, TimelineEntry
+from tui.app import Db2OpsApp
+
+# Terminal control in a name: OSC retitle, CSI clear screen, a C1 CSI, a bidi override, and markup.
+# Every closing tag is followed by SEEN: shown literally, SEEN follows "]" (or a line wrap); applied, the tag
+# is gone and SEEN follows the tagged word's last letter.
+SEEN = "¤"
+NAME = f"[red]n[/]{SEEN}\x1b]0;pwned\x07\x1b[2J\x9b1m\u202e"
+# Remote stderr / AWS text: action and link markup that would quit the console or open a link if parsed.
+ERR = (f"\x1b]8;;https://e.test\x07[@click=app.quit]quit[/]{SEEN} [link=https://e.test]l[/link]{SEEN}"
+       "\x1b[0m\x85\u2066")  # fmt: skip
+LITERALS = ("[red]n[/]", "[@click=app.quit]quit[/]", "[link=https://e.test]l[/link]")
+# What no drawn text may hold: C0 (newline separates the drawn lines), DEL, C1, bidi controls
+FORBIDDEN = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+SIZE = (200, 60)
+
+
+def drawn_text(app: Db2OpsApp) -> str:
+    """The screen as drawn (every widget's lines, after the app's filters), as plain text: what
+    App.export_screenshot draws, without the SVG."""
+    console = Console(width=app.size.width, height=app.size.height, file=io.StringIO(), force_terminal=True,
+                      color_system="truecolor", record=True, legacy_windows=False, safe_box=False)  # fmt: skip
+    console.print(app.screen._compositor.render_update(full=True, screen_stack=app._background_screens))
+    return console.export_text(styles=False)
+
+
+def assert_safe(text: str, *, literal: tuple[str, ...] = ()) -> None:
+    bad = sorted({f"U+{ord(c):04X}" for c in FORBIDDEN.findall(text)})
+    assert not bad, f"drawn text holds control characters {bad}:\n{text}"
+    applied = [m.group() for m in re.finditer(rf"\S{{0,12}}\w{SEEN}", text)]
+    assert not applied, f"markup was applied (its tags are gone) in {applied}:\n{text}"
+    for markup in literal:
+        assert markup in text, f"{markup!r} is not shown literally:\n{text}"
+
+
+def taint(value: Any, swaps: dict[str, str]) -> Any:
+    """`value` (a status snapshot: dataclasses, dicts, tuples) with every str rewritten by `swaps`."""
+    if isinstance(value, Enum):  # before str: severities and kinds are str enums
+        return value
+    if isinstance(value, str):
+        for old, new in swaps.items():
+            value = value.replace(old, new)
+        return value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {f.name: taint(getattr(value, f.name), swaps) for f in dataclasses.fields(value) if f.init}
+        return dataclasses.replace(value, **changes)
+    if isinstance(value, dict):
+        return {taint(k, swaps): taint(v, swaps) for k, v in value.items()}
+    if isinstance(value, tuple | list):
+        return type(value)(taint(v, swaps) for v in value)
+    return value
+
+
+# db2b and the database are renamed everywhere (node, resource and HADR host names, errors); the SSH
+# error of the unreachable host and the qnetd error carry ERR as remote stderr.
+SWAPS = {"db2b": f"db2b{NAME}", "HADRDB": f"HADRDB{NAME}", "check the address": f"{ERR} check the address",
+         "Can't connect": f"{ERR} Can't connect"}  # fmt: skip
+HOST_B = f"db2b{NAME}"
+
+
+def hostile_cluster(name: str = "lab-hadr") -> Cluster:
+    base = fx.lab_cluster(name)
+    hosts = tuple(dataclasses.replace(h, name=HOST_B) if h.name == "db2b" else h for h in base.hosts)
+    return dataclasses.replace(base, hosts=hosts, environment=f"lab{NAME}")
+
+
+class HostileSource(fx.FakeStatusSource):
+    """The fixture scenarios with every name and error made hostile (SWAPS)."""
+
+    async def snapshot(self, cluster: Cluster):
+        return taint(await super().snapshot(cluster), SWAPS)
+
+
+def hostile_app(*clusters: str, scenario: str = "host_unreachable") -> Db2OpsApp:
+    source = HostileSource(scenario)
+    inventory = Inventory(tuple(hostile_cluster(c) for c in clusters or ("lab-hadr",)), source="test")
+    return Db2OpsApp(inventory, fx.settings(), status_source=source, runner=fx.FakeLabRunner(source),
+                     clock=lambda: fx.NOW, toasts=False)  # fmt: skip
+
+
+async def settle(pilot: Pilot) -> None:
+    """Let the screens' workers (loads, the first status read) finish and the screen redraw."""
+    for _ in range(5):
+        await pilot.pause(0.02)
+
+
+async def polled(pilot: Pilot) -> None:
+    """Wait until every cluster's first poll is in and the screens processed it."""
+    app = pilot.app
+    for c in app.clusters:
+        await asyncio.wait_for(app.poller.wait_polls(c.name, 1), 10)
+    await settle(pilot)
+
+
+def test_the_checks_see_what_they_look_for() -> None:
+    """The hostile values really hold what the screens must not draw (so a pass means something)."""
+    assert FORBIDDEN.search(NAME) and FORBIDDEN.search(ERR)
+    assert all(m in NAME + ERR for m in LITERALS)
+    status = taint(fx.host_unreachable(), SWAPS)
+    assert HOST_B in status.host_errors and ERR in status.host_errors[HOST_B].message
+
+
+async def test_status_screen_panels_topology_header_banner_and_details_draw_no_controls() -> None:
+    from screens.panel_detail import PanelDetailScreen, VerdictDetailScreen
+    from screens.status import StatusScreen
+    from tui.widgets.banner import VerdictBanner
+    from tui.widgets.status_panel import StatusPanel
+
+    app = hostile_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await polled(pilot)
+        assert isinstance(app.screen, StatusScreen)
+        text = drawn_text(app)
+        # the hostile host name is drawn (HADR panel title, nodes, topology), its markup as text
+        assert_safe(text, literal=("[red]n[/]",))
+        assert "db2b[red]n[/]" in text
+        for panel_id in ("#nodes", "#resources", "#failed", "#quorum-db2a", "#qnetd"):
+            panels = app.screen.query(panel_id)
+            if not panels:
+                continue
+            panel = panels.first(StatusPanel)
+            panel.post_message(StatusPanel.DetailsRequested(panel))
+            await settle(pilot)
+            assert isinstance(app.screen, PanelDetailScreen), panel_id
+            assert_safe(drawn_text(app))
+            app.pop_screen()
+            await settle(pilot)
+        # the detail of a HADR panel names the unreachable host's error: remote stderr, markup literal
+        hadr = next(
+            p for p in app.screen.query(StatusPanel) if p.has_class("hadr") and "db2b" in p.title_text
+        )
+        hadr.post_message(StatusPanel.DetailsRequested(hadr))
+        await settle(pilot)
+        assert_safe(drawn_text(app), literal=LITERALS)
+        app.pop_screen()
+        await settle(pilot)
+        await pilot.click(VerdictBanner)
+        await settle(pilot)
+        assert isinstance(app.screen, VerdictDetailScreen)
+        assert_safe(drawn_text(app), literal=("[red]n[/]",))
+
+
+async def test_no_quorum_errors_and_qnetd_stderr_draw_no_controls() -> None:
+    app = hostile_app(scenario="no_quorum")
+    async with app.run_test(size=SIZE) as pilot:
+        await polled(pilot)
+        assert_safe(drawn_text(app), literal=("[red]n[/]",))
+
+
+async def test_fleet_rows_draw_no_controls_and_show_markup_literally() -> None:
+    from screens.fleet import FleetScreen
+
+    app = hostile_app("lab-hadr", "lab[b]two[/b]")
+    async with app.run_test(size=SIZE) as pilot:
+        await polled(pilot)
+        app.pop_screen() if not isinstance(app.screen, FleetScreen) else None
+        await settle(pilot)
+        assert isinstance(app.screen, FleetScreen)
+        text = drawn_text(app)
+        assert_safe(text, literal=("lab[b]two[/b]", "lab[red]n[/]"))
+
+
+async def test_journal_screen_draws_remote_stderr_and_names_as_text(tmp_path) -> None:
+    from screens.journal import JournalScreen
+
+    journal = Journal(tmp_path / "journal")
+    journal.record(who=f"dba{NAME}", cluster=f"c1{NAME}", plan="monitoring", run_id="R1",
+                   step_id=f"cron@{HOST_B}", step_title=f"cron on {HOST_B}", target=HOST_B, result="failed",
+                   message=f"apply failed: crontab: {ERR} bad line")  # fmt: skip
+    app = hostile_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await polled(pilot)
+        app.push_screen(JournalScreen(journal=journal, export_dir=tmp_path / "exports"))
+        await settle(pilot)
+        assert isinstance(app.screen, JournalScreen) and app.screen.shown
+        assert_safe(drawn_text(app), literal=LITERALS)
+
+
+async def test_timeline_rows_and_detail_draw_no_controls() -> None:
+    from screens.timeline import TimelineScreen
+
+    timeline = Timeline("lab-hadr")
+    timeline.add(TimelineEntry(fx.T0, "status", Severity.WARNING, f"promoted node changed: db2a -> {HOST_B}",
+                               f"stderr: {ERR}", ref="r0"))  # fmt: skip
+    timeline.add(TimelineEntry(fx.T0 + 1, "log", Severity.INFO, f"db2diag on {HOST_B}: {ERR}", ERR, ref="r1"))
+    app = hostile_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await polled(pilot)
+        app.push_screen(TimelineScreen(app.clusters[0], timeline, clock=lambda: fx.NOW, poll_interval=0))
+        await settle(pilot)
+        assert isinstance(app.screen, TimelineScreen) and app.screen.shown
+        assert_safe(drawn_text(app), literal=LITERALS)
+
+
+async def test_alarm_names_reasons_and_topics_draw_as_text() -> None:
+    from alarms.fake_alarm_service import NOW, FakeAlarmService
+
+    from screens.alarms import AlarmsScreen
+
+    service = FakeAlarmService()
+    service.alarms = [
+        dataclasses.replace(a, name=f"{a.name}{NAME}", reason=f"{ERR}", metric_name=f"M{NAME}",
+                            log_group=f"g{NAME}", alarm_actions=tuple(f"{t}{NAME}" for t in a.alarm_actions))
+        for a in service.alarms
+    ]  # fmt: skip
+    app = hostile_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await polled(pilot)
+        app.push_screen(AlarmsScreen(app.clusters[0], service, poll_interval=0, clock=lambda: NOW))
+        await settle(pilot)
+        assert isinstance(app.screen, AlarmsScreen) and app.screen.alarms
+        assert_safe(drawn_text(app), literal=("[red]n[/]", "[@click=app.quit]quit[/]"))
+
+
+async def test_failover_screen_draws_names_and_errors_as_text(tmp_path) -> None:
+    from screens.failover import FailoverScreen
+    from screens.failover_services import FailoverServices
+
+    app = hostile_app()
+    source = HostileSource("host_unreachable")
+
+    async def snapshot(cluster):
+        return await source.snapshot(cluster)
+
+    async def make_context(cluster):
+        raise OSError(f"cannot open the journal: {ERR}")
+
+    services = FailoverServices(snapshot=snapshot, make_context=make_context, timeline=Timeline("lab-hadr"),
+                                state_dir=tmp_path / "state", clock=lambda: fx.NOW, animate=False)  # fmt: skip
+    async with app.run_test(size=SIZE) as pilot:
+        await polled(pilot)
+        app.push_screen(FailoverScreen(app.clusters[0], services))
+        await settle(pilot)
+        assert isinstance(app.screen, FailoverScreen)
+        assert_safe(drawn_text(app), literal=("[red]n[/]",))
