@@ -17,7 +17,7 @@ from textual.widgets import Button, DataTable, Input, Label, Static
 
 from services.alarms.service import AlarmHistory, AlarmServiceError, AlarmView, SubscriptionView
 from services.alarms.steps import AlarmEditError, check_period, check_threshold
-from tui.widgets.plain_text import plain_cells
+from tui.widgets.plain_text import plain, plain_cells
 
 DIALOG_CSS = """
 .alarm-dialog { width: 78; height: auto; max-height: 90%; padding: 1 2; border: thick $warning;
@@ -133,7 +133,7 @@ class EditAlarmModal(ModalScreen[tuple[float, int] | None]):
                 f"note: {period} s is a high-resolution alarm; a metric-filter metric has one datapoint "
                 "a minute, so it will sit in INSUFFICIENT_DATA or flap"
             )
-        self.query_one("#edit-error", Static).update("\n".join(problems))
+        self.query_one("#edit-error", Static).update(plain("\n".join(problems)))
         ok = threshold is not None and period is not None
         self.query_one("#save", Button).disabled = not ok
         return (threshold, period) if ok else None  # type: ignore[return-value]
@@ -244,7 +244,9 @@ class AlarmHistoryScreen(ModalScreen[None]):
         """Fill the table with `history` (newest first)."""
         self.history = history
         lab = " (lab: recorded by the lab's CloudWatch evaluator)" if history.source == "lab" else ""
-        self.query_one("#history-status", Static).update(f"{len(history.items)} entries, newest first{lab}")
+        self.query_one("#history-status", Static).update(
+            plain(f"{len(history.items)} entries, newest first{lab}")
+        )
         table = self.query_one(DataTable)
         table.clear()
         for i, item in enumerate(history.items):

@@ -41,7 +41,7 @@ from services.inventory.model import Cluster
 from services.plans import WriteRefused, ensure_writable
 from tui.screen_registry import ScreenUnavailable, register_screen
 from tui.widgets.header import ConsoleHeader
-from tui.widgets.plain_text import plain_cells
+from tui.widgets.plain_text import plain, plain_cells
 
 STATE_STYLE = {
     "ALARM": ("▲ ALARM", "bold red"),
@@ -321,7 +321,9 @@ class AlarmsScreen(Screen[None]):
         detail.update(text)
         values = self.sparks.get(a.name, [])
         peak = max(values) if values else 0
-        label.update(f"{a.metric_name} over the last {self.spark_hours:g} h{lab}: peak {peak:g} per bucket")
+        label.update(
+            plain(f"{a.metric_name} over the last {self.spark_hours:g} h{lab}: peak {peak:g} per bucket")
+        )
         spark.data = values or [0.0]
         self._render_side(a)
 

@@ -24,7 +24,7 @@ from services.plans.journal import Journal, JournalEntry, JournalRead, export_ma
 from services.private_file import write_private_text
 from tui.screen_registry import register_screen
 from tui.widgets.header import ConsoleHeader
-from tui.widgets.plain_text import plain_cells
+from tui.widgets.plain_text import plain, plain_cells
 
 _RESULT_STYLE = {"verified": "$text-success", "applied": "$text-success", "failed": "bold $text-error"}
 _RESULT_WORD = {"verified": "✓ verified", "applied": "✓ applied", "failed": "✗ failed"}
@@ -193,7 +193,7 @@ class JournalScreen(Screen[None]):
         ]
         if self.problems:
             bits.append(f"⚠ {len(self.problems)} unreadable line(s) skipped: {self.problems[0]}")
-        self.query_one("#journal-summary", Static).update(" · ".join(bits))
+        self.query_one("#journal-summary", Static).update(plain(" · ".join(bits)))
 
     def _show_detail(self, entry: JournalEntry | None) -> None:
         self.query_one("#journal-detail", Static).update(entry_detail(entry))
