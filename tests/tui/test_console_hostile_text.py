@@ -209,13 +209,17 @@ async def test_timeline_rows_and_detail_draw_no_controls() -> None:
     timeline.add(TimelineEntry(fx.T0, "status", Severity.WARNING, f"promoted node changed: db2a -> {HOST_B}",
                                f"stderr: {ERR}", ref="r0"))  # fmt: skip
     timeline.add(TimelineEntry(fx.T0 + 1, "log", Severity.INFO, f"db2diag on {HOST_B}: {ERR}", ERR, ref="r1"))
+    # a journal entry's title ends with its result in brackets: the table used to read it as a style tag
+    timeline.add(
+        TimelineEntry(fx.T0 - 1, "journal", Severity.INFO, "Takeover HADR on db2a [verified]", "", ref="r2")
+    )
     app = hostile_app()
     async with app.run_test(size=SIZE) as pilot:
         await polled(pilot)
         app.push_screen(TimelineScreen(app.clusters[0], timeline, clock=lambda: fx.NOW, poll_interval=0))
         await settle(pilot)
         assert isinstance(app.screen, TimelineScreen) and app.screen.shown
-        assert_safe(drawn_text(app), literal=LITERALS)
+        assert_safe(drawn_text(app), literal=(*LITERALS, "Takeover HADR on db2a [verified]"))
 
 
 async def test_alarm_names_reasons_and_topics_draw_as_text() -> None:
@@ -259,3 +263,42 @@ async def test_failover_screen_draws_names_and_errors_as_text(tmp_path) -> None:
         await settle(pilot)
         assert isinstance(app.screen, FailoverScreen)
         assert_safe(drawn_text(app), literal=("[red]n[/]",))
+
+
+async def test_setup_wizard_plan_view_draws_remote_stderr_and_targets_as_text(tmp_path) -> None:
+    from wizard.wizard_app import fixed_cluster, scripted_run_plan, services_for
+    from wizard_harness import NoHosts
+
+    from screens.setup_monitoring import SetupMonitoringScreen
+    from tui.widgets.plan_page import PlanPage
+    from tui.widgets.plan_view import PlanSteps
+
+    async def hostile_run_plan(plan, ctx, **kw):
+        result = await scripted_run_plan(plan, ctx, **kw)
+        return taint(result, {"host unreachable": f"host unreachable: {ERR}", "db2b": HOST_B})
+
+    cluster = fixed_cluster()
+    services = services_for(cluster, NoHosts(), tmp_path, run_plan=hostile_run_plan)
+    app = hostile_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await polled(pilot)
+        app.push_screen(SetupMonitoringScreen(cluster, services, page="plan"))
+        await settle(pilot)
+        screen = app.screen
+        screen.query_one("#wizard-pages").focus()
+        await pilot.press("d")  # the dry run (scripted: cron@db2b failed, its host unreachable)
+        page = screen.query_one(PlanPage)
+        for _ in range(300):
+            await pilot.pause(0.02)
+            if page.last_result is not None:
+                break
+        await settle(pilot)
+        assert page.last_result is not None
+        assert_safe(drawn_text(app), literal=("[red]n[/]",))
+        steps = screen.query_one(PlanSteps)
+        steps.focus()
+        steps.move_cursor(row=[key.value for key in steps.rows].index("cron@db2b"))
+        await settle(pilot)
+        text = drawn_text(app)
+        assert "host unreachable" in text  # the failed step's message, from the run
+        assert_safe(text, literal=LITERALS)
