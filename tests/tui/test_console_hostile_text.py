@@ -302,3 +302,33 @@ async def test_setup_wizard_plan_view_draws_remote_stderr_and_targets_as_text(tm
         text = drawn_text(app)
         assert "host unreachable" in text  # the failed step's message, from the run
         assert_safe(text, literal=LITERALS)
+
+
+async def test_logs_screen_and_insights_results_draw_aws_names_and_messages_as_text() -> None:
+    from logs_screen.logscreen_data import FakeLogsService, diag_entries
+
+    from screens.logs import LogsScreen
+    from services.logs.insights import InsightsResult
+    from services.logs.model import entries_from_text
+
+    row = {"@timestamp": "2026-11-26 10:05:00.000", "@logStream": f"Db2 - i-0bbb{NAME}",
+           "@message": f"{diag_entries(0)[1].text}\n{ERR}"}  # fmt: skip
+    result = InsightsResult("Complete", ("@timestamp", "@logStream", "@message"), (row,), "q1")
+    app = hostile_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await polled(pilot)
+        screen = LogsScreen(app.clusters[0], FakeLogsService(result), start_tail=False)
+        app.push_screen(screen)
+        await settle(pilot)
+        screen.view.add_entries(entries_from_text(f"{diag_entries(0)[1].text}\n{ERR} {NAME}\n", "diag"))
+        await settle(pilot)
+        assert_safe(drawn_text(app))
+        await pilot.press("i")
+        await pilot.click("#insights-run")
+        for _ in range(100):
+            await pilot.pause(0.02)
+            if "Complete" in str(screen.query_one("#insights-status").render()):
+                break
+        await settle(pilot)
+        # the result row's stream (an AWS name) and message are in the detail, markup as text
+        assert_safe(drawn_text(app), literal=("i-0bbb[red]n[/]", "[@click=app.quit]quit[/]"))
