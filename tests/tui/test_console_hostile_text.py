@@ -222,15 +222,28 @@ async def test_timeline_rows_and_detail_draw_no_controls() -> None:
         assert_safe(drawn_text(app), literal=(*LITERALS, "Takeover HADR on db2a [verified]"))
 
 
-async def test_alarm_names_reasons_and_topics_draw_as_text() -> None:
+async def test_alarm_names_reasons_topics_and_history_draw_as_text() -> None:
     from alarms.fake_alarm_service import NOW, FakeAlarmService
 
+    from screens.alarm_dialogs import AlarmHistoryScreen, TestFireConfirm
     from screens.alarms import AlarmsScreen
 
-    service = FakeAlarmService()
+    class HostileAlarms(FakeAlarmService):
+        async def topic_subscriptions(self, topic):
+            return [
+                dataclasses.replace(s, endpoint=f"{s.endpoint}{NAME}")
+                for s in await super().topic_subscriptions(topic)
+            ]
+
+        async def alarm_history(self, name):
+            history = await super().alarm_history(name)
+            return taint(history, {"Alarm updated": f"Alarm {ERR} updated", "{}": f'{{"x": "{ERR}"}}'})
+
+    service = HostileAlarms()
     service.alarms = [
         dataclasses.replace(a, name=f"{a.name}{NAME}", reason=f"{ERR}", metric_name=f"M{NAME}",
-                            log_group=f"g{NAME}", alarm_actions=tuple(f"{t}{NAME}" for t in a.alarm_actions))
+                            log_group=f"g{NAME}", alarm_actions=tuple(f"{t}{NAME}" for t in a.alarm_actions),
+                            actions_enabled=True)
         for a in service.alarms
     ]  # fmt: skip
     app = hostile_app()
@@ -238,8 +251,28 @@ async def test_alarm_names_reasons_and_topics_draw_as_text() -> None:
         await polled(pilot)
         app.push_screen(AlarmsScreen(app.clusters[0], service, poll_interval=0, clock=lambda: NOW))
         await settle(pilot)
-        assert isinstance(app.screen, AlarmsScreen) and app.screen.alarms
+        screen = app.screen
+        assert isinstance(screen, AlarmsScreen) and screen.alarms
         assert_safe(drawn_text(app), literal=("[red]n[/]", "[@click=app.quit]quit[/]"))
+        screen.table.focus()
+        ok = next(
+            i
+            for i, a in enumerate(screen.alarms)
+            if a.state == "OK" and a.actions_enabled and a.alarm_actions
+        )
+        screen.table.move_cursor(row=ok)  # an alarm in OK: its test-fire notifies, naming the subscribers
+        await settle(pilot)
+        await pilot.press("f")
+        await settle(pilot)
+        assert isinstance(app.screen, TestFireConfirm)
+        print(drawn_text(app))
+        assert_safe(drawn_text(app), literal=("example.com[red]n[/]",))
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("h")
+        await settle(pilot)
+        assert isinstance(app.screen, AlarmHistoryScreen)
+        assert_safe(drawn_text(app), literal=("[@click=app.quit]quit[/]",))
 
 
 async def test_failover_screen_draws_names_and_errors_as_text(tmp_path) -> None:
