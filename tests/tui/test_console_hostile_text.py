@@ -265,7 +265,6 @@ async def test_alarm_names_reasons_topics_and_history_draw_as_text() -> None:
         await pilot.press("f")
         await settle(pilot)
         assert isinstance(app.screen, TestFireConfirm)
-        print(drawn_text(app))
         assert_safe(drawn_text(app), literal=("example.com[red]n[/]",))
         await pilot.press("escape")
         await settle(pilot)
