@@ -364,3 +364,27 @@ async def test_logs_screen_and_insights_results_draw_aws_names_and_messages_as_t
         await settle(pilot)
         # the result row's stream (an AWS name) and message are in the detail, markup as text
         assert_safe(drawn_text(app), literal=("i-0bbb[red]n[/]", "[@click=app.quit]quit[/]"))
+
+
+async def test_setup_proof_page_draws_event_messages_as_text(tmp_path) -> None:
+    from wizard.wizard_app import fixed_cluster, proof_events, scripted_prove, services_for
+    from wizard_harness import NoHosts
+
+    from screens.setup_monitoring import SetupMonitoringScreen
+
+    events = taint(proof_events(ok=False), {"NOSUCHWORD": ERR, "db2-db-worker-audit-log": f"group{NAME}"})
+    cluster = fixed_cluster()
+    services = services_for(cluster, NoHosts(), tmp_path, prove=scripted_prove(events))
+    app = hostile_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await polled(pilot)
+        app.push_screen(SetupMonitoringScreen(cluster, services, page="proof"))
+        await settle(pilot)
+        app.screen.query_one("#wizard-pages").focus()
+        await pilot.press("f")
+        for _ in range(100):
+            await pilot.pause(0.02)
+            if "metric never ticked" in drawn_text(app):
+                break
+        await settle(pilot)
+        assert_safe(drawn_text(app), literal=("group[red]n[/]", "[@click=app.quit]quit[/]"))
