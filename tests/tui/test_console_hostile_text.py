@@ -126,6 +126,20 @@ def test_the_checks_see_what_they_look_for() -> None:
     assert HOST_B in status.host_errors and ERR in status.host_errors[HOST_B].message
 
 
+def test_panel_text_drops_escape_sequences_whole_from_parsed_values() -> None:
+    """Panels built from parsed tool values lose a whole escape sequence, not only its ESC (the render
+    filter alone would leave "]0;pwned[2J" on screen)."""
+    from tui.widgets.panel_text import render_hadr, render_nodes, render_qnetd, render_resources
+
+    status = taint(fx.no_quorum(), SWAPS)
+    crm = status.crm.value
+    texts = [render_nodes(crm).plain, render_resources(crm, [n.name for n in crm.nodes]).plain,
+             render_qnetd(status.qnetd.value).plain, render_hadr(status.hadr[HOST_B].value).plain]  # fmt: skip
+    assert "db2b[red]n[/]" in texts[0]
+    for text in texts:
+        assert "pwned" not in text and "[2J" not in text and not FORBIDDEN.search(text.replace("\n", " "))
+
+
 async def test_status_screen_panels_topology_header_banner_and_details_draw_no_controls() -> None:
     from screens.panel_detail import PanelDetailScreen, VerdictDetailScreen
     from screens.status import StatusScreen
