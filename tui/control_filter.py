@@ -21,6 +21,9 @@ class ControlCharacterFilter(LineFilter):
     """Removes control characters (text_safety.drawable) from every text segment of a rendered line."""
 
     def apply(self, segments: list[Segment], background: Color) -> list[Segment]:
+        whole = "".join(segment.text for segment in segments if not segment.control)
+        if drawable(whole) is whole:  # the usual line: one check, nothing to remove
+            return segments
         cleaned = None
         for index, segment in enumerate(segments):
             if segment.control:

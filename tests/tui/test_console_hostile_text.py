@@ -126,6 +126,26 @@ def test_the_checks_see_what_they_look_for() -> None:
     assert HOST_B in status.host_errors and ERR in status.host_errors[HOST_B].message
 
 
+def test_bidi_overrides_are_removed_and_the_render_filter_keeps_widths_and_control_segments() -> None:
+    from rich.cells import cell_len
+    from rich.segment import ControlType, Segment
+
+    from services.text_safety import drawable, is_safe, safe_text
+    from tui.control_filter import ControlCharacterFilter
+
+    assert safe_text("admin\u202egnp.exe\u2066x\u2069") == "admingnp.exex" and not is_safe("a\u200fb")
+    assert drawable("a\tb\nc\x1b[2Jd\x85") == "abc[2Jd"  # laid-out text: no tab or newline either
+    clean = "plain — ünïcode"
+    assert drawable(clean) is clean
+    cursor = Segment("", None, [(ControlType.CURSOR_MOVE_TO, 1, 2)])
+    line = [Segment("db2b\x1b]0;t\x07\u202e"), cursor, Segment("ok")]
+    out = ControlCharacterFilter().apply(line, None)
+    assert out == [Segment("db2b]0;t"), cursor, Segment("ok")]
+    assert sum(cell_len(s.text) for s in out) == sum(cell_len(s.text) for s in line)  # the layout is kept
+    untouched = [Segment("fine"), Segment(" text")]
+    assert ControlCharacterFilter().apply(untouched, None) is untouched
+
+
 def test_panel_text_drops_escape_sequences_whole_from_parsed_values() -> None:
     """Panels built from parsed tool values lose a whole escape sequence, not only its ESC (the render
     filter alone would leave "]0;pwned[2J" on screen)."""
