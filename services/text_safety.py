@@ -28,9 +28,9 @@ _BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
 _CONTROLS = re.compile(rf"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}]")
 # What may never be drawn in a laid-out line (the console's cells): the same plus newline and tab
 _LINE_CONTROLS = re.compile(rf"[\x00-\x1f\x7f-\x9f{_BIDI}]")
+# Printable ASCII (plus newline and tab for safe text): what bytes.translate deletes to find anything else.
 _PRINTABLE_ASCII = bytes(range(0x20, 0x7F))
-# Printable ASCII plus newline and tab: what bytes.translate deletes to find anything else in ASCII text.
-_SAFE_ASCII = bytes(range(0x20, 0x7F)) + b"\n\t"
+_SAFE_ASCII = _PRINTABLE_ASCII + b"\n\t"
 
 
 def is_safe(text: str) -> bool:

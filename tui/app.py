@@ -106,9 +106,8 @@ class Db2OpsApp(App[int]):
         toasts: bool = True,
     ) -> None:
         super().__init__()
-        self._control_filter = (
-            ControlCharacterFilter()
-        )  # one instance: strips cache filtered lines per filter
+        # one instance for the app's life: each rendered line caches its filtered form per filter
+        self._control_filter = ControlCharacterFilter()
         if context is None:
             if inventory is None:
                 raise TypeError("Db2OpsApp needs an inventory or a context")
