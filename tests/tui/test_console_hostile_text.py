@@ -5,7 +5,9 @@ sequence, a C0/C1 control or a bidi override, and markup in a name ("[red]x[/]",
 
 The screens run inside the real Db2OpsApp (its render filter is part of what is proved) on data where every
 name and message carries those sequences; what is checked is the screen as drawn (the compositor's output,
-as in a screenshot), so a new widget that shows outside text is covered without being named here.
+as in a screenshot, modals over their screens), so a widget added to these screens is covered without being
+named here. drawn_text reads the compositor as App.export_screenshot does (Textual internals: a rename there
+fails these tests loudly, it cannot make them pass).
 """
 
 from __future__ import annotations
@@ -105,7 +107,8 @@ def hostile_app(*clusters: str, scenario: str = "host_unreachable") -> Db2OpsApp
 
 
 async def settle(pilot: Pilot) -> None:
-    """Let the screens' workers (loads, the first status read) finish and the screen redraw."""
+    """Give the screens' workers (loads, reads from the fakes) time to finish and the screen time to redraw
+    (the app's poll loop never ends, so its workers are not awaited)."""
     for _ in range(5):
         await pilot.pause(0.02)
 
