@@ -425,3 +425,46 @@ async def test_setup_proof_page_draws_event_messages_as_text(tmp_path) -> None:
                 break
         await settle(pilot)
         assert_safe(drawn_text(app), literal=("group[red]n[/]", "[@click=app.quit]quit[/]"))
+
+
+async def test_ha_wizard_plan_view_draws_db2cm_output_and_stderr_as_text(tmp_path) -> None:
+    from ha_setup.ha_wizard_app import fixed_cluster, services_for
+    from wizard_harness import NoHosts, failed_run
+
+    from screens.setup_ha import SetupHaScreen
+    from services.plans import StepResult
+    from tui.widgets.plan_page import PlanPage
+    from tui.widgets.plan_view import PlanSteps
+
+    listing = f"Cluster Status\nDomain information:\nDomain name = lab{NAME}\nNode {HOST_B} Offline {ERR}"
+
+    async def run_plan(plan, ctx, *, mode, progress=None, confirm=None, state_dir=None):
+        steps = [StepResult(s.id, s.title, s.target, s.explain) for s in plan.steps]
+        for result in steps:
+            result.status, result.message = "planned", "would run"
+        steps[-1].status, steps[-1].message = "failed", f"db2cm -list said:\n{listing}"
+        return failed_run(plan, mode, steps, steps[-1].step_id, f"db2cm failed: {ERR}")
+
+    cluster = fixed_cluster()
+    services = services_for(NoHosts(), tmp_path, run_plan=run_plan)
+    app = hostile_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await polled(pilot)
+        app.push_screen(SetupHaScreen(cluster, services, page="plan"))
+        await settle(pilot)
+        screen = app.screen
+        screen.query_one("#wizard-pages").focus()
+        await pilot.press("d")
+        page = screen.query_one(PlanPage)
+        for _ in range(300):
+            await pilot.pause(0.02)
+            if page.last_result is not None:
+                break
+        await settle(pilot)
+        steps = screen.query_one(PlanSteps)
+        steps.focus()
+        steps.move_cursor(row=steps.row_count - 1)
+        await settle(pilot)
+        text = drawn_text(app)
+        assert "db2cm -list said" in text
+        assert_safe(text, literal=("[@click=app.quit]quit[/]", "lab[red]n[/]"))
