@@ -19,6 +19,7 @@ from services.alarms.mute import MuteRequest, MuteRequestError, format_utc, make
 from services.alarms.service import AlarmHistory, AlarmServiceError, AlarmView, SubscriptionView
 from services.alarms.steps import AlarmEditError, check_period, check_threshold
 from services.words import plural
+from tui.widgets.plain_text import plain, plain_cells
 
 DIALOG_CSS = """
 .alarm-dialog { width: 78; height: auto; max-height: 90%; padding: 1 2; border: thick $warning;
@@ -67,7 +68,8 @@ class TestFireConfirm(ModalScreen[bool]):
                 "This is a TEST. db2ops sets the alarm to ALARM now (SetAlarmState, reason "
                 '"db2ops test-fire by <you>"); when that changes its state CloudWatch runs its actions. '
                 f"{who} CloudWatch puts the alarm back at its next evaluation (about a minute). "
-                "The change is written to the operator journal."
+                "The change is written to the operator journal.",
+                markup=False,  # subscription endpoints come from AWS
             )
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="cancel")
@@ -217,7 +219,7 @@ class EditAlarmModal(ModalScreen[tuple[float, int] | None]):
             yield Input(f"{a.threshold:g}", id="threshold")
             yield Label("Period (seconds): 10, 20, 30 or a multiple of 60")
             yield Input(str(a.period), id="period")
-            yield Static("", id="edit-error", classes="error")
+            yield Static("", id="edit-error", classes="error", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="cancel")
                 yield Button("Save", id="save", variant="primary")
@@ -246,7 +248,7 @@ class EditAlarmModal(ModalScreen[tuple[float, int] | None]):
                 f"note: {period} s is a high-resolution alarm; a metric-filter metric has one datapoint "
                 "a minute, so it will sit in INSUFFICIENT_DATA or flap"
             )
-        self.query_one("#edit-error", Static).update("\n".join(problems))
+        self.query_one("#edit-error", Static).update(plain("\n".join(problems)))
         ok = threshold is not None and period is not None
         self.query_one("#save", Button).disabled = not ok
         return (threshold, period) if ok else None  # type: ignore[return-value]
@@ -333,9 +335,9 @@ class AlarmHistoryScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="alarm-dialog"):
             yield Label(f"History of {self.alarm_name}", classes="title", id="history-title", markup=False)
-            yield Static("loading…", id="history-status")
+            yield Static("loading…", id="history-status", markup=False)
             yield DataTable(id="history-table", cursor_type="row", zebra_stripes=True)
-            yield Static("", id="history-detail")
+            yield Static("", id="history-detail", markup=False)
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
@@ -358,13 +360,13 @@ class AlarmHistoryScreen(ModalScreen[None]):
         self.history = history
         lab = " (lab: recorded by the lab's CloudWatch evaluator)" if history.source == "lab" else ""
         self.query_one("#history-status", Static).update(
-            f"{plural(len(history.items), 'entry', 'entries')}, newest first{lab}"
+            plain(f"{plural(len(history.items), 'entry', 'entries')}, newest first{lab}")
         )
         table = self.query_one(DataTable)
         table.clear()
         for i, item in enumerate(history.items):
             when = _utc(item.timestamp)
-            table.add_row(when, item.kind, item.summary, key=str(i))
+            table.add_row(*plain_cells(when, item.kind, item.summary), key=str(i))
         if history.items:
             table.focus()
 

@@ -52,6 +52,7 @@ from tui.screen_registry import ScreenUnavailable, register_screen
 from tui.widgets.fit_size import fit_size
 from tui.widgets.fitted_footer import FittedFooter
 from tui.widgets.header import ConsoleHeader
+from tui.widgets.plain_text import plain, plain_cells
 
 STATE_STYLE = {
     "ALARM": ("▲ ALARM", "bold red"),
@@ -144,7 +145,7 @@ class AlarmsScreen(Screen[None]):
         with Horizontal(id="alarm-bottom"):
             with Vertical(id="alarm-detail"):
                 yield Static("", id="alarm-detail-text")
-                yield Static("", id="alarm-spark-label")
+                yield Static("", id="alarm-spark-label", markup=False)
                 yield Sparkline([], id="alarm-spark")
             yield Static("", id="alarms-side")
         yield FittedFooter()
@@ -267,13 +268,15 @@ class AlarmsScreen(Screen[None]):
             name = Text(a.name, "bold" if a.ours else "")
             spark = [mini_spark(self.sparks.get(a.name, []))] if self.with_spark_column else []
             table.add_row(
-                Text(label, style),
-                human_age(a.age(now)),
-                name,
-                actions,
-                *spark,
-                filt,
-                _short(a.reason, 60),
+                *plain_cells(
+                    Text(label, style),
+                    human_age(a.age(now)),
+                    name,
+                    actions,
+                    *spark,
+                    filt,
+                    _short(a.reason, 60),
+                ),
                 key=a.name,
             )
         if keep is not None and keep in {a.name for a in self.alarms}:
@@ -394,7 +397,9 @@ class AlarmsScreen(Screen[None]):
         detail.update(text)
         values = self.sparks.get(a.name, [])
         peak = max(values) if values else 0
-        label.update(f"{a.metric_name} over the last {self.spark_hours:g} h{lab}: peak {peak:g} per bucket")
+        label.update(
+            plain(f"{a.metric_name} over the last {self.spark_hours:g} h{lab}: peak {peak:g} per bucket")
+        )
         spark.data = values or [0.0]
         self._render_side(a)
 

@@ -44,6 +44,7 @@ from tui.screen_registry import ScreenUnavailable, register_screen
 from tui.widgets.fit_size import fit_size
 from tui.widgets.fitted_footer import FittedFooter
 from tui.widgets.header import ConsoleHeader
+from tui.widgets.plain_text import plain
 from tui.widgets.plan_view import PlanSteps, render_dry_run
 
 if TYPE_CHECKING:
@@ -117,10 +118,10 @@ class FailoverScreen(Screen[None]):
         c = self.cluster
         yield ConsoleHeader("failover", c)
         with VerticalScroll(id="fo-body"):
-            yield Static("", id="fo-title")
+            yield Static("", id="fo-title", markup=False)
             with Vertical(id="fo-options"):
                 with Horizontal():
-                    hosts = [(h.name, h.name) for h in c.db_hosts]
+                    hosts = [(plain(h.name), h.name) for h in c.db_hosts]  # a prompt str is markup
                     yield Select(hosts, id="fo-target", prompt="target", compact=True)
                     yield Select(KIND_OPTIONS, id="fo-kind", value="planned", allow_blank=False, compact=True)
                 with Horizontal():

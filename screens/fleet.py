@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer
+from textual.widgets import DataTable
 
 from services.alarms.model import cluster_alarm_prefix
 from services.status.incident import build_headline
@@ -19,8 +19,10 @@ from services.status.poll import STALE_FACTOR, ClusterFeed
 from services.words import plural
 from tui.screen_registry import register_screen
 from tui.widgets.banner import banner_text
+from tui.widgets.fitted_footer import FittedFooter
 from tui.widgets.format import fit_text, format_age
 from tui.widgets.header import ConsoleHeader
+from tui.widgets.plain_text import plain_cells
 
 if TYPE_CHECKING:
     from tui.app import Db2OpsApp
@@ -177,7 +179,7 @@ class FleetScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield ConsoleHeader("fleet")
         yield FleetTable(id="fleet-table", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield FittedFooter()
 
     def on_mount(self) -> None:
         self._layout: dict[str, int] = {}
@@ -234,9 +236,9 @@ class FleetScreen(Screen[None]):
         for name, feed in feeds.items():
             cells = fleet_row(feed, now, interval, self._layout)
             if name not in table.rows:
-                table.add_row(*cells, key=name)
+                table.add_row(*plain_cells(*cells), key=name)
             else:
-                for column, value in zip(table.columns, cells, strict=True):
+                for column, value in zip(table.columns, plain_cells(*cells), strict=True):
                     table.update_cell(name, column, value)
         ranks = {name: fleet_rank(feed) for name, feed in feeds.items()}
         shown = [str(row.key.value) for row in table.ordered_rows]

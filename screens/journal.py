@@ -27,6 +27,7 @@ from tui.screen_registry import register_screen
 from tui.widgets.fit_size import fit_size
 from tui.widgets.fitted_footer import FittedFooter
 from tui.widgets.header import ConsoleHeader
+from tui.widgets.plain_text import plain, plain_cells
 
 _RESULT_STYLE = {"verified": "$text-success", "applied": "$text-success", "failed": "bold $text-error"}
 _RESULT_WORD = {"verified": "✓ verified", "applied": "✓ applied", "failed": "✗ failed"}
@@ -148,7 +149,7 @@ class JournalScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield ConsoleHeader("journal")
-        yield Static("loading the journal…", id="journal-summary")
+        yield Static("loading the journal…", id="journal-summary", markup=False)
         with Horizontal(id="journal-body"):
             yield DataTable(id="journal-table", cursor_type="row", zebra_stripes=True)
             with VerticalScroll(id="journal-detail-scroll"):
@@ -190,7 +191,9 @@ class JournalScreen(Screen[None]):
         for index, e in enumerate(self.shown):
             result = Content.styled(_RESULT_WORD.get(e.result, e.result), _RESULT_STYLE.get(e.result, ""))
             when = e.when.replace("T", " ").rstrip("Z")
-            table.add_row(when, e.who, e.cluster, e.plan, e.step_id, e.target, result, key=str(index))
+            table.add_row(
+                *plain_cells(when, e.who, e.cluster, e.plan, e.step_id, e.target, result), key=str(index)
+            )
         self._summary()
         self._show_detail(self.shown[0] if self.shown else None)
 
@@ -203,7 +206,7 @@ class JournalScreen(Screen[None]):
         ]
         if self.problems:
             bits.append(f"⚠ {plural(len(self.problems), 'unreadable line')} skipped: {self.problems[0]}")
-        self.query_one("#journal-summary", Static).update(" · ".join(bits))
+        self.query_one("#journal-summary", Static).update(plain(" · ".join(bits)))
 
     def _show_detail(self, entry: JournalEntry | None) -> None:
         self.query_one("#journal-detail", Static).update(entry_detail(entry))

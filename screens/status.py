@@ -15,6 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Static
 
 from services.inventory.model import Cluster
@@ -128,7 +129,7 @@ class StatusScreen(Screen[None]):
         from screens.panel_detail import PanelDetailScreen
 
         panel = message.panel
-        title = f"{panel.border_title} — {self.cluster.name}"
+        title = f"{panel.title_text} — {self.cluster.name}"
         self.app.push_screen(PanelDetailScreen(title, panel.views, self.app.now()))
 
     def on_verdict_banner_details_requested(self, message: VerdictBanner.DetailsRequested) -> None:
@@ -209,9 +210,9 @@ class StatusScreen(Screen[None]):
         """Order the per-host panels of class `kind` live first, stale after, inventory order within
         each (a dead old primary's panel must not be the first HADR panel read)."""
         panels = list(self.query(f"StatusPanel.{kind}").results(StatusPanel))
-        if not panels or panels[0].parent is None:
+        row = panels[0].parent if panels else None
+        if not isinstance(row, Widget):
             return
-        row = panels[0].parent
         ids = [f"{kind}-{css_id(h.name)}" for h in self.cluster.db_hosts]
         per_host = [p for p in panels if p.id in ids]
         wanted = sorted(per_host, key=lambda p: (p.has_class("-stale"), ids.index(p.id or "")))

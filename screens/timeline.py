@@ -33,6 +33,7 @@ from tui.screen_registry import ScreenUnavailable, register_screen
 from tui.widgets.fit_size import fit_size
 from tui.widgets.fitted_footer import FittedFooter
 from tui.widgets.header import ConsoleHeader
+from tui.widgets.plain_text import plain_cells
 from tui.write_export import write_export
 
 if TYPE_CHECKING:
@@ -265,7 +266,7 @@ class TimelineScreen(Screen[None]):
             for i, e in enumerate(self.shown):
                 word, style = _SEV_LOOK.get(e.severity.value, (e.severity.value, ""))
                 stamp = e.stamp().partition(" ")[2] if narrow else e.stamp()  # the detail keeps the date
-                table.add_row(stamp, e.source, Content.styled(word, style), e.title, key=str(i))
+                table.add_row(*plain_cells(stamp, e.source, Content.styled(word, style), e.title), key=str(i))
             if self.shown:
                 table.move_cursor(row=len(self.shown) - 1)
         self.query_one("#tl-filters", Static).update(self.filters_content())

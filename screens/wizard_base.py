@@ -61,7 +61,7 @@ class ParamField(Horizontal):
         with Vertical():
             yield Input(self.value, id=f"param-{self.spec.name}", select_on_focus=False, compact=True)
             hint = self.hint_text()
-            yield Static(hint, classes="hint" if hint else "hint -empty")
+            yield Static(hint, classes="hint" if hint else "hint -empty", markup=False)
 
     def hint_text(self, error: str = "") -> str:
         """Return the line under the input: the error (⚠ …), else the hint and the choices."""
@@ -176,7 +176,7 @@ class WizardScreen(Screen[None]):
                     classes="wizard-page",
                 )
                 yield from self.extra_pages()
-        yield Static("", id="wizard-error")
+        yield Static("", id="wizard-error", markup=False)
         yield FittedFooter()
 
     def on_resize(self, event: events.Resize) -> None:

@@ -2,8 +2,10 @@
 
 A host name or a remote error can carry terminal escape sequences: `\\x1b]0;pwned\\x07` retitles the
 operator's terminal, CSI sequences move the cursor or hide text, and a C1 control does the same on some
-terminals. `safe_text` removes every escape sequence and every C0/C1 control character except newline and
-tab, so what is printed is what was received, minus what would drive the terminal.
+terminals. Bidi controls (U+202E RIGHT-TO-LEFT OVERRIDE and kin) make a terminal show characters in another
+order than they are ("trojan source"), so a name could read as something it is not. `safe_text` removes every
+escape sequence, every C0/C1 control character except newline and tab and every bidi control, so what is
+printed is what was received, minus what would drive the terminal or reorder the text.
 """
 
 from __future__ import annotations
@@ -21,9 +23,14 @@ _ESCAPES = re.compile(
     r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c\n]{0,4096}(?:\x07|\x1b\\|\x9c)?"
     r"|\x1b[ -/]*[0-~]?"  # any other ESC sequence (charset selection, keypad mode, ...)
 )
-_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-# Printable ASCII plus newline and tab: what bytes.translate deletes to find anything else in ASCII text.
-_SAFE_ASCII = bytes(range(0x20, 0x7F)) + b"\n\t"
+# C0 (but \n, \t), DEL, C1, and the bidi controls: ALM, LRM, RLM, LRE..RLO, LRI..PDI
+_BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_CONTROLS = re.compile(rf"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}]")
+# What may never be drawn in a laid-out line (the console's cells): the same plus newline and tab
+_LINE_CONTROLS = re.compile(rf"[\x00-\x1f\x7f-\x9f{_BIDI}]")
+# Printable ASCII (plus newline and tab for safe text): what bytes.translate deletes to find anything else.
+_PRINTABLE_ASCII = bytes(range(0x20, 0x7F))
+_SAFE_ASCII = _PRINTABLE_ASCII + b"\n\t"
 
 
 def is_safe(text: str) -> bool:
@@ -43,6 +50,19 @@ def safe_text(text: object) -> str:
     if is_safe(value):  # the usual case (one scan, no copy): nothing to strip
         return value
     return _CONTROLS.sub("", _ESCAPES.sub("", value))
+
+
+def drawable(text: str) -> str:
+    """Return `text` without any control character, newline and tab included: for text already laid out in
+    terminal cells (the console's render filter), where every one of them is zero cells wide, so removing
+    them keeps the layout. Escape sequences are not removed whole here (their printable part has a width):
+    what is left of one is shown as text, harmless."""
+    if text.isascii():
+        if not text.encode("ascii").translate(None, _PRINTABLE_ASCII):
+            return text
+    elif _LINE_CONTROLS.search(text) is None:
+        return text
+    return _LINE_CONTROLS.sub("", text)
 
 
 def safe_line(text: object) -> str:

@@ -9,13 +9,14 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from textual.app import App
 from textual.binding import Binding
+from textual.filter import LineFilter
 from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 from textual.signal import Signal
@@ -29,6 +30,7 @@ from services.text_safety import safe_line, safe_text
 from themes.themes import CSS_PATH, THEMES, next_theme, resolve_theme
 from tui import screen_registry
 from tui.backends import extras_chooser, insights_engine_for
+from tui.control_filter import ControlCharacterFilter
 from tui.event_toasts import EventToasts
 from tui.host_keys import HostKeyQuestions
 
@@ -96,6 +98,11 @@ class Db2OpsApp(App[int]):
         if self._notifications and self.screen_stack:
             place_toasts(self.screen)
 
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        """Textual's filters plus the control-character guard: nothing drawn carries an escape sequence,
+        a C0/C1 control or a bidi override, whatever widget built it (control_filter)."""
+        return [*super().get_line_filters(), self._control_filter]
+
     def __init__(
         self,
         inventory: Inventory | None = None,
@@ -111,6 +118,8 @@ class Db2OpsApp(App[int]):
         toasts: bool = True,
     ) -> None:
         super().__init__()
+        # one instance for the app's life: each rendered line caches its filtered form per filter
+        self._control_filter = ControlCharacterFilter()
         if context is None:
             if inventory is None:
                 raise TypeError("Db2OpsApp needs an inventory or a context")

@@ -12,6 +12,7 @@ from textual.widgets import Static
 
 from tui.widgets.banner import short_message
 from tui.widgets.format import format_clock
+from tui.widgets.plain_text import plain
 
 if TYPE_CHECKING:  # types only: the status model stays off the first frame
     from services.status.events import StatusEvent
@@ -73,7 +74,7 @@ class EventsLog(VerticalScroll):
         self._count = version
         items = list(events)
         self.set_class(not items, "-empty")  # a short terminal hides the panel until something happened
-        self.border_title = f"Events ({len(items)})"
+        self.border_title = plain(f"Events ({len(items)})")
         body = self.query_one("#events-body", Static)
         if not items:
             body.update(Content.styled("no state changes yet", "$text-muted"))

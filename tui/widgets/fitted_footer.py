@@ -44,7 +44,7 @@ class FittedFooter(Footer):
     def compose(self) -> Iterable[Widget]:
         widgets = list(super().compose())
         width = self.app.size.width
-        palette = [w for w in widgets if w.has_class("-command-palette")]
+        palette = [w for w in widgets if isinstance(w, FooterKey) and w.has_class("-command-palette")]
         if width < PALETTE_MIN_WIDTH:
             palette = []
         keys = [w for w in widgets if isinstance(w, FooterKey) and not w.has_class("-command-palette")]

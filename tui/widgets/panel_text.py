@@ -19,6 +19,7 @@ from services.cluster_model import (
     QnetdStatus,
     QuorumStatus,
 )
+from services.text_safety import safe_line
 from services.words import plural
 from tui.widgets.format import format_bytes, format_clock
 
@@ -32,7 +33,13 @@ Line = list[str | tuple[str, str]]
 
 
 def _join(lines: list[Line]) -> Content:
-    return Content("\n").join(Content.assemble(*line) for line in lines)
+    # Every panel line passes here: parsed tool values (node, resource, qnetd cluster names, HADR fields) lose
+    # escape sequences whole (the render filter would leave their printable rest, "[2J", on screen).
+    return Content("\n").join(Content.assemble(*(_safe(part) for part in line)) for line in lines)
+
+
+def _safe(part: str | tuple[str, str]) -> str | tuple[str, str]:
+    return safe_line(part) if isinstance(part, str) else (safe_line(part[0]), part[1])
 
 
 def node_state(node: CrmNode | None) -> tuple[str, str]:

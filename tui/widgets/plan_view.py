@@ -18,6 +18,7 @@ from services.plans import Plan, PlanResult, StepEvent, StepResult
 from services.plans.step import Action, redact
 from services.words import plural
 from tui.widgets.fit_size import NARROW_COLUMNS
+from tui.widgets.plain_text import plain_cell, plain_cells
 from tui.widgets.yes_no_modal import YesNoModal, yes_no_css
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
@@ -138,7 +139,7 @@ class PlanSteps(DataTable):
         self.statuses, self.phases, self.messages = {}, {}, {}
         for step in plan.steps:
             self.statuses[step.id] = ""
-            self.add_row(status_cell(""), step.id, step.target, step.title, key=step.id)
+            self.add_row(*plain_cells(status_cell(""), step.id, step.target, step.title), key=step.id)
 
     def on_step_event(self, event: StepEvent) -> None:
         """Update the row of `event.step_id` (unknown ids are ignored)."""
@@ -158,7 +159,7 @@ class PlanSteps(DataTable):
             self.statuses[step.step_id] = step.status
             self.phases[step.step_id] = ""
             self.messages[step.step_id] = step.message
-            self.update_cell(step.step_id, "target", step.target)
+            self.update_cell(step.step_id, "target", plain_cell(step.target))
             self._redraw(step.step_id)
 
     @property

@@ -18,6 +18,7 @@ from textual.widgets import Static
 
 from services.status.poll import PartView
 from tui.widgets.format import format_age, short_error
+from tui.widgets.plain_text import plain
 from tui.widgets.stale_text import last_seen_line
 
 LAST_KNOWN = "last known values, not live:"
@@ -63,7 +64,8 @@ class StatusPanel(Static, can_focus=True):
 
     def __init__(self, title: str, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
-        self.border_title = title
+        self.title_text = title  # as given, for the detail view's title
+        self.border_title = plain(title)
         self.views: tuple[PartView, ...] = ()
 
     def show(
@@ -83,7 +85,7 @@ class StatusPanel(Static, can_focus=True):
         self.views = tuple(views)
         stale = any(v.stale for v in views)
         self.set_class(stale, "-stale")
-        self.border_subtitle = panel_subtitle(views)
+        self.border_subtitle = plain(panel_subtitle(views))
         lines: list[Content] = []
         for text in dict.fromkeys(error_line(v, body is not None) for v in views if v.error):
             lines.append(Content.styled(f"⚠ {text}", "$warning"))

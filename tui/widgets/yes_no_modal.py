@@ -46,7 +46,7 @@ class YesNoModal(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(self.question, id=self.QUESTION_ID)
+            yield Static(self.question, id=self.QUESTION_ID, markup=False)  # names in it are text
             with Horizontal():
                 for label, button_id, variant in self.BUTTONS:
                     yield Button(label, id=button_id, variant=variant, compact=True)
