@@ -46,7 +46,9 @@ class HttpFaults:
     seed: int = 11
     rng: random.Random = field(init=False)
     pattern: bytes = b""  # armed: no fault before a request holding it (see arm)
-    then: str = ""  # what that request triggers: "stall", "drop", "reset", "lose-reply" or "" (fractions only)
+    then: str = (
+        ""  # what that request triggers: "stall", "drop", "reset", "lose-reply" or "" (fractions only)
+    )
     tripped: bool = field(init=False, default=True)
 
     def __post_init__(self) -> None:

@@ -40,12 +40,16 @@ from services.plans import Journal
 from services.settings import Settings
 
 CLUSTER = "lab1"
-STALL_S = 4.0  # ssh_command_timeout_s / aws_call_deadline_s / status_deadline_s of the runs: a stall ends here
-RUN_BOUND_S = 240.0  # a faulted run must end by then (a stalled AWS call alone took 150 s before the deadline)
+STALL_S = 4.0  # ssh_command_timeout_s / status_deadline_s of the runs: a stalled host ends here
+AWS_DEADLINE_S = 8.0  # aws_call_deadline_s: a stalled AWS call ends here (generous for a loaded machine)
+RUN_BOUND_S = (
+    240.0  # a faulted run must end by then (a stalled AWS call alone took 150 s before the deadline)
+)
 SLOW_DELAY_S = 0.02
 SSH_MODES = ("drop", "reset", "stall", "slow")
 AWS_MODES = ("throttle", "500", "throttle-all", "stall", "drop", "reset", "lose-reply")
 MUST_FAIL = {"drop", "reset", "stall", "throttle-all"}
+MUST_PASS = {"slow", "lose-reply"}  # a slow link, and a create whose answer was lost, still complete
 NEXT_STEP_WORDS = ("re-run", "try again")
 
 
@@ -60,6 +64,7 @@ class Case:
     trigger: str  # "before:WORDS" / "after:WORDS" (a host command with each of the comma-separated
     # WORDS as an argument; WORD* within one), or an AWS Action name
     must_fail: bool = False
+    must_pass: bool = False
 
     @property
     def name(self) -> str:
@@ -83,30 +88,37 @@ class CaseResult:
 def _ha_cases() -> list[Case]:
     cases = []
     for mode in SSH_MODES:  # a host command step: the tarball unpacked, the fault before `dnf install`
-        cases.append(Case("ha", "db2b", "pcmk-install@db2b", mode, "before:epel-release*", mode in MUST_FAIL))
+        cases.append(Case("ha", "db2b", "pcmk-install@db2b", mode, "before:epel-release*", *_expect(mode)))
     for mode in SSH_MODES:  # the cluster created, the fault before its verify reads it back
-        cases.append(Case("ha", "db2a", "db2cm-cluster", mode, "after:-create,-cluster", mode in MUST_FAIL))
-    for point, action in (
-        ("src-dst-check@db2a", "ModifyInstanceAttribute"),
-        ("iam-policy", "AttachRolePolicy"),  # after CreatePolicy: the re-run must not create it again
-        ("overlay-route", "CreateRoute"),
+        cases.append(Case("ha", "db2a", "db2cm-cluster", mode, "after:-create,-cluster", *_expect(mode)))
+    for point, action, modes in (
+        ("src-dst-check@db2a", "ModifyInstanceAttribute", AWS_MODES),
+        ("iam-policy", "CreatePolicy", ("stall", "drop", "lose-reply")),
+        ("iam-attach", "AttachRolePolicy", AWS_MODES),  # after CreatePolicy: not created again
+        ("overlay-route", "CreateRoute", AWS_MODES),
     ):
-        for mode in AWS_MODES:
-            cases.append(Case("ha", "aws", point, mode, action, mode in MUST_FAIL))
+        for mode in modes:
+            cases.append(Case("ha", "aws", point, mode, action, *_expect(mode)))
     return cases
+
+
+def _expect(mode: str) -> tuple[bool, bool]:
+    return mode in MUST_FAIL, mode in MUST_PASS
 
 
 def _failover_cases() -> list[Case]:
     cases = []
     for mode in SSH_MODES:  # preflight: the target's CIB constraints read
-        cases.append(Case("failover", "db2b", "preflight", mode, "before:cibadmin,constraints", mode in MUST_FAIL))
+        cases.append(
+            Case("failover", "db2b", "preflight", mode, "before:cibadmin,constraints", *_expect(mode))
+        )
     for mode in SSH_MODES:  # act: the takeover never arrives / arrives and its answer is lost
-        cases.append(Case("failover", "db2b", "act", mode, "before:takeover", mode in MUST_FAIL))
-        cases.append(Case("failover", "db2b", "act-answered", mode, "after:takeover", mode in MUST_FAIL))
+        cases.append(Case("failover", "db2b", "act", mode, "before:takeover", *_expect(mode)))
+        cases.append(Case("failover", "db2b", "act-answered", mode, "after:takeover", *_expect(mode)))
     for mode in ("drop", "stall"):  # verify: the old primary (now the standby) goes away while it polls
         cases.append(Case("failover", "db2a", "verify", mode, "after:takeover"))
-    for mode in ("throttle", "500", "stall", "drop"):  # verify: the route reads of the polls fail
-        cases.append(Case("failover", "aws", "verify", mode, "after:takeover", mode in ("stall", "drop")))
+    for mode in ("throttle-all", "500-all", "stall", "drop"):  # verify: every route read of the polls fails
+        cases.append(Case("failover", "aws", "verify", mode, "after:takeover", True))
     return cases
 
 
@@ -146,7 +158,7 @@ def _settings() -> Settings:
         ssh_connect_timeout_s=STALL_S,
         ssh_command_timeout_s=STALL_S,
         status_deadline_s=STALL_S,
-        aws_call_deadline_s=STALL_S,
+        aws_call_deadline_s=AWS_DEADLINE_S,
         ssh_keepalive_s=0,
     )
 
@@ -171,6 +183,8 @@ def _arm_http(http: HttpFaults, mode: str, pattern: bytes) -> None:
         http.server_error = 0.3
     elif mode == "throttle-all":
         http.throttle = 1.0
+    elif mode == "500-all":
+        http.server_error = 1.0
     http.arm(pattern, mode if mode in ("stall", "drop", "reset", "lose-reply") else "")
 
 
@@ -216,7 +230,9 @@ def _check_journal(result: CaseResult, journal: Journal, report: dict[str, Any])
     for step in steps:
         if step.get("status") not in ("applied", "failed") or not run_id:
             continue
-        if step["status"] == "failed" and step.get("message", "").startswith(("could not check", "cannot build")):
+        if step["status"] == "failed" and step.get("message", "").startswith(
+            ("could not check", "cannot build")
+        ):
             continue  # its check failed: nothing was sent, nothing journaled
         iid = f"{run_id}/{step['id']}"
         intents = [i for i in read.intents if i.intent_id == iid]
@@ -230,7 +246,9 @@ def _check_journal(result: CaseResult, journal: Journal, report: dict[str, Any])
             result.problems.append(f"{step['id']}: report says {sent} was sent, journal says {recorded}")
 
 
-def _check_failure(result: CaseResult, case: Case, code: int | None, report: dict[str, Any], text: str) -> None:
+def _check_failure(
+    result: CaseResult, case: Case, code: int | None, report: dict[str, Any], text: str
+) -> None:
     if code is None:
         return
     if "Traceback" in text:
@@ -239,6 +257,8 @@ def _check_failure(result: CaseResult, case: Case, code: int | None, report: dic
         result.problems.append(f"exit code {code}")
     if case.must_fail and code != 1:
         result.problems.append(f"exit code {code} where the fault must fail the run")
+    if case.must_pass and code != 0:
+        result.problems.append(f"exit code {code} where the run must complete despite the fault")
     if code != 1:
         return
     failed = [s for s in report.get("steps") or [] if s.get("status") == "failed"]
@@ -367,14 +387,18 @@ def no_duplicates_ha(runtime: Any, front: ProxiedLab) -> list[str]:
         routes = [r for r in table["Routes"] if r.get("DestinationCidrBlock") == params.overlay_cidr]
         if len(routes) != 1 or routes[0].get("InstanceId") != cluster.host("db2a").instance_id:
             problems.append(f"{table['RouteTableId']}: overlay routes {routes}")
-    policies = [p for p in iam.list_policies(Scope="Local")["Policies"] if p["PolicyName"] == params.iam_policy_name]
+    policies = [
+        p for p in iam.list_policies(Scope="Local")["Policies"] if p["PolicyName"] == params.iam_policy_name
+    ]
     if len(policies) != 1:
         problems.append(f"{len(policies)} policies named {params.iam_policy_name}")
     for policy in policies:
         versions = iam.list_policy_versions(PolicyArn=policy["Arn"])["Versions"]
         if len(versions) != 1:
             problems.append(f"{policy['Arn']}: {len(versions)} versions")
-        roles = Counter(r["RoleName"] for r in iam.list_entities_for_policy(PolicyArn=policy["Arn"])["PolicyRoles"])
+        roles = Counter(
+            r["RoleName"] for r in iam.list_entities_for_policy(PolicyArn=policy["Arn"])["PolicyRoles"]
+        )
         if not roles or max(roles.values()) != 1:
             problems.append(f"{policy['Arn']} attached {dict(roles)}")
     lab = runtime.clusters[CLUSTER]
@@ -416,7 +440,7 @@ async def _failover(front: ProxiedLab, runner: Any, journal: Journal, state: Pat
 
 
 async def on_target(front: ProxiedLab, target: str = "db2b", tries: int = 20) -> str:
-    """"" once a snapshot over a new pool shows `target` promoted, HADR primary in PEER and the route to
+    """ "" once a snapshot over a new pool shows `target` promoted, HADR primary in PEER and the route to
     it (a few tries: the lab settles in a tick or two), else what is still off."""
     from services.failover.observe import observe
     from services.status.service import gather_cluster_status

@@ -219,10 +219,11 @@ class PlanContext:
     async def _invoke(self, service: str, operation: str, params: dict[str, Any]) -> Any:
         method = snake_case(operation)
         try:
+            # Building a client loads its service model (0.1-0.3 s): in a worker, never on the event loop,
+            # and not on the endpoint's deadline. (Inside the try: a missing profile is a botocore error
+            # with a message of its own.)
+            client = self._clients.get(service) or await asyncio.to_thread(self.client, service)
             async with asyncio.timeout(self.aws_deadline_s) as budget:
-                # Building a client loads its service model (0.1-0.3 s): in a worker, never on the event
-                # loop. (Inside the try: a missing profile is a botocore error with a message of its own.)
-                client = self._clients.get(service) or await asyncio.to_thread(self.client, service)
                 if self.aws_call is not None:
                     return await self.aws_call(client, method, **params)
                 return await _default_call(client, method, **params)
