@@ -278,12 +278,11 @@ def _check_failure(
 
 
 async def _lab(base: Path, *, fresh_ha: bool) -> tuple[Any, ProxiedLab]:
-    from lab.runtime import LabRuntime
-
-    # moto's backends live in this process, shared by every lab it started: a case starts from none
     from moto.moto_api._internal.models import moto_api_backend
 
-    moto_api_backend.reset()
+    from lab.runtime import LabRuntime
+
+    moto_api_backend.reset()  # moto's backends live in this process, shared by every lab it started
     runtime = LabRuntime()
     await runtime.start(1, base_dir=base / "lab", failover_delay_s=0, with_aws=True, fresh_ha=fresh_ha)
     try:

@@ -16,10 +16,10 @@ import time
 from pathlib import Path
 from typing import Any, TextIO, TypeGuard
 
+from services.context import ConsoleContext
 from services.failover.observe import FailoverObservation
 from services.failover.plan import FailoverPlan, build_failover_plan
 from services.failover.preflight import KINDS, FailoverKind, Preflight
-from services.context import ConsoleContext
 from services.failover.steps import OBSERVATION, PREFLIGHT
 from services.inventory.model import Cluster, Inventory
 from services.plans import Journal, PlanContext, StepEvent, WriteRefused, ensure_writable, run_plan
