@@ -77,7 +77,8 @@ class CaseResult:
     problems: list[str] = field(default_factory=list)
     first_code: int | None = None
     first_message: str = ""
-    seconds: float = 0.0
+    seconds: float = 0.0  # the whole case: lab start, faulted run, re-run, checks
+    run_seconds: float = 0.0  # the faulted run alone (a stall ends at its timeout, not minutes later)
     injected: int = 0
 
     @property
@@ -333,7 +334,9 @@ async def run_ha_case(case: Case, base: Path) -> CaseResult:
             def wrap(session: ConsoleContext) -> TriggeredRunner:
                 return TriggeredRunner(session.runner, match, fire, when)
 
+        clock = time.monotonic()
         first = await _guarded(result, "the faulted run", lambda: _setup_ha(front, wrap, journal, state))
+        result.run_seconds = time.monotonic() - clock
         result.injected = front.counts().injected
         if first is not None:
             code, report, text = first
@@ -470,7 +473,9 @@ async def run_failover_case(case: Case, base: Path) -> CaseResult:
         def wrap(session: ConsoleContext) -> TriggeredRunner:
             return TriggeredRunner(session.runner, match, fire, when)
 
+        clock = time.monotonic()
         first = await _guarded(result, "the faulted failover", lambda: _failover(front, wrap, journal, state))
+        result.run_seconds = time.monotonic() - clock
         result.injected = front.counts().injected
         if first is not None:
             code, report, text = first
