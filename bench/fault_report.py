@@ -1,4 +1,5 @@
-"""Fault figures: host kills / SSH drops during live status, then a memory soak (issue 11's standing suite).
+"""Fault figures: host kills / SSH drops during live status, faults during the HA setup and the failover,
+then a memory soak (issue 11's standing suite).
 
 1. Kills: one lab cluster behind tests/fault_proxy.py, the console's refresh loop (StatusPoller over a
    ConsoleContext, as the console runs it) polling it. N times (default 100), one host is killed in turn:
@@ -8,7 +9,14 @@
    it is back (every part good again, with no "refresh now": the pool's own reconnect backoff), and the
    counts of faults injected, crashes (a poll that raised, a loop that died) and untyped errors (a failed
    part without an error, or one only "no_answer"/"poll_failed").
-2. Soak: `db2ops lab --serve --clusters 20` in a subprocess (its log agents on), a feeder subprocess
+2. Plans: every case of tests/plan_faults.py: `setup ha --apply` and `failover --apply` on the lab behind
+   the proxy, a host dropped / reset / stalled / slowed or AWS throttled / failing / stalled / dropped /
+   reset / losing a reply mid-run. Printed per plan and side (host, AWS): the cases tried, how many ended
+   in a clear failed step and how many completed, the failures (a crash, an unclear error, a journal
+   intent without its outcome, a re-run that did not complete, a duplicate resource or cluster object, a
+   failover not on its target after the re-run; each one listed), the faults injected and the time of a
+   faulted run (a stall ends at ssh_command_timeout_s / aws_call_deadline_s, not 150 s).
+3. Soak: `db2ops lab --serve --clusters 20` in a subprocess (its log agents on), a feeder subprocess
    writing put_log_events into the lab's moto at `--rate` records/s, and in this process the refresh loop
    over the 20 clusters plus a log tail of lab1 into a LogStore (the :logs view-model, capped at
    `--log-cap` entries), for `--minutes` standing for 30 (the tail's 10-minute dedup window of event ids
@@ -16,6 +24,7 @@
    window), at the middle and at the end, and the growth after warm-up (the bar: <= 5%).
 
     python bench/fault_report.py [--kills 100] [--minutes 2] [--rate 5000] [--clusters 20] [--no-soak]
+                                 [--no-plans] [--plan-cases NAME ...]
 
 Only 127.0.0.1 is contacted.
 """
@@ -198,6 +207,76 @@ def print_kills(figures: KillFigures, deadline_s: float, out=sys.stdout) -> None
     )
 
 
+# --------------------------------------------------------------------------------------------- plans
+
+
+async def plan_faults(names: list[str] | None = None, out=sys.stdout) -> list:
+    """Run the cases of tests/plan_faults.py (those whose name holds one of `names`, default all), each
+    in its own lab and state directory; print the figures and return the CaseResults."""
+    import plan_faults
+
+    cases = [
+        c
+        for c in plan_faults.HA_CASES + plan_faults.FAILOVER_CASES
+        if not names or any(n in c.name for n in names)
+    ]
+    results = []
+    for case in cases:
+        with tempfile.TemporaryDirectory(prefix="db2ops-planfaults-") as tmp:
+            old_state = os.environ.get("XDG_STATE_HOME")
+            os.environ["XDG_STATE_HOME"] = str(Path(tmp) / "state")
+            try:
+                results.append(await plan_faults.run_case(case, Path(tmp)))
+            finally:
+                if old_state is None:
+                    os.environ.pop("XDG_STATE_HOME", None)
+                else:
+                    os.environ["XDG_STATE_HOME"] = old_state
+    print_plan_faults(results, out)
+    return results
+
+
+def print_plan_faults(results: list, out=sys.stdout) -> None:
+    import plan_faults
+
+    print(
+        f"Faults during plans: host stalls end at ssh_command_timeout_s {plan_faults.STALL_S:g} s, AWS stalls "
+        f"at aws_call_deadline_s {plan_faults.AWS_DEADLINE_S:g} s",
+        file=out,
+    )
+    print(
+        f"  {'plan':<9} {'side':<5} {'cases':>5} {'failed step':>11} {'completed':>9} {'failures':>8} "
+        f"{'injected':>8}  {'faulted run s (median / max)':>28}",
+        file=out,
+    )
+    groups: dict[tuple[str, str], list] = {}
+    for r in results:
+        groups.setdefault((r.case.plan, "aws" if r.case.where == "aws" else "host"), []).append(r)
+    for (plan, side), rs in groups.items():
+        times = [r.run_seconds for r in rs]
+        print(
+            f"  {plan:<9} {side:<5} {len(rs):>5} {sum(r.first_code == 1 for r in rs):>11} "
+            f"{sum(r.first_code == 0 for r in rs):>9} {sum(not r.ok for r in rs):>8} "
+            f"{sum(r.injected for r in rs):>8}  "
+            f"{statistics.median(times):>17.1f} / {max(times):<8.1f}",
+            file=out,
+        )
+    for side in ("host", "aws"):
+        stalls = [
+            r.run_seconds
+            for r in results
+            if r.case.mode == "stall" and (r.case.where == "aws") == (side == "aws")
+        ]
+        if stalls:
+            print(f"  {side} stalls: the faulted run ended in {max(stalls):.1f} s at most", file=out)
+    whole = [r.seconds for r in results]
+    if whole:
+        print(f"  whole cases (lab start, faulted run, re-run, checks): {sum(whole):.0f} s in all", file=out)
+    for r in results:
+        if not r.ok:
+            print(f"  FAILED {r.case.name}: " + " | ".join(p[:300] for p in r.problems), file=out)
+
+
 # ---------------------------------------------------------------------------------------------- soak
 
 
@@ -357,6 +436,8 @@ def main(argv: list[str] | None = None) -> int:
         "--log-cap", type=int, default=20_000, help="entries the log tail keeps (filled in warm-up)"
     )
     parser.add_argument("--no-soak", action="store_true")
+    parser.add_argument("--no-plans", action="store_true", help="skip the HA setup and failover faults")
+    parser.add_argument("--plan-cases", nargs="*", help="only the plan cases whose name holds one of these")
     parser.add_argument(
         "--feed", nargs=4, metavar=("ENDPOINT", "GROUP", "RATE", "SECONDS"), help=argparse.SUPPRESS
     )
@@ -371,6 +452,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.kills:
         figures = asyncio.run(kill_loop(args.kills, deadline_s=args.deadline))
         print_kills(figures, args.deadline)
+    if not args.no_plans:
+        asyncio.run(plan_faults(args.plan_cases))
     if not args.no_soak:
         asyncio.run(soak(args.clusters, args.minutes, args.rate, args.log_cap))
     return 0

@@ -46,6 +46,8 @@ def context_services(context: ConsoleContext, cluster: Cluster | None) -> Failov
             runner=await context.host_runner(),
             journal=context.journal(cluster),
             inventory_source=context.inventory.source,
+            aws_deadline_s=context.settings.aws_call_deadline_s,
+            status_deadline_s=context.settings.status_deadline_s,
         )
 
     async def plan_snapshot(ctx: PlanContext) -> ClusterStatus:

@@ -58,6 +58,8 @@ def context_services(context: ConsoleContext) -> WizardServices:
             runner=await context.host_runner(),
             journal=context.journal(cluster),
             inventory_source=context.inventory.source,
+            aws_deadline_s=context.settings.aws_call_deadline_s,
+            status_deadline_s=context.settings.status_deadline_s,
         )
 
     return WizardServices(

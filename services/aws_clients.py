@@ -27,6 +27,13 @@ LAB_CREDENTIALS = ("lab-access-key", "lab-secret-key")  # moto accepts any; neve
 
 _clients: dict[tuple[str, str, str | None, str | None, bool], Any] = {}
 _lock = threading.Lock()  # boto3 sessions are not thread-safe; the clients they build are
+# The worker thread of a call_abandonable call knows (here) whether its caller gave up on it: botocore's
+# retry loop then makes no further attempt (see _stop_when_abandoned).
+_abandoned = threading.local()
+
+
+class CallAbandoned(Exception):
+    """Raised inside an abandoned call's worker thread to stop botocore retrying it (nobody awaits it)."""
 
 
 def make_client(service: str, aws: AwsSettings) -> Any:
@@ -105,7 +112,20 @@ def _build_client(service: str, aws: AwsSettings, *, status_read: bool = False) 
     )
     # boto3-stubs overload client() on literal service names only; ours come from plans and inventories at
     # run time, and boto3 itself rejects an unknown one (UnknownServiceError).
-    return session.client(service, endpoint_url=aws.endpoint_url, config=config, **credentials)  # type: ignore[call-overload]
+    client = session.client(service, endpoint_url=aws.endpoint_url, config=config, **credentials)  # type: ignore[call-overload]
+    events = client.meta.events
+    events.register_first("before-send", _stop_when_abandoned)
+    events.register_first("needs-retry", _stop_when_abandoned)
+    return client
+
+
+def _stop_when_abandoned(**_: Any) -> None:
+    """botocore hook (before each send and each retry decision): raise CallAbandoned when the caller of
+    this thread's call_abandonable call gave up (its deadline passed), so an abandoned call, a write above
+    all, is not sent again by botocore's retries after the caller reported it timed out."""
+    flag = getattr(_abandoned, "event", None)
+    if flag is not None and flag.is_set():
+        raise CallAbandoned("abandoned by its caller (deadline passed); not retried")
 
 
 # botocore treats {} as "use the environment's proxies"
@@ -142,13 +162,16 @@ async def call(client: Any, method: str, **kwargs: Any) -> Any:
 async def call_abandonable(client: Any, method: str, **kwargs: Any) -> Any:
     """Return `client.<method>(**kwargs)` run in a daemon thread; raises what boto3 raises.
 
-    For reads under a deadline: when the awaiting task is cancelled (the deadline passed), the call is
+    For calls under a deadline: when the awaiting task is cancelled (the deadline passed), the call is
     abandoned, not waited for. asyncio.to_thread's executor threads are joined when asyncio.run() ends and
-    at interpreter exit, so a stalled endpoint would hold `db2ops status` until boto3's own timeouts; a
-    daemon thread holds nothing. Never for writes: an abandoned write may still happen.
+    at interpreter exit, so a stalled endpoint would hold `db2ops status` or a plan until boto3's own
+    timeouts (5 attempts x 30 s); a daemon thread holds nothing. On a client of this module, an abandoned
+    call makes no further attempt (no retry after the deadline), but the attempt in flight when it was
+    abandoned may still reach AWS: a plan step that times out says so, and its re-run checks first.
     """
     loop = asyncio.get_running_loop()
     future: asyncio.Future[Any] = loop.create_future()
+    abandoned = threading.Event()
 
     def settle(outcome: Any, error: BaseException | None) -> None:
         if future.done():  # abandoned (cancelled) meanwhile
@@ -159,6 +182,7 @@ async def call_abandonable(client: Any, method: str, **kwargs: Any) -> Any:
             future.set_result(outcome)
 
     def work() -> None:
+        _abandoned.event = abandoned
         try:
             outcome, error = getattr(client, method)(**kwargs), None
         except BaseException as exc:  # handed to the awaiting task, which decides
@@ -169,7 +193,11 @@ async def call_abandonable(client: Any, method: str, **kwargs: Any) -> Any:
             pass
 
     threading.Thread(target=work, name=f"aws-{method}", daemon=True).start()
-    return await future
+    try:
+        return await future
+    except asyncio.CancelledError:
+        abandoned.set()
+        raise
 
 
 _THROTTLING = {

@@ -60,6 +60,12 @@ class Settings:
     """Seconds a headless read command (`db2ops status`, `db2ops trust`) may take in all before it stops
     with exit 2 and says what did not answer. Plans (`setup`, `failover`) are not cut short by it."""
 
+    aws_call_deadline_s: float = 60.0
+    """Seconds one AWS call of a plan (`setup`, `failover`, the wizards, alarm edits) may take in all,
+    botocore's retries included, before its step fails as timed out (an AWS endpoint that accepts the
+    connection and never answers would otherwise hold the step for 5 attempts x 30 s). The call may still
+    have reached AWS: the re-run checks the step before sending anything again."""
+
     ssh_keepalive_s: float = 15.0
     """Seconds between SSH keepalive probes on idle connections (0 turns them off)."""
 
@@ -87,6 +93,7 @@ _POSITIVE = {
     "ssh_max_output_mb",
     "status_deadline_s",
     "command_deadline_s",
+    "aws_call_deadline_s",
 }
 _NON_NEGATIVE = {"ssh_keepalive_s", "log_max_lines"}
 

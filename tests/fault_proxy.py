@@ -13,6 +13,11 @@ A stalled connection forwards again when it returns to "pass" (what it held is t
 `HttpFaults` (for moto): with `http=HttpFaults(...)`, requests are read one by one and a fraction of them
 answered by the proxy itself with AWS throttling (HTTP 400, the ThrottlingException of the service's wire
 format: JSON for logs, CBOR for CloudWatch, XML for SNS/IAM/EC2) or an HTTP 500, never reaching moto.
+`arm(pattern, then)` starts the faults mid-run: nothing is injected until a request holding `pattern`
+(e.g. b"Action=CreateRoute", the query-protocol body of EC2/IAM) comes; from that request on the fractions
+apply, and `then` ("stall", "drop", "reset") puts the whole proxy in that mode, or ("lose-reply") forwards
+that one request to moto and closes the connection instead of answering (the call happened, the client
+never hears it: botocore retries it).
 Only 127.0.0.1 is ever contacted.
 """
 
@@ -40,14 +45,39 @@ class HttpFaults:
     server_error: float = 0.0
     seed: int = 11
     rng: random.Random = field(init=False)
+    pattern: bytes = b""  # armed: no fault before a request holding it (see arm)
+    then: str = (
+        ""  # what that request triggers: "stall", "drop", "reset", "lose-reply" or "" (fractions only)
+    )
+    tripped: bool = field(init=False, default=True)
 
     def __post_init__(self) -> None:
         if not 0 <= self.throttle + self.server_error <= 1:
             raise ValueError("throttle + server_error must be a fraction between 0 and 1")
         self.rng = random.Random(self.seed)
 
+    def arm(self, pattern: bytes, then: str = "") -> None:
+        """Inject nothing until a request holding `pattern`; then the fractions, and `then` (module doc)."""
+        if then not in ("", "stall", "drop", "reset", "lose-reply"):
+            raise ValueError(f"unknown trigger action {then!r}")
+        self.pattern, self.then, self.tripped = pattern, then, False
+
+    def heal(self) -> None:
+        """No more faults (the fractions to 0, disarmed)."""
+        self.throttle = self.server_error = 0.0
+        self.pattern, self.then, self.tripped = b"", "", True
+
+    def trips(self, request: bytes) -> str | None:
+        """The trigger action when `request` is the armed pattern's first match ("" for fractions only)."""
+        if self.tripped or self.pattern not in request:
+            return None
+        self.tripped = True
+        return self.then
+
     def pick(self) -> str:
         """ "throttle", "500" or "pass" for the next request."""
+        if not self.tripped:
+            return "pass"
         x = self.rng.random()
         if x < self.throttle:
             return "throttle"
@@ -254,7 +284,17 @@ class FaultProxy:
                 head, body = await _read_message(conn.client_reader)
                 if head is None:
                     return
+                action = self.http.trips(head + body)
+                if action in ("stall", "drop", "reset"):
+                    self.set_mode(action)  # every connection, this one included
                 if not await conn.gate():
+                    return
+                if action == "lose-reply":  # moto does it; the answer is lost with the connection
+                    up_writer.write(head + body)
+                    await up_writer.drain()
+                    self.counts.requests_forwarded += 1
+                    await _read_message(up_reader, response=True)
+                    self.counts.dropped += 1
                     return
                 verdict = self.http.pick()
                 if verdict != "pass":

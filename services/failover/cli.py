@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any, TextIO, TypeGuard
 
+from services.context import ConsoleContext
 from services.failover.observe import FailoverObservation
 from services.failover.plan import FailoverPlan, build_failover_plan
 from services.failover.preflight import KINDS, FailoverKind, Preflight
@@ -130,12 +131,13 @@ async def run_failover(
     operator: str | None = None,
     timeout_s: float = 60.0,
     poll_interval_s: float = 0.5,
+    context: ConsoleContext | None = None,
 ) -> int:
     """Run the guided failover headless (dry run, or apply with `confirm`); write to `out`; return the
     exit code (0 ok, 1 refused by the preflight or a failed step, 2 bad input, 3 read-only cluster).
 
-    `runner` defaults to a new services.ssh.pool.SshPool (closed at the end), `journal` to the operator
-    journal. Never raises for expected problems: they become exit codes with the message on `out`.
+    `runner` defaults to `context`'s SSH pool (`context` defaults to one made from settings.yaml, closed
+    at the end; its settings bound each AWS call and status read), `journal` to the operator journal. Never raises for expected problems: they become exit codes with the message on `out`.
     """
     o = _Output(out, as_json)
     cluster = inventory.cluster(cluster_name)
@@ -159,7 +161,9 @@ async def run_failover(
             ensure_writable(cluster, apply_requested=True, inventory_source=inventory.source)
         except WriteRefused as exc:
             return o.finish(EXIT_REFUSED, "refused", str(exc))
-    async with headless_context(inventory, cluster, runner=runner, journal=journal, operator=operator) as ctx:
+    async with headless_context(
+        inventory, cluster, context=context, runner=runner, journal=journal, operator=operator
+    ) as ctx:
         return await _run(
             o, ctx, cluster, target, kind, apply, confirm, state_dir, timeout_s, poll_interval_s
         )
@@ -179,7 +183,7 @@ async def _run(
 ) -> int:
     from services.status.service import gather_cluster_status
 
-    status = await gather_cluster_status(cluster, ctx.runner)
+    status = await gather_cluster_status(cluster, ctx.runner, deadline_s=ctx.status_deadline_s)
     last: list[tuple[str | None, str | None, str | None, str | None, bool]] = []
 
     def observed(seen: FailoverObservation) -> None:  # print a poll only when something changed

@@ -39,10 +39,11 @@ NEW_FAILED = "failover.new_failed"
 
 
 async def gather_snapshot(ctx: PlanContext) -> ClusterStatus:
-    """Return a fresh ClusterStatus of ctx.cluster over ctx.runner (the status service's gatherer)."""
+    """Return a fresh ClusterStatus of ctx.cluster over ctx.runner (the status service's gatherer); a
+    part with no answer within ctx.status_deadline_s (settings) is marked timed out, not waited for."""
     from services.status.service import gather_cluster_status
 
-    return await gather_cluster_status(ctx.cluster, ctx.runner)
+    return await gather_cluster_status(ctx.cluster, ctx.runner, deadline_s=ctx.status_deadline_s)
 
 
 @dataclass

@@ -9,6 +9,7 @@ aws-vpc-move-ip agent (the instance role + this policy) moves the route on every
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 from urllib.parse import unquote
 
@@ -18,6 +19,8 @@ from services.inventory.model import Cluster, Host
 from services.plans import AwsCall, AwsCallStep, PlanContext, StepFailed, StepState, VerifiedByCheck
 
 _DENIED = ("AccessDenied", "UnauthorizedOperation")
+# What AWS answers a create whose resource is there already (RouteAlreadyExists, EntityAlreadyExists...)
+_ALREADY_EXISTS = re.compile(r"\b\w*AlreadyExists\w*\b")
 
 
 def _instance_id(host: Host) -> str:
@@ -51,7 +54,16 @@ class _HaAwsStep(VerifiedByCheck, AwsCallStep):
         try:
             await super().apply(ctx)
         except StepFailed as exc:
-            raise explain_denied(exc, self.denied_hint) from exc
+            if not _ALREADY_EXISTS.search(str(exc)):
+                raise explain_denied(exc, self.denied_hint) from exc
+            # The answer to a create was lost and botocore's retry met the resource it had made: read again
+            # and send only what is still missing (nothing is created twice, and the step is not failed
+            # for a change that is in place).
+            await self._refresh(ctx)
+            try:
+                await super().apply(ctx)
+            except StepFailed as again:
+                raise explain_denied(again, self.denied_hint) from again
 
 
 class SourceDestCheckStep(_HaAwsStep):

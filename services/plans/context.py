@@ -17,6 +17,7 @@ from services.cloudwatch_extras import CloudWatchExtras, aws_cloudwatch_extras
 from services.inventory.model import Cluster, Host
 from services.plans.guard import require_guarded
 from services.plans.step import Action, StepFailed, aws_action, ssh_action
+from services.settings import Settings
 from services.ssh.runner import HostRunner
 
 if TYPE_CHECKING:
@@ -46,6 +47,10 @@ _DENIED = {
 # An error body botocore could not parse (moto answers the JSON logs API in XML): "<Code>X</Code>".
 _XML_CODE = re.compile(r"<Code>([^<]+)</Code>")
 _XML_MESSAGE = re.compile(r"<Message>([^<]*)</Message>")
+
+
+class AwsCallTimedOut(StepFailed):
+    """An AWS call of a step had no answer within the plan's AWS deadline (settings' aws_call_deadline_s)."""
 
 
 class CommandLike(Protocol):
@@ -126,7 +131,9 @@ def _whoami() -> str:
 async def _default_call(client: Any, method: str, **kwargs: Any) -> Any:
     from services import aws_clients
 
-    return await aws_clients.call(client, method, **kwargs)
+    # In a daemon thread that the deadline abandons (and botocore then stops retrying): a stalled endpoint
+    # must not hold the step, nor the process at exit, for botocore's 5 x 30 s.
+    return await aws_clients.call_abandonable(client, method, **kwargs)
 
 
 @dataclass
@@ -142,6 +149,8 @@ class PlanContext:
     params: dict[str, Any] = field(default_factory=dict)
     inventory_source: str = ""
     command_timeout: float | None = None
+    aws_deadline_s: float = Settings.aws_call_deadline_s  # one AWS call, retries included (settings)
+    status_deadline_s: float | None = None  # each part of a status read inside a plan (the failover's)
     # what the cluster's CloudWatch answers beyond plain AWS (AWS itself, or the lab that plays it): the
     # composition root sets it (tui/backends.py); steps read its labels and capabilities, never the endpoint
     extras: CloudWatchExtras = field(default_factory=aws_cloudwatch_extras)
@@ -210,14 +219,26 @@ class PlanContext:
     async def _invoke(self, service: str, operation: str, params: dict[str, Any]) -> Any:
         method = snake_case(operation)
         try:
-            # Building a client loads its service model (0.1-0.3 s): in a worker, never on the event loop.
-            # (Inside the try: a missing profile is a botocore error with a message of its own.)
+            # Building a client loads its service model (0.1-0.3 s): in a worker, never on the event loop,
+            # and not on the endpoint's deadline. (Inside the try: a missing profile is a botocore error
+            # with a message of its own.)
             client = self._clients.get(service) or await asyncio.to_thread(self.client, service)
-            if self.aws_call is not None:
-                return await self.aws_call(client, method, **params)
-            return await _default_call(client, method, **params)
+            async with asyncio.timeout(self.aws_deadline_s) as budget:
+                if self.aws_call is not None:
+                    return await self.aws_call(client, method, **params)
+                return await _default_call(client, method, **params)
         except StepFailed:
             raise
+        except TimeoutError:
+            if not budget.expired():
+                raise
+            endpoint = self.cluster.aws.endpoint_url or f"AWS ({self.cluster.aws.region})"
+            raise AwsCallTimedOut(
+                f"{service}:{operation} timed out: {endpoint} did not answer within {self.aws_deadline_s:g} s "
+                "(aws_call_deadline_s in settings). The call may still have reached AWS; check the network, "
+                "proxy and VPC endpoints from this machine, then re-run: the step checks again first and "
+                "nothing is created twice"
+            ) from None
         except Exception as exc:
             if type(exc).__module__.startswith(("botocore", "boto3")):
                 raise StepFailed(

@@ -267,6 +267,8 @@ async def headless_context(
             runner=hosts,
             journal=journal if journal is not None else session.journal(cluster),
             inventory_source=inventory.source,
+            aws_deadline_s=session.settings.aws_call_deadline_s,
+            status_deadline_s=session.settings.status_deadline_s,
         )
         if operator:
             plan_context.operator = operator

@@ -68,25 +68,30 @@ async def run_session(
 ) -> CollectingSession:
     """Run `command` on a new session of `conn` and wait until its channel closes.
 
-    Returns the session (output, exit status). Raises TimeoutError after `limit` seconds (the channel is
-    then closed), OutputTooLarge when the command sends more than `max_bytes` (None: no cap; the channel
-    is then closed), asyncssh.ChannelOpenError, or the asyncssh/OS error that ended the connection.
+    Returns the session (output, exit status). Raises TimeoutError after `limit` seconds, opening the
+    session included (the channel is then closed), OutputTooLarge when the command sends more than
+    `max_bytes` (None: no cap; the channel is then closed), asyncssh.ChannelOpenError, or the asyncssh/OS
+    error that ended the connection.
     """
     done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
     # Made here, not in the factory, so it keeps its type: asyncssh returns it as a bare SSHClientSession.
     session = CollectingSession(done, max_bytes)
-    chan, _ = await conn.create_session(lambda: session, command, encoding=None)
-    # Like asyncssh's conn.run(input=...): send it, then EOF; no input sends no EOF. A command that does not
-    # read stdin (`true`) may have ended and closed the channel already: its input goes unread, as with
-    # OpenSSH, and writing it would raise BrokenPipeError, which is not a lost connection.
-    if input and not chan.is_closing():
-        chan.write(input.encode("utf-8", "replace"))
-        chan.write_eof()
+    chan: asyncssh.SSHClientChannel[bytes] | None = None
     try:
+        # The limit covers opening the session too: on a stalled connection (a hung host, a black-holed
+        # route) the server never confirms the channel, and nothing else would end the wait.
         async with asyncio.timeout(limit):
+            chan, _ = await conn.create_session(lambda: session, command, encoding=None)
+            # Like asyncssh's conn.run(input=...): send it, then EOF; no input sends no EOF. A command that
+            # does not read stdin (`true`) may have ended and closed the channel already: its input goes
+            # unread, as with OpenSSH, and writing it would raise BrokenPipeError (not a lost connection).
+            if input and not chan.is_closing():
+                chan.write(input.encode("utf-8", "replace"))
+                chan.write_eof()
             await done
     except BaseException:  # timed out or cancelled: do not leave the session open (MaxSessions)
-        chan.close()
+        if chan is not None:
+            chan.close()
         done.cancel()  # a later connection_lost must not leave an exception nobody retrieves
         raise
     return session
