@@ -44,6 +44,8 @@ class Move:
     target: str
     pacemaker_s: float | None = None  # crm_mon shows the overlay-IP resource Started on the target
     console_s: float | None = None  # db2ops' status shows the route → the target's instance
+    promoted_s: float | None = None  # db2ops' status shows the target promoted
+    promoted_at_route: str | None = None  # the promoted node db2ops showed when it first saw the new route
     agent_start_ms: int | None = None  # Pacemaker's exec-time of the agent's start on the target
     route_instance: str | None = None
     promoted: str | None = None
@@ -110,29 +112,35 @@ class Walker:
         )
 
     async def follow(self, move: Move, since: float, instance_ids: dict[str, str]) -> Move:
-        """Poll Pacemaker and db2ops' status until both show the overlay IP / route on move.target."""
+        """Poll Pacemaker and db2ops' status until the overlay IP is started on move.target (Pacemaker) and
+        db2ops shows the route → its instance, the promotion and the HADR primary there (settled)."""
         want = instance_ids[move.target]
-        while move.pacemaker_s is None or move.console_s is None:
+        while True:
             elapsed = time.monotonic() - since
             if elapsed > WAIT_S:
                 move.problems.append(f"not settled on {move.target} after {WAIT_S:g}s")
-                break
+                return move
             if move.pacemaker_s is None:
                 root = await self.crm_mon()
                 if root is not None and started_on(root, OIP) == [move.target]:
                     move.pacemaker_s = elapsed
                     move.agent_start_ms = start_exec_ms(root, OIP, move.target)
-            if move.console_s is None:
-                status = await self.status()
-                route = (
-                    status.overlay_route.value if status.overlay_route and status.overlay_route.ok else None
-                )
-                if route is not None and route.instance_id == want:
-                    move.console_s = time.monotonic() - since
-                    move.route_instance = route.instance_id
-                    move.promoted, move.hadr_primary = status.promoted_node, status.hadr_primary_host
+            status = await self.status()
+            route = status.overlay_route.value if status.overlay_route and status.overlay_route.ok else None
+            seen = time.monotonic() - since
+            if route is not None and route.instance_id == want and move.console_s is None:
+                move.console_s = seen
+                move.promoted_at_route = (
+                    status.promoted_node
+                )  # the plan orders the OIP after the clone's start
+            if status.promoted_node == move.target and move.promoted_s is None:
+                move.promoted_s = seen
+            if route is not None and route.instance_id == want and move.pacemaker_s is not None:
+                move.route_instance = route.instance_id
+                move.promoted, move.hadr_primary = status.promoted_node, status.hadr_primary_host
+                if move.promoted == move.target and move.hadr_primary == move.target:
+                    return move
             await asyncio.sleep(0.3)
-        return move
 
     async def healthy(self) -> str:
         """Back to a healthy pair (idempotent) and return the promoted node. It only starts daemons and
@@ -229,8 +237,9 @@ def route_walk(pcmk_lab: PcmkLab, tmp_path_factory: pytest.TempPathFactory) -> R
     _TIMINGS["route walk total"] = f"{time.monotonic() - started:.1f}s"
     for move in walk.moves.values():
         _TIMINGS[f"  route: {move.name}"] = (
-            f"db2ops saw the route move after {_s(move.console_s)}; Pacemaker showed {OIP.split('_')[-1]} "
-            f"started after {_s(move.pacemaker_s)} (agent start {_s_ms(move.agent_start_ms)})"
+            f"db2ops: route after {_s(move.console_s)}, promoted after {_s(move.promoted_s)}; "
+            f"Pacemaker: overlay IP started after {_s(move.pacemaker_s)} (agent start {_s_ms(move.agent_start_ms)})"
+            + ("" if move.promoted_at_route == move.target else "; the route moved before the promotion")
         )
     return walk
 
