@@ -27,6 +27,7 @@
 #   DB2OPS_PCMK_ROOT (/run/db2ops-pcmk)  DB2OPS_PCMK_PREFIX (d2o)  DB2OPS_PCMK_NET (10.99.0)
 #   DB2OPS_PCMK_CLUSTER (pcmk)  DB2OPS_PCMK_KEEP_LOGS (dir to copy daemon logs to on `down`)
 set -euo pipefail
+PATH=$PATH:/usr/local/sbin:/usr/sbin:/sbin # root's tools, also when called with a user's PATH
 
 LAB_ROOT=${DB2OPS_PCMK_ROOT:-/run/db2ops-pcmk}
 case "$LAB_ROOT" in /*) ;; *) echo "DB2OPS_PCMK_ROOT must be an absolute path" >&2; exit 2 ;; esac

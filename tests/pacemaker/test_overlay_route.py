@@ -12,6 +12,7 @@ tests then assert on the records. No fixed sleeps: every wait polls with a deadl
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import time
 import xml.etree.ElementTree as ET
@@ -312,3 +313,33 @@ def test_metadata_never_leaves_the_node_and_outside_addresses_are_refused(
     refused = nsexec(shim, "-s", "http://192.0.2.10/latest/meta-data/")
     assert refused.returncode == 7 and "refusing http://192.0.2.10/" in refused.stderr
     assert " curl refused http://192.0.2.10/" in (pcmk_lab.paths.root / "aws" / "calls.log").read_text()
+
+
+def test_lab_serve_leaves_a_cluster_whose_status_shows_the_route(
+    route_walk: RouteWalk, pcmk_lab, tmp_path
+) -> None:
+    """`db2ops lab --pacemaker --serve` (the running lab: a no-op `up`) writes an inventory with which a
+    plain `db2ops --inventory … status` sees the route at the promoted node's instance."""
+    env = cli_env(tmp_path, DB2OPS_PCMK_ROOT=str(pcmk_lab.paths.root))
+    served = subprocess.run(
+        [db2ops_script(), "lab", "--pacemaker", "--serve"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert served.returncode == 0, served.stderr[-1500:]
+    inventory = served.stdout.splitlines()[0].strip()
+    assert inventory == str(pcmk_lab.inventory)
+    status = subprocess.run(
+        [db2ops_script(), "--inventory", inventory, "status", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    cluster = json.loads(status.stdout)["clusters"][0]
+    promoted = cluster["promoted_node"]
+    assert promoted in NODES and cluster["hadr_primary"] == promoted
+    assert cluster["overlay_route"]["value"]["instance_id"] == route_walk.instance_ids[promoted]
+    assert cluster["verdicts"] == [], cluster["verdicts"]
