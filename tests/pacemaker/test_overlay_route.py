@@ -315,9 +315,7 @@ def test_metadata_never_leaves_the_node_and_outside_addresses_are_refused(
     assert " curl refused http://192.0.2.10/" in (pcmk_lab.paths.root / "aws" / "calls.log").read_text()
 
 
-def test_lab_serve_leaves_a_cluster_whose_status_shows_the_route(
-    route_walk: RouteWalk, pcmk_lab, tmp_path
-) -> None:
+def test_lab_serve_leaves_a_cluster_whose_status_shows_the_route(pcmk_lab: PcmkLab, tmp_path: Path) -> None:
     """`db2ops lab --pacemaker --serve` (the running lab: a no-op `up`) writes an inventory with which a
     plain `db2ops --inventory … status` sees the route at the promoted node's instance."""
     env = cli_env(tmp_path, DB2OPS_PCMK_ROOT=str(pcmk_lab.paths.root))
@@ -341,5 +339,5 @@ def test_lab_serve_leaves_a_cluster_whose_status_shows_the_route(
     cluster = json.loads(status.stdout)["clusters"][0]
     promoted = cluster["promoted_node"]
     assert promoted in NODES and cluster["hadr_primary"] == promoted
-    assert cluster["overlay_route"]["value"]["instance_id"] == route_walk.instance_ids[promoted]
+    assert cluster["overlay_route"]["value"]["instance_id"] == pcmk_lab.cluster.host(promoted).instance_id
     assert cluster["verdicts"] == [], cluster["verdicts"]
