@@ -2,8 +2,11 @@
 # pcmk-lab.sh -- db2ops' real Pacemaker lab: a two-node Pacemaker/corosync cluster plus a
 # corosync-qnetd quorum device host on ONE Debian 12 machine, as root, without systemd or containers.
 #
-#   bridge ${PREFIX}br0 10.99.0.1/24 in the root namespace (the test client side; no route out)
-#   db2a  10.99.0.11  corosync, corosync-qdevice, pacemakerd, sshd, stand-in db2pd/db2cm/db2
+#   bridge ${PREFIX}br0 10.99.0.1/24 in the root namespace (the test client side; no route out); with
+#                     `start-aws` also the EC2 emulation on 10.99.0.1:4566 (moto, lab/pcmk_aws.py)
+#   db2a  10.99.0.11  corosync, corosync-qdevice, pacemakerd, sshd, stand-in db2pd/db2cm/db2 and the
+#                     stand-in ocf:heartbeat:db2hadr agent; Pacemaker's PATH starts with the `curl`
+#                     metadata shim and the `aws-lab` wrapper for Debian's real aws-vpc-move-ip
 #   db2b  10.99.0.12  same
 #   qnetd 10.99.0.13  corosync-qnetd, sshd
 # Each host has its own network, mount and UTS namespace. Its state lives in $LAB_ROOT/hosts/<host>/ and is
