@@ -741,8 +741,9 @@ cmd_crash_node() { # hard: SIGKILL every cluster process of the node; sshd survi
     case "$c" in corosync* | pacemaker*) kill -KILL "$p" 2>/dev/null || true ;; esac
   done
   # a real crash reboots, losing /run (tmpfs): the agents' state files must go too, or the rejoining node's
-  # probe finds Stateful still "promoted" there and Pacemaker demotes the survivor to resolve two primaries
-  rm -rf "$(hdir "$n")/run/resource-agents" "$(hdir "$n")"/run/Stateful-* "$(hdir "$n")/run/db2-hadr.json"
+  # probe finds the stand-in Db2 still PRIMARY there and Pacemaker demotes the survivor to resolve two
+  # primaries; the rejoining node's agent activates its database as the standby
+  rm -rf "$(hdir "$n")/run/resource-agents" "$(hdir "$n")/run/db2-hadr.json"
   wipe_shm "$n"
   for c in pacemaker qdevice corosync; do
     wait_for 10 "$n/$c gone" dead "$(pid_of "$n" $c)" || true
