@@ -9,11 +9,13 @@ lab's key and known_hosts; host keys are verified like anywhere else). No Textua
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shlex
 import shutil
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,7 @@ CLONE = f"db2_{INSTANCE}_{INSTANCE}_{DATABASE}-clone"
 DB_NODES = ("db2a", "db2b")
 QNETD_HOST = "qnetd"
 _HOST_SUFFIX = {"db2a": 11, "db2b": 12, "qnetd": 13}
+AWS_PORT = 4566  # pcmk-lab.sh's AWS_PORT: the EC2 emulation on the bridge address
 
 # command -> Debian package providing it (what pcmk-lab.sh needs); /usr/sbin is searched even off PATH
 _COMMANDS = {
@@ -55,10 +58,14 @@ _COMMANDS = {
     "setpriv": "util-linux",
 }
 _FILES = {
-    "/usr/lib/ocf/resource.d/pacemaker/Stateful": "pacemaker-resource-agents",
     "/usr/lib/ocf/resource.d/heartbeat/Dummy": "resource-agents",
+    "/usr/lib/ocf/resource.d/heartbeat/aws-vpc-move-ip": "resource-agents",
+    "/usr/bin/aws": "awscli",
+    "/usr/bin/curl": "curl",
     "/usr/bin/python3": "python3",
 }
+OVERLAY_IP = "192.168.1.81"  # the runbook's overlay IP
+EC2_FACTS = "aws/lab-ec2.json"  # under the lab root: what lab.pcmk_aws.seed made
 _SEARCH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/local/sbin", "/usr/sbin", "/sbin"])
 
 
@@ -225,7 +232,115 @@ async def start_pacemaker_lab(
         raise PacemakerLabError(
             f"`{script} up` failed (exit {proc.returncode}); run `{script} down` and retry:\n{tail}"
         )
+    if aws is None:
+        try:
+            aws = await asyncio.wait_for(asyncio.to_thread(setup_overlay_ip, script, root), timeout)
+        except TimeoutError:
+            raise PacemakerLabError(
+                f"the overlay-IP resource did not start within {timeout:g}s; see `{script} status`"
+            ) from None
     return write_inventory(root, aws)
+
+
+def _script(script: Path, root: Path, *args: str, timeout: float = 120.0) -> str:
+    done = subprocess.run(
+        ["bash", str(script), *args], env=_env(root), capture_output=True, text=True, timeout=timeout
+    )
+    if done.returncode != 0:
+        raise PacemakerLabError(
+            f"`{script} {' '.join(args)}` failed (exit {done.returncode}): {done.stderr.strip()[-600:]}"
+        )
+    return done.stdout
+
+
+def setup_overlay_ip(script: Path = SCRIPT, root: Path | None = None) -> dict[str, Any]:
+    """Give the running lab its AWS side and return the inventory's aws settings. Blocking (~10 s).
+
+    Starts the EC2 emulation (pcmk-lab.sh start-aws), seeds it once (lab.pcmk_aws.seed: instances at the
+    hosts' lab addresses, the overlay route to the promoted node), writes what the nodes' `curl` metadata
+    shim answers, then loads the HA plan's own overlay-IP configuration (services/ha_setup, the text the
+    wizard generates, with `awscli` naming the lab's wrapper) into the cluster and waits until Debian's
+    aws-vpc-move-ip has started on the promoted node and `crm_verify -L` is clean. Idempotent."""
+    from lab.pcmk_aws import LabEc2, seed
+    from services.ha_setup.oip_steps import render_crm_file
+    from services.ha_setup.params import HaParams
+
+    root = root or lab_root()
+    _script(script, root, "start-aws", sys.executable)
+    net = _lab_net(root)
+    endpoint = f"http://{net}.1:{AWS_PORT}"
+    facts_path = root / EC2_FACTS
+    facts = LabEc2.load(facts_path)
+    if facts is None:
+        primary = _script(script, root, "wait-promoted", "any", "120").strip()
+        facts = seed(endpoint, net, _HOST_SUFFIX, DB_NODES, OVERLAY_IP, primary)
+        facts.save(facts_path)
+    shim_data = {
+        host: {
+            "instance_id": facts.instance_ids[host],
+            "interface_id": facts.interface_ids[host],
+            "mac": _script(script, root, "nsexec", host, "cat", "/sys/class/net/eth0/address").strip(),
+        }
+        for host in _HOST_SUFFIX
+    }
+    (root / "aws" / "metadata.json").write_text(json.dumps(shim_data, indent=1), encoding="utf-8")
+    (root / "aws" / "endpoint").write_text(endpoint + "\n", encoding="utf-8")
+    aws: dict[str, Any] = {
+        "endpoint_url": endpoint,
+        "route_table_id": facts.route_table_id,
+        "overlay_ip": facts.overlay_ip,
+        "instance_ids": dict(facts.instance_ids),
+    }
+    cluster = lab_cluster(root, dict(aws))
+    params = HaParams().resolve(cluster)
+    text = render_crm_file(
+        cluster, params, DB_NODES[0], DB_NODES[1], awscli=str(root / "ec2-bin" / "aws-lab")
+    )
+    crm_file = root / "overlay-ip.crm"
+    crm_file.write_text(text, encoding="utf-8")
+    _script(script, root, "nsexec", DB_NODES[0], "crm", "configure", "load", "update", str(crm_file))
+    oip = params.oip_resource or ""
+    deadline = time.monotonic() + 90
+    while not _started_on_promoted(script, root, oip):
+        if time.monotonic() > deadline:
+            raise PacemakerLabError(
+                f"{oip} (aws-vpc-move-ip) did not start on the promoted node within 90s; look at "
+                f"`{script} exec db2a crm status` and {root}/hosts/*/log-pacemaker/pacemaker.log"
+            )
+        time.sleep(0.5)
+    verify = subprocess.run(
+        ["bash", str(script), "nsexec", DB_NODES[0], "crm_verify", "-L"],
+        env=_env(root),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    if verify.returncode != 0 or verify.stdout.strip() or verify.stderr.strip():
+        raise PacemakerLabError(f"crm_verify -L is not clean: {(verify.stdout + verify.stderr).strip()}")
+    return aws
+
+
+def _started_on_promoted(script: Path, root: Path, resource: str) -> bool:
+    import xml.etree.ElementTree as ET
+
+    try:
+        xml = _script(script, root, "nsexec", DB_NODES[0], "crm_mon", "-1", "--output-as=xml")
+        tree = ET.fromstring(xml)
+    except (PacemakerLabError, ET.ParseError, subprocess.SubprocessError):
+        return False
+    promoted = {
+        n.get("name")
+        for r in tree.iter("resource")
+        if r.get("id") == CLONE.removesuffix("-clone") and r.get("role") in ("Promoted", "Master")
+        for n in r.findall("node")
+    }
+    started = {
+        n.get("name")
+        for r in tree.iter("resource")
+        if r.get("id") == resource and r.get("role") == "Started"
+        for n in r.findall("node")
+    }
+    return bool(promoted) and promoted == started
 
 
 def stop_pacemaker_lab(

@@ -2,8 +2,11 @@
 # pcmk-lab.sh -- db2ops' real Pacemaker lab: a two-node Pacemaker/corosync cluster plus a
 # corosync-qnetd quorum device host on ONE Debian 12 machine, as root, without systemd or containers.
 #
-#   bridge ${PREFIX}br0 10.99.0.1/24 in the root namespace (the test client side; no route out)
-#   db2a  10.99.0.11  corosync, corosync-qdevice, pacemakerd, sshd, stand-in db2pd/db2cm/db2
+#   bridge ${PREFIX}br0 10.99.0.1/24 in the root namespace (the test client side; no route out); with
+#                     `start-aws` also the EC2 emulation on 10.99.0.1:4566 (moto, lab/pcmk_aws.py)
+#   db2a  10.99.0.11  corosync, corosync-qdevice, pacemakerd, sshd, stand-in db2pd/db2cm/db2 and the
+#                     stand-in ocf:heartbeat:db2hadr agent; Pacemaker's PATH starts with the `curl`
+#                     metadata shim and the `aws-lab` wrapper for Debian's real aws-vpc-move-ip
 #   db2b  10.99.0.12  same
 #   qnetd 10.99.0.13  corosync-qnetd, sshd
 # Each host has its own network, mount and UTS namespace. Its state lives in $LAB_ROOT/hosts/<host>/ and is
@@ -21,11 +24,13 @@
 #   start-node NODE | stop-node NODE    start / graceful stop of a node's cluster stack
 #   stop-qnetd | start-qnetd     the quorum device server
 #   promoted                     print the node holding the promoted HADR clone
+#   start-aws PYTHON             the lab's EC2 emulation (moto, lab/pcmk_aws.py run by PYTHON) on the bridge
 #   wait-promoted NODE|any [TIMEOUT]    wait until NODE (or any node) holds it
 # Settings (environment, fixed at `up` and remembered in $LAB_ROOT/lab.env):
 #   DB2OPS_PCMK_ROOT (/run/db2ops-pcmk)  DB2OPS_PCMK_PREFIX (d2o)  DB2OPS_PCMK_NET (10.99.0)
 #   DB2OPS_PCMK_CLUSTER (pcmk)  DB2OPS_PCMK_KEEP_LOGS (dir to copy daemon logs to on `down`)
 set -euo pipefail
+PATH=$PATH:/usr/local/sbin:/usr/sbin:/sbin # root's tools, also when called with a user's PATH
 
 LAB_ROOT=${DB2OPS_PCMK_ROOT:-/run/db2ops-pcmk}
 case "$LAB_ROOT" in /*) ;; *) echo "DB2OPS_PCMK_ROOT must be an absolute path" >&2; exit 2 ;; esac
@@ -47,13 +52,13 @@ declare -A IP=([db2a]=$NET.11 [db2b]=$NET.12 [qnetd]=$NET.13)
 declare -A NODEID=([db2a]=1 [db2b]=2)
 HADR_RSC=db2_${INST}_${INST}_${DBNAME}
 HADR_CLONE=${HADR_RSC}-clone
-OIP_RSC=${HADR_RSC}-AWS-primary-OIP
+AWS_PORT=4566 # the EC2 emulation listens on the bridge address $NET.1 (reachable from every lab host)
 SSH_DIR=$LAB_ROOT/ssh
 SELF_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PY=/usr/bin/python3 # the distribution's python: the hosts' /root (and any pyenv in it) is private
 
 PKGS=(pacemaker pacemaker-cli-utils pacemaker-resource-agents corosync corosync-qdevice corosync-qnetd crmsh
-  resource-agents openssh-server openssh-client iproute2 util-linux procps libxml2-utils python3)
+  resource-agents openssh-server openssh-client iproute2 util-linux procps libxml2-utils python3 awscli curl)
 
 log() { printf '[pcmk-lab %s] %s\n' "$(date +%T)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -142,7 +147,10 @@ preflight() {
   done
   [ -x /usr/sbin/sshd ] || missing+=(sshd)
   [ -x $PY ] || missing+=($PY)
-  [ -x /usr/lib/ocf/resource.d/pacemaker/Stateful ] || missing+=(ocf:pacemaker:Stateful)
+  [ -x /usr/lib/ocf/resource.d/heartbeat/aws-vpc-move-ip ] || missing+=(ocf:heartbeat:aws-vpc-move-ip)
+  [ -x /usr/bin/aws ] || missing+=(awscli)
+  [ -x /usr/bin/curl ] || missing+=(curl)
+  grep -qw overlay /proc/filesystems || modprobe overlay 2>/dev/null || missing+=(overlayfs)
   [ -x /usr/lib/ocf/resource.d/heartbeat/Dummy ] || missing+=(ocf:heartbeat:Dummy)
   [ ${#missing[@]} -eq 0 ] || die "missing: ${missing[*]} -- run: $0 install"
 }
@@ -189,7 +197,11 @@ mk_host_tree() {
     for x in "${HOSTS[@]}"; do echo "${IP[$x]} $x"; done
   } >"$d/hosts"
   local bin_mount=""
-  is_node "$h" && bin_mount="mount --bind $LAB_ROOT/node-bin /usr/local/bin"
+  # nodes: the Db2 stand-ins in /usr/local/bin, and the stand-in db2hadr agent added to the heartbeat
+  # provider by a read-only overlay (IBM's agents are ocf:heartbeat:db2hadr; the real ones stay visible)
+  local ocf=/usr/lib/ocf/resource.d/heartbeat
+  is_node "$h" && bin_mount="mount --bind $LAB_ROOT/node-bin /usr/local/bin
+mount -t overlay $PREFIX-ocf -o lowerdir=$LAB_ROOT/ocf-heartbeat:$ocf $ocf"
   # the in-namespace init: private mounts, hostname, then sleep forever. $LAB_ROOT is carried into the
   # private /root, /run or /tmp when it lives below one of them, so paths stay the same inside the host.
   cat >"$d/holder.sh" <<EOF
@@ -319,7 +331,8 @@ start_corosync() { alive "$(pid_of "$1" corosync)" || hspawn "$1" corosync coros
 start_qdevice() { alive "$(pid_of "$1" qdevice)" || hspawn "$1" qdevice corosync-qdevice -f; }
 start_pacemaker() {
   alive "$(pid_of "$1" pacemaker)" ||
-    hspawn "$1" pacemaker env PCMK_logfile=/var/log/pacemaker/pacemaker.log PCMK_debug=no pacemakerd
+    hspawn "$1" pacemaker env PATH="$LAB_ROOT/ec2-bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
+      PCMK_logfile=/var/log/pacemaker/pacemaker.log PCMK_debug=no pacemakerd
 }
 
 seed_cib() { # offline initial CIB: DC elected in ~7 s instead of ~23 s, no STONITH noise
@@ -333,7 +346,9 @@ seed_cib() { # offline initial CIB: DC elected in ~7 s instead of ~23 s, no STON
   done
 }
 
-# the resource layout of a db2cm-built HADR cluster (agents replaced by Stateful/Dummy)
+# the resource layout of a db2cm-built HADR cluster (instance agents replaced by Dummy, the HADR database by
+# the stand-in db2hadr agent). The overlay IP (the real aws-vpc-move-ip) is loaded by lab/pacemaker.py from
+# the HA plan's text once the EC2 emulation is seeded.
 write_crm_config() {
   local f=$LAB_ROOT/db2-hadr.crm n o
   {
@@ -347,15 +362,12 @@ write_crm_config() {
         [ "$o" = "$n" ] || echo "location no_db2_${n}_${INST}_0_on_${o} db2_${n}_${INST}_0 -inf: $o"
       done
     done
-    echo "primitive $HADR_RSC ocf:pacemaker:Stateful op monitor interval=9s role=Promoted timeout=60s" \
+    echo "primitive $HADR_RSC ocf:heartbeat:db2hadr params instance=$INST,$INST dbname=$DBNAME" \
+      "op monitor interval=9s role=Promoted timeout=60s" \
       "op monitor interval=10s role=Unpromoted timeout=60s op start interval=0s timeout=900s" \
       "op stop interval=0s timeout=900s op promote interval=0s timeout=900s op demote interval=0s timeout=900s"
     echo "clone $HADR_CLONE $HADR_RSC meta promotable=true promoted-max=1 clone-max=2" \
       "resource-stickiness=5000 migration-threshold=1"
-    echo "primitive $OIP_RSC ocf:heartbeat:Dummy op monitor interval=30s timeout=60s" \
-      "op start interval=0s timeout=60s op stop interval=0s timeout=60s"
-    echo "colocation ${HADR_RSC}-primary-OIP-colocation inf: $OIP_RSC:Started $HADR_CLONE:Promoted"
-    echo "order order-rule-${HADR_RSC}-then-primary-OIP Mandatory: $HADR_CLONE:promote $OIP_RSC:start"
   } >"$f"
   echo "$f"
 }
@@ -473,8 +485,16 @@ cmd_exec() { # HOST CMD... : argv kept intact across the remote shell
 # ---------------------------------------------------------------- Db2 stand-ins, systemctl shim
 install_node_tools() {
   local t
-  mkdir -p "$LAB_ROOT/bin" "$LAB_ROOT/node-bin"
+  mkdir -p "$LAB_ROOT/bin" "$LAB_ROOT/node-bin" "$LAB_ROOT/ocf-heartbeat" "$LAB_ROOT/ec2-bin" "$LAB_ROOT/aws"
   install -m 0755 "$SELF_DIR/pcmk_db2_standin.py" "$LAB_ROOT/db2-standin.py"
+  ln -sf "$LAB_ROOT/db2-standin.py" "$LAB_ROOT/ocf-heartbeat/db2hadr"
+  # first on the PATH of the nodes' Pacemaker daemons (so of aws-vpc-move-ip): `curl` answers the instance
+  # metadata calls from the lab's data and refuses any address outside loopback and the lab's network;
+  # `aws-lab` is the real aws CLI pointed at the lab's EC2 emulation
+  install -m 0755 "$SELF_DIR/pcmk_ec2_shims.py" "$LAB_ROOT/ec2-shims.py"
+  for t in curl aws-lab; do ln -sf "$LAB_ROOT/ec2-shims.py" "$LAB_ROOT/ec2-bin/$t"; done
+  printf '[default]\naws_access_key_id = testing\naws_secret_access_key = testing\n' >"$LAB_ROOT/aws/credentials"
+  printf '[default]\nregion = us-east-1\noutput = text\n' >"$LAB_ROOT/aws/config"
   install -m 0755 "${BASH_SOURCE[0]}" "$LAB_ROOT/pcmk-lab.sh" # the shim calls back into this copy
   for t in db2pd db2cm db2; do ln -sf "$LAB_ROOT/db2-standin.py" "$LAB_ROOT/node-bin/$t"; done
   cat >"$LAB_ROOT/bin/systemctl" <<EOF
@@ -647,6 +667,7 @@ cmd_down() {
       if alive "$pid"; then log "SIGKILL $pf ($pid)"; kill -KILL "$pid" 2>/dev/null || true; fi
     done
   fi
+  stop_aws
   for ns in $(lab_netns); do # deleting a netns deletes its veth pair too
     ip link del "$ns" 2>/dev/null || true
     ip netns del "$ns" 2>/dev/null || true
@@ -683,6 +704,30 @@ cmd_status() {
   fi
 }
 
+# ---------------------------------------------------------------- EC2 emulation
+aws_answers() { curl -s -o /dev/null --max-time 2 "http://$NET.1:$AWS_PORT/moto-api/"; }
+
+cmd_start_aws() { # PYTHON: an interpreter that can import db2ops' lab package (moto, boto3)
+  local py=${1:-} pid
+  [ -n "$py" ] || die "usage: $0 start-aws PYTHON"
+  is_up || die "the lab is not up; run: $0 up"
+  pid=$(cat "$LAB_ROOT/aws/moto.pid" 2>/dev/null || true)
+  if alive "$pid" && aws_answers; then return 0; fi
+  # the root namespace, bound to the bridge address only: the lab's hosts reach it, nothing else does
+  (cd "$SELF_DIR/../.." && exec setsid "$py" -m lab.pcmk_aws serve --host "$NET.1" --port "$AWS_PORT") \
+    >>"$LAB_ROOT/aws/moto.out" 2>&1 </dev/null &
+  echo $! >"$LAB_ROOT/aws/moto.pid"
+  wait_for 30 "the EC2 emulation on $NET.1:$AWS_PORT" aws_answers ||
+    die "the EC2 emulation did not start: $(tail -5 "$LAB_ROOT/aws/moto.out")"
+}
+
+stop_aws() {
+  local pid; pid=$(cat "$LAB_ROOT/aws/moto.pid" 2>/dev/null || true)
+  alive "$pid" || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  wait_for 10 "the EC2 emulation to stop" dead "$pid" || kill -KILL "$pid" 2>/dev/null || true
+}
+
 cmd_stop_node() { # graceful: pacemaker, then qdevice, then corosync
   stop_daemon "$1" pacemaker 120
   stop_daemon "$1" qdevice 15
@@ -696,8 +741,9 @@ cmd_crash_node() { # hard: SIGKILL every cluster process of the node; sshd survi
     case "$c" in corosync* | pacemaker*) kill -KILL "$p" 2>/dev/null || true ;; esac
   done
   # a real crash reboots, losing /run (tmpfs): the agents' state files must go too, or the rejoining node's
-  # probe finds Stateful still "promoted" there and Pacemaker demotes the survivor to resolve two primaries
-  rm -rf "$(hdir "$n")/run/resource-agents" "$(hdir "$n")"/run/Stateful-* "$(hdir "$n")/run/db2-standin.json"
+  # probe finds the stand-in Db2 still PRIMARY there and Pacemaker demotes the survivor to resolve two
+  # primaries; the rejoining node's agent activates its database as the standby
+  rm -rf "$(hdir "$n")/run/resource-agents" "$(hdir "$n")/run/db2-hadr.json"
   wipe_shm "$n"
   for c in pacemaker qdevice corosync; do
     wait_for 10 "$n/$c gone" dead "$(pid_of "$n" $c)" || true
@@ -737,6 +783,7 @@ main() {
     stop-node) check_node "${1:-}"; cmd_stop_node "$1" ;;
     stop-qnetd) stop_daemon $QHOST qnetd 15 ;;
     start-qnetd) start_qnetd ;;
+    start-aws) cmd_start_aws "$@" ;;
     promoted) cmd_promoted ;;
     wait-promoted) cmd_wait_promoted "$@" ;;
     _systemctl) cmd_systemctl "$@" ;;

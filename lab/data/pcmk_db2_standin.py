@@ -3,11 +3,16 @@
 
 Db2 cannot run in the lab, so these answer in Db2's real output formats (layouts copied from the corpus:
 db2pd-hadr/peer-primary-azure-rhel-v111.txt, db2cm-list/hadr-both-online-qdevice.txt,
-db2-dbcfg-hadr/*) and follow the node's REAL Pacemaker role: each call asks the local `crm_mon` where the
-HADR clone is Promoted. PRIMARY is reported exactly where Pacemaker promoted, STANDBY where the clone is
-Unpromoted, and on a node where Pacemaker is down (or the clone is stopped) the database is "not activated".
-Invoked through symlinks named db2pd / db2cm / db2 (argv[0] picks the tool). Standard library only: it runs
-with the distribution's python inside the lab hosts.
+db2-dbcfg-hadr/*). Db2's own state is the truth, as on a real cluster: each node keeps its database's
+HADR role in /run/db2-hadr.json (lost on a crash, like a reboot), and the pair is "connected" (PEER) while
+both databases are active with one PRIMARY and one STANDBY (the HADR TCP connection, modelled by reading
+the peer's file through the lab root). `db2 takeover hadr on db X [by force [peer window only]]` changes
+the roles with Db2's preconditions and messages; Pacemaker follows through the same script run as the
+OCF agent `db2hadr` (the stand-in for IBM's ocf:heartbeat:db2hadr): start activates the database as a
+standby, promote takes over, and a monitor that finds the role changed under Pacemaker (a DBA's takeover)
+raises or lowers the promotion score so Pacemaker moves the promotion instead of recovering the resource.
+Invoked through symlinks named db2pd / db2cm / db2 / db2hadr (argv[0] picks the tool). Standard library
+only: it runs with the distribution's python inside the lab hosts.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ DATABASE = "HADRDB"
 NODES = ("db2a", "db2b")
 HADR_RSC = f"db2_{INSTANCE}_{INSTANCE}_{DATABASE}"
 CLONE = f"{HADR_RSC}-clone"
-OIP = f"{HADR_RSC}-AWS-primary-OIP"
+OIP = f"{HADR_RSC}_AWS_primary-OIP"  # the HA plan's name (services/ha_setup)
 OVERLAY_IP = "192.168.1.81"
 HADR_PORT = 50010
 STATE_FILE = "/run/db2-standin.json"  # per lab host: /run is private to each host
@@ -87,27 +92,58 @@ def cluster_view() -> View | None:
     return View(root)
 
 
-def remember(role: str | None, peer: bool) -> dict[str, Any]:
-    """Keep when the role and the peer state last changed (for Up/CONNECT_STATUS_TIME) and the last role."""
+LAB_ROOT = os.path.dirname(os.path.realpath(__file__))  # installed as $LAB_ROOT/db2-standin.py
+PEER_WINDOW_S = 120
+SCORE_PRIMARY = 10000  # promotion scores the agent sets (crm_attribute --promotion), as IBM's agent does
+SCORE_STANDBY = 1000
+
+
+def db_file(node: str) -> str:
+    """The node's database state; the same file as /run/db2-hadr.json inside that node."""
+    return os.path.join(LAB_ROOT, "hosts", node, "run", "db2-hadr.json")
+
+
+def load(node: str) -> dict[str, Any] | None:
+    """The node's database state, or None when the database is not activated there."""
     try:
-        with open(STATE_FILE) as fh:
+        with open(db_file(node)) as fh:
             state: dict[str, Any] = json.load(fh)
     except (OSError, ValueError):
-        state = {}
-    now = time.time()
+        return None
+    return state if state.get("role") in ("PRIMARY", "STANDBY") else None
+
+
+def save(node: str, state: dict[str, Any]) -> None:
+    path = db_file(node)
+    with open(path + ".tmp", "w") as fh:
+        json.dump(state, fh)
+    os.replace(path + ".tmp", path)
+
+
+def set_role(node: str, state: dict[str, Any], role: str, now: float) -> None:
     if state.get("role") != role:
         state.update(role=role, role_since=now)
-    if state.get("peer") != peer:
-        state.update(peer=peer, peer_since=now)
-    if role:
-        state["db_role"] = role
-    try:
-        with open(STATE_FILE + ".tmp", "w") as fh:
-            json.dump(state, fh)
-        os.replace(STATE_FILE + ".tmp", STATE_FILE)
-    except OSError:
-        pass
-    return state
+    state["db_role"] = role
+    save(node, state)
+
+
+def connected(a: dict[str, Any] | None, b: dict[str, Any] | None) -> bool:
+    """The HADR connection: both databases active, one primary and one standby."""
+    return bool(a and b) and {a["role"], b["role"]} == {"PRIMARY", "STANDBY"}  # type: ignore[index]
+
+
+def observe(local: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """Return (local, peer) states; on the local one note when the connection last changed and was seen."""
+    mine, peer = load(local), load(other(local))
+    if mine is not None:
+        now = time.time()
+        up = connected(mine, peer)
+        if mine.get("peer") != up:
+            mine.update(peer=up, peer_since=now)
+        if up:
+            mine["peer_seen"] = now
+        save(local, mine)
+    return mine, peer
 
 
 def other(node: str) -> str:
@@ -135,22 +171,21 @@ def db2pd(args: list[str]) -> int:
     elif "-alldbs" not in lowered:
         print("\nOption -hadr requires -db <database> or -alldbs option and active database.\n")
         return 0
-    view = cluster_view()
-    role = view.role if view else None
-    state = remember(role, bool(view and view.peer))
-    if db != DATABASE or role is None:
+    local = socket.gethostname()
+    state, peer_state = observe(local)
+    if db != DATABASE or state is None:
         print(
             f"\nDatabase {db} not activated on database member 0 or this database name cannot be found "
             "in the local database directory.\n\n"
             "Option -hadr requires -db <database> or -alldbs option and active database.\n"
         )
         return 0
-    assert view is not None
+    role = state["role"]
     now = time.time()
     up = int(now - state["role_since"])
-    primary = view.promoted[0] if view.promoted else other(view.local)
+    primary = local if role == "PRIMARY" else other(local)
     standby = other(primary)
-    peer = view.peer
+    peer = connected(state, peer_state)
     if peer:
         hadr_state, connect = "PEER", "CONNECTED"
     elif role == "PRIMARY":
@@ -359,13 +394,17 @@ def db2(args: list[str]) -> int:
                 f'SQL1013N  The database alias name or database name "{db}" could not be found.  SQLSTATE=42705'
             )
             return 4
-        view = cluster_view()
-        role = view.role if view else None
-        state = remember(role, bool(view and view.peer))
         local = socket.gethostname()
-        print("\n".join(DBCFG_HEAD + dbcfg_hadr(state.get("db_role", "STANDBY"), local)))
+        try:
+            with open(db_file(local)) as fh:
+                last = json.load(fh).get("db_role", "STANDBY")
+        except (OSError, ValueError):
+            last = "STANDBY"
+        print("\n".join(DBCFG_HEAD + dbcfg_hadr(last, local)))
         print()
         return 0
+    if len(words) >= 5 and words[:3] == ["takeover", "hadr", "on"] and words[3] in ("db", "database"):
+        return takeover(args)
     print(
         "DB21034E  The command was processed as an SQL statement because it was not a valid Command Line "
         "Processor command.  During SQL processing it returned:\n"
@@ -374,11 +413,190 @@ def db2(args: list[str]) -> int:
     return 4
 
 
+# ---------------------------------------------------------------- db2 takeover hadr
+TAKEOVER_OK = "DB20000I  The TAKEOVER HADR ON DATABASE command completed successfully."
+CLP_ERROR = 4  # the CLP's exit status when a command ends with an SQLnnnnN error
+
+
+def sql1770n(reason: int) -> str:
+    # 1: not a standby, 2: a planned takeover outside PEER, 9: BY FORCE PEER WINDOW ONLY outside the window
+    return f'SQL1770N  Takeover HADR cannot complete. Reason code = "{reason}".'
+
+
+def takeover(args: list[str]) -> int:
+    """`db2 takeover hadr on db X [by force [peer window only]]` on this node, with Db2's preconditions."""
+    words = " ".join(args).split()
+    options = [w.lower() for w in words[5:]]
+    forced = options[:2] == ["by", "force"]
+    window_only = forced and options[2:5] == ["peer", "window", "only"]
+    if options != (["by", "force"] + (["peer", "window", "only"] if window_only else []) if forced else []):
+        token = words[-1]
+        print(
+            f'SQL0104N  An unexpected token "{token}" was found following "TAKEOVER HADR ON DATABASE".  '
+            'Expected tokens may include:  "BY FORCE".  SQLSTATE=42601'
+        )
+        return CLP_ERROR
+    if words[4].upper() != DATABASE:
+        print(
+            f'SQL1013N  The database alias name or database name "{words[4].upper()}" could not be found.  '
+            "SQLSTATE=42705"
+        )
+        return CLP_ERROR
+    code, message = take_over(socket.gethostname(), forced, window_only)
+    print(message)
+    return code
+
+
+def take_over(local: str, forced: bool, window_only: bool) -> tuple[int, str]:
+    """The role change itself (also the agent's promote): returns (CLP exit status, CLP message)."""
+    mine, peer = observe(local)
+    if mine is None or mine["role"] != "STANDBY":
+        return CLP_ERROR, sql1770n(1)
+    up = connected(mine, peer)
+    if not forced and not up:
+        return CLP_ERROR, sql1770n(2)
+    now = time.time()
+    if window_only and not up and now - float(mine.get("peer_seen") or 0) > PEER_WINDOW_S:
+        return CLP_ERROR, sql1770n(9)
+    if up and peer is not None:
+        # over the HADR connection the old primary is told to become the standby (planned or forced alike)
+        set_role(other(local), peer, "STANDBY", now)
+    set_role(local, mine, "PRIMARY", now)
+    return 0, TAKEOVER_OK
+
+
+# ---------------------------------------------------------------- OCF agent (ocf:heartbeat:db2hadr stand-in)
+OCF_SUCCESS, OCF_ERR_GENERIC, OCF_ERR_UNIMPLEMENTED, OCF_NOT_RUNNING, OCF_RUNNING_PROMOTED = 0, 1, 3, 7, 8
+PROMOTED_ROLES = ("Promoted", "Master")
+UNPROMOTED_ROLES = ("Unpromoted", "Slave")
+
+META_DATA = """<?xml version="1.0"?>
+<!DOCTYPE resource-agent SYSTEM "ra-api-1.dtd">
+<resource-agent name="db2hadr" version="1.0">
+<version>1.0</version>
+<longdesc lang="en">db2ops lab stand-in for IBM's db2hadr agent: a promotable HADR database whose role is
+the lab's stand-in Db2 role (promote = takeover; a takeover by the DBA moves the promotion score).</longdesc>
+<shortdesc lang="en">Db2 HADR database (db2ops lab stand-in)</shortdesc>
+<parameters>
+<parameter name="instance" unique="0" required="1">
+<longdesc lang="en">instance owners of the primary and the standby</longdesc>
+<shortdesc lang="en">instances</shortdesc>
+<content type="string" default=""/>
+</parameter>
+<parameter name="dbname" unique="0" required="1">
+<longdesc lang="en">database name</longdesc>
+<shortdesc lang="en">database</shortdesc>
+<content type="string" default=""/>
+</parameter>
+</parameters>
+<actions>
+<action name="start" timeout="900s"/>
+<action name="stop" timeout="900s"/>
+<action name="promote" timeout="900s"/>
+<action name="demote" timeout="900s"/>
+<action name="monitor" depth="0" timeout="60s" interval="10s" role="Unpromoted"/>
+<action name="monitor" depth="0" timeout="60s" interval="9s" role="Promoted"/>
+<action name="notify" timeout="10s"/>
+<action name="meta-data" timeout="5s"/>
+<action name="validate-all" timeout="30s"/>
+</actions>
+</resource-agent>
+"""
+
+
+def promotion_score(score: int | None) -> None:
+    rsc = os.environ.get("OCF_RESOURCE_INSTANCE", HADR_RSC)
+    argv = ["/usr/sbin/crm_attribute", "--promotion", rsc, "--lifetime", "reboot"]
+    run(argv + (["--update", str(score)] if score is not None else ["--delete"]))
+
+
+def agent_log(message: str) -> None:
+    print(f"db2hadr(lab): {message}", file=sys.stderr)  # pacemaker-execd logs an agent's stderr
+
+
+def agent(args: list[str]) -> int:
+    action = args[0] if args else ""
+    local = socket.gethostname()
+    if action == "meta-data":
+        print(META_DATA, end="")
+        return OCF_SUCCESS
+    if action in ("validate-all", "notify"):
+        return OCF_SUCCESS
+    mine, _ = observe(local)
+    now = time.time()
+    if action == "monitor":
+        if mine is None:
+            return OCF_NOT_RUNNING
+        expected = os.environ.get("OCF_RESKEY_CRM_meta_role", "")
+        changed_under_pacemaker = float(mine.get("role_since", 0)) > float(mine.get("pcmk_since", 0))
+        if mine["role"] == "PRIMARY":
+            if expected in UNPROMOTED_ROLES:
+                # primary where Pacemaker runs the unpromoted instance: a takeover by the DBA (or the gap
+                # between demote here and promote elsewhere, which changed nothing in Db2)
+                if changed_under_pacemaker:
+                    agent_log("HADR role is PRIMARY after a takeover: raising the promotion score")
+                    promotion_score(SCORE_PRIMARY)
+                return OCF_SUCCESS
+            return OCF_RUNNING_PROMOTED
+        if expected in PROMOTED_ROLES:
+            # the peer took over: report promoted until Pacemaker demotes here, with the standby's score
+            if changed_under_pacemaker:
+                agent_log("HADR role is STANDBY after a takeover on the peer: lowering the promotion score")
+                promotion_score(SCORE_STANDBY)
+            return OCF_RUNNING_PROMOTED
+        return OCF_SUCCESS
+    if action == "start":
+        if mine is None:
+            mine = {"db_role": "STANDBY"}
+            try:
+                with open(db_file(local)) as fh:
+                    mine = json.load(fh)
+            except (OSError, ValueError):
+                pass
+            mine.pop("role", None)
+            set_role(local, mine, "STANDBY", now)  # activated as the standby; promote makes a primary
+        mine["pcmk_since"] = now
+        save(local, mine)
+        promotion_score(SCORE_PRIMARY if mine["role"] == "PRIMARY" else SCORE_STANDBY)
+        return OCF_SUCCESS
+    if action == "stop":
+        if mine is not None:
+            mine.update(role="", pcmk_since=now)  # deactivated; db_role stays for `db2 get db cfg`
+            save(local, mine)
+        promotion_score(None)
+        return OCF_SUCCESS
+    if mine is None:
+        return OCF_NOT_RUNNING
+    if action == "promote":
+        if mine["role"] != "PRIMARY":
+            peer = load(other(local))
+            if peer is not None and peer["role"] == "STANDBY":
+                set_role(local, mine, "PRIMARY", now)  # neither was primary: start hadr as primary
+            else:
+                # a takeover, by force when the primary is gone (the lab does not refuse outside the
+                # peer window: Pacemaker's recovery after a long outage must still find a primary)
+                code, message = take_over(local, forced=not connected(mine, peer), window_only=False)
+                agent_log(message)
+                if code != 0:
+                    return OCF_ERR_GENERIC
+                mine = load(local) or mine
+        mine["pcmk_since"] = time.time()
+        save(local, mine)
+        promotion_score(SCORE_PRIMARY)
+        return OCF_SUCCESS
+    if action == "demote":
+        mine["pcmk_since"] = now  # Db2 keeps its role until the promote elsewhere takes over
+        save(local, mine)
+        promotion_score(SCORE_STANDBY)
+        return OCF_SUCCESS
+    return OCF_ERR_UNIMPLEMENTED
+
+
 def main() -> int:
     tool = os.path.basename(sys.argv[0])
-    handlers = {"db2pd": db2pd, "db2cm": db2cm, "db2": db2}
+    handlers = {"db2pd": db2pd, "db2cm": db2cm, "db2": db2, "db2hadr": agent}
     if tool not in handlers:
-        print(f"run me as db2pd, db2cm or db2 (symlinks), not {tool}", file=sys.stderr)
+        print(f"run me as db2pd, db2cm, db2 or db2hadr (symlinks), not {tool}", file=sys.stderr)
         return 2
     return handlers[tool](sys.argv[1:])
 

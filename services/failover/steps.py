@@ -85,7 +85,8 @@ class FailoverSettings:
         """
         for word in argv:
             operand(word, "Pacemaker name")
-        return ("sudo", "-n", *argv) if self.use_sudo else argv
+        as_root = self.target_host.user == "root"  # every Pacemaker change runs on the target
+        return ("sudo", "-n", *argv) if self.use_sudo and not as_root else argv
 
     def takeover_argv(self) -> tuple[str, ...]:
         argv = ("db2", "takeover", "hadr", "on", "db", database_operand(self.cluster.database))

@@ -43,15 +43,21 @@ def parse_crm_config(text: str) -> list[CrmEntry]:
     return entries
 
 
-def render_crm_file(cluster: Cluster, params: HaParams, primary: str, standby: str) -> str:
-    """Return the runbook's overlayip.txt for this cluster (primitive, colocation, order, locations)."""
+def render_crm_file(
+    cluster: Cluster, params: HaParams, primary: str, standby: str, *, awscli: str | None = None
+) -> str:
+    """Return the runbook's overlayip.txt for this cluster (primitive, colocation, order, locations).
+
+    `awscli` (the agent's path to the aws CLI, default /usr/bin/aws) is for the real-Pacemaker lab, whose
+    wrapper points the CLI at the lab's EC2 emulation; the wizard leaves it out."""
     hadr = hadr_resource(cluster)
     clone, oip = f"{hadr}-clone", params.oip_resource
     tables = ",".join(params.route_table_ids or ())
+    cli = f" awscli={awscli}" if awscli else ""
     return (
         f"primitive {oip} ocf:heartbeat:{AGENT} \\\n"
         f"  params ip={params.overlay_ip} routing_table={tables} interface={params.nic} "
-        f"profile={params.agent_profile} \\\n"
+        f"profile={params.agent_profile}{cli} \\\n"
         "  op start interval=0 timeout=180s \\\n"
         "  op stop interval=0 timeout=180s \\\n"
         "  op monitor interval=30s timeout=60s\n"

@@ -118,6 +118,19 @@ async def test_pacemaker_move_clears_its_constraint(tmp_path):
     assert "cli-prefer" not in xml
 
 
+def test_pacemaker_changes_skip_sudo_when_the_ssh_user_is_root() -> None:
+    """A root ssh user (the real-Pacemaker lab's) has no sudo to call; any other user needs `sudo -n`."""
+    from dataclasses import replace
+
+    from services.failover.steps import FailoverSettings
+
+    _, cluster, _ = in_process()
+    as_root = replace(cluster, hosts=tuple(replace(h, user="root") for h in cluster.hosts))
+    argv = ("crm", "resource", "move", "clone", "db2b")
+    assert FailoverSettings(as_root, "db2b", "pacemaker", "clone").pcmk(*argv) == argv
+    assert FailoverSettings(cluster, "db2b", "pacemaker", "clone").pcmk(*argv) == ("sudo", "-n", *argv)
+
+
 async def test_left_over_constraint_is_cleared_first_when_asked(tmp_path):
     lab, cluster, runner = in_process()
     clone = lab.clone_rsc

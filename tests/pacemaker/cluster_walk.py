@@ -38,7 +38,7 @@ STATES = (
 WAIT_S = 45.0  # every transition measured here takes < 11 s (shared/notes/pacemaker-lab.md)
 POLL_S = 0.5
 ANY = "*"  # Expect.promoted: any node, as long as exactly one is promoted
-OIP = "db2_db2inst1_db2inst1_HADRDB-AWS-primary-OIP"
+OIP = "db2_db2inst1_db2inst1_HADRDB_AWS_primary-OIP"  # the HA plan's overlay-IP resource (real agent)
 ON_PROMOTED = "<promoted>"  # Expect.started: on whichever node is promoted
 
 

@@ -83,6 +83,12 @@ def lab_in_state(state: str, context: dict[str, str], promoted_before: str):
     return lab, clock
 
 
+def _overlay_ip_named_alike(rsc_id: str) -> str:
+    # The real lab loads the HA plan's overlay-IP resource (…_AWS_primary-OIP, the real agent); the embedded
+    # lab still names its stand-in the old pre-built way (…-AWS-primary-OIP). Compare where it runs.
+    return "<overlay-IP resource>" if rsc_id.endswith(("_AWS_primary-OIP", "-AWS-primary-OIP")) else rsc_id
+
+
 def shape(status: ClusterStatus) -> dict[str, object]:
     """The facts both labs must agree on (node names are the same in both)."""
     crm = status.crm.value if status.crm and status.crm.ok else None
@@ -108,7 +114,7 @@ def shape(status: ClusterStatus) -> dict[str, object]:
         "clone instances": clone_roles,
         "started primitives": None
         if crm is None
-        else sorted((r.id, tuple(r.nodes)) for r in crm.resources if r.active),
+        else sorted((_overlay_ip_named_alike(r.id), tuple(r.nodes)) for r in crm.resources if r.active),
         "quorum (corosync)": {
             h: (p.value.quorate, p.value.total_votes, p.value.expected_votes, p.value.has_qdevice)
             for h, p in sorted(status.quorum.items())

@@ -27,13 +27,13 @@ def test_missing_commands_name_their_packages(monkeypatch) -> None:
     monkeypatch.setattr(
         pacemaker.shutil, "which", lambda cmd, path=None: None if cmd in gone else f"/usr/sbin/{cmd}"
     )
-    monkeypatch.setattr(pacemaker.os, "access", lambda path, mode: "Stateful" not in path)
+    monkeypatch.setattr(pacemaker.os, "access", lambda path, mode: "aws-vpc-move-ip" not in path)
     message = pacemaker.pacemaker_lab_available()
     assert message is not None and "root" not in message
     assert "corosync-qnetd (corosync-qnetd)" in message
     assert "crmsh (crm)" in message
-    assert "pacemaker-resource-agents (/usr/lib/ocf/resource.d/pacemaker/Stateful)" in message
-    assert "apt-get install -y corosync-qnetd crmsh pacemaker-resource-agents" in message
+    assert "resource-agents (/usr/lib/ocf/resource.d/heartbeat/aws-vpc-move-ip)" in message
+    assert "apt-get install -y corosync-qnetd crmsh resource-agents" in message
 
 
 def test_everything_present_means_available(monkeypatch) -> None:
@@ -91,9 +91,16 @@ def test_failed_up_reports_exit_and_log_tail(monkeypatch, tmp_path: Path) -> Non
 def test_successful_up_writes_the_inventory(monkeypatch, tmp_path: Path) -> None:
     monkeypatch.setattr(pacemaker, "pacemaker_lab_available", lambda: None)
     script = _fake_script(tmp_path, 'echo "NET=10.99.6" > "$DB2OPS_PCMK_ROOT/lab.env"')
+    # the AWS side (EC2 emulation, the real overlay-IP agent) is set up after `up`; its settings land in
+    # the inventory
+    aws = {"endpoint_url": "http://10.99.6.1:4566", "route_table_id": "rtb-9", "overlay_ip": "192.168.1.81"}
+    calls = []
+    monkeypatch.setattr(pacemaker, "setup_overlay_ip", lambda s, r: calls.append((s, r)) or dict(aws))
     path = asyncio.run(pacemaker.start_pacemaker_lab(script, root=tmp_path))
-    assert path == tmp_path / "inventory.yaml"
-    assert load_inventory(path).cluster("pcmk").host("db2b").address == "10.99.6.12"
+    assert path == tmp_path / "inventory.yaml" and calls == [(script, tmp_path)]
+    cluster = load_inventory(path).cluster("pcmk")
+    assert cluster.host("db2b").address == "10.99.6.12"
+    assert cluster.aws.endpoint_url == aws["endpoint_url"] and cluster.aws.route_table_id == "rtb-9"
 
 
 def test_ci_turns_the_skip_into_a_failure(monkeypatch) -> None:

@@ -1,0 +1,138 @@
+"""The real-Pacemaker lab's stand-in Db2 (lab/data/pcmk_db2_standin.py) without Pacemaker: `db2 takeover
+hadr` with Db2's preconditions and messages, and the db2hadr stand-in agent's answers to Pacemaker. The
+script runs inside the lab hosts; here it is imported with its lab root pointed at a temporary folder and
+the host name chosen per call (the real tier, test_overlay_route.py, runs it under real Pacemaker)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import time
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[2] / "lab" / "data" / "pcmk_db2_standin.py"
+
+
+@pytest.fixture
+def db2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    spec = importlib.util.spec_from_file_location("pcmk_db2_standin", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    monkeypatch.setattr(module, "LAB_ROOT", str(tmp_path))
+    for node in ("db2a", "db2b"):
+        (tmp_path / "hosts" / node / "run").mkdir(parents=True)
+    scores: list[tuple[str, int | None]] = []
+    monkeypatch.setattr(
+        module, "promotion_score", lambda score: scores.append((module.socket.gethostname(), score))
+    )
+    module.scores = scores
+    return module
+
+
+def on(db2: ModuleType, monkeypatch: pytest.MonkeyPatch, node: str) -> None:
+    monkeypatch.setattr(db2.socket, "gethostname", lambda: node)
+
+
+def activate(db2: ModuleType, node: str, role: str, since: float = 0.0) -> None:
+    db2.save(node, {"role": role, "role_since": since, "pcmk_since": since + 1, "db_role": role})
+
+
+def takeover(db2: ModuleType, monkeypatch, capsys, node: str, *options: str) -> tuple[int, str]:
+    on(db2, monkeypatch, node)
+    code = db2.db2(["takeover", "hadr", "on", "db", "HADRDB", *options])
+    return code, capsys.readouterr().out.strip()
+
+
+def test_planned_takeover_swaps_the_roles_over_the_connection(db2, monkeypatch, capsys) -> None:
+    activate(db2, "db2a", "PRIMARY")
+    activate(db2, "db2b", "STANDBY")
+    code, out = takeover(db2, monkeypatch, capsys, "db2b")
+    assert (code, out) == (0, "DB20000I  The TAKEOVER HADR ON DATABASE command completed successfully.")
+    assert db2.load("db2b")["role"] == "PRIMARY" and db2.load("db2a")["role"] == "STANDBY"
+
+
+def test_takeover_on_the_primary_is_sql1770n_reason_1(db2, monkeypatch, capsys) -> None:
+    activate(db2, "db2a", "PRIMARY")
+    activate(db2, "db2b", "STANDBY")
+    code, out = takeover(db2, monkeypatch, capsys, "db2a")
+    assert (code, out) == (4, 'SQL1770N  Takeover HADR cannot complete. Reason code = "1".')
+    assert db2.load("db2a")["role"] == "PRIMARY"
+
+
+def test_planned_takeover_needs_peer_and_forced_window_only_needs_the_window(
+    db2, monkeypatch, capsys
+) -> None:
+    activate(db2, "db2b", "STANDBY")  # the primary is gone (db2a crashed: its state is lost)
+    assert takeover(db2, monkeypatch, capsys, "db2b") == (
+        4,
+        'SQL1770N  Takeover HADR cannot complete. Reason code = "2".',
+    )
+    state = db2.load("db2b")
+    db2.save("db2b", {**state, "peer_seen": time.time() - db2.PEER_WINDOW_S - 5})
+    code, out = takeover(db2, monkeypatch, capsys, "db2b", "by", "force", "peer", "window", "only")
+    assert (code, out) == (4, 'SQL1770N  Takeover HADR cannot complete. Reason code = "9".')
+    db2.save("db2b", {**db2.load("db2b"), "peer_seen": time.time() - 10})
+    code, out = takeover(db2, monkeypatch, capsys, "db2b", "by", "force", "peer", "window", "only")
+    assert code == 0 and out.startswith("DB20000I") and db2.load("db2b")["role"] == "PRIMARY"
+
+
+def test_bad_option_and_unknown_database_are_the_clp_errors(db2, monkeypatch, capsys) -> None:
+    activate(db2, "db2b", "STANDBY")
+    code, out = takeover(db2, monkeypatch, capsys, "db2b", "by", "magic")
+    assert code == 4 and out.startswith('SQL0104N  An unexpected token "magic"')
+    on(db2, monkeypatch, "db2b")
+    assert db2.db2(["takeover", "hadr", "on", "db", "OTHER"]) == 4
+    assert "SQL1013N" in capsys.readouterr().out
+
+
+def test_db2pd_reports_db2s_own_role_not_pacemakers(db2, monkeypatch, capsys) -> None:
+    activate(db2, "db2a", "PRIMARY")
+    activate(db2, "db2b", "STANDBY")
+    takeover(db2, monkeypatch, capsys, "db2b")
+    on(db2, monkeypatch, "db2a")
+    db2.db2pd(["-hadr", "-db", "HADRDB"])
+    out = capsys.readouterr().out
+    assert "HADR_ROLE = STANDBY" in out and "HADR_STATE = PEER" in out
+    assert "PRIMARY_MEMBER_HOST = db2b" in out
+
+
+def agent(db2: ModuleType, monkeypatch, node: str, action: str, role: str = "") -> int:
+    on(db2, monkeypatch, node)
+    monkeypatch.setenv("OCF_RESKEY_CRM_meta_role", role)
+    return db2.agent([action])
+
+
+def test_agent_moves_the_promotion_score_after_a_dba_takeover(db2, monkeypatch, capsys) -> None:
+    for node in ("db2a", "db2b"):
+        assert agent(db2, monkeypatch, node, "start") == db2.OCF_SUCCESS
+    assert agent(db2, monkeypatch, "db2a", "promote") == db2.OCF_SUCCESS  # neither was primary
+    assert agent(db2, monkeypatch, "db2a", "monitor", "Promoted") == db2.OCF_RUNNING_PROMOTED
+    assert agent(db2, monkeypatch, "db2b", "monitor", "Unpromoted") == db2.OCF_SUCCESS
+    db2.scores.clear()
+    time.sleep(0.01)
+    takeover(db2, monkeypatch, capsys, "db2b")
+    # the new primary's unpromoted monitor raises its score (no failure: 0), the old primary's promoted
+    # monitor lowers its own and still says promoted until Pacemaker demotes it
+    assert agent(db2, monkeypatch, "db2b", "monitor", "Unpromoted") == db2.OCF_SUCCESS
+    assert agent(db2, monkeypatch, "db2a", "monitor", "Promoted") == db2.OCF_RUNNING_PROMOTED
+    assert db2.scores == [("db2b", db2.SCORE_PRIMARY), ("db2a", db2.SCORE_STANDBY)]
+    assert agent(db2, monkeypatch, "db2a", "demote") == db2.OCF_SUCCESS
+    assert agent(db2, monkeypatch, "db2b", "promote") == db2.OCF_SUCCESS  # already primary: no-op
+    assert db2.load("db2b")["role"] == "PRIMARY" and db2.load("db2a")["role"] == "STANDBY"
+    # a probe reports the true role
+    assert agent(db2, monkeypatch, "db2b", "monitor") == db2.OCF_RUNNING_PROMOTED
+
+
+def test_agent_promote_takes_over_and_stop_deactivates(db2, monkeypatch) -> None:
+    activate(db2, "db2a", "PRIMARY")
+    activate(db2, "db2b", "STANDBY")
+    assert agent(db2, monkeypatch, "db2b", "promote") == db2.OCF_SUCCESS  # Pacemaker's move: a takeover
+    assert db2.load("db2b")["role"] == "PRIMARY" and db2.load("db2a")["role"] == "STANDBY"
+    assert agent(db2, monkeypatch, "db2a", "stop") == db2.OCF_SUCCESS
+    assert db2.load("db2a") is None
+    assert agent(db2, monkeypatch, "db2a", "monitor", "Unpromoted") == db2.OCF_NOT_RUNNING
+    assert json.loads(Path(db2.db_file("db2a")).read_text())["db_role"] == "STANDBY"
