@@ -161,6 +161,12 @@ def _last_op(crm: CrmStatus, node: str, task: str) -> CrmOperation | None:
     return max(ops, key=lambda o: o.call or 0) if ops else None
 
 
+def _demoted_at(crm: CrmStatus, node: str) -> float | None:
+    """When Pacemaker last demoted the clone on `node` (the node's clock; only compared between nodes)."""
+    op = _last_op(crm, node, "demote")
+    return _naive_epoch(op.last_rc_change) if op is not None else None
+
+
 # ---------------------------------------------------------------- the state of the transition
 
 
@@ -308,6 +314,9 @@ def _in_progress(
     # a promote that already failed there: stuck, not in progress (the failed action says why)
     failed = {fa.node for fa in crm.failed_actions if fa.operation == "promote"}
     promoting = [n for n in candidates if running[n] == "Promoting"]
+    if not promoting and len(candidates) > 1:
+        # a switchover between its demote and its promote: the node demoted last is the one leaving
+        candidates = sorted(candidates, key=lambda n: _demoted_at(crm, n) or 0.0)
     new = promoting[0] if promoting else next((n for n in candidates if n not in failed), None)
     if new is None or (not promoting and new in failed):
         return None

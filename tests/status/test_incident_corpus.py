@@ -23,7 +23,11 @@ from services.parsers.corosync import parse_qdevice_tool, parse_qnetd_tool, pars
 from services.parsers.crm_mon_xml import parse_crm_mon_xml  # noqa: E402
 from services.parsers.db2pd_hadr import parse_db2pd_hadr  # noqa: E402
 from services.part_errors import ErrorKind, PartError  # noqa: E402
-from services.status.incident import _naive_epoch, clock_time  # noqa: E402
+from services.status.incident import (  # noqa: E402
+    _naive_epoch,
+    build_headline,  # noqa: E402
+    clock_time,
+)
 from services.status.model import ClusterStatus, Part  # noqa: E402
 from services.status.verdicts import derive_verdicts  # noqa: E402
 
@@ -284,3 +288,20 @@ def test_a_switchover_caught_mid_way_is_in_progress_without_cleanup() -> None:
         )
         assert head.hint.startswith("wait for Pacemaker to finish moving the primary role to db2b")
         assert not any(recommends_cleanup(h) for h in [head.hint, *(v.hint for v in s.verdicts)])
+
+
+def test_a_switchover_between_demote_and_promote_names_the_node_demoted_last_as_leaving() -> None:
+    """02-after-move between its two steps: db2a demoted (its last demote in the history), no instance
+    promoted or promoting yet. The real lab caught this (the db2hadr agent's promote takes seconds): the
+    headline must not guess the direction from the order crm_mon lists the instances in."""
+    moved_xml = (LAB / "02-after-move" / "db2b__crm_mon_-1_--output-as=xml.xml").read_text()
+    rsc = (
+        '<resource id="db2_db2inst1_db2inst1_HADRDB" resource_agent="ocf:pacemaker:Stateful" role="Promoted"'
+    )
+    between = moved_xml.replace(rsc, rsc.replace('role="Promoted"', 'role="Unpromoted"'))
+    s = corpus_status("02-after-move", "db2b", between)
+    head = build_headline(s, s.taken_at)
+    assert head.code == "failover_in_progress", head.title
+    assert head.title.startswith(
+        "switchover in progress: Pacemaker is moving the primary role from db2a to db2b"
+    )
