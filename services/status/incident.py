@@ -133,10 +133,13 @@ def _naive_epoch(text: str) -> float | None:
 
 
 def crm_epoch(part: Part[CrmStatus], text: str) -> float | None:
-    """Return crm_mon time `text` (the node's local time, no zone) as epoch seconds.
+    """Return crm_mon time `text` (the node's local clock, no zone) as epoch seconds on this console's
+    clock, or None when unknown.
 
-    The node's offset from UTC is learnt from the same answer: `last_update` is the local time at which
-    crm_mon ran, `fetched_at` when its answer arrived; their difference, to the nearest quarter hour.
+    The node's clock (zone and skew) is learnt from the same answer: `last_update` is the node's time at
+    which crm_mon ran, `fetched_at` ours when its answer arrived. Mapping by that whole difference keeps
+    Pacemaker's times comparable with our own (when a host last answered); a node clock a minute ahead
+    otherwise dated a takeover after the snapshot. A time still later than the answer is no past event.
     """
     local = _naive_epoch(text)
     if local is None:
@@ -145,10 +148,13 @@ def crm_epoch(part: Part[CrmStatus], text: str) -> float | None:
     offset = 0.0
     now_local = _naive_epoch(crm.last_update) if crm is not None else None
     if now_local is not None:
-        offset = round((now_local - part.fetched_at) / 900.0) * 900.0
+        offset = now_local - part.fetched_at
         if abs(offset) > 14 * 3600:  # clocks that far apart: trust nothing but the text
             offset = 0.0
-    return local - offset
+    epoch = local - offset
+    if epoch > part.fetched_at + 1:  # crm_mon's times have 1 s resolution
+        return None
+    return epoch
 
 
 def clock_time(epoch: float) -> str:
