@@ -37,6 +37,9 @@ LEAD_CODES = (*INCIDENT_CODES, "hadr_dual_primary", "multiple_promoted", "no_quo
 PROMOTION_WINDOW_S = 120.0
 # A promote this recent, with nothing else dating the loss, is taken as the takeover that followed it.
 RECENT_PROMOTE_S = 600.0
+# Once healthy again, the takeover stays in the healthy line this long (HADR_LAST_TAKEOVER_TIME): the DBA
+# paged at 3 a.m. who looks an hour later still sees that the primary moved, and when.
+TAKEOVER_MENTION_S = 3600.0
 # Roles (or `pending` actions) of a resource while Pacemaker is acting on it.
 _MOVING_ROLES = {"Promoting", "Demoting", "Starting", "Stopping", "Migrating"}
 
@@ -432,8 +435,24 @@ def incident_verdicts(s: ClusterStatus) -> Iterator[Verdict]:
 # ---------------------------------------------------------------- the headline
 
 
-def healthy_sentence(status: ClusterStatus) -> str | None:
-    """Return "Healthy: db2a is primary, HADR PEER, quorum with qdevice", or None when data is missing."""
+def recent_takeover(status: ClusterStatus, now: float) -> float | None:
+    """When the current primary took over (its HADR_LAST_TAKEOVER_TIME), if at most TAKEOVER_MENTION_S
+    before `now`; None otherwise, and for a time after the answer that reported it (a clock gone wrong)."""
+    promoted = status.promoted_node
+    part = status.hadr.get(promoted) if promoted else None
+    if part is None or not part.ok or part.value is None:
+        return None
+    times = [st.last_takeover_time for st in part.value.streams if st.last_takeover_time]
+    at = max(times, default=None)
+    if at is None or at > part.fetched_at + 1 or now - at > TAKEOVER_MENTION_S:
+        return None
+    return at
+
+
+def healthy_sentence(status: ClusterStatus, now: float | None = None) -> str | None:
+    """Return "Healthy: db2a is primary, HADR PEER, quorum with qdevice", or None when data is missing.
+    With `now`, a takeover in the last hour is said: "db2b is primary since the takeover at 03:12:41
+    (12 min ago)"."""
     promoted = status.promoted_node
     if promoted is None:
         return None
@@ -445,7 +464,13 @@ def healthy_sentence(status: ClusterStatus) -> str | None:
     quorate = any(q.quorate for q in quorum_parts)
     with_qdevice = any(q.has_qdevice for q in quorum_parts)
     quorum = "quorum with qdevice" if quorate and with_qdevice else "quorum" if quorate else "NO quorum"
-    return f"Healthy: {promoted} is primary, HADR {hadr_state}, {quorum}"
+    took_over = recent_takeover(status, now) if now is not None else None
+    since = (
+        f" since the takeover at {clock_time(took_over)} ({_ago(now - took_over)})"
+        if took_over is not None and now is not None
+        else ""
+    )
+    return f"Healthy: {promoted} is primary{since}, HADR {hadr_state}, {quorum}"
 
 
 def _pair_title(s: ClusterStatus, ranked: tuple[Verdict, ...]) -> tuple[str, tuple[Verdict, ...]]:
@@ -497,7 +522,7 @@ def build_headline(status: ClusterStatus | None, now: float | None = None) -> He
     now = time.time() if now is None else now
     ranked = rank_verdicts(v for v in status.verdicts if v.severity is not Severity.OK)
     if not ranked:
-        sentence = healthy_sentence(status)
+        sentence = healthy_sentence(status, now)
         if sentence is None:
             missing = (
                 ", ".join(f"{h}: {e.message}" for h, e in status.host_errors.items())
