@@ -45,12 +45,14 @@ class HangingContent(Content):
         return result
 
     def get_height(self, rules: RulesMap, width: int) -> int:
+        if rules.get("text_wrap", "wrap") == "nowrap":  # nothing wraps: nothing hangs
+            return super().get_height(rules, width)
         return self.wrapped(max(1, width - rules.get("line_pad", 0) * 2)).get_height(rules, width)
 
     def render_strips(
         self, width: int, height: int | None, style: Style, options: RenderOptions
     ) -> list[Strip]:
-        if not width:
-            return []
+        if not width or options.rules.get("text_wrap", "wrap") == "nowrap":
+            return super().render_strips(width, height, style, options)
         inner = max(1, width - options.rules.get("line_pad", 0) * 2)
         return self.wrapped(inner).render_strips(width, height, style, options)
