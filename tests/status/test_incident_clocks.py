@@ -64,3 +64,25 @@ def test_the_stale_fixture_tells_a_possible_story():
     f = find_failover(status)
     assert f is not None and f.promoted_at is not None and f.lost_at is not None
     assert fx.T0 - 38.5 <= f.lost_at <= f.promoted_at <= fx.T0
+
+
+def _healthy_b_took_over_at(when: float):
+    """The after-move fixture (db2b primary, HADR PEER) whose primary reports HADR_LAST_TAKEOVER_TIME `when`."""
+    status = fx.after_failover()
+    part = status.hadr["db2b"]
+    streams = tuple(replace(st, last_takeover_time=when) for st in part.value.streams)
+    return replace(
+        status, hadr={**status.hadr, "db2b": replace(part, value=replace(part.value, streams=streams))}
+    )
+
+
+def test_the_healthy_line_names_a_takeover_of_the_last_hour_only():
+    recent = build_headline(_healthy_b_took_over_at(fx.T0 - 600), fx.T0).title
+    assert recent.startswith(
+        f"Healthy: db2b is primary since the takeover at {clock_time(fx.T0 - 600)} (10 min ago),"
+    )
+    old = build_headline(_healthy_b_took_over_at(fx.T0 - 3700), fx.T0).title
+    assert old == "Healthy: db2b is primary, HADR PEER, quorum with qdevice"
+    # a takeover time after the answer that reported it is a wrong clock, not a fact
+    future = build_headline(_healthy_b_took_over_at(fx.T0 + 60), fx.T0 + 90).title
+    assert "takeover" not in future
