@@ -37,6 +37,9 @@ LEAD_CODES = (*INCIDENT_CODES, "hadr_dual_primary", "multiple_promoted", "no_quo
 PROMOTION_WINDOW_S = 120.0
 # A promote this recent, with nothing else dating the loss, is taken as the takeover that followed it.
 RECENT_PROMOTE_S = 600.0
+# Once healthy again, the takeover stays in the healthy line this long (HADR_LAST_TAKEOVER_TIME): the DBA
+# paged at 3 a.m. who looks an hour later still sees that the primary moved, and when.
+TAKEOVER_MENTION_S = 3600.0
 # Roles (or `pending` actions) of a resource while Pacemaker is acting on it.
 _MOVING_ROLES = {"Promoting", "Demoting", "Starting", "Stopping", "Migrating"}
 
@@ -133,10 +136,13 @@ def _naive_epoch(text: str) -> float | None:
 
 
 def crm_epoch(part: Part[CrmStatus], text: str) -> float | None:
-    """Return crm_mon time `text` (the node's local time, no zone) as epoch seconds.
+    """Return crm_mon time `text` (the node's local clock, no zone) as epoch seconds on this console's
+    clock, or None when unknown.
 
-    The node's offset from UTC is learnt from the same answer: `last_update` is the local time at which
-    crm_mon ran, `fetched_at` when its answer arrived; their difference, to the nearest quarter hour.
+    The node's clock (zone and skew) is learnt from the same answer: `last_update` is the node's time at
+    which crm_mon ran, `fetched_at` ours when its answer arrived. Mapping by that whole difference keeps
+    Pacemaker's times comparable with our own (when a host last answered); a node clock a minute ahead
+    otherwise dated a takeover after the snapshot. A time still later than the answer is no past event.
     """
     local = _naive_epoch(text)
     if local is None:
@@ -145,10 +151,13 @@ def crm_epoch(part: Part[CrmStatus], text: str) -> float | None:
     offset = 0.0
     now_local = _naive_epoch(crm.last_update) if crm is not None else None
     if now_local is not None:
-        offset = round((now_local - part.fetched_at) / 900.0) * 900.0
+        offset = now_local - part.fetched_at
         if abs(offset) > 14 * 3600:  # clocks that far apart: trust nothing but the text
             offset = 0.0
-    return local - offset
+    epoch = local - offset
+    if epoch > part.fetched_at + 1:  # crm_mon's times have 1 s resolution
+        return None
+    return epoch
 
 
 def clock_time(epoch: float) -> str:
@@ -435,8 +444,24 @@ def incident_verdicts(s: ClusterStatus) -> Iterator[Verdict]:
 # ---------------------------------------------------------------- the headline
 
 
-def healthy_sentence(status: ClusterStatus) -> str | None:
-    """Return "Healthy: db2a is primary, HADR PEER, quorum with qdevice", or None when data is missing."""
+def recent_takeover(status: ClusterStatus, now: float) -> float | None:
+    """When the current primary took over (its HADR_LAST_TAKEOVER_TIME), if at most TAKEOVER_MENTION_S
+    before `now`; None otherwise, and for a time after the answer that reported it (a clock gone wrong)."""
+    promoted = status.promoted_node
+    part = status.hadr.get(promoted) if promoted else None
+    if part is None or not part.ok or part.value is None:
+        return None
+    times = [st.last_takeover_time for st in part.value.streams if st.last_takeover_time]
+    at = max(times, default=None)
+    if at is None or at > part.fetched_at + 1 or now - at > TAKEOVER_MENTION_S:
+        return None
+    return at
+
+
+def healthy_sentence(status: ClusterStatus, now: float | None = None) -> str | None:
+    """Return "Healthy: db2a is primary, HADR PEER, quorum with qdevice", or None when data is missing.
+    With `now`, a takeover in the last hour is said: "db2b is primary since the takeover at 03:12:41
+    (12 min ago)"."""
     promoted = status.promoted_node
     if promoted is None:
         return None
@@ -448,7 +473,13 @@ def healthy_sentence(status: ClusterStatus) -> str | None:
     quorate = any(q.quorate for q in quorum_parts)
     with_qdevice = any(q.has_qdevice for q in quorum_parts)
     quorum = "quorum with qdevice" if quorate and with_qdevice else "quorum" if quorate else "NO quorum"
-    return f"Healthy: {promoted} is primary, HADR {hadr_state}, {quorum}"
+    took_over = recent_takeover(status, now) if now is not None else None
+    since = (
+        f" since the takeover at {clock_time(took_over)} ({_ago(now - took_over)})"
+        if took_over is not None and now is not None
+        else ""
+    )
+    return f"Healthy: {promoted} is primary{since}, HADR {hadr_state}, {quorum}"
 
 
 def _pair_title(s: ClusterStatus, ranked: tuple[Verdict, ...]) -> tuple[str, tuple[Verdict, ...]]:
@@ -500,7 +531,7 @@ def build_headline(status: ClusterStatus | None, now: float | None = None) -> He
     now = time.time() if now is None else now
     ranked = rank_verdicts(v for v in status.verdicts if v.severity is not Severity.OK)
     if not ranked:
-        sentence = healthy_sentence(status)
+        sentence = healthy_sentence(status, now)
         if sentence is None:
             missing = (
                 ", ".join(f"{h}: {e.message}" for h, e in status.host_errors.items())

@@ -47,6 +47,7 @@ def restore(walk: DrillWalk) -> None:
 
 HEALTHY_B = ("Healthy: db2b is primary, HADR PEER, quorum with qdevice",)
 HEALTHY_A = ("Healthy: db2a is primary, HADR PEER, quorum with qdevice",)
+TAKEOVER_B = "Healthy: db2b is primary since the takeover at "  # HADR_LAST_TAKEOVER_TIME, for an hour
 ADDRESS = "check the address"  # the SSH error's own advice: wrong when Pacemaker knows the host is down
 
 SCENARIOS = (
@@ -101,7 +102,15 @@ SCENARIOS = (
                 ("wait for catch-up",),
                 action=restore,
             ),
-            Moment("after restore settled", 30, "healthy", HEALTHY_B),
+            # the DBA coming back sees what happened: the takeover stays in the healthy line for an hour
+            Moment(
+                "after restore settled",
+                30,
+                "healthy",
+                (TAKEOVER_B, "min ago), HADR PEER, quorum with qdevice"),
+            ),
+            Moment("55 min later", 55 * 60, "healthy", (TAKEOVER_B, "min ago), HADR PEER")),
+            Moment("over an hour after the takeover", 6 * 60, "healthy", HEALTHY_B, absent=("takeover",)),
         ),
     ),
     Scenario(
@@ -131,7 +140,7 @@ SCENARIOS = (
                 ("db2b is back as standby and catching up (REMOTE_CATCHUP); db2a stays primary",),
                 action=lambda w: w.lab.reconnect_hadr(),
             ),
-            Moment("settled", 30, "healthy", HEALTHY_A),
+            Moment("settled", 30, "healthy", HEALTHY_A, absent=("takeover",)),
         ),
     ),
     Scenario(
@@ -147,7 +156,7 @@ SCENARIOS = (
                 action=lambda w: w.lab.stop_qnetd(),
             ),
             Moment("a minute later", 60, "qnetd_down", ("one more failure stops the database",)),
-            Moment("after restore", 1, "healthy", HEALTHY_A, action=restore),
+            Moment("after restore", 1, "healthy", HEALTHY_A, action=restore, absent=("takeover",)),
         ),
     ),
     Scenario(
@@ -164,7 +173,7 @@ SCENARIOS = (
                 action=lambda w: w.lab.kill_node("db2b"),
             ),
             Moment("after settling", 30, "host_unreachable", ("db2b is down",), absent=("took over",)),
-            Moment("after restore", 60, "healthy", HEALTHY_A, action=restore),
+            Moment("after restore", 60, "healthy", HEALTHY_A, action=restore, absent=("takeover",)),
         ),
     ),
     Scenario(
@@ -181,7 +190,7 @@ SCENARIOS = (
                 absent=(ADDRESS,),
                 action=lambda w: w.lab.kill_node("qdev"),
             ),
-            Moment("after restore", 30, "healthy", HEALTHY_A, action=restore),
+            Moment("after restore", 30, "healthy", HEALTHY_A, action=restore, absent=("takeover",)),
         ),
     ),
     Scenario(
@@ -189,7 +198,7 @@ SCENARIOS = (
         (
             Moment("just after", 1, "failover_in_progress", ("promoting db2b",), action=kill),
             # db2a boots before Pacemaker promoted db2b: it takes its primary role back, nothing moved
-            Moment("after restore", 30, "healthy", HEALTHY_A, action=restore),
+            Moment("after restore", 30, "healthy", HEALTHY_A, action=restore, absent=("takeover",)),
         ),
     ),
 )

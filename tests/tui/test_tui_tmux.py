@@ -97,7 +97,7 @@ def test_db2ops_lab_shows_promoted_node_and_peer_then_a_failover(tmux, tmp_path)
 
     tmux.keys("R")  # restore: the old primary comes back as standby and HADR reaches PEER again
     tmux.wait_for(
-        lambda s: "━━HADR━━" in s and f"Healthy: {other} is primary, HADR PEER" in s,
+        lambda s: "━━HADR━━" in s and f"Healthy: {other} is primary since the takeover at " in s,
         "a healthy pair again after the restore drill",
     )
 

@@ -5,12 +5,16 @@ promoted], host_unreachable [04-node-down: db2b crashed, seen from db2a], no_quo
 alarm_in_alarm [01-healthy, one of the cluster's CloudWatch alarms in ALARM];
 failover_stale and mid_failover [04-node-down mirrored: db2a, the primary, crashed, seen from db2b] — after
 Pacemaker promoted db2b, and during the promotion (db2b not yet promoted, route still to db2a).
-Times are fixed (T0) and the app gets a frozen clock, so ages in snapshots are deterministic.
+Times are fixed (T0) and the app gets a frozen clock, so ages in snapshots are deterministic; the
+04-node-down crm_mon answer (captured at 15:00:11) is re-dated to the snapshot so its promote precedes it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import calendar
+import re
+import time
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -80,6 +84,24 @@ def _capture(
 def _mirrored(text: str) -> str:
     """The capture with db2a and db2b swapped: a crash of db2a seen from db2b (the lab crashed db2b)."""
     return text.replace("db2a", "\0").replace("db2b", "db2a").replace("\0", "db2b")
+
+
+_CTIME = re.compile(r"[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4}")
+
+
+def _redated(xml: str, t: float) -> str:
+    """crm_mon XML with every time shifted so that its `last_update` is `t` (UTC, as the lab's nodes):
+    a capture taken at another moment than T0 then tells the same story as the frozen clock."""
+    stamp = re.search(r'<last_update time="([^"]+)"', xml)
+    if stamp is None:
+        return xml
+    delta = t - calendar.timegm(time.strptime(" ".join(stamp[1].split()), "%a %b %d %H:%M:%S %Y"))
+
+    def shift(m: re.Match[str]) -> str:
+        when = calendar.timegm(time.strptime(" ".join(m[0].split()), "%a %b %d %H:%M:%S %Y")) + delta
+        return time.strftime("%a %b %d %H:%M:%S %Y", time.gmtime(when))
+
+    return _CTIME.sub(shift, xml)
 
 
 def _mirror(state: str, host: str, tool: str, parse: Any, t: float) -> Part[Any]:
@@ -201,10 +223,11 @@ def _primary_crashed(cluster: str, t: float, seen_for: float, promoted: bool) ->
     err = refused("db2a", "10.99.0.11")
     old = t - seen_for
     down = "04-node-down"
-    crm = _mirror(down, "db2b", "crm_mon_-1_--output-as=xml.xml", parse_crm_mon_xml, t)
+    # the capture was taken at 15:00:11 (db2b promoted at 15:00:07): re-dated to the snapshot's time
+    xml = _redated(_mirrored(_read(f"{down}/db2a__crm_mon_-1_--output-as=xml.xml")), t)
     if not promoted:  # Pacemaker has not promoted db2b yet: its clone instance is still Unpromoted
-        xml = _mirrored(_read(f"{down}/db2a__crm_mon_-1_--output-as=xml.xml"))
-        crm = _p(parse_crm_mon_xml(xml.replace('role="Promoted"', 'role="Unpromoted"')), "db2b", t)
+        xml = xml.replace('role="Promoted"', 'role="Unpromoted"')
+    crm = _p(parse_crm_mon_xml(xml), "db2b", t)
     hadr_b = (
         _hadr("PRIMARY", "DISCONNECTED", "DISCONNECTED")
         if promoted

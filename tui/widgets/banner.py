@@ -11,6 +11,7 @@ from textual.widgets import Static
 from services.status import incident
 from services.status.model import ClusterStatus, Severity
 from tui.widgets.format import fit_text, short_error
+from tui.widgets.hanging_text import HangingContent
 
 _LABELS = {
     Severity.OK: "HEALTHY",
@@ -118,13 +119,19 @@ class VerdictBanner(Static):
             self.set_class(sev is text.severity, f"-{sev.value}")
         label = _LABELS[text.severity]
         indent = " " * (len(label) + 4)
-        lines = [Content.assemble((f" {label} ", "reverse bold"), "  ", (text.headline, "bold"))]
+        # (lead, body) rows: a long body wraps under its own words, never back under the badge
+        rows = [
+            (Content.assemble((f" {label} ", "reverse bold"), "  "), Content.styled(text.headline, "bold"))
+        ]
         shown = text.details[: self.max_details]
         hidden = len(text.details) - len(shown)
-        lines += [Content(f"{indent}{d}") for d in shown]
+        for detail in shown:
+            mark = detail[:2] if detail[:2] in ("→ ", "· ") else ""
+            rows.append((Content(indent + mark), Content(detail[len(mark) :])))
         if hidden > 0:
-            lines.append(Content.styled(f"{indent}+{hidden} more: click here for every verdict", "dim"))
-        self.update(Content("\n").join(lines))
+            more = f"+{hidden} more: click here for every verdict"
+            rows.append((Content(indent), Content.styled(more, "dim")))
+        self.update(HangingContent(rows))
 
     def on_click(self) -> None:
         self.post_message(self.DetailsRequested(self.text))
