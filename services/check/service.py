@@ -1,0 +1,111 @@
+"""Read what the audit needs from a cluster's hosts and run the rules. Read-only: `db2 get db cfg` on each
+db host and `crm configure show` on the first db host that answers; nothing is changed anywhere."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from services.check.finding import Finding, Severity
+from services.check.hadr_timing import hadr_mismatch_findings, hadr_timing_findings
+from services.check.overlay_rules import overlay_findings
+from services.check.pacemaker_config import CrmConfig, read_crm_config
+from services.inventory.model import Cluster, Host
+from services.parsers.dbcfg import parse_dbcfg_hadr
+from services.ssh.runner import HostRunner
+
+CRM_CONFIG = ("crm", "configure", "show")
+
+
+def dbcfg_argv(database: str) -> tuple[str, ...]:
+    return ("db2", "get", "db", "cfg", "for", database)
+
+
+@dataclass
+class CheckReport:
+    cluster: str
+    findings: list[Finding] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)  # "host: command: why", what could not be checked
+    checked: list[str] = field(default_factory=list)  # the rule groups that ran
+
+    @property
+    def exit_code(self) -> int:
+        """0 nothing found, 1 findings, 2 a source the rules need could not be read at all."""
+        if any(u.startswith("(all hosts)") for u in self.unreadable):
+            return 2
+        return 1 if self.findings else 0
+
+    def to_dict(self) -> dict:
+        order = {Severity.ERROR: 0, Severity.WARNING: 1}
+        return {
+            "schema_version": 1,
+            "cluster": self.cluster,
+            "exit_code": self.exit_code,
+            "checked": list(self.checked),
+            "unreadable": list(self.unreadable),
+            "findings": [
+                f.to_dict() for f in sorted(self.findings, key=lambda f: (order[f.severity], f.code))
+            ],
+        }
+
+
+async def _read(runner: HostRunner, host: Host, argv: tuple[str, ...], timeout: float | None) -> str:
+    """Return stdout of `argv` on `host`; raise RuntimeError with the reason when it gives no answer."""
+    try:
+        result = await asyncio.wait_for(runner.run(host, list(argv)), timeout)
+    except TimeoutError:
+        raise RuntimeError(f"no answer within {timeout:g} s") from None
+    if result.exit_status != 0:
+        why = (result.stderr or result.stdout).strip().splitlines()
+        raise RuntimeError(f"exit {result.exit_status}: {why[-1] if why else 'no output'}")
+    return result.stdout
+
+
+async def run_check(cluster: Cluster, runner: HostRunner, *, timeout_s: float | None = 60.0) -> CheckReport:
+    """Return the findings of `cluster`'s configuration audit."""
+    report = CheckReport(cluster.name)
+    hosts = cluster.db_hosts
+
+    async def dbcfg(host: Host) -> dict[str, str] | None:
+        try:
+            text = await _read(runner, host, dbcfg_argv(cluster.database), timeout_s)
+            return parse_dbcfg_hadr(text).params
+        except Exception as exc:  # an SSH error, a refused command, a parse error: reported, never raised
+            report.unreadable.append(f"{host.name}: {' '.join(dbcfg_argv(cluster.database))}: {exc}")
+            return None
+
+    async def crm_config() -> CrmConfig | None:
+        for host in hosts:  # the CIB is shared: the first node that answers is enough
+            try:
+                return read_crm_config(await _read(runner, host, CRM_CONFIG, timeout_s))
+            except Exception as exc:
+                report.unreadable.append(f"{host.name}: {' '.join(CRM_CONFIG)}: {exc}")
+        return None
+
+    cfgs, config = await asyncio.gather(asyncio.gather(*(dbcfg(h) for h in hosts)), crm_config())
+    by_host = {h.name: p for h, p in zip(hosts, cfgs, strict=True) if p is not None}
+    if not by_host:
+        report.unreadable.append(
+            "(all hosts): db2 get db cfg: no db host answered; check SSH and the instance"
+        )
+    if config is None:
+        report.unreadable.append(
+            "(all hosts): crm configure show: no db host answered; is Pacemaker running?"
+        )
+    if len(by_host) > 1:
+        report.checked.append("hadr-cfg-consistency")
+        report.findings += hadr_mismatch_findings(by_host)
+    if config is not None and by_host:
+        report.checked.append("hadr-vs-pacemaker-timing")
+        seen: set[str] = set()
+        for params in by_host.values():  # each host's values matter after a takeover; one finding per code
+            for finding in hadr_timing_findings(params, config):
+                if finding.code not in seen:
+                    seen.add(finding.code)
+                    report.findings.append(finding)
+    if config is not None:
+        report.checked.append("overlay-ip-resource")
+        report.findings += overlay_findings(
+            config, overlay_ip=cluster.aws.overlay_ip, db_nodes=tuple(h.name for h in hosts)
+        )
+    return report
