@@ -7,11 +7,16 @@ what lab/ha_render.py renders (one hook), so the renderers stay the single sourc
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from lab.ha_state import cluster_ha
 from lab.state import LabCluster
+
+if TYPE_CHECKING:
+    from lab.aws import ClusterAws
 
 _ATTR = "_check_seed_crm_edits"  # in the LabCluster's __dict__, as lab/ha_state.py keeps its state
 
@@ -81,6 +86,93 @@ SEEDS: dict[str, Callable[[LabCluster], None]] = {
 }
 
 
+# AWS side (lab/aws.py's moto). Overlay addresses are set before LabAws.seed (the route and the resource's
+# ip= are made from them): 10.99.200.10 lies in the lab VPC's 10.99.0.0/16; 198.51.100.10 is TEST-NET-2.
+OVERLAY_IP_SEEDS = {"OIP-INSIDE-VPC-CIDR": "10.99.200.10", "OIP-NOT-RFC1918": "198.51.100.10"}
+
+
+def _ec2(endpoint_url: str) -> Any:
+    from lab.aws import _client
+
+    return _client("ec2", endpoint_url)
+
+
+def _iam(endpoint_url: str) -> Any:
+    from lab.aws import _client
+
+    return _client("iam", endpoint_url)
+
+
+def _source_dest_check_on(cluster: LabCluster, facts: ClusterAws, endpoint_url: str) -> None:
+    node = cluster.db_nodes[1]
+    _ec2(endpoint_url).modify_instance_attribute(
+        InstanceId=facts.instance_ids[node], SourceDestCheck={"Value": True}
+    )
+
+
+def _route_table_unassociated(cluster: LabCluster, facts: ClusterAws, endpoint_url: str) -> None:
+    ec2 = _ec2(endpoint_url)
+    table = ec2.describe_route_tables(RouteTableIds=[facts.route_table_id])["RouteTables"][0]
+    for association in table.get("Associations", []):
+        if not association.get("Main"):
+            ec2.disassociate_route_table(AssociationId=association["RouteTableAssociationId"])
+
+
+def _route_policy_detached(cluster: LabCluster, facts: ClusterAws, endpoint_url: str) -> None:
+    iam = _iam(endpoint_url)
+    role = f"{cluster.name}-db2-ec2"  # lab/aws.py's instance role
+    for attached in iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]:
+        iam.detach_role_policy(RoleName=role, PolicyArn=attached["PolicyArn"])
+
+
+def _route_policy_wide(cluster: LabCluster, facts: ClusterAws, endpoint_url: str) -> None:
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "ec2:ReplaceRoute", "Resource": "*"}],
+    }
+    _iam(endpoint_url).put_role_policy(
+        RoleName=f"{cluster.name}-db2-ec2",
+        PolicyName="wide-replace-route",
+        PolicyDocument=json.dumps(document),
+    )
+
+
+def _qnetd_beside_a_db_host(cluster: LabCluster, facts: ClusterAws, endpoint_url: str) -> None:
+    """Replace the quorum host's instance by one in the first db host's subnet (so its zone)."""
+    from lab.aws import LAB_AMI
+
+    ec2 = _ec2(endpoint_url)
+    qnode = next(n for n, h in cluster.hosts.items() if h.role != "db")
+    ec2.terminate_instances(InstanceIds=[facts.instance_ids[qnode]])
+    instance = ec2.run_instances(
+        ImageId=LAB_AMI,
+        MinCount=1,
+        MaxCount=1,
+        InstanceType="t3.small",
+        SubnetId=facts.subnet_ids[cluster.db_nodes[0]],
+    )["Instances"][0]["InstanceId"]
+    facts.instance_ids[qnode] = cluster.hosts[qnode].instance_id = instance
+
+
+# finding code -> (cluster, what LabAws.seed created, moto endpoint): run after LabAws.seed
+AWS_SEEDS: dict[str, Callable[[LabCluster, ClusterAws, str], None]] = {
+    "EC2-SOURCE-DEST-CHECK-ON": _source_dest_check_on,
+    "ROUTE-TABLE-NOT-ASSOCIATED": _route_table_unassociated,
+    "IAM-NO-REPLACE-ROUTE": _route_policy_detached,
+    "IAM-REPLACE-ROUTE-NOT-SCOPED": _route_policy_wide,
+    "QNETD-SAME-AZ": _qnetd_beside_a_db_host,
+}
+
+
 def seed_wrong(cluster: LabCluster, code: str) -> None:
-    """Seed `cluster` so that `db2ops check` finds `code` (a key of SEEDS)."""
+    """Seed `cluster` so that `db2ops check` finds `code` (a key of SEEDS, or of OVERLAY_IP_SEEDS: then
+    before LabAws.seed)."""
+    if code in OVERLAY_IP_SEEDS:
+        cluster.overlay_ip = OVERLAY_IP_SEEDS[code]
+        return
     SEEDS[code](cluster)
+
+
+def seed_wrong_aws(cluster: LabCluster, code: str, facts: ClusterAws, endpoint_url: str) -> None:
+    """Seed the cluster's moto side (after LabAws.seed) so that `db2ops check` finds `code`."""
+    AWS_SEEDS[code](cluster, facts, endpoint_url)

@@ -31,7 +31,7 @@ class CheckReport:
     @property
     def exit_code(self) -> int:
         """0 nothing found, 1 findings, 2 a source the rules need could not be read at all."""
-        if any(u.startswith("(all hosts)") for u in self.unreadable):
+        if any(u.startswith(("(all hosts)", "(aws)")) for u in self.unreadable):
             return 2
         return 1 if self.findings else 0
 
@@ -108,4 +108,20 @@ async def run_check(cluster: Cluster, runner: HostRunner, *, timeout_s: float | 
         report.findings += overlay_findings(
             config, overlay_ip=cluster.aws.overlay_ip, db_nodes=tuple(h.name for h in hosts)
         )
+    if any(h.instance_id for h in cluster.hosts):  # no instance ids: not on EC2 (or a lab without moto)
+        await _check_aws(cluster, report)
     return report
+
+
+async def _check_aws(cluster: Cluster, report: CheckReport) -> None:
+    from services.aws_clients import describe_aws_error
+    from services.check.aws_facts import read_aws_facts
+    from services.check.aws_rules import aws_findings
+
+    try:
+        facts = await asyncio.to_thread(read_aws_facts, cluster)  # boto3 blocks: off the event loop
+    except Exception as exc:  # botocore's errors: reported as not checked, never raised
+        report.unreadable.append(f"(aws): EC2/IAM reads: {describe_aws_error(exc)}")
+        return
+    report.checked.append("aws")
+    report.findings += aws_findings(cluster, facts)
