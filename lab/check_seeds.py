@@ -40,6 +40,13 @@ def _peer_window(seconds: int) -> Callable[[LabCluster], None]:
     return seed
 
 
+def _syncmode(mode: str) -> Callable[[LabCluster], None]:
+    def seed(cluster: LabCluster) -> None:
+        cluster.syncmode = mode
+
+    return seed
+
+
 def _drop_constraint(kind: str) -> Callable[[LabCluster], None]:
     def seed(cluster: LabCluster) -> None:
         state = cluster_ha(cluster)
@@ -86,9 +93,21 @@ SEEDS: dict[str, Callable[[LabCluster], None]] = {
 }
 
 
-# AWS side (lab/aws.py's moto). Overlay addresses are set before LabAws.seed (the route and the resource's
-# ip= are made from them): 10.99.200.10 lies in the lab VPC's 10.99.0.0/16; 198.51.100.10 is TEST-NET-2.
-OVERLAY_IP_SEEDS = {"OIP-INSIDE-VPC-CIDR": "10.99.200.10", "OIP-NOT-RFC1918": "198.51.100.10"}
+def _overlay_ip(address: str) -> Callable[[LabCluster], None]:
+    def seed(cluster: LabCluster) -> None:
+        cluster.overlay_ip = address
+
+    return seed
+
+
+# Seeds whose finding needs the AWS side too (EC2 placement, the VPC): applied before LabAws.seed, since the
+# route and the resource's ip= are made from the overlay address. 10.99.200.10 lies in the lab VPC's
+# 10.99.0.0/16; 198.51.100.10 is TEST-NET-2 (not RFC 1918); the lab's db hosts are in two zones of a region.
+PRE_AWS_SEEDS: dict[str, Callable[[LabCluster], None]] = {
+    "OIP-INSIDE-VPC-CIDR": _overlay_ip("10.99.200.10"),
+    "OIP-NOT-RFC1918": _overlay_ip("198.51.100.10"),
+    "HADR-SYNCMODE-ASYNC-IN-REGION": _syncmode("ASYNC"),
+}
 
 
 def _ec2(endpoint_url: str) -> Any:
@@ -139,10 +158,21 @@ def _route_policy_wide(cluster: LabCluster, facts: ClusterAws, endpoint_url: str
 
 def _qnetd_beside_a_db_host(cluster: LabCluster, facts: ClusterAws, endpoint_url: str) -> None:
     """Replace the quorum host's instance by one in the first db host's subnet (so its zone)."""
+    _move_beside_first_db_host(
+        cluster, facts, endpoint_url, next(n for n, h in cluster.hosts.items() if h.role != "db")
+    )
+
+
+def _standby_beside_the_primary(cluster: LabCluster, facts: ClusterAws, endpoint_url: str) -> None:
+    _move_beside_first_db_host(cluster, facts, endpoint_url, cluster.db_nodes[1])
+
+
+def _move_beside_first_db_host(cluster: LabCluster, facts: ClusterAws, endpoint_url: str, qnode: str) -> None:
+    """Replace `qnode`'s instance by one in the first db host's subnet (so its zone), source/dest check as
+    it was."""
     from lab.aws import LAB_AMI
 
     ec2 = _ec2(endpoint_url)
-    qnode = next(n for n, h in cluster.hosts.items() if h.role != "db")
     ec2.terminate_instances(InstanceIds=[facts.instance_ids[qnode]])
     instance = ec2.run_instances(
         ImageId=LAB_AMI,
@@ -152,6 +182,8 @@ def _qnetd_beside_a_db_host(cluster: LabCluster, facts: ClusterAws, endpoint_url
         SubnetId=facts.subnet_ids[cluster.db_nodes[0]],
     )["Instances"][0]["InstanceId"]
     facts.instance_ids[qnode] = cluster.hosts[qnode].instance_id = instance
+    if cluster.hosts[qnode].role == "db":
+        ec2.modify_instance_attribute(InstanceId=instance, SourceDestCheck={"Value": False})
 
 
 # finding code -> (cluster, what LabAws.seed created, moto endpoint): run after LabAws.seed
@@ -161,16 +193,14 @@ AWS_SEEDS: dict[str, Callable[[LabCluster, ClusterAws, str], None]] = {
     "IAM-NO-REPLACE-ROUTE": _route_policy_detached,
     "IAM-REPLACE-ROUTE-NOT-SCOPED": _route_policy_wide,
     "QNETD-SAME-AZ": _qnetd_beside_a_db_host,
+    "DB-HOSTS-SAME-AZ": _standby_beside_the_primary,
 }
 
 
 def seed_wrong(cluster: LabCluster, code: str) -> None:
-    """Seed `cluster` so that `db2ops check` finds `code` (a key of SEEDS, or of OVERLAY_IP_SEEDS: then
+    """Seed `cluster` so that `db2ops check` finds `code` (a key of SEEDS, or of PRE_AWS_SEEDS: then
     before LabAws.seed)."""
-    if code in OVERLAY_IP_SEEDS:
-        cluster.overlay_ip = OVERLAY_IP_SEEDS[code]
-        return
-    SEEDS[code](cluster)
+    (PRE_AWS_SEEDS.get(code) or SEEDS[code])(cluster)
 
 
 def seed_wrong_aws(cluster: LabCluster, code: str, facts: ClusterAws, endpoint_url: str) -> None:

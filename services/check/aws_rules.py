@@ -191,3 +191,59 @@ def _qnetd_placement(cluster: Cluster, facts: AwsFacts) -> list[Finding]:
             "move the qnetd host to an availability zone with no db host, then `db2cm -create -qdevice` again",
         )
     ]
+
+
+ASYNC_MODES = ("ASYNC", "SUPERASYNC")
+
+
+def placement_findings(cluster: Cluster, facts: AwsFacts, syncmode: str | None) -> list[Finding]:
+    """HADR_SYNCMODE against where the db hosts are (EC2 placement), and db hosts sharing a zone."""
+    zones = {
+        h.name: facts.instances[h.name].availability_zone
+        for h in cluster.db_hosts
+        if h.name in facts.instances
+    }
+    if len(zones) < 2 or not all(zones.values()):
+        return []
+    findings = []
+    regions = {z[:-1] for z in zones.values()}  # us-east-1a -> us-east-1
+    if len(set(zones.values())) == 1:
+        zone = next(iter(zones.values()))
+        findings.append(
+            Finding(
+                "DB-HOSTS-SAME-AZ",
+                Severity.ERROR,
+                LAYER,
+                "both db hosts are in " + zone,
+                "One zone failure stops the primary and the standby together: HADR protects nothing then.",
+                "rebuild the standby in another availability zone of the region (its own subnet)",
+            )
+        )
+    mode = (syncmode or "").upper()
+    if len(regions) == 1 and mode in ASYNC_MODES:
+        findings.append(
+            Finding(
+                "HADR-SYNCMODE-ASYNC-IN-REGION",
+                Severity.WARNING,
+                "db2+aws",
+                f"HADR_SYNCMODE is {mode} with both db hosts in {next(iter(regions))}",
+                "Zones of one region are a few milliseconds apart, so NEARSYNC costs little; with "
+                f"{mode} the peer window does not apply and Pacemaker's forced takeover may lose "
+                "transactions the primary had committed.",
+                "db2 update db cfg for DBNAME using HADR_SYNCMODE NEARSYNC on both hosts (then deactivate "
+                "and activate the database)",
+            )
+        )
+    if len(regions) > 1 and mode == "SYNC":
+        findings.append(
+            Finding(
+                "HADR-SYNCMODE-SYNC-ACROSS-REGIONS",
+                Severity.WARNING,
+                "db2+aws",
+                "HADR_SYNCMODE is SYNC with the db hosts in " + ", ".join(sorted(regions)),
+                "Every commit waits for the standby's disk write across regions: commit times grow by the "
+                "round trip, and a slow link stalls the primary.",
+                "use NEARSYNC (or ASYNC for a disaster-recovery standby) between regions",
+            )
+        )
+    return findings

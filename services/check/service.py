@@ -108,15 +108,19 @@ async def run_check(cluster: Cluster, runner: HostRunner, *, timeout_s: float | 
         report.findings += overlay_findings(
             config, overlay_ip=cluster.aws.overlay_ip, db_nodes=tuple(h.name for h in hosts)
         )
-    if any(h.instance_id for h in cluster.hosts):  # no instance ids: not on EC2 (or a lab without moto)
-        await _check_aws(cluster, report)
+    # No instance ids: not on EC2. A lab without moto (`db2ops lab --no-aws`) has placeholder instance ids:
+    # never read a real account's EC2 instead.
+    on_aws = any(h.instance_id for h in cluster.hosts) and not (cluster.lab and not cluster.aws.is_lab)
+    if on_aws:
+        syncmodes = {p.get("HADR_SYNCMODE", "") for p in by_host.values()}
+        await _check_aws(cluster, report, syncmodes.pop() if len(syncmodes) == 1 else None)
     return report
 
 
-async def _check_aws(cluster: Cluster, report: CheckReport) -> None:
+async def _check_aws(cluster: Cluster, report: CheckReport, syncmode: str | None) -> None:
     from services.aws_clients import describe_aws_error
     from services.check.aws_facts import read_aws_facts
-    from services.check.aws_rules import aws_findings
+    from services.check.aws_rules import aws_findings, placement_findings
 
     try:
         facts = await asyncio.to_thread(read_aws_facts, cluster)  # boto3 blocks: off the event loop
@@ -125,3 +129,4 @@ async def _check_aws(cluster: Cluster, report: CheckReport) -> None:
         return
     report.checked.append("aws")
     report.findings += aws_findings(cluster, facts)
+    report.findings += placement_findings(cluster, facts, syncmode)

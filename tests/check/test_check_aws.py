@@ -14,7 +14,7 @@ from in_process_lab import lab_inventory_cluster  # noqa: E402
 from test_check_lab import LabRunner  # noqa: E402
 
 from lab.aws import LabAws  # noqa: E402
-from lab.check_seeds import AWS_SEEDS, OVERLAY_IP_SEEDS, seed_wrong, seed_wrong_aws  # noqa: E402
+from lab.check_seeds import AWS_SEEDS, PRE_AWS_SEEDS, seed_wrong, seed_wrong_aws  # noqa: E402
 from lab.state import LabCluster  # noqa: E402
 from services.check.service import run_check  # noqa: E402
 
@@ -31,7 +31,7 @@ def lab_aws():
 
 def _seeded(lab_aws, code: str | None = None):
     lab = LabCluster(f"chk{next(_names)}", failover_delay_s=0.0)
-    if code in OVERLAY_IP_SEEDS:
+    if code in PRE_AWS_SEEDS:
         seed_wrong(lab, code)
     facts = lab_aws.seed(lab)
     if code in AWS_SEEDS:
@@ -50,7 +50,7 @@ async def test_a_correct_lab_cluster_on_aws_has_no_finding(lab_aws):
     assert report.exit_code == 0
 
 
-@pytest.mark.parametrize("code", sorted([*AWS_SEEDS, *OVERLAY_IP_SEEDS]))
+@pytest.mark.parametrize("code", sorted([*AWS_SEEDS, *PRE_AWS_SEEDS]))
 async def test_each_seeded_aws_misconfiguration_gives_exactly_its_finding(lab_aws, code):
     lab, cluster = _seeded(lab_aws, code)
     report = await run_check(cluster, LabRunner(lab))
