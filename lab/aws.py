@@ -46,6 +46,7 @@ class ClusterAws:
     subnet_ids: dict[str, str] = field(default_factory=dict)  # host -> subnet
     instance_ids: dict[str, str] = field(default_factory=dict)  # host -> instance id
     overlay_ip: str = "192.168.1.81"
+    security_group_id: str = ""  # lab/aws_network.py: the runbook's group, on every host
 
 
 def _client(service: str, endpoint_url: str) -> Any:
@@ -139,6 +140,9 @@ class LabAws:
             if host.role == "db" and not fresh:
                 # The overlay IP is routed to the instance: it must accept traffic not addressed to it.
                 ec2.modify_instance_attribute(InstanceId=instance_id, SourceDestCheck={"Value": False})
+        from lab.aws_network import runbook_security_group
+
+        facts.security_group_id = runbook_security_group(ec2, cluster, vpc_id, facts.instance_ids)
         with cluster.lock:
             for name, instance_id in facts.instance_ids.items():
                 cluster.hosts[name].instance_id = instance_id

@@ -180,10 +180,45 @@ def _move_beside_first_db_host(cluster: LabCluster, facts: ClusterAws, endpoint_
         MaxCount=1,
         InstanceType="t3.small",
         SubnetId=facts.subnet_ids[cluster.db_nodes[0]],
+        SecurityGroupIds=[facts.security_group_id],
     )["Instances"][0]["InstanceId"]
     facts.instance_ids[qnode] = cluster.hosts[qnode].instance_id = instance
     if cluster.hosts[qnode].role == "db":
         ec2.modify_instance_attribute(InstanceId=instance, SourceDestCheck={"Value": False})
+
+
+def _revoke_port(port_of: Callable[[], int]) -> Callable[[LabCluster, ClusterAws, str], None]:
+    """Take the TCP rule for one port out of the runbook's group (every host of the cluster has it)."""
+
+    def seed(cluster: LabCluster, facts: ClusterAws, endpoint_url: str) -> None:
+        ec2 = _ec2(endpoint_url)
+        port = port_of()
+        group = facts.security_group_id
+        ec2.revoke_security_group_ingress(
+            GroupId=group,
+            IpPermissions=[
+                {
+                    "IpProtocol": "tcp",
+                    "FromPort": port,
+                    "ToPort": port,
+                    "UserIdGroupPairs": [{"GroupId": group}],
+                }
+            ],
+        )
+
+    return seed
+
+
+def _qnetd_port() -> int:
+    from lab.aws_network import QNETD_PORT
+
+    return QNETD_PORT
+
+
+def _hadr_port() -> int:
+    from lab.state import HADR_PORT
+
+    return HADR_PORT
 
 
 # finding code -> (cluster, what LabAws.seed created, moto endpoint): run after LabAws.seed
@@ -194,6 +229,8 @@ AWS_SEEDS: dict[str, Callable[[LabCluster, ClusterAws, str], None]] = {
     "IAM-REPLACE-ROUTE-NOT-SCOPED": _route_policy_wide,
     "QNETD-SAME-AZ": _qnetd_beside_a_db_host,
     "DB-HOSTS-SAME-AZ": _standby_beside_the_primary,
+    "SG-QNETD-PORT-BLOCKED": _revoke_port(_qnetd_port),
+    "SG-HADR-PORT-BLOCKED": _revoke_port(_hadr_port),
 }
 
 

@@ -19,6 +19,8 @@ class InstanceFacts:
     vpc_id: str
     source_dest_check: bool | None  # None: EC2 did not say
     profile_arn: str | None
+    private_ip: str = ""
+    security_groups: tuple[str, ...] = ()  # empty: EC2 reported none (an emulator), nothing to judge
 
 
 @dataclass
@@ -32,6 +34,7 @@ class AwsFacts:
     # role name -> its policy documents (managed and inline) and its managed policy names
     role_documents: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     role_managed_names: dict[str, set[str]] = field(default_factory=dict)
+    group_rules: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # group id -> IpPermissions
 
 
 def read_aws_facts(cluster: Cluster) -> AwsFacts:
@@ -51,12 +54,18 @@ def read_aws_facts(cluster: Cluster) -> AwsFacts:
             vpc_id=instance.get("VpcId", ""),
             source_dest_check=instance.get("SourceDestCheck"),
             profile_arn=(instance.get("IamInstanceProfile") or {}).get("Arn"),
+            private_ip=instance.get("PrivateIpAddress", ""),
+            security_groups=tuple(g["GroupId"] for g in instance.get("SecurityGroups", [])),
         )
     vpc_ids = sorted({i.vpc_id for i in facts.instances.values() if i.vpc_id})
     if vpc_ids:
         for vpc in ec2.describe_vpcs(VpcIds=vpc_ids)["Vpcs"]:
             cidrs = [a["CidrBlock"] for a in vpc.get("CidrBlockAssociationSet", []) if "CidrBlock" in a]
             facts.vpc_cidrs += cidrs or [vpc["CidrBlock"]]
+    groups = sorted({g for i in facts.instances.values() for g in i.security_groups})
+    if groups:
+        for group in ec2.describe_security_groups(GroupIds=groups)["SecurityGroups"]:
+            facts.group_rules[group["GroupId"]] = group.get("IpPermissions", [])
     if cluster.aws.route_table_id:
         _read_route_table(ec2, cluster.aws.route_table_id, facts)
     _read_roles(make_client("iam", cluster.aws), cluster, facts)

@@ -23,6 +23,7 @@ def aws_findings(cluster: Cluster, facts: AwsFacts) -> list[Finding]:
         *_route_table(cluster, facts),
         *_route_policy(cluster, facts),
         *_qnetd_placement(cluster, facts),
+        *_qnetd_port(cluster, facts),
     ]
 
 
@@ -247,3 +248,74 @@ def placement_findings(cluster: Cluster, facts: AwsFacts, syncmode: str | None) 
             )
         )
     return findings
+
+
+QNETD_PORT = 5403
+
+
+def allows(facts: AwsFacts, source: str, target: str, port: int) -> bool | None:
+    """Whether `target`'s security groups let `source` (host names) in on TCP `port`; None when EC2 reported
+    no group for it (nothing to judge). A rule matches by the source's address (IpRanges) or by a group
+    the source is in (UserIdGroupPairs); protocol "-1" is every protocol and port."""
+    src, dst = facts.instances.get(source), facts.instances.get(target)
+    if src is None or dst is None or not dst.security_groups:
+        return None
+    address = ipaddress.ip_address(src.private_ip) if src.private_ip else None
+    for group in dst.security_groups:
+        for rule in facts.group_rules.get(group, []):
+            protocol = str(rule.get("IpProtocol", ""))
+            if protocol not in ("-1", "tcp", "6"):
+                continue
+            if protocol != "-1" and not (rule.get("FromPort", 0) <= port <= rule.get("ToPort", -1)):
+                continue
+            if any(p.get("GroupId") in src.security_groups for p in rule.get("UserIdGroupPairs", [])):
+                return True
+            for cidr in rule.get("IpRanges", []):
+                if address is not None and address in ipaddress.ip_network(cidr["CidrIp"], strict=False):
+                    return True
+    return False
+
+
+def _qnetd_port(cluster: Cluster, facts: AwsFacts) -> list[Finding]:
+    qhost = cluster.qdevice_host
+    if qhost is None:
+        return []
+    blocked = [h.name for h in cluster.db_hosts if allows(facts, h.name, qhost.name, QNETD_PORT) is False]
+    if not blocked:
+        return []
+    return [
+        Finding(
+            "SG-QNETD-PORT-BLOCKED",
+            Severity.ERROR,
+            LAYER,
+            f"the security groups of {qhost.name} do not allow TCP {QNETD_PORT} from " + ", ".join(blocked),
+            "corosync-qdevice on that db host cannot reach qnetd: the host loses the quorum vote, and when the "
+            "other db host fails the cluster has no quorum and stops the database instead of failing over.",
+            f"add an inbound rule TCP {QNETD_PORT} to {qhost.name}'s group from the db hosts' group (or their "
+            "addresses), and open it in firewalld on the qnetd host",
+        )
+    ]
+
+
+def hadr_port_findings(cluster: Cluster, facts: AwsFacts, ports: dict[str, int]) -> list[Finding]:
+    """Each db host's HADR_LOCAL_SVC (`ports`, numeric ones only) must be open to the other db hosts."""
+    blocked = [
+        f"{a.name} -> {b.name}:{ports[b.name]}"
+        for a in cluster.db_hosts
+        for b in cluster.db_hosts
+        if a.name != b.name and b.name in ports and allows(facts, a.name, b.name, ports[b.name]) is False
+    ]
+    if not blocked:
+        return []
+    return [
+        Finding(
+            "SG-HADR-PORT-BLOCKED",
+            Severity.ERROR,
+            LAYER,
+            "the security groups do not allow the HADR port: " + ", ".join(blocked),
+            "The standby cannot receive the primary's log (or, after a takeover, the old primary cannot "
+            "reconnect): HADR leaves PEER and Pacemaker's automatic takeover is refused.",
+            "add an inbound TCP rule for HADR_LOCAL_SVC of each db host from the other db host's group (or "
+            "address), both ways",
+        )
+    ]

@@ -113,14 +113,20 @@ async def run_check(cluster: Cluster, runner: HostRunner, *, timeout_s: float | 
     on_aws = any(h.instance_id for h in cluster.hosts) and not (cluster.lab and not cluster.aws.is_lab)
     if on_aws:
         syncmodes = {p.get("HADR_SYNCMODE", "") for p in by_host.values()}
-        await _check_aws(cluster, report, syncmodes.pop() if len(syncmodes) == 1 else None)
+        ports = {
+            h: int(p["HADR_LOCAL_SVC"]) for h, p in by_host.items() if p.get("HADR_LOCAL_SVC", "").isdigit()
+        }
+        await _check_aws(cluster, report, syncmodes.pop() if len(syncmodes) == 1 else None, ports)
     return report
 
 
-async def _check_aws(cluster: Cluster, report: CheckReport, syncmode: str | None) -> None:
+async def _check_aws(
+    cluster: Cluster, report: CheckReport, syncmode: str | None, hadr_ports: dict[str, int]
+) -> None:
+    """`hadr_ports`: each db host's HADR_LOCAL_SVC when numeric (a service name is not resolved here)."""
     from services.aws_clients import describe_aws_error
     from services.check.aws_facts import read_aws_facts
-    from services.check.aws_rules import aws_findings, placement_findings
+    from services.check.aws_rules import aws_findings, hadr_port_findings, placement_findings
 
     try:
         facts = await asyncio.to_thread(read_aws_facts, cluster)  # boto3 blocks: off the event loop
@@ -130,3 +136,4 @@ async def _check_aws(cluster: Cluster, report: CheckReport, syncmode: str | None
     report.checked.append("aws")
     report.findings += aws_findings(cluster, facts)
     report.findings += placement_findings(cluster, facts, syncmode)
+    report.findings += hadr_port_findings(cluster, facts, hadr_ports)

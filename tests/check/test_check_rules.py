@@ -67,3 +67,31 @@ def test_values_that_differ_between_the_hosts() -> None:
 def test_no_db2hadr_resource_is_an_error() -> None:
     findings = hadr_timing_findings(PARAMS, read_crm_config("node 1: db2a\n"))
     assert [f.code for f in findings] == ["PCMK-DB2HADR-MISSING"]
+
+
+def test_security_group_rules_match_by_address_group_and_all_protocols() -> None:
+    from services.check.aws_facts import AwsFacts, InstanceFacts
+    from services.check.aws_rules import allows
+
+    def host(ip: str, *groups: str) -> InstanceFacts:
+        return InstanceFacts("i-1", "us-east-1a", "vpc-1", False, None, private_ip=ip, security_groups=groups)
+
+    facts = AwsFacts(
+        instances={"a": host("10.0.1.5", "sg-a"), "q": host("10.0.3.5", "sg-q"), "x": host("10.0.9.9")},
+        group_rules={
+            "sg-q": [
+                {
+                    "IpProtocol": "tcp",
+                    "FromPort": 5400,
+                    "ToPort": 5410,
+                    "IpRanges": [{"CidrIp": "10.0.1.0/24"}],
+                }
+            ]
+        },
+    )
+    assert allows(facts, "a", "q", 5403) is True  # by address, inside the port range
+    assert allows(facts, "a", "q", 5411) is False
+    assert allows(facts, "x", "a", 5403) is False  # sg-a has no rule
+    assert allows(facts, "a", "x", 5403) is None  # no group reported: nothing to judge
+    facts.group_rules["sg-a"] = [{"IpProtocol": "-1", "UserIdGroupPairs": [{"GroupId": "sg-q"}]}]
+    assert allows(facts, "q", "a", 50010) is True  # every protocol, by group
