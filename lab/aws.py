@@ -101,6 +101,9 @@ class LabAws:
             raise LabAwsError("LabAws.seed() called before start()")
         ec2 = _client("ec2", self.endpoint_url)
         profile = self._instance_profile(cluster.name)
+        from lab.aws_network import cloudwatch_agent_permissions
+
+        cloudwatch_agent_permissions(_client("iam", self.endpoint_url), profile)  # role named as its profile
         vpc_id = ec2.create_vpc(CidrBlock="10.99.0.0/16")["Vpc"]["VpcId"]
         ec2.create_tags(Resources=[vpc_id], Tags=[{"Key": "Name", "Value": f"{cluster.name}-vpc"}])
         rtb_id = ec2.create_route_table(VpcId=vpc_id)["RouteTable"]["RouteTableId"]

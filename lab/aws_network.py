@@ -36,3 +36,35 @@ def runbook_security_group(ec2: Any, cluster: LabCluster, vpc_id: str, instance_
     for instance_id in instance_ids.values():
         ec2.modify_instance_attribute(InstanceId=instance_id, Groups=[group])
     return group
+
+
+CLOUDWATCH_AGENT_STANDIN = "CloudWatchAgentServerPolicy-lab"
+
+
+def cloudwatch_agent_permissions(iam: Any, role: str) -> None:
+    """Give the db instances' role what the AWS managed policy CloudWatchAgentServerPolicy grants the agent
+    (as an inline policy: moto does not load AWS managed policies)."""
+    import json
+
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": [
+                    "cloudwatch:PutMetricData",
+                    "ec2:DescribeVolumes",
+                    "ec2:DescribeTags",
+                    "logs:PutLogEvents",
+                    "logs:DescribeLogStreams",
+                    "logs:DescribeLogGroups",
+                    "logs:CreateLogStream",
+                    "logs:CreateLogGroup",
+                ],
+                "Resource": "*",
+            }
+        ],
+    }
+    iam.put_role_policy(
+        RoleName=role, PolicyName=CLOUDWATCH_AGENT_STANDIN, PolicyDocument=json.dumps(document)
+    )

@@ -221,6 +221,14 @@ def _hadr_port() -> int:
     return HADR_PORT
 
 
+def _no_cloudwatch_agent_policy(cluster: LabCluster, facts: ClusterAws, endpoint_url: str) -> None:
+    from lab.aws_network import CLOUDWATCH_AGENT_STANDIN
+
+    _iam(endpoint_url).delete_role_policy(
+        RoleName=f"{cluster.name}-db2-ec2", PolicyName=CLOUDWATCH_AGENT_STANDIN
+    )
+
+
 # finding code -> (cluster, what LabAws.seed created, moto endpoint): run after LabAws.seed
 AWS_SEEDS: dict[str, Callable[[LabCluster, ClusterAws, str], None]] = {
     "EC2-SOURCE-DEST-CHECK-ON": _source_dest_check_on,
@@ -229,6 +237,7 @@ AWS_SEEDS: dict[str, Callable[[LabCluster, ClusterAws, str], None]] = {
     "IAM-REPLACE-ROUTE-NOT-SCOPED": _route_policy_wide,
     "QNETD-SAME-AZ": _qnetd_beside_a_db_host,
     "DB-HOSTS-SAME-AZ": _standby_beside_the_primary,
+    "IAM-NO-CLOUDWATCH-AGENT-POLICY": _no_cloudwatch_agent_policy,
     "SG-QNETD-PORT-BLOCKED": _revoke_port(_qnetd_port),
     "SG-HADR-PORT-BLOCKED": _revoke_port(_hadr_port),
 }

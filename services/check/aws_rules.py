@@ -24,6 +24,7 @@ def aws_findings(cluster: Cluster, facts: AwsFacts) -> list[Finding]:
         *_route_policy(cluster, facts),
         *_qnetd_placement(cluster, facts),
         *_qnetd_port(cluster, facts),
+        *_cloudwatch_agent_policy(facts),
     ]
 
 
@@ -319,3 +320,38 @@ def hadr_port_findings(cluster: Cluster, facts: AwsFacts, ports: dict[str, int])
             "address), both ways",
         )
     ]
+
+
+CLOUDWATCH_AGENT_POLICY = "CloudWatchAgentServerPolicy"
+AGENT_ACTIONS = ("logs:PutLogEvents", "logs:CreateLogStream")  # what shipping db2diag and the audit log needs
+
+
+def _cloudwatch_agent_policy(facts: AwsFacts) -> list[Finding]:
+    """The db instances' role has the AWS managed policy, or statements granting what the agent needs."""
+    findings = []
+    for role, documents in sorted(facts.role_documents.items()):
+        if CLOUDWATCH_AGENT_POLICY in facts.role_managed_names.get(role, set()):
+            continue
+        allowed = [
+            a.lower()
+            for doc in documents
+            for st in _as_list_of_dicts(doc.get("Statement"))
+            if st.get("Effect") == "Allow"
+            for a in _as_list(st.get("Action"))
+        ]
+        if all(any(fnmatchcase(need.lower(), a) for a in allowed) for need in AGENT_ACTIONS):
+            continue
+        findings.append(
+            Finding(
+                "IAM-NO-CLOUDWATCH-AGENT-POLICY",
+                Severity.WARNING,
+                LAYER,
+                f"role {role} has neither {CLOUDWATCH_AGENT_POLICY} nor logs:PutLogEvents and "
+                "logs:CreateLogStream",
+                "The CloudWatch agent on the db hosts cannot ship db2diag.log and the audit log: the "
+                "monitoring alarms never see an event.",
+                f"aws iam attach-role-policy --role-name {role} --policy-arn "
+                f"arn:aws:iam::aws:policy/{CLOUDWATCH_AGENT_POLICY}",
+            )
+        )
+    return findings
