@@ -86,6 +86,7 @@ SEEDS: dict[str, Callable[[LabCluster], None]] = {
         r"^\s*op monitor interval=\S+ role=(?:Master|Promoted) timeout=\S+ \\\n", ""
     ),
     "OIP-NO-COLOCATION": _drop_constraint("colocation"),
+    "PCMK-NOT-IBM-BUILD": _edit(r"dc-version=\S+", "dc-version=2.1.5-a3f44794f94"),
     "OIP-NO-LOCATION": _edit(r"symmetric-cluster=\w+", "symmetric-cluster=false"),
     "OIP-NO-MONITOR": _oip_monitor(""),
     "OIP-MONITOR-TOO-FREQUENT": _oip_monitor(" \\\\\n        op monitor interval=5s timeout=60s"),

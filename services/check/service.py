@@ -10,6 +10,7 @@ from services.check.finding import Finding, Severity
 from services.check.hadr_timing import hadr_mismatch_findings, hadr_timing_findings
 from services.check.overlay_rules import overlay_findings
 from services.check.pacemaker_config import CrmConfig, read_crm_config
+from services.check.versions import pacemaker_build_findings
 from services.inventory.model import Cluster, Host
 from services.parsers.dbcfg import parse_dbcfg_hadr
 from services.ssh.runner import HostRunner
@@ -108,6 +109,8 @@ async def run_check(cluster: Cluster, runner: HostRunner, *, timeout_s: float | 
         report.findings += overlay_findings(
             config, overlay_ip=cluster.aws.overlay_ip, db_nodes=tuple(h.name for h in hosts)
         )
+        report.checked.append("pacemaker-build")
+        report.findings += pacemaker_build_findings(config)
     # No instance ids: not on EC2. A lab without moto (`db2ops lab --no-aws`) has placeholder instance ids:
     # never read a real account's EC2 instead.
     on_aws = any(h.instance_id for h in cluster.hosts) and not (cluster.lab and not cluster.aws.is_lab)

@@ -42,7 +42,12 @@ async def test_a_correct_lab_cluster_has_no_finding():
     assert report.findings == []
     assert report.unreadable == []
     assert report.exit_code == 0
-    assert report.checked == ["hadr-cfg-consistency", "hadr-vs-pacemaker-timing", "overlay-ip-resource"]
+    assert report.checked == [
+        "hadr-cfg-consistency",
+        "hadr-vs-pacemaker-timing",
+        "overlay-ip-resource",
+        "pacemaker-build",
+    ]
 
 
 # Seeds whose wrong value also breaks a weaker rule: the extra code they bring is part of the expectation.
