@@ -16,6 +16,7 @@ def runbook_security_group(ec2: Any, cluster: LabCluster, vpc_id: str, instance_
     group = ec2.create_security_group(
         GroupName=f"{cluster.name}-db2-ha", Description="Db2 HADR + Pacemaker (lab)", VpcId=vpc_id
     )["GroupId"]
+    assert isinstance(group, str)
 
     def members(protocol: str, low: int, high: int) -> dict[str, Any]:
         return {

@@ -118,4 +118,7 @@ def _document(value: Any) -> dict[str, Any]:
     """IAM returns documents decoded (boto3) or URL-encoded JSON text (some endpoints): accept both."""
     if isinstance(value, dict):
         return value
-    return json.loads(unquote(str(value)))
+    document = json.loads(unquote(str(value)))
+    if not isinstance(document, dict):
+        raise ValueError("an IAM policy document that is not a JSON object")
+    return document

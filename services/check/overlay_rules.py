@@ -38,7 +38,7 @@ def overlay_findings(
             )
         ]
     findings: list[Finding] = []
-    hadr_clones = {config.clone_of(p.id) for p in config.primitives_of("db2hadr")} - {None}
+    hadr_clones = {c for p in config.primitives_of("db2hadr") if (c := config.clone_of(p.id)) is not None}
     for rsc in resources:
         findings += _constraints(config, rsc, hadr_clones, db_nodes)
         findings += _monitor(rsc)
@@ -46,7 +46,7 @@ def overlay_findings(
 
 
 def _constraints(
-    config: CrmConfig, rsc: Primitive, hadr_clones: set, db_nodes: tuple[str, ...]
+    config: CrmConfig, rsc: Primitive, hadr_clones: set[str], db_nodes: tuple[str, ...]
 ) -> list[Finding]:
     findings = []
     colocated = any(

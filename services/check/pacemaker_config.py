@@ -76,7 +76,10 @@ def read_crm_config(text: str) -> CrmConfig:
         elif entry.kind in ("location", "colocation", "order"):
             config.constraints.append((entry.kind, entry.id, entry.tokens))
         elif entry.kind == "property":
-            config.properties.update(t.split("=", 1) for t in entry.tokens if "=" in t)
+            for token in entry.tokens:
+                key, sep, value = token.partition("=")
+                if sep:
+                    config.properties[key] = value
     return config
 
 

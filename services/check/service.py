@@ -36,7 +36,7 @@ class CheckReport:
             return 2
         return 1 if self.findings else 0
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, object]:
         order = {Severity.ERROR: 0, Severity.WARNING: 1}
         return {
             "schema_version": 1,
