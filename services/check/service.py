@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from services.check.finding import Finding, Severity
 from services.check.hadr_timing import hadr_mismatch_findings, hadr_timing_findings
@@ -14,6 +15,9 @@ from services.check.versions import pacemaker_build_findings
 from services.inventory.model import Cluster, Host
 from services.parsers.dbcfg import parse_dbcfg_hadr
 from services.ssh.runner import HostRunner
+
+if TYPE_CHECKING:
+    from services.check.aws_facts import AwsFacts
 
 CRM_CONFIG = ("crm", "configure", "show")
 
@@ -83,6 +87,10 @@ async def run_check(cluster: Cluster, runner: HostRunner, *, timeout_s: float | 
                 report.unreadable.append(f"{host.name}: {' '.join(CRM_CONFIG)}: {exc}")
         return None
 
+    # No instance ids: not on EC2. A lab without moto (`db2ops lab --no-aws`) has placeholder instance ids:
+    # never read a real account's EC2 instead.
+    on_aws = any(h.instance_id for h in cluster.hosts) and not (cluster.lab and not cluster.aws.is_lab)
+    aws_read = asyncio.ensure_future(_read_aws(cluster)) if on_aws else None  # alongside the hosts' reads
     cfgs, config = await asyncio.gather(asyncio.gather(*(dbcfg(h) for h in hosts)), crm_config())
     by_host = {h.name: p for h, p in zip(hosts, cfgs, strict=True) if p is not None}
     if not by_host:
@@ -111,31 +119,36 @@ async def run_check(cluster: Cluster, runner: HostRunner, *, timeout_s: float | 
         )
         report.checked.append("pacemaker-build")
         report.findings += pacemaker_build_findings(config)
-    # No instance ids: not on EC2. A lab without moto (`db2ops lab --no-aws`) has placeholder instance ids:
-    # never read a real account's EC2 instead.
-    on_aws = any(h.instance_id for h in cluster.hosts) and not (cluster.lab and not cluster.aws.is_lab)
-    if on_aws:
+    if aws_read is not None:
         syncmodes = {p.get("HADR_SYNCMODE", "") for p in by_host.values()}
         ports = {
             h: int(p["HADR_LOCAL_SVC"]) for h, p in by_host.items() if p.get("HADR_LOCAL_SVC", "").isdigit()
         }
-        await _check_aws(cluster, report, syncmodes.pop() if len(syncmodes) == 1 else None, ports)
+        facts = await aws_read
+        if isinstance(facts, str):
+            report.unreadable.append(f"(aws): EC2/IAM reads: {facts}")
+        else:
+            _check_aws(cluster, report, facts, syncmodes.pop() if len(syncmodes) == 1 else None, ports)
     return report
 
 
-async def _check_aws(
-    cluster: Cluster, report: CheckReport, syncmode: str | None, hadr_ports: dict[str, int]
-) -> None:
-    """`hadr_ports`: each db host's HADR_LOCAL_SVC when numeric (a service name is not resolved here)."""
+async def _read_aws(cluster: Cluster) -> AwsFacts | str:
+    """The AWS facts, or why they could not be read (one sentence saying what to do)."""
     from services.aws_clients import describe_aws_error
     from services.check.aws_facts import read_aws_facts
-    from services.check.aws_rules import aws_findings, hadr_port_findings, placement_findings
 
     try:
-        facts = await asyncio.to_thread(read_aws_facts, cluster)  # boto3 blocks: off the event loop
+        return await asyncio.to_thread(read_aws_facts, cluster)  # boto3 blocks: off the event loop
     except Exception as exc:  # botocore's errors: reported as not checked, never raised
-        report.unreadable.append(f"(aws): EC2/IAM reads: {describe_aws_error(exc)}")
-        return
+        return describe_aws_error(exc)
+
+
+def _check_aws(
+    cluster: Cluster, report: CheckReport, facts: AwsFacts, syncmode: str | None, hadr_ports: dict[str, int]
+) -> None:
+    """`hadr_ports`: each db host's HADR_LOCAL_SVC when numeric (a service name is not resolved here)."""
+    from services.check.aws_rules import aws_findings, hadr_port_findings, placement_findings
+
     report.checked.append("aws")
     report.findings += aws_findings(cluster, facts)
     report.findings += placement_findings(cluster, facts, syncmode)
