@@ -46,6 +46,7 @@ class ClusterAws:
     subnet_ids: dict[str, str] = field(default_factory=dict)  # host -> subnet
     instance_ids: dict[str, str] = field(default_factory=dict)  # host -> instance id
     overlay_ip: str = "192.168.1.81"
+    security_group_id: str = ""  # lab/aws_network.py: the runbook's group, on every host
 
 
 def _client(service: str, endpoint_url: str) -> Any:
@@ -100,6 +101,9 @@ class LabAws:
             raise LabAwsError("LabAws.seed() called before start()")
         ec2 = _client("ec2", self.endpoint_url)
         profile = self._instance_profile(cluster.name)
+        from lab.aws_network import cloudwatch_agent_permissions
+
+        cloudwatch_agent_permissions(_client("iam", self.endpoint_url), profile)  # role named as its profile
         vpc_id = ec2.create_vpc(CidrBlock="10.99.0.0/16")["Vpc"]["VpcId"]
         ec2.create_tags(Resources=[vpc_id], Tags=[{"Key": "Name", "Value": f"{cluster.name}-vpc"}])
         rtb_id = ec2.create_route_table(VpcId=vpc_id)["RouteTable"]["RouteTableId"]
@@ -139,6 +143,9 @@ class LabAws:
             if host.role == "db" and not fresh:
                 # The overlay IP is routed to the instance: it must accept traffic not addressed to it.
                 ec2.modify_instance_attribute(InstanceId=instance_id, SourceDestCheck={"Value": False})
+        from lab.aws_network import runbook_security_group
+
+        facts.security_group_id = runbook_security_group(ec2, cluster, vpc_id, facts.instance_ids)
         with cluster.lock:
             for name, instance_id in facts.instance_ids.items():
                 cluster.hosts[name].instance_id = instance_id

@@ -236,7 +236,9 @@ def _crm_configure(ctx: CommandContext) -> Result:
     if gated is not None or state.domain is None:
         return 1, "", CIB_DOWN
     if args == ["show"]:
-        return 0, ha_render.render_crm_config(ctx.cluster, state), ""
+        from lab.check_seeds import apply_crm_edits  # the audit's seeded misconfigurations, if any
+
+        return 0, apply_crm_edits(ctx.cluster, ha_render.render_crm_config(ctx.cluster, state)), ""
     if args[:2] == ["load", "update"] and len(args) == 3:
         if args[2] not in ctx.host.files:
             return 1, "", f"ERROR: configure.load: No such file or directory: {args[2]}\n"

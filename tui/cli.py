@@ -124,6 +124,21 @@ def build_parser() -> argparse.ArgumentParser:
         help='JSON output: {"schema_version": 1, "exit_code": N, "clusters": [...]} (see below)',
     )
 
+    ck = sub.add_parser(
+        "check",
+        help="audit one cluster's configuration across Db2, Pacemaker and AWS (read-only)",
+        description="Read-only configuration audit of one cluster: HADR_PEER_WINDOW against the db2hadr "
+        "monitor, the overlay-IP resource's constraints and monitor, and more. Each finding has a stable "
+        "code, a severity, why it matters and the fix. Exit 0 no findings, 1 findings, 2 bad input or a "
+        "source that could not be read.",
+        epilog='--json prints {"schema_version": 1, "cluster": NAME, "exit_code": 0|1|2, "checked": [...], '
+        '"unreadable": [...], "findings": [{"code", "severity", "layer", "summary", "why", "fix"}]}.',
+    )
+    ck.add_argument(
+        "--cluster", dest="check_cluster", metavar="NAME", required=True, help="the cluster to audit"
+    )
+    ck.add_argument("--json", action="store_true", help="JSON output (see below)")
+
     pa = sub.add_parser(
         "parse",
         help="parse a saved tool output (from a ticket) and print it",
@@ -355,6 +370,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return asyncio.run(_cmd_status(args))
     if args.cmd == "logs":
         return _cmd_logs(args)
+    if args.cmd == "check":
+        return asyncio.run(_cmd_check(args))
     if args.cmd == "setup" and args.what == "ha":
         return _cmd_setup_ha(args)
     if args.cmd == "setup":
@@ -715,6 +732,29 @@ async def _cmd_status(args: argparse.Namespace) -> int:
     for err in unknown_keys:
         print(f"db2ops: {err}", file=sys.stderr)
     return code
+
+
+async def _cmd_check(args: argparse.Namespace) -> int:
+    from services.check.render import render_check_text
+    from services.check.service import run_check
+
+    inv = _load_inventory(args.inventory)
+    cluster = inv.cluster(args.check_cluster)
+    if cluster is None:
+        names = ", ".join(x.name for x in inv.clusters)
+        raise _UserError(f"no cluster {args.check_cluster!r} in {inv.source}; known: {names}")
+    async with _console_context(inv) as context:
+        runner = await context.host_runner()
+        report = await _within_command_deadline(
+            context.settings.command_deadline_s,
+            run_check(cluster, runner, timeout_s=context.settings.status_deadline_s),
+            f"the check of {cluster.name}",
+        )
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2))
+    else:
+        print(render_check_text(report))
+    return report.exit_code
 
 
 def _run_console(args: argparse.Namespace) -> int:
