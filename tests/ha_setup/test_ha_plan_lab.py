@@ -250,3 +250,19 @@ async def test_the_db2_media_method_installs_with_db2installpcmk_and_db2cppcmk(f
     assert {s.status for s in (await run(fresh_lab, "dry-run", install_method="media")).steps} == {
         "already_done"
     }
+
+
+async def test_a_missing_overlay_location_constraint_is_caught_and_reloaded(fresh_lab) -> None:
+    """db2cm's cluster is not symmetric: without a location constraint for a host the overlay resource
+    cannot run there, so the plan must not call the step done."""
+    assert (await run(fresh_lab, "apply")).ok
+    state = cluster_ha(fresh_lab.lab)
+    dropped = state.constraints.pop(f"prefer-node2_{OIP}")
+    assert dropped.endswith(" db2b")
+    dry = await run(fresh_lab, "dry-run")
+    step = dry.by_id("oip-resource")
+    assert step.status != "already_done"
+    assert "no location constraint for db2b" in step.message and "symmetric-cluster=false" in step.message
+    again = await run(fresh_lab, "apply")
+    assert again.ok, again.next_hint
+    assert state.constraints[f"prefer-node2_{OIP}"] == dropped
