@@ -168,15 +168,19 @@ def render_crm_mon_xml(cluster: LabCluster, argv: list[str] | None = None, now: 
         lines += _node_history_xml(cluster, online)
         lines += _failures_xml(cluster, online)
         lines.append("  <bans>")
-        a, b = cluster.db_nodes
-        for banned, node in ((b, a), (a, b)):
-            rsc = cluster.instance_rsc(banned)
+        # db2cm's no-probe constraints (-INFINITY elsewhere) are what crm_mon lists as bans.
+        owned = [
+            (rsc(n), cluster.other(n))
+            for n in cluster.db_nodes
+            for rsc in (cluster.ethmon_rsc, cluster.instance_rsc)
+        ]
+        for rsc, node in owned:
             lines.append(
                 _el(
                     4,
                     "ban",
                     [
-                        ("id", f"no_{rsc}_on_{node}"),
+                        ("id", f"no-probe-{rsc}"),
                         ("resource", rsc),
                         ("node", node),
                         ("weight", -1000000),

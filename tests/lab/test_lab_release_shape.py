@@ -46,6 +46,8 @@ def test_every_output_names_one_pacemaker_build(db2: str) -> None:
     rpm = sh(c, "db2a", "rpm", "-q", "pacemaker", "corosync", "crmsh")
     os_release = sh(c, "db2a", "cat", "/etc/os-release")
     assert "db2pcmk" in xml.dc_version
+    assert xml.promoted_nodes == ("db2a",)  # role Master (2.0 builds) or Promoted (2.1) alike
+    assert f'role="{rel.xml_roles[0]}"' in sh(c, "db2a", "crm_mon", "-1", "--output-as=xml")
     assert xml.dc_version == rel.dc_version
     assert f"(version {xml.dc_version})" in text
     assert f"dc-version={xml.dc_version} " in config
