@@ -36,9 +36,11 @@ class Db2Release:
     feature_set: str  # CRM feature set on each node
     xml_roles: tuple[str, str]  # crm_mon XML roles of a promotable clone: (promoted, unpromoted)
     db2cm_fencing_section: bool  # db2cm -list prints "Fencing Information:" / "Quorum Information:"
-    # crm_mon text: "Status of pacemakerd: ..." first line and the agent spelling "(ocf::heartbeat:db2inst)"
-    # (the captured 2.0.4 and 2.1.2 builds) or "(ocf:heartbeat:db2inst)" (Pacemaker 2.1.5's own capture).
+    # crm_mon of the Pacemaker 2.1.5 era (the real lab's capture): the "Status of pacemakerd" line and
+    # <pacemakerd> element, node health/feature_set and current_dc mixed_version; the captured 2.0.4 and
+    # 2.1.2 builds print none of them (corpus/crm-status, crm_mon-xml/pacemaker-2.1.2-regression).
     pacemakerd_status: bool
+    # the agent spelling in crm_mon text: "(ocf::heartbeat:db2inst)" (2.0.4, 2.1.2) or "(ocf:heartbeat:...)"
     agent_colons: str
     captured: bool  # True: version strings taken from a real capture in the corpus
 

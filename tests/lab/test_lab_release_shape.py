@@ -199,3 +199,22 @@ def test_overlay_resource_has_the_ha_plans_name() -> None:
     status = parse_crm_mon_xml(render_pacemaker.render_crm_mon_xml(c))
     oip = next(r for r in status.resources if r.agent == "ocf:heartbeat:aws-vpc-move-ip")
     assert (oip.id, oip.nodes) == (c.oip_rsc, ("db2a",))
+
+
+# --------------------------------------------------------------------------- crm_mon XML
+
+
+def test_crm_mon_xml_of_11_5_8_uses_only_pacemaker_2_1_2_shapes() -> None:
+    """Each element of the lab's XML, with its attributes in order, is one Pacemaker 2.1.2's crm_mon prints
+    (its regression output; the harness scrubbed times and the DC, so those elements are left out)."""
+    real = read(CORPUS / "crm_mon-xml/pacemaker-2.1.2-regression-xml-output.txt")
+    scrubbed = ("<current_dc ", "<last_change ", "<operation_history ", "<pacemaker-result ")
+
+    def shapes(text: str) -> set[str]:
+        lines = (re.sub(r'="[^"]*"', '=""', line).strip() for line in text.splitlines())
+        return {line for line in lines if not line.startswith(scrubbed)}
+
+    c = lab("11.5.8")
+    c.kill_node("db2b")
+    for xml in (render_pacemaker.render_crm_mon_xml(lab("11.5.8")), render_pacemaker.render_crm_mon_xml(c)):
+        assert shapes(xml) <= shapes(real), shapes(xml) - shapes(real)
