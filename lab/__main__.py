@@ -14,7 +14,7 @@ from services.quiet_warnings import quiet_dependency_warnings
 
 quiet_dependency_warnings()  # this module is the program: before lab.runtime imports asyncssh
 
-from lab.arguments import cluster_count  # noqa: E402
+from lab.arguments import cluster_count, db2_release  # noqa: E402
 from lab.runtime import LabRuntime, serve_forever  # noqa: E402
 
 
@@ -34,6 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--failover-delay", type=float, default=2.0, metavar="S", help="seconds to promote")
     parser.add_argument("--no-aws", action="store_true", help="do not start moto (no overlay route, no logs)")
     parser.add_argument("--dir", type=Path, default=None, help="where to write keys and the inventory")
+    parser.add_argument(
+        "--db2", type=db2_release, default=None, metavar="RELEASE", help="Db2 release (default 11.5.8)"
+    )
     args = parser.parse_args(argv)
 
     async def run() -> None:
@@ -44,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
             failover_delay_s=args.failover_delay,
             latency_ms=args.latency,
             with_aws=not args.no_aws,
+            db2=args.db2,
         )
         await serve_forever(runtime)
 

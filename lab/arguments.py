@@ -8,6 +8,16 @@ import argparse
 MAX_CLUSTERS = 200
 
 
+def db2_release(text: str) -> str:
+    """argparse type of `--db2`: a Db2 release the lab models (lab/release.py), e.g. 11.5.9 or 12.1."""
+    from lab.release import release
+
+    try:
+        return release(text).db2
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def cluster_count(text: str) -> int:
     """argparse type of `--clusters`: a whole number from 1 to MAX_CLUSTERS.
 

@@ -14,7 +14,6 @@ from lab.diag_records import audit_execute
 from lab.state import LabCluster, LabHost
 
 Result = tuple[int, str, str]
-DB_SERVER = "DB2/LINUXX8664 11.5.8.0"
 OK_SQL = "DB20000I  The SQL command completed successfully."
 NO_CONNECTION = "SQL1024N  A database connection does not exist.  SQLSTATE=08003"
 ADMIN_AUTHS = ("DBADM", "SYSADM", "SECADM", "ACCESSCTRL", "DATAACCESS", "SQLADM", "WLMADM", "EXPLAIN")
@@ -88,7 +87,7 @@ class ClpSession:
         self.connected = database
         return "ok", (
             "\n   Database Connection Information\n\n"
-            f" Database server        = {DB_SERVER}\n"
+            f" Database server        = DB2/LINUXX8664 {self.cluster.release.db2_level}\n"
             f" SQL authorization ID   = {self.user.upper()}\n"
             f" Local database alias   = {database}\n"
         )

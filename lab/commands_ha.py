@@ -19,26 +19,40 @@ from lab import ha_state as ha
 from lab.command_registry import CommandContext, Result, not_found, register_command, run_command
 from lab.db2admin_state import host_state, normpath
 
-OS_RELEASE = """NAME="Red Hat Enterprise Linux"
-VERSION="8.8 (Ootpa)"
+
+def os_release(rhel: str) -> str:
+    """Return /etc/os-release of RHEL `rhel` ("8.8", "9.2"): the level the cluster's release runs on."""
+    major = rhel.split(".")[0]
+    codename = "Ootpa" if major == "8" else "Plow"
+    return f"""NAME="Red Hat Enterprise Linux"
+VERSION="{rhel} ({codename})"
 ID="rhel"
 ID_LIKE="fedora"
-VERSION_ID="8.8"
-PLATFORM_ID="platform:el8"
-PRETTY_NAME="Red Hat Enterprise Linux 8.8 (Ootpa)"
+VERSION_ID="{rhel}"
+PLATFORM_ID="platform:el{major}"
+PRETTY_NAME="Red Hat Enterprise Linux {rhel} ({codename})"
 ANSI_COLOR="0;31"
-CPE_NAME="cpe:/o:redhat:enterprise_linux:8::baseos"
+CPE_NAME="cpe:/o:redhat:enterprise_linux:{major}::baseos"
 HOME_URL="https://www.redhat.com/"
-DOCUMENTATION_URL="https://access.redhat.com/documentation/en-us/red_hat_enterprise_linux/8"
+DOCUMENTATION_URL="https://access.redhat.com/documentation/en-us/red_hat_enterprise_linux/{major}"
 BUG_REPORT_URL="https://bugzilla.redhat.com/"
 
-REDHAT_BUGZILLA_PRODUCT="Red Hat Enterprise Linux 8"
-REDHAT_BUGZILLA_PRODUCT_VERSION=8.8
+REDHAT_BUGZILLA_PRODUCT="Red Hat Enterprise Linux {major}"
+REDHAT_BUGZILLA_PRODUCT_VERSION={rhel}
 REDHAT_SUPPORT_PRODUCT="Red Hat Enterprise Linux"
-REDHAT_SUPPORT_PRODUCT_VERSION="8.8"
+REDHAT_SUPPORT_PRODUCT_VERSION="{rhel}"
 """
+
+
 AGENT_SIZES = {"db2ethmon": 11_482, "db2hadr": 37_905, "db2inst": 25_342}
-AWS_VERSION = "aws-cli/2.13.25 Python/3.11.5 Linux/4.18.0-477.27.1.el8_8.x86_64 exe/x86_64.rhel.8 prompt/off"
+# The kernel each RHEL minor ships (uname -r); aws --version prints it.
+KERNELS = {"8": "4.18.0-{n}.el8_{m}.x86_64", "9": "5.14.0-{n}.el9_{m}.x86_64"}
+
+
+def aws_version(rhel: str) -> str:
+    major, minor = rhel.split(".")
+    kernel = KERNELS[major].format(n=f"{305 + 43 * int(minor)}.10.1", m=minor)
+    return f"aws-cli/2.13.25 Python/3.11.5 Linux/{kernel} exe/x86_64.rhel.{major} prompt/off"
 
 
 def _st(ctx: CommandContext) -> ha.HostHa:
@@ -57,7 +71,9 @@ def etc_hosts(ctx: CommandContext) -> str:
 
 def _cat(ctx: CommandContext) -> Result:
     ha.cluster_ha(ctx.cluster)  # the media files exist from the first command on
-    return 0, OS_RELEASE if ctx.args[0] == "/etc/os-release" else etc_hosts(ctx), ""
+    if ctx.args[0] == "/etc/os-release":
+        return 0, os_release(ctx.cluster.release.rhel), ""
+    return 0, etc_hosts(ctx), ""
 
 
 def _chronyc(ctx: CommandContext) -> Result:
@@ -117,7 +133,8 @@ def _db2ls(ctx: CommandContext) -> Result:
         "\nInstall Path                       Level   Fix Pack   Special Install Number   Install Date"
         "                  Installer UID \n" + "-" * 117 + "\n"
     )
-    row = f"{ha.DB2_INSTALL:<33}{ha.DB2_LEVEL:>10}{0:>9}{'':>29}{stamp} UTC{0:>14} \n"
+    install = f"/opt/ibm/db2/V{'.'.join(ctx.cluster.release.db2.split('.')[:2])}"
+    row = f"{install:<33}{ctx.cluster.release.db2_level:>10}{0:>9}{'':>29}{stamp} UTC{0:>14} \n"
     return 0, header + row, ""
 
 
@@ -167,7 +184,8 @@ def _rpm(ctx: CommandContext) -> Result:
     if ctx.args[:1] != ["-q"] or len(ctx.args) < 2:
         return 1, "", "rpm: the db2ops lab emulates only rpm -q NAME...\n"
     installed = _st(ctx).packages
-    lines = [ha.nvra(n) if n in installed else f"package {n} is not installed" for n in ctx.args[1:]]
+    build = _st(ctx).build or ctx.cluster.release
+    lines = [ha.nvra(n, build) if n in installed else f"package {n} is not installed" for n in ctx.args[1:]]
     return sum(1 for n in ctx.args[1:] if n not in installed), "\n".join(lines) + "\n", ""
 
 
@@ -178,8 +196,12 @@ def _package_of(ctx: CommandContext, item: str) -> tuple[str | None, str]:
     if item.endswith(".rpm"):
         if item not in ctx.host.files:
             return None, f"Can not load RPM file: {item}."
-        name = next((n for n in ha.PACKAGES if ha.rpm_file(n) == posixpath.basename(item)), None)
-        return name, "" if name else f"Can not load RPM file: {item}."
+        for rel in (ctx.cluster.release, ha.TARBALL_RELEASE):
+            name = next((n for n in ha.PACKAGES if ha.rpm_file(n, rel) == posixpath.basename(item)), None)
+            if name:
+                _st(ctx).build = rel  # the tarball's rpms are the 11.5.5 build, the media's the cluster's
+                return name, ""
+        return None, f"Can not load RPM file: {item}."
     if item in ha.OS_PACKAGES or item in ha.PACKAGES:
         return item, ""
     return None, f"No match for argument: {item}"
@@ -199,7 +221,7 @@ def _dnf(ctx: CommandContext) -> Result:
     if not new:
         return 0, "Dependencies resolved.\nNothing to do.\nComplete!\n", ""
     st.packages.update(new)
-    listing = "\n".join(f"  {ha.nvra(n)}" for n in new)
+    listing = "\n".join(f"  {ha.nvra(n, st.build or ctx.cluster.release)}" for n in new)
     return (
         0,
         (
@@ -215,7 +237,8 @@ def _db2install_pcmk(ctx: CommandContext) -> Result:
     # approximation of db2installPCMK's messages
     if ctx.args != ["-i"]:
         return 1, "", "db2installPCMK: usage: db2installPCMK -i\n"
-    _st(ctx).packages.update(n for n in ha.PACKAGES if n != "corosync-qnetd")
+    _st(ctx).packages.update(n for n in ha.PACKAGES if n not in ha.QNETD_PACKAGES)
+    _st(ctx).build = ctx.cluster.release  # the Db2 media's own build
     ha.install_db2cm(ctx.cluster, ctx.host)  # a Db2 11.5.6+ install has db2cm in sqllib/adm already
     return 0, 'Installing "Pacemaker"\nThe installation of "Pacemaker" completed successfully.\n', ""
 
@@ -293,7 +316,7 @@ def _ssh(ctx: CommandContext) -> Result:
 def _aws(ctx: CommandContext) -> Result:
     args = ctx.args
     if args == ["--version"]:
-        return 0, AWS_VERSION + "\n", ""
+        return 0, aws_version(ctx.cluster.release.rhel) + "\n", ""
     if args[:3] == ["configure", "get", "region"]:
         profile = args[args.index("--profile") + 1] if "--profile" in args[:-1] else "default"
         region = _st(ctx).aws_region if profile == "default" else ""

@@ -44,7 +44,7 @@ def _gate(ctx: CommandContext, tool: str) -> Result | None:
         return 3, "", render_corosync.QDEVICE_DOWN
     if state.domain is None:
         if tool == "crm_mon":
-            return 102, render_pacemaker.render_crm_mon_not_connected_xml(ctx.argv), ""
+            return 102, render_pacemaker.render_crm_mon_not_connected_xml(ctx.cluster, ctx.argv), ""
         if tool == "crm":
             return 1, "", NOT_CONNECTED_TEXT
         return 1, "", render_corosync.CMAP_DOWN

@@ -298,24 +298,48 @@ def is_constraints_query(argv: list[str]) -> bool:
 
 
 def render_constraints(cluster: LabCluster) -> str:
-    """Return `cibadmin --query --scope constraints` for `cluster`, laid out as in 02-after-move."""
+    """Return `cibadmin --query --scope constraints` for `cluster`: the constraints `crm configure show`
+    lists (db2cm's no-probe, prefer and attribute rules, the HA plan's overlay-IP colocation, order and
+    locations), as CIB XML, then any cli-* constraints of a move or ban."""
     a, b = cluster.db_nodes
+    hadr, clone, oip, nic, inst = (
+        cluster.hadr_rsc,
+        cluster.clone_rsc,
+        cluster.oip_rsc,
+        cluster.nic,
+        cluster.instance,
+    )
+    promoted_role = cluster.release.xml_roles[0]  # Master before Pacemaker 2.1, Promoted from 2.1
     lines = ["<constraints>"]
     for node, other in ((a, b), (b, a)):
-        rsc = cluster.instance_rsc(node)
-        lines.append(f'  <rsc_location id="prefer_{rsc}" rsc="{rsc}" score="100" node="{node}"/>')
+        for rsc in (cluster.ethmon_rsc(node), cluster.instance_rsc(node)):
+            lines.append(
+                f'  <rsc_location id="no-probe-{rsc}" rsc="{rsc}" resource-discovery="never" '
+                f'score="-INFINITY" node="{other}"/>'
+            )
+            lines.append(f'  <rsc_location id="prefer-{rsc}" rsc="{rsc}" score="100" node="{node}"/>')
+    for node in (a, b):
+        for kind, attribute in (("nic", f"db2ethmon-{nic}"), ("node", f"db2inst-{node}_{inst}_0")):
+            rule = f"loc-rule-{hadr}-{kind if kind == 'node' else nic}-{node}"
+            lines += [
+                f'  <rsc_location id="{rule}" rsc="{clone}">',
+                f'    <rule score="-INFINITY" id="{rule}-rule">',
+                f'      <expression operation="eq" value="0" attribute="{attribute}" id="{rule}-rule-expression"/>',
+                "    </rule>",
+                "  </rsc_location>",
+            ]
         lines.append(
-            f'  <rsc_location id="no_{rsc}_on_{other}" rsc="{rsc}" score="-INFINITY" node="{other}"/>'
+            f'  <rsc_location id="prefer-{node}-{inst}-{clone}" rsc="{clone}" score="100" node="{node}"/>'
         )
-    hadr, clone, oip = cluster.hadr_rsc, cluster.clone_rsc, cluster.oip_rsc
     lines.append(
-        f'  <rsc_colocation id="{hadr}-primary-OIP-colocation" score="INFINITY" rsc="{oip}" rsc-role="Started" '
-        f'with-rsc="{clone}" with-rsc-role="Promoted"/>'
+        f'  <rsc_colocation id="{hadr}_AWS_primary-colocation" score="INFINITY" rsc="{oip}" '
+        f'rsc-role="Started" with-rsc="{clone}" with-rsc-role="{promoted_role}"/>'
     )
     lines.append(
-        f'  <rsc_order id="order-rule-{hadr}-then-primary-OIP" kind="Mandatory" first="{clone}" '
-        f'first-action="promote" then="{oip}" then-action="start"/>'
+        f'  <rsc_order id="order-rule-{hadr}-then-primary-oip" kind="Mandatory" first="{clone}" then="{oip}"/>'
     )
+    for i, node in enumerate((a, b), start=1):
+        lines.append(f'  <rsc_location id="prefer-node{i}_{oip}" rsc="{oip}" score="100" node="{node}"/>')
     for c in cli_constraints(cluster):
         lines.append(
             f'  <rsc_location id="{c.id}" rsc="{c.rsc}" role="{c.role}" node="{c.node}" score="{c.score}"/>'

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from lab.ha_state import ClusterHa
+from lab.ha_state import ClusterHa, oip_placeable
 from lab.state import LabCluster
 
 
@@ -27,7 +27,8 @@ def rename(cluster: LabCluster, state: ClusterHa, text: str) -> str:
 
 
 def _count(cluster: LabCluster, state: ClusterHa) -> int:
-    return len(state.instances) + (2 if state.database else 0) + (1 if state.oip_name else 0)
+    ethmon = len(cluster.db_nodes) if state.domain else 0
+    return ethmon + len(state.instances) + (2 if state.database else 0) + (1 if state.oip_name else 0)
 
 
 def filter_crm_xml(cluster: LabCluster, state: ClusterHa, xml: str) -> str:
@@ -35,6 +36,7 @@ def filter_crm_xml(cluster: LabCluster, state: ClusterHa, xml: str) -> str:
     if not state.fresh:
         return xml
     configured = state.configured(cluster)
+    stopped = _oip_stopped(cluster, state)
     out: list[str] = []
     skip_until: str | None = None
     for line in xml.splitlines():
@@ -47,19 +49,19 @@ def filter_crm_xml(cluster: LabCluster, state: ClusterHa, xml: str) -> str:
         if match and match.group(2) not in configured:
             skip_until = None if stripped.endswith("/>") else f"</{match.group(1)}>"
             continue
-        if (
-            match
-            and match.group(1) == "resource"
-            and match.group(2) == cluster.oip_rsc
-            and not state.oip_managed
-        ):
-            out.append(re.sub(r'<resource id="[^"]+".*', _stopped_unmanaged(cluster), line))
+        if match and match.group(1) == "resource" and match.group(2) == cluster.oip_rsc and stopped:
+            out.append(re.sub(r'<resource id="[^"]+".*', _stopped(cluster, state.oip_managed), line))
             skip_until = None if stripped.endswith("/>") else "</resource>"
             continue
         if stripped.startswith("<clone ") and cluster.hadr_rsc not in configured:
             skip_until = "</clone>"
             continue
         if stripped.startswith(f'<attribute name="master-{cluster.hadr_rsc}"') and not state.database:
+            continue
+        if stripped.startswith('<attribute name="db2ethmon-') and not state.domain:
+            continue
+        inst = re.match(rf'<attribute name="db2inst-(\S+)_{re.escape(cluster.instance)}_0"', stripped)
+        if inst and cluster.instance_rsc(inst.group(1)) not in configured:
             continue
         out.append(
             re.sub(
@@ -71,10 +73,17 @@ def filter_crm_xml(cluster: LabCluster, state: ClusterHa, xml: str) -> str:
     return rename(cluster, state, "\n".join(out) + "\n")
 
 
-def _stopped_unmanaged(cluster: LabCluster) -> str:
+def _oip_stopped(cluster: LabCluster, state: ClusterHa) -> bool:
+    """The overlay resource is Stopped while unmanaged, or when no location constraint allows the
+    promoted node (symmetric-cluster=false, as db2cm sets it)."""
+    promoted = cluster.promoted
+    return not state.oip_managed or promoted is None or not oip_placeable(cluster, state, promoted)
+
+
+def _stopped(cluster: LabCluster, managed: bool) -> str:
     return (
         f'<resource id="{cluster.oip_rsc}" resource_agent="ocf:heartbeat:aws-vpc-move-ip" role="Stopped" '
-        'active="false" orphaned="false" blocked="false" managed="false" failed="false" '
+        f'active="false" orphaned="false" blocked="false" managed="{str(managed).lower()}" failed="false" '
         'failure_ignored="false" nodes_running_on="0"/>'
     )
 
@@ -85,14 +94,18 @@ def filter_crm_text(cluster: LabCluster, state: ClusterHa, text: str) -> str:
         return text
     configured = state.configured(cluster)
     hidden = {cluster.instance_rsc(n) for n in cluster.db_nodes} | {cluster.hadr_rsc, cluster.oip_rsc}
+    hidden |= {cluster.ethmon_rsc(n) for n in cluster.db_nodes}
     hidden -= configured
     if not state.oip_managed:
         hidden.add(cluster.oip_rsc)
+    stopped = _oip_stopped(cluster, state)
     out = []
     for line in text.splitlines():
+        if stopped and f"* {cluster.oip_rsc}\t" in line:
+            line = re.sub(r"\t Started \S+$", "\t Stopped", line)
         if any(f"* {rsc}\t" in line or f"[{rsc}]" in line for rsc in hidden):
             continue
-        if cluster.hadr_rsc in hidden and ("* Promoted: [" in line or "* Unpromoted: [" in line):
+        if cluster.hadr_rsc in hidden and line.startswith("    * "):  # the clone's Masters/Slaves/Stopped
             continue
         out.append(
             re.sub(
@@ -101,8 +114,8 @@ def filter_crm_text(cluster: LabCluster, state: ClusterHa, text: str) -> str:
                 line,
             )
         )
-    if out and out[-1] == "Active Resources:":
-        out.append("  * No active resources")
+    if out and out[-1] == "Full List of Resources:":
+        out.append("  * No resources")
     return rename(cluster, state, "\n".join(out) + "\n")
 
 
@@ -120,10 +133,43 @@ def filter_db2cm_list(cluster: LabCluster, state: ClusterHa, text: str) -> str:
         kept.append(block)
     text = "\n \n".join(kept)
     text = re.sub(r"(Number of resources\s+= )\d+", rf"\g<1>{_count(cluster, state)}", text)
-    if state.qdevice is None:
+    if state.qdevice is None and "Quorum Information:" in text:
         # approximation: db2cm's wording for a cluster without a quorum device is not in the corpus
         text = text.split("Quorum Information:")[0] + "Quorum Information:\n  Two-node quorum\n"
     return rename(cluster, state, text)
+
+
+def _db2cm_constraints(cluster: LabCluster, state: ClusterHa) -> list[str]:
+    """The constraints db2cm creates with the domain, instances and database (corpus/crm-config): the
+    clone follows db2ethmon and db2inst attributes, per-host resources are never probed elsewhere, and
+    (symmetric-cluster=false) each resource has a location preference where it may run."""
+    hadr, clone, nic, inst = cluster.hadr_rsc, cluster.clone_rsc, cluster.nic, cluster.instance
+    rules: list[str] = []
+    prefer: list[str] = []
+    if state.database:
+        for node in cluster.db_nodes:
+            rules.append(
+                f"location loc-rule-{hadr}-{nic}-{node} {clone} \\\n        rule -inf: db2ethmon-{nic} eq 0"
+            )
+        for node in cluster.db_nodes:
+            rules.append(
+                f"location loc-rule-{hadr}-node-{node} {clone} \\\n"
+                f"        rule -inf: db2inst-{node}_{inst}_0 eq 0"
+            )
+    probes: dict[str, str] = {}
+    for node in cluster.db_nodes:
+        owned = ([cluster.ethmon_rsc(node)] if state.domain else []) + (
+            [cluster.instance_rsc(node)] if node in state.instances else []
+        )
+        for rsc in owned:
+            probes[rsc] = (
+                f"location no-probe-{rsc} {rsc} resource-discovery=never -inf: {cluster.other(node)}"
+            )
+            prefer.append(f"location prefer-{rsc} {rsc} 100: {node}")
+    rules += [probes[k] for k in sorted(probes)]
+    if state.database:
+        prefer += [f"location prefer-{node}-{inst}-{clone} {clone} 100: {node}" for node in cluster.db_nodes]
+    return rules + sorted(prefer)
 
 
 def render_crm_config(cluster: LabCluster, state: ClusterHa) -> str:
@@ -159,6 +205,16 @@ def render_crm_config(cluster: LabCluster, state: ClusterHa) -> str:
             "        op monitor interval=30s timeout=60s"
             + (" \\\n        meta is-managed=true" if state.oip_managed else "")
         )
+    if state.domain:  # db2cm -create -cluster: one db2ethmon per host (corpus/crm-config)
+        for node in cluster.db_nodes:
+            primitives[cluster.ethmon_rsc(node)] = (
+                f"primitive {cluster.ethmon_rsc(node)} db2ethmon \\\n"
+                f"        params interface={cluster.nic} hostname={node} repeat_count=4 repeat_interval=4 \\\n"
+                "        op monitor timeout=30s interval=4 \\\n"
+                "        op start timeout=60s interval=0s \\\n"
+                "        op stop interval=0s timeout=20s \\\n"
+                "        meta is-managed=true"
+            )
     for node in sorted(state.instances):
         primitives[cluster.instance_rsc(node)] = (
             f"primitive {cluster.instance_rsc(node)} db2inst \\\n"
@@ -174,13 +230,11 @@ def render_crm_config(cluster: LabCluster, state: ClusterHa) -> str:
             f"ms {clone} {hadr} \\\n"
             "        meta resource-stickiness=5000 migration-threshold=0 ordered=true promotable=true is-managed=true"
         )
-    constraints = dict(state.constraints)
-    for node in sorted(state.instances):
-        rsc = cluster.instance_rsc(node)
-        constraints[f"prefer-{rsc}"] = f"location prefer-{rsc} {rsc} 100: {node}"
+    lines += _db2cm_constraints(cluster, state)
     order = {"colocation": 0, "location": 1, "order": 2}
     lines += [
-        v for _, v in sorted(constraints.items(), key=lambda kv: (order.get(kv[1].split()[0], 3), kv[0]))
+        v
+        for _, v in sorted(state.constraints.items(), key=lambda kv: (order.get(kv[1].split()[0], 3), kv[0]))
     ]
     lines.append(
         "property cib-bootstrap-options: \\\n"
@@ -188,9 +242,9 @@ def render_crm_config(cluster: LabCluster, state: ClusterHa) -> str:
         "        no-quorum-policy=stop \\\n"
         "        stop-all-resources=false \\\n"
         "        cluster-recheck-interval=60 \\\n"
-        "        symmetric-cluster=true \\\n"
+        "        symmetric-cluster=false \\\n"
         "        have-watchdog=false \\\n"
-        "        dc-version=2.1.5-1.db2pcmk.el8-a3f44794f94 \\\n"
+        f"        dc-version={cluster.release.dc_version} \\\n"
         "        cluster-infrastructure=corosync \\\n"
         f"        cluster-name={state.domain}"
     )

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from lab.db2admin_state import add_dir, host_state
+from lab.release import RELEASES, Db2Release
 from lab.state import LabCluster, LabHost
 
 _ATTR = "_ha_state"
@@ -26,60 +27,74 @@ IMAGE_PCMK = "/tmp/server_dec/db2/linuxamd64/pcmk"  # the Db2 11.5.6+ image (ins
 OCF_HEARTBEAT = "/usr/lib/ocf/resource.d/heartbeat"
 DB2_AGENTS = ("db2ethmon", "db2hadr", "db2inst")
 NIC = "eth0"  # the lab hosts' only interface (EC2 Xen naming, as in the runbook)
-DB2_INSTALL = "/opt/ibm/db2/V11.5"
-DB2_LEVEL = "11.5.8.0"
+TARBALL_RELEASE = RELEASES["11.5.5"]  # the tarball holds the 11.5.5 build, whatever Db2 the host runs
 
-# The rpms of the tarball: a plausible listing (IBM's db2pcmk builds), not a capture. Versions follow
-# what the lab's crm_mon prints (Pacemaker 2.1.5) and corosync 3.1.7 / qdevice 3.0.3.
-PACKAGES: dict[str, tuple[str, str]] = {  # name -> (version-release, arch)
-    "pacemaker": ("2.1.5-1.db2pcmk.el8", "x86_64"),
-    "pacemaker-cli": ("2.1.5-1.db2pcmk.el8", "x86_64"),
-    "pacemaker-libs": ("2.1.5-1.db2pcmk.el8", "x86_64"),
-    "pacemaker-cluster-libs": ("2.1.5-1.db2pcmk.el8", "x86_64"),
-    "pacemaker-schemas": ("2.1.5-1.db2pcmk.el8", "noarch"),
-    "corosync": ("3.1.7-1.db2pcmk.el8", "x86_64"),
-    "corosynclib": ("3.1.7-1.db2pcmk.el8", "x86_64"),
-    "corosync-qdevice": ("3.0.3-1.db2pcmk.el8", "x86_64"),
-    "corosync-qnetd": ("3.0.3-1.db2pcmk.el8", "x86_64"),
-    "libknet1": ("1.25-1.db2pcmk.el8", "x86_64"),
-    "libqb": ("2.0.6-1.db2pcmk.el8", "x86_64"),
-    "resource-agents": ("4.12.0-1.db2pcmk.el8", "x86_64"),
-    "crmsh": ("4.4.1-1.db2pcmk.el8", "noarch"),
-    "crmsh-scripts": ("4.4.1-1.db2pcmk.el8", "noarch"),
-    "python3-crmsh": ("4.4.1-1.db2pcmk.el8", "noarch"),
-    "python3-parallax": ("1.0.6-1.db2pcmk.el8", "noarch"),
-}
+
+def packages(rel: Db2Release) -> dict[str, tuple[str, str]]:
+    """Return the db2pcmk rpms of `rel`: name -> (version-release, arch).
+
+    Pacemaker, corosync, qdevice and crmsh follow the release model (lab/release.py), so `rpm -q` agrees
+    with crm_mon and db2cm -list; the helper libraries are a plausible listing, not a capture."""
+    el, new_stack = rel.el, not rel.pacemaker.startswith("2.0.")
+    corosync = f"{rel.corosync}-1.db2pcmk.{el}"
+    return {
+        "pacemaker": (rel.pacemaker, "x86_64"),
+        "pacemaker-cli": (rel.pacemaker, "x86_64"),
+        "pacemaker-libs": (rel.pacemaker, "x86_64"),
+        "pacemaker-cluster-libs": (rel.pacemaker, "x86_64"),
+        "pacemaker-schemas": (rel.pacemaker, "noarch"),
+        "corosync": (corosync, "x86_64"),
+        "corosynclib": (corosync, "x86_64"),
+        "corosync-qdevice": (rel.qdevice, "x86_64"),
+        "corosync-qnetd": (rel.qdevice, "x86_64"),
+        "libknet1": (f"{'1.25' if new_stack else '1.18'}-1.db2pcmk.{el}", "x86_64"),
+        "libqb": (f"{'2.0.6' if new_stack else '1.0.6'}-1.db2pcmk.{el}", "x86_64"),
+        "resource-agents": (f"{'4.10.0' if new_stack else '4.6.1'}-1.db2pcmk.{el}", "x86_64"),
+        "crmsh": (rel.crmsh, "noarch"),
+        "crmsh-scripts": (rel.crmsh, "noarch"),
+        "python3-crmsh": (rel.crmsh, "noarch"),
+        "python3-parallax": (f"1.0.6-1.db2pcmk.{el}", "noarch"),
+    }
+
+
+# Package names are the same in every build; this is the list the plan and the handlers iterate.
+PACKAGES: tuple[str, ...] = tuple(packages(RELEASES["11.5.8"]))
 OS_PACKAGES = {"ksh": "20120801-257.el8", "epel-release": "8-19.el8", "chrony": "4.2-1.el8"}
 QNETD_PACKAGES = ("corosync-qnetd",)
 
 
-def rpm_file(name: str) -> str:
-    """Return the rpm file name of package `name` (from PACKAGES)."""
-    version, arch = PACKAGES[name]
+def rpm_file(name: str, rel: Db2Release) -> str:
+    """Return the rpm file name of package `name` in release `rel`'s build."""
+    version, arch = packages(rel)[name]
     return f"{name}-{version}.{arch}.rpm"
 
 
-def nvra(name: str) -> str:
-    """Return what `rpm -q NAME` prints for an installed package."""
+def nvra(name: str, rel: Db2Release) -> str:
+    """Return what `rpm -q NAME` prints for an installed package (db2pcmk rpms from build `rel`)."""
     if name in PACKAGES:
-        version, arch = PACKAGES[name]
+        version, arch = packages(rel)[name]
         return f"{name}-{version}.{arch}"
-    return f"{name}-{OS_PACKAGES.get(name, '1.0-1.el8')}.{'noarch' if name == 'epel-release' else 'x86_64'}"
+    version = (
+        OS_PACKAGES.get(name, "1.0-1.el8").replace(".el8", f".{rel.el}").replace("8-19", rel.el[2:] + "-19")
+    )
+    return f"{name}-{version}.{'noarch' if name == 'epel-release' else 'x86_64'}"
 
 
 def tarball_members() -> list[str]:
-    """Return `tar -tzf` of the runbook's tarball (directories end with /)."""
+    """Return `tar -tzf` of the runbook's tarball (directories end with /): the 11.5.5 build's rpms."""
     top = f"{TARBALL_DIR}/"
     out = [top, f"{top}Db2/", f"{top}Db2/db2cm", f"{top}Db2agents/"]
     out += [f"{top}Db2agents/{agent}" for agent in DB2_AGENTS]
     out += [f"{top}RPMS/", f"{top}RPMS/noarch/", f"{top}RPMS/x86_64/"]
-    out += [f"{top}RPMS/{arch}/{rpm_file(n)}" for n, (_, arch) in sorted(PACKAGES.items())]
+    built = packages(TARBALL_RELEASE)
+    out += [f"{top}RPMS/{built[n][1]}/{rpm_file(n, TARBALL_RELEASE)}" for n in sorted(built)]
     return out
 
 
-def image_rpms() -> list[str]:
-    """Return the rpm paths of the Db2 image's pcmk directory (install_method=media)."""
-    return [f"{IMAGE_PCMK}/Linux/rhel/{arch}/{rpm_file(n)}" for n, (_, arch) in sorted(PACKAGES.items())]
+def image_rpms(rel: Db2Release) -> list[str]:
+    """Return the rpm paths of the Db2 image's pcmk directory (install_method=media): `rel`'s build."""
+    built = packages(rel)
+    return [f"{IMAGE_PCMK}/Linux/rhel/{built[n][1]}/{rpm_file(n, rel)}" for n in sorted(built)]
 
 
 @dataclass
@@ -91,6 +106,8 @@ class HostHa:
     addresses: list[str] = field(default_factory=list)  # CIDRs on eth0 (+ the overlay IP: see commands)
     aws_region: str = "us-east-1"  # root's AWS CLI profile "default"
     root_ssh: bool = True  # password-less root ssh to the other hosts works
+    # Whose db2pcmk rpms are installed: the Db2 media's (the cluster's release) or the 11.5.5 tarball's.
+    build: Db2Release | None = None
 
     def pacemaker(self) -> bool:
         return "pacemaker" in self.packages
@@ -115,11 +132,28 @@ class ClusterHa:
     def configured(self, cluster: LabCluster) -> set[str]:
         """Return the Pacemaker resource ids that exist (what crm_mon may show)."""
         out = {cluster.instance_rsc(n) for n in self.instances}
+        if self.domain:  # db2cm -create -cluster makes each host's db2ethmon resource with the domain
+            out |= {cluster.ethmon_rsc(n) for n in cluster.db_nodes}
         if self.database:
             out.add(cluster.hadr_rsc)
         if self.oip_name:
             out.add(cluster.oip_rsc)  # rendered under self.oip_name
         return out
+
+
+def oip_placeable(cluster: LabCluster, state: ClusterHa, node: str) -> bool:
+    """True when a location constraint with a positive score lets the overlay resource run on `node`.
+
+    db2cm sets symmetric-cluster=false, so a resource runs only on the nodes a location constraint
+    names: without the plan's prefer-node lines the aws-vpc-move-ip resource stays Stopped."""
+    name = state.oip_name or cluster.oip_rsc
+    for line in state.constraints.values():
+        words = line.split()
+        if words[:1] == ["location"] and len(words) >= 5 and words[2] == name and words[-1] == node:
+            score = words[-2].rstrip(":")
+            if score in ("inf", "INFINITY", "+INFINITY") or (score.isdigit() and int(score) > 0):
+                return True
+    return False
 
 
 def start_fresh(cluster: LabCluster) -> ClusterHa:
@@ -150,12 +184,12 @@ def host_ha(cluster: LabCluster, host: LabHost) -> HostHa:
 def _new_state(cluster: LabCluster, *, fresh: bool) -> ClusterHa:
     hosts: dict[str, HostHa] = {}
     for host in cluster.hosts.values():
-        ha = HostHa(addresses=[f"{host.address}/28"])
+        ha = HostHa(addresses=[f"{host.address}/28"], build=cluster.release)
         _seed_files(cluster, host)
         if not fresh:
             ha.packages = {"ksh", "chrony"}
             if host.role == "db":
-                ha.packages |= set(PACKAGES) - {"corosync-qnetd"}
+                ha.packages |= set(PACKAGES) - set(QNETD_PACKAGES)
                 ha.agents = True
                 install_db2cm(cluster, host)
             else:
@@ -178,9 +212,12 @@ def _new_state(cluster: LabCluster, *, fresh: bool) -> ClusterHa:
         }
         state.oip_managed = True
         hadr, oip, clone = cluster.hadr_rsc, cluster.oip_rsc, cluster.clone_rsc
-        state.constraints = {
+        a, b = cluster.db_nodes
+        state.constraints = {  # what the HA plan's overlayip.txt loads (services/ha_setup/oip_steps.py)
             f"{hadr}_AWS_primary-colocation": f"colocation {hadr}_AWS_primary-colocation inf: {oip}:Started {clone}:Master",
             f"order-rule-{hadr}-then-primary-oip": f"order order-rule-{hadr}-then-primary-oip Mandatory: {clone} {oip}",
+            f"prefer-node1_{oip}": f"location prefer-node1_{oip} {oip} 100: {a}",
+            f"prefer-node2_{oip}": f"location prefer-node2_{oip} {oip} 100: {b}",
         }
     return state
 
@@ -190,7 +227,7 @@ def _seed_files(cluster: LabCluster, host: LabHost) -> None:
     for path in ("/root", "/root/.ssh", "/tmp/server_dec", IMAGE_PCMK, "/usr/lib/ocf/resource.d"):
         add_dir(st, path)
     host.files.setdefault(TARBALL, "(the runbook's Pacemaker tarball; listed by `tar -tzf`)\n")
-    for rpm in image_rpms():
+    for rpm in image_rpms(cluster.release):
         host.files.setdefault(rpm, "(rpm)\n")
     host.files.setdefault(f"{IMAGE_PCMK}/db2installPCMK", "#!/bin/sh\n# lab stand-in\n")
 

@@ -1,4 +1,4 @@
-"""corosync 3.1.7 / corosync-qdevice 3.0.3 outputs rendered from a `LabCluster`.
+"""corosync / corosync-qdevice outputs rendered from a `LabCluster` (the qdevice as db2cm creates it).
 
 Each function returns (exit_status, stdout, stderr) like the real tool: layouts, TABs, trailing spaces and
 exit codes copy corpus/pacemaker-lab (01-healthy, 04-node-down, 05-qnetd-down, 06-no-quorum).
@@ -14,6 +14,9 @@ from lab.state import LabCluster
 Result = tuple[int, str, str]
 
 QNETD_PORT = 5403
+# db2cm -create -qdevice configures the Last Man Standing algorithm (corpus/corosync-qdevice, db2cm-list);
+# qnetd prints no "(KAP Tie-breaker)" suffix for it.
+ALGORITHM = "LMS"
 QDEVICE_DOWN = "corosync-qdevice-tool: Can't connect to QDevice socket (is QDevice running?): No such file or directory\n"
 QNETD_DOWN = (
     "corosync-qnetd-tool: Can't connect to qnetd socket (is QNetd running?): No such file or directory\n"
@@ -82,7 +85,7 @@ def render_qdevice_tool(cluster: LabCluster, node: str, verbose: bool, now: floa
             return 3, "", QDEVICE_DOWN
         connected = cluster.qdevice_connected()
         members = ", ".join(str(i) for i in _members(cluster))
-        qnetd = f"{cluster.qdevice_host.address}:{QNETD_PORT}"
+        qnetd = f"{cluster.qdevice_name}:{QNETD_PORT}"  # db2cm -create -qdevice names the host
         lines = [
             "Qdevice information",
             "-------------------",
@@ -121,10 +124,9 @@ def render_qdevice_tool(cluster: LabCluster, node: str, verbose: bool, now: floa
                 "VQ vote timer interval:\t5000ms",
                 "TLS:\t\t\tSupported",
             ]
-        lines += ["Algorithm:\t\tFifty-Fifty split", "Tie-breaker:\t\tNode with lowest node ID"]
+        lines += [f"Algorithm:\t\t{ALGORITHM}", "Tie-breaker:\t\tNode with lowest node ID"]
         if verbose:
             lines += [
-                "KAP Tie-breaker:\tEnabled",
                 f"Poll timer running:\tYes{' (cast vote)' if connected else ''}",
             ]
         lines.append(f"State:\t\t\t{'Connected' if connected else 'Connect failed'}")
@@ -158,7 +160,7 @@ def render_qnetd_tool(cluster: LabCluster, args: list[str]) -> Result:
         members = ", ".join(str(i) for i in _members(cluster))
         lines = [
             f'Cluster "{cluster.name}":',
-            "    Algorithm:\t\tFifty-Fifty split (KAP Tie-breaker)",
+            f"    Algorithm:\t\t{ALGORITHM}",
             "    Tie-breaker:\tNode with lowest node ID",
         ]
         for node in online:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 
 from lab.render_corosync import render_qdevice_tool
+from lab.render_pacemaker import RESOURCE_INSTANCES
 from lab.state import HADR_PORT, LOG_FILE_BYTES, LOG_RATE_BYTES_PER_S, LabCluster
 
 Result = tuple[int, str, str]
@@ -148,7 +149,7 @@ def _cm(key: str, value: str, indent: int = 0) -> str:
 
 
 def render_db2cm_list(cluster: LabCluster, node: str) -> Result:
-    """`db2cm -list` on `node`, as Db2 11.5.8's db2cm prints it (single-space blank lines)."""
+    """`db2cm -list` on `node`, as the cluster's Db2 release prints it (single-space blank lines)."""
     with cluster.lock:
         online = cluster.online_nodes()
         dc = cluster.dc if cluster.dc in online else (online[0] if online else "")
@@ -164,11 +165,11 @@ def render_db2cm_list(cluster: LabCluster, node: str) -> Result:
             _cm("HA configuration", "HADR"),
             " ",
             _cm("Domain name", cluster.name),
-            _cm("Pacemaker version", "2.1.5-1.db2pcmk.el9"),
-            _cm("Corosync version", "3.1.7"),
+            _cm("Pacemaker version", cluster.release.pacemaker),
+            _cm("Corosync version", cluster.release.corosync),
             _cm("Current domain leader", dc),
             _cm("Number of nodes", "2"),
-            _cm("Number of resources", "5"),
+            _cm("Number of resources", str(RESOURCE_INSTANCES)),
             " ",
             "Node information:",
             "Name name           State",
@@ -206,8 +207,19 @@ def render_db2cm_list(cluster: LabCluster, node: str) -> Result:
                 _cm("Node", n, 4),
                 _cm("Instance Name", cluster.instance, 4),
             ]
+            ethmon = cluster.ethmon_rsc(n) in cluster.resources_running(n)
+            resources[cluster.ethmon_rsc(n)] = [
+                _cm("State", "Online" if ethmon else "Offline", 2),
+                _cm("Managed", "true", 2),
+                _cm("Resource Type", "Network Interface", 2),
+                _cm("Node", n, 4),
+                _cm("Interface Name", cluster.nic, 4),
+            ]
         for name in sorted(resources):
             lines += [_cm("Resource Name", name), *resources[name], " "]
+        if not cluster.release.db2cm_fencing_section:
+            # db2cm before 11.5.8 ends with the resources (no Fencing/Quorum sections, no qdevice block)
+            return 0, "\n".join(lines) + "\n", ""
         lines += ["Fencing Information:", "  Not configured", "Quorum Information:", "  Qdevice", " "]
     _, qdevice, _ = render_qdevice_tool(cluster, node, verbose=False)
     return 0, "\n".join(lines) + "\n" + qdevice + "\n", ""

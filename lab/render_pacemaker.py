@@ -1,4 +1,4 @@
-"""Pacemaker 2.1.5 outputs rendered from a `LabCluster`: `crm_mon --output-as=xml` and `crm_mon -1` text.
+"""Pacemaker outputs rendered from a `LabCluster` (versions and wording from its release, lab/release.py): `crm_mon --output-as=xml` and `crm_mon -1` text.
 
 Layout, element and attribute order copy the real captures in corpus/pacemaker-lab (01-healthy,
 04-node-down, 06-no-quorum). Pure functions: the caller holds no lock; we take the cluster's lock to read a
@@ -12,14 +12,15 @@ from xml.sax.saxutils import escape
 
 from lab.state import LabCluster
 
-PCMK_VERSION = "2.1.5-a3f44794f94"
-API_VERSION = "2.25"
-FEATURE_SET = "3.16.1"
+# Version strings, api-version and feature set come from the cluster's release (lab/release.py).
 # Db2's own resource agents (what db2cm creates); the lab capture used Dummy/Stateful stand-ins.
 AGENT_INSTANCE = "ocf:heartbeat:db2inst"
 AGENT_HADR = "ocf:heartbeat:db2hadr"
 AGENT_OIP = "ocf:heartbeat:aws-vpc-move-ip"
-MIGRATION_THRESHOLD = {"instance": 0, "oip": 3, "hadr": 1}
+AGENT_ETHMON = "ocf:heartbeat:db2ethmon"
+MIGRATION_THRESHOLD = {"instance": 0, "oip": 3, "hadr": 1, "ethmon": 1_000_000}
+# db2cm's resources: an ethmon and an instance per node, the HADR clone's two instances, the overlay IP.
+RESOURCE_INSTANCES = 7
 
 
 def ctime(epoch: float) -> str:
@@ -53,6 +54,8 @@ def _agent(cluster: LabCluster, rsc: str) -> str:
         return AGENT_OIP
     if rsc == cluster.hadr_rsc:
         return AGENT_HADR
+    if rsc in (cluster.ethmon_rsc(n) for n in cluster.db_nodes):
+        return AGENT_ETHMON
     return AGENT_INSTANCE
 
 
@@ -61,6 +64,8 @@ def _threshold(cluster: LabCluster, rsc: str) -> int:
         return MIGRATION_THRESHOLD["oip"]
     if rsc == cluster.hadr_rsc:
         return MIGRATION_THRESHOLD["hadr"]
+    if rsc in (cluster.ethmon_rsc(n) for n in cluster.db_nodes):
+        return MIGRATION_THRESHOLD["ethmon"]
     return MIGRATION_THRESHOLD["instance"]
 
 
@@ -91,27 +96,31 @@ def _node_id(cluster: LabCluster, node: str) -> int:
 
 
 def render_crm_mon_xml(cluster: LabCluster, argv: list[str] | None = None, now: float | None = None) -> str:
-    """Return `crm_mon -1 --output-as=xml` as Pacemaker 2.1.5 prints it (exit status 0)."""
+    """Return `crm_mon -1 --output-as=xml` as the release's Pacemaker build prints it (exit status 0)."""
     request = " ".join(argv) if argv else "crm_mon -1 --output-as=xml"
     with cluster.lock:
         now = cluster.clock() if now is None else now
         online = cluster.online_nodes()
         quorate = cluster.quorate()
         dc = cluster.dc if cluster.dc in online else (online[0] if online else None)
-        lines = [f'<pacemaker-result api-version="{API_VERSION}" request="{escape(request)}">']
-        lines.append(
-            _el(
-                2,
-                "pacemakerd",
-                [("sys_from", "pacemakerd"), ("state", "running"), ("last_updated", iso_z(now))],
+        rel = cluster.release
+        lines = [f'<pacemaker-result api-version="{rel.api_version}" request="{escape(request)}">']
+        if rel.pacemakerd_status:
+            lines.append(
+                _el(
+                    2,
+                    "pacemakerd",
+                    [("sys_from", "pacemakerd"), ("state", "running"), ("last_updated", iso_z(now))],
+                )
             )
-        )
         lines.append("  <summary>")
         lines.append('    <stack type="corosync"/>')
-        dc_pairs: list[tuple[str, object]] = [("present", dc is not None), ("version", PCMK_VERSION)]
+        dc_pairs: list[tuple[str, object]] = [("present", dc is not None), ("version", rel.dc_version)]
         if dc is not None:
             dc_pairs += [("name", dc), ("id", _node_id(cluster, dc))]
-        dc_pairs += [("with_quorum", quorate), ("mixed_version", False)]
+        dc_pairs.append(("with_quorum", quorate))
+        if rel.pacemakerd_status:  # crm_mon of Pacemaker 2.1.5 (the lab capture) adds it
+            dc_pairs.append(("mixed_version", False))
         lines.append(_el(4, "current_dc", dc_pairs))
         lines.append(_el(4, "last_update", [("time", ctime(now))]))
         at, user, client, origin = cluster.last_change
@@ -123,9 +132,10 @@ def render_crm_mon_xml(cluster: LabCluster, argv: list[str] | None = None, now: 
             )
         )
         lines.append('    <nodes_configured number="2"/>')
-        lines.append('    <resources_configured number="5" disabled="0" blocked="0"/>')
+        lines.append(f'    <resources_configured number="{RESOURCE_INSTANCES}" disabled="0" blocked="0"/>')
+        # db2cm sets symmetric-cluster=false: a resource runs only where a location constraint allows it.
         lines.append(
-            '    <cluster_options stonith-enabled="false" symmetric-cluster="true" no-quorum-policy="stop" '
+            '    <cluster_options stonith-enabled="false" symmetric-cluster="false" no-quorum-policy="stop" '
             'maintenance-mode="false" stop-all-resources="false" stonith-timeout-ms="60000" '
             'priority-fencing-delay-ms="0"/>'
         )
@@ -142,10 +152,11 @@ def render_crm_mon_xml(cluster: LabCluster, argv: list[str] | None = None, now: 
                 ("maintenance", False),
                 ("pending", False),
                 ("unclean", False),
-                ("health", "green"),
             ]
-            if up:
-                pairs.append(("feature_set", FEATURE_SET))
+            if rel.pacemakerd_status:  # the 2.1.2 regression output has neither (corpus/crm_mon-xml)
+                pairs.append(("health", "green"))
+                if up:
+                    pairs.append(("feature_set", rel.feature_set))
             pairs += [
                 ("shutdown", False),
                 ("expected_up", True),
@@ -160,15 +171,19 @@ def render_crm_mon_xml(cluster: LabCluster, argv: list[str] | None = None, now: 
         lines += _node_history_xml(cluster, online)
         lines += _failures_xml(cluster, online)
         lines.append("  <bans>")
-        a, b = cluster.db_nodes
-        for banned, node in ((b, a), (a, b)):
-            rsc = cluster.instance_rsc(banned)
+        # db2cm's no-probe constraints (-INFINITY elsewhere) are what crm_mon lists as bans.
+        owned = [
+            (rsc(n), cluster.other(n))
+            for n in cluster.db_nodes
+            for rsc in (cluster.ethmon_rsc, cluster.instance_rsc)
+        ]
+        for rsc, node in owned:
             lines.append(
                 _el(
                     4,
                     "ban",
                     [
-                        ("id", f"no_{rsc}_on_{node}"),
+                        ("id", f"no-probe-{rsc}"),
                         ("resource", rsc),
                         ("node", node),
                         ("weight", -1000000),
@@ -184,16 +199,15 @@ def render_crm_mon_xml(cluster: LabCluster, argv: list[str] | None = None, now: 
 
 
 def _resources_xml(cluster: LabCluster) -> list[str]:
+    # db2cm's creation order (what crm_mon lists): ethmon and instance per node, the clone, the overlay IP.
     lines = ["  <resources>"]
-    for node in cluster.db_nodes:
-        rsc = cluster.instance_rsc(node)
-        running = rsc in cluster.resources_running(node)
-        where = (node, _node_id(cluster, node)) if running else None
-        lines += _resource_xml(4, rsc, AGENT_INSTANCE, "Started" if running else "Stopped", where)
+    for agent, name in ((AGENT_ETHMON, cluster.ethmon_rsc), (AGENT_INSTANCE, cluster.instance_rsc)):
+        for node in cluster.db_nodes:
+            rsc = name(node)
+            running = rsc in cluster.resources_running(node)
+            where = (node, _node_id(cluster, node)) if running else None
+            lines += _resource_xml(4, rsc, agent, "Started" if running else "Stopped", where)
     promoted = cluster.promoted if cluster.promoted in cluster.online_nodes() else None
-    oip_on = promoted if promoted and cluster.oip_rsc in cluster.resources_running(promoted) else None
-    where = (oip_on, _node_id(cluster, oip_on)) if oip_on else None
-    lines += _resource_xml(4, cluster.oip_rsc, AGENT_OIP, "Started" if oip_on else "Stopped", where)
     lines.append(
         _el(
             4,
@@ -210,30 +224,39 @@ def _resources_xml(cluster: LabCluster) -> list[str]:
             close=False,
         )
     )
+    role_promoted, role_unpromoted = cluster.release.xml_roles
     instances: list[tuple[str, tuple[str, int] | None]] = []
     for node in cluster.db_nodes:
         if cluster.hadr_rsc in cluster.resources_running(node):
-            role = "Promoted" if node == promoted else "Unpromoted"
+            role = role_promoted if node == promoted else role_unpromoted
             instances.append((role, (node, _node_id(cluster, node))))
-    instances.sort(key=lambda item: 0 if item[0] == "Promoted" else 1)
+    instances.sort(key=lambda item: 0 if item[0] == role_promoted else 1)
     instances += [("Stopped", None)] * (2 - len(instances))
     for role, where in instances:
         lines += _resource_xml(6, cluster.hadr_rsc, AGENT_HADR, role, where)
     lines.append("    </clone>")
+    oip_on = promoted if promoted and cluster.oip_rsc in cluster.resources_running(promoted) else None
+    where = (oip_on, _node_id(cluster, oip_on)) if oip_on else None
+    lines += _resource_xml(4, cluster.oip_rsc, AGENT_OIP, "Started" if oip_on else "Stopped", where)
     lines.append("  </resources>")
     return lines
 
 
 def _node_attributes_xml(cluster: LabCluster) -> list[str]:
+    # The transient attributes db2cm's agents set: db2ethmon-<nic> (link up), db2inst-<host>_<inst>_0
+    # (instance up; the clone's location rules read both) and the promotion score.
     entries = []
     for node in cluster.db_nodes:
-        if cluster.hadr_rsc in cluster.resources_running(node):
+        running = cluster.resources_running(node)
+        if not running:
+            continue
+        entries.append(f'    <node name="{node}">')
+        entries.append(f'      <attribute name="db2ethmon-{cluster.nic}" value="1"/>')
+        entries.append(f'      <attribute name="db2inst-{node}_{cluster.instance}_0" value="1"/>')
+        if cluster.hadr_rsc in running:
             score = 10 if node == cluster.promoted else 5
-            entries += [
-                f'    <node name="{node}">',
-                f'      <attribute name="master-{cluster.hadr_rsc}" value="{score}"/>',
-                "    </node>",
-            ]
+            entries.append(f'      <attribute name="master-{cluster.hadr_rsc}" value="{score}"/>')
+        entries.append("    </node>")
     return ["  <node_attributes>", *entries, "  </node_attributes>"] if entries else []
 
 
@@ -292,11 +315,11 @@ def _failures_xml(cluster: LabCluster, online: list[str]) -> list[str]:
     return lines
 
 
-def render_crm_mon_not_connected_xml(argv: list[str] | None = None) -> str:
+def render_crm_mon_not_connected_xml(cluster: LabCluster, argv: list[str] | None = None) -> str:
     """`crm_mon --output-as=xml` on a node whose Pacemaker is down (exit status 102), as in 04-node-down."""
     request = " ".join(argv) if argv else "crm_mon -1 --output-as=xml"
     return (
-        f'<pacemaker-result api-version="{API_VERSION}" request="{escape(request)}">\n'
+        f'<pacemaker-result api-version="{cluster.release.api_version}" request="{escape(request)}">\n'
         '  <status code="102" message="Not connected">\n'
         "    <errors>\n"
         "      <error>error: Could not connect to launcher: Connection refused</error>\n"
@@ -308,23 +331,29 @@ def render_crm_mon_not_connected_xml(argv: list[str] | None = None) -> str:
 
 
 def render_crm_mon_text(cluster: LabCluster, now: float | None = None) -> str:
-    """Return `crm_mon -1` (and `crm status`) text as Pacemaker 2.1.5 prints it."""
+    """Return `crm_mon -1` (and `crm status`) text as the release's Pacemaker build prints it.
+
+    IBM's db2pcmk builds list every resource under "Full List of Resources:" (stopped ones too) in db2cm's
+    creation order, with "Masters:"/"Slaves:" for the HADR clone (corpus/crm-status)."""
     with cluster.lock:
+        rel = cluster.release
         now = cluster.clock() if now is None else now
         online = cluster.online_nodes()
         offline = [n for n in cluster.db_nodes if n not in online]
         dc = cluster.dc if cluster.dc in online else (online[0] if online else None)
         quorum = "partition with quorum" if cluster.quorate() else "partition WITHOUT quorum"
         at, user, client, origin = cluster.last_change
-        lines = [
-            f"Status of pacemakerd: 'Pacemaker is running' (last updated {iso_z(now)})",
+        lines = []
+        if rel.pacemakerd_status:
+            lines.append(f"Status of pacemakerd: 'Pacemaker is running' (last updated {iso_z(now)})")
+        lines += [
             "Cluster Summary:",
             "  * Stack: corosync",
-            f"  * Current DC: {dc} (version {PCMK_VERSION}) - {quorum}" if dc else "  * Current DC: NONE",
+            f"  * Current DC: {dc} (version {rel.dc_version}) - {quorum}" if dc else "  * Current DC: NONE",
             f"  * Last updated: {ctime(now)}",
             f"  * Last change:  {ctime(at)} by {user} via {client} on {origin}",
             "  * 2 nodes configured",
-            "  * 5 resource instances configured",
+            f"  * {RESOURCE_INSTANCES} resource instances configured",
             "",
             "Node List:",
         ]
@@ -332,23 +361,31 @@ def render_crm_mon_text(cluster: LabCluster, now: float | None = None) -> str:
             lines.append(f"  * Online: [ {' '.join(online)} ]")
         if offline:
             lines.append(f"  * OFFLINE: [ {' '.join(offline)} ]")
-        lines += ["", "Active Resources:"]
-        active = []
-        for node in cluster.db_nodes:
-            if cluster.instance_rsc(node) in cluster.resources_running(node):
-                active.append(f"  * {cluster.instance_rsc(node)}\t({AGENT_INSTANCE}):\t Started {node}")
+        lines += ["", "Full List of Resources:"]
+
+        def row(rsc: str, agent: str, node: str | None) -> str:
+            where = f"Started {node}" if node else "Stopped"
+            return f"  * {rsc}\t({rel.text_agent(agent)}):\t {where}"
+
+        for agent, name in ((AGENT_ETHMON, cluster.ethmon_rsc), (AGENT_INSTANCE, cluster.instance_rsc)):
+            for node in cluster.db_nodes:
+                lines.append(
+                    row(name(node), agent, node if name(node) in cluster.resources_running(node) else None)
+                )
         promoted = cluster.promoted if cluster.promoted in online else None
-        if promoted and cluster.oip_rsc in cluster.resources_running(promoted):
-            active.append(f"  * {cluster.oip_rsc}\t({AGENT_OIP}):\t Started {promoted}")
         hadr_nodes = [n for n in cluster.db_nodes if cluster.hadr_rsc in cluster.resources_running(n)]
-        if hadr_nodes:
-            active.append(f"  * Clone Set: {cluster.clone_rsc} [{cluster.hadr_rsc}] (promotable):")
-            if promoted in hadr_nodes:
-                active.append(f"    * Promoted: [ {promoted} ]")
-            unpromoted = [n for n in hadr_nodes if n != promoted]
-            if unpromoted:
-                active.append(f"    * Unpromoted: [ {' '.join(unpromoted)} ]")
-        lines += active or ["  * No active resources"]
+        masters, slaves = rel.text_roles
+        lines.append(f"  * Clone Set: {cluster.clone_rsc} [{cluster.hadr_rsc}] (promotable):")
+        if promoted in hadr_nodes:
+            lines.append(f"    * {masters}: [ {promoted} ]")
+        unpromoted = [n for n in hadr_nodes if n != promoted]
+        if unpromoted:
+            lines.append(f"    * {slaves}: [ {' '.join(unpromoted)} ]")
+        stopped = [n for n in online if n not in hadr_nodes]  # an offline node is not listed
+        if stopped:
+            lines.append(f"    * Stopped: [ {' '.join(stopped)} ]")
+        oip_on = promoted if promoted and cluster.oip_rsc in cluster.resources_running(promoted) else None
+        lines.append(row(cluster.oip_rsc, AGENT_OIP, oip_on))
         failures = [fa for fa in cluster.failed_actions if fa.node in online]
         if failures:
             lines += ["", "Failed Resource Actions:"]

@@ -65,12 +65,14 @@ class LabRuntime:
         latency_ms: int = 0,
         with_aws: bool = True,
         fresh_ha: bool = False,
+        db2: str | None = None,
     ) -> None:
         """Bring the lab up and write its inventory. Raises ValueError for a bad cluster count,
         lab.aws.LabAwsError when the AWS side cannot start (e.g. moto not installed).
 
         `fresh_ha`: the clusters are "not yet clustered" (HADR in PEER, no Pacemaker, qdevice, overlay
-        route or IAM policy yet) for rehearsing the HA setup plan (lab/ha_state.start_fresh)."""
+        route or IAM policy yet) for rehearsing the HA setup plan (lab/ha_state.start_fresh).
+        `db2`: the Db2 release every cluster models (lab/release.py; None: the default release)."""
         if not 1 <= clusters <= MAX_CLUSTERS:
             raise ValueError(f"clusters must be between 1 and {MAX_CLUSTERS}, not {clusters}")
         self.base_dir = Path(base_dir) if base_dir is not None else default_lab_dir()
@@ -95,6 +97,7 @@ class LabRuntime:
                     prefix_hosts=clusters > 1,
                     failover_delay_s=failover_delay_s,
                     latency_ms=latency_ms,
+                    db2=db2,
                 )
                 if fresh_ha:
                     from lab.ha_state import start_fresh

@@ -29,6 +29,7 @@ class StartOptions(TypedDict):
     latency_ms: int
     with_aws: bool
     fresh_ha: bool
+    db2: str | None
 
 
 class LabSession:
@@ -42,6 +43,7 @@ class LabSession:
         with_aws: bool = True,
         log_agents: bool = True,
         fresh_ha: bool = False,
+        db2: str | None = None,
     ) -> None:
         self._runtime: LabRuntime | None = None  # created on first use (see the imports above)
         self.options = StartOptions(
@@ -51,6 +53,7 @@ class LabSession:
             latency_ms=latency_ms,
             with_aws=with_aws,
             fresh_ha=fresh_ha,  # not yet clustered: for the HA setup plan (lab/ha_state.start_fresh)
+            db2=db2,  # the Db2 release + Pacemaker build the clusters model (lab/release.py)
         )
         self.log_agents_enabled = log_agents and with_aws
         self.log_agents: dict[str, LogAgent] = {}

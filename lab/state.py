@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lab.drills import DrillsMixin
+from lab.release import Db2Release, release
 
 log = logging.getLogger(__name__)
 
@@ -93,8 +94,11 @@ class LabCluster(DrillsMixin):
         catchup_s: float | None = None,
         latency_ms: int = 0,
         clock: Callable[[], float] = time.time,
+        db2: str | None = None,
     ) -> None:
         self.name = name
+        # The Db2 release and its Pacemaker build: every rendered version string and wording follows it.
+        self.release: Db2Release = release(db2)
         self.instance = instance
         self.database = database
         self.failover_delay_s = failover_delay_s
@@ -121,6 +125,7 @@ class LabCluster(DrillsMixin):
                 qdevice_port=49_944 + 3_698 * i,
             )
         self.overlay_ip = "192.168.1.81"
+        self.nic = "eth0"  # the hosts' only interface (EC2 Xen naming, as in the runbook)
         self.syncmode = "NEARSYNC"
         self.peer_window_s = 120
         # Pacemaker / Db2 facts
@@ -147,6 +152,7 @@ class LabCluster(DrillsMixin):
         self.history: dict[str, dict[str, list[LabOp]]] = {n: {} for n in self.db_nodes}
         self.started_at: dict[str, float] = {n: now - 7_000 for n in self.db_nodes}
         for node in self.db_nodes:
+            self._op_start(node, self.ethmon_rsc(node), now - 7_000, interval_ms=4_000)
             self._op_start(node, self.instance_rsc(node), now - 7_000, interval_ms=10_000)
         self._op_start(self.db_nodes[1], self.hadr_rsc, now - 7_000, interval_ms=10_000)
         self._op_promote(self.db_nodes[0], now - 7_000)
@@ -164,10 +170,14 @@ class LabCluster(DrillsMixin):
 
     @property
     def oip_rsc(self) -> str:
-        return f"{self.hadr_rsc}-AWS-primary-OIP"
+        return f"{self.hadr_rsc}_AWS_primary-OIP"  # the HA plan's name (services/ha_setup/params.py)
 
     def instance_rsc(self, node: str) -> str:
         return f"db2_{node}_{self.instance}_0"
+
+    def ethmon_rsc(self, node: str) -> str:
+        """db2cm's network-interface monitor of `node` (db2ethmon agent): db2_<host>_<nic>."""
+        return f"db2_{node}_{self.nic}"
 
     def other(self, node: str) -> str:
         return self.db_nodes[1] if node == self.db_nodes[0] else self.db_nodes[0]
@@ -272,7 +282,7 @@ class LabCluster(DrillsMixin):
         """Resource ids running on `node` (what crm_mon shows), in crm_mon's order."""
         if not self.hosts[node].up or not self.db_active[node]:
             return []
-        running = [self.instance_rsc(node)]
+        running = [self.ethmon_rsc(node), self.instance_rsc(node)]
         if self.promoted == node:
             running.append(self.oip_rsc)
         running.append(self.hadr_rsc)
@@ -350,6 +360,7 @@ class LabCluster(DrillsMixin):
         self.db_activated_at[node] = now
         self.started_at[node] = now
         self.history[node] = {}
+        self._op_start(node, self.ethmon_rsc(node), now, interval_ms=4_000)
         self._op_start(node, self.instance_rsc(node), now, interval_ms=10_000)
         if node != self.hadr_primary:
             self._op_start(node, self.hadr_rsc, now, interval_ms=10_000)

@@ -13,7 +13,7 @@ from collections.abc import Awaitable
 from pathlib import Path
 from typing import TypeVar
 
-from lab.arguments import cluster_count
+from lab.arguments import cluster_count, db2_release
 
 T = TypeVar("T")
 
@@ -104,6 +104,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--fresh-ha",
         action="store_true",
         help="clusters not yet clustered (HADR only): rehearse `setup ha` / :setup ha on them",
+    )
+    lab.add_argument(
+        "--db2",
+        type=db2_release,
+        default=None,
+        metavar="RELEASE",
+        help="the Db2 release the simulated clusters run, with the Pacemaker build it ships "
+        "(11.5.5, 11.5.7, 11.5.8, 11.5.9, 12.1; default 11.5.8)",
     )
     lab.add_argument("--dir", type=Path, help="where the lab writes keys and its inventory")
 

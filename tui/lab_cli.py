@@ -19,6 +19,7 @@ def run_lab(args: argparse.Namespace) -> int:
         latency_ms=args.latency,
         with_aws=not args.no_aws,
         fresh_ha=getattr(args, "fresh_ha", False),
+        db2=getattr(args, "db2", None),
     )
     if args.serve:
         return asyncio.run(_serve(session))

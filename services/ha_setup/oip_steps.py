@@ -43,6 +43,17 @@ def parse_crm_config(text: str) -> list[CrmEntry]:
     return entries
 
 
+def _placeable(entries: list[CrmEntry], rsc: str, node: str) -> bool:
+    """True when a `location ID RSC SCORE: NODE` entry with a positive score lets `rsc` run on `node`."""
+    for entry in entries:
+        t = entry.tokens
+        if entry.kind == "location" and len(t) >= 3 and t[0] == rsc and t[-1] == node:
+            score = t[-2].rstrip(":").lower()
+            if score in ("inf", "infinity", "+inf", "+infinity") or (score.isdigit() and int(score) > 0):
+                return True
+    return False
+
+
 def render_crm_file(
     cluster: Cluster, params: HaParams, primary: str, standby: str, *, awscli: str | None = None
 ) -> str:
@@ -129,6 +140,15 @@ class OipResourceStep(PrimaryHostStep):
             return StepState(False, f"{name} exists but is not colocated with {clone}")
         if not any(t.endswith(f"{clone} {name}") or f"{clone}:promote {name}" in t for t in texts["order"]):
             return StepState(False, f"{name} exists but has no order after {clone}")
+        unplaced = [h.name for h in self.cluster.db_hosts if not _placeable(entries, name, h.name)]
+        if unplaced:
+            # db2cm sets symmetric-cluster=false: without a location constraint the resource cannot
+            # run on that host, so the overlay IP would not follow a failover there.
+            return StepState(
+                False,
+                f"{name} has no location constraint for {', '.join(unplaced)}: db2cm's cluster is "
+                "not symmetric (symmetric-cluster=false), so it cannot run there",
+            )
         ctx.facts[self.id]["configured"] = True
         return await self._running(ctx, name)
 

@@ -19,14 +19,27 @@ _DOMAIN_KEYS = {
     "Current domain leader": "domain_leader",
 }
 _SECTIONS = ("Domain information:", "Node information:", "Resource Information:")
+# The field db2cm prints last for each resource type: how a listing without the Fencing/Quorum sections
+# (db2cm before 11.5.8 ends with the resources) is told from one cut short.
+_LAST_FIELD = {
+    "HADR": "HADR Standby State",
+    "Instance": "Instance Name",
+    "Network Interface": "Interface Name",
+    "IP": "Location",
+    "Partition": "Current Host",
+    "File System": "Current Host",
+}
 _HINT_CUT = "the output looks cut short; run db2cm -list again and paste all of it"
 
 
 def parse_db2cm_list(text: str) -> Db2cmList:
     """Return the domain facts, node states, resources and the qdevice status of `db2cm -list`.
 
-    Raises ParseError for lines that fit no section, for output without its domain name, nodes or
-    "Fencing Information" (cut short), and for a malformed embedded corosync-qdevice-tool block.
+    Every layout in the corpus parses, and the older releases' that end with the resources (no
+    "Fencing Information:", "Quorum Information:" or qdevice block: fencing and quorum are then "").
+    Raises ParseError for lines that fit no section, for output without its domain name or nodes, for
+    output cut short (no resources section, or a last resource missing the field db2cm prints last), and
+    for a malformed embedded corosync-qdevice-tool block.
     """
     if not isinstance(text, str):
         raise ParseError(KIND, "text", excerpt=repr(type(text)))
@@ -76,7 +89,13 @@ def parse_db2cm_list(text: str) -> Db2cmList:
     if not nodes:
         raise ParseError(KIND, 'node rows under "Node information:"', hint=_HINT_CUT)
     if "Fencing Information:" not in answers:
-        raise ParseError(KIND, '"Fencing Information:" section', hint=_HINT_CUT)
+        # an older db2cm's listing ends with its resources: the last one must be whole
+        if not resources:
+            raise ParseError(KIND, '"Fencing Information:" section', hint=_HINT_CUT)
+        last_type = resources[-1][1].get("Resource Type", "")
+        last_field = _LAST_FIELD.get(last_type)
+        if last_field is not None and last_field not in resources[-1][1]:
+            raise ParseError(KIND, f'"{last_field} = ..." ending the last resource', hint=_HINT_CUT)
     return Db2cmList(
         **{attr: facts.get(key, "") for key, attr in _DOMAIN_KEYS.items()},
         nodes=nodes,
@@ -84,7 +103,7 @@ def parse_db2cm_list(text: str) -> Db2cmList:
             Db2cmResource(name=name, type=fields.pop("Resource Type", ""), fields=fields)
             for name, fields in resources
         ),
-        fencing=answers["Fencing Information:"],
+        fencing=answers.get("Fencing Information:", ""),
         quorum=answers.get("Quorum Information:", ""),
         qdevice=qdevice,
     )

@@ -308,6 +308,7 @@ def _peer(s: ClusterStatus, host: str) -> str:
 
 
 def _overlay(s: ClusterStatus) -> Iterator[Verdict]:
+    yield from _overlay_resource(s)
     part = s.overlay_route
     if part is None:
         return
@@ -334,6 +335,26 @@ def _overlay(s: ClusterStatus) -> Iterator[Verdict]:
             f"overlay IP {route.destination} routes to {owner}, but {promoted} is promoted",
             "check the aws-vpc-move-ip resource (`crm resource refresh`) and its IAM permission ReplaceRoute",
         )
+
+
+def _overlay_resource(s: ClusterStatus) -> Iterator[Verdict]:
+    """The aws-vpc-move-ip resource Stopped while a node is promoted: the route will not follow a
+    failover. On a db2cm cluster (symmetric-cluster=false) a missing location constraint does this."""
+    crm = s.crm.value if s.crm and s.crm.ok else None
+    promoted = s.promoted_node
+    if crm is None or not crm.connected or not promoted:
+        return
+    for r in crm.resources:
+        if r.agent.endswith(":aws-vpc-move-ip") and not r.active and r.managed:
+            yield Verdict(
+                "overlay_resource_stopped",
+                Severity.CRITICAL,
+                f"overlay-IP resource {r.id} is {r.role} while {promoted} is promoted: "
+                "the overlay route will not follow a failover",
+                f"db2cm's cluster is not symmetric (symmetric-cluster=false): {r.id} runs only where a "
+                f"location constraint allows it; check `crm configure show {r.id}` has one for each db "
+                f"host, then `crm resource refresh {r.id}`",
+            )
 
 
 def _unreadable(s: ClusterStatus) -> Iterator[Verdict]:

@@ -70,10 +70,17 @@ def test_installed_but_not_clustered_then_created_by_db2cm() -> None:
                  "-host", "db2a", "-publicEthernet", "eth0", "-host", "db2b")  # fmt: skip
     assert created[0] == 0 and created[1].endswith("Cluster created successfully.\n")
     listing = parse_db2cm_list(sh(lab, "db2b", DB2CM, "-list")[1])
-    assert (listing.domain_name, listing.resources, listing.qdevice) == ("db2domain", (), None)
+    # the domain brings db2cm's network-interface monitors, one per host, and nothing else yet
+    ethmon = ("db2_db2a_eth0", "db2_db2b_eth0")
+    assert (listing.domain_name, listing.qdevice) == ("db2domain", None)
+    assert [(r.name, r.type) for r in listing.resources] == [(n, "Network Interface") for n in ethmon]
     status = parse_crm_mon_xml(sh(lab, "db2a", "crm_mon", "-1", "--output-as=xml")[1])
-    assert status.connected and status.resources == () and status.clones == ()
-    assert "No active resources" in sh(lab, "db2a", "crm", "status")[1]
+    assert status.connected and status.clones == ()
+    assert [(r.id, r.agent, r.nodes) for r in status.resources] == [
+        (n, "ocf:heartbeat:db2ethmon", (n.split("_")[1],)) for n in ethmon
+    ]
+    crm_status = sh(lab, "db2a", "crm", "status")[1]
+    assert "* 2 resource instances configured" in crm_status and "Clone Set" not in crm_status
     refused = sh(lab, "db2a", DB2CM, "-create", "-db", "HADRDB", "-instance", "db2inst1")
     assert refused[0] == 1 and "instance resources on both hosts first" in refused[2]
 

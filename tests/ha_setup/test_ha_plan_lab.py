@@ -40,7 +40,7 @@ async def test_dry_run_on_a_fresh_cluster_lists_every_command_and_call(fresh_lab
     assert install[1] == (
         "sudo -n dnf install -y https://dl.fedoraproject.org/pub/epel/epel-release-latest-8.noarch.rpm"
     )
-    assert f"{PCMK}/RPMS/x86_64/pacemaker-2.1.5-1.db2pcmk.el8.x86_64.rpm" in install[2].split()
+    assert f"{PCMK}/RPMS/x86_64/pacemaker-2.0.4-1.db2pcmk.el8.x86_64.rpm" in install[2].split()
     assert len(install[2].split()) == 5 + 16  # sudo -n dnf install -y + every rpm of RPMS/*/
     assert commands(result, "db2cm-copy@db2a")[1:] == [
         f"sudo -n cp -- {PCMK}/Db2/db2cm {DB2CM}",
@@ -57,7 +57,7 @@ async def test_dry_run_on_a_fresh_cluster_lists_every_command_and_call(fresh_lab
     ]
     assert commands(result, "db2cm-db") == [f"sudo -n {DB2CM} -create -db HADRDB -instance db2inst1"]
     assert commands(result, "qnetd-install@qdev")[-1] == (
-        f"sudo -n dnf install -y {PCMK}/RPMS/x86_64/corosync-qnetd-3.0.3-1.db2pcmk.el8.x86_64.rpm"
+        f"sudo -n dnf install -y {PCMK}/RPMS/x86_64/corosync-qnetd-3.0.0-3.db2pcmk.el8.x86_64.rpm"
     )
     assert commands(result, "qdevice") == [f"sudo -n {DB2CM} -create -qdevice qdev"]
     assert commands(result, "overlay-address") == ["sudo -n ip address add 192.168.1.81/32 dev eth0"]
@@ -126,7 +126,7 @@ async def test_apply_on_a_fresh_cluster_completes_and_a_rerun_finds_everything_d
     assert ec2.route_target("lab1") == fresh_lab.cluster.host("db2a").instance_id
     status, show, _ = run_command(fresh_lab.lab, fresh_lab.lab.hosts["db2b"], ["crm", "status"])
     assert status == 0
-    assert f"  * {OIP}\t(ocf:heartbeat:aws-vpc-move-ip):\t Started db2a" in show
+    assert f"  * {OIP}\t(ocf::heartbeat:aws-vpc-move-ip):\t Started db2a" in show
     entries = fresh_lab.context().journal.read("lab1").entries
     assert {e.step_id for e in entries} >= {"db2cm-cluster", "iam-policy", "oip-resource"}
 
@@ -243,10 +243,26 @@ async def test_the_db2_media_method_installs_with_db2installpcmk_and_db2cppcmk(f
     assert "db2cm-copy@db2a" not in [s.step_id for s in dry.steps]
     assert commands(dry, "qnetd-install@qdev") == [
         "sudo -n dnf install -y "
-        "/tmp/server_dec/db2/linuxamd64/pcmk/Linux/rhel/x86_64/corosync-qnetd-3.0.3-1.db2pcmk.el8.x86_64.rpm"
+        "/tmp/server_dec/db2/linuxamd64/pcmk/Linux/rhel/x86_64/corosync-qnetd-3.0.1-1.db2pcmk.el8.x86_64.rpm"
     ]
     applied = await run(fresh_lab, "apply", install_method="media")
     assert applied.ok, applied.next_hint
     assert {s.status for s in (await run(fresh_lab, "dry-run", install_method="media")).steps} == {
         "already_done"
     }
+
+
+async def test_a_missing_overlay_location_constraint_is_caught_and_reloaded(fresh_lab) -> None:
+    """db2cm's cluster is not symmetric: without a location constraint for a host the overlay resource
+    cannot run there, so the plan must not call the step done."""
+    assert (await run(fresh_lab, "apply")).ok
+    state = cluster_ha(fresh_lab.lab)
+    dropped = state.constraints.pop(f"prefer-node2_{OIP}")
+    assert dropped.endswith(" db2b")
+    dry = await run(fresh_lab, "dry-run")
+    step = dry.by_id("oip-resource")
+    assert step.status != "already_done"
+    assert "no location constraint for db2b" in step.message and "symmetric-cluster=false" in step.message
+    again = await run(fresh_lab, "apply")
+    assert again.ok, again.next_hint
+    assert state.constraints[f"prefer-node2_{OIP}"] == dropped

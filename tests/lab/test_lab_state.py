@@ -121,7 +121,7 @@ def test_dispatch_handles_prefixes_paths_and_extensions() -> None:
     c, _, _ = make()
     host = c.hosts["db2a"]
     status, out, _ = commands.run_command(c, host, ["sudo", "-n", "/usr/sbin/crm_mon", "-1"])
-    assert status == 0 and out.startswith("Status of pacemakerd")
+    assert status == 0 and out.startswith("Cluster Summary:")  # the 2.1.2 db2pcmk build
     status, out, _ = commands.run_command(c, host, ["LANG=C", "hostname"])
     assert (status, out) == (0, "db2a\n")
 

@@ -84,8 +84,8 @@ def lab_in_state(state: str, context: dict[str, str], promoted_before: str):
 
 
 def _overlay_ip_named_alike(rsc_id: str) -> str:
-    # The real lab loads the HA plan's overlay-IP resource (…_AWS_primary-OIP, the real agent); the embedded
-    # lab still names its stand-in the old pre-built way (…-AWS-primary-OIP). Compare where it runs.
+    # Both labs now use the HA plan's name (…_AWS_primary-OIP); the old pre-built name is still accepted
+    # so a capture taken before the rename compares alike. Compare where it runs.
     return "<overlay-IP resource>" if rsc_id.endswith(("_AWS_primary-OIP", "-AWS-primary-OIP")) else rsc_id
 
 
@@ -114,7 +114,12 @@ def shape(status: ClusterStatus) -> dict[str, object]:
         "clone instances": clone_roles,
         "started primitives": None
         if crm is None
-        else sorted((_overlay_ip_named_alike(r.id), tuple(r.nodes)) for r in crm.resources if r.active),
+        else sorted(
+            (_overlay_ip_named_alike(r.id), tuple(r.nodes))
+            for r in crm.resources
+            # the embedded lab has db2cm's db2ethmon monitors; the real lab's stand-in cluster has none
+            if r.active and not r.agent.endswith(":db2ethmon")
+        ),
         "quorum (corosync)": {
             h: (p.value.quorate, p.value.total_votes, p.value.expected_votes, p.value.has_qdevice)
             for h, p in sorted(status.quorum.items())

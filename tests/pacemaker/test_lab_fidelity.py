@@ -75,7 +75,8 @@ def test_lab_crm_mon_xml_validates_against_pacemaker_schema(state: str, tmp_path
 def test_lab_not_connected_xml_validates(tmp_path: Path) -> None:
     _require_schemas()
     render = pytest.importorskip("lab.render_pacemaker")
-    xml = render.render_crm_mon_not_connected_xml()
+    state = pytest.importorskip("lab.state")
+    xml = render.render_crm_mon_not_connected_xml(state.LabCluster("lab1"))
     assert rng_errors(xml, tmp_path) is None
 
 

@@ -117,3 +117,25 @@ def test_broken_qdevice_block_is_reported_with_the_db2cm_line_number():
 def test_garbage_is_a_parse_error(text):
     with pytest.raises(ParseError):
         parse_db2cm_list(text)
+
+
+def _older_layout(text: str) -> str:
+    """The sample as db2cm before 11.5.8 prints it: it ends with the resources (no Fencing Information,
+    Quorum Information or qdevice block)."""
+    return text[: text.index("Fencing Information:")]
+
+
+@pytest.mark.parametrize("sample", [HADR, MUTUAL])
+def test_older_releases_layout_without_fencing_or_qdevice_parses(sample):
+    full, older = parse_db2cm_list(read(sample)), parse_db2cm_list(_older_layout(read(sample)))
+    assert older.resources == full.resources and older.nodes == full.nodes
+    assert (older.fencing, older.quorum, older.qdevice) == ("", "", None)
+    assert older.pacemaker_version == full.pacemaker_version
+
+
+def test_older_layout_cut_inside_its_last_resource_is_a_parse_error():
+    text = _older_layout(read(HADR)).rstrip(" \n")
+    cut = text[: text.rindex("\n")]  # the last resource loses "Interface Name = eth0"
+    with pytest.raises(ParseError) as err:
+        parse_db2cm_list(cut)
+    assert "Interface Name" in err.value.expected

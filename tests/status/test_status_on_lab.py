@@ -12,7 +12,7 @@ import pytest
 from lab_over_ssh import lab_fixture, service_fixture  # noqa: F401  (the lab and service fixtures)
 
 from lab.runtime import LabRuntime
-from services.status.render_json import status_exit_code
+from services.status.render_json import status_exit_code, status_to_dict
 from services.status.service import StatusService
 
 pytest.importorskip("moto")
@@ -29,6 +29,23 @@ async def test_healthy_lab_snapshot(lab: LabRuntime, service: StatusService):
     assert s.overlay_route.value.instance_id == s.instance_ids["db2a"]
     assert s.crm.source in ("db2a", "db2b") and s.crm.age(s.taken_at) < 5
     assert status_exit_code([s]) == 0
+
+
+async def test_status_json_shows_the_shape_db2cm_gives_the_cluster(lab: LabRuntime, service: StatusService):
+    """`db2ops status --json` on a default lab: IBM's db2pcmk build in crm_mon, the same build every other
+    output of the lab names, a db2ethmon resource per db host, and the qdevice as db2cm configures it."""
+    cluster = lab.inventory().clusters[0]
+    doc = json.loads(json.dumps(status_to_dict(await service.snapshot(cluster))))
+    crm = doc["crm"]["value"]
+    build = lab.clusters[cluster.name].release
+    assert "db2pcmk" in crm["dc_version"] and crm["dc_version"] == build.dc_version
+    ethmon = [r for r in crm["resources"] if r["agent"] == "ocf:heartbeat:db2ethmon"]
+    assert sorted((r["id"], tuple(r["nodes"])) for r in ethmon) == [
+        ("db2_db2a_eth0", ("db2a",)),
+        ("db2_db2b_eth0", ("db2b",)),
+    ]
+    assert {p["value"]["algorithm"] for p in doc["qdevice"].values()} == {"LMS"}
+    assert {p["value"]["qnetd_host"] for p in doc["qdevice"].values()} == {"qdev:5403"}
 
 
 async def test_kill_primary_then_next_snapshot_shows_standby_promoted(
