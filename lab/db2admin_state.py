@@ -65,7 +65,10 @@ class CatalogState:
     )  # name -> EXECUTESTATUS, ERRORTYPE, text
     uses: list[tuple[str, str, str]] = field(default_factory=list)  # (policy, schema or "-", object name)
     tables: set[str] = field(default_factory=lambda: set(TABLES))
-    grants: list[str] = field(default_factory=list)
+    grants: list[str] = field(default_factory=list)  # the GRANT statements run, in order
+    # (privilege, table, "USER"|"GROUP"|"ROLE", name) held now: REVOKE removes; roles the database has
+    held: set[tuple[str, str, str, str]] = field(default_factory=set)
+    roles: set[str] = field(default_factory=set)
 
 
 def host_state(cluster: LabCluster, host: LabHost) -> HostDb2Admin:
