@@ -68,6 +68,8 @@ class ClpSession:
             return self._create_policy(statement)
         if words[:1] == ["AUDIT"]:
             return self._audit(upper)
+        if words[:1] == ["SELECT"] and "AUTH_LIST_AUTHORITIES_FOR_AUTHID" in upper:
+            return self._authorities(upper)
         if words[:1] == ["SELECT"] and "SYSCAT.AUDIT" in upper:
             return self._select_catalog(statement)
         if words[:1] in (["GRANT"], ["REVOKE"], ["SELECT"]):
@@ -193,6 +195,18 @@ class ClpSession:
             )
         self.catalog.held.update(targets)
         return "ok", OK_SQL
+
+    def _authorities(self, upper: str) -> tuple[str, str]:
+        """SYSPROC.AUTH_LIST_AUTHORITIES_FOR_AUTHID(SESSION_USER, 'U'), filtered to one AUTHORITY: what
+        the session user holds directly (D_USER); the lab grants no authority through groups or roles."""
+        match = re.search(r"AUTHORITY\s*=\s*'([A-Z_]+)'", upper)
+        wanted = [match.group(1)] if match else ["SECADM"]
+        columns = ["AUTHORITY", "D_USER", "D_GROUP", "D_PUBLIC", "ROLE_USER", "ROLE_GROUP", "ROLE_PUBLIC"]
+        rows = [
+            [auth, "Y" if auth == "SECADM" and self.user.upper() in self.catalog.secadm else "N", *"NNNNN"]
+            for auth in wanted
+        ]
+        return "ok", _table(columns, rows)
 
     def _select_catalog(self, statement: str) -> tuple[str, str]:
         names = [n.upper() for n in re.findall(r"'([^']*)'", statement)]
