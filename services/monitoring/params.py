@@ -289,3 +289,8 @@ def corrected_audit_pattern(table_name: str, app_user: str) -> str:
 def corrected_diag_pattern() -> str:
     """Return the diag pattern matching the record header's level field exactly: `LEVEL: Error` etc."""
     return " ".join(f'?"LEVEL: {level}"' for level in DIAG_LEVELS)
+
+
+def valid_email(text: str) -> bool:
+    """Return True when `text` looks like an e-mail address SNS accepts (no quotes, spaces or ';')."""
+    return bool(_EMAIL.match(text))
