@@ -33,6 +33,7 @@ from services.monitoring.db2_text import sql_messages
 from services.monitoring.params import MonitoringParams
 from services.monitoring.proof_diagnosis import (
     alarm_diagnosis,
+    diag_proof_note,
     event_diagnosis,
     metric_diagnosis,
     notification_diagnosis,
@@ -267,6 +268,9 @@ class ProofStep(Step):
                 "info",
                 "the alarm's actions are disabled (muted): it will change state but notify nobody",
             )
+        note = diag_proof_note(ctx.cluster, params.diag_alarm_name or "")
+        if note:
+            self.ev("alarm", "info", note)
         return StepState(False, "the test statement runs on the HADR primary, then the chain is watched")
 
     def describe(self, ctx: PlanContext) -> list[Action]:

@@ -48,6 +48,10 @@ async def test_on_the_lab_the_chain_ends_with_an_sns_message(lab_session, ssh_po
     )
     # the lab keeps the e-mail subscription pending until someone confirms it: the proof says so
     assert any("dba-team@example.com is pending confirmation" in e.detail for e in events)
+    # the diag alarm is not proven on a Pacemaker pair (db2_kill would fail over): the report says so
+    diag = [e for e in events if "db2ops-lab1-db2diag-error-severe is not proven here" in e.detail]
+    assert len(diag) == 1 and diag[0].status == "info"
+    assert "maintenance-mode=true" in diag[0].detail and "db2ops lab" in diag[0].detail
     # timestamps only move forward
     assert [e.at for e in events] == sorted(e.at for e in events)
     sent = lab_session.cloudwatch.notifications_for(params.audit_alarm_name)
@@ -219,3 +223,12 @@ def test_event_summary_makes_control_characters_visible():
 
     text = summarize_event("  userid=EVE;\n  statement text=select 1 \x1b[2J from sample.worker;\n")
     assert "\x1b" not in text and "\\x1b[2J" in text
+
+
+def test_the_diag_note_is_for_a_pacemaker_pair_only():
+    from services.inventory.model import Cluster, Host
+    from services.monitoring.proof_diagnosis import diag_proof_note
+
+    db = [Host(name=n, address="10.0.0.1", role="db") for n in ("db2a", "db2b")]
+    assert "db2_kill" in diag_proof_note(Cluster(name="c", hosts=tuple(db)), "d")
+    assert diag_proof_note(Cluster(name="c", hosts=tuple(db[:1])), "d") == ""
