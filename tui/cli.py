@@ -209,6 +209,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="setup monitoring: apply without an e-mail subscription (nobody will be notified)",
     )
+    su.add_argument(
+        "--test-role",
+        dest="setup_test_role",
+        default="",
+        metavar="ROLE",
+        help="--prove: grant the test SELECT to this role too (none by default; revoked in the same step)",
+    )
 
     fo = sub.add_parser("failover", help="guided failover headless: preflight and dry run, or --apply")
     fo.add_argument("--cluster", dest="failover_cluster", metavar="NAME", required=True)
@@ -387,6 +394,7 @@ def _dispatch(args: argparse.Namespace) -> int:
                 out=sys.stdout,
                 params=params,
                 context=context,
+                test_role=args.setup_test_role,
             )
             return _run_stoppable(_closing(context, prove))
         setup = run_setup_monitoring(

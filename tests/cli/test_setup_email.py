@@ -43,3 +43,21 @@ def test_the_dry_run_without_an_email_warns_that_nobody_will_be_notified(
     # with an address: no warning
     assert tui.cli.main([*argv, "--apply", "--set", "email=dba@example.com"]) == 0
     assert NO_EMAIL_WARNING not in capsys.readouterr().err
+
+
+async def test_prove_names_a_test_role_only_when_asked_and_checks_it() -> None:
+    import io
+
+    from services.inventory.loader import load_inventory
+    from services.monitoring.cli import EXIT_USAGE, run_prove_it_fires
+
+    out = io.StringIO()
+    inventory = load_inventory(str(INVENTORY))
+    code = await run_prove_it_fires(inventory, "prod-hadr", as_json=False, out=out, test_role="x; drop")
+    assert code == EXIT_USAGE and "test role 'x; drop' is not a Db2 authorization id" in out.getvalue()
+    assert (
+        tui.cli.build_parser()
+        .parse_args(["setup", "monitoring", "--cluster", "c", "--prove"])
+        .setup_test_role
+        == ""
+    )
