@@ -67,9 +67,11 @@ class ClpSession:
             return self._create_policy(statement)
         if words[:1] == ["AUDIT"]:
             return self._audit(upper)
+        if words[:1] == ["SELECT"] and "AUTH_LIST_AUTHORITIES_FOR_AUTHID" in upper:
+            return self._authorities(upper)
         if words[:1] == ["SELECT"] and "SYSCAT.AUDIT" in upper:
             return self._select_catalog(statement)
-        if words[:1] in (["GRANT"], ["SELECT"]):
+        if words[:1] in (["GRANT"], ["REVOKE"], ["SELECT"]):
             return self._touch_table(statement)
         return "error", f'SQL0104N  An unexpected token "{words[0]}" was found.  SQLSTATE=42601'
 
@@ -151,10 +153,59 @@ class ClpSession:
                 correlator=len(self.state.pending_audit) + 2,
             )
             self.state.pending_audit.append(record)
-        if statement.upper().startswith("GRANT"):
-            self.catalog.grants.append(statement)
-            return "ok", OK_SQL
+        if statement.split()[0].upper() in ("GRANT", "REVOKE"):
+            return self._privilege(statement, table)
         return "ok", _table(["EMPNO", "SALARY"], [["000010", "152750.00"]])
+
+    def _privilege(self, statement: str, table: str) -> tuple[str, str]:
+        """GRANT/REVOKE <privilege> ON TABLE t TO|FROM USER a, ROLE r: Db2's answers for an unknown role
+        (SQL0204N), a privilege already held (SQL0562W) and one not held (SQL0556N)."""
+        match = re.match(
+            rf"(GRANT|REVOKE)\s+({_IDENT})\s+ON\s+(?:TABLE\s+)?\S+\s+(TO|FROM)\s+(.+)$", statement, re.I
+        )
+        if match is None:
+            return "error", 'SQL0104N  An unexpected token "END-OF-STATEMENT" was found.  SQLSTATE=42601'
+        verb, privilege, grantees = match.group(1).upper(), match.group(2).upper(), match.group(4)
+        targets: list[tuple[str, str, str, str]] = []
+        for item in grantees.split(","):
+            parts = item.upper().split()
+            kind, name = (parts[0], parts[1]) if len(parts) == 2 else ("USER", parts[-1] if parts else "")
+            if kind not in ("USER", "GROUP", "ROLE") or not re.fullmatch(_IDENT, name):
+                return "error", f'SQL0104N  An unexpected token "{item.strip()}" was found.  SQLSTATE=42601'
+            if kind == "ROLE" and name not in self.catalog.roles:
+                return "error", undefined(name)
+            targets.append((privilege, table, kind, name))
+        if verb == "REVOKE":
+            missing = [t for t in targets if t not in self.catalog.held]
+            if missing:
+                name = missing[0][3]
+                return "error", (
+                    f'SQL0556N  An attempt to revoke a privilege, security label, exemption, or role from "{name}" '
+                    f'was denied because "{name}" does not hold this privilege, security label, exemption, or '
+                    "role.  SQLSTATE=42504"
+                )
+            self.catalog.held.difference_update(targets)
+            return "ok", OK_SQL
+        self.catalog.grants.append(statement)
+        if all(t in self.catalog.held for t in targets):
+            return "warn", (
+                "SQL0562W  A grant of a privilege was ignored because the grantee already has the privilege "
+                "from the grantor.  SQLSTATE=01560"
+            )
+        self.catalog.held.update(targets)
+        return "ok", OK_SQL
+
+    def _authorities(self, upper: str) -> tuple[str, str]:
+        """SYSPROC.AUTH_LIST_AUTHORITIES_FOR_AUTHID(SESSION_USER, 'U'), filtered to one AUTHORITY: what
+        the session user holds directly (D_USER); the lab grants no authority through groups or roles."""
+        match = re.search(r"AUTHORITY\s*=\s*'([A-Z_]+)'", upper)
+        wanted = [match.group(1)] if match else ["SECADM"]
+        columns = ["AUTHORITY", "D_USER", "D_GROUP", "D_PUBLIC", "ROLE_USER", "ROLE_GROUP", "ROLE_PUBLIC"]
+        rows = [
+            [auth, "Y" if auth == "SECADM" and self.user.upper() in self.catalog.secadm else "N", *"NNNNN"]
+            for auth in wanted
+        ]
+        return "ok", _table(columns, rows)
 
     def _select_catalog(self, statement: str) -> tuple[str, str]:
         names = [n.upper() for n in re.findall(r"'([^']*)'", statement)]

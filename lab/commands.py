@@ -243,4 +243,4 @@ def _db2ops_lab(ctx: CommandContext) -> Result:
 # cloudwatch: `db2ops-lab confirm-email|cloudwatch` for the lab's CloudWatch evaluator.
 # ha, ha_cluster: the HA runbook's commands (rpm/dnf/tar, db2cm -create, crm configure; fresh clusters).
 from lab import commands_cloudwatch, commands_db2admin, commands_takeover  # noqa: E402,F401,I001
-from lab import commands_ha, commands_ha_cluster  # noqa: E402,F401,I001
+from lab import commands_ha, commands_ha_cluster, commands_net  # noqa: E402,F401,I001

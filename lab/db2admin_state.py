@@ -65,7 +65,11 @@ class CatalogState:
     )  # name -> EXECUTESTATUS, ERRORTYPE, text
     uses: list[tuple[str, str, str]] = field(default_factory=list)  # (policy, schema or "-", object name)
     tables: set[str] = field(default_factory=lambda: set(TABLES))
-    grants: list[str] = field(default_factory=list)
+    grants: list[str] = field(default_factory=list)  # the GRANT statements run, in order
+    # (privilege, table, "USER"|"GROUP"|"ROLE", name) held now: REVOKE removes; roles the database has
+    held: set[tuple[str, str, str, str]] = field(default_factory=set)
+    roles: set[str] = field(default_factory=set)
+    secadm: set[str] = field(default_factory=set)  # users holding SECADM (the database's creator)
 
 
 def host_state(cluster: LabCluster, host: LabHost) -> HostDb2Admin:
@@ -89,7 +93,8 @@ def catalog(cluster: LabCluster) -> CatalogState:
     """Return (creating on first use) the audit catalog of the cluster's database."""
     state = cluster.__dict__.get(_ATTR)
     if state is None:
-        state = cluster.__dict__[_ATTR] = CatalogState()
+        # CREATE DATABASE grants its creator (the instance owner) DBADM, SECADM, ACCESSCTRL, DATAACCESS
+        state = cluster.__dict__[_ATTR] = CatalogState(secadm={cluster.instance.upper()})
     return state
 
 

@@ -54,6 +54,7 @@ class LabRuntime:
         self.endpoint_url: str | None = None
         self.aws: LabAws | None = None  # when with_aws
         self._ticker: asyncio.Task[None] | None = None
+        self._dir_lock: int | None = None  # the flock on base_dir, held while this lab runs
         self.started = False
 
     async def start(
@@ -75,8 +76,12 @@ class LabRuntime:
         `db2`: the Db2 release every cluster models (lab/release.py; None: the default release)."""
         if not 1 <= clusters <= MAX_CLUSTERS:
             raise ValueError(f"clusters must be between 1 and {MAX_CLUSTERS}, not {clusters}")
-        self.base_dir = Path(base_dir) if base_dir is not None else default_lab_dir()
-        self.base_dir.mkdir(parents=True, exist_ok=True)
+        from lab.lab_dir_lock import claim_lab_dir
+
+        # a folder no other running lab uses (two labs side by side never share keys or a journal)
+        self.base_dir, self._dir_lock = claim_lab_dir(
+            Path(base_dir) if base_dir is not None else None, default_lab_dir()
+        )
         self.journal_dir = _fresh_journal(self.base_dir)
         aws_start: asyncio.Task[str] | None = None
         if with_aws:
@@ -209,7 +214,7 @@ class LabRuntime:
             await asyncio.to_thread(self.aws.wait_idle)
 
     async def stop(self) -> None:
-        """Close every SSH server and stop moto. Safe to call twice."""
+        """Close every SSH server and stop moto, then free the lab's folder. Safe to call twice."""
         if self._ticker is not None:
             self._ticker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -219,6 +224,10 @@ class LabRuntime:
         if self.aws is not None:
             aws, self.aws = self.aws, None
             await asyncio.to_thread(aws.stop)
+        from lab.lab_dir_lock import release
+
+        release(self._dir_lock)
+        self._dir_lock = None
         self.started = False
 
 

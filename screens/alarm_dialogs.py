@@ -312,6 +312,51 @@ class DeleteAlarmModal(ModalScreen[bool]):
         self.dismiss(False)
 
 
+class SubscribeEmailModal(ModalScreen[str | None]):
+    """Ask for the e-mail address to subscribe to the alarm's SNS topic; dismisses it, or None."""
+
+    DEFAULT_CSS = DIALOG_CSS + "SubscribeEmailModal { align: center middle; }"
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, alarm: AlarmView) -> None:
+        super().__init__()
+        self.alarm = alarm
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="alarm-dialog"):
+            yield Label(
+                f"Subscribe an e-mail to the topic of {self.alarm.name}", classes="title", markup=False
+            )
+            yield Static(
+                "SNS Subscribe (email): AWS sends a confirmation link; nothing is delivered until the person "
+                "clicks it. Runs as a plan: the write guard and the journal.",
+                markup=False,
+            )
+            yield Input(placeholder="dba-team@example.com", id="email")
+            with Horizontal(classes="buttons"):
+                yield Button("Cancel", id="cancel")
+                yield Button("Subscribe", id="subscribe", variant="primary", disabled=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#email", Input).focus()
+
+    @on(Input.Changed)
+    def _typed(self, event: Input.Changed) -> None:
+        from services.monitoring.params import valid_email
+
+        self.query_one("#subscribe", Button).disabled = not valid_email(event.value.strip())
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#subscribe")
+    def _subscribe(self) -> None:
+        if not self.query_one("#subscribe", Button).disabled:
+            self.dismiss(self.query_one("#email", Input).value.strip())
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
 class AlarmHistoryScreen(ModalScreen[None]):
     """The alarm's history, newest first; loads through `loader(name)` in a worker."""
 

@@ -31,6 +31,7 @@ from screens.alarm_dialogs import (
     DeleteAlarmModal,
     EditAlarmModal,
     MuteAlarmModal,
+    SubscribeEmailModal,
     TestFireConfirm,
     UnmuteConfirm,
 )
@@ -44,7 +45,14 @@ from services.alarms.service import (
     SubscriptionView,
     human_age,
 )
-from services.alarms.steps import AlarmEditError, DeleteAlarmStep, EditAlarmStep, MuteAlarmStep, TestFireStep
+from services.alarms.steps import (
+    AlarmEditError,
+    DeleteAlarmStep,
+    EditAlarmStep,
+    MuteAlarmStep,
+    SubscribeEmailStep,
+    TestFireStep,
+)
 from services.inventory.model import Cluster
 from services.plans import WriteRefused, ensure_writable
 from services.words import plural
@@ -92,6 +100,7 @@ class AlarmsScreen(Screen[None]):
         Binding("e", "edit", "Edit"),
         Binding("d", "delete", "Delete"),
         Binding("r", "refresh", "Refresh"),
+        Binding("s", "subscribe", "Subscribe e-mail", show=False),
     ]
     DEFAULT_CSS = """
     AlarmsScreen #alarms-status { height: 1; padding: 0 1; color: $text-muted; }
@@ -486,6 +495,24 @@ class AlarmsScreen(Screen[None]):
                 self.apply_step(DeleteAlarmStep(alarm.name), f"Deleted {alarm.name}")
 
         self.app.push_screen(DeleteAlarmModal(alarm), answered)
+
+    def action_subscribe(self) -> None:
+        """The runbook's e-mail subscription, added from here when setup ran without one (a plan step)."""
+        alarm = self._target()
+        if alarm is None or not self._writable():
+            return
+
+        def answered(email: str | None) -> None:
+            if not email:
+                return
+            try:
+                step = SubscribeEmailStep(alarm.name, email)
+            except AlarmEditError as exc:
+                self.notify(str(exc), severity="error")
+                return
+            self.apply_step(step, f"Subscribed {email} (pending until confirmed)")
+
+        self.app.push_screen(SubscribeEmailModal(alarm), answered)
 
     def action_history(self) -> None:
         alarm = self._target()

@@ -34,6 +34,7 @@ from screens.setup_proof import ProofPanel
 from screens.setup_services import WizardServices
 from screens.wizard_base import WizardScreen, wizard_opener
 from services.inventory.model import Cluster
+from services.monitoring.params import NO_EMAIL_WARNING
 from services.monitoring.plan import MonitoringParamError, build_monitoring_plan
 from services.monitoring.prove_it_fires import ProofEvent, ProofOptions
 from services.plans import Plan
@@ -100,6 +101,18 @@ class SetupMonitoringScreen(WizardScreen):
 
     def extra_pages(self) -> ComposeResult:
         yield ProofPanel(self.cluster, self._proof_options(), id="page-proof", classes="wizard-page")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.plan_page.apply_warning = self._no_email_warning
+
+    def _no_email_warning(self) -> str:
+        """The runbook subscribes an e-mail address: applying without one needs this warning read first."""
+        try:
+            email = self.form.params().email
+        except (MonitoringParamError, ValueError):
+            return ""
+        return "" if email else NO_EMAIL_WARNING
 
     # ------------------------------------------------------------------ previews
     def _plan_or_none(self) -> Plan | None:

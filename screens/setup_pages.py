@@ -21,6 +21,7 @@ from services.monitoring.agent_steps import IAM_EXPLAIN, collect_entries, merge_
 from services.monitoring.aws_steps import ALARM_EXPLAIN
 from services.monitoring.cron_step import cron_line, render_extract_script
 from services.monitoring.params import (
+    NO_EMAIL_WARNING,
     RUNBOOK_AUDIT_PATTERN,
     RUNBOOK_DIAG_PATTERN,
     MonitoringParams,
@@ -201,9 +202,9 @@ def sns_preview(plan: Plan, params: MonitoringParams) -> Content:
         f"The subscription of {params.email} stays 'pending confirmation' until that person clicks the "
         "link in AWS's e-mail: until then no alarm e-mail is delivered."
         if params.email
-        else "No e-mail: the topic is created without a subscription (alarms notify nobody yet)."
+        else NO_EMAIL_WARNING
     )
-    return _join([*lines, "", Content.styled(note, "$text-warning")])
+    return _join([*lines, "", Content.styled(note, "$text-warning" if params.email else "bold $text-error")])
 
 
 def alarms_preview(plan: Plan, params: MonitoringParams) -> Content:

@@ -226,6 +226,19 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="override a runbook default (e.g. --set email=dba@example.com --set table=SAMPLE.WORKER)",
     )
+    su.add_argument(
+        "--no-email",
+        dest="setup_no_email",
+        action="store_true",
+        help="setup monitoring: apply without an e-mail subscription (nobody will be notified)",
+    )
+    su.add_argument(
+        "--test-role",
+        dest="setup_test_role",
+        default="",
+        metavar="ROLE",
+        help="--prove: grant the test SELECT to this role too (none by default; revoked in the same step)",
+    )
 
     fo = sub.add_parser("failover", help="guided failover headless: preflight and dry run, or --apply")
     fo.add_argument("--cluster", dest="failover_cluster", metavar="NAME", required=True)
@@ -384,6 +397,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _cmd_setup_ha(args)
     if args.cmd == "setup":
         from services.monitoring.cli import parse_param_overrides, run_prove_it_fires, run_setup_monitoring
+        from services.monitoring.params import EMAIL_REQUIRED, NO_EMAIL_WARNING
         from services.monitoring.plan import MonitoringParamError
 
         mode = "apply" if args.apply else "dry-run"
@@ -392,6 +406,10 @@ def _dispatch(args: argparse.Namespace) -> int:
             params = parse_param_overrides(args.setup_set)
         except MonitoringParamError as exc:
             raise _UserError(str(exc)) from None
+        if not args.prove and not params.get("email"):
+            if args.apply and not args.setup_no_email:
+                raise _UserError(EMAIL_REQUIRED)
+            print(NO_EMAIL_WARNING, file=sys.stderr)
         context = _console_context(inv)
         if args.prove:
             prove = run_prove_it_fires(
@@ -401,6 +419,7 @@ def _dispatch(args: argparse.Namespace) -> int:
                 out=sys.stdout,
                 params=params,
                 context=context,
+                test_role=args.setup_test_role,
             )
             return _run_stoppable(_closing(context, prove))
         setup = run_setup_monitoring(

@@ -272,6 +272,55 @@ class DeleteAlarmStep(_AlarmStep):
         return [AwsCall("cloudwatch", "DeleteAlarms", {"AlarmNames": [self.alarm_name]})]
 
 
+class SubscribeEmailStep(_AlarmStep):
+    """Subscribe an e-mail address to the SNS topic the alarm notifies (the runbook's subscription; the
+    monitoring plan makes it only when an address was given). Pending until the person confirms it."""
+
+    def __init__(self, alarm_name: str, email: str) -> None:
+        from services.monitoring.params import valid_email
+
+        if not valid_email(email):
+            raise AlarmEditError(f"{email!r} is not an e-mail address like dba-team@example.com")
+        super().__init__(
+            id="alarm-subscribe",
+            title=f"Subscribe {email} to the SNS topic of {alarm_name}",
+            alarm_name=alarm_name,
+            explain="AWS e-mails a confirmation link; nothing is delivered until the person clicks it.",
+        )
+        self.email = email
+
+    def journal_details(self) -> dict[str, Any]:
+        return {"email": self.email}
+
+    async def _topic(self, ctx: PlanContext) -> str:
+        alarm = await self.existing(ctx)
+        topics = [a for a in alarm.get("AlarmActions", []) if str(a).startswith("arn:aws:sns:")]
+        if not topics:
+            raise StepFailed(
+                f"alarm {self.alarm_name} notifies no SNS topic: re-create it with `db2ops setup monitoring`"
+            )
+        return str(topics[0])
+
+    async def check(self, ctx: PlanContext) -> StepState:
+        topic = await self._topic(ctx)
+        ctx.facts[self.id] = {"topic": topic}
+        page = await ctx.aws_read("sns", "ListSubscriptionsByTopic", TopicArn=topic)
+        for sub in page.get("Subscriptions", []):
+            if sub.get("Protocol") == "email" and sub.get("Endpoint") == self.email:
+                return StepState(True, f"{self.email} is subscribed to {topic}")
+        return StepState(False, f"{self.email} is not subscribed to {topic}")
+
+    def calls(self, ctx: PlanContext) -> list[AwsCall]:
+        topic = (ctx.facts.get(self.id) or {}).get("topic", "<the alarm's SNS topic>")
+        params = {
+            "TopicArn": topic,
+            "Protocol": "email",
+            "Endpoint": self.email,
+            "ReturnSubscriptionArn": True,
+        }
+        return [AwsCall("sns", "Subscribe", params)]
+
+
 def alarm_plan(cluster: Cluster, step: _AlarmStep) -> Plan:
     """Return the one-step plan for an alarm change (plan name = the step id)."""
     return Plan(name=step.id, cluster=cluster, steps=[step], title=step.title)

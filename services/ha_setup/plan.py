@@ -3,7 +3,7 @@ services/plans (check, dry run, apply through the write guard, journal, resume).
 
 Steps, in runbook order (H = each Db2 host, Q = the QDevice host, P = the HADR primary):
   1 prerequisites: prereq-os/hosts/time@H,Q  prereq-users/db2/hadr@H  prereq-media@H,Q
-    prereq-ssh@H  prereq-awscli@H  ksh@H
+    prereq-ssh@H  prereq-owner-ssh@H  prereq-qnetd-port@H  prereq-awscli@H  ksh@H
   2 install: pcmk-install@H  db2cm-copy@H (tarball)  agents@H
   3 db2cm (on P): db2cm-cluster  db2cm-instance@H  db2cm-db
   4 quorum device: qnetd-install@Q  qdevice (on P)
@@ -23,10 +23,12 @@ from services.ha_setup.prereq_steps import (
     Db2LevelStep,
     HadrPeerStep,
     HostsFileStep,
+    InstanceOwnerSshStep,
     InstanceUserStep,
     KshStep,
     MediaStep,
     OsReleaseStep,
+    QnetdPortStep,
     RootSshStep,
     TimeSyncStep,
 )
@@ -67,6 +69,8 @@ def build_ha_plan(cluster: Cluster, params: HaParams | None = None) -> Plan:
     steps += [HadrPeerStep(h, cluster) for h in db]
     steps += [MediaStep(h, p) for h in everyone]
     steps += [RootSshStep(h, cluster, p) for h in db]
+    steps += [InstanceOwnerSshStep(h, cluster, p) for h in db]
+    steps += [QnetdPortStep(h, p) for h in db]
     steps += [AwsCliStep(h, p) for h in db]
     steps += [KshStep(h, p) for h in db]
     steps += [PacemakerInstallStep(h, p) for h in db]

@@ -313,6 +313,76 @@ class RootSshStep(ReadOnlyStep):
         return StepState(True, f"root ssh to {', '.join(self.others)} works")
 
 
+class InstanceOwnerSshStep(ReadOnlyStep):
+    """Password-less ssh as the instance owner to the other Db2 host (runbook: set up for root AND the
+    instance owner; db2cm and the Db2 resource agents use both)."""
+
+    def __init__(self, host: Host, cluster: Cluster, params: HaParams) -> None:
+        owner = cluster.instance
+        super().__init__(id=f"prereq-owner-ssh@{host.name}", title=f"{owner} ssh from {host.name}", host=host)
+        self.owner = owner
+        self.others = [h.name for h in cluster.db_hosts if h.name != host.name]
+        self.explain = (
+            f"The runbook sets up password-less ssh between the Db2 hosts for root and for {owner}; "
+            "BatchMode makes a password prompt fail instead of hanging."
+        )
+
+    def _argv(self, other: str) -> tuple[str, ...]:
+        # `--` ends ssh's options: a host name can never be read as one (e.g. -oProxyCommand=...)
+        ssh = ("ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "--", other, "ls")
+        if (self.host.user or "") == self.owner:
+            return ssh
+        return ("sudo", "-n", "-u", operand(self.owner, "instance owner"), "--", *ssh)
+
+    async def check(self, ctx: PlanContext) -> StepState:
+        for other in self.others:
+            result = await ctx.read(self.host, self._argv(other))
+            if result.exit_status != 0:
+                raise _fail(
+                    self.host,
+                    f"`ssh {other} ls` as {self.owner} failed ({first_line(result)})",
+                    f"add {self.owner}'s public key of {self.host.name} to ~{self.owner}/.ssh/authorized_keys "
+                    f"on {other} and accept its host key once (as {self.owner})",
+                )
+        return StepState(True, f"{self.owner} ssh to {', '.join(self.others)} works")
+
+
+class QnetdPortStep(ReadOnlyStep):
+    """TCP 5403 from this Db2 host to the QDevice host, before `db2cm -create -qdevice` (nc -z)."""
+
+    def __init__(self, host: Host, params: HaParams) -> None:
+        qdevice = params.qdevice_host or ""
+        super().__init__(
+            id=f"prereq-qnetd-port@{host.name}", title=f"TCP {QNETD_PORT} {host.name} -> {qdevice}", host=host
+        )
+        self.qdevice = qdevice
+        self.explain = (
+            f"corosync-qdevice on each Db2 host connects to corosync-qnetd on TCP {QNETD_PORT}. Checked with "
+            "`nc -z`: 'connection refused' is fine before qnetd runs (the packet got through); a time-out "
+            "means a security group or firewall drops it."
+        )
+
+    async def check(self, ctx: PlanContext) -> StepState:
+        argv = ("nc", "-z", "-w", "5", "--", operand(self.qdevice, "qdevice host"), str(QNETD_PORT))
+        result = await ctx.read(self.host, argv)
+        said = (result.stdout + result.stderr).strip()
+        if tool_missing(result):
+            raise _fail(
+                self.host,
+                "nc is not installed, so TCP 5403 to the quorum host cannot be checked",
+                "install it (dnf install -y nmap-ncat), or check the port by hand, then re-run",
+            )
+        if result.exit_status == 0:
+            return StepState(True, f"{self.qdevice}:{QNETD_PORT} accepts connections")
+        if "refused" in said.lower():
+            return StepState(True, f"{self.qdevice}:{QNETD_PORT} reachable (nothing listens yet: {said})")
+        raise _fail(
+            self.host,
+            f"TCP {QNETD_PORT} to {self.qdevice} does not get through ({said or f'exit {result.exit_status}'})",
+            qnetd_port_hint(self.qdevice),
+        )
+
+
 class AwsCliStep(ReadOnlyStep):
     """The AWS CLI and the profile aws-vpc-move-ip uses are set up for root."""
 

@@ -21,6 +21,12 @@ from services.plans import (
 from services.ssh.errors import CommandTimeout, HostUnreachable
 
 ADMIN_AUTHORITIES = ("DBADM", "SYSADM", "SECADM")
+# CREATE AUDIT POLICY and AUDIT need SECADM. Db2's table function lists it held directly (D_USER), through a
+# group or PUBLIC, or through a role (ROLE_*): 'Y' in any of them means the session user holds it.
+SECADM_QUERY = (
+    "select AUTHORITY, D_USER, D_GROUP, D_PUBLIC, ROLE_USER, ROLE_GROUP, ROLE_PUBLIC from "
+    "table(SYSPROC.AUTH_LIST_AUTHORITIES_FOR_AUTHID(SESSION_USER, 'U')) as t where AUTHORITY = 'SECADM'"
+)
 
 
 def _dir(path: str) -> str:
@@ -123,6 +129,7 @@ class AuditPoliciesStep(Step):
             "HADR replays them on the standby. Checked with the runbook's SYSCAT.AUDITPOLICIES/AUDITUSE query."
         )
         self.host: Host | None = None
+        self.secadm = True  # whether the connecting user holds SECADM (read by every check)
 
     # --- SQL -----------------------------------------------------------------------------------------
     def _query(self) -> str:
@@ -142,6 +149,7 @@ class AuditPoliciesStep(Step):
             f"{self._query()};\n"
             f"select AUDITPOLICYNAME as POLICY from SYSCAT.AUDITPOLICIES where AUDITPOLICYNAME in "
             f"('{p.table_policy.upper()}','{p.admin_policy.upper()}');\n"
+            f"{SECADM_QUERY};\n"
             "CONNECT RESET;\n"
         )
 
@@ -167,6 +175,15 @@ class AuditPoliciesStep(Step):
         return f"{self.params.instance_home}/dbaudit/db2ops_audit_policies.sql"
 
     # --- Step ----------------------------------------------------------------------------------------
+    def _no_secadm(self, host: Host, statements: list[str]) -> str:
+        user = (host.user or "the ssh user").upper()
+        return (
+            f"{host.name}: {user} does not hold SECADM, which CREATE AUDIT POLICY and AUDIT need (SQL0551N "
+            f"otherwise); nothing was run. Ask your security administrator to run `db2 grant secadm on database "
+            f"to user {user}` on {self.params.database} (or connect as a user who holds it), then re-run. "
+            "Still to run: " + "; ".join(statements)
+        )
+
     async def _read_state(self, ctx: PlanContext) -> tuple[Host, set[str], set[tuple[str, str, str]]]:
         refused: list[str] = []
         for host in self.hosts:
@@ -186,6 +203,8 @@ class AuditPoliciesStep(Step):
             rows = parse_clp_table(text, "AUDITPOLICYNAME")
             uses = {(r[0], r[3], r[4]) for r in rows if len(r) == 5 and r[1] == "B" and r[2] == "A"}
             policies = {r[0] for r in parse_clp_table(text, "POLICY") if r}
+            auth = [r for r in parse_clp_table(text, "AUTHORITY") if r and r[0] == "SECADM"]
+            self.secadm = bool(auth) and "Y" in auth[0][1:]
             return host, policies, uses
         raise StepFailed(
             f"no db host accepted a connection to {self.params.database} ({'; '.join(refused)}); "
@@ -199,6 +218,8 @@ class AuditPoliciesStep(Step):
         ctx.facts[self.id] = {"host": host.name, "statements": missing}
         if not missing:
             return StepState(True, f"both policies exist and are attached (checked on primary {host.name})")
+        if not self.secadm:
+            return StepState(False, "cannot be applied yet: " + self._no_secadm(host, missing))
         return StepState(False, f"on primary {host.name}, missing: " + "; ".join(missing))
 
     def _script(self, statements: list[str]) -> str:
@@ -223,6 +244,8 @@ class AuditPoliciesStep(Step):
         statements = self._statements(policies, uses)
         if not statements:
             return
+        if not self.secadm:  # checked before anything is written: a half-applied script helps nobody
+            raise StepFailed(self._no_secadm(host, statements))
         await ctx.write(host, ["mkdir", "-p", "--", posixpath.dirname(self.script_path)])
         await ctx.write(host, ["tee", "--", self.script_path], input=self._script(statements))
         # A CLP session exists per db2 front-end process, so connect and statements share one `db2 -tvf`.

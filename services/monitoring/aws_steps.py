@@ -6,7 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.monitoring.params import RUNBOOK_AUDIT_PATTERN, RUNBOOK_DIAG_PATTERN, MonitoringParams
+from services.monitoring.params import (
+    NO_EMAIL_WARNING,
+    RUNBOOK_AUDIT_PATTERN,
+    RUNBOOK_DIAG_PATTERN,
+    MonitoringParams,
+)
 from services.monitoring.pattern_test import (
     Sample,
     audit_samples,
@@ -70,7 +75,7 @@ class SnsTopicStep(VerifiedByCheck, AwsCallStep):
             title=f"SNS topic {params.sns_topic_name}{who}",
             explain="Alarms notify this topic. An e-mail subscription stays 'pending confirmation' until the "
             "person clicks the link AWS e-mails them; until then nothing is delivered."
-            + ("" if params.email else " No e-mail given: only the topic is created (set `email`)."),
+            + ("" if params.email else f" {NO_EMAIL_WARNING}"),
         )
         self.params = params
 
@@ -89,11 +94,12 @@ class SnsTopicStep(VerifiedByCheck, AwsCallStep):
     async def check(self, ctx: PlanContext) -> StepState:
         facts = await self._state(ctx)
         arn = facts["topic_arn"]
+        warning = "" if self.params.email else f"; {NO_EMAIL_WARNING}"
         if arn is None:
-            return StepState(False, f"topic {self.params.sns_topic_name} does not exist")
+            return StepState(False, f"topic {self.params.sns_topic_name} does not exist{warning}")
         if self.params.email and facts["subscription"] is None:
             return StepState(False, f"topic {arn} exists; {self.params.email} is not subscribed")
-        detail = f"topic {arn}"
+        detail = f"topic {arn}{warning}"
         if self.params.email:
             detail += f"; {self.params.email}: {facts['subscription_state']}"
             if facts["subscription_state"] != "confirmed":

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import fields
+from dataclasses import fields, replace
 from typing import Any, TextIO
 
 from services.cloudwatch_extras import ExtrasFor
 from services.context import ConsoleContext
 from services.inventory.model import Inventory
 from services.monitoring.plan import MonitoringParamError, MonitoringParams, build_monitoring_plan
-from services.monitoring.prove_it_fires import ProofHistory, prove_it_fires
+from services.monitoring.prove_it_fires import ProofHistory, ProofOptions, prove_it_fires
 from services.plans import Journal, WriteRefused
 from services.plans.guard import ensure_writable
 from services.plans.headless import (
@@ -94,6 +94,7 @@ async def run_prove_it_fires(
     runner: Any = None,
     options: Any = None,
     journal: Journal | None = None,
+    test_role: str = "",
 ) -> int:
     """Run "prove it fires" headless, printing each ProofEvent as it happens (one JSON object a line with
     `as_json`); return the exit code: 0 the chain completed (an SNS message was seen), 1 it broke (the
@@ -101,7 +102,8 @@ async def run_prove_it_fires(
     guard (the test statement is a change: read-only clusters refuse it).
 
     `params` overrides MonitoringParams defaults (see parse_param_overrides); `options` is a ProofOptions
-    (default: ProofOptions.for_cluster). `extras_for(cluster, runner)` returns the cluster's CloudWatch
+    (default: ProofOptions.for_cluster); `test_role` names a role the test GRANT goes to as well (none by
+    default: a database without it answers SQL0204N). `extras_for(cluster, runner)` returns the cluster's CloudWatch
     backend (the composition root's choice: AWS, or the lab that plays it, over SSH from another process);
     `history` bounds the look-back past earlier proofs of this process. Both default to `context`'s; hosts
     are reached through `runner` (a test's fake), else through `context`'s SSH pool (a context is made from
@@ -115,6 +117,12 @@ async def run_prove_it_fires(
         resolved = MonitoringParams.from_mapping(dict(params or {})).resolve(cluster)
     except (MonitoringParamError, ValueError) as exc:
         return _proof_fail(out, as_json, EXIT_USAGE, str(exc))
+    if test_role:
+        options = replace(options or ProofOptions.for_cluster(cluster), test_role=test_role)
+        try:
+            options.grantees()
+        except ValueError as exc:
+            return _proof_fail(out, as_json, EXIT_USAGE, str(exc))
     try:  # refuse before anything runs, rather than after the first reads
         ensure_writable(cluster, apply_requested=True, inventory_source=inventory.source)
     except WriteRefused as exc:

@@ -50,6 +50,17 @@ class MonitoringParamError(ValueError):
     """A monitoring parameter is unusable; the message names it, shows the value and says what is allowed."""
 
 
+# The runbook subscribes an e-mail address to the alarm topic: without one nothing reaches a person.
+NO_EMAIL_WARNING = (
+    "WARNING: no e-mail address: the SNS topic gets no subscription, so NOBODY WILL BE NOTIFIED when an "
+    "alarm fires. Give the e-mail setting (the wizard's SNS page, or --set email=ADDRESS) to subscribe one."
+)
+EMAIL_REQUIRED = (
+    "the runbook subscribes an e-mail address to the alarm topic: pass --set email=ADDRESS, or --no-email "
+    "to go on without one (nobody will be notified when an alarm fires)"
+)
+
+
 @dataclass(frozen=True)
 class MonitoringParams:
     """Defaults from the runbook. None means "derive from the cluster" (see `resolve`)."""
@@ -278,3 +289,8 @@ def corrected_audit_pattern(table_name: str, app_user: str) -> str:
 def corrected_diag_pattern() -> str:
     """Return the diag pattern matching the record header's level field exactly: `LEVEL: Error` etc."""
     return " ".join(f'?"LEVEL: {level}"' for level in DIAG_LEVELS)
+
+
+def valid_email(text: str) -> bool:
+    """Return True when `text` looks like an e-mail address SNS accepts (no quotes, spaces or ';')."""
+    return bool(_EMAIL.match(text))

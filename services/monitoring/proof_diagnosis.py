@@ -136,3 +136,17 @@ def notification_diagnosis(live: dict[str, Any], params: MonitoringParams, why: 
         f"The alarm went to ALARM but no SNS publish to {live.get('topic_arn')} was seen in its history in time. "
         "Look at the alarm history (:alarms, h) for an Action item; run the proof again with a longer time-out."
     )
+
+
+def diag_proof_note(cluster: Cluster, diag_alarm: str) -> str:
+    """Return why the diag alarm is not proven on this cluster and how to test it safely ("" when the
+    cluster is not a Pacemaker pair). The runbook's diag test stops Db2 (`db2_kill`): on a Pacemaker pair
+    the cluster manager takes that for a failure and fails over."""
+    if len(cluster.db_hosts) < 2:
+        return ""
+    return (
+        f"the diag alarm {diag_alarm} is not proven here: the runbook's test (db2_kill) stops Db2, and on a "
+        "Pacemaker pair that makes the cluster fail over. Test it safely in a maintenance window with the "
+        "cluster in maintenance mode (crm configure property maintenance-mode=true, then db2_kill, db2start, "
+        "and maintenance-mode=false), or on a lab cluster (db2ops lab)"
+    )

@@ -33,6 +33,7 @@ from services.monitoring.db2_text import sql_messages
 from services.monitoring.params import MonitoringParams
 from services.monitoring.proof_diagnosis import (
     alarm_diagnosis,
+    diag_proof_note,
     event_diagnosis,
     metric_diagnosis,
     notification_diagnosis,
@@ -54,8 +55,14 @@ __all__ = [
     "with_timeouts",
 ]
 STAGES = ("statement", "event", "metric", "alarm", "notification")
-GRANT_STATEMENT = "grant select on table {table} to user abcuser, role trole"
+# The runbook's test grants to "user abcuser, role trole"; a database without role TROLE answers SQL0204N,
+# so the role is only named when the DBA names one. The grant is revoked in the same step.
+GRANT_STATEMENT = "grant select on table {table} to {grantees}"
+REVOKE_STATEMENT = "revoke select on table {table} from {grantees}"
 SELECT_STATEMENT = "select count(*) from {table}"
+TEST_USER = "abcuser"
+ALREADY_HELD = "SQL0562W"  # the grantee held the privilege before: it is not the proof's to revoke
+_AUTH_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 
 Status = Literal["running", "ok", "failed", "timeout", "info"]
 
@@ -90,6 +97,8 @@ class ProofOptions:
     total_timeout_s: float = 360.0
     poll_s: float = 5.0
     reset_alarm: bool = True  # an alarm already in ALARM sends nothing new: set it to OK first
+    test_user: str = TEST_USER  # the grantee of the test GRANT (revoked in the same step)
+    test_role: str = ""  # a role to grant to as well (the runbook's TROLE): only when one is named
     run_extract_now: bool = True  # run the cron script right away instead of waiting for cron
 
     @classmethod
@@ -107,10 +116,27 @@ class ProofOptions:
             )
         return cls()
 
+    def grantees(self) -> str:
+        """Return the GRANT/REVOKE grantee list ("user abcuser[, role r]"). Raises ValueError for a name
+        that is not a Db2 authorization id (it goes into a CLP script)."""
+        for what, name in (("test user", self.test_user), ("test role", self.test_role)):
+            if name and not _AUTH_ID.match(name):
+                raise ValueError(f"{what} {name!r} is not a Db2 authorization id: letters, digits and _")
+        return f"user {self.test_user.lower()}" + (
+            f", role {self.test_role.lower()}" if self.test_role else ""
+        )
+
     def statement_text(self, params: MonitoringParams) -> str:
-        """Return the SQL statement run as the test (the runbook's GRANT by default)."""
-        template = GRANT_STATEMENT if self.statement == "grant" else SELECT_STATEMENT
-        return template.format(table=params.table.lower())
+        """Return the SQL statement run as the test (a GRANT to the test user by default)."""
+        if self.statement == "grant":
+            return GRANT_STATEMENT.format(table=params.table.lower(), grantees=self.grantees())
+        return SELECT_STATEMENT.format(table=params.table.lower())
+
+    def revoke_text(self, params: MonitoringParams) -> str | None:
+        """Return the REVOKE that undoes the test GRANT (None for the SELECT variant: nothing to undo)."""
+        if self.statement != "grant":
+            return None
+        return REVOKE_STATEMENT.format(table=params.table.lower(), grantees=self.grantees())
 
 
 class _Clock:
@@ -242,6 +268,9 @@ class ProofStep(Step):
                 "info",
                 "the alarm's actions are disabled (muted): it will change state but notify nobody",
             )
+        note = diag_proof_note(ctx.cluster, params.diag_alarm_name or "")
+        if note:
+            self.ev("alarm", "info", note)
         return StepState(False, "the test statement runs on the HADR primary, then the chain is watched")
 
     def describe(self, ctx: PlanContext) -> list[Action]:
@@ -260,6 +289,15 @@ class ProofStep(Step):
             ssh_action(name, ["tee", path], input=_script(self.params, statement)),
             ssh_action(name, ["db2", "-tvf", path]),
         ]
+        revoke = self.opts.revoke_text(self.params)
+        if revoke is not None:
+            undo = _script_path(self.params, "revoke")
+            actions += [
+                ssh_action(
+                    name, ["tee", undo], input=_script(self.params, revoke), note="right after the grant"
+                ),
+                ssh_action(name, ["db2", "-tvf", undo], note="also when the proof fails or is interrupted"),
+            ]
         if self.params.script_path:
             actions.append(
                 ssh_action(name, [self.params.script_path], note="when the backend ships no record")
@@ -277,6 +315,42 @@ class ProofStep(Step):
         if outcome is None:
             return "the proof ended without a result"
         return True if outcome.status == "ok" else outcome.detail
+
+    async def _undo_grant(self, ctx: PlanContext, tried: list[Host], held: list[str]) -> None:
+        """Revoke the test GRANT where it may have run, and say so (an event, and the journal's actions)."""
+        revoke = self.opts.revoke_text(self.params)
+        if revoke is None or not tried:
+            return
+        if held:
+            self.ev(
+                "statement",
+                "info",
+                f"{self.opts.grantees()} already held SELECT on {self.params.table.lower()} ({ALREADY_HELD}): "
+                "left as it was, not revoked",
+            )
+            return
+        for host in tried:
+            try:
+                codes = await _run_script(ctx, host, self.params, revoke, "revoke")
+            except Exception as exc:
+                self.ev(
+                    "statement",
+                    "failed",
+                    f"could not revoke the test grant on {host.name} ({type(exc).__name__}: {exc}): run "
+                    f'`db2 "{revoke}"` on the HADR primary',
+                )
+                continue
+            errors = [c for c in codes if c.endswith(("N", "C")) and c != "SQL0556N"]
+            if not errors:  # SQL0556N: the grant never took effect there, nothing to revoke
+                if "SQL0556N" not in codes:
+                    self.ev("statement", "info", f"revoked on {host.name}: {revoke}", host=host.name)
+                return
+            self.ev(
+                "statement",
+                "failed",
+                f'the revoke failed on {host.name} ({", ".join(errors)}): run `db2 "{revoke}"` on the HADR '
+                "primary",
+            )
 
     # --- the proof ---------------------------------------------------------------------------------
     async def _prove(self, ctx: PlanContext) -> None:
@@ -319,12 +393,17 @@ class ProofStep(Step):
         # --- the statement ------------------------------------------------------------------------
         statement = opts.statement_text(params)
         ev("statement", "running", f"running as a user other than {params.app_user.upper()}: {statement}")
+        tried: list[Host] = []  # hosts where the GRANT may have run: the revoke goes there
+        held: list[str] = []
         try:
-            host, user = await _run_statement(ctx, params, statement)
+            host, user, codes = await _run_statement(ctx, params, statement, tried)
+            held = [ALREADY_HELD] if ALREADY_HELD in codes else []
         except (WriteRefused, StepFailed) as exc:
             return result(False, f"the test statement did not run: {exc}")
         except Exception as exc:  # SSH errors: the host dropped, refused the key, timed out
             return result(False, f"the test statement did not run: {type(exc).__name__}: {exc}")
+        finally:  # also on cancellation (the wizard closed): the test user must not keep the privilege
+            await self._undo_grant(ctx, tried, held)
         self.target = host
         ev("statement", "ok", f"ran on {host} as {user} (HADR primary)", lab=lab, host=host)
         try:
@@ -480,16 +559,34 @@ async def _reset_alarm(ctx: PlanContext, name: str) -> None:
     )
 
 
-def _script_path(params: MonitoringParams) -> str:
-    return posixpath.join(params.instance_home or "/tmp", "dbaudit", "db2ops_prove_it_fires.sql")
+def _script_path(params: MonitoringParams, suffix: str = "") -> str:
+    name = f"db2ops_prove_it_fires_{suffix}.sql" if suffix else "db2ops_prove_it_fires.sql"
+    return posixpath.join(params.instance_home or "/tmp", "dbaudit", name)
 
 
 def _script(params: MonitoringParams, statement: str) -> str:
     return f"CONNECT TO {params.database};\n{statement};\nCONNECT RESET;\n"
 
 
-async def _run_statement(ctx: PlanContext, params: MonitoringParams, statement: str) -> tuple[str, str]:
-    """Run the statement in one CLP session on the HADR primary; return (host, user). Raises StepFailed."""
+async def _run_script(
+    ctx: PlanContext, host: Host, params: MonitoringParams, statement: str, suffix: str
+) -> list[str]:
+    """Run `statement` in one CLP session on `host`; return the SQL message codes it printed."""
+    path = _script_path(params, suffix)
+    await ctx.write(host, ["mkdir", "-p", posixpath.dirname(path)])
+    await ctx.write(host, ["tee", path], input=_script(params, statement))
+    result = await ctx.write(host, ["db2", "-tvf", path], ok_exit=(0, 1, 2, 4, 8))
+    codes = sql_messages(result.stdout)
+    if result.exit_status >= 4 and not any(c.endswith(("N", "C")) for c in codes):
+        codes.append(f"exit {result.exit_status}")
+    return codes
+
+
+async def _run_statement(
+    ctx: PlanContext, params: MonitoringParams, statement: str, tried: list[Host] | None = None
+) -> tuple[str, str, list[str]]:
+    """Run the statement in one CLP session on the HADR primary; return (host, user, SQL codes). Each host
+    is added to `tried` before its statement runs (the caller undoes a GRANT there). Raises StepFailed."""
     path = _script_path(params)
     refused: list[str] = []
     for host in ctx.cluster.db_hosts:
@@ -501,10 +598,15 @@ async def _run_statement(ctx: PlanContext, params: MonitoringParams, statement: 
             )
         await ctx.write(host, ["mkdir", "-p", posixpath.dirname(path)])
         await ctx.write(host, ["tee", path], input=_script(params, statement))
+        if tried is not None:
+            tried.append(host)
         result = await ctx.write(host, ["db2", "-tvf", path], ok_exit=(0, 1, 2, 4, 8))
-        codes = [c for c in sql_messages(result.stdout) if c.endswith(("N", "C"))]
+        messages = sql_messages(result.stdout)
+        codes = [c for c in messages if c.endswith(("N", "C"))]
         if not codes and result.exit_status < 4:
-            return host.name, user
+            return host.name, user, messages
+        if tried is not None:
+            tried.remove(host)  # Db2 refused the statement: nothing was granted there
         refused.append(f"{host.name}: {', '.join(codes) or f'exit {result.exit_status}'}")
         if not any(c in ("SQL1776N", "SQL1032N", "SQL1024N") for c in codes):
             break  # the primary answered with a real error: do not try the standby

@@ -257,6 +257,29 @@ async def test_delete_needs_the_typed_name():
         assert isinstance(service.applied[0], DeleteAlarmStep) and service.applied[0].alarm_name == AUDIT
 
 
+async def test_subscribe_asks_for_an_address_and_applies_the_plan_step():
+    from screens.alarm_dialogs import SubscribeEmailModal
+    from services.alarms.steps import SubscribeEmailStep
+
+    app, service = make()
+    async with app.run_test(size=SIZE) as pilot:
+        modal = await pressed(pilot, "s")
+        assert isinstance(modal, SubscribeEmailModal)
+        email = modal.query_one("#email", Input)
+        email.value = "oncall@example.com; rm"
+        await pilot.pause()
+        assert modal.query_one("#subscribe", Button).disabled
+        email.value = "oncall@example.com"
+        await pilot.pause()
+        await pilot.click("#subscribe")
+        await app.workers.wait_for_complete()
+        step = service.applied[0]
+        assert isinstance(step, SubscribeEmailStep) and (step.alarm_name, step.email) == (
+            AUDIT,
+            "oncall@example.com",
+        )
+
+
 async def test_history_lists_newest_first_with_lab_label():
     app, _ = make()
     async with app.run_test(size=SIZE) as pilot:

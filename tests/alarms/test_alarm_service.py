@@ -26,6 +26,7 @@ from services.alarms.steps import (
     DeleteAlarmStep,
     EditAlarmStep,
     MuteAlarmStep,
+    SubscribeEmailStep,
     TestFireStep,
     check_period,
     put_params,
@@ -417,3 +418,33 @@ async def test_refused_credentials_are_a_sentence_not_an_xml_body(monitoring, mo
     message = str(caught.value)
     assert "InvalidClientTokenId" in message and "did not accept the credentials" in message, message
     assert "<" not in message, message
+
+
+async def test_the_alarm_screen_subscribes_an_email_through_the_guard_and_journal(
+    monitoring, journal, tmp_path
+):
+    cluster = lab_cluster(monitoring.aws)
+    step = SubscribeEmailStep(ALARM, "oncall@example.com")
+    dry = await run_alarm_change(cluster, step, mode="dry-run", journal=journal, state_dir=tmp_path)
+    assert dry.steps[0].status == "planned"
+    assert dry.steps[0].message == f"oncall@example.com is not subscribed to {monitoring.topic_arn}"
+    result = await run_alarm_change(cluster, step, journal=journal, operator="alice", state_dir=tmp_path)
+    assert result.ok and result.steps[0].status == "applied"
+    subs = client(monitoring.aws, "sns").list_subscriptions_by_topic(TopicArn=monitoring.topic_arn)
+    assert "oncall@example.com" in [s["Endpoint"] for s in subs["Subscriptions"] if s["Protocol"] == "email"]
+    entry = journal.read().entries[-1]
+    assert entry.plan == "alarm-subscribe" and entry.result == "verified"
+    assert [a.get("operation") for a in entry.actions] == ["Subscribe"], entry.actions
+    assert entry.actions[0]["params"]["Endpoint"] == "oncall@example.com"
+    again = await run_alarm_change(cluster, step, journal=journal, state_dir=tmp_path)
+    assert again.steps[0].status == "already_done"
+    # the write guard: a read-only cluster refuses before any call
+    with pytest.raises(WriteRefused):
+        await run_alarm_change(
+            lab_cluster(monitoring.aws, read_only=True),
+            SubscribeEmailStep(ALARM, "x@example.com"),
+            journal=journal,
+            state_dir=tmp_path,
+        )
+    with pytest.raises(AlarmEditError, match="not an e-mail address"):
+        SubscribeEmailStep(ALARM, "x@example.com; rm -rf /")

@@ -266,3 +266,52 @@ async def test_a_missing_overlay_location_constraint_is_caught_and_reloaded(fres
     again = await run(fresh_lab, "apply")
     assert again.ok, again.next_hint
     assert state.constraints[f"prefer-node2_{OIP}"] == dropped
+
+
+async def test_owner_ssh_and_the_qnetd_port_are_checked_before_the_qdevice(fresh_lab) -> None:
+    from lab.commands_net import blocked_ports
+
+    dry = await run(fresh_lab, "dry-run")
+    owner = dry.by_id("prereq-owner-ssh@db2a")
+    assert owner.status == "already_done" and owner.message == "db2inst1 ssh to db2b works"
+    port = dry.by_id("prereq-qnetd-port@db2b")
+    assert port.status == "already_done" and "qdev:5403 reachable" in port.message
+    ids = [s.step_id for s in dry.steps]
+    assert ids.index("prereq-qnetd-port@db2b") < ids.index("qdevice")
+    # a security group that drops TCP 5403 from db2b, and no ssh for the instance owner: the plan stops
+    # before installing anything and says what to fix
+    blocked_ports(fresh_lab.lab).add(("db2b", "qdev", 5403))
+    host_ha(fresh_lab.lab, fresh_lab.lab.hosts["db2b"]).root_ssh = False  # the lab: no keys from db2b
+    result = await run(fresh_lab, "apply")
+    assert result.outcome == "failed"
+    port = result.by_id("prereq-qnetd-port@db2b")
+    assert (
+        port.status == "failed" and "TCP 5403 to qdev does not get through (Ncat: TIMEOUT.)" in port.message
+    )
+    assert "allow TCP 5403 from both Db2 hosts to qdev" in port.message
+    owner = result.by_id("prereq-owner-ssh@db2b")
+    assert owner.status == "failed"
+    assert "add db2inst1's public key of db2b to ~db2inst1/.ssh/authorized_keys on db2a" in owner.message
+    assert result.by_id("qdevice").status == "skipped"
+    assert host_ha(fresh_lab.lab, fresh_lab.lab.hosts["db2a"]).packages == {"chrony"}  # nothing installed
+
+
+def test_owner_ssh_runs_as_the_instance_owner_with_argv_and_dash_dash() -> None:
+    from services.ha_setup.params import HaParams
+    from services.ha_setup.prereq_steps import InstanceOwnerSshStep, QnetdPortStep
+    from services.inventory.model import Cluster, Host
+
+    cluster = Cluster(
+        name="c",
+        instance="db2inst1",
+        hosts=[
+            Host(name="db2a", address="10.0.0.1", role="db", user="ec2-user"),
+            Host(name="db2b", address="10.0.0.2", role="db", user="ec2-user"),
+        ],
+    )
+    step = InstanceOwnerSshStep(cluster.hosts[0], cluster, HaParams())
+    assert step._argv("db2b") == (
+        *("sudo", "-n", "-u", "db2inst1", "--"),
+        *("ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "--", "db2b", "ls"),
+    )
+    assert QnetdPortStep(cluster.hosts[0], HaParams(qdevice_host="qdev")).qdevice == "qdev"

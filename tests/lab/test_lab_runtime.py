@@ -119,3 +119,37 @@ async def test_lab_starts_with_a_missing_aws_profile_in_the_environment(tmp_path
     finally:
         proc.send_signal(signal.SIGTERM)
         await asyncio.wait_for(proc.wait(), 30)
+
+
+async def test_two_labs_of_one_user_never_share_a_folder(tmp_path, monkeypatch):
+    # `db2ops lab --serve` and `db2ops lab --fresh-ha --serve` side by side, no --dir: each keeps its own
+    # inventory, journal and keys; asking for a running lab's folder is refused; a stopped lab's is free.
+    from lab.lab_dir_lock import LabDirInUse
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    first, second = LabRuntime(), LabRuntime()
+    await first.start(1, with_aws=False)
+    try:
+        await second.start(1, with_aws=False, fresh_ha=True)
+        try:
+            assert first.base_dir == tmp_path / "state" / "db2ops" / "lab"
+            assert second.base_dir == tmp_path / "state" / "db2ops" / "lab-2"
+            for attr in ("inventory_path", "journal_dir", "client_key_path", "known_hosts_path"):
+                assert getattr(first, attr) != getattr(second, attr)
+            assert load_inventory(first.inventory_path).clusters[0].hosts[0].known_hosts == str(
+                first.known_hosts_path
+            )
+            assert first.client_key_path.read_text() != second.client_key_path.read_text()
+            with pytest.raises(LabDirInUse, match="another lab is running in .*--dir"):
+                await LabRuntime().start(1, base_dir=first.base_dir, with_aws=False)
+            assert first.inventory_path.exists()  # the refused lab wrote nothing over it
+        finally:
+            await second.stop()
+    finally:
+        await first.stop()
+    third = LabRuntime()
+    await third.start(1, with_aws=False)
+    try:
+        assert third.base_dir == tmp_path / "state" / "db2ops" / "lab"
+    finally:
+        await third.stop()

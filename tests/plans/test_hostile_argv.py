@@ -53,8 +53,10 @@ async def test_ha_plan_puts_no_hostile_host_name_where_a_tool_reads_options(tmp_
     assert len(argvs) >= 40, "the walk reached too few commands to mean anything"
     assert [(argv, exposed(argv, HOSTILE)) for argv in argvs if exposed(argv, HOSTILE)] == []
     ssh = [argv for argv in argvs if "ssh" in argv]
-    assert len(ssh) == 4  # prereq-ssh on both Db2 hosts reads root ssh to the two other hosts
-    assert all(argv[argv.index("--") + 1].startswith(HOSTILE) for argv in ssh)
+    # prereq-ssh on both Db2 hosts reads root ssh to the two other hosts, prereq-owner-ssh the instance
+    # owner's to the other Db2 host (through `sudo -n -u OWNER --`): the host always follows ssh's `--`
+    assert len(ssh) == 6
+    assert all(argv[len(argv) - argv[::-1].index("--")].startswith(HOSTILE) for argv in ssh)
     assert refused >= 3  # db2cm -host <name> (no `--` in db2cm): refused, not sent
 
 

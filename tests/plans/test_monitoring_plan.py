@@ -283,3 +283,34 @@ async def test_a_script_cron_cannot_execute_is_not_done(lab, tmp_path) -> None:
     assert result.by_id("cron@db2b").status == "already_done"
     again = await run_plan(build_monitoring_plan(cluster), ctx, mode="apply")
     assert again.ok and again.by_id("cron@db2a").status == "applied"
+
+
+async def test_without_secadm_the_policies_are_not_applied_and_the_plan_says_why(lab, tmp_path) -> None:
+    # CREATE AUDIT POLICY and AUDIT need SECADM: the step checks it (a read, Db2's
+    # AUTH_LIST_AUTHORITIES_FOR_AUTHID) before writing anything, in the dry run and again on apply.
+    cluster, runner, lab_cluster = lab
+    catalog(lab_cluster).secadm.clear()
+    plan = build_monitoring_plan(cluster, MonitoringParams(email=EMAIL))
+    dry = await run_plan(plan, _ctx(cluster, runner, tmp_path), mode="dry-run")
+    message = dry.by_id("audit-policies").message
+    assert "DB2INST1 does not hold SECADM" in message
+    assert "`db2 grant secadm on database to user DB2INST1`" in message
+    result = await run_plan(
+        build_monitoring_plan(cluster, MonitoringParams(email=EMAIL)),
+        _ctx(cluster, runner, tmp_path),
+        mode="apply",
+    )
+    step = result.by_id("audit-policies")
+    assert not result.ok and step.status == "failed"
+    assert "DB2INST1 does not hold SECADM" in step.message and "nothing was run" in step.message
+    assert not any(cmd.endswith("db2ops_audit_policies.sql") for _, cmd in runner.ran)
+    assert catalog(lab_cluster).policies == {}
+    # with SECADM granted, the same plan applies them
+    catalog(lab_cluster).secadm.add("DB2INST1")
+    again = await run_plan(
+        build_monitoring_plan(cluster, MonitoringParams(email=EMAIL)),
+        _ctx(cluster, runner, tmp_path),
+        mode="apply",
+    )
+    assert again.by_id("audit-policies").status == "applied", again.by_id("audit-policies").message
+    assert set(catalog(lab_cluster).policies) == {"WORKTABPOL", "ADMINPOL"}

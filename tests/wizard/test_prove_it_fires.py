@@ -48,6 +48,10 @@ async def test_on_the_lab_the_chain_ends_with_an_sns_message(lab_session, ssh_po
     )
     # the lab keeps the e-mail subscription pending until someone confirms it: the proof says so
     assert any("dba-team@example.com is pending confirmation" in e.detail for e in events)
+    # the diag alarm is not proven on a Pacemaker pair (db2_kill would fail over): the report says so
+    diag = [e for e in events if "db2ops-lab1-db2diag-error-severe is not proven here" in e.detail]
+    assert len(diag) == 1 and diag[0].status == "info"
+    assert "maintenance-mode=true" in diag[0].detail and "db2ops lab" in diag[0].detail
     # timestamps only move forward
     assert [e.at for e in events] == sorted(e.at for e in events)
     sent = lab_session.cloudwatch.notifications_for(params.audit_alarm_name)
@@ -55,10 +59,21 @@ async def test_on_the_lab_the_chain_ends_with_an_sns_message(lab_session, ssh_po
     # the statement went through the write guard and is in the journal with its commands
     entry = [e for e in Journal(tmp_path / "journal").read().entries if e.plan == "prove-it-fires"][-1]
     assert entry.result == "verified"
-    assert [a["command"] for a in entry.actions][
-        -1
-    ] == "db2 -tvf /home/db2inst1/dbaudit/db2ops_prove_it_fires.sql"
-    assert "grant select on table sample.worker to user abcuser, role trole;" in entry.actions[1]["input"]
+    commands = [a["command"] for a in entry.actions]
+    grant_at = commands.index("db2 -tvf /home/db2inst1/dbaudit/db2ops_prove_it_fires.sql")
+    # the grant names no role (a database without role TROLE answers SQL0204N) and is revoked in the
+    # same step, so the test user does not keep SELECT on the sensitive table; the journal has both
+    assert "grant select on table sample.worker to user abcuser;" in entry.actions[grant_at - 1]["input"]
+    assert commands[grant_at + 1 :] == [
+        "mkdir -p /home/db2inst1/dbaudit",
+        "tee /home/db2inst1/dbaudit/db2ops_prove_it_fires_revoke.sql",
+        "db2 -tvf /home/db2inst1/dbaudit/db2ops_prove_it_fires_revoke.sql",
+    ]
+    assert "revoke select on table sample.worker from user abcuser;" in entry.actions[grant_at + 2]["input"]
+    assert held_by_test_user(lab_session) == set()
+    assert any(
+        e.detail == "revoked on db2a: revoke select on table sample.worker from user abcuser" for e in events
+    )
 
     assert entry.target == "db2a"
 
@@ -82,6 +97,81 @@ async def test_on_the_lab_the_chain_ends_with_an_sns_message(lab_session, ssh_po
     assert any(
         e.detail.endswith("select count(*) from sample.worker") for e in again if e.status == "running"
     )
+
+
+def held_by_test_user(session) -> set:
+    from lab.db2admin_state import catalog
+
+    held = catalog(session.runtime.clusters["lab1"]).held
+    return {h for h in held if h[3] in ("ABCUSER", "TROLE")}
+
+
+async def test_a_role_the_database_lacks_fails_with_sql0204n_and_leaves_nothing_granted(
+    lab_session, ssh_pool, tmp_path
+) -> None:
+    # The runbook's "to user abcuser, role trole" on a database without role TROLE: Db2 refuses the whole
+    # GRANT (SQL0204N), so the proof says so and there is nothing to revoke.
+    ctx, params = await applied(lab_session, ssh_pool, tmp_path, MonitoringParams())
+    options = replace(ProofOptions.for_cluster(ctx.cluster), test_role="trole")
+    events = [e async for e in prove_it_fires(ctx, params, options=options, **on_lab(lab_session, ctx))]
+    assert events[-1].status == "failed"
+    assert events[-1].detail.startswith("the test statement did not run: no db host ran it (db2a: SQL0204N)")
+    assert held_by_test_user(lab_session) == set()
+
+
+async def test_a_named_role_is_granted_and_revoked(lab_session, ssh_pool, tmp_path) -> None:
+    from lab.db2admin_state import catalog
+
+    ctx, params = await applied(lab_session, ssh_pool, tmp_path, MonitoringParams())
+    catalog(lab_session.runtime.clusters["lab1"]).roles.add("TROLE")
+    options = replace(ProofOptions.for_cluster(ctx.cluster), test_role="trole")
+    events = [e async for e in prove_it_fires(ctx, params, options=options, **on_lab(lab_session, ctx))]
+    assert events[-1].status == "ok", "\n".join(e.text for e in events)
+    grants = catalog(lab_session.runtime.clusters["lab1"]).grants
+    assert grants == ["grant select on table sample.worker to user abcuser, role trole"]
+    assert held_by_test_user(lab_session) == set()
+
+
+async def test_an_interrupted_proof_still_revokes_the_grant(lab_session, ssh_pool, tmp_path) -> None:
+    import asyncio
+    import contextlib
+
+    ctx, params = await applied(lab_session, ssh_pool, tmp_path, MonitoringParams())
+    backend = on_lab(lab_session, ctx)
+    granted = asyncio.Event()
+
+    class AnswerNeverComes:
+        """The GRANT runs on the host, but its answer never comes back (the wizard is closed meanwhile)."""
+
+        async def run(self, host, argv, **kwargs):
+            result = await ssh_pool.run(host, argv, **kwargs)
+            if argv[0] == "db2" and argv[-1].endswith("db2ops_prove_it_fires.sql"):
+                granted.set()
+                await asyncio.Event().wait()
+            return result
+
+    ctx.runner = AnswerNeverComes()
+    events: list = []
+
+    async def consume() -> None:
+        async for event in prove_it_fires(ctx, params, **backend):
+            events.append(event)
+
+    consumer = asyncio.ensure_future(consume())
+    await asyncio.wait_for(granted.wait(), 30)
+    assert held_by_test_user(lab_session) == {("SELECT", "SAMPLE.WORKER", "USER", "ABCUSER")}
+    consumer.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await consumer
+    assert held_by_test_user(lab_session) == set()
+    entry = [e for e in Journal(tmp_path / "journal").read().entries if e.plan == "prove-it-fires"][-1]
+    assert [a["command"] for a in entry.actions][-1].endswith("db2ops_prove_it_fires_revoke.sql")
+
+
+def test_a_test_user_or_role_that_is_not_an_authorization_id_is_refused() -> None:
+    params = MonitoringParams()
+    with pytest.raises(ValueError, match="not a Db2 authorization id"):
+        ProofOptions(test_role="x; drop table t").statement_text(params)
 
 
 async def test_a_pattern_that_does_not_match_breaks_the_chain_at_the_metric(
@@ -133,3 +223,12 @@ def test_event_summary_makes_control_characters_visible():
 
     text = summarize_event("  userid=EVE;\n  statement text=select 1 \x1b[2J from sample.worker;\n")
     assert "\x1b" not in text and "\\x1b[2J" in text
+
+
+def test_the_diag_note_is_for_a_pacemaker_pair_only():
+    from services.inventory.model import Cluster, Host
+    from services.monitoring.proof_diagnosis import diag_proof_note
+
+    db = [Host(name=n, address="10.0.0.1", role="db") for n in ("db2a", "db2b")]
+    assert "db2_kill" in diag_proof_note(Cluster(name="c", hosts=tuple(db)), "d")
+    assert diag_proof_note(Cluster(name="c", hosts=tuple(db[:1])), "d") == ""

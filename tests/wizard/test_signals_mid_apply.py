@@ -49,7 +49,10 @@ async def _cli(*args: str) -> asyncio.subprocess.Process:
 
 async def _stop_mid_apply(inventory: Path, signum: int) -> tuple[int, str, str]:
     """Start `setup monitoring --apply`; when it prints its first host step "applying", send `signum`."""
-    proc = await _cli("--inventory", str(inventory), "setup", "monitoring", "--cluster", "lab1", "--apply")
+    proc = await _cli(
+        *("--inventory", str(inventory), "setup", "monitoring", "--cluster", "lab1", "--apply"),
+        *("--set", "email=dba-team@example.com"),
+    )
     assert proc.stdout is not None and proc.stderr is not None
     seen: list[str] = []
     step = ""

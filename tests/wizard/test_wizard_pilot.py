@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from textual.widgets import Button, Input, Static, TextArea
 from wizard_app import SIZE, services_for, wizard_app
-from wizard_harness import leaving_mid_step_asks_first, press_plan_key, screen_of, type_into
+from wizard_harness import leaving_mid_step_asks_first, press_plan_key, screen_of, settle, type_into
 
 from lab.db2admin_state import host_state
 from screens.setup_monitoring import SetupMonitoringScreen
@@ -265,3 +265,39 @@ async def test_leaving_while_a_step_is_applying_asks_first(lab, tmp_path) -> Non
         ),
         "cron@db2b",
     )
+
+
+async def test_apply_without_an_email_warns_that_nobody_will_be_notified(lab, tmp_path) -> None:
+    from services.monitoring.params import NO_EMAIL_WARNING
+
+    cluster, runner, _ = lab
+    app = wizard_app(cluster, services_for(cluster, runner, tmp_path))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = _screen(app)
+        screen.show_page("sns")
+        assert NO_EMAIL_WARNING in str(screen.query_one("#preview-sns", Static).render())
+        screen.show_page("plan")
+        question = await _apply_question(pilot, screen)
+        assert "NOBODY WILL BE NOTIFIED" in question
+        # with an address the confirmation carries no such warning
+        screen.show_page("sns")
+        await type_into(pilot, screen, "email", "dba-team@example.com")
+        screen.show_page("plan")
+        question = await _apply_question(pilot, screen)
+        assert "dba-team@example.com" not in question and "NOBODY WILL BE NOTIFIED" not in question
+    assert _writes(runner) == []
+
+
+async def _apply_question(pilot, screen) -> str:
+    """Press apply, return the confirmation's text, answer no and let the run end."""
+    screen.query_one("#wizard-pages").focus()
+    await pilot.press("a")
+    for _ in range(300):
+        await pilot.pause(0.02)
+        if isinstance(pilot.app.screen, ConfirmApply):
+            break
+    assert isinstance(pilot.app.screen, ConfirmApply), "apply must ask first"
+    text = str(pilot.app.screen.query_one(Static).render())
+    await pilot.press("n")
+    await settle(pilot)
+    return text

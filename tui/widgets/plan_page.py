@@ -71,6 +71,8 @@ class PlanPage(Vertical):
         self.dry_run_text = ""
         self.refusal = ""  # what the write guard says about applying to this cluster
         self.applying_step = ""  # the step being applied right now ("" when no change is under way)
+        # a screen's last word before apply (e.g. "nobody will be notified"): shown in the confirmation
+        self.apply_warning: Callable[[], str] = lambda: ""
 
     def compose(self) -> ComposeResult:
         yield Static(self.intro, classes="page-intro")
@@ -172,6 +174,9 @@ class PlanPage(Vertical):
         commands, calls = count_actions(result)
         planned = [s.step_id for s in result.steps if s.status == "planned"]
         question = apply_question(self.cluster, planned, commands, calls, plan_name=result.plan)
+        warning = self.apply_warning()
+        if warning:
+            question = Content.assemble(question, "\n\n", Content.styled(warning, "bold $text-error"))
         answer: bool = await self.app.push_screen_wait(ConfirmApply(question))
         return answer
 
