@@ -152,10 +152,10 @@ def _incident(
     worst = max(reversed(current.statuses), key=lambda s: build_headline(s, now=s.taken_at).severity.rank)
     headline = build_headline(worst, now=worst.taken_at)
     failover = _last_failover(current.statuses)
+    lost_at = _lost_at(current.statuses, current.start) if failover is not None else None
     events = incident_events(reader, cluster, current.start, end)
     alarms = tuple(fired_alarms(reader, cluster, current.start, end))
     route_moved = next((e.at for e in events if e.kind == "route_moved"), None)
-    lost_at = failover.lost_at if failover is not None else None
     summary = _summary(current.start, end, headline.title, failover, route_moved, lost_at, alarms)
     return Incident(
         number=number,
@@ -180,6 +180,13 @@ def _last_failover(statuses: Iterable[ClusterStatus]) -> Failover | None:
     seen = [f for f in (find_failover(s) for s in statuses) if f is not None]
     done = [f for f in seen if f.done]
     return (done or seen or [None])[-1]
+
+
+def _lost_at(statuses: Iterable[ClusterStatus], start: float) -> float:
+    """When the old primary was lost: the earliest time a snapshot of the incident dates it (a later one
+    can date it by HADR's disconnect at the takeover itself), never after the first degraded snapshot."""
+    times = [f.lost_at for f in (find_failover(s) for s in statuses) if f is not None and f.lost_at is not None]
+    return min([*times, start])
 
 
 def _why(f: Failover) -> str:
