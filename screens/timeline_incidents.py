@@ -42,17 +42,17 @@ class IncidentPanel(Static):
             self.selected = numbers.index(chosen.number)
         else:  # the newest is what the DBA asks about
             self.selected = len(numbers) - 1 if numbers else None
-        self.update(self.content())
+        self.update(self.describe())
 
     def select_next(self) -> Incident | None:
         """Select the next incident (wrapping round to the first); return it."""
         rows = self.listed.incidents
         if rows:
             self.selected = 0 if self.selected is None else (self.selected + 1) % len(rows)
-            self.update(self.content())
+            self.update(self.describe())
         return self.incident
 
-    def content(self) -> Content:
+    def describe(self) -> Content:
         rows = self.listed.incidents
         if not rows:
             why = self.listed.note or "none recorded: the cluster has not been degraded"

@@ -179,13 +179,16 @@ def _last_failover(statuses: Iterable[ClusterStatus]) -> Failover | None:
     """The failover the incident shows: its completed form when seen (it carries the promote's time)."""
     seen = [f for f in (find_failover(s) for s in statuses) if f is not None]
     done = [f for f in seen if f.done]
-    return (done or seen or [None])[-1]
+    chosen = done or seen
+    return chosen[-1] if chosen else None
 
 
 def _lost_at(statuses: Iterable[ClusterStatus], start: float) -> float:
     """When the old primary was lost: the earliest time a snapshot of the incident dates it (a later one
     can date it by HADR's disconnect at the takeover itself), never after the first degraded snapshot."""
-    times = [f.lost_at for f in (find_failover(s) for s in statuses) if f is not None and f.lost_at is not None]
+    times = [
+        f.lost_at for f in (find_failover(s) for s in statuses) if f is not None and f.lost_at is not None
+    ]
     return min([*times, start])
 
 

@@ -7,7 +7,9 @@ unreadable.
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
+from typing import Any
 
 from services.record.model import RecordingReader
 
@@ -16,31 +18,35 @@ class RecordingUnavailable(ValueError):
     """No recording to read: the message says why and what to do."""
 
 
+def _store_module() -> Any:
+    """services.record.store, imported on first use (SQLite and its schema are not needed before)."""
+    try:
+        return importlib.import_module("services.record.store")
+    except ImportError:
+        return None
+
+
 def store_path(path: Path | None = None) -> Path | None:
     """`path`, or the store's default path (None when the store module is absent)."""
     if path is not None:
         return path
-    try:
-        from services.record.store import default_store_path
-    except ImportError:
-        return None
-    return Path(default_store_path())
+    store = _store_module()
+    return Path(store.default_store_path()) if store is not None else None
 
 
 def open_recording(path: Path | None = None) -> RecordingReader:
     """Open the recording store at `path` (default: the store's default path) read-only; raise
     RecordingUnavailable when there is none or it cannot be read."""
-    try:
-        from services.record.store import RecordStore
-    except ImportError:
-        raise RecordingUnavailable("this db2ops cannot read recordings (no recording store)") from None
+    store = _store_module()
+    if store is None:
+        raise RecordingUnavailable("this db2ops cannot read recordings (no recording store)")
     where = store_path(path)
     if where is None or not where.exists():
         raise RecordingUnavailable(
             f"no recording at {where}: the console records while it runs (or `db2ops record --cluster NAME`)"
         )
     try:
-        reader: RecordingReader = RecordStore.open(where, readonly=True)
+        reader: RecordingReader = store.RecordStore.open(where, readonly=True)
     except Exception as exc:  # sqlite3.DatabaseError, OSError, the store's own errors: say which file
         raise RecordingUnavailable(f"cannot read the recording {where}: {exc}") from None
     return reader

@@ -54,7 +54,7 @@ async def two_incidents(monkeypatch) -> MemoryRecording:
 
 
 def panel_text(screen) -> str:
-    return str(screen.query_one(IncidentPanel).content())
+    return str(screen.query_one(IncidentPanel).describe())
 
 
 async def test_the_incidents_are_listed_and_b_writes_the_selected_bundle(monkeypatch, tmp_path) -> None:
