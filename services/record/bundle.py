@@ -53,6 +53,7 @@ from services.record.model import (
 )
 from services.record.scrub import Scrubber
 from services.status.incident import build_headline, clock_time
+from services.text_safety import safe_text
 
 FORMAT = "db2ops-bundle"
 VERSION = 1
@@ -167,7 +168,8 @@ def write_bundle(
     files["journal.jsonl"] = _jsonl(scrub.data(_without_stdin(e)) for e in journal)
     incidents = tuple(find_incidents(reader, cluster, since, until))
     report = _report(reader, cluster, since, until, now, frames, items, journal, index, incidents)
-    files["report.md"] = scrub.text(report).encode("utf-8")
+    # read in terminals (`less report.md`): recorded text must not drive them (escape sequences removed)
+    files["report.md"] = safe_text(scrub.text(report)).encode("utf-8")
     manifest = {
         "format": FORMAT,
         "version": VERSION,

@@ -324,3 +324,14 @@ async def test_the_bundle_file_is_private(monkeypatch, tmp_path) -> None:
     out, _, _ = await _bundle(monkeypatch, tmp_path)
     assert out.stat().st_mode & 0o777 == 0o600
     assert [p.name for p in out.parent.iterdir()] == ["b.tar.gz"]  # no temporary file left
+
+
+async def test_escape_sequences_do_not_reach_the_report(monkeypatch, tmp_path) -> None:
+    r = await kill_primary_walk(monkeypatch)
+    r.add(
+        LOG, {"group": "/db2", "stream": "db2a", "message": "evil \x1b]0;pwned\x07 title", "source": "diag"}
+    )
+    out = tmp_path / "b.tar.gz"
+    write_bundle(r.recording, "lab1", since=START, out=out)
+    report = members(out)["report.md"].decode()
+    assert "evil  title" in report and "\x1b" not in report and "pwned" not in report

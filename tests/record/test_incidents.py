@@ -103,3 +103,15 @@ def test_a_long_headline_is_cut_to_its_first_clause() -> None:
     )
     assert len(short_title("word " * 40)) <= 90 and short_title("word " * 40).endswith("…")
     assert short_title("short") == "short"
+
+
+async def test_a_recording_without_events_gives_the_same_incidents(monkeypatch) -> None:
+    """The summary's route time comes from the recorded events, or from the frames when none were."""
+    from services.record.model import Frame, MemoryRecording
+
+    r = await kill_primary_walk(monkeypatch)
+    frames_only = MemoryRecording(
+        (Frame(f.at, f.status) for f in r.recording.frames("lab1")),
+        r.recording.items("lab1", kinds=(ALARM,)),
+    )
+    assert find_incidents(frames_only, "lab1") == find_incidents(r.recording, "lab1")
