@@ -128,7 +128,8 @@ class TimelineScreen(Screen[None]):
 
     HELP = (
         "What happened to this cluster, in time order: status changes, applied steps (the failover's too), "
-        "alarm changes and db2diag Severe/Error/HADR records. 1-4 toggle the sources, e exports Markdown."
+        "alarm changes and db2diag Severe/Error/HADR records. 1-4 toggle the sources, e exports Markdown; "
+        "i selects a recorded incident, b writes its post-incident bundle (under the state dir)."
     )
 
     BINDINGS = [
