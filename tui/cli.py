@@ -262,6 +262,19 @@ def build_parser() -> argparse.ArgumentParser:
         "the checks, commands (dry run), progress and observations (apply)",
     )
 
+    bu = sub.add_parser(
+        "bundle", help="write the post-incident bundle (report, raw evidence, recording) of a recorded span"
+    )
+    bu.add_argument("--cluster", dest="bundle_cluster", metavar="NAME")
+    bu_span = bu.add_mutually_exclusive_group(required=True)
+    bu_span.add_argument("--incident", type=int, metavar="N", help="the cluster's Nth recorded incident")
+    bu_span.add_argument(
+        "--since", metavar="T", help="a time (03:12, 2026-11-30T03:12:00Z) or a duration ago (10m)"
+    )
+    bu.add_argument("--until", metavar="T", help="end of the span (default: now)")
+    bu.add_argument("-o", "--output", type=Path, required=True, metavar="FILE.tar.gz")
+    bu.add_argument("--store", type=Path, metavar="PATH", help="the recording (default: the state dir's)")
+
     jo = sub.add_parser("journal", help="print the operator journal")
     jo.add_argument("--cluster", dest="journal_cluster")
     jo_format = jo.add_mutually_exclusive_group()
@@ -383,6 +396,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return 0
     if args.cmd == "parse":
         return _cmd_parse(args)
+    if args.cmd == "bundle":
+        return _cmd_bundle(args)
     if args.cmd == "filter-test":
         from services.logs.cli import filter_test
 
@@ -493,6 +508,27 @@ def _cmd_logs(args: argparse.Namespace) -> int:
                 loop.remove_signal_handler(signum)
 
     return asyncio.run(command())
+
+
+def _cmd_bundle(args: argparse.Namespace) -> int:
+    """`db2ops bundle`: services/record/bundle_cli.py does it; errors come back with their exit code."""
+    from services.plans.journal import default_journal_dir
+    from services.record.bundle_cli import BundleCommandError, BundleRequest, run_bundle
+
+    request = BundleRequest(
+        args.bundle_cluster or args.cluster,
+        args.output,
+        args.incident,
+        args.since,
+        args.until,
+        args.store,
+        default_journal_dir(),
+    )
+    try:
+        run_bundle(request, sys.stdout)
+    except BundleCommandError as exc:
+        raise _UserError(str(exc), exc.code) from None
+    return 0
 
 
 def _cmd_journal(args: argparse.Namespace) -> int:
