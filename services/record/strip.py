@@ -121,6 +121,19 @@ def _peer_on(s: ClusterStatus, node: str) -> bool:
     return st.role == "PRIMARY" and st.state == "PEER"
 
 
+def strip_key(s: ClusterStatus) -> tuple[object, ...]:
+    """What the strip reads of one snapshot, cheaply: two snapshots with equal keys give the same phases,
+    so a live view keeps only the snapshots where the key changed (ClusterFeed.moments)."""
+    crm = s.crm.value if s.crm is not None and s.crm.ok else None
+    down = tuple(n.name for n in crm.nodes if not n.online or n.unclean) if crm is not None else None
+    route = s.overlay_route.value if s.overlay_route is not None and s.overlay_route.ok else None
+    hadr = tuple(
+        (h, p.ok, p.value.role, p.value.state) if p.value is not None else (h, p.ok, None, None)
+        for h, p in sorted(s.hadr.items())
+    )
+    return (s.promoted_node, tuple(sorted(s.host_errors)), down, route and route.instance_id, hadr)
+
+
 def failover_strip(frames: Iterable[Frame | ClusterStatus]) -> Strip | None:
     """Return the strip of the latest failover (or switchover) the snapshots show, or None when they show
     none. `frames` may be Frames or ClusterStatus snapshots of one cluster, in any order."""
