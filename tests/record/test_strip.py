@@ -254,3 +254,15 @@ async def test_svg_of_a_lab_crash(monkeypatch) -> None:
     texts = [t.text for t in root.iter(f"{SVG}text")]
     assert "db2a lost" in texts and "peer again" in texts
     assert (root.findtext(f"{SVG}title") or "").startswith("lab1: db2b took over from db2a")
+
+
+async def test_the_feeds_moments_give_the_same_strip_as_every_snapshot(monkeypatch) -> None:
+    from services.status.poll import ClusterFeed
+
+    walk = DrillWalk(monkeypatch=monkeypatch)
+    frames = await _crash(monkeypatch)
+    feed = ClusterFeed(walk.cluster)
+    for s in frames:
+        feed.apply(s)
+    assert len(feed.moments) < len(frames)  # only the snapshots where the strip's facts changed
+    assert failover_strip([*feed.moments, frames[-1]]) == failover_strip(frames)
