@@ -7,8 +7,8 @@ import shlex
 from dataclasses import replace
 
 import pytest
-from incident_harness import START, DrillWalk
 from in_process_lab import Result
+from incident_harness import START, DrillWalk
 
 from services.record.host_evidence import (
     PENGINE_DIR,
