@@ -244,3 +244,6 @@ def _db2ops_lab(ctx: CommandContext) -> Result:
 # ha, ha_cluster: the HA runbook's commands (rpm/dnf/tar, db2cm -create, crm configure; fresh clusters).
 from lab import commands_cloudwatch, commands_db2admin, commands_takeover  # noqa: E402,F401,I001
 from lab import commands_ha, commands_ha_cluster, commands_net  # noqa: E402,F401,I001
+
+# after commands_ha: its `find` answers every other form (a later registration is asked first)
+from lab import commands_evidence  # noqa: E402,F401,I001

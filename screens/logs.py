@@ -22,6 +22,7 @@ from textual.widgets import Input, Static
 
 from services.cluster_model import HadrStatus
 from services.inventory.model import Cluster
+from services.logs.bin_chart import bin_series
 from services.logs.insights import (
     InsightsError,
     TimeRangeError,
@@ -363,6 +364,7 @@ class LogsScreen(Screen[None]):
             bits.append(result.message)
         panel.show_status(" · ".join(bits), "" if result.status == "Complete" else "warning")
         panel.show_results(entries)
+        panel.show_chart(bin_series(result.fields, result.rows))
 
 
 def _open_logs(app: Db2OpsApp) -> LogsScreen:

@@ -19,6 +19,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from services.inventory.model import Cluster
+from services.status.gap_history import gap_trend
 from services.status.poll import ClusterFeed
 from tui.screen_registry import ScreenUnavailable, register_screen
 from tui.widgets.banner import VerdictBanner, banner_text
@@ -189,7 +190,7 @@ class StatusScreen(Screen[None]):
         for host in c.db_hosts:
             hv = views[f"hadr:{host.name}"]
             self._panel(f"hadr-{css_id(host.name)}").show(
-                render_hadr(hv.value, now) if hv.value else None,
+                render_hadr(hv.value, now, gap_trend(feed.gap_history, host.name)) if hv.value else None,
                 [hv],
                 now=now,
                 note=hadr_role_note(host.name, views, promoted),

@@ -29,6 +29,7 @@ from screens.timeline_incidents import IncidentPanel
 from services.inventory.model import Cluster
 from services.plans.journal import Journal, journal_for
 from services.record.incident_source import IncidentSource
+from services.record.strip import Strip, failover_strip, strip_text
 from services.timeline.model import SOURCES, Timeline, TimelineEntry
 from services.timeline.sources import TimelineSources
 from services.words import plural
@@ -145,6 +146,8 @@ class TimelineScreen(Screen[None]):
 
     DEFAULT_CSS = """
     TimelineScreen #tl-filters { height: 1; padding: 0 1; }
+    TimelineScreen #tl-strip { height: 1; padding: 0 1; display: none; }
+    TimelineScreen #tl-strip.-shown { display: block; }
     TimelineScreen #tl-body { height: 1fr; }
     TimelineScreen #tl-table { width: 1fr; height: 1fr; }
     TimelineScreen #tl-detail { width: 44; height: 1fr; padding: 0 1; border-left: vkey $primary 40%; }
@@ -168,6 +171,7 @@ class TimelineScreen(Screen[None]):
         poll_interval: float = 2.0,
         notes: Callable[[], str] | None = None,
         incidents: IncidentSource | None = None,
+        strip: Callable[[], Strip | None] | None = None,
     ) -> None:
         super().__init__(name=f"timeline:{cluster.name}")
         self.cluster = cluster
@@ -178,6 +182,7 @@ class TimelineScreen(Screen[None]):
         self.poll_interval = poll_interval
         self.notes = notes  # why a source is missing (services.timeline.sources), for the header line
         self.note = ""
+        self.strip = strip  # the latest failover of the live cluster, drawn above the table (None: none)
         self.sources: set[str] = set(SOURCES)
         self.shown: list[TimelineEntry] = []
         self._drawn: tuple[int, frozenset[str]] = (-1, frozenset())
@@ -189,6 +194,7 @@ class TimelineScreen(Screen[None]):
         yield Static("", id="tl-filters")
         if self.incidents is not None:
             yield IncidentPanel(self.incidents)
+        yield Static("", id="tl-strip")
         with Horizontal(id="tl-body"):
             yield DataTable(id="tl-table", cursor_type="row", zebra_stripes=True)
             yield Static("", id="tl-detail")
@@ -218,6 +224,7 @@ class TimelineScreen(Screen[None]):
         if narrow != self.has_class("-narrow"):
             self._add_columns()
             self.redraw()
+        self._show_strip()
 
     def action_collect(self) -> None:
         self._start_collect(logs=True)
@@ -282,7 +289,17 @@ class TimelineScreen(Screen[None]):
             if self.shown:
                 table.move_cursor(row=len(self.shown) - 1)
         self.query_one("#tl-filters", Static).update(self.filters_content())
+        self._show_strip()
         self._show_detail()
+
+    def _show_strip(self) -> None:
+        strip = self.strip() if self.strip is not None else None
+        line = self.query_one("#tl-strip", Static)
+        line.set_class(strip is not None, "-shown")
+        if strip is not None:
+            # the screen's width less the padding; the strip shortens its labels to fit
+            text = strip_text(strip, max(10, self.app.size.width - 2))
+            line.update(Content.styled(text, "bold $warning" if not strip.planned else "bold"))
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self._show_detail()
@@ -375,8 +392,17 @@ def _open_timeline(app: Db2OpsApp) -> TimelineScreen:
     async def collect(logs: bool) -> None:
         await collect_from_app(app, cluster, timeline, logs=logs, journal=journal, sources=sources)
 
+    def strip() -> Strip | None:
+        # the console keeps the snapshots where the strip's facts changed (ClusterFeed.moments); the
+        # latest snapshot dates how long a pending phase has waited
+        feed = app.feed(cluster.name)
+        latest = [feed.status] if feed.status is not None else []
+        return failover_strip([*feed.moments, *latest])
+
     incidents = IncidentSource(cluster.name, journal_dir=journal.directory)
-    return TimelineScreen(cluster, timeline, collect=collect, notes=sources.note_text, incidents=incidents)
+    return TimelineScreen(
+        cluster, timeline, collect=collect, notes=sources.note_text, incidents=incidents, strip=strip
+    )
 
 
 register_screen(

@@ -2,7 +2,8 @@
 
 `StatusPoller` runs one loop per cluster: poll, then wait `interval` (or until `refresh_now()`), then poll
 again — so polls of one cluster never overlap and a slow host backs off by itself.
-`ClusterFeed` keeps the latest snapshot and the last 500 state-change events. The last good value of a
+`ClusterFeed` keeps the latest snapshot, the last 500 state-change events, each host's recent HADR log gap
+(the sparkline) and the snapshots where the failover strip's facts changed (the timeline's strip). The last good value of a
 failed part (so a panel greys out with the old value instead of blanking) comes from the status service's
 one cache (services.status.service.LastGoodParts): the snapshot's failed parts already carry it.
 """
@@ -18,12 +19,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from services.inventory.model import Cluster
 from services.part_errors import ErrorKind, PartError
+from services.status.gap_history import GapHistory
 
 if TYPE_CHECKING:  # types only: keeps the first frame's imports small
     from services.status.events import StatusEvent
     from services.status.model import ClusterStatus, Part
 
 MAX_EVENTS = 500
+MAX_MOMENTS = 48  # snapshots where the failover picture changed (services.record.strip.strip_key)
 STALE_FACTOR = 3.0  # a part older than 3 refresh intervals is stale
 
 
@@ -75,6 +78,10 @@ class ClusterFeed:
         self.events_total = 0  # grows forever; tells views the deque changed even when full
         self.version = 0  # bumped on every apply/fail
         self._last_seen: dict[str, Part[Any]] = {}
+        self.gap_history = GapHistory()  # per host, for the HADR panel's sparkline
+        # the snapshots where the failover strip's facts changed (the timeline draws the strip from them)
+        self.moments: deque[ClusterStatus] = deque(maxlen=MAX_MOMENTS)
+        self._moment_key: object = None
 
     def apply(
         self,
@@ -86,6 +93,13 @@ class ClusterFeed:
         self.status = status
         self.poll_error = None
         self._last_seen = dict(iter_parts(status))
+        self.gap_history.add(status)
+        from services.record.strip import strip_key  # the timeline's picture; not needed for a first frame
+
+        key = strip_key(status)
+        if key != self._moment_key:
+            self.moments.append(status)
+            self._moment_key = key
         new_events = list(diff(previous, status)) if diff is not None else []
         self.events.extend(new_events)
         self.events_total += len(new_events)

@@ -171,3 +171,52 @@ def test_snapshot_timeline_narrow(snap_compare, tmp_path, size):
     """The detail under the table and times without the date: What gets the width (it had 9 columns)."""
     app, screen = make(tmp_path)
     assert snap_compare(app, terminal_size=size)
+
+
+async def _crash_strip():
+    """The strip of a lab crash (db2a killed, db2b promoted, the route moved, PEER again)."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "status"))
+    from incident_harness import DrillWalk
+
+    from services.record.strip import failover_strip
+
+    class _Patch:  # DrillWalk only needs setattr
+        def setattr(self, obj, name, value):
+            setattr(obj, name, value)
+
+    walk = DrillWalk(monkeypatch=_Patch())
+    frames = [await walk.snap()]
+    walk.lab.kill_primary()
+    for step in (0.5, 9, 2):
+        walk.advance(step)
+        frames.append(await walk.snap())
+    return failover_strip(frames)
+
+
+async def test_the_failover_strip_shows_above_the_table_when_there_is_one(tmp_path):
+    strip = await _crash_strip()
+    assert strip is not None
+    screen = TimelineScreen(CLUSTER, sample(), export_dir=tmp_path, poll_interval=0, strip=lambda: strip)
+    async with ScreenApp(screen).run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        line = screen.query_one("#tl-strip", Static)
+        assert line.display and line.has_class("-shown")
+        text = str(line.render())
+        assert text.startswith("● db2a lost ") and "● db2b promoted" in text and "○ peer again" in text
+    app, bare = make(tmp_path)  # no strip: no line
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert not bare.query_one("#tl-strip", Static).display
+
+
+def test_snapshot_timeline_with_failover_strip(snap_compare, tmp_path):
+    import asyncio
+
+    strip = asyncio.run(_crash_strip())
+    screen = TimelineScreen(
+        CLUSTER, sample(), export_dir=tmp_path, clock=lambda: T0 + 60, poll_interval=0, strip=lambda: strip
+    )
+    assert snap_compare(ScreenApp(screen), terminal_size=SIZE)

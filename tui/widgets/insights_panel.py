@@ -13,8 +13,10 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Button, Input, Select, Static
 
+from services.logs.bin_chart import BinSeries
 from services.logs.insights import PRESETS, preset
 from services.logs.model import LogEntry
+from tui.widgets.bin_chart import BinChart
 from tui.widgets.log_view import LogView
 
 RANGE_HINT = "type a range: 15m · 2h · 1d · since last failover · 2026-11-26 10:00..2026-11-26 11:00 (UTC)"
@@ -78,6 +80,7 @@ class InsightsPanel(Vertical):
             Content.styled("Pick a preset and a range, then Run (Enter).", "$text-muted"),
             id="insights-status",
         )
+        yield BinChart(id="insights-chart")
         yield LogView(id="insights-results", follow=False)
 
     @property
@@ -120,6 +123,10 @@ class InsightsPanel(Vertical):
         styles = {"error": "$text-error", "warning": "$text-warning", "muted": "$text-muted"}
         body = Content.styled(text, styles[style]) if style else Content(text)
         self.query_one("#insights-status", Static).update(body)
+
+    def show_chart(self, series: BinSeries | None) -> None:
+        """Draw a `stats … by bin()` result as bars above its rows (None hides the chart)."""
+        self.query_one("#insights-chart", BinChart).show(series)
 
     def show_results(self, entries: list[LogEntry]) -> None:
         """Replace the results with `entries` (already in time order)."""

@@ -203,8 +203,10 @@ def render_qnetd(qnetd: QnetdStatus, cluster_name: str | None = None) -> Content
     return _join(lines)
 
 
-def render_hadr(hadr: HadrStatus, now: float | None = None) -> Content:
-    """Return role, state, sync mode, connect status, log gap, peer window end and last takeover."""
+def render_hadr(hadr: HadrStatus, now: float | None = None, gap_trend: str = "") -> Content:
+    """Return role, state, sync mode, connect status, log gap, peer window end and last takeover.
+
+    `gap_trend` (services.status.gap_history.sparkline of the recent polls) follows the log gap."""
     if not hadr.activated or not hadr.streams:
         return _join([[("HADR not active: ", BAD), hadr.message or f"database {hadr.database}"]])
     s = hadr.streams[0]
@@ -218,7 +220,11 @@ def render_hadr(hadr: HadrStatus, now: float | None = None) -> Content:
         [("role     ", KEY), (s.role, "bold"), ("   state ", KEY), (s.state, state_style)],
         [("syncmode ", KEY), s.syncmode or "—"],
         [("connect  ", KEY), (s.connect_status or "—", connect_style), (since, MUTED)],
-        [("log gap  ", KEY), format_bytes(s.log_gap_bytes)],
+        [
+            ("log gap  ", KEY),
+            format_bytes(s.log_gap_bytes),
+            *([("  ", ""), (gap_trend, "$accent")] if gap_trend else []),
+        ],
         [
             ("peer window end ", KEY),
             format_clock(s.peer_window_end, now) if s.peer_window_end else "—",
