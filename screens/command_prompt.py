@@ -36,10 +36,13 @@ class CommandPrompt(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         from textual.containers import Horizontal
 
-        names = [n for e in entries() for n in e.names] + list(BUILTIN_COMMANDS)
+        # an app with its own command set (the replay's) completes those, not every registered screen
+        own = getattr(self.app, "command_entries", None)
+        listed = own() if own is not None else entries()
+        names = [n for e in listed for n in e.names] + list(BUILTIN_COMMANDS)
         with Horizontal(id="prompt-row"):
             yield Label(":")
-            aliases = ", ".join(e.alias for e in entries() if e.alias != "help")
+            aliases = ", ".join(e.alias for e in listed if e.alias != "help")
             yield Input(
                 placeholder=f"{aliases or 'status, fleet'}, q  (Tab completes, Esc cancels)",
                 suggester=SuggestFromList(sorted(names), case_sensitive=False),
