@@ -36,9 +36,11 @@ class CommandPrompt(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         from textual.containers import Horizontal
 
-        # an app with its own command set (the replay's) completes those, not every registered screen
-        own = getattr(self.app, "command_entries", None)
-        listed = own() if own is not None else entries()
+        from tui.app import Db2OpsApp
+
+        # the console's commands (the replay has its own set); a bare App (screen tests) the registry's
+        app = self.app
+        listed = app.command_entries() if isinstance(app, Db2OpsApp) else entries()
         names = [n for e in listed for n in e.names] + list(BUILTIN_COMMANDS)
         with Horizontal(id="prompt-row"):
             yield Label(":")

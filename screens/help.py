@@ -130,9 +130,12 @@ def help_for(screen: Screen[object]) -> HelpScreen:
         about = about[0] if about else ""
     # the text columns inside the box: width 90 (at most 95% of the terminal), thick border, padding 2
     text_width = min(90, screen.app.size.width * 95 // 100) - 2 - 4 - 2
-    # an app with its own command set (the replay's) lists those, not every registered screen
-    commands = getattr(screen.app, "command_entries", None)
-    return HelpScreen(title, str(about), screen_keys(screen), text_width, commands() if commands else None)
+    from tui.app import Db2OpsApp
+
+    # the console's commands (the replay has its own set); a bare App (screen tests) lists the registry
+    app = screen.app
+    commands = app.command_entries() if isinstance(app, Db2OpsApp) else None
+    return HelpScreen(title, str(about), screen_keys(screen), text_width, commands)
 
 
 register_screen(

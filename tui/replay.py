@@ -16,6 +16,7 @@ from typing import Any
 
 from textual.app import App, ComposeResult
 from textual.binding import Binding
+from textual.content import Content
 from textual.dom import DOMNode
 from textual.screen import Screen
 
@@ -35,6 +36,8 @@ from services.record.replay_feed import (
     timeline_until,
 )
 from services.settings import Settings
+from services.timeline.model import SOURCES
+from services.words import plural
 from tui import screen_registry
 from tui.app import Db2OpsApp
 from tui.widgets.scrubber import ReplayScrubber
@@ -79,6 +82,11 @@ def replay_allows(node: DOMNode, action: str) -> bool:
 class ReplayStatusScreen(StatusScreen, inherit_bindings=False):
     """The status screen on recorded data (no drills) with the scrubber."""
 
+    HELP = (
+        "The cluster as recorded at the time in the header: every age and headline is against that time. "
+        "[ and ] step to the previous or next change, p plays (> switches 1×/10×), g or :at goes to a time."
+    )
+
     BINDINGS = [
         Binding("tab", "app.focus_next", "Focus next", show=False),
         Binding("shift+tab", "app.focus_previous", "Focus previous", show=False),
@@ -90,6 +98,12 @@ class ReplayStatusScreen(StatusScreen, inherit_bindings=False):
 
 
 class ReplayFleetScreen(FleetScreen, inherit_bindings=False):
+    """Every recorded cluster at the replay's time, worst first; Enter opens one."""
+
+    HELP = (
+        "Every recorded cluster as it was at the time in the header, worst first; Enter opens one. "
+        "[ and ] step through the changes of all of them."
+    )
     BINDINGS = [
         Binding("tab", "app.focus_next", "Focus next", show=False),
         Binding("shift+tab", "app.focus_previous", "Focus previous", show=False),
@@ -113,6 +127,25 @@ class ReplayTimelineScreen(TimelineScreen, inherit_bindings=False):
     def compose(self) -> ComposeResult:
         yield from super().compose()
         yield ReplayScrubber()
+
+    HELP = (
+        "What was recorded for this cluster up to the time in the header: status changes, journal entries, "
+        "alarm changes and log records. 1-4 toggle the sources."
+    )
+
+    def filters_content(self) -> Content:
+        """The live line without its "e export": a replay exports nothing (a bundle does, headless)."""
+        parts: list[str | tuple[str, str]] = []
+        for key, source in enumerate(SOURCES, start=1):
+            on = source in self.sources
+            parts += [
+                (f"[{key}] {source} {'on' if on else 'off'}", "bold $accent" if on else "$text-muted"),
+                "  ",
+            ]
+        shown = (
+            f"{len(self.shown)} of {plural(len(self.timeline), 'entry', 'entries')} up to the replay's time"
+        )
+        return Content.assemble(*parts, (shown, "$text-muted"))
 
     def show_at(self, reader: RecordingReader, at: float) -> None:
         """Show the recorded timeline up to `at`."""
@@ -165,13 +198,10 @@ class ReplayApp(Db2OpsApp, inherit_bindings=False):
         self._wall_at: float | None = None
         # no runner, no status source: nothing is built, since nothing is polled
         context = ConsoleContext(Inventory(clusters, source=source), settings)
-        super().__init__(
-            context=context, start_cluster=start.cluster, clock=self.replay_clock, toasts=False
-        )
+        super().__init__(context=context, start_cluster=start.cluster, clock=self.replay_clock, toasts=False)
 
     # ------------------------------------------------------------------ what the header shows
 
-    @property
     def replay_label(self) -> str:
         clock = self.replay_clock
         state = f"▶ {clock.speed:g}×" if clock.playing else "paused"
@@ -291,11 +321,17 @@ class ReplayApp(Db2OpsApp, inherit_bindings=False):
     def command_entries(self) -> tuple[screen_registry.ScreenEntry, ...]:
         """The `:` commands of replay (help and the prompt list these)."""
         return (
-            screen_registry.ScreenEntry("at", lambda app: None, 'Go to a time: "03:12", "-5m", "+30s"', ("goto",)),
+            screen_registry.ScreenEntry(
+                "at", lambda app: None, 'Go to a time: "03:12", "-5m", "+30s"', ("goto",)
+            ),
             screen_registry.ScreenEntry("fleet", lambda app: None, "Every recorded cluster", ("ls",)),
             screen_registry.ScreenEntry("help", lambda app: None, "Keys and commands", ("h",)),
-            screen_registry.ScreenEntry("status", lambda app: None, "Status of a cluster at the replay's time", ("st",)),
-            screen_registry.ScreenEntry("timeline", lambda app: None, "What was recorded up to the replay's time", ("tl",)),
+            screen_registry.ScreenEntry(
+                "status", lambda app: None, "Status of a cluster at the replay's time", ("st",)
+            ),
+            screen_registry.ScreenEntry(
+                "timeline", lambda app: None, "What was recorded up to the replay's time", ("tl",)
+            ),
         )
 
     def run_command(self, text: str) -> None:
@@ -360,14 +396,20 @@ class ReplayApp(Db2OpsApp, inherit_bindings=False):
             return False
         return super()._check_action_state(action, default_namespace)
 
-    async def run_action(self, action: Any, default_namespace: DOMNode | None = None, namespaces: Any = None) -> bool:
-        target, name, _params = self._parse_action(action, self if default_namespace is None else default_namespace, namespaces)
+    async def run_action(
+        self, action: Any, default_namespace: DOMNode | None = None, namespaces: Any = None
+    ) -> bool:
+        target, name, _params = self._parse_action(
+            action, self if default_namespace is None else default_namespace, namespaces
+        )
         if not replay_allows(target, name):
             return False
         return await super().run_action(action, default_namespace, namespaces)
 
 
-def replay_clusters(reader: RecordingReader, names: tuple[str, ...], inventory: Inventory | None) -> tuple[Cluster, ...]:
+def replay_clusters(
+    reader: RecordingReader, names: tuple[str, ...], inventory: Inventory | None
+) -> tuple[Cluster, ...]:
     """The Cluster each replayed name is drawn as (the inventory's when known, else rebuilt)."""
     from services.record.replay_feed import cluster_from_status
 
@@ -391,6 +433,7 @@ def run_replay(
     source: str = "the recording",
 ) -> int:
     """Run the replay console until the user quits; return the exit code."""
-    app = ReplayApp(reader, start, replay_clusters(reader, start.clusters, inventory), settings=settings, source=source)
+    app = ReplayApp(
+        reader, start, replay_clusters(reader, start.clusters, inventory), settings=settings, source=source
+    )
     return int(app.run() or 0)
-

@@ -16,8 +16,14 @@ if TYPE_CHECKING:
 def replay_commands(app: ReplayApp) -> list[ConsoleCommand]:
     """Return every palette command of the replay."""
     cmds = [
-        ConsoleCommand("Previous change", "Step back to the previous recorded change ([)", partial(app.action_replay_step, -1)),
-        ConsoleCommand("Next change", "Step to the next recorded change (])", partial(app.action_replay_step, 1)),
+        ConsoleCommand(
+            "Previous change",
+            "Step back to the previous recorded change ([)",
+            partial(app.action_replay_step, -1),
+        ),
+        ConsoleCommand(
+            "Next change", "Step to the next recorded change (])", partial(app.action_replay_step, 1)
+        ),
         ConsoleCommand("Play or pause", "Play the recording on (p)", app.action_replay_play),
         ConsoleCommand("Speed 1×/10×", "Play speed (>)", app.action_replay_speed),
         ConsoleCommand("Go to a time", 'Jump to "03:12", "-5m", "+30s" (g or :at)', app.action_replay_goto),

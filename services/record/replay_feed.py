@@ -9,7 +9,7 @@ from __future__ import annotations
 import calendar
 import re
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -196,10 +196,6 @@ class ReplayFeeder:
                 feed.events.extend(events[-MAX_EVENTS:])
                 feed.events_total = len(events)
                 feed.version += 1
-
-    def items_until(self, cluster: str, at: float, kinds: Iterable[str] = (EVENT, ALARM, LOG, JOURNAL)):
-        """The recorded timeline items of `cluster` up to `at`, ascending."""
-        return self.reader.items(cluster, until=at, kinds=list(kinds))
 
 
 # ---------------------------------------------------------------------------------------------- clusters

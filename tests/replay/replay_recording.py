@@ -45,7 +45,9 @@ async def record_drill(monkeypatch) -> Drill:
     walk.advance(30)
     frames.append(await walk.snap())
     items = [
-        RecordedItem(e.at, e.cluster, EVENT, {"kind": e.kind, "message": e.message, "severity": e.severity.value})
+        RecordedItem(
+            e.at, e.cluster, EVENT, {"kind": e.kind, "message": e.message, "severity": e.severity.value}
+        )
         for prev, cur in zip(frames, frames[1:], strict=False)
         for e in diff_snapshots(prev, cur)
     ]

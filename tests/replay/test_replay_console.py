@@ -31,7 +31,12 @@ def replay_app(drill: Drill, at: float | None = None, clusters=("lab1",)) -> Rep
     status = drill.recording.status_at("lab1", drill.frames[-1].taken_at)
     assert status is not None
     return ReplayApp(
-        drill.recording, start, (cluster_from_status(status),), settings=Settings(), source="test recording"
+        drill.recording,
+        start,
+        (cluster_from_status(status),),
+        settings=Settings(),
+        source="test recording",
+        wall_clock=lambda: 0.0,  # the tests move the clock (replay_tick), never the wall time under load
     )
 
 
@@ -126,8 +131,25 @@ def _walk_actions(app: ReplayApp) -> set[str]:
     return shown | {k.description for k in screen_keys(app.screen)}
 
 
-WRITE_WORDS = ("drill", "kill", "restore", "mute", "edit", "subscribe", "failover", "setup", "apply",
-               "export", "collect", "refresh", "toggle_pause", "slower", "faster", "delete", "fire")
+WRITE_WORDS = (
+    "drill",
+    "kill",
+    "restore",
+    "mute",
+    "edit",
+    "subscribe",
+    "failover",
+    "setup",
+    "apply",
+    "export",
+    "collect",
+    "refresh",
+    "toggle_pause",
+    "slower",
+    "faster",
+    "delete",
+    "fire",
+)
 
 
 async def test_no_action_that_changes_anything_is_reachable(drill) -> None:
@@ -200,13 +222,16 @@ async def test_the_fleet_opens_on_many_clusters_and_steps_over_all(drill) -> Non
     start = resolve_start(drill.recording)
     assert start.clusters == ("lab1", "lab2") and start.cluster is None
     clusters = tuple(
-        cluster_from_status(drill.recording.status_at(n, start.at)) for n in start.clusters  # type: ignore[arg-type]
+        cluster_from_status(drill.recording.status_at(n, start.at))
+        for n in start.clusters  # type: ignore[arg-type]
     )
     app = ReplayApp(drill.recording, start, clusters, settings=Settings())
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         assert isinstance(app.screen, ReplayFleetScreen)
-        assert ReplayFeeder(drill.recording, start.clusters).change_times() == drill.recording.change_times("lab1")
+        assert ReplayFeeder(drill.recording, start.clusters).change_times() == drill.recording.change_times(
+            "lab1"
+        )
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, ReplayStatusScreen)

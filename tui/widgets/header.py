@@ -74,5 +74,5 @@ class ConsoleHeader(Static):
         console = app if isinstance(app, Db2OpsApp) else None
         paused = console.paused if console is not None else False
         interval = console.refresh_interval if console is not None else 2.0
-        replay = str(getattr(console, "replay_label", ""))  # tui/replay.ReplayApp: the recorded time
+        replay = console.replay_label() if console is not None else ""
         self.update(header_content(self.crumbs, self.cluster, paused, interval, self.extra, replay))

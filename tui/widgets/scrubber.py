@@ -41,9 +41,7 @@ def scrubber_content(
         ("●", "bold $accent"),
         ("".join(cells[here + 1 :]), "$text-muted"),
     )
-    return Content.assemble(
-        state, " ", (format_when(at), "bold"), " [", bar, "]", (tail, "$text-muted")
-    )
+    return Content.assemble(state, " ", (format_when(at), "bold"), " [", bar, "]", (tail, "$text-muted"))
 
 
 class ReplayScrubber(Static):
@@ -57,7 +55,10 @@ class ReplayScrubber(Static):
         super().__init__(id="scrubber")
 
     def on_mount(self) -> None:
-        self.app.console_state_signal.subscribe(self, lambda _state: self.redraw())  # type: ignore[attr-defined]
+        from tui.replay import ReplayApp
+
+        if isinstance(self.app, ReplayApp):
+            self.app.console_state_signal.subscribe(self, lambda _state: self.redraw())
         self.redraw()
 
     def on_resize(self) -> None:
