@@ -14,15 +14,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from textual.app import App, ComposeResult
+from textual.app import App
 from textual.binding import Binding
-from textual.content import Content
 from textual.dom import DOMNode
 from textual.screen import Screen
 
-from screens.fleet import FleetScreen
-from screens.status import StatusScreen
-from screens.timeline import TimelineScreen
 from services.context import ConsoleContext
 from services.inventory.model import Cluster, Inventory
 from services.record.model import RecordingReader
@@ -36,11 +32,15 @@ from services.record.replay_feed import (
     timeline_until,
 )
 from services.settings import Settings
-from services.timeline.model import SOURCES
-from services.words import plural
 from tui import screen_registry
 from tui.app import Db2OpsApp
-from tui.widgets.scrubber import ReplayScrubber
+from tui.replay_screens import (
+    ReplayAlarmsScreen,
+    ReplayFleetScreen,
+    ReplayLogsScreen,
+    ReplayStatusScreen,
+    ReplayTimelineScreen,
+)
 
 # screen- and app-level actions that exist in replay: looking, moving in time, navigating. Widget-level
 # actions (cursor keys, scrolling, typing in the `:` prompt) are the widgets' own and change nothing.
@@ -56,6 +56,8 @@ REPLAY_ACTIONS = frozenset(
         "replay_speed",
         "replay_goto",
         "toggle_source",  # the timeline's source filters
+        "toggle_detail",  # the log screen's detail panel
+        "close_prompt",  # the log screen's filter/search prompt
         "select_cursor",  # the fleet's Enter: open a cluster
         "details",  # a status panel's full errors
         "focus_next",
@@ -67,8 +69,8 @@ REPLAY_ACTIONS = frozenset(
         "complete",
     }
 )
-# the `:` commands of replay; anything else (failover, setup, alarms editing, journal, logs) is absent
-REPLAY_SCREENS = ("fleet", "status", "timeline", "help")
+# widget actions that exist live but not in replay (a replay writes nothing, not even an export file)
+WIDGET_ACTIONS_ABSENT = frozenset({"export"})
 TICK_S = 0.25
 
 
@@ -76,82 +78,7 @@ def replay_allows(node: DOMNode, action: str) -> bool:
     """Whether `action` of `node` may run (and show) in replay."""
     if isinstance(node, Screen | Db2OpsApp):
         return action in REPLAY_ACTIONS
-    return True
-
-
-class ReplayStatusScreen(StatusScreen, inherit_bindings=False):
-    """The status screen on recorded data (no drills) with the scrubber."""
-
-    HELP = (
-        "The cluster as recorded at the time in the header: every age and headline is against that time. "
-        "[ and ] step to the previous or next change, p plays (> switches 1×/10×), g or :at goes to a time."
-    )
-
-    BINDINGS = [
-        Binding("tab", "app.focus_next", "Focus next", show=False),
-        Binding("shift+tab", "app.focus_previous", "Focus previous", show=False),
-    ]
-
-    def compose(self) -> ComposeResult:
-        yield from super().compose()
-        yield ReplayScrubber()
-
-
-class ReplayFleetScreen(FleetScreen, inherit_bindings=False):
-    """Every recorded cluster at the replay's time, worst first; Enter opens one."""
-
-    HELP = (
-        "Every recorded cluster as it was at the time in the header, worst first; Enter opens one. "
-        "[ and ] step through the changes of all of them."
-    )
-    BINDINGS = [
-        Binding("tab", "app.focus_next", "Focus next", show=False),
-        Binding("shift+tab", "app.focus_previous", "Focus previous", show=False),
-    ]
-
-    def compose(self) -> ComposeResult:
-        yield from super().compose()
-        yield ReplayScrubber()
-
-
-class ReplayTimelineScreen(TimelineScreen, inherit_bindings=False):
-    """The timeline as recorded up to the replay's time; 1-4 filter, nothing to collect or export."""
-
-    BINDINGS = [
-        Binding("1", "toggle_source('status')", "Status"),
-        Binding("2", "toggle_source('journal')", "Journal"),
-        Binding("3", "toggle_source('alarm')", "Alarms"),
-        Binding("4", "toggle_source('log')", "Logs"),
-    ]
-
-    def compose(self) -> ComposeResult:
-        yield from super().compose()
-        yield ReplayScrubber()
-
-    HELP = (
-        "What was recorded for this cluster up to the time in the header: status changes, journal entries, "
-        "alarm changes and log records. 1-4 toggle the sources."
-    )
-
-    def filters_content(self) -> Content:
-        """The live line without its "e export": a replay exports nothing (a bundle does, headless)."""
-        parts: list[str | tuple[str, str]] = []
-        for key, source in enumerate(SOURCES, start=1):
-            on = source in self.sources
-            parts += [
-                (f"[{key}] {source} {'on' if on else 'off'}", "bold $accent" if on else "$text-muted"),
-                "  ",
-            ]
-        shown = (
-            f"{len(self.shown)} of {plural(len(self.timeline), 'entry', 'entries')} up to the replay's time"
-        )
-        return Content.assemble(*parts, (shown, "$text-muted"))
-
-    def show_at(self, reader: RecordingReader, at: float) -> None:
-        """Show the recorded timeline up to `at`."""
-        self.timeline = timeline_until(reader, self.cluster.name, at)
-        self._drawn = (-1, frozenset())  # a new timeline object: draw it whatever its version
-        self.redraw()
+    return action not in WIDGET_ACTIONS_ABSENT
 
 
 def _replay_commands_provider() -> type:
@@ -220,7 +147,7 @@ class ReplayApp(Db2OpsApp, inherit_bindings=False):
         pass  # replay: the feeder sets the feeds; nothing is polled
 
     async def _load_screens(self) -> None:
-        pass  # replay opens its own screens only (REPLAY_SCREENS)
+        pass  # replay opens its own screens only (command_entries)
 
     def _push_home(self) -> None:
         start = self.inventory.cluster(self._start_cluster) if self._start_cluster else None
@@ -245,7 +172,7 @@ class ReplayApp(Db2OpsApp, inherit_bindings=False):
         for name in self.feeder.clusters:
             self.status_signal.publish(name)
         for screen in self.screen_stack:
-            if isinstance(screen, ReplayTimelineScreen):
+            if isinstance(screen, ReplayTimelineScreen | ReplayLogsScreen):
                 screen.show_at(self.reader, self.replay_clock.at)
         self.console_state_signal.publish(None)
 
@@ -324,8 +251,14 @@ class ReplayApp(Db2OpsApp, inherit_bindings=False):
             screen_registry.ScreenEntry(
                 "at", lambda app: None, 'Go to a time: "03:12", "-5m", "+30s"', ("goto",)
             ),
+            screen_registry.ScreenEntry(
+                "alarms", lambda app: None, "The cluster's alarms as recorded at the replay's time", ("al",)
+            ),
             screen_registry.ScreenEntry("fleet", lambda app: None, "Every recorded cluster", ("ls",)),
             screen_registry.ScreenEntry("help", lambda app: None, "Keys and commands", ("h",)),
+            screen_registry.ScreenEntry(
+                "logs", lambda app: None, "The recorded log records up to the replay's time", ("log",)
+            ),
             screen_registry.ScreenEntry(
                 "status", lambda app: None, "Status of a cluster at the replay's time", ("st",)
             ),
@@ -351,6 +284,8 @@ class ReplayApp(Db2OpsApp, inherit_bindings=False):
             self.open_cluster(args[0]) if args else self._open_current()
         elif name in ("timeline", "tl", "incident"):
             self._open_timeline()
+        elif name in ("logs", "log", "alarms", "al", "alarm"):
+            self._open_cluster_screen(name)
         elif name in ("help", "h"):
             self.push_screen(help_for(self.screen))
         else:
@@ -383,6 +318,18 @@ class ReplayApp(Db2OpsApp, inherit_bindings=False):
             cluster, timeline_until(self.reader, cluster.name, self.replay_clock.at), poll_interval=0
         )
         self._show(screen)
+
+    def _open_cluster_screen(self, name: str) -> None:
+        cluster = self.current_cluster
+        if cluster is None:
+            self.notify(f"no cluster selected: open one on :fleet first, then :{name}", severity="warning")
+            return
+        if name.startswith("log"):
+            logs = ReplayLogsScreen(cluster)
+            self._show(logs)
+            self.call_after_refresh(logs.show_at, self.reader, self.replay_clock.at)
+        else:
+            self._show(ReplayAlarmsScreen(cluster))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action not in REPLAY_ACTIONS:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import calendar
 import re
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +21,7 @@ from services.status.model import ClusterStatus, Severity
 from services.status.poll import MAX_EVENTS, ClusterFeed
 
 if TYPE_CHECKING:
+    from services.logs.model import LogEntry
     from services.timeline.model import Timeline
 
 SPEEDS = (1.0, 10.0)
@@ -346,20 +347,34 @@ def timeline_until(reader: RecordingReader, cluster: str, at: float) -> Timeline
             sev = _ALARM_SEVERITY.get(state, Severity.INFO)
             ref = f"alarm:{name}:{state}:{item.at:.3f}"
             timeline.add(TimelineEntry(item.at, "alarm", sev, title, str(p.get("reason", "")), ref))
-        elif item.kind == LOG:
-            message = str(p.get("message", ""))
-            first = message.strip().splitlines()[0] if message.strip() else "(empty record)"
-            where = " ".join(str(p.get(k, "")) for k in ("group", "stream") if p.get(k))
-            ref = f"log:{where}:{item.at:.6f}:{hash(message)}"
-            detail = f"{where}\n\n{message}" if where else message
-            timeline.add(TimelineEntry(item.at, "log", Severity.INFO, first[:200], detail, ref))
         elif item.kind == JOURNAL:
             try:
                 journal.append(JournalEntry.from_dict(p))
             except (TypeError, ValueError, KeyError):
                 continue  # a line this version cannot read: the rest of the timeline still shows
     timeline.add_journal(journal)
+    timeline.add_log_entries(log_entries([i for i in items if i.kind == LOG]))
     return timeline
+
+
+def log_entries(items: Iterable[RecordedItem]) -> list[LogEntry]:
+    """Return the log view's entries for recorded LOG items (each a CloudWatch event's message)."""
+    from services.logs.model import entries_from_event
+
+    out: list[LogEntry] = []
+    for item in items:
+        p = item.payload
+        group = str(p.get("group", ""))
+        source = str(p.get("source", ""))
+        if source not in ("diag", "audit"):
+            source = "audit" if "audit" in group.lower() else "diag"
+        event = {
+            "timestamp": int(item.at * 1000),
+            "message": str(p.get("message", "")),
+            "logStreamName": str(p.get("stream", "")),
+        }
+        out += entries_from_event(event, source)
+    return out
 
 
 _ALARM_SEVERITY = {"ALARM": Severity.CRITICAL, "INSUFFICIENT_DATA": Severity.WARNING, "OK": Severity.OK}

@@ -8,9 +8,20 @@ from dataclasses import dataclass
 
 from incident_harness import DrillWalk
 
-from services.record.model import EVENT, Frame, MemoryRecording, RecordedItem
+from services.record.model import ALARM, EVENT, LOG, Frame, MemoryRecording, RecordedItem
 from services.status.events import diff_snapshots
 from services.status.model import ClusterStatus
+
+# db2b's db2diag record of the takeover, dated at the takeover's frame (2026-11-30 00:53:36 UTC)
+TAKEOVER_RECORD = """\
+2026-11-30-00.53.36.000000+000 I1000E402           LEVEL: Event
+PID     : 255662               TID : 139733690738432 PROC : db2sysc 0
+INSTANCE: db2inst1             NODE : 000            DB   : HADRDB
+HOSTNAME: db2b
+EDUID   : 128                  EDUNAME: db2hadrp.0.1 (HADRDB) 0
+FUNCTION: DB2 UDB, High Availability Disaster Recovery, hdrSetHdrRoleToPrimary, probe:10000
+CHANGE  : HADR role set to Primary
+"""
 
 
 @dataclass
@@ -51,5 +62,28 @@ async def record_drill(monkeypatch) -> Drill:
         for prev, cur in zip(frames, frames[1:], strict=False)
         for e in diff_snapshots(prev, cur)
     ]
+    # what the timeline also records: db2b's db2diag line of the takeover, the role alarm 2 s later
+    at = took_over.taken_at
+    items.append(
+        RecordedItem(
+            at,
+            "lab1",
+            LOG,
+            {
+                "group": "db2-diagnostics-logs",
+                "stream": "Db2 - db2b",
+                "message": TAKEOVER_RECORD,
+                "source": "diag",
+            },
+        )
+    )
+    items.append(
+        RecordedItem(
+            at + 2,
+            "lab1",
+            ALARM,
+            {"name": "db2ops-lab1-hadr-role", "state": "ALARM", "previous": "OK", "reason": "role changed"},
+        )
+    )
     rec = MemoryRecording((Frame(f.taken_at, f) for f in frames), items)
     return Drill(rec, frames, killed.taken_at, during.taken_at, took_over.taken_at, restored.taken_at)

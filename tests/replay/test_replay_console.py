@@ -158,7 +158,7 @@ async def test_no_action_that_changes_anything_is_reachable(drill) -> None:
 
     app = replay_app(drill)
     async with app.run_test(size=SIZE) as pilot:
-        for opened in ("status", "timeline", "fleet"):
+        for opened in ("status", "timeline", "logs", "alarms", "fleet"):
             app.run_command(opened)
             await pilot.pause()
             for binding in app.screen.active_bindings.values():
@@ -176,7 +176,7 @@ async def test_no_action_that_changes_anything_is_reachable(drill) -> None:
         # `:` lists only replay's commands; a live screen's is refused with the list
         names = {n for e in app.command_entries() for n in e.names}
         assert names >= {"at", "fleet", "status", "timeline", "help"}
-        assert not names & {"failover", "setup", "alarms", "journal", "logs", "check"}
+        assert not names & {"failover", "setup", "journal", "check", "wizard", "monitoring"}
         app.run_command("failover")
         await pilot.pause()
         assert any("not in replay: :failover" in n.message for n in app._notifications)
@@ -235,3 +235,33 @@ async def test_the_fleet_opens_on_many_clusters_and_steps_over_all(drill) -> Non
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, ReplayStatusScreen)
+
+
+async def test_logs_and_alarms_show_what_was_recorded_by_the_replay_time(drill) -> None:
+    from tui.replay_screens import ReplayAlarmsScreen, ReplayLogsScreen
+
+    app = replay_app(drill, at=drill.during_at)
+    async with app.run_test(size=SIZE) as pilot:
+        app.run_command("logs")
+        await pilot.pause()
+        assert isinstance(app.screen, ReplayLogsScreen)
+        assert len(app.screen.view.store) == 0  # the takeover's record is later
+        await pilot.press("right_square_bracket")
+        await pilot.pause()
+        assert [e.summary for e in app.screen.view.store.entries] == [
+            "db2hadrp.0.1 hdrSetHdrRoleToPrimary: CHANGE HADR role set to Primary"
+        ]
+        app.run_command("alarms")
+        await pilot.pause()
+        assert isinstance(app.screen, ReplayAlarmsScreen)
+        changes = str(app.screen.query_one("#alarm-changes").render())
+        assert "Recorded alarm changes (0)" in changes  # the alarm fired 2 s after the takeover
+        app.run_command("at +2s")
+        await pilot.pause()
+        changes = str(app.screen.query_one("#alarm-changes").render())
+        assert "db2ops-lab1-hadr-role: OK → ALARM" in changes
+        app.run_command("timeline")
+        await pilot.pause()
+        titles = [e.title for e in app.screen.shown]  # type: ignore[attr-defined]
+        assert "alarm db2ops-lab1-hadr-role: OK → ALARM" in titles
+        assert any("HADR role set to Primary" in t for t in titles)
