@@ -65,6 +65,9 @@ async def test_between_kill_and_takeover_the_failover_is_in_progress_then_db2b_i
         assert "db2b took over as HADR primary" in banner(app)
         events = app.screen.query_one(EventsLog).border_title
         assert str(events) == "Events (8)"  # the recorded events up to the takeover, not after
+        # nothing reached a host or AWS: no SSH pool, no status service was built, nothing polled
+        assert app.context.pool is None and app.context.status_source is None
+        assert app.poller.polls == {}
 
 
 async def test_stepping_visits_every_change_and_back(drill) -> None:
