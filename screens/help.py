@@ -124,7 +124,9 @@ class HelpScreen(ModalScreen[None]):
 
 def help_for(screen: Screen[object]) -> HelpScreen:
     """Return the help modal for `screen` (its title, HELP text and active keys)."""
-    title = f"Help: {type(screen).__name__.removesuffix('Screen').lower() or 'screen'}"
+    name = type(screen).__name__.removesuffix("Screen")
+    replay = name.startswith("Replay") and name != "Replay"  # tui/replay_screens: "Help: status (replay)"
+    title = f"Help: {name.removeprefix('Replay').lower() or 'screen'}" + (" (replay)" if replay else "")
     about = getattr(screen, "HELP", None) or (type(screen).__doc__ or "").strip().splitlines()[0:1]
     if isinstance(about, list):
         about = about[0] if about else ""

@@ -17,7 +17,7 @@ from typing import Any
 from textual.app import App
 from textual.binding import Binding
 from textual.dom import DOMNode
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 
 from services.context import ConsoleContext
 from services.inventory.model import Cluster, Inventory
@@ -190,13 +190,19 @@ class ReplayApp(Db2OpsApp, inherit_bindings=False):
             self.replay_clock.tick(wall_seconds)
             self._sync()
 
-    def _focus_cluster(self) -> str | None:
-        cluster = self.current_cluster
-        return cluster.name if cluster is not None else None
+    def focus_cluster(self) -> str | None:
+        """The cluster whose changes the scrubber steps through: the top screen's (status, timeline, logs,
+        alarms), or None on the fleet (every replayed cluster's changes)."""
+        for screen in reversed(self.screen_stack):
+            if isinstance(screen, ModalScreen):
+                continue
+            cluster = getattr(screen, "cluster", None)
+            return cluster.name if isinstance(cluster, Cluster) else None
+        return None
 
     def action_replay_step(self, direction: int) -> None:
         at = self.replay_clock.at
-        name = self._focus_cluster()
+        name = self.focus_cluster()
         to = self.feeder.next_change(at, name) if direction > 0 else self.feeder.prev_change(at, name)
         if to is None:
             self.notify("No later change recorded" if direction > 0 else "No earlier change recorded")

@@ -188,6 +188,7 @@ async def test_no_action_that_changes_anything_is_reachable(drill) -> None:
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
         text = str(app.screen.query_one("#help-text").render())
+        assert "Help: status (replay)" in text
         assert "Next change" in text and ":at, :goto" in text
         assert not any(w in text.lower() for w in ("kill primary", ":failover", ":setup", "refresh every"))
     # and every app-level action of the replay is one it allows
@@ -235,9 +236,11 @@ async def test_the_fleet_opens_on_many_clusters_and_steps_over_all(drill) -> Non
         assert ReplayFeeder(drill.recording, start.clusters).change_times() == drill.recording.change_times(
             "lab1"
         )
+        assert app.focus_cluster() is None  # the fleet steps through every cluster's changes
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, ReplayStatusScreen)
+        assert app.focus_cluster() == app.screen.cluster.name
 
 
 async def test_logs_and_alarms_show_what_was_recorded_by_the_replay_time(drill) -> None:

@@ -71,8 +71,7 @@ class ReplayScrubber(Static):
         if not isinstance(app, ReplayApp):
             return
         clock = app.replay_clock
-        cluster = app.current_cluster
-        changes = app.feeder.change_times(cluster.name if cluster is not None else None)
+        changes = app.feeder.change_times(app.focus_cluster())
         width = self.size.width or app.size.width - 2
         self.update(
             scrubber_content(
