@@ -2,7 +2,8 @@
 alarm state changes and db2diag records of interest, merged in time order for the current cluster.
 
 1-4 toggle the sources (status, journal, alarm, log), `e` exports what is shown as a Markdown incident
-report (the path is shown in a toast), `r` collects again. Log records and alarm changes are read from
+report (the path is shown in a toast), `r` collects again. The recorded incidents (issue 13) are listed above
+the table (screens/timeline_incidents.py): `i` selects the next, `b` writes its post-incident bundle. Log records and alarm changes are read from
 CloudWatch by the timeline itself (services/timeline/sources.py), no :logs or :alarms screen needed; why a
 source is missing shows on the header line.
 """
@@ -24,8 +25,10 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
+from screens.timeline_incidents import IncidentPanel
 from services.inventory.model import Cluster
 from services.plans.journal import Journal, journal_for
+from services.record.incident_source import IncidentSource
 from services.timeline.model import SOURCES, Timeline, TimelineEntry
 from services.timeline.sources import TimelineSources
 from services.words import plural
@@ -125,7 +128,8 @@ class TimelineScreen(Screen[None]):
 
     HELP = (
         "What happened to this cluster, in time order: status changes, applied steps (the failover's too), "
-        "alarm changes and db2diag Severe/Error/HADR records. 1-4 toggle the sources, e exports Markdown."
+        "alarm changes and db2diag Severe/Error/HADR records. 1-4 toggle the sources, e exports Markdown; "
+        "i selects a recorded incident, b writes its post-incident bundle (under the state dir)."
     )
 
     BINDINGS = [
@@ -135,6 +139,8 @@ class TimelineScreen(Screen[None]):
         Binding("4", "toggle_source('log')", "Logs"),
         Binding("e", "export", "Export"),
         Binding("r", "collect", "Collect again"),
+        Binding("i", "next_incident", "Incident"),
+        Binding("b", "export_bundle", "Bundle"),
     ]
 
     DEFAULT_CSS = """
@@ -161,6 +167,7 @@ class TimelineScreen(Screen[None]):
         clock: Callable[[], float] = time.time,
         poll_interval: float = 2.0,
         notes: Callable[[], str] | None = None,
+        incidents: IncidentSource | None = None,
     ) -> None:
         super().__init__(name=f"timeline:{cluster.name}")
         self.cluster = cluster
@@ -174,10 +181,14 @@ class TimelineScreen(Screen[None]):
         self.sources: set[str] = set(SOURCES)
         self.shown: list[TimelineEntry] = []
         self._drawn: tuple[int, frozenset[str]] = (-1, frozenset())
+        self.incidents = incidents  # the recorded incidents; None: no panel (no recording to read)
+        self._incidents_read = 0.0
 
     def compose(self) -> ComposeResult:
         yield ConsoleHeader("timeline", self.cluster)
         yield Static("", id="tl-filters")
+        if self.incidents is not None:
+            yield IncidentPanel(self.incidents)
         with Horizontal(id="tl-body"):
             yield DataTable(id="tl-table", cursor_type="row", zebra_stripes=True)
             yield Static("", id="tl-detail")
@@ -212,7 +223,7 @@ class TimelineScreen(Screen[None]):
         self._start_collect(logs=True)
 
     def _start_collect(self, *, logs: bool) -> None:
-        if self.collect is None:
+        if self.collect is None and self.incidents is None:
             self.redraw()
             return
         self.run_worker(self._collect(logs), group="timeline-collect", exclusive=True, exit_on_error=False)
@@ -223,6 +234,7 @@ class TimelineScreen(Screen[None]):
                 await self.collect(logs)
         except Exception as exc:  # keep what we have; say why it is incomplete
             self.notify(f"timeline incomplete: {type(exc).__name__}: {exc}", severity="warning")
+        await self._read_incidents(every=0.0 if logs else INCIDENTS_EVERY_S)
         note = self.notes() if self.notes is not None else ""
         if note != self.note:
             self.note = note
@@ -299,6 +311,57 @@ class TimelineScreen(Screen[None]):
             return
         self.notify(f"Incident report written to {path}", title="Exported", timeout=10)
 
+    async def _read_incidents(self, every: float) -> None:
+        """Read the recorded incidents again when `every` seconds passed (a week's recording is not
+        scanned on every 2-second poll)."""
+        panels = self.query(IncidentPanel)
+        now = time.monotonic()
+        if not panels or (self._incidents_read and now - self._incidents_read < every):
+            return
+        self._incidents_read = now
+        await panels.first().refresh_incidents()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # without a recording to read (a replay, a test) the incident keys are not offered
+        if action in ("next_incident", "export_bundle"):
+            return self.incidents is not None
+        return True
+
+    def action_next_incident(self) -> None:
+        panels = self.query(IncidentPanel)
+        if not panels:
+            self.notify("No recording: incidents are listed when the console records.", severity="warning")
+        elif panels.first().select_next() is None:
+            self.notify("No recorded incident for this cluster.", title="Incidents")
+
+    def action_export_bundle(self) -> None:
+        self.run_worker(self._export_bundle(), group="timeline-bundle", exclusive=True, exit_on_error=False)
+
+    async def _export_bundle(self) -> None:
+        panels = self.query(IncidentPanel)
+        incident = panels.first().incident if panels else None
+        if incident is None or self.incidents is None:
+            self.notify(
+                "No recorded incident to bundle: select one with i.", title="Bundle", severity="warning"
+            )
+            return
+        try:
+            result = await asyncio.to_thread(self.incidents.export, incident, self.clock())
+        except OSError as exc:
+            self.notify(
+                f"Could not write the bundle: {exc}. Check that its folder is writable.", severity="error"
+            )
+            return
+        except ValueError as exc:  # no recording, nothing in the span (BundleError, RecordingUnavailable)
+            self.notify(f"No bundle written: {exc}", severity="warning")
+            return
+        self.notify(
+            f"Bundle of incident #{incident.number} written to {result.path}", title="Bundle", timeout=15
+        )
+
+
+INCIDENTS_EVERY_S = 30.0
+
 
 def _open_timeline(app: Db2OpsApp) -> TimelineScreen:
     cluster = app.current_cluster
@@ -312,7 +375,8 @@ def _open_timeline(app: Db2OpsApp) -> TimelineScreen:
     async def collect(logs: bool) -> None:
         await collect_from_app(app, cluster, timeline, logs=logs, journal=journal, sources=sources)
 
-    return TimelineScreen(cluster, timeline, collect=collect, notes=sources.note_text)
+    incidents = IncidentSource(cluster.name, journal_dir=journal.directory)
+    return TimelineScreen(cluster, timeline, collect=collect, notes=sources.note_text, incidents=incidents)
 
 
 register_screen(

@@ -275,6 +275,19 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--bundle", type=Path, help="replay a bundle (db2ops bundle -o FILE.tar.gz)")
     rp.add_argument("--store", type=Path, help="the recording store (default: the state dir's)")
 
+    bu = sub.add_parser(
+        "bundle", help="write the post-incident bundle (report, raw evidence, recording) of a recorded span"
+    )
+    bu.add_argument("--cluster", dest="bundle_cluster", metavar="NAME")
+    bu_span = bu.add_mutually_exclusive_group(required=True)
+    bu_span.add_argument("--incident", type=int, metavar="N", help="the cluster's Nth recorded incident")
+    bu_span.add_argument(
+        "--since", metavar="T", help="a time (03:12, 2026-11-30T03:12:00Z) or a duration ago (10m)"
+    )
+    bu.add_argument("--until", metavar="T", help="end of the span (default: now)")
+    bu.add_argument("-o", "--output", type=Path, required=True, metavar="FILE.tar.gz")
+    bu.add_argument("--store", type=Path, metavar="PATH", help="the recording (default: the state dir's)")
+
     jo = sub.add_parser("journal", help="print the operator journal")
     jo.add_argument("--cluster", dest="journal_cluster")
     jo_format = jo.add_mutually_exclusive_group()
@@ -398,6 +411,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _cmd_parse(args)
     if args.cmd == "replay":
         return _cmd_replay(args)
+    if args.cmd == "bundle":
+        return _cmd_bundle(args)
     if args.cmd == "filter-test":
         from services.logs.cli import filter_test
 
@@ -508,6 +523,27 @@ def _cmd_logs(args: argparse.Namespace) -> int:
                 loop.remove_signal_handler(signum)
 
     return asyncio.run(command())
+
+
+def _cmd_bundle(args: argparse.Namespace) -> int:
+    """`db2ops bundle`: services/record/bundle_cli.py does it; errors come back with their exit code."""
+    from services.plans.journal import default_journal_dir
+    from services.record.bundle_cli import BundleCommandError, BundleRequest, run_bundle
+
+    request = BundleRequest(
+        args.bundle_cluster or args.cluster,
+        args.output,
+        args.incident,
+        args.since,
+        args.until,
+        args.store,
+        default_journal_dir(),
+    )
+    try:
+        run_bundle(request, sys.stdout)
+    except BundleCommandError as exc:
+        raise _UserError(str(exc), exc.code) from None
+    return 0
 
 
 def _cmd_journal(args: argparse.Namespace) -> int:
@@ -804,13 +840,13 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     from services.settings import SettingsError, load_settings
 
     try:
-        reader, where = open_reader(args.store, args.bundle)
+        opened = open_reader(args.store, args.bundle)
         start = resolve_start(
-            reader,
+            opened.reader,
             cluster=args.replay_cluster or args.cluster,
             at=args.at,
             incident=args.incident,
-            where=where,
+            where=opened.name,
         )
         settings = load_settings()
     except (ReplayError, SettingsError) as exc:
@@ -823,7 +859,7 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     from tui.replay import run_replay
 
     try:
-        return run_replay(reader, start, inventory=inventory, settings=settings, source=where)
+        return run_replay(opened, start, inventory=inventory, settings=settings)
     except ReplayError as exc:
         raise _UserError(str(exc)) from None
 

@@ -21,8 +21,10 @@ from textual.screen import ModalScreen, Screen
 
 from services.context import ConsoleContext
 from services.inventory.model import Cluster, Inventory
+from services.record.incident_source import IncidentSource
 from services.record.model import RecordingReader
 from services.record.replay_feed import (
+    OpenedRecording,
     ReplayClock,
     ReplayError,
     ReplayFeeder,
@@ -56,6 +58,7 @@ REPLAY_ACTIONS = frozenset(
         "replay_speed",
         "replay_goto",
         "toggle_source",  # the timeline's source filters
+        "next_incident",  # the timeline's recorded incidents: select one, the replay moves to it
         "toggle_detail",  # the log screen's detail panel
         "close_prompt",  # the log screen's filter/search prompt
         "select_cursor",  # the fleet's Enter: open a cluster
@@ -114,8 +117,12 @@ class ReplayApp(Db2OpsApp, inherit_bindings=False):
         settings: Settings | None = None,
         source: str = "the recording",
         wall_clock: Callable[[], float] = time.monotonic,
+        reopen: Callable[[], RecordingReader] | None = None,
     ) -> None:
         self.reader = reader
+        # a reader for the timeline's incident list, read in a thread (an SQLite store's connection
+        # belongs to the thread that opened it): the store opens again, a bundle is shared
+        self.reopen = reopen if reopen is not None else (lambda: reader)
         self.feeder = ReplayFeeder(reader, start.clusters)
         first, last = self.feeder.span()
         self.replay_clock = ReplayClock(start.at, first, last)
@@ -321,7 +328,10 @@ class ReplayApp(Db2OpsApp, inherit_bindings=False):
             self.notify("no cluster selected: open one on :fleet first", severity="warning")
             return
         screen = ReplayTimelineScreen(
-            cluster, timeline_until(self.reader, cluster.name, self.replay_clock.at), poll_interval=0
+            cluster,
+            timeline_until(self.reader, cluster.name, self.replay_clock.at),
+            poll_interval=0,
+            incidents=IncidentSource(cluster.name, open_reader=self.reopen),
         )
         self._show(screen)
 
@@ -378,15 +388,20 @@ def replay_clusters(
 
 
 def run_replay(
-    reader: RecordingReader,
+    opened: OpenedRecording,
     start: ReplayStart,
     *,
     inventory: Inventory | None = None,
     settings: Settings | None = None,
-    source: str = "the recording",
 ) -> int:
     """Run the replay console until the user quits; return the exit code."""
+    from services.record.open_store import close_recording
+
+    clusters = replay_clusters(opened.reader, start.clusters, inventory)
     app = ReplayApp(
-        reader, start, replay_clusters(reader, start.clusters, inventory), settings=settings, source=source
+        opened.reader, start, clusters, settings=settings, source=opened.name, reopen=opened.reopen
     )
-    return int(app.run() or 0)
+    try:
+        return int(app.run() or 0)
+    finally:
+        close_recording(opened.reader)

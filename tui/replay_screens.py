@@ -16,6 +16,7 @@ from screens.fleet import FleetScreen
 from screens.logs import LogsScreen
 from screens.status import StatusScreen
 from screens.timeline import TimelineScreen
+from screens.timeline_incidents import IncidentPanel
 from services.inventory.model import Cluster
 from services.record.model import ALARM, LOG, RecordingReader
 from services.record.replay_feed import log_entries, timeline_until
@@ -66,13 +67,18 @@ class ReplayFleetScreen(FleetScreen, inherit_bindings=False):
 
 
 class ReplayTimelineScreen(TimelineScreen, inherit_bindings=False):
-    """The timeline as recorded up to the replay's time; 1-4 filter, nothing to collect or export."""
+    """The timeline as recorded up to the replay's time; 1-4 filter, i goes to the next recorded incident;
+    nothing to collect, export or bundle."""
+
+    if TYPE_CHECKING:
+        app = getters.app(ReplayApp)
 
     BINDINGS = [
         Binding("1", "toggle_source('status')", "Status"),
         Binding("2", "toggle_source('journal')", "Journal"),
         Binding("3", "toggle_source('alarm')", "Alarms"),
         Binding("4", "toggle_source('log')", "Logs"),
+        Binding("i", "next_incident", "Incident"),
     ]
 
     def compose(self) -> ComposeResult:
@@ -97,6 +103,16 @@ class ReplayTimelineScreen(TimelineScreen, inherit_bindings=False):
             f"{len(self.shown)} of {plural(len(self.timeline), 'entry', 'entries')} up to the replay's time"
         )
         return Content.assemble(*parts, (shown, "$text-muted"))
+
+    def action_next_incident(self) -> None:
+        """Select the next recorded incident and move the replay to its start (its first degraded
+        snapshot): the incident list is the recording's map."""
+        super().action_next_incident()
+        panels = self.query(IncidentPanel)
+        incident = panels.first().incident if panels else None
+        if incident is not None:
+            self.app.replay_clock.playing = False
+            self.app.move_to(incident.start)
 
     def show_at(self, reader: RecordingReader, at: float) -> None:
         """Show the recorded timeline up to `at`."""

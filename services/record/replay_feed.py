@@ -9,10 +9,10 @@ from __future__ import annotations
 import calendar
 import re
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from services.inventory.model import Cluster, Host
 from services.record.model import ALARM, EVENT, JOURNAL, LOG, RecordedItem, RecordingReader
@@ -303,27 +303,32 @@ def _incident_start(
 # ---------------------------------------------------------------------------------------------- open
 
 
-def open_reader(store: Path | None = None, bundle: Path | None = None) -> tuple[RecordingReader, str]:
-    """Open a bundle (in memory) or the recording store read-only; return it and how to name it."""
+@dataclass(frozen=True)
+class OpenedRecording:
+    reader: RecordingReader
+    name: str  # how messages and the header name it: "bundle x.tar.gz", the store's path
+    reopen: Callable[[], RecordingReader]  # a reader of the same recording for another thread (SQLite)
+
+
+def open_reader(store: Path | None = None, bundle: Path | None = None) -> OpenedRecording:
+    """Open a bundle (in memory) or the recording store read-only (services/record/open_store.py)."""
     if bundle is not None:
         from services.record.bundle import BundleError, open_bundle
 
         if not bundle.exists():
             raise ReplayError(f"no bundle at {bundle}: check the path (`db2ops bundle -o FILE` makes one)")
         try:
-            return open_bundle(bundle), f"bundle {bundle.name}"
+            memory = open_bundle(bundle)
         except BundleError as exc:
             raise ReplayError(f"cannot open the bundle {bundle}: {exc}") from exc
-    from services.record.store import RecordStore, default_store_path
+        return OpenedRecording(memory, f"bundle {bundle.name}", lambda: memory)
+    from services.record.open_store import RecordingUnavailable, open_recording, store_path
 
-    path = store if store is not None else default_store_path()
-    if not Path(path).exists():
-        raise ReplayError(
-            f"no recording at {path}: the console records by default (or run `db2ops record --cluster "
-            "NAME`); pass --store PATH for another file or --bundle FILE for a bundle"
-        )
-    reader: Any = RecordStore.open(path, readonly=True)
-    return reader, str(path)
+    try:
+        reader = open_recording(store)
+    except RecordingUnavailable as exc:
+        raise ReplayError(f"{exc}; or replay a bundle with --bundle FILE") from None
+    return OpenedRecording(reader, str(store_path(store)), lambda: open_recording(store))
 
 
 # ---------------------------------------------------------------------------------------------- timeline

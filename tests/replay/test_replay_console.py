@@ -271,3 +271,18 @@ async def test_logs_and_alarms_show_what_was_recorded_by_the_replay_time(drill) 
         titles = [e.title for e in app.screen.shown]  # type: ignore[attr-defined]
         assert "alarm db2ops-lab1-hadr-role: OK → ALARM" in titles
         assert any("HADR role set to Primary" in t for t in titles)
+
+
+async def test_the_replay_timeline_lists_the_incidents_and_i_goes_to_one(drill) -> None:
+    app = replay_app(drill, at=drill.frames[-1].taken_at)
+    async with app.run_test(size=SIZE) as pilot:
+        app.run_command("timeline")
+        for _ in range(20):  # the incident list is read in a worker thread
+            await pilot.pause()
+            if "#1" in str(app.screen.query_one("#tl-incidents").render()):
+                break
+        await pilot.press("i")
+        await pilot.pause()
+        assert app.now() == drill.killed_at
+        keys = {b.binding.key for b in app.screen.active_bindings.values()}
+        assert "i" in keys and "b" not in keys and "e" not in keys  # no bundle, no export in replay

@@ -158,7 +158,12 @@ async def test_bundle_opens_through_open_bundle_and_a_bad_one_is_refused(
         return drill.recording
 
     _fake_module(monkeypatch, "services.record.bundle", open_bundle=open_bundle, BundleError=FakeBundleError)
-    assert open_reader(bundle=good) == (drill.recording, "bundle good.tar.gz")
+    opened = open_reader(bundle=good)
+    assert (opened.reader, opened.name, opened.reopen()) == (
+        drill.recording,
+        "bundle good.tar.gz",
+        drill.recording,
+    )
     with pytest.raises(ReplayError, match=r"cannot open the bundle .*bad.tar.gz: manifest.json is missing"):
         open_reader(bundle=bad)
     with pytest.raises(ReplayError, match="no bundle at .*none.tar.gz"):
@@ -176,11 +181,20 @@ def test_a_missing_store_says_how_recording_starts(monkeypatch, tmp_path) -> Non
         RecordStore=store,
         default_store_path=lambda: tmp_path / "rec.db",
     )
-    with pytest.raises(ReplayError, match=r"no recording at .*rec.db: the console records by default"):
+    with pytest.raises(ReplayError, match=r"no recording at .*rec.db: the console records .*--bundle FILE"):
         open_reader()
     (tmp_path / "rec.db").write_bytes(b"")
-    assert open_reader() == ("reader", str(tmp_path / "rec.db"))
-    assert opened == [(tmp_path / "rec.db", True)]  # read-only: a replay never writes the store
+    found = open_reader()
+    assert (found.reader, found.name) == ("reader", str(tmp_path / "rec.db"))
+    assert found.reopen() == "reader"  # the incident list's thread opens the store again
+    assert opened == [(tmp_path / "rec.db", True)] * 2  # read-only: a replay never writes the store
+
+
+async def test_the_recorded_drill_has_its_incident_and_replay_starts_there(drill) -> None:
+    """The real find_incidents (rec-bundle) on the recorded K/R drill: one incident, from the kill."""
+    start = resolve_start(drill.recording, incident=1)
+    assert (start.at, start.cluster) == (drill.killed_at, "lab1")
+    assert start.note.startswith("incident 1: ")
 
 
 async def test_feeder_sets_status_and_events_at_a_time_and_back(drill) -> None:
