@@ -66,6 +66,10 @@ class ReplayFleetScreen(FleetScreen, inherit_bindings=False):
         yield ReplayScrubber()
 
 
+class ReplayIncidentPanel(IncidentPanel):
+    KEYS = "i go to the next (the replay moves to its start)"
+
+
 class ReplayTimelineScreen(TimelineScreen, inherit_bindings=False):
     """The timeline as recorded up to the replay's time; 1-4 filter, i goes to the next recorded incident;
     nothing to collect, export or bundle."""
@@ -81,14 +85,17 @@ class ReplayTimelineScreen(TimelineScreen, inherit_bindings=False):
         Binding("i", "next_incident", "Incident"),
     ]
 
-    def compose(self) -> ComposeResult:
-        yield from super().compose()
-        yield ReplayScrubber()
-
     HELP = (
         "What was recorded for this cluster up to the time in the header: status changes, journal entries, "
         "alarm changes and log records. 1-4 toggle the sources."
     )
+
+    def compose(self) -> ComposeResult:
+        for widget in super().compose():
+            if isinstance(widget, IncidentPanel):  # the live panel names b (bundle): absent here
+                widget = ReplayIncidentPanel(widget.source)
+            yield widget
+        yield ReplayScrubber()
 
     def filters_content(self) -> Content:
         """The live line without its "e export": a replay exports nothing (a bundle does, headless)."""

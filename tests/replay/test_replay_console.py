@@ -281,6 +281,8 @@ async def test_the_replay_timeline_lists_the_incidents_and_i_goes_to_one(drill) 
             await pilot.pause()
             if "#1" in str(app.screen.query_one("#tl-incidents").render()):
                 break
+        panel = str(app.screen.query_one("#tl-incidents").render())
+        assert "#1 " in panel and "bundle" not in panel
         await pilot.press("i")
         await pilot.pause()
         assert app.now() == drill.killed_at
