@@ -288,3 +288,24 @@ async def test_the_replay_timeline_lists_the_incidents_and_i_goes_to_one(drill) 
         assert app.now() == drill.killed_at
         keys = {b.binding.key for b in app.screen.active_bindings.values()}
         assert "i" in keys and "b" not in keys and "e" not in keys  # no bundle, no export in replay
+
+
+async def test_a_bundle_of_the_drill_replays_with_the_same_screens(drill, tmp_path) -> None:
+    """write_bundle (rec-bundle) then `replay --bundle`: the same takeover, at the same recorded time."""
+    from services.record.bundle import write_bundle
+    from services.record.replay_feed import open_reader
+
+    out = tmp_path / "drill.tar.gz"
+    write_bundle(drill.recording, "lab1", since=drill.frames[0].taken_at, out=out, journal_dir=tmp_path)
+    opened = open_reader(bundle=out)
+    start = resolve_start(opened.reader, cluster="lab1", at="00:53:36", where=opened.name)
+    assert start.at == drill.took_over_at
+    status = opened.reader.status_at("lab1", start.at)
+    assert status is not None
+    app = ReplayApp(
+        opened.reader, start, (cluster_from_status(status),), settings=Settings(), source=opened.name
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert "db2b took over as HADR primary" in banner(app)
+        assert "bundle drill.tar.gz" in header(app)
