@@ -36,10 +36,15 @@ class CommandPrompt(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         from textual.containers import Horizontal
 
-        names = [n for e in entries() for n in e.names] + list(BUILTIN_COMMANDS)
+        from tui.app import Db2OpsApp
+
+        # the console's commands (the replay has its own set); a bare App (screen tests) the registry's
+        app = self.app
+        listed = app.command_entries() if isinstance(app, Db2OpsApp) else entries()
+        names = [n for e in listed for n in e.names] + list(BUILTIN_COMMANDS)
         with Horizontal(id="prompt-row"):
             yield Label(":")
-            aliases = ", ".join(e.alias for e in entries() if e.alias != "help")
+            aliases = ", ".join(e.alias for e in listed if e.alias != "help")
             yield Input(
                 placeholder=f"{aliases or 'status, fleet'}, q  (Tab completes, Esc cancels)",
                 suggester=SuggestFromList(sorted(names), case_sensitive=False),

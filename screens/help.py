@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from textual.app import ComposeResult
@@ -12,7 +13,7 @@ from textual.content import Content
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
-from tui.screen_registry import entries, register_screen
+from tui.screen_registry import ScreenEntry, entries, register_screen
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,13 @@ def _hanging(label: str, label_w: int, text: str, width: int | None) -> list[Con
     return [first, *(Content(" " * label_w + line) for line in wrapped[1:])]
 
 
-def help_content(title: str, about: str, keys: list[KeyHelp], width: int | None = None) -> Content:
+def help_content(
+    title: str,
+    about: str,
+    keys: list[KeyHelp],
+    width: int | None = None,
+    commands: Sequence[ScreenEntry] | None = None,
+) -> Content:
     """Return the help text: what the screen shows, its keys, then the `:` commands. With `width` (the
     text columns available), long descriptions wrap under themselves instead of under the keys."""
     lines: list[Content] = [Content.styled(title, "bold $primary"), Content(about), Content("")]
@@ -67,10 +74,10 @@ def help_content(title: str, about: str, keys: list[KeyHelp], width: int | None 
             lines += _hanging(k.keys, key_w, k.description, width)
         lines.append(Content(""))
     lines.append(Content.styled("Commands (type : then a name, Enter)", "bold underline"))
-    commands = [(", ".join(f":{n}" for n in e.names), e.description) for e in entries()]
-    commands.append((":q, :quit", "Quit db2ops"))
-    name_w = min(max(len(n) for n, _ in commands), 36) + 2
-    for names, description in commands:
+    listed = [(", ".join(f":{n}" for n in e.names), e.description) for e in commands or entries()]
+    listed.append((":q, :quit", "Quit db2ops"))
+    name_w = min(max(len(n) for n, _ in listed), 36) + 2
+    for names, description in listed:
         lines += _hanging(names, name_w, description, width)
     lines.append(Content(""))
     lines.append(
@@ -96,9 +103,16 @@ class HelpScreen(ModalScreen[None]):
     HelpScreen Static { height: auto; }
     """
 
-    def __init__(self, title: str, about: str, keys: list[KeyHelp], width: int | None = None) -> None:
+    def __init__(
+        self,
+        title: str,
+        about: str,
+        keys: list[KeyHelp],
+        width: int | None = None,
+        commands: Sequence[ScreenEntry] | None = None,
+    ) -> None:
         super().__init__()
-        self._content = help_content(title, about, keys, width)
+        self._content = help_content(title, about, keys, width, commands)
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
@@ -110,13 +124,20 @@ class HelpScreen(ModalScreen[None]):
 
 def help_for(screen: Screen[object]) -> HelpScreen:
     """Return the help modal for `screen` (its title, HELP text and active keys)."""
-    title = f"Help: {type(screen).__name__.removesuffix('Screen').lower() or 'screen'}"
+    name = type(screen).__name__.removesuffix("Screen")
+    replay = name.startswith("Replay") and name != "Replay"  # tui/replay_screens: "Help: status (replay)"
+    title = f"Help: {name.removeprefix('Replay').lower() or 'screen'}" + (" (replay)" if replay else "")
     about = getattr(screen, "HELP", None) or (type(screen).__doc__ or "").strip().splitlines()[0:1]
     if isinstance(about, list):
         about = about[0] if about else ""
     # the text columns inside the box: width 90 (at most 95% of the terminal), thick border, padding 2
     text_width = min(90, screen.app.size.width * 95 // 100) - 2 - 4 - 2
-    return HelpScreen(title, str(about), screen_keys(screen), text_width)
+    from tui.app import Db2OpsApp
+
+    # the console's commands (the replay has its own set); a bare App (screen tests) lists the registry
+    app = screen.app
+    commands = app.command_entries() if isinstance(app, Db2OpsApp) else None
+    return HelpScreen(title, str(about), screen_keys(screen), text_width, commands)
 
 
 register_screen(

@@ -20,6 +20,8 @@ SHOWN = 3  # incident lines at most (the newest, or around the selected one)
 class IncidentPanel(Static):
     """The recorded incidents of the cluster, newest last, the selected one marked ▶."""
 
+    KEYS = "i next · b export bundle"  # the replay's panel says its own (tui/replay_screens.py)
+
     DEFAULT_CSS = "IncidentPanel { height: auto; max-height: 4; padding: 0 1; }"
 
     def __init__(self, source: IncidentSource) -> None:
@@ -59,7 +61,7 @@ class IncidentPanel(Static):
             return Content.assemble(("Incidents: ", "bold"), (why, "$text-muted"))
         head = Content.assemble(
             ("Incidents: ", "bold"),
-            (f"{plural(len(rows), 'recorded incident')} · i next · b export bundle", "$text-muted"),
+            (f"{plural(len(rows), 'recorded incident')} · {self.KEYS}", "$text-muted"),
         )
         at = self.selected if self.selected is not None else len(rows) - 1
         first = max(0, min(at - SHOWN // 2, len(rows) - SHOWN))

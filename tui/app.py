@@ -203,6 +203,14 @@ class Db2OpsApp(App[int]):
     def now(self) -> float:
         return self._clock()
 
+    def replay_label(self) -> str:
+        """The recorded time and play state the header shows in replay (tui/replay.py); "" when live."""
+        return ""
+
+    def command_entries(self) -> tuple[screen_registry.ScreenEntry, ...]:
+        """The `:` commands help and the prompt list: every registered screen (the replay has its own)."""
+        return screen_registry.entries()
+
     def feed(self, name: str) -> ClusterFeed:
         """Return the feed of cluster `name` (created empty for a cluster not polled yet)."""
         if name not in self._feeds:

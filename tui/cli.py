@@ -262,6 +262,19 @@ def build_parser() -> argparse.ArgumentParser:
         "the checks, commands (dry run), progress and observations (apply)",
     )
 
+    rp = sub.add_parser(
+        "replay",
+        help="open the console's screens on a recording (or a bundle) at a recorded time; changes nothing",
+    )
+    rp.add_argument("--cluster", dest="replay_cluster", help="the recorded cluster to open")
+    rp_when = rp.add_mutually_exclusive_group()
+    rp_when.add_argument(
+        "--at", help='where to start: "03:12", "2026-12-06 03:12:33", or a duration ago ("10m")'
+    )
+    rp_when.add_argument("--incident", type=int, help="start at incident N of the cluster")
+    rp.add_argument("--bundle", type=Path, help="replay a bundle (db2ops bundle -o FILE.tar.gz)")
+    rp.add_argument("--store", type=Path, help="the recording store (default: the state dir's)")
+
     bu = sub.add_parser(
         "bundle", help="write the post-incident bundle (report, raw evidence, recording) of a recorded span"
     )
@@ -288,7 +301,7 @@ def main(argv: list[str] | None = None) -> int:
     from services.quiet_warnings import quiet_dependency_warnings
 
     quiet_dependency_warnings()  # before any command imports asyncssh (the console, the lab, SSH)
-    headless = args.cmd is not None and not (args.cmd == "lab" and not args.serve)
+    headless = args.cmd not in (None, "replay") and not (args.cmd == "lab" and not args.serve)
     streams = (sys.stdout, sys.stderr)
     if headless:  # names, remote stderr and journal lines reach the terminal without escape sequences
         from services.text_safety import SafeStream
@@ -396,6 +409,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return 0
     if args.cmd == "parse":
         return _cmd_parse(args)
+    if args.cmd == "replay":
+        return _cmd_replay(args)
     if args.cmd == "bundle":
         return _cmd_bundle(args)
     if args.cmd == "filter-test":
@@ -818,6 +833,35 @@ async def _cmd_check(args: argparse.Namespace) -> int:
     else:
         print(render_check_text(report))
     return report.exit_code
+
+
+def _cmd_replay(args: argparse.Namespace) -> int:
+    from services.record.replay_feed import ReplayError, open_reader, resolve_start
+    from services.settings import SettingsError, load_settings
+
+    try:
+        opened = open_reader(args.store, args.bundle)
+        start = resolve_start(
+            opened.reader,
+            cluster=args.replay_cluster or args.cluster,
+            at=args.at,
+            incident=args.incident,
+            where=opened.name,
+        )
+        settings = load_settings()
+    except (ReplayError, SettingsError) as exc:
+        raise _UserError(str(exc)) from None
+    inventory = None
+    try:  # the inventory only names hosts and environments: a replay runs without one
+        inventory = _load_inventory(args.inventory)
+    except _UserError:
+        pass
+    from tui.replay import run_replay
+
+    try:
+        return run_replay(opened, start, inventory=inventory, settings=settings)
+    except ReplayError as exc:
+        raise _UserError(str(exc)) from None
 
 
 def _run_console(args: argparse.Namespace) -> int:

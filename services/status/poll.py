@@ -106,6 +106,13 @@ class ClusterFeed:
         self.version += 1
         return new_events
 
+    def clear(self) -> None:
+        """Forget the snapshot (a replay moved to before this cluster's first recorded frame)."""
+        self.status = None
+        self.poll_error = None
+        self._last_seen = {}
+        self.version += 1
+
     def fail(self, message: str, at: float) -> None:
         """Record that the last poll raised; panels keep their values and turn stale."""
         self.poll_error = message

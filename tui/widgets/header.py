@@ -13,17 +13,22 @@ from tui.app import Db2OpsApp
 
 
 def header_content(
-    crumbs: str, cluster: Cluster | None, paused: bool, interval: float, extra: str = ""
+    crumbs: str, cluster: Cluster | None, paused: bool, interval: float, extra: str = "", replay: str = ""
 ) -> Content:
-    """Return the header line for a screen; pure so tests can read it."""
+    """Return the header line for a screen; pure so tests can read it. With `replay` (the recorded time
+    and play state) the line says REPLAY with it instead of the live modes and refresh interval."""
     parts: list[str | tuple[str, str]] = [(" db2ops ", "bold reverse"), f" {crumbs} "]
+    if replay:
+        parts += [(" REPLAY ", "bold $warning reverse"), " ", (replay, "bold"), " "]
     if cluster is not None:
         parts += [
             ("│ ", "$text-muted"),
             (cluster.name, "bold"),
             (f"  env {cluster.environment} ", "$text-muted"),
         ]
-        if cluster.read_only:
+        if replay:
+            pass  # a recording changes nothing: no read/write mode to show
+        elif cluster.read_only:
             parts += [" ", (" READ-ONLY ", "bold $warning reverse")]
         else:
             parts += [" ", (" READ-WRITE ", "bold $error reverse")]
@@ -31,6 +36,8 @@ def header_content(
             parts += [" ", (" LAB ", "bold $accent reverse")]
     if extra:
         parts += [("  " + extra, "$text-muted")]
+    if replay:
+        return Content.assemble(*parts)
     if paused:
         parts += [" ", (" PAUSED ", "bold $error reverse")]
     parts += [(f"  refresh {interval:g}s", "$text-muted")]
@@ -67,4 +74,5 @@ class ConsoleHeader(Static):
         console = app if isinstance(app, Db2OpsApp) else None
         paused = console.paused if console is not None else False
         interval = console.refresh_interval if console is not None else 2.0
-        self.update(header_content(self.crumbs, self.cluster, paused, interval, self.extra))
+        replay = console.replay_label() if console is not None else ""
+        self.update(header_content(self.crumbs, self.cluster, paused, interval, self.extra, replay))
