@@ -33,8 +33,9 @@ def encode(value: Any) -> Any:
         return {
             f.name: encode(getattr(value, f.name))
             for f in dataclasses.fields(value)
-            # defaults are not written: a week of snapshots is mostly defaults
-            if not _is_default(f, getattr(value, f.name))
+            # defaults are not written: a week of snapshots is mostly defaults; nor what a field's metadata
+            # says is kept elsewhere (Part.raw: the store keeps raw output apart, as RAW items)
+            if f.metadata.get("recorded", True) and not _is_default(f, getattr(value, f.name))
         }
     if isinstance(value, (tuple, list)):
         return [encode(v) for v in value]
