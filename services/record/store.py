@@ -37,12 +37,14 @@ from services.status.model import ClusterStatus
 
 APPLICATION_ID = 0x64623272  # "db2r": PRAGMA application_id of a db2ops recording
 SCHEMA = 1
-KEYFRAME_S = 300.0  # a full snapshot at least this often, so a read never walks far
+KEYFRAME_S = 900.0  # a whole snapshot at least this often (a read is always its keyframe + one patch)
+TICK_S = 15.0  # a steady frame is kept at most this often (every frame whose state changed is kept)
 READ_TIME_TOLERANCE_S = 1.0
 KEEP_NEWEST_S = 3600.0  # the size limit never drops the last hour  # a tick's read times are within this of the recorded ones
 
 # frames.kind
 KEY, CHANGE, TICK = 0, 1, 2
+SKIPPED = 3  # add_frame's answer for a steady frame within TICK_S of the last one kept (not stored)
 
 _SCHEMA_SQL = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -51,7 +53,7 @@ CREATE TABLE IF NOT EXISTS frames (
     id INTEGER PRIMARY KEY, cluster TEXT NOT NULL, at REAL NOT NULL,
     kind INTEGER NOT NULL, changed INTEGER NOT NULL, key_id INTEGER, body BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS frames_at ON frames (cluster, at);
-CREATE INDEX IF NOT EXISTS frames_changes ON frames (cluster, changed, at);
+CREATE INDEX IF NOT EXISTS frames_changes ON frames (cluster, at) WHERE changed;
 CREATE TABLE IF NOT EXISTS items (
     id INTEGER PRIMARY KEY, cluster TEXT NOT NULL, at REAL NOT NULL,
     kind TEXT NOT NULL, body BLOB NOT NULL, blob INTEGER);
@@ -90,15 +92,32 @@ class Written:
 # --- compact payloads ---------------------------------------------------------------------------------
 
 
-def _pack(data: Any) -> bytes:
-    text = json.dumps(data, separators=(",", ":"), sort_keys=True).encode()
+def _json(data: Any) -> bytes:
+    return json.dumps(data, separators=(",", ":"), sort_keys=True).encode()
+
+
+def _pack(data: Any, zdict: bytes = b"") -> bytes:
+    """JSON, zlib-compressed when that is smaller; with `zdict` (the keyframe's JSON) as the dictionary
+    for patches, whose keys and values mostly repeat the keyframe's."""
+    text = _json(data)
+    if zdict:
+        c = zlib.compressobj(6, zdict=zdict)
+        packed = c.compress(text) + c.flush()
+        return b"d" + packed if len(packed) < len(text) else b"j" + text
     packed = zlib.compress(text, 6)
     return b"z" + packed if len(packed) < len(text) else b"j" + text
 
 
-def _unpack(blob: bytes) -> Any:
+def _zdict(full: dict[str, Any]) -> bytes:
+    return _json(full)[-32768:]  # zlib's window
+
+
+def _unpack(blob: bytes, zdict: bytes = b"") -> Any:
     if blob[:1] == b"z":
         return json.loads(zlib.decompress(blob[1:]))
+    if blob[:1] == b"d":
+        d = zlib.decompressobj(zdict=zdict)
+        return json.loads(d.decompress(blob[1:]) + d.flush())
     if blob[:1] == b"j":
         return json.loads(blob[1:])
     raise RecordError("a recorded payload is damaged (unknown packing)")
@@ -209,6 +228,7 @@ class _Writing:
     key_id: int
     key_at: float
     key_full: dict[str, Any]
+    key_zdict: bytes
     key_size: int
     last_state: Any
     last_at: float
@@ -218,19 +238,30 @@ class _Writing:
 class RecordStore:
     """A RecordingReader over one SQLite file, and its writer (`add_frame`, `add_item`)."""
 
-    def __init__(self, conn: sqlite3.Connection, path: Path, readonly: bool, keyframe_s: float) -> None:
+    def __init__(
+        self, conn: sqlite3.Connection, path: Path, readonly: bool, keyframe_s: float, tick_s: float
+    ) -> None:
         self._conn = conn
         self.path = path
         self.readonly = readonly
         self.keyframe_s = keyframe_s
+        self.tick_s = tick_s
         self._lock = threading.RLock()  # the recorder's thread writes, the console's may read
         self._writing: dict[str, _Writing] = {}
-        self._keys: OrderedDict[int, dict[str, Any]] = OrderedDict()  # keyframe id -> full, LRU
+        # keyframe id -> (its encoded snapshot, its zlib dictionary), the last few used
+        self._keys: OrderedDict[int, tuple[dict[str, Any], bytes]] = OrderedDict()
 
     # --- opening ----------------------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: Path | str, readonly: bool = False, *, keyframe_s: float = KEYFRAME_S) -> RecordStore:
+    def open(
+        cls,
+        path: Path | str,
+        readonly: bool = False,
+        *,
+        keyframe_s: float = KEYFRAME_S,
+        tick_s: float = TICK_S,
+    ) -> RecordStore:
         """Open (or, unless `readonly`, create) the recording at `path`.
 
         Raises RecordError when the file is missing (readonly), not a db2ops recording, from a newer
@@ -256,7 +287,7 @@ class RecordStore:
         except BaseException:
             conn.close()
             raise
-        return cls(conn, path, readonly, keyframe_s)
+        return cls(conn, path, readonly, keyframe_s, tick_s)
 
     @staticmethod
     def _check(conn: sqlite3.Connection, path: Path, readonly: bool) -> None:
@@ -313,41 +344,54 @@ class RecordStore:
         """Record one snapshot; with its raw texts (default: the parts' `raw`) when the state changed or
         at a keyframe, each only when it differs from the last one recorded for its host and command.
 
+        A steady frame (same state as the last one kept) within `tick_s` of the last one kept is not
+        stored (SKIPPED): status_at gives that earlier frame, the same state, for its time.
+
         Raises sqlite3.Error (disk full, locked, read-only): the Recorder pauses on it."""
         full = encode(status)
         state = _strip(full)
         at = status.taken_at
-        with self._lock, self._transaction():
+        with self._lock:
             w = self._writing.get(status.cluster)
-            if w is None:
-                w = self._resume(status.cluster)
-            changed = w is None or state != w.last_state or at < w.last_at
-            kind = TICK
-            if w is None or at - w.key_at >= self.keyframe_s or at < w.key_at:
+            if w is not None and 0 <= at - w.last_at < self.tick_s and state == w.last_state:
+                return Written(SKIPPED, False)
+            with self._transaction():
+                return self._add_frame(status, raw, full, state)
+
+    def _add_frame(
+        self, status: ClusterStatus, raw: Sequence[RawText] | None, full: dict[str, Any], state: Any
+    ) -> Written:
+        at = status.taken_at
+        w = self._writing.get(status.cluster)
+        if w is None:
+            w = self._resume(status.cluster)
+        changed = w is None or state != w.last_state or at < w.last_at
+        kind = TICK
+        if w is None or at - w.key_at >= self.keyframe_s or at < w.key_at:
+            kind = KEY
+        else:
+            patch = _diff(_shift(w.key_full, at - w.key_at), full, lossy=not changed)
+            body = _pack(patch if patch is not _SAME else ["{", {}], w.key_zdict)
+            if len(body) > w.key_size // 2:
                 kind = KEY
             else:
-                patch = _diff(_shift(w.key_full, at - w.key_at), full, lossy=not changed)
-                body = _pack(patch if patch is not _SAME else ["{", {}])
-                if len(body) > w.key_size // 2:
-                    kind = KEY
-                else:
-                    kind = CHANGE if changed else TICK
-            if kind == KEY:
-                frame_id, size = self._write_key(status.cluster, at, full, changed)
-                hashes = w.raw_hashes if w is not None else {}
-                w = _Writing(frame_id, at, full, size, state, at, hashes)
-                self._writing[status.cluster] = w
-            else:
-                assert w is not None
-                self._conn.execute(
-                    "INSERT INTO frames (cluster, at, kind, changed, key_id, body) VALUES (?, ?, ?, ?, ?, ?)",
-                    (status.cluster, at, kind, changed, w.key_id, body),
-                )
-                w.last_state, w.last_at = state, at
-            raws = 0
-            if kind != TICK:
-                texts = raw if raw is not None else _raw_texts(status)
-                raws = self._write_raws(status.cluster, at, texts, w.raw_hashes)
+                kind = CHANGE if changed else TICK
+        if kind == KEY:
+            frame_id, size = self._write_key(status.cluster, at, full, changed)
+            hashes = w.raw_hashes if w is not None else {}
+            w = _Writing(frame_id, at, full, self._keys[frame_id][1], size, state, at, hashes)
+            self._writing[status.cluster] = w
+        else:
+            assert w is not None
+            self._conn.execute(
+                "INSERT INTO frames (cluster, at, kind, changed, key_id, body) VALUES (?, ?, ?, ?, ?, ?)",
+                (status.cluster, at, kind, changed, w.key_id, body),
+            )
+            w.last_state, w.last_at = state, at
+        raws = 0
+        if kind != TICK:
+            texts = raw if raw is not None else _raw_texts(status)
+            raws = self._write_raws(status.cluster, at, texts, w.raw_hashes)
         return Written(kind, changed, raws)
 
     def _resume(self, cluster: str) -> _Writing | None:
@@ -361,7 +405,8 @@ class RecordStore:
         full = self._full(row)
         key_id = row[0] if row[2] == KEY else row[3]
         key_at = self._conn.execute("SELECT at FROM frames WHERE id = ?", (key_id,)).fetchone()[0]
-        return _Writing(key_id, key_at, self._key(key_id), 0, _strip(full), row[1], {})
+        key, zdict = self._key(key_id)
+        return _Writing(key_id, key_at, key, zdict, 0, _strip(full), row[1], {})
 
     def _write_key(self, cluster: str, at: float, full: dict[str, Any], changed: bool) -> tuple[int, int]:
         refs: dict[str, int] = {}
@@ -514,12 +559,19 @@ class RecordStore:
         if span is None:
             return []
         where, args = _between(since, until)
-        # the first frame on file always counts (retention may have dropped the one it was compared with)
         rows = self._query(
-            f"SELECT at FROM frames WHERE cluster = ? AND (changed OR at = ?) {where} ORDER BY at, id",
-            (cluster, span[0], *args),
+            f"SELECT at FROM frames WHERE cluster = ? AND changed {where} ORDER BY at, id", (cluster, *args)
         )
-        return [r[0] for r in rows]
+        times = [r[0] for r in rows]
+        # the first frame on file always counts (retention may have dropped the one it was compared with)
+        first = span[0]
+        if (
+            (not times or times[0] != first)
+            and (since is None or first >= since)
+            and (until is None or first <= until)
+        ):
+            times.insert(0, first)
+        return times
 
     def status_at(self, cluster: str, at: float) -> ClusterStatus | None:
         rows = self._query(
@@ -576,31 +628,31 @@ class RecordStore:
             raise RecordError(f"{self.path}: the recording is damaged (a stored piece is missing)")
         return _unpack(rows[0][0])
 
-    def _key(self, key_id: int) -> dict[str, Any]:
-        full = self._keys.get(key_id)
-        if full is not None:
+    def _key(self, key_id: int) -> tuple[dict[str, Any], bytes]:
+        known = self._keys.get(key_id)
+        if known is not None:
             self._keys.move_to_end(key_id)
-            return full
+            return known
         rows = self._query("SELECT body FROM frames WHERE id = ? AND kind = ?", (key_id, KEY))
         if not rows:
             raise RecordError(f"{self.path}: the recording is damaged (a keyframe is missing)")
         refs = _unpack(rows[0][0])
         full = _join({name: self._blob(blob_id) for name, blob_id in refs.items()})
         self._remember_key(key_id, full)
-        return full
+        return self._keys[key_id]
 
     def _remember_key(self, key_id: int, full: dict[str, Any]) -> None:
-        self._keys[key_id] = full
+        self._keys[key_id] = (full, _zdict(full))
         while len(self._keys) > 32:
             self._keys.popitem(last=False)
 
     def _full(self, row: tuple[Any, ...]) -> dict[str, Any]:
         frame_id, at, kind, key_id, body = row
         if kind == KEY:
-            return self._key(frame_id)
-        key = self._key(key_id)
+            return self._key(frame_id)[0]
+        key, zdict = self._key(key_id)
         key_at = self._query("SELECT at FROM frames WHERE id = ?", (key_id,))[0][0]
-        patch = _unpack(body)
+        patch = _unpack(body, zdict)
         result = _apply(_shift(key, at - key_at), patch)
         assert isinstance(result, dict)
         return result

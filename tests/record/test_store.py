@@ -21,7 +21,16 @@ from services.record.model import (
     RecordedItem,
     same_state,
 )
-from services.record.store import CHANGE, KEY, TICK, RawText, RecordError, RecordStore, default_store_path
+from services.record.store import (
+    CHANGE,
+    KEY,
+    SKIPPED,
+    TICK,
+    RawText,
+    RecordError,
+    RecordStore,
+    default_store_path,
+)
 from services.status.model import ClusterStatus
 
 
@@ -50,10 +59,10 @@ def _near_equal(a: ClusterStatus, b: ClusterStatus) -> bool:
 async def test_every_frame_of_a_drill_comes_back_at_its_time(monkeypatch, tmp_path) -> None:
     frames = await _drill(monkeypatch)
     kinds = []
-    with RecordStore.open(tmp_path / "r.sqlite", keyframe_s=10) as store:
+    with RecordStore.open(tmp_path / "r.sqlite", keyframe_s=20, tick_s=5) as store:
         for status in frames:
             kinds.append(store.add_frame(status).kind)
-    assert {KEY, CHANGE, TICK} <= set(kinds)  # the drill exercised every kind of frame
+    assert {KEY, CHANGE, TICK, SKIPPED} <= set(kinds)  # the drill exercised every kind of frame
     memory = MemoryRecording(Frame(s.taken_at, s) for s in frames)
     with RecordStore.open(tmp_path / "r.sqlite", readonly=True) as store:
         assert store.clusters() == ["lab1"]
@@ -67,21 +76,24 @@ async def test_every_frame_of_a_drill_comes_back_at_its_time(monkeypatch, tmp_pa
             assert back is not None
             if kind == TICK:  # exact state; read times within the tolerance
                 assert _near_equal(back, status)
+            elif kind == SKIPPED:  # not stored: the frame kept before it, in the same state
+                assert back.taken_at < status.taken_at and same_state(back, status)
             else:
                 assert back == status
             # between two polls: the earlier one
             assert store.status_at("lab1", status.taken_at + 0.5) == back
         assert store.status_at("lab1", frames[0].taken_at - 1) is None
         assert store.status_at("other", frames[0].taken_at) is None
+        kept = [s for s, k in zip(frames, kinds, strict=True) if k != SKIPPED]
         listed = list(store.frames("lab1"))
-        assert [f.at for f in listed] == [s.taken_at for s in frames]
-        assert all(_near_equal(f.status, s) for f, s in zip(listed, frames, strict=True))
-        assert [f.at for f in store.frames("lab1", since=mid, until=mid)] == [mid]
+        assert [f.at for f in listed] == [s.taken_at for s in kept]
+        assert all(_near_equal(f.status, s) for f, s in zip(listed, kept, strict=True))
+        assert [f.at for f in store.frames("lab1", since=kept[3].taken_at)][0] == (kept[3].taken_at)
 
 
 async def test_a_tick_keeps_the_ages_of_fresh_and_stale_parts(monkeypatch, tmp_path) -> None:
     frames = await _drill(monkeypatch)
-    with RecordStore.open(tmp_path / "r.sqlite", keyframe_s=600) as store:
+    with RecordStore.open(tmp_path / "r.sqlite", keyframe_s=600, tick_s=0) as store:
         written = [store.add_frame(s) for s in frames]
         for status, w in zip(frames, written, strict=True):
             back = store.status_at("lab1", status.taken_at)
@@ -98,7 +110,7 @@ def _parts(status: ClusterStatus):
 
 async def test_a_steady_frame_is_far_smaller_than_a_keyframe(monkeypatch, tmp_path) -> None:
     frames = await _drill(monkeypatch, steady=6)
-    with RecordStore.open(tmp_path / "r.sqlite", keyframe_s=600) as store:
+    with RecordStore.open(tmp_path / "r.sqlite", keyframe_s=600, tick_s=0) as store:
         for s in frames:
             store.add_frame(s)
         sizes = dict(
@@ -111,7 +123,7 @@ async def test_a_steady_frame_is_far_smaller_than_a_keyframe(monkeypatch, tmp_pa
 async def test_raw_output_is_kept_once_per_change(monkeypatch, tmp_path) -> None:
     frames = await _drill(monkeypatch)
     assert frames[0].crm is not None and "<pacemaker-result" in frames[0].crm.raw
-    with RecordStore.open(tmp_path / "r.sqlite", keyframe_s=10_000) as store:
+    with RecordStore.open(tmp_path / "r.sqlite", keyframe_s=10_000, tick_s=0) as store:
         written = [store.add_frame(s) for s in frames]
         raws = store.items("lab1", kinds=[RAW])
         assert written[1].kind == TICK and written[1].raw_items == 0
@@ -153,7 +165,7 @@ def test_items_by_kind_and_time(tmp_path) -> None:
 async def test_retention_by_age_and_size(monkeypatch, tmp_path) -> None:
     frames = await _drill(monkeypatch)
     day = 86_400.0
-    with RecordStore.open(tmp_path / "r.sqlite", keyframe_s=10) as store:
+    with RecordStore.open(tmp_path / "r.sqlite", keyframe_s=10, tick_s=0) as store:
         for d in range(4):  # the drill on four days
             for s in frames:
                 store.add_frame(replace(s, taken_at=s.taken_at + d * day))
@@ -214,7 +226,7 @@ def test_the_file_is_private(tmp_path, monkeypatch) -> None:
 async def test_a_reader_reads_while_another_connection_writes(monkeypatch, tmp_path) -> None:
     frames = await _drill(monkeypatch)
     path = tmp_path / "r.sqlite"
-    writer = RecordStore.open(path, keyframe_s=10)
+    writer = RecordStore.open(path, keyframe_s=10, tick_s=0)
     writer.add_frame(frames[0])
     reader = RecordStore.open(path, readonly=True)
     assert reader.span("lab1") == (frames[0].taken_at, frames[0].taken_at)
