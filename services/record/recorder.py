@@ -20,11 +20,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from services.record.model import ALARM, EVENT, JOURNAL, MARK, RecordedItem
 from services.record.store import RecordError, RecordStore, default_store_path
 from services.status.model import ClusterStatus
+
+if TYPE_CHECKING:
+    from services.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -290,6 +293,17 @@ class Recorder:
             if isinstance(entry, dict) and entry.get("cluster") == cluster:
                 items.append(RecordedItem(_epoch(entry.get("when")), cluster, JOURNAL, entry))
         return items
+
+
+def recorder_from_settings(settings: Settings, path: Path | None = None) -> Recorder:
+    """The Recorder the settings ask for (retention, size, the clusters switched off); not started."""
+    off = frozenset(settings.record_off)
+    return Recorder(
+        path,
+        retention_days=settings.record_retention_days,
+        max_mb=settings.record_max_mb,
+        enabled=lambda name: settings.record and name not in off,
+    )
 
 
 class _Paused(Exception):
