@@ -88,7 +88,8 @@ class Recorder:
         self._pruned_at = 0.0
         self._retry_at = 0.0
         self._wake = threading.Event()
-        self.paused_reason: str | None = None  # None while recording
+        self.paused_reason: str | None = None  # why, in a few words (the header's); None while recording
+        self.paused_detail = ""  # the error itself and what to do
         self.frames = 0  # frames handed to the store
         self.dropped = 0  # snapshots dropped (queue full, or while paused)
         self.on_change: Callable[[RecorderState], None] | None = None  # called from the recorder thread
@@ -137,7 +138,7 @@ class Recorder:
         except queue.Full:
             self.dropped += 1
             if self.paused_reason is None:
-                self._pause("the disk is not keeping up (snapshots dropped)")
+                self._pause("disk too slow", "the disk is not keeping up: snapshots were dropped")
 
     # --- the recorder thread ----------------------------------------------------------------------------
 
@@ -166,7 +167,7 @@ class Recorder:
                 if kind == "status":
                     self._write_status(payload)
                 else:
-                    self._write(lambda s, item=payload: s.add_item(item))
+                    self._add(payload)
             except _Paused:
                 self.dropped += 1
 
@@ -178,12 +179,13 @@ class Recorder:
         try:
             self._store = self._open(self.path)
         except (RecordError, OSError, sqlite3.Error) as exc:
-            self._pause(str(exc))
+            self._pause(*_why(exc))
             return False
         if self.paused_reason is not None:
-            why, self.paused_reason = self.paused_reason, None
+            why, self.paused_reason, self.paused_detail = self.paused_detail, None, ""
             self._notify()
             self._mark("resumed", f"after: {why}")
+            self._pruned_at = 0.0  # a full recording makes room first
         self._prune()
         return True
 
@@ -194,12 +196,16 @@ class Recorder:
         try:
             return action(store)
         except (sqlite3.Error, OSError, RecordError) as exc:
-            self._pause(_why(exc))
+            self._pause(*_why(exc))
             raise _Paused from None
 
-    def _pause(self, why: str) -> None:
+    def _add(self, item: RecordedItem) -> None:
+        self._write(lambda s: s.add_item(item))
+
+    def _pause(self, why: str, detail: str = "") -> None:
         first = self.paused_reason is None
         self.paused_reason = why
+        self.paused_detail = detail or why
         self._retry_at = self._clock() + self.retry_s
         if self._store is not None:
             store, self._store = self._store, None
@@ -207,7 +213,9 @@ class Recorder:
                 try:
                     for cluster in self._seen:
                         store.add_item(
-                            RecordedItem(self._clock(), cluster, MARK, {"what": "paused", "why": why})
+                            RecordedItem(
+                                self._clock(), cluster, MARK, {"what": "paused", "why": self.paused_detail}
+                            )
                         )
                 except (sqlite3.Error, OSError, RecordError):
                     pass
@@ -216,7 +224,7 @@ class Recorder:
             except sqlite3.Error:
                 pass
         if first:
-            log.warning("recording paused: %s", why)
+            log.warning("recording paused: %s", self.paused_detail)
             self._notify()
 
     def _notify(self) -> None:
@@ -233,7 +241,7 @@ class Recorder:
         for cluster in clusters if clusters is not None else list(self._seen):
             item = RecordedItem(self._clock(), cluster, MARK, {"what": what, "why": why})
             try:
-                self._write(lambda s, item=item: s.add_item(item))
+                self._add(item)
             except _Paused:
                 return
 
@@ -268,7 +276,7 @@ class Recorder:
         items += alarm_changes(previous, status)
         items += self._journal_lines(status.cluster)
         for item in items:
-            self._write(lambda s, item=item: s.add_item(item))
+            self._add(item)
         if self._clock() - self._pruned_at >= PRUNE_EVERY_S:
             self._prune()
 
@@ -327,16 +335,19 @@ def alarm_changes(previous: ClusterStatus | None, status: ClusterStatus) -> list
     return items
 
 
-def _why(exc: BaseException) -> str:
-    text = str(exc)
+def _why(exc: BaseException) -> tuple[str, str]:
+    """(a few words for the header, the error and what to do) for a failed open or write."""
+    text = str(exc) or type(exc).__name__
     low = text.lower()
-    if "full" in low:
-        return f"the disk or the recording is full ({text}); free space or lower record_max_mb"
+    if "full" in low or "no space" in low:
+        return "disk full", f"{text}: free space on the disk, or lower record_max_mb in settings"
     if "locked" in low or "busy" in low:
-        return f"the recording is locked by another program ({text})"
+        return "file locked", f"{text}: another program holds the recording; close it (or wait)"
     if "readonly" in low or "read-only" in low or "permission" in low:
-        return f"the recording cannot be written ({text}); check the folder's permissions"
-    return text
+        return "file not writable", f"{text}: check the permissions of the recording and its folder"
+    if "not a db2ops recording" in low or "newer db2ops" in low:
+        return "not a db2ops recording", text
+    return (text if len(text) <= 40 else text[:39] + "…"), text
 
 
 def _size(path: Path) -> int:

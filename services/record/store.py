@@ -27,7 +27,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from services import paths
 from services.private_file import PRIVATE_MODE
@@ -664,8 +664,8 @@ class RecordStore:
             raise RecordError(f"{self.path}: a recorded frame cannot be read: {exc}") from None
 
 
-def _between(since: float | None, until: float | None) -> tuple[str, tuple[float, ...]]:
-    where, args = "", ()
+def _between(since: float | None, until: float | None) -> tuple[str, tuple[Any, ...]]:
+    where, args = "", cast(tuple[Any, ...], ())
     if since is not None:
         where, args = where + " AND at >= ?", (*args, since)
     if until is not None:

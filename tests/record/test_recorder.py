@@ -70,8 +70,8 @@ async def test_a_read_only_folder_pauses_then_recording_resumes(monkeypatch, tmp
     recorder.start()
     recorder.record_status(frames[0])
     recorder.stop()
-    assert recorder.paused_reason is not None and "r.sqlite" in recorder.paused_reason
-    assert recorder.state.label.startswith("recording paused: ")
+    assert recorder.paused_reason == "file not writable" and "r.sqlite" in recorder.paused_detail
+    assert recorder.state.label == "recording paused: file not writable"
     folder.chmod(0o700)
 
 
@@ -99,7 +99,7 @@ async def test_an_unwritable_file_pauses_and_resumes(monkeypatch, tmp_path) -> N
     for s in frames:
         recorder.record_status(s)  # never raises, never blocks
     recorder.stop()
-    assert states[0].startswith("recording paused: the disk or the recording is full")
+    assert states[0] == "recording paused: disk full"
     assert states[-1] == "REC" and recorder.paused_reason is None
     assert recorder.dropped == 2
     with RecordStore.open(path, readonly=True) as store:
@@ -121,7 +121,7 @@ async def test_a_tiny_recording_fills_up_and_pauses(monkeypatch, tmp_path) -> No
     for i in range(40):
         recorder.record_status(replace(frames[i % len(frames)], taken_at=frames[0].taken_at + i * 100))
     recorder.stop()
-    assert recorder.paused_reason is not None and "full" in recorder.paused_reason
+    assert recorder.paused_reason == "disk full" and "record_max_mb" in recorder.paused_detail
     assert recorder.dropped > 0
 
 
@@ -136,7 +136,7 @@ async def test_a_file_locked_by_another_program_pauses(monkeypatch, tmp_path) ->
     recorder.stop()
     other.execute("ROLLBACK")
     other.close()
-    assert recorder.paused_reason is not None and "locked" in recorder.paused_reason
+    assert recorder.paused_reason == "file locked" and "database is locked" in recorder.paused_detail
 
 
 def test_a_full_queue_drops_without_blocking(tmp_path) -> None:
@@ -145,7 +145,7 @@ def test_a_full_queue_drops_without_blocking(tmp_path) -> None:
     for _ in range(5):
         recorder.record_status(status)
     assert recorder.dropped == 3
-    assert recorder.paused_reason is not None and "not keeping up" in recorder.paused_reason
+    assert recorder.paused_reason == "disk too slow" and "dropped" in recorder.paused_detail
 
 
 async def test_journal_lines_and_alarm_changes_are_recorded(monkeypatch, tmp_path) -> None:

@@ -1,4 +1,4 @@
-"""The console header: breadcrumbs, cluster, environment and the READ-ONLY / LAB / PAUSED badges.
+"""The console header: breadcrumbs, cluster, environment and the READ-ONLY / LAB / PAUSED / REC badges.
 
 Badges are words in brackets, not colours alone, so they read the same under NO_COLOR.
 """
@@ -13,9 +13,15 @@ from tui.app import Db2OpsApp
 
 
 def header_content(
-    crumbs: str, cluster: Cluster | None, paused: bool, interval: float, extra: str = ""
+    crumbs: str,
+    cluster: Cluster | None,
+    paused: bool,
+    interval: float,
+    extra: str = "",
+    recording: str = "",
 ) -> Content:
-    """Return the header line for a screen; pure so tests can read it."""
+    """Return the header line for a screen; pure so tests can read it. `recording`: the app's
+    `recording` ("REC", "recording paused: why", or "" when the console does not record)."""
     parts: list[str | tuple[str, str]] = [(" db2ops ", "bold reverse"), f" {crumbs} "]
     if cluster is not None:
         parts += [
@@ -34,6 +40,11 @@ def header_content(
     if paused:
         parts += [" ", (" PAUSED ", "bold $error reverse")]
     parts += [(f"  refresh {interval:g}s", "$text-muted")]
+    if recording == "REC":
+        parts += [" ", (" REC ", "bold $success reverse")]
+    elif recording:
+        why = recording if len(recording) <= 70 else recording[:69] + "…"
+        parts += ["  ", (f"[{why}]", "bold $warning")]
     return Content.assemble(*parts)
 
 
@@ -67,4 +78,5 @@ class ConsoleHeader(Static):
         console = app if isinstance(app, Db2OpsApp) else None
         paused = console.paused if console is not None else False
         interval = console.refresh_interval if console is not None else 2.0
-        self.update(header_content(self.crumbs, self.cluster, paused, interval, self.extra))
+        recording = console.recording if console is not None else ""
+        self.update(header_content(self.crumbs, self.cluster, paused, interval, self.extra, recording))
