@@ -198,7 +198,7 @@ def load_settings(path: Path | None = None) -> Settings:
                 warnings.append(f"{path} line {entry.line}: unknown setting '{entry.key}' ignored{hint}")
                 continue
             default = getattr(_DEFAULTS, entry.key)
-            raw = _construct(entry.value_node)
+            raw = _construct(entry.value_node, default)
             try:
                 values[entry.key] = _convert(entry.key, default, raw)
             except ValueError as exc:
@@ -216,10 +216,10 @@ def _plain(value: object) -> object:
     return list(value) if isinstance(value, tuple) else value  # YAML's safe dumper has no tuples
 
 
-def _construct(node: yaml.Node) -> object:
+def _construct(node: yaml.Node, default: object) -> object:
     if isinstance(node, yaml.MappingNode):
         return {e.key: scalar(e.value_node) for e in mapping_entries(node, "keymap")}
-    if isinstance(node, yaml.SequenceNode):
+    if isinstance(node, yaml.SequenceNode) and isinstance(default, tuple):  # a list setting
         return [scalar(n) for n in node.value]
     return scalar(node)
 
