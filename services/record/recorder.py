@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 QUEUE_SIZE = 256  # snapshots waiting for the disk before the recorder drops (and says so)
 RETRY_S = 30.0
 PRUNE_EVERY_S = 3600.0
+BATCH_S = 0.5  # the recorder thread wakes at most this often while snapshots come in
 
 
 @dataclass
@@ -119,6 +120,18 @@ class Recorder:
         """Record the lines appended to `path` (a journal.jsonl) for `cluster` from now on."""
         self._put(("journal", (cluster, path, _size(path))))
 
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Wait until what was queued before this call is written (or dropped); False on timeout."""
+        if self._thread is None:
+            return True
+        done = threading.Event()
+        try:
+            self._queue.put(("flush", done), timeout=timeout)
+        except queue.Full:
+            return False
+        self._wake.set()
+        return done.wait(timeout)
+
     def stop(self, timeout: float = 10.0) -> None:
         """Write what is queued, a "stopped" mark, and close the file (consistent: each write is one
         transaction). Safe to call twice."""
@@ -146,16 +159,26 @@ class Recorder:
         self._ensure_open()
         while True:
             try:
-                kind, payload = self._queue.get(timeout=self.retry_s)
+                kind, payload = self._queue.get_nowait()
             except queue.Empty:
-                self._ensure_open()
-                continue
+                # the queue is drained: let snapshots gather before the next round (fewer thread wake-ups
+                # competing with the poll loop for the interpreter)
+                self._wake.wait(BATCH_S)
+                self._wake.clear()
+                try:
+                    kind, payload = self._queue.get(timeout=self.retry_s)
+                except queue.Empty:
+                    self._ensure_open()
+                    continue
             if kind == "stop":
                 self._mark("stopped", "")
                 if self._store is not None:
                     self._store.close()
                     self._store = None
                 return
+            if kind == "flush":
+                payload.set()
+                continue
             if kind == "journal":
                 cluster, path, offset = payload
                 self._journals[cluster] = _Journal(path, offset)

@@ -16,6 +16,7 @@ A reader (`RecordStore.open(path, readonly=True)`) works while another process w
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import os
@@ -26,13 +27,14 @@ import zlib
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any, cast
 
 from services import paths
 from services.private_file import PRIVATE_MODE
 from services.record.codec import FORMAT, CodecError, decode_status, encode
-from services.record.model import KINDS, RAW, Frame, RecordedItem, _strip
+from services.record.model import KINDS, RAW, VOLATILE_FIELDS, Frame, RecordedItem, _strip
 from services.status.model import ClusterStatus
 
 APPLICATION_ID = 0x64623272  # "db2r": PRAGMA application_id of a db2ops recording
@@ -184,17 +186,66 @@ def _apply(base: Any, patch: Any) -> Any:
     raise RecordError(f"a recorded patch is damaged (unknown operation {op!r})")
 
 
-def _shift(data: Any, dt: float) -> Any:
-    """`data` with the read times of its fresh parts moved by `dt` (a stale part keeps its old time)."""
-    if isinstance(data, dict):
-        out = {k: _shift(v, dt) for k, v in data.items()}
-        if "source" in data and isinstance(data.get("fetched_at"), (int, float)):
-            if not ("error" in data and "value" in data):  # stale: the last good value's own time
-                out["fetched_at"] = data["fetched_at"] + dt
-        return out
-    if isinstance(data, list):
-        return [_shift(v, dt) for v in data]
-    return data
+_PARTS = ("crm", "qnetd", "overlay_route", "alarms")  # ClusterStatus's parts, and its maps of parts:
+_PART_MAPS = ("quorum", "qdevice", "hadr")
+
+
+def _shift(full: dict[str, Any], dt: float) -> dict[str, Any]:
+    """`full` (an encoded snapshot) with the read times of its fresh parts moved by `dt` (a stale part keeps
+    its old time: its last good value's). Copies only what it changes."""
+    out = dict(full)
+    for key in _PARTS:
+        if isinstance(out.get(key), dict):
+            out[key] = _shift_part(out[key], dt)
+    for key in _PART_MAPS:
+        if isinstance(out.get(key), dict):
+            out[key] = {host: _shift_part(part, dt) for host, part in out[key].items()}
+    return out
+
+
+def _shift_part(part: Any, dt: float) -> Any:
+    if not isinstance(part, dict) or not isinstance(part.get("fetched_at"), (int, float)):
+        return part
+    if "error" in part and "value" in part:  # stale
+        return part
+    return {**part, "fetched_at": part["fetched_at"] + dt}
+
+
+def _same_state(a: Any, b: Any) -> bool:
+    """Whether two snapshots show the same state, without encoding them: equal but for VOLATILE_FIELDS (of
+    dataclasses) and fields not recorded. Stricter than model.same_state (an int is not a float here): it
+    may say "different" where same_state says "same", never the other way, so a change is never skipped.
+    Subtrees are first compared whole (==, mostly in C; equal whole means equal in state too); only those
+    that differ are walked."""
+    if a is b:
+        return True
+    kind = type(a)
+    if kind is not type(b):
+        return False
+    names = _compared(kind)
+    if names is not None:
+        for name in names:
+            x, y = getattr(a, name), getattr(b, name)
+            if x is not y and x != y and not _same_state(x, y):
+                return False
+        return True
+    if kind is tuple or kind is list:
+        return len(a) == len(b) and all(x == y or _same_state(x, y) for x, y in zip(a, b, strict=True))
+    if kind is dict:
+        return a.keys() == b.keys() and all(v == b[k] or _same_state(v, b[k]) for k, v in a.items())
+    return bool(a == b)
+
+
+@cache
+def _compared(cls: type) -> tuple[str, ...] | None:
+    """The fields `_same_state` compares of a dataclass; None for any other type."""
+    if not dataclasses.is_dataclass(cls):
+        return None
+    return tuple(
+        f.name
+        for f in dataclasses.fields(cls)
+        if f.name not in VOLATILE_FIELDS and f.metadata.get("recorded", True)
+    )
 
 
 # --- keyframes as content-addressed pieces ----------------------------------------------------------------
@@ -233,6 +284,7 @@ class _Writing:
     last_state: Any
     last_at: float
     raw_hashes: dict[tuple[str, str], bytes]
+    last_status: ClusterStatus | None = None  # the last frame kept, for the quick same-state check
 
 
 class RecordStore:
@@ -310,6 +362,7 @@ class RecordStore:
                 conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
                 conn.execute(f"PRAGMA user_version = {SCHEMA}")
                 conn.executescript(_SCHEMA_SQL)
+                conn.execute("PRAGMA synchronous = NORMAL")  # WAL: a crash loses at most the last frames
             except sqlite3.Error as exc:
                 raise RecordError(f"{path}: cannot create the recording: {exc}") from None
             return
@@ -348,15 +401,26 @@ class RecordStore:
         stored (SKIPPED): status_at gives that earlier frame, the same state, for its time.
 
         Raises sqlite3.Error (disk full, locked, read-only): the Recorder pauses on it."""
-        full = encode(status)
-        state = _strip(full)
         at = status.taken_at
         with self._lock:
             w = self._writing.get(status.cluster)
-            if w is not None and 0 <= at - w.last_at < self.tick_s and state == w.last_state:
+            within = w is not None and 0 <= at - w.last_at < self.tick_s
+            quick_same = (
+                w is not None
+                and w.last_status is not None
+                and at >= w.last_at
+                and _same_state(w.last_status, status)
+            )
+            if within and quick_same:  # most polls of a steady cluster end here, without encoding it
+                return Written(SKIPPED, False)
+            full = encode(status)
+            state = w.last_state if w is not None and quick_same else _strip(full)
+            if w is not None and within and state == w.last_state:
                 return Written(SKIPPED, False)
             with self._transaction():
-                return self._add_frame(status, raw, full, state)
+                written = self._add_frame(status, raw, full, state)
+            self._writing[status.cluster].last_status = status
+            return written
 
     def _add_frame(
         self, status: ClusterStatus, raw: Sequence[RawText] | None, full: dict[str, Any], state: Any
