@@ -22,7 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from services.record.model import ALARM, EVENT, JOURNAL, MARK, RecordedItem
+from services.record.model import ALARM, EVENT, JOURNAL, LOG, MARK, RecordedItem
 from services.record.store import RecordError, RecordStore, default_store_path
 from services.status.model import ClusterStatus
 
@@ -115,6 +115,13 @@ class Recorder:
     def record_item(self, item: RecordedItem) -> None:
         if self.enabled(item.cluster):
             self._put(("item", item))
+
+    def record_log(
+        self, cluster: str, at: float, *, group: str, stream: str, message: str, source: str
+    ) -> None:
+        """Queue one log record of interest (a LOG item), e.g. what the timeline's sources read."""
+        payload = {"group": group, "stream": stream, "message": message, "source": source}
+        self.record_item(RecordedItem(at, cluster, LOG, payload))
 
     def watch_journal(self, cluster: str, path: Path) -> None:
         """Record the lines appended to `path` (a journal.jsonl) for `cluster` from now on."""

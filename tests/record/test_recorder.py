@@ -15,7 +15,7 @@ import pytest
 from incident_harness import DrillWalk
 
 from services.cluster_model import ClusterAlarm
-from services.record.model import ALARM, EVENT, JOURNAL, MARK
+from services.record.model import ALARM, EVENT, JOURNAL, LOG, MARK
 from services.record.recorder import Recorder, alarm_changes
 from services.record.store import RecordStore
 from services.status.model import ClusterStatus, Part
@@ -163,11 +163,16 @@ async def test_journal_lines_and_alarm_changes_are_recorded(monkeypatch, tmp_pat
             json.dumps({"cluster": "other", "when": "2026-11-30T00:00:05Z", "result": "verified"}) + "\n"
         )
     recorder.record_status(frames[1])
+    recorder.record_log(
+        "lab1", 1796000003.5, group="db2diag", stream="db2a", message="HADR takeover", source="db2a"
+    )
     recorder.stop()
     with RecordStore.open(tmp_path / "r.sqlite", readonly=True) as store:
         lines = store.items("lab1", kinds=[JOURNAL])
         assert [i.payload["result"] for i in lines] == ["verified"]  # only what was written since
         assert lines[0].at == datetime(2026, 11, 30, 0, 0, 5, tzinfo=UTC).timestamp()
+        logs = store.items("lab1", kinds=[LOG])
+        assert [(i.at, i.payload["message"]) for i in logs] == [(1796000003.5, "HADR takeover")]
 
 
 def test_alarm_changes_between_snapshots() -> None:

@@ -258,3 +258,31 @@ async def test_a_reopened_recording_goes_on_where_it_stopped(monkeypatch, tmp_pa
             store.add_frame(s)
         memory = MemoryRecording(Frame(s.taken_at, s) for s in frames)
         assert store.change_times("lab1") == memory.change_times("lab1")
+
+
+READER = """
+import sys
+from services.record.store import RecordStore
+store = RecordStore.open(sys.argv[1], readonly=True)
+print(len(list(store.frames("lab1"))), len(store.change_times("lab1")))
+"""
+
+
+async def test_another_process_reads_while_this_one_writes(monkeypatch, tmp_path) -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    frames = await _drill(monkeypatch)
+    path = tmp_path / "r.sqlite"
+    repo = Path(__file__).resolve().parents[2]
+    with RecordStore.open(path, tick_s=0) as writer:
+        for s in frames[:5]:
+            writer.add_frame(s)
+        writer._conn.execute("BEGIN IMMEDIATE")  # a write under way, as the recorder's
+        writer._conn.execute("DELETE FROM frames")
+        out = subprocess.run(
+            [sys.executable, "-c", READER, str(path)], capture_output=True, text=True, cwd=repo, check=True
+        ).stdout
+        writer._conn.execute("ROLLBACK")
+        assert out.split() == ["5", str(len(writer.change_times("lab1")))]
