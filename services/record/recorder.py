@@ -180,7 +180,10 @@ class Recorder:
             if kind == "stop":
                 self._mark("stopped", "")
                 if self._store is not None:
-                    self._store.close()
+                    try:
+                        self._store.close()  # keeps each cluster's last snapshot
+                    except sqlite3.Error as exc:
+                        log.warning("closing the recording: %s", exc)
                     self._store = None
                 return
             if kind == "flush":

@@ -285,6 +285,7 @@ class _Writing:
     last_at: float
     raw_hashes: dict[tuple[str, str], bytes]
     last_status: ClusterStatus | None = None  # the last frame kept, for the quick same-state check
+    skipped: ClusterStatus | None = None  # the last frame skipped since, kept on close
 
 
 class RecordStore:
@@ -382,7 +383,15 @@ class RecordStore:
             conn.execute("PRAGMA synchronous = NORMAL")  # WAL: a crash loses at most the last frames
 
     def close(self) -> None:
+        """Keep each cluster's last snapshot if it was skipped (the recording then ends when it ended), and
+        close the file."""
         with self._lock:
+            for w in list(self._writing.values()):
+                if w.skipped is not None and not self.readonly:
+                    try:
+                        self.add_frame(w.skipped, force=True)
+                    except sqlite3.Error:  # closing anyway: the frames before it are on file
+                        break
             self._conn.close()
 
     def __enter__(self) -> RecordStore:
@@ -393,18 +402,21 @@ class RecordStore:
 
     # --- writing ----------------------------------------------------------------------------------------
 
-    def add_frame(self, status: ClusterStatus, raw: Sequence[RawText] | None = None) -> Written:
+    def add_frame(
+        self, status: ClusterStatus, raw: Sequence[RawText] | None = None, *, force: bool = False
+    ) -> Written:
         """Record one snapshot; with its raw texts (default: the parts' `raw`) when the state changed or
         at a keyframe, each only when it differs from the last one recorded for its host and command.
 
         A steady frame (same state as the last one kept) within `tick_s` of the last one kept is not
-        stored (SKIPPED): status_at gives that earlier frame, the same state, for its time.
+        stored (SKIPPED; `force` stores it anyway): status_at gives that earlier frame, the same state, for
+        its time. The last one skipped is stored on close.
 
         Raises sqlite3.Error (disk full, locked, read-only): the Recorder pauses on it."""
         at = status.taken_at
         with self._lock:
             w = self._writing.get(status.cluster)
-            within = w is not None and 0 <= at - w.last_at < self.tick_s
+            within = w is not None and 0 <= at - w.last_at < self.tick_s and not force
             quick_same = (
                 w is not None
                 and w.last_status is not None
@@ -412,14 +424,18 @@ class RecordStore:
                 and _same_state(w.last_status, status)
             )
             if within and quick_same:  # most polls of a steady cluster end here, without encoding it
+                assert w is not None
+                w.skipped = status
                 return Written(SKIPPED, False)
             full = encode(status)
             state = w.last_state if w is not None and quick_same else _strip(full)
             if w is not None and within and state == w.last_state:
+                w.skipped = status
                 return Written(SKIPPED, False)
             with self._transaction():
                 written = self._add_frame(status, raw, full, state)
             self._writing[status.cluster].last_status = status
+            self._writing[status.cluster].skipped = None
             return written
 
     def _add_frame(
