@@ -73,7 +73,8 @@ async def overhead(clusters: int, count: int, repeat: int, latency_ms: int, ever
 
             recorder = Recorder(Path(tmp) / "record.sqlite", queue_size=100_000, opener=opener).start()
             recorder.flush()
-            base, recorded = [], []
+            base: list[float] = []
+            recorded: list[float] = []
             for _ in range(repeat):
                 for record in (False, True):
                     start = time.process_time()  # every thread of this process: the recorder's too

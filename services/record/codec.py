@@ -31,7 +31,7 @@ _NO_DEFAULT = object()
 
 def encode(value: Any) -> Any:
     """Return JSON-able data for a dataclass tree (tuples become lists, enums their values)."""
-    kind = type(value)
+    kind: type = type(value)
     if kind in _PLAIN:  # the common case first: the recorder encodes every snapshot
         return value
     if isinstance(value, (bool, int, float, str)):

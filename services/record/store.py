@@ -27,7 +27,6 @@ import zlib
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Any, cast
 
@@ -219,8 +218,8 @@ def _same_state(a: Any, b: Any) -> bool:
     that differ are walked."""
     if a is b:
         return True
-    kind = type(a)
-    if kind is not type(b):
+    kind: Any = type(a)
+    if type(b) is not kind:
         return False
     names = _compared(kind)
     if names is not None:
@@ -236,16 +235,22 @@ def _same_state(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
-@cache
+_COMPARED: dict[type, tuple[str, ...] | None] = {}
+
+
 def _compared(cls: type) -> tuple[str, ...] | None:
-    """The fields `_same_state` compares of a dataclass; None for any other type."""
-    if not dataclasses.is_dataclass(cls):
-        return None
-    return tuple(
-        f.name
-        for f in dataclasses.fields(cls)
-        if f.name not in VOLATILE_FIELDS and f.metadata.get("recorded", True)
-    )
+    """The fields `_same_state` compares of a dataclass (None for any other type), worked out once."""
+    if cls not in _COMPARED:
+        _COMPARED[cls] = (
+            tuple(
+                f.name
+                for f in dataclasses.fields(cls)
+                if f.name not in VOLATILE_FIELDS and f.metadata.get("recorded", True)
+            )
+            if dataclasses.is_dataclass(cls)
+            else None
+        )
+    return _COMPARED[cls]
 
 
 # --- keyframes as content-addressed pieces ----------------------------------------------------------------

@@ -293,6 +293,9 @@ async def test_the_last_skipped_snapshot_is_kept_on_close(monkeypatch, tmp_path)
     with RecordStore.open(tmp_path / "r.sqlite") as store:
         assert [store.add_frame(s).kind for s in frames] == [KEY, SKIPPED, SKIPPED, SKIPPED]
     with RecordStore.open(tmp_path / "r.sqlite", readonly=True) as store:
-        assert store.span("lab1") == (frames[0].taken_at, frames[-1].taken_at)  # the recording ends when it did
+        assert store.span("lab1") == (
+            frames[0].taken_at,
+            frames[-1].taken_at,
+        )  # the recording ends when it did
         assert [f.at for f in store.frames("lab1")] == [frames[0].taken_at, frames[-1].taken_at]
         assert store.change_times("lab1") == [frames[0].taken_at]
