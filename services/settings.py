@@ -78,6 +78,20 @@ class Settings:
     confirm_apply: bool = True
     """Ask for a typed confirmation before a plan applies changes (read-only clusters refuse anyway)."""
 
+    record: bool = True
+    """Record every status snapshot, its events, alarm changes and journal lines to state_dir()/record.sqlite
+    (issue 13: replay, incidents, bundles). The header shows REC, or "recording paused: why"."""
+
+    record_retention_days: float = 7.0
+    """Days of recording kept; older frames and items are dropped (checked hourly)."""
+
+    record_max_mb: float = 900.0
+    """Most MB the recording may hold; the oldest is dropped first (the last hour is always kept). A week of
+    20 clusters at the default refresh takes about 550 MB (bench/record_size.py)."""
+
+    record_off: tuple[str, ...] = ()
+    """Clusters never recorded (a YAML list of cluster names), e.g. [prod-secret]."""
+
     keymap: dict[str, str] = field(default_factory=dict)
     """Binding id -> key(s), overriding the console's default keys (e.g. {"refresh": "f5"})."""
 
@@ -94,6 +108,8 @@ _POSITIVE = {
     "status_deadline_s",
     "command_deadline_s",
     "aws_call_deadline_s",
+    "record_retention_days",
+    "record_max_mb",
 }
 _NON_NEGATIVE = {"ssh_keepalive_s", "log_max_lines"}
 
@@ -106,9 +122,13 @@ def _saved_fields() -> list[Field[Any]]:
 
 
 def _type_name(default: object) -> str:
-    return {bool: "true or false", int: "a whole number", float: "a number", str: "text"}.get(
-        type(default), "a mapping"
-    )
+    return {
+        bool: "true or false",
+        int: "a whole number",
+        float: "a number",
+        str: "text",
+        tuple: "a list of names",
+    }.get(type(default), "a mapping")
 
 
 def _convert(name: str, default: object, value: object) -> object:
@@ -124,6 +144,9 @@ def _convert(name: str, default: object, value: object) -> object:
             value = float(value)
     elif isinstance(default, str):
         ok = isinstance(value, str)
+    elif isinstance(default, tuple):
+        ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
+        value = tuple(value) if ok and isinstance(value, list) else value
     else:
         ok = isinstance(value, dict) and all(
             isinstance(k, str) and isinstance(v, str) for k, v in value.items()
@@ -175,7 +198,7 @@ def load_settings(path: Path | None = None) -> Settings:
                 warnings.append(f"{path} line {entry.line}: unknown setting '{entry.key}' ignored{hint}")
                 continue
             default = getattr(_DEFAULTS, entry.key)
-            raw = _construct(entry.value_node)
+            raw = _construct(entry.value_node, default)
             try:
                 values[entry.key] = _convert(entry.key, default, raw)
             except ValueError as exc:
@@ -189,9 +212,15 @@ def load_settings(path: Path | None = None) -> Settings:
     return replace(Settings(), **values, warnings=tuple(warnings))  # type: ignore[arg-type]
 
 
-def _construct(node: yaml.Node) -> object:
+def _plain(value: object) -> object:
+    return list(value) if isinstance(value, tuple) else value  # YAML's safe dumper has no tuples
+
+
+def _construct(node: yaml.Node, default: object) -> object:
     if isinstance(node, yaml.MappingNode):
         return {e.key: scalar(e.value_node) for e in mapping_entries(node, "keymap")}
+    if isinstance(node, yaml.SequenceNode) and isinstance(default, tuple):  # a list setting
+        return [scalar(n) for n in node.value]
     return scalar(node)
 
 
@@ -202,7 +231,7 @@ def save_settings(settings: Settings, path: Path | None = None) -> Path:
     """
     path = path if path is not None else paths.settings_path()
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    data = {f.name: getattr(settings, f.name) for f in _saved_fields()}
+    data = {f.name: _plain(getattr(settings, f.name)) for f in _saved_fields()}
     body = "# db2ops settings (written by db2ops; comments are not kept)\n"
     body += yaml.safe_dump(data, sort_keys=False, default_flow_style=False)
     fd, tmp = tempfile.mkstemp(prefix=".settings.", dir=path.parent)

@@ -35,6 +35,7 @@ from tui.event_toasts import EventToasts
 from tui.host_keys import HostKeyQuestions
 
 if TYPE_CHECKING:
+    from services.record.recorder import Recorder
     from services.status.model import ClusterStatus
 
 
@@ -116,6 +117,7 @@ class Db2OpsApp(App[int]):
         clock: Callable[[], float] = time.time,
         settings_path: Path | None = None,
         toasts: bool = True,
+        recorder: Recorder | Callable[[], Recorder] | None = None,
     ) -> None:
         super().__init__()
         # one instance for the app's life: each rendered line caches its filtered form per filter
@@ -147,6 +149,14 @@ class Db2OpsApp(App[int]):
         self.refresh_interval = float(self.settings.refresh_interval_s)
         self.first_frame_at: float | None = None
         self.drills_done = 0
+        # the recording (services/record): fed every snapshot, written on its own thread; None: not recording.
+        # A factory is called when polling starts, after the first frame (sqlite3 stays off its imports).
+        self._make_recorder: Callable[[], Recorder] | None = None
+        self.recorder: Recorder | None = None
+        if callable(recorder):
+            self._make_recorder = recorder
+        else:
+            self.recorder = recorder
         self.status_signal: Signal[str] = Signal(self, "status")
         self.console_state_signal: Signal[None] = Signal(self, "console-state")
         self.poller = StatusPoller(
@@ -292,14 +302,41 @@ class Db2OpsApp(App[int]):
         self._start_polling()
 
     def _start_polling(self) -> None:
+        if self._make_recorder is not None:
+            self.recorder, self._make_recorder = self._make_recorder(), None
+        if self.recorder is not None:
+            self._start_recording(self.recorder)
         for cluster in self.clusters:
             self.feed(cluster.name).cluster = cluster
             self.run_worker(
                 self.poller.run(cluster), group="poll", name=f"poll:{cluster.name}", exit_on_error=False
             )
 
+    def _start_recording(self, recorder: Recorder) -> None:
+        from services.plans.journal import journal_for
+
+        def changed(_state: object) -> None:  # from the recorder's thread
+            try:
+                self.call_from_thread(self.console_state_signal.publish, None)
+            except RuntimeError:  # the app is not running (any more)
+                pass
+
+        recorder.on_change = changed
+        for cluster in self.clusters:
+            recorder.watch_journal(cluster.name, journal_for(cluster).path)
+        recorder.start()
+        self.console_state_signal.publish(None)
+
+    @property
+    def recording(self) -> str:
+        """What the header says of the recording: "REC", "recording paused: why", or "" (not recording)."""
+        recorder = self.recorder
+        return "" if recorder is None or not recorder.state.recording else recorder.state.label
+
     async def on_unmount(self) -> None:
         self.workers.cancel_group(self, "poll")
+        if self.recorder is not None:  # what is queued is written; the file stays consistent
+            await asyncio.to_thread(self.recorder.stop)
         try:  # the SSH pool, then the lab
             await asyncio.wait_for(self.context.close(), 20)
         except Exception:  # closing on exit: nothing left to tell the user
@@ -311,6 +348,8 @@ class Db2OpsApp(App[int]):
         from services.status.events import diff_snapshots
 
         events = self.feed(cluster.name).apply(status, diff_snapshots)
+        if self.recorder is not None:
+            self.recorder.record_status(status)  # a queue put: never waits for the disk
         if self._toasts:
             self.event_toasts.add(cluster.name, events)
         self.status_signal.publish(cluster.name)
@@ -487,6 +526,15 @@ class Db2OpsApp(App[int]):
         self.poller.refresh_now(cluster.name)
 
 
+def _settings_recorder(settings: Settings) -> Callable[[], Recorder]:
+    def make() -> Recorder:
+        from services.record.recorder import recorder_from_settings
+
+        return recorder_from_settings(settings)
+
+    return make
+
+
 def run_console(
     inventory: Inventory,
     *,
@@ -503,7 +551,11 @@ def run_console(
     context = ConsoleContext(
         inventory, settings, lab=lab, extras_for=extras_chooser(lab), insights_for=insights_engine_for
     )
-    app = Db2OpsApp(context=context, start_cluster=start_cluster)
+    app = Db2OpsApp(
+        context=context,
+        start_cluster=start_cluster,
+        recorder=_settings_recorder(settings) if settings.record else None,
+    )
     code = app.run()
     if os.environ.get(EXIT_AFTER_FIRST_FRAME_ENV) and app.first_frame_at is not None:
         print(f"{FIRST_FRAME_MARKER} {app.first_frame_at:.6f}", flush=True)

@@ -199,6 +199,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("locate", help="print where db2ops keeps its files")
 
+    rec = sub.add_parser(
+        "record",
+        help="record one cluster's status (as the console does) until Ctrl-C or --for",
+        description="Poll one cluster at the settings' refresh interval and record every snapshot, its events, "
+        "alarm changes and journal lines to the state dir's record.sqlite (for a jump host's tmux or cron). "
+        "Ctrl-C, SIGTERM or SIGHUP stop it cleanly. Exit 0, or 1 when the recording was paused.",
+    )
+    rec.add_argument("--cluster", dest="record_cluster", metavar="NAME", required=True)
+    rec.add_argument(
+        "--for", dest="record_for", metavar="DURATION", help="stop after this long: 90s, 10m, 2h, 1d"
+    )
+    rec.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+
     tr = sub.add_parser(
         "trust", help="show a host's SSH key fingerprint and, if you confirm, add it to known_hosts"
     )
@@ -466,6 +479,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _run_stoppable(_cmd_failover(args))
     if args.cmd == "journal":
         return _cmd_journal(args)
+    if args.cmd == "record":
+        return asyncio.run(_cmd_record(args))
     if args.cmd == "trust":
         return asyncio.run(_cmd_trust(args))
     if args.cmd == "lab":
@@ -810,6 +825,36 @@ async def _cmd_status(args: argparse.Namespace) -> int:
     for err in unknown_keys:
         print(f"db2ops: {err}", file=sys.stderr)
     return code
+
+
+async def _cmd_record(args: argparse.Namespace) -> int:
+    from services.plans.journal import journal_for
+    from services.record.headless import parse_duration, record
+    from services.record.recorder import recorder_from_settings
+
+    inv = _load_inventory(args.inventory)
+    cluster = inv.cluster(args.record_cluster)
+    if cluster is None:
+        names = ", ".join(x.name for x in inv.clusters) or "none"
+        raise _UserError(f"no cluster {args.record_cluster!r} in {inv.source}; known: {names}")
+    try:
+        for_s = parse_duration(args.record_for) if args.record_for else None
+    except ValueError as exc:
+        raise _UserError(str(exc)) from None
+    async with _console_context(inv) as context:
+        if not context.settings.record or cluster.name in context.settings.record_off:
+            raise _UserError(f"recording of {cluster.name} is off in settings (record, record_off)")
+        recorder = recorder_from_settings(context.settings)
+        recorder.watch_journal(cluster.name, journal_for(cluster).path)
+        return await record(
+            cluster,
+            context.status,
+            recorder,
+            interval=context.settings.refresh_interval_s,
+            for_s=for_s,
+            out=sys.stdout,
+            as_json=args.json,
+        )
 
 
 async def _cmd_check(args: argparse.Namespace) -> int:

@@ -25,17 +25,27 @@ class CodecError(ValueError):
     pass
 
 
+_PLAIN = (str, int, float, bool, type(None))
+_NO_DEFAULT = object()
+
+
 def encode(value: Any) -> Any:
     """Return JSON-able data for a dataclass tree (tuples become lists, enums their values)."""
-    if value is None or isinstance(value, (bool, int, float, str)):
+    kind: type = type(value)
+    if kind in _PLAIN:  # the common case first: the recorder encodes every snapshot
+        return value
+    if isinstance(value, (bool, int, float, str)):
         return value.value if isinstance(value, enum.Enum) else value
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {
-            f.name: encode(getattr(value, f.name))
-            for f in dataclasses.fields(value)
-            # defaults are not written: a week of snapshots is mostly defaults
-            if not _is_default(f, getattr(value, f.name))
-        }
+        out = {}
+        # defaults are not written: a week of snapshots is mostly defaults; nor what a field's metadata
+        # says is kept elsewhere (Part.raw: the store keeps raw output apart, as RAW items)
+        for name, default in _fields_to_write(kind):
+            v = getattr(value, name)
+            if default is not _NO_DEFAULT and v == default and type(v) is type(default):
+                continue
+            out[name] = encode(v)
+        return out
     if isinstance(value, (tuple, list)):
         return [encode(v) for v in value]
     if isinstance(value, dict):
@@ -43,12 +53,22 @@ def encode(value: Any) -> Any:
     raise CodecError(f"cannot record a {type(value).__name__}")
 
 
-def _is_default(f: dataclasses.Field[Any], value: Any) -> bool:
-    if f.default is not dataclasses.MISSING:
-        return bool(value == f.default and type(value) is type(f.default))
-    if f.default_factory is not dataclasses.MISSING:
-        return bool(value == f.default_factory())
-    return False
+@cache
+def _fields_to_write(cls: type) -> tuple[tuple[str, Any], ...]:
+    """(name, default or _NO_DEFAULT) of the fields `encode` writes (a factory's value made once: the
+    factories are of empty dicts and tuples, only compared)."""
+    spec = []
+    for f in dataclasses.fields(cls):
+        if not f.metadata.get("recorded", True):
+            continue
+        if f.default is not dataclasses.MISSING:
+            default = f.default
+        elif f.default_factory is not dataclasses.MISSING:
+            default = f.default_factory()
+        else:
+            default = _NO_DEFAULT
+        spec.append((f.name, default))
+    return tuple(spec)
 
 
 def decode(data: Any, hint: Any, typevars: dict[Any, Any] | None = None) -> Any:

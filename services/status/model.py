@@ -41,6 +41,9 @@ class Part(Generic[T_co]):
     error: PartError | None = None  # typed (kind, message, ...); str(error) is the message
     command: str = ""  # the exact command line or API call, for the detail view
     duration_s: float = 0.0
+    # the command's stdout the value was parsed from, kept for the recording's raw evidence (issue 13);
+    # not part of equality, of the JSON output or of the recorded frame (services.record keeps it apart)
+    raw: str = field(default="", compare=False, repr=False, metadata={"recorded": False})
 
     @property
     def ok(self) -> bool:

@@ -226,9 +226,14 @@ async def _gather(
         start = time.perf_counter()
         command = " ".join(argv)
 
-        def failed(error: PartError, command: str, elapsed: float) -> Part[T]:
+        def failed(error: PartError, command: str, elapsed: float, raw: str = "") -> Part[T]:
             return Part(
-                source=host.name, fetched_at=clock(), error=error, command=command, duration_s=elapsed
+                source=host.name,
+                fetched_at=clock(),
+                error=error,
+                command=command,
+                duration_s=elapsed,
+                raw=raw,
             )
 
         try:
@@ -250,9 +255,15 @@ async def _gather(
             value = parse_once(parse, res.stdout)
         except ValueError as exc:  # ParseError is a ValueError
             error = PartError(ErrorKind.PARSE, one_line(exc), host=host.name, command=res.command)
-            return failed(error, res.command, elapsed)
+            return failed(error, res.command, elapsed, raw=res.stdout)  # evidence of what did not parse
+        # raw: the recording keeps the output itself as evidence (services/record), never the JSON output
         return Part(
-            source=host.name, fetched_at=clock(), value=value, command=res.command, duration_s=elapsed
+            source=host.name,
+            fetched_at=clock(),
+            value=value,
+            command=res.command,
+            duration_s=elapsed,
+            raw=res.stdout,
         )
 
     async def host_part(host: Host, argv: Sequence[str], parse: Callable[[str], T]) -> Part[T]:

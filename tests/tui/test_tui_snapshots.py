@@ -151,3 +151,44 @@ def test_snapshot_after_failover_with_stale_host(snap_compare, size):
     old PRIMARY/PEER and votes 3/3 stand struck under "last known"."""
     app, _ = app_for("failover_stale")
     assert snap_compare(app, terminal_size=size, run_before=after_polls(app))
+
+
+def _recording_app(tmp_path, opener=None):
+    from services.record.recorder import Recorder
+
+    source = fx.FakeStatusSource("healthy")
+    recorder = Recorder(tmp_path / "record.sqlite", **({"opener": opener} if opener else {}))
+    app = Db2OpsApp(
+        fx.inventory(),
+        fx.settings(),
+        status_source=source,
+        runner=fx.FakeLabRunner(source),
+        clock=lambda: fx.NOW,
+        recorder=recorder,
+    )
+    return app, recorder
+
+
+def test_snapshot_recording(snap_compare, tmp_path):
+    """The header says REC while the console records (issue 13)."""
+    app, recorder = _recording_app(tmp_path)
+    assert snap_compare(app, terminal_size=SIZE, run_before=after_polls(app))
+    assert recorder.frames >= 1 and recorder.paused_reason is None  # the snapshot reached the recording
+
+
+def test_snapshot_recording_paused(snap_compare, tmp_path):
+    """A recording that cannot be written shows why in the header; the live view goes on."""
+    from services.record.store import RecordError
+
+    def refused(path):
+        raise RecordError("record.sqlite: cannot open the recording: attempt to write a readonly database")
+
+    app, recorder = _recording_app(tmp_path, opener=refused)
+
+    async def paused(pilot):
+        while recorder.paused_reason is None:
+            await asyncio.sleep(0.01)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=after_polls(app, then=paused))
+    assert app.feed("lab-hadr").status is not None

@@ -102,6 +102,16 @@ def test_header_badges_are_words_not_only_colours():
     assert "READ-WRITE" in lab and "LAB" in lab and "PAUSED" not in lab
 
 
+def test_header_says_whether_the_console_records():
+    cluster = fx.lab_cluster()
+    assert "REC" not in header_content("status", cluster, False, 2.0).plain  # not recording: nothing
+    assert header_content("status", cluster, False, 2.0, recording="REC").plain.endswith("refresh 2s  REC ")
+    paused = header_content("status", cluster, False, 2.0, recording="recording paused: disk full").plain
+    assert paused.endswith("refresh 2s  [recording paused: disk full]")
+    long = header_content("status", cluster, False, 2.0, recording="recording paused: " + "x" * 100).plain
+    assert long.endswith("…]") and len(long) < 160
+
+
 @pytest.mark.parametrize(
     ("seconds", "text"),
     [(None, "—"), (0.44, "0.4s"), (12.7, "12s"), (184, "3m04s"), (7380, "2h03m"), (90000, "1d01h")],

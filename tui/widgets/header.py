@@ -1,4 +1,4 @@
-"""The console header: breadcrumbs, cluster, environment and the READ-ONLY / LAB / PAUSED badges.
+"""The console header: breadcrumbs, cluster, environment and the READ-ONLY / LAB / PAUSED / REC badges.
 
 Badges are words in brackets, not colours alone, so they read the same under NO_COLOR.
 """
@@ -13,10 +13,17 @@ from tui.app import Db2OpsApp
 
 
 def header_content(
-    crumbs: str, cluster: Cluster | None, paused: bool, interval: float, extra: str = "", replay: str = ""
+    crumbs: str,
+    cluster: Cluster | None,
+    paused: bool,
+    interval: float,
+    extra: str = "",
+    replay: str = "",
+    recording: str = "",
 ) -> Content:
     """Return the header line for a screen; pure so tests can read it. With `replay` (the recorded time
-    and play state) the line says REPLAY with it instead of the live modes and refresh interval."""
+    and play state) the line says REPLAY with it instead of the live modes and refresh interval.
+    `recording`: the app's `recording` ("REC", "recording paused: why", or "" when it does not record)."""
     parts: list[str | tuple[str, str]] = [(" db2ops ", "bold reverse"), f" {crumbs} "]
     if replay:
         parts += [(" REPLAY ", "bold $warning reverse"), " ", (replay, "bold"), " "]
@@ -41,6 +48,11 @@ def header_content(
     if paused:
         parts += [" ", (" PAUSED ", "bold $error reverse")]
     parts += [(f"  refresh {interval:g}s", "$text-muted")]
+    if recording == "REC":
+        parts += [" ", (" REC ", "bold $success reverse")]
+    elif recording:
+        why = recording if len(recording) <= 70 else recording[:69] + "…"
+        parts += ["  ", (f"[{why}]", "bold $warning")]
     return Content.assemble(*parts)
 
 
@@ -75,4 +87,8 @@ class ConsoleHeader(Static):
         paused = console.paused if console is not None else False
         interval = console.refresh_interval if console is not None else 2.0
         replay = console.replay_label() if console is not None else ""
-        self.update(header_content(self.crumbs, self.cluster, paused, interval, self.extra, replay))
+        # a replay records nothing: no REC badge there
+        recording = console.recording if console is not None and not replay else ""
+        self.update(
+            header_content(self.crumbs, self.cluster, paused, interval, self.extra, replay, recording)
+        )

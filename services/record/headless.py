@@ -1,0 +1,105 @@
+"""`db2ops record --cluster NAME [--for DURATION]`: the console's recording without the console, for a
+jump host's tmux or cron. The same poll loop (StatusPoller) feeds the same Recorder; Ctrl-C, SIGTERM or
+SIGHUP end it cleanly (what is queued is written, the file stays consistent) with exit 0."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import signal
+from collections.abc import Awaitable, Callable
+from typing import TextIO
+
+from services.inventory.model import Cluster
+from services.record.recorder import Recorder
+from services.status.model import ClusterStatus
+from services.status.poll import StatusPoller, StatusSource
+
+_UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
+STOP_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in "90", "90s", "10m", "2h", "1d"; raises ValueError saying what is expected."""
+    m = _DURATION.match(text)
+    if m is None or float(m.group(1)) <= 0:
+        raise ValueError(f"{text!r} is not a duration; use a number with s, m, h or d, e.g. 10m or 2h")
+    return float(m.group(1)) * _UNITS[m.group(2)]
+
+
+async def record(
+    cluster: Cluster,
+    get_source: Callable[[], Awaitable[StatusSource]],
+    recorder: Recorder,
+    *,
+    interval: float,
+    for_s: float | None,
+    out: TextIO,
+    as_json: bool = False,
+) -> int:
+    """Poll `cluster` every `interval` s into `recorder` until `for_s` passes or a stop signal; print a
+    summary. Returns 0 when it recorded, 1 when the recording was paused at the end."""
+    stop = asyncio.Event()
+    polls = 0
+    errors: list[str] = []
+
+    def on_status(_cluster: Cluster, status: ClusterStatus) -> None:
+        nonlocal polls
+        polls += 1
+        recorder.record_status(status)
+
+    def on_error(_cluster: Cluster, exc: BaseException) -> None:
+        errors.append(str(exc) or type(exc).__name__)
+
+    poller = StatusPoller(get_source, on_status, on_error, interval=interval)
+    loop = asyncio.get_running_loop()
+    installed = []
+    for name in STOP_SIGNALS:
+        signum = getattr(signal, name, None)
+        if signum is not None:
+            try:
+                loop.add_signal_handler(signum, stop.set)
+                installed.append(signum)
+            except (NotImplementedError, RuntimeError):  # not the main thread (tests)
+                pass
+    recorder.start()
+    if not as_json:
+        print(
+            f"recording {cluster.name} to {recorder.path} every {interval:g} s"
+            + (f" for {for_s:g} s" if for_s else " until Ctrl-C"),
+            file=out,
+            flush=True,
+        )
+    task = asyncio.ensure_future(poller.run(cluster))
+    try:
+        try:
+            await asyncio.wait_for(stop.wait(), for_s)
+        except TimeoutError:
+            pass
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        for signum in installed:
+            loop.remove_signal_handler(signum)
+        await asyncio.to_thread(recorder.stop)
+    state = recorder.state
+    summary = {
+        "cluster": cluster.name,
+        "path": str(recorder.path),
+        "polls": polls,
+        "frames": state.frames,
+        "dropped": state.dropped,
+        "paused_reason": state.paused_reason,
+        "poll_errors": errors[-5:],
+    }
+    if as_json:
+        print(json.dumps(summary, indent=2), file=out)
+    else:
+        print(f"recorded {state.frames} snapshots of {cluster.name} to {recorder.path}", file=out)
+        if state.paused_reason:
+            print(f"recording paused: {state.paused_reason}", file=out)
+        for e in errors[-5:]:
+            print(f"a poll failed: {e}", file=out)
+    return 0 if state.paused_reason is None else 1
