@@ -98,8 +98,9 @@ def test_snapshot_fleet_of_five(snap_compare):
 
 @pytest.mark.parametrize("size", [(100, 30), (80, 24)], ids=["100x30", "80x24"])
 def test_snapshot_fleet_narrow(snap_compare, size):
-    """Mode, Env and Data age give way to the verdict; an alarm in ALARM keeps its column."""
-    scenarios = {**FLEET_OF_FIVE, "lab-hadr": "alarm_in_alarm"}
+    """Mode, Env and Data age give way to the verdict; an alarm in ALARM keeps its column; a healthy row
+    after a takeover says it in a few words that fit."""
+    scenarios = {**FLEET_OF_FIVE, "lab-hadr": "alarm_in_alarm", "dr-hadr": "taken_over"}
     app, source = app_for("healthy", *scenarios)
     source.scenario = scenarios
     assert snap_compare(app, terminal_size=size, run_before=after_polls(app, scenarios))
