@@ -147,9 +147,9 @@ def fleet_row(
     hadr = fleet_hadr(status)
     alarms = fleet_alarms(status)
     mode = ("read-only" if c.read_only else "read-write") + (" lab" if c.lab else "")
-    hadr_style = "$success" if hadr == "PEER" else "$text-muted" if hadr == "—" else "bold $error"
+    hadr_style = "$success" if hadr == "PEER" else "$foreground-muted" if hadr == "—" else "bold $error"
     alarms_style = (
-        "bold $error" if alarms.endswith("ALARM") else "$success" if alarms == "OK" else "$text-muted"
+        "bold $error" if alarms.endswith("ALARM") else "$success" if alarms == "OK" else "$foreground-muted"
     )
     cells: dict[str, Content | str] = {
         "Cluster": Content.styled(c.name, "bold"),

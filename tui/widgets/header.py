@@ -19,9 +19,9 @@ def header_content(
     parts: list[str | tuple[str, str]] = [(" db2ops ", "bold reverse"), f" {crumbs} "]
     if cluster is not None:
         parts += [
-            ("│ ", "$text-muted"),
+            ("│ ", "$foreground-muted"),
             (cluster.name, "bold"),
-            (f"  env {cluster.environment} ", "$text-muted"),
+            (f"  env {cluster.environment} ", "$foreground-muted"),
         ]
         if cluster.read_only:
             parts += [" ", (" READ-ONLY ", "bold $warning reverse")]
@@ -30,10 +30,10 @@ def header_content(
         if cluster.lab:
             parts += [" ", (" LAB ", "bold $accent reverse")]
     if extra:
-        parts += [("  " + extra, "$text-muted")]
+        parts += [("  " + extra, "$foreground-muted")]
     if paused:
         parts += [" ", (" PAUSED ", "bold $error reverse")]
-    parts += [(f"  refresh {interval:g}s", "$text-muted")]
+    parts += [(f"  refresh {interval:g}s", "$foreground-muted")]
     return Content.assemble(*parts)
 
 
