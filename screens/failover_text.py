@@ -143,7 +143,9 @@ def summary_content(run: FailoverRun, excerpt: Sequence[TimelineEntry]) -> Conte
     seen = run.observation
     if seen is not None and result is not None and result.outcome == "ok":
         lines.append(Content(f"  {seen.summary()}"))
-        lines.append(Content.styled("  Every step is in the operator journal (:journal).", "$foreground-muted"))
+        lines.append(
+            Content.styled("  Every step is in the operator journal (:journal).", "$foreground-muted")
+        )
     if result is not None and result.outcome != "ok":
         if result.next_hint:
             lines.append(Content.styled(result.next_hint, "$text-error"))

@@ -90,7 +90,8 @@ def help_content(title: str, about: str, keys: list[KeyHelp], width: int | None 
     lines.append(Content(""))
     lines.append(
         Content.styled(
-            "ctrl+p opens the command palette with every action. Escape closes this help.", "$foreground-muted"
+            "ctrl+p opens the command palette with every action. Escape closes this help.",
+            "$foreground-muted",
         )
     )
     return Content("\n").join(lines)

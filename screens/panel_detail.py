@@ -36,7 +36,9 @@ def detail_content(title: str, views: Sequence[PartView], now: float) -> Content
         for key, value in rows:
             lines.append(Content.assemble((f"  {key:<10}", "$foreground-muted"), value))
         if view.error:
-            lines.append(Content.assemble(("  error     ", "$foreground-muted"), (view.error.message, "$warning")))
+            lines.append(
+                Content.assemble(("  error     ", "$foreground-muted"), (view.error.message, "$warning"))
+            )
             if view.error.in_backoff:  # SshPool's reconnect backoff: the user need not wait
                 lines.append(
                     Content.styled("  space retries now, without waiting for the backoff", "$accent")

@@ -72,7 +72,9 @@ def action_content(action: Action, *, stdin: bool = True) -> list[Content]:
         if action.note:
             lines[0] = lines[0] + Content.styled(f"   # {action.note}", "$foreground-muted")
         if stdin and action.input is not None:
-            lines += [Content.styled(f"    | {line}", "$foreground-muted") for line in action.input.splitlines()]
+            lines += [
+                Content.styled(f"    | {line}", "$foreground-muted") for line in action.input.splitlines()
+            ]
         return lines
     lines = [Content.styled(f"aws {action.service} {action.operation}", "bold $accent")]
     if action.note:
@@ -135,7 +137,9 @@ def cron_preview(params: MonitoringParams) -> Content:
         "",
         _section(f"Script {params.script_path}"),
     ]
-    lines += [Content.styled(f"  {line}", "$foreground") for line in render_extract_script(params).splitlines()]
+    lines += [
+        Content.styled(f"  {line}", "$foreground") for line in render_extract_script(params).splitlines()
+    ]
     return _join(lines)
 
 

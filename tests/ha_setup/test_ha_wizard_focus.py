@@ -4,10 +4,10 @@ page), as the monitoring wizard does (tests/wizard/test_wizard_focus.py)."""
 from __future__ import annotations
 
 import pytest
-from ha_setup.ha_wizard_app import HaWizardApp, fixed_cluster, services_for
 from textual.widgets import Input
 from wizard_harness import NoHosts
 
+from ha_setup.ha_wizard_app import HaWizardApp, fixed_cluster, services_for
 from screens.setup_ha_form import PAGE_FIELDS, PAGES
 
 

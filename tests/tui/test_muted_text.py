@@ -52,7 +52,9 @@ def test_the_guard_sees_a_content_style_and_lets_css_pass():
 
 
 def test_no_content_or_markup_style_uses_an_auto_colour():
-    found = [f for path in SOURCES for f in auto_styles_outside_css(path.read_text(), str(path.relative_to(ROOT)))]
+    found = [
+        f for path in SOURCES for f in auto_styles_outside_css(path.read_text(), str(path.relative_to(ROOT)))
+    ]
     assert found == []
 
 

@@ -63,7 +63,9 @@ def detail_content(entry: LogEntry | None) -> Content:
         rows += [(key, value) for key, value in record.fields.items()]
     width = max(len(label) for label, _ in rows)
     lines = [
-        Content.assemble((f"{label:<{width}} ", "$foreground-muted"), visible_controls(value).replace("\n", " ⏎ "))
+        Content.assemble(
+            (f"{label:<{width}} ", "$foreground-muted"), visible_controls(value).replace("\n", " ⏎ ")
+        )
         for label, value in rows
     ]
     lines.append(Content(""))

@@ -191,7 +191,9 @@ class PlanPage(Vertical):
                 Content.styled(f"READ-ONLY · apply is refused: {self.refusal}", "bold $text-warning")
             )
         else:
-            guard.update(Content.styled("READ-WRITE · apply asks before changing anything", "$foreground-muted"))
+            guard.update(
+                Content.styled("READ-WRITE · apply asks before changing anything", "$foreground-muted")
+            )
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.data_table.id == "plan-steps" and event.row_key.value:

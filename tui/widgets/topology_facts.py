@@ -121,7 +121,10 @@ def summary_content(topo: Topology) -> Content:
     elif topo.route_target in promoted:
         parts += [(" · route → ", "$foreground-muted"), (f"{topo.route_target} ✔", "$success")]
     else:
-        parts += [(" · route → ", "$foreground-muted"), (f"{topo.route_target} ✘ not the primary", "bold $error")]
+        parts += [
+            (" · route → ", "$foreground-muted"),
+            (f"{topo.route_target} ✘ not the primary", "bold $error"),
+        ]
     q_style = "$success" if topo.qdevice_state == "qnetd up" else "bold $error"
     parts += [(" · ", "$foreground-muted"), (topo.qdevice_state, q_style)]
     return Content.assemble(*parts)
