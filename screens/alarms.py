@@ -90,7 +90,8 @@ class AlarmsScreen(Screen[None]):
         "The CloudWatch alarms db2ops knows, its own first. m mutes (asks why and until when) or unmutes "
         "actions, f test-fires (a "
         "test: subscribers are notified), l shows the matching log events, h the history, e edits "
-        "threshold/period, d deletes (type the name), r refreshes. Changes go through plans and the journal."
+        "threshold/period, d deletes (type the name), s subscribes an e-mail address to the alarm's SNS "
+        "topic (when setup ran without one), r refreshes. Changes go through plans and the journal."
     )
     BINDINGS = [
         Binding("m", "mute", "Mute/unmute"),

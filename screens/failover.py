@@ -346,7 +346,7 @@ class FailoverScreen(Screen[None]):
             dry = Content(render_dry_run(self.dry, title))  # plain text: "[planned]" is not markup
         else:
             dry = Content.styled(
-                "Preparing the dry run (reads only)…" if not self.problem else "", "$text-muted"
+                "Preparing the dry run (reads only)…" if not self.problem else "", "$foreground-muted"
             )
         self.query_one("#fo-dryrun", Static).update(dry)
         self.query_one("#fo-prompt", Static).update(confirm_prompt(c.name, self.target or "?", self.kind))

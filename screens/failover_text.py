@@ -21,7 +21,7 @@ _MARK = {
     "pass": ("✔", "$text-success"),
     "fail": ("✖", "bold $text-error"),
     "warn": ("⚠", "$text-warning"),
-    "pending": ("…", "$text-muted"),
+    "pending": ("…", "$foreground-muted"),
 }
 
 
@@ -31,7 +31,7 @@ def checklist_content(preflight: Preflight | None, narrow: bool = False) -> Cont
     `narrow` (a terminal under 110 columns): a passed check is its title alone and a failed one has its
     reason on the next line, so no reason wraps into the title column (the detail is in the dry run)."""
     if preflight is None:
-        return Content.styled("Reading the cluster status…", "$text-muted")
+        return Content.styled("Reading the cluster status…", "$foreground-muted")
     lines: list[Content] = []
     width = max((len(c.title) for c in preflight.checks), default=0) + 2
     for check in preflight.checks:
@@ -76,7 +76,7 @@ def confirm_prompt(cluster: str, target: str, kind: str) -> Content:
 def progress_content(run: FailoverRun | None, now: float) -> Content:
     """Return the live view: current step, promoted node, HADR state, route, elapsed vs the usual 1-10 s."""
     if run is None:
-        return Content.styled("Not started.", "$text-muted")
+        return Content.styled("Not started.", "$foreground-muted")
     elapsed = (run.finished_at or now) - run.started_at
     low, high = EXPECTED_SECONDS
     state = "running" if run.running else ("finished" if not run.half_done else "STOPPED HALF-WAY")
@@ -87,15 +87,15 @@ def progress_content(run: FailoverRun | None, now: float) -> Content:
             f"  {state}" + (f" · step {run.current_step}" if run.running and run.current_step else ""),
         ),
         Content.assemble(
-            ("elapsed ", "$text-muted"),
+            ("elapsed ", "$foreground-muted"),
             f"{elapsed:.1f} s",
-            (f"  (usually {low:g}-{high:g} s)", "$text-muted"),
+            (f"  (usually {low:g}-{high:g} s)", "$foreground-muted"),
             ("  slower than usual" if elapsed > high and run.running else "", "$text-warning"),
         ),
     ]
     seen = run.observation
     if seen is None:
-        lines.append(Content.styled("waiting for the first status read…", "$text-muted"))
+        lines.append(Content.styled("waiting for the first status read…", "$foreground-muted"))
     else:
         lines += [
             _fact("promoted node", seen.promoted or "none", seen.promoted == run.target),
@@ -115,7 +115,7 @@ def progress_content(run: FailoverRun | None, now: float) -> Content:
 def _fact(label: str, value: str, good: bool) -> Content:
     mark, style = ("✔", "$text-success") if good else ("…", "$text-warning")
     return Content.assemble(
-        (f" {mark} ", style), (f"{label:<14}", "$text-muted"), (value, "bold" if good else "")
+        (f" {mark} ", style), (f"{label:<14}", "$foreground-muted"), (value, "bold" if good else "")
     )
 
 
@@ -143,7 +143,9 @@ def summary_content(run: FailoverRun, excerpt: Sequence[TimelineEntry]) -> Conte
     seen = run.observation
     if seen is not None and result is not None and result.outcome == "ok":
         lines.append(Content(f"  {seen.summary()}"))
-        lines.append(Content.styled("  Every step is in the operator journal (:journal).", "$text-muted"))
+        lines.append(
+            Content.styled("  Every step is in the operator journal (:journal).", "$foreground-muted")
+        )
     if result is not None and result.outcome != "ok":
         if result.next_hint:
             lines.append(Content.styled(result.next_hint, "$text-error"))
@@ -156,7 +158,7 @@ def summary_content(run: FailoverRun, excerpt: Sequence[TimelineEntry]) -> Conte
         for entry in excerpt:
             lines.append(
                 Content.assemble(
-                    (f"  {entry.stamp()[11:]} ", "$text-muted"),
+                    (f"  {entry.stamp()[11:]} ", "$foreground-muted"),
                     (f"{entry.source:<8}", "$accent"),
                     entry.title,
                 )

@@ -13,7 +13,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable
 
 from services.alarms.model import cluster_alarm_prefix
-from services.status.incident import build_headline
+from services.status.incident import ago, build_headline, clock_time, recent_takeover
 from services.status.model import ClusterStatus, Severity
 from services.status.poll import STALE_FACTOR, ClusterFeed
 from services.words import plural
@@ -107,6 +107,19 @@ def fit_verdict(label: str, width: int) -> str:
     return label[: width - 1].rstrip(" ,;:·-") + "…"
 
 
+def healthy_label(status: ClusterStatus, now: float, width: int) -> str:
+    """Return a healthy row's verdict in at most `width` columns when the headline's sentence is longer:
+    the promoted node and HADR state have their own columns, a takeover of the last hour is still said
+    ("Healthy: takeover at 03:12:41 (12 min ago)", then without the age), else just "Healthy"."""
+    took_over = recent_takeover(status, now)
+    if took_over is not None:
+        at = f"Healthy: takeover at {clock_time(took_over)}"
+        for label in (f"{at} ({ago(now - took_over)})", at):
+            if len(label) <= width:
+                return label
+    return "Healthy"
+
+
 def fleet_row(
     feed: ClusterFeed, now: float, interval: float, layout: dict[str, int] | None = None
 ) -> tuple[Content | str, ...]:
@@ -124,8 +137,8 @@ def fleet_row(
     stale = feed.poll_error is not None or (age is not None and age > STALE_FACTOR * interval)
     # the healthy headline already starts with "Healthy:"; other severities say theirs first
     label = summary if text.severity is Severity.OK else f"{text.severity.value.upper()}: {summary}"
-    if text.severity is Severity.OK and len(label) > verdict_width:
-        label = "Healthy"  # the promoted node and HADR state have their own columns
+    if text.severity is Severity.OK and status is not None and len(label) > verdict_width:
+        label = healthy_label(status, now, verdict_width)
     # the row names the cluster: its alarms' "db2ops-<cluster>-" says it again, at the verdict's expense
     label = label.replace(cluster_alarm_prefix(c.name), "")
     if stale and "Data age" not in layout:
@@ -134,9 +147,9 @@ def fleet_row(
     hadr = fleet_hadr(status)
     alarms = fleet_alarms(status)
     mode = ("read-only" if c.read_only else "read-write") + (" lab" if c.lab else "")
-    hadr_style = "$success" if hadr == "PEER" else "$text-muted" if hadr == "—" else "bold $error"
+    hadr_style = "$success" if hadr == "PEER" else "$foreground-muted" if hadr == "—" else "bold $error"
     alarms_style = (
-        "bold $error" if alarms.endswith("ALARM") else "$success" if alarms == "OK" else "$text-muted"
+        "bold $error" if alarms.endswith("ALARM") else "$success" if alarms == "OK" else "$foreground-muted"
     )
     cells: dict[str, Content | str] = {
         "Cluster": Content.styled(c.name, "bold"),

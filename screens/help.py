@@ -23,16 +23,31 @@ class KeyHelp:
     where: str  # "screen" or "app"
 
 
+def declared_actions(screen: Screen[object]) -> set[str]:
+    """Return the actions of the bindings `screen`'s own classes declare (not Textual's Screen: its focus
+    keys are plumbing)."""
+    return {
+        binding.action
+        for cls in type(screen).__mro__
+        if not cls.__module__.startswith("textual.")
+        for binding in Binding.make_bindings(vars(cls).get("BINDINGS", ()))
+    }
+
+
 def screen_keys(screen: Screen[object]) -> list[KeyHelp]:
-    """Return every enabled binding active on `screen` (its own and the app's), one entry per action."""
+    """Return every enabled binding active on `screen` (its own and the app's), one entry per action: all
+    that the screen declares, also those the footer leaves out (`s` subscribe on :alarms), and of its
+    widgets and the app those the footer shows or that carry one of our ids."""
     by_action: dict[tuple[str, str], KeyHelp] = {}
+    declared = declared_actions(screen)
     for key, active in screen.active_bindings.items():
         if not active.enabled:
             continue
         binding = active.binding
         description = binding.description or binding.tooltip
+        own = active.node is screen and binding.action in declared
         # widget plumbing (cursor keys, copy, focus) is hidden; footer keys and our own ids are listed
-        if not description or not (binding.show or (binding.id and "." in binding.id)):
+        if not description or not (own or binding.show or (binding.id and "." in binding.id)):
             continue
         where = "app" if active.node is screen.app else "screen"
         display = screen.app.get_key_display(binding)
@@ -82,7 +97,8 @@ def help_content(
     lines.append(Content(""))
     lines.append(
         Content.styled(
-            "ctrl+p opens the command palette with every action. Escape closes this help.", "$text-muted"
+            "ctrl+p opens the command palette with every action. Escape closes this help.",
+            "$foreground-muted",
         )
     )
     return Content("\n").join(lines)

@@ -37,7 +37,7 @@ def _facts(err: Any) -> Content:
         ("known_hosts", str(err.known_hosts)),
     ]
     return Content("\n").join(
-        Content.assemble((f"{k:<12}", "$text-muted"), (v, "bold" if k == "fingerprint" else ""))
+        Content.assemble((f"{k:<12}", "$foreground-muted"), (v, "bold" if k == "fingerprint" else ""))
         for k, v in rows
     )
 

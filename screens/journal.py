@@ -62,7 +62,7 @@ def action_lines(action: Mapping[str, Any]) -> list[Content]:
         ]
         data = action.get("input")
         if data is not None:
-            lines += [Content.styled(f"    | {line}", "$text-muted") for line in str(data).splitlines()]
+            lines += [Content.styled(f"    | {line}", "$foreground-muted") for line in str(data).splitlines()]
         if action.get("input_truncated"):
             lines.append(Content.styled("    | … (stdin truncated in the journal)", "$text-warning"))
     else:
@@ -71,30 +71,30 @@ def action_lines(action: Mapping[str, Any]) -> list[Content]:
         params = json.dumps(action.get("params", {}), indent=2, sort_keys=True, default=str)
         lines += [Content(f"    {line}") for line in params.splitlines()]
     if action.get("note"):
-        lines.append(Content.styled(f"    # {action['note']}", "$text-muted"))
+        lines.append(Content.styled(f"    # {action['note']}", "$foreground-muted"))
     return lines
 
 
 def entry_detail(entry: JournalEntry | None) -> Content:
     """Return the detail panel text for `entry` (a hint when None)."""
     if entry is None:
-        return Content.styled("No entry selected.", "$text-muted")
+        return Content.styled("No entry selected.", "$foreground-muted")
     lines = [
         Content.styled(entry.step_title, "bold"),
         Content.assemble(
-            ("result ", "$text-muted"),
+            ("result ", "$foreground-muted"),
             (_RESULT_WORD.get(entry.result, entry.result), _RESULT_STYLE.get(entry.result, "")),
         ),
-        Content.assemble(("when   ", "$text-muted"), f"{entry.when} (UTC) by {entry.who}"),
-        Content.assemble(("where  ", "$text-muted"), f"cluster {entry.cluster}, target {entry.target}"),
-        Content.assemble(("plan   ", "$text-muted"), f"{entry.plan}, step {entry.step_id}"),
-        Content.assemble(("run    ", "$text-muted"), entry.run_id),
+        Content.assemble(("when   ", "$foreground-muted"), f"{entry.when} (UTC) by {entry.who}"),
+        Content.assemble(("where  ", "$foreground-muted"), f"cluster {entry.cluster}, target {entry.target}"),
+        Content.assemble(("plan   ", "$foreground-muted"), f"{entry.plan}, step {entry.step_id}"),
+        Content.assemble(("run    ", "$foreground-muted"), entry.run_id),
     ]
     if entry.message:
         lines += [Content(""), Content(entry.message)]
     lines += [Content(""), Content.styled(f"Commands and API calls ({len(entry.actions)})", "bold $primary")]
     if not entry.actions:
-        lines.append(Content.styled("none recorded", "$text-muted"))
+        lines.append(Content.styled("none recorded", "$foreground-muted"))
     for action in entry.actions:
         lines += action_lines(action)
     return Content("\n").join(lines)

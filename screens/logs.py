@@ -86,7 +86,7 @@ def mode_text(status: TailStatus, lab: bool) -> Content:
             Content.styled(" · lab: moto (filters and Insights evaluated by db2ops)", "$text-accent")
         )
     if reason:
-        parts.append(Content.styled(f" · {reason}", "$text-muted"))
+        parts.append(Content.styled(f" · {reason}", "$foreground-muted"))
     return Content.assemble(*parts)
 
 

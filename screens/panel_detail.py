@@ -34,31 +34,33 @@ def detail_content(title: str, views: Sequence[PartView], now: float) -> Content
         if view.command:
             rows.append(("command", view.command))
         for key, value in rows:
-            lines.append(Content.assemble((f"  {key:<10}", "$text-muted"), value))
+            lines.append(Content.assemble((f"  {key:<10}", "$foreground-muted"), value))
         if view.error:
-            lines.append(Content.assemble(("  error     ", "$text-muted"), (view.error.message, "$warning")))
+            lines.append(
+                Content.assemble(("  error     ", "$foreground-muted"), (view.error.message, "$warning"))
+            )
             if view.error.in_backoff:  # SshPool's reconnect backoff: the user need not wait
                 lines.append(
                     Content.styled("  space retries now, without waiting for the backoff", "$accent")
                 )
         lines.append(Content(""))
     if not views:
-        lines.append(Content.styled("no data behind this panel yet", "$text-muted"))
-    lines.append(Content.styled("Escape closes this view.", "$text-muted"))
+        lines.append(Content.styled("no data behind this panel yet", "$foreground-muted"))
+    lines.append(Content.styled("Escape closes this view.", "$foreground-muted"))
     return Content("\n").join(lines)
 
 
 def verdict_content(cluster: str, text: BannerText) -> Content:
     """Return every verdict of `text` in full (with its hint), worst first."""
     lines: list[Content] = [Content.styled(f"Verdicts — {cluster}", "bold $primary"), Content("")]
-    lines.append(Content.assemble(("now  ", "$text-muted"), (text.headline, "bold")))
+    lines.append(Content.assemble(("now  ", "$foreground-muted"), (text.headline, "bold")))
     lines.append(Content(""))
     for item in text.full or ("nothing wrong found in the last snapshot",):
         head, _, hint = item.partition("\n")
         lines.append(Content(head))
         if hint:
-            lines.append(Content.styled(hint, "$text-muted"))
-    lines += [Content(""), Content.styled("Escape closes this view.", "$text-muted")]
+            lines.append(Content.styled(hint, "$foreground-muted"))
+    lines += [Content(""), Content.styled("Escape closes this view.", "$foreground-muted")]
     return Content("\n").join(lines)
 
 

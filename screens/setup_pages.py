@@ -70,13 +70,15 @@ def action_content(action: Action, *, stdin: bool = True) -> list[Content]:
     if action.kind == "ssh":
         lines = [Content.assemble((f"{action.host}$ ", "bold $accent"), action.command)]
         if action.note:
-            lines[0] = lines[0] + Content.styled(f"   # {action.note}", "$text-muted")
+            lines[0] = lines[0] + Content.styled(f"   # {action.note}", "$foreground-muted")
         if stdin and action.input is not None:
-            lines += [Content.styled(f"    | {line}", "$text-muted") for line in action.input.splitlines()]
+            lines += [
+                Content.styled(f"    | {line}", "$foreground-muted") for line in action.input.splitlines()
+            ]
         return lines
     lines = [Content.styled(f"aws {action.service} {action.operation}", "bold $accent")]
     if action.note:
-        lines[0] = lines[0] + Content.styled(f"   # {action.note}", "$text-muted")
+        lines[0] = lines[0] + Content.styled(f"   # {action.note}", "$foreground-muted")
     text = json.dumps(dict(action.params), indent=2, sort_keys=True, default=str)
     return lines + [Content(f"    {line}") for line in text.splitlines()]
 
@@ -121,7 +123,7 @@ def policies_preview(plan: Plan, params: MonitoringParams) -> Content:
         Content.styled(
             f"Only {params.app_user.upper()} may use {params.table.upper()}: the audit metric filter "
             "(page 6) counts every other user's statements on it.",
-            "$text-muted",
+            "$foreground-muted",
         ),
     ]
     return _join(lines)
@@ -135,7 +137,9 @@ def cron_preview(params: MonitoringParams) -> Content:
         "",
         _section(f"Script {params.script_path}"),
     ]
-    lines += [Content.styled(f"  {line}", "$text") for line in render_extract_script(params).splitlines()]
+    lines += [
+        Content.styled(f"  {line}", "$foreground") for line in render_extract_script(params).splitlines()
+    ]
     return _join(lines)
 
 
@@ -277,7 +281,7 @@ def check_pattern(
 
 
 def _mark(hit: bool) -> tuple[str, str]:
-    return ("✓ match" if hit else "· no   ", "$text-success" if hit else "$text-muted")
+    return ("✓ match" if hit else "· no   ", "$text-success" if hit else "$foreground-muted")
 
 
 def pattern_content(check: PatternCheck, max_events: int = 12) -> Content:
@@ -291,7 +295,7 @@ def pattern_content(check: PatternCheck, max_events: int = 12) -> Content:
         wrong = [name for name, want, ours, _ in check.samples if want != ours]
         lines.append(Content.styled(f"✗ WRONG on: {'; '.join(wrong)}", "bold $text-error"))
     if check.samples:
-        lines.append(Content.styled(f"  {'sample':<46} {'want':<6} {'this':<8} runbook", "$text-muted"))
+        lines.append(Content.styled(f"  {'sample':<46} {'want':<6} {'this':<8} runbook", "$foreground-muted"))
         for name, want, ours, runbook in check.samples:
             bad = " ← runbook wrong" if runbook != want else ""
             lines.append(
@@ -306,11 +310,11 @@ def pattern_content(check: PatternCheck, max_events: int = 12) -> Content:
     lines.append("")
     if check.events is None:
         lines.append(
-            Content.styled("Recent events: not read yet (press t or the Test button)", "$text-muted")
+            Content.styled("Recent events: not read yet (press t or the Test button)", "$foreground-muted")
         )
     elif not check.events:
         lines.append(
-            Content.styled(f"Recent events: none in the log group. {check.events_note}", "$text-muted")
+            Content.styled(f"Recent events: none in the log group. {check.events_note}", "$foreground-muted")
         )
     else:
         hits = sum(1 for _, ours, _ in check.events if ours)
@@ -321,7 +325,7 @@ def pattern_content(check: PatternCheck, max_events: int = 12) -> Content:
             )
         )
         if check.events_note:
-            lines.append(Content.styled(check.events_note, "$text-muted"))
+            lines.append(Content.styled(check.events_note, "$foreground-muted"))
         shown = _interesting(check.events, max_events)
         for summary, ours, runbook in shown:
             lines.append(Content.assemble("  ", _mark(ours), " ", _mark(runbook), f" {summary}"))
@@ -337,7 +341,7 @@ def pattern_content(check: PatternCheck, max_events: int = 12) -> Content:
             Content.assemble(
                 ("Corrected pattern: ", "bold"),
                 (check.corrected, "$text-accent"),
-                ("   press u (or the button) to use it", "$text-muted"),
+                ("   press u (or the button) to use it", "$foreground-muted"),
             ),
         ]
     return _join(lines)

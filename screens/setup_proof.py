@@ -30,7 +30,7 @@ _LOOK = {
     "ok": ("✓", "$text-success"),
     "failed": ("✗", "bold $text-error"),
     "timeout": ("✗", "bold $text-error"),
-    "info": ("i", "$text-muted"),
+    "info": ("i", "$foreground-muted"),
 }
 
 
@@ -43,7 +43,7 @@ def chain_content(events: list[ProofEvent]) -> Content:
     parts: list[Content] = []
     for stage in STAGES:
         status = latest.get(stage)
-        icon, style = _LOOK.get(status or "", ("·", "$text-muted"))
+        icon, style = _LOOK.get(status or "", ("·", "$foreground-muted"))
         parts.append(Content.styled(f"{icon} {STAGE_LABEL[stage]}", style))
     return Content("  →  ").join(parts)
 
@@ -53,7 +53,7 @@ def timeline_line(event: ProofEvent) -> Content:
     icon, style = _LOOK.get(event.status, ("?", ""))
     stamp = f"{event.at:%H:%M:%S}.{event.at.microsecond // 1000:03d}"
     return Content.assemble(
-        (stamp, "$text-muted"),
+        (stamp, "$foreground-muted"),
         "  ",
         (f"{icon} {STAGE_LABEL.get(event.stage, event.stage):<16}", style),
         " ",
@@ -116,9 +116,9 @@ class ProofPanel(VerticalScroll):
             yield Button("Run the test and watch (f)", id="btn-prove", variant="primary", compact=True)
         yield Static(chain_content([]), id="proof-chain")
         yield Static(
-            Content.styled("Not run yet.", "$text-muted")
+            Content.styled("Not run yet.", "$foreground-muted")
             if not self.cluster.lab
-            else Content.styled("Not run yet. Values from the lab are marked (lab).", "$text-muted"),
+            else Content.styled("Not run yet. Values from the lab are marked (lab).", "$foreground-muted"),
             id="proof-timeline",
         )
         yield Static("", id="proof-verdict")

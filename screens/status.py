@@ -106,6 +106,8 @@ class StatusScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self._fit(self.app.size.width, self.app.size.height)
+        body = self.query_one("#status-body", VerticalScroll)
+        self.watch(body, "show_vertical_scrollbar", self._line_up_events)
         self.app.status_signal.subscribe(self, self._on_status)
         self.set_interval(1.0, self.refresh_view)  # ages keep moving between polls
         self.refresh_view()
@@ -116,6 +118,13 @@ class StatusScreen(Screen[None]):
     def on_resize(self, event: events.Resize) -> None:
         self._fit(event.size.width, event.size.height)
         self.refresh_view()
+
+    def _line_up_events(self, scrolls: bool) -> None:
+        """The events panel sits outside the scrolling panels: while they show a scrollbar it keeps that
+        many columns free on its right, so it ends where they end instead of sticking out under it."""
+        body = self.query_one("#status-body", VerticalScroll)
+        gutter = body.styles.scrollbar_size_vertical if scrolls else 0
+        self.query_one(EventsLog).styles.margin = (0, gutter, 0, 0)
 
     def _fit(self, width: int, height: int) -> None:
         """Narrow: panels stack, no picture. Short: no picture, fewer banner lines. Both show the summary."""

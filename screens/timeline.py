@@ -112,12 +112,12 @@ async def collect_from_app(
 def entry_detail(entry: TimelineEntry | None) -> Content:
     """Return the detail panel text for `entry` (a hint when None)."""
     if entry is None:
-        return Content.styled("No entry selected.", "$text-muted")
+        return Content.styled("No entry selected.", "$foreground-muted")
     word, style = _SEV_LOOK.get(entry.severity.value, (entry.severity.value, ""))
     lines = [
         Content.styled(entry.title, "bold"),
-        Content.assemble(("when    ", "$text-muted"), f"{entry.stamp()} (UTC)"),
-        Content.assemble(("source  ", "$text-muted"), entry.source, "   ", (word, style)),
+        Content.assemble(("when    ", "$foreground-muted"), f"{entry.stamp()} (UTC)"),
+        Content.assemble(("source  ", "$foreground-muted"), entry.source, "   ", (word, style)),
     ]
     if entry.detail:
         lines += [Content(""), Content(entry.detail)]
@@ -262,13 +262,13 @@ class TimelineScreen(Screen[None]):
         for key, source in enumerate(SOURCES, start=1):
             on = source in self.sources
             parts.append(
-                (f"[{key}] {source} {'on' if on else 'off'}", "bold $accent" if on else "$text-muted")
+                (f"[{key}] {source} {'on' if on else 'off'}", "bold $accent" if on else "$foreground-muted")
             )
             parts.append("  ")
         parts.append(
             (
                 f"{len(self.shown)} of {plural(len(self.timeline), 'entry', 'entries')} · e export",
-                "$text-muted",
+                "$foreground-muted",
             )
         )
         return Content.assemble(*parts)

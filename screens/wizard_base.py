@@ -18,7 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import ContentSwitcher, Input, Label, OptionList, Static
+from textual.widgets import Button, ContentSwitcher, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from screens.setup_services import WizardServices, context_services
@@ -187,7 +187,7 @@ class WizardScreen(Screen[None]):
         pages = self.query_one("#wizard-pages", OptionList)
         pages.highlighted = [key for key, _ in self.PAGES].index(self.page)
         self.refresh_form()
-        pages.focus()
+        self.focus_page()
         if self.form.overrides:
             names = ", ".join(sorted(self.form.overrides))
             self.notify(f"Restored your earlier edits: {names} (empty a field to get its default back)")
@@ -208,6 +208,20 @@ class WizardScreen(Screen[None]):
         self.refresh_bindings()
         self.refresh_preview()
 
+    def focus_page(self) -> None:
+        """Focus where the DBA starts on the page shown: its first field, else its primary button (the
+        dry run on the plan page); the page list only when the page has neither."""
+        page = self.query_one(f"#page-{self.page}")
+        fields = (box for box in page.query(Input) if box.can_focus and not box.disabled)
+        buttons = (b for b in page.query(Button) if b.variant == "primary" and not b.disabled)
+        target = next(fields, None) or next(buttons, None) or self.query_one("#wizard-pages", OptionList)
+        target.focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        if event.option_list.id == "wizard-pages" and event.option.id is not None:
+            self.show_page(event.option.id)  # Enter on a page of the list goes into it
+            self.focus_page()
+
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         pages = event.option_list
         if pages.id != "wizard-pages" or event.option.id in (None, self.page):
@@ -219,10 +233,12 @@ class WizardScreen(Screen[None]):
     def action_next_page(self) -> None:
         keys = [k for k, _ in self.PAGES]
         self.show_page(keys[min(len(keys) - 1, keys.index(self.page) + 1)])
+        self.focus_page()
 
     def action_prev_page(self) -> None:
         keys = [k for k, _ in self.PAGES]
         self.show_page(keys[max(0, keys.index(self.page) - 1)])
+        self.focus_page()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         page = self.PAGE_OF_ACTION.get(action)

@@ -381,7 +381,8 @@ def _completed(s: ClusterStatus, crm: CrmStatus, new: str, nodes: list[str]) -> 
 # ---------------------------------------------------------------- the verdict rule
 
 
-def _ago(seconds: float) -> str:
+def ago(seconds: float) -> str:
+    """Return "just now", "49 s ago", "12 min ago", "1.5 h ago" (the headline's ages)."""
     seconds = max(0.0, seconds)
     if seconds < 1:
         return "just now"
@@ -401,7 +402,7 @@ def failover_message(f: Failover, now: float) -> str:
             head = f"promotion in progress: Pacemaker is promoting {f.new_primary} ({f.old_primary} is up)"
         else:
             head = f"failover in progress: Pacemaker is promoting {f.new_primary} after {f.old_primary} stopped answering"
-        return head + (f", started {_ago(now - f.lost_at)}" if f.lost_at is not None else "")
+        return head + (f", started {ago(now - f.lost_at)}" if f.lost_at is not None else "")
 
     when = f" at {clock_time(f.promoted_at)}" if f.promoted_at is not None else ""
     if f.promoted_at is not None and f.lost_at is not None and f.promoted_at - f.lost_at >= 1:
@@ -475,7 +476,7 @@ def healthy_sentence(status: ClusterStatus, now: float | None = None) -> str | N
     quorum = "quorum with qdevice" if quorate and with_qdevice else "quorum" if quorate else "NO quorum"
     took_over = recent_takeover(status, now) if now is not None else None
     since = (
-        f" since the takeover at {clock_time(took_over)} ({_ago(now - took_over)})"
+        f" since the takeover at {clock_time(took_over)} ({ago(now - took_over)})"
         if took_over is not None and now is not None
         else ""
     )
@@ -557,7 +558,7 @@ def build_headline(status: ClusterStatus | None, now: float | None = None) -> He
 
 def _short(f: Failover, now: float) -> str:
     if not f.done:
-        started = f", started {_ago(now - f.lost_at)}" if f.lost_at is not None else ""
+        started = f", started {ago(now - f.lost_at)}" if f.lost_at is not None else ""
         what = "switchover" if f.planned else "failover"
         return f"{what} in progress: promoting {f.new_primary}{started}"
     when = f" at {clock_time(f.promoted_at)}" if f.promoted_at is not None else ""

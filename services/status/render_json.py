@@ -56,6 +56,7 @@ def status_to_dict(s: ClusterStatus, now: float | None = None) -> dict[str, Any]
     console's banner says first (services/status/incident.Headline: severity, code, title, short,
     consequences, hint, since)."""
     now = time.time() if now is None else now
+    exit_code = status_exit_code([s])
 
     def part(p: Part[object] | None) -> dict[str, Any] | None:
         if p is None:
@@ -77,9 +78,10 @@ def status_to_dict(s: ClusterStatus, now: float | None = None) -> dict[str, Any]
         "cluster": s.cluster,
         "taken_at": s.taken_at,
         "severity": s.severity.value,
-        "healthy": not s.verdicts,
+        # the exit code's judgement: an INFO verdict (e.g. alarms_unknown) is a note, not a degradation
+        "healthy": exit_code == EXIT_HEALTHY,
         "headline": build_headline(s, now).as_dict(),
-        "exit_code": status_exit_code([s]),
+        "exit_code": exit_code,
         "promoted_node": s.promoted_node,
         "hadr_primary": s.hadr_primary_host,
         "verdicts": [dataclasses.asdict(v) for v in s.verdicts],

@@ -106,6 +106,17 @@ def test_unreadable_alarm_states_are_a_note_not_a_degradation():
     assert "grant cloudwatch:DescribeAlarms" in v.hint
     assert status_exit_code([s]) == EXIT_HEALTHY
     assert "  alarms: AWS denied cloudwatch:DescribeAlarms" in render_status_text(s, T)
+    (doc,) = status_document([s], now=T)["clusters"]
+    assert doc["healthy"] is True and doc["severity"] == "info"  # a note, listed in verdicts
+    assert [v["code"] for v in doc["verdicts"]] == ["alarms_unknown"]
+
+
+def test_json_healthy_is_false_for_a_warning_and_agrees_with_the_exit_code():
+    s = with_alarms(ClusterAlarm("db2ops-c-a", "ALARM", T - 60))
+    (doc,) = status_document([s], now=T)["clusters"]
+    assert (doc["healthy"], doc["exit_code"]) == (False, EXIT_DEGRADED)
+    (ok,) = status_document([with_alarms()], now=T)["clusters"]
+    assert (ok["healthy"], ok["exit_code"]) == (True, EXIT_HEALTHY)
 
 
 def test_status_json_has_an_alarms_part_shaped_like_the_others():

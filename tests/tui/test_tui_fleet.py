@@ -162,3 +162,21 @@ async def test_the_status_banner_names_an_alarm_in_alarm_with_its_age():
         assert text.startswith(" WARNING   1 alarm in ALARM: db2ops-lab-hadr-sensitive-table-access (for 2m)")
         assert "see why on `:alarms`" in text
         assert "db2diag-error-severe" not in text  # that one is OK
+
+
+@pytest.mark.parametrize("size", [(100, 30), (80, 24)])
+async def test_a_healthy_row_after_a_takeover_fits_and_still_says_the_takeover(size):
+    # the banner's "Healthy: db2b is primary since the takeover at … (10 min ago), HADR PEER, quorum with
+    # qdevice" is too long for a fleet row: the row says the takeover in fewer words (Promoted and HADR
+    # have their own columns), never longer than its column
+    names = ("taken", "alpha", "charlie")
+    app, _ = make_app({"taken": "taken_over", "alpha": "healthy", "charlie": "alarm_in_alarm"}, *names)
+    async with app.run_test(size=size) as pilot:
+        await fleet_of(pilot, app, names)
+        width = shown_columns(app)["Verdict"]
+        verdict = cell(app, "taken", "Verdict")
+        assert verdict.startswith("Healthy: takeover at ") and len(verdict) <= width
+        for name in names:
+            assert len(cell(app, name, "Verdict")) <= width
+        if size[0] >= 100:
+            assert verdict.endswith("(10 min ago)")

@@ -58,16 +58,28 @@ def test_snapshot_healthy_cluster(snap_compare):
     assert snap_compare(app, terminal_size=SIZE, run_before=after_polls(app))
 
 
-def test_snapshot_after_failover_with_event(snap_compare):
-    app, source = app_for("healthy")
-
+def failed_over(app, source, toast=True):
     async def fail_over(pilot):
         count = app.poller.polls["lab-hadr"]
         source.scenario = "after_failover"
         app.poller.refresh_now()
         await asyncio.wait_for(app.poller.wait_polls("lab-hadr", count + 1), 10)
+        if not toast:
+            app.clear_notifications()
 
-    assert snap_compare(app, terminal_size=SIZE, run_before=after_polls(app, then=fail_over))
+    return after_polls(app, then=fail_over)
+
+
+def test_snapshot_after_failover_with_event(snap_compare):
+    app, source = app_for("healthy")
+    assert snap_compare(app, terminal_size=SIZE, run_before=failed_over(app, source))
+
+
+def test_snapshot_events_at_100x30(snap_compare):
+    """The panels scroll (a scrollbar on their right): the events panel ends where they end (no toast over
+    its right edge)."""
+    app, source = app_for("healthy")
+    assert snap_compare(app, terminal_size=(100, 30), run_before=failed_over(app, source, toast=False))
 
 
 def test_snapshot_host_unreachable(snap_compare):
@@ -98,8 +110,9 @@ def test_snapshot_fleet_of_five(snap_compare):
 
 @pytest.mark.parametrize("size", [(100, 30), (80, 24)], ids=["100x30", "80x24"])
 def test_snapshot_fleet_narrow(snap_compare, size):
-    """Mode, Env and Data age give way to the verdict; an alarm in ALARM keeps its column."""
-    scenarios = {**FLEET_OF_FIVE, "lab-hadr": "alarm_in_alarm"}
+    """Mode, Env and Data age give way to the verdict; an alarm in ALARM keeps its column; a healthy row
+    after a takeover says it in a few words that fit."""
+    scenarios = {**FLEET_OF_FIVE, "lab-hadr": "alarm_in_alarm", "dr-hadr": "taken_over"}
     app, source = app_for("healthy", *scenarios)
     source.scenario = scenarios
     assert snap_compare(app, terminal_size=size, run_before=after_polls(app, scenarios))

@@ -153,6 +153,17 @@ def after_failover(cluster: str = "lab-hadr", t: float = T0) -> ClusterStatus:
     return _both_up(cluster, t, "02-after-move", "db2b")
 
 
+def taken_over(cluster: str = "lab-hadr", t: float = T0) -> ClusterStatus:
+    """after_failover, healthy again, db2b's HADR_LAST_TAKEOVER_TIME 10 minutes before `t`: the healthy
+    headline says "since the takeover at ..."."""
+    status = after_failover(cluster, t)
+    part = status.hadr["db2b"]
+    assert part.value is not None
+    stream = replace(part.value.streams[0], last_takeover_time=t - 600)
+    hadr = {**status.hadr, "db2b": replace(part, value=replace(part.value, streams=(stream,)))}
+    return replace(status, hadr=hadr)
+
+
 def host_unreachable(cluster: str = "lab-hadr", t: float = T0) -> ClusterStatus:
     """db2b crashed: its parts keep their last good values (30 s old) with the connection error."""
     err = refused("db2b", "10.99.0.12")
@@ -268,6 +279,7 @@ def mid_failover(cluster: str = "lab-hadr", t: float = T0, seen_for: float = 3.0
 SCENARIOS = {
     "healthy": healthy,
     "after_failover": after_failover,
+    "taken_over": taken_over,
     "host_unreachable": host_unreachable,
     "no_quorum": no_quorum,
     "alarm_in_alarm": alarm_in_alarm,

@@ -168,6 +168,7 @@ async def test_the_wizards_proof_page_reaches_a_lab_of_another_process(
     async with app.run_test(size=(160, 50)) as pilot:
         screen = next(s for s in app.screen_stack if isinstance(s, SetupMonitoringScreen))
         assert app.lab is None  # the wizard's backend: the lab of another process, over SSH
+        screen.query_one("#wizard-pages").focus()  # the page opens in its statement field
         await pilot.press("f", "y")  # it pages the subscribers: asked first
         await pilot.pause()
         await app.workers.wait_for_complete()

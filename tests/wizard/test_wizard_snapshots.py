@@ -77,6 +77,7 @@ def test_snapshot_plan_page_of_a_read_only_cluster(snap_compare, tmp_path) -> No
 @pytest.mark.parametrize("ok", [True, False], ids=["fires", "breaks-at-metric"])
 def test_snapshot_prove_it_fires(snap_compare, tmp_path, ok) -> None:
     async def prove(pilot) -> None:
+        pilot.app.screen.query_one("#wizard-pages").focus()  # the page opens in its statement field
         await pilot.press("f", "y")
         await _settle(pilot)
 

@@ -32,7 +32,7 @@ def event_line(event: StatusEvent, now: float | None = None) -> Content:
     in the message are shortened: "db2a became unreachable: connection refused")."""
     severity = severity_of(event)
     return Content.assemble(
-        (format_clock(event.at, now), "$text-muted"),
+        (format_clock(event.at, now), "$foreground-muted"),
         " ",
         (f"{severity.upper():8}", _SEVERITY_STYLE.get(severity, "")),
         " ",
@@ -65,7 +65,7 @@ class EventsLog(VerticalScroll):
         self._count = -1
 
     def compose(self) -> ComposeResult:
-        yield Static(Content.styled("no state changes yet", "$text-muted"), id="events-body")
+        yield Static(Content.styled("no state changes yet", "$foreground-muted"), id="events-body")
 
     def show(self, events: Iterable[StatusEvent], version: int, now: float | None = None) -> None:
         """Display `events` (oldest first as stored; shown newest first); `version` skips redraws."""
@@ -77,6 +77,6 @@ class EventsLog(VerticalScroll):
         self.border_title = plain(f"Events ({len(items)})")
         body = self.query_one("#events-body", Static)
         if not items:
-            body.update(Content.styled("no state changes yet", "$text-muted"))
+            body.update(Content.styled("no state changes yet", "$foreground-muted"))
             return
         body.update(Content("\n").join(event_line(e, now) for e in reversed(items)))

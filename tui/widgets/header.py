@@ -29,9 +29,9 @@ def header_content(
         parts += [(" REPLAY ", "bold $warning reverse"), " ", (replay, "bold"), " "]
     if cluster is not None:
         parts += [
-            ("│ ", "$text-muted"),
+            ("│ ", "$foreground-muted"),
             (cluster.name, "bold"),
-            (f"  env {cluster.environment} ", "$text-muted"),
+            (f"  env {cluster.environment} ", "$foreground-muted"),
         ]
         if replay:
             pass  # a recording changes nothing: no read/write mode to show
@@ -42,12 +42,12 @@ def header_content(
         if cluster.lab:
             parts += [" ", (" LAB ", "bold $accent reverse")]
     if extra:
-        parts += [("  " + extra, "$text-muted")]
+        parts += [("  " + extra, "$foreground-muted")]
     if replay:
         return Content.assemble(*parts)
     if paused:
         parts += [" ", (" PAUSED ", "bold $error reverse")]
-    parts += [(f"  refresh {interval:g}s", "$text-muted")]
+    parts += [(f"  refresh {interval:g}s", "$foreground-muted")]
     if recording == "REC":
         parts += [" ", (" REC ", "bold $success reverse")]
     elif recording:

@@ -77,7 +77,7 @@ class InsightsPanel(Vertical):
             yield Button("Run", id="insights-run", variant="primary")
         yield OneLineInput(value=PRESETS[0].query, placeholder="Logs Insights query", id="insights-query")
         yield Static(
-            Content.styled("Pick a preset and a range, then Run (Enter).", "$text-muted"),
+            Content.styled("Pick a preset and a range, then Run (Enter).", "$foreground-muted"),
             id="insights-status",
         )
         yield BinChart(id="insights-chart")
@@ -120,7 +120,7 @@ class InsightsPanel(Vertical):
 
     def show_status(self, text: str, style: str = "") -> None:
         """Show one status line (style: "" normal, "error", "warning", "muted")."""
-        styles = {"error": "$text-error", "warning": "$text-warning", "muted": "$text-muted"}
+        styles = {"error": "$text-error", "warning": "$text-warning", "muted": "$foreground-muted"}
         body = Content.styled(text, styles[style]) if style else Content(text)
         self.query_one("#insights-status", Static).update(body)
 

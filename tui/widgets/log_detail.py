@@ -39,7 +39,7 @@ def detail_content(entry: LogEntry | None) -> Content:
     """Return the panel body for `entry`: a label/value table then the full text (None: a hint)."""
     if entry is None:
         return Content.styled(
-            "No entry selected: move with j/k, Enter expands a record in place.", "$text-muted"
+            "No entry selected: move with j/k, Enter expands a record in place.", "$foreground-muted"
         )
     if entry.source == MARKER:
         return Content.styled(entry.summary, "$accent")
@@ -63,11 +63,13 @@ def detail_content(entry: LogEntry | None) -> Content:
         rows += [(key, value) for key, value in record.fields.items()]
     width = max(len(label) for label, _ in rows)
     lines = [
-        Content.assemble((f"{label:<{width}} ", "$text-muted"), visible_controls(value).replace("\n", " ⏎ "))
+        Content.assemble(
+            (f"{label:<{width}} ", "$foreground-muted"), visible_controls(value).replace("\n", " ⏎ ")
+        )
         for label, value in rows
     ]
     lines.append(Content(""))
-    lines.append(Content.styled("full text", "bold $text-muted"))
+    lines.append(Content.styled("full text", "bold $foreground-muted"))
     lines.append(Content(visible_controls(entry.text.rstrip())))
     return Content("\n").join(lines)
 

@@ -26,8 +26,8 @@ from tui.widgets.format import format_bytes, format_clock
 OK = "$success"
 BAD = "$error bold"
 WARN = "$warning"
-MUTED = "$text-muted"
-KEY = "$text-muted"
+MUTED = "$foreground-muted"  # not $text-muted: "auto 60%" draws full white in a Content style
+KEY = "$foreground-muted"
 
 Line = list[str | tuple[str, str]]
 

@@ -133,7 +133,7 @@ class PlanPage(Vertical):
             return
         table = self.query_one(PlanSteps)
         table.show_plan(plan)
-        self._outcome(Content.styled(f"{mode}: checking every step…", "$text-muted"))
+        self._outcome(Content.styled(f"{mode}: checking every step…", "$foreground-muted"))
 
         def progress(event: StepEvent) -> None:
             self.applying_step = event.step_id if event.phase in ("applying", "verifying") else ""
@@ -191,7 +191,9 @@ class PlanPage(Vertical):
                 Content.styled(f"READ-ONLY · apply is refused: {self.refusal}", "bold $text-warning")
             )
         else:
-            guard.update(Content.styled("READ-WRITE · apply asks before changing anything", "$text-muted"))
+            guard.update(
+                Content.styled("READ-WRITE · apply asks before changing anything", "$foreground-muted")
+            )
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.data_table.id == "plan-steps" and event.row_key.value:

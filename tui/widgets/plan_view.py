@@ -23,12 +23,12 @@ from tui.widgets.yes_no_modal import YesNoModal, yes_no_css
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 STATUS_LOOK: dict[str, tuple[str, str]] = {
-    "": ("  ·", "$text-muted"),
+    "": ("  ·", "$foreground-muted"),
     "already_done": ("✓ already done", "$text-success"),
     "planned": ("• planned", "$text-accent"),
     "applied": ("✔ applied", "bold $text-success"),
     "failed": ("✗ FAILED", "bold $text-error"),
-    "skipped": ("– skipped", "$text-muted"),
+    "skipped": ("– skipped", "$foreground-muted"),
 }
 _RUNNING_WORD = {"checking": "checking", "applying": "applying", "verifying": "verifying"}
 
@@ -180,7 +180,7 @@ class PlanSteps(DataTable):
 def step_detail(result: StepResult | None, explain: str = "", actions: Sequence[Action] = ()) -> Content:
     """Return the detail text of one step: status, message, why, and its commands / calls."""
     if result is None:
-        return Content.styled("Run a check or a dry run to see each step's state.", "$text-muted")
+        return Content.styled("Run a check or a dry run to see each step's state.", "$foreground-muted")
     word, style = STATUS_LOOK.get(result.status, (result.status, ""))
     lines = [
         Content.assemble((word, style), "  ", (result.step_id, "bold"), f" on {result.target}"),
@@ -189,7 +189,7 @@ def step_detail(result: StepResult | None, explain: str = "", actions: Sequence[
     if result.message:
         lines.append(Content.styled(result.message, "$text-error" if result.status == "failed" else ""))
     if explain or result.explain:
-        lines.append(Content.styled(explain or result.explain, "$text-muted"))
+        lines.append(Content.styled(explain or result.explain, "$foreground-muted"))
     for action in actions or result.performed or result.actions:
         lines += [Content(line) for line in action_text(action, indent="  ")]
     return Content("\n").join(lines)
@@ -247,7 +247,7 @@ def apply_question(
             f"{plural(commands, 'host command')} and {plural(calls, 'AWS call')}, as listed in the dry run."
         ),
         Content.styled(
-            "Each step is verified and written to the operator journal (:journal).", "$text-muted"
+            "Each step is verified and written to the operator journal (:journal).", "$foreground-muted"
         ),
     ]
     return Content("\n").join(lines)

@@ -91,7 +91,7 @@ class StatusPanel(Static, can_focus=True):
             lines.append(Content.styled(f"⚠ {text}", "$warning"))
         if body is None:
             if not any(v.error for v in views):
-                lines.append(Content.styled("no data yet", "$text-muted"))
+                lines.append(Content.styled("no data yet", "$foreground-muted"))
         elif not stale or not grey_stale:
             lines.append(body)
         else:
@@ -101,7 +101,7 @@ class StatusPanel(Static, can_focus=True):
             if note:
                 lines.append(Content.styled(note, "$warning bold"))
             # old values lose their colours, dimmed and struck: an old green "PEER" must not read as live
-            # ($foreground-muted: "$text-muted" in a Content style draws full white, not dimmed)
+            # ($foreground-muted: "$text-muted" is "auto 60%", which a Content style draws full white)
             lines.append(Content.styled(LAST_KNOWN, "$foreground-muted underline"))
             lines.append(Content.styled(body.plain, "$foreground-muted strike"))
         self.update(Content("\n").join(lines))

@@ -121,7 +121,7 @@ def _node_style(node: TopoNode) -> str:
     if node.down:
         return "$error"
     if node.stale:
-        return "$text-muted"
+        return "$foreground-muted"
     if node.promoted:
         return "$success bold"
     return "$foreground"
@@ -145,7 +145,7 @@ def draw_topology(topo: Topology) -> Content:
         ]
         grid.box(3, left, BOX_W, lines, style, double=node.promoted)
         grid.put(7, left + BOX_W // 2, "┬", style)
-        grid.put(8, left + BOX_W // 2, "│", "$text-muted")
+        grid.put(8, left + BOX_W // 2, "│", "$foreground-muted")
     # the HADR link between the two boxes
     if len(nodes) == 2:
         link = topo.link
@@ -182,14 +182,14 @@ def draw_topology(topo: Topology) -> Content:
             9, q_left, QBOX_W, [(topo.qdevice_host, "bold"), (topo.qdevice_state, q_style)], q_style, False
         )
         for center in centers[: len(nodes)]:
-            grid.put(9, center, "│", "$text-muted")
+            grid.put(9, center, "│", "$foreground-muted")
         if nodes:
-            grid.put(10, centers[0], "└" + "─" * (q_left - centers[0] - 1), "$text-muted")
+            grid.put(10, centers[0], "└" + "─" * (q_left - centers[0] - 1), "$foreground-muted")
             grid.put(10, q_left, "┤", q_style)
         if len(nodes) == 2:
             right = q_left + QBOX_W - 1
             grid.put(10, right, "├", q_style)
-            grid.put(10, right + 1, "─" * (centers[1] - right - 1) + "┘", "$text-muted")
+            grid.put(10, right + 1, "─" * (centers[1] - right - 1) + "┘", "$foreground-muted")
     if topo.extra_nodes:
-        grid.put(12, 0, f"+{plural(topo.extra_nodes, 'more db host')} not drawn", "$text-muted")
+        grid.put(12, 0, f"+{plural(topo.extra_nodes, 'more db host')} not drawn", "$foreground-muted")
     return grid.content()

@@ -105,23 +105,26 @@ def summary_content(topo: Topology) -> Content:
     """Return the one-line summary shown when the picture does not fit: promoted node, HADR, nodes down,
     route, quorum device — words first, so it reads the same without colour."""
     promoted = [n.name for n in topo.nodes if n.promoted]
-    parts: list[str | tuple[str, str]] = [("primary ", "$text-muted")]
+    parts: list[str | tuple[str, str]] = [("primary ", "$foreground-muted")]
     parts.append((", ".join(promoted), "bold $success") if promoted else ("NONE", "bold $error"))
     link_style = {"ok": "$success", "degraded": "$warning"}.get(topo.link, "bold $error")
-    parts += [(" · HADR ", "$text-muted"), (topo.hadr_state, link_style)]
+    parts += [(" · HADR ", "$foreground-muted"), (topo.hadr_state, link_style)]
     if topo.link == "broken" and topo.hadr_state != "DISCONNECTED":
         parts.append((" (link down)", "$error"))
     for node in topo.nodes:
         if node.down:
             pacemaker_down = node.state in ("OFFLINE", "UNCLEAN")
             why = "unreachable" if node.unreachable and not pacemaker_down else node.state
-            parts += [(" · ", "$text-muted"), (f"{node.name} {why}", "bold $error")]
+            parts += [(" · ", "$foreground-muted"), (f"{node.name} {why}", "bold $error")]
     if topo.route_target is None:
-        parts += [(" · route → ", "$text-muted"), ("?", "$warning")]
+        parts += [(" · route → ", "$foreground-muted"), ("?", "$warning")]
     elif topo.route_target in promoted:
-        parts += [(" · route → ", "$text-muted"), (f"{topo.route_target} ✔", "$success")]
+        parts += [(" · route → ", "$foreground-muted"), (f"{topo.route_target} ✔", "$success")]
     else:
-        parts += [(" · route → ", "$text-muted"), (f"{topo.route_target} ✘ not the primary", "bold $error")]
+        parts += [
+            (" · route → ", "$foreground-muted"),
+            (f"{topo.route_target} ✘ not the primary", "bold $error"),
+        ]
     q_style = "$success" if topo.qdevice_state == "qnetd up" else "bold $error"
-    parts += [(" · ", "$text-muted"), (topo.qdevice_state, q_style)]
+    parts += [(" · ", "$foreground-muted"), (topo.qdevice_state, q_style)]
     return Content.assemble(*parts)
