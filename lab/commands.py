@@ -27,6 +27,7 @@ from lab.command_registry import (
     reads_stdin,
     register_command,
     run_command,
+    run_pipeline,
 )
 from lab.state import LabCluster
 
@@ -42,6 +43,7 @@ __all__ = [
     "reads_stdin",
     "register_command",
     "run_command",
+    "run_pipeline",
 ]
 
 
@@ -244,3 +246,6 @@ def _db2ops_lab(ctx: CommandContext) -> Result:
 # ha, ha_cluster: the HA runbook's commands (rpm/dnf/tar, db2cm -create, crm configure; fresh clusters).
 from lab import commands_cloudwatch, commands_db2admin, commands_takeover  # noqa: E402,F401,I001
 from lab import commands_ha, commands_ha_cluster, commands_net  # noqa: E402,F401,I001
+
+# text: the filters of the runbooks' pipelines (grep, head, tail, wc -l, sort).
+from lab import commands_text  # noqa: E402,F401,I001
