@@ -40,6 +40,13 @@ def _peer_window(seconds: int) -> Callable[[LabCluster], None]:
     return seed
 
 
+def _hadr_timeout(seconds: int) -> Callable[[LabCluster], None]:
+    def seed(cluster: LabCluster) -> None:
+        cluster.hadr_timeout_s = seconds
+
+    return seed
+
+
 def _syncmode(mode: str) -> Callable[[LabCluster], None]:
     def seed(cluster: LabCluster) -> None:
         cluster.syncmode = mode
@@ -91,6 +98,8 @@ SEEDS: dict[str, Callable[[LabCluster], None]] = {
     "HADR-PEER-WINDOW-SHORT": _peer_window(65),
     # 100 s: longer than the monitor's 69 s, only under IBM's recommended 120 s
     "HADR-PEER-WINDOW-BELOW-MINIMUM": _peer_window(100),
+    # 300 s: a silent failure is declared only after the 120 s peer window has ended
+    "HADR-TIMEOUT-OUTLASTS-PEER-WINDOW": _hadr_timeout(300),
     "PCMK-DB2HADR-NO-PRIMARY-MONITOR": _edit(
         r"^\s*op monitor interval=\S+ role=(?:Master|Promoted) timeout=\S+ \\\n", ""
     ),

@@ -153,6 +153,7 @@ class ClpSession:
                 correlator=len(self.state.pending_audit) + 2,
             )
             self.state.pending_audit.append(record)
+            self.catalog.audit_trail.append((self.host.name, record))
         if statement.split()[0].upper() in ("GRANT", "REVOKE"):
             return self._privilege(statement, table)
         return "ok", _table(["EMPNO", "SALARY"], [["000010", "152750.00"]])

@@ -131,3 +131,19 @@ def run_command(
         return entry.handler(ctx)
     except Exception as exc:  # a handler bug must answer, not kill the SSH session
         return 1, "", f"{name}: lab handler error: {type(exc).__name__}: {exc}\n"
+
+
+def run_pipeline(
+    cluster: LabCluster,
+    host: LabHost,
+    stages: list[list[str]],
+    stdin: str = "",
+    env: dict[str, str] | None = None,
+) -> Result:
+    """Answer `a | b | c` as bash does without pipefail: each stage reads the one before's stdout, the
+    exit status is the last stage's, and every stage's stderr reaches the client. Never raises."""
+    status, out, errors = 0, stdin, []
+    for argv in stages:
+        status, out, err = run_command(cluster, host, argv, out, env)
+        errors.append(err)
+    return status, out, "".join(errors)

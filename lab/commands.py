@@ -27,6 +27,7 @@ from lab.command_registry import (
     reads_stdin,
     register_command,
     run_command,
+    run_pipeline,
 )
 from lab.state import LabCluster
 
@@ -42,6 +43,7 @@ __all__ = [
     "reads_stdin",
     "register_command",
     "run_command",
+    "run_pipeline",
 ]
 
 
@@ -247,3 +249,6 @@ from lab import commands_ha, commands_ha_cluster, commands_net  # noqa: E402,F40
 
 # after commands_ha: its `find` answers every other form (a later registration is asked first)
 from lab import commands_evidence  # noqa: E402,F401,I001
+
+# text: the filters of the runbooks' pipelines (grep, head, tail, wc -l, sort).
+from lab import commands_text  # noqa: E402,F401,I001

@@ -110,8 +110,8 @@ def _confirm_email(ctx: Any, evaluators: list[Any], rest: list[str]) -> tuple[in
 
 
 def _audit_test(ctx: Any) -> tuple[int, str, str]:
-    from lab.diag_records import CASE_TRAP_STATEMENT, GRANT_TEST_STATEMENT
     from lab.log_agent import running_agent_for
+    from services.parsers.db2audit import parse_db2audit
 
     agent = running_agent_for(ctx.cluster)
     if agent is None:
@@ -120,10 +120,11 @@ def _audit_test(ctx: Any) -> tuple[int, str, str]:
             "",
             "db2ops-lab: the lab's CloudWatch agent is not running for this cluster (start it with AWS)\n",
         )
+    records = agent.take_audit_test()  # claimed here, so the answer names exactly what is shipped
 
     def ship() -> None:  # put_log_events is blocking: never on the SSH server's loop
         try:
-            asyncio.run(agent.write_audit_test())
+            asyncio.run(agent.write_audit_test(records=records))
         except Exception as exc:  # shown by the agent's last_error, like its own failures
             agent.last_error = f"audit-test: {type(exc).__name__}: {exc}"
 
@@ -131,7 +132,7 @@ def _audit_test(ctx: Any) -> tuple[int, str, str]:
     shipping = {
         "cluster": ctx.cluster.name,
         "log_group": agent.aws.audit_log_group,
-        "statements": [GRANT_TEST_STATEMENT, CASE_TRAP_STATEMENT],
+        "statements": [r.text for _, _, text in records for r in parse_db2audit(text)],
     }
     return 0, _json(shipping), ""
 

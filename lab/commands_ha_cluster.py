@@ -298,7 +298,10 @@ def register() -> None:
     register_command("db2cm", _db2cm, roles=DB)
     register_command("crm_mon", _crm_mon, roles=DB)
     register_command("crm", _crm_status, roles=DB, match=lambda argv: argv[1:2] == ["status"])
-    register_command("crm", _crm_configure, roles=DB, match=lambda argv: argv[1:2] == ["configure"])
+    # `crm config show`: the AWS runbook's spelling (crmsh takes an unambiguous prefix of a level's name)
+    register_command(
+        "crm", _crm_configure, roles=DB, match=lambda argv: argv[1:2] in (["configure"], ["config"])
+    )
     register_command(
         "crm", _crm_resource_manage, roles=DB, match=lambda argv: argv[1:3] == ["resource", "manage"]
     )

@@ -70,6 +70,9 @@ class CatalogState:
     held: set[tuple[str, str, str, str]] = field(default_factory=set)
     roles: set[str] = field(default_factory=set)
     secadm: set[str] = field(default_factory=set)  # users holding SECADM (the database's creator)
+    # (host, record) of every statement Db2 audited on a table, in order: what the log agent's `audit-test`
+    # ships, so the records in CloudWatch are those of the statements that really ran
+    audit_trail: list[tuple[str, str]] = field(default_factory=list)
 
 
 def host_state(cluster: LabCluster, host: LabHost) -> HostDb2Admin:

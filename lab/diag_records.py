@@ -307,6 +307,30 @@ _COMPILATION_ENV = [
 ]
 
 
+# `db2audit extract` writes a long statement over several lines: the one real sample (Db2 11.5.8, corpus
+# db2audit/extract-report-context-checking-v1158.txt) breaks `text=` after exactly 64 characters of the value,
+# at a blank it drops, and the continuation line is not indented. Modelled as a word wrap of the value at 64
+# (a word longer than that is cut); the same for `statement text=`.
+AUDIT_TEXT_WIDTH = 64
+
+
+def wrap_audit_text(value: str, width: int = AUDIT_TEXT_WIDTH) -> str:
+    """Return `value` as an extract report writes it: lines of at most `width` characters, broken at a blank
+    (dropped), continuation lines unindented."""
+    lines: list[str] = []
+    rest = value
+    while len(rest) > width:
+        cut = rest.rfind(" ", 0, width + 1)
+        if cut <= 0:  # no blank to break at: cut the word
+            lines.append(rest[:width])
+            rest = rest[width:]
+        else:
+            lines.append(rest[:cut])
+            rest = rest[cut + 1 :]
+    lines.append(rest)
+    return "\n".join(lines)
+
+
 def audit_execute(
     when: datetime,
     *,
@@ -346,7 +370,7 @@ def audit_execute(
         "  activity id=1;",
         "  statement invocation id=0;",
         "  statement nesting level=0;",
-        f"  statement text={statement};",
+        f"  statement text={wrap_audit_text(statement)};",
         "  statement isolation level=CS;",
         "  compilation environment=",
         *env,
@@ -367,6 +391,9 @@ ROUTINE_ADMIN_STATEMENTS = (
     "CALL SYSPROC.ADMIN_CMD('RUNSTATS ON TABLE SAMPLE.DEPARTMENT WITH DISTRIBUTION')",
     "SELECT TABNAME, CARD FROM SYSCAT.TABLES WHERE TABSCHEMA = 'SAMPLE'",
 )
-GRANT_TEST_STATEMENT = "grant select on table sample.worker to user abcuser, role trole"
+# The proof's default test statement (services/monitoring/prove_it_fires.py): the runbook's grant without its
+# "role trole" (a database without role TROLE answers SQL0204N). The log agent ships it only when no audited
+# statement ran since its last test; otherwise it ships the records of the statements that ran.
+GRANT_TEST_STATEMENT = "grant select on table sample.worker to user abcuser"
 # Lower-case SQL from the application connected as upper-case APPUSR: `worker -appusr` matches it.
 CASE_TRAP_STATEMENT = "select empno, salary from sample.worker where empno = ?"

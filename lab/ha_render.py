@@ -80,6 +80,14 @@ def _oip_stopped(cluster: LabCluster, state: ClusterHa) -> bool:
     return not state.oip_managed or promoted is None or not oip_placeable(cluster, state, promoted)
 
 
+def stopped_text(managed: bool) -> str:
+    """A stopped primitive's state in crm_mon text. Pacemaker 2.0.x and 2.1.x print it alike: the role, then
+    the resource's flags in parentheses, "unmanaged" when is-managed=false (lib/pengine/native.c,
+    native_output_string / pcmk__native_output_string: add_output_flag(outstr, "unmanaged", ...)); the
+    release only changes the agent's spelling before it (lab/release.py text_agent)."""
+    return "Stopped" if managed else "Stopped (unmanaged)"
+
+
 def _stopped(cluster: LabCluster, managed: bool) -> str:
     return (
         f'<resource id="{cluster.oip_rsc}" resource_agent="ocf:heartbeat:aws-vpc-move-ip" role="Stopped" '
@@ -96,13 +104,11 @@ def filter_crm_text(cluster: LabCluster, state: ClusterHa, text: str) -> str:
     hidden = {cluster.instance_rsc(n) for n in cluster.db_nodes} | {cluster.hadr_rsc, cluster.oip_rsc}
     hidden |= {cluster.ethmon_rsc(n) for n in cluster.db_nodes}
     hidden -= configured
-    if not state.oip_managed:
-        hidden.add(cluster.oip_rsc)
     stopped = _oip_stopped(cluster, state)
     out = []
     for line in text.splitlines():
         if stopped and f"* {cluster.oip_rsc}\t" in line:
-            line = re.sub(r"\t Started \S+$", "\t Stopped", line)
+            line = re.sub(r"\t (?:Started \S+|Stopped)$", "\t " + stopped_text(state.oip_managed), line)
         if any(f"* {rsc}\t" in line or f"[{rsc}]" in line for rsc in hidden):
             continue
         if cluster.hadr_rsc in hidden and line.startswith("    * "):  # the clone's Masters/Slaves/Stopped

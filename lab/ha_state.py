@@ -224,9 +224,12 @@ def _new_state(cluster: LabCluster, *, fresh: bool) -> ClusterHa:
 
 def _seed_files(cluster: LabCluster, host: LabHost) -> None:
     st = host_state(cluster, host)
-    for path in ("/root", "/root/.ssh", "/tmp/server_dec", IMAGE_PCMK, "/usr/lib/ocf/resource.d"):
+    for path in ("/root", "/root/.ssh", "/tmp/server_dec", "/usr/lib/ocf/resource.d"):
         add_dir(st, path)
     host.files.setdefault(TARBALL, "(the runbook's Pacemaker tarball; listed by `tar -tzf`)\n")
+    if cluster.release.via_tarball:  # the Db2 11.5.5 image has no db2/<platform>/pcmk directory
+        return
+    add_dir(st, IMAGE_PCMK)
     for rpm in image_rpms(cluster.release):
         host.files.setdefault(rpm, "(rpm)\n")
     host.files.setdefault(f"{IMAGE_PCMK}/db2installPCMK", "#!/bin/sh\n# lab stand-in\n")

@@ -7,8 +7,9 @@ Normal life is a modest trickle (db2havend monitor calls, log archives, STMM cha
 application error now and then; application statements on the audited table). Lab state changes
 (`LabCluster.subscribe`) add the records a real failover writes: the standby losing its primary, the
 TAKEOVER command, the HADR role and state changes, the resource re-enabled. `write_audit_test()` writes
-the runbook's test (a GRANT on sample.worker by db2inst1) plus a SELECT by `APPUSR` in upper case, which the
-runbook's `worker -appusr` pattern does not exclude (filter patterns are case-sensitive).
+the records of the test statements that really ran on the lab's Db2 (the proof's GRANT and REVOKE; the
+proof's default GRANT when none ran) plus a SELECT by `APPUSR` in upper case, which the runbook's
+`worker -appusr` pattern does not exclude (filter patterns are case-sensitive).
 
 One event per record by default (an agent with `multi_line_start_pattern` set to the db2diag/audit
 timestamp); `multi_line=False` sends one event per line, as the runbook's config (no multi_line_start_pattern)
@@ -91,6 +92,7 @@ class LogAgent:
         self._last_us: dict[tuple[str, str], int] = {}
         self._conn_id = 1
         self._correlator = 100
+        self._trail_shipped = 0  # how much of the catalog's audit trail `take_audit_test` has claimed
         self.events_written = 0
         self.last_error: str | None = None
         self.writers = {
@@ -263,9 +265,36 @@ class LogAgent:
             add(standby, lambda w, t: w.hadr_state(t, "HDR_S_PEER", "HDR_S_REM_CATCHUP", self._conn_id))
         return clock[0]
 
-    async def write_audit_test(self, cluster: Any = None) -> list[str]:
-        """Write the runbook's test statement (GRANT on sample.worker by db2inst1) and a SELECT by
-        `APPUSR` (upper-case userid: the case trap) on the current primary; return the two records.
+    def take_audit_test(self, now: datetime | None = None) -> list[tuple[str, datetime, str]]:
+        """Claim what `write_audit_test` ships: the records of the statements the lab's Db2 audited since the
+        last test (the proof's GRANT and REVOKE, as they ran), or the proof's default GRANT by the instance
+        owner when none ran; then a SELECT by `APPUSR` (the case trap). Returns (host, time, record)."""
+        from lab.db2admin_state import catalog
+
+        with self._lock:
+            trail = catalog(self.cluster).audit_trail
+            ran, self._trail_shipped = trail[self._trail_shipped :], len(trail)
+            now = now or datetime.now(UTC)
+            host = self.cluster.hadr_primary
+            out: list[tuple[str, datetime, str]] = []
+            for i, (ran_on, record) in enumerate(ran):
+                out.append((ran_on, now + timedelta(milliseconds=i), record))
+            if not out:
+                self._correlator += 1
+                owner = self.cluster.instance
+                out.append(
+                    (host, now, self._audit(now, owner, owner.upper(), GRANT_TEST_STATEMENT, host, "db2bp"))
+                )
+            self._correlator += 1
+            later = now + timedelta(milliseconds=40)
+            trap = self._audit(later, "APPUSR", "APPUSR", CASE_TRAP_STATEMENT, host, "db2jcc_application")
+            out.append((host, later, trap))
+            return out
+
+    async def write_audit_test(
+        self, cluster: Any = None, records: list[tuple[str, datetime, str]] | None = None
+    ) -> list[str]:
+        """Ship `records` (default: `take_audit_test()`) to the audit log group; return their texts.
 
         `cluster` is accepted for symmetry with the lab runtime and must be this agent's cluster if given.
         Raises botocore errors when the put fails."""
@@ -274,25 +303,12 @@ class LogAgent:
 
         def write() -> list[str]:
             with self._lock:
-                host = self.cluster.hadr_primary
-                now = datetime.now(UTC)
-                self._correlator += 1
-                grant = self._audit(
-                    now,
-                    self.cluster.instance,
-                    self.cluster.instance.upper(),
-                    GRANT_TEST_STATEMENT,
-                    host,
-                    "db2bp",
-                )
-                self._correlator += 1
-                later = now + timedelta(milliseconds=40)
-                trap = self._audit(later, "APPUSR", "APPUSR", CASE_TRAP_STATEMENT, host, "db2jcc_application")
+                chosen = records if records is not None else self.take_audit_test()
                 batches: Batches = {}
-                self._add(batches, "audit", host, now, grant)
-                self._add(batches, "audit", host, later, trap)
+                for host, when, text in chosen:
+                    self._add(batches, "audit", host, when, text)
                 self._put_all(batches)
-                return [grant, trap]
+                return [text for _, _, text in chosen]
 
         return await asyncio.to_thread(write)
 

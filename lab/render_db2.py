@@ -16,7 +16,6 @@ from lab.state import HADR_PORT, LOG_FILE_BYTES, LOG_RATE_BYTES_PER_S, LabCluste
 Result = tuple[int, str, str]
 
 HEARTBEAT_INTERVAL_S = 30
-HADR_TIMEOUT_S = 120
 
 
 def _db2pd_time(epoch: float) -> str:
@@ -103,7 +102,7 @@ def render_db2pd_hadr(
             ("HEARTBEAT_INTERVAL(seconds)", str(HEARTBEAT_INTERVAL_S)),
             ("HEARTBEAT_MISSED", "0" if connected else str(min(4, int(since // HEARTBEAT_INTERVAL_S)))),
             ("HEARTBEAT_EXPECTED", str(int(since // HEARTBEAT_INTERVAL_S)) if connected else "0"),
-            ("HADR_TIMEOUT(seconds)", str(HADR_TIMEOUT_S)),
+            ("HADR_TIMEOUT(seconds)", str(cluster.hadr_timeout_s)),
             ("TIME_SINCE_LAST_RECV(seconds)", "0" if connected else str(int(since))),
             ("PEER_WAIT_LIMIT(seconds)", "0"),
             ("LOG_HADR_WAIT_CUR(seconds)", "0.000"),
@@ -257,7 +256,7 @@ def render_db_cfg(cluster: LabCluster, node: str, database: str) -> Result:
             _cfg("HADR remote host name", "(HADR_REMOTE_HOST)", remote),
             _cfg("HADR remote service name", "(HADR_REMOTE_SVC)", str(HADR_PORT)),
             _cfg("HADR instance name of remote server", "(HADR_REMOTE_INST)", cluster.instance),
-            _cfg("HADR timeout value", "(HADR_TIMEOUT)", str(HADR_TIMEOUT_S)),
+            _cfg("HADR timeout value", "(HADR_TIMEOUT)", str(cluster.hadr_timeout_s)),
             _cfg("HADR target list", "(HADR_TARGET_LIST)", f"{remote}:{HADR_PORT}"),
             _cfg("HADR log write synchronization mode", "(HADR_SYNCMODE)", cluster.syncmode),
             _cfg("HADR spool log data limit (4KB)", "(HADR_SPOOL_LIMIT)", "AUTOMATIC(52000)"),

@@ -1,7 +1,8 @@
 """Real SSH servers (asyncssh) for the lab's simulated hosts, one per host on 127.0.0.1.
 
 Public-key authentication only, with the lab's client key (any user name). An exec request's command line is
-shlex-split and answered by lab/commands.py; nothing runs on this machine. A crashed host (`LabHost.up`
+split as a shell would (lab/shell_line.py: words and `|` pipelines) and answered by lab/commands.py; nothing
+runs on this machine. A crashed host (`LabHost.up`
 False) stops listening and drops its connections, like a dead EC2 instance; when it comes back it listens
 again on the same port, so known_hosts and the inventory stay valid.
 """
@@ -11,28 +12,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
-import shlex
 from collections.abc import Callable
 from typing import Any
 
 import asyncssh
 
-from lab.commands import reads_stdin, run_command
+from lab.commands import reads_stdin, run_pipeline
+from lab.shell_line import ShellLineError, split_command, split_pipeline
 from lab.state import LabCluster, LabHost
 
 log = logging.getLogger(__name__)
 
 STDIN_LIMIT = 1_000_000
 STDIN_TIMEOUT_S = 10.0
-# A line of words shlex.quote leaves bare, one space apart (what shlex.join makes of plain arguments): split
-# on spaces gives exactly shlex.split's answer, ~30x cheaper. Anything else goes through shlex.
-_PLAIN_LINE = re.compile(r"[\w@%+=:,./-]+(?: [\w@%+=:,./-]+)*", re.ASCII)
-
-
-def split_command(command: str) -> list[str]:
-    """Return the argv a POSIX shell would make of `command`. Raises ValueError (unclosed quote...)."""
-    return command.split(" ") if _PLAIN_LINE.fullmatch(command) else shlex.split(command)
+__all__ = ["LabSshHost", "split_command"]  # split_command: re-exported for older callers
 
 
 class _ServerHooks(asyncssh.SSHServer):
@@ -185,7 +178,8 @@ class _LabSession(asyncssh.SSHServerSession[str]):
     def __init__(self, owner: LabSshHost) -> None:
         self._owner = owner
         self._chan: asyncssh.SSHServerChannel[str] | None = None
-        self._argv: list[str] = []
+        self._argv: list[str] = []  # the first stage (what reads the client's stdin)
+        self._stages: list[list[str]] = []
         self._stdin: list[str] | None = None  # collecting until EOF when the command reads stdin
         self._stdin_len = 0
         self._timer: asyncio.TimerHandle | None = None
@@ -227,11 +221,16 @@ class _LabSession(asyncssh.SSHServerSession[str]):
             chan.exit(1)
             return
         try:
-            self._argv = split_command(command)
+            self._stages = split_pipeline(command)
+        except ShellLineError as exc:
+            chan.write_stderr(str(exc))
+            chan.exit(exc.status)
+            return
         except ValueError as exc:
             chan.write_stderr(f"bash: -c: line 1: syntax error: {exc}\n")
             chan.exit(2)
             return
+        self._argv = self._stages[0]
         if reads_stdin(self._owner.host, self._argv):
             self._stdin = []
             self._timer = asyncio.get_running_loop().call_later(STDIN_TIMEOUT_S, self._stdin_timed_out)
@@ -275,7 +274,7 @@ class _LabSession(asyncssh.SSHServerSession[str]):
             return
         try:
             env = {str(k): str(v) for k, v in (chan.get_environment() or {}).items()}
-            status, out, err = run_command(self._owner.cluster, self._owner.host, self._argv, stdin, env)
+            status, out, err = run_pipeline(self._owner.cluster, self._owner.host, self._stages, stdin, env)
             if out:
                 chan.write(out)
             if err:

@@ -128,6 +128,7 @@ class LabCluster(DrillsMixin):
         self.nic = "eth0"  # the hosts' only interface (EC2 Xen naming, as in the runbook)
         self.syncmode = "NEARSYNC"
         self.peer_window_s = 120
+        self.hadr_timeout_s = 120  # Db2's default HADR_TIMEOUT
         # Pacemaker / Db2 facts
         self.promoted: str | None = self.db_nodes[0]  # Pacemaker's promoted node
         self.hadr_primary: str = self.db_nodes[0]  # Db2's HADR primary (changes on takeover)

@@ -33,7 +33,8 @@ PAGE_INTRO: dict[str, str] = {
     "A failed check says what to fix on which host.",
     "install": "Runbook installation steps, as root on both Db2 hosts: unpack the IBM Db2 Pacemaker tarball, "
     "install EPEL and every rpm of RPMS/*/, copy db2cm into sqllib/adm, copy the Db2 resource agents "
-    "(db2cm -copy_resources). With Db2 11.5.6+ choose install_method media (db2installPCMK -i, db2cppcmk -i).",
+    "(db2cm -copy_resources). install_method auto follows the Db2 level: 11.5.6+ installs from the Db2 media "
+    "(db2installPCMK -i, db2cppcmk -i), 11.5.5 from the tarball; the media must match the Db2 level and OS.",
     "cluster": 'Runbook "Configuring Pacemaker", from the HADR primary as root: db2cm -create -cluster, an '
     "instance resource per host, the HADR database resource; then crm status on both hosts.",
     "qdevice": "Runbook quorum device: only corosync-qnetd on the third host, then db2cm -create -qdevice "
@@ -62,7 +63,10 @@ PAGE_FIELDS: dict[str, tuple[FieldSpec, ...]] = {
     ),
     "install": (
         FieldSpec(
-            "install_method", "Install method", "tarball: the runbook's; media: Db2 11.5.6+", INSTALL_METHODS
+            "install_method",
+            "Install method",
+            "auto: by Db2 level; tarball: 11.5.5; media: 11.5.6+",
+            INSTALL_METHODS,
         ),
         FieldSpec("media_dir", "Media directory", "where the tarball was copied on every host"),
         FieldSpec("pcmk_tarball", "Pacemaker tarball", "from the IBM download site"),
@@ -141,24 +145,33 @@ def preview(page: str, cluster: Cluster, p: HaParams) -> str:
         ]
         return "\n".join(lines)
     if page == "install":
-        lines = []
+        media = [
+            line
+            for h in db
+            for line in (
+                f"{h}$ {_sudo(p, f'{p.pcmk_media_dir}/db2installPCMK', '-i')}",
+                f"{h}$ {_sudo(p, '<Db2 install path, from db2ls>/install/pcmk/db2cppcmk', '-i')}",
+            )
+        ]
+        tarball = []
         for h in db:
-            if p.install_method == "media":
-                lines.append(f"{h}$ {_sudo(p, f'{p.pcmk_media_dir}/db2installPCMK', '-i')}")
-                lines.append(
-                    f"{h}$ {_sudo(p, '<Db2 install path, from db2ls>/install/pcmk/db2cppcmk', '-i')}"
-                )
-                continue
-            lines.append(f"{h}$ {_sudo(p, 'tar', '-zxf', p.tarball_path, '-C', p.media_dir)}")
+            tarball.append(f"{h}$ {_sudo(p, 'tar', '-zxf', p.tarball_path, '-C', p.media_dir)}")
             if p.epel_rpm:
-                lines.append(f"{h}$ {_sudo(p, 'dnf', 'install', '-y', p.epel_rpm)}")
-            lines += [
+                tarball.append(f"{h}$ {_sudo(p, 'dnf', 'install', '-y', p.epel_rpm)}")
+            tarball += [
                 f"{h}$ {_sudo(p, 'dnf', 'install', '-y')} {p.extract_dir}/RPMS/*/*.rpm   # each file, as tar -tzf lists",
                 f"{h}$ {_sudo(p, 'cp', f'{p.extract_dir}/Db2/db2cm', db2cm)}",
                 f"{h}$ {_sudo(p, 'chmod', '755', db2cm)}",
                 f"{h}$ {_sudo(p, db2cm, '-copy_resources', f'{p.extract_dir}/Db2agents', '-host', h)}",
             ]
-        return "\n".join(lines)
+        if p.install_method == "media":
+            return "\n".join(media)
+        if p.install_method == "tarball":
+            return "\n".join(tarball)
+        return "\n".join(
+            ["# Db2 11.5.6+ (db2ls shows the level): Pacemaker from the Db2 install media", *media]
+            + ["# Db2 11.5.5: IBM's separate Pacemaker tarball", *tarball]
+        )
     if page == "cluster":
         create = ["-create", "-cluster", "-domain", p.domain or "", "-publicEthernet", p.nic, "-host", db[0]]
         lines = [

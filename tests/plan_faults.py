@@ -285,7 +285,12 @@ async def _lab(base: Path, *, fresh_ha: bool) -> tuple[Any, ProxiedLab]:
 
     moto_api_backend.reset()  # moto's backends live in this process, shared by every lab it started
     runtime = LabRuntime()
-    await runtime.start(1, base_dir=base / "lab", failover_delay_s=0, with_aws=True, fresh_ha=fresh_ha)
+    # The HA cases run Db2 11.5.5, the runbook's release: its Pacemaker tarball makes pcmk-install a step of
+    # several commands (unpack, EPEL, dnf), so a fault can land between them.
+    db2 = "11.5.5" if fresh_ha else None
+    await runtime.start(
+        1, base_dir=base / "lab", failover_delay_s=0, with_aws=True, fresh_ha=fresh_ha, db2=db2
+    )
     try:
         front = await ProxiedLab(runtime, base, http=HttpFaults()).start()
     except BaseException:

@@ -1,4 +1,5 @@
-"""HADR_PEER_WINDOW (and HADR_SYNCMODE) of `db2 get db cfg` against the db2hadr resource's monitor.
+"""HADR_PEER_WINDOW, HADR_TIMEOUT (and HADR_SYNCMODE) of `db2 get db cfg` against the db2hadr resource's
+monitor.
 
 On a primary failure Pacemaker promotes the standby with a takeover "by force peer window only": Db2
 refuses it once the standby's peer window has ended. The peer window starts at the primary's last
@@ -91,6 +92,16 @@ def hadr_timing_findings(params: dict[str, str], config: CrmConfig) -> list[Find
                     + f", or shorten the monitor with `crm configure edit {rsc.id}`",
                 )
             )
+    timeout = _int(params, "HADR_TIMEOUT")
+    # Below IBM's minimum the window findings already say to raise it (which also covers the timeout): the
+    # timeout is judged on its own only against a window that is otherwise fine.
+    if (
+        timeout is not None
+        and timeout > peer_window
+        and peer_window >= IBM_MIN_PEER_WINDOW_S
+        and not findings
+    ):
+        findings.append(timeout_outlasts_window(timeout, peer_window, monitor))
     if peer_window < IBM_MIN_PEER_WINDOW_S:
         findings.append(
             Finding(
@@ -105,6 +116,37 @@ def hadr_timing_findings(params: dict[str, str], config: CrmConfig) -> list[Find
             )
         )
     return findings
+
+
+# IBM, "Setting the hadr_timeout and hadr_peer_window database configuration parameters" (Db2 11.5,
+# https://www.ibm.com/docs/en/db2/11.5?topic=hadr-setting-timeout-peer-window): HADR breaks a connection at
+# once on a network error, "only in the worst case does HADR wait until the timeout", and then an application
+# "can be blocked for the time equal to the sum of the hadr_timeout and hadr_peer_window". hadr_peer_window
+# usage notes: TAKEOVER ... PEER WINDOW ONLY "launches a takeover operation only if the HADR standby is
+# presently inside the defined peer window".
+IBM_TIMEOUT_DOC = "https://www.ibm.com/docs/en/db2/11.5?topic=hadr-setting-timeout-peer-window"
+
+
+def timeout_outlasts_window(timeout: int, peer_window: int, monitor: Operation | None) -> Finding:
+    """HADR_TIMEOUT longer than HADR_PEER_WINDOW: a silent failure outlives the window Pacemaker needs."""
+    detect = ""
+    if monitor is not None and monitor.seconds("interval") and monitor.seconds("timeout") is not None:
+        seconds = (monitor.seconds("interval") or 0) + (monitor.seconds("timeout") or 0)
+        detect = f" (the db2hadr primary monitor needs up to {seconds:g} s to notice a failure)"
+    return Finding(
+        "HADR-TIMEOUT-OUTLASTS-PEER-WINDOW",
+        Severity.WARNING,
+        LAYER,
+        f"HADR_TIMEOUT {timeout} s is longer than HADR_PEER_WINDOW {peer_window} s",
+        "When the primary goes silent without a network error (host lost, network cut), HADR waits the "
+        "whole HADR_TIMEOUT before it calls the connection lost, and the standby's peer window runs from the "
+        "primary's last message, so it has ended before the standby ever reaches DISCONNECTED_PEER. Pacemaker's "
+        "takeover by force peer window only, which IBM runs only while the standby is inside its peer window, "
+        f"then has just HADR_PEER_WINDOW seconds{detect}; and IBM notes that in this worst case applications "
+        f"wait HADR_TIMEOUT + HADR_PEER_WINDOW ({timeout + peer_window} s) on the primary ({IBM_TIMEOUT_DOC}).",
+        f"db2 update db cfg for DBNAME using HADR_TIMEOUT {peer_window} (or raise HADR_PEER_WINDOW to at least "
+        f"{timeout}) on both hosts, then stop and start HADR on the primary (HADR_TIMEOUT is read at activation)",
+    )
 
 
 COMPARED = ("HADR_PEER_WINDOW", "HADR_TIMEOUT", "HADR_SYNCMODE")

@@ -1,5 +1,7 @@
 """Runbook "Installation steps": IBM Db2 Pacemaker on both Db2 hosts, as root.
 
+Which one follows the Db2 level (install_method auto, services/ha_setup/pcmk_source.py); an explicit one
+that does not fit the level is refused by prereq-db2.
 tarball (the runbook, Db2 11.5.5): tar -zxf the tarball in /tmp, dnf install the EPEL release rpm and
 every rpm of RPMS/*/ (the exact paths listed from the tarball by prereq-media, so no shell glob is
 needed), copy db2cm into sqllib/adm (chmod 755), `db2cm -copy_resources <dir>/Db2agents -host <host>`.
@@ -14,6 +16,7 @@ from abc import abstractmethod
 
 from services.ha_setup.common import db2cm_path, first_line, root
 from services.ha_setup.params import CLUSTER_PACKAGES, DB2_AGENTS, OCF_HEARTBEAT, HaParams
+from services.ha_setup.pcmk_source import effective_method
 from services.ha_setup.prereq_steps import DB2_PATH_FACT, MEDIA_FACT
 from services.inventory.model import Cluster, Host
 from services.inventory.names import operand
@@ -39,18 +42,21 @@ class _MediaStep(VerifiedByCheck, HostCommandStep):
         """Return whether what this step installs is in place (reads only)."""
 
     async def _note_extracted(self, ctx: PlanContext) -> None:
-        if self.params.install_method == "tarball":
+        if self._method(ctx) == "tarball":
             result = await ctx.read(self.host, ["test", "-d", self.params.extract_dir])
             ctx.facts[EXTRACTED_FACT + self.host.name] = result.exit_status == 0
 
     def _extract(self, ctx: PlanContext) -> list[HostCommand]:
         p = self.params
-        if p.install_method != "tarball" or ctx.facts.get(EXTRACTED_FACT + self.host.name):
+        if self._method(ctx) != "tarball" or ctx.facts.get(EXTRACTED_FACT + self.host.name):
             return []
         # The runbook's `cd /tmp; tar -zxf ...` without the cd: -C says where.
         return [
             HostCommand(root(p, "tar", "-zxf", p.tarball_path, "-C", p.media_dir), note="unpack the media")
         ]
+
+    def _method(self, ctx: PlanContext) -> str:
+        return effective_method(self.params.install_method, ctx)
 
     async def apply(self, ctx: PlanContext) -> None:
         await self._note_extracted(ctx)  # an earlier step of this run may have extracted it already
@@ -61,11 +67,12 @@ class PacemakerInstallStep(_MediaStep):
     """Pacemaker, corosync, crmsh and the qdevice client installed from the IBM media."""
 
     def __init__(self, host: Host, params: HaParams) -> None:
-        how = (
-            "tar -zxf the tarball, dnf install the EPEL release rpm, then every rpm of RPMS/*/"
-            if params.install_method == "tarball"
-            else "db2installPCMK -i from the Db2 install image"
-        )
+        how = {
+            "tarball": "tar -zxf the tarball, dnf install the EPEL release rpm, then every rpm of RPMS/*/",
+            "media": "db2installPCMK -i from the Db2 install image",
+            "auto": "db2installPCMK -i from the Db2 install image (Db2 11.5.6+), or for 11.5.5 the tarball's "
+            "rpms with dnf",
+        }[params.install_method]
         super().__init__(
             host,
             params,
@@ -83,7 +90,7 @@ class PacemakerInstallStep(_MediaStep):
 
     def commands(self, ctx: PlanContext) -> list[HostCommand]:
         p = self.params
-        if p.install_method == "media":
+        if self._method(ctx) == "media":
             return [HostCommand(root(p, posixpath.join(p.pcmk_media_dir, "db2installPCMK"), "-i"))]
         rpms = ctx.facts.get(MEDIA_FACT + self.host.name)
         if not rpms:
@@ -112,6 +119,8 @@ class Db2cmCopyStep(_MediaStep):
         )
 
     async def _installed(self, ctx: PlanContext) -> StepState:
+        if self._method(ctx) == "media":  # install_method auto on Db2 11.5.6+
+            return StepState(True, f"not needed: the Db2 11.5.6+ install has {self.target_path}")
         result = await ctx.read(self.host, ["stat", "-c", "%a", self.target_path])
         mode = result.stdout.strip()
         if result.exit_status == 0 and mode == "755":
@@ -133,11 +142,12 @@ class ResourceAgentsStep(_MediaStep):
     """Db2's resource agents (db2hadr, db2inst, db2ethmon) in /usr/lib/ocf/resource.d/heartbeat."""
 
     def __init__(self, host: Host, cluster: Cluster, params: HaParams) -> None:
-        how = (
-            f"{db2cm_path(cluster)} -copy_resources <media>/Db2agents -host {host.name}"
-            if params.install_method == "tarball"
-            else "<Db2 install path>/install/pcmk/db2cppcmk -i"
-        )
+        how = {
+            "tarball": f"{db2cm_path(cluster)} -copy_resources <media>/Db2agents -host {host.name}",
+            "media": "<Db2 install path>/install/pcmk/db2cppcmk -i",
+            "auto": "<Db2 install path>/install/pcmk/db2cppcmk -i (Db2 11.5.6+), or for 11.5.5 "
+            f"{db2cm_path(cluster)} -copy_resources <media>/Db2agents -host {host.name}",
+        }[params.install_method]
         super().__init__(
             host,
             params,
@@ -156,7 +166,7 @@ class ResourceAgentsStep(_MediaStep):
 
     def commands(self, ctx: PlanContext) -> list[HostCommand]:
         p = self.params
-        if p.install_method == "media":
+        if self._method(ctx) == "media":
             base = p.db2_install_path or ctx.facts.get(DB2_PATH_FACT + self.host.name) or "/opt/ibm/db2/V11.5"
             return [HostCommand(root(p, posixpath.join(base, "install", "pcmk", "db2cppcmk"), "-i"))]
         return [

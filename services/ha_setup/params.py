@@ -21,7 +21,9 @@ from services.inventory.model import Cluster
 RUNBOOK_TARBALL = "Db2_v11.5.5.0_Pacemaker_20201118_RHEL8.1_x86_64.tar.gz"
 RUNBOOK_EPEL_RPM = "https://dl.fedoraproject.org/pub/epel/epel-release-latest-8.noarch.rpm"
 RUNBOOK_OVERLAY_IP = "192.168.1.81"
-INSTALL_METHODS = ("tarball", "media")  # runbook (Db2 11.5.5 tarball) | Db2 11.5.6+ install media
+# auto: by the Db2 level db2ls shows (services/ha_setup/pcmk_source.py) | tarball: runbook (Db2 11.5.5) |
+# media: Db2 11.5.6+ install media
+INSTALL_METHODS = ("auto", "tarball", "media")
 SUPPORTED_OS = ("rhel", "sles", "sles_sap")  # runbook: RHEL 8.1 and SLES 15
 QNETD_PORT = 5403
 OCF_HEARTBEAT = "/usr/lib/ocf/resource.d/heartbeat"
@@ -54,7 +56,7 @@ class HaParams:
 
     domain: str | None = None  # db2cm -domain; default: the cluster's name when it is a valid one
     nic: str = "eth0"  # -publicEthernet on both hosts, and the overlay IP's interface
-    install_method: str = "tarball"  # "tarball" (runbook) or "media" (db2installPCMK, Db2 >= 11.5.6)
+    install_method: str = "auto"  # "auto" (by Db2 level), "tarball" (runbook, 11.5.5) or "media" (11.5.6+)
     media_dir: str = "/tmp"  # where the Pacemaker tarball was copied on every host
     pcmk_tarball: str = RUNBOOK_TARBALL
     epel_rpm: str = RUNBOOK_EPEL_RPM  # "" skips the EPEL repository install
@@ -135,8 +137,9 @@ class HaParams:
         _check("nic", self.nic, _NIC, "a network interface name like eth0 or ens5 (up to 15 characters)")
         if self.install_method not in INSTALL_METHODS:
             raise HaParamError(
-                f"install_method {self.install_method!r} must be tarball (the runbook's Pacemaker tarball) "
-                "or media (db2installPCMK from the Db2 11.5.6+ install image)"
+                f"install_method {self.install_method!r} must be auto (by the Db2 level), tarball (the "
+                "runbook's Pacemaker tarball, Db2 11.5.5) or media (db2installPCMK from the Db2 11.5.6+ "
+                "install image)"
             )
         for name in ("media_dir", "db2_image_dir", "crm_file"):
             _path(name, getattr(self, name))

@@ -74,7 +74,8 @@ def build_ha_plan(cluster: Cluster, params: HaParams | None = None) -> Plan:
     steps += [AwsCliStep(h, p) for h in db]
     steps += [KshStep(h, p) for h in db]
     steps += [PacemakerInstallStep(h, p) for h in db]
-    if p.install_method == "tarball":  # the media method's Db2 install already put db2cm in sqllib/adm
+    # The media method's Db2 install already put db2cm in sqllib/adm; with auto the step says so itself.
+    if p.install_method != "media":
         steps += [Db2cmCopyStep(h, cluster, p) for h in db]
     steps += [ResourceAgentsStep(h, cluster, p) for h in db]
     steps.append(ClusterCreateStep(cluster, p))

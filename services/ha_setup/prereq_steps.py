@@ -21,6 +21,15 @@ from services.ha_setup.common import (
     tool_missing,
 )
 from services.ha_setup.params import QNETD_PORT, SUPPORTED_OS, HaParams, level_tuple
+from services.ha_setup.pcmk_source import (
+    DB2_LEVEL_FACT,
+    METHOD_FACT,
+    OS_FACT,
+    MethodMismatch,
+    decide_method,
+    effective_method,
+    media_mismatch,
+)
 from services.inventory.model import Cluster, Host
 from services.inventory.names import operand
 from services.plans import HostCommand, HostCommandStep, PlanContext, StepState, VerifiedByCheck
@@ -48,6 +57,7 @@ class OsReleaseStep(ReadOnlyStep):
             raise _fail(self.host, "/etc/os-release is unreadable", "is this a Linux host?")
         info = dict(re.findall(r'^([A-Z_]+)="?([^"\n]*)"?$', result.stdout, re.MULTILINE))
         os_id, version = info.get("ID", "?"), info.get("VERSION_ID", "0")
+        ctx.facts[OS_FACT + self.host.name] = (os_id, version)  # the media's build must be for this OS
         pretty = info.get("PRETTY_NAME", f"{os_id} {version}")
         try:
             major_minor = tuple(int(p) for p in version.split(".")[:2])
@@ -209,8 +219,22 @@ class Db2LevelStep(ReadOnlyStep):
                 f"Db2 {best[1]} at {best[2]} is older than {self.params.min_db2_level}",
                 "apply a Db2 11.5 mod pack that includes Pacemaker support",
             )
+        seen = ctx.facts.get(DB2_LEVEL_FACT)
+        if seen and seen != best[1]:
+            raise _fail(
+                self.host,
+                f"Db2 {best[1]} here but {seen} on the other db host",
+                "HADR and db2cm need the same Db2 level on both hosts: update the older one first",
+            )
+        try:
+            method = decide_method(self.params.install_method, best[1])
+        except MethodMismatch as exc:
+            raise _fail(self.host, exc.problem, exc.fix) from None
+        ctx.facts[DB2_LEVEL_FACT] = best[1]
+        ctx.facts[METHOD_FACT] = method
         ctx.facts[DB2_PATH_FACT + self.host.name] = best[2]
-        return StepState(True, f"Db2 {best[1]} at {best[2]}")
+        how = "the Db2 install media" if method == "media" else "IBM's separate Pacemaker tarball"
+        return StepState(True, f"Db2 {best[1]} at {best[2]}; Pacemaker from {how}")
 
 
 class HadrPeerStep(ReadOnlyStep):
@@ -248,14 +272,21 @@ class MediaStep(ReadOnlyStep):
     Db2 image's pcmk directory. The rpm paths found are what the install steps pass to dnf."""
 
     def __init__(self, host: Host, params: HaParams) -> None:
-        where = params.tarball_path if params.install_method == "tarball" else params.pcmk_media_dir
+        where = {
+            "tarball": params.tarball_path,
+            "media": params.pcmk_media_dir,
+            "auto": f"{params.pcmk_media_dir} for Db2 11.5.6+, {params.tarball_path} for 11.5.5",
+        }[params.install_method]
         super().__init__(id=f"prereq-media@{host.name}", title=f"Pacemaker media on {host.name}", host=host)
         self.params = params
-        self.explain = f"Runbook: the IBM Db2 Pacemaker binaries available on the host ({where})."
+        self.explain = (
+            f"Runbook: the IBM Db2 Pacemaker binaries available on the host ({where}); their build must be "
+            "the one IBM ships with the installed Db2 level, for this host's RHEL release."
+        )
 
     async def check(self, ctx: PlanContext) -> StepState:
         p = self.params
-        if p.install_method == "tarball":
+        if effective_method(p.install_method, ctx) == "tarball":
             result = await ctx.read(self.host, ["tar", "-tzf", p.tarball_path])
             if result.exit_status != 0:
                 raise _fail(
@@ -282,6 +313,11 @@ class MediaStep(ReadOnlyStep):
         for suffix in needed:
             if not any(suffix in m for m in members):
                 raise _fail(self.host, f"the tarball has no ...{suffix}", "download the tarball again")
+        level = ctx.facts.get(DB2_LEVEL_FACT)
+        mismatch = media_mismatch(rpms, level, ctx.facts.get(OS_FACT + self.host.name))
+        if mismatch is not None:
+            problem, fix = mismatch
+            raise _fail(self.host, problem, fix)
         ctx.facts[MEDIA_FACT + self.host.name] = rpms
         return StepState(True, f"{plural(len(rpms), 'rpm')} in the media")
 

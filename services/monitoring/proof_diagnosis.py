@@ -12,6 +12,7 @@ from typing import Any
 from services.inventory.model import Cluster
 from services.logs.summary import visible_controls
 from services.monitoring.params import MonitoringParams
+from services.parsers.db2audit import parse_db2audit
 
 _AUDIT_FIELD = re.compile(r"^\s*(userid|authid|statement text)=(.*?);?\s*$", re.MULTILINE)
 _DIAG_LEVEL = re.compile(r"LEVEL:\s*(\w+)")
@@ -23,7 +24,9 @@ def summarize_event(message: str, width: int = 90) -> str:
     else its first line (cut to `width` characters)."""
     fields = dict(_AUDIT_FIELD.findall(message))
     if "statement text" in fields:
-        text = f"{fields.get('userid', '?')}: {fields['statement text']}"
+        records = parse_db2audit(message)  # the statement may be wrapped over several lines
+        statement = records[0].text if records and records[0].text else fields["statement text"]
+        text = f"{fields.get('userid', '?')}: {statement}"
     elif (level := _DIAG_LEVEL.search(message)) is not None:
         found = _DIAG_MESSAGE.search(message)
         text = f"{level.group(1)}: {found.group(1) if found else message.splitlines()[0]}"

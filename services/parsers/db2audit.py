@@ -3,7 +3,8 @@
 A record starts at a `timestamp=` line (indented in some pasted copies) and holds one `key=value;` per line (keys may contain spaces). A
 value runs until a line that ends with `;` (wrapped `text=` statements, the EXECUTE `compilation
 environment=` block), so a record ends at a blank line only outside such a value, or at the next
-`timestamp=` line. Pasted copies may drop the indentation or use CRLF; both are fine.
+`timestamp=` line. Pasted copies may drop the indentation or use CRLF; both are fine. `AuditRecord.text`
+gives a wrapped statement back on one line.
 """
 
 from __future__ import annotations
@@ -70,8 +71,17 @@ class AuditRecord:
 
     @property
     def text(self) -> str:
-        """The SQL statement: `text=` (CONTEXT) or `statement text=` (EXECUTE); "" when absent."""
-        return self.fields.get("text") or self.fields.get("statement text", "")
+        """The SQL statement: `text=` (CONTEXT) or `statement text=` (EXECUTE); "" when absent.
+
+        The extract wraps a long statement at a blank it drops (FORMATS.md section 4: "...ERROR TYPE" /
+        "AUDIT;"), so wrapped lines are joined with one blank: the statement as it was run. An empty line
+        is the statement's own and stays a line break. (Any other line break inside the statement cannot be
+        told from a wrap; SQL reads both as a blank.)"""
+        lines = (self.fields.get("text") or self.fields.get("statement text", "")).split("\n")
+        out = lines[0]
+        for before, line in zip(lines, lines[1:], strict=False):
+            out += (" " if before and line else "\n") + line  # a wrap never leaves an empty line
+        return out
 
     @property
     def failed(self) -> bool:

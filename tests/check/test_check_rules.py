@@ -95,3 +95,26 @@ def test_security_group_rules_match_by_address_group_and_all_protocols() -> None
     assert allows(facts, "a", "x", 5403) is None  # no group reported: nothing to judge
     facts.group_rules["sg-a"] = [{"IpProtocol": "-1", "UserIdGroupPairs": [{"GroupId": "sg-q"}]}]
     assert allows(facts, "q", "a", 50010) is True  # every protocol, by group
+
+
+def test_hadr_timeout_longer_than_the_peer_window_is_a_warning() -> None:
+    config = read_crm_config(CONFIG.format(interval="9s", timeout="60s"))
+    assert hadr_timing_findings(PARAMS, config) == []  # IBM's defaults: 120 s timeout, 120 s window
+    findings = hadr_timing_findings({**PARAMS, "HADR_TIMEOUT": "300"}, config)
+    assert [(f.code, f.severity.value) for f in findings] == [
+        ("HADR-TIMEOUT-OUTLASTS-PEER-WINDOW", "warning")
+    ]
+    (finding,) = findings
+    assert finding.summary == "HADR_TIMEOUT 300 s is longer than HADR_PEER_WINDOW 120 s"
+    assert "420 s" in finding.why and "hadr-setting-timeout-peer-window" in finding.why
+    assert "up to 69 s" in finding.why  # the primary monitor's 9 s + 60 s
+    assert finding.fix.startswith("db2 update db cfg for DBNAME using HADR_TIMEOUT 120")
+    # Db2 ignores the window in ASYNC: no window, no finding
+    assert hadr_timing_findings({**PARAMS, "HADR_TIMEOUT": "300", "HADR_SYNCMODE": "ASYNC"}, config) == []
+
+
+def test_a_window_already_too_short_is_one_finding_not_two() -> None:
+    # 100 s is under IBM's 120 s minimum: raising the window (that finding's fix) also answers the timeout
+    config = read_crm_config(CONFIG.format(interval="9s", timeout="60s"))
+    findings = hadr_timing_findings({**PARAMS, "HADR_PEER_WINDOW": "100"}, config)
+    assert [f.code for f in findings] == ["HADR-PEER-WINDOW-BELOW-MINIMUM"]

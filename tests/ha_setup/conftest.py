@@ -23,8 +23,8 @@ def _state_under_tmp_path(state_home: Path) -> Path:
     return state_home
 
 
-def _started_lab(endpoint: str, tmp_path: Path, *, fresh: bool) -> Iterator[HaLab]:
-    lab = make_lab(endpoint, tmp_path, fresh=fresh)
+def _started_lab(endpoint: str, tmp_path: Path, *, fresh: bool, db2: str | None = None) -> Iterator[HaLab]:
+    lab = make_lab(endpoint, tmp_path, fresh=fresh, db2=db2)
     try:
         yield lab
     finally:
@@ -39,3 +39,9 @@ def fresh_lab(aws_endpoint, tmp_path) -> Iterator[HaLab]:
 @pytest.fixture
 def seeded_lab(aws_endpoint, tmp_path) -> Iterator[HaLab]:
     yield from _started_lab(aws_endpoint, tmp_path, fresh=False)
+
+
+@pytest.fixture
+def fresh_lab_1155(aws_endpoint, tmp_path) -> Iterator[HaLab]:
+    """A fresh cluster on Db2 11.5.5: the runbook's release, whose Pacemaker is IBM's separate tarball."""
+    yield from _started_lab(aws_endpoint, tmp_path, fresh=True, db2="11.5.5")

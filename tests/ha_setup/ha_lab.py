@@ -33,14 +33,16 @@ class HaLab:
         return PlanContext(**base)
 
 
-def make_lab(endpoint: str, tmp_path: Path, *, fresh: bool, read_only: bool = False) -> HaLab:
+def make_lab(
+    endpoint: str, tmp_path: Path, *, fresh: bool, read_only: bool = False, db2: str | None = None
+) -> HaLab:
     from plans.fakes import LabDirectRunner
 
     from lab.aws import LabAws
     from lab.ha_state import start_fresh
     from lab.state import LabCluster
 
-    lab = LabCluster("lab1", failover_delay_s=0)
+    lab = LabCluster("lab1", failover_delay_s=0, db2=db2)
     if fresh:
         start_fresh(lab)
     aws = LabAws()

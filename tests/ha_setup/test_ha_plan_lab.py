@@ -29,8 +29,11 @@ def commands(result, step_id):
     return [a.command for a in result.by_id(step_id).actions]
 
 
-async def test_dry_run_on_a_fresh_cluster_lists_every_command_and_call(fresh_lab) -> None:
+async def test_dry_run_on_a_fresh_cluster_lists_every_command_and_call(fresh_lab_1155) -> None:
+    # Db2 11.5.5, the runbook's release: Pacemaker comes from IBM's separate tarball
+    fresh_lab = fresh_lab_1155
     result = await run(fresh_lab, "dry-run")
+    assert result.by_id("prereq-db2@db2a").message.endswith("Pacemaker from IBM's separate Pacemaker tarball")
     assert result.ok, result.next_hint
     prereqs = [s for s in result.steps if s.step_id.startswith("prereq-")]
     assert {s.status for s in prereqs} == {"already_done"}
@@ -116,7 +119,13 @@ async def test_apply_on_a_fresh_cluster_completes_and_a_rerun_finds_everything_d
     result = await run(fresh_lab, "apply")
     assert result.ok, result.next_hint
     assert result.by_id("verify-status").status == "applied"
-    assert {s.status for s in result.steps if not s.step_id.startswith("prereq-")} == {"applied"}
+    # Db2 11.5.8 (the default lab): Pacemaker from the Db2 media, whose install has db2cm already
+    assert result.by_id("db2cm-copy@db2a").message.startswith("not needed: the Db2 11.5.6+ install has")
+    assert commands(result, "pcmk-install@db2a") == [
+        "sudo -n /tmp/server_dec/db2/linuxamd64/pcmk/db2installPCMK -i"
+    ]
+    done = {s.status for s in result.steps if not s.step_id.startswith(("prereq-", "db2cm-copy@"))}
+    assert done == {"applied"}
     again = await run(fresh_lab, "dry-run")
     assert again.ok
     assert {s.status for s in again.steps} == {"already_done"}
@@ -179,7 +188,9 @@ async def test_prerequisite_failure_says_what_to_fix(fresh_lab) -> None:
     ssh = result.by_id("prereq-ssh@db2b")
     assert ssh.status == "failed"
     assert "add root's public key of db2b to /root/.ssh/authorized_keys on db2a" in ssh.message
-    assert {s.status for s in result.steps if s.step_id.startswith(("ksh", "pcmk", "db2cm"))} == {"skipped"}
+    installs = [s for s in result.steps if s.step_id.startswith(("ksh", "pcmk", "db2cm"))]
+    # db2cm-copy: not needed on Db2 11.5.6+ (the default lab), whose install has db2cm
+    assert {s.status for s in installs if not s.step_id.startswith("db2cm-copy@")} == {"skipped"}
     assert host_ha(fresh_lab.lab, fresh_lab.lab.hosts["db2a"]).packages == {"chrony"}  # nothing installed
     assert "Fix that, then re-run db2ops setup ha --cluster lab1 --apply" in result.next_hint
 

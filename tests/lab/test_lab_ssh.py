@@ -264,7 +264,7 @@ async def test_stdin_that_is_not_utf8_is_read_as_replacement_characters(sh, lab)
     assert listed.stdout == "0 * * * * /bin/true \ufffd\n"
 
 
-@pytest.mark.parametrize("where", ["reads_stdin", "run_command"])
+@pytest.mark.parametrize("where", ["reads_stdin", "run_pipeline"])
 async def test_a_lab_bug_answers_the_command_and_keeps_the_connection(sh, monkeypatch, where):
     import lab.sshd
 

@@ -37,7 +37,9 @@ def test_extract_context_and_checking_crlf_with_wrapped_text():
     assert context.timestamp.tzinfo is None
     assert (context.category, context.event) == ("CONTEXT", "EXECUTE_IMMEDIATE")
     assert (context.userid, context.authid, context.database) == ("db2inst1", "DB2INST1", "SAMPLE")
-    assert context.text == "CREATE AUDIT POLICY LOGALL CATEGORIES ALL STATUS BOTH ERROR TYPE\nAUDIT"
+    # the extract wrapped the statement at a blank: `text` is the statement as run, `fields` as written
+    assert context.text == "CREATE AUDIT POLICY LOGALL CATEGORIES ALL STATUS BOTH ERROR TYPE AUDIT"
+    assert context.fields["text"] == "CREATE AUDIT POLICY LOGALL CATEGORIES ALL STATUS BOTH ERROR TYPE\nAUDIT"
     assert context.fields["application id"] == "*LOCAL.db2inst1.250901045238"
     assert context.fields["package section"] == "203"
     assert context.fields["local transaction id"] == "0x2802000000000000"
@@ -164,3 +166,38 @@ def test_indented_paste_keeps_every_record():
         assert records[1].object_name == "LOGALL" and parser.skipped_lines == 0
         assert text[records[1].offset :].lstrip().startswith("timestamp=2025-09-01-04.59.54.873608;")
         assert records[0].raw + records[1].raw == text  # nothing lost, nothing twice
+
+
+def test_the_labs_wrapped_statement_parses_back_to_the_statement_run():
+    # The lab writes statements as the real extract does (wrapped after 64 characters of value at a blank,
+    # continuation unindented, as the v11.5.8 corpus sample): the parser gives back the statement as run.
+    from datetime import datetime as dt
+
+    from lab.diag_records import audit_execute, wrap_audit_text
+
+    corpus = read("db2audit/extract-report-context-checking-v1158.txt")
+    value = "CREATE AUDIT POLICY LOGALL CATEGORIES ALL STATUS BOTH ERROR TYPE AUDIT"
+    assert "  text=" + wrap_audit_text(value) + ";\n" in corpus.replace("\r\n", "\n")
+    statement = "CALL SYSPROC.ADMIN_CMD('RUNSTATS ON TABLE SAMPLE.DEPARTMENT WITH DISTRIBUTION AND DETAILED INDEXES ALL')"
+    record = audit_execute(
+        dt(2025, 9, 1, 5, 0, 0, 1),
+        userid="db2inst1",
+        authid="DB2INST1",
+        statement=statement,
+        database="HADRDB",
+        instance="db2inst1",
+        hostname="db2a",
+    )
+    wrapped = record.split("  statement text=", 1)[1].split(";\n", 1)[0].split("\n")
+    assert len(wrapped) == 2 and len(wrapped[0]) <= 64 and not wrapped[1].startswith(" ")
+    (parsed,) = parse_db2audit(record)
+    assert parsed.text == statement
+    assert parsed.fields["statement isolation level"] == "CS"  # the record goes on after the wrapped value
+
+
+def test_a_word_longer_than_the_wrap_width_is_cut():
+    from lab.diag_records import wrap_audit_text
+
+    word = "X" * 70
+    assert wrap_audit_text(word) == "X" * 64 + "\n" + "X" * 6
+    assert wrap_audit_text("short") == "short"

@@ -160,3 +160,25 @@ def test_stop_unsubscribes_and_ends_the_thread(aws):
     assert agent.running and len(cluster._listeners) == 1
     agent.stop()
     assert not agent.running and cluster._listeners == []
+
+
+async def test_audit_test_ships_the_records_of_the_statements_that_really_ran(aws, logs):
+    # The proof's GRANT (and its REVOKE) ran through the lab's CLP on an audited table: the agent ships
+    # those records, not a canned one, and only once.
+    from lab.clp_script import run_script
+    from lab.db2admin_state import catalog
+
+    cluster = LabCluster("lab1")
+    catalog(cluster).uses.append(("WORKTABPOL", "SAMPLE", "WORKER"))
+    host = cluster.hosts[cluster.hadr_primary]
+    ran = "grant select on table sample.worker to user abcuser, role r2"
+    catalog(cluster).roles.add("R2")
+    status, out, _ = run_script(
+        cluster, host, "db2inst1", f"connect to {cluster.database};\n{ran};\n", echo=False
+    )
+    assert status == 0, out
+    agent = LogAgent(cluster, aws, seed=5)
+    grant, trap = await agent.write_audit_test()
+    assert f"statement text={ran};" in grant and "userid=APPUSR;" in trap
+    again, _ = await agent.write_audit_test()  # nothing new ran: the proof's default GRANT, no role
+    assert f"statement text={GRANT_TEST_STATEMENT};" in again and "role" not in GRANT_TEST_STATEMENT

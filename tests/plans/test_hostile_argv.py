@@ -144,7 +144,10 @@ async def test_tools_that_take_double_dash_get_it_before_their_operands(tmp_path
         )
     )
     seen: set[str] = set()
-    for plan in (build_ha_plan(plain), build_monitoring_plan(plain)):
+    # The tarball method (Db2 11.5.5) copies db2cm (cp) and lists the agents (ls) whatever the walk answers;
+    # auto only knows its method once prereq-db2 has read a real db2ls.
+    tarball = HaParams(install_method="tarball")
+    for plan in (build_ha_plan(plain), build_ha_plan(plain, tarball), build_monitoring_plan(plain)):
         argvs, _ = await walk(plan.steps, plain, tmp_path / plan.name)
         for argv in argvs:
             tool = argv[2] if argv[:2] == ("sudo", "-n") else argv[0]

@@ -36,7 +36,9 @@ async def test_on_the_lab_the_chain_ends_with_an_sns_message(lab_session, ssh_po
     assert oks == ["statement", "event", "metric", "alarm", "notification"]
     by_stage = {e.stage: e for e in events if e.status == "ok"}
     assert by_stage["statement"].detail == "ran on db2a as db2inst1 (HADR primary)"
-    assert "grant select on table sample.worker to user abcuser, role trole" in by_stage["event"].detail
+    # the record in CloudWatch is the one of the GRANT the proof ran (no role), not the runbook's text
+    assert "grant select on table sample.worker to user abcuser" in by_stage["event"].detail
+    assert "trole" not in by_stage["event"].detail
     assert by_stage["metric"].detail.startswith("datapoint 1 at ")
     assert (
         by_stage["alarm"].detail.startswith("ALARM at ") and "Threshold Crossed" in by_stage["alarm"].detail
@@ -186,7 +188,7 @@ async def test_a_pattern_that_does_not_match_breaks_the_chain_at_the_metric(
     assert any(e.stage == "metric" and e.status == "timeout" for e in events)
     assert final.detail.startswith(
         "The event arrived but the metric never ticked: the filter pattern did not match it. "
-        "Pattern: 'NOSUCHWORD'. Event: db2inst1: grant select on table sample.worker to user abcuser, role trole."
+        "Pattern: 'NOSUCHWORD'. Event: db2inst1: grant select on table sample.worker to user abcuser."
     )
     assert "db2ops' evaluator agrees the pattern does not match this event" in final.detail
     assert lab_session.cloudwatch.notifications_for(params.audit_alarm_name) == []

@@ -133,8 +133,12 @@ def render_resources(crm: CrmStatus, nodes: list[str]) -> Content:
         cells = [_role_cell(instances, node) for node in nodes]
         line += [(word.ljust(cell_w), style) for word, style in cells]
         if all(word == "·" for word, _ in cells):
-            roles = sorted({r.role or "Stopped" for r in instances})
-            line.append((f"{'/'.join(roles)}: not running on any node", BAD))
+            roles = "/".join(sorted({r.role or "Stopped" for r in instances}))
+            if instances and not any(r.managed for r in instances):
+                # as crm_mon prints it ("Stopped (unmanaged)"): Pacemaker leaves it alone, by design or not yet
+                line.append((f"{roles} (unmanaged): Pacemaker will not start it (crm resource manage)", WARN))
+            else:
+                line.append((f"{roles}: not running on any node", BAD))
         lines.append(line)
     return _join(lines)
 
