@@ -389,14 +389,23 @@ seed_cib() { # offline initial CIB: DC elected in ~7 s instead of ~23 s, no STON
   done
 }
 
-# the resource layout of a db2cm-built HADR cluster (instance agents replaced by Dummy, the HADR database by
-# the stand-in db2hadr agent). The overlay IP (the real aws-vpc-move-ip) is loaded by lab/pacemaker.py from
+# the resource layout of a db2cm-built HADR cluster (instance agents replaced by Dummy, the HADR database and
+# the interface monitors by the stand-in db2hadr and db2ethmon agents; db2cm's constraint names). The overlay IP (the real aws-vpc-move-ip) is loaded by lab/pacemaker.py from
 # the HA plan's text once the EC2 emulation is seeded.
 write_crm_config() {
   local f=$LAB_ROOT/db2-hadr.crm n o
   {
     echo "property cib-bootstrap-options: stonith-enabled=false no-quorum-policy=stop cluster-name=$CLUSTER_NAME"
     echo "rsc_defaults rsc-options: resource-stickiness=0 migration-threshold=3"
+    for n in "${NODES[@]}"; do # db2cm -create -cluster: one db2ethmon per host, never probed elsewhere
+      echo "primitive db2_${n}_eth0 ocf:heartbeat:db2ethmon params interface=eth0 hostname=$n repeat_count=4" \
+        "repeat_interval=4 op monitor timeout=30s interval=4 op start timeout=60s interval=0s" \
+        "op stop interval=0s timeout=20s meta is-managed=true"
+      echo "location prefer-db2_${n}_eth0 db2_${n}_eth0 100: $n"
+      for o in "${NODES[@]}"; do
+        [ "$o" = "$n" ] || echo "location no-probe-db2_${n}_eth0 db2_${n}_eth0 resource-discovery=never -inf: $o"
+      done
+    done
     for n in "${NODES[@]}"; do
       echo "primitive db2_${n}_${INST}_0 ocf:heartbeat:Dummy op monitor interval=10s timeout=120s" \
         "op start timeout=900s interval=0s op stop timeout=900s interval=0s meta migration-threshold=0"
@@ -411,6 +420,9 @@ write_crm_config() {
       "op stop interval=0s timeout=900s op promote interval=0s timeout=900s op demote interval=0s timeout=900s"
     echo "clone $HADR_CLONE $HADR_RSC meta promotable=true promoted-max=1 clone-max=2" \
       "resource-stickiness=5000 migration-threshold=1"
+    for n in "${NODES[@]}"; do # db2cm: no promotion where the interface monitor saw the link down
+      echo "location loc-rule-${HADR_RSC}-eth0-$n $HADR_CLONE rule -inf: db2ethmon-eth0 eq 0"
+    done
   } >"$f"
   echo "$f"
 }
@@ -531,6 +543,7 @@ install_node_tools() {
   mkdir -p "$LAB_ROOT/bin" "$LAB_ROOT/node-bin" "$LAB_ROOT/ocf-heartbeat" "$LAB_ROOT/ec2-bin" "$LAB_ROOT/aws"
   install -m 0755 "$SELF_DIR/pcmk_db2_standin.py" "$LAB_ROOT/db2-standin.py"
   ln -sf "$LAB_ROOT/db2-standin.py" "$LAB_ROOT/ocf-heartbeat/db2hadr"
+  ln -sf "$LAB_ROOT/db2-standin.py" "$LAB_ROOT/ocf-heartbeat/db2ethmon"
   # first on the PATH of the nodes' Pacemaker daemons (so of aws-vpc-move-ip): `curl` answers the instance
   # metadata calls from the lab's data and refuses any address outside loopback and the lab's network;
   # `aws-lab` is the real aws CLI pointed at the lab's EC2 emulation
