@@ -15,6 +15,7 @@ from services.quiet_warnings import quiet_dependency_warnings
 quiet_dependency_warnings()  # this module is the program: before lab.runtime imports asyncssh
 
 from lab.arguments import cluster_count, db2_release  # noqa: E402
+from lab.release import releases_help  # noqa: E402
 from lab.runtime import LabRuntime, serve_forever  # noqa: E402
 
 
@@ -35,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-aws", action="store_true", help="do not start moto (no overlay route, no logs)")
     parser.add_argument("--dir", type=Path, default=None, help="where to write keys and the inventory")
     parser.add_argument(
-        "--db2", type=db2_release, default=None, metavar="RELEASE", help="Db2 release (default 11.5.8)"
+        "--db2", type=db2_release, default=None, metavar="RELEASE", help=f"Db2 release ({releases_help()})"
     )
     args = parser.parse_args(argv)
 

@@ -56,6 +56,9 @@ _COMMANDS = {
     "nsenter": "util-linux",
     "unshare": "util-linux",
     "setpriv": "util-linux",
+    "runuser": "util-linux",
+    "ncat": "ncat",
+    "nft": "nftables",
 }
 _FILES = {
     "/usr/lib/ocf/resource.d/heartbeat/Dummy": "resource-agents",

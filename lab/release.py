@@ -10,9 +10,11 @@ corosync-qdevice 3.0.0-3 (hadr_pacemaker_manual_conf_V1155); 11.5.6/11.5.7 -> 2.
 (config.md, V1156); 11.5.8 -> 2.1.2-4.db2pcmk.el8-ada5c3b36e2, Corosync 3.1.6 (pacemaker_operation.md,
 db2cm.md). IBM's builds print "Masters:"/"Slaves:" in crm_mon text on 2.0.4 and 2.1.2 alike (crm-status/),
 while crm_mon XML uses Pacemaker's own role names (Master/Slave before 2.1, Promoted/Unpromoted from 2.1:
-crm_mon-xml/ regression output of 2.1.2). 11.5.9 and 12.1 are not in the corpus: their builds below are
-plausible stand-ins (marked `captured=False`), so tests compare them only with the layout of the nearest
-captured release.
+crm_mon-xml/ regression output of 2.1.2). 11.5.9 and 12.1 are not in the corpus (searched, none found:
+tests/corpus/SOURCES.md, "consulted but not used"): their builds below are plausible stand-ins (marked
+`captured=False`), so tests compare them only with the layout of the nearest captured release, and every
+place that shows such a lab says so (`shape_note`: `lab --help`, the inventory's environment label, which
+the console's header and `status --json` show).
 """
 
 from __future__ import annotations
@@ -71,6 +73,13 @@ class Db2Release:
     @property
     def promotes_in_xml_as_master(self) -> bool:
         return self.xml_roles[0] == "Master"
+
+    @property
+    def shape_note(self) -> str:
+        """What every screen of a lab on this release says: '' for a captured release."""
+        if self.captured:
+            return ""
+        return f"Db2 {self.db2}: stand-in versions and layout, not checked against a real capture"
 
     @property
     def via_tarball(self) -> bool:
@@ -170,6 +179,15 @@ RELEASES: dict[str, Db2Release] = {
 }
 # The default lab: the release with the most real captures (db2cm -list, crm status, crm_mon 2.1.2 XML).
 DEFAULT_DB2 = "11.5.8"
+
+
+def releases_help() -> str:
+    """The releases `--db2` takes, for --help: the uncaptured ones marked as such."""
+    names = [r.db2 if r.captured else f"{r.db2}*" for r in RELEASES.values()]
+    return (
+        f"{', '.join(names)}; default {DEFAULT_DB2}. *: no real output of that release is in the corpus, "
+        "so its version strings and layouts are stand-ins not checked against a real capture"
+    )
 
 
 def release(db2: str | None = None) -> Db2Release:

@@ -172,7 +172,8 @@ class LabRuntime:
             clusters.append(
                 Cluster(
                     name=cluster.name,
-                    environment="lab",
+                    # every screen that shows the environment says when the release's shape is a stand-in
+                    environment=f"lab ({note})" if (note := cluster.release.shape_note) else "lab",
                     read_only=False,  # the lab is for rehearsal: applies are allowed
                     instance=cluster.instance,
                     database=cluster.database,

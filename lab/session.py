@@ -76,6 +76,10 @@ class LabSession:
         # moto's HTTP server logs every request to stderr: that would scribble over the console.
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         await self.runtime.start(**self.options)
+        from lab.release import release
+
+        if note := release(self.options["db2"]).shape_note:
+            self.warnings.append(note)
         self.inventory = inventory = self.runtime.inventory()
         self.inventory_path = self.runtime.inventory_path
         endpoint_url = self.runtime.endpoint_url

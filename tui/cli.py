@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from lab.arguments import cluster_count, db2_release
+from lab.release import releases_help
 
 T = TypeVar("T")
 
@@ -110,8 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=db2_release,
         default=None,
         metavar="RELEASE",
-        help="the Db2 release the simulated clusters run, with the Pacemaker build it ships "
-        "(11.5.5, 11.5.7, 11.5.8, 11.5.9, 12.1; default 11.5.8)",
+        help=f"the Db2 release the simulated clusters run, with the Pacemaker build it ships ({releases_help()})",
     )
     lab.add_argument("--dir", type=Path, help="where the lab writes keys and its inventory")
 
@@ -121,7 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Print one snapshot per cluster of the inventory. Exit 0 healthy, 1 degraded, 2 unreachable.",
         epilog="--json prints one object, the same shape for one cluster, several or --cluster NAME: "
         '{"schema_version": 1, "exit_code": 0|1|2, "clusters": [{"cluster": NAME, "severity": ..., '
-        '"verdicts": [...], "crm": {...}, "hadr": {HOST: {...}}, "alarms": {"value": [{"name", "state", '
+        '"environment": LABEL, "verdicts": [...], "crm": {...}, "hadr": {HOST: {...}}, "alarms": {"value": [{"name", "state", '
         '"since"}], ...}, ...}]}. exit_code is the worst cluster\'s '
         "and the process exit status; each cluster also has its own exit_code.",
     )
@@ -816,7 +816,11 @@ async def _cmd_status(args: argparse.Namespace) -> int:
     code = status_exit_code(statuses)
     code = EXIT_UNREACHABLE if unknown_keys and code == 0 else code
     if args.json:
-        print(json.dumps(status_document(statuses, exit_code=code), indent=2, default=str))
+        document = status_document(statuses, exit_code=code)
+        for entry, cluster in zip(document["clusters"], clusters, strict=True):
+            # the inventory's label (a lab on a stand-in release says so there: lab/release.py)
+            entry["environment"] = cluster.environment
+        print(json.dumps(document, indent=2, default=str))
     else:
         from services.status.render_text import render_status_text
 

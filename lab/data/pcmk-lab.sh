@@ -7,12 +7,14 @@
 #   db2a  10.99.0.11  corosync, corosync-qdevice, pacemakerd, sshd, stand-in db2pd/db2cm/db2 and the
 #                     stand-in ocf:heartbeat:db2hadr agent; Pacemaker's PATH starts with the `curl`
 #                     metadata shim and the `aws-lab` wrapper for Debian's real aws-vpc-move-ip
-#   db2b  10.99.0.12  same
+#   db2b  10.99.0.12  same; both nodes also have the instance owner db2inst1 (group db2iadm1, home
+#                     /home/db2inst1) with password-less ssh between the nodes, as the runbook sets up
 #   qnetd 10.99.0.13  corosync-qnetd, sshd
 # Each host has its own network, mount and UTS namespace. Its state lives in $LAB_ROOT/hosts/<host>/ and is
 # bind-mounted (inside that host's private mount namespace only) over /etc/corosync, /var/lib/{pacemaker,
-# corosync}, /var/log/{pacemaker,corosync,crmsh}, /root, /run, /tmp, /etc/hosts; /usr/bin/systemctl is a
-# shim and /usr/local/bin holds the Db2 stand-ins. Outside $LAB_ROOT, `up` only creates the bridge, veths,
+# corosync}, /var/log/{pacemaker,corosync,crmsh}, /root, /run, /tmp, /etc/hosts (nodes also /home and
+# /etc/{passwd,group,shadow}: copies with the instance owner added); /usr/bin/systemctl is a shim and
+# /usr/local/bin holds the Db2 stand-ins. Outside $LAB_ROOT, `up` only creates the bridge, veths,
 # the named netns and /run/netns (if absent); `down` removes all of it.
 #
 # Usage (as root):
@@ -42,6 +44,7 @@ NET=${NET:-${DB2OPS_PCMK_NET:-10.99.0}}
 CLUSTER_NAME=${CLUSTER_NAME:-${DB2OPS_PCMK_CLUSTER:-pcmk}}
 BRIDGE=${PREFIX}br0
 INST=db2inst1
+INST_GROUP=db2iadm1
 DBNAME=HADRDB
 TOKEN_MS=3000 # corosync totem token; the cloud setups this lab imitates use >= 3000
 
@@ -58,7 +61,8 @@ SELF_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PY=/usr/bin/python3 # the distribution's python: the hosts' /root (and any pyenv in it) is private
 
 PKGS=(pacemaker pacemaker-cli-utils pacemaker-resource-agents corosync corosync-qdevice corosync-qnetd crmsh
-  resource-agents openssh-server openssh-client iproute2 util-linux procps libxml2-utils python3 awscli curl)
+  resource-agents openssh-server openssh-client iproute2 util-linux procps libxml2-utils python3 awscli curl
+  ncat nftables) # ncat: the HA plan's `nc -v -z` probe (RHEL's nmap-ncat); nft: the tests' firewall seeds
 
 log() { printf '[pcmk-lab %s] %s\n' "$(date +%T)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -142,7 +146,7 @@ preflight() {
   local c missing=()
   for c in ip nsenter unshare setsid corosync corosync-keygen pacemakerd crm crm_mon cibadmin crm_attribute \
     corosync-quorumtool corosync-qnetd corosync-qnetd-certutil corosync-qdevice corosync-qdevice-net-certutil \
-    ssh ssh-keygen setpriv; do
+    ssh ssh-keygen setpriv runuser nc nft; do
     command -v "$c" >/dev/null || missing+=("$c")
   done
   [ -x /usr/sbin/sshd ] || missing+=(sshd)
@@ -152,6 +156,7 @@ preflight() {
   [ -x /usr/bin/curl ] || missing+=(curl)
   grep -qw overlay /proc/filesystems || modprobe overlay 2>/dev/null || missing+=(overlayfs)
   [ -x /usr/lib/ocf/resource.d/heartbeat/Dummy ] || missing+=(ocf:heartbeat:Dummy)
+  [ -d /home ] || missing+=(/home) # the nodes mount the instance owner's home over it
   [ ${#missing[@]} -eq 0 ] || die "missing: ${missing[*]} -- run: $0 install"
 }
 
@@ -201,7 +206,13 @@ mk_host_tree() {
   # provider by a read-only overlay (IBM's agents are ocf:heartbeat:db2hadr; the real ones stay visible)
   local ocf=/usr/lib/ocf/resource.d/heartbeat
   is_node "$h" && bin_mount="mount --bind $LAB_ROOT/node-bin /usr/local/bin
-mount -t overlay $PREFIX-ocf -o lowerdir=$LAB_ROOT/ocf-heartbeat:$ocf $ocf"
+mount -t overlay $PREFIX-ocf -o lowerdir=$LAB_ROOT/ocf-heartbeat:$ocf $ocf
+mount --bind $d/passwd /etc/passwd
+mount --bind $d/group /etc/group
+mount --bind $d/shadow /etc/shadow
+carry /home $d/home
+mount --rbind $d/home /home"
+  is_node "$h" && mk_owner "$h"
   # the in-namespace init: private mounts, hostname, then sleep forever. $LAB_ROOT is carried into the
   # private /root, /run or /tmp when it lives below one of them, so paths stay the same inside the host.
   cat >"$d/holder.sh" <<EOF
@@ -233,6 +244,38 @@ mount --rbind $d/tmp /tmp
 touch $d/holder.ready
 exec sleep infinity
 EOF
+}
+
+# the instance owner on node $1: the machine's passwd/group/shadow plus db2inst1/db2iadm1 (ids above the
+# machine's, the same on both nodes), its home with its own ssh key; `*` is not a locked password for sshd
+mk_owner() {
+  local h=$1 d uid gid; d=$(hdir "$1")
+  uid=$(awk -F: 'BEGIN{m=1999} $3>m && $3<60000 {m=$3} END{print m+1}' /etc/passwd)
+  gid=$(awk -F: 'BEGIN{m=1999} $3>m && $3<60000 {m=$3} END{print m+1}' /etc/group)
+  cp /etc/passwd "$d/passwd"; cp /etc/group "$d/group"; cp /etc/shadow "$d/shadow"
+  echo "$INST_GROUP:x:$gid:$INST" >>"$d/group"
+  echo "$INST:x:$uid:$gid:Db2 instance owner (pcmk-lab):/home/$INST:/bin/bash" >>"$d/passwd"
+  echo "$INST:*:19000:0:99999:7:::" >>"$d/shadow"
+  chmod 0644 "$d/passwd" "$d/group"; chmod 0640 "$d/shadow"
+  install -d -m 0755 "$d/home"
+  install -d -o "$uid" -g "$gid" -m 0700 "$d/home/$INST" "$d/home/$INST/.ssh"
+  ssh-keygen -q -t ed25519 -N '' -C "$INST@$h" -f "$d/home/$INST/.ssh/id_ed25519"
+  chown "$uid:$gid" "$d/home/$INST/.ssh/id_ed25519" "$d/home/$INST/.ssh/id_ed25519.pub"
+}
+
+# password-less ssh for the instance owner between the nodes (after the host keys exist)
+owner_ssh_trust() {
+  local n o d
+  for n in "${NODES[@]}"; do
+    d=$(hdir "$n")/home/$INST/.ssh
+    : >"$d/authorized_keys"; : >"$d/known_hosts"
+    for o in "${NODES[@]}"; do
+      cat "$(hdir "$o")/home/$INST/.ssh/id_ed25519.pub" >>"$d/authorized_keys"
+      echo "$o,${IP[$o]} $(cut -d' ' -f1,2 "$(hdir "$o")/ssh/ssh_host_ed25519_key.pub")" >>"$d/known_hosts"
+    done
+    chmod 0600 "$d/authorized_keys" "$d/known_hosts"
+    chown "$(stat -c %u:%g "$d")" "$d/authorized_keys" "$d/known_hosts"
+  done
 }
 
 start_holder() {
@@ -346,14 +389,23 @@ seed_cib() { # offline initial CIB: DC elected in ~7 s instead of ~23 s, no STON
   done
 }
 
-# the resource layout of a db2cm-built HADR cluster (instance agents replaced by Dummy, the HADR database by
-# the stand-in db2hadr agent). The overlay IP (the real aws-vpc-move-ip) is loaded by lab/pacemaker.py from
+# the resource layout of a db2cm-built HADR cluster (instance agents replaced by Dummy, the HADR database and
+# the interface monitors by the stand-in db2hadr and db2ethmon agents; db2cm's constraint names). The overlay IP (the real aws-vpc-move-ip) is loaded by lab/pacemaker.py from
 # the HA plan's text once the EC2 emulation is seeded.
 write_crm_config() {
   local f=$LAB_ROOT/db2-hadr.crm n o
   {
     echo "property cib-bootstrap-options: stonith-enabled=false no-quorum-policy=stop cluster-name=$CLUSTER_NAME"
     echo "rsc_defaults rsc-options: resource-stickiness=0 migration-threshold=3"
+    for n in "${NODES[@]}"; do # db2cm -create -cluster: one db2ethmon per host, never probed elsewhere
+      echo "primitive db2_${n}_eth0 ocf:heartbeat:db2ethmon params interface=eth0 hostname=$n repeat_count=4" \
+        "repeat_interval=4 op monitor timeout=30s interval=4 op start timeout=60s interval=0s" \
+        "op stop interval=0s timeout=20s meta is-managed=true"
+      echo "location prefer-db2_${n}_eth0 db2_${n}_eth0 100: $n"
+      for o in "${NODES[@]}"; do
+        [ "$o" = "$n" ] || echo "location no-probe-db2_${n}_eth0 db2_${n}_eth0 resource-discovery=never -inf: $o"
+      done
+    done
     for n in "${NODES[@]}"; do
       echo "primitive db2_${n}_${INST}_0 ocf:heartbeat:Dummy op monitor interval=10s timeout=120s" \
         "op start timeout=900s interval=0s op stop timeout=900s interval=0s meta migration-threshold=0"
@@ -368,6 +420,9 @@ write_crm_config() {
       "op stop interval=0s timeout=900s op promote interval=0s timeout=900s op demote interval=0s timeout=900s"
     echo "clone $HADR_CLONE $HADR_RSC meta promotable=true promoted-max=1 clone-max=2" \
       "resource-stickiness=5000 migration-threshold=1"
+    for n in "${NODES[@]}"; do # db2cm: no promotion where the interface monitor saw the link down
+      echo "location loc-rule-${HADR_RSC}-eth0-$n $HADR_CLONE rule -inf: db2ethmon-eth0 eq 0"
+    done
   } >"$f"
   echo "$f"
 }
@@ -488,6 +543,7 @@ install_node_tools() {
   mkdir -p "$LAB_ROOT/bin" "$LAB_ROOT/node-bin" "$LAB_ROOT/ocf-heartbeat" "$LAB_ROOT/ec2-bin" "$LAB_ROOT/aws"
   install -m 0755 "$SELF_DIR/pcmk_db2_standin.py" "$LAB_ROOT/db2-standin.py"
   ln -sf "$LAB_ROOT/db2-standin.py" "$LAB_ROOT/ocf-heartbeat/db2hadr"
+  ln -sf "$LAB_ROOT/db2-standin.py" "$LAB_ROOT/ocf-heartbeat/db2ethmon"
   # first on the PATH of the nodes' Pacemaker daemons (so of aws-vpc-move-ip): `curl` answers the instance
   # metadata calls from the lab's data and refuses any address outside loopback and the lab's network;
   # `aws-lab` is the real aws CLI pointed at the lab's EC2 emulation
@@ -608,6 +664,7 @@ cmd_up() {
   install_node_tools
   for h in "${HOSTS[@]}"; do mk_host_tree "$h"; done
   write_client_ssh
+  owner_ssh_trust
   net_up
   for h in "${HOSTS[@]}"; do start_holder "$h"; done
   write_corosync_conf

@@ -11,7 +11,10 @@ the roles with Db2's preconditions and messages; Pacemaker follows through the s
 OCF agent `db2hadr` (the stand-in for IBM's ocf:heartbeat:db2hadr): start activates the database as a
 standby, promote takes over, and a monitor that finds the role changed under Pacemaker (a DBA's takeover)
 raises or lowers the promotion score so Pacemaker moves the promotion instead of recovering the resource.
-Invoked through symlinks named db2pd / db2cm / db2 / db2hadr (argv[0] picks the tool). Standard library
+`db2ethmon` stands in for IBM's network-interface monitor that db2cm -create -cluster puts on each host: it
+watches the interface and keeps the node attribute db2ethmon-<nic> (1 up, 0 down) that db2cm's location
+rules read. Invoked through symlinks named db2pd / db2cm / db2 / db2hadr / db2ethmon (argv[0] picks the
+tool). Standard library
 only: it runs with the distribution's python inside the lab hosts.
 """
 
@@ -33,6 +36,7 @@ HADR_RSC = f"db2_{INSTANCE}_{INSTANCE}_{DATABASE}"
 CLONE = f"{HADR_RSC}-clone"
 OIP = f"{HADR_RSC}_AWS_primary-OIP"  # the HA plan's name (services/ha_setup)
 OVERLAY_IP = "192.168.1.81"
+NIC = "eth0"  # the lab hosts' interface (db2cm -publicEthernet)
 HADR_PORT = 50010
 STATE_FILE = "/run/db2-standin.json"  # per lab host: /run is private to each host
 LOG_POS = "S0000012.LOG, 14151, 3685322855"
@@ -312,8 +316,9 @@ def db2cm(args: list[str]) -> int:
     ]
     oip_node = state(OIP)[1]
     out += plain(OIP, "IP", oip_node, sub("Ip Address", OVERLAY_IP, 4), sub("Location", oip_node))
-    for node in NODES:
+    for node in NODES:  # db2cm lists resources by name: each host's instance, then its interface monitor
         out += plain(f"db2_{node}_{INSTANCE}_0", "Instance", node, sub("Instance Name", INSTANCE, 4))
+        out += plain(f"db2_{node}_{NIC}", "Network Interface", node, sub("Interface Name", NIC, 4))
     out += ["Fencing Information:", "  Not configured", "Quorum Information:", "  Qdevice", " "]
     print("\n".join(out))
     qdevice = run(["/usr/sbin/corosync-qdevice-tool", "-s"])
@@ -592,11 +597,95 @@ def agent(args: list[str]) -> int:
     return OCF_ERR_UNIMPLEMENTED
 
 
+# ---------------------------------------------------------------- db2ethmon agent
+ETHMON_META_DATA = """<?xml version="1.0"?>
+<!DOCTYPE resource-agent SYSTEM "ra-api-1.dtd">
+<resource-agent name="db2ethmon" version="1.0">
+<version>1.0</version>
+<longdesc lang="en">db2ops lab stand-in for IBM's db2ethmon: watches a network interface and keeps the node
+attribute db2ethmon-INTERFACE (1 link up, 0 down) that db2cm's location rules read.</longdesc>
+<shortdesc lang="en">network interface monitor (db2ops lab stand-in)</shortdesc>
+<parameters>
+<parameter name="interface" unique="0" required="1">
+<longdesc lang="en">the interface to watch</longdesc>
+<shortdesc lang="en">interface</shortdesc>
+<content type="string" default=""/>
+</parameter>
+<parameter name="hostname" unique="0" required="1">
+<longdesc lang="en">the host the interface belongs to</longdesc>
+<shortdesc lang="en">host</shortdesc>
+<content type="string" default=""/>
+</parameter>
+<parameter name="repeat_count" unique="0" required="0">
+<longdesc lang="en">checks per monitor</longdesc>
+<shortdesc lang="en">repeat count</shortdesc>
+<content type="integer" default="4"/>
+</parameter>
+<parameter name="repeat_interval" unique="0" required="0">
+<longdesc lang="en">seconds between checks</longdesc>
+<shortdesc lang="en">repeat interval</shortdesc>
+<content type="integer" default="4"/>
+</parameter>
+</parameters>
+<actions>
+<action name="start" timeout="60s"/>
+<action name="stop" timeout="20s"/>
+<action name="monitor" depth="0" timeout="30s" interval="4s"/>
+<action name="meta-data" timeout="5s"/>
+<action name="validate-all" timeout="30s"/>
+</actions>
+</resource-agent>
+"""
+
+
+def link_up(nic: str) -> bool:
+    try:
+        with open(f"/sys/class/net/{nic}/operstate") as fh:
+            return fh.read().strip() in ("up", "unknown")
+    except OSError:
+        return False
+
+
+def ethmon(args: list[str]) -> int:
+    action = args[0] if args else ""
+    if action == "meta-data":
+        print(ETHMON_META_DATA, end="")
+        return OCF_SUCCESS
+    if action == "validate-all":
+        return OCF_SUCCESS
+    nic = os.environ.get("OCF_RESKEY_interface", NIC)
+    rsc = os.environ.get("OCF_RESOURCE_INSTANCE", f"db2_{socket.gethostname()}_{nic}")
+    state = os.path.join(os.environ.get("HA_RSCTMP", "/run/resource-agents"), f"{rsc}.state")
+    attribute = ["/usr/sbin/crm_attribute", "--type", "status", "--node", socket.gethostname()]
+    attribute += ["--name", f"db2ethmon-{nic}"]
+    if action == "stop":
+        if os.path.exists(state):
+            os.remove(state)
+        run([*attribute, "--delete"])
+        return OCF_SUCCESS
+    if action not in ("start", "monitor"):
+        return OCF_ERR_UNIMPLEMENTED
+    try:
+        with open(state) as fh:
+            last = fh.read().strip()
+    except OSError:
+        if action == "monitor":
+            return OCF_NOT_RUNNING
+        last = ""
+    value = "1" if link_up(nic) else "0"
+    if value != last:  # the attribute changes only when the link does (no CIB write every 4 s)
+        run([*attribute, "--update", value])
+        os.makedirs(os.path.dirname(state), exist_ok=True)
+        with open(state, "w") as fh:
+            fh.write(value + "\n")
+    return OCF_SUCCESS
+
+
 def main() -> int:
     tool = os.path.basename(sys.argv[0])
-    handlers = {"db2pd": db2pd, "db2cm": db2cm, "db2": db2, "db2hadr": agent}
+    handlers = {"db2pd": db2pd, "db2cm": db2cm, "db2": db2, "db2hadr": agent, "db2ethmon": ethmon}
     if tool not in handlers:
-        print(f"run me as db2pd, db2cm, db2 or db2hadr (symlinks), not {tool}", file=sys.stderr)
+        print(f"run me as db2pd, db2cm, db2, db2hadr or db2ethmon (symlinks), not {tool}", file=sys.stderr)
         return 2
     return handlers[tool](sys.argv[1:])
 

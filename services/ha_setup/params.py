@@ -73,7 +73,7 @@ class HaParams:
     iam_policy_name: str | None = None  # default: db2-<cluster>-overlay-ip
     oip_resource: str | None = None  # default: db2_<inst>_<inst>_<DB>_AWS_primary-OIP (runbook)
     crm_file: str = "/root/overlayip.txt"  # the runbook's overlayip.txt, loaded with crm configure load
-    use_sudo: bool = True  # root commands run with `sudo -n` unless the ssh user is root
+    use_sudo: bool = True  # root commands run with `sudo -n` (resolve: not when every ssh user is root)
     allow_unsupported_os: bool = False
     max_clock_offset_s: float = 1.0
 
@@ -108,6 +108,8 @@ class HaParams:
             route_table_ids=rtb or (),
             iam_policy_name=self.iam_policy_name or default_policy_name(cluster.name),
             oip_resource=self.oip_resource or f"{hadr_resource(cluster)}_AWS_primary-OIP",
+            # root's commands need no `sudo -n` when every host is reached as root (sudo may not exist)
+            use_sudo=self.use_sudo and not (cluster.hosts and all(h.user == "root" for h in cluster.hosts)),
         )
         filled.validate(cluster)
         return filled

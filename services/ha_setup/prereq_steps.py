@@ -366,9 +366,13 @@ class InstanceOwnerSshStep(ReadOnlyStep):
     def _argv(self, other: str) -> tuple[str, ...]:
         # `--` ends ssh's options: a host name can never be read as one (e.g. -oProxyCommand=...)
         ssh = ("ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "--", other, "ls")
-        if (self.host.user or "") == self.owner:
+        user = self.host.user or ""
+        if user == self.owner:
             return ssh
-        return ("sudo", "-n", "-u", operand(self.owner, "instance owner"), "--", *ssh)
+        owner = operand(self.owner, "instance owner")
+        if user == "root":  # root needs no sudo rule (and hosts without sudo exist): util-linux's runuser
+            return ("runuser", "-u", owner, "--", *ssh)
+        return ("sudo", "-n", "-u", owner, "--", *ssh)
 
     async def check(self, ctx: PlanContext) -> StepState:
         for other in self.others:
@@ -384,7 +388,7 @@ class InstanceOwnerSshStep(ReadOnlyStep):
 
 
 class QnetdPortStep(ReadOnlyStep):
-    """TCP 5403 from this Db2 host to the QDevice host, before `db2cm -create -qdevice` (nc -z)."""
+    """TCP 5403 from this Db2 host to the QDevice host, before `db2cm -create -qdevice` (nc -v -z)."""
 
     def __init__(self, host: Host, params: HaParams) -> None:
         qdevice = params.qdevice_host or ""
@@ -394,14 +398,15 @@ class QnetdPortStep(ReadOnlyStep):
         self.qdevice = qdevice
         self.explain = (
             f"corosync-qdevice on each Db2 host connects to corosync-qnetd on TCP {QNETD_PORT}. Checked with "
-            "`nc -z`: 'connection refused' is fine before qnetd runs (the packet got through); a time-out "
+            "`nc -v -z`: 'connection refused' is fine before qnetd runs (the packet got through); a time-out "
             "means a security group or firewall drops it."
         )
 
     async def check(self, ctx: PlanContext) -> StepState:
-        argv = ("nc", "-z", "-w", "5", "--", operand(self.qdevice, "qdevice host"), str(QNETD_PORT))
+        # -v: with -z alone nmap-ncat prints nothing, and "refused" (got through) would look like a drop
+        argv = ("nc", "-v", "-z", "-w", "5", "--", operand(self.qdevice, "qdevice host"), str(QNETD_PORT))
         result = await ctx.read(self.host, argv)
-        said = (result.stdout + result.stderr).strip()
+        said = ncat_said(result.stdout + result.stderr)
         if tool_missing(result):
             raise _fail(
                 self.host,
@@ -466,6 +471,12 @@ class KshStep(VerifiedByCheck, HostCommandStep):
 
     def commands(self, ctx: PlanContext) -> list[HostCommand]:
         return [HostCommand(root(self.params, "yum", "install", "ksh", "-y"))]
+
+
+def ncat_said(text: str) -> str:
+    """Return what `nc -v` said about the connection, on one line, without its version banner."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return " ".join(line for line in lines if not line.startswith("Ncat: Version "))
 
 
 def qnetd_port_hint(qdevice_host: str) -> str:

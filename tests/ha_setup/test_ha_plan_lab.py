@@ -326,3 +326,48 @@ def test_owner_ssh_runs_as_the_instance_owner_with_argv_and_dash_dash() -> None:
         *("ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "--", "db2b", "ls"),
     )
     assert QnetdPortStep(cluster.hosts[0], HaParams(qdevice_host="qdev")).qdevice == "qdev"
+
+
+def test_as_root_the_owner_ssh_uses_runuser_and_no_step_uses_sudo() -> None:
+    """Hosts reached as root (the real-Pacemaker lab, or an operator's choice) need no sudo at all."""
+    from services.ha_setup.params import HaParams
+    from services.ha_setup.prereq_steps import InstanceOwnerSshStep
+    from services.inventory.model import AwsSettings, Cluster, Host
+
+    hosts = [
+        Host(name=n, address=f"10.0.0.{i}", role="db", user="root") for i, n in ((1, "db2a"), (2, "db2b"))
+    ]
+    cluster = Cluster(
+        name="c",
+        instance="db2inst1",
+        hosts=(*hosts, Host(name="q", address="10.0.0.3", role="qdevice", user="root")),
+        aws=AwsSettings(route_table_id="rtb-0123abcd"),
+    )
+    params = HaParams().resolve(cluster)
+    assert params.use_sudo is False
+    assert InstanceOwnerSshStep(cluster.hosts[0], cluster, params)._argv("db2b")[:4] == (
+        *("runuser", "-u", "db2inst1", "--"),
+    )
+    mixed = Cluster(
+        name="c",
+        instance="db2inst1",
+        hosts=(*hosts, Host(name="q", address="10.0.0.3", role="qdevice", user="ec2-user")),
+        aws=AwsSettings(route_table_id="rtb-0123abcd"),
+    )
+    assert HaParams().resolve(mixed).use_sudo is True  # one host needs it: root's commands keep sudo -n
+
+
+def test_the_port_probe_reads_ncat_verbose_answers(seeded_lab) -> None:
+    """nmap-ncat's -z prints nothing (seen on the real-Pacemaker lab); -v says why after its banner."""
+    from services.ha_setup.prereq_steps import ncat_said
+
+    db2a = seeded_lab.lab.hosts["db2a"]
+    assert run_command(seeded_lab.lab, db2a, ["nc", "-z", "-w", "5", "--", "qdev", "5403"]) == (0, "", "")
+    rc, out, err = run_command(seeded_lab.lab, db2a, ["nc", "-v", "-z", "-w", "5", "--", "qdev", "5403"])
+    assert rc == 0 and err.startswith(
+        "Ncat: Version 7.70 ( https://nmap.org/ncat )\nNcat: Connected to qdev:5403."
+    )
+    seeded_lab.lab.stop_qnetd()
+    assert run_command(seeded_lab.lab, db2a, ["nc", "-z", "--", "qdev", "5403"]) == (1, "", "")
+    rc, _, err = run_command(seeded_lab.lab, db2a, ["nc", "-v", "-z", "--", "qdev", "5403"])
+    assert rc == 1 and ncat_said(err) == "Ncat: Connection refused."

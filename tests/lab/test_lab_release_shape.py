@@ -218,3 +218,15 @@ def test_crm_mon_xml_of_11_5_8_uses_only_pacemaker_2_1_2_shapes() -> None:
     c.kill_node("db2b")
     for xml in (render_pacemaker.render_crm_mon_xml(lab("11.5.8")), render_pacemaker.render_crm_mon_xml(c)):
         assert shapes(xml) <= shapes(real), shapes(xml) - shapes(real)
+
+
+def test_uncaptured_releases_say_so_in_help_and_captured_ones_do_not() -> None:
+    from lab.release import RELEASES, releases_help
+
+    stand_ins = [r.db2 for r in RELEASES.values() if not r.captured]
+    assert stand_ins == ["11.5.9", "12.1"]  # no real output of theirs was found (tests/corpus/SOURCES.md)
+    text = releases_help()
+    assert "11.5.9*" in text and "12.1*" in text and "11.5.8*" not in text
+    assert "not checked against a real capture" in text
+    assert all(not RELEASES[d].shape_note for d in ("11.5.5", "11.5.7", "11.5.8"))
+    assert "not checked against a real capture" in RELEASES["11.5.9"].shape_note

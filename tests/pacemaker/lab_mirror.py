@@ -117,8 +117,7 @@ def shape(status: ClusterStatus) -> dict[str, object]:
         else sorted(
             (_overlay_ip_named_alike(r.id), tuple(r.nodes))
             for r in crm.resources
-            # the embedded lab has db2cm's db2ethmon monitors; the real lab's stand-in cluster has none
-            if r.active and not r.agent.endswith(":db2ethmon")
+            if r.active  # db2cm's db2ethmon monitors included: both labs have one per Db2 host
         ),
         "quorum (corosync)": {
             h: (p.value.quorate, p.value.total_votes, p.value.expected_votes, p.value.has_qdevice)

@@ -136,3 +136,27 @@ def test_agent_promote_takes_over_and_stop_deactivates(db2, monkeypatch) -> None
     assert db2.load("db2a") is None
     assert agent(db2, monkeypatch, "db2a", "monitor", "Unpromoted") == db2.OCF_NOT_RUNNING
     assert json.loads(Path(db2.db_file("db2a")).read_text())["db_role"] == "STANDBY"
+
+
+def test_ethmon_keeps_the_interface_attribute_db2cms_rules_read(db2, monkeypatch, tmp_path) -> None:
+    """db2ethmon stand-in: start and monitor set db2ethmon-eth0 (1 up, 0 down) only when the link changes;
+    after stop the monitor says not running (a probe on a rebooted node starts it again)."""
+    on(db2, monkeypatch, "db2a")
+    calls: list[list[str]] = []
+    monkeypatch.setattr(db2, "run", lambda argv: calls.append(argv) or "")
+    monkeypatch.setenv("HA_RSCTMP", str(tmp_path / "rsctmp"))
+    monkeypatch.setenv("OCF_RESOURCE_INSTANCE", "db2_db2a_eth0")
+    monkeypatch.setenv("OCF_RESKEY_interface", "eth0")
+    link = {"up": True}
+    monkeypatch.setattr(db2, "link_up", lambda nic: link["up"])
+    assert db2.ethmon(["monitor"]) == db2.OCF_NOT_RUNNING  # the probe before start
+    assert db2.ethmon(["start"]) == db2.OCF_SUCCESS
+    assert db2.ethmon(["monitor"]) == db2.OCF_SUCCESS
+    link["up"] = False
+    assert db2.ethmon(["monitor"]) == db2.OCF_SUCCESS  # the rule, not the monitor, bans the promotion
+    assert [c[-2:] for c in calls] == [["--update", "1"], ["--update", "0"]]
+    assert calls[0][:6] == ["/usr/sbin/crm_attribute", "--type", "status", "--node", "db2a", "--name"]
+    assert calls[0][6] == "db2ethmon-eth0"
+    assert db2.ethmon(["stop"]) == db2.OCF_SUCCESS and calls[-1][-1] == "--delete"
+    assert db2.ethmon(["monitor"]) == db2.OCF_NOT_RUNNING
+    assert db2.ethmon(["promote"]) == db2.OCF_ERR_UNIMPLEMENTED

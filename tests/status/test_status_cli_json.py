@@ -79,3 +79,19 @@ def test_status_help_documents_the_json_shape(capsys) -> None:
     text = " ".join(capsys.readouterr().out.split())
     assert '{"schema_version": 1, "exit_code": 0|1|2, "clusters": [{"cluster": NAME,' in text
     assert "the same shape for one cluster, several or --cluster NAME" in text
+
+
+@pytest.mark.parametrize(
+    ("db2", "environment"), [(None, "lab"), ("12.1", "not checked against a real capture")]
+)
+async def test_each_cluster_carries_its_environment_and_a_stand_in_release_says_so(
+    tmp_path: Path, capsys, db2: str | None, environment: str
+) -> None:
+    runtime = LabRuntime()
+    await runtime.start(1, base_dir=tmp_path / "lab", failover_delay_s=0, with_aws=False, db2=db2)
+    try:
+        _, doc = await _status_json(runtime, capsys)
+    finally:
+        await runtime.stop()
+    label = doc["clusters"][0]["environment"]
+    assert label == "lab" if db2 is None else environment in label and label.startswith("lab (Db2 12.1: ")
