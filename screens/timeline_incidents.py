@@ -58,10 +58,10 @@ class IncidentPanel(Static):
         rows = self.listed.incidents
         if not rows:
             why = self.listed.note or "none recorded: the cluster has not been degraded"
-            return Content.assemble(("Incidents: ", "bold"), (why, "$text-muted"))
+            return Content.assemble(("Incidents: ", "bold"), (why, "$foreground-muted"))
         head = Content.assemble(
             ("Incidents: ", "bold"),
-            (f"{plural(len(rows), 'recorded incident')} · {self.KEYS}", "$text-muted"),
+            (f"{plural(len(rows), 'recorded incident')} · {self.KEYS}", "$foreground-muted"),
         )
         at = self.selected if self.selected is not None else len(rows) - 1
         first = max(0, min(at - SHOWN // 2, len(rows) - SHOWN))

@@ -228,6 +228,7 @@ _PURE_CACHES = {
     ("services/parsers/db2diag.py", "_TZ_CACHE"),
     ("services/logs/diag_entries.py", "_MINUTE_US"),
     ("services/logs/diag_header.py", "_MINUTES"),
+    ("services/record/store.py", "_COMPARED"),
 }
 
 

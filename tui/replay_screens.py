@@ -103,13 +103,13 @@ class ReplayTimelineScreen(TimelineScreen, inherit_bindings=False):
         for key, source in enumerate(SOURCES, start=1):
             on = source in self.sources
             parts += [
-                (f"[{key}] {source} {'on' if on else 'off'}", "bold $accent" if on else "$text-muted"),
+                (f"[{key}] {source} {'on' if on else 'off'}", "bold $accent" if on else "$foreground-muted"),
                 "  ",
             ]
         shown = (
             f"{len(self.shown)} of {plural(len(self.timeline), 'entry', 'entries')} up to the replay's time"
         )
-        return Content.assemble(*parts, (shown, "$text-muted"))
+        return Content.assemble(*parts, (shown, "$foreground-muted"))
 
     def action_next_incident(self) -> None:
         """Select the next recorded incident and move the replay to its start (its first degraded
@@ -158,7 +158,7 @@ class ReplayLogsScreen(LogsScreen, inherit_bindings=False):
         self.query_one("#logs-mode", Static).update(
             Content.assemble(
                 ("■ recorded", "bold $text-accent"),
-                (f" · {plural(len(items), 'record')} of interest up to the replay's time", "$text-muted"),
+                (f" · {plural(len(items), 'record')} of interest up to the replay's time", "$foreground-muted"),
             )
         )
         self.view.clear()
@@ -236,5 +236,5 @@ class ReplayAlarmsScreen(Screen[None]):
                 Content(f"{format_clock(item.at, now)}  {p.get('name', '?')}: {was}{p.get('state', '?')}")
             )
         if not changes:
-            lines.append(Content.styled("none up to the replay's time", "$text-muted"))
+            lines.append(Content.styled("none up to the replay's time", "$foreground-muted"))
         self.query_one("#alarm-changes", Static).update(Content("\n").join(lines))

@@ -30,5 +30,5 @@ class BinChart(Widget):
         lines = bar_lines(self.series, max(20, self.content_size.width), MAX_ROWS)
         head, bars = lines[0], lines[1:]
         return Content("\n").join(
-            [Content.styled(head, "$text-muted"), *(Content.styled(b, "$accent") for b in bars)]
+            [Content.styled(head, "$foreground-muted"), *(Content.styled(b, "$accent") for b in bars)]
         )

@@ -39,9 +39,9 @@ def scrubber_content(
     bar = Content.assemble(
         ("".join(cells[:here]), "$accent"),
         ("●", "bold $accent"),
-        ("".join(cells[here + 1 :]), "$text-muted"),
+        ("".join(cells[here + 1 :]), "$foreground-muted"),
     )
-    return Content.assemble(state, " ", (format_when(at), "bold"), " [", bar, "]", (tail, "$text-muted"))
+    return Content.assemble(state, " ", (format_when(at), "bold"), " [", bar, "]", (tail, "$foreground-muted"))
 
 
 class ReplayScrubber(Static):
