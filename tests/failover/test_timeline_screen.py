@@ -173,8 +173,10 @@ def test_snapshot_timeline_narrow(snap_compare, tmp_path, size):
     assert snap_compare(app, terminal_size=size)
 
 
-async def _crash_strip():
-    """The strip of a lab crash (db2a killed, db2b promoted, the route moved, PEER again)."""
+async def _crash_strip(monkeypatch):
+    """The strip of a lab crash (db2a killed, db2b promoted, the route moved, PEER again). The route part is
+    patched through pytest's monkeypatch, so it is undone after the test (a bare setattr leaked the drill's
+    route into every later lab of the process)."""
     import sys
     from pathlib import Path
 
@@ -183,11 +185,7 @@ async def _crash_strip():
 
     from services.record.strip import failover_strip
 
-    class _Patch:  # DrillWalk only needs setattr
-        def setattr(self, obj, name, value):
-            setattr(obj, name, value)
-
-    walk = DrillWalk(monkeypatch=_Patch())
+    walk = DrillWalk(monkeypatch=monkeypatch)
     frames = [await walk.snap()]
     walk.lab.kill_primary()
     for step in (0.5, 9, 2):
@@ -196,8 +194,8 @@ async def _crash_strip():
     return failover_strip(frames)
 
 
-async def test_the_failover_strip_shows_above_the_table_when_there_is_one(tmp_path):
-    strip = await _crash_strip()
+async def test_the_failover_strip_shows_above_the_table_when_there_is_one(tmp_path, monkeypatch):
+    strip = await _crash_strip(monkeypatch)
     assert strip is not None
     screen = TimelineScreen(CLUSTER, sample(), export_dir=tmp_path, poll_interval=0, strip=lambda: strip)
     async with ScreenApp(screen).run_test(size=SIZE) as pilot:
@@ -212,10 +210,10 @@ async def test_the_failover_strip_shows_above_the_table_when_there_is_one(tmp_pa
         assert not bare.query_one("#tl-strip", Static).display
 
 
-def test_snapshot_timeline_with_failover_strip(snap_compare, tmp_path):
+def test_snapshot_timeline_with_failover_strip(snap_compare, tmp_path, monkeypatch):
     import asyncio
 
-    strip = asyncio.run(_crash_strip())
+    strip = asyncio.run(_crash_strip(monkeypatch))
     screen = TimelineScreen(
         CLUSTER, sample(), export_dir=tmp_path, clock=lambda: T0 + 60, poll_interval=0, strip=lambda: strip
     )
