@@ -1,8 +1,11 @@
 """The post-incident bundle: one .tar.gz that answers "what happened, in what order, and why" (issue 13).
 
 Layout (one top folder, so `tar xzf` makes one directory):
-    report.md                   summary, what Pacemaker/HADR/route/alarms did with times, the timeline,
-                                the journal entries and the commands the DBA ran, the evidence index
+    report.md                   summary, the failover strip, what Pacemaker/HADR/route/alarms did with
+                                times, the timeline, the journal entries and the commands the DBA ran,
+                                the evidence index
+    strip.svg                   the failover strip (lost → promoted → route moved → peer again) as a
+                                picture; strip-2.svg... when the span holds more failovers; none without
     recording/frames.jsonl      every recorded snapshot of the span (the codec's JSON): replay opens these
     recording/items.jsonl       every recorded item (events, alarm changes, log records, journal, raw)
     evidence/<tool>/<time>-<host>.<ext>   each raw output captured (crm_mon XML, db2pd, db2cm, corosync...)
@@ -52,6 +55,7 @@ from services.record.model import (
     RecordingReader,
 )
 from services.record.scrub import Scrubber
+from services.record.strip import Strip, failover_strip, strip_svg, strip_text
 from services.status.incident import build_headline, clock_time
 from services.text_safety import safe_text
 
@@ -167,7 +171,23 @@ def write_bundle(
     )
     files["journal.jsonl"] = _jsonl(scrub.data(_without_stdin(e)) for e in journal)
     incidents = tuple(find_incidents(reader, cluster, since, until))
-    report = _report(reader, cluster, since, until, now, frames, items, journal, index, incidents)
+    strips = failover_strips(frames, incidents)
+    pictures = _strip_names(len(strips))
+    for name, strip in zip(pictures, strips, strict=True):
+        files[name] = scrub.text(strip_svg(strip)).encode("utf-8")
+    report = _report(
+        reader,
+        cluster,
+        since,
+        until,
+        now,
+        frames,
+        items,
+        journal,
+        index,
+        incidents,
+        list(zip(pictures, strips, strict=True)),
+    )
     # read in terminals (`less report.md`): recorded text must not drive them (escape sequences removed)
     files["report.md"] = safe_text(scrub.text(report)).encode("utf-8")
     manifest = {
@@ -324,6 +344,36 @@ def _write_tar(out: Path, top: str, files: dict[str, bytes], mtime: float) -> No
         raise
 
 
+# ---------------------------------------------------------------- the failover strip
+
+
+def failover_strips(frames: Sequence[Frame], incidents: Sequence[Incident]) -> list[Strip]:
+    """The strip of each failover of the span, oldest first: one per incident that had a takeover (its
+    frames from the last one before it began to its end, so the strip is that incident's), or, with no
+    such incident, the latest failover the frames show (a switchover need not degrade anything)."""
+    strips: list[Strip] = []
+    for incident in incidents:
+        if incident.new_primary is None:
+            continue
+        before = [f for f in frames if f.at < incident.start][-1:]
+        during = [
+            f for f in frames if incident.start <= f.at and (incident.end is None or f.at <= incident.end)
+        ]
+        strip = failover_strip([*before, *during])
+        if strip is not None:
+            strips.append(strip)
+    if not strips:
+        strip = failover_strip(frames)
+        if strip is not None:
+            strips.append(strip)
+    return strips
+
+
+def _strip_names(count: int) -> list[str]:
+    """strip.svg, then strip-2.svg, strip-3.svg... for a span with more than one failover."""
+    return ["strip.svg" if n == 1 else f"strip-{n}.svg" for n in range(1, count + 1)]
+
+
 # ---------------------------------------------------------------- the report
 
 
@@ -342,6 +392,7 @@ def _report(
     journal: Sequence[dict[str, Any]],
     evidence: Sequence[dict[str, Any]],
     incidents: Sequence[Incident],
+    strips: Sequence[tuple[str, Strip]] = (),
 ) -> str:
     end = until if until is not None else (frames[-1].at if frames else now)
     events = incident_events(reader, cluster, since, until)
@@ -369,6 +420,7 @@ def _report(
         out.append(f"- At the start: {build_headline(first, now=first.taken_at).title}")
         out.append(f"- At the end: {build_headline(last, now=last.taken_at).title}")
     out += ["", "## What happened", ""]
+    out += _strip_lines(strips)
     for i in incidents:
         out += _incident_facts(i)
     groups = (
@@ -416,6 +468,23 @@ def _report(
         "stdin data of journaled commands is not included.",
     ]
     return "\n".join(out) + "\n"
+
+
+def _strip_lines(strips: Sequence[tuple[str, Strip]]) -> list[str]:
+    """The failover strip of each failover (text, and its picture beside the report), or why none."""
+    if not strips:
+        return ["- No failover in this span: no strip to draw.", ""]
+    out = []
+    for name, strip in strips:
+        out += [
+            f"### Failover: {strip.title}",
+            "",
+            f"    {strip_text(strip)}",
+            "",
+            f"![failover strip: {strip.title}]({name})",
+            "",
+        ]
+    return out
 
 
 def _evidence_lines(evidence: Sequence[dict[str, Any]]) -> list[str]:
