@@ -373,12 +373,14 @@ def log_entries(items: Iterable[RecordedItem]) -> list[LogEntry]:
         source = str(p.get("source", ""))
         if source not in ("diag", "audit"):
             source = "audit" if "audit" in group.lower() else "diag"
+        stream = str(p.get("stream", ""))
         event = {
             "timestamp": int(item.at * 1000),
             "message": str(p.get("message", "")),
-            "logStreamName": str(p.get("stream", "")),
+            "logStreamName": stream,
         }
-        out += entries_from_event(event, source)
+        host = str(p.get("host", ""))  # the host the console named for the stream, when recorded
+        out += entries_from_event(event, source, {stream: host} if host else None)
     return out
 
 
