@@ -90,6 +90,8 @@ async def test_host_evidence_from_the_lab_and_from_a_host_that_does_not_answer(
     text = files["host/db2a/pacemaker-journal.txt"].decode()
     assert text.startswith("No answer from db2a: ") and "journalctl" in text
     assert b"HADR_ROLE = PRIMARY" in files["host/db2b/db2pd-hadr-now.txt"]  # db2b took over
+    journal = files["host/db2b/pacemaker-journal.txt"].decode()  # the takeover, a moment before `until`
+    assert "Result of promote operation" in journal and journal.rstrip().endswith("on db2b: ok")
     index = [json.loads(x) for x in files["host/index.jsonl"].splitlines()]
     assert {r["host"] for r in index if r["exit_status"] is None} == {"db2a"}
     assert "- did not answer: db2a (their files say why)" in files["report.md"].decode()
