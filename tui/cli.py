@@ -883,6 +883,9 @@ async def _cmd_record(args: argparse.Namespace) -> int:
             raise _UserError(f"recording of {cluster.name} is off in settings (record, record_off)")
         recorder = recorder_from_settings(context.settings)
         recorder.watch_journal(cluster.name, journal_for(cluster).path)
+        # the timeline's own reads (log records of interest, alarm changes): its log records are recorded
+        context.recorder = recorder
+        sources = context.timeline_sources_for(cluster)
         return await record(
             cluster,
             context.status,
@@ -891,6 +894,8 @@ async def _cmd_record(args: argparse.Namespace) -> int:
             for_s=for_s,
             out=sys.stdout,
             as_json=args.json,
+            logs=sources.poll,
+            logs_note=sources.note_text,
         )
 
 

@@ -152,3 +152,67 @@ def test_the_same_record_queued_twice_is_written_once(tmp_path) -> None:
     recorder.stop()
     with RecordStore.open(path, readonly=True) as store:
         assert len(store.items("prod1", kinds=[LOG])) == 2
+
+
+async def test_db2ops_record_reads_the_timelines_log_records_beside_the_polls(tmp_path) -> None:
+    """services/record/headless.record runs `logs` (TimelineSources.poll in the CLI) beside the status
+    polls; a failing read is said in the summary and the status recording goes on."""
+    import asyncio
+    import io
+    import json
+
+    from services.record.headless import record
+
+    path = tmp_path / "record.sqlite"
+    recorder = Recorder(path, retention_days=None, max_mb=None)
+    context = ConsoleContext(Inventory(clusters=(PROD,)), Settings())
+    context.recorder = recorder
+    reads: list[int] = []
+
+    snapped: list[int] = []
+
+    class Source:
+        async def snapshot(self, cluster):
+            snapped.append(1)
+            return ClusterStatus(cluster.name, LATER + len(snapped))
+
+    async def get_source():
+        return Source()
+
+    async def logs() -> int:
+        reads.append(1)
+        if len(reads) == 2:
+            raise RuntimeError("throttled")
+        records = entries_from_event(event(TAKEOVER, int(T_TAKEOVER * 1000), 1), "diag")
+        return context.timeline("prod1").add_log_entries(records)  # the same record on every read
+
+    out = io.StringIO()
+    stop = asyncio.Event()
+
+    async def logs_then_stop() -> int:
+        # three reads (the first records, the second fails, the third finds it known), and a second
+        # snapshot asked for (so the first one reached the recorder)
+        if len(reads) >= 3 and len(snapped) >= 2:
+            stop.set()
+        return await logs()
+
+    code = await record(
+        PROD,
+        get_source,
+        recorder,
+        interval=0.05,
+        for_s=None,
+        out=out,
+        as_json=True,
+        logs=logs_then_stop,
+        logs_note=lambda: "logs: a note",
+        logs_interval=0.01,
+        stop=stop,
+    )
+    summary = json.loads(out.getvalue())
+    assert code == 0 and len(reads) >= 3
+    assert summary["log_records"] == 1 and summary["log_note"] == "logs: a note"
+    assert "reading log records: throttled" in summary["poll_errors"]
+    with RecordStore.open(path, readonly=True) as store:
+        assert len(store.items("prod1", kinds=[LOG])) == 1
+        assert store.span("prod1") is not None
