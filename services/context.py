@@ -36,6 +36,8 @@ if TYPE_CHECKING:
     from services.failover.run import FailoverRun
     from services.logs.cloudwatch import CloudWatchLogs
     from services.logs.insights import InsightsEngine
+    from services.logs.model import LogEntry
+    from services.record.recorder import Recorder
     from services.ssh.errors import HostKeyChanged, HostKeyUnknown
     from services.ssh.pool import SshPool
     from services.status.model import ClusterStatus
@@ -112,6 +114,9 @@ class ConsoleContext:
         self._status_lock: asyncio.Lock | None = None
         self._journals = journals
         self.timelines: dict[str, Timeline] = {}
+        # the console's recording (tui/app.py sets it while it records): the log records the timelines
+        # keep go to it as LOG items
+        self.recorder: Recorder | None = None
         self.timeline_sources: dict[str, TimelineSources] = {}
         self.failover_runs: dict[str, FailoverRun] = {}
         self.proof_history = ProofHistory()
@@ -246,8 +251,20 @@ class ConsoleContext:
     def timeline(self, cluster: str) -> Timeline:
         """Return the session's one timeline of `cluster` (created empty the first time)."""
         if cluster not in self.timelines:
-            self.timelines[cluster] = Timeline(cluster)
+            self.timelines[cluster] = Timeline(cluster, on_log=lambda entry: self._record_log(cluster, entry))
         return self.timelines[cluster]
+
+    def _record_log(self, cluster: str, entry: LogEntry) -> None:
+        """Hand a log record the timeline of `cluster` kept to the recorder, when one records (a queue
+        put: the poll never waits for the disk)."""
+        recorder = self.recorder
+        if recorder is None:
+            return
+        known = next((c for c in self.inventory.clusters if c.name == cluster), None)
+        group = ""
+        if known is not None:
+            group = known.aws.audit_log_group if entry.source == "audit" else known.aws.diag_log_group
+        recorder.record_log_entry(cluster, entry, group=group)
 
     def timeline_sources_for(self, cluster: Cluster) -> TimelineSources:
         """Return the one TimelineSources of `cluster` (its CloudWatch read position survives closing the

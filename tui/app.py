@@ -325,6 +325,7 @@ class Db2OpsApp(App[int]):
         for cluster in self.clusters:
             recorder.watch_journal(cluster.name, journal_for(cluster).path)
         recorder.start()
+        self.context.recorder = recorder  # the timelines' log records go to it too (LOG items)
         self.console_state_signal.publish(None)
 
     @property
@@ -336,6 +337,7 @@ class Db2OpsApp(App[int]):
     async def on_unmount(self) -> None:
         self.workers.cancel_group(self, "poll")
         if self.recorder is not None:  # what is queued is written; the file stays consistent
+            self.context.recorder = None
             await asyncio.to_thread(self.recorder.stop)
         try:  # the SSH pool, then the lab
             await asyncio.wait_for(self.context.close(), 20)

@@ -300,6 +300,18 @@ def build_parser() -> argparse.ArgumentParser:
     bu.add_argument("--until", metavar="T", help="end of the span (default: now)")
     bu.add_argument("-o", "--output", type=Path, required=True, metavar="FILE.tar.gz")
     bu.add_argument("--store", type=Path, metavar="PATH", help="the recording (default: the state dir's)")
+    bu.add_argument(
+        "--host-evidence",
+        action="store_true",
+        help="also read the span's evidence on the Db2 hosts through SSH (read-only: the Pacemaker journal, "
+        "pe-input files, db2diag records, db2pd -hadr now) into host/; the commands are printed first",
+    )
+    bu.add_argument(
+        "--dry-run",
+        dest="bundle_dry_run",
+        action="store_true",
+        help="with --host-evidence: print the commands it would run, run nothing, write nothing",
+    )
 
     jo = sub.add_parser("journal", help="print the operator journal")
     jo.add_argument("--cluster", dest="journal_cluster")
@@ -553,12 +565,33 @@ def _cmd_bundle(args: argparse.Namespace) -> int:
         args.until,
         args.store,
         default_journal_dir(),
+        args.host_evidence,
+        args.bundle_dry_run,
     )
+    inventory, gather = None, None
+    if args.host_evidence:  # only then is the inventory read and a host reached
+        inventory = _load_inventory(args.inventory)
+        gather = _host_evidence_gatherer(inventory)
     try:
-        run_bundle(request, sys.stdout)
+        run_bundle(request, sys.stdout, inventory=inventory, gather=gather)
     except BundleCommandError as exc:
         raise _UserError(str(exc), exc.code) from None
     return 0
+
+
+def _host_evidence_gatherer(inventory):
+    """The blocking read of `db2ops bundle --host-evidence`: one ConsoleContext (its SSH pool, the
+    settings' timeouts) for the reads, closed after them."""
+    from services.record.host_evidence import gather_evidence
+
+    def gather(cluster, since, until):
+        async def read():
+            async with _console_context(inventory) as context:
+                return await gather_evidence(cluster, context.runner, since, until)
+
+        return asyncio.run(read())
+
+    return gather
 
 
 def _cmd_journal(args: argparse.Namespace) -> int:
@@ -850,6 +883,9 @@ async def _cmd_record(args: argparse.Namespace) -> int:
             raise _UserError(f"recording of {cluster.name} is off in settings (record, record_off)")
         recorder = recorder_from_settings(context.settings)
         recorder.watch_journal(cluster.name, journal_for(cluster).path)
+        # the timeline's own reads (log records of interest, alarm changes): its log records are recorded
+        context.recorder = recorder
+        sources = context.timeline_sources_for(cluster)
         return await record(
             cluster,
             context.status,
@@ -858,6 +894,8 @@ async def _cmd_record(args: argparse.Namespace) -> int:
             for_s=for_s,
             out=sys.stdout,
             as_json=args.json,
+            logs=sources.poll,
+            logs_note=sources.note_text,
         )
 
 

@@ -158,7 +158,10 @@ class ReplayLogsScreen(LogsScreen, inherit_bindings=False):
         self.query_one("#logs-mode", Static).update(
             Content.assemble(
                 ("■ recorded", "bold $text-accent"),
-                (f" · {plural(len(items), 'record')} of interest up to the replay's time", "$foreground-muted"),
+                (
+                    f" · {plural(len(items), 'record')} of interest up to the replay's time",
+                    "$foreground-muted",
+                ),
             )
         )
         self.view.clear()

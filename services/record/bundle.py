@@ -1,12 +1,19 @@
 """The post-incident bundle: one .tar.gz that answers "what happened, in what order, and why" (issue 13).
 
 Layout (one top folder, so `tar xzf` makes one directory):
-    report.md                   summary, what Pacemaker/HADR/route/alarms did with times, the timeline,
-                                the journal entries and the commands the DBA ran, the evidence index
+    report.md                   summary, the failover strip, what Pacemaker/HADR/route/alarms did with
+                                times, the timeline, the journal entries and the commands the DBA ran,
+                                the evidence index
+    strip.svg                   the failover strip (lost → promoted → route moved → peer again) as a
+                                picture; strip-2.svg... when the span holds more failovers; none without
     recording/frames.jsonl      every recorded snapshot of the span (the codec's JSON): replay opens these
     recording/items.jsonl       every recorded item (events, alarm changes, log records, journal, raw)
     evidence/<tool>/<time>-<host>.<ext>   each raw output captured (crm_mon XML, db2pd, db2cm, corosync...)
     evidence/index.jsonl        which command on which host at what time each evidence file holds
+    host/<host>/<what>.txt      with --host-evidence: what was read on each host for the span through SSH
+                                (services/record/host_evidence.py: the Pacemaker journal, pe-input files,
+                                db2diag records, db2pd -hadr now); a host that did not answer gets a text
+                                saying so; host/index.jsonl lists each file's command, exit status, error
     evidence/alarms.jsonl, evidence/logs.jsonl, journal.jsonl
     manifest.json               format, cluster, span, counts, sha256 and size of every other file
 
@@ -31,11 +38,11 @@ import tarfile
 import tempfile
 import time
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from services.record.codec import CodecError, decode_status, encode_status
 from services.record.incidents import Incident, find_incidents, fired_alarms, incident_events
@@ -52,8 +59,12 @@ from services.record.model import (
     RecordingReader,
 )
 from services.record.scrub import Scrubber
+from services.record.strip import Strip, failover_strip, strip_svg, strip_text
 from services.status.incident import build_headline, clock_time
 from services.text_safety import safe_text
+
+if TYPE_CHECKING:
+    from services.record.host_evidence import EvidenceText
 
 FORMAT = "db2ops-bundle"
 VERSION = 1
@@ -100,6 +111,8 @@ class BundleResult:
     redactions: int  # secrets replaced
     files: tuple[str, ...] = field(default=())  # paths inside the top folder, manifest included
     incidents: tuple[Incident, ...] = field(default=())
+    host_files: int = 0  # texts read on the hosts (--host-evidence), those saying "no answer" included
+    host_unanswered: tuple[str, ...] = field(default=())  # hosts of which some command got no answer
 
 
 # ---------------------------------------------------------------- writing
@@ -114,11 +127,14 @@ def write_bundle(
     out: Path,
     journal_dir: Path | None = None,
     now: float | None = None,
+    host_evidence: Callable[[], Sequence[EvidenceText]] | None = None,
 ) -> BundleResult:
     """Write the bundle of `cluster` for [since, until] to `out` (a .tar.gz, mode 0600, replaced whole).
 
-    The snapshot in force at `since` is included (the state the span starts from). Raises BundleError when
-    the span holds nothing, OSError when `out` cannot be written.
+    The snapshot in force at `since` is included (the state the span starts from). `host_evidence`, when
+    given, is called once the span is known to hold something (so no host is asked for an empty span) and
+    its texts go under host/. Raises BundleError when the span holds nothing, OSError when `out` cannot be
+    written.
     """
     now = time.time() if now is None else now
     frames = list(reader.frames(cluster, since, until))
@@ -132,6 +148,7 @@ def write_bundle(
             f"nothing recorded for {cluster} between {_stamp(since)} and {_stamp(until) if until else 'now'}: "
             "choose a span the recording covers (`db2ops bundle --cluster NAME --since 1h`)"
         )
+    host_texts = list(host_evidence()) if host_evidence is not None else []
     scrub = Scrubber()
     files: dict[str, bytes] = {}
     files["recording/frames.jsonl"] = _jsonl(
@@ -166,8 +183,26 @@ def write_bundle(
         {"at": i.at, "utc": _stamp(i.at), **scrub.data(i.payload)} for i in items if i.kind == LOG
     )
     files["journal.jsonl"] = _jsonl(scrub.data(_without_stdin(e)) for e in journal)
+    host_index = _host_files(host_texts, files, scrub) if host_evidence is not None else []
     incidents = tuple(find_incidents(reader, cluster, since, until))
-    report = _report(reader, cluster, since, until, now, frames, items, journal, index, incidents)
+    strips = failover_strips(frames, incidents)
+    pictures = _strip_names(len(strips))
+    for name, strip in zip(pictures, strips, strict=True):
+        files[name] = scrub.text(strip_svg(strip)).encode("utf-8")
+    report = _report(
+        reader,
+        cluster,
+        since,
+        until,
+        now,
+        frames,
+        items,
+        journal,
+        index,
+        incidents,
+        list(zip(pictures, strips, strict=True)),
+        host_index if host_evidence is not None else None,
+    )
     # read in terminals (`less report.md`): recorded text must not drive them (escape sequences removed)
     files["report.md"] = safe_text(scrub.text(report)).encode("utf-8")
     manifest = {
@@ -182,6 +217,7 @@ def write_bundle(
         "items": len(items),
         "redactions": scrub.total,
         "redacted": dict(sorted(scrub.found.items())),
+        "host_evidence": len(host_index) if host_evidence is not None else None,
         "files": {
             name: {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
             for name, data in sorted(files.items())
@@ -200,6 +236,8 @@ def write_bundle(
         scrub.total,
         tuple(sorted(files)),
         incidents,
+        len(host_index),
+        tuple(sorted({str(h["host"]) for h in host_index if h["exit_status"] is None})),
     )
 
 
@@ -324,6 +362,94 @@ def _write_tar(out: Path, top: str, files: dict[str, bytes], mtime: float) -> No
         raise
 
 
+# ---------------------------------------------------------------- host evidence
+
+
+def _host_files(
+    texts: Sequence[EvidenceText], files: dict[str, bytes], scrub: Scrubber
+) -> list[dict[str, Any]]:
+    """Put each host text under host/ (scrubbed like every other text; one that did not run says why)
+    and return host/index.jsonl's rows."""
+    index: list[dict[str, Any]] = []
+    for t in texts:
+        parts = [_safe_name(p) for p in t.name.split("/") if p not in ("", ".", "..")]
+        name = "host/" + "/".join(parts or ["unknown"])
+        base, n = name, 2
+        while name in files:
+            stem, dot, ext = base.rpartition(".")
+            name = f"{stem}-{n}.{ext}" if dot else f"{base}-{n}"
+            n += 1
+        if t.exit_status is None:
+            text = (
+                f"No answer from {t.host}: {t.error or 'the command did not run'}\n"
+                f"The command was not run: {t.command}\n"
+            )
+        else:
+            text = t.text
+        files[name] = scrub.text(safe_text(text)).encode("utf-8")
+        index.append(
+            {
+                "file": name,
+                "host": scrub.text(t.host),
+                "command": scrub.text(t.command),
+                "exit_status": t.exit_status,
+                "error": scrub.text(t.error),
+            }
+        )
+    files["host/index.jsonl"] = _jsonl(index)
+    return index
+
+
+def _host_lines(index: Sequence[dict[str, Any]] | None) -> list[str]:
+    if index is None:
+        return ["- not gathered (`db2ops bundle ... --host-evidence` reads the hosts through SSH)"]
+    if not index:
+        return ["- nothing to read: the cluster has no Db2 host in the inventory"]
+    out = []
+    for row in index:
+        if row["exit_status"] is None:
+            how = f"no answer: {row['error'] or 'not run'}"
+        elif row["exit_status"] == 0:
+            how = "ok"
+        else:
+            how = f"exit status {row['exit_status']}"
+        out.append(f"- `{row['file']}`: `{row['command']}` on {row['host']} ({how})")
+    silent = sorted({str(r["host"]) for r in index if r["exit_status"] is None})
+    if silent:
+        out.append(f"- did not answer: {', '.join(silent)} (their files say why)")
+    return out
+
+
+# ---------------------------------------------------------------- the failover strip
+
+
+def failover_strips(frames: Sequence[Frame], incidents: Sequence[Incident]) -> list[Strip]:
+    """The strip of each failover of the span, oldest first: one per incident that had a takeover (its
+    frames from the last one before it began to its end, so the strip is that incident's), or, with no
+    such incident, the latest failover the frames show (a switchover need not degrade anything)."""
+    strips: list[Strip] = []
+    for incident in incidents:
+        if incident.new_primary is None:
+            continue
+        before = [f for f in frames if f.at < incident.start][-1:]
+        during = [
+            f for f in frames if incident.start <= f.at and (incident.end is None or f.at <= incident.end)
+        ]
+        strip = failover_strip([*before, *during])
+        if strip is not None:
+            strips.append(strip)
+    if not strips:
+        strip = failover_strip(frames)
+        if strip is not None:
+            strips.append(strip)
+    return strips
+
+
+def _strip_names(count: int) -> list[str]:
+    """strip.svg, then strip-2.svg, strip-3.svg... for a span with more than one failover."""
+    return ["strip.svg" if n == 1 else f"strip-{n}.svg" for n in range(1, count + 1)]
+
+
 # ---------------------------------------------------------------- the report
 
 
@@ -342,6 +468,8 @@ def _report(
     journal: Sequence[dict[str, Any]],
     evidence: Sequence[dict[str, Any]],
     incidents: Sequence[Incident],
+    strips: Sequence[tuple[str, Strip]] = (),
+    host_index: Sequence[dict[str, Any]] | None = None,
 ) -> str:
     end = until if until is not None else (frames[-1].at if frames else now)
     events = incident_events(reader, cluster, since, until)
@@ -369,6 +497,7 @@ def _report(
         out.append(f"- At the start: {build_headline(first, now=first.taken_at).title}")
         out.append(f"- At the end: {build_headline(last, now=last.taken_at).title}")
     out += ["", "## What happened", ""]
+    out += _strip_lines(strips)
     for i in incidents:
         out += _incident_facts(i)
     groups = (
@@ -408,14 +537,34 @@ def _report(
     out += commands or ["- none journaled"]
     out += ["", "## Evidence", ""]
     out += _evidence_lines(evidence) or ["- no raw output recorded"]
+    out += ["", "## Host evidence", ""]
+    out += _host_lines(host_index)
     out += [
         "",
         "Also: `recording/` (every snapshot and item; `db2ops replay --bundle FILE` opens it), "
-        "`evidence/alarms.jsonl`, `evidence/logs.jsonl`, `journal.jsonl`; `manifest.json` has the sha256 "
+        "`evidence/alarms.jsonl`, `evidence/logs.jsonl`, `journal.jsonl`, `host/` (with --host-evidence); "
+        "`manifest.json` has the sha256 "
         "of every file. Secrets (AWS keys and tokens, passwords, private keys) were replaced by `***`; "
         "stdin data of journaled commands is not included.",
     ]
     return "\n".join(out) + "\n"
+
+
+def _strip_lines(strips: Sequence[tuple[str, Strip]]) -> list[str]:
+    """The failover strip of each failover (text, and its picture beside the report), or why none."""
+    if not strips:
+        return ["- No failover in this span: no strip to draw.", ""]
+    out = []
+    for name, strip in strips:
+        out += [
+            f"### Failover: {strip.title}",
+            "",
+            f"    {strip_text(strip)}",
+            "",
+            f"![failover strip: {strip.title}]({name})",
+            "",
+        ]
+    return out
 
 
 def _evidence_lines(evidence: Sequence[dict[str, Any]]) -> list[str]:

@@ -1,6 +1,11 @@
 """`db2ops record --cluster NAME [--for DURATION]`: the console's recording without the console, for a
 jump host's tmux or cron. The same poll loop (StatusPoller) feeds the same Recorder; Ctrl-C, SIGTERM or
-SIGHUP end it cleanly (what is queued is written, the file stays consistent) with exit 0."""
+SIGHUP end it cleanly (what is queued is written, the file stays consistent) with exit 0.
+
+`logs`, when given, is the timeline's read of the cluster's log records and alarm changes
+(TimelineSources.poll, whose timeline hands each new log record to the recorder): run every
+`logs_interval` s beside the status polls, so the recording holds the log records the console's timeline
+would have shown. It never raises for AWS trouble; `logs_note` says what it could not read."""
 
 from __future__ import annotations
 
@@ -38,12 +43,30 @@ async def record(
     for_s: float | None,
     out: TextIO,
     as_json: bool = False,
+    logs: Callable[[], Awaitable[int]] | None = None,
+    logs_note: Callable[[], str] = lambda: "",
+    logs_interval: float = 5.0,
+    stop: asyncio.Event | None = None,
 ) -> int:
-    """Poll `cluster` every `interval` s into `recorder` until `for_s` passes or a stop signal; print a
-    summary. Returns 0 when it recorded, 1 when the recording was paused at the end."""
-    stop = asyncio.Event()
+    """Poll `cluster` every `interval` s into `recorder` (and `logs` every `logs_interval` s) until `for_s`
+    passes or a stop signal; print a summary. Returns 0 when it recorded, 1 when the recording was paused
+    at the end. `stop` (made here when not given) ends it as a stop signal does."""
+    stop = stop if stop is not None else asyncio.Event()
     polls = 0
     errors: list[str] = []
+    log_records = 0
+
+    async def read_logs() -> None:
+        nonlocal log_records
+        assert logs is not None
+        while True:
+            try:
+                log_records += await logs()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the status recording goes on without the log records
+                errors.append(f"reading log records: {exc}")
+            await asyncio.sleep(logs_interval)
 
     def on_status(_cluster: Cluster, status: ClusterStatus) -> None:
         nonlocal polls
@@ -72,15 +95,18 @@ async def record(
             file=out,
             flush=True,
         )
-    task = asyncio.ensure_future(poller.run(cluster))
+    tasks = [asyncio.ensure_future(poller.run(cluster))]
+    if logs is not None:
+        tasks.append(asyncio.ensure_future(read_logs()))
     try:
         try:
             await asyncio.wait_for(stop.wait(), for_s)
         except TimeoutError:
             pass
     finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         for signum in installed:
             loop.remove_signal_handler(signum)
         await asyncio.to_thread(recorder.stop)
@@ -93,11 +119,16 @@ async def record(
         "dropped": state.dropped,
         "paused_reason": state.paused_reason,
         "poll_errors": errors[-5:],
+        "log_records": log_records if logs is not None else None,
+        "log_note": logs_note() if logs is not None else None,
     }
     if as_json:
         print(json.dumps(summary, indent=2), file=out)
     else:
         print(f"recorded {state.frames} snapshots of {cluster.name} to {recorder.path}", file=out)
+        if logs is not None:
+            note = logs_note()
+            print(f"log records of interest: {log_records}" + (f" ({note})" if note else ""), file=out)
         if state.paused_reason:
             print(f"recording paused: {state.paused_reason}", file=out)
         for e in errors[-5:]:

@@ -11,6 +11,7 @@ names the first listed, each name checked before it is used in a command.
 
 from __future__ import annotations
 
+import math
 import re
 import shlex
 import time
@@ -76,6 +77,8 @@ def evidence_plan(cluster: Cluster, since: float, until: float) -> list[Evidence
             f"database name {cluster.database!r} is not a Db2 database name (1-8 letters, digits, _@#$): "
             "fix it in the inventory"
         )
+    # whole seconds (what the tools take), widened outwards: a promote 0.5 s before `until` is in the span
+    since, until = float(math.floor(since)), float(math.ceil(until))
     plan: list[EvidenceCommand] = []
     for host in cluster.db_hosts:
         h = host.name

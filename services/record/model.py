@@ -20,7 +20,7 @@ from services.status.model import ClusterStatus
 # RecordedItem.kind values
 EVENT = "event"  # a services.status.events.StatusEvent: {"kind", "message", "severity"}
 ALARM = "alarm"  # an alarm state change: {"name", "state", "previous", "reason"}
-LOG = "log"  # a log record the timeline uses: {"group", "stream", "message", "source"}
+LOG = "log"  # a log record the timeline uses: {"group", "stream", "message", "source"[, "host"]}
 JOURNAL = "journal"  # an operator-journal entry, as services.plans.journal writes it
 RAW = "raw"  # a tool's raw output a frame was parsed from: {"host", "command", "text"}
 MARK = "mark"  # the recorder's own notes: {"what": "started"|"paused"|"resumed"|"stopped", "why"}

@@ -10,6 +10,7 @@ meanwhile, and tries again every `retry_s`; recording resumes by itself.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import queue
@@ -27,6 +28,7 @@ from services.record.store import RecordError, RecordStore, default_store_path
 from services.status.model import ClusterStatus
 
 if TYPE_CHECKING:
+    from services.logs.model import LogEntry
     from services.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -35,6 +37,11 @@ QUEUE_SIZE = 256  # snapshots waiting for the disk before the recorder drops (an
 RETRY_S = 30.0
 PRUNE_EVERY_S = 3600.0
 BATCH_S = 0.5  # the recorder thread wakes at most this often while snapshots come in
+# A log record already in the recording is not written again: the ones of this far back are looked up once
+# per cluster (the timeline reads back at most 24 h: a restarted console reads its window again), and at
+# most LOG_SEEN_MAX keys a cluster are kept in memory.
+LOG_SEEN_S = 25 * 3600.0
+LOG_SEEN_MAX = 50_000
 
 
 @dataclass
@@ -86,6 +93,7 @@ class Recorder:
         self._previous: dict[str, ClusterStatus] = {}
         self._seen: list[str] = []  # the clusters recorded so far: their timelines get the marks
         self._journals: dict[str, _Journal] = {}
+        self._logs_seen: dict[str, dict[str, None]] = {}  # per cluster, insertion-ordered: LOG keys written
         self._pruned_at = 0.0
         self._retry_at = 0.0
         self._wake = threading.Event()
@@ -117,11 +125,35 @@ class Recorder:
             self._put(("item", item))
 
     def record_log(
-        self, cluster: str, at: float, *, group: str, stream: str, message: str, source: str
+        self,
+        cluster: str,
+        at: float,
+        *,
+        group: str,
+        stream: str,
+        message: str,
+        source: str,
+        host: str = "",
     ) -> None:
-        """Queue one log record of interest (a LOG item), e.g. what the timeline's sources read."""
+        """Queue one log record of interest (a LOG item), e.g. what the timeline's sources read; `host` is
+        the host the console named for its stream (kept so a replay names it alike)."""
         payload = {"group": group, "stream": stream, "message": message, "source": source}
+        if host:
+            payload["host"] = host
         self.record_item(RecordedItem(at, cluster, LOG, payload))
+
+    def record_log_entry(self, cluster: str, entry: LogEntry, *, group: str = "") -> None:
+        """Queue one log record the timeline kept (services.logs.model.LogEntry): its text as written,
+        so a replay parses it back into the same record. The same record twice is written once."""
+        self.record_log(
+            cluster,
+            entry.ts_us / 1_000_000,
+            group=group,
+            stream=entry.stream,
+            message=entry.text,
+            source=entry.source,
+            host=entry.host,
+        )
 
     def watch_journal(self, cluster: str, path: Path) -> None:
         """Record the lines appended to `path` (a journal.jsonl) for `cluster` from now on."""
@@ -233,7 +265,26 @@ class Recorder:
             raise _Paused from None
 
     def _add(self, item: RecordedItem) -> None:
+        if item.kind == LOG:
+            seen = self._log_keys(item.cluster)
+            key = log_key(item)
+            if key in seen:
+                return
+            self._write(lambda s: s.add_item(item))
+            seen[key] = None
+            if len(seen) > LOG_SEEN_MAX:
+                del seen[next(iter(seen))]
+            return
         self._write(lambda s: s.add_item(item))
+
+    def _log_keys(self, cluster: str) -> dict[str, None]:
+        """The keys of the LOG items of `cluster` written so far (the recent ones of the file, read once)."""
+        seen = self._logs_seen.get(cluster)
+        if seen is None:
+            since = self._clock() - LOG_SEEN_S
+            recorded = self._write(lambda s: s.items(cluster, since=since, kinds=[LOG]))
+            seen = self._logs_seen[cluster] = dict.fromkeys(log_key(i) for i in recorded[-LOG_SEEN_MAX:])
+        return seen
 
     def _pause(self, why: str, detail: str = "") -> None:
         first = self.paused_reason is None
@@ -349,6 +400,13 @@ def recorder_from_settings(settings: Settings, path: Path | None = None) -> Reco
 
 class _Paused(Exception):
     """A write failed and the recorder paused (the reason is in paused_reason)."""
+
+
+def log_key(item: RecordedItem) -> str:
+    """What tells one log record from another: its time, stream and text."""
+    p = item.payload
+    digest = hashlib.blake2b(str(p.get("message", "")).encode("utf-8", "replace"), digest_size=10)
+    return f"{item.at:.6f}:{p.get('stream', '')}:{digest.hexdigest()}"
 
 
 def alarm_changes(previous: ClusterStatus | None, status: ClusterStatus) -> list[RecordedItem]:

@@ -6,8 +6,6 @@ No Textual, no SSH, no AWS: the replay console (tui/replay.py) drives this; test
 
 from __future__ import annotations
 
-import calendar
-import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -16,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from services.inventory.model import Cluster, Host
 from services.record.model import ALARM, EVENT, JOURNAL, LOG, RecordedItem, RecordingReader
+from services.record.when import WhenError, is_clock_time, parse_moment
 from services.status.events import StatusEvent
 from services.status.model import ClusterStatus, Severity
 from services.status.poll import MAX_EVENTS, ClusterFeed
@@ -33,55 +32,25 @@ class ReplayError(ValueError):
 
 # ---------------------------------------------------------------------------------------------- times
 
-_DURATION = re.compile(r"^([+-]?)((?:\d+(?:\.\d+)?[smhd])+)$")
-_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)([smhd])")
-_UNIT_S = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
-_CLOCK = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}(?:\.\d+)?))?$")
-_DATE_TIME = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}(?:\.\d+)?))?)?(Z)?$")
 TIME_FORMS = '"03:12", "03:12:33", "2026-12-06 03:12:33", "10m" (ago) or "-5m"/"+30s" (from here)'
+_REPLAY_WORDS = {
+    "empty": "no time given: use {forms}",
+    "unreadable": "cannot read the time {text!r}: use {forms}",
+    "invalid": "{text!r} is not a valid time: use {forms}",
+    "future": "{text!r} is in the future: give a time, or a duration ago such as 10m",
+}
 
 
 def parse_when(text: str, *, base: float, forward_ok: bool = True) -> float:
-    """Return the epoch time `text` names.
-
-    `text` is a clock time ("03:12", "03:12:33", on the day of `base`), a date and time
-    ("2026-12-06 03:12:33", local time; a trailing Z for UTC), or a duration from `base`: "10m" and
-    "-10m" before it, "+30s" after it (only when `forward_ok`). Durations combine: "1h30m".
-    Raises ReplayError naming the forms understood.
+    """Return the epoch time `text` names (services/record/when.py parse_moment: a clock time on the day
+    of `base`, a date and time, or a duration from `base`: "10m" and "-10m" before it, "+30s" after it,
+    only when `forward_ok`). Raises ReplayError naming the forms understood.
     """
-    raw = text.strip()
-    if not raw:
-        raise ReplayError(f"no time given: use {TIME_FORMS}")
-    if m := _DURATION.match(raw):
-        seconds = sum(float(n) * _UNIT_S[u] for n, u in _DURATION_PART.findall(m.group(2)))
-        if m.group(1) == "+":
-            if not forward_ok:
-                raise ReplayError(f"{raw!r} is in the future: give a time, or a duration ago such as 10m")
-            return base + seconds
-        return base - seconds
-    if m := _CLOCK.match(raw):
-        hour, minute, sec = int(m.group(1)), int(m.group(2)), float(m.group(3) or 0)
-        day = time.localtime(base)
-        return _local(day.tm_year, day.tm_mon, day.tm_mday, hour, minute, sec, raw)
-    if m := _DATE_TIME.match(raw):
-        y, mo, d = int(m.group(1)), int(m.group(2)), int(m.group(3))
-        hour, minute, sec = int(m.group(4) or 0), int(m.group(5) or 0), float(m.group(6) or 0)
-        if m.group(7):
-            _check_fields(mo, d, hour, minute, sec, raw)
-            return calendar.timegm((y, mo, d, hour, minute, 0, 0, 0, 0)) + sec
-        return _local(y, mo, d, hour, minute, sec, raw)
-    raise ReplayError(f"cannot read the time {raw!r}: use {TIME_FORMS}")
-
-
-def _check_fields(month: int, day: int, hour: int, minute: int, sec: float, raw: str) -> None:
-    if not (1 <= month <= 12 and 1 <= day <= 31 and hour < 24 and minute < 60 and sec < 61):
-        raise ReplayError(f"{raw!r} is not a valid time: use {TIME_FORMS}")
-
-
-def _local(y: int, mo: int, d: int, hour: int, minute: int, sec: float, raw: str) -> float:
-    _check_fields(mo, d, hour, minute, sec, raw)
-    whole = int(sec)
-    return time.mktime((y, mo, d, hour, minute, whole, 0, 0, -1)) + (sec - whole)
+    try:
+        return parse_moment(text, base=base, forward_ok=forward_ok)
+    except WhenError as exc:
+        words = _REPLAY_WORDS.get(exc.why, _REPLAY_WORDS["unreadable"])
+        raise ReplayError(words.format(text=exc.text, forms=TIME_FORMS)) from None
 
 
 def format_when(at: float) -> str:
@@ -271,7 +240,7 @@ def resolve_start(
         return ReplayStart(names, span[1], cluster or (names[0] if len(names) == 1 else None))
     when = parse_when(at, base=time.time() if now is None else now, forward_ok=False)
     # a bare clock time means the recording's day, not today's
-    if _CLOCK.match(at.strip()):
+    if is_clock_time(at):
         when = parse_when(at, base=span[1])
         if when > span[1] + 1:
             when -= 86400.0
@@ -373,12 +342,14 @@ def log_entries(items: Iterable[RecordedItem]) -> list[LogEntry]:
         source = str(p.get("source", ""))
         if source not in ("diag", "audit"):
             source = "audit" if "audit" in group.lower() else "diag"
+        stream = str(p.get("stream", ""))
         event = {
             "timestamp": int(item.at * 1000),
             "message": str(p.get("message", "")),
-            "logStreamName": str(p.get("stream", "")),
+            "logStreamName": stream,
         }
-        out += entries_from_event(event, source)
+        host = str(p.get("host", ""))  # the host the console named for the stream, when recorded
+        out += entries_from_event(event, source, {stream: host} if host else None)
     return out
 
 

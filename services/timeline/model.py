@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal
@@ -123,6 +123,9 @@ class Timeline:
     _repeats: dict[tuple[str, str], list[_Repeats]] = field(default_factory=dict, repr=False)
     _folded: dict[str, _Repeats] = field(default_factory=dict, repr=False)  # first line's ref -> repeats
     version: int = 0  # bumped on every change: views redraw only when it moved
+    # Called with each log record the timeline keeps, once (a record read again is not new): the
+    # console's recorder hangs here (ConsoleContext.timeline), so the recording holds what the timeline used.
+    on_log: Callable[[LogEntry], None] | None = field(default=None, repr=False, compare=False)
 
     # ------------------------------------------------------------------ adding
 
@@ -272,7 +275,10 @@ class Timeline:
             host = e.host or "?"
             title = f"db2diag {e.level} on {host}: {e.summary}"
             entry = TimelineEntry(at, "log", _LOG_SEVERITY.get(e.level, Severity.INFO), title, e.text, ref)
-            added += self._add_or_fold(entry, host, e)
+            new = self._add_or_fold(entry, host, e)
+            added += new
+            if new and self.on_log is not None:
+                self.on_log(e)
         return added
 
     def _add_or_fold(self, entry: TimelineEntry, host: str, record: LogEntry) -> int:

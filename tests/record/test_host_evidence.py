@@ -134,3 +134,10 @@ async def test_pe_inputs_listed_are_read_with_double_dash_before_the_path() -> N
     assert reads == [("bzcat", "--", f"{PENGINE_DIR}/pe-input-8.bz2")] * 2  # one per host
     pe = next(t for t in texts if t.name == "db2a/pengine/pe-input-8.xml")
     assert pe.text == f"<cib>{PENGINE_DIR}/pe-input-8.bz2</cib>\n"
+
+
+def test_a_span_in_fractions_of_a_second_is_widened_to_whole_seconds() -> None:
+    plan = evidence_plan(DrillWalk().cluster, START + 0.7, START + 600.2)
+    journal = plan[0].argv
+    assert "--since=2026-11-30 00:53:20" in journal and "--until=2026-11-30 01:03:21" in journal
+    assert plan[2].argv[-1] == "2026-11-30-00.53.20:2026-11-30-01.03.21"

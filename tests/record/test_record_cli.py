@@ -56,6 +56,8 @@ async def test_record_the_lab_for_a_while(tmp_path: Path, capsys) -> None:
         await runtime.stop()
     assert code == 0, summary
     assert summary["paused_reason"] is None and summary["frames"] >= 2
+    # the timeline's log reads ran beside the polls; a lab without AWS has none, and says so
+    assert summary["log_records"] == 0 and "runs without AWS" in summary["log_note"]
     assert "pacemaker-result" not in status_out  # the raw XML is recorded, never printed
     with RecordStore.open(default_store_path(), readonly=True) as store:
         span = store.span("lab1")

@@ -41,7 +41,9 @@ def scrubber_content(
         ("●", "bold $accent"),
         ("".join(cells[here + 1 :]), "$foreground-muted"),
     )
-    return Content.assemble(state, " ", (format_when(at), "bold"), " [", bar, "]", (tail, "$foreground-muted"))
+    return Content.assemble(
+        state, " ", (format_when(at), "bold"), " [", bar, "]", (tail, "$foreground-muted")
+    )
 
 
 class ReplayScrubber(Static):
