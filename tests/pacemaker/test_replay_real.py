@@ -144,3 +144,24 @@ def test_incidents_of_the_walk_name_the_takeover(cluster_walk, replayed) -> None
     ]
     assert len(xml) >= 2, [i.payload.get("command") for i in xml]
     assert all("<pacemaker-result" in i.payload.get("text", "") for i in xml)
+
+
+def test_switchovers_end_as_takeovers_not_as_unfinished(cluster_walk, replayed) -> None:
+    """An incident ends at the healthy snapshot that shows its promotion done: its summary says who took
+    over, never that the switchover was "not completed"."""
+    incidents = find_incidents(replayed.reader, replayed.cluster)
+    standby = cluster_walk["node-standby"]
+    incident = _covering(incidents, standby.accepted_at)
+    assert incident is not None and incident.end is not None
+    new, old = standby.status.promoted_node, standby.context["standby_node"]
+    assert f"{new} took over from {old} (switchover)" in incident.summary, incident.summary
+    assert incident.promoted_at is not None and incident.start <= incident.promoted_at <= incident.end
+    # the move: an incident only when a poll caught the promotion under way (about a second)
+    healthy, moved = cluster_walk["healthy"], cluster_walk["moved"]
+    for i in incidents:
+        if healthy.accepted_at < i.start <= moved.accepted_at:
+            assert (
+                f"{moved.context['moved_to']} took over from {moved.context['moved_from']} (switchover)"
+                in (i.summary)
+            ), i.summary
+    assert not [i.summary for i in incidents if i.end is not None and "not completed" in i.summary]
