@@ -18,11 +18,19 @@ format (clock_time): "03:12:33–03:14:10 db2b took over from db2a (crash), rout
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from services.record.model import ALARM, EVENT, RecordingReader
 from services.status.events import StatusEvent, diff_snapshots
-from services.status.incident import Failover, build_headline, clock_time, find_failover
+from services.status.incident import (  # the private helpers: how find_failover reads a snapshot
+    Failover,
+    _down_cause,
+    _last_op,
+    build_headline,
+    clock_time,
+    crm_epoch,
+    find_failover,
+)
 from services.status.model import ClusterStatus, Severity
 
 # Seconds of recording kept before and after an incident in its bundle: the healthy state before it, and
@@ -84,10 +92,10 @@ def find_incidents(
                 current = _Open(at)
             current.statuses.append(status)
         elif current is not None:
-            found.append(_incident(reader, cluster, len(found) + 1, current, at))
+            found.append(_incident(reader, cluster, len(found) + 1, current, at, status))
             current = None
     if current is not None:
-        found.append(_incident(reader, cluster, len(found) + 1, current, None))
+        found.append(_incident(reader, cluster, len(found) + 1, current, None, None))
     return [
         i
         for i in found
@@ -146,12 +154,17 @@ def fired_alarms(
 
 
 def _incident(
-    reader: RecordingReader, cluster: str, number: int, current: _Open, end: float | None
+    reader: RecordingReader,
+    cluster: str,
+    number: int,
+    current: _Open,
+    end: float | None,
+    healthy: ClusterStatus | None,
 ) -> Incident:
     # the last of the worst: a failover's completed line (who, when) rather than its first "in progress"
     worst = max(reversed(current.statuses), key=lambda s: build_headline(s, now=s.taken_at).severity.rank)
     headline = build_headline(worst, now=worst.taken_at)
-    failover = _last_failover(current.statuses)
+    failover = _completed_by(_last_failover(current.statuses), current.statuses, healthy)
     lost_at = _lost_at(current.statuses, current.start) if failover is not None else None
     events = incident_events(reader, cluster, current.start, end)
     alarms = tuple(fired_alarms(reader, cluster, current.start, end))
@@ -181,6 +194,32 @@ def _last_failover(statuses: Iterable[ClusterStatus]) -> Failover | None:
     done = [f for f in seen if f.done]
     chosen = done or seen
     return chosen[-1] if chosen else None
+
+
+def _completed_by(
+    f: Failover | None, statuses: Iterable[ClusterStatus], healthy: ClusterStatus | None
+) -> Failover | None:
+    """`f` completed when the healthy snapshot that ends the incident has its new primary promoted.
+
+    find_failover says nothing of a switchover once both nodes serve again (no incident), so an incident
+    whose last degraded snapshot showed the promotion under way would otherwise read "not completed" when
+    it ended precisely because it completed (seen on real Pacemaker: `crm resource move`, a standby node,
+    the promotion after quorum returns). The old primary down in any snapshot of the incident makes it no
+    switchover: the reason is that snapshot's. Promoted again where it was: no takeover (None)."""
+    if f is None or f.done or healthy is None or healthy.promoted_node is None:
+        return f
+    if healthy.promoted_node == f.old_primary:
+        return None
+    if healthy.promoted_node != f.new_primary:
+        return f
+    crm = healthy.crm.value if healthy.crm is not None and healthy.crm.ok else None
+    promote = _last_op(crm, f.new_primary, "promote") if crm is not None else None
+    promoted_at = crm_epoch(healthy.crm, promote.last_rc_change) if promote and healthy.crm else None
+    causes = [_down_cause(s, f.old_primary) for s in statuses] if f.old_primary else []
+    down = next((c for c in causes if c is not None), None)
+    if down is None:
+        return replace(f, done=True, promoted_at=promoted_at)
+    return replace(f, done=True, promoted_at=promoted_at, old_down=down, planned=False)
 
 
 def _lost_at(statuses: Iterable[ClusterStatus], start: float) -> float:

@@ -5,6 +5,10 @@ The walk runs once per test session (conftest.py): for every state it makes the 
 services.status.service.gather_cluster_status until the expected picture appears or 45 s pass, and records the
 last snapshot with whatever still differed. Tests assert on the recorded observations, so a wrong report
 fails with the exact difference; nothing here sleeps a fixed time.
+
+Given a Recorder, every snapshot the walk gathers also goes to it (`record_status`, as the console's poll
+loop does), and each observation notes the wall time the walk accepted its state (`accepted_at`): the
+replay tests (test_replay_real.py) look for each state in the recording at that time.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from services.inventory.model import Cluster
+from services.record.recorder import Recorder
 from services.ssh.pool import SshPool
 from services.status.model import ClusterStatus
 from services.status.service import gather_cluster_status
@@ -77,6 +82,7 @@ class Observation:
     seconds: float  # from the change to the first snapshot showing all of `expect`
     crm_mon_xml: str = ""  # raw `crm_mon -1 --output-as=xml` from the node that spoke for the cluster
     context: dict[str, str] = field(default_factory=dict)  # e.g. which node was crashed
+    accepted_at: float = 0.0  # wall time (epoch) when the walk took its last snapshot as the state's
 
 
 def mismatches(status: ClusterStatus, want: Expect) -> list[str]:
@@ -141,8 +147,11 @@ def mismatches(status: ClusterStatus, want: Expect) -> list[str]:
 class Walk:
     """Owns the SSH pool and the lab script for one pass through STATES."""
 
-    def __init__(self, cluster: Cluster, script: Path, env: dict[str, str]) -> None:
+    def __init__(
+        self, cluster: Cluster, script: Path, env: dict[str, str], recorder: Recorder | None = None
+    ) -> None:
         self.cluster = cluster
+        self.recorder = recorder
         self.script = script
         self.env = env
         self.pool = SshPool(config_paths=[], command_timeout=30.0, reconnect_backoff=(0.2, 1.0))
@@ -171,11 +180,14 @@ class Walk:
         diff: list[str] = ["never polled"]
         while True:
             status = await gather_cluster_status(self.cluster, self.pool, aws_route=False)
+            if self.recorder is not None:
+                self.recorder.record_status(status)  # a queue put, as in the console's poll loop
             diff = mismatches(status, want)
             if not diff or time.monotonic() - since > WAIT_S:
                 break
             await asyncio.sleep(POLL_S)
         seconds = time.monotonic() - since
+        accepted_at = time.time()  # after the snapshot (its taken_at): the frame in force then shows it
         xml = ""
         if status.crm is not None and status.crm.source in (h.name for h in self.cluster.db_hosts):
             res = await self.pool.run(
@@ -183,7 +195,7 @@ class Walk:
                 ["crm_mon", "-1", "--output-as=xml"],
             )
             xml = res.stdout
-        obs = Observation(state, want, status, diff, seconds, xml, dict(context))
+        obs = Observation(state, want, status, diff, seconds, xml, dict(context), accepted_at)
         self.observations[state] = obs
         return obs
 

@@ -1,6 +1,6 @@
 """Fixtures of the real-Pacemaker tier: one lab per session (lab/data/pcmk-lab.sh) and one walk through
-the issue-4 states. Without root or the Debian packages the tier skips with the reason; with CI=true it
-fails instead, so a CI run cannot pass by skipping it."""
+the issue-4 states, recorded by the console's Recorder. Without root or the Debian packages the tier skips
+with the reason; with CI=true it fails instead, so a CI run cannot pass by skipping it."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from lab.pacemaker import (
 )
 from services.inventory.loader import load_inventory
 from services.inventory.model import Cluster
+from services.record.recorder import Recorder
 
 from .cluster_walk import Observation, Walk
 
@@ -85,11 +86,24 @@ def pytest_collection_modifyitems(items) -> None:
 
 
 @pytest.fixture(scope="session")
-def cluster_walk(pcmk_lab: PcmkLab) -> dict[str, Observation]:
+def walk_recorder(tmp_path_factory: pytest.TempPathFactory) -> Recorder:
+    """The Recorder the walk feeds every snapshot it gathers (started and stopped by `cluster_walk`; its
+    recording is `walk_recorder.path`, complete once `cluster_walk` has run)."""
+    path = tmp_path_factory.mktemp("walk") / "record.sqlite"
+    return Recorder(path, retention_days=None, max_mb=None)
+
+
+@pytest.fixture(scope="session")
+def cluster_walk(pcmk_lab: PcmkLab, walk_recorder: Recorder) -> dict[str, Observation]:
     """Observations of db2ops' status service in every state (see cluster_walk.STATES)."""
     started = time.monotonic()
-    observations = asyncio.run(Walk(pcmk_lab.cluster, SCRIPT, pcmk_lab.env).run())
+    walk_recorder.start()
+    try:
+        observations = asyncio.run(Walk(pcmk_lab.cluster, SCRIPT, pcmk_lab.env, walk_recorder).run())
+    finally:
+        walk_recorder.stop()  # writes what is queued and closes the file
     _TIMINGS["walk total"] = f"{time.monotonic() - started:.1f}s"
+    _TIMINGS["walk recorded"] = f"{walk_recorder.frames} snapshots ({walk_recorder.dropped} dropped)"
     for name, obs in observations.items():
         _TIMINGS[f"  {name}"] = f"{obs.seconds:.1f}s" + ("" if not obs.mismatches else " (DID NOT CONVERGE)")
     return observations
