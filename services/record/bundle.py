@@ -613,6 +613,20 @@ def _headlines(frames: Sequence[Frame]) -> list[str]:
     return out
 
 
+def _log_line(item: RecordedItem) -> str:
+    """A recorded log record as the console's timeline words it (level, host, what it says), not the raw
+    first line of the record (a timestamp and an id that say nothing)."""
+    from services.record.replay_feed import log_entries  # lazy: replay_feed is the replay's, not the bundle's
+
+    entries = log_entries([item])
+    if entries and entries[0].level:  # a parsed record; anything else keeps its own first line
+        e = entries[0]
+        name = "db2diag" if e.source == "diag" else "db2audit"
+        return f"{name} {e.level} on {e.host or item.payload.get('stream', '?')}: {e.summary}"[:200]
+    message = str(item.payload.get("message", "")).strip().splitlines()
+    return f"{item.payload.get('stream', '')}: {message[0][:160] if message else ''}"
+
+
 def _timeline(
     events: Sequence[Any], items: Sequence[RecordedItem], journal: Sequence[dict[str, Any]]
 ) -> list[str]:
@@ -621,10 +635,7 @@ def _timeline(
         if i.kind == ALARM:
             rows.append((i.at, f"**alarm** {i.payload.get('name', '?')} → {i.payload.get('state', '?')}"))
         elif i.kind == LOG:
-            message = str(i.payload.get("message", "")).strip().splitlines()
-            rows.append(
-                (i.at, f"**log** {i.payload.get('stream', '')}: {message[0][:160] if message else ''}")
-            )
+            rows.append((i.at, f"**log** {_log_line(i)}"))
         elif i.kind == MARK:
             rows.append(
                 (i.at, f"**recorder** {i.payload.get('what', '')} {i.payload.get('why', '')}".rstrip())

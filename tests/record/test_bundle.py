@@ -335,3 +335,36 @@ async def test_escape_sequences_do_not_reach_the_report(monkeypatch, tmp_path) -
     write_bundle(r.recording, "lab1", since=START, out=out)
     report = members(out)["report.md"].decode()
     assert "evil  title" in report and "\x1b" not in report and "pwned" not in report
+
+
+DIAG_RECORD = """2026-12-06-21.02.13.478986+000 I885491E473           LEVEL: Error
+PID     : 86622                TID : 139773848518643 PROC : db2bp
+INSTANCE: db2inst1             NODE : 000            DB   : HADRDB
+APPHDL  : 0-24719              APPID: *LOCAL.DB2.261206210213
+HOSTNAME: db2a
+FUNCTION: DB2 UDB, base sys utilities, sqleriar_database, probe:9
+RETCODE : ZRC=0x8005006D=-2147155859=SQLE_CA_BUILT
+          "SQLCA has been built and saved in component specific control block."
+"""
+
+
+async def test_a_db2diag_record_reads_in_the_report_as_on_the_console(monkeypatch, tmp_path) -> None:
+    """The report's timeline words a db2diag record as the console's timeline does (level, host, function),
+    not by its first line (a timestamp and a record id that say nothing to a reviewer)."""
+    r = await kill_primary_walk(monkeypatch)
+    r.add(
+        LOG,
+        {
+            "group": "db2-diagnostics-logs",
+            "stream": "i-0abc",
+            "host": "db2a",
+            "message": DIAG_RECORD,
+            "source": "diag",
+        },
+    )
+    out = tmp_path / "b.tar.gz"
+    write_bundle(r.recording, "lab1", since=START, out=out)
+    report = members(out)["report.md"].decode()
+    (line,) = [x for x in report.splitlines() if "**log** db2diag Error" in x]
+    assert "on db2a: " in line and "sqleriar_database" in line
+    assert "I885491E473" not in line and "i-0abc" not in line
