@@ -94,7 +94,8 @@ def build_topology(cluster: Cluster, feed: ClusterFeed, views: dict[str, PartVie
         qdevice_host=qhost.name if qhost else None,
         qdevice_state=q_state,
         hadr_state=hadr_state,
-        overlay_ip=cluster.aws.overlay_ip,
+        # a replayed cluster has no inventory AWS section: the recorded route names the address
+        overlay_ip=cluster.aws.overlay_ip or (route.destination.split("/", 1)[0] if route else None),
         route_target=target,
         extra_nodes=max(0, len(nodes) - 2),
         hadr_link=link,
