@@ -31,8 +31,10 @@ from services.record.replay_feed import (
     ReplayStart,
     format_when,
     parse_when,
+    strip_until,
     timeline_until,
 )
+from services.record.strip import Strip
 from services.settings import Settings
 from tui import screen_registry
 from tui.app import Db2OpsApp
@@ -332,8 +334,22 @@ class ReplayApp(Db2OpsApp, inherit_bindings=False):
             timeline_until(self.reader, cluster.name, self.replay_clock.at),
             poll_interval=0,
             incidents=IncidentSource(cluster.name, open_reader=self.reopen),
+            strip=self._strip_of(cluster.name),
         )
         self._show(screen)
+
+    def _strip_of(self, cluster: str) -> Callable[[], Strip | None]:
+        """The timeline's failover strip at the replay's time (worked out again only when the time moved)."""
+        memo: dict[float, Strip | None] = {}
+
+        def strip() -> Strip | None:
+            at = self.replay_clock.at
+            if at not in memo:
+                memo.clear()
+                memo[at] = strip_until(self.reader, cluster, at)
+            return memo[at]
+
+        return strip
 
     def _open_cluster_screen(self, name: str) -> None:
         cluster = self.current_cluster

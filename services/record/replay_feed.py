@@ -21,6 +21,7 @@ from services.status.poll import MAX_EVENTS, ClusterFeed
 
 if TYPE_CHECKING:
     from services.logs.model import LogEntry
+    from services.record.strip import Strip
     from services.timeline.model import Timeline
 
 SPEEDS = (1.0, 10.0)
@@ -301,6 +302,17 @@ def open_reader(store: Path | None = None, bundle: Path | None = None) -> Opened
 
 
 # ---------------------------------------------------------------------------------------------- timeline
+
+
+STRIP_LOOKBACK_S = 6 * 3600.0  # the replay's strip looks this far back for the latest failover
+
+
+def strip_until(reader: RecordingReader, cluster: str, at: float) -> Strip | None:
+    """The failover strip as the console's timeline drew it at `at`: the latest failover among the frames
+    of the hours before (the live console keeps its session's snapshots; a week is not decoded for it)."""
+    from services.record.strip import failover_strip
+
+    return failover_strip(reader.frames(cluster, at - STRIP_LOOKBACK_S, at))
 
 
 def timeline_until(reader: RecordingReader, cluster: str, at: float) -> Timeline:

@@ -290,6 +290,26 @@ async def test_the_replay_timeline_lists_the_incidents_and_i_goes_to_one(drill) 
         assert "i" in keys and "b" not in keys and "e" not in keys  # no bundle, no export in replay
 
 
+async def test_the_replay_timeline_draws_the_failover_strip_of_its_time(drill) -> None:
+    """As on the live timeline: the strip of the latest failover up to the replay's time, none before it,
+    and it follows the time when the replay moves back."""
+    from textual.widgets import Static
+
+    app = replay_app(drill, at=drill.frames[-1].taken_at)
+    async with app.run_test(size=SIZE) as pilot:
+        app.run_command("timeline")
+        await pilot.pause()
+        strip = app.screen.query_one("#tl-strip", Static)
+        text = str(strip.render())
+        assert strip.display and "db2a lost" in text and "db2b promoted" in text
+        app.move_to(drill.frames[0].taken_at)  # before the kill: the timeline on screen redraws
+        await pilot.pause()
+        assert not strip.display
+        app.move_to(drill.frames[-1].taken_at)
+        await pilot.pause()
+        assert strip.display and "db2b promoted" in str(strip.render())
+
+
 async def test_a_bundle_of_the_drill_replays_with_the_same_screens(drill, tmp_path) -> None:
     """write_bundle (rec-bundle) then `replay --bundle`: the same takeover, at the same recorded time."""
     from services.record.bundle import write_bundle
