@@ -117,7 +117,8 @@ class LogsScreen(Screen[None]):
         "Both Db2 logs from CloudWatch, merged by time. Enter expands a record; / filters (CloudWatch "
         "filter-pattern syntax, ! inverts), s searches (n/N), J jumps to a time, 1-6 toggle levels "
         "(Critical, Severe, Error, Warning, Event, Info), tab cycles all/diag/audit, m marks, e exports "
-        "what is visible, G follows the tail, i opens Logs Insights, r reconnects the feed."
+        "what is visible (on an Insights `stats … by bin()` result, its chart too, as SVG), G follows the tail, "
+        "i opens Logs Insights, r reconnects the feed."
     )
 
     BINDINGS = [

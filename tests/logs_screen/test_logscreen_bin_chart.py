@@ -42,3 +42,34 @@ async def test_a_bin_series_shows_as_bars_and_records_hide_them() -> None:
         service.result = RECORDS
         chart = await _run(app, pilot, open_panel=False)
         assert not chart.display
+
+
+async def test_exporting_a_chart_result_writes_its_svg_beside_the_rows(tmp_path) -> None:
+    """e on the Insights results writes the rows and, for a bin() result, the chart as an SVG for a report;
+    a result that is no chart writes no SVG."""
+    import xml.etree.ElementTree as ET
+
+    service = FakeLogsService(BINS)
+    app = LogsApp(service)
+    exports = tmp_path / "data" / "db2ops" / "exports"
+    async with app.run_test(size=(120, 36)) as pilot:
+        await _run(app, pilot)
+        app.screen.query_one("#insights-results").focus()
+        await pilot.press("e")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        [svg] = exports.glob("logs-*.svg")
+        assert svg.with_suffix(".log").exists()
+        root = ET.fromstring(svg.read_text())
+        texts = " ".join(t.text or "" for t in root.iter("{http://www.w3.org/2000/svg}text"))
+        assert "count(*) by bin(5m)" in texts and "31" in texts
+        bars = [r for r in root.iter("{http://www.w3.org/2000/svg}rect") if r.get("fill") == "#1f6feb"]
+        assert len(bars) == 2  # 31 and 4; the empty 10:05 bin has no bar
+        assert any(svg.name in n.message for n in pilot.app._notifications)
+        svg.unlink()
+        service.result = RECORDS
+        await _run(app, pilot, open_panel=False)
+        app.screen.query_one("#insights-results").focus()
+        await pilot.press("e")
+        await pilot.app.workers.wait_for_complete()
+        assert not list(exports.glob("*.svg"))

@@ -6,6 +6,8 @@ The panel only collects input and displays; the screen runs the query through th
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -13,7 +15,7 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Button, Input, Select, Static
 
-from services.logs.bin_chart import BinSeries
+from services.logs.bin_chart import BinSeries, bar_chart_svg
 from services.logs.insights import PRESETS, preset
 from services.logs.model import LogEntry
 from tui.widgets.bin_chart import BinChart
@@ -124,9 +126,25 @@ class InsightsPanel(Vertical):
         body = Content.styled(text, styles[style]) if style else Content(text)
         self.query_one("#insights-status", Static).update(body)
 
+    series: BinSeries | None = None  # the chart on show, exported as SVG beside the rows (e)
+
+    def on_mount(self) -> None:
+        self.results.export_extra = self._export_chart
+
     def show_chart(self, series: BinSeries | None) -> None:
         """Draw a `stats … by bin()` result as bars above its rows (None hides the chart)."""
+        self.series = series
         self.query_one("#insights-chart", BinChart).show(series)
+
+    def _export_chart(self, rows_path: Path) -> str | None:
+        """Write the chart on show as an SVG beside the exported rows (for a report); runs in the export's
+        thread, so it takes the series as it is now and touches no widget."""
+        series = self.series
+        if series is None:
+            return None
+        path = rows_path.with_suffix(".svg")
+        path.write_text(bar_chart_svg(series), encoding="utf-8")
+        return f"the chart {path.name}"
 
     def show_results(self, entries: list[LogEntry]) -> None:
         """Replace the results with `entries` (already in time order)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -479,6 +480,10 @@ class LogView(ScrollView, can_focus=True):
         self._after_change(1)
         return entry
 
+    # Set by a panel whose export writes a file beside the entries (the Insights chart's SVG): called in the
+    # export's thread with the entries' path, returns what else it wrote (None: nothing).
+    export_extra: Callable[[Path], str | None] | None = None
+
     def action_export(self) -> None:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         self.export_to(paths.data_dir() / "exports" / f"logs-{stamp}.log")
@@ -491,16 +496,20 @@ class LogView(ScrollView, can_focus=True):
             self.notify(f"Nothing to export: {why}.", title="Export", severity="warning")
             return
 
+        extra = self.export_extra
+
         def write() -> None:
             try:
                 count = export_entries(visible, path)
+                beside = extra(path) if extra is not None else None
             except OSError as exc:
                 self.app.call_from_thread(
                     self.notify, f"Export failed: {exc}. Check the data dir is writable.", severity="error"
                 )
                 return
+            also = f" and {beside}" if beside else ""
             self.app.call_from_thread(
-                self.notify, f"Exported {plural(count, 'entry', 'entries')} to {path}", title="Export"
+                self.notify, f"Exported {plural(count, 'entry', 'entries')} to {path}{also}", title="Export"
             )
 
         self.run_worker(write, thread=True, group="log-export", description="export log entries")
