@@ -6,6 +6,8 @@ Layout (one top folder, so `tar xzf` makes one directory):
                                 the evidence index
     strip.svg                   the failover strip (lost → promoted → route moved → peer again) as a
                                 picture; strip-2.svg... when the span holds more failovers; none without
+    logs-per-minute.svg         the span's recorded Db2 log records per minute (a `stats count(*) by
+                                bin(1m)` chart); none when no log record was recorded
     recording/frames.jsonl      every recorded snapshot of the span (the codec's JSON): replay opens these
     recording/items.jsonl       every recorded item (events, alarm changes, log records, journal, raw)
     evidence/<tool>/<time>-<host>.<ext>   each raw output captured (crm_mon XML, db2pd, db2cm, corosync...)
@@ -44,6 +46,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from services.logs.bin_chart import BinSeries, bar_chart_svg, bar_lines, bin_series
 from services.record.codec import CodecError, decode_status, encode_status
 from services.record.incidents import Incident, find_incidents, fired_alarms, incident_events
 from services.record.model import (
@@ -189,6 +192,9 @@ def write_bundle(
     pictures = _strip_names(len(strips))
     for name, strip in zip(pictures, strips, strict=True):
         files[name] = scrub.text(strip_svg(strip)).encode("utf-8")
+    log_series = _log_series(items)
+    if log_series is not None:
+        files[LOG_CHART] = scrub.text(bar_chart_svg(log_series, LOG_CHART_TITLE)).encode("utf-8")
     report = _report(
         reader,
         cluster,
@@ -202,6 +208,7 @@ def write_bundle(
         incidents,
         list(zip(pictures, strips, strict=True)),
         host_index if host_evidence is not None else None,
+        log_series,
     )
     # read in terminals (`less report.md`): recorded text must not drive them (escape sequences removed)
     files["report.md"] = safe_text(scrub.text(report)).encode("utf-8")
@@ -470,6 +477,7 @@ def _report(
     incidents: Sequence[Incident],
     strips: Sequence[tuple[str, Strip]] = (),
     host_index: Sequence[dict[str, Any]] | None = None,
+    log_series: BinSeries | None = None,
 ) -> str:
     end = until if until is not None else (frames[-1].at if frames else now)
     events = incident_events(reader, cluster, since, until)
@@ -526,6 +534,8 @@ def _report(
     )
     if alarms:
         out.append(f"- went into ALARM: {', '.join(alarms)}")
+    out += ["", "### Db2 log records per minute", ""]
+    out += _log_chart_lines(log_series)
     out += ["", "## What the console said", ""]
     out += _headlines(frames) or ["- no snapshot recorded"]
     out += ["", "## Timeline", ""]
@@ -548,6 +558,32 @@ def _report(
         "stdin data of journaled commands is not included.",
     ]
     return "\n".join(out) + "\n"
+
+
+LOG_CHART = "logs-per-minute.svg"
+LOG_CHART_TITLE = "Db2 log records of interest per minute (UTC)"
+
+
+def _log_series(items: Sequence[RecordedItem]) -> BinSeries | None:
+    """The recorded log records of the span counted per minute, as Logs Insights' `stats count(*) by
+    bin(1m)` over them would answer (minutes without a record stay empty); None without a record."""
+    per_minute: dict[int, int] = {}
+    for i in items:
+        if i.kind == LOG:
+            minute = int(i.at // 60) * 60
+            per_minute[minute] = per_minute.get(minute, 0) + 1
+    rows = [
+        {"bin(1m)": datetime.fromtimestamp(m, UTC).strftime("%Y-%m-%d %H:%M:%S.000"), "count(*)": str(n)}
+        for m, n in sorted(per_minute.items())
+    ]
+    return bin_series(("bin(1m)", "count(*)"), rows) if rows else None
+
+
+def _log_chart_lines(series: BinSeries | None) -> list[str]:
+    if series is None:
+        return ["- no log record recorded in this span"]
+    bars = [f"    {line}" for line in bar_lines(series, 72, max_rows=60)]
+    return [*bars, "", f"![{LOG_CHART_TITLE}]({LOG_CHART})"]
 
 
 def _strip_lines(strips: Sequence[tuple[str, Strip]]) -> list[str]:

@@ -368,3 +368,33 @@ async def test_a_db2diag_record_reads_in_the_report_as_on_the_console(monkeypatc
     (line,) = [x for x in report.splitlines() if "**log** db2diag Error" in x]
     assert "on db2a: " in line and "sqleriar_database" in line
     assert "I885491E473" not in line and "i-0abc" not in line
+
+
+async def test_the_log_records_per_minute_are_a_chart_in_the_report_and_an_svg(monkeypatch, tmp_path) -> None:
+    """The span's recorded log records counted per minute (as `stats count(*) by bin(1m)`): bars in
+    report.md and logs-per-minute.svg beside it; a span without log records has neither."""
+    import xml.etree.ElementTree as ET
+
+    r = await kill_primary_walk(monkeypatch)
+    for k in range(3):  # three more records, at the start of the span
+        r.add(
+            LOG, {"group": "/db2", "stream": "db2b", "message": f"record {k}", "source": "diag"}, at=START + k
+        )
+    out = tmp_path / "b.tar.gz"
+    write_bundle(r.recording, "lab1", since=START, out=out)
+    files = members(out)
+    report = files["report.md"].decode()
+    section = report.split("### Db2 log records per minute", 1)[1].split("## What the console said", 1)[0]
+    assert "count(*) by bin(1m) (UTC)" in section and "│█" in section
+    assert "](logs-per-minute.svg)" in section
+    root = ET.fromstring(files["logs-per-minute.svg"])
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    assert json.loads(files["manifest.json"])["files"]["logs-per-minute.svg"]["size"] > 0
+
+    calm = MemoryRecording()
+    calm.add_frame(r.recording.frames("lab1")[0])
+    out2 = tmp_path / "calm.tar.gz"
+    write_bundle(calm, "lab1", since=START - 60, out=out2)
+    files2 = members(out2)
+    assert "logs-per-minute.svg" not in files2
+    assert "- no log record recorded in this span" in files2["report.md"].decode()
