@@ -105,8 +105,8 @@ SEEDS: dict[str, Callable[[LabCluster], None]] = {
     ),
     "OIP-NO-COLOCATION": _drop_constraint("colocation"),
     "PCMK-NOT-IBM-BUILD": _edit(r"dc-version=\S+", "dc-version=2.1.5-a3f44794f94"),
-    # db2cm's cluster is not symmetric (lab/release.py): without the plan's prefer-node lines the overlay-IP
-    # resource may run nowhere
+    # found only on a release whose db2cm leaves symmetric-cluster=false (11.5.5, lab/release.py): there,
+    # without the plan's prefer-node lines the overlay-IP resource may run nowhere
     "OIP-NO-LOCATION": _drop_oip_locations,
     "OIP-NO-MONITOR": _oip_monitor(""),
     "OIP-MONITOR-TOO-FREQUENT": _oip_monitor(" \\\\\n        op monitor interval=5s timeout=60s"),

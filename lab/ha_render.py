@@ -74,8 +74,8 @@ def filter_crm_xml(cluster: LabCluster, state: ClusterHa, xml: str) -> str:
 
 
 def _oip_stopped(cluster: LabCluster, state: ClusterHa) -> bool:
-    """The overlay resource is Stopped while unmanaged, or when no location constraint allows the
-    promoted node (symmetric-cluster=false, as db2cm sets it)."""
+    """The overlay resource is Stopped while unmanaged, or when it may not run on the promoted node (on a
+    release whose db2cm sets symmetric-cluster=false: no location constraint allows that node)."""
     promoted = cluster.promoted
     return not state.oip_managed or promoted is None or not oip_placeable(cluster, state, promoted)
 
@@ -148,7 +148,8 @@ def filter_db2cm_list(cluster: LabCluster, state: ClusterHa, text: str) -> str:
 def _db2cm_constraints(cluster: LabCluster, state: ClusterHa) -> list[str]:
     """The constraints db2cm creates with the domain, instances and database (corpus/crm-config): the
     clone follows db2ethmon and db2inst attributes, per-host resources are never probed elsewhere, and
-    (symmetric-cluster=false) each resource has a location preference where it may run."""
+    each resource has a location preference where it may run (both captures have them, whatever their
+    symmetric-cluster)."""
     hadr, clone, nic, inst = cluster.hadr_rsc, cluster.clone_rsc, cluster.nic, cluster.instance
     rules: list[str] = []
     prefer: list[str] = []
@@ -242,18 +243,19 @@ def render_crm_config(cluster: LabCluster, state: ClusterHa) -> str:
         v
         for _, v in sorted(state.constraints.items(), key=lambda kv: (order.get(kv[1].split()[0], 3), kv[0]))
     ]
+    rel = cluster.release  # db2cm's properties of this release (lab/release.py), never a mix of two
     lines.append(
         "property cib-bootstrap-options: \\\n"
         "        stonith-enabled=false \\\n"
-        "        no-quorum-policy=stop \\\n"
+        f"        no-quorum-policy={rel.no_quorum_policy} \\\n"
         "        stop-all-resources=false \\\n"
         "        cluster-recheck-interval=60 \\\n"
-        "        symmetric-cluster=false \\\n"
+        f"        symmetric-cluster={str(rel.symmetric_cluster).lower()} \\\n"
         "        have-watchdog=false \\\n"
-        f"        dc-version={cluster.release.dc_version} \\\n"
+        f"        dc-version={rel.dc_version} \\\n"
         "        cluster-infrastructure=corosync \\\n"
         f"        cluster-name={state.domain}"
     )
-    lines.append("rsc_defaults rsc-options: \\\n        failure-timeout=60")
+    lines.append(f"rsc_defaults rsc-options: \\\n        failure-timeout={rel.failure_timeout}")
     lines.append("rsc_defaults rsc_defaults-options: \\\n        is-managed=false")
     return "\n".join(lines) + "\n"

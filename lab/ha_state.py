@@ -142,18 +142,25 @@ class ClusterHa:
 
 
 def oip_placeable(cluster: LabCluster, state: ClusterHa, node: str) -> bool:
-    """True when a location constraint with a positive score lets the overlay resource run on `node`.
+    """True when Pacemaker may run the overlay resource on `node`, as the release's db2cm leaves the
+    cluster (lab/release.py symmetric_cluster).
 
-    db2cm sets symmetric-cluster=false, so a resource runs only on the nodes a location constraint
-    names: without the plan's prefer-node lines the aws-vpc-move-ip resource stays Stopped."""
+    symmetric-cluster=false (11.5.5): an opt-in cluster, the resource runs only on a node a location
+    constraint with a positive score names, so without the plan's prefer-node lines it stays Stopped.
+    symmetric-cluster=true (11.5.7's capture): it may run on any node no -inf location constraint bans."""
     name = state.oip_name or cluster.oip_rsc
+    scores = []
     for line in state.constraints.values():
         words = line.split()
         if words[:1] == ["location"] and len(words) >= 5 and words[2] == name and words[-1] == node:
-            score = words[-2].rstrip(":")
-            if score in ("inf", "INFINITY", "+INFINITY") or (score.isdigit() and int(score) > 0):
-                return True
-    return False
+            scores.append(words[-2].rstrip(":"))
+    if any(score.lstrip("-").lower() in ("inf", "infinity") and score.startswith("-") for score in scores):
+        return False  # a ban; a finite negative score only makes the node less preferred
+    if cluster.release.symmetric_cluster:
+        return True
+    return any(
+        score in ("inf", "INFINITY", "+INFINITY") or (score.isdigit() and int(score) > 0) for score in scores
+    )
 
 
 def start_fresh(cluster: LabCluster) -> ClusterHa:

@@ -15,6 +15,14 @@ tests/corpus/SOURCES.md, "consulted but not used"): their builds below are plaus
 `captured=False`), so tests compare them only with the layout of the nearest captured release, and every
 place that shows such a lab says so (`shape_note`: `lab --help`, the inventory's environment label, which
 the console's header and `status --json` show).
+
+Cluster properties db2cm leaves in the CIB (`property cib-bootstrap-options`, `rsc_defaults rsc-options`),
+from the `crm config show` captures (tests/corpus/crm-config/): 11.5.5 -> no-quorum-policy=ignore,
+symmetric-cluster=false, failure-timeout=60 (db2-hadr-vip-v1155.txt, hadr_pacemaker_manual_conf_V1155);
+11.5.7 -> no-quorum-policy=stop, symmetric-cluster=true, failure-timeout=10 (db2-hadr-vip-no-quorum-stop.txt,
+config.md). No 11.5.6, 11.5.8, 11.5.9 or 12.1 `crm config show` is in the corpus (../shared/corpus holds
+only these two): those releases take the values of the nearest captured release, 11.5.7, which is an
+assumption, not a capture (`properties_captured=False`). A real cluster of one release has one set.
 """
 
 from __future__ import annotations
@@ -45,6 +53,13 @@ class Db2Release:
     # the agent spelling in crm_mon text: "(ocf::heartbeat:db2inst)" (2.0.4, 2.1.2) or "(ocf:heartbeat:...)"
     agent_colons: str
     captured: bool  # True: version strings taken from a real capture in the corpus
+    # db2cm's cluster properties and resource default (module docstring): with symmetric-cluster=false
+    # (an opt-in cluster) a resource runs only where a location constraint allows it; with
+    # no-quorum-policy=ignore a partition without quorum keeps its resources, with stop it stops them all.
+    symmetric_cluster: bool
+    no_quorum_policy: str
+    failure_timeout: int  # rsc_defaults rsc-options failure-timeout, seconds
+    properties_captured: bool  # True: the three above come from this release's own `crm config show`
 
     @property
     def dc_version(self) -> str:
@@ -105,6 +120,10 @@ RELEASES: dict[str, Db2Release] = {
             db2cm_fencing_section=False,
             pacemakerd_status=False,
             agent_colons="::",
+            symmetric_cluster=False,
+            no_quorum_policy="ignore",
+            failure_timeout=60,
+            properties_captured=True,
             captured=True,
         ),
         Db2Release(
@@ -122,6 +141,10 @@ RELEASES: dict[str, Db2Release] = {
             db2cm_fencing_section=False,
             pacemakerd_status=False,
             agent_colons="::",
+            symmetric_cluster=True,
+            no_quorum_policy="stop",
+            failure_timeout=10,
+            properties_captured=True,
             captured=True,
         ),
         Db2Release(
@@ -139,6 +162,11 @@ RELEASES: dict[str, Db2Release] = {
             db2cm_fencing_section=True,
             pacemakerd_status=False,
             agent_colons="::",
+            # not captured: 11.5.7's values, the nearest release with a `crm config show`
+            symmetric_cluster=True,
+            no_quorum_policy="stop",
+            failure_timeout=10,
+            properties_captured=False,
             captured=True,
         ),
         Db2Release(
@@ -156,6 +184,11 @@ RELEASES: dict[str, Db2Release] = {
             db2cm_fencing_section=True,
             pacemakerd_status=True,
             agent_colons=":",
+            # not captured: 11.5.7's values, the nearest release with a `crm config show`
+            symmetric_cluster=True,
+            no_quorum_policy="stop",
+            failure_timeout=10,
+            properties_captured=False,
             captured=False,
         ),
         Db2Release(
@@ -173,6 +206,11 @@ RELEASES: dict[str, Db2Release] = {
             db2cm_fencing_section=True,
             pacemakerd_status=True,
             agent_colons=":",
+            # not captured: 11.5.7's values, the nearest release with a `crm config show`
+            symmetric_cluster=True,
+            no_quorum_policy="stop",
+            failure_timeout=10,
+            properties_captured=False,
             captured=False,
         ),
     )

@@ -133,9 +133,10 @@ def render_crm_mon_xml(cluster: LabCluster, argv: list[str] | None = None, now: 
         )
         lines.append('    <nodes_configured number="2"/>')
         lines.append(f'    <resources_configured number="{RESOURCE_INSTANCES}" disabled="0" blocked="0"/>')
-        # db2cm sets symmetric-cluster=false: a resource runs only where a location constraint allows it.
+        # the properties this release's db2cm leaves (lab/release.py), as `crm configure show` prints them
         lines.append(
-            '    <cluster_options stonith-enabled="false" symmetric-cluster="false" no-quorum-policy="stop" '
+            f'    <cluster_options stonith-enabled="false" symmetric-cluster="{str(rel.symmetric_cluster).lower()}" '
+            f'no-quorum-policy="{rel.no_quorum_policy}" '
             'maintenance-mode="false" stop-all-resources="false" stonith-timeout-ms="60000" '
             'priority-fencing-delay-ms="0"/>'
         )

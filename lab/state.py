@@ -304,8 +304,9 @@ class LabCluster(DrillsMixin):
         if quorate != self._quorate_last:
             self._quorate_last = quorate
             events.append(("quorum_regained" if quorate else "quorum_lost", {"nodes": online}))
-        if not quorate:
-            # no-quorum-policy=stop: Pacemaker stops every resource of the partition (db2stop included).
+        # no-quorum-policy as this release's db2cm sets it (lab/release.py): stop (11.5.7's capture) stops
+        # every resource of the partition (db2stop included); ignore (11.5.5's) carries on as if quorate.
+        if not quorate and self.release.no_quorum_policy != "ignore":
             for node in online:
                 if self.db_active[node]:
                     self._stop_node_resources(node, now)

@@ -130,6 +130,9 @@ class CrmStatus:
     stonith_enabled: bool | None = None
     maintenance_mode: bool | None = None
     no_quorum_policy: str = ""
+    # False in an opt-in cluster (db2cm of 11.5.5 set it so): a resource runs only where a location
+    # constraint allows it. None when crm_mon does not say.
+    symmetric_cluster: bool | None = None
     nodes: tuple[CrmNode, ...] = ()
     resources: tuple[CrmResource, ...] = ()  # top-level primitives
     clones: tuple[CrmClone, ...] = ()

@@ -1,7 +1,8 @@
 """The overlay-IP resource (aws-vpc-move-ip) in `crm configure show`: its constraints and its monitor.
 
 The route follows the primary only through the colocation with the promoted db2hadr clone; with
-symmetric-cluster=false (as db2cm sets it) a resource with no location constraint may run nowhere.
+symmetric-cluster=false (an opt-in cluster, as db2cm of 11.5.5 left it; 11.5.7's left true) a resource with
+no location constraint may run nowhere, so the rule asks for one per db host only then.
 """
 
 from __future__ import annotations

@@ -54,6 +54,17 @@ def _placeable(entries: list[CrmEntry], rsc: str, node: str) -> bool:
     return False
 
 
+def _symmetric(entries: list[CrmEntry]) -> bool:
+    """The cluster's symmetric-cluster property (`property cib-bootstrap-options: ...`); Pacemaker's
+    default, true, when it is not set."""
+    for entry in entries:
+        if entry.kind == "property":
+            value = entry.params().get("symmetric-cluster")
+            if value is not None:
+                return value.lower() not in ("false", "no", "0", "off", "n")
+    return True
+
+
 def render_crm_file(
     cluster: Cluster, params: HaParams, primary: str, standby: str, *, awscli: str | None = None
 ) -> str:
@@ -141,12 +152,13 @@ class OipResourceStep(PrimaryHostStep):
         if not any(t.endswith(f"{clone} {name}") or f"{clone}:promote {name}" in t for t in texts["order"]):
             return StepState(False, f"{name} exists but has no order after {clone}")
         unplaced = [h.name for h in self.cluster.db_hosts if not _placeable(entries, name, h.name)]
-        if unplaced:
-            # db2cm sets symmetric-cluster=false: without a location constraint the resource cannot
-            # run on that host, so the overlay IP would not follow a failover there.
+        if unplaced and not _symmetric(entries):
+            # an opt-in cluster (db2cm of 11.5.5 left symmetric-cluster=false): without a location
+            # constraint the resource cannot run on that host, so the overlay IP would not follow a
+            # failover there. A symmetric cluster (11.5.7's db2cm) runs it anywhere the colocation allows.
             return StepState(
                 False,
-                f"{name} has no location constraint for {', '.join(unplaced)}: db2cm's cluster is "
+                f"{name} has no location constraint for {', '.join(unplaced)}: the cluster is "
                 "not symmetric (symmetric-cluster=false), so it cannot run there",
             )
         ctx.facts[self.id]["configured"] = True

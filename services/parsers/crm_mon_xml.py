@@ -163,6 +163,7 @@ class _SummaryFacts(TypedDict, total=False):
     stonith_enabled: bool | None
     maintenance_mode: bool | None
     no_quorum_policy: str
+    symmetric_cluster: bool | None
 
 
 def _summary(el: ET.Element) -> _SummaryFacts:
@@ -184,6 +185,7 @@ def _summary(el: ET.Element) -> _SummaryFacts:
         "stonith_enabled": _opt_bool(options, "stonith-enabled"),
         "maintenance_mode": _opt_bool(options, "maintenance-mode"),
         "no_quorum_policy": _attr(options, "no-quorum-policy"),
+        "symmetric_cluster": _opt_bool(options, "symmetric-cluster"),
     }
 
 

@@ -194,10 +194,17 @@ def _quorum(s: ClusterStatus) -> Iterator[Verdict]:
     lost = [h for h, p in s.quorum.items() if p.ok and not p.value.quorate]  # type: ignore[union-attr]
     if (crm is not None and crm.connected and crm.with_quorum is False) or lost:
         where = f" (seen on {', '.join(sorted(lost))})" if lost else ""
+        # what Pacemaker does follows the cluster's no-quorum-policy (db2cm of 11.5.5 set ignore, 11.5.7 stop)
+        ignored = crm is not None and crm.no_quorum_policy == "ignore"
+        effect = (
+            "no-quorum-policy=ignore keeps its resources running (both sides may run the primary)"
+            if ignored
+            else "Pacemaker stops resources there"
+        )
         yield Verdict(
             "no_quorum",
             Severity.CRITICAL,
-            f"partition WITHOUT quorum{where}: Pacemaker stops resources there",
+            f"partition WITHOUT quorum{where}: {effect}",
             "restore the peer node or the quorum device (corosync-qnetd) first",
         )
     for host, part in sorted(s.qdevice.items()):
@@ -339,21 +346,31 @@ def _overlay(s: ClusterStatus) -> Iterator[Verdict]:
 
 def _overlay_resource(s: ClusterStatus) -> Iterator[Verdict]:
     """The aws-vpc-move-ip resource Stopped while a node is promoted: the route will not follow a
-    failover. On a db2cm cluster (symmetric-cluster=false) a missing location constraint does this."""
+    failover. In an opt-in cluster (symmetric-cluster=false, as db2cm of 11.5.5 left it) a missing
+    location constraint does this; in a symmetric one (11.5.7's db2cm) a ban or a failure does."""
     crm = s.crm.value if s.crm and s.crm.ok else None
     promoted = s.promoted_node
     if crm is None or not crm.connected or not promoted:
         return
     for r in crm.resources:
         if r.agent.endswith(":aws-vpc-move-ip") and not r.active and r.managed:
+            if crm.symmetric_cluster is False:
+                hint = (
+                    f"the cluster is not symmetric (symmetric-cluster=false): {r.id} runs only where a "
+                    f"location constraint allows it; check `crm configure show {r.id}` has one for each db "
+                    f"host, then `crm resource refresh {r.id}`"
+                )
+            else:
+                hint = (
+                    f"check `crm configure show {r.id}` for a -inf location (a ban: `crm resource clear "
+                    f"{r.id}`) and `crm_mon -1 --failcounts` for its failures, then `crm resource refresh {r.id}`"
+                )
             yield Verdict(
                 "overlay_resource_stopped",
                 Severity.CRITICAL,
                 f"overlay-IP resource {r.id} is {r.role} while {promoted} is promoted: "
                 "the overlay route will not follow a failover",
-                f"db2cm's cluster is not symmetric (symmetric-cluster=false): {r.id} runs only where a "
-                f"location constraint allows it; check `crm configure show {r.id}` has one for each db "
-                f"host, then `crm resource refresh {r.id}`",
+                hint,
             )
 
 

@@ -26,8 +26,8 @@ class LabRunner:
         return run_on_lab(self.lab, host, argv, input)
 
 
-def _lab(overlay_ip: bool = True):
-    lab = LabCluster("lab1")
+def _lab(overlay_ip: bool = True, db2: str | None = None):
+    lab = LabCluster("lab1", db2=db2)
     cluster = lab_inventory_cluster(lab, endpoint_url=None)
     if overlay_ip:
         cluster = dataclasses.replace(
@@ -54,9 +54,14 @@ async def test_a_correct_lab_cluster_has_no_finding():
 ALSO = {"HADR-PEER-WINDOW-SHORT": {"HADR-PEER-WINDOW-BELOW-MINIMUM"}}
 
 
+# Seeds found only on a release whose db2cm leaves that property (lab/release.py): OIP-NO-LOCATION needs an
+# opt-in cluster (symmetric-cluster=false), which only 11.5.5's capture has.
+RELEASE_OF = {"OIP-NO-LOCATION": "11.5.5"}
+
+
 @pytest.mark.parametrize("code", sorted(SEEDS))
 async def test_each_seeded_misconfiguration_gives_exactly_its_finding(code):
-    lab, cluster = _lab()
+    lab, cluster = _lab(db2=RELEASE_OF.get(code))
     seed_wrong(lab, code)
     report = await run_check(cluster, LabRunner(lab))
     assert {f.code for f in report.findings} == {code} | ALSO.get(code, set())
@@ -88,8 +93,20 @@ async def test_no_overlay_ip_and_no_resource_is_not_a_finding():
     assert report.findings == []
 
 
+async def test_a_symmetric_cluster_needs_no_overlay_location_constraint():
+    """11.5.7's db2cm leaves symmetric-cluster=true: the resource may run on any host the colocation with the
+    primary allows, so no location constraint is missing."""
+    lab, cluster = _lab(db2="11.5.7")
+    seed_wrong(lab, "OIP-NO-LOCATION")
+    assert not any(
+        lab.oip_rsc in line and line.startswith("location") for line in cluster_ha(lab).constraints.values()
+    )
+    report = await run_check(cluster, LabRunner(lab))
+    assert report.findings == []
+
+
 async def test_location_constraints_satisfy_an_opt_in_cluster():
-    lab, cluster = _lab()
+    lab, cluster = _lab(db2="11.5.5")
     seed_wrong(lab, "OIP-NO-LOCATION")
     state = cluster_ha(lab)
     for node in lab.db_nodes:

@@ -263,9 +263,11 @@ async def test_the_db2_media_method_installs_with_db2installpcmk_and_db2cppcmk(f
     }
 
 
-async def test_a_missing_overlay_location_constraint_is_caught_and_reloaded(fresh_lab) -> None:
-    """db2cm's cluster is not symmetric: without a location constraint for a host the overlay resource
-    cannot run there, so the plan must not call the step done."""
+async def test_a_missing_overlay_location_constraint_is_caught_and_reloaded(fresh_lab_1155) -> None:
+    """11.5.5's db2cm leaves the cluster not symmetric: without a location constraint for a host the overlay
+    resource cannot run there, so the plan must not call the step done."""
+    fresh_lab = fresh_lab_1155
+    assert fresh_lab.lab.release.symmetric_cluster is False
     assert (await run(fresh_lab, "apply")).ok
     state = cluster_ha(fresh_lab.lab)
     dropped = state.constraints.pop(f"prefer-node2_{OIP}")
@@ -277,6 +279,18 @@ async def test_a_missing_overlay_location_constraint_is_caught_and_reloaded(fres
     again = await run(fresh_lab, "apply")
     assert again.ok, again.next_hint
     assert state.constraints[f"prefer-node2_{OIP}"] == dropped
+
+
+async def test_a_symmetric_cluster_runs_the_overlay_resource_without_a_location_constraint(fresh_lab) -> None:
+    """11.5.7's db2cm (and the lab's 11.5.8, which takes its values) leaves symmetric-cluster=true: the
+    overlay resource may run on a host no location constraint names, so the step stays done."""
+    assert fresh_lab.lab.release.symmetric_cluster is True
+    assert (await run(fresh_lab, "apply")).ok
+    state = cluster_ha(fresh_lab.lab)
+    del state.constraints[f"prefer-node2_{OIP}"]
+    step = (await run(fresh_lab, "dry-run")).by_id("oip-resource")
+    assert step.status == "already_done", step.message
+    assert f"prefer-node2_{OIP}" not in state.constraints
 
 
 async def test_owner_ssh_and_the_qnetd_port_are_checked_before_the_qdevice(fresh_lab) -> None:

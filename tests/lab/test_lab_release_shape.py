@@ -146,6 +146,65 @@ def test_crm_config_holds_every_object_db2cm_creates() -> None:
         assert block.search(ours).group(0) == block.search(renamed).group(0)
 
 
+# The `crm config show` capture of each release (tests/corpus/SOURCES.md); 11.5.6 has none.
+CONFIG_SAMPLES = {
+    "11.5.5": "crm-config/db2-hadr-vip-v1155.txt",
+    "11.5.7": "crm-config/db2-hadr-vip-no-quorum-stop.txt",
+}
+# set per cluster, not by the release
+PER_CLUSTER = ("dc-version", "cluster-name")
+
+
+def _option_sets(text: str) -> dict[str, dict[str, str]]:
+    """`property NAME:` / `rsc_defaults NAME:` blocks of `crm configure show` as {"kind NAME": {key: value}}."""
+    joined = re.sub(r" \\\n\s+", " ", text)
+    out: dict[str, dict[str, str]] = {}
+    for line in joined.splitlines():
+        words = line.split()
+        if words[:1] in (["property"], ["rsc_defaults"]):
+            pairs = dict(w.split("=", 1) for w in words[2:])
+            out[f"{words[0]} {words[1]}"] = {k: v for k, v in pairs.items() if k not in PER_CLUSTER}
+    return out
+
+
+@pytest.mark.parametrize("db2", list(CONFIG_SAMPLES))
+def test_crm_config_properties_and_rsc_defaults_are_the_releases_capture(db2: str) -> None:
+    """The property block and both rsc_defaults sets equal the same release's capture, key for key, and
+    crm_mon's cluster_options say the same."""
+    theirs = _option_sets(read(CORPUS / CONFIG_SAMPLES[db2]))
+    c = lab(db2)
+    ours = _option_sets(render_crm_config(c, cluster_ha(c)))
+    assert set(theirs) == {
+        "property cib-bootstrap-options:",
+        "rsc_defaults rsc-options:",
+        "rsc_defaults rsc_defaults-options:",
+    }
+    assert ours == theirs
+    props = theirs["property cib-bootstrap-options:"]
+    xml = parse_crm_mon_xml(sh(c, "db2a", "crm_mon", "-1", "--output-as=xml"))
+    assert xml.no_quorum_policy == props["no-quorum-policy"]
+    assert xml.symmetric_cluster is (props["symmetric-cluster"] == "true")
+
+
+def test_no_release_mixes_the_properties_of_two_captures() -> None:
+    """Each release's (symmetric-cluster, no-quorum-policy, failure-timeout) is one capture's set: its own,
+    or (not captured) 11.5.7's, the nearest release with a `crm config show`."""
+    captured = {}
+    for db2, sample in CONFIG_SAMPLES.items():
+        sets = _option_sets(read(CORPUS / sample))
+        props, defaults = sets["property cib-bootstrap-options:"], sets["rsc_defaults rsc-options:"]
+        captured[db2] = (
+            props["symmetric-cluster"] == "true",
+            props["no-quorum-policy"],
+            int(defaults["failure-timeout"]),
+        )
+    assert len(set(captured.values())) == len(captured)  # the two captures differ in all three
+    for rel in RELEASES.values():
+        ours = (rel.symmetric_cluster, rel.no_quorum_policy, rel.failure_timeout)
+        assert rel.properties_captured is (rel.db2 in CONFIG_SAMPLES)
+        assert ours == captured[rel.db2 if rel.properties_captured else "11.5.7"], rel.db2
+
+
 # --------------------------------------------------------------------------- db2cm -list
 
 

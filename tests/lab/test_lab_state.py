@@ -16,9 +16,11 @@ class Clock:
         return self.now
 
 
-def make(delay: float = 2.0, catchup: float | None = None) -> tuple[LabCluster, Clock, list]:
+def make(
+    delay: float = 2.0, catchup: float | None = None, db2: str | None = None
+) -> tuple[LabCluster, Clock, list]:
     clock = Clock()
-    cluster = LabCluster("lab1", failover_delay_s=delay, catchup_s=catchup, clock=clock)
+    cluster = LabCluster("lab1", failover_delay_s=delay, catchup_s=catchup, clock=clock, db2=db2)
     events: list = []
     cluster.subscribe(lambda kind, details: events.append((kind, details)))
     return cluster, clock, events
@@ -80,6 +82,17 @@ def test_no_failover_without_quorum_until_qnetd_returns() -> None:
     assert not c.quorate() and c.promoted is None and c.db_active["db2b"] is False
     c.start_qnetd()
     assert c.quorate() and c.promoted == "db2b" and c.hadr_primary == "db2b"
+    assert ("quorum_lost", {"cluster": "lab1", "nodes": ["db2b"]}) in events
+
+
+def test_no_quorum_policy_ignore_fails_over_without_quorum() -> None:
+    """11.5.5's db2cm left no-quorum-policy=ignore (lab/release.py): Pacemaker carries on in a partition
+    without quorum, so the survivor is promoted although the quorum device is down as well."""
+    c, clock, events = make(delay=0, db2="11.5.5")
+    assert c.release.no_quorum_policy == "ignore"
+    c.stop_qnetd()
+    c.kill_primary()
+    assert not c.quorate() and c.promoted == "db2b" and c.hadr_primary == "db2b" and c.db_active["db2b"]
     assert ("quorum_lost", {"cluster": "lab1", "nodes": ["db2b"]}) in events
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
 from status_builders import (
     IDS,
     crm,
@@ -314,15 +315,18 @@ def test_a_stopped_qdevice_daemon_is_read_from_the_tools_output_not_our_message(
     assert codes(s) == {"qdevice_down"}
 
 
-def test_overlay_resource_stopped_while_promoted_points_at_location_constraints():
-    """On the lab's db2cm-shaped cluster the overlay-IP resource Stopped (e.g. no location constraint
-    for the promoted host, symmetric-cluster=false) is caught even while the route still looks right."""
+@pytest.mark.parametrize(("db2", "symmetric"), [("11.5.5", False), ("11.5.7", True)])
+def test_overlay_resource_stopped_while_promoted_points_at_location_constraints(db2, symmetric):
+    """On the lab's db2cm-shaped cluster the overlay-IP resource Stopped is caught even while the route
+    still looks right; the hint follows the cluster's symmetric-cluster as crm_mon reports it: in 11.5.5's
+    opt-in cluster a missing location constraint, in 11.5.7's symmetric one a ban or failures."""
     from lab.render_pacemaker import render_crm_mon_xml
     from lab.state import LabCluster
     from services.parsers.crm_mon_xml import parse_crm_mon_xml
 
-    lab = LabCluster("lab1")
+    lab = LabCluster("lab1", db2=db2)
     status = parse_crm_mon_xml(render_crm_mon_xml(lab))
+    assert status.symmetric_cluster is symmetric
     assert codes(with_verdicts(replace(healthy(), crm=part(status)))) == set()
     stopped = tuple(
         replace(r, role="Stopped", active=False, nodes=()) if r.id == lab.oip_rsc else r
@@ -331,7 +335,10 @@ def test_overlay_resource_stopped_while_promoted_points_at_location_constraints(
     s = with_verdicts(replace(healthy(), crm=part(replace(status, resources=stopped))))
     v = next(v for v in s.verdicts if v.code == "overlay_resource_stopped")
     assert v.severity is Severity.CRITICAL and lab.oip_rsc in v.message and "db2a is promoted" in v.message
-    assert "symmetric-cluster=false" in v.hint and "location constraint" in v.hint
+    if symmetric:
+        assert "symmetric-cluster" not in v.hint and "-inf location" in v.hint and "--failcounts" in v.hint
+    else:
+        assert "symmetric-cluster=false" in v.hint and "location constraint" in v.hint
     unmanaged = tuple(replace(r, managed=False) if r.id == lab.oip_rsc else r for r in stopped)
     s = with_verdicts(replace(healthy(), crm=part(replace(status, resources=unmanaged))))
     assert "overlay_resource_stopped" not in codes(s)  # the HA plan's step says "not managed" for that
