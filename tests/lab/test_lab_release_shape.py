@@ -15,7 +15,7 @@ from corpus import CORPUS, read
 from lab import render_pacemaker
 from lab.commands import run_command
 from lab.ha_render import render_crm_config
-from lab.ha_state import cluster_ha
+from lab.ha_state import cluster_ha, oip_placeable
 from lab.release import RELEASES, release
 from lab.state import LabCluster
 from services.parsers.corosync import parse_qdevice_tool
@@ -203,6 +203,23 @@ def test_no_release_mixes_the_properties_of_two_captures() -> None:
         ours = (rel.symmetric_cluster, rel.no_quorum_policy, rel.failure_timeout)
         assert rel.properties_captured is (rel.db2 in CONFIG_SAMPLES)
         assert ours == captured[rel.db2 if rel.properties_captured else "11.5.7"], rel.db2
+
+
+@pytest.mark.parametrize(("db2", "symmetric"), [("11.5.5", False), ("11.5.7", True)])
+def test_the_overlay_resource_runs_where_the_releases_symmetric_cluster_lets_it(
+    db2: str, symmetric: bool
+) -> None:
+    """Opt-in (11.5.5): only on a node a positive location constraint names; symmetric (11.5.7): on any node
+    no -inf constraint bans. Both: a ban wins."""
+    c = lab(db2)
+    state = cluster_ha(c)
+    assert oip_placeable(c, state, "db2b")  # the HA plan's prefer-node lines
+    state.constraints = {k: v for k, v in state.constraints.items() if not k.startswith("prefer-node")}
+    assert oip_placeable(c, state, "db2b") is symmetric
+    state.constraints["cli-ban"] = f"location cli-ban-{c.oip_rsc}-on-db2b {c.oip_rsc} -inf: db2b"
+    assert not oip_placeable(c, state, "db2b")
+    state.constraints["prefer"] = f"location prefer-db2b {c.oip_rsc} 100: db2b"
+    assert not oip_placeable(c, state, "db2b")
 
 
 # --------------------------------------------------------------------------- db2cm -list

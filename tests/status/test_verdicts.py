@@ -68,6 +68,23 @@ def test_no_quorum_from_crm_or_quorumtool():
     assert "db2b" in v.message
 
 
+@pytest.mark.parametrize(
+    ("policy", "effect"),
+    [
+        ("stop", "Pacemaker stops resources there"),
+        ("", "Pacemaker stops resources there"),
+        ("ignore", "no-quorum-policy=ignore keeps its resources running"),
+    ],
+)
+def test_no_quorum_says_what_the_clusters_no_quorum_policy_does(policy, effect):
+    """11.5.7's db2cm left no-quorum-policy=stop, 11.5.5's ignore (lab/release.py); unknown: Pacemaker's
+    default, stop."""
+    s = with_verdicts(replace(healthy(), crm=part(replace(crm(quorum=False), no_quorum_policy=policy))))
+    v = next(v for v in s.verdicts if v.code == "no_quorum")
+    assert effect in v.message
+    assert ("stops resources" in v.message) is (policy != "ignore")
+
+
 def test_qdevice_disconnected_names_the_host():
     s = healthy()
     s = with_verdicts(replace(s, qdevice={**s.qdevice, "db2a": part(QdeviceStatus(state="Connect failed"))}))
