@@ -20,11 +20,13 @@ only: it runs with the distribution's python inside the lab hosts.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import xml.etree.ElementTree as ET
 from typing import Any
@@ -118,10 +120,25 @@ def load(node: str) -> dict[str, Any] | None:
 
 
 def save(node: str, state: dict[str, Any]) -> None:
+    """Replace the node's state file atomically. The temporary file is this writer's own: the agent's
+    monitor, a demote and a `db2 takeover` run over SSH may save at the same moment, and a shared
+    `.tmp` name let one writer's replace take the other's file away (the agent then exited with an
+    error, which Pacemaker recorded as a failed demote)."""
     path = db_file(node)
-    with open(path + ".tmp", "w") as fh:
-        json.dump(state, fh)
-    os.replace(path + ".tmp", path)
+    fd, tmp = tempfile.mkstemp(prefix=os.path.basename(path) + ".", dir=os.path.dirname(path) or ".")
+    try:
+        try:  # keep the file's mode (mkstemp makes 0600; root's agent and the instance owner both read it)
+            mode = os.stat(path).st_mode & 0o777
+        except OSError:
+            mode = 0o644
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "w") as fh:
+            json.dump(state, fh)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def set_role(node: str, state: dict[str, Any], role: str, now: float) -> None:

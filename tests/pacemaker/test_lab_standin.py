@@ -160,3 +160,33 @@ def test_ethmon_keeps_the_interface_attribute_db2cms_rules_read(db2, monkeypatch
     assert db2.ethmon(["stop"]) == db2.OCF_SUCCESS and calls[-1][-1] == "--delete"
     assert db2.ethmon(["monitor"]) == db2.OCF_NOT_RUNNING
     assert db2.ethmon(["promote"]) == db2.OCF_ERR_UNIMPLEMENTED
+
+
+def test_saves_at_the_same_moment_never_fail_nor_leave_a_torn_file(db2, tmp_path) -> None:
+    """The agent's monitor, a demote and a `db2 takeover` over SSH may save one node's state at once; a
+    shared temporary name made one writer's replace lose the other's file (the agent exited with an error:
+    a failed demote in Pacemaker). Each save now writes its own temporary file and keeps the file's mode."""
+    import os
+    import threading
+
+    activate(db2, "db2a", "PRIMARY")
+    path = Path(db2.db_file("db2a"))
+    os.chmod(path, 0o644)
+    errors: list[BaseException] = []
+
+    def writer(n: int) -> None:
+        try:
+            for i in range(300):
+                db2.save("db2a", {"role": "PRIMARY", "writer": n, "i": i, "pad": "x" * 2000})
+        except BaseException as exc:  # noqa: BLE001 - any failure is the finding
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert json.loads(path.read_text())["i"] == 299
+    assert sorted(p.name for p in path.parent.iterdir()) == [path.name]  # no temporary file left
+    assert path.stat().st_mode & 0o777 == 0o644
