@@ -11,10 +11,13 @@ import json
 import sys
 from collections.abc import Awaitable
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from lab.arguments import cluster_count, db2_release
 from lab.release import releases_help
+
+if TYPE_CHECKING:
+    from services.inventory.model import Cluster, Inventory
 
 T = TypeVar("T")
 
@@ -513,10 +516,7 @@ def _cmd_logs(args: argparse.Namespace) -> int:
     from tui.backends import insights_engine_for
 
     inv = _load_inventory(args.inventory)
-    cluster = inv.cluster(args.logs_cluster)
-    if cluster is None:
-        names = ", ".join(c.name for c in inv.clusters) or "none"
-        raise _UserError(f"no cluster {args.logs_cluster!r} in {inv.source}; known: {names}")
+    cluster = _cluster_named(inv, args.logs_cluster)
     try:
         deadline_s = load_settings().command_deadline_s
     except SettingsError as exc:
@@ -640,6 +640,15 @@ def _journal_dirs(inventory: Path | None, cluster: str | None) -> list[Path]:
             if cluster in (None, c.name) and journal_dir_for(c) not in directories:
                 directories.append(journal_dir_for(c))
     return directories
+
+
+def _cluster_named(inv: Inventory, name: str) -> Cluster:
+    """The inventory's cluster `name`, or a user error that lists the known ones."""
+    cluster = inv.cluster(name)
+    if cluster is None:
+        names = ", ".join(c.name for c in inv.clusters) or "none"
+        raise _UserError(f"no cluster {name!r} in {inv.source}; known: {names}")
+    return cluster
 
 
 def _load_inventory(path: Path | None):
@@ -834,10 +843,7 @@ async def _cmd_status(args: argparse.Namespace) -> int:
     inv = _load_inventory(args.inventory)
     clusters = list(inv.clusters)
     if args.status_cluster:
-        c = inv.cluster(args.status_cluster)
-        if c is None:
-            names = ", ".join(x.name for x in inv.clusters)
-            raise _UserError(f"no cluster {args.status_cluster!r} in {inv.source}; known: {names}")
+        c = _cluster_named(inv, args.status_cluster)
         clusters = [c]
     async with _console_context(inv) as context:
         statuses = await _within_command_deadline(
@@ -866,14 +872,12 @@ async def _cmd_status(args: argparse.Namespace) -> int:
 
 async def _cmd_record(args: argparse.Namespace) -> int:
     from services.plans.journal import journal_for
-    from services.record.headless import parse_duration, record
+    from services.record.headless import record
     from services.record.recorder import recorder_from_settings
+    from services.record.when import parse_duration
 
     inv = _load_inventory(args.inventory)
-    cluster = inv.cluster(args.record_cluster)
-    if cluster is None:
-        names = ", ".join(x.name for x in inv.clusters) or "none"
-        raise _UserError(f"no cluster {args.record_cluster!r} in {inv.source}; known: {names}")
+    cluster = _cluster_named(inv, args.record_cluster)
     try:
         for_s = parse_duration(args.record_for) if args.record_for else None
     except ValueError as exc:
@@ -904,10 +908,7 @@ async def _cmd_check(args: argparse.Namespace) -> int:
     from services.check.service import run_check
 
     inv = _load_inventory(args.inventory)
-    cluster = inv.cluster(args.check_cluster)
-    if cluster is None:
-        names = ", ".join(x.name for x in inv.clusters)
-        raise _UserError(f"no cluster {args.check_cluster!r} in {inv.source}; known: {names}")
+    cluster = _cluster_named(inv, args.check_cluster)
     async with _console_context(inv) as context:
         runner = await context.host_runner()
         report = await _within_command_deadline(

@@ -339,15 +339,18 @@ class ReplayApp(Db2OpsApp, inherit_bindings=False):
         self._show(screen)
 
     def _strip_of(self, cluster: str) -> Callable[[], Strip | None]:
-        """The timeline's failover strip at the replay's time (worked out again only when the time moved)."""
-        memo: dict[float, Strip | None] = {}
+        """The timeline's failover strip at the replay's time. Worked out again only when the frame in force
+        changed (the feeder has already read it), not on every tick of a playing replay: the strip reads
+        hours of frames."""
+        memo: dict[float | None, Strip | None] = {}
 
         def strip() -> Strip | None:
-            at = self.replay_clock.at
-            if at not in memo:
+            shown = self.feed(cluster).status
+            key = shown.taken_at if shown is not None else None
+            if key not in memo:
                 memo.clear()
-                memo[at] = strip_until(self.reader, cluster, at)
-            return memo[at]
+                memo[key] = strip_until(self.reader, cluster, self.replay_clock.at)
+            return memo[key]
 
         return strip
 

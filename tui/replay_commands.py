@@ -5,9 +5,7 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING
 
-from textual.command import DiscoveryHit, Hit, Hits, Provider
-
-from tui.commands import ConsoleCommand, markup_safe
+from tui.commands import ConsoleCommand, ConsoleCommands
 
 if TYPE_CHECKING:
     from tui.replay import ReplayApp
@@ -44,21 +42,12 @@ def replay_commands(app: ReplayApp) -> list[ConsoleCommand]:
     return cmds
 
 
-class ReplayCommands(Provider):
+class ReplayCommands(ConsoleCommands):
+    """The console's palette provider (same discovery and search) over the replay's commands."""
+
     def _commands(self) -> list[ConsoleCommand]:
         from tui.replay import ReplayApp
 
         app = self.app
         assert isinstance(app, ReplayApp)  # only ReplayApp lists this provider
         return replay_commands(app)
-
-    async def discover(self) -> Hits:
-        for cmd in self._commands():
-            yield DiscoveryHit(markup_safe(cmd.title), cmd.callback, help=markup_safe(cmd.help))
-
-    async def search(self, query: str) -> Hits:
-        matcher = self.matcher(query)
-        for cmd in self._commands():
-            score = matcher.match(cmd.title)
-            if score > 0:
-                yield Hit(score, matcher.highlight(cmd.title), cmd.callback, help=markup_safe(cmd.help))

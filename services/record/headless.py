@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import signal
 from collections.abc import Awaitable, Callable
 from typing import TextIO
@@ -21,17 +20,7 @@ from services.record.recorder import Recorder
 from services.status.model import ClusterStatus
 from services.status.poll import StatusPoller, StatusSource
 
-_UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
 STOP_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")
-
-
-def parse_duration(text: str) -> float:
-    """Seconds in "90", "90s", "10m", "2h", "1d"; raises ValueError saying what is expected."""
-    m = _DURATION.match(text)
-    if m is None or float(m.group(1)) <= 0:
-        raise ValueError(f"{text!r} is not a duration; use a number with s, m, h or d, e.g. 10m or 2h")
-    return float(m.group(1)) * _UNITS[m.group(2)]
 
 
 async def record(

@@ -79,6 +79,21 @@ def parse_moment(text: str, *, base: float, forward_ok: bool = True) -> float:
     return _read(raw, base)
 
 
+def parse_duration(text: str) -> float:
+    """Seconds in a positive length of time: a bare number of seconds ("90") or this module's durations
+    ("90s", "10m", "1h30m"). Raise ValueError saying what is expected otherwise (`db2ops record --for`)."""
+    raw = text.strip()
+    m = _DURATION.match(raw)
+    seconds = _seconds(m.group(2)) if m and not m.group(1) else _bare_seconds(raw)
+    if seconds is None or seconds <= 0:
+        raise ValueError(f"{text!r} is not a duration; use a number with s, m, h or d, e.g. 10m or 2h")
+    return seconds
+
+
+def _bare_seconds(raw: str) -> float | None:
+    return float(raw) if re.fullmatch(r"\d+(?:\.\d+)?", raw) else None
+
+
 def _read(raw: str, base: float) -> float:
     """A duration before `base`, a clock time on the day of `base`, or a date and time."""
     if not raw:

@@ -11,6 +11,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
+from bundle_files import members
 from incident_harness import START
 from recorded_walk import kill_primary_walk
 
@@ -26,15 +27,6 @@ SESSION = "IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQDexample"
 PASSWORD = "Hunter2-db2pw"
 PEM = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA7secretbody\n-----END RSA PRIVATE KEY-----"
 SECRETS = (AWS_KEY_ID, AWS_SECRET, SESSION, PASSWORD, "MIIEowIBAAKCAQEA7secretbody", "stdin-only-secret")
-
-
-def members(path: Path) -> dict[str, bytes]:
-    with tarfile.open(path, "r:gz") as tar:
-        return {
-            m.name.split("/", 1)[1]: tar.extractfile(m).read()  # type: ignore[union-attr]
-            for m in tar
-            if m.isreg()
-        }
 
 
 async def _bundle(monkeypatch, tmp_path) -> tuple[Path, MemoryRecording, tuple[float, float | None]]:

@@ -8,10 +8,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import tarfile
 from pathlib import Path
 
 import pytest
+from bundle_files import members
 from recorded_walk import kill_primary_walk
 
 import tui.cli
@@ -20,21 +20,6 @@ from services.record import bundle_cli
 from services.record.bundle import open_bundle, write_bundle
 from services.record.host_evidence import EvidenceText
 from tui.cli import main
-
-
-def members(path: Path) -> dict[str, bytes]:
-    with tarfile.open(path, "r:gz") as tar:
-        return {m.name.split("/", 1)[1]: tar.extractfile(m).read() for m in tar if m.isreg()}  # type: ignore[union-attr]
-
-
-@pytest.fixture
-def own_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HOME", str(tmp_path))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-    monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
-    (tmp_path / "cfg" / "db2ops").mkdir(parents=True)
-    (tmp_path / "cfg" / "db2ops" / "settings.yaml").write_text("refresh_interval_s: 0.2\n")
 
 
 async def test_host_evidence_from_the_lab_and_from_a_host_that_does_not_answer(

@@ -10,20 +10,12 @@ from pathlib import Path
 import pytest
 
 from lab.runtime import LabRuntime
-from services.record.headless import parse_duration
 from services.record.model import MARK, RAW
 from services.record.store import RecordStore, default_store_path
+from services.record.when import parse_duration
 from tui.cli import main
 
-
-@pytest.fixture(autouse=True)
-def own_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HOME", str(tmp_path))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-    monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
-    (tmp_path / "cfg" / "db2ops").mkdir(parents=True)
-    (tmp_path / "cfg" / "db2ops" / "settings.yaml").write_text("refresh_interval_s: 0.2\n")
+pytestmark = pytest.mark.usefixtures("own_home")  # tests/record/conftest.py
 
 
 async def test_record_the_lab_for_a_while(tmp_path: Path, capsys) -> None:
