@@ -21,6 +21,7 @@ only: it runs with the distribution's python inside the lab hosts.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import socket
@@ -29,6 +30,7 @@ import sys
 import tempfile
 import time
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from typing import Any
 
 INSTANCE = "db2inst1"
@@ -141,6 +143,25 @@ def save(node: str, state: dict[str, Any]) -> None:
         raise
 
 
+@contextlib.contextmanager
+def transaction() -> Iterator[None]:
+    """Hold the pair's lock while reading and rewriting the two nodes' state files. `db2pd` (polled over
+    SSH), the agent's monitor and a takeover each read both files and write one or both back: without the
+    lock a `db2pd` on the old primary that read PRIMARY just before a takeover wrote STANDBY there saved
+    PRIMARY again after it (a lost update: two primaries, HADR never back in PEER). flock on the lab's
+    hosts folder, which every lab host sees through the same bind mount, serialises them across hosts."""
+    try:
+        fd = os.open(os.path.join(LAB_ROOT, "hosts"), os.O_RDONLY)
+    except OSError:  # not inside a lab (a bare run): nothing to share with
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
+
+
 def set_role(node: str, state: dict[str, Any], role: str, now: float) -> None:
     if state.get("role") != role:
         state.update(role=role, role_since=now)
@@ -193,7 +214,8 @@ def db2pd(args: list[str]) -> int:
         print("\nOption -hadr requires -db <database> or -alldbs option and active database.\n")
         return 0
     local = socket.gethostname()
-    state, peer_state = observe(local)
+    with transaction():
+        state, peer_state = observe(local)
     if db != DATABASE or state is None:
         print(
             f"\nDatabase {db} not activated on database member 0 or this database name cannot be found "
@@ -464,7 +486,8 @@ def takeover(args: list[str]) -> int:
             "SQLSTATE=42705"
         )
         return CLP_ERROR
-    code, message = take_over(socket.gethostname(), forced, window_only)
+    with transaction():
+        code, message = take_over(socket.gethostname(), forced, window_only)
     print(message)
     return code
 
@@ -536,19 +559,31 @@ def agent_log(message: str) -> None:
     print(f"db2hadr(lab): {message}", file=sys.stderr)  # pacemaker-execd logs an agent's stderr
 
 
+KEEP = object()  # agent_action's "leave the promotion score as it is"
+
+
 def agent(args: list[str]) -> int:
     action = args[0] if args else ""
-    local = socket.gethostname()
     if action == "meta-data":
         print(META_DATA, end="")
         return OCF_SUCCESS
     if action in ("validate-all", "notify"):
         return OCF_SUCCESS
+    with transaction():
+        code, score = agent_action(action, socket.gethostname())
+    if score is not KEEP:  # crm_attribute talks to the CIB: outside the lock, which db2pd waits on
+        promotion_score(score)  # type: ignore[arg-type]
+    return code
+
+
+def agent_action(action: str, local: str) -> tuple[int, object]:
+    """The agent's work on Db2's state (called under the pair's lock): (OCF exit code, the promotion
+    score to set: a number, None to delete it, or KEEP)."""
     mine, _ = observe(local)
     now = time.time()
     if action == "monitor":
         if mine is None:
-            return OCF_NOT_RUNNING
+            return OCF_NOT_RUNNING, KEEP
         expected = os.environ.get("OCF_RESKEY_CRM_meta_role", "")
         changed_under_pacemaker = float(mine.get("role_since", 0)) > float(mine.get("pcmk_since", 0))
         if mine["role"] == "PRIMARY":
@@ -557,16 +592,16 @@ def agent(args: list[str]) -> int:
                 # between demote here and promote elsewhere, which changed nothing in Db2)
                 if changed_under_pacemaker:
                     agent_log("HADR role is PRIMARY after a takeover: raising the promotion score")
-                    promotion_score(SCORE_PRIMARY)
-                return OCF_SUCCESS
-            return OCF_RUNNING_PROMOTED
+                    return OCF_SUCCESS, SCORE_PRIMARY
+                return OCF_SUCCESS, KEEP
+            return OCF_RUNNING_PROMOTED, KEEP
         if expected in PROMOTED_ROLES:
             # the peer took over: report promoted until Pacemaker demotes here, with the standby's score
             if changed_under_pacemaker:
                 agent_log("HADR role is STANDBY after a takeover on the peer: lowering the promotion score")
-                promotion_score(SCORE_STANDBY)
-            return OCF_RUNNING_PROMOTED
-        return OCF_SUCCESS
+                return OCF_RUNNING_PROMOTED, SCORE_STANDBY
+            return OCF_RUNNING_PROMOTED, KEEP
+        return OCF_SUCCESS, KEEP
     if action == "start":
         if mine is None:
             mine = {"db_role": "STANDBY"}
@@ -579,16 +614,14 @@ def agent(args: list[str]) -> int:
             set_role(local, mine, "STANDBY", now)  # activated as the standby; promote makes a primary
         mine["pcmk_since"] = now
         save(local, mine)
-        promotion_score(SCORE_PRIMARY if mine["role"] == "PRIMARY" else SCORE_STANDBY)
-        return OCF_SUCCESS
+        return OCF_SUCCESS, SCORE_PRIMARY if mine["role"] == "PRIMARY" else SCORE_STANDBY
     if action == "stop":
         if mine is not None:
             mine.update(role="", pcmk_since=now)  # deactivated; db_role stays for `db2 get db cfg`
             save(local, mine)
-        promotion_score(None)
-        return OCF_SUCCESS
+        return OCF_SUCCESS, None
     if mine is None:
-        return OCF_NOT_RUNNING
+        return OCF_NOT_RUNNING, KEEP
     if action == "promote":
         if mine["role"] != "PRIMARY":
             peer = load(other(local))
@@ -600,18 +633,16 @@ def agent(args: list[str]) -> int:
                 code, message = take_over(local, forced=not connected(mine, peer), window_only=False)
                 agent_log(message)
                 if code != 0:
-                    return OCF_ERR_GENERIC
+                    return OCF_ERR_GENERIC, KEEP
                 mine = load(local) or mine
         mine["pcmk_since"] = time.time()
         save(local, mine)
-        promotion_score(SCORE_PRIMARY)
-        return OCF_SUCCESS
+        return OCF_SUCCESS, SCORE_PRIMARY
     if action == "demote":
         mine["pcmk_since"] = now  # Db2 keeps its role until the promote elsewhere takes over
         save(local, mine)
-        promotion_score(SCORE_STANDBY)
-        return OCF_SUCCESS
-    return OCF_ERR_UNIMPLEMENTED
+        return OCF_SUCCESS, SCORE_STANDBY
+    return OCF_ERR_UNIMPLEMENTED, KEEP
 
 
 # ---------------------------------------------------------------- db2ethmon agent

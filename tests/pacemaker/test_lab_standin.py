@@ -190,3 +190,50 @@ def test_saves_at_the_same_moment_never_fail_nor_leave_a_torn_file(db2, tmp_path
     assert json.loads(path.read_text())["i"] == 299
     assert sorted(p.name for p in path.parent.iterdir()) == [path.name]  # no temporary file left
     assert path.stat().st_mode & 0o777 == 0o644
+
+
+def test_a_db2pd_poll_during_a_promote_never_brings_the_old_primary_back(db2, monkeypatch) -> None:
+    """The console polls `db2pd -hadr` on both hosts while Pacemaker promotes the standby. A poll on the
+    old primary reads its state, and writes it back with the connection noted: without the pair's lock, a
+    poll that read PRIMARY just before the takeover wrote STANDBY there saved PRIMARY again after it. Two
+    primaries, HADR never back in PEER: CI's real-Pacemaker route walk saw exactly that. Here each thread is
+    a host (its name is the host name the script sees) and every read is slowed to widen the window."""
+    import threading
+
+    monkeypatch.setattr(db2.socket, "gethostname", lambda: threading.current_thread().name)
+    monkeypatch.setenv("OCF_RESKEY_CRM_meta_role", "Unpromoted")
+    slow_load = db2.load
+
+    def load(node: str):
+        state = slow_load(node)
+        time.sleep(0.002)
+        return state
+
+    monkeypatch.setattr(db2, "load", load)
+    codes: list[int] = []
+    outcomes: list[tuple[str, str]] = []
+    for _ in range(25):
+        with db2.transaction():
+            activate(db2, "db2a", "PRIMARY")
+            activate(db2, "db2b", "STANDBY")
+        done = threading.Event()
+
+        def poll(done: threading.Event) -> None:
+            while not done.is_set():
+                db2.db2pd(["-hadr", "-db", "HADRDB"])
+
+        def promote() -> None:
+            time.sleep(0.003)
+            codes.append(db2.agent(["promote"]))
+
+        poller = threading.Thread(target=poll, args=(done,), name="db2a")
+        promoter = threading.Thread(target=promote, name="db2b")
+        poller.start()
+        promoter.start()
+        promoter.join()
+        time.sleep(0.02)
+        done.set()
+        poller.join()
+        outcomes.append((db2.load("db2a")["role"], db2.load("db2b")["role"]))
+    assert set(codes) == {db2.OCF_SUCCESS}
+    assert set(outcomes) == {("STANDBY", "PRIMARY")}
