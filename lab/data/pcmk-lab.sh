@@ -396,7 +396,7 @@ write_crm_config() {
   local f=$LAB_ROOT/db2-hadr.crm n o
   {
     echo "property cib-bootstrap-options: stonith-enabled=false no-quorum-policy=stop cluster-name=$CLUSTER_NAME"
-    echo "rsc_defaults rsc-options: resource-stickiness=0 migration-threshold=3"
+    echo "rsc_defaults rsc-options: failure-timeout=10" # db2cm 11.5.7+ (crm-config corpus capture)
     for n in "${NODES[@]}"; do # db2cm -create -cluster: one db2ethmon per host, never probed elsewhere
       echo "primitive db2_${n}_eth0 ocf:heartbeat:db2ethmon params interface=eth0 hostname=$n repeat_count=4" \
         "repeat_interval=4 op monitor timeout=30s interval=4 op start timeout=60s interval=0s" \
@@ -409,9 +409,9 @@ write_crm_config() {
     for n in "${NODES[@]}"; do
       echo "primitive db2_${n}_${INST}_0 ocf:heartbeat:Dummy op monitor interval=10s timeout=120s" \
         "op start timeout=900s interval=0s op stop timeout=900s interval=0s meta migration-threshold=0"
-      echo "location prefer_db2_${n}_${INST}_0 db2_${n}_${INST}_0 100: $n"
+      echo "location prefer-db2_${n}_${INST}_0 db2_${n}_${INST}_0 100: $n"
       for o in "${NODES[@]}"; do
-        [ "$o" = "$n" ] || echo "location no_db2_${n}_${INST}_0_on_${o} db2_${n}_${INST}_0 -inf: $o"
+        [ "$o" = "$n" ] || echo "location no-probe-db2_${n}_${INST}_0 db2_${n}_${INST}_0 resource-discovery=never -inf: $o"
       done
     done
     echo "primitive $HADR_RSC ocf:heartbeat:db2hadr params instance=$INST,$INST dbname=$DBNAME" \
@@ -420,8 +420,10 @@ write_crm_config() {
       "op stop interval=0s timeout=900s op promote interval=0s timeout=900s op demote interval=0s timeout=900s"
     echo "clone $HADR_CLONE $HADR_RSC meta promotable=true promoted-max=1 clone-max=2" \
       "resource-stickiness=5000 migration-threshold=1"
-    for n in "${NODES[@]}"; do # db2cm: no promotion where the interface monitor saw the link down
+    for n in "${NODES[@]}"; do # db2cm: no promotion where the interface monitor saw the link down, nor
+      # where the instance agent says the instance is down (Dummy never sets db2inst-*: the rule stays idle)
       echo "location loc-rule-${HADR_RSC}-eth0-$n $HADR_CLONE rule -inf: db2ethmon-eth0 eq 0"
+      echo "location loc-rule-${HADR_RSC}-node-$n $HADR_CLONE rule -inf: db2inst-${n}_${INST}_0 eq 0"
     done
   } >"$f"
   echo "$f"

@@ -162,3 +162,41 @@ def test_systemctl_stand_in_serves_crmsh(pcmk_lab) -> None:
     assert crm_status.exit_status == 0, crm_status.stderr
     assert "pacemaker        active/running/enabled" in crm_status.stdout
     assert "Name: pcmk" in crm_status.stdout
+
+
+def test_real_lab_has_db2cms_constraints_and_defaults(pcmk_lab) -> None:
+    """The real lab's CIB carries the constraints db2cm 11.5.7+ creates, under db2cm's names, and its
+    rsc_defaults (failure-timeout=10): the corpus capture of a db2cm cluster with the capture's hosts and
+    database put in the lab's place. Names matter: a DBA reads them in `crm config show` and the console's
+    ban list, and the HA plan's checks look for them."""
+    import re
+    import xml.etree.ElementTree as ET
+
+    capture = (
+        Path(__file__).parents[1] / "corpus" / "crm-config" / "db2-hadr-vip-no-quorum-stop.txt"
+    ).read_text()
+    renamed = {"pacemakertest1": "db2a", "pacemakertest2": "db2b", "SAMPLE": "HADRDB"}
+    expected = set()
+    for line in capture.splitlines():
+        found = re.match(r"location (\S+) ", line)
+        if found and "VIP" not in found.group(1):  # the overlay IP's constraints come from the HA plan
+            name = found.group(1)
+            for old, new in renamed.items():
+                name = name.replace(old, new)
+            expected.add(name)
+
+    async def cib() -> str:
+        async with SshPool(config_paths=[]) as pool:
+            return (
+                await _on(pool, pcmk_lab.cluster, "db2a", "cibadmin", "-Q", "--scope", "configuration")
+            ).stdout
+
+    root = ET.fromstring(asyncio.run(cib()))
+    ids = {c.get("id") for c in root.iter("rsc_location")}
+    assert expected <= ids, sorted(expected - ids)
+    # what the lab has beyond the capture: the second host's prefer constraints (the capture lists the first
+    # host's only), the HA plan's overlay-IP constraints, and nothing of the lab's own invention
+    extra = {i for i in ids - expected if "OIP" not in (i or "") and not (i or "").startswith("cli-")}
+    assert extra <= {"prefer-db2_db2b_db2inst1_0", "prefer-db2_db2b_eth0"}, sorted(extra)
+    defaults = {nv.get("name"): nv.get("value") for nv in root.iterfind("rsc_defaults//nvpair")}
+    assert defaults == {"failure-timeout": "10"}
