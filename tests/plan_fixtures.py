@@ -69,5 +69,5 @@ def lab_extras(cluster, runner=None):
 
 
 def lab_extras_for(cluster, runner):
-    """`extras_for` for headless commands on a lab cluster (what tui/cli.py passes)."""
+    """`extras_for` for headless commands on a lab cluster (what tui/cli_support.py passes)."""
     return lab_extras(cluster, runner)

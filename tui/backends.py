@@ -2,7 +2,7 @@
 
 `extras_for`: a cluster's CloudWatch extras (services/cloudwatch_extras.py: datapoints, alarm history,
 e-mail states, sent messages, the proof's readings). `insights_engine_for`: who evaluates its Logs Insights
-queries (services/logs/insights.py). The console (tui/app.py, its screens) and the CLI (tui/cli.py) call
+queries (services/logs/insights.py). The console (tui/app.py, its screens) and the CLI (tui/cli_support.py) call
 these; services only see the protocols. The lab is imported only for a lab cluster.
 """
 

@@ -1,6 +1,6 @@
 """Headless log commands: `db2ops parse db2diag|db2audit FILE [--json]` and `db2ops filter-test PATTERN FILE`.
 
-Pure functions over a path and text streams; tui/cli.py wires argparse to them. Files are read in chunks
+Pure functions over a path and text streams; tui/cli_reads.py wires argparse to them. Files are read in chunks
 through the incremental parsers, so a large db2diag.log never sits in memory twice.
 """
 

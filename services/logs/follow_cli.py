@@ -4,7 +4,7 @@ db2diag and audit records from CloudWatch, read once or followed, in the spirit 
 Only the cluster's own streams are read (services/logs/streams.py), so a shared log group shows no other
 cluster's record. `--json` prints one object a line (LOG_JSON_FIELDS); text is one line a record. Notes
 (whose streams, how the feed arrives, errors) go to `err`, so `out` holds only records. No Textual here;
-tui/cli.py wires argparse, signals and the deadline to `run_logs`.
+tui/cli_reads.py wires argparse, signals and the deadline to `run_logs`.
 """
 
 from __future__ import annotations

@@ -9,7 +9,8 @@ import pytest
 from corpus import corpus_files
 from installed_cli import run_db2ops
 
-from tui.cli import PARSE_KINDS, main
+from tui.cli import main
+from tui.cli_parser import PARSE_KINDS
 
 SAMPLES = {
     "crm_mon-xml": "pacemaker-lab/04-node-down/db2a__crm_mon_-1_--output-as=xml.xml",

@@ -18,6 +18,7 @@ from installed_cli import cli_env, db2ops_script, run_db2ops, run_db2ops_async
 from lab_over_ssh import lab_fixture  # noqa: F401  (the lab fixture)
 
 import tui.cli
+import tui.cli_parser
 from lab.runtime import LabRuntime
 
 REPO = Path(__file__).resolve().parents[2]
@@ -50,7 +51,8 @@ def test_version_from_sources_that_are_not_installed(monkeypatch: pytest.MonkeyP
     with (REPO / "pyproject.toml").open("rb") as fh:
         declared = tomllib.load(fh)["project"]["version"]
     assert tui.cli.package_version() == f"{declared} (not installed)"
-    monkeypatch.setattr(tui.cli, "__file__", str(tmp_path / "tui" / "cli.py"))  # no pyproject.toml there
+    # package_version looks for pyproject.toml beside its own module: none there
+    monkeypatch.setattr(tui.cli_parser, "__file__", str(tmp_path / "tui" / "cli_parser.py"))
     assert tui.cli.package_version() == "unknown (not installed)"
 
 

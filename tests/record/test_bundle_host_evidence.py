@@ -15,6 +15,7 @@ from bundle_files import members
 from recorded_walk import kill_primary_walk
 
 import tui.cli
+import tui.cli_evidence
 from lab.runtime import LabRuntime
 from services.record import bundle_cli
 from services.record.bundle import open_bundle, write_bundle
@@ -94,8 +95,9 @@ async def test_without_the_flag_no_host_is_reached(recorded, tmp_path, monkeypat
     def no_ssh(*_args, **_kwargs):
         raise AssertionError("a bundle without --host-evidence reached for SSH")
 
-    monkeypatch.setattr(tui.cli, "_console_context", no_ssh)
-    monkeypatch.setattr(tui.cli, "_load_inventory", no_ssh)
+    # where `bundle` looks them up (tui/cli_evidence.py imports them from tui/cli_support.py)
+    monkeypatch.setattr(tui.cli_evidence, "console_context", no_ssh)
+    monkeypatch.setattr(tui.cli_evidence, "load_inventory", no_ssh)
     monkeypatch.setattr("services.record.host_evidence.gather_evidence", no_ssh)
     out = tmp_path / "b.tar.gz"
     assert tui.cli.main(["bundle", "--cluster", "lab1", "--incident", "1", "-o", str(out)]) == 0

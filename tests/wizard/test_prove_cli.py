@@ -24,7 +24,7 @@ EMAIL = "dba-team@example.com"
 
 
 def as_the_cli(history: ProofHistory | None = None) -> dict:
-    """What tui/cli.py gives run_prove_it_fires: the composition root's backend choice with no lab in this
+    """What tui/cli_support.py gives run_prove_it_fires: the composition root's backend choice with no lab in this
     process (a lab cluster's is reached over SSH), and the run's record of earlier proofs."""
     from tui.backends import extras_for
 
