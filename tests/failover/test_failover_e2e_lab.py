@@ -95,7 +95,7 @@ async def test_refuses_on_a_read_only_cluster(lab: LabRuntime, service: StatusSe
     cluster = dataclasses.replace(lab.inventory().clusters[0], read_only=True)
     status = await service.snapshot(cluster)
     plan = build_failover_plan(cluster, status, snapshot=lambda ctx: service.snapshot(cluster))
-    assert plan.runnable  # the preflight itself only reads
+    assert plan.runnable, plan.refusal  # the preflight itself only reads
     ctx = PlanContext(cluster=cluster, runner=service.runner, journal=Journal(tmp_path / "journal"))
     with pytest.raises(WriteRefused, match="read-only"):
         await run_plan(plan, ctx, mode="apply", state_dir=tmp_path / "state")
