@@ -22,7 +22,8 @@ symmetric-cluster=false, failure-timeout=60 (db2-hadr-vip-v1155.txt, hadr_pacema
 11.5.7 -> no-quorum-policy=stop, symmetric-cluster=true, failure-timeout=10 (db2-hadr-vip-no-quorum-stop.txt,
 config.md). No 11.5.6, 11.5.8, 11.5.9 or 12.1 `crm config show` is in the corpus (../shared/corpus holds
 only these two): those releases take the values of the nearest captured release, 11.5.7, which is an
-assumption, not a capture (`properties_captured=False`). A real cluster of one release has one set.
+assumption, not a capture (`properties_captured=False`), which `shape_note` and `lab --help` say. A real
+cluster of one release has one set.
 """
 
 from __future__ import annotations
@@ -91,10 +92,20 @@ class Db2Release:
 
     @property
     def shape_note(self) -> str:
-        """What every screen of a lab on this release says: '' for a captured release."""
-        if self.captured:
+        """What every screen of a lab on this release says (one line): what it plays without a capture,
+        versions and layout or cluster properties; '' for a release captured in both."""
+        parts = [] if self.captured else ["stand-in versions and layout, not checked against a real capture"]
+        if note := self.properties_note:
+            parts.append(note)
+        return f"Db2 {self.db2}: {'; '.join(parts)}" if parts else ""
+
+    @property
+    def properties_note(self) -> str:
+        """'properties assumed from 11.5.7' when no `crm config show` of this release gave its cluster
+        properties; '' when one did. Short: the environment label holds it, before the header's badges."""
+        if self.properties_captured:
             return ""
-        return f"Db2 {self.db2}: stand-in versions and layout, not checked against a real capture"
+        return f"properties assumed from {properties_source(self).db2}"
 
     @property
     def via_tarball(self) -> bool:
@@ -219,12 +230,32 @@ RELEASES: dict[str, Db2Release] = {
 DEFAULT_DB2 = "11.5.8"
 
 
+def properties_source(rel: Db2Release) -> Db2Release:
+    """The release whose captured cluster properties `rel` has: itself, or the nearest earlier capture."""
+    found = rel
+    for other in RELEASES.values():
+        if other is rel:
+            break
+        if other.properties_captured:
+            found = other
+    return found
+
+
+def _either(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+
+
 def releases_help() -> str:
-    """The releases `--db2` takes, for --help: the uncaptured ones marked as such."""
+    """The releases `--db2` takes, for --help: the uncaptured ones marked as such, and the ones whose cluster
+    properties are another release's."""
     names = [r.db2 if r.captured else f"{r.db2}*" for r in RELEASES.values()]
+    assumed = [r for r in RELEASES.values() if not r.properties_captured]
+    sources = sorted({properties_source(r).db2 for r in assumed})
     return (
         f"{', '.join(names)}; default {DEFAULT_DB2}. *: no real output of that release is in the corpus, "
-        "so its version strings and layouts are stand-ins not checked against a real capture"
+        "so its version strings and layouts are stand-ins not checked against a real capture. "
+        f"No `crm config show` of {_either([r.db2 for r in assumed])} is in the corpus: their cluster "
+        f"properties are {' and '.join(sources)}'s"
     )
 
 

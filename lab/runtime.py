@@ -172,7 +172,7 @@ class LabRuntime:
             clusters.append(
                 Cluster(
                     name=cluster.name,
-                    # every screen that shows the environment says when the release's shape is a stand-in
+                    # every screen that shows the environment says what the release plays without a capture
                     environment=f"lab ({note})" if (note := cluster.release.shape_note) else "lab",
                     read_only=False,  # the lab is for rehearsal: applies are allowed
                     instance=cluster.instance,

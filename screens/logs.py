@@ -90,15 +90,16 @@ def mode_text(status: TailStatus, lab: bool) -> Content:
     return Content.assemble(*parts)
 
 
-def view_text(view: LogView) -> Content:
-    """Return the second status line: counts, follow/pending, source mode, filter and hidden levels."""
+def view_text(view: LogView, following: str = "following") -> Content:
+    """Return the second status line: counts, follow/pending, source mode, filter and hidden levels.
+    `following`: what following the tail means here (live: new CloudWatch events; a replay: its time)."""
     store = view.store
     bits = [
         f"{len(store.visible):,} of {plural(len(store), 'entry', 'entries')}",
         f"source: {view.source_mode}",
     ]
     if view.follow:
-        bits.append("following")
+        bits.append(following)
     else:
         bits.append(f"paused · {view.pending:,} new" if view.pending else "paused")
     if store.filter.pattern_text:
@@ -138,9 +139,11 @@ class LogsScreen(Screen[None]):
         self.tail_status = TailStatus(reason="starting" if self.start_tail else "not following CloudWatch")
         self.prompt_kind = ""
 
+    FOLLOWING = "following"  # the counts line's word for a view at its tail (view_text)
+
     def compose(self) -> ComposeResult:
         yield ConsoleHeader("logs", self.cluster)
-        yield Static(mode_text(self.tail_status, self.cluster.aws.is_lab), id="logs-mode")
+        yield Static(self.first_mode_line(), id="logs-mode")
         yield Static("", id="logs-counts")
         with Horizontal(id="logs-body"):
             with Vertical(id="logs-main"):
@@ -169,6 +172,10 @@ class LogsScreen(Screen[None]):
         width: 100%; max-width: 100%; height: 40%; border-left: none; border-top: hkey $primary 40%;
     }
     """
+
+    def first_mode_line(self) -> Content:
+        """The mode line before the feed reports: starting, or not following CloudWatch."""
+        return mode_text(self.tail_status, self.cluster.aws.is_lab)
 
     @property
     def view(self) -> LogView:
@@ -213,7 +220,7 @@ class LogsScreen(Screen[None]):
         self.query_one("#logs-mode", Static).update(mode_text(status, self.cluster.aws.is_lab))
 
     def _show_counts(self) -> None:
-        self.query_one("#logs-counts", Static).update(view_text(self.view))
+        self.query_one("#logs-counts", Static).update(view_text(self.view, self.FOLLOWING))
 
     def on_log_view_status_changed(self, message: LogView.StatusChanged) -> None:
         if message.view.id == "log-view":

@@ -141,6 +141,9 @@ class ReplayLogsScreen(LogsScreen, inherit_bindings=False):
         Binding("escape", "close_prompt", "Close prompt", show=False),
     ]
 
+    # at its tail the view moves with the replay's clock (show_at), never with CloudWatch
+    FOLLOWING = "following the replay"
+
     def __init__(self, cluster: Cluster) -> None:
         super().__init__(cluster, None, start_tail=False)
         self._shown_count = -1
@@ -149,23 +152,33 @@ class ReplayLogsScreen(LogsScreen, inherit_bindings=False):
         yield from super().compose()
         yield ReplayScrubber()
 
+    def first_mode_line(self) -> Content:
+        # until show_at has read the recording: the live "not following CloudWatch" says nothing here
+        return recorded_mode_line(None)
+
     def show_at(self, reader: RecordingReader, at: float) -> None:
         """Show the recorded log records up to `at` (rebuilt only when that set changed)."""
         items = reader.items(self.cluster.name, until=at, kinds=[LOG])
         if len(items) == self._shown_count:
             return
+        view = self.view
+        # the rebuild re-adds every record: a paused view counts as new only the ones the replay added
+        pending = max(0, view.pending + len(items) - max(self._shown_count, 0))
         self._shown_count = len(items)
-        self.query_one("#logs-mode", Static).update(
-            Content.assemble(
-                ("■ recorded", "bold $text-accent"),
-                (
-                    f" · {plural(len(items), 'record')} of interest up to the replay's time",
-                    "$foreground-muted",
-                ),
-            )
-        )
-        self.view.clear()
-        self.view.add_entries(log_entries(items))
+        self.query_one("#logs-mode", Static).update(recorded_mode_line(len(items)))
+        view.clear()
+        view.add_entries(log_entries(items))
+        if not view.follow:
+            view.pending = pending
+
+
+def recorded_mode_line(count: int | None) -> Content:
+    """The replay log screen's mode line: recorded records up to the replay's time (`None`: not read yet)."""
+    what = "the records" if count is None else plural(count, "record")
+    return Content.assemble(
+        ("■ recorded", "bold $text-accent"),
+        (f" · {what} of interest up to the replay's time", "$foreground-muted"),
+    )
 
 
 def alarm_rows(alarms: tuple[object, ...], now: float) -> list[tuple[str, str, str, str]]:

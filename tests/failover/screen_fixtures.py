@@ -123,8 +123,16 @@ async def failed_over(pilot) -> FailoverScreen:
     screen = await confirmed(pilot)
     screen.start_failover()
     await pilot.app.workers.wait_for_complete()
-    await pilot.pause(0.3)
+    await run_drawn(pilot, screen)
     return screen
+
+
+async def run_drawn(pilot, screen: FailoverScreen) -> None:
+    """Draw the finished run now, as the screen's 0.25 s tick would. Waiting for that tick instead (a
+    0.3 s pause) flaked under load: a loop blocked past a tick makes the timer skip to up to two
+    intervals later, so the snapshot showed the run still going and no summary."""
+    screen.refresh_run()
+    await pilot.pause()
 
 
 __all__ = [
@@ -135,5 +143,6 @@ __all__ = [
     "failed_over",
     "make",
     "prepared",
+    "run_drawn",
     "type_names",
 ]

@@ -7,7 +7,7 @@ import re
 import pytest
 from textual.widgets import Button, Static
 
-from failover.screen_fixtures import Gate, confirmed, failed_over, make, prepared, type_names
+from failover.screen_fixtures import Gate, confirmed, failed_over, make, prepared, run_drawn, type_names
 from screens.failover_text import LeaveFailover
 from services.failover import FailoverObservation
 from services.plans import Journal, StepEvent
@@ -39,7 +39,7 @@ async def test_typed_confirmation_enables_the_button_and_the_failover_completes(
         assert not go.disabled
         await pilot.click("#fo-go")
         await app.workers.wait_for_complete()
-        await pilot.pause(0.3)
+        await run_drawn(pilot, screen)
         run = screen.services.runs.get("lab1")
         assert run is not None and not run.running and run.result.ok
         assert lab.summary()["promoted"] == "db2b" and lab.summary()["hadr_primary"] == "db2b"

@@ -304,5 +304,21 @@ def test_uncaptured_releases_say_so_in_help_and_captured_ones_do_not() -> None:
     text = releases_help()
     assert "11.5.9*" in text and "12.1*" in text and "11.5.8*" not in text
     assert "not checked against a real capture" in text
-    assert all(not RELEASES[d].shape_note for d in ("11.5.5", "11.5.7", "11.5.8"))
+    assert all(not RELEASES[d].shape_note for d in ("11.5.5", "11.5.7"))
+    assert "stand-in" not in RELEASES["11.5.8"].shape_note  # its versions are captured, its properties not
     assert "not checked against a real capture" in RELEASES["11.5.9"].shape_note
+
+
+@pytest.mark.parametrize("db2", ["11.5.5", "11.5.7", "11.5.8", "11.5.9", "12.1"])
+def test_a_release_without_its_own_crm_config_show_says_its_cluster_properties_are_another_s(db2) -> None:
+    from lab.release import RELEASES, releases_help
+
+    rel = RELEASES[db2]
+    note = "properties assumed from 11.5.7"
+    if db2 in ("11.5.5", "11.5.7"):  # their `crm config show` is in tests/corpus/crm-config
+        assert rel.properties_captured and rel.properties_note == "" and "properties" not in rel.shape_note
+    else:
+        assert not rel.properties_captured and rel.properties_note == note
+        assert rel.shape_note.startswith(f"Db2 {db2}: ") and rel.shape_note.endswith(note)
+    assumed = "No `crm config show` of 11.5.8, 11.5.9 or 12.1 is in the corpus: their cluster properties are 11.5.7's"
+    assert assumed in releases_help()

@@ -47,3 +47,15 @@ def test_snapshot_replay_fleet_after_the_takeover(snap_compare, drill) -> None:
         drill.recording.add_frame(Frame(f.taken_at, replace(healthy, cluster="prod2", taken_at=f.taken_at)))
     app = _app(drill, drill.took_over_at, ("lab1", "prod2"), None)
     assert snap_compare(app, terminal_size=SIZE, run_before=_settle)
+
+
+def test_snapshot_replay_logs_after_the_takeover(snap_compare, drill) -> None:
+    """The log screen says it follows the replay (not CloudWatch): the takeover's record, the scrubber."""
+    app = _app(drill, drill.took_over_at, ("lab1",), "lab1")
+
+    async def logs(pilot) -> None:
+        await _settle(pilot)
+        app.run_command("logs")
+        await _settle(pilot)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=logs)

@@ -82,7 +82,12 @@ def test_status_help_documents_the_json_shape(capsys) -> None:
 
 
 @pytest.mark.parametrize(
-    ("db2", "environment"), [(None, "lab"), ("12.1", "not checked against a real capture")]
+    ("db2", "environment"),
+    [
+        ("11.5.7", "lab"),  # versions and cluster properties both captured: nothing to say
+        (None, "lab (Db2 11.5.8: properties assumed from 11.5.7)"),  # the default
+        ("12.1", "not checked against a real capture; properties assumed from 11.5.7"),
+    ],
 )
 async def test_each_cluster_carries_its_environment_and_a_stand_in_release_says_so(
     tmp_path: Path, capsys, db2: str | None, environment: str
@@ -94,4 +99,7 @@ async def test_each_cluster_carries_its_environment_and_a_stand_in_release_says_
     finally:
         await runtime.stop()
     label = doc["clusters"][0]["environment"]
-    assert label == "lab" if db2 is None else environment in label and label.startswith("lab (Db2 12.1: ")
+    if db2 == "12.1":
+        assert environment in label and label.startswith("lab (Db2 12.1: stand-in versions")
+    else:
+        assert label == environment
