@@ -146,6 +146,7 @@ def help_for(screen: Screen[object]) -> HelpScreen:
     about = getattr(screen, "HELP", None) or (type(screen).__doc__ or "").strip().splitlines()[0:1]
     if isinstance(about, list):
         about = about[0] if about else ""
+    about = str(about) + _cut_environment_note(screen)
     # the text columns inside the box: width 90 (at most 95% of the terminal), thick border, padding 2
     text_width = min(90, screen.app.size.width * 95 // 100) - 2 - 4 - 2
     from tui.app import Db2OpsApp
@@ -153,7 +154,19 @@ def help_for(screen: Screen[object]) -> HelpScreen:
     # the console's commands (the replay has its own set); a bare App (screen tests) lists the registry
     app = screen.app
     commands = app.command_entries() if isinstance(app, Db2OpsApp) else None
-    return HelpScreen(title, str(about), screen_keys(screen), text_width, commands)
+    return HelpScreen(title, about, screen_keys(screen), text_width, commands)
+
+
+def _cut_environment_note(screen: Screen[object]) -> str:
+    """The environment label the screen's header had to shorten (tui/widgets/header.py), in full; ''."""
+    from tui.widgets.header import ConsoleHeader
+
+    for header in screen.query(ConsoleHeader).results():
+        if header.cut_environment and header.cluster is not None:
+            return (
+                f" Environment of {header.cluster.name} (shortened in the header): {header.cut_environment}."
+            )
+    return ""
 
 
 register_screen(

@@ -205,3 +205,22 @@ def test_snapshot_recording_paused(snap_compare, tmp_path):
 
     assert snap_compare(app, terminal_size=SIZE, run_before=after_polls(app, then=paused))
     assert app.feed("lab-hadr").status is not None
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)], ids=["120x40", "80x24"])
+def test_snapshot_long_environment_label(snap_compare, size):
+    """A lab of Db2 12.1 (the longest environment label): the label is shortened with an ellipsis, the
+    READ-WRITE and LAB badges, the cluster and the refresh hint stay on the header line."""
+    from lab.release import release
+    from services.inventory.model import Inventory
+
+    source = fx.FakeStatusSource("healthy")
+    cluster = fx.lab_cluster(environment=f"lab ({release('12.1').shape_note})")
+    app = Db2OpsApp(
+        Inventory((cluster,), source="test"),
+        fx.settings(),
+        status_source=source,
+        runner=fx.FakeLabRunner(source),
+        clock=lambda: fx.NOW,
+    )
+    assert snap_compare(app, terminal_size=size, run_before=after_polls(app))
