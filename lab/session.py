@@ -60,7 +60,10 @@ class LabSession:
         self.cloudwatch: LabCloudWatch | None = None
         self.inventory: Inventory | None = None  # once started
         self.inventory_path: Path | None = None
+        # what `lab --serve` prints and the console toasts once at start: the release note, then parts
+        # that did not start; those are also in `not_running` (the console keeps showing them)
         self.warnings: list[str] = []
+        self.not_running: list[str] = []
 
     @property
     def runtime(self) -> LabRuntime:
@@ -97,7 +100,7 @@ class LabSession:
             try:
                 agent.start()
             except Exception as exc:  # the console still works without lab logs
-                self.warnings.append(f"lab log agent for {cluster.name} did not start: {exc}")
+                self._not_running(f"lab log agent for {cluster.name} did not start: {exc}")
                 continue
             self.log_agents[cluster.name] = agent
 
@@ -110,8 +113,12 @@ class LabSession:
             self.cloudwatch = LabCloudWatch(endpoint_url, "us-east-1")
             self.cloudwatch.start()
         except Exception as exc:
-            self.warnings.append(f"lab CloudWatch evaluator did not start: {exc}")
+            self._not_running(f"lab CloudWatch evaluator did not start: {exc}")
             self.cloudwatch = None
+
+    def _not_running(self, warning: str) -> None:
+        self.warnings.append(warning)
+        self.not_running.append(warning)
 
     def control(self, cluster: str, *args: str) -> tuple[int, str, str]:
         return self.runtime.control(cluster, *args)

@@ -22,6 +22,7 @@ from tui.widgets.banner import banner_text
 from tui.widgets.fitted_footer import FittedFooter
 from tui.widgets.format import fit_text, format_age
 from tui.widgets.header import ConsoleHeader
+from tui.widgets.lab_notes import LabNotes
 from tui.widgets.plain_text import plain_cells
 
 if TYPE_CHECKING:
@@ -191,6 +192,7 @@ class FleetScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield ConsoleHeader("fleet")
+        yield LabNotes(id="lab-notes")  # a lab part that did not start (hidden otherwise)
         yield FleetTable(id="fleet-table", cursor_type="row", zebra_stripes=True)
         yield FittedFooter()
 

@@ -26,6 +26,7 @@ from tui.widgets.banner import VerdictBanner, banner_text
 from tui.widgets.events_log import EventsLog
 from tui.widgets.fitted_footer import FittedFooter
 from tui.widgets.header import ConsoleHeader
+from tui.widgets.lab_notes import LabNotes
 from tui.widgets.panel_text import (
     render_failed_actions,
     render_hadr,
@@ -80,6 +81,7 @@ class StatusScreen(Screen[None]):
         c = self.cluster
         yield ConsoleHeader("status", c)
         yield VerdictBanner(id="banner")
+        yield LabNotes(id="lab-notes")  # a lab part that did not start (hidden otherwise)
         yield Static(id="summary")
         with VerticalScroll(id="status-body"):
             with Horizontal(classes="row"):

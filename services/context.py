@@ -62,7 +62,8 @@ class HostKeyHolder(Protocol):
 
 class LabHandle(Protocol):
     """The embedded lab of `db2ops lab` (lab.session.LabSession): started by the console after its first
-    frame; `inventory` is its Inventory once started."""
+    frame; `inventory` is its Inventory once started. Its `warnings` and `not_running` (lists of lines, when
+    it has them) are read once started: the console shows them (tui/widgets/lab_notes.py)."""
 
     inventory: Any
 

@@ -149,6 +149,9 @@ class Db2OpsApp(App[int]):
         self.refresh_interval = float(self.settings.refresh_interval_s)
         self.first_frame_at: float | None = None
         self.drills_done = 0
+        # what the embedded lab said when it started (tui/widgets/lab_notes.py); empty without a lab
+        self.lab_warnings: tuple[str, ...] = ()
+        self.lab_not_running: tuple[str, ...] = ()
         # the recording (services/record): fed every snapshot, written on its own thread; None: not recording.
         # A factory is called when polling starts, after the first frame (sqlite3 stays off its imports).
         self._make_recorder: Callable[[], Recorder] | None = None
@@ -296,9 +299,13 @@ class Db2OpsApp(App[int]):
                 self.notify(message, severity="error", timeout=30, markup=False)
             return
         self.inventory = inventory
+        from tui.widgets.lab_notes import lab_warnings, toast_lab_warnings
+
+        self.lab_warnings, self.lab_not_running = lab_warnings(lab)
         if isinstance(self.screen, StartingScreen):
             self.pop_screen()
         self._push_home()
+        toast_lab_warnings(self, self.lab_warnings, self.lab_not_running)
         self._start_polling()
 
     def _start_polling(self) -> None:
