@@ -3,6 +3,7 @@ live bindings replaced by read-only ones) and the alarms as recorded, each with 
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from typing import TYPE_CHECKING
 
 from textual import getters
@@ -18,6 +19,7 @@ from screens.status import StatusScreen
 from screens.timeline import TimelineScreen
 from screens.timeline_incidents import IncidentPanel
 from services.inventory.model import Cluster
+from services.logs.model import LogEntry
 from services.record.model import ALARM, LOG, RecordingReader
 from services.record.replay_feed import log_entries, timeline_until
 from services.timeline.model import SOURCES
@@ -146,6 +148,13 @@ class ReplayLogsScreen(LogsScreen, inherit_bindings=False):
 
     def __init__(self, cluster: Cluster) -> None:
         super().__init__(cluster, None, start_tail=False)
+        # The cluster's LOG items read so far (ascending by time, up to `_read_until`), the entries each
+        # became, and how many of them the view holds: moving the replay's time adds or removes only the
+        # records it passes, so the store keeps the DBA's filter, hidden levels and marks, and the same
+        # entry objects come back when stepping forward again (the cursor and expansions hold on to them).
+        self._item_times: list[float] = []
+        self._item_entries: list[list[LogEntry]] = []
+        self._read_until: float | None = None
         self._shown_count = -1
 
     def compose(self) -> ComposeResult:
@@ -157,19 +166,27 @@ class ReplayLogsScreen(LogsScreen, inherit_bindings=False):
         return recorded_mode_line(None)
 
     def show_at(self, reader: RecordingReader, at: float) -> None:
-        """Show the recorded log records up to `at` (rebuilt only when that set changed)."""
-        items = reader.items(self.cluster.name, until=at, kinds=[LOG])
-        if len(items) == self._shown_count:
+        """Show the recorded log records up to `at`: the view gains the records the replay passed since
+        the last call and loses the ones after `at` (stepping back); nothing changes when none was passed."""
+        if self._read_until is None or at > self._read_until:
+            # read only the stretch not read yet: a playing replay's tick costs a query of its few seconds
+            new = reader.items(self.cluster.name, since=self._read_until, until=at, kinds=[LOG])
+            if self._read_until is not None:
+                new = [i for i in new if i.at > self._read_until]  # `since` is inclusive: those are held
+            self._item_times += [i.at for i in new]
+            self._item_entries += [log_entries([i]) for i in new]
+            self._read_until = at
+        count = bisect_right(self._item_times, at)
+        if count == self._shown_count:
             return
+        shown = max(self._shown_count, 0)
         view = self.view
-        # the rebuild re-adds every record: a paused view counts as new only the ones the replay added
-        pending = max(0, view.pending + len(items) - max(self._shown_count, 0))
-        self._shown_count = len(items)
-        self.query_one("#logs-mode", Static).update(recorded_mode_line(len(items)))
-        view.clear()
-        view.add_entries(log_entries(items))
-        if not view.follow:
-            view.pending = pending
+        if count > shown:
+            view.add_entries([e for entries in self._item_entries[shown:count] for e in entries])
+        else:
+            view.remove_entries([e for entries in self._item_entries[count:shown] for e in entries])
+        self._shown_count = count
+        self.query_one("#logs-mode", Static).update(recorded_mode_line(count))
 
 
 def recorded_mode_line(count: int | None) -> Content:

@@ -415,6 +415,31 @@ class LogStore:
         del self._keys[:drop]
         self.refilter()
 
+    def remove(self, entries: Iterable[LogEntry]) -> int:
+        """Drop `entries` (by identity; ones not held are ignored), keeping the filter, the hidden levels and
+        the rest's order; return how many of them were visible. A replay stepping back in time takes its
+        later records out this way: rebuilding the store instead would lose what the DBA set on it."""
+        drop = {id(e): e for e in entries}  # held while it runs: an id stays that entry's
+        if not drop:
+            return 0
+        kept: list[LogEntry] = []
+        gone: list[LogEntry] = []
+        for e in self.entries:
+            (gone if id(e) in drop else kept).append(e)
+        if not gone:
+            return 0
+        for e in gone:
+            self.level_counts[e.level] -= 1
+            if e.event_id is not None:
+                self._seen_ids.discard(e.event_id)
+        self.entries = kept
+        self._keys = [e.ts_us for e in kept]
+        before = len(self.visible)
+        self.visible = [e for e in self.visible if id(e) not in drop]
+        self._vkeys = [e.ts_us for e in self.visible]
+        self.generation += 1  # views drop their caches: a freed entry's id may be reused by a new one
+        return before - len(self.visible)
+
     def set_filter(self, log_filter: LogFilter) -> None:
         """Show the entries `log_filter` accepts (rebuilds `visible`)."""
         self.filter = log_filter

@@ -58,6 +58,39 @@ async def test_late_entries_above_the_viewport_do_not_shift_it():
         assert row_text(view, 0) == first_row
 
 
+async def test_removing_later_entries_keeps_a_paused_view_in_place_and_a_following_one_at_the_tail():
+    async with LogsApp().run_test(size=(140, 20)) as pilot:
+        screen, view = await started(pilot)
+        later = diag_entries(5, start=T0 + timedelta(hours=1))
+        view.add_entries(later)
+        await pilot.press("slash", *"!Severe", "enter")  # what the DBA set on the store stays
+        await pilot.press("g", *["j"] * 20)
+        await pilot.pause()
+        first_row, chosen, cursor = row_text(view, 0), view.selected, view.cursor
+        shown = [e for e in later if e in view.store.visible]
+        assert len(shown) == 8  # the takeover's Severe record is filtered out
+        view.pending = 12
+        assert view.remove_entries(later) == 8 and view.store.filter.pattern_text == "Severe"
+        await pilot.pause()
+        assert row_text(view, 0) == first_row and view.selected is chosen and view.cursor == cursor
+        assert not view.follow and view.pending == 4
+        assert not any(e in view.store.entries for e in later)
+        earlier = diag_entries(2, start=T0 - timedelta(hours=1))  # a record dated before the viewport
+        view.add_entries(earlier)
+        await pilot.pause()
+        assert row_text(view, 0) == first_row
+        view.remove_entries(earlier)
+        await pilot.pause()
+        assert row_text(view, 0) == first_row and view.selected is chosen
+        await pilot.press("G")
+        view.add_entries(later)
+        await pilot.pause()
+        view.remove_entries(later[-4:])
+        await pilot.pause()
+        assert view.follow and view.selected is view.store.visible[-1] is shown[4]
+        assert view.scroll_y == view.max_scroll_y
+
+
 async def test_filter_hides_non_matching_entries_and_bang_inverts():
     async with LogsApp().run_test(size=(140, 30)) as pilot:
         screen, view = await started(pilot)

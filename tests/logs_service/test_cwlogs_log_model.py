@@ -126,6 +126,25 @@ def test_new_entries_respect_the_current_filter():
     assert len(store) == 2 and len(store.visible) == 1
 
 
+def test_remove_takes_entries_out_and_keeps_the_filter():
+    store = LogStore()
+    early, hidden, late = entry(1, "Error"), entry(2, "Info"), entry(3, "Error", event_id="a")
+    late_info = entry(4)
+    store.extend([early, hidden, late, late_info])
+    store.set_filter(LogFilter(hidden_levels=frozenset({"Info"})).with_pattern("record"))
+    mark = store.add_marker("mine", now=from_us(9_000_000))
+    generation = store.generation
+    assert store.remove([late, late_info, entry(3, "Error")]) == 1  # one of them visible; a stranger ignored
+    assert store.entries == [early, hidden, mark] and store.visible == [early, mark]
+    assert store.filter.pattern_text == "record" and store.filter.hidden_levels == {"Info"}
+    assert store.level_counts["Error"] == 1 and store.level_counts["Info"] == 1
+    assert store.generation > generation  # views drop their caches
+    assert store.add(late) == 1  # its event id is forgotten: it comes back, in time order, filtered
+    assert store.add(late_info) == -1
+    assert store.visible == [early, late, mark]
+    assert store.remove([]) == 0 and store.remove([entry(5)]) == 0
+
+
 def test_markers_stay_visible_under_any_filter():
     store = LogStore()
     store.add(entry(100, "Info"))

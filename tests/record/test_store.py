@@ -143,6 +143,26 @@ async def test_raw_output_is_kept_once_per_change(monkeypatch, tmp_path) -> None
         ] == ["same"]
 
 
+def test_a_memory_recording_reads_items_within_both_ends_like_the_store(tmp_path) -> None:
+    items = [RecordedItem(at, "c1", EVENT if at % 2 else RAW, {"n": at}) for at in (5.0, 6.0, 6.0, 7.0, 9.0)]
+    memory = MemoryRecording(items=reversed(items))
+    with RecordStore.open(tmp_path / "r.sqlite") as store:
+        for item in items:
+            store.add_item(item)
+        for since, until, kinds in [
+            (None, None, None),
+            (6.0, 7.0, None),
+            (6.0, None, [RAW]),
+            (None, 6.0, [EVENT]),
+            (7.5, 8.5, None),
+            (10.0, None, None),
+        ]:
+            want = [i.payload["n"] for i in store.items("c1", since, until, kinds)]
+            assert [i.payload["n"] for i in memory.items("c1", since, until, kinds)] == want
+    assert [i.at for i in memory.items("c1", 6.0, 7.0)] == [6.0, 6.0, 7.0]
+    assert memory.items("c2") == []
+
+
 def test_items_by_kind_and_time(tmp_path) -> None:
     with RecordStore.open(tmp_path / "r.sqlite") as store:
         store.add_item(

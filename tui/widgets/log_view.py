@@ -173,6 +173,45 @@ class LogView(ScrollView, can_focus=True):
         self._after_change(len(indices))
         return len(indices)
 
+    def remove_entries(self, entries: list[LogEntry]) -> int:
+        """Take `entries` out (the filter, hidden levels, search and marks stay); return how many of them
+        were visible. Following, the view stays at the tail; paused, the cursor stays on its entry (near its
+        time when that went) and the top row on its entry, and the pending count loses the removed ones."""
+        if not entries:
+            return 0
+        keep = self.selected
+        top_index, top_line = self._locate(round(self.scroll_y))
+        top = self.store.visible[top_index] if top_index < len(self.store.visible) else None
+        removed = self.store.remove(entries)
+        self._reset_caches()  # an expanded entry taken out stays in _expanded: it shows again if re-added
+        if self.follow:
+            if not self.store.visible:
+                self.cursor = -1
+            self._after_change(0)
+            return removed
+        self.pending = max(0, self.pending - removed)
+        self._update_virtual_size()
+        count = len(self.store.visible)
+        self.set_reactive(LogView.cursor, -2)  # the Highlighted message goes out even if the index is equal
+        self.cursor = self._index_near(keep) if count else -1
+        if top is not None and count:
+            index = self.store.index_of(top)  # still there: the same line of it stays at the top
+            row = self._row_of(index) + top_line if index >= 0 else self._row_of(self._index_near(top))
+            self.scroll_to(y=row, animate=False, immediate=True, force=True)
+        self.refresh()
+        self.post_message(self.StatusChanged(self))
+        return removed
+
+    def _index_near(self, entry: LogEntry | None) -> int:
+        """The visible index of `entry`, or of the first one at or after its time (the last when none)."""
+        count = len(self.store.visible)
+        if entry is None:
+            return count - 1
+        index = self.store.index_of(entry)
+        if index < 0:
+            index = min(self.store.index_at_time(entry.time), count - 1)
+        return index
+
     def clear(self) -> None:
         """Forget every entry (and the filter, search stays); the view is empty afterwards."""
         self.store = LogStore(self.store.max_entries)
