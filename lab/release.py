@@ -102,7 +102,7 @@ class Db2Release:
     @property
     def properties_note(self) -> str:
         """'properties assumed from 11.5.7' when no `crm config show` of this release gave its cluster
-        properties; '' when one did. Short: the environment label holds it, before the header's badges."""
+        properties; '' when one did. Short: the environment label holds it (the header shortens a long one)."""
         if self.properties_captured:
             return ""
         return f"properties assumed from {properties_source(self).db2}"

@@ -81,8 +81,9 @@ class LabSession:
         await self.runtime.start(**self.options)
         from lab.release import release
 
-        if note := release(self.options["db2"]).shape_note:
-            self.warnings.append(note)
+        shape = release(self.options["db2"])
+        if not shape.captured:  # a stand-in release warns; assumed properties alone live in the env label
+            self.warnings.append(shape.shape_note)
         self.inventory = inventory = self.runtime.inventory()
         self.inventory_path = self.runtime.inventory_path
         endpoint_url = self.runtime.endpoint_url

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 import tui_fixtures as fx
 from textual.widgets._toast import Toast
 
@@ -110,3 +111,33 @@ def test_the_session_keeps_a_part_that_did_not_start(monkeypatch):
     expected = "lab CloudWatch evaluator did not start: moto has no CloudWatch here"
     assert session.warnings == [expected] and session.not_running == [expected]
     assert session.cloudwatch is None
+
+
+@pytest.mark.parametrize(
+    ("db2", "warned"),
+    [(None, False), ("11.5.5", False), ("11.5.7", False), ("11.5.9", True), ("12.1", True)],
+)
+async def test_only_a_stand_in_release_warns_at_start(db2, warned):
+    """A release played without a capture of its versions and layout (11.5.9, 12.1) is a warning at start;
+    the default release's assumed cluster properties are not (its environment label says so, and a served
+    lab that warned at every start would train the DBA to skip stderr)."""
+    from lab.release import release
+    from lab.session import LabSession
+
+    class Runtime:  # what start() reads of the runtime; the SSH hosts and moto are not needed here
+        inventory_path = None
+        endpoint_url = None
+
+        async def start(self, **options) -> None:
+            pass
+
+        def inventory(self):
+            return None
+
+    session = LabSession(db2=db2)
+    session._runtime = Runtime()  # type: ignore[assignment]
+    await session.start()
+    note = release(db2).shape_note
+    assert session.warnings == ([note] if warned else [])
+    if warned:
+        assert "not checked against a real capture" in note
