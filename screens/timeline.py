@@ -147,6 +147,8 @@ class TimelineScreen(Screen[None]):
     DEFAULT_CSS = """
     TimelineScreen #tl-filters { height: 1; padding: 0 1; }
     TimelineScreen #tl-strip { height: 1; padding: 0 1; display: none; }
+    TimelineScreen #tl-notes { height: auto; max-height: 4; padding: 0 1; color: $warning; display: none; }
+    TimelineScreen #tl-notes.-shown { display: block; }
     TimelineScreen #tl-strip.-shown { display: block; }
     TimelineScreen #tl-body { height: 1fr; }
     TimelineScreen #tl-table { width: 1fr; height: 1fr; }
@@ -169,7 +171,7 @@ class TimelineScreen(Screen[None]):
         export_dir: Path | None = None,
         clock: Callable[[], float] = time.time,
         poll_interval: float = 2.0,
-        notes: Callable[[], str] | None = None,
+        notes: Callable[[], Sequence[str]] | None = None,
         incidents: IncidentSource | None = None,
         strip: Callable[[], Strip | None] | None = None,
     ) -> None:
@@ -180,8 +182,11 @@ class TimelineScreen(Screen[None]):
         self.export_dir = export_dir
         self.clock = clock
         self.poll_interval = poll_interval
-        self.notes = notes  # why a source is missing (services.timeline.sources), for the header line
-        self.note = ""
+        # why a source is missing or incomplete ("logs: …", services.timeline.sources): each in full on its
+        # own line above the table (a hint a DBA must read: one header line cannot hold two), the header
+        # names the sources
+        self.notes = notes
+        self.note_lines: tuple[str, ...] = ()
         self.strip = strip  # the latest failover of the live cluster, drawn above the table (None: none)
         self.sources: set[str] = set(SOURCES)
         self.shown: list[TimelineEntry] = []
@@ -192,6 +197,7 @@ class TimelineScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield ConsoleHeader("timeline", self.cluster)
         yield Static("", id="tl-filters")
+        yield Static("", id="tl-notes")
         if self.incidents is not None:
             yield IncidentPanel(self.incidents)
         yield Static("", id="tl-strip")
@@ -242,11 +248,20 @@ class TimelineScreen(Screen[None]):
         except Exception as exc:  # keep what we have; say why it is incomplete
             self.notify(f"timeline incomplete: {type(exc).__name__}: {exc}", severity="warning")
         await self._read_incidents(every=0.0 if logs else INCIDENTS_EVERY_S)
-        note = self.notes() if self.notes is not None else ""
-        if note != self.note:
-            self.note = note
-            self.query_one(ConsoleHeader).set_cluster(self.cluster, extra=f"⚠ {note}" if note else "")
+        lines = tuple(self.notes()) if self.notes is not None else ()
+        if lines != self.note_lines:
+            self.note_lines = lines
+            self._show_notes()
         self.redraw()
+
+    def _show_notes(self) -> None:
+        lines = self.note_lines
+        names = [line.split(":", 1)[0] for line in lines]
+        extra = f"⚠ incomplete: {', '.join(names)}" if lines else ""
+        self.query_one(ConsoleHeader).set_cluster(self.cluster, extra=extra)
+        box = self.query_one("#tl-notes", Static)
+        box.update(Content("\n").join(Content(f"⚠ {line}") for line in lines))
+        box.set_class(bool(lines), "-shown")
 
     # not `action_toggle`: textual's DOMNode has an (async) action_toggle of its own
     def action_toggle_source(self, source: str) -> None:
@@ -401,7 +416,7 @@ def _open_timeline(app: Db2OpsApp) -> TimelineScreen:
 
     incidents = IncidentSource(cluster.name, journal_dir=journal.directory)
     return TimelineScreen(
-        cluster, timeline, collect=collect, notes=sources.note_text, incidents=incidents, strip=strip
+        cluster, timeline, collect=collect, notes=sources.note_lines, incidents=incidents, strip=strip
     )
 
 

@@ -15,7 +15,7 @@ from alarms.alarm_fixtures import client
 from botocore.stub import Stubber
 from corpus import CORPUS
 from failover.screen_fixtures import ScreenApp
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Static
 
 from screens.timeline import TimelineScreen, collect_from_app
 from services.alarms.service import AlarmService, AlarmServiceError, AlarmView
@@ -220,19 +220,27 @@ async def test_missing_log_group_and_denied_alarms_show_on_the_header_and_the_re
     async def collect(logs: bool) -> None:
         await collect_from_app(app, cluster, tl, logs=logs, journal=journal, sources=sources)
 
-    screen = TimelineScreen(cluster, tl, collect=collect, notes=sources.note_text, poll_interval=0)
+    screen = TimelineScreen(cluster, tl, collect=collect, notes=sources.note_lines, poll_interval=0)
     with stub:
         async with ScreenApp(screen).run_test(size=(200, 30)) as pilot:
             await pilot.app.workers.wait_for_complete()
             await pilot.pause()
             header = str(screen.query_one(ConsoleHeader).render())
+            notes = screen.query_one("#tl-notes", Static)
+            shown = notes.display and notes.region.height
+            text = str(notes.render())
             table = screen.query_one(DataTable)
             rows = [str(table.get_row_at(i)[1]) for i in range(table.row_count)]
-    assert "⚠ alarms: AWS denied cloudwatch:DescribeAlarms (AccessDenied)" in header
-    assert (
-        "logs: log group db2-diagnostics-logs not found: check aws.diag_log_group in the inventory, or run "
-        "the monitoring setup that creates it" in header
-    )
+    # the header names the incomplete sources within its width; each hint is in full above the table
+    assert "⚠ incomplete: alarms, logs" in header and "READ-ONLY" in header
+    assert shown >= 2  # each on its own line (a long one wraps)
+    assert text.splitlines() == [
+        "⚠ alarms: AWS denied cloudwatch:DescribeAlarms (AccessDenied): the IAM identity in use is missing "
+        "the permission cloudwatch:DescribeAlarms; add it to its policy (scoped to the resource) or use a "
+        "profile that has it",
+        "⚠ logs: log group db2-diagnostics-logs not found: check aws.diag_log_group in the inventory, or run "
+        "the monitoring setup that creates it",
+    ]
     assert sorted(rows) == ["journal", "status"]
 
 
