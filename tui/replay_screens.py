@@ -161,6 +161,12 @@ class ReplayLogsScreen(LogsScreen, inherit_bindings=False):
         yield from super().compose()
         yield ReplayScrubber()
 
+    @property
+    def ready(self) -> bool:
+        """True once the records up to the replay's time are in the view (the app shows them just after
+        the screen's first refresh)."""
+        return self._shown_count >= 0
+
     def first_mode_line(self) -> Content:
         # until show_at has read the recording: the live "not following CloudWatch" says nothing here
         return recorded_mode_line(None)

@@ -87,3 +87,16 @@ async def record_drill(monkeypatch) -> Drill:
     )
     rec = MemoryRecording((Frame(f.taken_at, f) for f in frames), items)
     return Drill(rec, frames, killed.taken_at, during.taken_at, took_over.taken_at, restored.taken_at)
+
+
+async def open_replay_logs(app, pilot):
+    """Open the replay's log screen and wait until it holds the records up to the replay's time: the app
+    fills it just after the screen's first refresh, which a loaded machine may not reach in one pause."""
+    from tui.replay_screens import ReplayLogsScreen
+
+    app.run_command("logs")
+    for _ in range(200):
+        await pilot.pause()
+        if isinstance(app.screen, ReplayLogsScreen) and app.screen.ready:
+            return app.screen
+    raise AssertionError(f"the replay's log screen never filled: {app.screen!r}")

@@ -5,7 +5,7 @@ changes anything reachable by key, footer, help, `:` or the palette."""
 from __future__ import annotations
 
 import pytest
-from replay_recording import Drill, record_drill
+from replay_recording import Drill, open_replay_logs, record_drill
 from textual.widgets import Input
 
 from services.record.replay_feed import ReplayFeeder, cluster_from_status, resolve_start
@@ -248,8 +248,7 @@ async def test_logs_and_alarms_show_what_was_recorded_by_the_replay_time(drill) 
 
     app = replay_app(drill, at=drill.during_at)
     async with app.run_test(size=SIZE) as pilot:
-        app.run_command("logs")
-        await pilot.pause()
+        await open_replay_logs(app, pilot)
         assert isinstance(app.screen, ReplayLogsScreen)
         assert len(app.screen.view.store) == 0  # the takeover's record is later
         await pilot.press("right_square_bracket")

@@ -5,7 +5,7 @@ that passes no record reads only the seconds since the last one and leaves the v
 from __future__ import annotations
 
 import pytest
-from replay_recording import TAKEOVER_RECORD, Drill, record_drill
+from replay_recording import TAKEOVER_RECORD, Drill, open_replay_logs, record_drill
 from test_replay_console import SIZE, replay_app
 from textual.widgets import Static
 
@@ -65,8 +65,7 @@ def visible_changes(screen: ReplayLogsScreen) -> list[str]:
 
 
 async def open_logs(app, pilot) -> ReplayLogsScreen:
-    app.run_command("logs")
-    await pilot.pause()
+    await open_replay_logs(app, pilot)
     screen = app.screen
     assert isinstance(screen, ReplayLogsScreen)
     return screen

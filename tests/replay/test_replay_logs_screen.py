@@ -4,7 +4,7 @@ counts as new only the records the replay added since."""
 from __future__ import annotations
 
 import pytest
-from replay_recording import TAKEOVER_RECORD, Drill, record_drill
+from replay_recording import TAKEOVER_RECORD, Drill, open_replay_logs, record_drill
 from test_replay_console import SIZE, replay_app
 from textual.widgets import Static
 
@@ -38,8 +38,7 @@ def lines(app) -> tuple[str, str]:
 async def test_the_replay_logs_screen_follows_the_replay_and_never_mentions_cloudwatch(drill) -> None:
     app = replay_app(drill, at=drill.during_at)
     async with app.run_test(size=SIZE) as pilot:
-        app.run_command("logs")
-        await pilot.pause()
+        await open_replay_logs(app, pilot)
         assert isinstance(app.screen, ReplayLogsScreen)
         mode, counts = lines(app)
         assert mode == "■ recorded · 0 records of interest up to the replay's time"
@@ -59,8 +58,7 @@ async def test_a_paused_replay_log_counts_only_the_records_the_replay_added(dril
     drill.recording.add_item(RecordedItem(drill.killed_at - 5, "lab1", LOG, message))
     app = replay_app(drill, at=drill.during_at)
     async with app.run_test(size=SIZE) as pilot:
-        app.run_command("logs")
-        await pilot.pause()
+        await open_replay_logs(app, pilot)
         screen = app.screen
         assert isinstance(screen, ReplayLogsScreen)
         assert lines(app)[1] == "1 of 1 entry · source: all · following the replay"

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from replay_recording import Drill, record_drill
+from replay_recording import Drill, open_replay_logs, record_drill
 
 from services.record.model import Frame
 from services.record.replay_feed import ReplayStart, cluster_from_status
@@ -55,7 +55,7 @@ def test_snapshot_replay_logs_after_the_takeover(snap_compare, drill) -> None:
 
     async def logs(pilot) -> None:
         await _settle(pilot)
-        app.run_command("logs")
+        await open_replay_logs(app, pilot)
         await _settle(pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=logs)
