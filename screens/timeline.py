@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -171,7 +171,7 @@ class TimelineScreen(Screen[None]):
         export_dir: Path | None = None,
         clock: Callable[[], float] = time.time,
         poll_interval: float = 2.0,
-        notes: Callable[[], Sequence[str]] | None = None,
+        notes: Callable[[], Mapping[str, str]] | None = None,
         incidents: IncidentSource | None = None,
         strip: Callable[[], Strip | None] | None = None,
     ) -> None:
@@ -182,11 +182,11 @@ class TimelineScreen(Screen[None]):
         self.export_dir = export_dir
         self.clock = clock
         self.poll_interval = poll_interval
-        # why a source is missing or incomplete ("logs: …", services.timeline.sources): each in full on its
-        # own line above the table (a hint a DBA must read: one header line cannot hold two), the header
+        # why a source is missing or incomplete (source -> hint, services.timeline.sources): each in full on
+        # its own line above the table (a hint a DBA must read: one header line cannot hold two), the header
         # names the sources
         self.notes = notes
-        self.note_lines: tuple[str, ...] = ()
+        self.shown_notes: tuple[tuple[str, str], ...] = ()
         self.strip = strip  # the latest failover of the live cluster, drawn above the table (None: none)
         self.sources: set[str] = set(SOURCES)
         self.shown: list[TimelineEntry] = []
@@ -248,20 +248,19 @@ class TimelineScreen(Screen[None]):
         except Exception as exc:  # keep what we have; say why it is incomplete
             self.notify(f"timeline incomplete: {type(exc).__name__}: {exc}", severity="warning")
         await self._read_incidents(every=0.0 if logs else INCIDENTS_EVERY_S)
-        lines = tuple(self.notes()) if self.notes is not None else ()
-        if lines != self.note_lines:
-            self.note_lines = lines
+        notes = tuple(sorted(self.notes().items())) if self.notes is not None else ()
+        if notes != self.shown_notes:
+            self.shown_notes = notes
             self._show_notes()
         self.redraw()
 
     def _show_notes(self) -> None:
-        lines = self.note_lines
-        names = [line.split(":", 1)[0] for line in lines]
-        extra = f"⚠ incomplete: {', '.join(names)}" if lines else ""
+        notes = self.shown_notes
+        extra = f"⚠ incomplete: {', '.join(source for source, _ in notes)}" if notes else ""
         self.query_one(ConsoleHeader).set_cluster(self.cluster, extra=extra)
         box = self.query_one("#tl-notes", Static)
-        box.update(Content("\n").join(Content(f"⚠ {line}") for line in lines))
-        box.set_class(bool(lines), "-shown")
+        box.update(Content("\n").join(Content(f"⚠ {source}: {hint}") for source, hint in notes))
+        box.set_class(bool(notes), "-shown")
 
     # not `action_toggle`: textual's DOMNode has an (async) action_toggle of its own
     def action_toggle_source(self, source: str) -> None:
@@ -416,7 +415,7 @@ def _open_timeline(app: Db2OpsApp) -> TimelineScreen:
 
     incidents = IncidentSource(cluster.name, journal_dir=journal.directory)
     return TimelineScreen(
-        cluster, timeline, collect=collect, notes=sources.note_lines, incidents=incidents, strip=strip
+        cluster, timeline, collect=collect, notes=lambda: sources.notes, incidents=incidents, strip=strip
     )
 
 

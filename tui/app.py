@@ -395,11 +395,11 @@ class Db2OpsApp(App[int]):
 
     def run_command(self, text: str) -> None:
         """Run one `:` command: a screen alias (`status [cluster]`, `fleet`, `logs`, …) or `q`."""
-        words = text.strip().lstrip(":").split()
-        if not words:
+        command = screen_registry.split_command(text)
+        if command is None:
             return
-        name, args = words[0].lower(), words[1:]
-        if name in ("q", "quit", "q!", "qa"):
+        name, args = command
+        if name in screen_registry.QUIT_WORDS:
             self.exit(0)
             return
         entry = screen_registry.resolve(name)

@@ -285,11 +285,11 @@ class ReplayApp(Db2OpsApp, inherit_bindings=False):
     def run_command(self, text: str) -> None:
         from screens.help import help_for
 
-        words = text.strip().lstrip(":").split()
-        if not words:
+        command = screen_registry.split_command(text)
+        if command is None:
             return
-        name, args = words[0].lower(), words[1:]
-        if name in ("q", "quit", "q!", "qa"):
+        name, args = command
+        if name in screen_registry.QUIT_WORDS:
             self.exit(0)
         elif name in ("at", "goto"):
             self.go_to(" ".join(args))

@@ -86,6 +86,15 @@ def entries() -> tuple[ScreenEntry, ...]:
     return tuple(sorted(_ENTRIES.values(), key=lambda e: e.alias))
 
 
+QUIT_WORDS = frozenset({"q", "quit", "q!", "qa"})  # what `:` takes as "quit", live and in replay
+
+
+def split_command(text: str) -> tuple[str, list[str]] | None:
+    """Split one `:` command into its lower-cased name and its arguments (None when it is empty)."""
+    words = text.strip().lstrip(":").split()
+    return (words[0].lower(), words[1:]) if words else None
+
+
 def resolve(name: str) -> ScreenEntry | None:
     """Return the entry whose alias (or one of its aliases) is `name` (case-insensitive), else None."""
     name = name.strip().lower()

@@ -89,13 +89,9 @@ class TimelineSources:
         earliest = entries[0].at if entries else now
         return max(now - MAX_WINDOW_S, min(now - DEFAULT_WINDOW_S, earliest))
 
-    def note_lines(self) -> list[str]:
-        """Return one "source: why" line per source missing or incomplete (none when all were read)."""
-        return [f"{source}: {text}" for source, text in sorted(self.notes.items())]
-
     def note_text(self) -> str:
         """Return the notes as one line ("logs: … · alarms: …"), "" when every source was read."""
-        return " · ".join(self.note_lines())
+        return " · ".join(f"{source}: {text}" for source, text in sorted(self.notes.items()))
 
     async def poll(self, *, force: bool = False) -> int:
         """Read what is due (everything when `force`) into the timeline; return how many entries were new.

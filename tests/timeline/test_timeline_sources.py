@@ -220,7 +220,7 @@ async def test_missing_log_group_and_denied_alarms_show_on_the_header_and_the_re
     async def collect(logs: bool) -> None:
         await collect_from_app(app, cluster, tl, logs=logs, journal=journal, sources=sources)
 
-    screen = TimelineScreen(cluster, tl, collect=collect, notes=sources.note_lines, poll_interval=0)
+    screen = TimelineScreen(cluster, tl, collect=collect, notes=lambda: sources.notes, poll_interval=0)
     with stub:
         async with ScreenApp(screen).run_test(size=(200, 30)) as pilot:
             await pilot.app.workers.wait_for_complete()

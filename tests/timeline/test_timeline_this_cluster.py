@@ -43,7 +43,7 @@ async def test_the_timeline_of_lab2_shows_no_other_clusters_record(three, tmp_pa
     async def collect(with_logs: bool) -> None:
         await collect_from_app(app, cluster, tl, logs=with_logs, journal=journal, sources=sources)
 
-    screen = TimelineScreen(cluster, tl, collect=collect, notes=sources.note_lines, poll_interval=0)
+    screen = TimelineScreen(cluster, tl, collect=collect, notes=lambda: sources.notes, poll_interval=0)
     async with ScreenApp(screen).run_test(size=(200, 40)) as pilot:
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
